@@ -1,0 +1,162 @@
+package dev.jacobian.backend;
+
+import dev.jacobian.tensor.Shape;
+import dev.jacobian.tensor.Tensor;
+
+/**
+ * A device that holds tensors and runs the primitive kernels every model is composed from.
+ *
+ * <h2>Contract</h2>
+ * <ul>
+ *   <li>Every tensor argument was allocated by this backend and is open; shapes are checked with
+ *       {@link Checks} (an {@link IllegalArgumentException} naming the primitive and the shapes).</li>
+ *   <li>Tensors are float32, row-major, seen as matrices {@code [rows, cols]} ({@link Shape#rows()}).</li>
+ *   <li>Kernels may run asynchronously, in call order. {@link #download} and {@link #synchronize} wait
+ *       for everything enqueued before them. Nothing else needs to block.</li>
+ *   <li>An output may alias an input only where a method says so.</li>
+ *   <li>{@code accumulate = true} means {@code out += result} (gradients add where a value fans out);
+ *       {@code false} means {@code out = result}.</li>
+ *   <li>A backend is used by one thread at a time; {@link #close()} frees everything it allocated.</li>
+ * </ul>
+ * The primitives are listed in {@link Primitive}; the scalar {@code ReferenceBackend} is the oracle every
+ * implementation is tested against.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** Short name used for selection: {@code "reference"}, {@code "cpu"}, {@code "opencl"}. */
+    String name();
+
+    /** Human-readable description of the device, e.g. {@code "NVIDIA H100 (OpenCL 3.0 CUDA)"}. */
+    String deviceDescription();
+
+    /** Counters of allocations, live buffers and host transfers. */
+    BackendStats stats();
+
+    // ---------------------------------------------------------------- memory
+
+    /** Allocates uninitialized storage for at least {@code floats} floats. Prefer {@link #allocate}. */
+    DeviceBuffer allocateBuffer(long floats);
+
+    /** Frees a buffer made by {@link #allocateBuffer}; called by {@link Tensor#close()}. */
+    void release(DeviceBuffer buffer);
+
+    /** Allocates a tensor, zero-filled. */
+    default Tensor allocate(Shape shape) {
+        Tensor t = Tensor.wrap(this, shape, allocateBuffer(shape.size()));
+        fill(t, 0f);
+        return t;
+    }
+
+    /** Allocates a tensor and uploads {@code data} (row-major, {@code shape.size()} floats) into it. */
+    default Tensor fromHost(Shape shape, float[] data) {
+        Tensor t = Tensor.wrap(this, shape, allocateBuffer(shape.size()));
+        t.upload(data);
+        return t;
+    }
+
+    /** Copies {@code count} floats host → device: {@code src[srcOffset..]} to {@code dst[dstOffset..]}. */
+    void upload(float[] src, int srcOffset, Tensor dst, int dstOffset, int count);
+
+    /** Copies {@code count} floats device → host after all enqueued work on the backend finished. */
+    void download(Tensor src, int srcOffset, float[] dst, int dstOffset, int count);
+
+    /** Waits until all enqueued work has finished. */
+    void synchronize();
+
+    /** Frees every buffer still allocated and any device resources. Idempotent. */
+    @Override
+    void close();
+
+    // ---------------------------------------------------------------- elementwise
+
+    /** {@code x[:] = value}. */
+    void fill(Tensor x, float value);
+
+    /** {@code dst = src}; same size. */
+    void copy(Tensor src, Tensor dst);
+
+    /** {@code y = alpha * x + beta * y}; same size ({@code beta = 0} ignores the old {@code y}, even NaN). */
+    void axpby(float alpha, Tensor x, float beta, Tensor y);
+
+    /** {@code c = a op b}, elementwise on equal shapes; {@code c} may alias {@code a} or {@code b}. */
+    void binary(BinaryOp op, Tensor a, Tensor b, Tensor c);
+
+    /**
+     * Gradient of {@code c = a op b} with respect to operand 0 ({@code a}) or 1 ({@code b}):
+     * {@code grad (+)= dc * d(a op b)/d(operand)}.
+     */
+    void binaryBackward(BinaryOp op, int operand, Tensor a, Tensor b, Tensor dc, Tensor grad, boolean accumulate);
+
+    /** {@code y = f(x)}; {@code y} may alias {@code x}. */
+    void activation(Activation f, float param, Tensor x, Tensor y);
+
+    /** {@code dx (+)= dy * f'(x)}, given the forward input {@code x} and output {@code y}. */
+    void activationBackward(Activation f, float param, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate);
+
+    /** {@code y[i,j] = x[i,j] + bias[0,j]}, bias {@code [1, n]}; {@code y} may alias {@code x}. */
+    void addRowVector(Tensor x, Tensor bias, Tensor y);
+
+    /** PReLU with one learnable slope per column: {@code y = x > 0 ? x : slope[0,j] * x}; slope {@code [1, n]}. */
+    void prelu(Tensor x, Tensor slope, Tensor y);
+
+    /**
+     * PReLU backward. {@code dx (+)= dy * (x > 0 ? 1 : slope_j)} and
+     * {@code dslope_j (+)= sum_i dy_ij * (x_ij > 0 ? 0 : x_ij)}. Either gradient may be {@code null}.
+     */
+    void preluBackward(Tensor x, Tensor slope, Tensor dy, Tensor dx, boolean accumulateDx,
+                       Tensor dslope, boolean accumulateDslope);
+
+    /**
+     * Maxout over groups of {@code pieces} adjacent columns: {@code y[i,j] = max_p z[i, j*pieces + p]};
+     * {@code z: [m, n*pieces]}, {@code y: [m, n]}.
+     */
+    void maxout(int pieces, Tensor z, Tensor y);
+
+    /** Maxout backward: {@code dz (+)=} {@code dy} at the first maximal piece of each group, 0 elsewhere. */
+    void maxoutBackward(int pieces, Tensor z, Tensor dy, Tensor dz, boolean accumulate);
+
+    // ---------------------------------------------------------------- matrix products
+
+    /**
+     * {@code C = alpha * op(A) * op(B) + beta * C} with {@code op(X) = transX ? X^T : X}.
+     * {@code op(A): [m, k]}, {@code op(B): [k, n]}, {@code C: [m, n]}; A and B are stored row-major as
+     * given (a transposed operand is never materialized). {@code beta = 0} ignores the old C.
+     * C must not alias A or B.
+     */
+    void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c);
+
+    // ---------------------------------------------------------------- reductions, softmax, losses
+
+    /**
+     * {@code y (+)= reduce(x)} along {@code axis}: {@code y} is {@code [1, n]}, {@code [m, 1]} or
+     * {@code [1, 1]}. {@link Reduction#ARGMAX} does not accumulate.
+     */
+    void reduce(Reduction op, Axis axis, Tensor x, Tensor y, boolean accumulate);
+
+    /** Backward of {@link #reduce}: {@code dx (+)= dy} broadcast back through the reduction's local gradient. */
+    void reduceBackward(Reduction op, Axis axis, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate);
+
+    /** Row-wise softmax {@code y_ij = e^{x_ij - max_i} / sum_j e^{x_ij - max_i}}; y may alias x. */
+    void softmax(Tensor x, Tensor y);
+
+    /** {@code dx (+)= y * (dy - sum_j dy_j y_j)} per row, given the softmax output {@code y}. */
+    void softmaxBackward(Tensor y, Tensor dy, Tensor dx, boolean accumulate);
+
+    /**
+     * Per-sample loss {@code out[i,0] = L(pred_i, target_i)}; see {@link LossKind} for formulas and the
+     * target layout. Class indices must be in {@code [0, c)}; callers check them on the host.
+     */
+    void rowLoss(LossKind kind, Tensor pred, Tensor target, Tensor out);
+
+    /** {@code dpred (+)= dout_i * dL_i/dpred_i}, {@code dout: [n, 1]}. */
+    void rowLossBackward(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred, boolean accumulate);
+
+    // ---------------------------------------------------------------- optimizer
+
+    /**
+     * One fused SGD step on one parameter, as specified in {@link SgdUpdate}. {@code velocity} is
+     * {@code null} when momentum is 0; {@code gradNormSq} is a {@code [1, 1]} tensor holding the squared
+     * global gradient norm over all parameters (or {@code null}: no norm clipping, no NaN guard).
+     */
+    void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate update);
+}

@@ -1,0 +1,97 @@
+package dev.jacobian.backend;
+
+import dev.jacobian.tensor.Shape;
+import dev.jacobian.tensor.Tensor;
+
+/**
+ * Argument checks shared by every backend, so that a shape mismatch reads the same everywhere: an
+ * {@link IllegalArgumentException} naming the primitive and the shapes involved.
+ */
+public final class Checks {
+    private Checks() {
+    }
+
+    private static IllegalArgumentException mismatch(String op, String what, Shape a, Shape b) {
+        return new IllegalArgumentException(op + ": " + what + " " + a + " vs " + b);
+    }
+
+    /** Same number of elements (the matrix views may differ). */
+    public static void sameSize(String op, Tensor a, Tensor b) {
+        if (a.size() != b.size()) {
+            throw mismatch(op, "sizes differ:", a.shape(), b.shape());
+        }
+    }
+
+    /** Same matrix view {@code [rows, cols]}. */
+    public static void sameMatrix(String op, Tensor a, Tensor b) {
+        if (a.rows() != b.rows() || a.cols() != b.cols()) {
+            throw mismatch(op, "shapes differ:", a.shape(), b.shape());
+        }
+    }
+
+    /** {@code v} is {@code [1, x.cols]}. */
+    public static void rowVectorFor(String op, Tensor x, Tensor v) {
+        if (v.size() != x.cols()) {
+            throw mismatch(op, "row vector must have one value per column of", x.shape(), v.shape());
+        }
+    }
+
+    /** {@code dims = {m, n, k}} of {@code C = op(A) op(B)}, or an exception naming the three shapes. */
+    public static int[] gemm(boolean transA, boolean transB, Tensor a, Tensor b, Tensor c) {
+        int m = transA ? a.cols() : a.rows();
+        int ka = transA ? a.rows() : a.cols();
+        int kb = transB ? b.cols() : b.rows();
+        int n = transB ? b.rows() : b.cols();
+        if (ka != kb || c.rows() != m || c.cols() != n) {
+            throw new IllegalArgumentException("gemm: cannot multiply " + (transA ? "A^T of " : "A ") + a.shape()
+                    + " by " + (transB ? "B^T of " : "B ") + b.shape() + " into C " + c.shape());
+        }
+        if (c.buffer() == a.buffer() || c.buffer() == b.buffer()) {
+            throw new IllegalArgumentException("gemm: C must not alias A or B");
+        }
+        return new int[] {m, n, ka};
+    }
+
+    /** The shape a reduction of {@code x} along {@code axis} must have. */
+    public static void reduction(String op, Axis axis, Tensor x, Tensor y) {
+        int rows = axis == Axis.COLS ? x.rows() : 1;
+        int cols = axis == Axis.ROWS ? x.cols() : 1;
+        if (y.rows() != rows || y.cols() != cols) {
+            throw new IllegalArgumentException(op + ": reducing " + x.shape() + " along " + axis + " gives ["
+                    + rows + ", " + cols + "], not " + y.shape());
+        }
+    }
+
+    /** Maxout: {@code z: [m, n*pieces]}, {@code y: [m, n]}. */
+    public static void maxout(String op, int pieces, Tensor z, Tensor y) {
+        if (pieces < 1 || z.rows() != y.rows() || (long) y.cols() * pieces != z.cols()) {
+            throw new IllegalArgumentException(op + ": " + pieces + " pieces of " + z.shape() + " do not give " + y.shape());
+        }
+    }
+
+    /** Loss shapes: {@code pred [n, c]}, {@code target [n, 1]} or {@code [n, c]}, {@code out [n, 1]}. */
+    public static void rowLoss(String op, LossKind kind, Tensor pred, Tensor target, Tensor perRow) {
+        boolean targetOk = kind.classIndexTargets()
+                ? target.rows() == pred.rows() && target.cols() == 1
+                : target.rows() == pred.rows() && target.cols() == pred.cols();
+        if (!targetOk) {
+            throw mismatch(op + " (" + kind + ")", "predictions and targets do not match:", pred.shape(), target.shape());
+        }
+        if (perRow.rows() != pred.rows() || perRow.cols() != 1) {
+            throw mismatch(op + " (" + kind + ")", "per-sample output must be [n, 1] for predictions", pred.shape(), perRow.shape());
+        }
+    }
+
+    /** A {@code [1, 1]} tensor (or null when allowed). */
+    public static void scalarOrNull(String op, Tensor s) {
+        if (s != null && s.size() != 1) {
+            throw new IllegalArgumentException(op + ": expected a [1, 1] tensor, got " + s.shape());
+        }
+    }
+
+    public static void operand(String op, int operand) {
+        if (operand != 0 && operand != 1) {
+            throw new IllegalArgumentException(op + ": operand must be 0 or 1, got " + operand);
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package dev.jacobian.backend;
+
+/**
+ * The complete list of kernels a {@link Backend} implements, in one place (tinygrad's idea: a small
+ * primitive set; layers, losses and optimizers are composed from these in {@code core}). Each constant
+ * names the {@link Backend} method that implements it.
+ */
+public enum Primitive {
+    FILL, COPY, AXPBY,
+    BINARY, BINARY_BACKWARD,
+    ACTIVATION, ACTIVATION_BACKWARD,
+    ADD_ROW_VECTOR,
+    PRELU, PRELU_BACKWARD,
+    MAXOUT, MAXOUT_BACKWARD,
+    GEMM,
+    REDUCE, REDUCE_BACKWARD,
+    SOFTMAX, SOFTMAX_BACKWARD,
+    ROW_LOSS, ROW_LOSS_BACKWARD,
+    SGD_UPDATE
+}

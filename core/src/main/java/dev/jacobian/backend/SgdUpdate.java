@@ -1,0 +1,52 @@
+package dev.jacobian.backend;
+
+/**
+ * The hyper-parameters of one fused SGD update, applied per parameter by {@link Backend#sgdUpdate}.
+ *
+ * <p>With {@code s = ||g||} the global gradient norm (read on the device from {@code gradNormSq}), the
+ * kernel computes, elementwise:
+ * <pre>
+ *   if !finite(s^2): leave w and v untouched                    (a NaN/Inf step never reaches the weights)
+ *   c = clipNorm > 0 and s >= clipNorm ? clipNorm / s : 1      (Pascanu, Mikolov, Bengio 2013, alg. 1)
+ *   g = c * grad
+ *   if clipValue > 0: g = clamp(g, -clipValue, clipValue)      (clipping by value)
+ *   g = g + weightDecay * w
+ *   if momentum != 0: v = momentum * v + g;  g = nesterov ? g + momentum * v : v   (Sutskever et al. 2013)
+ *   w = w - learningRate * g
+ * </pre>
+ *
+ * @param learningRate step size, &gt; 0
+ * @param momentum     heavy-ball coefficient in [0, 1); 0 disables the velocity buffer
+ * @param nesterov     Nesterov momentum (needs momentum &gt; 0)
+ * @param weightDecay  decoupled L2 coefficient added to the gradient, &gt;= 0
+ * @param clipNorm     global-norm threshold; &lt;= 0 disables norm clipping
+ * @param clipValue    per-element bound; &lt;= 0 disables value clipping
+ */
+public record SgdUpdate(float learningRate, float momentum, boolean nesterov, float weightDecay,
+                        float clipNorm, float clipValue) {
+    public SgdUpdate {
+        if (!(learningRate > 0f) || !Float.isFinite(learningRate)) {
+            throw new IllegalArgumentException("learning rate must be positive and finite: " + learningRate);
+        }
+        if (!(momentum >= 0f && momentum < 1f)) {
+            throw new IllegalArgumentException("momentum must be in [0, 1): " + momentum);
+        }
+        if (nesterov && momentum == 0f) {
+            throw new IllegalArgumentException("Nesterov momentum needs momentum > 0");
+        }
+        if (!(weightDecay >= 0f)) {
+            throw new IllegalArgumentException("weight decay must be >= 0: " + weightDecay);
+        }
+    }
+
+    /** The clip scale {@code c} for a squared global norm (1 when not clipping). */
+    public float clipScale(float normSq) {
+        if (clipNorm > 0f) {
+            float norm = (float) Math.sqrt(normSq);
+            if (norm >= clipNorm && norm > 0f) {
+                return clipNorm / norm;
+            }
+        }
+        return 1f;
+    }
+}

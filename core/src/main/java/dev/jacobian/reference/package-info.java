@@ -1,0 +1,2 @@
+/** The scalar reference backend: the slow, obviously correct oracle of the conformance suite. */
+package dev.jacobian.reference;

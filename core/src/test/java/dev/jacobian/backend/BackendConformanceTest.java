@@ -1,0 +1,556 @@
+package dev.jacobian.backend;
+
+import static dev.jacobian.backend.Tolerances.FP32_ATOL;
+import static dev.jacobian.backend.Tolerances.FP32_RTOL;
+import static dev.jacobian.backend.Tolerances.FP32_SUM_RTOL;
+import static dev.jacobian.backend.Tolerances.sumAtol;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jacobian.reference.ReferenceBackend;
+import dev.jacobian.tensor.Shape;
+import dev.jacobian.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The backend conformance suite: every {@link Primitive} run on the backend under test and on the
+ * scalar {@link ReferenceBackend}, on odd sizes, compared with the named {@link Tolerances}.
+ *
+ * <p>A backend module adds one subclass that implements {@link #createBackend()}. A subclass whose
+ * device may be missing (OpenCL) skips with an assumption in {@link #createBackend()}.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public abstract class BackendConformanceTest {
+
+    /** Matrix shapes with odd sizes that defeat vector widths and tile sizes. */
+    protected static final int[][] SHAPES = {{1, 1}, {1, 7}, {7, 1}, {7, 33}, {33, 257}, {257, 65}, {64, 64}};
+
+    protected Backend backend;
+    protected Backend reference;
+
+    /** The backend under test; the suite closes it. */
+    protected abstract Backend createBackend();
+
+    @BeforeAll
+    void setUpBackends() {
+        backend = createBackend();
+        reference = new ReferenceBackend();
+    }
+
+    @AfterAll
+    void closeBackends() {
+        if (backend != null) {
+            backend.close();
+        }
+        if (reference != null) {
+            reference.close();
+        }
+    }
+
+    // ------------------------------------------------------------------ harness
+
+    /** A primitive call, run once per backend on tensors made from the same host data. */
+    @FunctionalInterface
+    protected interface Call {
+        void run(Backend b, Tensor[] t);
+    }
+
+    /** Host data of one operand. */
+    protected record Operand(Shape shape, float[] data) {
+    }
+
+    protected static Operand op(int rows, int cols, float[] data) {
+        return new Operand(Shape.matrix(rows, cols), data);
+    }
+
+    protected static float[] random(long seed, int n, float lo, float hi) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) (lo + (hi - lo) * r.nextDouble());
+        }
+        return a;
+    }
+
+    protected static float[] constant(int n, float v) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, v);
+        return a;
+    }
+
+    protected static Operand rand(long seed, int rows, int cols) {
+        return op(rows, cols, random(seed, rows * cols, -1f, 1f));
+    }
+
+    /**
+     * Uploads {@code operands} to both backends, runs {@code call} on each, and compares the operands at
+     * {@code outputs}.
+     */
+    protected void compare(String what, double rtol, double atol, List<Operand> operands, int[] outputs, Call call) {
+        Tensor[] ref = upload(reference, operands);
+        Tensor[] act = upload(backend, operands);
+        try {
+            call.run(reference, ref);
+            call.run(backend, act);
+            for (int o : outputs) {
+                TensorAssert.assertClose(what + " (operand " + o + ")", ref[o].download(), act[o].download(), rtol, atol);
+            }
+        } finally {
+            for (int i = 0; i < ref.length; i++) {
+                if (ref[i] != null) {
+                    ref[i].close();
+                }
+                if (act[i] != null) {
+                    act[i].close();
+                }
+            }
+        }
+    }
+
+    private static Tensor[] upload(Backend b, List<Operand> operands) {
+        Tensor[] t = new Tensor[operands.size()];
+        for (int i = 0; i < t.length; i++) {
+            Operand o = operands.get(i);
+            t[i] = o == null ? null : b.fromHost(o.shape(), o.data());
+        }
+        return t;
+    }
+
+    private static List<Operand> list(Operand... o) {
+        List<Operand> l = new ArrayList<>();
+        for (Operand x : o) {
+            l.add(x);
+        }
+        return l;
+    }
+
+    static Stream<int[]> shapes() {
+        return Stream.of(SHAPES);
+    }
+
+    // ------------------------------------------------------------------ memory
+
+    @Test
+    void allocateIsZeroFilledAndRoundTrips() {
+        try (Tensor t = backend.allocate(Shape.matrix(33, 7))) {
+            TensorAssert.assertClose("allocate", new float[33 * 7], t.download(), 0, 0);
+            float[] data = random(1, 33 * 7, -5, 5);
+            t.upload(data);
+            TensorAssert.assertClose("round trip", data, t.download(), 0, 0);
+            float[] part = {1f, 2f, 3f};
+            backend.upload(part, 1, t, 10, 2);
+            float[] back = new float[4];
+            backend.download(t, 9, back, 0, 4);
+            assertEquals(data[9], back[0]);
+            assertEquals(2f, back[1]);
+            assertEquals(3f, back[2]);
+            assertEquals(data[12], back[3]);
+            assertEquals(2f, t.get(10));
+        }
+    }
+
+    @Test
+    void statsCountBuffersAndTransfers() {
+        BackendStats s = backend.stats();
+        long live = s.liveBuffers();
+        long downloads = s.downloads();
+        Tensor t = backend.allocate(Shape.matrix(3, 5));
+        assertEquals(live + 1, s.liveBuffers());
+        t.download();
+        assertTrue(s.downloads() > downloads, "downloads are counted");
+        t.close();
+        assertEquals(live, s.liveBuffers());
+        assertThrows(IllegalStateException.class, t::download, "a closed tensor cannot be used");
+        t.close();
+    }
+
+    @Test
+    void shapeMismatchNamesTheOpAndShapes() {
+        try (Tensor a = backend.allocate(Shape.matrix(2, 3));
+             Tensor b = backend.allocate(Shape.matrix(4, 5));
+             Tensor c = backend.allocate(Shape.matrix(2, 5))) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> backend.gemm(false, false, 1f, a, b, 0f, c));
+            assertTrue(e.getMessage().contains("gemm") && e.getMessage().contains("[2, 3]")
+                    && e.getMessage().contains("[4, 5]"), e.getMessage());
+            IllegalArgumentException e2 = assertThrows(IllegalArgumentException.class,
+                    () -> backend.binary(BinaryOp.ADD, a, b, a));
+            assertTrue(e2.getMessage().contains("[2, 3]") && e2.getMessage().contains("[4, 5]"), e2.getMessage());
+        }
+    }
+
+    // ------------------------------------------------------------------ elementwise
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void fillCopyAxpby(int[] s) {
+        int m = s[0];
+        int n = s[1];
+        compare("fill", 0, 0, list(rand(1, m, n)), new int[] {0}, (b, t) -> b.fill(t[0], 0.25f));
+        compare("copy", 0, 0, list(rand(2, m, n), rand(3, m, n)), new int[] {1}, (b, t) -> b.copy(t[0], t[1]));
+        compare("axpby", FP32_RTOL, FP32_ATOL, list(rand(4, m, n), rand(5, m, n)), new int[] {1},
+                (b, t) -> b.axpby(-1.5f, t[0], 0.75f, t[1]));
+        compare("axpby beta=0 ignores NaN", FP32_RTOL, FP32_ATOL,
+                list(rand(6, m, n), op(m, n, constant(m * n, Float.NaN))), new int[] {1},
+                (b, t) -> b.axpby(2f, t[0], 0f, t[1]));
+    }
+
+    static Stream<Arguments> binaryCases() {
+        List<Arguments> a = new ArrayList<>();
+        for (BinaryOp op : BinaryOp.values()) {
+            for (int[] s : SHAPES) {
+                a.add(Arguments.of(op, s));
+            }
+        }
+        return a.stream();
+    }
+
+    @ParameterizedTest
+    @MethodSource("binaryCases")
+    void binaryForwardAndBackward(BinaryOp op, int[] s) {
+        int m = s[0];
+        int n = s[1];
+        compare("binary " + op, FP32_RTOL, FP32_ATOL, list(rand(10, m, n), rand(11, m, n), rand(12, m, n)),
+                new int[] {2}, (b, t) -> b.binary(op, t[0], t[1], t[2]));
+        compare("binary in place " + op, FP32_RTOL, FP32_ATOL, list(rand(10, m, n), rand(11, m, n)),
+                new int[] {0}, (b, t) -> b.binary(op, t[0], t[1], t[0]));
+        for (int operand = 0; operand < 2; operand++) {
+            for (boolean acc : new boolean[] {false, true}) {
+                int which = operand;
+                compare("binaryBackward " + op + " operand " + operand + " acc " + acc, FP32_RTOL, FP32_ATOL,
+                        list(rand(13, m, n), rand(14, m, n), rand(15, m, n), rand(16, m, n)), new int[] {3},
+                        (b, t) -> b.binaryBackward(op, which, t[0], t[1], t[2], t[3], acc));
+            }
+        }
+    }
+
+    static Stream<Arguments> activationCases() {
+        List<Arguments> a = new ArrayList<>();
+        for (Activation f : Activation.values()) {
+            float param = f == Activation.LEAKY_RELU ? 0.1f : f == Activation.ELU ? 0.7f : 0f;
+            for (int[] s : SHAPES) {
+                a.add(Arguments.of(f, param, s));
+            }
+        }
+        return a.stream();
+    }
+
+    @ParameterizedTest
+    @MethodSource("activationCases")
+    void activationForwardAndBackward(Activation f, float param, int[] s) {
+        int m = s[0];
+        int n = s[1];
+        Operand x = op(m, n, random(20, m * n, -4f, 4f));
+        compare("activation " + f, FP32_RTOL, FP32_ATOL, list(x, rand(21, m, n)), new int[] {1},
+                (b, t) -> b.activation(f, param, t[0], t[1]));
+        compare("activation in place " + f, FP32_RTOL, FP32_ATOL, list(x), new int[] {0},
+                (b, t) -> b.activation(f, param, t[0], t[0]));
+        for (boolean acc : new boolean[] {false, true}) {
+            compare("activationBackward " + f + " acc " + acc, FP32_RTOL, FP32_ATOL,
+                    list(x, rand(22, m, n), rand(23, m, n), rand(24, m, n)), new int[] {3}, (b, t) -> {
+                        b.activation(f, param, t[0], t[1]);
+                        b.activationBackward(f, param, t[0], t[1], t[2], t[3], acc);
+                    });
+        }
+    }
+
+    @Test
+    void activationsAreStableForLargeInputs() {
+        float[] big = {-1000f, -80f, -20f, 0f, 20f, 80f, 1000f};
+        for (Activation f : Activation.values()) {
+            compare("activation extreme " + f, FP32_RTOL, FP32_ATOL, list(op(1, 7, big), op(1, 7, new float[7])),
+                    new int[] {1}, (b, t) -> b.activation(f, 0.5f, t[0], t[1]));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void addRowVector(int[] s) {
+        int m = s[0];
+        int n = s[1];
+        compare("addRowVector", FP32_RTOL, FP32_ATOL, list(rand(30, m, n), rand(31, 1, n), rand(32, m, n)),
+                new int[] {2}, (b, t) -> b.addRowVector(t[0], t[1], t[2]));
+        compare("addRowVector in place", FP32_RTOL, FP32_ATOL, list(rand(30, m, n), rand(31, 1, n)),
+                new int[] {0}, (b, t) -> b.addRowVector(t[0], t[1], t[0]));
+    }
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void preluForwardAndBackward(int[] s) {
+        int m = s[0];
+        int n = s[1];
+        Operand slope = op(1, n, random(40, n, 0f, 0.5f));
+        compare("prelu", FP32_RTOL, FP32_ATOL, list(rand(41, m, n), slope, rand(42, m, n)), new int[] {2},
+                (b, t) -> b.prelu(t[0], t[1], t[2]));
+        for (boolean acc : new boolean[] {false, true}) {
+            compare("preluBackward acc " + acc, FP32_RTOL, sumAtol(m),
+                    list(rand(41, m, n), slope, rand(43, m, n), rand(44, m, n), rand(45, 1, n)), new int[] {3, 4},
+                    (b, t) -> b.preluBackward(t[0], t[1], t[2], t[3], acc, t[4], acc));
+        }
+        compare("preluBackward dx only", FP32_RTOL, FP32_ATOL,
+                list(rand(41, m, n), slope, rand(43, m, n), rand(44, m, n)), new int[] {3},
+                (b, t) -> b.preluBackward(t[0], t[1], t[2], t[3], false, null, false));
+        compare("preluBackward dslope only", FP32_RTOL, sumAtol(m),
+                list(rand(41, m, n), slope, rand(43, m, n), rand(45, 1, n)), new int[] {3},
+                (b, t) -> b.preluBackward(t[0], t[1], t[2], null, false, t[3], false));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3, 4})
+    void maxoutForwardAndBackward(int pieces) {
+        for (int[] s : SHAPES) {
+            int m = s[0];
+            int n = s[1];
+            Operand z = rand(50, m, n * pieces);
+            compare("maxout " + pieces, FP32_RTOL, FP32_ATOL, list(z, rand(51, m, n)), new int[] {1},
+                    (b, t) -> b.maxout(pieces, t[0], t[1]));
+            for (boolean acc : new boolean[] {false, true}) {
+                compare("maxoutBackward " + pieces + " acc " + acc, FP32_RTOL, FP32_ATOL,
+                        list(z, rand(52, m, n), rand(53, m, n * pieces)), new int[] {2},
+                        (b, t) -> b.maxoutBackward(pieces, t[0], t[1], t[2], acc));
+            }
+        }
+        // ties route to the first maximal piece
+        compare("maxoutBackward ties", 0, 0, list(op(1, 2 * pieces, constant(2 * pieces, 1f)), op(1, 2, new float[] {3f, 5f}),
+                op(1, 2 * pieces, new float[2 * pieces])), new int[] {2},
+                (b, t) -> b.maxoutBackward(pieces, t[0], t[1], t[2], false));
+    }
+
+    // ------------------------------------------------------------------ gemm
+
+    static Stream<Arguments> gemmCases() {
+        int[][] mnk = {{1, 1, 1}, {1, 7, 3}, {7, 33, 1}, {33, 7, 257}, {257, 65, 33}, {64, 64, 64},
+                {128, 130, 129}, {5, 300, 17}, {300, 3, 70}};
+        List<Arguments> a = new ArrayList<>();
+        for (int[] d : mnk) {
+            for (int tr = 0; tr < 4; tr++) {
+                a.add(Arguments.of(d[0], d[1], d[2], (tr & 1) != 0, (tr & 2) != 0));
+            }
+        }
+        return a.stream();
+    }
+
+    @ParameterizedTest(name = "gemm m={0} n={1} k={2} transA={3} transB={4}")
+    @MethodSource("gemmCases")
+    void gemm(int m, int n, int k, boolean transA, boolean transB) {
+        Operand a = transA ? rand(60, k, m) : rand(60, m, k);
+        Operand bb = transB ? rand(61, n, k) : rand(61, k, n);
+        double atol = sumAtol(k);
+        compare("gemm", FP32_SUM_RTOL, atol, list(a, bb, rand(62, m, n)), new int[] {2},
+                (b, t) -> b.gemm(transA, transB, 1f, t[0], t[1], 0f, t[2]));
+        compare("gemm alpha beta", FP32_SUM_RTOL, atol * 2, list(a, bb, rand(62, m, n)), new int[] {2},
+                (b, t) -> b.gemm(transA, transB, -0.5f, t[0], t[1], 2f, t[2]));
+        compare("gemm beta=1 accumulates", FP32_SUM_RTOL, atol * 2, list(a, bb, rand(63, m, n)), new int[] {2},
+                (b, t) -> b.gemm(transA, transB, 1f, t[0], t[1], 1f, t[2]));
+        compare("gemm beta=0 ignores NaN in C", FP32_SUM_RTOL, atol, list(a, bb, op(m, n, constant(m * n, Float.NaN))),
+                new int[] {2}, (b, t) -> b.gemm(transA, transB, 1f, t[0], t[1], 0f, t[2]));
+    }
+
+    // ------------------------------------------------------------------ reductions
+
+    static Stream<Arguments> reduceCases() {
+        List<Arguments> a = new ArrayList<>();
+        for (Reduction r : Reduction.values()) {
+            for (Axis axis : Axis.values()) {
+                for (int[] s : SHAPES) {
+                    a.add(Arguments.of(r, axis, s));
+                }
+            }
+        }
+        return a.stream();
+    }
+
+    private static int[] reducedShape(Axis axis, int m, int n) {
+        return switch (axis) {
+            case ROWS -> new int[] {1, n};
+            case COLS -> new int[] {m, 1};
+            case ALL -> new int[] {1, 1};
+        };
+    }
+
+    @ParameterizedTest(name = "reduce {0} along {1} of {2}")
+    @MethodSource("reduceCases")
+    void reduceForwardAndBackward(Reduction r, Axis axis, int[] s) {
+        int m = s[0];
+        int n = s[1];
+        int[] ys = reducedShape(axis, m, n);
+        int terms = m * n / (ys[0] * ys[1]);
+        Operand x = rand(70, m, n);
+        compare("reduce " + r + " " + axis, FP32_SUM_RTOL, sumAtol(terms), list(x, rand(71, ys[0], ys[1])),
+                new int[] {1}, (b, t) -> b.reduce(r, axis, t[0], t[1], false));
+        if (r == Reduction.ARGMAX) {
+            return;
+        }
+        compare("reduce accumulate " + r + " " + axis, FP32_SUM_RTOL, sumAtol(terms), list(x, rand(71, ys[0], ys[1])),
+                new int[] {1}, (b, t) -> b.reduce(r, axis, t[0], t[1], true));
+        for (boolean acc : new boolean[] {false, true}) {
+            compare("reduceBackward " + r + " " + axis + " acc " + acc, FP32_RTOL, FP32_ATOL,
+                    list(x, rand(72, ys[0], ys[1]), rand(73, ys[0], ys[1]), rand(74, m, n)), new int[] {3}, (b, t) -> {
+                        b.reduce(r, axis, t[0], t[1], false);
+                        b.reduceBackward(r, axis, t[0], t[1], t[2], t[3], acc);
+                    });
+        }
+    }
+
+    @Test
+    void maxAndArgmaxPickTheFirstOfTies() {
+        float[] x = {1f, 3f, 3f, 2f, 0f, 0f, 0f, -1f};
+        for (Axis axis : Axis.values()) {
+            int[] ys = reducedShape(axis, 2, 4);
+            compare("argmax ties " + axis, 0, 0, list(op(2, 4, x), op(ys[0], ys[1], new float[ys[0] * ys[1]])),
+                    new int[] {1}, (b, t) -> b.reduce(Reduction.ARGMAX, axis, t[0], t[1], false));
+            compare("max backward ties " + axis, 0, 0,
+                    list(op(2, 4, x), op(ys[0], ys[1], new float[ys[0] * ys[1]]), op(ys[0], ys[1], constant(ys[0] * ys[1], 1f)),
+                            op(2, 4, new float[8])), new int[] {3}, (b, t) -> {
+                        b.reduce(Reduction.MAX, axis, t[0], t[1], false);
+                        b.reduceBackward(Reduction.MAX, axis, t[0], t[1], t[2], t[3], false);
+                    });
+        }
+    }
+
+    @Test
+    void sumOfSquaresOfALargeTensorOnTheDevice() {
+        int n = 1 << 18;
+        compare("sum of squares 2^18", FP32_SUM_RTOL, FP32_ATOL, list(op(512, 512, random(80, n, -1, 1)), op(1, 1, new float[1])),
+                new int[] {1}, (b, t) -> b.reduce(Reduction.SUM_SQUARES, Axis.ALL, t[0], t[1], false));
+    }
+
+    // ------------------------------------------------------------------ softmax and losses
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void softmaxForwardAndBackward(int[] s) {
+        int m = s[0];
+        int n = s[1];
+        Operand x = op(m, n, random(90, m * n, -6f, 6f));
+        compare("softmax", FP32_RTOL, FP32_ATOL, list(x, rand(91, m, n)), new int[] {1}, (b, t) -> b.softmax(t[0], t[1]));
+        compare("softmax in place", FP32_RTOL, FP32_ATOL, list(x), new int[] {0}, (b, t) -> b.softmax(t[0], t[0]));
+        for (boolean acc : new boolean[] {false, true}) {
+            compare("softmaxBackward acc " + acc, FP32_RTOL, sumAtol(n), list(x, rand(92, m, n), rand(93, m, n), rand(94, m, n)),
+                    new int[] {3}, (b, t) -> {
+                        b.softmax(t[0], t[1]);
+                        b.softmaxBackward(t[1], t[2], t[3], acc);
+                    });
+        }
+    }
+
+    @Test
+    void softmaxIsStableForHugeLogits() {
+        float[] x = {1000f, -1000f, 999f, 0f, 88f, 89f};
+        compare("softmax huge", FP32_RTOL, FP32_ATOL, list(op(2, 3, x), op(2, 3, new float[6])), new int[] {1},
+                (b, t) -> b.softmax(t[0], t[1]));
+        float[] y = {0f, 2f};
+        compare("cross-entropy huge", FP32_RTOL, FP32_ATOL, list(op(2, 3, x), op(2, 1, y), op(2, 1, new float[2])),
+                new int[] {2}, (b, t) -> b.rowLoss(LossKind.SOFTMAX_CROSS_ENTROPY, t[0], t[1], t[2]));
+    }
+
+    static Stream<Arguments> lossCases() {
+        List<Arguments> a = new ArrayList<>();
+        for (LossKind k : LossKind.values()) {
+            for (int[] s : new int[][] {{1, 1}, {1, 10}, {7, 3}, {33, 10}, {257, 7}, {16, 257}}) {
+                a.add(Arguments.of(k, s));
+            }
+        }
+        return a.stream();
+    }
+
+    private static Operand targets(LossKind k, long seed, int m, int c) {
+        SplittableRandom r = new SplittableRandom(seed);
+        if (k.classIndexTargets()) {
+            float[] y = new float[m];
+            for (int i = 0; i < m; i++) {
+                y[i] = r.nextInt(c);
+            }
+            return op(m, 1, y);
+        }
+        return k == LossKind.MSE ? rand(seed, m, c) : op(m, c, random(seed, m * c, 0f, 1f));
+    }
+
+    @ParameterizedTest(name = "loss {0} on {1}")
+    @MethodSource("lossCases")
+    void rowLossForwardAndBackward(LossKind k, int[] s) {
+        int m = s[0];
+        int c = s[1];
+        Operand p = op(m, c, random(100, m * c, -3f, 3f));
+        Operand y = targets(k, 101, m, c);
+        compare("rowLoss " + k, FP32_RTOL, sumAtol(c), list(p, y, rand(102, m, 1)), new int[] {2},
+                (b, t) -> b.rowLoss(k, t[0], t[1], t[2]));
+        for (boolean acc : new boolean[] {false, true}) {
+            compare("rowLossBackward " + k + " acc " + acc, FP32_RTOL, FP32_ATOL,
+                    list(p, y, rand(103, m, 1), rand(104, m, c)), new int[] {3},
+                    (b, t) -> b.rowLossBackward(k, t[0], t[1], t[2], t[3], acc));
+        }
+    }
+
+    // ------------------------------------------------------------------ optimizer
+
+    static Stream<SgdUpdate> sgdCases() {
+        return Stream.of(
+                new SgdUpdate(0.1f, 0f, false, 0f, 0f, 0f),
+                new SgdUpdate(0.05f, 0.9f, false, 0f, 0f, 0f),
+                new SgdUpdate(0.05f, 0.9f, true, 1e-3f, 0f, 0f),
+                new SgdUpdate(0.1f, 0.5f, false, 0f, 0.5f, 0f),    // norm well above 0.5: clips
+                new SgdUpdate(0.1f, 0.5f, false, 0f, 1e6f, 0f),    // threshold above the norm: no clip
+                new SgdUpdate(0.1f, 0f, false, 0.01f, 0f, 0.05f)); // clip by value
+    }
+
+    @ParameterizedTest
+    @MethodSource("sgdCases")
+    void sgdUpdate(SgdUpdate u) {
+        for (int[] s : SHAPES) {
+            int m = s[0];
+            int n = s[1];
+            // three steps, so the velocity matters
+            compare("sgdUpdate " + u + " " + m + "x" + n, FP32_RTOL, FP32_ATOL,
+                    list(rand(110, m, n), rand(111, m, n), op(m, n, new float[m * n]), op(1, 1, new float[1])),
+                    new int[] {0, 2}, (b, t) -> {
+                        for (int step = 0; step < 3; step++) {
+                            b.reduce(Reduction.SUM_SQUARES, Axis.ALL, t[1], t[3], false);
+                            b.sgdUpdate(t[0], t[1], u.momentum() == 0f ? null : t[2], t[3], u);
+                        }
+                    });
+        }
+    }
+
+    @Test
+    void sgdUpdateSkipsNonFiniteNorm() {
+        SgdUpdate u = new SgdUpdate(0.1f, 0.9f, false, 0f, 1f, 0f);
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY}) {
+            Operand w = rand(120, 7, 33);
+            compare("sgdUpdate skips norm " + bad, 0, 0,
+                    list(w, rand(121, 7, 33), op(7, 33, new float[7 * 33]), op(1, 1, new float[] {bad})), new int[] {0, 2},
+                    (b, t) -> b.sgdUpdate(t[0], t[1], t[2], t[3], u));
+            try (Tensor wt = backend.fromHost(w.shape(), w.data());
+                 Tensor g = backend.fromHost(w.shape(), random(121, 7 * 33, -1, 1));
+                 Tensor v = backend.allocate(w.shape());
+                 Tensor norm = backend.fromHost(Shape.scalar(), new float[] {bad})) {
+                backend.sgdUpdate(wt, g, v, norm, u);
+                TensorAssert.assertClose("weights untouched", w.data(), wt.download(), 0, 0);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(LossKind.class)
+    void lossShapeMismatchIsReported(LossKind k) {
+        try (Tensor p = backend.allocate(Shape.matrix(4, 3));
+             Tensor y = backend.allocate(Shape.matrix(5, k.classIndexTargets() ? 1 : 3));
+             Tensor out = backend.allocate(Shape.matrix(4, 1))) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> backend.rowLoss(k, p, y, out));
+            assertTrue(e.getMessage().contains("[4, 3]"), e.getMessage());
+        }
+    }
+}

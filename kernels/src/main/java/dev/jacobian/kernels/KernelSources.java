@@ -1,0 +1,62 @@
+package dev.jacobian.kernels;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Reads the OpenCL C sources shipped in this module as classpath resources
+ * ({@code dev/jacobian/kernels/<name>.cl}), never from a file path.
+ *
+ * <p>Each source is valid OpenCL C 1.2 on its own, opens with a header comment (what it computes, the
+ * memory layout, the index order) and declares its tuning constants as {@code #ifndef X / #define X}
+ * defaults that the host overrides with {@code -D} build options.
+ */
+public final class KernelSources {
+    /** GEMM: tiled, register-blocked, all four transpose variants ({@code TRANS_A}, {@code TRANS_B}). */
+    public static final String MATMUL = "matmul";
+    /** Fill, copy, axpby, binary ops, activations, bias add, PReLU, maxout; forward and backward. */
+    public static final String ELEMENTWISE = "elementwise";
+    /** Sum, mean, max, argmax, sum of squares along rows, columns or everything; and backward. */
+    public static final String REDUCE = "reduce";
+    /** Softmax and its backward, the four per-sample losses and their backward. */
+    public static final String SOFTMAX_LOSS = "softmax_loss";
+    /** The fused SGD update (norm clip, value clip, weight decay, momentum/Nesterov, step). */
+    public static final String OPTIMIZER = "optimizer";
+
+    /** Every source this module ships. */
+    public static final List<String> ALL = List.of(MATMUL, ELEMENTWISE, REDUCE, SOFTMAX_LOSS, OPTIMIZER);
+
+    private static final String ROOT = "/dev/jacobian/kernels/";
+
+    private KernelSources() {
+    }
+
+    /** The classpath resource path of source {@code name}, e.g. {@code /dev/jacobian/kernels/matmul.cl}. */
+    public static String resourcePath(String name) {
+        Objects.requireNonNull(name, "name");
+        return ROOT + (name.endsWith(".cl") ? name : name + ".cl");
+    }
+
+    /**
+     * The text of source {@code name} ({@code "matmul"} or {@code "matmul.cl"}), read as UTF-8.
+     *
+     * @throws IllegalArgumentException naming the resource when it is not on the class path
+     * @throws UncheckedIOException     when the resource cannot be read
+     */
+    public static String load(String name) {
+        String path = resourcePath(name);
+        try (InputStream in = KernelSources.class.getResourceAsStream(path)) {
+            if (in == null) {
+                throw new IllegalArgumentException("OpenCL kernel source not found on the class path: " + path
+                        + " (known sources: " + ALL + ")");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read OpenCL kernel source " + path, e);
+        }
+    }
+}

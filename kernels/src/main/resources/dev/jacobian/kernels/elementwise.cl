@@ -1,0 +1,213 @@
+/*
+ * elementwise.cl — elementwise primitives and their backward rules, side by side:
+ *   fill, copy, axpby; binary (ADD, SUB, MUL, MAX) + backward; activations (IDENTITY, SIGMOID, TANH,
+ *   RELU, LEAKY_RELU, ELU) + backward; addRowVector; PReLU + backward (dx here, dslope per column);
+ *   maxout + backward.
+ *
+ * Layout: float32, row-major, flat index i = row * cols + col. Matrices are [m, n]; row vectors [1, n].
+ * Index order: one work-item per output element (NDRange dimension 0 is the flat index, guarded by the
+ * element count, so the host may round the global size up), except prelu_backward_slope which uses
+ * one work-item per column and loops down the rows.
+ *
+ * Operation codes are the ordinals of the Java enums dev.jacobian.backend.BinaryOp and Activation.
+ * accumulate != 0 means out += result; accumulate == 0 means out = result (the old value is not read).
+ * Floating-point contraction is off so that results match the scalar reference operation by operation.
+ *
+ * Tuning constants: none (the host picks the work-group size).
+ */
+#pragma OPENCL FP_CONTRACT OFF
+
+#define OP_ADD 0
+#define OP_SUB 1
+#define OP_MUL 2
+#define OP_MAX 3
+
+#define ACT_IDENTITY 0
+#define ACT_SIGMOID 1
+#define ACT_TANH 2
+#define ACT_RELU 3
+#define ACT_LEAKY_RELU 4
+#define ACT_ELU 5
+
+#define STORE(out, i, v, acc) ((out)[i] = (acc) ? (out)[i] + (v) : (v))
+
+__kernel void fill(const int count, const float value, __global float* x) {
+    const int i = get_global_id(0);
+    if (i < count) {
+        x[i] = value;
+    }
+}
+
+__kernel void copy(const int count, const __global float* src, __global float* dst) {
+    const int i = get_global_id(0);
+    if (i < count) {
+        dst[i] = src[i];
+    }
+}
+
+/* y = alpha * x + beta * y; beta == 0 ignores the old y (even NaN). */
+__kernel void axpby(const int count, const float alpha, const __global float* x, const float beta,
+                    __global float* y) {
+    const int i = get_global_id(0);
+    if (i < count) {
+        y[i] = beta == 0.0f ? alpha * x[i] : alpha * x[i] + beta * y[i];
+    }
+}
+
+/* c = a op b; c may alias a or b (each work-item reads before it writes its own element). */
+__kernel void binary_forward(const int count, const int op, const __global float* a, const __global float* b,
+                             __global float* c) {
+    const int i = get_global_id(0);
+    if (i < count) {
+        const float x = a[i];
+        const float y = b[i];
+        float r;
+        switch (op) {
+            case OP_ADD: r = x + y; break;
+            case OP_SUB: r = x - y; break;
+            case OP_MUL: r = x * y; break;
+            default: r = (isnan(x) || isnan(y)) ? NAN : fmax(x, y); break; /* Java Math.max propagates NaN */
+        }
+        c[i] = r;
+    }
+}
+
+/* grad (+)= dc * d(a op b)/d(operand); MAX routes to a where a >= b, to b elsewhere. */
+__kernel void binary_backward(const int count, const int op, const int operand, const __global float* a,
+                              const __global float* b, const __global float* dc, __global float* grad,
+                              const int accumulate) {
+    const int i = get_global_id(0);
+    if (i < count) {
+        const float x = a[i];
+        const float y = b[i];
+        const float g = dc[i];
+        float r;
+        switch (op) {
+            case OP_ADD: r = g; break;
+            case OP_SUB: r = operand == 0 ? g : -g; break;
+            case OP_MUL: r = operand == 0 ? g * y : g * x; break;
+            default: r = ((operand == 0) == (x >= y)) ? g : 0.0f; break;
+        }
+        STORE(grad, i, r, accumulate);
+    }
+}
+
+inline float act_apply(const int f, const float x, const float param) {
+    switch (f) {
+        case ACT_SIGMOID: return 1.0f / (1.0f + exp(-x));
+        case ACT_TANH: return tanh(x);
+        case ACT_RELU: return x > 0.0f ? x : 0.0f;
+        case ACT_LEAKY_RELU: return x > 0.0f ? x : param * x;
+        case ACT_ELU: return x > 0.0f ? x : param * expm1(x);
+        default: return x;
+    }
+}
+
+/* f'(x) in terms of the input x and the output y; at a kink the left derivative. */
+inline float act_derivative(const int f, const float x, const float y, const float param) {
+    switch (f) {
+        case ACT_SIGMOID: return y * (1.0f - y);
+        case ACT_TANH: return 1.0f - y * y;
+        case ACT_RELU: return x > 0.0f ? 1.0f : 0.0f;
+        case ACT_LEAKY_RELU: return x > 0.0f ? 1.0f : param;
+        case ACT_ELU: return x > 0.0f ? 1.0f : y + param;
+        default: return 1.0f;
+    }
+}
+
+/* y = f(x); y may alias x. */
+__kernel void activation_forward(const int count, const int f, const float param, const __global float* x,
+                                 __global float* y) {
+    const int i = get_global_id(0);
+    if (i < count) {
+        y[i] = act_apply(f, x[i], param);
+    }
+}
+
+/* dx (+)= dy * f'(x, y). */
+__kernel void activation_backward(const int count, const int f, const float param, const __global float* x,
+                                  const __global float* y, const __global float* dy, __global float* dx,
+                                  const int accumulate) {
+    const int i = get_global_id(0);
+    if (i < count) {
+        const float r = dy[i] * act_derivative(f, x[i], y[i], param);
+        STORE(dx, i, r, accumulate);
+    }
+}
+
+/* y[i, j] = x[i, j] + bias[j]; x, y: [m, n], bias: [1, n]; y may alias x. */
+__kernel void add_row_vector(const int count, const int n, const __global float* x, const __global float* bias,
+                             __global float* y) {
+    const int i = get_global_id(0);
+    if (i < count) {
+        y[i] = x[i] + bias[i % n];
+    }
+}
+
+/* y = x > 0 ? x : slope[j] * x; slope: [1, n]. */
+__kernel void prelu_forward(const int count, const int n, const __global float* x, const __global float* slope,
+                            __global float* y) {
+    const int i = get_global_id(0);
+    if (i < count) {
+        const float v = x[i];
+        y[i] = v > 0.0f ? v : slope[i % n] * v;
+    }
+}
+
+/* dx (+)= dy * (x > 0 ? 1 : slope[j]). */
+__kernel void prelu_backward_input(const int count, const int n, const __global float* x,
+                                   const __global float* slope, const __global float* dy, __global float* dx,
+                                   const int accumulate) {
+    const int i = get_global_id(0);
+    if (i < count) {
+        const float r = x[i] > 0.0f ? dy[i] : dy[i] * slope[i % n];
+        STORE(dx, i, r, accumulate);
+    }
+}
+
+/* dslope[j] (+)= sum_i dy[i, j] * (x[i, j] > 0 ? 0 : x[i, j]); one work-item per column j. */
+__kernel void prelu_backward_slope(const int m, const int n, const __global float* x, const __global float* dy,
+                                   __global float* dslope, const int accumulate) {
+    const int j = get_global_id(0);
+    if (j < n) {
+        float sum = 0.0f;
+        for (int i = 0; i < m; i++) {
+            const float v = x[i * n + j];
+            sum += v > 0.0f ? 0.0f : dy[i * n + j] * v;
+        }
+        STORE(dslope, j, sum, accumulate);
+    }
+}
+
+/* y[i, j] = max_p z[i, j * pieces + p]; z: [m, n * pieces], y: [m, n]; one work-item per y element. */
+__kernel void maxout_forward(const int count, const int pieces, const __global float* z, __global float* y) {
+    const int o = get_global_id(0);
+    if (o < count) {
+        const int base = o * pieces; /* row i, group j: i * n * pieces + j * pieces == o * pieces */
+        float best = z[base];
+        for (int p = 1; p < pieces; p++) {
+            const float v = z[base + p];
+            best = (isnan(best) || isnan(v)) ? NAN : fmax(best, v);
+        }
+        y[o] = best;
+    }
+}
+
+/* dz (+)= dy at the first maximal piece of each group, 0 at the other pieces. */
+__kernel void maxout_backward(const int count, const int pieces, const __global float* z,
+                              const __global float* dy, __global float* dz, const int accumulate) {
+    const int o = get_global_id(0);
+    if (o < count) {
+        const int base = o * pieces;
+        int arg = 0;
+        for (int p = 1; p < pieces; p++) {
+            if (z[base + p] > z[base + arg]) {
+                arg = p;
+            }
+        }
+        const float g = dy[o];
+        for (int p = 0; p < pieces; p++) {
+            STORE(dz, base + p, p == arg ? g : 0.0f, accumulate);
+        }
+    }
+}

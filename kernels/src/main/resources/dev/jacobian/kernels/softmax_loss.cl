@@ -1,0 +1,212 @@
+/*
+ * softmax_loss.cl — row-wise softmax and its backward, and the four per-sample losses with their
+ * backward rules (dev.jacobian.backend.LossKind ordinals: SOFTMAX_CROSS_ENTROPY 0, SVM_HINGE 1, MSE 2,
+ * SIGMOID_BINARY_CROSS_ENTROPY 3). Softmax–cross-entropy is fused: the loss and its gradient are computed
+ * straight from the logits with the row max subtracted, never through a stored softmax.
+ *
+ * Layout: float32 row-major. Logits / predictions p: [rows, c]; class-index targets t: [rows, 1] (index
+ * stored as a float) for kinds 0 and 1, dense targets t: [rows, c] for kinds 2 and 3; per-sample losses
+ * out: [rows, 1]; dout: [rows, 1].
+ *   softmax      y_ij = e^{x_ij - max_i} / sum_j e^{x_ij - max_i}
+ *   softmax bwd  dx_ij (+)= y_ij (dy_ij - sum_k dy_ik y_ik)
+ *   SCE          L_i = log sum_j e^{p_ij - max} + max - p_{i,y};     dp = dL (softmax_j - [j == y])
+ *   SVM_HINGE    L_i = sum_{j != y} max(0, p_ij - p_iy + 1);         dp_j = dL [active j], dp_y = -dL #active
+ *   MSE          L_i = sum_j (p_ij - t_ij)^2;                        dp = 2 (p - t) dL
+ *   SIGMOID_BCE  L_i = sum_j max(p,0) - p t + log(1 + e^{-|p|});     dp = (sigmoid(p) - t) dL
+ *
+ * Index order: one work-group of SM_WG work-items per row (NDRange dimension 0 = row * SM_WG + lane);
+ * lanes stride over the row's columns and combine through a local-memory tree. accumulate != 0 means
+ * out += result, 0 means out = result.
+ *
+ * Tuning constants: SM_WG, the work-group size (a power of two; the host picks about the row length,
+ * capped by the device's maximum work-group size).
+ */
+#ifndef SM_WG
+#define SM_WG 64
+#endif
+
+#define L_SCE 0
+#define L_SVM 1
+#define L_MSE 2
+#define L_BCE 3
+
+/* Work-group sum of v; every lane gets the result. Must be reached by all lanes. */
+inline float wg_sum(float v, __local float* scratch) {
+    const int lid = get_local_id(0);
+    barrier(CLK_LOCAL_MEM_FENCE);
+    scratch[lid] = v;
+    for (int s = SM_WG / 2; s > 0; s >>= 1) {
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (lid < s) {
+            scratch[lid] += scratch[lid + s];
+        }
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return scratch[0];
+}
+
+/* Work-group max of v (NaN-propagating); every lane gets the result. */
+inline float wg_max(float v, __local float* scratch) {
+    const int lid = get_local_id(0);
+    barrier(CLK_LOCAL_MEM_FENCE);
+    scratch[lid] = v;
+    for (int s = SM_WG / 2; s > 0; s >>= 1) {
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (lid < s) {
+            const float a = scratch[lid];
+            const float b = scratch[lid + s];
+            scratch[lid] = (isnan(a) || isnan(b)) ? NAN : fmax(a, b);
+        }
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return scratch[0];
+}
+
+inline float row_max(const __global float* p, const int c, __local float* scratch) {
+    float mx = -INFINITY;
+    for (int j = get_local_id(0); j < c; j += SM_WG) {
+        const float v = p[j];
+        mx = (isnan(mx) || isnan(v)) ? NAN : fmax(mx, v);
+    }
+    return wg_max(mx, scratch);
+}
+
+__kernel __attribute__((reqd_work_group_size(SM_WG, 1, 1)))
+void softmax_forward(const int c, const __global float* x, __global float* y) {
+    __local float scratch[SM_WG];
+    const long row = get_group_id(0);
+    const __global float* xr = x + row * c;
+    __global float* yr = y + row * c;
+    const float mx = row_max(xr, c, scratch);
+    float sum = 0.0f;
+    for (int j = get_local_id(0); j < c; j += SM_WG) {
+        sum += exp(xr[j] - mx);
+    }
+    sum = wg_sum(sum, scratch);
+    const float inv = 1.0f / sum;
+    for (int j = get_local_id(0); j < c; j += SM_WG) {
+        yr[j] = exp(xr[j] - mx) * inv; /* y may alias x: each lane rewrites only the columns it read */
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(SM_WG, 1, 1)))
+void softmax_backward(const int c, const __global float* y, const __global float* dy, __global float* dx,
+                      const int accumulate) {
+    __local float scratch[SM_WG];
+    const long row = get_group_id(0);
+    const long base = row * c;
+    float dot = 0.0f;
+    for (int j = get_local_id(0); j < c; j += SM_WG) {
+        dot += dy[base + j] * y[base + j];
+    }
+    dot = wg_sum(dot, scratch);
+    for (int j = get_local_id(0); j < c; j += SM_WG) {
+        const float v = y[base + j] * (dy[base + j] - dot);
+        dx[base + j] = accumulate ? dx[base + j] + v : v;
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(SM_WG, 1, 1)))
+void row_loss(const int kind, const int c, const __global float* pred, const __global float* target,
+              __global float* out) {
+    __local float scratch[SM_WG];
+    const long row = get_group_id(0);
+    const int lid = get_local_id(0);
+    const __global float* p = pred + row * c;
+    float loss = 0.0f;
+    if (kind == L_SCE) {
+        const int y = (int) target[row];
+        const float mx = row_max(p, c, scratch);
+        float sum = 0.0f;
+        for (int j = lid; j < c; j += SM_WG) {
+            sum += exp(p[j] - mx);
+        }
+        sum = wg_sum(sum, scratch);
+        loss = log(sum) + mx - p[y];
+    } else if (kind == L_SVM) {
+        const int y = (int) target[row];
+        const float py = p[y];
+        float part = 0.0f;
+        for (int j = lid; j < c; j += SM_WG) {
+            if (j != y) {
+                part += fmax(0.0f, p[j] - py + 1.0f);
+            }
+        }
+        loss = wg_sum(part, scratch);
+    } else if (kind == L_MSE) {
+        const __global float* t = target + row * c;
+        float part = 0.0f;
+        for (int j = lid; j < c; j += SM_WG) {
+            const float d = p[j] - t[j];
+            part += d * d;
+        }
+        loss = wg_sum(part, scratch);
+    } else {
+        const __global float* t = target + row * c;
+        float part = 0.0f;
+        for (int j = lid; j < c; j += SM_WG) {
+            const float x = p[j];
+            part += fmax(x, 0.0f) - x * t[j] + log1p(exp(-fabs(x)));
+        }
+        loss = wg_sum(part, scratch);
+    }
+    if (lid == 0) {
+        out[row] = loss;
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(SM_WG, 1, 1)))
+void row_loss_backward(const int kind, const int c, const __global float* pred, const __global float* target,
+                       const __global float* dout, __global float* dpred, const int accumulate) {
+    __local float scratch[SM_WG];
+    const long row = get_group_id(0);
+    const int lid = get_local_id(0);
+    const __global float* p = pred + row * c;
+    __global float* o = dpred + row * c;
+    const float g = dout[row];
+    if (kind == L_SCE) {
+        const int y = (int) target[row];
+        const float mx = row_max(p, c, scratch);
+        float sum = 0.0f;
+        for (int j = lid; j < c; j += SM_WG) {
+            sum += exp(p[j] - mx);
+        }
+        sum = wg_sum(sum, scratch);
+        const float inv = 1.0f / sum;
+        for (int j = lid; j < c; j += SM_WG) {
+            const float prob = exp(p[j] - mx) * inv;
+            const float v = g * (prob - (j == y ? 1.0f : 0.0f));
+            o[j] = accumulate ? o[j] + v : v;
+        }
+    } else if (kind == L_SVM) {
+        const int y = (int) target[row];
+        const float py = p[y];
+        float active = 0.0f;
+        for (int j = lid; j < c; j += SM_WG) {
+            if (j != y) {
+                const int on = p[j] - py + 1.0f > 0.0f;
+                active += on ? 1.0f : 0.0f;
+                const float v = on ? g : 0.0f;
+                o[j] = accumulate ? o[j] + v : v;
+            }
+        }
+        active = wg_sum(active, scratch);
+        if (lid == 0) {
+            const float v = -g * active;
+            o[y] = accumulate ? o[y] + v : v;
+        }
+    } else if (kind == L_MSE) {
+        const __global float* t = target + row * c;
+        for (int j = lid; j < c; j += SM_WG) {
+            const float v = 2.0f * (p[j] - t[j]) * g;
+            o[j] = accumulate ? o[j] + v : v;
+        }
+    } else {
+        const __global float* t = target + row * c;
+        for (int j = lid; j < c; j += SM_WG) {
+            const float s = 1.0f / (1.0f + exp(-p[j]));
+            const float v = (s - t[j]) * g;
+            o[j] = accumulate ? o[j] + v : v;
+        }
+    }
+}

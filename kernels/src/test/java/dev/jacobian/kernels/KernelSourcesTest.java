@@ -1,0 +1,42 @@
+package dev.jacobian.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+class KernelSourcesTest {
+
+    @Test
+    void everySourceLoadsAndOpensWithAHeaderComment() {
+        for (String name : KernelSources.ALL) {
+            String src = KernelSources.load(name);
+            assertTrue(src.startsWith("/*"), name + " must open with a header comment");
+            assertTrue(src.contains("__kernel"), name + " must define at least one kernel");
+        }
+    }
+
+    @Test
+    void tuningConstantsHaveDefaults() {
+        Pattern ifndef = Pattern.compile("#ifndef (\\w+)\\s*\\n#define (\\w+) ");
+        for (String name : KernelSources.ALL) {
+            Matcher m = ifndef.matcher(KernelSources.load(name));
+            while (m.find()) {
+                assertTrue(m.group(1).equals(m.group(2)), name + ": #ifndef " + m.group(1) + " defines " + m.group(2));
+            }
+        }
+    }
+
+    @Test
+    void acceptsTheExtension() {
+        assertTrue(KernelSources.load("optimizer.cl").contains("sgd_update"));
+    }
+
+    @Test
+    void missingSourceNamesTheResource() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KernelSources.load("nope"));
+        assertTrue(e.getMessage().contains("/dev/jacobian/kernels/nope.cl"), e.getMessage());
+    }
+}

@@ -1,0 +1,249 @@
+package dev.jacobian.cpu;
+
+/**
+ * SGEMM {@code C = alpha * op(A) * op(B) + beta * C} for row-major float arrays, in the
+ * Goto/BLIS shape:
+ * <pre>
+ *   for jc in n step NC                       (columns of C this thread owns)
+ *     for pc in k step KC                     pack op(B)[pc:pc+KC, jc:jc+NC] into NR-wide panels (L3)
+ *       for ic in m step MC                   pack op(A)[ic:ic+MC, pc:pc+KC] into MR-tall panels (L2)
+ *         for jr in NC step NR                one B micro-panel KC x NR stays in L1
+ *           for ir in MC step MR              micro-kernel: an MR x NR tile of C in registers, KC FMAs deep
+ * </pre>
+ * Transposed operands are read transposed while packing, never materialized. Packed panels are padded
+ * with zeros to whole tiles; edge tiles are computed whole and only their valid part is written.
+ *
+ * <p>Threads: C is split into {@code threads} slabs of whole tiles along its longer (in tiles)
+ * dimension; each thread packs what it needs into its own workspace and computes its slab alone. Every
+ * element of C is therefore computed by one thread in the fixed order (pc blocks ascending, k ascending
+ * inside a block), which makes the result bit-identical from run to run and for any thread count.
+ *
+ * <p>Beta: the first KC block applies the caller's {@code beta} ({@code beta = 0} never reads C, so old
+ * NaNs do not leak); later blocks add with {@code beta = 1}.
+ */
+final class CpuMatmul {
+
+    /** Rows of a micro-tile. */
+    static final int MR = 6;
+    /** Depth of a packed block (the micro-kernel's k loop). */
+    static final int KC = 256;
+    /** Rows of a packed A block, a multiple of {@link #MR}. */
+    static final int MC = MR * 24;
+    /** Columns of a packed B block (rounded to a multiple of the kernel's NR). */
+    static final int NC_TARGET = 3072;
+    /** Below this many multiply-adds the product runs on the caller's thread alone. */
+    static final long PARALLEL_MIN_FLOPS = 1L << 18;
+
+    /**
+     * The register-tiled inner kernel over packed panels: {@code tile = sum_p a[p][r] * b[p][c]} for
+     * {@code p < kc}, then {@code C[r][c] = alpha * tile + beta * C[r][c]} for the {@code rows x cols}
+     * valid part ({@code beta == 0}: C is not read).
+     */
+    interface MicroKernel {
+        /** Columns of a tile. */
+        int nr();
+
+        void run(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
+                 float alpha, float beta, int rows, int cols, float[] tmp);
+    }
+
+    /** Per-thread packing buffers, grown on demand and reused across calls. */
+    private static final class Workspace {
+        float[] a = new float[0];
+        float[] b = new float[0];
+        float[] tmp;
+    }
+
+    private final Parallel parallel;
+    private final MicroKernel kernel;
+    private final int nr;
+    private final int nc;
+    private final Workspace[] workspaces;
+
+    CpuMatmul(Parallel parallel, boolean vector) {
+        this.parallel = parallel;
+        this.kernel = vector ? new MatmulVector() : new ScalarKernel();
+        this.nr = kernel.nr();
+        this.nc = Math.max(nr, NC_TARGET / nr * nr);
+        this.workspaces = new Workspace[parallel.threads()];
+        for (int i = 0; i < workspaces.length; i++) {
+            workspaces[i] = new Workspace();
+            workspaces[i].tmp = new float[MR * nr];
+        }
+    }
+
+    /**
+     * Computes the product; {@code a} is {@code [m, k]} (or {@code [k, m]} when {@code transA}) with row
+     * stride {@code lda}, {@code b} is {@code [k, n]} (or {@code [n, k]}) with stride {@code ldb}, and
+     * {@code c} is {@code [m, n]} with stride {@code n}. {@code c} must not alias {@code a} or {@code b}.
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int lda,
+              float[] b, int ldb, float beta, float[] c) {
+        int tilesM = (m + MR - 1) / MR;
+        int tilesN = (n + nr - 1) / nr;
+        int threads = (long) m * n * k < PARALLEL_MIN_FLOPS ? 1 : parallel.threads();
+        boolean splitRows = tilesM >= tilesN;
+        int tiles = splitRows ? tilesM : tilesN;
+        int tasks = Math.min(threads, tiles);
+        parallel.run(tasks, task -> {
+            int t0 = (int) ((long) tiles * task / tasks);
+            int t1 = (int) ((long) tiles * (task + 1) / tasks);
+            int m0 = splitRows ? t0 * MR : 0;
+            int m1 = splitRows ? Math.min(m, t1 * MR) : m;
+            int n0 = splitRows ? 0 : t0 * nr;
+            int n1 = splitRows ? n : Math.min(n, t1 * nr);
+            blocked(workspaces[task], transA, transB, m0, m1, n0, n1, k, alpha, a, lda, b, ldb, beta, c, n);
+        });
+    }
+
+    /** The sequential blocked algorithm on the slab {@code C[m0:m1, n0:n1]}. */
+    private void blocked(Workspace ws, boolean transA, boolean transB, int m0, int m1, int n0, int n1, int k,
+                         float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc) {
+        int kcMax = Math.min(KC, k);
+        int ncMax = Math.min(nc, roundUp(n1 - n0, nr));
+        int mcMax = Math.min(MC, roundUp(m1 - m0, MR));
+        if (ws.a.length < mcMax * kcMax) {
+            ws.a = new float[mcMax * kcMax];
+        }
+        if (ws.b.length < ncMax * kcMax) {
+            ws.b = new float[ncMax * kcMax];
+        }
+        float[] ap = ws.a;
+        float[] bp = ws.b;
+        for (int jc = n0; jc < n1; jc += nc) {
+            int ncb = Math.min(nc, n1 - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kcb = Math.min(KC, k - pc);
+                float betaBlock = pc == 0 ? beta : 1f;
+                packB(transB, b, ldb, pc, kcb, jc, ncb, bp);
+                for (int ic = m0; ic < m1; ic += MC) {
+                    int mcb = Math.min(MC, m1 - ic);
+                    packA(transA, a, lda, ic, mcb, pc, kcb, ap);
+                    for (int jr = 0; jr < ncb; jr += nr) {
+                        int cols = Math.min(nr, ncb - jr);
+                        for (int ir = 0; ir < mcb; ir += MR) {
+                            int rows = Math.min(MR, mcb - ir);
+                            kernel.run(kcb, ap, ir * kcb, bp, jr * kcb, c, (ic + ir) * ldc + jc + jr, ldc,
+                                    alpha, betaBlock, rows, cols, ws.tmp);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static int roundUp(int x, int multiple) {
+        return (x + multiple - 1) / multiple * multiple;
+    }
+
+    /**
+     * Packs {@code op(A)[i0:i0+mc, p0:p0+kc]} as MR-row panels: panel {@code q} starts at {@code q*MR*kc}
+     * and holds, for each {@code p}, the MR values {@code op(A)[i0+q*MR+r, p0+p]} (zeros past row {@code mc}).
+     */
+    private static void packA(boolean transA, float[] a, int lda, int i0, int mc, int p0, int kc, float[] ap) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int rows = Math.min(MR, mc - ir);
+            int base = ir * kc;
+            if (transA) {
+                // op(A)[i, p] = A[p, i]: the MR values of one p are contiguous in A.
+                for (int p = 0; p < kc; p++) {
+                    int src = (p0 + p) * lda + i0 + ir;
+                    int dst = base + p * MR;
+                    System.arraycopy(a, src, ap, dst, rows);
+                    for (int r = rows; r < MR; r++) {
+                        ap[dst + r] = 0f;
+                    }
+                }
+            } else {
+                for (int r = 0; r < MR; r++) {
+                    if (r < rows) {
+                        int src = (i0 + ir + r) * lda + p0;
+                        for (int p = 0; p < kc; p++) {
+                            ap[base + p * MR + r] = a[src + p];
+                        }
+                    } else {
+                        for (int p = 0; p < kc; p++) {
+                            ap[base + p * MR + r] = 0f;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs {@code op(B)[p0:p0+kc, j0:j0+nc]} as NR-column panels: panel {@code q} starts at
+     * {@code q*NR*kc} and holds, for each {@code p}, the NR values {@code op(B)[p0+p, j0+q*NR+c]}
+     * (zeros past column {@code nc}).
+     */
+    private void packB(boolean transB, float[] b, int ldb, int p0, int kc, int j0, int nc, float[] bp) {
+        for (int jr = 0; jr < nc; jr += nr) {
+            int cols = Math.min(nr, nc - jr);
+            int base = jr * kc;
+            if (transB) {
+                // op(B)[p, j] = B[j, p]: walk each source row contiguously.
+                for (int cc = 0; cc < nr; cc++) {
+                    if (cc < cols) {
+                        int src = (j0 + jr + cc) * ldb + p0;
+                        for (int p = 0; p < kc; p++) {
+                            bp[base + p * nr + cc] = b[src + p];
+                        }
+                    } else {
+                        for (int p = 0; p < kc; p++) {
+                            bp[base + p * nr + cc] = 0f;
+                        }
+                    }
+                }
+            } else {
+                for (int p = 0; p < kc; p++) {
+                    int src = (p0 + p) * ldb + j0 + jr;
+                    int dst = base + p * nr;
+                    System.arraycopy(b, src, bp, dst, cols);
+                    for (int cc = cols; cc < nr; cc++) {
+                        bp[dst + cc] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /** Writes a finished tile held in {@code tmp} ({@code MR x nr}, row-major) into C. */
+    static void storeTile(float[] tmp, int nr, float[] c, int cOff, int ldc, float alpha, float beta,
+                          int rows, int cols) {
+        for (int r = 0; r < rows; r++) {
+            int row = cOff + r * ldc;
+            for (int j = 0; j < cols; j++) {
+                float v = alpha * tmp[r * nr + j];
+                c[row + j] = beta == 0f ? v : v + beta * c[row + j];
+            }
+        }
+    }
+
+    /** The scalar twin of the vector micro-kernel: same packed layout, a {@code MR x 8} tile. */
+    static final class ScalarKernel implements MicroKernel {
+        private static final int NR = 8;
+
+        @Override
+        public int nr() {
+            return NR;
+        }
+
+        @Override
+        public void run(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
+                        float alpha, float beta, int rows, int cols, float[] tmp) {
+            java.util.Arrays.fill(tmp, 0, MR * NR, 0f);
+            for (int p = 0; p < kc; p++) {
+                int ap = aOff + p * MR;
+                int bq = bOff + p * NR;
+                for (int r = 0; r < MR; r++) {
+                    float av = a[ap + r];
+                    int t = r * NR;
+                    for (int j = 0; j < NR; j++) {
+                        tmp[t + j] += av * b[bq + j];
+                    }
+                }
+            }
+            storeTile(tmp, NR, c, cOff, ldc, alpha, beta, rows, cols);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package dev.jacobian.cpu;
+
+import static dev.jacobian.cpu.CpuMatmul.MR;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The SGEMM micro-kernel on the Vector API: a {@code 6 x 2L} tile of C ({@code L} = lanes of
+ * {@link Simd#F}) held in 12 vector registers; per step of k, two vector loads of the packed B row, six
+ * broadcasts of the packed A column and twelve FMAs. Loaded only when the Vector API is available.
+ */
+final class MatmulVector implements CpuMatmul.MicroKernel {
+    private static final VectorSpecies<Float> S = Simd.F;
+    private static final int L = Simd.L;
+    private static final int NR = 2 * L;
+
+    @Override
+    public int nr() {
+        return NR;
+    }
+
+    @Override
+    public void run(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
+                    float alpha, float beta, int rows, int cols, float[] tmp) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00;
+        FloatVector c10 = c00;
+        FloatVector c11 = c00;
+        FloatVector c20 = c00;
+        FloatVector c21 = c00;
+        FloatVector c30 = c00;
+        FloatVector c31 = c00;
+        FloatVector c40 = c00;
+        FloatVector c41 = c00;
+        FloatVector c50 = c00;
+        FloatVector c51 = c00;
+        int ap = aOff;
+        int bp = bOff;
+        for (int p = 0; p < kc; p++, ap += MR, bp += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bp);
+            FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
+            FloatVector a0 = FloatVector.broadcast(S, a[ap]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, a[ap + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, a[ap + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, a[ap + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(S, a[ap + 4]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(S, a[ap + 5]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
+        }
+        if (rows == MR && cols == NR) {
+            store(c00, c01, c, cOff, alpha, beta);
+            store(c10, c11, c, cOff + ldc, alpha, beta);
+            store(c20, c21, c, cOff + 2 * ldc, alpha, beta);
+            store(c30, c31, c, cOff + 3 * ldc, alpha, beta);
+            store(c40, c41, c, cOff + 4 * ldc, alpha, beta);
+            store(c50, c51, c, cOff + 5 * ldc, alpha, beta);
+            return;
+        }
+        c00.intoArray(tmp, 0);
+        c01.intoArray(tmp, L);
+        c10.intoArray(tmp, NR);
+        c11.intoArray(tmp, NR + L);
+        c20.intoArray(tmp, 2 * NR);
+        c21.intoArray(tmp, 2 * NR + L);
+        c30.intoArray(tmp, 3 * NR);
+        c31.intoArray(tmp, 3 * NR + L);
+        c40.intoArray(tmp, 4 * NR);
+        c41.intoArray(tmp, 4 * NR + L);
+        c50.intoArray(tmp, 5 * NR);
+        c51.intoArray(tmp, 5 * NR + L);
+        CpuMatmul.storeTile(tmp, NR, c, cOff, ldc, alpha, beta, rows, cols);
+    }
+
+    /** {@code C[row, 0:2L] = alpha * (x0, x1) + beta * C[row, 0:2L]} (C not read when beta is 0). */
+    private static void store(FloatVector x0, FloatVector x1, float[] c, int off, float alpha, float beta) {
+        FloatVector y0 = x0.mul(alpha);
+        FloatVector y1 = x1.mul(alpha);
+        if (beta != 0f) {
+            y0 = FloatVector.fromArray(S, c, off).mul(beta).add(y0);
+            y1 = FloatVector.fromArray(S, c, off + L).mul(beta).add(y1);
+        }
+        y0.intoArray(c, off);
+        y1.intoArray(c, off + L);
+    }
+}

@@ -1,0 +1,387 @@
+package dev.jacobian.cpu;
+
+import static jdk.incubator.vector.VectorOperators.ABS;
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.EXP;
+import static jdk.incubator.vector.VectorOperators.GT;
+import static jdk.incubator.vector.VectorOperators.LOG1P;
+import static jdk.incubator.vector.VectorOperators.MAX;
+
+import dev.jacobian.backend.Axis;
+import dev.jacobian.backend.LossKind;
+import dev.jacobian.backend.Reduction;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API versions of {@link CpuReduce}'s kernels: contiguous reductions keep one vector accumulator,
+ * then {@code reduceLanes}, then a scalar tail; reductions down columns ({@link Axis#ROWS}) keep a row of
+ * accumulators and walk the rows. Sums are in float (any order; the conformance tolerances allow it).
+ * Loaded only when the Vector API is available.
+ */
+final class ReduceVector {
+    private static final VectorSpecies<Float> S = Simd.F;
+    private static final int L = Simd.L;
+
+    private ReduceVector() {
+    }
+
+    private static FloatVector load(float[] a, int i) {
+        return FloatVector.fromArray(S, a, i);
+    }
+
+    private static void put(FloatVector v, float[] out, int i, boolean acc) {
+        (acc ? load(out, i).add(v) : v).intoArray(out, i);
+    }
+
+    /** Sum of {@code x[off, off+len)} (or of squares). */
+    static float sum(float[] x, int off, int len, boolean squares) {
+        FloatVector s = FloatVector.zero(S);
+        int bound = S.loopBound(len);
+        int j = 0;
+        if (squares) {
+            for (; j < bound; j += L) {
+                FloatVector v = load(x, off + j);
+                s = v.fma(v, s);
+            }
+        } else {
+            for (; j < bound; j += L) {
+                s = s.add(load(x, off + j));
+            }
+        }
+        float r = s.reduceLanes(ADD);
+        for (; j < len; j++) {
+            float v = x[off + j];
+            r += squares ? v * v : v;
+        }
+        return r;
+    }
+
+    /** First maximal element of {@code x[off, off+len)}: its value (the lanes keep {@code v > best}). */
+    static float max(float[] x, int off, int len) {
+        int bound = S.loopBound(len);
+        int j = 0;
+        float r = x[off];
+        if (bound > 0) {
+            FloatVector best = load(x, off);
+            for (j = L; j < bound; j += L) {
+                FloatVector v = load(x, off + j);
+                best = best.blend(v, v.compare(GT, best));
+            }
+            r = best.reduceLanes(MAX);
+        }
+        for (; j < len; j++) {
+            if (x[off + j] > r) {
+                r = x[off + j];
+            }
+        }
+        return r;
+    }
+
+    /** Index of the first element of {@code x[off, off+len)} equal to its maximum. */
+    static int argmax(float[] x, int off, int len) {
+        float best = max(x, off, len);
+        for (int j = 0; j < len; j++) {
+            if (x[off + j] == best) {
+                return j;
+            }
+        }
+        return 0;
+    }
+
+    static void reduce(Reduction op, Axis axis, float[] x, float[] y, int m, int n, boolean acc) {
+        if (axis == Axis.ROWS) {
+            reduceDownColumns(op, x, y, m, n, acc);
+            return;
+        }
+        int groups = axis == Axis.COLS ? m : 1;
+        int len = axis == Axis.COLS ? n : m * n;
+        for (int g = 0; g < groups; g++) {
+            int off = g * len;
+            float r = switch (op) {
+                case SUM -> sum(x, off, len, false);
+                case MEAN -> sum(x, off, len, false) / len;
+                case SUM_SQUARES -> sum(x, off, len, true);
+                case MAX -> max(x, off, len);
+                case ARGMAX -> argmax(x, off, len);
+            };
+            y[g] = CpuElementwise.store(y[g], r, acc);
+        }
+    }
+
+    /** {@link Axis#ROWS}: one accumulator per column, rows walked in order. */
+    private static void reduceDownColumns(Reduction op, float[] x, float[] y, int m, int n, boolean acc) {
+        float[] best = new float[n];
+        float[] arg = op == Reduction.ARGMAX ? new float[n] : null;
+        boolean isMax = op == Reduction.MAX || op == Reduction.ARGMAX;
+        if (isMax) {
+            System.arraycopy(x, 0, best, 0, n);
+        }
+        int bound = S.loopBound(n);
+        for (int r = isMax ? 1 : 0; r < m; r++) {
+            int row = r * n;
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector v = load(x, row + j);
+                FloatVector b = load(best, j);
+                switch (op) {
+                    case SUM, MEAN -> b.add(v).intoArray(best, j);
+                    case SUM_SQUARES -> v.fma(v, b).intoArray(best, j);
+                    case MAX -> b.blend(v, v.compare(GT, b)).intoArray(best, j);
+                    case ARGMAX -> {
+                        var gt = v.compare(GT, b);
+                        b.blend(v, gt).intoArray(best, j);
+                        load(arg, j).blend(r, gt).intoArray(arg, j);
+                    }
+                }
+            }
+            for (; j < n; j++) {
+                float v = x[row + j];
+                switch (op) {
+                    case SUM, MEAN -> best[j] += v;
+                    case SUM_SQUARES -> best[j] += v * v;
+                    case MAX, ARGMAX -> {
+                        if (v > best[j]) {
+                            best[j] = v;
+                            if (arg != null) {
+                                arg[j] = r;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        float[] result = arg != null ? arg : best;
+        for (int j = 0; j < n; j++) {
+            float r = op == Reduction.MEAN ? result[j] / m : result[j];
+            y[j] = CpuElementwise.store(y[j], r, acc);
+        }
+    }
+
+    /** SUM, MEAN and SUM_SQUARES backward (MAX is routed by {@link CpuReduce}). */
+    static void reduceBackward(Reduction op, Axis axis, float[] x, float[] dy, float[] dx, int m, int n, boolean acc) {
+        int len = CpuReduce.length(axis, m, n);
+        float scale = op == Reduction.MEAN ? 1f / len : 1f;
+        boolean squares = op == Reduction.SUM_SQUARES;
+        int bound = S.loopBound(n);
+        for (int r = 0; r < m; r++) {
+            int row = r * n;
+            float gs = axis == Axis.ROWS ? 0f : (axis == Axis.COLS ? dy[r] : dy[0]);
+            gs = op == Reduction.MEAN ? gs / len : gs;
+            FloatVector gb = FloatVector.broadcast(S, gs);
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector g = axis == Axis.ROWS ? load(dy, j).mul(scale) : gb;
+                FloatVector v = squares ? load(x, row + j).mul(2f).mul(g) : g;
+                put(v, dx, row + j, acc);
+            }
+            for (; j < n; j++) {
+                float g = axis == Axis.ROWS ? dy[j] * scale : gs;
+                float v = squares ? 2f * x[row + j] * g : g;
+                dx[row + j] = CpuElementwise.store(dx[row + j], v, acc);
+            }
+        }
+    }
+
+    static void softmax(float[] x, float[] y, int m, int n) {
+        int bound = S.loopBound(n);
+        for (int i = 0; i < m; i++) {
+            int row = i * n;
+            float max = max(x, row, n);
+            FloatVector mv = FloatVector.broadcast(S, max);
+            FloatVector s = FloatVector.zero(S);
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector e = load(x, row + j).sub(mv).lanewise(EXP);
+                e.intoArray(y, row + j);
+                s = s.add(e);
+            }
+            float sum = s.reduceLanes(ADD);
+            for (; j < n; j++) {
+                float e = (float) Math.exp(x[row + j] - max);
+                y[row + j] = e;
+                sum += e;
+            }
+            float inv = 1f / sum;
+            j = 0;
+            for (; j < bound; j += L) {
+                load(y, row + j).mul(inv).intoArray(y, row + j);
+            }
+            for (; j < n; j++) {
+                y[row + j] *= inv;
+            }
+        }
+    }
+
+    static void softmaxBackward(float[] y, float[] dy, float[] dx, int m, int n, boolean acc) {
+        int bound = S.loopBound(n);
+        for (int i = 0; i < m; i++) {
+            int row = i * n;
+            float dot = dot(dy, y, row, n);
+            int j = 0;
+            for (; j < bound; j += L) {
+                put(load(y, row + j).mul(load(dy, row + j).sub(dot)), dx, row + j, acc);
+            }
+            for (; j < n; j++) {
+                dx[row + j] = CpuElementwise.store(dx[row + j], y[row + j] * (dy[row + j] - dot), acc);
+            }
+        }
+    }
+
+    private static float dot(float[] a, float[] b, int off, int len) {
+        FloatVector s = FloatVector.zero(S);
+        int bound = S.loopBound(len);
+        int j = 0;
+        for (; j < bound; j += L) {
+            s = load(a, off + j).fma(load(b, off + j), s);
+        }
+        float r = s.reduceLanes(ADD);
+        for (; j < len; j++) {
+            r += a[off + j] * b[off + j];
+        }
+        return r;
+    }
+
+    /** {@code sum_j exp(p_j - max)} over one row. */
+    private static float sumExp(float[] p, int row, int c, float max) {
+        FloatVector mv = FloatVector.broadcast(S, max);
+        FloatVector s = FloatVector.zero(S);
+        int bound = S.loopBound(c);
+        int j = 0;
+        for (; j < bound; j += L) {
+            s = s.add(load(p, row + j).sub(mv).lanewise(EXP));
+        }
+        float sum = s.reduceLanes(ADD);
+        for (; j < c; j++) {
+            sum += (float) Math.exp(p[row + j] - max);
+        }
+        return sum;
+    }
+
+    static void rowLoss(LossKind kind, float[] p, float[] t, float[] out, int m, int c) {
+        int bound = S.loopBound(c);
+        FloatVector zero = FloatVector.zero(S);
+        for (int i = 0; i < m; i++) {
+            int row = i * c;
+            float loss = 0f;
+            switch (kind) {
+                case SOFTMAX_CROSS_ENTROPY -> {
+                    float max = max(p, row, c);
+                    loss = (float) Math.log(sumExp(p, row, c, max)) + max - p[row + (int) t[i]];
+                }
+                case SVM_HINGE -> {
+                    float py = p[row + (int) t[i]];
+                    FloatVector shift = FloatVector.broadcast(S, 1f - py);
+                    FloatVector s = zero;
+                    int j = 0;
+                    for (; j < bound; j += L) {
+                        s = s.add(load(p, row + j).add(shift).max(zero));
+                    }
+                    loss = s.reduceLanes(ADD);
+                    for (; j < c; j++) {
+                        loss += Math.max(0f, p[row + j] + (1f - py));
+                    }
+                    loss -= Math.max(0f, py + (1f - py)); // the loop also summed the j == y term
+                }
+                case MSE -> {
+                    FloatVector s = zero;
+                    int j = 0;
+                    for (; j < bound; j += L) {
+                        FloatVector d = load(p, row + j).sub(load(t, row + j));
+                        s = d.fma(d, s);
+                    }
+                    loss = s.reduceLanes(ADD);
+                    for (; j < c; j++) {
+                        float d = p[row + j] - t[row + j];
+                        loss += d * d;
+                    }
+                }
+                case SIGMOID_BINARY_CROSS_ENTROPY -> {
+                    FloatVector s = zero;
+                    int j = 0;
+                    for (; j < bound; j += L) {
+                        FloatVector x = load(p, row + j);
+                        FloatVector soft = x.lanewise(ABS).neg().lanewise(EXP).lanewise(LOG1P);
+                        s = s.add(x.max(zero).sub(x.mul(load(t, row + j))).add(soft));
+                    }
+                    loss = s.reduceLanes(ADD);
+                    for (; j < c; j++) {
+                        float x = p[row + j];
+                        loss += Math.max(x, 0f) - x * t[row + j] + (float) Math.log1p(Math.exp(-Math.abs(x)));
+                    }
+                }
+            }
+            out[i] = loss;
+        }
+    }
+
+    static void rowLossBackward(LossKind kind, float[] p, float[] t, float[] dout, float[] dp, int m, int c,
+                                boolean acc) {
+        int bound = S.loopBound(c);
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (int i = 0; i < m; i++) {
+            int row = i * c;
+            float g = dout[i];
+            switch (kind) {
+                case SOFTMAX_CROSS_ENTROPY -> {
+                    int y = (int) t[i];
+                    float max = max(p, row, c);
+                    float scale = g / sumExp(p, row, c, max);
+                    float old = dp[row + y];
+                    FloatVector mv = FloatVector.broadcast(S, max);
+                    int j = 0;
+                    for (; j < bound; j += L) {
+                        put(load(p, row + j).sub(mv).lanewise(EXP).mul(scale), dp, row + j, acc);
+                    }
+                    for (; j < c; j++) {
+                        dp[row + j] = CpuElementwise.store(dp[row + j], (float) Math.exp(p[row + j] - max) * scale, acc);
+                    }
+                    float probY = (float) Math.exp(p[row + y] - max) * scale;
+                    dp[row + y] = CpuElementwise.store(old, probY - g, acc);
+                }
+                case SVM_HINGE -> {
+                    int y = (int) t[i];
+                    float old = dp[row + y];
+                    FloatVector shift = FloatVector.broadcast(S, 1f - p[row + y]);
+                    FloatVector gv = FloatVector.broadcast(S, g);
+                    int positive = 0;
+                    int j = 0;
+                    for (; j < bound; j += L) {
+                        var active = load(p, row + j).add(shift).compare(GT, 0f);
+                        positive += active.trueCount();
+                        put(zero.blend(gv, active), dp, row + j, acc);
+                    }
+                    for (; j < c; j++) {
+                        boolean active = p[row + j] + (1f - p[row + y]) > 0f;
+                        positive += active ? 1 : 0;
+                        dp[row + j] = CpuElementwise.store(dp[row + j], active ? g : 0f, acc);
+                    }
+                    float py = p[row + y];
+                    positive -= py + (1f - py) > 0f ? 1 : 0; // the loop also counted j == y
+                    dp[row + y] = CpuElementwise.store(old, -g * positive, acc);
+                }
+                case MSE -> {
+                    int j = 0;
+                    for (; j < bound; j += L) {
+                        put(load(p, row + j).sub(load(t, row + j)).mul(2f * g), dp, row + j, acc);
+                    }
+                    for (; j < c; j++) {
+                        dp[row + j] = CpuElementwise.store(dp[row + j], (p[row + j] - t[row + j]) * (2f * g), acc);
+                    }
+                }
+                case SIGMOID_BINARY_CROSS_ENTROPY -> {
+                    int j = 0;
+                    for (; j < bound; j += L) {
+                        FloatVector s = one.div(load(p, row + j).neg().lanewise(EXP).add(one));
+                        put(s.sub(load(t, row + j)).mul(g), dp, row + j, acc);
+                    }
+                    for (; j < c; j++) {
+                        float s = (float) (1.0 / (1.0 + Math.exp(-p[row + j])));
+                        dp[row + j] = CpuElementwise.store(dp[row + j], (s - t[row + j]) * g, acc);
+                    }
+                }
+            }
+        }
+    }
+}

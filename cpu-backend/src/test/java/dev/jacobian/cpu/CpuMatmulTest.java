@@ -1,0 +1,153 @@
+package dev.jacobian.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jacobian.backend.Backend;
+import dev.jacobian.reference.ReferenceBackend;
+import dev.jacobian.tensor.Shape;
+import dev.jacobian.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * SGEMM against the reference over many odd sizes (edge tiles in every direction, several KC blocks,
+ * several MC blocks), all four transpose variants, alpha/beta, both kernel paths and 1-3 threads.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CpuMatmulTest {
+    /** Relative tolerance of a float-accumulated dot product against the double-accumulated reference. */
+    private static final double GEMM_RTOL = 1e-4;
+    /** Absolute tolerance per term of the dot product (inputs of magnitude about one). */
+    private static final double GEMM_ATOL_PER_TERM = 2e-6;
+
+    private final ReferenceBackend reference = new ReferenceBackend();
+    private final List<Backend> backends = new ArrayList<>();
+
+    @BeforeAll
+    void open() {
+        backends.add(new CpuBackend(1, true));
+        backends.add(new CpuBackend(2, true));
+        backends.add(new CpuBackend(3, true));
+        backends.add(new CpuBackend(2, false));
+    }
+
+    @AfterAll
+    void close() {
+        backends.forEach(Backend::close);
+        reference.close();
+    }
+
+    static float[] random(long seed, int n) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) (2 * r.nextDouble() - 1);
+        }
+        return a;
+    }
+
+    static Stream<Arguments> sizes() {
+        int[][] mnk = {
+            {1, 1, 1}, {1, 17, 3}, {5, 1, 9}, {7, 13, 1}, {6, 32, 256}, {7, 33, 257}, {13, 47, 31},
+            {31, 65, 300}, {65, 31, 513}, {145, 97, 129}, {150, 200, 70}, {97, 3, 600}, {2, 250, 41},
+            {128, 256, 784}, {300, 77, 260},
+        };
+        List<Arguments> out = new ArrayList<>();
+        for (int[] s : mnk) {
+            for (int t = 0; t < 4; t++) {
+                out.add(Arguments.of(s[0], s[1], s[2], (t & 1) != 0, (t & 2) != 0));
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "m={0} n={1} k={2} transA={3} transB={4}")
+    @MethodSource("sizes")
+    void matchesReference(int m, int n, int k, boolean transA, boolean transB) {
+        Shape sa = transA ? Shape.matrix(k, m) : Shape.matrix(m, k);
+        Shape sb = transB ? Shape.matrix(n, k) : Shape.matrix(k, n);
+        float[] a = random(m * 31L + k, m * k);
+        float[] b = random(n * 17L + k, n * k);
+        float[] c0 = random(m * 7L + n, m * n);
+        float[][] alphaBeta = {{1f, 0f}, {0.5f, -1.25f}, {-2f, 1f}};
+        for (float[] ab : alphaBeta) {
+            float[] expected = run(reference, transA, transB, ab[0], ab[1], sa, a, sb, b, c0);
+            for (Backend be : backends) {
+                float[] actual = run(be, transA, transB, ab[0], ab[1], sa, a, sb, b, c0);
+                assertClose(be + " alpha=" + ab[0] + " beta=" + ab[1], expected, actual, k);
+            }
+        }
+    }
+
+    @Test
+    void betaZeroIgnoresNaNInC() {
+        int m = 37;
+        int n = 41;
+        int k = 29;
+        float[] c0 = new float[m * n];
+        java.util.Arrays.fill(c0, Float.NaN);
+        float[] a = random(1, m * k);
+        float[] b = random(2, k * n);
+        float[] expected = run(reference, false, false, 1f, 0f, Shape.matrix(m, k), a, Shape.matrix(k, n), b, c0);
+        for (Backend be : backends) {
+            float[] actual = run(be, false, false, 1f, 0f, Shape.matrix(m, k), a, Shape.matrix(k, n), b, c0);
+            for (float v : actual) {
+                assertTrue(Float.isFinite(v), be + ": beta = 0 must not read the old C");
+            }
+            assertClose(be.toString(), expected, actual, k);
+        }
+    }
+
+    @Test
+    void bitIdenticalAcrossRunsAndThreadCounts() {
+        int m = 301;
+        int n = 259;
+        int k = 777;
+        float[] a = random(11, m * k);
+        float[] b = random(12, k * n);
+        float[] c0 = random(13, m * n);
+        Shape sa = Shape.matrix(k, m);
+        Shape sb = Shape.matrix(k, n);
+        try (CpuBackend two = new CpuBackend(2); CpuBackend one = new CpuBackend(1)) {
+            float[] first = run(two, true, false, 0.75f, 0.5f, sa, a, sb, b, c0);
+            for (int run = 0; run < 5; run++) {
+                // Bit equality is the property under test: the blocking fixes every element's k order.
+                assertArrayEquals(first, run(two, true, false, 0.75f, 0.5f, sa, a, sb, b, c0), "run " + run);
+            }
+            assertArrayEquals(first, run(one, true, false, 0.75f, 0.5f, sa, a, sb, b, c0), "1 thread vs 2");
+        }
+    }
+
+    private static float[] run(Backend be, boolean transA, boolean transB, float alpha, float beta,
+                               Shape sa, float[] a, Shape sb, float[] b, float[] c0) {
+        int m = transA ? sa.cols() : sa.rows();
+        int n = transB ? sb.rows() : sb.cols();
+        try (Tensor ta = be.fromHost(sa, a); Tensor tb = be.fromHost(sb, b);
+             Tensor tc = be.fromHost(Shape.matrix(m, n), c0)) {
+            be.gemm(transA, transB, alpha, ta, tb, beta, tc);
+            return tc.download();
+        }
+    }
+
+    private static void assertClose(String what, float[] expected, float[] actual, int k) {
+        assertEquals(expected.length, actual.length, what);
+        double atol = GEMM_ATOL_PER_TERM * (k + 2);
+        for (int i = 0; i < expected.length; i++) {
+            double err = Math.abs((double) expected[i] - actual[i]);
+            if (!(err <= atol + GEMM_RTOL * Math.abs(expected[i]))) {
+                throw new AssertionError(what + ": element " + i + " expected " + expected[i] + " got " + actual[i]);
+            }
+        }
+    }
+}

@@ -1,0 +1,2 @@
+/** Numerical gradient checking by centered finite differences. */
+package dev.jacobian.check;

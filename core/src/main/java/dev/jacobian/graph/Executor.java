@@ -1,0 +1,335 @@
+package dev.jacobian.graph;
+
+import dev.jacobian.backend.Backend;
+import dev.jacobian.tensor.Shape;
+import dev.jacobian.tensor.Tensor;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Runs a {@link Graph} on a {@link Backend}: forward to a target node, then reverse-mode backprop.
+ *
+ * <h2>Life of a step</h2>
+ * <ol>
+ *   <li>{@link #feed} uploads a host batch into the input tensor kept for that batch size.</li>
+ *   <li>{@link #forward(Node, int)} walks a topological order of the target's ancestors, planned once
+ *       per (target, batch size): every node's output tensor is allocated with the plan and reused by
+ *       every later step, so after the first step a step allocates no device memory.</li>
+ *   <li>{@link #backward()} seeds {@code d target = 1} and walks the order in reverse, each operation
+ *       applying its backward rule; where a value fans out the contributions add (the first writes,
+ *       the others accumulate — decided once, in the plan).</li>
+ *   <li>The parameters' gradients are then in {@link #gradient(Parameter)} for an optimizer.</li>
+ * </ol>
+ * The executor owns every tensor it allocates, the parameters included, and frees them on
+ * {@link #close()}. It never reads device memory itself. Not thread-safe.
+ */
+public final class Executor implements AutoCloseable {
+    private final Graph graph;
+    private final Backend backend;
+    private final Map<Parameter, Tensor> parameterValues = new IdentityHashMap<>();
+    private final Map<Parameter, Tensor> parameterGradients = new IdentityHashMap<>();
+    private final Map<Integer, Map<Input, Tensor>> inputsByBatch = new HashMap<>();
+    private final Map<PlanKey, Plan> plans = new LinkedHashMap<>();
+    private Plan last;
+    private boolean closed;
+
+    private record PlanKey(int target, int batch) {
+    }
+
+    /** One topological order with its tensors, for one target and batch size. */
+    private final class Plan {
+        final Node target;
+        final int batch;
+        final List<Node> order;
+        final Map<Node, Tensor> values = new IdentityHashMap<>();
+        final Map<Node, Tensor> grads = new IdentityHashMap<>();
+        final List<Tensor> owned = new ArrayList<>();
+        /** For each op node: per input, whether its backward contribution accumulates. */
+        final Map<Node, boolean[]> accumulate = new IdentityHashMap<>();
+        final List<Parameter> unreachedParameters = new ArrayList<>();
+
+        Plan(Node target, int batch) {
+            this.target = target;
+            this.batch = batch;
+            this.order = topologicalOrder(target);
+            Map<Node, Boolean> needsGrad = new IdentityHashMap<>();
+            for (Node n : order) {
+                Tensor v;
+                boolean ng;
+                if (n instanceof Input in) {
+                    v = inputTensor(in, batch);
+                    ng = false;
+                } else if (n instanceof Parameter p) {
+                    v = parameterValues.get(p);
+                    ng = true;
+                } else {
+                    OpNode op = (OpNode) n;
+                    List<Shape> shapes = new ArrayList<>();
+                    ng = false;
+                    for (int i = 0; i < op.inputs().size(); i++) {
+                        Node in = op.inputs().get(i);
+                        shapes.add(values.get(in).shape());
+                        ng |= needsGrad.get(in) && op.operation().differentiable(i);
+                    }
+                    Shape s = op.operation().outputShape(shapes);
+                    v = backend.allocate(s);
+                    owned.add(v);
+                }
+                values.put(n, v);
+                needsGrad.put(n, ng);
+            }
+            // gradient tensors and the accumulate pattern, in backward order
+            Map<Node, Boolean> written = new IdentityHashMap<>();
+            if (needsGrad.get(target)) {
+                grads.put(target, gradTensor(target));
+                written.put(target, true);
+            }
+            for (int k = order.size() - 1; k >= 0; k--) {
+                if (!(order.get(k) instanceof OpNode op) || !grads.containsKey(op)) {
+                    continue;
+                }
+                boolean[] acc = new boolean[op.inputs().size()];
+                for (int i = 0; i < acc.length; i++) {
+                    Node in = op.inputs().get(i);
+                    if (needsGrad.get(in) && op.operation().differentiable(i)) {
+                        grads.computeIfAbsent(in, this::gradTensor);
+                        acc[i] = written.containsKey(in);
+                        written.put(in, true);
+                    }
+                }
+                accumulate.put(op, acc);
+            }
+            for (Parameter p : graph.parameters()) {
+                if (!written.containsKey(p)) {
+                    unreachedParameters.add(p);
+                }
+            }
+        }
+
+        private Tensor gradTensor(Node n) {
+            if (n instanceof Parameter p) {
+                return parameterGradients.get(p);
+            }
+            Tensor g = backend.allocate(values.get(n).shape());
+            owned.add(g);
+            return g;
+        }
+
+        void close() {
+            for (Tensor t : owned) {
+                t.close();
+            }
+        }
+    }
+
+    /**
+     * Allocates and initializes every parameter of {@code graph} on {@code backend}. Parameters draw
+     * their initial values in creation order from one stream seeded by {@code seed}.
+     */
+    public Executor(Graph graph, Backend backend, long seed) {
+        this.graph = graph;
+        this.backend = backend;
+        SplittableRandom root = new SplittableRandom(seed);
+        for (Parameter p : graph.parameters()) {
+            float[] init = new float[p.shape().size()];
+            int fanIn = p.shape().rank() >= 2 ? p.shape().rows() : 1;
+            int fanOut = p.shape().cols();
+            p.initializer().fill(init, fanIn, fanOut, root.split());
+            parameterValues.put(p, backend.fromHost(p.shape(), init));
+            parameterGradients.put(p, backend.allocate(p.shape()));
+        }
+    }
+
+    public Graph graph() {
+        return graph;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    /** The tensor holding a parameter's current value (owned by this executor). */
+    public Tensor value(Parameter p) {
+        return check(parameterValues.get(p), p);
+    }
+
+    /** The tensor holding a parameter's gradient after {@link #backward()} (owned by this executor). */
+    public Tensor gradient(Parameter p) {
+        return check(parameterGradients.get(p), p);
+    }
+
+    private Tensor check(Tensor t, Node n) {
+        ensureOpen();
+        if (t == null) {
+            throw new IllegalArgumentException("node " + n + " is not a parameter of this executor's graph");
+        }
+        return t;
+    }
+
+    /**
+     * Uploads {@code rows} samples of {@code input}, starting at sample {@code firstRow} of
+     * {@code data} (row-major, {@code input.columns()} values per sample), into the tensor used by
+     * plans of batch size {@code rows}.
+     */
+    public void feed(Input input, float[] data, int firstRow, int rows) {
+        ensureOpen();
+        long end = (long) (firstRow + rows) * input.columns();
+        if (firstRow < 0 || rows <= 0 || end > data.length) {
+            throw new IllegalArgumentException("feed '" + input.name() + "': rows [" + firstRow + ", " + (firstRow + rows)
+                    + ") of " + input.columns() + " values each do not fit in an array of " + data.length);
+        }
+        Tensor t = inputTensor(input, rows);
+        backend.upload(data, firstRow * input.columns(), t, 0, rows * input.columns());
+    }
+
+    private Tensor inputTensor(Input in, int batch) {
+        return inputsByBatch.computeIfAbsent(batch, b -> new IdentityHashMap<>())
+                .computeIfAbsent(in, i -> backend.allocate(Shape.matrix(batch, i.columns())));
+    }
+
+    /** Computes {@code target} for a batch of {@code batch} samples (already fed); returns its tensor. */
+    public Tensor forward(Node target, int batch) {
+        ensureOpen();
+        if (target.graph() != graph) {
+            throw new IllegalArgumentException("node " + target + " belongs to another graph");
+        }
+        Plan plan = plans.computeIfAbsent(new PlanKey(target.id(), batch), k -> new Plan(target, batch));
+        for (Node n : plan.order) {
+            if (n instanceof OpNode op) {
+                op.operation().forward(backend, inputsOf(plan, op, plan.values), plan.values.get(op));
+            }
+        }
+        last = plan;
+        return plan.values.get(target);
+    }
+
+    /**
+     * Backpropagates from the target of the last {@link #forward}: {@code d target = 1} (a scalar loss,
+     * or the sum of a non-scalar target). Parameters the target does not depend on get zero gradients.
+     */
+    public void backward() {
+        ensureOpen();
+        Plan plan = last;
+        if (plan == null) {
+            throw new IllegalStateException("backward() needs a forward() first");
+        }
+        Tensor seed = plan.grads.get(plan.target);
+        if (seed != null) {
+            backend.fill(seed, 1f);
+        }
+        for (int k = plan.order.size() - 1; k >= 0; k--) {
+            if (plan.order.get(k) instanceof OpNode op && plan.accumulate.containsKey(op)) {
+                Tensor[] dIn = new Tensor[op.inputs().size()];
+                for (int i = 0; i < dIn.length; i++) {
+                    dIn[i] = plan.accumulate.get(op) != null && op.operation().differentiable(i)
+                            ? plan.grads.get(op.inputs().get(i)) : null;
+                }
+                op.operation().backward(backend, inputsOf(plan, op, plan.values), plan.values.get(op),
+                        plan.grads.get(op), dIn, plan.accumulate.get(op));
+            }
+        }
+        for (Parameter p : plan.unreachedParameters) {
+            backend.fill(parameterGradients.get(p), 0f);
+        }
+    }
+
+    /** The value of {@code node} computed by the last {@link #forward} (which must have included it). */
+    public Tensor value(Node node) {
+        ensureOpen();
+        if (node instanceof Parameter p) {
+            return value(p);
+        }
+        Tensor t = last == null ? null : last.values.get(node);
+        if (t == null) {
+            throw new IllegalStateException("node " + node + " was not computed by the last forward pass");
+        }
+        return t;
+    }
+
+    /** The gradient of {@code node} from the last {@link #backward}, or null if it needs none. */
+    public Tensor gradientOf(Node node) {
+        ensureOpen();
+        if (node instanceof Parameter p) {
+            return gradient(p);
+        }
+        return last == null ? null : last.grads.get(node);
+    }
+
+    /** Batch size of the last forward pass. */
+    public int lastBatch() {
+        return last == null ? 0 : last.batch;
+    }
+
+    private static Tensor[] inputsOf(Plan plan, OpNode op, Map<Node, Tensor> values) {
+        Tensor[] in = new Tensor[op.inputs().size()];
+        for (int i = 0; i < in.length; i++) {
+            in[i] = values.get(op.inputs().get(i));
+        }
+        return in;
+    }
+
+    /** Ancestors of {@code target} (itself included), inputs before users: an iterative post-order DFS. */
+    static List<Node> topologicalOrder(Node target) {
+        List<Node> order = new ArrayList<>();
+        Map<Node, Boolean> state = new IdentityHashMap<>(); // false: on the stack, true: done
+        Deque<Node> stack = new ArrayDeque<>();
+        Deque<Integer> next = new ArrayDeque<>();
+        stack.push(target);
+        next.push(0);
+        state.put(target, false);
+        while (!stack.isEmpty()) {
+            Node n = stack.peek();
+            int i = next.pop();
+            if (i < n.inputs().size()) {
+                next.push(i + 1);
+                Node child = n.inputs().get(i);
+                Boolean s = state.get(child);
+                if (s == null) {
+                    state.put(child, false);
+                    stack.push(child);
+                    next.push(0);
+                } else if (!s) {
+                    throw new IllegalStateException("graph has a cycle through " + child);
+                }
+            } else {
+                stack.pop();
+                state.put(n, true);
+                order.add(n);
+            }
+        }
+        return order;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("executor is closed");
+        }
+    }
+
+    /** Frees every tensor this executor allocated (plans, inputs, parameters, gradients). */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Plan p : plans.values()) {
+            p.close();
+        }
+        plans.clear();
+        for (Map<Input, Tensor> m : inputsByBatch.values()) {
+            m.values().forEach(Tensor::close);
+        }
+        inputsByBatch.clear();
+        parameterValues.values().forEach(Tensor::close);
+        parameterGradients.values().forEach(Tensor::close);
+        last = null;
+    }
+}

@@ -1,0 +1,196 @@
+package dev.jacobian.graph;
+
+import dev.jacobian.backend.Activation;
+import dev.jacobian.backend.Axis;
+import dev.jacobian.backend.BinaryOp;
+import dev.jacobian.backend.LossKind;
+import dev.jacobian.backend.Reduction;
+import dev.jacobian.graph.ops.Activate;
+import dev.jacobian.graph.ops.AddBias;
+import dev.jacobian.graph.ops.Elementwise;
+import dev.jacobian.graph.ops.Linear;
+import dev.jacobian.graph.ops.MatMul;
+import dev.jacobian.graph.ops.Maxout;
+import dev.jacobian.graph.ops.PRelu;
+import dev.jacobian.graph.ops.Reduce;
+import dev.jacobian.graph.ops.RowLoss;
+import dev.jacobian.graph.ops.Scale;
+import dev.jacobian.graph.ops.Softmax;
+import dev.jacobian.nn.Initializer;
+import dev.jacobian.tensor.Shape;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * A directed acyclic graph of {@link Node}s, built by the methods below: any DAG, not only a chain (a
+ * value may feed several nodes; its gradients then add up). Shapes are checked when an
+ * {@link Executor} plans the graph for a batch size; a mismatch names the operation and both shapes.
+ *
+ * <pre>{@code
+ * Graph g = new Graph();
+ * Input x = g.input("x", 784);
+ * Input y = g.input("y", 1);
+ * Parameter w = g.parameter("W", Shape.matrix(784, 10), Initializer.xavierUniform(), true);
+ * Parameter b = g.parameter("b", Shape.matrix(1, 10), Initializer.zeros(), false);
+ * Node loss = g.mean(g.rowLoss(LossKind.SOFTMAX_CROSS_ENTROPY, g.linear(x, w, b), y));
+ * }</pre>
+ *
+ * Not thread-safe while being built; immutable in practice once handed to an executor.
+ */
+public final class Graph {
+    private final List<Node> nodes = new ArrayList<>();
+    private final List<Parameter> parameters = new ArrayList<>();
+
+    /** Every node in creation order (a topological order). */
+    public List<Node> nodes() {
+        return Collections.unmodifiableList(nodes);
+    }
+
+    /** Every parameter in creation order (the order seeds are drawn in). */
+    public List<Parameter> parameters() {
+        return Collections.unmodifiableList(parameters);
+    }
+
+    private <T extends Node> T add(T node) {
+        nodes.add(node);
+        return node;
+    }
+
+    private void own(Node n) {
+        if (n.graph() != this) {
+            throw new IllegalArgumentException("node " + n + " belongs to another graph");
+        }
+    }
+
+    /** A host-fed input of {@code columns} values per sample. */
+    public Input input(String name, int columns) {
+        return add(new Input(this, nodes.size(), name, columns));
+    }
+
+    /** A learnable parameter. {@code regularized}: whether L2 / weight decay apply to it. */
+    public Parameter parameter(String name, Shape shape, Initializer init, boolean regularized) {
+        Parameter p = add(new Parameter(this, nodes.size(), name, shape, init, regularized));
+        parameters.add(p);
+        return p;
+    }
+
+    /** A node computed by {@code op} from {@code inputs}. */
+    public OpNode apply(Operation op, Node... inputs) {
+        for (Node n : inputs) {
+            own(n);
+        }
+        return add(new OpNode(this, nodes.size(), op.name(), op, List.of(inputs)));
+    }
+
+    public OpNode linear(Node x, Parameter w, Parameter b) {
+        return apply(new Linear(), x, w, b);
+    }
+
+    public OpNode matmul(Node a, Node b) {
+        return apply(new MatMul(), a, b);
+    }
+
+    public OpNode addBias(Node x, Node bias) {
+        return apply(new AddBias(), x, bias);
+    }
+
+    public OpNode add(Node a, Node b) {
+        return apply(new Elementwise(BinaryOp.ADD), a, b);
+    }
+
+    public OpNode sub(Node a, Node b) {
+        return apply(new Elementwise(BinaryOp.SUB), a, b);
+    }
+
+    public OpNode mul(Node a, Node b) {
+        return apply(new Elementwise(BinaryOp.MUL), a, b);
+    }
+
+    public OpNode max(Node a, Node b) {
+        return apply(new Elementwise(BinaryOp.MAX), a, b);
+    }
+
+    public OpNode scale(Node x, float factor) {
+        return apply(new Scale(factor), x);
+    }
+
+    public OpNode activation(Node x, Activation f, float param) {
+        return apply(new Activate(f, param), x);
+    }
+
+    public OpNode sigmoid(Node x) {
+        return activation(x, Activation.SIGMOID, 0f);
+    }
+
+    public OpNode tanh(Node x) {
+        return activation(x, Activation.TANH, 0f);
+    }
+
+    public OpNode relu(Node x) {
+        return activation(x, Activation.RELU, 0f);
+    }
+
+    public OpNode leakyRelu(Node x, float slope) {
+        return activation(x, Activation.LEAKY_RELU, slope);
+    }
+
+    public OpNode elu(Node x, float alpha) {
+        return activation(x, Activation.ELU, alpha);
+    }
+
+    public OpNode prelu(Node x, Parameter slopes) {
+        return apply(new PRelu(), x, slopes);
+    }
+
+    public OpNode maxout(Node z, int pieces) {
+        return apply(new Maxout(pieces), z);
+    }
+
+    public OpNode softmax(Node x) {
+        return apply(new Softmax(), x);
+    }
+
+    public OpNode reduce(Node x, Reduction r, Axis axis) {
+        return apply(new Reduce(r, axis), x);
+    }
+
+    /** The mean of every element: {@code [1, 1]}. */
+    public OpNode mean(Node x) {
+        return reduce(x, Reduction.MEAN, Axis.ALL);
+    }
+
+    public OpNode sum(Node x) {
+        return reduce(x, Reduction.SUM, Axis.ALL);
+    }
+
+    public OpNode sumOfSquares(Node x) {
+        return reduce(x, Reduction.SUM_SQUARES, Axis.ALL);
+    }
+
+    /** Per-sample losses {@code [n, 1]}. */
+    public OpNode rowLoss(LossKind kind, Node predictions, Node targets) {
+        return apply(new RowLoss(kind), predictions, targets);
+    }
+
+    /** The batch-mean loss {@code [1, 1]}. */
+    public OpNode loss(LossKind kind, Node predictions, Node targets) {
+        return mean(rowLoss(kind, predictions, targets));
+    }
+
+    /**
+     * {@code loss + lambda * sum_W sum(W^2)} over the given parameters (L2 regularization; pass the
+     * weights, not the biases).
+     */
+    public Node l2Regularized(Node loss, float lambda, List<Parameter> weights) {
+        if (lambda == 0f || weights.isEmpty()) {
+            return loss;
+        }
+        Node penalty = null;
+        for (Parameter w : weights) {
+            Node s = sumOfSquares(w);
+            penalty = penalty == null ? s : add(penalty, s);
+        }
+        return add(loss, scale(penalty, lambda));
+    }
+}

@@ -1,0 +1,42 @@
+package dev.jacobian.graph;
+
+import java.util.List;
+
+/**
+ * A value in a {@link Graph}: an {@link Input} fed from the host, a learnable {@link Parameter}, or an
+ * {@link OpNode} computed from other nodes. Nodes are immutable and compared by identity; their
+ * tensors live in an {@link Executor}.
+ */
+public abstract sealed class Node permits Input, Parameter, OpNode {
+    private final Graph graph;
+    private final int id;
+    private final String name;
+
+    Node(Graph graph, int id, String name) {
+        this.graph = graph;
+        this.id = id;
+        this.name = name;
+    }
+
+    /** The graph that made this node. */
+    public Graph graph() {
+        return graph;
+    }
+
+    /** Position in creation order (unique within the graph). */
+    public int id() {
+        return id;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The nodes this one is computed from (empty for inputs and parameters). */
+    public abstract List<Node> inputs();
+
+    @Override
+    public String toString() {
+        return name + "#" + id;
+    }
+}

@@ -1,0 +1,39 @@
+package dev.jacobian.graph;
+
+import dev.jacobian.backend.Backend;
+import dev.jacobian.tensor.Shape;
+import dev.jacobian.tensor.Tensor;
+import java.util.List;
+
+/**
+ * A differentiable operation: its shape rule, its forward computation and, right beside it, its
+ * backward rule (micrograd's habit). Implementations are stateless and composed from the
+ * {@link Backend} primitives, so every backend runs every operation.
+ */
+public interface Operation {
+    /** Short name used in error messages and graph dumps, e.g. {@code "linear"}. */
+    String name();
+
+    /**
+     * The output shape for the given input shapes, or an {@link IllegalArgumentException} naming this
+     * operation and the offending shapes.
+     */
+    Shape outputShape(List<Shape> inputs);
+
+    /** {@code out = f(in...)}; {@code out} was allocated with {@link #outputShape}. */
+    void forward(Backend backend, Tensor[] in, Tensor out);
+
+    /**
+     * Backpropagates {@code dOut} to the inputs: for each {@code i} with {@code dIn[i] != null},
+     * {@code dIn[i] (+)= dOut · d out / d in[i]} ({@code accumulate[i]} selects {@code +=}).
+     *
+     * @param in  the forward inputs (still holding their forward values)
+     * @param out the forward output
+     */
+    void backward(Backend backend, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] accumulate);
+
+    /** Whether input {@code i} can receive a gradient at all (false for loss targets). */
+    default boolean differentiable(int input) {
+        return true;
+    }
+}

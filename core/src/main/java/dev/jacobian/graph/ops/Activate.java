@@ -1,0 +1,35 @@
+package dev.jacobian.graph.ops;
+
+import dev.jacobian.backend.Activation;
+import dev.jacobian.backend.Backend;
+import dev.jacobian.graph.Operation;
+import dev.jacobian.tensor.Shape;
+import dev.jacobian.tensor.Tensor;
+import java.util.List;
+import java.util.Locale;
+
+/** An elementwise activation {@code y = f(x)} (sigmoid, tanh, ReLU, Leaky ReLU, ELU); backward {@code dx = dy f'(x)}. */
+public record Activate(Activation function, float param) implements Operation {
+    @Override
+    public String name() {
+        return function.name().toLowerCase(Locale.ROOT);
+    }
+
+    @Override
+    public Shape outputShape(List<Shape> in) {
+        Shapes.arity(name(), in, 1);
+        return Shape.matrix(in.get(0).rows(), in.get(0).cols());
+    }
+
+    @Override
+    public void forward(Backend b, Tensor[] in, Tensor out) {
+        b.activation(function, param, in[0], out);
+    }
+
+    @Override
+    public void backward(Backend b, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] acc) {
+        if (dIn[0] != null) {
+            b.activationBackward(function, param, in[0], out, dOut, dIn[0], acc[0]);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package dev.jacobian.graph.ops;
+
+import dev.jacobian.backend.Axis;
+import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.Reduction;
+import dev.jacobian.graph.Operation;
+import dev.jacobian.tensor.Shape;
+import dev.jacobian.tensor.Tensor;
+import java.util.List;
+
+/** {@code y = x + b} with {@code b: [1, n]} broadcast over rows; {@code db = sum over rows of dy}. */
+public final class AddBias implements Operation {
+    @Override
+    public String name() {
+        return "addBias";
+    }
+
+    @Override
+    public Shape outputShape(List<Shape> in) {
+        Shapes.arity(name(), in, 2);
+        Shapes.rowVector(name(), in.get(0), in.get(1));
+        return Shape.matrix(in.get(0).rows(), in.get(0).cols());
+    }
+
+    @Override
+    public void forward(Backend b, Tensor[] in, Tensor out) {
+        b.addRowVector(in[0], in[1], out);
+    }
+
+    @Override
+    public void backward(Backend b, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] acc) {
+        if (dIn[0] != null) {
+            b.axpby(1f, dOut, acc[0] ? 1f : 0f, dIn[0]);
+        }
+        if (dIn[1] != null) {
+            b.reduce(Reduction.SUM, Axis.ROWS, dOut, dIn[1], acc[1]);
+        }
+    }
+}

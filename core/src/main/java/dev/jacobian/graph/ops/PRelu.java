@@ -1,0 +1,37 @@
+package dev.jacobian.graph.ops;
+
+import dev.jacobian.backend.Backend;
+import dev.jacobian.graph.Operation;
+import dev.jacobian.tensor.Shape;
+import dev.jacobian.tensor.Tensor;
+import java.util.List;
+
+/**
+ * Parametric ReLU (He et al. 2015) with one learnable slope per unit: {@code y = x > 0 ? x : a_j x};
+ * inputs {@code x: [n, m]} and {@code a: [1, m]}.
+ */
+public final class PRelu implements Operation {
+    @Override
+    public String name() {
+        return "prelu";
+    }
+
+    @Override
+    public Shape outputShape(List<Shape> in) {
+        Shapes.arity(name(), in, 2);
+        Shapes.rowVector(name() + " slopes", in.get(0), in.get(1));
+        return Shape.matrix(in.get(0).rows(), in.get(0).cols());
+    }
+
+    @Override
+    public void forward(Backend b, Tensor[] in, Tensor out) {
+        b.prelu(in[0], in[1], out);
+    }
+
+    @Override
+    public void backward(Backend b, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] acc) {
+        if (dIn[0] != null || dIn[1] != null) {
+            b.preluBackward(in[0], in[1], dOut, dIn[0], acc[0], dIn[1], acc[1]);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package dev.jacobian.graph.ops;
+
+import dev.jacobian.backend.Backend;
+import dev.jacobian.graph.Operation;
+import dev.jacobian.tensor.Shape;
+import dev.jacobian.tensor.Tensor;
+import java.util.List;
+
+/** {@code y = c x} for a constant {@code c}; backward {@code dx = c dy}. */
+public record Scale(float factor) implements Operation {
+    @Override
+    public String name() {
+        return "scale";
+    }
+
+    @Override
+    public Shape outputShape(List<Shape> in) {
+        Shapes.arity(name(), in, 1);
+        return Shape.matrix(in.get(0).rows(), in.get(0).cols());
+    }
+
+    @Override
+    public void forward(Backend b, Tensor[] in, Tensor out) {
+        b.axpby(factor, in[0], 0f, out);
+    }
+
+    @Override
+    public void backward(Backend b, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] acc) {
+        if (dIn[0] != null) {
+            b.axpby(factor, dOut, acc[0] ? 1f : 0f, dIn[0]);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package dev.jacobian.graph.ops;
+
+import dev.jacobian.backend.Backend;
+import dev.jacobian.graph.Operation;
+import dev.jacobian.tensor.Shape;
+import dev.jacobian.tensor.Tensor;
+import java.util.List;
+
+/** Row-wise softmax; backward {@code dx = y (dy - sum(dy y))}. For training, prefer the fused cross-entropy loss. */
+public final class Softmax implements Operation {
+    @Override
+    public String name() {
+        return "softmax";
+    }
+
+    @Override
+    public Shape outputShape(List<Shape> in) {
+        Shapes.arity(name(), in, 1);
+        return Shape.matrix(in.get(0).rows(), in.get(0).cols());
+    }
+
+    @Override
+    public void forward(Backend b, Tensor[] in, Tensor out) {
+        b.softmax(in[0], out);
+    }
+
+    @Override
+    public void backward(Backend b, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] acc) {
+        if (dIn[0] != null) {
+            b.softmaxBackward(out, dOut, dIn[0], acc[0]);
+        }
+    }
+}

@@ -1,0 +1,210 @@
+package dev.jacobian.nn;
+
+import dev.jacobian.backend.Axis;
+import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.LossKind;
+import dev.jacobian.backend.Reduction;
+import dev.jacobian.graph.Executor;
+import dev.jacobian.graph.Graph;
+import dev.jacobian.graph.Input;
+import dev.jacobian.graph.Node;
+import dev.jacobian.graph.Parameter;
+import dev.jacobian.tensor.Tensor;
+import java.util.List;
+
+/**
+ * A trainable network on a backend: its graph, the executor that owns its tensors, and the nodes a
+ * training loop needs ({@link #input()}, {@link #targets()}, {@link #logits()}, {@link #loss()}).
+ * Made by {@link Sequential}; closing it frees every tensor.
+ */
+public final class Model implements AutoCloseable {
+    private final Graph graph;
+    private final Executor executor;
+    private final Input input;
+    private final Input targets;
+    private final Node logits;
+    private final Node loss;
+    private final Node predictedClass;
+    private final LossKind lossKind;
+    private final List<Layer> layers;
+    private final String description;
+
+    Model(Graph graph, Backend backend, long seed, Input input, Input targets, Node logits, Node loss,
+          LossKind lossKind, List<Layer> layers, String description) {
+        this.graph = graph;
+        this.input = input;
+        this.targets = targets;
+        this.logits = logits;
+        this.loss = loss;
+        this.lossKind = lossKind;
+        this.layers = List.copyOf(layers);
+        this.description = description;
+        this.predictedClass = graph.reduce(logits, Reduction.ARGMAX, Axis.COLS);
+        this.executor = new Executor(graph, backend, seed);
+    }
+
+    public Graph graph() {
+        return graph;
+    }
+
+    public Executor executor() {
+        return executor;
+    }
+
+    public Backend backend() {
+        return executor.backend();
+    }
+
+    public Input input() {
+        return input;
+    }
+
+    public Input targets() {
+        return targets;
+    }
+
+    public Node logits() {
+        return logits;
+    }
+
+    /** The scalar training objective: batch-mean loss plus the L2 penalty, if any. */
+    public Node loss() {
+        return loss;
+    }
+
+    public LossKind lossKind() {
+        return lossKind;
+    }
+
+    public List<Layer> layers() {
+        return layers;
+    }
+
+    public List<Parameter> parameters() {
+        return graph.parameters();
+    }
+
+    public int inputSize() {
+        return input.columns();
+    }
+
+    /** Number of output units (classes). */
+    public int outputSize() {
+        return layers.get(layers.size() - 1).units();
+    }
+
+    /** Total number of learnable scalars. */
+    public long parameterCount() {
+        long n = 0;
+        for (Parameter p : graph.parameters()) {
+            n += p.shape().size();
+        }
+        return n;
+    }
+
+    /** A one-line summary, e.g. {@code 784-256(relu)-128(relu)-10 softmax_cross_entropy}. */
+    public String describe() {
+        return description;
+    }
+
+    /** Columns of the target tensor: 1 (class indices) or the output size (dense targets). */
+    public int targetColumns() {
+        return lossKind.classIndexTargets() ? 1 : outputSize();
+    }
+
+    /**
+     * Host targets for class labels in this model's target layout: the labels themselves for
+     * cross-entropy and hinge, one-hot rows for MSE and binary cross-entropy.
+     */
+    public float[] encodeTargets(int[] labels) {
+        int c = outputSize();
+        if (lossKind.classIndexTargets()) {
+            float[] t = new float[labels.length];
+            for (int i = 0; i < labels.length; i++) {
+                checkLabel(labels[i], i, c);
+                t[i] = labels[i];
+            }
+            return t;
+        }
+        float[] t = new float[labels.length * c];
+        for (int i = 0; i < labels.length; i++) {
+            checkLabel(labels[i], i, c);
+            t[i * c + labels[i]] = 1f;
+        }
+        return t;
+    }
+
+    private static void checkLabel(int label, int i, int classes) {
+        if (label < 0 || label >= classes) {
+            throw new IllegalArgumentException("label " + label + " of sample " + i + " is outside [0, " + classes + ")");
+        }
+    }
+
+    /** Raw scores {@code [rows, outputs]} for {@code rows} samples starting at {@code firstRow}. */
+    public float[] predictScores(float[] x, int firstRow, int rows) {
+        executor.feed(input, x, firstRow, rows);
+        return executor.forward(logits, rows).download();
+    }
+
+    /** The arg-max class of each of {@code rows} samples (computed on the device; {@code rows} floats come back). */
+    public int[] predictClasses(float[] x, int firstRow, int rows) {
+        executor.feed(input, x, firstRow, rows);
+        float[] idx = executor.forward(predictedClass, rows).download();
+        int[] out = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            out[i] = (int) idx[i];
+        }
+        return out;
+    }
+
+    /** Predicted classes of all {@code x.length / inputSize()} samples, in batches of {@code batch}. */
+    public int[] predictClasses(float[] x, int batch) {
+        int n = x.length / input.columns();
+        int[] out = new int[n];
+        for (int start = 0; start < n; start += batch) {
+            int rows = Math.min(batch, n - start);
+            System.arraycopy(predictClasses(x, start, rows), 0, out, start, rows);
+        }
+        return out;
+    }
+
+    /** Fraction of samples whose predicted class equals the label. */
+    public double accuracy(float[] x, int[] labels, int batch) {
+        int[] p = predictClasses(x, batch);
+        int hit = 0;
+        for (int i = 0; i < p.length; i++) {
+            hit += p[i] == labels[i] ? 1 : 0;
+        }
+        return p.length == 0 ? 0 : (double) hit / p.length;
+    }
+
+    /** Copies a parameter's values to the host. */
+    public float[] read(Parameter p) {
+        return executor.value(p).download();
+    }
+
+    /** Overwrites a parameter's values from the host (checkpoint restore). */
+    public void write(Parameter p, float[] values) {
+        Tensor t = executor.value(p);
+        if (values.length != t.size()) {
+            throw new IllegalArgumentException("parameter '" + p.name() + "' " + p.shape() + " needs " + t.size()
+                    + " values, got " + values.length);
+        }
+        t.upload(values);
+    }
+
+    /** The parameter called {@code name}. */
+    public Parameter parameter(String name) {
+        for (Parameter p : graph.parameters()) {
+            if (p.name().equals(name)) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException("no parameter named '" + name + "' in " + description);
+    }
+
+    @Override
+    public void close() {
+        executor.close();
+    }
+}

@@ -1,0 +1,203 @@
+package dev.jacobian.nn;
+
+import dev.jacobian.backend.Activation;
+import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.LossKind;
+import dev.jacobian.graph.Graph;
+import dev.jacobian.graph.Input;
+import dev.jacobian.graph.Node;
+import dev.jacobian.graph.Parameter;
+import dev.jacobian.tensor.Shape;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Builds a multi-layer perceptron as a graph:
+ *
+ * <pre>{@code
+ * try (Backend backend = Backends.create();
+ *      Model mlp = Sequential.builder(784)
+ *              .hidden(256, "relu").hidden(128, "relu")
+ *              .output(10, LossKind.SOFTMAX_CROSS_ENTROPY)
+ *              .init(Sequential.Init.HE).seed(42)
+ *              .build(backend)) { ... }
+ * }</pre>
+ *
+ * Each hidden layer is {@code act(x W + b)} with {@code W: [in, units]}; {@code "maxout"} layers use
+ * {@code W: [in, units*pieces]} followed by the max over each group of pieces; {@code "prelu"} layers
+ * learn one slope per unit (starting at 0.25). The output layer is affine, and the loss is the batch
+ * mean of {@link LossKind}, plus {@code lambda * sum W^2} over the weights when {@link Builder#l2} is set.
+ */
+public final class Sequential {
+    /** Names accepted by {@link Builder#hidden(int, String)}. */
+    public static final List<String> ACTIVATIONS =
+            List.of("relu", "leaky-relu", "prelu", "elu", "tanh", "sigmoid", "maxout", "linear");
+
+    /** Weight initialization schemes. */
+    public enum Init {
+        /** He et al. 2015, normal: for the ReLU family. */
+        HE,
+        /** Glorot &amp; Bengio 2010, uniform: for tanh and sigmoid. */
+        XAVIER;
+
+        Initializer initializer() {
+            return this == HE ? Initializer.heNormal() : Initializer.xavierUniform();
+        }
+    }
+
+    private Sequential() {
+    }
+
+    public static Builder builder(int inputSize) {
+        return new Builder(inputSize);
+    }
+
+    private record HiddenSpec(int units, String activation) {
+    }
+
+    /** Collects the architecture, then {@link #build(Backend)} makes the graph and its parameters. */
+    public static final class Builder {
+        private final int inputSize;
+        private final List<HiddenSpec> hidden = new ArrayList<>();
+        private int outputs = -1;
+        private LossKind loss = LossKind.SOFTMAX_CROSS_ENTROPY;
+        private Init init = Init.HE;
+        private long seed = 42;
+        private float l2;
+        private float leakySlope = 0.01f;
+        private float eluAlpha = 1f;
+        private int maxoutPieces = 2;
+
+        private Builder(int inputSize) {
+            if (inputSize <= 0) {
+                throw new IllegalArgumentException("input size must be positive: " + inputSize);
+            }
+            this.inputSize = inputSize;
+        }
+
+        /** A hidden layer of {@code units} with one of {@link #ACTIVATIONS}. */
+        public Builder hidden(int units, String activation) {
+            String a = activation.toLowerCase(Locale.ROOT);
+            if (!ACTIVATIONS.contains(a)) {
+                throw new IllegalArgumentException("unknown activation '" + activation + "'; choose one of " + ACTIVATIONS);
+            }
+            if (units <= 0) {
+                throw new IllegalArgumentException("a layer needs at least one unit, got " + units);
+            }
+            hidden.add(new HiddenSpec(units, a));
+            return this;
+        }
+
+        /** The affine output layer and the loss on its scores. */
+        public Builder output(int units, LossKind lossKind) {
+            if (units <= 0) {
+                throw new IllegalArgumentException("output layer needs at least one unit, got " + units);
+            }
+            this.outputs = units;
+            this.loss = lossKind;
+            return this;
+        }
+
+        public Builder init(Init scheme) {
+            this.init = scheme;
+            return this;
+        }
+
+        /** Seed of every random draw of the initialization. */
+        public Builder seed(long s) {
+            this.seed = s;
+            return this;
+        }
+
+        /** L2 regularization {@code lambda * sum W^2} added to the loss (weights only, not biases). */
+        public Builder l2(double lambda) {
+            if (!(lambda >= 0)) {
+                throw new IllegalArgumentException("L2 lambda must be >= 0: " + lambda);
+            }
+            this.l2 = (float) lambda;
+            return this;
+        }
+
+        public Builder leakySlope(double slope) {
+            this.leakySlope = (float) slope;
+            return this;
+        }
+
+        public Builder eluAlpha(double alpha) {
+            this.eluAlpha = (float) alpha;
+            return this;
+        }
+
+        public Builder maxoutPieces(int pieces) {
+            if (pieces < 2) {
+                throw new IllegalArgumentException("maxout needs at least 2 pieces, got " + pieces);
+            }
+            this.maxoutPieces = pieces;
+            return this;
+        }
+
+        /** Builds the graph and allocates/initializes its parameters on {@code backend}. */
+        public Model build(Backend backend) {
+            if (outputs < 0) {
+                throw new IllegalStateException("call output(units, loss) before build()");
+            }
+            Graph g = new Graph();
+            Input x = g.input("x", inputSize);
+            Input y = g.input("y", loss.classIndexTargets() ? 1 : outputs);
+            List<Layer> layers = new ArrayList<>();
+            List<Parameter> weights = new ArrayList<>();
+            Initializer wInit = init.initializer();
+            Node h = x;
+            int in = inputSize;
+            StringBuilder desc = new StringBuilder().append(inputSize);
+            for (int i = 0; i < hidden.size(); i++) {
+                HiddenSpec s = hidden.get(i);
+                String name = "dense" + (i + 1);
+                boolean maxout = s.activation().equals("maxout");
+                int width = maxout ? s.units() * maxoutPieces : s.units();
+                Parameter w = g.parameter(name + ".weight", Shape.matrix(in, width), wInit, true);
+                Parameter b = g.parameter(name + ".bias", Shape.matrix(1, width), Initializer.zeros(), false);
+                weights.add(w);
+                Node z = g.linear(h, w, b);
+                Parameter slopes = null;
+                Activation act = null;
+                switch (s.activation()) {
+                    case "relu" -> act = Activation.RELU;
+                    case "leaky-relu" -> act = Activation.LEAKY_RELU;
+                    case "elu" -> act = Activation.ELU;
+                    case "tanh" -> act = Activation.TANH;
+                    case "sigmoid" -> act = Activation.SIGMOID;
+                    case "linear" -> act = Activation.IDENTITY;
+                    default -> {
+                    }
+                }
+                if (act != null) {
+                    float param = act == Activation.LEAKY_RELU ? leakySlope : act == Activation.ELU ? eluAlpha : 0f;
+                    h = act == Activation.IDENTITY ? z : g.activation(z, act, param);
+                } else if (maxout) {
+                    h = g.maxout(z, maxoutPieces);
+                } else {
+                    slopes = g.parameter(name + ".slope", Shape.matrix(1, width), Initializer.constant(0.25f), false);
+                    h = g.prelu(z, slopes);
+                }
+                layers.add(new Layer(name, s.activation(), act, w, b, slopes, h, s.units()));
+                in = s.units();
+                desc.append('-').append(s.units()).append('(').append(s.activation()).append(')');
+            }
+            String name = "dense" + (hidden.size() + 1);
+            Parameter w = g.parameter(name + ".weight", Shape.matrix(in, outputs),
+                    hidden.isEmpty() ? Initializer.xavierUniform() : wInit, true);
+            Parameter b = g.parameter(name + ".bias", Shape.matrix(1, outputs), Initializer.zeros(), false);
+            weights.add(w);
+            Node logits = g.linear(h, w, b);
+            layers.add(new Layer(name, "linear", null, w, b, null, logits, outputs));
+            Node lossNode = g.l2Regularized(g.loss(loss, logits, y), l2, weights);
+            desc.append('-').append(outputs).append(' ').append(loss.name().toLowerCase(Locale.ROOT));
+            if (l2 > 0f) {
+                desc.append(" + l2 ").append(l2);
+            }
+            return new Model(g, backend, seed, x, y, logits, lossNode, loss, layers, desc.toString());
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package dev.jacobian.train;
+
+/**
+ * The loss became NaN or infinite: the lecture's exploding gradients, usually. Thrown by
+ * {@link Trainer#step}; the message says what happened to the weights and what to try.
+ */
+public final class NonFiniteLossException extends ArithmeticException {
+    private static final long serialVersionUID = 1L;
+    private final long step;
+    private final float loss;
+    private final boolean weightsUntouched;
+
+    public NonFiniteLossException(long step, float loss, float gradNorm, boolean weightsUntouched) {
+        super("loss is " + loss + " at step " + step + " (gradient norm " + gradNorm + "); "
+                + (weightsUntouched ? "the weights were left as they were before this step. "
+                : "this step's update was applied. ")
+                + "Exploding gradients end in NaN: lower the learning rate, clip gradients by norm, "
+                + "or check the input scale.");
+        this.step = step;
+        this.loss = loss;
+        this.weightsUntouched = weightsUntouched;
+    }
+
+    public long step() {
+        return step;
+    }
+
+    public float loss() {
+        return loss;
+    }
+
+    /** Whether the device-side guard skipped the update (the gradients were not finite either). */
+    public boolean weightsUntouched() {
+        return weightsUntouched;
+    }
+}

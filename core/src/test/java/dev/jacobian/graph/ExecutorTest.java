@@ -1,0 +1,136 @@
+package dev.jacobian.graph;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jacobian.backend.LossKind;
+import dev.jacobian.backend.TensorAssert;
+import dev.jacobian.nn.Initializer;
+import dev.jacobian.reference.ReferenceBackend;
+import dev.jacobian.tensor.Shape;
+import dev.jacobian.tensor.Tensor;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ExecutorTest {
+    private static final double TOL = 1e-6;
+
+    @Test
+    void gradientsAddWhereAValueFansOut() {
+        // L = sum(x*x + x): dL/dx = 2x + 1 (x feeds three edges)
+        Graph g = new Graph();
+        Parameter x = g.parameter("x", Shape.matrix(1, 3), (out, fi, fo, r) -> {
+            out[0] = 1f;
+            out[1] = -2f;
+            out[2] = 0.5f;
+        }, false);
+        Node loss = g.sum(g.add(g.mul(x, x), x));
+        try (ReferenceBackend b = new ReferenceBackend(); Executor exec = new Executor(g, b, 0)) {
+            assertEquals(1 + 1 + 4 - 2 + 0.25 + 0.5, exec.forward(loss, 1).get(0), TOL);
+            exec.backward();
+            TensorAssert.assertClose("dL/dx", new float[] {3f, -3f, 2f}, exec.gradient(x).download(), 0, TOL);
+            // a second backward gives the same gradients: the first contribution overwrites, the rest add
+            exec.forward(loss, 1);
+            exec.backward();
+            TensorAssert.assertClose("dL/dx again", new float[] {3f, -3f, 2f}, exec.gradient(x).download(), 0, TOL);
+        }
+    }
+
+    @Test
+    void residualConnection() {
+        // y = relu(x W) + x; L = sum(y)
+        Graph g = new Graph();
+        Input in = g.input("in", 2);
+        Parameter w = g.parameter("w", Shape.matrix(2, 2), (out, fi, fo, r) -> {
+            out[0] = 1f;
+            out[1] = -1f;
+            out[2] = 2f;
+            out[3] = 1f;
+        }, true);
+        Node y = g.add(g.relu(g.matmul(in, w)), in);
+        Node loss = g.sum(y);
+        try (ReferenceBackend b = new ReferenceBackend(); Executor exec = new Executor(g, b, 0)) {
+            exec.feed(in, new float[] {1f, 1f}, 0, 1);
+            // x W = [1*1 + 1*2, 1*-1 + 1*1] = [3, 0]; relu -> [3, 0]; + x -> [4, 1]
+            assertEquals(5f, exec.forward(loss, 1).get(0), TOL);
+            exec.backward();
+            // dL/dW = x^T [1, 0] (relu'(0) = 0)
+            TensorAssert.assertClose("dW", new float[] {1f, 0f, 1f, 0f}, exec.gradient(w).download(), 0, TOL);
+        }
+    }
+
+    @Test
+    void shapeMismatchNamesTheOperationAndBothShapes() {
+        Graph g = new Graph();
+        Input x = g.input("x", 5);
+        Parameter w = g.parameter("w", Shape.matrix(4, 3), Initializer.zeros(), true);
+        Parameter b = g.parameter("b", Shape.matrix(1, 3), Initializer.zeros(), false);
+        Node y = g.linear(x, w, b);
+        try (ReferenceBackend be = new ReferenceBackend(); Executor exec = new Executor(g, be, 0)) {
+            exec.feed(x, new float[10], 0, 2);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> exec.forward(y, 2));
+            assertTrue(e.getMessage().contains("linear") && e.getMessage().contains("[2, 5]") && e.getMessage().contains("[4, 3]"),
+                    e.getMessage());
+        }
+        Graph g2 = new Graph();
+        Parameter a = g2.parameter("a", Shape.matrix(2, 3), Initializer.zeros(), false);
+        Parameter c = g2.parameter("c", Shape.matrix(3, 2), Initializer.zeros(), false);
+        Node s = g2.add(a, c);
+        try (ReferenceBackend be = new ReferenceBackend(); Executor exec = new Executor(g2, be, 0)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> exec.forward(s, 1));
+            assertTrue(e.getMessage().contains("add") && e.getMessage().contains("[2, 3]") && e.getMessage().contains("[3, 2]"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void plansAreReusedPerBatchSizeAndFreedOnClose() {
+        Graph g = new Graph();
+        Input x = g.input("x", 3);
+        Input y = g.input("y", 1);
+        Parameter w = g.parameter("w", Shape.matrix(3, 2), Initializer.xavierUniform(), true);
+        Parameter b = g.parameter("b", Shape.matrix(1, 2), Initializer.zeros(), false);
+        Node loss = g.loss(LossKind.SOFTMAX_CROSS_ENTROPY, g.linear(x, w, b), y);
+        ReferenceBackend be = new ReferenceBackend();
+        Executor exec = new Executor(g, be, 0);
+        exec.feed(x, new float[12], 0, 4);
+        exec.feed(y, new float[4], 0, 4);
+        Tensor first = exec.forward(loss, 4);
+        exec.backward();
+        long allocations = be.stats().allocations();
+        assertSame(first, exec.forward(loss, 4));
+        exec.backward();
+        assertEquals(allocations, be.stats().allocations());
+        exec.feed(x, new float[6], 0, 2);
+        exec.feed(y, new float[2], 0, 2);
+        exec.forward(loss, 2);
+        assertTrue(be.stats().allocations() > allocations, "a new batch size gets its own plan");
+        exec.close();
+        assertEquals(0, be.stats().liveBuffers(), "closing the executor frees every tensor");
+        assertThrows(IllegalStateException.class, () -> exec.forward(loss, 4));
+        assertThrows(IllegalStateException.class, first::download);
+    }
+
+    @Test
+    void topologicalOrderPutsInputsFirst() {
+        Graph g = new Graph();
+        Parameter a = g.parameter("a", Shape.matrix(1, 1), Initializer.zeros(), false);
+        Node b = g.tanh(a);
+        Node c = g.add(b, a);
+        Node d = g.mul(c, b);
+        List<Node> order = Executor.topologicalOrder(d);
+        assertEquals(List.of(a, b, c, d), order);
+    }
+
+    @Test
+    void feedChecksItsBounds() {
+        Graph g = new Graph();
+        Input x = g.input("x", 3);
+        try (ReferenceBackend be = new ReferenceBackend(); Executor exec = new Executor(g, be, 0)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> exec.feed(x, new float[8], 0, 3));
+            assertTrue(e.getMessage().contains("'x'"), e.getMessage());
+        }
+    }
+}

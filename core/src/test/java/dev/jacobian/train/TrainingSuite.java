@@ -1,0 +1,240 @@
+package dev.jacobian.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.LossKind;
+import dev.jacobian.backend.TensorAssert;
+import dev.jacobian.graph.Parameter;
+import dev.jacobian.nn.Model;
+import dev.jacobian.nn.Sequential;
+import dev.jacobian.optim.Sgd;
+import dev.jacobian.optim.StepReport;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * End-to-end training behaviour on the backend under test: learning a non-linear task, determinism,
+ * allocation-free steps, clipping as the formula says, and NaN detection. Each backend extends it.
+ */
+public abstract class TrainingSuite {
+    /** Relative tolerance of a gradient norm read back from the device vs computed on the host. */
+    public static final double NORM_RTOL = 1e-4;
+
+    /** A new backend for each test (the suite closes it). */
+    protected abstract Backend createBackend();
+
+    /** Whether the backend promises bit-identical results for identical runs (the CPU backends do). */
+    protected boolean bitDeterministic() {
+        return true;
+    }
+
+    /** Two interleaved spirals: {@code n} points per class, 2 features, labels 0/1. */
+    public static final class Spirals {
+        public final float[] x;
+        public final int[] y;
+
+        public Spirals(int n, long seed) {
+            SplittableRandom r = new SplittableRandom(seed);
+            x = new float[4 * n];
+            y = new int[2 * n];
+            for (int i = 0; i < n; i++) {
+                double t = 0.25 + 3.0 * Math.PI * i / n;
+                double rad = t / (3.0 * Math.PI);
+                for (int c = 0; c < 2; c++) {
+                    int k = 2 * i + c;
+                    double a = t + c * Math.PI;
+                    x[2 * k] = (float) (2 * rad * Math.cos(a) + 0.02 * r.nextGaussian());
+                    x[2 * k + 1] = (float) (2 * rad * Math.sin(a) + 0.02 * r.nextGaussian());
+                    y[k] = c;
+                }
+            }
+        }
+    }
+
+    private static Model spiralModel(Backend b, long seed) {
+        return Sequential.builder(2).hidden(64, "relu").hidden(64, "relu").output(2, LossKind.SOFTMAX_CROSS_ENTROPY)
+                .init(Sequential.Init.HE).seed(seed).build(b);
+    }
+
+    @Test
+    void learnsTwoSpirals() {
+        Spirals data = new Spirals(200, 1);
+        try (Backend b = createBackend(); Model mlp = spiralModel(b, 3);
+             Sgd sgd = Sgd.builder().learningRate(0.05).momentum(0.9).clipNorm(5).build()) {
+            Trainer t = new Trainer(mlp, sgd);
+            float[] targets = mlp.encodeTargets(data.y);
+            int n = data.y.length;
+            int batch = 40;
+            float first = Float.NaN;
+            float last = Float.NaN;
+            for (int epoch = 0; epoch < 150; epoch++) {
+                for (int s = 0; s < n; s += batch) {
+                    last = t.step(data.x, targets, s, batch).loss();
+                    if (Float.isNaN(first)) {
+                        first = last;
+                    }
+                }
+            }
+            double acc = mlp.accuracy(data.x, data.y, 128);
+            assertTrue(acc > 0.95, "two-spirals accuracy " + acc + " on " + b.name() + " (loss " + first + " -> " + last + ")");
+        }
+    }
+
+    private List<float[]> trainAndRead(long seed, int steps) {
+        Spirals data = new Spirals(64, 5);
+        try (Backend b = createBackend(); Model mlp = spiralModel(b, seed);
+             Sgd sgd = Sgd.builder().learningRate(0.05).momentum(0.9).nesterov(true).weightDecay(1e-4).clipNorm(1).build()) {
+            Trainer t = new Trainer(mlp, sgd);
+            float[] targets = mlp.encodeTargets(data.y);
+            for (int i = 0; i < steps; i++) {
+                t.step(data.x, targets, (i * 32) % 128, 32);
+            }
+            List<float[]> out = new ArrayList<>();
+            for (Parameter p : mlp.parameters()) {
+                out.add(mlp.read(p));
+            }
+            return out;
+        }
+    }
+
+    @Test
+    void sameSeedSameWeights() {
+        List<float[]> a = trainAndRead(17, 25);
+        List<float[]> b = trainAndRead(17, 25);
+        List<float[]> c = trainAndRead(18, 25);
+        for (int i = 0; i < a.size(); i++) {
+            if (bitDeterministic()) {
+                assertArrayEquals(a.get(i), b.get(i), "same seed must give bit-identical weights (parameter " + i + ")");
+            } else {
+                TensorAssert.assertClose("same seed, parameter " + i, a.get(i), b.get(i), 1e-4, 1e-5);
+            }
+        }
+        boolean differs = false;
+        for (int i = 0; i < a.size(); i++) {
+            differs |= !java.util.Arrays.equals(a.get(i), c.get(i));
+        }
+        assertTrue(differs, "another seed gives other weights");
+    }
+
+    @Test
+    void stepsAfterTheFirstAllocateNothingAndCopyOnlyTheBatchAndLoss() {
+        Spirals data = new Spirals(64, 5);
+        try (Backend b = createBackend(); Model mlp = spiralModel(b, 1);
+             Sgd sgd = Sgd.builder().learningRate(0.05).momentum(0.9).clipNorm(1).build()) {
+            Trainer t = new Trainer(mlp, sgd);
+            float[] targets = mlp.encodeTargets(data.y);
+            t.step(data.x, targets, 0, 32);
+            long allocations = b.stats().allocations();
+            long live = b.stats().liveBuffers();
+            long uploads = b.stats().uploads();
+            long downloads = b.stats().downloads();
+            long downloadedBytes = b.stats().downloadedBytes();
+            int steps = 20;
+            for (int i = 0; i < steps; i++) {
+                t.step(data.x, targets, (i * 32) % 128, 32);
+            }
+            assertEquals(allocations, b.stats().allocations(), "a step after the first allocates no device memory");
+            assertEquals(live, b.stats().liveBuffers());
+            assertEquals(uploads + 2L * steps, b.stats().uploads(), "only the input batch and its targets are uploaded");
+            assertEquals(downloads + steps, b.stats().downloads(), "only the loss is read back");
+            assertEquals(downloadedBytes + 4L * steps, b.stats().downloadedBytes());
+        }
+    }
+
+    @Test
+    void clippingByGlobalNormFollowsTheFormula() {
+        Spirals data = new Spirals(32, 2);
+        for (double threshold : new double[] {1e-3, 1e6}) {
+            try (Backend b = createBackend(); Model mlp = spiralModel(b, 4);
+                 Sgd sgd = Sgd.builder().learningRate(0.5).clipNorm(threshold).build()) {
+                float[] targets = mlp.encodeTargets(data.y);
+                var exec = mlp.executor();
+                exec.feed(mlp.input(), data.x, 0, 64);
+                exec.feed(mlp.targets(), targets, 0, 64);
+                exec.forward(mlp.loss(), 64);
+                exec.backward();
+                List<float[]> before = new ArrayList<>();
+                List<float[]> grads = new ArrayList<>();
+                double sq = 0;
+                for (Parameter p : mlp.parameters()) {
+                    before.add(mlp.read(p));
+                    float[] g = exec.gradient(p).download();
+                    grads.add(g);
+                    for (float v : g) {
+                        sq += (double) v * v;
+                    }
+                }
+                double norm = Math.sqrt(sq);
+                StepReport report = sgd.step(exec);
+                assertEquals(norm, report.gradNorm(), NORM_RTOL * norm, "pre-clip global norm");
+                double scale = norm >= threshold ? threshold / norm : 1.0;
+                assertEquals(norm >= threshold, report.clipped());
+                for (int i = 0; i < before.size(); i++) {
+                    float[] w0 = before.get(i);
+                    float[] g = grads.get(i);
+                    float[] expected = new float[w0.length];
+                    for (int j = 0; j < w0.length; j++) {
+                        expected[j] = (float) (w0[j] - 0.5 * scale * g[j]);
+                    }
+                    TensorAssert.assertClose("clipped update (t=" + threshold + ")", expected,
+                            mlp.read(mlp.parameters().get(i)), 1e-4, 1e-6);
+                }
+            }
+        }
+    }
+
+    @Test
+    void clippingByValueBoundsEachElement() {
+        Spirals data = new Spirals(32, 2);
+        try (Backend b = createBackend(); Model mlp = spiralModel(b, 4);
+             Sgd sgd = Sgd.builder().learningRate(1.0).clipValue(1e-4).build()) {
+            var exec = mlp.executor();
+            exec.feed(mlp.input(), data.x, 0, 64);
+            exec.feed(mlp.targets(), mlp.encodeTargets(data.y), 0, 64);
+            exec.forward(mlp.loss(), 64);
+            exec.backward();
+            List<float[]> before = new ArrayList<>();
+            for (Parameter p : mlp.parameters()) {
+                before.add(mlp.read(p));
+            }
+            sgd.step(exec);
+            for (int i = 0; i < before.size(); i++) {
+                float[] after = mlp.read(mlp.parameters().get(i));
+                for (int j = 0; j < after.length; j++) {
+                    assertTrue(Math.abs(after[j] - before.get(i)[j]) <= 1e-4 * (1 + 1e-3), "each step element is within the clip value");
+                }
+            }
+        }
+    }
+
+    @Test
+    void nonFiniteLossIsReportedAndWeightsAreKept() {
+        Spirals data = new Spirals(32, 2);
+        try (Backend b = createBackend();
+             Model mlp = Sequential.builder(2).hidden(16, "relu").output(2, LossKind.MSE).seed(4).build(b);
+             Sgd sgd = Sgd.builder().learningRate(0.1).momentum(0.9).build()) {
+            Trainer t = new Trainer(mlp, sgd);
+            float[] targets = mlp.encodeTargets(data.y);
+            t.step(data.x, targets, 0, 64);
+            targets[5] = Float.NaN; // a corrupt target: the loss and every gradient become NaN
+            List<float[]> before = new ArrayList<>();
+            for (Parameter p : mlp.parameters()) {
+                before.add(mlp.read(p));
+            }
+            NonFiniteLossException e = assertThrows(NonFiniteLossException.class, () -> t.step(data.x, targets, 0, 64));
+            assertTrue(e.weightsUntouched(), e.getMessage());
+            assertTrue(e.getMessage().contains("NaN") && e.getMessage().contains("step 2"), e.getMessage());
+            assertFalse(Float.isFinite(e.loss()));
+            for (int i = 0; i < before.size(); i++) {
+                assertArrayEquals(before.get(i), mlp.read(mlp.parameters().get(i)), "weights untouched after a NaN step");
+            }
+        }
+    }
+}

@@ -18,8 +18,8 @@ package dev.jacobian.cpu;
  * element of C is therefore computed by one thread in the fixed order (pc blocks ascending, k ascending
  * inside a block), which makes the result bit-identical from run to run and for any thread count.
  *
- * <p>Beta: the first KC block applies the caller's {@code beta} ({@code beta = 0} never reads C, so old
- * NaNs do not leak); later blocks add with {@code beta = 1}.
+ * <p>Beta: each thread first scales its slab of C by {@code beta} ({@code beta = 0} writes zeros without
+ * reading C, so old NaNs do not leak); every KC block then adds {@code alpha * tile} to C.
  */
 final class CpuMatmul {
 
@@ -36,15 +36,14 @@ final class CpuMatmul {
 
     /**
      * The register-tiled inner kernel over packed panels: {@code tile = sum_p a[p][r] * b[p][c]} for
-     * {@code p < kc}, then {@code C[r][c] = alpha * tile + beta * C[r][c]} for the {@code rows x cols}
-     * valid part ({@code beta == 0}: C is not read).
+     * {@code p < kc}, then {@code C[r][c] += alpha * tile} for the {@code rows x cols} valid part.
      */
     interface MicroKernel {
         /** Columns of a tile. */
         int nr();
 
         void run(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
-                 float alpha, float beta, int rows, int cols, float[] tmp);
+                 float alpha, int rows, int cols, float[] tmp);
     }
 
     /** Per-thread packing buffers, grown on demand and reused across calls. */
@@ -110,11 +109,11 @@ final class CpuMatmul {
         }
         float[] ap = ws.a;
         float[] bp = ws.b;
+        scale(c, ldc, m0, m1, n0, n1, beta);
         for (int jc = n0; jc < n1; jc += nc) {
             int ncb = Math.min(nc, n1 - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kcb = Math.min(KC, k - pc);
-                float betaBlock = pc == 0 ? beta : 1f;
                 packB(transB, b, ldb, pc, kcb, jc, ncb, bp);
                 for (int ic = m0; ic < m1; ic += MC) {
                     int mcb = Math.min(MC, m1 - ic);
@@ -124,9 +123,26 @@ final class CpuMatmul {
                         for (int ir = 0; ir < mcb; ir += MR) {
                             int rows = Math.min(MR, mcb - ir);
                             kernel.run(kcb, ap, ir * kcb, bp, jr * kcb, c, (ic + ir) * ldc + jc + jr, ldc,
-                                    alpha, betaBlock, rows, cols, ws.tmp);
+                                    alpha, rows, cols, ws.tmp);
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /** {@code C[m0:m1, n0:n1] *= beta}; {@code beta == 0} stores zeros without reading C. */
+    private static void scale(float[] c, int ldc, int m0, int m1, int n0, int n1, float beta) {
+        if (beta == 1f) {
+            return;
+        }
+        for (int i = m0; i < m1; i++) {
+            int row = i * ldc;
+            if (beta == 0f) {
+                java.util.Arrays.fill(c, row + n0, row + n1, 0f);
+            } else {
+                for (int j = n0; j < n1; j++) {
+                    c[row + j] *= beta;
                 }
             }
         }
@@ -207,14 +223,12 @@ final class CpuMatmul {
         }
     }
 
-    /** Writes a finished tile held in {@code tmp} ({@code MR x nr}, row-major) into C. */
-    static void storeTile(float[] tmp, int nr, float[] c, int cOff, int ldc, float alpha, float beta,
-                          int rows, int cols) {
+    /** Adds {@code alpha *} the tile held in {@code tmp} ({@code MR x nr}, row-major) to the valid part of C. */
+    static void addTile(float[] tmp, int nr, float[] c, int cOff, int ldc, float alpha, int rows, int cols) {
         for (int r = 0; r < rows; r++) {
             int row = cOff + r * ldc;
             for (int j = 0; j < cols; j++) {
-                float v = alpha * tmp[r * nr + j];
-                c[row + j] = beta == 0f ? v : v + beta * c[row + j];
+                c[row + j] = Math.fma(alpha, tmp[r * nr + j], c[row + j]);
             }
         }
     }
@@ -230,7 +244,7 @@ final class CpuMatmul {
 
         @Override
         public void run(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
-                        float alpha, float beta, int rows, int cols, float[] tmp) {
+                        float alpha, int rows, int cols, float[] tmp) {
             java.util.Arrays.fill(tmp, 0, MR * NR, 0f);
             for (int p = 0; p < kc; p++) {
                 int ap = aOff + p * MR;
@@ -243,7 +257,7 @@ final class CpuMatmul {
                     }
                 }
             }
-            storeTile(tmp, NR, c, cOff, ldc, alpha, beta, rows, cols);
+            addTile(tmp, NR, c, cOff, ldc, alpha, rows, cols);
         }
     }
 }

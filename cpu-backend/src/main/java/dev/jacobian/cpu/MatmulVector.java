@@ -22,7 +22,7 @@ final class MatmulVector implements CpuMatmul.MicroKernel {
 
     @Override
     public void run(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
-                    float alpha, float beta, int rows, int cols, float[] tmp) {
+                    float alpha, int rows, int cols, float[] tmp) {
         FloatVector c00 = FloatVector.zero(S);
         FloatVector c01 = c00;
         FloatVector c10 = c00;
@@ -35,9 +35,9 @@ final class MatmulVector implements CpuMatmul.MicroKernel {
         FloatVector c41 = c00;
         FloatVector c50 = c00;
         FloatVector c51 = c00;
-        int ap = aOff;
-        int bp = bOff;
-        for (int p = 0; p < kc; p++, ap += MR, bp += NR) {
+        for (int p = 0; p < kc; p++) {
+            int ap = aOff + p * MR;
+            int bp = bOff + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, b, bp);
             FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
             FloatVector a0 = FloatVector.broadcast(S, a[ap]);
@@ -60,12 +60,13 @@ final class MatmulVector implements CpuMatmul.MicroKernel {
             c51 = a5.fma(b1, c51);
         }
         if (rows == MR && cols == NR) {
-            store(c00, c01, c, cOff, alpha, beta);
-            store(c10, c11, c, cOff + ldc, alpha, beta);
-            store(c20, c21, c, cOff + 2 * ldc, alpha, beta);
-            store(c30, c31, c, cOff + 3 * ldc, alpha, beta);
-            store(c40, c41, c, cOff + 4 * ldc, alpha, beta);
-            store(c50, c51, c, cOff + 5 * ldc, alpha, beta);
+            FloatVector av = FloatVector.broadcast(S, alpha);
+            update(c00, c01, av, c, cOff);
+            update(c10, c11, av, c, cOff + ldc);
+            update(c20, c21, av, c, cOff + 2 * ldc);
+            update(c30, c31, av, c, cOff + 3 * ldc);
+            update(c40, c41, av, c, cOff + 4 * ldc);
+            update(c50, c51, av, c, cOff + 5 * ldc);
             return;
         }
         c00.intoArray(tmp, 0);
@@ -80,18 +81,15 @@ final class MatmulVector implements CpuMatmul.MicroKernel {
         c41.intoArray(tmp, 4 * NR + L);
         c50.intoArray(tmp, 5 * NR);
         c51.intoArray(tmp, 5 * NR + L);
-        CpuMatmul.storeTile(tmp, NR, c, cOff, ldc, alpha, beta, rows, cols);
+        CpuMatmul.addTile(tmp, NR, c, cOff, ldc, alpha, rows, cols);
     }
 
-    /** {@code C[row, 0:2L] = alpha * (x0, x1) + beta * C[row, 0:2L]} (C not read when beta is 0). */
-    private static void store(FloatVector x0, FloatVector x1, float[] c, int off, float alpha, float beta) {
-        FloatVector y0 = x0.mul(alpha);
-        FloatVector y1 = x1.mul(alpha);
-        if (beta != 0f) {
-            y0 = FloatVector.fromArray(S, c, off).mul(beta).add(y0);
-            y1 = FloatVector.fromArray(S, c, off + L).mul(beta).add(y1);
-        }
-        y0.intoArray(c, off);
-        y1.intoArray(c, off + L);
+    /**
+     * {@code C[row, 0:2L] += alpha * (x0, x1)}. One straight-line path on purpose: a branch on beta here
+     * made C2 keep the accumulators in memory and cost 10x (beta is applied by {@link CpuMatmul}).
+     */
+    private static void update(FloatVector x0, FloatVector x1, FloatVector alpha, float[] c, int off) {
+        x0.fma(alpha, FloatVector.fromArray(S, c, off)).intoArray(c, off);
+        x1.fma(alpha, FloatVector.fromArray(S, c, off + L)).intoArray(c, off + L);
     }
 }

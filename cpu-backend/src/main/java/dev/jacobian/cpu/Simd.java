@@ -8,11 +8,28 @@ import jdk.incubator.vector.VectorSpecies;
  * AVX-512, 8 with AVX2, 4 with NEON). Loaded only when {@link VectorSupport#available()} is true.
  */
 final class Simd {
+    /** System property that narrows the vector shape for tuning ({@code 128}, {@code 256} or {@code 512}). */
+    static final String BITS_PROPERTY = "jacobian.cpu.vectorBits";
     /** The float species every vector kernel uses. */
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = choose();
     /** Lanes of {@link #F}. */
     static final int L = F.length();
 
     private Simd() {
+    }
+
+    /** {@link FloatVector#SPECIES_PREFERRED}, or a narrower shape asked for with {@value #BITS_PROPERTY}. */
+    private static VectorSpecies<Float> choose() {
+        String bits = System.getProperty(BITS_PROPERTY);
+        if (bits != null) {
+            for (VectorSpecies<Float> s : java.util.List.of(FloatVector.SPECIES_128, FloatVector.SPECIES_256,
+                    FloatVector.SPECIES_512)) {
+                if (Integer.toString(s.vectorBitSize()).equals(bits.trim())
+                        && s.vectorBitSize() <= FloatVector.SPECIES_PREFERRED.vectorBitSize()) {
+                    return s;
+                }
+            }
+        }
+        return FloatVector.SPECIES_PREFERRED;
     }
 }

@@ -16,7 +16,8 @@
  *
  * Index order: one work-group of SM_WG work-items per row (NDRange dimension 0 = row * SM_WG + lane);
  * lanes stride over the row's columns and combine through a local-memory tree. accumulate != 0 means
- * out += result, 0 means out = result.
+ * out += result, 0 means out = result. Each loss kind has its own pair of kernels (loss_<kind> and
+ * loss_<kind>_backward) so that every barrier sits in control flow that is uniform at compile time.
  *
  * Tuning constants: SM_WG, the work-group size (a power of two; the host picks about the row length,
  * capped by the device's maximum work-group size).
@@ -24,11 +25,6 @@
 #ifndef SM_WG
 #define SM_WG 64
 #endif
-
-#define L_SCE 0
-#define L_SVM 1
-#define L_MSE 2
-#define L_BCE 3
 
 /* Work-group sum of v; every lane gets the result. Must be reached by all lanes. */
 inline float wg_sum(float v, __local float* scratch) {
@@ -106,107 +102,147 @@ void softmax_backward(const int c, const __global float* y, const __global float
     }
 }
 
-__kernel __attribute__((reqd_work_group_size(SM_WG, 1, 1)))
-void row_loss(const int kind, const int c, const __global float* pred, const __global float* target,
-              __global float* out) {
+#define ROW_KERNEL(name) __kernel __attribute__((reqd_work_group_size(SM_WG, 1, 1))) void name
+#define STORE(o, j, v, acc) ((o)[j] = (acc) ? (o)[j] + (v) : (v))
+
+/* Softmax-cross-entropy, fused from the logits: L = log sum_j e^{p_j - max} + max - p_y. */
+ROW_KERNEL(loss_sce)(const int c, const __global float* pred, const __global float* target, __global float* out) {
     __local float scratch[SM_WG];
     const long row = get_group_id(0);
-    const int lid = get_local_id(0);
     const __global float* p = pred + row * c;
-    float loss = 0.0f;
-    if (kind == L_SCE) {
-        const int y = (int) target[row];
-        const float mx = row_max(p, c, scratch);
-        float sum = 0.0f;
-        for (int j = lid; j < c; j += SM_WG) {
-            sum += exp(p[j] - mx);
-        }
-        sum = wg_sum(sum, scratch);
-        loss = log(sum) + mx - p[y];
-    } else if (kind == L_SVM) {
-        const int y = (int) target[row];
-        const float py = p[y];
-        float part = 0.0f;
-        for (int j = lid; j < c; j += SM_WG) {
-            if (j != y) {
-                part += fmax(0.0f, p[j] - py + 1.0f);
-            }
-        }
-        loss = wg_sum(part, scratch);
-    } else if (kind == L_MSE) {
-        const __global float* t = target + row * c;
-        float part = 0.0f;
-        for (int j = lid; j < c; j += SM_WG) {
-            const float d = p[j] - t[j];
-            part += d * d;
-        }
-        loss = wg_sum(part, scratch);
-    } else {
-        const __global float* t = target + row * c;
-        float part = 0.0f;
-        for (int j = lid; j < c; j += SM_WG) {
-            const float x = p[j];
-            part += fmax(x, 0.0f) - x * t[j] + log1p(exp(-fabs(x)));
-        }
-        loss = wg_sum(part, scratch);
+    const float mx = row_max(p, c, scratch);
+    float sum = 0.0f;
+    for (int j = get_local_id(0); j < c; j += SM_WG) {
+        sum += exp(p[j] - mx);
     }
-    if (lid == 0) {
-        out[row] = loss;
+    sum = wg_sum(sum, scratch);
+    if (get_local_id(0) == 0) {
+        out[row] = log(sum) + mx - p[(int) target[row]];
     }
 }
 
-__kernel __attribute__((reqd_work_group_size(SM_WG, 1, 1)))
-void row_loss_backward(const int kind, const int c, const __global float* pred, const __global float* target,
-                       const __global float* dout, __global float* dpred, const int accumulate) {
+/* dp_j (+)= dL (softmax_j - [j == y]). */
+ROW_KERNEL(loss_sce_backward)(const int c, const __global float* pred, const __global float* target,
+                              const __global float* dout, __global float* dpred, const int accumulate) {
     __local float scratch[SM_WG];
     const long row = get_group_id(0);
-    const int lid = get_local_id(0);
     const __global float* p = pred + row * c;
     __global float* o = dpred + row * c;
     const float g = dout[row];
-    if (kind == L_SCE) {
-        const int y = (int) target[row];
-        const float mx = row_max(p, c, scratch);
-        float sum = 0.0f;
-        for (int j = lid; j < c; j += SM_WG) {
-            sum += exp(p[j] - mx);
+    const int y = (int) target[row];
+    const float mx = row_max(p, c, scratch);
+    float sum = 0.0f;
+    for (int j = get_local_id(0); j < c; j += SM_WG) {
+        sum += exp(p[j] - mx);
+    }
+    sum = wg_sum(sum, scratch);
+    const float inv = 1.0f / sum;
+    for (int j = get_local_id(0); j < c; j += SM_WG) {
+        const float v = g * (exp(p[j] - mx) * inv - (j == y ? 1.0f : 0.0f));
+        STORE(o, j, v, accumulate);
+    }
+}
+
+/* Multiclass hinge: L = sum_{j != y} max(0, p_j - p_y + 1). */
+ROW_KERNEL(loss_svm)(const int c, const __global float* pred, const __global float* target, __global float* out) {
+    __local float scratch[SM_WG];
+    const long row = get_group_id(0);
+    const __global float* p = pred + row * c;
+    const int y = (int) target[row];
+    const float py = p[y];
+    float part = 0.0f;
+    for (int j = get_local_id(0); j < c; j += SM_WG) {
+        if (j != y) {
+            part += fmax(0.0f, p[j] - py + 1.0f);
         }
-        sum = wg_sum(sum, scratch);
-        const float inv = 1.0f / sum;
-        for (int j = lid; j < c; j += SM_WG) {
-            const float prob = exp(p[j] - mx) * inv;
-            const float v = g * (prob - (j == y ? 1.0f : 0.0f));
-            o[j] = accumulate ? o[j] + v : v;
+    }
+    part = wg_sum(part, scratch);
+    if (get_local_id(0) == 0) {
+        out[row] = part;
+    }
+}
+
+/* dp_j (+)= dL [p_j - p_y + 1 > 0] for j != y; dp_y (+)= -dL * (number of active j). */
+ROW_KERNEL(loss_svm_backward)(const int c, const __global float* pred, const __global float* target,
+                              const __global float* dout, __global float* dpred, const int accumulate) {
+    __local float scratch[SM_WG];
+    const long row = get_group_id(0);
+    const __global float* p = pred + row * c;
+    __global float* o = dpred + row * c;
+    const float g = dout[row];
+    const int y = (int) target[row];
+    const float py = p[y];
+    float active = 0.0f;
+    for (int j = get_local_id(0); j < c; j += SM_WG) {
+        if (j != y) {
+            const int on = p[j] - py + 1.0f > 0.0f;
+            active += on ? 1.0f : 0.0f;
+            STORE(o, j, on ? g : 0.0f, accumulate);
         }
-    } else if (kind == L_SVM) {
-        const int y = (int) target[row];
-        const float py = p[y];
-        float active = 0.0f;
-        for (int j = lid; j < c; j += SM_WG) {
-            if (j != y) {
-                const int on = p[j] - py + 1.0f > 0.0f;
-                active += on ? 1.0f : 0.0f;
-                const float v = on ? g : 0.0f;
-                o[j] = accumulate ? o[j] + v : v;
-            }
-        }
-        active = wg_sum(active, scratch);
-        if (lid == 0) {
-            const float v = -g * active;
-            o[y] = accumulate ? o[y] + v : v;
-        }
-    } else if (kind == L_MSE) {
-        const __global float* t = target + row * c;
-        for (int j = lid; j < c; j += SM_WG) {
-            const float v = 2.0f * (p[j] - t[j]) * g;
-            o[j] = accumulate ? o[j] + v : v;
-        }
-    } else {
-        const __global float* t = target + row * c;
-        for (int j = lid; j < c; j += SM_WG) {
-            const float s = 1.0f / (1.0f + exp(-p[j]));
-            const float v = (s - t[j]) * g;
-            o[j] = accumulate ? o[j] + v : v;
-        }
+    }
+    active = wg_sum(active, scratch);
+    if (get_local_id(0) == 0) {
+        STORE(o, y, -g * active, accumulate);
+    }
+}
+
+/* Squared L2 distance: L = sum_j (p_j - t_j)^2. */
+ROW_KERNEL(loss_mse)(const int c, const __global float* pred, const __global float* target, __global float* out) {
+    __local float scratch[SM_WG];
+    const long row = get_group_id(0);
+    const __global float* p = pred + row * c;
+    const __global float* t = target + row * c;
+    float part = 0.0f;
+    for (int j = get_local_id(0); j < c; j += SM_WG) {
+        const float d = p[j] - t[j];
+        part += d * d;
+    }
+    part = wg_sum(part, scratch);
+    if (get_local_id(0) == 0) {
+        out[row] = part;
+    }
+}
+
+/* dp (+)= 2 (p - t) dL. */
+ROW_KERNEL(loss_mse_backward)(const int c, const __global float* pred, const __global float* target,
+                              const __global float* dout, __global float* dpred, const int accumulate) {
+    const long row = get_group_id(0);
+    const __global float* p = pred + row * c;
+    const __global float* t = target + row * c;
+    __global float* o = dpred + row * c;
+    const float g = dout[row];
+    for (int j = get_local_id(0); j < c; j += SM_WG) {
+        STORE(o, j, 2.0f * (p[j] - t[j]) * g, accumulate);
+    }
+}
+
+/* Sigmoid + binary cross-entropy on logits: L = sum_j max(p, 0) - p t + log(1 + e^{-|p|}). */
+ROW_KERNEL(loss_bce)(const int c, const __global float* pred, const __global float* target, __global float* out) {
+    __local float scratch[SM_WG];
+    const long row = get_group_id(0);
+    const __global float* p = pred + row * c;
+    const __global float* t = target + row * c;
+    float part = 0.0f;
+    for (int j = get_local_id(0); j < c; j += SM_WG) {
+        const float x = p[j];
+        part += fmax(x, 0.0f) - x * t[j] + log1p(exp(-fabs(x)));
+    }
+    part = wg_sum(part, scratch);
+    if (get_local_id(0) == 0) {
+        out[row] = part;
+    }
+}
+
+/* dp (+)= (sigmoid(p) - t) dL. */
+ROW_KERNEL(loss_bce_backward)(const int c, const __global float* pred, const __global float* target,
+                              const __global float* dout, __global float* dpred, const int accumulate) {
+    const long row = get_group_id(0);
+    const __global float* p = pred + row * c;
+    const __global float* t = target + row * c;
+    __global float* o = dpred + row * c;
+    const float g = dout[row];
+    for (int j = get_local_id(0); j < c; j += SM_WG) {
+        const float s = 1.0f / (1.0f + exp(-p[j]));
+        STORE(o, j, (s - t[j]) * g, accumulate);
     }
 }

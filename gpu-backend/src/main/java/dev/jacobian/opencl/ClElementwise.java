@@ -1,0 +1,92 @@
+package dev.jacobian.opencl;
+
+import static dev.jacobian.opencl.ClBackend.buf;
+
+import dev.jacobian.backend.Activation;
+import dev.jacobian.backend.BinaryOp;
+import dev.jacobian.kernels.KernelSources;
+import dev.jacobian.tensor.Tensor;
+import org.jocl.cl_kernel;
+
+/**
+ * Host side of {@code elementwise.cl}: fill, copy, axpby, binary ops, activations, bias add, PReLU and
+ * maxout, forward and backward. One work-item per element; arguments are already checked by
+ * {@link ClBackend}. Everything is enqueued without waiting.
+ */
+final class ClElementwise {
+    private static final String OPTIONS = "-cl-std=CL1.2";
+
+    private final ClContext cl;
+    private final ClProgramCache cache;
+    private final int wg;
+
+    ClElementwise(ClContext cl, ClProgramCache cache) {
+        this.cl = cl;
+        this.cache = cache;
+        this.wg = (int) Math.min(64, cl.device().maxWorkGroupSize());
+    }
+
+    private void run(String kernel, long items, Object... args) {
+        cl_kernel k = cache.kernel(KernelSources.ELEMENTWISE, OPTIONS, kernel);
+        ClContext.setArgs(k, args);
+        cl.launch1d(k, items, wg);
+    }
+
+    private static int flag(boolean b) {
+        return b ? 1 : 0;
+    }
+
+    void fill(Tensor x, float value) {
+        run("fill", x.size(), x.size(), value, buf(x));
+    }
+
+    void copy(Tensor src, Tensor dst) {
+        run("copy", src.size(), src.size(), buf(src), buf(dst));
+    }
+
+    void axpby(float alpha, Tensor x, float beta, Tensor y) {
+        run("axpby", x.size(), x.size(), alpha, buf(x), beta, buf(y));
+    }
+
+    void binary(BinaryOp op, Tensor a, Tensor b, Tensor c) {
+        run("binary_forward", a.size(), a.size(), op.ordinal(), buf(a), buf(b), buf(c));
+    }
+
+    void binaryBackward(BinaryOp op, int operand, Tensor a, Tensor b, Tensor dc, Tensor grad, boolean accumulate) {
+        run("binary_backward", a.size(), a.size(), op.ordinal(), operand, buf(a), buf(b), buf(dc), buf(grad),
+                flag(accumulate));
+    }
+
+    void activation(Activation f, float param, Tensor x, Tensor y) {
+        run("activation_forward", x.size(), x.size(), f.ordinal(), param, buf(x), buf(y));
+    }
+
+    void activationBackward(Activation f, float param, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
+        run("activation_backward", x.size(), x.size(), f.ordinal(), param, buf(x), buf(y), buf(dy), buf(dx),
+                flag(accumulate));
+    }
+
+    void addRowVector(Tensor x, Tensor bias, Tensor y) {
+        run("add_row_vector", x.size(), x.size(), x.cols(), buf(x), buf(bias), buf(y));
+    }
+
+    void prelu(Tensor x, Tensor slope, Tensor y) {
+        run("prelu_forward", x.size(), x.size(), x.cols(), buf(x), buf(slope), buf(y));
+    }
+
+    void preluBackwardInput(Tensor x, Tensor slope, Tensor dy, Tensor dx, boolean accumulate) {
+        run("prelu_backward_input", x.size(), x.size(), x.cols(), buf(x), buf(slope), buf(dy), buf(dx), flag(accumulate));
+    }
+
+    void preluBackwardSlope(Tensor x, Tensor dy, Tensor dslope, boolean accumulate) {
+        run("prelu_backward_slope", x.cols(), x.rows(), x.cols(), buf(x), buf(dy), buf(dslope), flag(accumulate));
+    }
+
+    void maxout(int pieces, Tensor z, Tensor y) {
+        run("maxout_forward", y.size(), y.size(), pieces, buf(z), buf(y));
+    }
+
+    void maxoutBackward(int pieces, Tensor z, Tensor dy, Tensor dz, boolean accumulate) {
+        run("maxout_backward", dy.size(), dy.size(), pieces, buf(z), buf(dy), buf(dz), flag(accumulate));
+    }
+}

@@ -1,0 +1,110 @@
+package dev.jacobian.opencl;
+
+import static dev.jacobian.opencl.ClBackend.buf;
+
+import dev.jacobian.kernels.KernelSources;
+import dev.jacobian.tensor.Tensor;
+import org.jocl.cl_kernel;
+
+/**
+ * Host side of {@code matmul.cl}: {@code C = alpha op(A) op(B) + beta C} with the tile parameters of a
+ * per-device {@link Params} record passed as {@code -D} options. Products too small to fill one tile use
+ * the simple one-element-per-work-item kernel. The transposes are compile-time variants of the same
+ * source; nothing is transposed in memory.
+ */
+final class ClMatmul {
+    /** Below this many multiply-adds ({@code m n k}) the simple kernel is used. */
+    static final long SMALL_LIMIT = 32L * 32 * 32;
+
+    /**
+     * GEMM tuning parameters (see the header of {@code matmul.cl}).
+     *
+     * @param tileM rows of C per work-group
+     * @param tileN columns of C per work-group
+     * @param tileK depth of one local-memory step
+     * @param wptM  rows per work-item (register block)
+     * @param wptN  columns per work-item (register block)
+     * @param vw    vector width of interior loads
+     * @param pad   local-memory padding per row
+     */
+    record Params(int tileM, int tileN, int tileK, int wptM, int wptN, int vw, int pad) {
+        Params {
+            if (tileM % wptM != 0 || tileN % wptN != 0 || tileK % vw != 0 || tileM % vw != 0 || tileN % vw != 0) {
+                throw new IllegalArgumentException("inconsistent GEMM parameters " + this);
+            }
+        }
+
+        int localX() {
+            return tileN / wptN;
+        }
+
+        int localY() {
+            return tileM / wptM;
+        }
+
+        long localBytes() {
+            return (long) tileK * (tileM + pad + tileN + pad) * Float.BYTES;
+        }
+
+        /** The build options for one transpose variant. */
+        String options(boolean transA, boolean transB) {
+            return "-cl-std=CL1.2 -DTILE_M=" + tileM + " -DTILE_N=" + tileN + " -DTILE_K=" + tileK + " -DWPT_M=" + wptM
+                    + " -DWPT_N=" + wptN + " -DVW=" + vw + " -DPAD=" + pad + " -DTRANS_A=" + (transA ? 1 : 0)
+                    + " -DTRANS_B=" + (transB ? 1 : 0);
+        }
+
+        /** Parameters that fit the device's work-group size and local memory. */
+        static Params forDevice(ClInfo.Device d) {
+            Params[] candidates = {
+                new Params(64, 64, 16, 4, 4, 4, 1),  // 16 x 16 work-items, 8.3 KB local
+                new Params(32, 32, 16, 4, 4, 4, 1),  // 8 x 8
+                new Params(16, 16, 8, 4, 4, 4, 1),   // 4 x 4
+                new Params(8, 8, 4, 2, 2, 1, 0)};    // 4 x 4, scalar loads
+            for (Params p : candidates) {
+                if ((long) p.localX() * p.localY() <= d.maxWorkGroupSize() && p.localBytes() <= d.localMemBytes()) {
+                    return p;
+                }
+            }
+            return candidates[candidates.length - 1];
+        }
+    }
+
+    private final ClContext cl;
+    private final ClProgramCache cache;
+    private final Params params;
+
+    ClMatmul(ClContext cl, ClProgramCache cache, Params params) {
+        this.cl = cl;
+        this.cache = cache;
+        this.params = params;
+    }
+
+    Params params() {
+        return params;
+    }
+
+    /** Enqueues the product; {@code mnk} as returned by {@code Checks.gemm}. */
+    void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c, int[] mnk) {
+        int m = mnk[0];
+        int n = mnk[1];
+        int k = mnk[2];
+        String options = params.options(transA, transB);
+        boolean small = (long) m * n * k <= SMALL_LIMIT;
+        cl_kernel kernel = cache.kernel(KernelSources.MATMUL, options, small ? "gemm_small" : "gemm_tiled");
+        ClContext.setArgs(kernel, m, n, k, alpha, buf(a), a.cols(), buf(b), b.cols(), beta, buf(c));
+        if (small) {
+            long lx = Math.min(8, n);
+            long ly = Math.min(8, m);
+            cl.launch(kernel, new long[] {roundUp(n, lx), roundUp(m, ly)}, new long[] {lx, ly});
+        } else {
+            long groupsX = (n + params.tileN() - 1) / params.tileN();
+            long groupsY = (m + params.tileM() - 1) / params.tileM();
+            cl.launch(kernel, new long[] {groupsX * params.localX(), groupsY * params.localY()},
+                    new long[] {params.localX(), params.localY()});
+        }
+    }
+
+    private static long roundUp(long v, long step) {
+        return (v + step - 1) / step * step;
+    }
+}

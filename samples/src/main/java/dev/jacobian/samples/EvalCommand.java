@@ -1,0 +1,53 @@
+package dev.jacobian.samples;
+
+import dev.jacobian.samples.data.DataDirectory;
+import dev.jacobian.samples.data.Dataset;
+import dev.jacobian.samples.training.ConfusionMatrix;
+import dev.jacobian.samples.training.RunData;
+import dev.jacobian.samples.training.SavedModel;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code jacobian eval}: a checkpoint's accuracy and confusion matrix on a test set. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Evaluates a checkpoint on the test set (t10k-*) of an MNIST-format directory.")
+final class EvalCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--checkpoint", required = true, paramLabel = "PATH",
+            description = "A checkpoint-epoch-*.json file, or a run directory (its newest checkpoint).")
+    Path checkpoint;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "MNIST-format directory. Default: the shipped Fashion-MNIST.")
+    Path data;
+
+    @Option(names = "--backend", defaultValue = "auto", description = "Backend (default: ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Option(names = "--batch", defaultValue = "1000", description = "Samples per forward pass (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Override
+    public Integer call() throws Exception {
+        Path dir = data != null ? data : DataDirectory.defaultDirectory();
+        Dataset test = new DataDirectory(dir).test();
+        try (SavedModel saved = SavedModel.open(checkpoint, backend)) {
+            long t0 = System.nanoTime();
+            int[] predicted = saved.model().predictClasses(test.images(), Math.max(1, batch));
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            ConfusionMatrix cm = new ConfusionMatrix(test.labels(), predicted, RunData.classNamesFor(dir));
+            var out = spec.commandLine().getOut();
+            out.printf("checkpoint %s (epoch %d, %s)%n", saved.file(), saved.state().epoch(), saved.model().describe());
+            out.printf("test accuracy %.2f%% on %d samples of %s (%s, %.2f s)%n", 100 * cm.accuracy(), test.size(), dir,
+                    saved.backend().name(), seconds);
+            out.print(cm.format());
+            out.flush();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,89 @@
+package dev.jacobian.samples;
+
+import ch.qos.logback.classic.Level;
+import dev.jacobian.samples.checkpoint.CheckpointFormatException;
+import dev.jacobian.samples.data.IdxFormatException;
+import dev.jacobian.samples.training.TrainingStoppedException;
+import java.io.PrintWriter;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code jacobian}: train, evaluate and use MLPs on MNIST-format data with the Jacobian framework.
+ *
+ * <p>Exit codes: 0 success; 1 an unexpected error; 2 bad input (an unusable data or checkpoint file,
+ * or a bad option value: one line naming the problem, no stack trace unless {@code --verbose});
+ * 3 training stopped because the loss became NaN/Inf.
+ */
+@Command(name = "jacobian", mixinStandardHelpOptions = true, version = "jacobian 0.1.0",
+        description = "Deep learning in Java: train and use an MLP on Fashion-MNIST (or any MNIST-format data).",
+        subcommands = {TrainCommand.class, EvalCommand.class, PredictCommand.class, InfoCommand.class,
+                CommandLine.HelpCommand.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:success", "1:unexpected error", "2:bad input (data/checkpoint file or option value)",
+                "3:training stopped: loss became NaN/Inf"})
+public final class JacobianCli {
+    /** Exit code of bad input files and option values. */
+    public static final int EXIT_BAD_INPUT = 2;
+    /** Exit code when training stopped on a NaN/Inf loss. */
+    public static final int EXIT_DIVERGED = 3;
+
+    @Spec
+    CommandSpec spec;
+
+    private boolean verbose;
+
+    /** {@code --verbose}: DEBUG logging for Jacobian and stack traces for errors. */
+    @Option(names = {"-v", "--verbose"}, scope = ScopeType.INHERIT,
+            description = "Debug logging, and stack traces with error messages.")
+    void setVerbose(boolean on) {
+        this.verbose = on;
+        ch.qos.logback.classic.Logger jacobian = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger("dev.jacobian");
+        jacobian.setLevel(on ? Level.DEBUG : null);
+        ch.qos.logback.classic.Logger samples = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger("dev.jacobian.samples");
+        samples.setLevel(on ? Level.DEBUG : Level.INFO);
+    }
+
+    boolean verbose() {
+        return verbose;
+    }
+
+    /** The command line with this program's exception handling, for {@code main} and tests. */
+    public static CommandLine commandLine() {
+        JacobianCli cli = new JacobianCli();
+        CommandLine cmd = new CommandLine(cli);
+        cmd.setExecutionExceptionHandler((ex, line, parseResult) -> handle(ex, line, cli.verbose));
+        return cmd;
+    }
+
+    private static int handle(Exception ex, CommandLine line, boolean verbose) {
+        PrintWriter err = line.getErr();
+        int code;
+        if (ex instanceof IdxFormatException || ex instanceof CheckpointFormatException) {
+            err.println("jacobian: " + ex.getMessage());
+            code = EXIT_BAD_INPUT;
+        } else if (ex instanceof TrainingStoppedException) {
+            err.println("jacobian: " + ex.getMessage());
+            code = EXIT_DIVERGED;
+        } else {
+            err.println("jacobian: " + ex + (verbose ? "" : " (run with --verbose for the stack trace)"));
+            code = 1;
+        }
+        if (verbose) {
+            ex.printStackTrace(err);
+        }
+        err.flush();
+        return code;
+    }
+
+    /** Runs the command line and exits with its code. */
+    public static void main(String[] args) {
+        System.setProperty("java.awt.headless", "true");
+        System.exit(commandLine().execute(args));
+    }
+}

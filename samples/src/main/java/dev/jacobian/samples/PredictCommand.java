@@ -1,0 +1,88 @@
+package dev.jacobian.samples;
+
+import dev.jacobian.samples.data.DataDirectory;
+import dev.jacobian.samples.data.Dataset;
+import dev.jacobian.samples.data.IdxReader;
+import dev.jacobian.samples.training.RunData;
+import dev.jacobian.samples.training.SavedModel;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code jacobian predict}: classifies images of an IDX file with a checkpoint. */
+@Command(name = "predict", mixinStandardHelpOptions = true,
+        description = "Classifies images [--from, --from + --count) of an IDX image file with a checkpoint, printing "
+                + "the class name and its softmax probability (and the true class when --labels is given).")
+final class PredictCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--checkpoint", required = true, paramLabel = "PATH",
+            description = "A checkpoint-epoch-*.json file, or a run directory (its newest checkpoint).")
+    Path checkpoint;
+
+    @Option(names = "--images", paramLabel = "FILE",
+            description = "IDX image file (raw or .gz). Default: the shipped Fashion-MNIST test images.")
+    Path images;
+
+    @Option(names = "--labels", paramLabel = "FILE",
+            description = "IDX label file to compare with. Default: the shipped test labels when --images is not given.")
+    Path labels;
+
+    @Option(names = "--from", defaultValue = "0", description = "First image index (default: ${DEFAULT-VALUE}).")
+    int from;
+
+    @Option(names = "--count", defaultValue = "10", description = "Number of images (default: ${DEFAULT-VALUE}).")
+    int count;
+
+    @Option(names = "--backend", defaultValue = "auto", description = "Backend (default: ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Override
+    public Integer call() throws Exception {
+        Path dir = DataDirectory.defaultDirectory();
+        Path imageFile = images;
+        Path labelFile = labels;
+        if (imageFile == null) {
+            DataDirectory shipped = new DataDirectory(dir);
+            imageFile = shipped.imagesFile("t10k");
+            labelFile = labelFile != null ? labelFile : shipped.labelsFile("t10k");
+        }
+        Dataset data = labelFile != null ? IdxReader.load(imageFile, labelFile) : IdxReader.loadImages(imageFile);
+        if (from < 0 || count < 1 || from + count > data.size()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--from " + from + " --count " + count
+                    + " is outside the " + data.size() + " images of " + imageFile);
+        }
+        List<String> names = RunData.classNamesFor(images == null ? dir : imageFile.toAbsolutePath().getParent());
+        try (SavedModel saved = SavedModel.open(checkpoint, backend)) {
+            float[] scores = saved.model().predictScores(data.images(), from, count);
+            int classes = saved.model().outputSize();
+            var out = spec.commandLine().getOut();
+            for (int i = 0; i < count; i++) {
+                double max = Double.NEGATIVE_INFINITY;
+                int best = 0;
+                for (int j = 0; j < classes; j++) {
+                    if (scores[i * classes + j] > max) {
+                        max = scores[i * classes + j];
+                        best = j;
+                    }
+                }
+                double sum = 0;
+                for (int j = 0; j < classes; j++) {
+                    sum += Math.exp(scores[i * classes + j] - max);
+                }
+                String name = best < names.size() ? names.get(best) : Integer.toString(best);
+                String truth = labelFile == null ? ""
+                        : "  (true: " + names.get(data.labels()[from + i]) + (data.labels()[from + i] == best ? ")" : ", wrong)");
+                out.printf("#%-6d %-12s %6.2f%%%s%n", from + i, name, 100.0 / sum, truth);
+            }
+            out.flush();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,152 @@
+package dev.jacobian.samples;
+
+import dev.jacobian.samples.checkpoint.CheckpointFormatException;
+import dev.jacobian.samples.checkpoint.CheckpointStore;
+import dev.jacobian.samples.data.DataDirectory;
+import dev.jacobian.samples.training.TrainConfig;
+import dev.jacobian.samples.training.TrainingRun;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code jacobian train}: trains an MLP, with checkpoints, metrics.json and plots in {@code --out}. */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Trains an MLP with SGD on MNIST-format data (Fashion-MNIST by default) and reports test accuracy,",
+                "a confusion matrix and where the time went. Writes checkpoints (safetensors + JSON), metrics.json",
+                "and PNG plots into --out."})
+final class TrainCommand implements Callable<Integer> {
+    /** Where runs go when {@code --out} is not given. */
+    static final Path RUNS = Path.of("runs");
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--data", paramLabel = "DIR",
+            description = "MNIST-format directory (train-/t10k- images and labels, raw or .gz). Default: the shipped Fashion-MNIST.")
+    Path data;
+
+    @Option(names = "--layers", split = ",", paramLabel = "N,N", defaultValue = "256,128",
+            description = "Hidden layer widths (default: ${DEFAULT-VALUE}).")
+    List<Integer> layers;
+
+    @Option(names = "--activation", defaultValue = "relu",
+            description = "relu, leaky-relu, prelu, elu, tanh, sigmoid or maxout (default: ${DEFAULT-VALUE}).")
+    String activation;
+
+    @Option(names = "--loss", defaultValue = "softmax-ce",
+            description = "softmax-ce, svm (multiclass hinge) or mse (default: ${DEFAULT-VALUE}).")
+    String loss;
+
+    @Option(names = "--epochs", defaultValue = "10", description = "Epochs in total (default: ${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(names = "--batch", defaultValue = "64", description = "Samples per step (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--lr", defaultValue = "0.05", description = "Learning rate (default: ${DEFAULT-VALUE}).")
+    double lr;
+
+    @Option(names = "--schedule", defaultValue = "cosine",
+            description = "Learning-rate schedule over --epochs: cosine or constant (default: ${DEFAULT-VALUE}).")
+    String schedule;
+
+    @Option(names = "--momentum", defaultValue = "0.9", description = "SGD momentum, 0 for none (default: ${DEFAULT-VALUE}).")
+    double momentum;
+
+    @Option(names = "--nesterov", description = "Nesterov momentum.")
+    boolean nesterov;
+
+    @Option(names = "--weight-decay", defaultValue = "0", description = "Decoupled weight decay (default: ${DEFAULT-VALUE}).")
+    double weightDecay;
+
+    @Option(names = "--l2", defaultValue = "0", description = "L2 penalty on weights in the loss (default: ${DEFAULT-VALUE}).")
+    double l2;
+
+    @Option(names = "--clip-norm", defaultValue = "0", description = "Clip gradients by global L2 norm; 0: off (default: ${DEFAULT-VALUE}).")
+    double clipNorm;
+
+    @Option(names = "--clip-value", defaultValue = "0", description = "Clip each gradient to [-v, v]; 0: off (default: ${DEFAULT-VALUE}).")
+    double clipValue;
+
+    @Option(names = "--init", defaultValue = "he", description = "Weight init: he or xavier (default: ${DEFAULT-VALUE}).")
+    String init;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of init, validation split and shuffles (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--validation", defaultValue = "5000", description = "Training samples held out for validation (default: ${DEFAULT-VALUE}).")
+    int validation;
+
+    @Option(names = "--limit", defaultValue = "0", paramLabel = "N", description = "Use only the first N training samples; 0: all.")
+    int limit;
+
+    @Option(names = "--backend", defaultValue = "auto",
+            description = "auto, cpu, opencl or reference (default: ${DEFAULT-VALUE}; see 'jacobian info').")
+    String backend;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: runs/<timestamp>; with --resume, the newest run).")
+    Path out;
+
+    @Option(names = "--resume", description = "Continue from the newest checkpoint in --out (up to --epochs in total).")
+    boolean resume;
+
+    @Option(names = "--on-nan", defaultValue = "stop",
+            description = "On a NaN/Inf loss: stop (keep the last good checkpoint) or rollback (restore it, halve the lr, go on). Default: ${DEFAULT-VALUE}.")
+    String onNan;
+
+    @Option(names = "--max-rollbacks", defaultValue = "5", description = "Rollbacks allowed before giving up (default: ${DEFAULT-VALUE}).")
+    int maxRollbacks;
+
+    @Option(names = "--no-progress", description = "No progress bar (for logs and tests).")
+    boolean noProgress;
+
+    @Override
+    public Integer call() throws IOException, dev.jacobian.samples.training.TrainingStoppedException {
+        TrainConfig config;
+        try {
+            config = new TrainConfig(layers, activation, loss, init, epochs, batch, lr, schedule, momentum, nesterov,
+                    weightDecay, l2, clipNorm, clipValue, seed, validation, limit, onNan, maxRollbacks);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+        Path dir = out != null ? out : resume ? newestRun().orElseThrow(() ->
+                new CheckpointFormatException(RUNS, "--resume without --out: no run with a checkpoint here")) : newRunDir();
+        Path dataDir = data != null ? data : DataDirectory.defaultDirectory();
+        new TrainingRun(new TrainingRun.Settings(config, dataDir, dir, backend, resume, !noProgress)).run();
+        return 0;
+    }
+
+    private static Path newRunDir() {
+        return RUNS.resolve(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    }
+
+    private static Optional<Path> newestRun() throws IOException {
+        if (!Files.isDirectory(RUNS)) {
+            return Optional.empty();
+        }
+        try (Stream<Path> s = Files.list(RUNS)) {
+            return s.filter(Files::isDirectory).filter(TrainCommand::hasCheckpoint)
+                    .max(Comparator.comparing(p -> p.getFileName().toString()));
+        }
+    }
+
+    private static boolean hasCheckpoint(Path dir) {
+        try {
+            return new CheckpointStore(dir).latest().isPresent();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}

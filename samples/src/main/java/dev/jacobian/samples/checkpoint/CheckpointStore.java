@@ -1,0 +1,188 @@
+package dev.jacobian.samples.checkpoint;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The checkpoints of one run directory: per epoch a pair {@code checkpoint-epoch-NNNN.safetensors}
+ * (tensors) and {@code checkpoint-epoch-NNNN.json} (state), both written atomically, the JSON last. The
+ * JSON names its tensor file and records its SHA-256, so a pair torn by a crash between the two writes
+ * (tensors without JSON) is simply not a checkpoint, and a tensor file that does not match is reported.
+ * The last {@value #KEEP} checkpoints are kept; older ones are deleted.
+ *
+ * <p>The JSON is {@code {"format": 1, "tensors_file": .., "sha256": .., "state": {...}}}, with the state
+ * a caller-defined Jackson-serializable object (snake_case names).
+ */
+public final class CheckpointStore {
+    /** How many of the newest checkpoints stay on disk. */
+    public static final int KEEP = 2;
+    /** Version of the JSON layout. */
+    public static final int FORMAT = 1;
+    private static final Pattern NAME = Pattern.compile("checkpoint-epoch-(\\d{4,})\\.json");
+    private static final Logger LOG = LoggerFactory.getLogger(CheckpointStore.class);
+
+    private final Path dir;
+    private final ObjectMapper json;
+
+    public CheckpointStore(Path dir) {
+        this.dir = dir;
+        this.json = mapper();
+    }
+
+    /** The JSON mapper of checkpoints and metrics: snake_case, indented, tolerant of unknown fields. */
+    public static ObjectMapper mapper() {
+        return new ObjectMapper()
+                .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+                .enable(SerializationFeature.INDENT_OUTPUT)
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    }
+
+    public Path directory() {
+        return dir;
+    }
+
+    /** A loaded checkpoint: where its JSON is, its state, and its tensors. */
+    public record Loaded<T>(Path file, T state, Map<String, SafeTensors.Entry> tensors, Map<String, String> metadata) {
+    }
+
+    /** Saves the checkpoint of {@code epoch}; returns the JSON file's path. */
+    public Path save(int epoch, Map<String, SafeTensors.Entry> tensors, Map<String, String> metadata, Object state)
+            throws IOException {
+        String base = String.format("checkpoint-epoch-%04d", epoch);
+        Path tensorsFile = dir.resolve(base + ".safetensors");
+        var buffers = SafeTensors.encode(tensors, metadata);
+        MessageDigest sha = sha256();
+        for (var b : buffers) {
+            sha.update(b.duplicate());
+        }
+        AtomicFiles.write(tensorsFile, buffers);
+        ObjectNode root = json.createObjectNode();
+        root.put("format", FORMAT);
+        root.put("tensors_file", tensorsFile.getFileName().toString());
+        root.put("sha256", HexFormat.of().formatHex(sha.digest()));
+        root.set("state", json.valueToTree(state));
+        Path jsonFile = dir.resolve(base + ".json");
+        AtomicFiles.write(jsonFile, json.writeValueAsBytes(root));
+        prune();
+        return jsonFile;
+    }
+
+    /** The newest checkpoint's JSON file, if any. */
+    public Optional<Path> latest() throws IOException {
+        List<Path> all = list();
+        return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
+    }
+
+    /** Checkpoint JSON files, oldest first. */
+    public List<Path> list() throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        List<Path> out = new ArrayList<>();
+        try (Stream<Path> s = Files.list(dir)) {
+            s.filter(p -> NAME.matcher(p.getFileName().toString()).matches()).forEach(out::add);
+        }
+        out.sort((a, b) -> Integer.compare(epochOf(a), epochOf(b)));
+        return out;
+    }
+
+    private static int epochOf(Path p) {
+        Matcher m = NAME.matcher(p.getFileName().toString());
+        return m.matches() ? Integer.parseInt(m.group(1)) : -1;
+    }
+
+    private void prune() throws IOException {
+        List<Path> all = list();
+        for (int i = 0; i < all.size() - KEEP; i++) {
+            Path j = all.get(i);
+            String tensors = j.getFileName().toString().replace(".json", ".safetensors");
+            // JSON first: a checkpoint without its JSON is never picked, whatever happens next
+            Files.deleteIfExists(j);
+            Files.deleteIfExists(j.resolveSibling(tensors));
+            LOG.debug("deleted old checkpoint {}", j);
+        }
+    }
+
+    /**
+     * Loads a checkpoint: {@code path} is a checkpoint JSON file, or a run directory (its newest checkpoint).
+     */
+    public static <T> Loaded<T> load(Path path, Class<T> stateType) throws CheckpointFormatException {
+        Path file = path;
+        if (Files.isDirectory(path)) {
+            try {
+                file = new CheckpointStore(path).latest().orElseThrow(
+                        () -> new CheckpointFormatException(path, "no checkpoint-epoch-*.json in this directory"));
+            } catch (CheckpointFormatException e) {
+                throw e;
+            } catch (IOException e) {
+                throw new CheckpointFormatException(path, "cannot list the directory (" + e + ")", e);
+            }
+        }
+        ObjectMapper json = mapper();
+        JsonNode root;
+        try {
+            root = json.readTree(Files.readAllBytes(file));
+        } catch (NoSuchFileException e) {
+            throw new CheckpointFormatException(file, "file not found", e);
+        } catch (IOException e) {
+            throw new CheckpointFormatException(file, "is not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")", e);
+        }
+        if (root == null || !root.isObject() || !root.path("tensors_file").isTextual() || !root.path("state").isObject()) {
+            throw new CheckpointFormatException(file, "is not a checkpoint (needs tensors_file and state)");
+        }
+        if (root.path("format").asInt(-1) != FORMAT) {
+            throw new CheckpointFormatException(file, "checkpoint format " + root.path("format") + " is not " + FORMAT);
+        }
+        Path tensorsFile = file.resolveSibling(root.get("tensors_file").asText());
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(tensorsFile);
+        } catch (NoSuchFileException e) {
+            throw new CheckpointFormatException(tensorsFile, "file not found (named by " + file.getFileName() + ")", e);
+        } catch (IOException e) {
+            throw new CheckpointFormatException(tensorsFile, "cannot be read (" + e + ")", e);
+        }
+        String expected = root.path("sha256").asText("");
+        String actual = HexFormat.of().formatHex(sha256().digest(bytes));
+        if (!expected.equalsIgnoreCase(actual)) {
+            throw new CheckpointFormatException(tensorsFile, "SHA-256 " + actual + " does not match " + expected
+                    + " recorded in " + file.getFileName() + " (corrupt or replaced)");
+        }
+        SafeTensors.Contents contents = SafeTensors.decode(tensorsFile, bytes);
+        T state;
+        try {
+            state = json.treeToValue(root.get("state"), stateType);
+        } catch (IOException e) {
+            throw new CheckpointFormatException(file, "state cannot be read (" + e.getMessage().lines().findFirst().orElse("") + ")", e);
+        }
+        return new Loaded<>(file, state, contents.tensors(), contents.metadata());
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
+    }
+}

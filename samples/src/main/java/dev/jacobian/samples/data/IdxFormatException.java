@@ -1,0 +1,23 @@
+package dev.jacobian.samples.data;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * An IDX file that cannot be used: missing, truncated, corrupt, of the wrong kind, or disagreeing with
+ * its companion file. The message is one line that names the file and the problem, fit to show a user
+ * as it is.
+ */
+public final class IdxFormatException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    /** A problem with {@code file}, described by {@code problem}. */
+    public IdxFormatException(Path file, String problem) {
+        super(file + ": " + problem);
+    }
+
+    /** A problem with {@code file} caused by a lower-level failure (kept as the cause for {@code --verbose}). */
+    public IdxFormatException(Path file, String problem, Throwable cause) {
+        super(file + ": " + problem, cause);
+    }
+}

@@ -1,0 +1,77 @@
+package dev.jacobian.samples.training;
+
+import java.util.List;
+import java.util.Map;
+
+/** The records a run reports: per epoch, per layer, per rollback, and the whole run (metrics.json). */
+public final class Reports {
+    private Reports() {
+    }
+
+    /**
+     * Health of one layer at the end of an epoch (from core's {@code Diagnostics}); NaN fractions are null.
+     *
+     * @param layer              layer name
+     * @param gradNorm           L2 norm of the weight gradient of the epoch's last step
+     * @param deadFraction       fraction of dead ReLU units, or null for other activations
+     * @param saturatedFraction  fraction of saturated sigmoid/tanh outputs, or null
+     * @param warnings           the diagnostics' warnings (empty when healthy)
+     */
+    public record LayerRecord(String layer, double gradNorm, Double deadFraction, Double saturatedFraction,
+                              List<String> warnings) {
+    }
+
+    /**
+     * One epoch.
+     *
+     * @param epoch            1-based
+     * @param trainLoss        mean loss over the epoch's steps
+     * @param trainAccuracy    accuracy on the epoch's training batches (as the weights were when each was seen)
+     * @param valAccuracy      accuracy on the validation set after the epoch (NaN-free; 0 when there is none)
+     * @param seconds          wall time of the epoch, evaluation and checkpoint included
+     * @param samplesPerSecond training samples per second of step time
+     * @param gradNorm         mean global gradient norm before clipping
+     * @param clippedSteps     steps whose gradients were clipped by norm
+     * @param steps            steps in the epoch
+     * @param learningRate     learning rate used
+     * @param layers           per-layer diagnostics
+     */
+    public record EpochRecord(int epoch, double trainLoss, double trainAccuracy, double valAccuracy, double seconds,
+                              double samplesPerSecond, double gradNorm, int clippedSteps, int steps, double learningRate,
+                              List<LayerRecord> layers) {
+    }
+
+    /**
+     * A NaN/Inf loss that was rolled back.
+     *
+     * @param epoch          the epoch it happened in
+     * @param step           the global step
+     * @param message        what the trainer said
+     * @param restoredEpoch  the checkpoint restored
+     * @param newLrScale     the learning-rate factor from then on
+     */
+    public record RollbackRecord(int epoch, long step, String message, int restoredEpoch, double newLrScale) {
+    }
+
+    /**
+     * What {@code metrics.json} holds.
+     *
+     * @param testAccuracy     accuracy on the test set (null if the run stopped early)
+     * @param backend          backend name
+     * @param device           the backend's device description
+     * @param model            the model's one-line description
+     * @param parameters       learnable scalars
+     * @param config           the configuration
+     * @param epochs           per-epoch records
+     * @param rollbacks        NaN rollbacks
+     * @param classNames       names of the classes, by label
+     * @param confusionMatrix  rows: true class, columns: predicted class (null before the test)
+     * @param phases           seconds spent per phase
+     * @param status           {@code completed}, {@code running} or {@code stopped: ...}
+     */
+    public record RunMetrics(Double testAccuracy, String backend, String device, String model, long parameters,
+                             TrainConfig config, List<EpochRecord> epochs, List<RollbackRecord> rollbacks,
+                             List<String> classNames, int[][] confusionMatrix, Map<String, Double> phases,
+                             String status) {
+    }
+}

@@ -1,0 +1,81 @@
+package dev.jacobian.samples.training;
+
+import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.Backends;
+import dev.jacobian.nn.Model;
+import dev.jacobian.samples.checkpoint.CheckpointFormatException;
+import dev.jacobian.samples.checkpoint.CheckpointStore;
+import dev.jacobian.samples.checkpoint.SafeTensors;
+import java.nio.file.Path;
+
+/**
+ * A trained model loaded from a checkpoint onto a backend, for {@code eval} and {@code predict}. Owns
+ * the backend and the model; close it.
+ */
+public final class SavedModel implements AutoCloseable {
+    private final Backend backend;
+    private final Model model;
+    private final TrainingState state;
+    private final Path file;
+
+    private SavedModel(Backend backend, Model model, TrainingState state, Path file) {
+        this.backend = backend;
+        this.model = model;
+        this.state = state;
+        this.file = file;
+    }
+
+    /**
+     * Loads {@code checkpoint} (a checkpoint JSON file, or a run directory: its newest checkpoint) onto
+     * the backend called {@code backendName}.
+     */
+    public static SavedModel open(Path checkpoint, String backendName) throws CheckpointFormatException {
+        CheckpointStore.Loaded<TrainingState> loaded = CheckpointStore.load(checkpoint, TrainingState.class);
+        SafeTensors.Entry first = loaded.tensors().get("dense1.weight");
+        if (first == null || first.shape().length != 2) {
+            throw new CheckpointFormatException(loaded.file(), "has no 2-D tensor 'dense1.weight' to size the input from");
+        }
+        int classes = 0;
+        for (var e : loaded.tensors().entrySet()) {
+            if (e.getKey().endsWith(".bias") && !e.getKey().startsWith(Networks.MOMENTUM_PREFIX)) {
+                classes = e.getValue().shape()[e.getValue().shape().length - 1];
+            }
+        }
+        Backend backend = Backends.create(backendName);
+        Model model = null;
+        try {
+            model = Networks.model(loaded.state().config(), first.shape()[0], classes, backend);
+            Networks.restore(loaded.file(), loaded.tensors(), model, null);
+            return new SavedModel(backend, model, loaded.state(), loaded.file());
+        } catch (CheckpointFormatException | RuntimeException e) {
+            if (model != null) {
+                model.close();
+            }
+            backend.close();
+            throw e;
+        }
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    public TrainingState state() {
+        return state;
+    }
+
+    /** The checkpoint JSON it came from. */
+    public Path file() {
+        return file;
+    }
+
+    @Override
+    public void close() {
+        model.close();
+        backend.close();
+    }
+}

@@ -1,0 +1,313 @@
+package dev.jacobian.samples.training;
+
+import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.Backends;
+import dev.jacobian.nn.Diagnostics;
+import dev.jacobian.nn.Model;
+import dev.jacobian.optim.Sgd;
+import dev.jacobian.samples.checkpoint.AtomicFiles;
+import dev.jacobian.samples.checkpoint.CheckpointFormatException;
+import dev.jacobian.samples.checkpoint.CheckpointStore;
+import dev.jacobian.samples.data.Dataset;
+import dev.jacobian.samples.data.Shuffling;
+import dev.jacobian.train.NonFiniteLossException;
+import dev.jacobian.train.StepResult;
+import dev.jacobian.train.Trainer;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One {@code jacobian train}: loads the data, builds the model on the chosen backend, and runs the
+ * epochs. After every epoch it logs one line, checks layer health ({@link Diagnostics}), writes a
+ * checkpoint ({@link CheckpointStore}), {@code metrics.json} and the plots; at the end it evaluates the
+ * test set and prints the confusion matrix and the phase timings.
+ *
+ * <p>A checkpoint of the initial weights (epoch 0) is written first, so a NaN in the first epoch still
+ * has a last good checkpoint. With {@code onNan = rollback} a NaN/Inf loss restores the newest
+ * checkpoint, halves the learning rate and continues from there; with {@code stop} the run ends with
+ * {@link TrainingStoppedException}.
+ *
+ * <p>Each epoch visits the samples in {@link Shuffling#epochOrder} order, drops the last incomplete
+ * batch, and is a pure function of the checkpointed state, so resuming is bit-identical on a
+ * deterministic backend.
+ */
+public final class TrainingRun {
+    /** The name of the metrics file in the output directory. */
+    public static final String METRICS = "metrics.json";
+    private static final Logger LOG = LoggerFactory.getLogger(TrainingRun.class);
+    private static final int EVAL_BATCH = 1000;
+    private static final int PROGRESS_EVERY = 25;
+
+    private final Settings settings;
+    private final PhaseTimer timer = new PhaseTimer();
+    private final CheckpointStore store;
+    private TrainConfig config;
+    private List<Reports.EpochRecord> history = new ArrayList<>();
+    private List<Reports.RollbackRecord> rollbacks = new ArrayList<>();
+    private double lrScale = 1.0;
+
+    /**
+     * How to run.
+     *
+     * @param config    the configuration (for {@code resume}, only its epochs and NaN policy are used;
+     *                  the rest comes from the checkpoint)
+     * @param dataDir   MNIST-format directory
+     * @param out       output directory: checkpoints, metrics.json, plots
+     * @param backend   backend name ({@code auto}, {@code cpu}, …)
+     * @param resume    continue from the newest checkpoint in {@code out}
+     * @param progress  show a progress bar per epoch on stderr
+     */
+    public record Settings(TrainConfig config, Path dataDir, Path out, String backend, boolean resume, boolean progress) {
+    }
+
+    /** The outcome of a completed run. */
+    public record Result(Reports.RunMetrics metrics, Path out) {
+    }
+
+    public TrainingRun(Settings settings) {
+        this.settings = settings;
+        this.config = settings.config();
+        this.store = new CheckpointStore(settings.out());
+    }
+
+    /** Runs to the last epoch and the test evaluation. */
+    public Result run() throws IOException, TrainingStoppedException {
+        CheckpointStore.Loaded<TrainingState> resumed = null;
+        if (settings.resume()) {
+            if (store.latest().isEmpty()) {
+                throw new CheckpointFormatException(settings.out(), "--resume: no checkpoint-epoch-*.json to resume from");
+            }
+            resumed = CheckpointStore.load(settings.out(), TrainingState.class);
+            TrainingState s = resumed.state();
+            config = s.config().withEpochs(settings.config().epochs()).withOnNan(settings.config().onNan());
+            history = new ArrayList<>(s.history());
+            rollbacks = new ArrayList<>(s.rollbacks());
+            lrScale = s.lrScale();
+            LOG.info("resuming from {} (epoch {}, step {}); configuration from the checkpoint, epochs {}",
+                    resumed.file(), s.epoch(), s.steps(), config.epochs());
+        }
+        RunData data = timer.time("load data", () -> RunData.load(settings.dataDir(), config));
+        LOG.info("data {}: {} training, {} validation, {} test samples of {}x{}", settings.dataDir(), data.train().size(),
+                data.validation().size(), data.test().size(), data.train().height(), data.train().width());
+        try (Backend backend = timer.time("start backend", () -> Backends.create(settings.backend()));
+             Model model = Networks.model(config, data.train().features(), data.classNames().size(), backend)) {
+            LOG.info("backend {}: {}", backend.name(), backend.deviceDescription());
+            LOG.info("model {} ({} parameters), batch {}, lr {} ({}), momentum {}", model.describe(),
+                    model.parameterCount(), config.batch(), config.learningRate(), config.schedule(), config.momentum());
+            Sgd sgd = Networks.optimizer(config, config.learningRate());
+            Trainer trainer = new Trainer(model, sgd);
+            int epoch = 1;
+            try {
+                if (resumed != null) {
+                    Networks.restore(resumed.file(), resumed.tensors(), model, sgd);
+                    trainer.setSteps(resumed.state().steps());
+                    epoch = resumed.state().epoch() + 1;
+                } else {
+                    checkpoint(0, model, trainer, backend);
+                }
+                while (epoch <= config.epochs()) {
+                    try {
+                        history.add(epoch(epoch, data, model, trainer));
+                        checkpoint(epoch, model, trainer, backend);
+                        writeReports(model, backend, data, null, "running");
+                        epoch++;
+                    } catch (NonFiniteLossException nan) {
+                        sgd.close();
+                        sgd = Networks.optimizer(config, config.learningRate());
+                        trainer = new Trainer(model, sgd);
+                        epoch = onNan(epoch, nan, model, trainer, backend, data);
+                    }
+                }
+                return finish(model, backend, data);
+            } finally {
+                sgd.close();
+            }
+        }
+    }
+
+    private Reports.EpochRecord epoch(int epoch, RunData data, Model model, Trainer trainer) {
+        long t0 = System.nanoTime();
+        Dataset train = data.train();
+        int n = train.size();
+        int f = train.features();
+        int rows = Math.min(config.batch(), n);
+        int steps = n / rows;
+        int tc = model.targetColumns();
+        int classes = model.outputSize();
+        double lr = config.learningRateAt(epoch) * lrScale;
+        trainer.optimizer().setLearningRate((float) lr);
+        float[] targets = model.encodeTargets(train.labels());
+        int[] order = Shuffling.epochOrder(config.seed(), epoch, n);
+        float[] bx = new float[rows * f];
+        float[] by = new float[rows * tc];
+        int[] labels = new int[rows];
+        double lossSum = 0;
+        double normSum = 0;
+        int clipped = 0;
+        long hits = 0;
+        long stepNanos = 0;
+        try (ProgressBar bar = progressBar(epoch, steps)) {
+            for (int s = 0; s < steps; s++) {
+                long a = System.nanoTime();
+                for (int i = 0; i < rows; i++) {
+                    int src = order[s * rows + i];
+                    System.arraycopy(train.images(), src * f, bx, i * f, f);
+                    System.arraycopy(targets, src * tc, by, i * tc, tc);
+                    labels[i] = train.labels()[src];
+                }
+                long b = System.nanoTime();
+                StepResult r = trainer.step(bx, by, 0, rows);
+                float norm = r.gradNorm();
+                long c = System.nanoTime();
+                float[] logits = model.executor().value(model.logits()).download();
+                hits += correct(logits, labels, classes);
+                long d = System.nanoTime();
+                timer.add("data (batch gather)", b - a);
+                timer.add("forward+backward+update", c - b);
+                timer.add("train accuracy readback", d - c);
+                stepNanos += d - a;
+                lossSum += r.loss();
+                normSum += norm;
+                clipped += r.clipped() ? 1 : 0;
+                if (bar != null && (s % PROGRESS_EVERY == PROGRESS_EVERY - 1 || s == steps - 1)) {
+                    bar.stepTo(s + 1);
+                    bar.setExtraMessage(String.format(" loss %.4f  %,.0f samples/s", lossSum / (s + 1),
+                            (s + 1) * (double) rows / (stepNanos / 1e9)));
+                }
+            }
+        }
+        List<Reports.LayerRecord> layers = timer.time("diagnostics", () -> diagnostics(epoch, model));
+        double val = timer.time("validation", () -> data.validation().size() == 0 ? 0.0
+                : model.accuracy(data.validation().images(), data.validation().labels(), EVAL_BATCH));
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        double sps = steps * (double) rows / (stepNanos / 1e9);
+        Reports.EpochRecord rec = new Reports.EpochRecord(epoch, lossSum / steps, (double) hits / ((long) steps * rows),
+                val, seconds, sps, normSum / steps, clipped, steps, lr, layers);
+        LOG.info(String.format("epoch %d/%d  loss %.4f  train acc %.2f%%  val acc %.2f%%  %.1f s  %,.0f samples/s"
+                        + "  |g| %.3f  clipped %d/%d  lr %.4g", epoch, config.epochs(), rec.trainLoss(),
+                100 * rec.trainAccuracy(), 100 * val, seconds, sps, rec.gradNorm(), clipped, steps, lr));
+        return rec;
+    }
+
+    private ProgressBar progressBar(int epoch, int steps) {
+        if (!settings.progress()) {
+            return null;
+        }
+        return new ProgressBarBuilder().setTaskName("epoch " + epoch + "/" + config.epochs()).setInitialMax(steps)
+                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(200).setUnit(" steps", 1)
+                .continuousUpdate().build();
+    }
+
+    private static int correct(float[] logits, int[] labels, int classes) {
+        int hits = 0;
+        for (int i = 0; i < labels.length; i++) {
+            int best = 0;
+            for (int j = 1; j < classes; j++) {
+                if (logits[i * classes + j] > logits[i * classes + best]) {
+                    best = j;
+                }
+            }
+            hits += best == labels[i] ? 1 : 0;
+        }
+        return hits;
+    }
+
+    private List<Reports.LayerRecord> diagnostics(int epoch, Model model) {
+        List<Reports.LayerRecord> out = new ArrayList<>();
+        for (Diagnostics.LayerHealth h : Diagnostics.inspect(model)) {
+            List<String> warnings = h.warnings();
+            for (String w : warnings) {
+                LOG.warn("epoch {}: {}", epoch, w);
+            }
+            LOG.debug("epoch {} {}: |grad| {} dead {} saturated {}", epoch, h.layer(), h.gradNorm(), h.deadFraction(),
+                    h.saturatedFraction());
+            out.add(new Reports.LayerRecord(h.layer(), h.gradNorm(), finiteOrNull(h.deadFraction()),
+                    finiteOrNull(h.saturatedFraction()), warnings));
+        }
+        return out;
+    }
+
+    private static Double finiteOrNull(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+
+    private int onNan(int epoch, NonFiniteLossException nan, Model model, Trainer trainer, Backend backend, RunData data)
+            throws IOException, TrainingStoppedException {
+        Path last = store.latest().orElseThrow(() -> new IllegalStateException("no checkpoint in " + store.directory()));
+        if (config.onNan().equals("stop") || rollbacks.size() >= config.maxRollbacks()) {
+            String why = config.onNan().equals("stop") ? "" : " after " + rollbacks.size() + " rollbacks";
+            String message = "training stopped in epoch " + epoch + ": " + nan.getMessage() + why
+                    + " The last good checkpoint is " + last + ".";
+            writeReports(model, backend, data, null, "stopped: loss not finite in epoch " + epoch);
+            throw new TrainingStoppedException(message, nan);
+        }
+        CheckpointStore.Loaded<TrainingState> good = CheckpointStore.load(last, TrainingState.class);
+        Networks.restore(good.file(), good.tensors(), model, trainer.optimizer());
+        trainer.setSteps(good.state().steps());
+        lrScale /= 2;
+        int restored = good.state().epoch();
+        history = new ArrayList<>(history.subList(0, Math.min(history.size(), restored)));
+        rollbacks.add(new Reports.RollbackRecord(epoch, nan.step(), nan.getMessage(), restored, lrScale));
+        LOG.warn("epoch {}: loss is {} at step {}; rolled back to {} and halved the learning rate to {} (rollback {} of {})",
+                epoch, nan.loss(), nan.step(), good.file().getFileName(), config.learningRateAt(restored + 1) * lrScale,
+                rollbacks.size(), config.maxRollbacks());
+        return restored + 1;
+    }
+
+    private void checkpoint(int epoch, Model model, Trainer trainer, Backend backend) throws IOException {
+        long t0 = System.nanoTime();
+        Sgd sgd = trainer.optimizer();
+        var tensors = Networks.tensors(model, sgd);
+        var optimizer = new TrainingState.OptimizerState("sgd", sgd.learningRate(), sgd.momentum(), sgd.nesterov(),
+                sgd.weightDecay(), sgd.clipNorm(), sgd.clipValue(), Networks.momentumNames(tensors));
+        var state = new TrainingState(epoch, trainer.steps(), lrScale, config, model.describe(), backend.name(), optimizer,
+                TrainingState.RngState.of(config.seed()), history, rollbacks, Instant.now().toString());
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", "pt");
+        meta.put("model", model.describe());
+        meta.put("epoch", Integer.toString(epoch));
+        meta.put("step", Long.toString(trainer.steps()));
+        Path file = store.save(epoch, tensors, meta, state);
+        timer.add("checkpoint", System.nanoTime() - t0);
+        LOG.debug("checkpoint {}", file);
+    }
+
+    private Result finish(Model model, Backend backend, RunData data) throws IOException {
+        Dataset test = data.test();
+        int[] predicted = timer.time("test evaluation", () -> model.predictClasses(test.images(), EVAL_BATCH));
+        ConfusionMatrix cm = new ConfusionMatrix(test.labels(), predicted, data.classNames());
+        Reports.RunMetrics metrics = writeReports(model, backend, data, cm, "completed");
+        double stepSeconds = metrics.epochs().stream().mapToDouble(e -> e.steps() / e.samplesPerSecond()).sum();
+        double perEpoch = history.stream().mapToDouble(Reports.EpochRecord::seconds).average().orElse(0);
+        double sps = history.stream().mapToDouble(Reports.EpochRecord::samplesPerSecond).average().orElse(0);
+        LOG.info(String.format("test accuracy %.2f%% on %d samples  (%.1f s per epoch, %,.0f training samples/s, %s)",
+                100 * cm.accuracy(), test.size(), perEpoch, sps, backend.name()));
+        LOG.info("confusion matrix (rows: true class, columns: predicted)\n{}", cm.format());
+        LOG.info("phases, slowest first:\n  {}", String.join("\n  ", timer.slowestFirst()));
+        LOG.info("wrote {} (metrics.json, plots, checkpoints)", settings.out());
+        LOG.debug("step time {} s", stepSeconds);
+        return new Result(metrics, settings.out());
+    }
+
+    private Reports.RunMetrics writeReports(Model model, Backend backend, RunData data, ConfusionMatrix cm, String status)
+            throws IOException {
+        long t0 = System.nanoTime();
+        Reports.RunMetrics m = new Reports.RunMetrics(cm == null ? null : cm.accuracy(), backend.name(),
+                backend.deviceDescription(), model.describe(), model.parameterCount(), config, List.copyOf(history),
+                List.copyOf(rollbacks), data.classNames(), cm == null ? null : cm.counts(), timer.seconds(), status);
+        AtomicFiles.write(settings.out().resolve(METRICS), CheckpointStore.mapper().writeValueAsBytes(m));
+        Plots.write(settings.out(), history);
+        timer.add("metrics and plots", System.nanoTime() - t0);
+        return m;
+    }
+}

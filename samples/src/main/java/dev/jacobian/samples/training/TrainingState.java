@@ -1,0 +1,43 @@
+package dev.jacobian.samples.training;
+
+import java.util.List;
+
+/**
+ * What a checkpoint's JSON records besides the tensors: enough to resume bit-for-bit. The per-epoch
+ * shuffle and the validation split are pure functions of {@code config.seed()} and the epoch number
+ * (see {@code Shuffling}), so the seed is the whole random state.
+ *
+ * @param epoch        epochs completed
+ * @param steps        optimizer steps taken
+ * @param lrScale      factor on the scheduled learning rate (halved by each rollback)
+ * @param config       the run's configuration
+ * @param model        the model's description
+ * @param backend      the backend it was trained on
+ * @param optimizer    the optimizer's state
+ * @param rng          how the random streams derive from the seed
+ * @param history      epochs so far
+ * @param rollbacks    rollbacks so far
+ * @param savedAt      ISO-8601 time of writing
+ */
+public record TrainingState(int epoch, long steps, double lrScale, TrainConfig config, String model, String backend,
+                            OptimizerState optimizer, RngState rng, List<Reports.EpochRecord> history,
+                            List<Reports.RollbackRecord> rollbacks, String savedAt) {
+
+    /**
+     * SGD's state: hyper-parameters, current learning rate, and the names of its momentum buffers in the
+     * safetensors file.
+     */
+    public record OptimizerState(String type, double learningRate, double momentum, boolean nesterov, double weightDecay,
+                                 double clipNorm, double clipValue, List<String> momentumTensors) {
+    }
+
+    /** The random state: the seed and the derivation of each stream from it. */
+    public record RngState(long seed, String initialization, String validationSplit, String epochShuffle) {
+        /** The streams of this sample, for a seed. */
+        public static RngState of(long seed) {
+            return new RngState(seed, "SplittableRandom(seed), parameters in creation order",
+                    "SplittableRandom(mix(seed, split stream)), Fisher-Yates",
+                    "SplittableRandom(mix(seed, epoch stream + epoch)), Fisher-Yates");
+        }
+    }
+}

@@ -22,6 +22,12 @@ public final class BackendStats {
         liveBytes.addAndGet(bytes);
     }
 
+    /** A buffer handed out again from a backend's pool: live again, but no new device allocation. */
+    public void onReuse(long bytes) {
+        liveBuffers.incrementAndGet();
+        liveBytes.addAndGet(bytes);
+    }
+
     public void onRelease(long bytes) {
         liveBuffers.decrementAndGet();
         liveBytes.addAndGet(-bytes);

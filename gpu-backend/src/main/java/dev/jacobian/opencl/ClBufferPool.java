@@ -49,9 +49,8 @@ final class ClBufferPool implements AutoCloseable {
     /**
      * A buffer of at least {@code floats} floats (contents undefined).
      *
-     * <p>{@link BackendStats} has no separate "reuse" event, and its live-buffer count must follow the
-     * buffers handed out; a reuse is therefore reported with {@link BackendStats#onAllocate}, like a fresh
-     * one. {@link #creations()} is the exact count of {@code cl_mem} creations.
+     * <p>A fresh {@code cl_mem} is reported with {@link BackendStats#onAllocate}, a buffer handed out again
+     * from the pool with {@link BackendStats#onReuse}: both count as live, only the first as an allocation.
      *
      * @throws IllegalArgumentException when the request exceeds the device's largest buffer or its global
      *                                  memory (the message says how much was asked and what the device has)
@@ -65,11 +64,12 @@ final class ClBufferPool implements AutoCloseable {
         ClBuffer b = q == null ? null : q.poll();
         if (b != null) {
             reuses++;
+            stats.onReuse(b.bytes());
         } else {
             b = create(floats, cls);
+            stats.onAllocate(b.bytes());
         }
         inUse.add(b);
-        stats.onAllocate(b.bytes());
         return b;
     }
 

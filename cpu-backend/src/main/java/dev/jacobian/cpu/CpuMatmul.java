@@ -31,8 +31,11 @@ final class CpuMatmul {
     static final int MC = MR * 24;
     /** Columns of a packed B block (rounded to a multiple of the kernel's NR). */
     static final int NC_TARGET = 3072;
-    /** Below this many multiply-adds the product runs on the caller's thread alone. */
-    static final long PARALLEL_MIN_FLOPS = 1L << 18;
+    /**
+     * Below this many multiply-adds (about 40 us of one core) the product runs on the caller's thread
+     * alone: waking a worker costs more than it saves.
+     */
+    static final long PARALLEL_MIN_MULADDS = 1L << 23;
 
     /**
      * The register-tiled inner kernel over packed panels: {@code tile = sum_p a[p][r] * b[p][c]} for
@@ -80,7 +83,7 @@ final class CpuMatmul {
               float[] b, int ldb, float beta, float[] c) {
         int tilesM = (m + MR - 1) / MR;
         int tilesN = (n + nr - 1) / nr;
-        int threads = (long) m * n * k < PARALLEL_MIN_FLOPS ? 1 : parallel.threads();
+        int threads = (long) m * n * k < PARALLEL_MIN_MULADDS ? 1 : parallel.threads();
         boolean splitRows = tilesM >= tilesN;
         int tiles = splitRows ? tilesM : tilesN;
         int tasks = Math.min(threads, tiles);

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs GemmBenchmark (Jacobian CPU SGEMM vs OpenBLAS through netlib-java) at 1 and 2 threads with short
+# JMH settings, then prints the GFLOP/s table. OpenBLAS reads OPENBLAS_NUM_THREADS once per process,
+# so each thread count is its own JMH run with the matching environment (the benchmark checks it).
+#
+#   benchmarks/run.sh                  # build if needed, run both thread counts, print the table
+#   BUILD=1 benchmarks/run.sh          # rebuild cpu-backend + benchmarks first
+#   JMH_OPTS="-wi 5 -i 10" benchmarks/run.sh
+#   OPENBLAS_CORETYPE=SkylakeX benchmarks/run.sh   # force OpenBLAS's AVX-512 kernels (default: its own detection)
+#
+# Results: benchmarks/target/gemm-t1.json, gemm-t2.json (JMH JSON), gemm-report.md, gemm-run.log.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+out="$here/target"
+jar="$out/benchmarks.jar"
+java="${JAVA:-java}"
+threads_list="${THREADS:-1 2}"
+jmh_opts="${JMH_OPTS:--wi 3 -w 1 -i 4 -r 1 -f 1}"
+
+if [[ "${BUILD:-0}" == "1" || ! -f "$jar" ]]; then
+  (cd "$root" && mvn -q -pl cpu-backend,benchmarks install -DskipTests)
+fi
+
+log="$out/gemm-run.log"
+: > "$log"
+files=()
+for t in $threads_list; do
+  json="$out/gemm-t$t.json"
+  echo "== GemmBenchmark, $t thread(s): OPENBLAS_NUM_THREADS=$t" | tee -a "$log"
+  OPENBLAS_NUM_THREADS="$t" OPENBLAS_VERBOSE=2 "$java" -jar "$jar" GemmBenchmark -p threads="$t" $jmh_opts \
+      -rf json -rff "$json" 2>&1 | tee -a "$log" | grep -E "peer BLAS|jacobian: |Core: |^GemmBenchmark|^Benchmark" || true
+  files+=("$json")
+done
+python3 "$here/report.py" "${files[@]}" | tee "$out/gemm-report.md"
+echo "which BLAS ran (from the forks' logs):"
+grep -E "peer BLAS|Core: " "$log" | sort | uniq -c

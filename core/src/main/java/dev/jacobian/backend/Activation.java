@@ -20,6 +20,18 @@ public enum Activation {
     /** {@code y = x > 0 ? x : param (e^x - 1)}; {@code f' = x > 0 ? 1 : y + param}. */
     ELU;
 
+    /**
+     * Whether {@code f'} can be computed from the output alone ({@code x > 0} exactly when {@code y > 0}
+     * and the rest depends on {@code y}): then a layer need not keep its pre-activation for backward.
+     * True for all but a Leaky ReLU with a non-positive slope or an ELU with a non-positive alpha.
+     */
+    public boolean derivativeFromOutput(float param) {
+        return switch (this) {
+            case LEAKY_RELU, ELU -> param > 0f;
+            default -> true;
+        };
+    }
+
     /** The scalar definition, shared by the reference backend and the scalar twins of vector kernels. */
     public float apply(float x, float param) {
         return switch (this) {

@@ -90,11 +90,24 @@ public interface Backend extends AutoCloseable {
     /** {@code y = f(x)}; {@code y} may alias {@code x}. */
     void activation(Activation f, float param, Tensor x, Tensor y);
 
-    /** {@code dx (+)= dy * f'(x)}, given the forward input {@code x} and output {@code y}. */
+    /**
+     * {@code dx (+)= dy * f'(x)}, given the forward input {@code x} and output {@code y}. {@code x} may
+     * be {@code y} when {@link Activation#derivativeFromOutput} holds, and {@code dx} may alias {@code dy}.
+     */
     void activationBackward(Activation f, float param, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate);
 
     /** {@code y[i,j] = x[i,j] + bias[0,j]}, bias {@code [1, n]}; {@code y} may alias {@code x}. */
     void addRowVector(Tensor x, Tensor bias, Tensor y);
+
+    /**
+     * Fused bias and activation, the epilogue of a dense layer: {@code y[i,j] = f(x[i,j] + bias[0,j])};
+     * {@code y} may alias {@code x}. The default composes {@link #addRowVector} and {@link #activation};
+     * device backends override it with one kernel (one pass over the activations instead of two).
+     */
+    default void biasActivation(Tensor x, Tensor bias, Activation f, float param, Tensor y) {
+        addRowVector(x, bias, y);
+        activation(f, param, y, y);
+    }
 
     /** PReLU with one learnable slope per column: {@code y = x > 0 ? x : slope[0,j] * x}; slope {@code [1, n]}. */
     void prelu(Tensor x, Tensor slope, Tensor y);

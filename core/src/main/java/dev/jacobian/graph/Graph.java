@@ -7,6 +7,7 @@ import dev.jacobian.backend.LossKind;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.graph.ops.Activate;
 import dev.jacobian.graph.ops.AddBias;
+import dev.jacobian.graph.ops.Dense;
 import dev.jacobian.graph.ops.Elementwise;
 import dev.jacobian.graph.ops.Linear;
 import dev.jacobian.graph.ops.MatMul;
@@ -85,6 +86,11 @@ public final class Graph {
 
     public OpNode linear(Node x, Parameter w, Parameter b) {
         return apply(new Linear(), x, w, b);
+    }
+
+    /** {@code f(x W + b)} as one fused node (see {@link Dense}). */
+    public OpNode dense(Node x, Parameter w, Parameter b, Activation f, float param) {
+        return apply(new Dense(f, param), x, w, b);
     }
 
     public OpNode matmul(Node a, Node b) {

@@ -26,6 +26,8 @@ public interface Operation {
     /**
      * Backpropagates {@code dOut} to the inputs: for each {@code i} with {@code dIn[i] != null},
      * {@code dIn[i] (+)= dOut · d out / d in[i]} ({@code accumulate[i]} selects {@code +=}).
+     * {@code dOut} belongs to this node alone: the executor reads it nowhere else, so a rule may
+     * overwrite it as scratch (the fused {@code Dense} rule does).
      *
      * @param in  the forward inputs (still holding their forward values)
      * @param out the forward output

@@ -159,7 +159,6 @@ public final class Sequential {
                 Parameter w = g.parameter(name + ".weight", Shape.matrix(in, width), wInit, true);
                 Parameter b = g.parameter(name + ".bias", Shape.matrix(1, width), Initializer.zeros(), false);
                 weights.add(w);
-                Node z = g.linear(h, w, b);
                 Parameter slopes = null;
                 Activation act = null;
                 switch (s.activation()) {
@@ -174,12 +173,14 @@ public final class Sequential {
                 }
                 if (act != null) {
                     float param = act == Activation.LEAKY_RELU ? leakySlope : act == Activation.ELU ? eluAlpha : 0f;
-                    h = act == Activation.IDENTITY ? z : g.activation(z, act, param);
+                    // one fused node when f' is known from the output; otherwise keep the pre-activation
+                    h = act.derivativeFromOutput(param) ? g.dense(h, w, b, act, param)
+                            : g.activation(g.linear(h, w, b), act, param);
                 } else if (maxout) {
-                    h = g.maxout(z, maxoutPieces);
+                    h = g.maxout(g.linear(h, w, b), maxoutPieces);
                 } else {
                     slopes = g.parameter(name + ".slope", Shape.matrix(1, width), Initializer.constant(0.25f), false);
-                    h = g.prelu(z, slopes);
+                    h = g.prelu(g.linear(h, w, b), slopes);
                 }
                 layers.add(new Layer(name, s.activation(), act, w, b, slopes, h, s.units()));
                 in = s.units();

@@ -267,6 +267,25 @@ public abstract class BackendConformanceTest {
         }
     }
 
+    @ParameterizedTest
+    @MethodSource("activationCases")
+    void fusedBiasActivationAndBackwardFromOutput(Activation f, float param, int[] s) {
+        int m = s[0];
+        int n = s[1];
+        Operand x = op(m, n, random(25, m * n, -4f, 4f));
+        Operand bias = op(1, n, random(26, n, -1f, 1f));
+        compare("biasActivation " + f, FP32_RTOL, FP32_ATOL, list(x, bias, rand(27, m, n)), new int[] {2},
+                (b, t) -> b.biasActivation(t[0], t[1], f, param, t[2]));
+        compare("biasActivation in place " + f, FP32_RTOL, FP32_ATOL, list(x, bias), new int[] {0},
+                (b, t) -> b.biasActivation(t[0], t[1], f, param, t[0]));
+        // the dense layer's backward: x = y and dx = dy (in place)
+        compare("activationBackward from output, in place " + f, FP32_RTOL, FP32_ATOL, list(x, bias, rand(28, m, n)),
+                new int[] {2}, (b, t) -> {
+                    b.biasActivation(t[0], t[1], f, param, t[0]);
+                    b.activationBackward(f, param, t[0], t[0], t[2], t[2], false);
+                });
+    }
+
     @Test
     void activationsAreStableForLargeInputs() {
         float[] big = {-1000f, -80f, -20f, 0f, 20f, 80f, 1000f};

@@ -147,6 +147,14 @@ public abstract class GradientCheckSuite {
         checkOp("activation " + f, new Shape[] {m(4, 6)}, awayFromZero(), m(4, 6), (g, p) -> g.activation(p[0], f, param));
     }
 
+    @ParameterizedTest
+    @EnumSource(Activation.class)
+    void dense(Activation f) {
+        float param = f == Activation.LEAKY_RELU ? 0.1f : f == Activation.ELU ? 0.8f : 0f;
+        checkOp("dense " + f, new Shape[] {m(5, 7), m(7, 3), m(1, 3)}, awayFromZero(), m(5, 3),
+                (g, p) -> g.dense(p[0], (Parameter) p[1], (Parameter) p[2], f, param));
+    }
+
     @Test
     void prelu() {
         checkOp("prelu", new Shape[] {m(5, 4), m(1, 4)}, awayFromZero(), m(5, 4), (g, p) -> g.prelu(p[0], p[1]));

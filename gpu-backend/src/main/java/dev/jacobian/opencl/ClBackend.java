@@ -236,6 +236,14 @@ public final class ClBackend implements Backend {
     }
 
     @Override
+    public void biasActivation(Tensor x, Tensor bias, Activation f, float param, Tensor y) {
+        Checks.sameMatrix("biasActivation", x, y);
+        Checks.rowVectorFor("biasActivation", x, bias);
+        open(x, bias, y);
+        elementwise.biasActivation(x, bias, f, param, y);
+    }
+
+    @Override
     public void addRowVector(Tensor x, Tensor bias, Tensor y) {
         Checks.sameMatrix("addRowVector", x, y);
         Checks.rowVectorFor("addRowVector", x, bias);

@@ -66,6 +66,10 @@ final class ClElementwise {
                 flag(accumulate));
     }
 
+    void biasActivation(Tensor x, Tensor bias, Activation f, float param, Tensor y) {
+        run("bias_activation", x.size(), x.size(), x.cols(), f.ordinal(), param, buf(x), buf(bias), buf(y));
+    }
+
     void addRowVector(Tensor x, Tensor bias, Tensor y) {
         run("add_row_vector", x.size(), x.size(), x.cols(), buf(x), buf(bias), buf(y));
     }

@@ -1,7 +1,7 @@
 /*
  * elementwise.cl — elementwise primitives and their backward rules, side by side:
  *   fill, copy, axpby; binary (ADD, SUB, MUL, MAX) + backward; activations (IDENTITY, SIGMOID, TANH,
- *   RELU, LEAKY_RELU, ELU) + backward; addRowVector; PReLU + backward (dx here, dslope per column);
+ *   RELU, LEAKY_RELU, ELU) + backward; addRowVector; bias + activation fused; PReLU + backward (dx here, dslope per column);
  *   maxout + backward.
  *
  * Layout: float32, row-major, flat index i = row * cols + col. Matrices are [m, n]; row vectors [1, n].
@@ -141,6 +141,15 @@ __kernel void add_row_vector(const int count, const int n, const __global float*
     const int i = get_global_id(0);
     if (i < count) {
         y[i] = x[i] + bias[i % n];
+    }
+}
+
+/* The dense layer's epilogue, fused: y[i, j] = f(x[i, j] + bias[j]); y may alias x. */
+__kernel void bias_activation(const int count, const int n, const int f, const float param, const __global float* x,
+                              const __global float* bias, __global float* y) {
+    const int i = get_global_id(0);
+    if (i < count) {
+        y[i] = act_apply(f, x[i] + bias[i % n], param);
     }
 }
 

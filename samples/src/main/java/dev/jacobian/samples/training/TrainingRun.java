@@ -55,6 +55,7 @@ public final class TrainingRun {
     private List<Reports.EpochRecord> history = new ArrayList<>();
     private List<Reports.RollbackRecord> rollbacks = new ArrayList<>();
     private double lrScale = 1.0;
+    private final Map<String, List<String>> previousWarnings = new LinkedHashMap<>();
 
     /**
      * How to run.
@@ -119,7 +120,7 @@ public final class TrainingRun {
                     try {
                         history.add(epoch(epoch, data, model, trainer));
                         checkpoint(epoch, model, trainer, backend);
-                        writeReports(model, backend, data, null, "running");
+                        writeReports(model, backend, data, null, "running", false);
                         epoch++;
                     } catch (NonFiniteLossException nan) {
                         sgd.close();
@@ -168,6 +169,11 @@ public final class TrainingRun {
                 long b = System.nanoTime();
                 StepResult r = trainer.step(bx, by, 0, rows);
                 float norm = r.gradNorm();
+                if (!Float.isFinite(norm)) {
+                    // the optimizer skipped the update: a finite but huge loss with overflowing gradients
+                    // would otherwise freeze the weights silently
+                    throw new NonFiniteLossException(r.step(), r.loss(), norm, true);
+                }
                 long c = System.nanoTime();
                 float[] logits = model.executor().value(model.logits()).download();
                 hits += correct(logits, labels, classes);
@@ -181,7 +187,7 @@ public final class TrainingRun {
                 clipped += r.clipped() ? 1 : 0;
                 if (bar != null && (s % PROGRESS_EVERY == PROGRESS_EVERY - 1 || s == steps - 1)) {
                     bar.stepTo(s + 1);
-                    bar.setExtraMessage(String.format(" loss %.4f  %,.0f samples/s", lossSum / (s + 1),
+                    bar.setExtraMessage(String.format(" loss %.4g  %,.0f samples/s", lossSum / (s + 1),
                             (s + 1) * (double) rows / (stepNanos / 1e9)));
                 }
             }
@@ -193,7 +199,7 @@ public final class TrainingRun {
         double sps = steps * (double) rows / (stepNanos / 1e9);
         Reports.EpochRecord rec = new Reports.EpochRecord(epoch, lossSum / steps, (double) hits / ((long) steps * rows),
                 val, seconds, sps, normSum / steps, clipped, steps, lr, layers);
-        LOG.info(String.format("epoch %d/%d  loss %.4f  train acc %.2f%%  val acc %.2f%%  %.1f s  %,.0f samples/s"
+        LOG.info(String.format("epoch %d/%d  loss %.4g  train acc %.2f%%  val acc %.2f%%  %.1f s  %,.0f samples/s"
                         + "  |g| %.3f  clipped %d/%d  lr %.4g", epoch, config.epochs(), rec.trainLoss(),
                 100 * rec.trainAccuracy(), 100 * val, seconds, sps, rec.gradNorm(), clipped, steps, lr));
         return rec;
@@ -226,15 +232,32 @@ public final class TrainingRun {
         List<Reports.LayerRecord> out = new ArrayList<>();
         for (Diagnostics.LayerHealth h : Diagnostics.inspect(model)) {
             List<String> warnings = h.warnings();
+            List<String> before = previousWarnings.getOrDefault(h.layer(), List.of());
             for (String w : warnings) {
-                LOG.warn("epoch {}: {}", epoch, w);
+                // warn when a threshold is crossed, not again every epoch while it stays crossed
+                if (before.stream().noneMatch(b -> sameKind(b, w))) {
+                    LOG.warn("epoch {}: {}", epoch, w);
+                } else {
+                    LOG.debug("epoch {}: still {}", epoch, w);
+                }
             }
+            previousWarnings.put(h.layer(), warnings);
             LOG.debug("epoch {} {}: |grad| {} dead {} saturated {}", epoch, h.layer(), h.gradNorm(), h.deadFraction(),
                     h.saturatedFraction());
             out.add(new Reports.LayerRecord(h.layer(), h.gradNorm(), finiteOrNull(h.deadFraction()),
                     finiteOrNull(h.saturatedFraction()), warnings));
         }
         return out;
+    }
+
+    /** Two warnings are of the same kind when they name the same condition. */
+    private static boolean sameKind(String a, String b) {
+        for (String kind : List.of("vanishing", "exploding", "dead", "saturated")) {
+            if (a.contains(kind)) {
+                return b.contains(kind);
+            }
+        }
+        return a.equals(b);
     }
 
     private static Double finiteOrNull(double v) {
@@ -248,7 +271,7 @@ public final class TrainingRun {
             String why = config.onNan().equals("stop") ? "" : " after " + rollbacks.size() + " rollbacks";
             String message = "training stopped in epoch " + epoch + ": " + nan.getMessage() + why
                     + " The last good checkpoint is " + last + ".";
-            writeReports(model, backend, data, null, "stopped: loss not finite in epoch " + epoch);
+            writeReports(model, backend, data, null, "stopped: loss not finite in epoch " + epoch, true);
             throw new TrainingStoppedException(message, nan);
         }
         CheckpointStore.Loaded<TrainingState> good = CheckpointStore.load(last, TrainingState.class);
@@ -286,8 +309,7 @@ public final class TrainingRun {
         Dataset test = data.test();
         int[] predicted = timer.time("test evaluation", () -> model.predictClasses(test.images(), EVAL_BATCH));
         ConfusionMatrix cm = new ConfusionMatrix(test.labels(), predicted, data.classNames());
-        Reports.RunMetrics metrics = writeReports(model, backend, data, cm, "completed");
-        double stepSeconds = metrics.epochs().stream().mapToDouble(e -> e.steps() / e.samplesPerSecond()).sum();
+        Reports.RunMetrics metrics = writeReports(model, backend, data, cm, "completed", true);
         double perEpoch = history.stream().mapToDouble(Reports.EpochRecord::seconds).average().orElse(0);
         double sps = history.stream().mapToDouble(Reports.EpochRecord::samplesPerSecond).average().orElse(0);
         LOG.info(String.format("test accuracy %.2f%% on %d samples  (%.1f s per epoch, %,.0f training samples/s, %s)",
@@ -295,19 +317,22 @@ public final class TrainingRun {
         LOG.info("confusion matrix (rows: true class, columns: predicted)\n{}", cm.format());
         LOG.info("phases, slowest first:\n  {}", String.join("\n  ", timer.slowestFirst()));
         LOG.info("wrote {} (metrics.json, plots, checkpoints)", settings.out());
-        LOG.debug("step time {} s", stepSeconds);
         return new Result(metrics, settings.out());
     }
 
-    private Reports.RunMetrics writeReports(Model model, Backend backend, RunData data, ConfusionMatrix cm, String status)
-            throws IOException {
+    private Reports.RunMetrics writeReports(Model model, Backend backend, RunData data, ConfusionMatrix cm, String status,
+                                            boolean plots) throws IOException {
         long t0 = System.nanoTime();
         Reports.RunMetrics m = new Reports.RunMetrics(cm == null ? null : cm.accuracy(), backend.name(),
                 backend.deviceDescription(), model.describe(), model.parameterCount(), config, List.copyOf(history),
                 List.copyOf(rollbacks), data.classNames(), cm == null ? null : cm.counts(), timer.seconds(), status);
         AtomicFiles.write(settings.out().resolve(METRICS), CheckpointStore.mapper().writeValueAsBytes(m));
-        Plots.write(settings.out(), history);
-        timer.add("metrics and plots", System.nanoTime() - t0);
+        timer.add("metrics.json", System.nanoTime() - t0);
+        if (plots) {
+            long t1 = System.nanoTime();
+            Plots.write(settings.out(), history);
+            timer.add("plots", System.nanoTime() - t1);
+        }
         return m;
     }
 }

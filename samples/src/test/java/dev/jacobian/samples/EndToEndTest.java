@@ -1,0 +1,119 @@
+package dev.jacobian.samples;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.jacobian.samples.checkpoint.CheckpointStore;
+import dev.jacobian.samples.data.IdxFiles;
+import dev.jacobian.samples.training.Plots;
+import dev.jacobian.samples.training.TrainingRun;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line end to end, in-process, on a slice of the shipped Fashion-MNIST. */
+class EndToEndTest {
+    /** Two epochs on 3000 samples reach well above chance (10%) on the full test set. */
+    private static final double MIN_ACCURACY = 0.6;
+    private static final byte[] PNG_MAGIC = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void trainWritesMetricsPlotsAndCheckpointsThenEvalAndPredictUseThem() throws Exception {
+        Path out = tmp.resolve("run");
+        CliRun train = CliRun.of("train", "--limit", "3000", "--epochs", "2", "--layers", "64,32", "--backend", "cpu",
+                "--clip-norm", "1", "--out", out.toString(), "--no-progress");
+        assertEquals(0, train.code(), train.err());
+
+        JsonNode m = CheckpointStore.mapper().readTree(out.resolve(TrainingRun.METRICS).toFile());
+        assertTrue(m.get("test_accuracy").asDouble() > MIN_ACCURACY, m.get("test_accuracy").toString());
+        assertEquals("cpu", m.get("backend").asText());
+        assertFalse(m.get("device").asText().isBlank());
+        assertEquals("completed", m.get("status").asText());
+        assertEquals(2, m.get("epochs").size());
+        for (String field : new String[] {"epoch", "train_loss", "train_accuracy", "val_accuracy", "seconds", "grad_norm",
+                "clipped_steps", "layers"}) {
+            assertTrue(m.get("epochs").get(0).has(field), field);
+        }
+        assertTrue(m.get("epochs").get(1).get("clipped_steps").asInt() > 0, "clip-norm 1 fires on some steps");
+        JsonNode layer = m.get("epochs").get(0).get("layers").get(0);
+        assertEquals("dense1", layer.get("layer").asText());
+        assertTrue(layer.get("grad_norm").asDouble() > 0);
+        assertTrue(layer.has("dead_fraction"));
+        assertEquals("T-shirt/top", m.get("class_names").get(0).asText());
+        assertEquals(10, m.get("confusion_matrix").size());
+        int total = 0;
+        for (JsonNode row : m.get("confusion_matrix")) {
+            for (JsonNode c : row) {
+                total += c.asInt();
+            }
+        }
+        assertEquals(10_000, total);
+        for (String png : new String[] {Plots.LOSS, Plots.ACCURACY, Plots.GRAD_NORMS}) {
+            byte[] head = Arrays.copyOf(Files.readAllBytes(out.resolve(png)), PNG_MAGIC.length);
+            assertArrayEquals(PNG_MAGIC, head, png);
+        }
+        assertTrue(Files.exists(out.resolve("checkpoint-epoch-0002.safetensors")));
+
+        CliRun eval = CliRun.of("eval", "--checkpoint", out.toString(), "--backend", "cpu");
+        assertEquals(0, eval.code(), eval.err());
+        String expected = String.format("test accuracy %.2f%%", 100 * m.get("test_accuracy").asDouble());
+        assertTrue(eval.out().contains(expected), eval.out());
+        assertTrue(eval.out().contains("Ankle boot"), eval.out());
+
+        CliRun predict = CliRun.of("predict", "--checkpoint", out.toString(), "--from", "5", "--count", "3",
+                "--backend", "reference");
+        assertEquals(0, predict.code(), predict.err());
+        assertEquals(3, predict.out().lines().count(), predict.out());
+        assertTrue(predict.out().startsWith("#5 "), predict.out());
+        assertTrue(predict.out().contains("%") && predict.out().contains("(true: "), predict.out());
+    }
+
+    @Test
+    void infoListsBackendsAndTheAutoChoice() {
+        CliRun info = CliRun.of("info");
+        assertEquals(0, info.code(), info.err());
+        assertTrue(info.out().contains("reference"), info.out());
+        assertTrue(info.out().contains("auto picks: "), info.out());
+        assertTrue(info.out().contains("OpenCL:"), info.out());
+    }
+
+    @Test
+    void badDataGivesOneLineAndExitCodeTwo() throws Exception {
+        Path data = IdxFiles.directory(tmp.resolve("bad"), 30, 10, false);
+        Path images = data.resolve("train-images-idx3-ubyte");
+        byte[] bytes = Files.readAllBytes(images);
+        Files.write(images, Arrays.copyOf(bytes, bytes.length - 100));
+        CliRun run = CliRun.of("train", "--data", data.toString(), "--out", tmp.resolve("o").toString(), "--no-progress");
+        assertEquals(JacobianCli.EXIT_BAD_INPUT, run.code());
+        assertEquals(1, run.err().lines().count(), run.err());
+        assertTrue(run.err().contains(images.toString()) && run.err().contains("truncated"), run.err());
+
+        CliRun verbose = CliRun.of("train", "--data", data.toString(), "--out", tmp.resolve("o").toString(),
+                "--no-progress", "--verbose");
+        assertEquals(JacobianCli.EXIT_BAD_INPUT, verbose.code());
+        assertTrue(verbose.err().contains("\tat "), "--verbose adds the stack trace");
+
+        CliRun missing = CliRun.of("eval", "--checkpoint", tmp.resolve("nowhere").toString());
+        assertEquals(JacobianCli.EXIT_BAD_INPUT, missing.code());
+        assertEquals(1, missing.err().lines().count(), missing.err());
+    }
+
+    @Test
+    void badOptionValuesGiveUsageAndExitCodeTwo() {
+        CliRun notANumber = CliRun.of("train", "--epochs", "ten");
+        assertEquals(2, notANumber.code());
+        assertTrue(notANumber.err().contains("--epochs") && notANumber.err().contains("Usage:"), notANumber.err());
+        CliRun badActivation = CliRun.of("train", "--activation", "swish", "--no-progress");
+        assertEquals(2, badActivation.code());
+        assertTrue(badActivation.err().contains("--activation must be one of"), badActivation.err());
+        assertTrue(badActivation.err().contains("Usage:"), badActivation.err());
+    }
+}

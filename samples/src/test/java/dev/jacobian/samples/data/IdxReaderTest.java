@@ -1,0 +1,182 @@
+package dev.jacobian.samples.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class IdxReaderTest {
+    /** Pixels are k/255 in float: the division must be the only rounding. */
+    private static final float PIXEL_TOLERANCE = 1e-7f;
+
+    @TempDir
+    Path tmp;
+
+    @ParameterizedTest(name = "gzip={0}")
+    @ValueSource(booleans = {false, true})
+    void readsImagesAndLabels(boolean gzip) throws IOException {
+        DataDirectory dir = new DataDirectory(IdxFiles.directory(tmp.resolve("d"), 12, 5, gzip));
+        Dataset train = dir.train();
+        assertEquals(12, train.size());
+        assertEquals(4, train.height());
+        assertEquals(4, train.width());
+        assertEquals(16, train.features());
+        assertArrayEquals(new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1}, train.labels());
+        // image 3, pixel 5: (3 * 7 + 5) % 256 = 26
+        assertEquals(26 / 255f, train.images()[3 * 16 + 5], PIXEL_TOLERANCE);
+        for (float v : train.images()) {
+            assertTrue(v >= 0f && v <= 1f, "pixel " + v + " outside [0, 1]");
+        }
+        assertEquals(5, dir.test().size());
+    }
+
+    @Test
+    void gzipIsDetectedByMagicNotName() throws IOException {
+        Path images = tmp.resolve("images.bin");
+        Path labels = tmp.resolve("labels.bin");
+        Files.write(images, IdxFiles.gzip(IdxFiles.images(3, 2, 2)));
+        Files.write(labels, IdxFiles.labels(3));
+        assertEquals(3, IdxReader.load(images, labels).size());
+    }
+
+    @Test
+    void truncatedDataNamesFileAndSizes() throws IOException {
+        byte[] full = IdxFiles.images(10, 4, 4);
+        Path images = tmp.resolve("train-images-idx3-ubyte");
+        Files.write(images, Arrays.copyOf(full, full.length - 7));
+        Path labels = tmp.resolve("train-labels-idx1-ubyte");
+        Files.write(labels, IdxFiles.labels(10));
+        IdxFormatException e = assertThrows(IdxFormatException.class, () -> IdxReader.load(images, labels));
+        assertTrue(e.getMessage().startsWith(images.toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("truncated") && e.getMessage().contains("160"), e.getMessage());
+        assertEquals(1, e.getMessage().lines().count());
+    }
+
+    @Test
+    void truncatedHeader() throws IOException {
+        Path images = tmp.resolve("i");
+        Files.write(images, Arrays.copyOf(IdxFiles.images(10, 4, 4), 9));
+        IdxFormatException e = assertThrows(IdxFormatException.class, () -> IdxReader.loadImages(images));
+        assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+    }
+
+    @Test
+    void truncatedGzipStream() throws IOException {
+        byte[] gz = IdxFiles.gzip(IdxFiles.images(50, 4, 4));
+        Path images = tmp.resolve("i.gz");
+        Files.write(images, Arrays.copyOf(gz, gz.length / 2));
+        IdxFormatException e = assertThrows(IdxFormatException.class, () -> IdxReader.loadImages(images));
+        assertTrue(e.getMessage().startsWith(images.toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+    }
+
+    @Test
+    void corruptGzip() throws IOException {
+        byte[] gz = IdxFiles.gzip(IdxFiles.images(50, 4, 4));
+        for (int i = 20; i < gz.length - 10; i++) {
+            gz[i] = (byte) 0xAA;
+        }
+        Path images = tmp.resolve("i.gz");
+        Files.write(images, gz);
+        IdxFormatException e = assertThrows(IdxFormatException.class, () -> IdxReader.loadImages(images));
+        assertTrue(e.getMessage().startsWith(images.toString()), e.getMessage());
+    }
+
+    @Test
+    void badMagic() throws IOException {
+        byte[] bytes = IdxFiles.images(2, 4, 4);
+        bytes[0] = 0x50;
+        bytes[1] = 0x4b;
+        Path images = tmp.resolve("i");
+        Files.write(images, bytes);
+        IdxFormatException e = assertThrows(IdxFormatException.class, () -> IdxReader.loadImages(images));
+        assertTrue(e.getMessage().contains("bad magic number 0x504b"), e.getMessage());
+    }
+
+    @Test
+    void labelFileWhereImagesBelong() throws IOException {
+        Path images = tmp.resolve("i");
+        Files.write(images, IdxFiles.labels(4));
+        IdxFormatException e = assertThrows(IdxFormatException.class, () -> IdxReader.loadImages(images));
+        assertTrue(e.getMessage().contains("has 1 dimensions, expected 3"), e.getMessage());
+    }
+
+    @Test
+    void countMismatchNamesBothFiles() throws IOException {
+        Path images = tmp.resolve("train-images-idx3-ubyte");
+        Path labels = tmp.resolve("train-labels-idx1-ubyte");
+        Files.write(images, IdxFiles.images(10, 4, 4));
+        Files.write(labels, IdxFiles.labels(9));
+        IdxFormatException e = assertThrows(IdxFormatException.class, () -> IdxReader.load(images, labels));
+        assertEquals(labels + ": has 9 labels but train-images-idx3-ubyte has 10 images", e.getMessage());
+    }
+
+    @Test
+    void labelOutOfRange() throws IOException {
+        Path images = tmp.resolve("i");
+        Path labels = tmp.resolve("l");
+        Files.write(images, IdxFiles.images(3, 4, 4));
+        Files.write(labels, IdxFiles.idx(new int[] {3}, new byte[] {1, 12, 2}));
+        IdxFormatException e = assertThrows(IdxFormatException.class, () -> IdxReader.load(images, labels));
+        assertTrue(e.getMessage().contains("label 12 of sample 1"), e.getMessage());
+    }
+
+    @Test
+    void trailingBytes() throws IOException {
+        byte[] full = IdxFiles.images(2, 4, 4);
+        Path images = tmp.resolve("i");
+        Files.write(images, Arrays.copyOf(full, full.length + 3));
+        IdxFormatException e = assertThrows(IdxFormatException.class, () -> IdxReader.loadImages(images));
+        assertTrue(e.getMessage().contains("bytes after"), e.getMessage());
+    }
+
+    @Test
+    void missingFile() {
+        Path images = tmp.resolve("nope-images-idx3-ubyte.gz");
+        IdxFormatException e = assertThrows(IdxFormatException.class, () -> IdxReader.loadImages(images));
+        assertEquals(images + ": file not found", e.getMessage());
+        IdxFormatException dir = assertThrows(IdxFormatException.class, () -> new DataDirectory(tmp).train());
+        assertTrue(dir.getMessage().contains("train-images-idx3-ubyte") && dir.getMessage().contains("not found"),
+                dir.getMessage());
+    }
+
+    @Test
+    void splitIsSeededDisjointAndComplete() throws IOException {
+        Dataset all = new DataDirectory(IdxFiles.directory(tmp.resolve("d"), 100, 5, false)).train();
+        Shuffling.Split a = Shuffling.split(all, 20, 7);
+        Shuffling.Split b = Shuffling.split(all, 20, 7);
+        Shuffling.Split c = Shuffling.split(all, 20, 8);
+        assertEquals(80, a.train().size());
+        assertEquals(20, a.validation().size());
+        assertArrayEquals(a.validation().images(), b.validation().images());
+        assertTrue(!Arrays.equals(a.validation().images(), c.validation().images()), "another seed, another split");
+        // every sample (its first pixel identifies it: (i * 7) % 256 for i < 100 is unique) lands in one part
+        java.util.Set<Float> seen = new java.util.HashSet<>();
+        for (Dataset d : new Dataset[] {a.train(), a.validation()}) {
+            for (int i = 0; i < d.size(); i++) {
+                assertTrue(seen.add(d.images()[i * 16]), "sample in both parts");
+            }
+        }
+        assertEquals(100, seen.size());
+    }
+
+    @Test
+    void epochOrderDependsOnlyOnSeedAndEpoch() {
+        assertArrayEquals(Shuffling.epochOrder(42, 3, 1000), Shuffling.epochOrder(42, 3, 1000));
+        assertTrue(!Arrays.equals(Shuffling.epochOrder(42, 3, 1000), Shuffling.epochOrder(42, 4, 1000)));
+        int[] sorted = Shuffling.epochOrder(42, 3, 1000).clone();
+        Arrays.sort(sorted);
+        for (int i = 0; i < sorted.length; i++) {
+            assertEquals(i, sorted[i]);
+        }
+    }
+}

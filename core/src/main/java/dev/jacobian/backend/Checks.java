@@ -94,4 +94,100 @@ public final class Checks {
             throw new IllegalArgumentException(op + ": operand must be 0 or 1, got " + operand);
         }
     }
+
+    // ---------------------------------------------------------------- one check per primitive
+
+    /** Arguments of {@link Backend#binary}. */
+    public static void binary(BinaryOp op, Tensor a, Tensor b, Tensor c) {
+        sameSize("binary " + op, a, b);
+        sameSize("binary " + op, a, c);
+    }
+
+    /** Arguments of {@link Backend#binaryBackward}. */
+    public static void binaryBackward(BinaryOp op, int operand, Tensor a, Tensor b, Tensor dc, Tensor grad) {
+        operand("binaryBackward", operand);
+        sameSize("binaryBackward " + op, a, b);
+        sameSize("binaryBackward " + op, a, dc);
+        sameSize("binaryBackward " + op, a, grad);
+    }
+
+    /** Arguments of {@link Backend#activationBackward}. */
+    public static void activationBackward(Activation f, Tensor x, Tensor y, Tensor dy, Tensor dx) {
+        sameSize("activationBackward " + f, x, y);
+        sameSize("activationBackward " + f, x, dy);
+        sameSize("activationBackward " + f, x, dx);
+    }
+
+    /** Arguments of {@link Backend#addRowVector}, {@link Backend#biasActivation} and {@link Backend#prelu}. */
+    public static void rowVectorOp(String op, Tensor x, Tensor v, Tensor y) {
+        sameMatrix(op, x, y);
+        rowVectorFor(op, x, v);
+    }
+
+    /** Arguments of {@link Backend#preluBackward}; either gradient may be null. */
+    public static void preluBackward(Tensor x, Tensor slope, Tensor dy, Tensor dx, Tensor dslope) {
+        rowVectorFor("preluBackward", x, slope);
+        sameMatrix("preluBackward", x, dy);
+        if (dx != null) {
+            sameMatrix("preluBackward", x, dx);
+        }
+        if (dslope != null) {
+            rowVectorFor("preluBackward", x, dslope);
+        }
+    }
+
+    /** Arguments of {@link Backend#maxoutBackward}. */
+    public static void maxoutBackward(int pieces, Tensor z, Tensor dy, Tensor dz) {
+        maxout("maxoutBackward", pieces, z, dy);
+        sameMatrix("maxoutBackward", z, dz);
+    }
+
+    /** Arguments of {@link Backend#reduce}. */
+    public static void reduce(Reduction op, Axis axis, Tensor x, Tensor y, boolean accumulate) {
+        reduction("reduce " + op, axis, x, y);
+        if (op == Reduction.ARGMAX && accumulate) {
+            throw new IllegalArgumentException("reduce ARGMAX: cannot accumulate");
+        }
+    }
+
+    /** Arguments of {@link Backend#reduceBackward}. */
+    public static void reduceBackward(Reduction op, Axis axis, Tensor x, Tensor y, Tensor dy, Tensor dx) {
+        reduction("reduceBackward " + op, axis, x, y);
+        reduction("reduceBackward " + op, axis, x, dy);
+        sameMatrix("reduceBackward " + op, x, dx);
+        if (op == Reduction.ARGMAX) {
+            throw new IllegalArgumentException("reduceBackward: ARGMAX is not differentiable");
+        }
+    }
+
+    /** Arguments of {@link Backend#softmaxBackward}. */
+    public static void softmaxBackward(Tensor y, Tensor dy, Tensor dx) {
+        sameMatrix("softmaxBackward", y, dy);
+        sameMatrix("softmaxBackward", y, dx);
+    }
+
+    /** Arguments of {@link Backend#rowLossBackward}. */
+    public static void rowLossBackward(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred) {
+        rowLoss("rowLossBackward", kind, pred, target, dout);
+        sameMatrix("rowLossBackward", pred, dpred);
+    }
+
+    /** Arguments of {@link Backend#sgdUpdate}. */
+    public static void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate u) {
+        sameSize("sgdUpdate", param, grad);
+        scalarOrNull("sgdUpdate", gradNormSq);
+        if (u.momentum() != 0f) {
+            if (velocity == null) {
+                throw new IllegalArgumentException("sgdUpdate: momentum " + u.momentum() + " needs a velocity tensor");
+            }
+            sameSize("sgdUpdate", param, velocity);
+        }
+    }
+
+    /** Bounds of {@link Backend#upload} / {@link Backend#download} within a tensor. */
+    public static void transfer(String op, Tensor t, int offset, int count) {
+        if (count < 0 || offset < 0 || (long) offset + count > t.size()) {
+            throw new IndexOutOfBoundsException(op + " of " + count + " floats at " + offset + " with tensor " + t.shape());
+        }
+    }
 }

@@ -1,6 +1,7 @@
 package dev.jacobian.reference;
 
 import dev.jacobian.backend.Activation;
+import dev.jacobian.backend.ArrayMemory;
 import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.BackendStats;
@@ -11,9 +12,6 @@ import dev.jacobian.backend.LossKind;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.backend.SgdUpdate;
 import dev.jacobian.tensor.Tensor;
-import java.util.Collections;
-import java.util.IdentityHashMap;
-import java.util.Set;
 
 /**
  * The oracle: every primitive written as the plainest possible scalar loop, accumulating in double.
@@ -21,22 +19,8 @@ import java.util.Set;
  */
 public final class ReferenceBackend implements Backend {
 
-    /** Storage of this backend: a Java array. */
-    static final class ArrayBuffer implements DeviceBuffer {
-        final float[] data;
-
-        ArrayBuffer(int n) {
-            data = new float[n];
-        }
-
-        @Override
-        public long floats() {
-            return data.length;
-        }
-    }
-
     private final BackendStats stats = new BackendStats();
-    private final Set<ArrayBuffer> live = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final ArrayMemory memory = new ArrayMemory("reference", stats);
 
     @Override
     public String name() {
@@ -53,49 +37,28 @@ public final class ReferenceBackend implements Backend {
         return stats;
     }
 
-    private static float[] d(Tensor t) {
-        if (!(t.buffer() instanceof ArrayBuffer b)) {
-            throw new IllegalArgumentException("tensor " + t.shape() + " belongs to backend " + t.backend().name());
-        }
-        return b.data;
+    private float[] d(Tensor t) {
+        return memory.data(t);
     }
 
     @Override
-    public synchronized DeviceBuffer allocateBuffer(long floats) {
-        if (floats < 0 || floats > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("cannot allocate " + floats + " floats");
-        }
-        ArrayBuffer b = new ArrayBuffer((int) floats);
-        live.add(b);
-        stats.onAllocate(floats * 4);
-        return b;
+    public DeviceBuffer allocateBuffer(long floats) {
+        return memory.allocate(floats);
     }
 
     @Override
-    public synchronized void release(DeviceBuffer buffer) {
-        if (live.remove(buffer)) {
-            stats.onRelease(buffer.floats() * 4);
-        }
+    public void release(DeviceBuffer buffer) {
+        memory.release(buffer);
     }
 
     @Override
     public void upload(float[] src, int srcOffset, Tensor dst, int dstOffset, int count) {
-        float[] x = d(dst);
-        if (count < 0 || dstOffset < 0 || dstOffset + count > dst.size()) {
-            throw new IndexOutOfBoundsException("upload of " + count + " floats at " + dstOffset + " into " + dst.shape());
-        }
-        System.arraycopy(src, srcOffset, x, dstOffset, count);
-        stats.onUpload(4L * count);
+        memory.upload(src, srcOffset, dst, dstOffset, count);
     }
 
     @Override
     public void download(Tensor src, int srcOffset, float[] dst, int dstOffset, int count) {
-        float[] x = d(src);
-        if (count < 0 || srcOffset < 0 || srcOffset + count > src.size()) {
-            throw new IndexOutOfBoundsException("download of " + count + " floats at " + srcOffset + " from " + src.shape());
-        }
-        System.arraycopy(x, srcOffset, dst, dstOffset, count);
-        stats.onDownload(4L * count);
+        memory.download(src, srcOffset, dst, dstOffset, count);
     }
 
     @Override
@@ -103,11 +66,8 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public synchronized void close() {
-        for (ArrayBuffer b : live) {
-            stats.onRelease(b.floats() * 4);
-        }
-        live.clear();
+    public void close() {
+        memory.close();
     }
 
     private static void store(float[] out, int i, double v, boolean accumulate) {
@@ -140,8 +100,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void binary(BinaryOp op, Tensor a, Tensor b, Tensor c) {
-        Checks.sameSize("binary " + op, a, b);
-        Checks.sameSize("binary " + op, a, c);
+        Checks.binary(op, a, b, c);
         float[] x = d(a);
         float[] y = d(b);
         float[] z = d(c);
@@ -152,10 +111,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void binaryBackward(BinaryOp op, int operand, Tensor a, Tensor b, Tensor dc, Tensor grad, boolean accumulate) {
-        Checks.operand("binaryBackward", operand);
-        Checks.sameSize("binaryBackward " + op, a, b);
-        Checks.sameSize("binaryBackward " + op, a, dc);
-        Checks.sameSize("binaryBackward " + op, a, grad);
+        Checks.binaryBackward(op, operand, a, b, dc, grad);
         float[] x = d(a);
         float[] y = d(b);
         float[] g = d(dc);
@@ -177,9 +133,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void activationBackward(Activation f, float param, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
-        Checks.sameSize("activationBackward " + f, x, y);
-        Checks.sameSize("activationBackward " + f, x, dy);
-        Checks.sameSize("activationBackward " + f, x, dx);
+        Checks.activationBackward(f, x, y, dy, dx);
         float[] a = d(x);
         float[] b = d(y);
         float[] g = d(dy);
@@ -191,8 +145,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void addRowVector(Tensor x, Tensor bias, Tensor y) {
-        Checks.sameMatrix("addRowVector", x, y);
-        Checks.rowVectorFor("addRowVector", x, bias);
+        Checks.rowVectorOp("addRowVector", x, bias, y);
         float[] a = d(x);
         float[] v = d(bias);
         float[] out = d(y);
@@ -206,8 +159,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void prelu(Tensor x, Tensor slope, Tensor y) {
-        Checks.sameMatrix("prelu", x, y);
-        Checks.rowVectorFor("prelu", x, slope);
+        Checks.rowVectorOp("prelu", x, slope, y);
         float[] a = d(x);
         float[] s = d(slope);
         float[] out = d(y);
@@ -220,21 +172,18 @@ public final class ReferenceBackend implements Backend {
     @Override
     public void preluBackward(Tensor x, Tensor slope, Tensor dy, Tensor dx, boolean accumulateDx,
                               Tensor dslope, boolean accumulateDslope) {
-        Checks.rowVectorFor("preluBackward", x, slope);
-        Checks.sameMatrix("preluBackward", x, dy);
+        Checks.preluBackward(x, slope, dy, dx, dslope);
         float[] a = d(x);
         float[] s = d(slope);
         float[] g = d(dy);
         int n = x.cols();
         if (dx != null) {
-            Checks.sameMatrix("preluBackward", x, dx);
             float[] out = d(dx);
             for (int i = 0; i < x.size(); i++) {
                 store(out, i, a[i] > 0f ? g[i] : (double) g[i] * s[i % n], accumulateDx);
             }
         }
         if (dslope != null) {
-            Checks.rowVectorFor("preluBackward", x, dslope);
             float[] out = d(dslope);
             for (int j = 0; j < n; j++) {
                 double sum = 0;
@@ -267,8 +216,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void maxoutBackward(int pieces, Tensor z, Tensor dy, Tensor dz, boolean accumulate) {
-        Checks.maxout("maxoutBackward", pieces, z, dy);
-        Checks.sameMatrix("maxoutBackward", z, dz);
+        Checks.maxoutBackward(pieces, z, dy, dz);
         float[] a = d(z);
         float[] g = d(dy);
         float[] out = d(dz);
@@ -320,10 +268,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void reduce(Reduction op, Axis axis, Tensor x, Tensor y, boolean accumulate) {
-        Checks.reduction("reduce " + op, axis, x, y);
-        if (op == Reduction.ARGMAX && accumulate) {
-            throw new IllegalArgumentException("reduce ARGMAX: cannot accumulate");
-        }
+        Checks.reduce(op, axis, x, y, accumulate);
         float[] a = d(x);
         float[] out = d(y);
         int m = x.rows();
@@ -366,12 +311,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void reduceBackward(Reduction op, Axis axis, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
-        Checks.reduction("reduceBackward " + op, axis, x, y);
-        Checks.reduction("reduceBackward " + op, axis, x, dy);
-        Checks.sameMatrix("reduceBackward " + op, x, dx);
-        if (op == Reduction.ARGMAX) {
-            throw new IllegalArgumentException("reduceBackward: ARGMAX is not differentiable");
-        }
+        Checks.reduceBackward(op, axis, x, y, dy, dx);
         float[] a = d(x);
         float[] g = d(dy);
         float[] out = d(dx);
@@ -427,8 +367,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void softmaxBackward(Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
-        Checks.sameMatrix("softmaxBackward", y, dy);
-        Checks.sameMatrix("softmaxBackward", y, dx);
+        Checks.softmaxBackward(y, dy, dx);
         float[] s = d(y);
         float[] g = d(dy);
         float[] out = d(dx);
@@ -494,8 +433,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void rowLossBackward(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred, boolean accumulate) {
-        Checks.rowLoss("rowLossBackward", kind, pred, target, dout);
-        Checks.sameMatrix("rowLossBackward", pred, dpred);
+        Checks.rowLossBackward(kind, pred, target, dout, dpred);
         float[] p = d(pred);
         float[] t = d(target);
         float[] g = d(dout);
@@ -549,14 +487,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate u) {
-        Checks.sameSize("sgdUpdate", param, grad);
-        Checks.scalarOrNull("sgdUpdate", gradNormSq);
-        if (u.momentum() != 0f) {
-            if (velocity == null) {
-                throw new IllegalArgumentException("sgdUpdate: momentum " + u.momentum() + " needs a velocity tensor");
-            }
-            Checks.sameSize("sgdUpdate", param, velocity);
-        }
+        Checks.sgdUpdate(param, grad, velocity, gradNormSq, u);
         float normSq = gradNormSq == null ? 0f : d(gradNormSq)[0];
         if (!Float.isFinite(normSq)) {
             return;

@@ -203,18 +203,14 @@ public final class ClBackend implements Backend {
 
     @Override
     public void binary(BinaryOp op, Tensor a, Tensor b, Tensor c) {
-        Checks.sameSize("binary " + op, a, b);
-        Checks.sameSize("binary " + op, a, c);
+        Checks.binary(op, a, b, c);
         open(a, b, c);
         elementwise.binary(op, a, b, c);
     }
 
     @Override
     public void binaryBackward(BinaryOp op, int operand, Tensor a, Tensor b, Tensor dc, Tensor grad, boolean accumulate) {
-        Checks.operand("binaryBackward", operand);
-        Checks.sameSize("binaryBackward " + op, a, b);
-        Checks.sameSize("binaryBackward " + op, a, dc);
-        Checks.sameSize("binaryBackward " + op, a, grad);
+        Checks.binaryBackward(op, operand, a, b, dc, grad);
         open(a, b, dc, grad);
         elementwise.binaryBackward(op, operand, a, b, dc, grad, accumulate);
     }
@@ -228,33 +224,28 @@ public final class ClBackend implements Backend {
 
     @Override
     public void activationBackward(Activation f, float param, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
-        Checks.sameSize("activationBackward " + f, x, y);
-        Checks.sameSize("activationBackward " + f, x, dy);
-        Checks.sameSize("activationBackward " + f, x, dx);
+        Checks.activationBackward(f, x, y, dy, dx);
         open(x, y, dy, dx);
         elementwise.activationBackward(f, param, x, y, dy, dx, accumulate);
     }
 
     @Override
     public void biasActivation(Tensor x, Tensor bias, Activation f, float param, Tensor y) {
-        Checks.sameMatrix("biasActivation", x, y);
-        Checks.rowVectorFor("biasActivation", x, bias);
+        Checks.rowVectorOp("biasActivation", x, bias, y);
         open(x, bias, y);
         elementwise.biasActivation(x, bias, f, param, y);
     }
 
     @Override
     public void addRowVector(Tensor x, Tensor bias, Tensor y) {
-        Checks.sameMatrix("addRowVector", x, y);
-        Checks.rowVectorFor("addRowVector", x, bias);
+        Checks.rowVectorOp("addRowVector", x, bias, y);
         open(x, bias, y);
         elementwise.addRowVector(x, bias, y);
     }
 
     @Override
     public void prelu(Tensor x, Tensor slope, Tensor y) {
-        Checks.sameMatrix("prelu", x, y);
-        Checks.rowVectorFor("prelu", x, slope);
+        Checks.rowVectorOp("prelu", x, slope, y);
         open(x, slope, y);
         elementwise.prelu(x, slope, y);
     }
@@ -262,14 +253,7 @@ public final class ClBackend implements Backend {
     @Override
     public void preluBackward(Tensor x, Tensor slope, Tensor dy, Tensor dx, boolean accumulateDx,
                               Tensor dslope, boolean accumulateDslope) {
-        Checks.rowVectorFor("preluBackward", x, slope);
-        Checks.sameMatrix("preluBackward", x, dy);
-        if (dx != null) {
-            Checks.sameMatrix("preluBackward", x, dx);
-        }
-        if (dslope != null) {
-            Checks.rowVectorFor("preluBackward", x, dslope);
-        }
+        Checks.preluBackward(x, slope, dy, dx, dslope);
         open(x, slope, dy, dx, dslope);
         if (dx != null) {
             elementwise.preluBackwardInput(x, slope, dy, dx, accumulateDx);
@@ -288,8 +272,7 @@ public final class ClBackend implements Backend {
 
     @Override
     public void maxoutBackward(int pieces, Tensor z, Tensor dy, Tensor dz, boolean accumulate) {
-        Checks.maxout("maxoutBackward", pieces, z, dy);
-        Checks.sameMatrix("maxoutBackward", z, dz);
+        Checks.maxoutBackward(pieces, z, dy, dz);
         open(z, dy, dz);
         elementwise.maxoutBackward(pieces, z, dy, dz, accumulate);
     }
@@ -307,22 +290,14 @@ public final class ClBackend implements Backend {
 
     @Override
     public void reduce(Reduction op, Axis axis, Tensor x, Tensor y, boolean accumulate) {
-        Checks.reduction("reduce " + op, axis, x, y);
-        if (op == Reduction.ARGMAX && accumulate) {
-            throw new IllegalArgumentException("reduce ARGMAX: cannot accumulate");
-        }
+        Checks.reduce(op, axis, x, y, accumulate);
         open(x, y);
         reduce.reduce(op, axis, x, y, accumulate);
     }
 
     @Override
     public void reduceBackward(Reduction op, Axis axis, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
-        Checks.reduction("reduceBackward " + op, axis, x, y);
-        Checks.reduction("reduceBackward " + op, axis, x, dy);
-        Checks.sameMatrix("reduceBackward " + op, x, dx);
-        if (op == Reduction.ARGMAX) {
-            throw new IllegalArgumentException("reduceBackward: ARGMAX is not differentiable");
-        }
+        Checks.reduceBackward(op, axis, x, y, dy, dx);
         open(x, y, dy, dx);
         reduce.reduceBackward(op, axis, x, dy, dx, accumulate);
     }
@@ -336,8 +311,7 @@ public final class ClBackend implements Backend {
 
     @Override
     public void softmaxBackward(Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
-        Checks.sameMatrix("softmaxBackward", y, dy);
-        Checks.sameMatrix("softmaxBackward", y, dx);
+        Checks.softmaxBackward(y, dy, dx);
         open(y, dy, dx);
         softmaxLoss.softmaxBackward(y, dy, dx, accumulate);
     }
@@ -351,8 +325,7 @@ public final class ClBackend implements Backend {
 
     @Override
     public void rowLossBackward(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred, boolean accumulate) {
-        Checks.rowLoss("rowLossBackward", kind, pred, target, dout);
-        Checks.sameMatrix("rowLossBackward", pred, dpred);
+        Checks.rowLossBackward(kind, pred, target, dout, dpred);
         open(pred, target, dout, dpred);
         softmaxLoss.rowLossBackward(kind, pred, target, dout, dpred, accumulate);
     }
@@ -361,14 +334,7 @@ public final class ClBackend implements Backend {
 
     @Override
     public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate update) {
-        Checks.sameSize("sgdUpdate", param, grad);
-        Checks.scalarOrNull("sgdUpdate", gradNormSq);
-        if (update.momentum() != 0f) {
-            if (velocity == null) {
-                throw new IllegalArgumentException("sgdUpdate: momentum " + update.momentum() + " needs a velocity tensor");
-            }
-            Checks.sameSize("sgdUpdate", param, velocity);
-        }
+        Checks.sgdUpdate(param, grad, velocity, gradNormSq, update);
         open(param, grad, velocity, gradNormSq);
         optimizer.sgdUpdate(param, grad, velocity, gradNormSq, update);
     }

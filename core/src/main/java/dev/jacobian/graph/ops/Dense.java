@@ -1,9 +1,7 @@
 package dev.jacobian.graph.ops;
 
 import dev.jacobian.backend.Activation;
-import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.Backend;
-import dev.jacobian.backend.Reduction;
 import dev.jacobian.graph.Operation;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
@@ -49,14 +47,6 @@ public record Dense(Activation activation, float param) implements Operation {
         if (activation != Activation.IDENTITY) {
             b.activationBackward(activation, param, out, out, dOut, dOut, false);
         }
-        if (dIn[0] != null) {
-            b.gemm(false, true, 1f, dOut, in[1], acc[0] ? 1f : 0f, dIn[0]);
-        }
-        if (dIn[1] != null) {
-            b.gemm(true, false, 1f, in[0], dOut, acc[1] ? 1f : 0f, dIn[1]);
-        }
-        if (dIn[2] != null) {
-            b.reduce(Reduction.SUM, Axis.ROWS, dOut, dIn[2], acc[2]);
-        }
+        Linear.affineBackward(b, in, dOut, dIn, acc);
     }
 }

@@ -43,6 +43,11 @@ public final class Linear implements Operation {
 
     @Override
     public void backward(Backend b, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] acc) {
+        affineBackward(b, in, dOut, dIn, acc);
+    }
+
+    /** The gradients of {@code x W + b} given {@code dz}: shared with {@link Dense}. */
+    static void affineBackward(Backend b, Tensor[] in, Tensor dOut, Tensor[] dIn, boolean[] acc) {
         if (dIn[0] != null) {
             b.gemm(false, true, 1f, dOut, in[1], acc[0] ? 1f : 0f, dIn[0]);
         }

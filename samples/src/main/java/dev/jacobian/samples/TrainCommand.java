@@ -23,9 +23,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code jacobian train}: trains an MLP, with checkpoints, metrics.json and plots in {@code --out}. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Trains an MLP with SGD on MNIST-format data (Fashion-MNIST by default) and reports test accuracy,",
-                "a confusion matrix and where the time went. Writes checkpoints (safetensors + JSON), metrics.json",
-                "and PNG plots into --out."})
+        description = {"Trains an MLP with SGD on MNIST-format data (Fashion-MNIST by default).",
+                "Reports test accuracy, a confusion matrix and where the time went; writes checkpoints",
+                "(safetensors + JSON), metrics.json and PNG plots into --out."})
 final class TrainCommand implements Callable<Integer> {
     /** Where runs go when {@code --out} is not given. */
     static final Path RUNS = Path.of("runs");
@@ -109,7 +109,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--max-rollbacks", defaultValue = "5", description = "Rollbacks allowed before giving up (default: ${DEFAULT-VALUE}).")
     int maxRollbacks;
 
-    @Option(names = "--no-progress", description = "No progress bar (for logs and tests).")
+    @Option(names = "--no-progress", description = "No progress bar (default: a bar when the console is a terminal).")
     boolean noProgress;
 
     @Override
@@ -124,8 +124,23 @@ final class TrainCommand implements Callable<Integer> {
         Path dir = out != null ? out : resume ? newestRun().orElseThrow(() ->
                 new CheckpointFormatException(RUNS, "--resume without --out: no run with a checkpoint here")) : newRunDir();
         Path dataDir = data != null ? data : DataDirectory.defaultDirectory();
-        new TrainingRun(new TrainingRun.Settings(config, dataDir, dir, backend, resume, !noProgress)).run();
+        new TrainingRun(new TrainingRun.Settings(config, dataDir, dir, backend, resume, !noProgress && interactive())).run();
         return 0;
+    }
+
+    /** Whether the console is a terminal (on JDK 22+ {@code System.console()} exists even when redirected). */
+    static boolean interactive() {
+        java.io.Console console = System.console();
+        if (console == null) {
+            return false;
+        }
+        try {
+            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+        } catch (NoSuchMethodException e) {
+            return true; // JDK 21: a console exists only for a terminal
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("Console.isTerminal() failed", e);
+        }
     }
 
     private static Path newRunDir() {

@@ -89,7 +89,7 @@ public final class SafeTensors {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot encode a safetensors header", e);
         }
-        int padded = (int) ((8 + json.length + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT) - 8;
+        int padded = (8 + json.length + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT - 8;
         ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
         head.putLong(padded).put(json);
         while (head.hasRemaining()) {

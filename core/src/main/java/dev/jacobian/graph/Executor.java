@@ -11,6 +11,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -20,11 +21,14 @@ import java.util.SplittableRandom;
  * <ol>
  *   <li>{@link #feed} uploads a host batch into the input tensor kept for that batch size.</li>
  *   <li>{@link #forward(Node, int)} walks a topological order of the target's ancestors, planned once
- *       per (target, batch size): every node's output tensor is allocated with the plan and reused by
- *       every later step, so after the first step a step allocates no device memory.</li>
+ *       per (target, batch size): every buffer is allocated with the plan and reused by every later
+ *       step, so after the first step a step allocates no device memory. A training plan (the target
+ *       depends on a parameter) keeps every forward value, since the backward rules read them; a
+ *       forward-only plan (prediction) passes a buffer on to a later node once its last reader ran.</li>
  *   <li>{@link #backward()} seeds {@code d target = 1} and walks the order in reverse, each operation
  *       applying its backward rule; where a value fans out the contributions add (the first writes,
- *       the others accumulate — decided once, in the plan).</li>
+ *       the others accumulate — decided once, in the plan). An intermediate gradient's buffer is
+ *       recycled once its node's rule has run; parameter gradients persist.</li>
  *   <li>The parameters' gradients are then in {@link #gradient(Parameter)} for an optimizer.</li>
  * </ol>
  * The executor owns every tensor it allocates, the parameters included, and frees them on
@@ -50,10 +54,11 @@ public final class Executor implements AutoCloseable {
         final List<Node> order;
         final Map<Node, Tensor> values = new IdentityHashMap<>();
         final Map<Node, Tensor> grads = new IdentityHashMap<>();
-        final List<Tensor> owned = new ArrayList<>();
+        final Set<Tensor> owned = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
         /** For each op node: per input, whether its backward contribution accumulates. */
         final Map<Node, boolean[]> accumulate = new IdentityHashMap<>();
         final List<Parameter> unreachedParameters = new ArrayList<>();
+        private final Map<Shape, Deque<Tensor>> free = new HashMap<>();
 
         Plan(Node target, int batch) {
             this.target = target;
@@ -61,36 +66,53 @@ public final class Executor implements AutoCloseable {
             this.order = topologicalOrder(target);
             Map<Node, Boolean> needsGrad = new IdentityHashMap<>();
             for (Node n : order) {
-                Tensor v;
-                boolean ng;
+                boolean ng = n instanceof Parameter;
+                if (n instanceof OpNode op) {
+                    for (int i = 0; i < op.inputs().size(); i++) {
+                        ng |= needsGrad.get(op.inputs().get(i)) && op.operation().differentiable(i);
+                    }
+                }
+                needsGrad.put(n, ng);
+            }
+            boolean training = needsGrad.get(target);
+            // Forward values. A training plan keeps every value (the backward rules read them); a
+            // forward-only plan hands a value's buffer to a later node once its last reader has run.
+            Map<Node, Integer> lastUse = new IdentityHashMap<>();
+            for (int k = 0; k < order.size(); k++) {
+                for (Node in : order.get(k).inputs()) {
+                    lastUse.put(in, k);
+                }
+            }
+            for (int k = 0; k < order.size(); k++) {
+                Node n = order.get(k);
                 if (n instanceof Input in) {
-                    v = inputTensor(in, batch);
-                    ng = false;
+                    values.put(n, inputTensor(in, batch));
                 } else if (n instanceof Parameter p) {
-                    v = parameterValues.get(p);
-                    ng = true;
+                    values.put(n, parameterValues.get(p));
                 } else {
                     OpNode op = (OpNode) n;
                     List<Shape> shapes = new ArrayList<>();
-                    ng = false;
-                    for (int i = 0; i < op.inputs().size(); i++) {
-                        Node in = op.inputs().get(i);
+                    for (Node in : op.inputs()) {
                         shapes.add(values.get(in).shape());
-                        ng |= needsGrad.get(in) && op.operation().differentiable(i);
                     }
-                    Shape s = op.operation().outputShape(shapes);
-                    v = backend.allocate(s);
-                    owned.add(v);
+                    values.put(n, acquire(op.operation().outputShape(shapes)));
+                    if (!training) {
+                        for (Node in : new java.util.LinkedHashSet<>(op.inputs())) {
+                            if (in instanceof OpNode && in != target && lastUse.get(in) == k) {
+                                release(values.get(in));
+                            }
+                        }
+                    }
                 }
-                values.put(n, v);
-                needsGrad.put(n, ng);
             }
-            // gradient tensors and the accumulate pattern, in backward order
+            if (!training) {
+                return;
+            }
+            // Gradients and the accumulate pattern, in backward order. A node's gradient buffer lives from
+            // its first contribution to its own backward rule, then serves another node.
             Map<Node, Boolean> written = new IdentityHashMap<>();
-            if (needsGrad.get(target)) {
-                grads.put(target, gradTensor(target));
-                written.put(target, true);
-            }
+            grads.put(target, gradTensor(target));
+            written.put(target, true);
             for (int k = order.size() - 1; k >= 0; k--) {
                 if (!(order.get(k) instanceof OpNode op) || !grads.containsKey(op)) {
                     continue;
@@ -105,6 +127,7 @@ public final class Executor implements AutoCloseable {
                     }
                 }
                 accumulate.put(op, acc);
+                release(grads.get(op));
             }
             for (Parameter p : graph.parameters()) {
                 if (!written.containsKey(p)) {
@@ -114,12 +137,25 @@ public final class Executor implements AutoCloseable {
         }
 
         private Tensor gradTensor(Node n) {
-            if (n instanceof Parameter p) {
-                return parameterGradients.get(p);
+            return n instanceof Parameter p ? parameterGradients.get(p) : acquire(values.get(n).shape());
+        }
+
+        /** A buffer of this shape: a released one of this plan, or a new one. */
+        private Tensor acquire(Shape shape) {
+            Deque<Tensor> q = free.get(shape);
+            Tensor t = q == null ? null : q.poll();
+            if (t == null) {
+                t = backend.allocate(shape);
+                owned.add(t);
             }
-            Tensor g = backend.allocate(values.get(n).shape());
-            owned.add(g);
-            return g;
+            return t;
+        }
+
+        /** Hands a plan-owned buffer to later nodes (parameters and inputs are never released). */
+        private void release(Tensor t) {
+            if (owned.contains(t)) {
+                free.computeIfAbsent(t.shape(), s -> new ArrayDeque<>()).push(t);
+            }
         }
 
         void close() {
@@ -240,7 +276,11 @@ public final class Executor implements AutoCloseable {
         }
     }
 
-    /** The value of {@code node} computed by the last {@link #forward} (which must have included it). */
+    /**
+     * The value of {@code node} computed by the last {@link #forward} (which must have included it). After
+     * a training plan every value is valid; after a forward-only plan, only the target's is (the others'
+     * buffers were passed on).
+     */
     public Tensor value(Node node) {
         ensureOpen();
         if (node instanceof Parameter p) {
@@ -251,15 +291,6 @@ public final class Executor implements AutoCloseable {
             throw new IllegalStateException("node " + node + " was not computed by the last forward pass");
         }
         return t;
-    }
-
-    /** The gradient of {@code node} from the last {@link #backward}, or null if it needs none. */
-    public Tensor gradientOf(Node node) {
-        ensureOpen();
-        if (node instanceof Parameter p) {
-            return gradient(p);
-        }
-        return last == null ? null : last.grads.get(node);
     }
 
     /** Batch size of the last forward pass. */

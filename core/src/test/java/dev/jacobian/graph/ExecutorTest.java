@@ -133,4 +133,37 @@ class ExecutorTest {
             assertTrue(e.getMessage().contains("'x'"), e.getMessage());
         }
     }
+
+    @Test
+    void forwardOnlyPlansRecycleBuffersAndStillComputeTheRightValue() {
+        // a chain of five tanh layers predicted twice: the forward-only plan needs far fewer buffers
+        Graph g = new Graph();
+        Input x = g.input("x", 4);
+        Node h = x;
+        for (int i = 0; i < 5; i++) {
+            h = g.tanh(g.scale(h, 0.5f));
+        }
+        Node out = h;
+        Node sum = g.sum(out);
+        try (ReferenceBackend be = new ReferenceBackend(); Executor exec = new Executor(g, be, 0)) {
+            float[] data = {0.5f, -1f, 2f, 0f};
+            exec.feed(x, data, 0, 1);
+            long before = be.stats().allocations();
+            float[] y = exec.forward(out, 1).download();
+            long used = be.stats().allocations() - before;
+            assertTrue(used <= 2, "a chain needs two alternating buffers, used " + used);
+            float[] expected = data.clone();
+            for (int i = 0; i < 5; i++) {
+                for (int j = 0; j < 4; j++) {
+                    expected[j] = (float) Math.tanh(0.5 * expected[j]);
+                }
+            }
+            TensorAssert.assertClose("chain", expected, y, 1e-6, 1e-7);
+            double total = 0;
+            for (float v : expected) {
+                total += v;
+            }
+            assertEquals(total, exec.forward(sum, 1).get(0), 1e-6);
+        }
+    }
 }

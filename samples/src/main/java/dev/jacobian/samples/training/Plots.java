@@ -51,6 +51,8 @@ public final class Plots {
 
         XYChart grads = chart("Weight-gradient norm per layer (last step of each epoch)", "L2 norm (log)");
         grads.getStyler().setYAxisLogarithmic(true);
+        grads.getStyler().setYAxisLogarithmicDecadeOnly(false);
+        grads.getStyler().setYAxisDecimalPattern("0.##E0");
         Map<String, double[]> perLayer = new LinkedHashMap<>();
         for (int e = 0; e < epochs.size(); e++) {
             for (Reports.LayerRecord l : epochs.get(e).layers()) {

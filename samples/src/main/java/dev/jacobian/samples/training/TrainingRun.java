@@ -311,7 +311,14 @@ public final class TrainingRun {
         ConfusionMatrix cm = new ConfusionMatrix(test.labels(), predicted, data.classNames());
         Reports.RunMetrics metrics = writeReports(model, backend, data, cm, "completed", true);
         double perEpoch = history.stream().mapToDouble(Reports.EpochRecord::seconds).average().orElse(0);
-        double sps = history.stream().mapToDouble(Reports.EpochRecord::samplesPerSecond).average().orElse(0);
+        double samples = 0;
+        double stepSeconds = 0;
+        for (Reports.EpochRecord e : history) {
+            double n = (double) e.steps() * Math.min(config.batch(), data.train().size());
+            samples += n;
+            stepSeconds += n / e.samplesPerSecond();
+        }
+        double sps = stepSeconds > 0 ? samples / stepSeconds : 0;
         LOG.info(String.format("test accuracy %.2f%% on %d samples  (%.1f s per epoch, %,.0f training samples/s, %s)",
                 100 * cm.accuracy(), test.size(), perEpoch, sps, backend.name()));
         LOG.info("confusion matrix (rows: true class, columns: predicted)\n{}", cm.format());

@@ -6,7 +6,8 @@
 #   benchmarks/run.sh                  # build if needed, run both thread counts, print the table
 #   BUILD=1 benchmarks/run.sh          # rebuild cpu-backend + benchmarks first
 #   JMH_OPTS="-wi 5 -i 10" benchmarks/run.sh
-#   OPENBLAS_CORETYPE=SkylakeX benchmarks/run.sh   # force OpenBLAS's AVX-512 kernels (default: its own detection)
+#   OPENBLAS_CORETYPE=SkylakeX benchmarks/run.sh   # pick OpenBLAS kernels (the environment may preset one,
+#                                                  # e.g. Haswell = AVX2; the log records which ran)
 #
 # Results: benchmarks/target/gemm-t1.json, gemm-t2.json (JMH JSON), gemm-report.md, gemm-run.log.
 set -euo pipefail

@@ -1,5 +1,7 @@
 package dev.jacobian.cpu;
 
+import java.util.concurrent.atomic.AtomicInteger;
+
 /**
  * SGEMM {@code C = alpha * op(A) * op(B) + beta * C} for row-major float arrays, in the
  * Goto/BLIS shape:
@@ -13,8 +15,9 @@ package dev.jacobian.cpu;
  * Transposed operands are read transposed while packing, never materialized. Packed panels are padded
  * with zeros to whole tiles; edge tiles are computed whole and only their valid part is written.
  *
- * <p>Threads: C is split into {@code threads} slabs of whole tiles along its longer (in tiles)
- * dimension; each thread packs what it needs into its own workspace and computes its slab alone. Every
+ * <p>Threads: C is split into a few slabs per thread, of whole tiles along its longer (in tiles)
+ * dimension; threads claim slabs in turn, pack what a slab needs into their own workspace and compute it
+ * alone. Every
  * element of C is therefore computed by one thread in the fixed order (pc blocks ascending, k ascending
  * inside a block), which makes the result bit-identical from run to run and for any thread count.
  *
@@ -36,6 +39,8 @@ final class CpuMatmul {
      * alone: waking a worker costs more than it saves.
      */
     static final long PARALLEL_MIN_MULADDS = 1L << 23;
+    /** Slabs of C per worker thread (work is claimed slab by slab). */
+    static final int SLABS_PER_WORKER = 3;
 
     /**
      * The register-tiled inner kernel over packed panels: {@code tile = sum_p a[p][r] * b[p][c]} for
@@ -86,15 +91,21 @@ final class CpuMatmul {
         int threads = (long) m * n * k < PARALLEL_MIN_MULADDS ? 1 : parallel.threads();
         boolean splitRows = tilesM >= tilesN;
         int tiles = splitRows ? tilesM : tilesN;
-        int tasks = Math.min(threads, tiles);
-        parallel.run(tasks, task -> {
-            int t0 = (int) ((long) tiles * task / tasks);
-            int t1 = (int) ((long) tiles * (task + 1) / tasks);
-            int m0 = splitRows ? t0 * MR : 0;
-            int m1 = splitRows ? Math.min(m, t1 * MR) : m;
-            int n0 = splitRows ? 0 : t0 * nr;
-            int n1 = splitRows ? n : Math.min(n, t1 * nr);
-            blocked(workspaces[task], transA, transB, m0, m1, n0, n1, k, alpha, a, lda, b, ldb, beta, c, n);
+        int workers = Math.min(threads, tiles);
+        // A few slabs per worker, claimed in turn, so that a core slowed by another process does not hold
+        // everyone up. Which worker computes a slab never changes its result (fixed k order per element).
+        int slabs = workers == 1 ? 1 : Math.min(tiles, workers * SLABS_PER_WORKER);
+        AtomicInteger next = new AtomicInteger();
+        parallel.run(workers, worker -> {
+            for (int slab = next.getAndIncrement(); slab < slabs; slab = next.getAndIncrement()) {
+                int t0 = (int) ((long) tiles * slab / slabs);
+                int t1 = (int) ((long) tiles * (slab + 1) / slabs);
+                int m0 = splitRows ? t0 * MR : 0;
+                int m1 = splitRows ? Math.min(m, t1 * MR) : m;
+                int n0 = splitRows ? 0 : t0 * nr;
+                int n1 = splitRows ? n : Math.min(n, t1 * nr);
+                blocked(workspaces[worker], transA, transB, m0, m1, n0, n1, k, alpha, a, lda, b, ldb, beta, c, n);
+            }
         });
     }
 

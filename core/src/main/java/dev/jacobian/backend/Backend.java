@@ -73,7 +73,17 @@ public interface Backend extends AutoCloseable {
     void fill(Tensor x, float value);
 
     /** {@code dst = src}; same size. */
-    void copy(Tensor src, Tensor dst);
+    default void copy(Tensor src, Tensor dst) {
+        Checks.sameSize("copy", src, dst);
+        copy(src, 0, dst, 0, src.size());
+    }
+
+    /**
+     * {@code dst[dstOffset .. +count) = src[srcOffset .. +count)} (flat row-major offsets), on the device.
+     * The ranges must not overlap if {@code src == dst}. Used to gather several device scalars into one
+     * tensor so that a step's numbers come back in a single transfer.
+     */
+    void copy(Tensor src, int srcOffset, Tensor dst, int dstOffset, int count);
 
     /** {@code y = alpha * x + beta * y}; same size ({@code beta = 0} ignores the old {@code y}, even NaN). */
     void axpby(float alpha, Tensor x, float beta, Tensor y);

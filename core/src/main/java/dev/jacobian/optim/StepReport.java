@@ -34,6 +34,17 @@ public final class StepReport {
         return norm;
     }
 
+    /**
+     * The squared global norm as a device scalar {@code [1, 1]}, valid until the next step: a caller
+     * that reports several numbers per step gathers it with them into one transfer.
+     */
+    public Tensor gradNormSquared() {
+        if (owner.steps() != step) {
+            throw new IllegalStateException("step " + step + "'s gradient norm was overwritten by step " + owner.steps());
+        }
+        return normSq;
+    }
+
     /** Whether clipping by norm scaled this step's gradients ({@code ||g|| >= threshold}). */
     public boolean clipped() {
         return clipNorm > 0f && gradNorm() >= clipNorm;

@@ -11,7 +11,8 @@ public final class NonFiniteLossException extends ArithmeticException {
     private final boolean weightsUntouched;
 
     public NonFiniteLossException(long step, float loss, float gradNorm, boolean weightsUntouched) {
-        super("loss is " + loss + " at step " + step + " (gradient norm " + gradNorm + "); "
+        super((Float.isFinite(loss) ? "gradient norm is " + gradNorm + " at step " + step + " (loss " + loss + "); "
+                : "loss is " + loss + " at step " + step + " (gradient norm " + gradNorm + "); ")
                 + (weightsUntouched ? "the weights were left as they were before this step. "
                 : "this step's update was applied. ")
                 + "Exploding gradients end in NaN: lower the learning rate, clip gradients by norm, "

@@ -163,6 +163,20 @@ public abstract class BackendConformanceTest {
     }
 
     @Test
+    void rangedCopyOnTheDevice() {
+        compare("ranged copy", 0, 0, list(rand(7, 5, 7), rand(8, 3, 11)), new int[] {1},
+                (b, t) -> {
+                    b.copy(t[0], 3, t[1], 30, 2);
+                    b.copy(t[0], 34, t[1], 0, 1);
+                    b.copy(t[0], 0, t[1], 5, 0);
+                });
+        try (Tensor a = backend.allocate(Shape.matrix(2, 2)); Tensor c = backend.allocate(Shape.matrix(1, 3))) {
+            assertThrows(IndexOutOfBoundsException.class, () -> backend.copy(a, 2, c, 0, 3));
+            assertThrows(IndexOutOfBoundsException.class, () -> backend.copy(a, 0, c, 1, 3));
+        }
+    }
+
+    @Test
     void statsCountBuffersAndTransfers() {
         BackendStats s = backend.stats();
         long live = s.liveBuffers();

@@ -143,8 +143,30 @@ public abstract class TrainingSuite {
             assertEquals(allocations, b.stats().allocations(), "a step after the first allocates no device memory");
             assertEquals(live, b.stats().liveBuffers());
             assertEquals(uploads + 2L * steps, b.stats().uploads(), "only the input batch and its targets are uploaded");
-            assertEquals(downloads + steps, b.stats().downloads(), "only the loss is read back");
-            assertEquals(downloadedBytes + 4L * steps, b.stats().downloadedBytes());
+            assertEquals(downloads + steps, b.stats().downloads(), "one read-back per step");
+            assertEquals(downloadedBytes + 8L * steps, b.stats().downloadedBytes(), "the loss and the gradient norm");
+        }
+    }
+
+    @Test
+    void trackedPredictionsComeBackWithTheLoss() {
+        Spirals data = new Spirals(64, 5);
+        try (Backend b = createBackend(); Model mlp = spiralModel(b, 1);
+             Sgd sgd = Sgd.builder().learningRate(0.05).momentum(0.9).build();
+             Trainer t = new Trainer(mlp, sgd).trackPredictions(true)) {
+            float[] targets = mlp.encodeTargets(data.y);
+            t.step(data.x, targets, 0, 32);
+            int[] expected = mlp.predictClasses(data.x, 32, 32);
+            long downloads = b.stats().downloads();
+            StepResult r = t.step(data.x, targets, 32, 32);
+            assertEquals(downloads + 1, b.stats().downloads(), "loss, norm and predictions in one transfer");
+            assertArrayEquals(expected, r.predictions(), "predictions of the weights before the update");
+            int[] labels = java.util.Arrays.copyOfRange(data.y, 32, 64);
+            int hits = 0;
+            for (int i = 0; i < 32; i++) {
+                hits += expected[i] == labels[i] ? 1 : 0;
+            }
+            assertEquals(hits, r.correct(labels));
         }
     }
 

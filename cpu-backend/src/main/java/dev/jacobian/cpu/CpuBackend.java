@@ -168,9 +168,10 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void copy(Tensor src, Tensor dst) {
-        Checks.sameSize("copy", src, dst);
-        System.arraycopy(d(src), 0, d(dst), 0, src.size());
+    public void copy(Tensor src, int srcOffset, Tensor dst, int dstOffset, int count) {
+        Checks.transfer("copy from", src, srcOffset, count);
+        Checks.transfer("copy into", dst, dstOffset, count);
+        System.arraycopy(d(src), srcOffset, d(dst), dstOffset, count);
     }
 
     @Override

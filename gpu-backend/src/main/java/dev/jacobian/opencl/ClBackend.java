@@ -188,10 +188,11 @@ public final class ClBackend implements Backend {
     }
 
     @Override
-    public void copy(Tensor src, Tensor dst) {
-        Checks.sameSize("copy", src, dst);
+    public void copy(Tensor src, int srcOffset, Tensor dst, int dstOffset, int count) {
+        Checks.transfer("copy from", src, srcOffset, count);
+        Checks.transfer("copy into", dst, dstOffset, count);
         open(src, dst);
-        elementwise.copy(src, dst);
+        elementwise.copy(src, srcOffset, dst, dstOffset, count);
     }
 
     @Override

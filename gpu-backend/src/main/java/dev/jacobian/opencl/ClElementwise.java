@@ -40,8 +40,10 @@ final class ClElementwise {
         run("fill", x.size(), x.size(), value, buf(x));
     }
 
-    void copy(Tensor src, Tensor dst) {
-        run("copy", src.size(), src.size(), buf(src), buf(dst));
+    void copy(Tensor src, int srcOffset, Tensor dst, int dstOffset, int count) {
+        if (count > 0) {
+            run("copy", count, count, buf(src), srcOffset, buf(dst), dstOffset);
+        }
     }
 
     void axpby(float alpha, Tensor x, float beta, Tensor y) {

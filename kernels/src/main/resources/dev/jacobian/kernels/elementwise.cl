@@ -38,10 +38,12 @@ __kernel void fill(const int count, const float value, __global float* x) {
     }
 }
 
-__kernel void copy(const int count, const __global float* src, __global float* dst) {
+/* dst[dst_offset + i] = src[src_offset + i] for i < count. */
+__kernel void copy(const int count, const __global float* src, const int src_offset, __global float* dst,
+                   const int dst_offset) {
     const int i = get_global_id(0);
     if (i < count) {
-        dst[i] = src[i];
+        dst[dst_offset + i] = src[src_offset + i];
     }
 }
 

@@ -106,7 +106,7 @@ public final class TrainingRun {
             LOG.info("model {} ({} parameters), batch {}, lr {} ({}), momentum {}", model.describe(),
                     model.parameterCount(), config.batch(), config.learningRate(), config.schedule(), config.momentum());
             Sgd sgd = Networks.optimizer(config, config.learningRate());
-            Trainer trainer = new Trainer(model, sgd);
+            Trainer trainer = new Trainer(model, sgd).trackPredictions(true);
             int epoch = 1;
             try {
                 if (resumed != null) {
@@ -124,13 +124,15 @@ public final class TrainingRun {
                         epoch++;
                     } catch (NonFiniteLossException nan) {
                         sgd.close();
+                        trainer.close();
                         sgd = Networks.optimizer(config, config.learningRate());
-                        trainer = new Trainer(model, sgd);
+                        trainer = new Trainer(model, sgd).trackPredictions(true);
                         epoch = onNan(epoch, nan, model, trainer, backend, data);
                     }
                 }
                 return finish(model, backend, data);
             } finally {
+                trainer.close();
                 sgd.close();
             }
         }
@@ -144,7 +146,6 @@ public final class TrainingRun {
         int rows = Math.min(config.batch(), n);
         int steps = n / rows;
         int tc = model.targetColumns();
-        int classes = model.outputSize();
         double lr = config.learningRateAt(epoch) * lrScale;
         trainer.optimizer().setLearningRate((float) lr);
         float[] targets = model.encodeTargets(train.labels());
@@ -167,21 +168,15 @@ public final class TrainingRun {
                     labels[i] = train.labels()[src];
                 }
                 long b = System.nanoTime();
+                // loss, gradient norm and predicted classes come back in one transfer; a non-finite loss
+                // or gradient norm throws NonFiniteLossException
                 StepResult r = trainer.step(bx, by, 0, rows);
                 float norm = r.gradNorm();
-                if (!Float.isFinite(norm)) {
-                    // the optimizer skipped the update: a finite but huge loss with overflowing gradients
-                    // would otherwise freeze the weights silently
-                    throw new NonFiniteLossException(r.step(), r.loss(), norm, true);
-                }
+                hits += r.correct(labels);
                 long c = System.nanoTime();
-                float[] logits = model.executor().value(model.logits()).download();
-                hits += correct(logits, labels, classes);
-                long d = System.nanoTime();
                 timer.add("data (batch gather)", b - a);
                 timer.add("forward+backward+update", c - b);
-                timer.add("train accuracy readback", d - c);
-                stepNanos += d - a;
+                stepNanos += c - a;
                 lossSum += r.loss();
                 normSum += norm;
                 clipped += r.clipped() ? 1 : 0;
@@ -212,20 +207,6 @@ public final class TrainingRun {
         return new ProgressBarBuilder().setTaskName("epoch " + epoch + "/" + config.epochs()).setInitialMax(steps)
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(200).setUnit(" steps", 1)
                 .continuousUpdate().build();
-    }
-
-    private static int correct(float[] logits, int[] labels, int classes) {
-        int hits = 0;
-        for (int i = 0; i < labels.length; i++) {
-            int best = 0;
-            for (int j = 1; j < classes; j++) {
-                if (logits[i * classes + j] > logits[i * classes + best]) {
-                    best = j;
-                }
-            }
-            hits += best == labels[i] ? 1 : 0;
-        }
-        return hits;
     }
 
     private List<Reports.LayerRecord> diagnostics(int epoch, Model model) {

@@ -1,7 +1,6 @@
 package dev.jacobian.cpu;
 
 import static jdk.incubator.vector.VectorOperators.ABS;
-import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.EXP;
 import static jdk.incubator.vector.VectorOperators.GT;
 import static jdk.incubator.vector.VectorOperators.LOG1P;
@@ -15,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Vector API versions of {@link CpuReduce}'s kernels: contiguous reductions keep one vector accumulator,
- * then {@code reduceLanes}, then a scalar tail; reductions down columns ({@link Axis#ROWS}) keep a row of
+ * then a fixed-order lane sum ({@link Simd#sumLanes}), then a scalar tail; reductions down columns ({@link Axis#ROWS}) keep a row of
  * accumulators and walk the rows. Sums are in float (any order; the conformance tolerances allow it).
  * Loaded only when the Vector API is available.
  */
@@ -49,7 +48,7 @@ final class ReduceVector {
                 s = s.add(load(x, off + j));
             }
         }
-        float r = s.reduceLanes(ADD);
+        float r = Simd.sumLanes(s);
         for (; j < len; j++) {
             float v = x[off + j];
             r += squares ? v * v : v;
@@ -196,7 +195,7 @@ final class ReduceVector {
                 e.intoArray(y, row + j);
                 s = s.add(e);
             }
-            float sum = s.reduceLanes(ADD);
+            float sum = Simd.sumLanes(s);
             for (; j < n; j++) {
                 float e = (float) Math.exp(x[row + j] - max);
                 y[row + j] = e;
@@ -235,7 +234,7 @@ final class ReduceVector {
         for (; j < bound; j += L) {
             s = load(a, off + j).fma(load(b, off + j), s);
         }
-        float r = s.reduceLanes(ADD);
+        float r = Simd.sumLanes(s);
         for (; j < len; j++) {
             r += a[off + j] * b[off + j];
         }
@@ -251,7 +250,7 @@ final class ReduceVector {
         for (; j < bound; j += L) {
             s = s.add(load(p, row + j).sub(mv).lanewise(EXP));
         }
-        float sum = s.reduceLanes(ADD);
+        float sum = Simd.sumLanes(s);
         for (; j < c; j++) {
             sum += (float) Math.exp(p[row + j] - max);
         }
@@ -277,7 +276,7 @@ final class ReduceVector {
                     for (; j < bound; j += L) {
                         s = s.add(load(p, row + j).add(shift).max(zero));
                     }
-                    loss = s.reduceLanes(ADD);
+                    loss = Simd.sumLanes(s);
                     for (; j < c; j++) {
                         loss += Math.max(0f, p[row + j] + (1f - py));
                     }
@@ -290,7 +289,7 @@ final class ReduceVector {
                         FloatVector d = load(p, row + j).sub(load(t, row + j));
                         s = d.fma(d, s);
                     }
-                    loss = s.reduceLanes(ADD);
+                    loss = Simd.sumLanes(s);
                     for (; j < c; j++) {
                         float d = p[row + j] - t[row + j];
                         loss += d * d;
@@ -304,7 +303,7 @@ final class ReduceVector {
                         FloatVector soft = x.lanewise(ABS).neg().lanewise(EXP).lanewise(LOG1P);
                         s = s.add(x.max(zero).sub(x.mul(load(t, row + j))).add(soft));
                     }
-                    loss = s.reduceLanes(ADD);
+                    loss = Simd.sumLanes(s);
                     for (; j < c; j++) {
                         float x = p[row + j];
                         loss += Math.max(x, 0f) - x * t[row + j] + (float) Math.log1p(Math.exp(-Math.abs(x)));

@@ -18,6 +18,21 @@ final class Simd {
     private Simd() {
     }
 
+    /**
+     * The sum of a vector's lanes in a fixed order (lane 0 first). {@code reduceLanes(ADD)} may add the
+     * lanes in a different order in interpreted and compiled code, so a loss or a gradient could differ
+     * in the last bit between a cold and a warm JVM; this keeps every run bit-identical.
+     */
+    static float sumLanes(FloatVector v) {
+        float[] lanes = new float[L];
+        v.intoArray(lanes, 0);
+        float s = 0f;
+        for (float x : lanes) {
+            s += x;
+        }
+        return s;
+    }
+
     /** {@link FloatVector#SPECIES_PREFERRED}, or a narrower shape asked for with {@value #BITS_PROPERTY}. */
     private static VectorSpecies<Float> choose() {
         String bits = System.getProperty(BITS_PROPERTY);

@@ -1,6 +1,7 @@
 package dev.jacobian.cpu;
 
 import dev.jacobian.backend.Activation;
+import dev.jacobian.backend.ArrayMemory;
 import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.BackendStats;
@@ -12,9 +13,6 @@ import dev.jacobian.backend.Reduction;
 import dev.jacobian.backend.SgdUpdate;
 import dev.jacobian.tensor.Tensor;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.IdentityHashMap;
-import java.util.Set;
 
 /**
  * The pure-Java CPU backend ({@code "cpu"}): tensors are Java arrays, kernels use the Vector API (with
@@ -29,7 +27,7 @@ import java.util.Set;
  */
 public final class CpuBackend implements Backend {
     private final BackendStats stats = new BackendStats();
-    private final Set<CpuBuffer> live = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final ArrayMemory memory = new ArrayMemory("cpu", stats);
     private final boolean vector;
     private final Parallel parallel;
     private final CpuMatmul matmul;
@@ -95,55 +93,34 @@ public final class CpuBackend implements Backend {
         return stats;
     }
 
-    private static float[] d(Tensor t) {
-        if (!(t.buffer() instanceof CpuBuffer b)) {
-            throw new IllegalArgumentException("tensor " + t.shape() + " belongs to backend " + t.backend().name());
-        }
-        return b.data;
+    private float[] d(Tensor t) {
+        return memory.data(t);
     }
 
-    private static float[] dOrNull(Tensor t) {
+    private float[] dOrNull(Tensor t) {
         return t == null ? null : d(t);
     }
 
     // ---------------------------------------------------------------- memory
 
     @Override
-    public synchronized DeviceBuffer allocateBuffer(long floats) {
-        if (floats < 0 || floats > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("cannot allocate " + floats + " floats");
-        }
-        CpuBuffer b = new CpuBuffer((int) floats);
-        live.add(b);
-        stats.onAllocate(floats * 4);
-        return b;
+    public DeviceBuffer allocateBuffer(long floats) {
+        return memory.allocate(floats);
     }
 
     @Override
-    public synchronized void release(DeviceBuffer buffer) {
-        if (live.remove(buffer)) {
-            stats.onRelease(buffer.floats() * 4);
-        }
+    public void release(DeviceBuffer buffer) {
+        memory.release(buffer);
     }
 
     @Override
     public void upload(float[] src, int srcOffset, Tensor dst, int dstOffset, int count) {
-        float[] x = d(dst);
-        if (count < 0 || dstOffset < 0 || dstOffset + count > dst.size()) {
-            throw new IndexOutOfBoundsException("upload of " + count + " floats at " + dstOffset + " into " + dst.shape());
-        }
-        System.arraycopy(src, srcOffset, x, dstOffset, count);
-        stats.onUpload(4L * count);
+        memory.upload(src, srcOffset, dst, dstOffset, count);
     }
 
     @Override
     public void download(Tensor src, int srcOffset, float[] dst, int dstOffset, int count) {
-        float[] x = d(src);
-        if (count < 0 || srcOffset < 0 || srcOffset + count > src.size()) {
-            throw new IndexOutOfBoundsException("download of " + count + " floats at " + srcOffset + " from " + src.shape());
-        }
-        System.arraycopy(x, srcOffset, dst, dstOffset, count);
-        stats.onDownload(4L * count);
+        memory.download(src, srcOffset, dst, dstOffset, count);
     }
 
     @Override
@@ -152,11 +129,8 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public synchronized void close() {
-        for (CpuBuffer b : live) {
-            stats.onRelease(b.floats() * 4);
-        }
-        live.clear();
+    public void close() {
+        memory.close();
         parallel.close();
     }
 
@@ -182,17 +156,13 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void binary(BinaryOp op, Tensor a, Tensor b, Tensor c) {
-        Checks.sameSize("binary " + op, a, b);
-        Checks.sameSize("binary " + op, a, c);
+        Checks.binary(op, a, b, c);
         elementwise.binary(op, d(a), d(b), d(c), a.size());
     }
 
     @Override
     public void binaryBackward(BinaryOp op, int operand, Tensor a, Tensor b, Tensor dc, Tensor grad, boolean accumulate) {
-        Checks.operand("binaryBackward", operand);
-        Checks.sameSize("binaryBackward " + op, a, b);
-        Checks.sameSize("binaryBackward " + op, a, dc);
-        Checks.sameSize("binaryBackward " + op, a, grad);
+        Checks.binaryBackward(op, operand, a, b, dc, grad);
         elementwise.binaryBackward(op, operand, d(a), d(b), d(dc), d(grad), a.size(), accumulate);
     }
 
@@ -204,37 +174,26 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void activationBackward(Activation f, float param, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
-        Checks.sameSize("activationBackward " + f, x, y);
-        Checks.sameSize("activationBackward " + f, x, dy);
-        Checks.sameSize("activationBackward " + f, x, dx);
+        Checks.activationBackward(f, x, y, dy, dx);
         elementwise.activationBackward(f, param, d(x), d(y), d(dy), d(dx), x.size(), accumulate);
     }
 
     @Override
     public void addRowVector(Tensor x, Tensor bias, Tensor y) {
-        Checks.sameMatrix("addRowVector", x, y);
-        Checks.rowVectorFor("addRowVector", x, bias);
+        Checks.rowVectorOp("addRowVector", x, bias, y);
         elementwise.addRowVector(d(x), d(bias), d(y), x.rows(), x.cols());
     }
 
     @Override
     public void prelu(Tensor x, Tensor slope, Tensor y) {
-        Checks.sameMatrix("prelu", x, y);
-        Checks.rowVectorFor("prelu", x, slope);
+        Checks.rowVectorOp("prelu", x, slope, y);
         elementwise.prelu(d(x), d(slope), d(y), x.rows(), x.cols());
     }
 
     @Override
     public void preluBackward(Tensor x, Tensor slope, Tensor dy, Tensor dx, boolean accumulateDx,
                               Tensor dslope, boolean accumulateDslope) {
-        Checks.rowVectorFor("preluBackward", x, slope);
-        Checks.sameMatrix("preluBackward", x, dy);
-        if (dx != null) {
-            Checks.sameMatrix("preluBackward", x, dx);
-        }
-        if (dslope != null) {
-            Checks.rowVectorFor("preluBackward", x, dslope);
-        }
+        Checks.preluBackward(x, slope, dy, dx, dslope);
         elementwise.preluBackward(d(x), d(slope), d(dy), dOrNull(dx), accumulateDx, dOrNull(dslope),
                 accumulateDslope, x.rows(), x.cols());
     }
@@ -247,8 +206,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void maxoutBackward(int pieces, Tensor z, Tensor dy, Tensor dz, boolean accumulate) {
-        Checks.maxout("maxoutBackward", pieces, z, dy);
-        Checks.sameMatrix("maxoutBackward", z, dz);
+        Checks.maxoutBackward(pieces, z, dy, dz);
         CpuElementwise.maxoutBackward(pieces, d(z), d(dy), d(dz), dy.rows(), dy.cols(), accumulate);
     }
 
@@ -264,21 +222,13 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void reduce(Reduction op, Axis axis, Tensor x, Tensor y, boolean accumulate) {
-        Checks.reduction("reduce " + op, axis, x, y);
-        if (op == Reduction.ARGMAX && accumulate) {
-            throw new IllegalArgumentException("reduce ARGMAX: cannot accumulate");
-        }
+        Checks.reduce(op, axis, x, y, accumulate);
         reduce.reduce(op, axis, d(x), d(y), x.rows(), x.cols(), accumulate);
     }
 
     @Override
     public void reduceBackward(Reduction op, Axis axis, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
-        Checks.reduction("reduceBackward " + op, axis, x, y);
-        Checks.reduction("reduceBackward " + op, axis, x, dy);
-        Checks.sameMatrix("reduceBackward " + op, x, dx);
-        if (op == Reduction.ARGMAX) {
-            throw new IllegalArgumentException("reduceBackward: ARGMAX is not differentiable");
-        }
+        Checks.reduceBackward(op, axis, x, y, dy, dx);
         reduce.reduceBackward(op, axis, d(x), d(dy), d(dx), x.rows(), x.cols(), accumulate);
     }
 
@@ -290,8 +240,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void softmaxBackward(Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
-        Checks.sameMatrix("softmaxBackward", y, dy);
-        Checks.sameMatrix("softmaxBackward", y, dx);
+        Checks.softmaxBackward(y, dy, dx);
         reduce.softmaxBackward(d(y), d(dy), d(dx), y.rows(), y.cols(), accumulate);
     }
 
@@ -303,8 +252,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void rowLossBackward(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred, boolean accumulate) {
-        Checks.rowLoss("rowLossBackward", kind, pred, target, dout);
-        Checks.sameMatrix("rowLossBackward", pred, dpred);
+        Checks.rowLossBackward(kind, pred, target, dout, dpred);
         reduce.rowLossBackward(kind, d(pred), d(target), d(dout), d(dpred), pred.rows(), pred.cols(), accumulate);
     }
 
@@ -312,14 +260,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate update) {
-        Checks.sameSize("sgdUpdate", param, grad);
-        Checks.scalarOrNull("sgdUpdate", gradNormSq);
-        if (update.momentum() != 0f) {
-            if (velocity == null) {
-                throw new IllegalArgumentException("sgdUpdate: momentum " + update.momentum() + " needs a velocity tensor");
-            }
-            Checks.sameSize("sgdUpdate", param, velocity);
-        }
+        Checks.sgdUpdate(param, grad, velocity, gradNormSq, update);
         float normSq = gradNormSq == null ? 0f : d(gradNormSq)[0];
         if (!Float.isFinite(normSq)) {
             return; // the NaN guard: a non-finite step never reaches the weights

@@ -1,0 +1,61 @@
+package dev.jacobian.bench;
+
+import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.Backends;
+import dev.jacobian.tensor.Shape;
+import java.util.SplittableRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the backend benchmarks share: creating a backend by name (through {@link Backends}, as an
+ * application does, so {@code opencl} means the highest-priority OpenCL device), parsing a matrix shape
+ * {@code RxC}, and seeded synthetic data. Setup helpers only; nothing here runs inside a measurement.
+ */
+final class BenchSupport {
+    private static final Logger LOG = LoggerFactory.getLogger(BenchSupport.class);
+
+    private BenchSupport() {
+    }
+
+    /**
+     * Creates the backend named {@code name} ({@code cpu}, {@code opencl}, ...) and logs what it runs on
+     * (the report's log then says which device a number came from).
+     *
+     * @throws IllegalStateException from {@link Backends} when no such backend is available
+     */
+    static Backend backend(String name) {
+        Backend backend = Backends.create(name);
+        LOG.info("backend {}: {}", backend.name(), backend.deviceDescription());
+        return backend;
+    }
+
+    /** {@code "RxC"} as a matrix shape, e.g. {@code 512x1024}. */
+    static Shape matrix(String rowsByCols) {
+        String[] dims = rowsByCols.split("x");
+        if (dims.length != 2) {
+            throw new IllegalArgumentException("expected a shape RxC, got " + rowsByCols);
+        }
+        return Shape.matrix(Integer.parseInt(dims[0].trim()), Integer.parseInt(dims[1].trim()));
+    }
+
+    /** {@code size} floats uniform in {@code [lo, hi)}, the same for the same seed. */
+    static float[] uniform(long seed, int size, float lo, float hi) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] x = new float[size];
+        for (int i = 0; i < size; i++) {
+            x[i] = (float) (lo + (hi - lo) * r.nextDouble());
+        }
+        return x;
+    }
+
+    /** {@code size} class indices in {@code [0, classes)} stored as floats (the class-index target layout). */
+    static float[] classIndices(long seed, int size, int classes) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] x = new float[size];
+        for (int i = 0; i < size; i++) {
+            x[i] = r.nextInt(classes);
+        }
+        return x;
+    }
+}

@@ -1,0 +1,108 @@
+package dev.jacobian.bench;
+
+import dev.jacobian.backend.Axis;
+import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.LossKind;
+import dev.jacobian.backend.Reduction;
+import dev.jacobian.tensor.Shape;
+import dev.jacobian.tensor.Tensor;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Reductions through the {@link Backend} SPI, CPU backend against OpenCL backend, on {@code x: [R, C]}:
+ * <ul>
+ *   <li>{@code sumSquaresAll}: {@code sum x^2} over every element into {@code [1, 1]} (the optimizer's
+ *       gradient-norm reduction);</li>
+ *   <li>{@code sumRows}: {@code sum_i x[i, j]} into {@code [1, C]} (the bias gradient);</li>
+ *   <li>{@code softmaxCrossEntropy}: the fused per-row loss {@link Backend#rowLoss} with
+ *       {@link LossKind#SOFTMAX_CROSS_ENTROPY}, {@code x} as logits over {@code C} classes, seeded class
+ *       indices as targets, into {@code [R, 1]}.</li>
+ * </ul>
+ * Every measured call ends with {@link Backend#synchronize()}; nothing is read back. {@code
+ * benchmarks/report.py} turns the times into elements/s and effective GB/s (4 bytes per element of
+ * {@code x}, read once; outputs and targets are at most one value per row).
+ *
+ * <p>How to run (or {@code benchmarks/run-backends.sh}):
+ * <pre>
+ *   mvn -q -pl cpu-backend,gpu-backend,benchmarks install -DskipTests
+ *   java -jar benchmarks/target/benchmarks.jar ReductionBenchmark -rf json -rff target/backend-reduction.json
+ *   python3 benchmarks/report.py target/backend-reduction.json
+ * </pre>
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+        "-Xms2g", "-Xmx2g"})
+public class ReductionBenchmark {
+    /** {@code RxC}: a batch of activations, a larger matrix, and a 64 MiB one. */
+    @Param({"128x256", "512x1024", "4096x4096"})
+    public String shape;
+
+    /** Backend name as {@code Backends.create} takes it. */
+    @Param({"cpu", "opencl"})
+    public String backend;
+
+    private Backend be;
+    private Tensor x;
+    private Tensor all;
+    private Tensor rows;
+    private Tensor targets;
+    private Tensor loss;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        Shape s = BenchSupport.matrix(shape);
+        be = BenchSupport.backend(backend);
+        x = be.fromHost(s, BenchSupport.uniform(1, s.size(), -2f, 2f));
+        all = be.allocate(Shape.scalar());
+        rows = be.allocate(Shape.matrix(1, s.cols()));
+        targets = be.fromHost(Shape.matrix(s.rows(), 1), BenchSupport.classIndices(2, s.rows(), s.cols()));
+        loss = be.allocate(Shape.matrix(s.rows(), 1));
+        // build the device programs outside the measurement
+        sumSquaresAll();
+        sumRows();
+        softmaxCrossEntropy();
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        be.close();
+    }
+
+    @Benchmark
+    public Tensor sumSquaresAll() {
+        be.reduce(Reduction.SUM_SQUARES, Axis.ALL, x, all, false);
+        be.synchronize();
+        return all;
+    }
+
+    @Benchmark
+    public Tensor sumRows() {
+        be.reduce(Reduction.SUM, Axis.ROWS, x, rows, false);
+        be.synchronize();
+        return rows;
+    }
+
+    @Benchmark
+    public Tensor softmaxCrossEntropy() {
+        be.rowLoss(LossKind.SOFTMAX_CROSS_ENTROPY, x, targets, loss);
+        be.synchronize();
+        return loss;
+    }
+}

@@ -1,0 +1,154 @@
+package dev.jacobian.bench;
+
+import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.BackendStats;
+import dev.jacobian.backend.LossKind;
+import dev.jacobian.nn.Model;
+import dev.jacobian.nn.Sequential;
+import dev.jacobian.optim.Sgd;
+import dev.jacobian.train.StepResult;
+import dev.jacobian.train.Trainer;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * One full training step ({@link Trainer#step}) of a 784-256-128-10 ReLU MLP with softmax cross-entropy
+ * (He init, seed 42) and SGD (learning rate 0.05, momentum 0.9, global-norm clipping at 5, as in the
+ * README), per backend and batch size, on seeded synthetic data: 16 batches of uniform {@code [0, 1)}
+ * pixels and random labels, taken in turn. A step uploads its batch, runs forward, backward and the
+ * fused updates on the backend, and ends by downloading the loss and gradient norm in one blocking
+ * transfer, so the time includes every kernel. The score is steps/s.
+ *
+ * <p>Next to it, {@link Transfers} (JMH auxiliary counters, summed over each iteration) counts what
+ * {@link BackendStats} saw during the measured steps only: {@code steps}, {@code uploads},
+ * {@code uploadedBytes}, {@code downloads}, {@code downloadedBytes} and {@code allocations};
+ * {@code benchmarks/report.py} divides them by {@code steps} to print transfers per step. The model,
+ * the optimizer state and the first step's allocations are made in the setup, not measured.
+ *
+ * <p>How to run (or {@code benchmarks/run-backends.sh}):
+ * <pre>
+ *   mvn -q -pl cpu-backend,gpu-backend,benchmarks install -DskipTests
+ *   java -jar benchmarks/target/benchmarks.jar TrainingStepBenchmark -rf json -rff target/backend-train.json
+ *   java -jar benchmarks/target/benchmarks.jar TrainingStepBenchmark -p backend=opencl -p batch=128
+ *   python3 benchmarks/report.py target/backend-train.json
+ * </pre>
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+        "-Xms2g", "-Xmx2g"})
+public class TrainingStepBenchmark {
+    /** Input features (28x28 images). */
+    static final int INPUTS = 784;
+    /** Output classes. */
+    static final int CLASSES = 10;
+    /** Distinct synthetic batches, used in turn. */
+    static final int BATCHES = 16;
+
+    /** Backend name as {@code Backends.create} takes it. */
+    @Param({"cpu", "opencl"})
+    public String backend;
+
+    /** Samples per step. */
+    @Param({"32", "128", "512"})
+    public int batch;
+
+    private Backend be;
+    private Model model;
+    private Sgd sgd;
+    private Trainer trainer;
+    private float[] images;
+    private float[] targets;
+    private int next;
+
+    /**
+     * Transfers and allocations seen by {@link BackendStats} during the measured steps, per iteration.
+     * Public fields are JMH's counters; JMH resets nothing itself, hence the iteration-level setup.
+     */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class Transfers {
+        public long steps;
+        public long uploads;
+        public long uploadedBytes;
+        public long downloads;
+        public long downloadedBytes;
+        public long allocations;
+
+        @Setup(Level.Iteration)
+        public void reset() {
+            steps = 0;
+            uploads = 0;
+            uploadedBytes = 0;
+            downloads = 0;
+            downloadedBytes = 0;
+            allocations = 0;
+        }
+    }
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        be = BenchSupport.backend(backend);
+        model = Sequential.builder(INPUTS)
+                .hidden(256, "relu").hidden(128, "relu")
+                .output(CLASSES, LossKind.SOFTMAX_CROSS_ENTROPY)
+                .init(Sequential.Init.HE).seed(42)
+                .build(be);
+        sgd = Sgd.builder().learningRate(0.05).momentum(0.9).clipNorm(5.0).build();
+        trainer = new Trainer(model, sgd);
+        int samples = BATCHES * batch;
+        images = BenchSupport.uniform(7, samples * INPUTS, 0f, 1f);
+        int[] labels = new int[samples];
+        float[] classes = BenchSupport.classIndices(8, samples, CLASSES);
+        for (int i = 0; i < samples; i++) {
+            labels[i] = (int) classes[i];
+        }
+        targets = model.encodeTargets(labels);
+        // the first step plans the graph and allocates its buffers and the optimizer state: not measured
+        trainer.step(images, targets, 0, batch);
+        next = 1;
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        trainer.close();
+        sgd.close();
+        model.close();
+        be.close();
+    }
+
+    @Benchmark
+    public StepResult step(Transfers counters) {
+        BackendStats stats = be.stats();
+        long uploads = stats.uploads();
+        long uploadedBytes = stats.uploadedBytes();
+        long downloads = stats.downloads();
+        long downloadedBytes = stats.downloadedBytes();
+        long allocations = stats.allocations();
+        StepResult result = trainer.step(images, targets, next * batch, batch);
+        next = (next + 1) % BATCHES;
+        counters.steps++;
+        counters.uploads += stats.uploads() - uploads;
+        counters.uploadedBytes += stats.uploadedBytes() - uploadedBytes;
+        counters.downloads += stats.downloads() - downloads;
+        counters.downloadedBytes += stats.downloadedBytes() - downloadedBytes;
+        counters.allocations += stats.allocations() - allocations;
+        return result;
+    }
+}

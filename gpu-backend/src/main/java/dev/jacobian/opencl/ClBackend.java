@@ -43,11 +43,16 @@ public final class ClBackend implements Backend {
     private boolean closed;
 
     ClBackend(ClContext cl) {
+        this(cl, ClMatmul.Params.forDevice(cl.device()), ClMatmul.Params.forLargeProducts(cl.device()));
+    }
+
+    /** A backend with explicit GEMM tiles (tests run every candidate on whatever device is present). */
+    ClBackend(ClContext cl, ClMatmul.Params gemm, ClMatmul.Params gemmLarge) {
         this.cl = cl;
         this.cache = new ClProgramCache(cl);
         this.pool = new ClBufferPool(cl, stats);
         this.elementwise = new ClElementwise(cl, cache);
-        this.matmul = new ClMatmul(cl, cache, ClMatmul.Params.forDevice(cl.device()));
+        this.matmul = new ClMatmul(cl, cache, gemm, gemmLarge);
         this.reduce = new ClReduce(cl, cache, pool);
         this.softmaxLoss = new ClSoftmaxLoss(cl, cache);
         this.optimizer = new ClOptimizer(cl, cache);

@@ -3,6 +3,7 @@ package dev.jacobian.bench;
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.Backends;
 import dev.jacobian.tensor.Shape;
+import dev.jacobian.tensor.Tensor;
 import java.util.SplittableRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -10,7 +11,7 @@ import org.slf4j.LoggerFactory;
 /**
  * What the backend benchmarks share: creating a backend by name (through {@link Backends}, as an
  * application does, so {@code opencl} means the highest-priority OpenCL device), parsing a matrix shape
- * {@code RxC}, and seeded synthetic data. Setup helpers only; nothing here runs inside a measurement.
+ * {@code RxC}, seeded synthetic data, and {@link #await}, the end of every measured call.
  */
 final class BenchSupport {
     private static final Logger LOG = LoggerFactory.getLogger(BenchSupport.class);
@@ -28,6 +29,30 @@ final class BenchSupport {
         Backend backend = Backends.create(name);
         LOG.info("backend {}: {}", backend.name(), backend.deviceDescription());
         return backend;
+    }
+
+    /** {@code sync} value: wait with a blocking read of one float of the result (the default). */
+    static final String SYNC_READ = "read";
+    /** {@code sync} value: wait with {@link Backend#synchronize()}. */
+    static final String SYNC_SYNCHRONIZE = "synchronize";
+
+    /**
+     * Waits until {@code result} has been computed, so that a measured call includes its kernels.
+     * {@code read} downloads {@code result[0]} with a blocking read: on an in-order queue (the OpenCL
+     * backend's) it completes only after every kernel enqueued before it; the 4-byte copy is the price.
+     * {@code synchronize} calls {@link Backend#synchronize()}, the obvious way, which is not the default
+     * because {@code ClBackend.synchronize()} currently opens (and leaks) a new OpenCL context on every call
+     * (its {@code open()} check resolves to the static factory {@code ClBackend.open()}), so it measures
+     * context creation rather than the kernel; switch the default back once that is fixed.
+     *
+     * @return the value read ({@code NaN} with {@code synchronize}), for the benchmark to return
+     */
+    static float await(String sync, Backend backend, Tensor result) {
+        if (SYNC_SYNCHRONIZE.equals(sync)) {
+            backend.synchronize();
+            return Float.NaN;
+        }
+        return result.get(0);
     }
 
     /** {@code "RxC"} as a matrix shape, e.g. {@code 512x1024}. */

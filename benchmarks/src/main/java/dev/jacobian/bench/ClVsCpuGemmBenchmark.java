@@ -21,8 +21,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * SGEMM {@code C = op(A) op(B)} (alpha 1, beta 0) through the {@link Backend} SPI, the CPU backend
  * against the OpenCL backend, at square sizes and at the shapes of the 784-256-128-10 MLP's products.
- * Every measured call ends with {@link Backend#synchronize()}, so a device backend's time includes its
- * kernel, not just the enqueue; operands live on the backend before the measurement starts and nothing is
+ * Every measured call ends by waiting for its result ({@link BenchSupport#await}: a blocking read of
+ * one float, or {@link Backend#synchronize()} with {@code -p sync=synchronize}), so a device backend's
+ * time includes its kernel, not just the enqueue; operands live on the backend before the measurement starts and nothing is
  * copied while it runs. GFLOP/s ({@code 2 M N K} per call) are computed by {@code benchmarks/report.py}.
  *
  * <p>{@code shape} is {@code MxNxK:TT} as in {@link GemmBenchmark} (C is {@code [M, N]}, inner dimension
@@ -65,6 +66,10 @@ public class ClVsCpuGemmBenchmark {
     @Param({"cpu", "opencl"})
     public String backend;
 
+    /** How a call waits for its result: {@code read} (default) or {@code synchronize}, see {@link BenchSupport#await}. */
+    @Param({BenchSupport.SYNC_READ})
+    public String sync;
+
     private Backend be;
     private boolean transA;
     private boolean transB;
@@ -90,7 +95,6 @@ public class ClVsCpuGemmBenchmark {
         tc = be.allocate(Shape.matrix(m, n));
         // one call outside the measurement: builds the device program, and proves the product is computed
         be.gemm(transA, transB, 1f, ta, tb, 0f, tc);
-        be.synchronize();
         check(a, b, m, n, k, 0, 0);
         check(a, b, m, n, k, m - 1, n - 1);
     }
@@ -116,9 +120,8 @@ public class ClVsCpuGemmBenchmark {
     }
 
     @Benchmark
-    public Tensor gemm() {
+    public float gemm() {
         be.gemm(transA, transB, 1f, ta, tb, 0f, tc);
-        be.synchronize();
-        return tc;
+        return BenchSupport.await(sync, be, tc);
     }
 }

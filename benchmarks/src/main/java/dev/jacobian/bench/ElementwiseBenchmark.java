@@ -23,9 +23,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * Activations through the {@link Backend} SPI, CPU backend against OpenCL backend: {@code y = relu(x)},
  * {@code y = tanh(x)}, and the dense layer's fused epilogue {@code y = relu(x + bias)}
  * ({@link Backend#biasActivation}). Out of place ({@code y} is not {@code x}), so every call does the same
- * work; every measured call ends with {@link Backend#synchronize()}. {@code benchmarks/report.py} turns the
- * times into elements/s and effective GB/s (8 bytes per element: {@code x} read once, {@code y} written
- * once; the bias row is negligible).
+ * work; every measured call ends by waiting for its result ({@link BenchSupport#await}: a blocking
+ * read of one float, or {@link Backend#synchronize()} with {@code -p sync=synchronize}).
+ * {@code benchmarks/report.py} turns the times into elements/s and effective GB/s (8 bytes per element:
+ * {@code x} read once, {@code y} written once; the bias row is negligible).
  *
  * <p>How to run (or {@code benchmarks/run-backends.sh}):
  * <pre>
@@ -51,6 +52,10 @@ public class ElementwiseBenchmark {
     @Param({"cpu", "opencl"})
     public String backend;
 
+    /** How a call waits for its result: {@code read} (default) or {@code synchronize}, see {@link BenchSupport#await}. */
+    @Param({BenchSupport.SYNC_READ})
+    public String sync;
+
     private Backend be;
     private Tensor x;
     private Tensor bias;
@@ -75,23 +80,20 @@ public class ElementwiseBenchmark {
     }
 
     @Benchmark
-    public Tensor relu() {
+    public float relu() {
         be.activation(Activation.RELU, 0f, x, y);
-        be.synchronize();
-        return y;
+        return BenchSupport.await(sync, be, y);
     }
 
     @Benchmark
-    public Tensor tanh() {
+    public float tanh() {
         be.activation(Activation.TANH, 0f, x, y);
-        be.synchronize();
-        return y;
+        return BenchSupport.await(sync, be, y);
     }
 
     @Benchmark
-    public Tensor biasRelu() {
+    public float biasRelu() {
         be.biasActivation(x, bias, Activation.RELU, 0f, y);
-        be.synchronize();
-        return y;
+        return BenchSupport.await(sync, be, y);
     }
 }

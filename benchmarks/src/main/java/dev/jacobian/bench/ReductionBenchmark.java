@@ -31,8 +31,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       {@link LossKind#SOFTMAX_CROSS_ENTROPY}, {@code x} as logits over {@code C} classes, seeded class
  *       indices as targets, into {@code [R, 1]}.</li>
  * </ul>
- * Every measured call ends with {@link Backend#synchronize()}; nothing is read back. {@code
- * benchmarks/report.py} turns the times into elements/s and effective GB/s (4 bytes per element of
+ * Every measured call ends by waiting for its result ({@link BenchSupport#await}: a blocking read of
+ * one float, or {@link Backend#synchronize()} with {@code -p sync=synchronize}); nothing else is read
+ * back. {@code benchmarks/report.py} turns the times into elements/s and effective GB/s (4 bytes per element of
  * {@code x}, read once; outputs and targets are at most one value per row).
  *
  * <p>How to run (or {@code benchmarks/run-backends.sh}):
@@ -57,6 +58,10 @@ public class ReductionBenchmark {
     /** Backend name as {@code Backends.create} takes it. */
     @Param({"cpu", "opencl"})
     public String backend;
+
+    /** How a call waits for its result: {@code read} (default) or {@code synchronize}, see {@link BenchSupport#await}. */
+    @Param({BenchSupport.SYNC_READ})
+    public String sync;
 
     private Backend be;
     private Tensor x;
@@ -86,23 +91,20 @@ public class ReductionBenchmark {
     }
 
     @Benchmark
-    public Tensor sumSquaresAll() {
+    public float sumSquaresAll() {
         be.reduce(Reduction.SUM_SQUARES, Axis.ALL, x, all, false);
-        be.synchronize();
-        return all;
+        return BenchSupport.await(sync, be, all);
     }
 
     @Benchmark
-    public Tensor sumRows() {
+    public float sumRows() {
         be.reduce(Reduction.SUM, Axis.ROWS, x, rows, false);
-        be.synchronize();
-        return rows;
+        return BenchSupport.await(sync, be, rows);
     }
 
     @Benchmark
-    public Tensor softmaxCrossEntropy() {
+    public float softmaxCrossEntropy() {
         be.rowLoss(LossKind.SOFTMAX_CROSS_ENTROPY, x, targets, loss);
-        be.synchronize();
-        return loss;
+        return BenchSupport.await(sync, be, loss);
     }
 }

@@ -1,13 +1,10 @@
 package dev.jacobian.reference;
 
 import dev.jacobian.backend.Activation;
-import dev.jacobian.backend.ArrayMemory;
+import dev.jacobian.backend.HeapBackend;
 import dev.jacobian.backend.Axis;
-import dev.jacobian.backend.Backend;
-import dev.jacobian.backend.BackendStats;
 import dev.jacobian.backend.BinaryOp;
 import dev.jacobian.backend.Checks;
-import dev.jacobian.backend.DeviceBuffer;
 import dev.jacobian.backend.LossKind;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.backend.SgdUpdate;
@@ -17,10 +14,8 @@ import dev.jacobian.tensor.Tensor;
  * The oracle: every primitive written as the plainest possible scalar loop, accumulating in double.
  * Slow on purpose; the conformance suite compares every other backend against it.
  */
-public final class ReferenceBackend implements Backend {
+public final class ReferenceBackend extends HeapBackend {
 
-    private final BackendStats stats = new BackendStats();
-    private final ArrayMemory memory = new ArrayMemory("reference", stats);
 
     @Override
     public String name() {
@@ -32,43 +27,14 @@ public final class ReferenceBackend implements Backend {
         return "scalar Java reference (" + System.getProperty("java.vm.name") + " " + Runtime.version() + ")";
     }
 
-    @Override
-    public BackendStats stats() {
-        return stats;
-    }
 
     private float[] d(Tensor t) {
-        return memory.data(t);
+        return data(t);
     }
 
-    @Override
-    public DeviceBuffer allocateBuffer(long floats) {
-        return memory.allocate(floats);
-    }
 
-    @Override
-    public void release(DeviceBuffer buffer) {
-        memory.release(buffer);
-    }
 
-    @Override
-    public void upload(float[] src, int srcOffset, Tensor dst, int dstOffset, int count) {
-        memory.upload(src, srcOffset, dst, dstOffset, count);
-    }
 
-    @Override
-    public void download(Tensor src, int srcOffset, float[] dst, int dstOffset, int count) {
-        memory.download(src, srcOffset, dst, dstOffset, count);
-    }
-
-    @Override
-    public void synchronize() {
-    }
-
-    @Override
-    public void close() {
-        memory.close();
-    }
 
     private static void store(float[] out, int i, double v, boolean accumulate) {
         out[i] = accumulate ? (float) (out[i] + v) : (float) v;
@@ -80,13 +46,6 @@ public final class ReferenceBackend implements Backend {
         for (int i = 0; i < x.size(); i++) {
             a[i] = value;
         }
-    }
-
-    @Override
-    public void copy(Tensor src, int srcOffset, Tensor dst, int dstOffset, int count) {
-        Checks.transfer("copy from", src, srcOffset, count);
-        Checks.transfer("copy into", dst, dstOffset, count);
-        System.arraycopy(d(src), srcOffset, d(dst), dstOffset, count);
     }
 
     @Override

@@ -1,13 +1,11 @@
 package dev.jacobian.cpu;
 
 import dev.jacobian.backend.Activation;
-import dev.jacobian.backend.ArrayMemory;
+import dev.jacobian.backend.HeapBackend;
 import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.Backend;
-import dev.jacobian.backend.BackendStats;
 import dev.jacobian.backend.BinaryOp;
 import dev.jacobian.backend.Checks;
-import dev.jacobian.backend.DeviceBuffer;
 import dev.jacobian.backend.LossKind;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.backend.SgdUpdate;
@@ -25,9 +23,7 @@ import java.util.Arrays;
  * <p>Memory accounting in {@link #stats()} follows the reference backend: one allocation per
  * {@link #allocateBuffer}, one upload/download per transfer, 4 bytes per float.
  */
-public final class CpuBackend implements Backend {
-    private final BackendStats stats = new BackendStats();
-    private final ArrayMemory memory = new ArrayMemory("cpu", stats);
+public final class CpuBackend extends HeapBackend {
     private final boolean vector;
     private final Parallel parallel;
     private final CpuMatmul matmul;
@@ -88,49 +84,19 @@ public final class CpuBackend implements Backend {
                 + System.getProperty("java.vm.name") + " " + Runtime.version() + ")";
     }
 
-    @Override
-    public BackendStats stats() {
-        return stats;
-    }
 
     private float[] d(Tensor t) {
-        return memory.data(t);
+        return data(t);
     }
 
     private float[] dOrNull(Tensor t) {
         return t == null ? null : d(t);
     }
 
-    // ---------------------------------------------------------------- memory
+    // ---------------------------------------------------------------- lifecycle
 
     @Override
-    public DeviceBuffer allocateBuffer(long floats) {
-        return memory.allocate(floats);
-    }
-
-    @Override
-    public void release(DeviceBuffer buffer) {
-        memory.release(buffer);
-    }
-
-    @Override
-    public void upload(float[] src, int srcOffset, Tensor dst, int dstOffset, int count) {
-        memory.upload(src, srcOffset, dst, dstOffset, count);
-    }
-
-    @Override
-    public void download(Tensor src, int srcOffset, float[] dst, int dstOffset, int count) {
-        memory.download(src, srcOffset, dst, dstOffset, count);
-    }
-
-    @Override
-    public void synchronize() {
-        // Every kernel has finished when its method returns.
-    }
-
-    @Override
-    public void close() {
-        memory.close();
+    protected void closeResources() {
         parallel.close();
     }
 
@@ -139,13 +105,6 @@ public final class CpuBackend implements Backend {
     @Override
     public void fill(Tensor x, float value) {
         Arrays.fill(d(x), 0, x.size(), value);
-    }
-
-    @Override
-    public void copy(Tensor src, int srcOffset, Tensor dst, int dstOffset, int count) {
-        Checks.transfer("copy from", src, srcOffset, count);
-        Checks.transfer("copy into", dst, dstOffset, count);
-        System.arraycopy(d(src), srcOffset, d(dst), dstOffset, count);
     }
 
     @Override

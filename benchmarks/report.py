@@ -1,11 +1,22 @@
 #!/usr/bin/env python3
-"""Turn JMH JSON results (-rf json) of GemmBenchmark into a table of GFLOP/s and Jacobian/OpenBLAS ratios.
+"""Turn JMH JSON results (-rf json) into tables of throughput and ratios. Standard library only.
 
-Usage: python3 benchmarks/report.py [--target 0.5] [--markdown] results.json [more.json ...]
+Usage: python3 benchmarks/report.py [--target 0.5] results.json [more.json ...]
 
-Shapes are "MxNxK:TT" (C is [M, N], inner dimension K, T/N = A and B used transposed or as stored);
-one product costs 2*M*N*K floating-point operations. With --target, the exit status is 1 when any
-Jacobian/OpenBLAS ratio is below the target. Standard library only.
+Each file is JMH's JSON or the JSON printed by benchmarks/gpu/torch_reference.py; every table whose
+benchmarks appear in the files is printed (markdown):
+
+- GemmBenchmark: GFLOP/s of Jacobian's CPU SGEMM and OpenBLAS, and Jacobian/OpenBLAS. With --target,
+  the exit status is 1 when any Jacobian/OpenBLAS ratio is below the target.
+- ClVsCpuGemmBenchmark: GFLOP/s per backend (cpu, opencl) and CPU/OpenCL per shape.
+- ElementwiseBenchmark, ReductionBenchmark: G elements/s and effective GB/s per backend, CPU/OpenCL.
+- TrainingStepBenchmark: steps/s per backend and batch, CPU/OpenCL, and the host transfers per step
+  (uploads and downloads, count and bytes; new device allocations) from its auxiliary counters.
+- With a torch_reference.py file: Jacobian's OpenCL SGEMM against cuBLAS (OpenCL/cuBLAS) and its
+  training step against PyTorch eager (Jacobian/PyTorch), for the shapes and batches both measured.
+
+Shapes are "MxNxK:TT" (C is [M, N], inner dimension K, T/N = A and B used transposed or as stored;
+a bare "N" means NxNxN:NN); one product costs 2*M*N*K floating-point operations.
 """
 import argparse
 import json
@@ -14,11 +25,27 @@ import sys
 TIME_UNITS_TO_SECONDS = {"ns/op": 1e-9, "us/op": 1e-6, "ms/op": 1e-3, "s/op": 1.0}
 RATE_UNITS_TO_PER_SECOND = {"ops/ns": 1e9, "ops/us": 1e6, "ops/ms": 1e3, "ops/s": 1.0}
 
+# Bytes that must move per element of the input (each input read once, each output written once).
+BYTES_PER_ELEMENT = {"relu": 8, "tanh": 8, "biasRelu": 8, "sumSquaresAll": 4, "sumRows": 4,
+                     "softmaxCrossEntropy": 4}
+BACKENDS = ("cpu", "opencl")
+DASH = "—"
+
+
+def normalize_shape(shape):
+    """"1024" -> "1024x1024x1024:NN"; "MxNxK:TT" unchanged."""
+    return shape if "x" in shape else "%sx%sx%s:NN" % (shape, shape, shape)
+
 
 def flops(shape):
-    dims = shape.split(":")[0].split("x")
+    dims = normalize_shape(shape).split(":")[0].split("x")
     m, n, k = (int(d) for d in dims)
     return 2.0 * m * n * k
+
+
+def elements(shape):
+    rows, cols = (int(d) for d in shape.split("x"))
+    return rows * cols
 
 
 def seconds_per_op(metric):
@@ -30,59 +57,202 @@ def seconds_per_op(metric):
     raise ValueError("unsupported JMH unit: " + unit)
 
 
+def relative_error(metric):
+    err = metric.get("scoreError")
+    return abs(err / metric["score"]) if isinstance(err, (int, float)) and metric["score"] else float("nan")
+
+
 def load(paths):
-    """{(shape, threads): {impl: (gflops, relative error)}}"""
-    rows = {}
+    """(JMH results grouped by benchmark class, torch_reference.py results)"""
+    jmh = {}
+    torch = []
     for path in paths:
         with open(path, encoding="utf-8") as f:
-            for result in json.load(f):
-                if ".GemmBenchmark." not in result["benchmark"]:
-                    continue
-                impl = result["benchmark"].rsplit(".", 1)[1]
-                shape = result["params"]["shape"]
-                threads = int(result["params"]["threads"])
-                metric = result["primaryMetric"]
-                sec = seconds_per_op(metric)
-                err = metric.get("scoreError")
-                rel = abs(err / metric["score"]) if isinstance(err, (int, float)) and metric["score"] else float("nan")
-                rows.setdefault((shape, threads), {})[impl] = (flops(shape) / sec / 1e9, rel)
+            data = json.load(f)
+        if isinstance(data, dict) and data.get("framework") == "pytorch":
+            torch.append(data)
+            continue
+        for result in data:
+            cls, method = result["benchmark"].rsplit(".", 2)[1:]
+            jmh.setdefault(cls, []).append((method, result))
+    return jmh, torch
+
+
+def table(header, rows):
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join(["---"] * len(header)) + "|")
+    for cells in rows:
+        print("| " + " | ".join(cells) + " |")
+    print()
+
+
+def spread(rel):
+    """" ±5%" from a relative error; nothing when JMH gave none (too few iterations)."""
+    return "" if rel != rel else " ±%.0f%%" % (100 * rel)
+
+
+def rate(value, fmt="%.1f"):
+    return DASH if value is None else (fmt % value[0]) + spread(value[1])
+
+
+def ratio(a, b):
+    return "%.2f" % (a[0] / b[0]) if a and b and b[0] else DASH
+
+
+def sync_label(params):
+    sync = params.get("sync", "read")
+    return "" if sync == "read" else " (sync=%s)" % sync
+
+
+# ---------------------------------------------------------------- GemmBenchmark (Jacobian CPU vs OpenBLAS)
+
+def report_openblas(results, target):
+    rows = {}
+    for impl, result in results:
+        shape = result["params"]["shape"]
+        threads = int(result["params"]["threads"])
+        metric = result["primaryMetric"]
+        rows.setdefault((shape, threads), {})[impl] = (flops(shape) / seconds_per_op(metric) / 1e9,
+                                                       relative_error(metric))
+    print("### GemmBenchmark: Jacobian CPU SGEMM vs OpenBLAS (GFLOP/s)\n")
+    lines = []
+    failed = []
+    for (shape, threads) in sorted(rows, key=lambda key: (key[1], flops(key[0]), key[0])):
+        impls = rows[(shape, threads)]
+        jac, blas = impls.get("jacobian"), impls.get("openblas")
+        lines.append([shape, str(threads), rate(jac), rate(blas), ratio(jac, blas)])
+        if jac and blas and target is not None and jac[0] / blas[0] < target:
+            failed.append((shape, threads, jac[0] / blas[0]))
+    table(["shape (MxNxK:TT)", "threads", "Jacobian GFLOP/s", "OpenBLAS GFLOP/s", "Jacobian/OpenBLAS"], lines)
+    for shape, threads, r in failed:
+        print("below target %.2f: %s at %d thread(s): %.2f" % (target, shape, threads, r), file=sys.stderr)
+    return bool(failed)
+
+
+# ---------------------------------------------------------------- CPU backend vs OpenCL backend
+
+def per_backend(results, key, scale):
+    """{key(params, method): {backend: (value, relative error)}} with value = scale(params, method) / seconds."""
+    rows = {}
+    for method, result in results:
+        params = result["params"]
+        metric = result["primaryMetric"]
+        value = scale(params, method) / seconds_per_op(metric)
+        rows.setdefault(key(params, method), {})[params["backend"]] = (value, relative_error(metric))
     return rows
+
+
+def report_backend_gemm(results):
+    rows = per_backend(results, lambda p, m: normalize_shape(p["shape"]) + sync_label(p),
+                       lambda p, m: flops(p["shape"]) / 1e9)
+    print("### ClVsCpuGemmBenchmark: SGEMM through the Backend SPI (GFLOP/s)\n")
+    lines = []
+    for shape in sorted(rows, key=lambda s: (":NN" not in s or s.split("x")[0] != s.split("x")[1], flops(s.split(" ")[0]), s)):
+        b = rows[shape]
+        lines.append([shape, rate(b.get("cpu")), rate(b.get("opencl")), ratio(b.get("cpu"), b.get("opencl"))])
+    table(["shape (MxNxK:TT)", "cpu GFLOP/s", "opencl GFLOP/s", "CPU/OpenCL"], lines)
+
+
+def report_memory_bound(name, results):
+    rows = per_backend(results, lambda p, m: (m, p["shape"], sync_label(p)),
+                       lambda p, m: float(elements(p["shape"])))
+    print("### %s (G elements/s; effective GB/s in brackets)\n" % name)
+    lines = []
+    for key in sorted(rows, key=lambda k: (k[0], elements(k[1]), k[2])):
+        method, shape, label = key
+        b = rows[key]
+        cells = [method + label, shape]
+        for backend in BACKENDS:
+            v = b.get(backend)
+            cells.append(DASH if v is None else "%.2f [%.1f]%s" % (
+                v[0] / 1e9, v[0] * BYTES_PER_ELEMENT.get(method, float("nan")) / 1e9, spread(v[1])))
+        cells.append(ratio(b.get("cpu"), b.get("opencl")))
+        lines.append(cells)
+    table(["op", "shape (RxC)", "cpu Gelem/s [GB/s]", "opencl Gelem/s [GB/s]", "CPU/OpenCL"], lines)
+
+
+def per_step(result, counter):
+    secondary = result.get("secondaryMetrics", {})
+    steps = secondary.get("steps", {}).get("score")
+    value = secondary.get(counter, {}).get("score")
+    return None if not steps or value is None else value / steps
+
+
+def report_training(results):
+    rows = per_backend(results, lambda p, m: int(p["batch"]), lambda p, m: 1.0)
+    print("### TrainingStepBenchmark: 784-256-128-10 ReLU MLP, softmax CE, SGD momentum 0.9 (steps/s)\n")
+    lines = []
+    for batch in sorted(rows):
+        b = rows[batch]
+        cells = [str(batch)]
+        for backend in BACKENDS:
+            v = b.get(backend)
+            cells.append(DASH if v is None else "%.1f%s (%.0f samples/s)" % (v[0], spread(v[1]), v[0] * batch))
+        cells.append(ratio(b.get("cpu"), b.get("opencl")))
+        lines.append(cells)
+    table(["batch", "cpu steps/s", "opencl steps/s", "CPU/OpenCL"], lines)
+
+    print("Host transfers per measured step (from BackendStats):\n")
+    lines = []
+    for method, result in sorted(results, key=lambda r: (int(r[1]["params"]["batch"]), r[1]["params"]["backend"])):
+        p = result["params"]
+        counts = [per_step(result, c) for c in ("uploads", "uploadedBytes", "downloads", "downloadedBytes", "allocations")]
+        cells = [p["batch"], p["backend"]]
+        cells += [DASH if c is None else ("%.0f" % c if abs(c - round(c)) < 1e-6 else "%.2f" % c) for c in counts]
+        lines.append(cells)
+    table(["batch", "backend", "uploads", "uploaded bytes", "downloads", "downloaded bytes", "new allocations"], lines)
+
+
+# ---------------------------------------------------------------- Jacobian OpenCL vs PyTorch (GPU machine)
+
+def report_torch(jmh, torch):
+    for ref in torch:
+        print("### Jacobian OpenCL vs PyTorch on %s (torch %s, CUDA %s, TF32 %s)\n" % (
+            ref.get("device"), ref.get("torch"), ref.get("cuda"), "on" if ref.get("tf32") else "off"))
+        ours = per_backend(jmh.get("ClVsCpuGemmBenchmark", []), lambda p, m: normalize_shape(p["shape"]) + sync_label(p),
+                           lambda p, m: flops(p["shape"]) / 1e9)
+        lines = []
+        for g in sorted(ref.get("gemm", []), key=lambda g: flops(g["shape"])):
+            shape = normalize_shape(g["shape"])
+            cl = ours.get(shape, {}).get("opencl")
+            cublas = (g["gflops"], 0.0)
+            lines.append([shape, rate(cl), "%.1f" % g["gflops"], ratio(cl, cublas)])
+        if lines:
+            table(["shape (MxNxK:TT)", "Jacobian OpenCL GFLOP/s", "cuBLAS GFLOP/s", "OpenCL/cuBLAS"], lines)
+        steps = per_backend(jmh.get("TrainingStepBenchmark", []), lambda p, m: int(p["batch"]), lambda p, m: 1.0)
+        lines = []
+        for t in sorted(ref.get("train", []), key=lambda t: t["batch"]):
+            cl = steps.get(int(t["batch"]), {}).get("opencl")
+            pt = (t["steps_per_s"], 0.0)
+            lines.append([str(t["batch"]), rate(cl), "%.1f" % t["steps_per_s"], ratio(cl, pt)])
+        if lines:
+            table(["batch", "Jacobian OpenCL steps/s", "PyTorch eager steps/s", "Jacobian/PyTorch"], lines)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("files", nargs="+", help="JMH JSON result files")
-    parser.add_argument("--target", type=float, default=None, help="fail (exit 1) if a ratio is below this")
+    parser.add_argument("files", nargs="+", help="JMH JSON result files, torch_reference.py JSON files")
+    parser.add_argument("--target", type=float, default=None,
+                        help="GemmBenchmark: fail (exit 1) if a Jacobian/OpenBLAS ratio is below this")
     args = parser.parse_args()
 
-    rows = load(args.files)
-    if not rows:
-        print("no GemmBenchmark results in " + ", ".join(args.files), file=sys.stderr)
+    jmh, torch = load(args.files)
+    if not jmh and not torch:
+        print("no benchmark results in " + ", ".join(args.files), file=sys.stderr)
         return 2
-    header = ["shape (MxNxK:TT)", "threads", "Jacobian GFLOP/s", "OpenBLAS GFLOP/s", "Jacobian/OpenBLAS"]
-    print("| " + " | ".join(header) + " |")
-    print("|" + "|".join(["---"] * len(header)) + "|")
-    failed = []
-    for (shape, threads) in sorted(rows, key=lambda key: (key[1], flops(key[0]), key[0])):
-        impls = rows[(shape, threads)]
-        jac = impls.get("jacobian")
-        blas = impls.get("openblas")
-        cells = [shape, str(threads)]
-        for value in (jac, blas):
-            cells.append("—" if value is None else "%.1f ±%.0f%%" % (value[0], 100 * value[1]))
-        if jac and blas:
-            ratio = jac[0] / blas[0]
-            cells.append("%.2f" % ratio)
-            if args.target is not None and ratio < args.target:
-                failed.append((shape, threads, ratio))
-        else:
-            cells.append("—")
-        print("| " + " | ".join(cells) + " |")
-    if failed:
-        for shape, threads, ratio in failed:
-            print("below target %.2f: %s at %d thread(s): %.2f" % (args.target, shape, threads, ratio), file=sys.stderr)
-        return 1
-    return 0
+    failed = False
+    if "GemmBenchmark" in jmh:
+        failed = report_openblas(jmh["GemmBenchmark"], args.target)
+    if "ClVsCpuGemmBenchmark" in jmh:
+        report_backend_gemm(jmh["ClVsCpuGemmBenchmark"])
+    for name in ("ElementwiseBenchmark", "ReductionBenchmark"):
+        if name in jmh:
+            report_memory_bound(name, jmh[name])
+    if "TrainingStepBenchmark" in jmh:
+        report_training(jmh["TrainingStepBenchmark"])
+    if torch:
+        report_torch(jmh, torch)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

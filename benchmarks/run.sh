@@ -29,7 +29,7 @@ files=()
 for t in $threads_list; do
   json="$out/gemm-t$t.json"
   echo "== GemmBenchmark, $t thread(s): OPENBLAS_NUM_THREADS=$t" | tee -a "$log"
-  OPENBLAS_NUM_THREADS="$t" OPENBLAS_VERBOSE=2 "$java" -jar "$jar" GemmBenchmark -p threads="$t" $jmh_opts \
+  OPENBLAS_NUM_THREADS="$t" OPENBLAS_VERBOSE=2 "$java" -jar "$jar" "\\.GemmBenchmark\\." -p threads="$t" $jmh_opts \
       -rf json -rff "$json" 2>&1 | tee -a "$log" | grep -E "peer BLAS|jacobian: |Core: |^GemmBenchmark|^Benchmark" || true
   files+=("$json")
 done

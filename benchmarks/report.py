@@ -43,6 +43,11 @@ def flops(shape):
     return 2.0 * m * n * k
 
 
+def is_square(shape):
+    dims, ops = normalize_shape(shape.split(" ")[0]).split(":")
+    return ops == "NN" and len(set(dims.split("x"))) == 1
+
+
 def elements(shape):
     rows, cols = (int(d) for d in shape.split("x"))
     return rows * cols
@@ -147,7 +152,7 @@ def report_backend_gemm(results):
                        lambda p, m: flops(p["shape"]) / 1e9)
     print("### ClVsCpuGemmBenchmark: SGEMM through the Backend SPI (GFLOP/s)\n")
     lines = []
-    for shape in sorted(rows, key=lambda s: (":NN" not in s or s.split("x")[0] != s.split("x")[1], flops(s.split(" ")[0]), s)):
+    for shape in sorted(rows, key=lambda s: (not is_square(s), flops(s.split(" ")[0]), s)):
         b = rows[shape]
         lines.append([shape, rate(b.get("cpu")), rate(b.get("opencl")), ratio(b.get("cpu"), b.get("opencl"))])
     table(["shape (MxNxK:TT)", "cpu GFLOP/s", "opencl GFLOP/s", "CPU/OpenCL"], lines)
@@ -212,7 +217,7 @@ def report_torch(jmh, torch):
         ours = per_backend(jmh.get("ClVsCpuGemmBenchmark", []), lambda p, m: normalize_shape(p["shape"]) + sync_label(p),
                            lambda p, m: flops(p["shape"]) / 1e9)
         lines = []
-        for g in sorted(ref.get("gemm", []), key=lambda g: flops(g["shape"])):
+        for g in sorted(ref.get("gemm", []), key=lambda g: (not is_square(g["shape"]), flops(g["shape"]))):
             shape = normalize_shape(g["shape"])
             cl = ours.get(shape, {}).get("opencl")
             cublas = (g["gflops"], 0.0)

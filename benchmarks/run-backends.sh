@@ -36,7 +36,7 @@ for bench in $benches; do
   echo "== $bench $params $jmh_opts" | tee -a "$log"
   # the anchored regex keeps e.g. GemmBenchmark from also matching ClVsCpuGemmBenchmark
   "$java" -jar "$jar" "\\.$bench\\." $params $jmh_opts -rf json -rff "$json" 2>&1 | tee -a "$log" \
-      | grep -E "bench.BenchSupport - backend|^$bench\.[a-zA-Z]+ " | sort -u || true
+      | grep -oE "BenchSupport - backend .*|^$bench\.[a-zA-Z]+ .*" | sed 's/^BenchSupport - //' | sort -u || true
   files+=("$json")
 done
 python3 "$here/report.py" "${files[@]}" | tee "$out/backend-report.md"

@@ -45,7 +45,7 @@ step() {   # step NAME SECONDS COMMAND...: run with a time limit, log, and say h
   echo "== $name (limit ${limit}s): $*"
   timeout "$limit" "$@" > "$out/$name.log" 2>&1
   local rc=$?
-  grep -E "BenchSupport - backend|^[A-Za-z]+Benchmark\.[a-zA-Z]+ " "$out/$name.log" | sort -u
+  grep -oE "BenchSupport - backend .*|^[A-Za-z]+Benchmark\.[a-zA-Z]+ .*" "$out/$name.log" | sed 's/^BenchSupport - //' | sort -u
   [ $rc -eq 0 ] || echo "!! $name ended with status $rc (124: time limit); see $name.log"
 }
 

@@ -23,8 +23,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * against the OpenCL backend, at square sizes and at the shapes of the 784-256-128-10 MLP's products.
  * Every measured call ends by waiting for its result ({@link BenchSupport#await}: a blocking read of
  * one float, or {@link Backend#synchronize()} with {@code -p sync=synchronize}), so a device backend's
- * time includes its kernel, not just the enqueue; operands live on the backend before the measurement starts and nothing is
- * copied while it runs. GFLOP/s ({@code 2 M N K} per call) are computed by {@code benchmarks/report.py}.
+ * time includes its kernel, not just the enqueue; operands live on the backend before the measurement
+ * starts, and nothing else is copied while it runs. GFLOP/s ({@code 2 M N K} per call) are computed
+ * by {@code benchmarks/report.py}.
  *
  * <p>{@code shape} is {@code MxNxK:TT} as in {@link GemmBenchmark} (C is {@code [M, N]}, inner dimension
  * {@code K}, T/N = A and B used transposed or as stored), or a bare {@code N} for {@code NxNxN:NN}:
@@ -66,7 +67,7 @@ public class ClVsCpuGemmBenchmark {
     @Param({"cpu", "opencl"})
     public String backend;
 
-    /** How a call waits for its result: {@code read} (default) or {@code synchronize}, see {@link BenchSupport#await}. */
+    /** How a call waits for its result, {@code read} or {@code synchronize}: {@link BenchSupport#await}. */
     @Param({BenchSupport.SYNC_READ})
     public String sync;
 

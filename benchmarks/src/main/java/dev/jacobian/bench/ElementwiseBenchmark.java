@@ -52,7 +52,7 @@ public class ElementwiseBenchmark {
     @Param({"cpu", "opencl"})
     public String backend;
 
-    /** How a call waits for its result: {@code read} (default) or {@code synchronize}, see {@link BenchSupport#await}. */
+    /** How a call waits for its result, {@code read} or {@code synchronize}: {@link BenchSupport#await}. */
     @Param({BenchSupport.SYNC_READ})
     public String sync;
 

@@ -40,10 +40,8 @@ final class BenchSupport {
      * Waits until {@code result} has been computed, so that a measured call includes its kernels.
      * {@code read} downloads {@code result[0]} with a blocking read: on an in-order queue (the OpenCL
      * backend's) it completes only after every kernel enqueued before it; the 4-byte copy is the price.
-     * {@code synchronize} calls {@link Backend#synchronize()}, the obvious way, which is not the default
-     * because {@code ClBackend.synchronize()} currently opens (and leaks) a new OpenCL context on every call
-     * (its {@code open()} check resolves to the static factory {@code ClBackend.open()}), so it measures
-     * context creation rather than the kernel; switch the default back once that is fixed.
+     * {@code synchronize} calls {@link Backend#synchronize()} ({@code clFinish}); both wait for the same
+     * kernels, the read being what a training step does anyway.
      *
      * @return the value read ({@code NaN} with {@code synchronize}), for the benchmark to return
      */

@@ -91,7 +91,7 @@ public final class ClBackend implements Backend {
         return b;
     }
 
-    private void open(Tensor... ts) {
+    private void checkOpen(Tensor... ts) {
         if (closed) {
             throw new IllegalStateException("OpenCL backend is closed");
         }
@@ -123,7 +123,7 @@ public final class ClBackend implements Backend {
 
     @Override
     public DeviceBuffer allocateBuffer(long floats) {
-        open();
+        checkOpen();
         return pool.acquire(floats);
     }
 
@@ -136,7 +136,7 @@ public final class ClBackend implements Backend {
 
     @Override
     public void upload(float[] src, int srcOffset, Tensor dst, int dstOffset, int count) {
-        open(dst);
+        checkOpen(dst);
         if (count < 0 || dstOffset < 0 || dstOffset + count > dst.size() || srcOffset < 0 || srcOffset + count > src.length) {
             throw new IndexOutOfBoundsException("upload of " + count + " floats at " + dstOffset + " into " + dst.shape());
         }
@@ -150,7 +150,7 @@ public final class ClBackend implements Backend {
 
     @Override
     public void download(Tensor src, int srcOffset, float[] dst, int dstOffset, int count) {
-        open(src);
+        checkOpen(src);
         if (count < 0 || srcOffset < 0 || srcOffset + count > src.size() || dstOffset < 0 || dstOffset + count > dst.length) {
             throw new IndexOutOfBoundsException("download of " + count + " floats at " + srcOffset + " from " + src.shape());
         }
@@ -164,7 +164,7 @@ public final class ClBackend implements Backend {
 
     @Override
     public void synchronize() {
-        open();
+        checkOpen();
         cl.finish();
     }
 
@@ -188,7 +188,7 @@ public final class ClBackend implements Backend {
 
     @Override
     public void fill(Tensor x, float value) {
-        open(x);
+        checkOpen(x);
         elementwise.fill(x, value);
     }
 
@@ -196,63 +196,63 @@ public final class ClBackend implements Backend {
     public void copy(Tensor src, int srcOffset, Tensor dst, int dstOffset, int count) {
         Checks.transfer("copy from", src, srcOffset, count);
         Checks.transfer("copy into", dst, dstOffset, count);
-        open(src, dst);
+        checkOpen(src, dst);
         elementwise.copy(src, srcOffset, dst, dstOffset, count);
     }
 
     @Override
     public void axpby(float alpha, Tensor x, float beta, Tensor y) {
         Checks.sameSize("axpby", x, y);
-        open(x, y);
+        checkOpen(x, y);
         elementwise.axpby(alpha, x, beta, y);
     }
 
     @Override
     public void binary(BinaryOp op, Tensor a, Tensor b, Tensor c) {
         Checks.binary(op, a, b, c);
-        open(a, b, c);
+        checkOpen(a, b, c);
         elementwise.binary(op, a, b, c);
     }
 
     @Override
     public void binaryBackward(BinaryOp op, int operand, Tensor a, Tensor b, Tensor dc, Tensor grad, boolean accumulate) {
         Checks.binaryBackward(op, operand, a, b, dc, grad);
-        open(a, b, dc, grad);
+        checkOpen(a, b, dc, grad);
         elementwise.binaryBackward(op, operand, a, b, dc, grad, accumulate);
     }
 
     @Override
     public void activation(Activation f, float param, Tensor x, Tensor y) {
         Checks.sameSize("activation " + f, x, y);
-        open(x, y);
+        checkOpen(x, y);
         elementwise.activation(f, param, x, y);
     }
 
     @Override
     public void activationBackward(Activation f, float param, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
         Checks.activationBackward(f, x, y, dy, dx);
-        open(x, y, dy, dx);
+        checkOpen(x, y, dy, dx);
         elementwise.activationBackward(f, param, x, y, dy, dx, accumulate);
     }
 
     @Override
     public void biasActivation(Tensor x, Tensor bias, Activation f, float param, Tensor y) {
         Checks.rowVectorOp("biasActivation", x, bias, y);
-        open(x, bias, y);
+        checkOpen(x, bias, y);
         elementwise.biasActivation(x, bias, f, param, y);
     }
 
     @Override
     public void addRowVector(Tensor x, Tensor bias, Tensor y) {
         Checks.rowVectorOp("addRowVector", x, bias, y);
-        open(x, bias, y);
+        checkOpen(x, bias, y);
         elementwise.addRowVector(x, bias, y);
     }
 
     @Override
     public void prelu(Tensor x, Tensor slope, Tensor y) {
         Checks.rowVectorOp("prelu", x, slope, y);
-        open(x, slope, y);
+        checkOpen(x, slope, y);
         elementwise.prelu(x, slope, y);
     }
 
@@ -260,7 +260,7 @@ public final class ClBackend implements Backend {
     public void preluBackward(Tensor x, Tensor slope, Tensor dy, Tensor dx, boolean accumulateDx,
                               Tensor dslope, boolean accumulateDslope) {
         Checks.preluBackward(x, slope, dy, dx, dslope);
-        open(x, slope, dy, dx, dslope);
+        checkOpen(x, slope, dy, dx, dslope);
         if (dx != null) {
             elementwise.preluBackwardInput(x, slope, dy, dx, accumulateDx);
         }
@@ -272,14 +272,14 @@ public final class ClBackend implements Backend {
     @Override
     public void maxout(int pieces, Tensor z, Tensor y) {
         Checks.maxout("maxout", pieces, z, y);
-        open(z, y);
+        checkOpen(z, y);
         elementwise.maxout(pieces, z, y);
     }
 
     @Override
     public void maxoutBackward(int pieces, Tensor z, Tensor dy, Tensor dz, boolean accumulate) {
         Checks.maxoutBackward(pieces, z, dy, dz);
-        open(z, dy, dz);
+        checkOpen(z, dy, dz);
         elementwise.maxoutBackward(pieces, z, dy, dz, accumulate);
     }
 
@@ -288,7 +288,7 @@ public final class ClBackend implements Backend {
     @Override
     public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
         int[] mnk = Checks.gemm(transA, transB, a, b, c);
-        open(a, b, c);
+        checkOpen(a, b, c);
         matmul.gemm(transA, transB, alpha, a, b, beta, c, mnk);
     }
 
@@ -297,42 +297,42 @@ public final class ClBackend implements Backend {
     @Override
     public void reduce(Reduction op, Axis axis, Tensor x, Tensor y, boolean accumulate) {
         Checks.reduce(op, axis, x, y, accumulate);
-        open(x, y);
+        checkOpen(x, y);
         reduce.reduce(op, axis, x, y, accumulate);
     }
 
     @Override
     public void reduceBackward(Reduction op, Axis axis, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
         Checks.reduceBackward(op, axis, x, y, dy, dx);
-        open(x, y, dy, dx);
+        checkOpen(x, y, dy, dx);
         reduce.reduceBackward(op, axis, x, dy, dx, accumulate);
     }
 
     @Override
     public void softmax(Tensor x, Tensor y) {
         Checks.sameMatrix("softmax", x, y);
-        open(x, y);
+        checkOpen(x, y);
         softmaxLoss.softmax(x, y);
     }
 
     @Override
     public void softmaxBackward(Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
         Checks.softmaxBackward(y, dy, dx);
-        open(y, dy, dx);
+        checkOpen(y, dy, dx);
         softmaxLoss.softmaxBackward(y, dy, dx, accumulate);
     }
 
     @Override
     public void rowLoss(LossKind kind, Tensor pred, Tensor target, Tensor out) {
         Checks.rowLoss("rowLoss", kind, pred, target, out);
-        open(pred, target, out);
+        checkOpen(pred, target, out);
         softmaxLoss.rowLoss(kind, pred, target, out);
     }
 
     @Override
     public void rowLossBackward(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred, boolean accumulate) {
         Checks.rowLossBackward(kind, pred, target, dout, dpred);
-        open(pred, target, dout, dpred);
+        checkOpen(pred, target, dout, dpred);
         softmaxLoss.rowLossBackward(kind, pred, target, dout, dpred, accumulate);
     }
 
@@ -341,7 +341,7 @@ public final class ClBackend implements Backend {
     @Override
     public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate update) {
         Checks.sgdUpdate(param, grad, velocity, gradNormSq, update);
-        open(param, grad, velocity, gradNormSq);
+        checkOpen(param, grad, velocity, gradNormSq);
         optimizer.sgdUpdate(param, grad, velocity, gradNormSq, update);
     }
 }

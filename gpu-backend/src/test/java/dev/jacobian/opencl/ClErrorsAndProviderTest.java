@@ -116,4 +116,13 @@ class ClErrorsAndProviderTest {
         ClInfo.Device d = cl.device();
         assertTrue(d.maxWorkGroupSize() > 0 && d.localMemBytes() > 0 && d.globalMemBytes() >= d.maxAllocBytes(), d.toString());
     }
+
+    @Test
+    void aClosedBackendRefusesWorkInsteadOfOpeningAnotherContext() {
+        ClBackend b = OpenClTestSupport.openOrSkip();
+        b.synchronize();
+        b.close();
+        assertThrows(IllegalStateException.class, b::synchronize);
+        assertThrows(IllegalStateException.class, () -> b.allocateBuffer(16));
+    }
 }

@@ -47,6 +47,10 @@ public final class Executor implements AutoCloseable {
     private record PlanKey(int target, int batch) {
     }
 
+    /** One operation's call, its tensors bound when the plan was made. */
+    private record Call(OpNode op, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] accumulate) {
+    }
+
     /** One topological order with its tensors, for one target and batch size. */
     private final class Plan {
         final Node target;
@@ -55,8 +59,10 @@ public final class Executor implements AutoCloseable {
         final Map<Node, Tensor> values = new IdentityHashMap<>();
         final Map<Node, Tensor> grads = new IdentityHashMap<>();
         final Set<Tensor> owned = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
-        /** For each op node: per input, whether its backward contribution accumulates. */
-        final Map<Node, boolean[]> accumulate = new IdentityHashMap<>();
+        /** The forward pass: one call per op node, in topological order, its tensors resolved once. */
+        final List<Call> forwardCalls = new ArrayList<>();
+        /** The backward pass: one call per op node that needs a gradient, in reverse order. */
+        final List<Call> backwardCalls = new ArrayList<>();
         final List<Parameter> unreachedParameters = new ArrayList<>();
         private final Map<Shape, Deque<Tensor>> free = new HashMap<>();
 
@@ -64,6 +70,15 @@ public final class Executor implements AutoCloseable {
             this.target = target;
             this.batch = batch;
             this.order = topologicalOrder(target);
+            try {
+                plan();
+            } catch (RuntimeException e) {
+                close(); // a shape mismatch: free what was allocated so far
+                throw e;
+            }
+        }
+
+        private void plan() {
             Map<Node, Boolean> needsGrad = new IdentityHashMap<>();
             for (Node n : order) {
                 boolean ng = n instanceof Parameter;
@@ -96,6 +111,7 @@ public final class Executor implements AutoCloseable {
                         shapes.add(values.get(in).shape());
                     }
                     values.put(n, acquire(op.operation().outputShape(shapes)));
+                    forwardCalls.add(new Call(op, tensorsOf(op.inputs()), values.get(n), null, null, null));
                     if (!training) {
                         for (Node in : new java.util.LinkedHashSet<>(op.inputs())) {
                             if (in instanceof OpNode && in != target && lastUse.get(in) == k) {
@@ -126,7 +142,12 @@ public final class Executor implements AutoCloseable {
                         written.put(in, true);
                     }
                 }
-                accumulate.put(op, acc);
+                Tensor[] dIn = new Tensor[acc.length];
+                for (int i = 0; i < acc.length; i++) {
+                    Node in = op.inputs().get(i);
+                    dIn[i] = needsGrad.get(in) && op.operation().differentiable(i) ? grads.get(in) : null;
+                }
+                backwardCalls.add(new Call(op, tensorsOf(op.inputs()), values.get(op), grads.get(op), dIn, acc));
                 release(grads.get(op));
             }
             for (Parameter p : graph.parameters()) {
@@ -134,6 +155,14 @@ public final class Executor implements AutoCloseable {
                     unreachedParameters.add(p);
                 }
             }
+        }
+
+        private Tensor[] tensorsOf(List<Node> nodes) {
+            Tensor[] t = new Tensor[nodes.size()];
+            for (int i = 0; i < t.length; i++) {
+                t[i] = values.get(nodes.get(i));
+            }
+            return t;
         }
 
         private Tensor gradTensor(Node n) {
@@ -237,10 +266,8 @@ public final class Executor implements AutoCloseable {
             throw new IllegalArgumentException("node " + target + " belongs to another graph");
         }
         Plan plan = plans.computeIfAbsent(new PlanKey(target.id(), batch), k -> new Plan(target, batch));
-        for (Node n : plan.order) {
-            if (n instanceof OpNode op) {
-                op.operation().forward(backend, inputsOf(plan, op, plan.values), plan.values.get(op));
-            }
+        for (Call c : plan.forwardCalls) {
+            c.op().operation().forward(backend, c.in(), c.out());
         }
         last = plan;
         return plan.values.get(target);
@@ -260,16 +287,8 @@ public final class Executor implements AutoCloseable {
         if (seed != null) {
             backend.fill(seed, 1f);
         }
-        for (int k = plan.order.size() - 1; k >= 0; k--) {
-            if (plan.order.get(k) instanceof OpNode op && plan.accumulate.containsKey(op)) {
-                Tensor[] dIn = new Tensor[op.inputs().size()];
-                for (int i = 0; i < dIn.length; i++) {
-                    dIn[i] = plan.accumulate.get(op) != null && op.operation().differentiable(i)
-                            ? plan.grads.get(op.inputs().get(i)) : null;
-                }
-                op.operation().backward(backend, inputsOf(plan, op, plan.values), plan.values.get(op),
-                        plan.grads.get(op), dIn, plan.accumulate.get(op));
-            }
+        for (Call c : plan.backwardCalls) {
+            c.op().operation().backward(backend, c.in(), c.out(), c.dOut(), c.dIn(), c.accumulate());
         }
         for (Parameter p : plan.unreachedParameters) {
             backend.fill(parameterGradients.get(p), 0f);
@@ -296,14 +315,6 @@ public final class Executor implements AutoCloseable {
     /** Batch size of the last forward pass. */
     public int lastBatch() {
         return last == null ? 0 : last.batch;
-    }
-
-    private static Tensor[] inputsOf(Plan plan, OpNode op, Map<Node, Tensor> values) {
-        Tensor[] in = new Tensor[op.inputs().size()];
-        for (int i = 0; i < in.length; i++) {
-            in[i] = values.get(op.inputs().get(i));
-        }
-        return in;
     }
 
     /** Ancestors of {@code target} (itself included), inputs before users: an iterative post-order DFS. */

@@ -70,7 +70,9 @@ class ExecutorTest {
         Node y = g.linear(x, w, b);
         try (ReferenceBackend be = new ReferenceBackend(); Executor exec = new Executor(g, be, 0)) {
             exec.feed(x, new float[10], 0, 2);
+            long live = be.stats().liveBuffers();
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> exec.forward(y, 2));
+            assertEquals(live, be.stats().liveBuffers(), "a plan that fails frees what it allocated");
             assertTrue(e.getMessage().contains("linear") && e.getMessage().contains("[2, 5]") && e.getMessage().contains("[4, 3]"),
                     e.getMessage());
         }

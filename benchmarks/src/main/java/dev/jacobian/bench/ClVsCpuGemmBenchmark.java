@@ -1,7 +1,6 @@
 package dev.jacobian.bench;
 
 import dev.jacobian.backend.Backend;
-import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -15,7 +14,6 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -54,7 +52,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
         "-Xms2g", "-Xmx2g"})
-public class ClVsCpuGemmBenchmark {
+public class ClVsCpuGemmBenchmark extends BackendBenchmark {
     /** Relative tolerance of the set-up check of two entries of C against a double-precision dot product. */
     private static final double CHECK_RTOL = 1e-3;
 
@@ -63,15 +61,6 @@ public class ClVsCpuGemmBenchmark {
         "128x256x128:NT", "128x784x256:NT"})
     public String shape;
 
-    /** Backend name as {@code Backends.create} takes it. */
-    @Param({"cpu", "opencl"})
-    public String backend;
-
-    /** How a call waits for its result, {@code read} or {@code synchronize}: {@link BenchSupport#await}. */
-    @Param({BenchSupport.SYNC_READ})
-    public String sync;
-
-    private Backend be;
     private boolean transA;
     private boolean transB;
     private Tensor ta;
@@ -80,20 +69,18 @@ public class ClVsCpuGemmBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        String spec = shape.contains("x") ? shape : shape + "x" + shape + "x" + shape + ":NN";
-        int colon = spec.indexOf(':');
-        String[] dims = spec.substring(0, colon).split("x");
-        int m = Integer.parseInt(dims[0]);
-        int n = Integer.parseInt(dims[1]);
-        int k = Integer.parseInt(dims[2]);
-        transA = spec.charAt(colon + 1) == 'T';
-        transB = spec.charAt(colon + 2) == 'T';
+        GemmShape g = GemmShape.parse(shape);
+        int m = g.m();
+        int n = g.n();
+        int k = g.k();
+        transA = g.transA();
+        transB = g.transB();
         float[] a = BenchSupport.uniform(1, m * k, -1f, 1f);
         float[] b = BenchSupport.uniform(2, k * n, -1f, 1f);
         be = BenchSupport.backend(backend);
-        ta = be.fromHost(transA ? Shape.matrix(k, m) : Shape.matrix(m, k), a);
-        tb = be.fromHost(transB ? Shape.matrix(n, k) : Shape.matrix(k, n), b);
-        tc = be.allocate(Shape.matrix(m, n));
+        ta = be.fromHost(g.a(), a);
+        tb = be.fromHost(g.b(), b);
+        tc = be.allocate(g.c());
         // one call outside the measurement: builds the device program, and proves the product is computed
         be.gemm(transA, transB, 1f, ta, tb, 0f, tc);
         check(a, b, m, n, k, 0, 0);
@@ -113,11 +100,6 @@ public class ClVsCpuGemmBenchmark {
             throw new IllegalStateException(backend + " gemm " + shape + ": C[" + i + "," + j + "] = " + actual
                     + ", expected " + expected);
         }
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        be.close();
     }
 
     @Benchmark

@@ -16,7 +16,6 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -43,20 +42,11 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
         "-Xms2g", "-Xmx2g"})
-public class ElementwiseBenchmark {
+public class ElementwiseBenchmark extends BackendBenchmark {
     /** {@code RxC}: a hidden layer's batch, a larger activation, and a 64 MiB one. */
     @Param({"128x256", "512x1024", "4096x4096"})
     public String shape;
 
-    /** Backend name as {@code Backends.create} takes it. */
-    @Param({"cpu", "opencl"})
-    public String backend;
-
-    /** How a call waits for its result, {@code read} or {@code synchronize}: {@link BenchSupport#await}. */
-    @Param({BenchSupport.SYNC_READ})
-    public String sync;
-
-    private Backend be;
     private Tensor x;
     private Tensor bias;
     private Tensor y;
@@ -72,11 +62,6 @@ public class ElementwiseBenchmark {
         relu();
         tanh();
         biasRelu();
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        be.close();
     }
 
     @Benchmark

@@ -1,9 +1,7 @@
 package dev.jacobian.bench;
 
 import dev.jacobian.cpu.CpuBackend;
-import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -83,22 +81,22 @@ public class GemmBenchmark {
 
     @Setup(Level.Trial)
     public void setUp(BenchmarkParams params) {
-        String[] dims = shape.substring(0, shape.indexOf(':')).split("x");
-        m = Integer.parseInt(dims[0]);
-        n = Integer.parseInt(dims[1]);
-        k = Integer.parseInt(dims[2]);
-        transA = shape.charAt(shape.indexOf(':') + 1) == 'T';
-        transB = shape.charAt(shape.indexOf(':') + 2) == 'T';
-        a = random(1, m * k);
-        b = random(2, k * n);
+        GemmShape g = GemmShape.parse(shape);
+        m = g.m();
+        n = g.n();
+        k = g.k();
+        transA = g.transA();
+        transB = g.transB();
+        a = BenchSupport.uniform(1, m * k, -1f, 1f);
+        b = BenchSupport.uniform(2, k * n, -1f, 1f);
         c = new float[m * n];
         if (params.getBenchmark().endsWith("openblas")) {
             openBlas = OpenBlas.load(threads);
         } else {
             backend = new CpuBackend(threads);
-            ta = backend.fromHost(transA ? Shape.matrix(k, m) : Shape.matrix(m, k), a);
-            tb = backend.fromHost(transB ? Shape.matrix(n, k) : Shape.matrix(k, n), b);
-            tc = backend.allocate(Shape.matrix(m, n));
+            ta = backend.fromHost(g.a(), a);
+            tb = backend.fromHost(g.b(), b);
+            tc = backend.allocate(g.c());
             LOG.info("jacobian: {}", backend.deviceDescription());
         }
     }
@@ -108,15 +106,6 @@ public class GemmBenchmark {
         if (backend != null) {
             backend.close();
         }
-    }
-
-    private static float[] random(long seed, int size) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] x = new float[size];
-        for (int i = 0; i < size; i++) {
-            x[i] = (float) (2 * r.nextDouble() - 1);
-        }
-        return x;
     }
 
     @Benchmark

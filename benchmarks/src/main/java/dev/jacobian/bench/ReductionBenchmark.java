@@ -18,7 +18,6 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -50,20 +49,11 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
         "-Xms2g", "-Xmx2g"})
-public class ReductionBenchmark {
+public class ReductionBenchmark extends BackendBenchmark {
     /** {@code RxC}: a batch of activations, a larger matrix, and a 64 MiB one. */
     @Param({"128x256", "512x1024", "4096x4096"})
     public String shape;
 
-    /** Backend name as {@code Backends.create} takes it. */
-    @Param({"cpu", "opencl"})
-    public String backend;
-
-    /** How a call waits for its result, {@code read} or {@code synchronize}: {@link BenchSupport#await}. */
-    @Param({BenchSupport.SYNC_READ})
-    public String sync;
-
-    private Backend be;
     private Tensor x;
     private Tensor all;
     private Tensor rows;
@@ -83,11 +73,6 @@ public class ReductionBenchmark {
         sumSquaresAll();
         sumRows();
         softmaxCrossEntropy();
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        be.close();
     }
 
     @Benchmark

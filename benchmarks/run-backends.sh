@@ -15,18 +15,13 @@
 #
 # Results: benchmarks/target/backend-<bench>.json (JMH JSON), backend-report.md, backend-run.log.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(dirname "$here")"
-out="$here/target"
-jar="$out/benchmarks.jar"
-java="${JAVA:-java}"
+# shellcheck source=benchmarks/lib.sh
+. "$(dirname "$0")/lib.sh"
 benches="${BENCHES:-ClVsCpuGemmBenchmark ElementwiseBenchmark ReductionBenchmark TrainingStepBenchmark}"
 jmh_opts="${JMH_OPTS:--wi 2 -w 1 -i 3 -r 1 -f 1}"
 params="${PARAMS:-}"
 
-if [[ "${BUILD:-0}" == "1" || ! -f "$jar" ]]; then
-  (cd "$root" && mvn -q -pl benchmarks -am install -DskipTests)
-fi
+build_jar -pl benchmarks -am
 
 log="$out/backend-run.log"
 : > "$log"

@@ -11,17 +11,12 @@
 #
 # Results: benchmarks/target/gemm-t1.json, gemm-t2.json (JMH JSON), gemm-report.md, gemm-run.log.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(dirname "$here")"
-out="$here/target"
-jar="$out/benchmarks.jar"
-java="${JAVA:-java}"
+# shellcheck source=benchmarks/lib.sh
+. "$(dirname "$0")/lib.sh"
 threads_list="${THREADS:-1 2}"
 jmh_opts="${JMH_OPTS:--wi 3 -w 1 -i 4 -r 1 -f 1}"
 
-if [[ "${BUILD:-0}" == "1" || ! -f "$jar" ]]; then
-  (cd "$root" && mvn -q -pl cpu-backend,benchmarks install -DskipTests)
-fi
+build_jar -pl cpu-backend,benchmarks
 
 log="$out/gemm-run.log"
 : > "$log"

@@ -8,6 +8,7 @@ import dev.jacobian.samples.training.SavedModel;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,15 +20,11 @@ final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--checkpoint", required = true, paramLabel = "PATH",
-            description = "A checkpoint-epoch-*.json file, or a run directory (its newest checkpoint).")
-    Path checkpoint;
+    @Mixin
+    CheckpointOptions checkpoint;
 
     @Option(names = "--data", paramLabel = "DIR", description = "MNIST-format directory. Default: the shipped Fashion-MNIST.")
     Path data;
-
-    @Option(names = "--backend", defaultValue = "auto", description = "Backend (default: ${DEFAULT-VALUE}).")
-    String backend;
 
     @Option(names = "--batch", defaultValue = "1000", description = "Samples per forward pass (default: ${DEFAULT-VALUE}).")
     int batch;
@@ -36,7 +33,7 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path dir = data != null ? data : DataDirectory.defaultDirectory();
         Dataset test = new DataDirectory(dir).test();
-        try (SavedModel saved = SavedModel.open(checkpoint, backend)) {
+        try (SavedModel saved = checkpoint.open()) {
             long t0 = System.nanoTime();
             int[] predicted = saved.model().predictClasses(test.images(), Math.max(1, batch));
             double seconds = (System.nanoTime() - t0) / 1e9;

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -22,9 +23,8 @@ final class PredictCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--checkpoint", required = true, paramLabel = "PATH",
-            description = "A checkpoint-epoch-*.json file, or a run directory (its newest checkpoint).")
-    Path checkpoint;
+    @Mixin
+    CheckpointOptions checkpoint;
 
     @Option(names = "--images", paramLabel = "FILE",
             description = "IDX image file (raw or .gz). Default: the shipped Fashion-MNIST test images.")
@@ -39,9 +39,6 @@ final class PredictCommand implements Callable<Integer> {
 
     @Option(names = "--count", defaultValue = "10", description = "Number of images (default: ${DEFAULT-VALUE}).")
     int count;
-
-    @Option(names = "--backend", defaultValue = "auto", description = "Backend (default: ${DEFAULT-VALUE}).")
-    String backend;
 
     @Override
     public Integer call() throws Exception {
@@ -59,7 +56,7 @@ final class PredictCommand implements Callable<Integer> {
                     + " is outside the " + data.size() + " images of " + imageFile);
         }
         List<String> names = RunData.classNamesFor(images == null ? dir : imageFile.toAbsolutePath().getParent());
-        try (SavedModel saved = SavedModel.open(checkpoint, backend)) {
+        try (SavedModel saved = checkpoint.open()) {
             float[] scores = saved.model().predictScores(data.images(), from, count);
             int classes = saved.model().outputSize();
             var out = spec.commandLine().getOut();

@@ -19,6 +19,8 @@ Shapes are "MxNxK:TT" (C is [M, N], inner dimension K, T/N = A and B used transp
 a bare "N" means NxNxN:NN); one product costs 2*M*N*K floating-point operations.
 """
 import argparse
+import html
+import math
 import json
 import sys
 
@@ -83,7 +85,32 @@ def load(paths):
     return jmh, torch
 
 
+# Ratio columns of every table printed, for --svg: [(ratio name, [(row label, ratio)])].
+CHARTS = []
+LABEL_COLUMNS = {"shape (MxNxK:TT)", "threads", "op", "shape (RxC)", "batch"}
+
+
+HEADING = [""]
+
+
+def heading(text):
+    """Prints a section heading and remembers it as the title of the section's chart."""
+    HEADING[0] = text.strip("#\n ").split(" (")[0]
+    print(text)
+
+
 def table(header, rows):
+    if "/" in header[-1]:
+        bars = []
+        for cells in rows:
+            try:
+                value = float(cells[-1])
+            except ValueError:
+                continue
+            label = " ".join(("t=" + c if h == "threads" else c) for h, c in zip(header, cells) if h in LABEL_COLUMNS)
+            bars.append((label, value))
+        if bars:
+            CHARTS.append((HEADING[0] + ": " + header[-1], bars))
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join(["---"] * len(header)) + "|")
     for cells in rows:
@@ -119,7 +146,7 @@ def report_openblas(results, target):
         metric = result["primaryMetric"]
         rows.setdefault((shape, threads), {})[impl] = (flops(shape) / seconds_per_op(metric) / 1e9,
                                                        relative_error(metric))
-    print("### GemmBenchmark: Jacobian CPU SGEMM vs OpenBLAS (GFLOP/s)\n")
+    heading("### GemmBenchmark: Jacobian CPU SGEMM vs OpenBLAS (GFLOP/s)\n")
     lines = []
     failed = []
     for (shape, threads) in sorted(rows, key=lambda key: (key[1], flops(key[0]), key[0])):
@@ -150,7 +177,7 @@ def per_backend(results, key, scale):
 def report_backend_gemm(results):
     rows = per_backend(results, lambda p, m: normalize_shape(p["shape"]) + sync_label(p),
                        lambda p, m: flops(p["shape"]) / 1e9)
-    print("### ClVsCpuGemmBenchmark: SGEMM through the Backend SPI (GFLOP/s)\n")
+    heading("### ClVsCpuGemmBenchmark: SGEMM through the Backend SPI (GFLOP/s)\n")
     lines = []
     for shape in sorted(rows, key=lambda s: (not is_square(s), flops(s.split(" ")[0]), s)):
         b = rows[shape]
@@ -161,7 +188,7 @@ def report_backend_gemm(results):
 def report_memory_bound(name, results):
     rows = per_backend(results, lambda p, m: (m, p["shape"], sync_label(p)),
                        lambda p, m: float(elements(p["shape"])))
-    print("### %s (G elements/s; effective GB/s in brackets)\n" % name)
+    heading("### %s (G elements/s; effective GB/s in brackets)\n" % name)
     lines = []
     for key in sorted(rows, key=lambda k: (k[0], elements(k[1]), k[2])):
         method, shape, label = key
@@ -185,7 +212,7 @@ def per_step(result, counter):
 
 def report_training(results):
     rows = per_backend(results, lambda p, m: int(p["batch"]), lambda p, m: 1.0)
-    print("### TrainingStepBenchmark: 784-256-128-10 ReLU MLP, softmax CE, SGD momentum 0.9 (steps/s)\n")
+    heading("### TrainingStepBenchmark: 784-256-128-10 ReLU MLP, softmax CE, SGD momentum 0.9 (steps/s)\n")
     lines = []
     for batch in sorted(rows):
         b = rows[batch]
@@ -212,7 +239,7 @@ def report_training(results):
 
 def report_torch(jmh, torch):
     for ref in torch:
-        print("### Jacobian OpenCL vs PyTorch on %s (torch %s, CUDA %s, TF32 %s)\n" % (
+        heading("### Jacobian OpenCL vs PyTorch on %s (torch %s, CUDA %s, TF32 %s)\n" % (
             ref.get("device"), ref.get("torch"), ref.get("cuda"), "on" if ref.get("tf32") else "off"))
         ours = per_backend(jmh.get("ClVsCpuGemmBenchmark", []), lambda p, m: normalize_shape(p["shape"]) + sync_label(p),
                            lambda p, m: flops(p["shape"]) / 1e9)
@@ -234,11 +261,41 @@ def report_torch(jmh, torch):
             table(["batch", "Jacobian OpenCL steps/s", "PyTorch eager steps/s", "Jacobian/PyTorch"], lines)
 
 
+def svg(path):
+    """Horizontal bars of every ratio column on a log scale around 1 (dashed: 0.5, the usual target)."""
+    row_h, left, width, span = 18, 230, 420, 2.0  # span: decades each side of 1
+    height = sum(40 + row_h * len(bars) for _, bars in CHARTS) + 20
+    mid = left + width / 2
+    out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" '
+           'font-size="11">' % (left + width + 80, height), '<rect width="100%" height="100%" fill="white"/>']
+    y = 10
+    for title, bars in CHARTS:
+        out.append('<text x="%d" y="%d" font-weight="bold">%s (log scale, 1 in the middle)</text>' % (10, y + 14, title))
+        y += 24
+        top = y
+        for label, value in bars:
+            x = mid + max(-span, min(span, math.log10(value))) / span * (width / 2) if value > 0 else left
+            x0, x1 = sorted((mid, x))
+            color = "#3a7bd5" if value >= 1 else "#e07b39"
+            out.append('<text x="%d" y="%d" text-anchor="end">%s</text>' % (left - 6, y + 12, html.escape(label)))
+            out.append('<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"/>' % (x0, y + 3, max(x1 - x0, 1), row_h - 6, color))
+            out.append('<text x="%.1f" y="%d">%.2f</text>' % (max(x0, x1) + 4, y + 12, value))
+            y += row_h
+        for ref, dash in ((1.0, ""), (0.5, ' stroke-dasharray="4,3"')):
+            xr = mid + math.log10(ref) / span * (width / 2)
+            out.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="black"%s/>' % (xr, top, xr, y, dash))
+        y += 16
+    out.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="+", help="JMH JSON result files, torch_reference.py JSON files")
     parser.add_argument("--target", type=float, default=None,
                         help="GemmBenchmark: fail (exit 1) if a Jacobian/OpenBLAS ratio is below this")
+    parser.add_argument("--svg", default=None, help="also draw every ratio column as bars into this SVG file")
     args = parser.parse_args()
 
     jmh, torch = load(args.files)
@@ -257,6 +314,9 @@ def main():
         report_training(jmh["TrainingStepBenchmark"])
     if torch:
         report_torch(jmh, torch)
+    if args.svg and CHARTS:
+        svg(args.svg)
+        print("ratios drawn in " + args.svg)
     return 1 if failed else 0
 
 

@@ -34,4 +34,4 @@ for bench in $benches; do
       | grep -oE "BenchSupport - backend .*|^$bench\.[a-zA-Z]+ .*" | sed 's/^BenchSupport - //' | sort -u || true
   files+=("$json")
 done
-python3 "$here/report.py" "${files[@]}" | tee "$out/backend-report.md"
+python3 "$here/report.py" "${files[@]}" --svg "$out/backend-ratios.svg" | tee "$out/backend-report.md"

@@ -28,6 +28,6 @@ for t in $threads_list; do
       -rf json -rff "$json" 2>&1 | tee -a "$log" | grep -E "peer BLAS|jacobian: |Core: |^GemmBenchmark|^Benchmark" || true
   files+=("$json")
 done
-python3 "$here/report.py" "${files[@]}" | tee "$out/gemm-report.md"
+python3 "$here/report.py" "${files[@]}" --svg "$out/gemm-ratios.svg" | tee "$out/gemm-report.md"
 echo "which BLAS ran (from the forks' logs):"
 grep -E "peer BLAS|Core: " "$log" | sort | uniq -c

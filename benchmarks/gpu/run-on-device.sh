@@ -60,7 +60,7 @@ for f in "$out/opencl-gemm.json" "$out/opencl-train.json" "$out/torch.json"; do
   [ -s "$f" ] && jsons+=("$f")
 done
 if [ ${#jsons[@]} -gt 0 ]; then
-  python3 benchmarks/report.py "${jsons[@]}" | tee "$out/report.md"
+  python3 benchmarks/report.py "${jsons[@]}" --svg "$out/ratios.svg" | tee "$out/report.md"
 else
   echo "run-on-device.sh: no results to report" >&2
   exit 1

@@ -138,6 +138,12 @@ public final class CpuBackend extends HeapBackend {
     }
 
     @Override
+    public void biasActivation(Tensor x, Tensor bias, Activation f, float param, Tensor y) {
+        Checks.rowVectorOp("biasActivation", x, bias, y);
+        elementwise.biasActivation(d(x), d(bias), f, param, d(y), x.rows(), x.cols());
+    }
+
+    @Override
     public void addRowVector(Tensor x, Tensor bias, Tensor y) {
         Checks.rowVectorOp("addRowVector", x, bias, y);
         elementwise.addRowVector(d(x), d(bias), d(y), x.rows(), x.cols());

@@ -59,7 +59,7 @@ final class CpuElementwise {
     /** {@code y = f(x)}; y may alias x. */
     void activation(Activation f, float param, float[] x, float[] y, int n) {
         if (vector) {
-            ElementwiseVector.activation(f, param, x, y, n);
+            ElementwiseVector.activation(f, param, x, y, 0, n);
             return;
         }
         for (int i = 0; i < n; i++) {
@@ -76,6 +76,20 @@ final class CpuElementwise {
         }
         for (int i = 0; i < n; i++) {
             dx[i] = store(dx[i], dy[i] * f.derivative(x[i], y[i], param), acc);
+        }
+    }
+
+    /** {@code y[i, j] = f(x[i, j] + bias[j])} on {@code [m, n]}; y may alias x. */
+    void biasActivation(float[] x, float[] bias, Activation f, float param, float[] y, int m, int n) {
+        if (vector) {
+            ElementwiseVector.biasActivation(x, bias, f, param, y, m, n);
+            return;
+        }
+        for (int i = 0; i < m; i++) {
+            int row = i * n;
+            for (int j = 0; j < n; j++) {
+                y[row + j] = f.apply(x[row + j] + bias[j], param);
+            }
         }
     }
 

@@ -103,15 +103,16 @@ final class ElementwiseVector {
         }
     }
 
-    static void activation(Activation f, float param, float[] x, float[] y, int n) {
-        int i = 0;
-        int bound = S.loopBound(n);
+    /** {@code y[off, off+n) = f(x[off, off+n))}; y may alias x. */
+    static void activation(Activation f, float param, float[] x, float[] y, int off, int n) {
+        int i = off;
+        int bound = off + S.loopBound(n);
         FloatVector zero = FloatVector.zero(S);
         FloatVector one = FloatVector.broadcast(S, 1f);
         switch (f) {
             case IDENTITY -> {
                 if (x != y) {
-                    System.arraycopy(x, 0, y, 0, n);
+                    System.arraycopy(x, off, y, off, n);
                 }
                 return;
             }
@@ -144,8 +145,27 @@ final class ElementwiseVector {
                 }
             }
         }
-        for (; i < n; i++) {
+        for (; i < off + n; i++) {
             y[i] = f.apply(x[i], param);
+        }
+    }
+
+    /**
+     * The dense layer's epilogue {@code y[i,j] = f(x[i,j] + bias[j])}, one row at a time so that the
+     * activation reads the row back from L1 rather than memory; y may alias x.
+     */
+    static void biasActivation(float[] x, float[] bias, Activation f, float param, float[] y, int m, int n) {
+        int bound = S.loopBound(n);
+        for (int r = 0; r < m; r++) {
+            int row = r * n;
+            int j = 0;
+            for (; j < bound; j += L) {
+                load(x, row + j).add(load(bias, j)).intoArray(y, row + j);
+            }
+            for (; j < n; j++) {
+                y[row + j] = x[row + j] + bias[j];
+            }
+            activation(f, param, y, y, row, n);
         }
     }
 

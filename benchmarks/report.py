@@ -12,6 +12,8 @@ benchmarks appear in the files is printed (markdown):
 - ElementwiseBenchmark, ReductionBenchmark: G elements/s and effective GB/s per backend, CPU/OpenCL.
 - TrainingStepBenchmark: steps/s per backend and batch, CPU/OpenCL, and the host transfers per step
   (uploads and downloads, count and bytes; new device allocations) from its auxiliary counters.
+- Dl4jTrainingStepBenchmark (peers build, benchmarks/run-peers.sh): steps/s of Jacobian's CPU backend
+  (TrainingStepBenchmark, backend cpu) and Deeplearning4j (ND4J native CPU) per batch, Jacobian/DL4J.
 - With a torch_reference.py file: Jacobian's OpenCL SGEMM against cuBLAS (OpenCL/cuBLAS) and its
   training step against PyTorch eager (Jacobian/PyTorch), for the shapes and batches both measured.
 
@@ -235,6 +237,26 @@ def report_training(results):
     table(["batch", "backend", "uploads", "uploaded bytes", "downloads", "downloaded bytes", "new allocations"], lines)
 
 
+# ---------------------------------------------------------------- Jacobian CPU vs Deeplearning4j (peers build)
+
+def report_dl4j(jmh):
+    ours = per_backend(jmh.get("TrainingStepBenchmark", []), lambda p, m: int(p["batch"]), lambda p, m: 1.0)
+    peer = {}
+    threads = set()
+    for method, result in jmh["Dl4jTrainingStepBenchmark"]:
+        params = result["params"]
+        threads.add(params.get("threads", "?"))
+        metric = result["primaryMetric"]
+        peer[int(params["batch"])] = (1.0 / seconds_per_op(metric), relative_error(metric))
+    heading("### Jacobian CPU vs Deeplearning4j: 784-256-128-10 MLP training step (steps/s; DL4J threads %s)\n"
+            % ",".join(sorted(threads)))
+    lines = []
+    for batch in sorted(set(peer) | set(ours)):
+        jac, dl4j = ours.get(batch, {}).get("cpu"), peer.get(batch)
+        lines.append([str(batch), rate(jac), rate(dl4j), ratio(jac, dl4j)])
+    table(["batch", "Jacobian cpu steps/s", "DL4J steps/s", "Jacobian/DL4J"], lines)
+
+
 # ---------------------------------------------------------------- Jacobian OpenCL vs PyTorch (GPU machine)
 
 def report_torch(jmh, torch):
@@ -312,6 +334,8 @@ def main():
             report_memory_bound(name, jmh[name])
     if "TrainingStepBenchmark" in jmh:
         report_training(jmh["TrainingStepBenchmark"])
+    if "Dl4jTrainingStepBenchmark" in jmh:
+        report_dl4j(jmh)
     if torch:
         report_torch(jmh, torch)
     if args.svg and CHARTS:

@@ -30,7 +30,7 @@ TIME_UNITS_TO_SECONDS = {"ns/op": 1e-9, "us/op": 1e-6, "ms/op": 1e-3, "s/op": 1.
 RATE_UNITS_TO_PER_SECOND = {"ops/ns": 1e9, "ops/us": 1e6, "ops/ms": 1e3, "ops/s": 1.0}
 
 # Bytes that must move per element of the input (each input read once, each output written once).
-BYTES_PER_ELEMENT = {"relu": 8, "tanh": 8, "biasRelu": 8, "sumSquaresAll": 4, "sumRows": 4,
+BYTES_PER_ELEMENT = {"relu": 8, "tanh": 8, "biasRelu": 8, "biasThenRelu": 8, "sumSquaresAll": 4, "sumRows": 4,
                      "softmaxCrossEntropy": 4}
 BACKENDS = ("cpu", "opencl")
 DASH = "—"

@@ -21,7 +21,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Activations through the {@link Backend} SPI, CPU backend against OpenCL backend: {@code y = relu(x)},
  * {@code y = tanh(x)}, and the dense layer's fused epilogue {@code y = relu(x + bias)}
- * ({@link Backend#biasActivation}). Out of place ({@code y} is not {@code x}), so every call does the same
+ * ({@link Backend#biasActivation}), against the same epilogue unfused. Out of place ({@code y} is not {@code x}), so every call does the same
  * work; every measured call ends by waiting for its result ({@link BenchSupport#await}: a blocking
  * read of one float, or {@link Backend#synchronize()} with {@code -p sync=synchronize}).
  * {@code benchmarks/report.py} turns the times into elements/s and effective GB/s (8 bytes per element:
@@ -62,6 +62,7 @@ public class ElementwiseBenchmark extends BackendBenchmark {
         relu();
         tanh();
         biasRelu();
+        biasThenRelu();
     }
 
     @Benchmark
@@ -79,6 +80,14 @@ public class ElementwiseBenchmark extends BackendBenchmark {
     @Benchmark
     public float biasRelu() {
         be.biasActivation(x, bias, Activation.RELU, 0f, y);
+        return BenchSupport.await(sync, be, y);
+    }
+
+    /** The same epilogue unfused (bias add, then activation in place): what {@link #biasRelu} saves. */
+    @Benchmark
+    public float biasThenRelu() {
+        be.addRowVector(x, bias, y);
+        be.activation(Activation.RELU, 0f, y, y);
         return BenchSupport.await(sync, be, y);
     }
 }

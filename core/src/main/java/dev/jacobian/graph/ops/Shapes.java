@@ -14,6 +14,12 @@ final class Shapes {
         }
     }
 
+    /** An elementwise unary operation: one input, the output has its matrix shape. */
+    static Shape unary(String op, List<Shape> in) {
+        arity(op, in, 1);
+        return Shape.matrix(in.get(0).rows(), in.get(0).cols());
+    }
+
     static Shape same(String op, Shape a, Shape b) {
         if (a.rows() != b.rows() || a.cols() != b.cols()) {
             throw new IllegalArgumentException(op + ": shapes differ: " + a + " vs " + b);

@@ -15,8 +15,7 @@ public final class Softmax implements Operation {
 
     @Override
     public Shape outputShape(List<Shape> in) {
-        Shapes.arity(name(), in, 1);
-        return Shape.matrix(in.get(0).rows(), in.get(0).cols());
+        return Shapes.unary(name(), in);
     }
 
     @Override

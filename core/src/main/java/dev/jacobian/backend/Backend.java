@@ -8,9 +8,14 @@ import dev.jacobian.tensor.Tensor;
  *
  * <h2>Contract</h2>
  * <ul>
- *   <li>Every tensor argument was allocated by this backend and is open; shapes are checked with
- *       {@link Checks} (an {@link IllegalArgumentException} naming the primitive and the shapes).</li>
- *   <li>Tensors are float32, row-major, seen as matrices {@code [rows, cols]} ({@link Shape#rows()}).</li>
+ *   <li>Every tensor argument was allocated by this backend and is open; arguments are checked once, in
+ *       {@link AbstractBackend}, which every backend extends (an {@link IllegalArgumentException} naming the
+ *       primitive and the shapes; an {@link IllegalStateException} for a closed tensor or backend).</li>
+ *   <li>Tensors are float32, row-major, contiguous, of rank 0 to {@value Shape#MAX_RANK}, possibly views into
+ *       another tensor's storage ({@link Tensor#slice}). Elementwise primitives take any rank and
+ *       broadcast by NumPy's rules where they say so; matrix primitives (GEMM, row-vector ops, reductions
+ *       along an {@link Axis}, softmax, losses) see a tensor as the matrix {@code [rows, cols]}
+ *       ({@link Shape#rows()}).</li>
  *   <li>Kernels may run asynchronously, in call order. {@link #download} and {@link #synchronize} wait
  *       for everything enqueued before them. Nothing else needs to block.</li>
  *   <li>An output may alias an input only where a method says so.</li>
@@ -37,8 +42,17 @@ public interface Backend extends AutoCloseable {
     /** Allocates uninitialized storage for at least {@code floats} floats. Prefer {@link #allocate}. */
     DeviceBuffer allocateBuffer(long floats);
 
-    /** Frees a buffer made by {@link #allocateBuffer}; called by {@link Tensor#close()}. */
+    /** Frees a buffer made by {@link #allocateBuffer} or {@link #viewBuffer}; called by {@link Tensor#close()}. */
     void release(DeviceBuffer buffer);
+
+    /**
+     * A buffer for {@code floats} floats starting {@code offset} floats into {@code storage}, sharing its
+     * memory (a view; see {@link Tensor#slice}). Releasing it does not free {@code storage}.
+     *
+     * @throws UnsupportedOperationException when the backend cannot view storage at that offset (OpenCL
+     *     needs it aligned to the device's base address alignment); the message says why
+     */
+    DeviceBuffer viewBuffer(DeviceBuffer storage, long offset, long floats);
 
     /** Allocates a tensor, zero-filled. */
     default Tensor allocate(Shape shape) {
@@ -88,14 +102,33 @@ public interface Backend extends AutoCloseable {
     /** {@code y = alpha * x + beta * y}; same size ({@code beta = 0} ignores the old {@code y}, even NaN). */
     void axpby(float alpha, Tensor x, float beta, Tensor y);
 
-    /** {@code c = a op b}, elementwise on equal shapes; {@code c} may alias {@code a} or {@code b}. */
+    /**
+     * {@code y = op(x; p, q)} elementwise (see {@link UnaryOp} for each operation's parameters); same size,
+     * any rank; {@code y} may be {@code x}.
+     */
+    void unary(UnaryOp op, float p, float q, Tensor x, Tensor y);
+
+    /**
+     * {@code c = a op b}, elementwise with NumPy broadcasting: {@code c} has the broadcast shape of
+     * {@code a} and {@code b} (leading 1s aside). When all three have the same number of elements the
+     * operation is flat (shapes may differ only in how the elements are grouped). {@code c} may be an operand
+     * that has its shape, never a broadcast one.
+     */
     void binary(BinaryOp op, Tensor a, Tensor b, Tensor c);
 
     /**
-     * Gradient of {@code c = a op b} with respect to operand 0 ({@code a}) or 1 ({@code b}):
-     * {@code grad (+)= dc * d(a op b)/d(operand)}.
+     * Gradient of {@code c = a op b} with respect to operand 0 ({@code a}) or 1 ({@code b}), broadcasting as
+     * {@link #binary} does: {@code grad (+)= sumTo(dc * d(a op b)/d(operand))}, {@code grad} of the operand's
+     * shape, summed over the positions the operand was broadcast along.
      */
     void binaryBackward(BinaryOp op, int operand, Tensor a, Tensor b, Tensor dc, Tensor grad, boolean accumulate);
+
+    /**
+     * {@code y (+)= x} summed over the dimensions along which {@code y} broadcasts to {@code x} (the
+     * backward of broadcasting): e.g. {@code x: [n, c, h, w]}, {@code y: [1, c, 1, 1]} gives per-channel sums.
+     * {@code y}'s shape must broadcast to {@code x}'s; they must not overlap.
+     */
+    void sumTo(Tensor x, Tensor y, boolean accumulate);
 
     /** {@code y = f(x)}; {@code y} may alias {@code x}. */
     void activation(Activation f, float param, Tensor x, Tensor y);

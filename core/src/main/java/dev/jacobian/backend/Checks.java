@@ -97,27 +97,6 @@ public final class Checks {
 
     // ---------------------------------------------------------------- one check per primitive
 
-    /** Arguments of {@link Backend#binary}. */
-    public static void binary(BinaryOp op, Tensor a, Tensor b, Tensor c) {
-        sameSize("binary " + op, a, b);
-        sameSize("binary " + op, a, c);
-    }
-
-    /** Arguments of {@link Backend#binaryBackward}. */
-    public static void binaryBackward(BinaryOp op, int operand, Tensor a, Tensor b, Tensor dc, Tensor grad) {
-        operand("binaryBackward", operand);
-        sameSize("binaryBackward " + op, a, b);
-        sameSize("binaryBackward " + op, a, dc);
-        sameSize("binaryBackward " + op, a, grad);
-    }
-
-    /** Arguments of {@link Backend#activationBackward}. */
-    public static void activationBackward(Activation f, Tensor x, Tensor y, Tensor dy, Tensor dx) {
-        sameSize("activationBackward " + f, x, y);
-        sameSize("activationBackward " + f, x, dy);
-        sameSize("activationBackward " + f, x, dx);
-    }
-
     /** Arguments of {@link Backend#addRowVector}, {@link Backend#biasActivation} and {@link Backend#prelu}. */
     public static void rowVectorOp(String op, Tensor x, Tensor v, Tensor y) {
         sameMatrix(op, x, y);
@@ -181,6 +160,14 @@ public final class Checks {
                 throw new IllegalArgumentException("sgdUpdate: momentum " + u.momentum() + " needs a velocity tensor");
             }
             sameSize("sgdUpdate", param, velocity);
+        }
+    }
+
+    /** Bounds of a host array range {@code [offset, offset + count)}. */
+    public static void hostRange(String op, float[] a, int offset, int count) {
+        if (count < 0 || offset < 0 || (long) offset + count > a.length) {
+            throw new IndexOutOfBoundsException(op + " of " + count + " floats at " + offset + " with a host array of "
+                    + a.length);
         }
     }
 

@@ -7,27 +7,42 @@ import java.util.Set;
 
 /**
  * Base of the backends that compute on the Java heap (the reference and the CPU backend): one
- * {@code float[]} per buffer, tracked so that {@link #close()} frees everything, every allocation and
+ * {@code float[]} per allocation, tracked so that {@link #close()} frees everything, every allocation and
  * transfer counted in {@link #stats()}; kernels run synchronously, so {@link #synchronize()} has
- * nothing to wait for. Subclasses implement the kernels on {@link #data(Tensor)}.
+ * nothing to wait for. A view ({@link Tensor#slice}) shares its root's array at an offset: kernels read a
+ * tensor's elements at {@code data(t)[offset(t) + i]} for {@code i < t.size()}.
  */
-public abstract class HeapBackend implements Backend {
+public abstract class HeapBackend extends AbstractBackend {
 
-    /** A heap buffer: the array is the tensor's storage. */
+    /** A heap buffer: the array is the storage, the tensor's elements start at {@link #offset()}. */
     public static final class ArrayBuffer implements DeviceBuffer {
         private final float[] data;
+        private final int offset;
+        private final int floats;
 
         ArrayBuffer(int n) {
-            data = new float[n];
+            this(new float[n], 0, n);
         }
 
+        private ArrayBuffer(float[] data, int offset, int floats) {
+            this.data = data;
+            this.offset = offset;
+            this.floats = floats;
+        }
+
+        /** The whole backing array (shared by every view of the same storage). */
         public float[] data() {
             return data;
         }
 
+        /** Where this buffer's first float sits in {@link #data()}. */
+        public int offset() {
+            return offset;
+        }
+
         @Override
         public long floats() {
-            return data.length;
+            return floats;
         }
     }
 
@@ -39,18 +54,19 @@ public abstract class HeapBackend implements Backend {
         return stats;
     }
 
-    /** The array behind a tensor of this backend (or an exception naming the tensor's backend). */
-    protected final float[] data(Tensor t) {
-        if (!(t.buffer() instanceof ArrayBuffer b) || t.backend() != this) {
-            throw new IllegalArgumentException("tensor " + t.shape() + " belongs to backend " + t.backend().name()
-                    + ", not this " + name() + " backend");
-        }
-        return b.data;
+    /** The array behind a tensor of this backend; its elements start at {@link #offset(Tensor)}. */
+    protected static float[] data(Tensor t) {
+        return ((ArrayBuffer) t.buffer()).data;
+    }
+
+    /** Index in {@link #data(Tensor)} of the tensor's first element (0 unless it is a view at an offset). */
+    protected static int offset(Tensor t) {
+        return ((ArrayBuffer) t.buffer()).offset;
     }
 
     @Override
-    public final synchronized DeviceBuffer allocateBuffer(long floats) {
-        if (floats < 0 || floats > Integer.MAX_VALUE - 8) {
+    protected final synchronized DeviceBuffer allocateStorage(long floats) {
+        if (floats > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("cannot allocate " + floats + " floats on the Java heap");
         }
         ArrayBuffer b = new ArrayBuffer((int) floats);
@@ -60,41 +76,44 @@ public abstract class HeapBackend implements Backend {
     }
 
     @Override
-    public final synchronized void release(DeviceBuffer buffer) {
+    protected final synchronized void releaseStorage(DeviceBuffer buffer) {
         if (buffer instanceof ArrayBuffer b && live.remove(b)) {
             stats.onRelease(b.floats() * 4);
         }
     }
 
+    /** Any offset works on the heap: the view shares the array. */
     @Override
-    public final void upload(float[] src, int srcOffset, Tensor dst, int dstOffset, int count) {
-        Checks.transfer("upload", dst, dstOffset, count);
-        System.arraycopy(src, srcOffset, data(dst), dstOffset, count);
+    protected final DeviceBuffer viewStorage(DeviceBuffer storage, long offset, long floats) {
+        ArrayBuffer s = (ArrayBuffer) storage;
+        return new ArrayBuffer(s.data, s.offset + (int) offset, (int) floats);
+    }
+
+    @Override
+    protected final void uploadKernel(float[] src, int srcOffset, Tensor dst, int dstOffset, int count) {
+        System.arraycopy(src, srcOffset, data(dst), offset(dst) + dstOffset, count);
         stats.onUpload(4L * count);
     }
 
     @Override
-    public final void download(Tensor src, int srcOffset, float[] dst, int dstOffset, int count) {
-        Checks.transfer("download", src, srcOffset, count);
-        System.arraycopy(data(src), srcOffset, dst, dstOffset, count);
+    protected final void downloadKernel(Tensor src, int srcOffset, float[] dst, int dstOffset, int count) {
+        System.arraycopy(data(src), offset(src) + srcOffset, dst, dstOffset, count);
         stats.onDownload(4L * count);
     }
 
     @Override
-    public final void copy(Tensor src, int srcOffset, Tensor dst, int dstOffset, int count) {
-        Checks.transfer("copy from", src, srcOffset, count);
-        Checks.transfer("copy into", dst, dstOffset, count);
-        System.arraycopy(data(src), srcOffset, data(dst), dstOffset, count);
+    protected final void copyKernel(Tensor src, int srcOffset, Tensor dst, int dstOffset, int count) {
+        System.arraycopy(data(src), offset(src) + srcOffset, data(dst), offset(dst) + dstOffset, count);
     }
 
     /** Nothing to wait for: every kernel has finished when its method returns. */
     @Override
-    public void synchronize() {
+    protected void synchronizeKernel() {
     }
 
     /** Forgets every buffer (the arrays go to the garbage collector), then {@link #closeResources()}. */
     @Override
-    public final void close() {
+    protected final void closeBackend() {
         synchronized (this) {
             for (ArrayBuffer b : live) {
                 stats.onRelease(b.floats() * 4);

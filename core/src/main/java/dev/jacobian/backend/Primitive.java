@@ -7,7 +7,8 @@ package dev.jacobian.backend;
  */
 public enum Primitive {
     FILL, COPY, AXPBY,
-    BINARY, BINARY_BACKWARD,
+    UNARY,
+    BINARY, BINARY_BACKWARD, SUM_TO,
     ACTIVATION, ACTIVATION_BACKWARD,
     ADD_ROW_VECTOR, BIAS_ACTIVATION,
     PRELU, PRELU_BACKWARD,

@@ -18,7 +18,7 @@ package dev.jacobian.backend;
  * @param learningRate step size, &gt; 0
  * @param momentum     heavy-ball coefficient in [0, 1); 0 disables the velocity buffer
  * @param nesterov     Nesterov momentum (needs momentum &gt; 0)
- * @param weightDecay  decoupled L2 coefficient added to the gradient, &gt;= 0
+ * @param weightDecay  L2 coefficient added to the gradient before momentum (coupled, as {@code torch.optim.SGD}), &gt;= 0
  * @param clipNorm     global-norm threshold; &lt;= 0 disables norm clipping
  * @param clipValue    per-element bound; &lt;= 0 disables value clipping
  */

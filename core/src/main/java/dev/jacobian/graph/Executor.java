@@ -40,25 +40,56 @@ public final class Executor implements AutoCloseable {
     private final Map<Parameter, Tensor> parameterValues = new IdentityHashMap<>();
     private final Map<Parameter, Tensor> parameterGradients = new IdentityHashMap<>();
     private final Map<Integer, Map<Input, Tensor>> inputsByBatch = new HashMap<>();
-    private final Map<PlanKey, Plan> plans = new LinkedHashMap<>();
+    private final Map<PlanKey, Plan> plans = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<PlanKey, Plan> eldest) {
+            if (size() > maxPlans) {
+                eldest.getValue().close();
+                return true;
+            }
+            return false;
+        }
+    };
+    private int maxPlans = DEFAULT_MAX_PLANS;
+    private boolean training = true;
     private Plan last;
     private boolean closed;
+
+    /** How many plans (target, batch size) are kept by default before the least recently used one is freed. */
+    public static final int DEFAULT_MAX_PLANS = 8;
 
     private record PlanKey(int target, int batch) {
     }
 
     /** One operation's call, its tensors bound when the plan was made. */
-    private record Call(OpNode op, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] accumulate) {
+    private record Call(OpNode op, OpContext ctx, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn,
+                        boolean[] accumulate) {
     }
 
     /** One topological order with its tensors, for one target and batch size. */
-    private final class Plan {
+    /** What an {@link OpContext} reads of its plan. */
+    interface PlanView {
+        /** Training mode and a plan that computes gradients. */
+        boolean training();
+    }
+
+    private final class Plan implements PlanView {
+        @Override
+        public boolean training() {
+            return training && Executor.this.training;
+        }
+
         final Node target;
         final int batch;
         final List<Node> order;
         final Map<Node, Tensor> values = new IdentityHashMap<>();
         final Map<Node, Tensor> grads = new IdentityHashMap<>();
         final Set<Tensor> owned = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        /** Views made for view operations (reshape): freed with the plan; their roots are never recycled. */
+        final List<Tensor> views = new ArrayList<>();
+        final Set<Tensor> viewedRoots = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        final Map<Node, OpContext> contexts = new IdentityHashMap<>();
+        boolean training;
         /** The forward pass: one call per op node, in topological order, its tensors resolved once. */
         final List<Call> forwardCalls = new ArrayList<>();
         /** The backward pass: one call per op node that needs a gradient, in reverse order. */
@@ -89,7 +120,7 @@ public final class Executor implements AutoCloseable {
                 }
                 needsGrad.put(n, ng);
             }
-            boolean training = needsGrad.get(target);
+            training = needsGrad.get(target);
             // Forward values. A training plan keeps every value (the backward rules read them); a
             // forward-only plan hands a value's buffer to a later node once its last reader has run.
             Map<Node, Integer> lastUse = new IdentityHashMap<>();
@@ -110,8 +141,19 @@ public final class Executor implements AutoCloseable {
                     for (Node in : op.inputs()) {
                         shapes.add(values.get(in).shape());
                     }
-                    values.put(n, acquire(op.operation().outputShape(shapes)));
-                    forwardCalls.add(new Call(op, tensorsOf(op.inputs()), values.get(n), null, null, null));
+                    Shape outShape = op.operation().outputShape(shapes);
+                    OpContext ctx = new OpContext(backend, this);
+                    contexts.put(n, ctx);
+                    if (op.operation().viewOfInput()) {
+                        Tensor base = values.get(op.inputs().get(0));
+                        Tensor view = base.reshape(outShape);
+                        views.add(view);
+                        viewedRoots.add(base.root());
+                        values.put(n, view);
+                    } else {
+                        values.put(n, acquire(outShape));
+                        forwardCalls.add(new Call(op, ctx, tensorsOf(op.inputs()), values.get(n), null, null, null));
+                    }
                     if (!training) {
                         for (Node in : new java.util.LinkedHashSet<>(op.inputs())) {
                             if (in instanceof OpNode && in != target && lastUse.get(in) == k) {
@@ -147,7 +189,8 @@ public final class Executor implements AutoCloseable {
                     Node in = op.inputs().get(i);
                     dIn[i] = needsGrad.get(in) && op.operation().differentiable(i) ? grads.get(in) : null;
                 }
-                backwardCalls.add(new Call(op, tensorsOf(op.inputs()), values.get(op), grads.get(op), dIn, acc));
+                backwardCalls.add(new Call(op, contexts.get(op), tensorsOf(op.inputs()), values.get(op), grads.get(op), dIn,
+                        acc));
                 release(grads.get(op));
             }
             for (Parameter p : graph.parameters()) {
@@ -182,12 +225,14 @@ public final class Executor implements AutoCloseable {
 
         /** Hands a plan-owned buffer to later nodes (parameters and inputs are never released). */
         private void release(Tensor t) {
-            if (owned.contains(t)) {
+            if (owned.contains(t) && !viewedRoots.contains(t)) {
                 free.computeIfAbsent(t.shape(), s -> new ArrayDeque<>()).push(t);
             }
         }
 
         void close() {
+            contexts.values().forEach(OpContext::close);
+            views.forEach(Tensor::close);
             for (Tensor t : owned) {
                 t.close();
             }
@@ -256,7 +301,7 @@ public final class Executor implements AutoCloseable {
 
     private Tensor inputTensor(Input in, int batch) {
         return inputsByBatch.computeIfAbsent(batch, b -> new IdentityHashMap<>())
-                .computeIfAbsent(in, i -> backend.allocate(Shape.matrix(batch, i.columns())));
+                .computeIfAbsent(in, i -> backend.allocate(i.sampleShape().prepend(batch)));
     }
 
     /** Computes {@code target} for a batch of {@code batch} samples (already fed); returns its tensor. */
@@ -267,7 +312,8 @@ public final class Executor implements AutoCloseable {
         }
         Plan plan = plans.computeIfAbsent(new PlanKey(target.id(), batch), k -> new Plan(target, batch));
         for (Call c : plan.forwardCalls) {
-            c.op().operation().forward(backend, c.in(), c.out());
+            c.ctx().beginForward();
+            c.op().operation().forward(c.ctx(), c.in(), c.out());
         }
         last = plan;
         return plan.values.get(target);
@@ -288,7 +334,8 @@ public final class Executor implements AutoCloseable {
             backend.fill(seed, 1f);
         }
         for (Call c : plan.backwardCalls) {
-            c.op().operation().backward(backend, c.in(), c.out(), c.dOut(), c.dIn(), c.accumulate());
+            c.ctx().beginBackward();
+            c.op().operation().backward(c.ctx(), c.in(), c.out(), c.dOut(), c.dIn(), c.accumulate());
         }
         for (Parameter p : plan.unreachedParameters) {
             backend.fill(parameterGradients.get(p), 0f);
@@ -310,6 +357,38 @@ public final class Executor implements AutoCloseable {
             throw new IllegalStateException("node " + node + " was not computed by the last forward pass");
         }
         return t;
+    }
+
+    /**
+     * Training mode (the default) or evaluation mode, as PyTorch's {@code module.train()} / {@code eval()}:
+     * operations read it through {@link OpContext#training()}, which is also false in any plan that computes
+     * no gradients.
+     */
+    public Executor train(boolean on) {
+        this.training = on;
+        return this;
+    }
+
+    /** Whether the executor is in training mode ({@link #train(boolean)}). */
+    public boolean isTraining() {
+        return training;
+    }
+
+    /**
+     * Bounds the plan cache: at most {@code max} plans (one per target and batch size) stay allocated; using
+     * another frees the least recently used one. Default {@value #DEFAULT_MAX_PLANS}.
+     */
+    public Executor maxPlans(int max) {
+        if (max < 1) {
+            throw new IllegalArgumentException("the plan cache needs room for at least 1 plan, got " + max);
+        }
+        this.maxPlans = max;
+        return this;
+    }
+
+    /** Plans currently allocated (for tests and diagnostics). */
+    public int planCount() {
+        return plans.size();
     }
 
     /** Batch size of the last forward pass. */

@@ -5,18 +5,22 @@ import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.BinaryOp;
 import dev.jacobian.backend.LossKind;
 import dev.jacobian.backend.Reduction;
+import dev.jacobian.backend.UnaryOp;
 import dev.jacobian.graph.ops.Activate;
 import dev.jacobian.graph.ops.AddBias;
 import dev.jacobian.graph.ops.Dense;
 import dev.jacobian.graph.ops.Elementwise;
+import dev.jacobian.graph.ops.Gelu;
 import dev.jacobian.graph.ops.Linear;
 import dev.jacobian.graph.ops.MatMul;
 import dev.jacobian.graph.ops.Maxout;
 import dev.jacobian.graph.ops.PRelu;
 import dev.jacobian.graph.ops.Reduce;
+import dev.jacobian.graph.ops.Reshape;
 import dev.jacobian.graph.ops.RowLoss;
 import dev.jacobian.graph.ops.Scale;
 import dev.jacobian.graph.ops.Softmax;
+import dev.jacobian.graph.ops.Unary;
 import dev.jacobian.nn.Initializer;
 import dev.jacobian.tensor.Shape;
 import java.util.ArrayList;
@@ -64,9 +68,17 @@ public final class Graph {
         }
     }
 
-    /** A host-fed input of {@code columns} values per sample. */
+    /** A host-fed input of {@code columns} values per sample: tensors {@code [batch, columns]}. */
     public Input input(String name, int columns) {
-        return add(new Input(this, nodes.size(), name, columns));
+        if (columns <= 0) {
+            throw new IllegalArgumentException("input '" + name + "' needs a positive column count, got " + columns);
+        }
+        return add(new Input(this, nodes.size(), name, Shape.of(columns)));
+    }
+
+    /** A host-fed input whose samples have {@code sampleShape} (e.g. {@code [1, 28, 28]}): tensors {@code [batch, ...]}. */
+    public Input input(String name, Shape sampleShape) {
+        return add(new Input(this, nodes.size(), name, sampleShape));
     }
 
     /** A learnable parameter. {@code regularized}: whether L2 / weight decay apply to it. */
@@ -115,6 +127,39 @@ public final class Graph {
 
     public OpNode max(Node a, Node b) {
         return apply(new Elementwise(BinaryOp.MAX), a, b);
+    }
+
+    /** {@code op(x)} elementwise (see {@link UnaryOp}); parameterless operations. */
+    public OpNode unary(Node x, UnaryOp op) {
+        return apply(new Unary(op, 0f, 0f), x);
+    }
+
+    /** {@code op(x; p)} elementwise, e.g. {@code ADD_SCALAR} or {@code MUL_SCALAR} by {@code p}. */
+    public OpNode unary(Node x, UnaryOp op, float p) {
+        return apply(new Unary(op, p, 0f), x);
+    }
+
+    /** {@code min(max(x, lo), hi)} elementwise. */
+    public OpNode clamp(Node x, float lo, float hi) {
+        if (!(lo <= hi)) {
+            throw new IllegalArgumentException("clamp: lower bound " + lo + " is above upper bound " + hi);
+        }
+        return apply(new Unary(UnaryOp.CLAMP, lo, hi), x);
+    }
+
+    /** GELU, tanh approximation, composed from primitives ({@link Gelu}). */
+    public Node gelu(Node x) {
+        return Gelu.apply(this, x);
+    }
+
+    /** A view of {@code x} with the same elements in shape {@code dims} (one may be {@code -1}); no copy. */
+    public OpNode reshape(Node x, int... dims) {
+        return apply(Reshape.to(dims), x);
+    }
+
+    /** A view merging dimensions {@code startDim..} of {@code x} into one ({@code [n, c, h, w]} from 1 is {@code [n, c*h*w]}). */
+    public OpNode flatten(Node x, int startDim) {
+        return apply(Reshape.flatten(startDim), x);
     }
 
     public OpNode scale(Node x, float factor) {

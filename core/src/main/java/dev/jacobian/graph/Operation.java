@@ -1,6 +1,5 @@
 package dev.jacobian.graph;
 
-import dev.jacobian.backend.Backend;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
 import java.util.List;
@@ -8,7 +7,8 @@ import java.util.List;
 /**
  * A differentiable operation: its shape rule, its forward computation and, right beside it, its
  * backward rule (micrograd's habit). Implementations are stateless and composed from the
- * {@link Backend} primitives, so every backend runs every operation.
+ * {@link dev.jacobian.backend.Backend} primitives (reached through {@link OpContext#backend()}), so every
+ * backend runs every operation. Scratch tensors come from {@link OpContext#workspace}.
  */
 public interface Operation {
     /** Short name used in error messages and graph dumps, e.g. {@code "linear"}. */
@@ -21,7 +21,7 @@ public interface Operation {
     Shape outputShape(List<Shape> inputs);
 
     /** {@code out = f(in...)}; {@code out} was allocated with {@link #outputShape}. */
-    void forward(Backend backend, Tensor[] in, Tensor out);
+    void forward(OpContext ctx, Tensor[] in, Tensor out);
 
     /**
      * Backpropagates {@code dOut} to the inputs: for each {@code i} with {@code dIn[i] != null},
@@ -32,10 +32,18 @@ public interface Operation {
      * @param in  the forward inputs (still holding their forward values)
      * @param out the forward output
      */
-    void backward(Backend backend, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] accumulate);
+    void backward(OpContext ctx, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] accumulate);
 
     /** Whether input {@code i} can receive a gradient at all (false for loss targets). */
     default boolean differentiable(int input) {
         return true;
+    }
+
+    /**
+     * Whether the output is a view of input 0 with another shape (reshape, flatten): the executor then
+     * allocates nothing for it and never calls {@link #forward}; {@link #backward} still runs.
+     */
+    default boolean viewOfInput() {
+        return false;
     }
 }

@@ -32,7 +32,7 @@ import java.util.Locale;
 public final class Sequential {
     /** Names accepted by {@link Builder#hidden(int, String)}. */
     public static final List<String> ACTIVATIONS =
-            List.of("relu", "leaky-relu", "prelu", "elu", "tanh", "sigmoid", "maxout", "linear");
+            List.of("relu", "leaky-relu", "prelu", "elu", "gelu", "tanh", "sigmoid", "maxout", "linear");
 
     /** Weight initialization schemes. */
     public enum Init {
@@ -178,6 +178,8 @@ public final class Sequential {
                             : g.activation(g.linear(h, w, b), act, param);
                 } else if (maxout) {
                     h = g.maxout(g.linear(h, w, b), maxoutPieces);
+                } else if (s.activation().equals("gelu")) {
+                    h = g.gelu(g.linear(h, w, b)); // composed from primitives in core (dev.jacobian.graph.ops.Gelu)
                 } else {
                     slopes = g.parameter(name + ".slope", Shape.matrix(1, width), Initializer.constant(0.25f), false);
                     h = g.prelu(g.linear(h, w, b), slopes);

@@ -14,7 +14,8 @@ import java.util.Map;
 
 /**
  * Stochastic gradient descent with optional momentum (Polyak) or Nesterov momentum (Sutskever et al.
- * 2013), decoupled weight decay on regularized parameters, and gradient clipping by global L2 norm
+ * 2013), weight decay on regularized parameters in the coupled L2 form of {@code torch.optim.SGD} (the
+ * decay term {@code weightDecay * w} is added to the gradient before momentum), and gradient clipping by global L2 norm
  * (Pascanu, Mikolov &amp; Bengio 2013, "On the difficulty of training recurrent neural networks",
  * algorithm 1: if {@code ||g|| >= t} then {@code g <- t g / ||g||}, with {@code g} all parameters'
  * gradients together) or by value.
@@ -171,7 +172,11 @@ public final class Sgd implements AutoCloseable {
             return this;
         }
 
-        /** Decoupled L2 weight decay on regularized parameters (weights, not biases). */
+        /**
+         * Weight decay on regularized parameters (weights, not biases), coupled as in {@code torch.optim.SGD}:
+         * {@code g += weightDecay * w} before momentum (L2 regularization folded into the update; not the
+         * decoupled form of AdamW).
+         */
         public Builder weightDecay(double wd) {
             this.weightDecay = (float) wd;
             return this;

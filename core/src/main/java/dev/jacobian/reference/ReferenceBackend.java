@@ -4,11 +4,14 @@ import dev.jacobian.backend.Activation;
 import dev.jacobian.backend.HeapBackend;
 import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.BinaryOp;
+import dev.jacobian.backend.Broadcast;
+import dev.jacobian.backend.UnaryOp;
 import dev.jacobian.backend.Checks;
 import dev.jacobian.backend.LossKind;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.backend.SgdUpdate;
 import dev.jacobian.tensor.Tensor;
+import java.util.Arrays;
 
 /**
  * The oracle: every primitive written as the plainest possible scalar loop, accumulating in double.
@@ -28,8 +31,15 @@ public final class ReferenceBackend extends HeapBackend {
     }
 
 
-    private float[] d(Tensor t) {
-        return data(t);
+    /** A copy of the tensor's elements (the oracle stays simple: it never indexes a view's offset). */
+    private static float[] d(Tensor t) {
+        int off = offset(t);
+        return Arrays.copyOfRange(data(t), off, off + t.size());
+    }
+
+    /** Writes a result computed on a copy back into the tensor's elements. */
+    private static void put(Tensor t, float[] values) {
+        System.arraycopy(values, 0, data(t), offset(t), t.size());
     }
 
 
@@ -41,59 +51,86 @@ public final class ReferenceBackend extends HeapBackend {
     }
 
     @Override
-    public void fill(Tensor x, float value) {
-        float[] a = d(x);
-        for (int i = 0; i < x.size(); i++) {
-            a[i] = value;
-        }
+    protected void fillKernel(Tensor x, float value) {
+        Arrays.fill(data(x), offset(x), offset(x) + x.size(), value);
     }
 
     @Override
-    public void axpby(float alpha, Tensor x, float beta, Tensor y) {
-        Checks.sameSize("axpby", x, y);
+    protected void axpbyKernel(float alpha, Tensor x, float beta, Tensor y) {
         float[] a = d(x);
         float[] b = d(y);
         for (int i = 0; i < x.size(); i++) {
             b[i] = beta == 0f ? alpha * a[i] : alpha * a[i] + beta * b[i];
         }
+        put(y, b);
     }
 
     @Override
-    public void binary(BinaryOp op, Tensor a, Tensor b, Tensor c) {
-        Checks.binary(op, a, b, c);
+    protected void unaryKernel(UnaryOp op, float p, float q, Tensor x, Tensor y) {
+        float[] a = d(x);
+        float[] out = new float[y.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = op.apply(a[i], p, q);
+        }
+        put(y, out);
+    }
+
+    @Override
+    protected void binaryKernel(BinaryOp op, Tensor a, Tensor b, Tensor c, Broadcast bc) {
         float[] x = d(a);
         float[] y = d(b);
-        float[] z = d(c);
-        for (int i = 0; i < a.size(); i++) {
-            z[i] = op.apply(x[i], y[i]);
+        float[] z = new float[c.size()];
+        for (int i = 0; i < z.length; i++) {
+            z[i] = bc == null ? op.apply(x[i], y[i]) : op.apply(x[bc.index(0, i)], y[bc.index(1, i)]);
         }
+        put(c, z);
     }
 
     @Override
-    public void binaryBackward(BinaryOp op, int operand, Tensor a, Tensor b, Tensor dc, Tensor grad, boolean accumulate) {
-        Checks.binaryBackward(op, operand, a, b, dc, grad);
+    protected void binaryBackwardKernel(BinaryOp op, int operand, Tensor a, Tensor b, Tensor dc, Tensor grad,
+                                        boolean accumulate, Broadcast bc) {
         float[] x = d(a);
         float[] y = d(b);
         float[] g = d(dc);
-        float[] out = d(grad);
-        for (int i = 0; i < a.size(); i++) {
-            store(out, i, op.gradient(operand, x[i], y[i], g[i]), accumulate);
+        double[] sum = new double[grad.size()];
+        for (int i = 0; i < g.length; i++) {
+            int ia = bc == null ? i : bc.index(0, i);
+            int ib = bc == null ? i : bc.index(1, i);
+            sum[operand == 0 ? ia : ib] += op.gradient(operand, x[ia], y[ib], g[i]);
         }
+        float[] out = d(grad);
+        for (int i = 0; i < out.length; i++) {
+            store(out, i, sum[i], accumulate);
+        }
+        put(grad, out);
     }
 
     @Override
-    public void activation(Activation f, float param, Tensor x, Tensor y) {
-        Checks.sameSize("activation " + f, x, y);
+    protected void sumToKernel(Tensor x, Tensor y, boolean accumulate, Broadcast bc) {
+        float[] a = d(x);
+        double[] sum = new double[y.size()];
+        for (int i = 0; i < a.length; i++) {
+            sum[bc.index(0, i)] += a[i];
+        }
+        float[] out = d(y);
+        for (int i = 0; i < out.length; i++) {
+            store(out, i, sum[i], accumulate);
+        }
+        put(y, out);
+    }
+
+    @Override
+    protected void activationKernel(Activation f, float param, Tensor x, Tensor y) {
         float[] a = d(x);
         float[] b = d(y);
         for (int i = 0; i < x.size(); i++) {
             b[i] = f.apply(a[i], param);
         }
+        put(y, b);
     }
 
     @Override
-    public void activationBackward(Activation f, float param, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
-        Checks.activationBackward(f, x, y, dy, dx);
+    protected void activationBackwardKernel(Activation f, float param, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
         float[] a = d(x);
         float[] b = d(y);
         float[] g = d(dy);
@@ -101,11 +138,11 @@ public final class ReferenceBackend extends HeapBackend {
         for (int i = 0; i < x.size(); i++) {
             store(out, i, (double) g[i] * f.derivative(a[i], b[i], param), accumulate);
         }
+        put(dx, out);
     }
 
     @Override
-    public void addRowVector(Tensor x, Tensor bias, Tensor y) {
-        Checks.rowVectorOp("addRowVector", x, bias, y);
+    protected void addRowVectorKernel(Tensor x, Tensor bias, Tensor y) {
         float[] a = d(x);
         float[] v = d(bias);
         float[] out = d(y);
@@ -115,11 +152,11 @@ public final class ReferenceBackend extends HeapBackend {
                 out[i * n + j] = a[i * n + j] + v[j];
             }
         }
+        put(y, out);
     }
 
     @Override
-    public void prelu(Tensor x, Tensor slope, Tensor y) {
-        Checks.rowVectorOp("prelu", x, slope, y);
+    protected void preluKernel(Tensor x, Tensor slope, Tensor y) {
         float[] a = d(x);
         float[] s = d(slope);
         float[] out = d(y);
@@ -127,12 +164,12 @@ public final class ReferenceBackend extends HeapBackend {
         for (int i = 0; i < x.size(); i++) {
             out[i] = a[i] > 0f ? a[i] : s[i % n] * a[i];
         }
+        put(y, out);
     }
 
     @Override
-    public void preluBackward(Tensor x, Tensor slope, Tensor dy, Tensor dx, boolean accumulateDx,
+    protected void preluBackwardKernel(Tensor x, Tensor slope, Tensor dy, Tensor dx, boolean accumulateDx,
                               Tensor dslope, boolean accumulateDslope) {
-        Checks.preluBackward(x, slope, dy, dx, dslope);
         float[] a = d(x);
         float[] s = d(slope);
         float[] g = d(dy);
@@ -142,6 +179,7 @@ public final class ReferenceBackend extends HeapBackend {
             for (int i = 0; i < x.size(); i++) {
                 store(out, i, a[i] > 0f ? g[i] : (double) g[i] * s[i % n], accumulateDx);
             }
+            put(dx, out);
         }
         if (dslope != null) {
             float[] out = d(dslope);
@@ -153,12 +191,12 @@ public final class ReferenceBackend extends HeapBackend {
                 }
                 store(out, j, sum, accumulateDslope);
             }
+            put(dslope, out);
         }
     }
 
     @Override
-    public void maxout(int pieces, Tensor z, Tensor y) {
-        Checks.maxout("maxout", pieces, z, y);
+    protected void maxoutKernel(int pieces, Tensor z, Tensor y) {
         float[] a = d(z);
         float[] out = d(y);
         int n = y.cols();
@@ -172,11 +210,11 @@ public final class ReferenceBackend extends HeapBackend {
                 out[i * n + j] = best;
             }
         }
+        put(y, out);
     }
 
     @Override
-    public void maxoutBackward(int pieces, Tensor z, Tensor dy, Tensor dz, boolean accumulate) {
-        Checks.maxoutBackward(pieces, z, dy, dz);
+    protected void maxoutBackwardKernel(int pieces, Tensor z, Tensor dy, Tensor dz, boolean accumulate) {
         float[] a = d(z);
         float[] g = d(dy);
         float[] out = d(dz);
@@ -196,14 +234,12 @@ public final class ReferenceBackend extends HeapBackend {
                 }
             }
         }
+        put(dz, out);
     }
 
     @Override
-    public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        int[] mnk = Checks.gemm(transA, transB, a, b, c);
-        int m = mnk[0];
-        int n = mnk[1];
-        int k = mnk[2];
+    protected void gemmKernel(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, Tensor b,
+                              float beta, Tensor c) {
         float[] x = d(a);
         float[] y = d(b);
         float[] out = d(c);
@@ -224,11 +260,11 @@ public final class ReferenceBackend extends HeapBackend {
                 out[i * n + j] = (float) v;
             }
         }
+        put(c, out);
     }
 
     @Override
-    public void reduce(Reduction op, Axis axis, Tensor x, Tensor y, boolean accumulate) {
-        Checks.reduce(op, axis, x, y, accumulate);
+    protected void reduceKernel(Reduction op, Axis axis, Tensor x, Tensor y, boolean accumulate) {
         float[] a = d(x);
         float[] out = d(y);
         int m = x.rows();
@@ -258,6 +294,7 @@ public final class ReferenceBackend extends HeapBackend {
             };
             store(out, g, r, accumulate);
         }
+        put(y, out);
     }
 
     /** Flat index of element {@code t} of reduction group {@code g}. */
@@ -270,8 +307,7 @@ public final class ReferenceBackend extends HeapBackend {
     }
 
     @Override
-    public void reduceBackward(Reduction op, Axis axis, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
-        Checks.reduceBackward(op, axis, x, y, dy, dx);
+    protected void reduceBackwardKernel(Reduction op, Axis axis, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
         float[] a = d(x);
         float[] g = d(dy);
         float[] out = d(dx);
@@ -300,11 +336,11 @@ public final class ReferenceBackend extends HeapBackend {
                 store(out, idx, v, accumulate);
             }
         }
+        put(dx, out);
     }
 
     @Override
-    public void softmax(Tensor x, Tensor y) {
-        Checks.sameMatrix("softmax", x, y);
+    protected void softmaxKernel(Tensor x, Tensor y) {
         float[] a = d(x);
         float[] out = d(y);
         int n = x.cols();
@@ -323,11 +359,11 @@ public final class ReferenceBackend extends HeapBackend {
                 out[i * n + j] = (float) (e[j] / sum);
             }
         }
+        put(y, out);
     }
 
     @Override
-    public void softmaxBackward(Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
-        Checks.softmaxBackward(y, dy, dx);
+    protected void softmaxBackwardKernel(Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
         float[] s = d(y);
         float[] g = d(dy);
         float[] out = d(dx);
@@ -341,11 +377,11 @@ public final class ReferenceBackend extends HeapBackend {
                 store(out, i * n + j, s[i * n + j] * (g[i * n + j] - dot), accumulate);
             }
         }
+        put(dx, out);
     }
 
     @Override
-    public void rowLoss(LossKind kind, Tensor pred, Tensor target, Tensor out) {
-        Checks.rowLoss("rowLoss", kind, pred, target, out);
+    protected void rowLossKernel(LossKind kind, Tensor pred, Tensor target, Tensor out) {
         float[] p = d(pred);
         float[] t = d(target);
         float[] o = d(out);
@@ -389,11 +425,11 @@ public final class ReferenceBackend extends HeapBackend {
             }
             o[i] = (float) loss;
         }
+        put(out, o);
     }
 
     @Override
-    public void rowLossBackward(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred, boolean accumulate) {
-        Checks.rowLossBackward(kind, pred, target, dout, dpred);
+    protected void rowLossBackwardKernel(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred, boolean accumulate) {
         float[] p = d(pred);
         float[] t = d(target);
         float[] g = d(dout);
@@ -443,11 +479,11 @@ public final class ReferenceBackend extends HeapBackend {
                 }
             }
         }
+        put(dpred, o);
     }
 
     @Override
-    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate u) {
-        Checks.sgdUpdate(param, grad, velocity, gradNormSq, u);
+    protected void sgdUpdateKernel(Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate u) {
         float normSq = gradNormSq == null ? 0f : d(gradNormSq)[0];
         if (!Float.isFinite(normSq)) {
             return;
@@ -467,6 +503,10 @@ public final class ReferenceBackend extends HeapBackend {
                 g = u.nesterov() ? g + u.momentum() * v[i] : v[i];
             }
             w[i] -= u.learningRate() * g;
+        }
+        put(param, w);
+        if (v != null) {
+            put(velocity, v);
         }
     }
 }

@@ -44,6 +44,18 @@ public abstract class BackendConformanceTest {
     /** The backend under test; the suite closes it. */
     protected abstract Backend createBackend();
 
+    /**
+     * The offset in floats at which {@link #compare} places the backend's operands a second time, as views
+     * ({@link Tensor#slice}) into a larger tensor whose margins must stay untouched. Odd by default (defeats
+     * vector alignment); a backend that can only view aligned offsets returns its alignment.
+     */
+    protected int viewOffset() {
+        return 5;
+    }
+
+    /** Filled into the margins around view operands; any other value there after a call is an out-of-range write. */
+    private static final float SENTINEL = -12345.5f;
+
     @BeforeAll
     void setUpBackends() {
         backend = createBackend();
@@ -102,22 +114,58 @@ public abstract class BackendConformanceTest {
     protected void compare(String what, double rtol, double atol, List<Operand> operands, int[] outputs, Call call) {
         Tensor[] ref = upload(reference, operands);
         Tensor[] act = upload(backend, operands);
+        Tensor[] storage = new Tensor[operands.size()];
+        Tensor[] views = uploadViews(backend, operands, storage);
         try {
             call.run(reference, ref);
             call.run(backend, act);
+            call.run(backend, views);
             for (int o : outputs) {
-                TensorAssert.assertClose(what + " (operand " + o + ")", ref[o].download(), act[o].download(), rtol, atol);
+                float[] expected = ref[o].download();
+                TensorAssert.assertClose(what + " (operand " + o + ")", expected, act[o].download(), rtol, atol);
+                TensorAssert.assertClose(what + " (operand " + o + " as a view at offset " + viewOffset() + ")",
+                        expected, views[o].download(), rtol, atol);
+            }
+            for (int i = 0; i < storage.length; i++) {
+                if (storage[i] != null) {
+                    float[] all = storage[i].download();
+                    int pad = viewOffset();
+                    for (int k = 0; k < all.length; k++) {
+                        if ((k < pad || k >= pad + views[i].size()) && all[k] != SENTINEL) {
+                            throw new AssertionError(what + ": operand " + i + " (a view) was written outside its range at "
+                                    + (k - pad));
+                        }
+                    }
+                }
             }
         } finally {
-            for (int i = 0; i < ref.length; i++) {
-                if (ref[i] != null) {
-                    ref[i].close();
-                }
-                if (act[i] != null) {
-                    act[i].close();
+            for (Tensor[] ts : List.of(ref, act, views, storage)) {
+                for (Tensor t : ts) {
+                    if (t != null) {
+                        t.close();
+                    }
                 }
             }
         }
+    }
+
+    /** Each operand as a view at {@link #viewOffset()} into a larger tensor with sentinel margins. */
+    private Tensor[] uploadViews(Backend b, List<Operand> operands, Tensor[] storage) {
+        Tensor[] t = new Tensor[operands.size()];
+        int pad = viewOffset();
+        for (int i = 0; i < t.length; i++) {
+            Operand o = operands.get(i);
+            if (o == null) {
+                continue;
+            }
+            int n = o.shape().size();
+            float[] all = new float[pad + n + 7];
+            java.util.Arrays.fill(all, SENTINEL);
+            System.arraycopy(o.data(), 0, all, pad, n);
+            storage[i] = b.fromHost(Shape.of(all.length), all);
+            t[i] = storage[i].slice(pad, pad + n).reshape(o.shape());
+        }
+        return t;
     }
 
     private static Tensor[] upload(Backend b, List<Operand> operands) {
@@ -584,6 +632,227 @@ public abstract class BackendConformanceTest {
              Tensor out = backend.allocate(Shape.matrix(4, 1))) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> backend.rowLoss(k, p, y, out));
             assertTrue(e.getMessage().contains("[4, 3]"), e.getMessage());
+        }
+    }
+
+    // ------------------------------------------------------------------ any rank: unary math, broadcasting, views
+
+    /** Shapes of rank 0 to 4 for the elementwise primitives. */
+    protected static final int[][] RANKED_SHAPES = {{}, {1}, {7}, {7, 33}, {3, 5, 7}, {2, 3, 4, 5}, {33, 257}};
+
+    protected static Operand ranked(long seed, int[] dims, float lo, float hi) {
+        Shape shape = Shape.of(dims);
+        return new Operand(shape, random(seed, shape.size(), lo, hi));
+    }
+
+    static Stream<Arguments> unaryCases() {
+        List<Arguments> a = new ArrayList<>();
+        for (UnaryOp op : UnaryOp.values()) {
+            for (int[] s : RANKED_SHAPES) {
+                a.add(Arguments.of(op, s));
+            }
+        }
+        return a.stream();
+    }
+
+    @ParameterizedTest(name = "unary {0} on {1}")
+    @MethodSource("unaryCases")
+    void unaryMath(UnaryOp op, int[] s) {
+        boolean positive = op == UnaryOp.LOG || op == UnaryOp.SQRT || op == UnaryOp.RECIPROCAL;
+        float lo = positive ? 0.2f : -3f;
+        float hi = positive ? 3f : 3f;
+        float p = switch (op) {
+            case ADD_SCALAR -> 0.7f;
+            case MUL_SCALAR -> -1.5f;
+            case CLAMP -> -0.5f;
+            default -> 0f;
+        };
+        float q = op == UnaryOp.CLAMP ? 0.25f : 0f;
+        compare("unary " + op, FP32_RTOL, FP32_ATOL, List.of(ranked(20, s, lo, hi), ranked(21, s, -1, 1)),
+                new int[] {1}, (b, t) -> b.unary(op, p, q, t[0], t[1]));
+        compare("unary in place " + op, FP32_RTOL, FP32_ATOL, List.of(ranked(22, s, lo, hi)),
+                new int[] {0}, (b, t) -> b.unary(op, p, q, t[0], t[0]));
+    }
+
+    @Test
+    void unaryEdgeValues() {
+        float[] x = {0f, -0f, 1f, -1f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1e-30f, -7f};
+        for (UnaryOp op : new UnaryOp[] {UnaryOp.SIGN, UnaryOp.ABS, UnaryOp.CLAMP, UnaryOp.NEG, UnaryOp.SQUARE}) {
+            float p = op == UnaryOp.CLAMP ? -2f : 0f;
+            float q = op == UnaryOp.CLAMP ? 0.5f : 0f;
+            try (Tensor t = backend.fromHost(Shape.of(x.length), x); Tensor y = backend.allocate(Shape.of(x.length))) {
+                backend.unary(op, p, q, t, y);
+                float[] got = y.download();
+                for (int i = 0; i < x.length; i++) {
+                    float want = op.apply(x[i], p, q);
+                    assertTrue(Float.compare(Math.abs(want), Math.abs(got[i])) == 0 || (Float.isNaN(want) && Float.isNaN(got[i])),
+                            op + "(" + x[i] + "): expected " + want + ", got " + got[i]);
+                }
+            }
+        }
+        try (Tensor t = backend.allocate(Shape.of(3))) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> backend.unary(UnaryOp.CLAMP, 1f, 0f, t, t));
+            assertTrue(e.getMessage().contains("CLAMP"), e.getMessage());
+        }
+    }
+
+    /** Pairs of operand shapes that broadcast (NumPy rules), rank 0 to 4. */
+    protected static final int[][][] BROADCASTS = {
+        {{7, 33}, {33}}, {{7, 33}, {7, 1}}, {{1, 33}, {7, 33}}, {{2, 3, 5, 7}, {3, 1, 7}}, {{1}, {4, 5}},
+        {{}, {3, 4}}, {{4, 1, 6}, {1, 5, 1}}, {{3, 1}, {1, 4}}, {{2, 3, 4, 5}, {2, 3, 4, 5}}, {{6, 1, 1}, {6, 4, 9}},
+    };
+
+    static Stream<Arguments> broadcastCases() {
+        List<Arguments> a = new ArrayList<>();
+        for (BinaryOp op : BinaryOp.values()) {
+            for (int[][] pair : BROADCASTS) {
+                a.add(Arguments.of(op, pair[0], pair[1]));
+            }
+        }
+        return a.stream();
+    }
+
+    @ParameterizedTest(name = "broadcast {0} {1} with {2}")
+    @MethodSource("broadcastCases")
+    void broadcastingBinaryForwardAndBackward(BinaryOp op, int[] sa, int[] sb) {
+        Shape out = Shape.broadcast("test", Shape.of(sa), Shape.of(sb));
+        int[] so = out.dims();
+        compare("binary " + op + " broadcast", FP32_RTOL, FP32_ATOL,
+                List.of(ranked(30, sa, -1, 1), ranked(31, sb, -1, 1), ranked(32, so, -1, 1)), new int[] {2},
+                (b, t) -> b.binary(op, t[0], t[1], t[2]));
+        for (int operand = 0; operand < 2; operand++) {
+            int[] sg = operand == 0 ? sa : sb;
+            int terms = out.size() / Shape.of(sg).size();
+            for (boolean acc : new boolean[] {false, true}) {
+                int which = operand;
+                compare("binaryBackward " + op + " broadcast operand " + operand + " acc " + acc, FP32_SUM_RTOL,
+                        sumAtol(terms), List.of(ranked(33, sa, -1, 1), ranked(34, sb, -1, 1), ranked(35, so, -1, 1),
+                                ranked(36, sg, -1, 1)), new int[] {3},
+                        (b, t) -> b.binaryBackward(op, which, t[0], t[1], t[2], t[3], acc));
+            }
+        }
+    }
+
+    static Stream<Arguments> sumToCases() {
+        List<Arguments> a = new ArrayList<>();
+        for (int[][] pair : BROADCASTS) {
+            Shape out = Shape.broadcast("test", Shape.of(pair[0]), Shape.of(pair[1]));
+            a.add(Arguments.of(out.dims(), pair[0]));
+            a.add(Arguments.of(out.dims(), pair[1]));
+        }
+        a.add(Arguments.of(new int[] {257, 65}, new int[] {1, 65}));
+        a.add(Arguments.of(new int[] {257, 65}, new int[] {257, 1}));
+        a.add(Arguments.of(new int[] {4, 8, 5, 5}, new int[] {1, 8, 1, 1}));
+        return a.stream();
+    }
+
+    @ParameterizedTest(name = "sumTo {0} -> {1}")
+    @MethodSource("sumToCases")
+    void sumToReducesBroadcastDimensions(int[] sx, int[] sy) {
+        int terms = Shape.of(sx).size() / Shape.of(sy).size();
+        for (boolean acc : new boolean[] {false, true}) {
+            compare("sumTo acc " + acc, FP32_SUM_RTOL, sumAtol(terms), List.of(ranked(40, sx, -1, 1), ranked(41, sy, -1, 1)),
+                    new int[] {1}, (b, t) -> b.sumTo(t[0], t[1], acc));
+        }
+    }
+
+    @Test
+    void broadcastMismatchNamesTheOpAndShapes() {
+        try (Tensor a = backend.allocate(Shape.of(2, 3, 4));
+             Tensor b = backend.allocate(Shape.of(5, 4));
+             Tensor c = backend.allocate(Shape.of(2, 3, 4));
+             Tensor y = backend.allocate(Shape.of(3, 1))) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> backend.binary(BinaryOp.MUL, a, b, c));
+            assertTrue(e.getMessage().contains("MUL") && e.getMessage().contains("[2, 3, 4]")
+                    && e.getMessage().contains("[5, 4]"), e.getMessage());
+            IllegalArgumentException e2 = assertThrows(IllegalArgumentException.class, () -> backend.sumTo(b, y, false));
+            assertTrue(e2.getMessage().contains("sumTo") && e2.getMessage().contains("[5, 4]")
+                    && e2.getMessage().contains("[3, 1]"), e2.getMessage());
+            IllegalArgumentException e3 = assertThrows(IllegalArgumentException.class,
+                    () -> backend.binary(BinaryOp.ADD, a, y, y));
+            assertTrue(e3.getMessage().contains("ADD"), e3.getMessage());
+        }
+    }
+
+    @ParameterizedTest(name = "rank-{0} tensors in matrix and elementwise primitives")
+    @ValueSource(ints = {3, 4})
+    void higherRankTensors(int rank) {
+        int[] s = rank == 3 ? new int[] {3, 5, 7} : new int[] {2, 3, 4, 5};
+        int cols = s[s.length - 1];
+        int rows = Shape.of(s).rows();
+        int[] row = new int[s.length];
+        java.util.Arrays.fill(row, 1);
+        row[s.length - 1] = cols;
+        compare("activation rank " + rank, FP32_RTOL, FP32_ATOL, List.of(ranked(50, s, -2, 2), ranked(51, s, 0, 0)),
+                new int[] {1}, (b, t) -> b.activation(Activation.TANH, 0f, t[0], t[1]));
+        compare("biasActivation rank " + rank, FP32_RTOL, FP32_ATOL,
+                List.of(ranked(52, s, -2, 2), ranked(53, row, -1, 1), ranked(54, s, 0, 0)), new int[] {2},
+                (b, t) -> b.biasActivation(t[0], t[1], Activation.RELU, 0f, t[2]));
+        compare("softmax rank " + rank, FP32_RTOL, FP32_ATOL, List.of(ranked(55, s, -2, 2), ranked(56, s, 0, 0)),
+                new int[] {1}, (b, t) -> b.softmax(t[0], t[1]));
+        compare("reduce rows rank " + rank, FP32_SUM_RTOL, sumAtol(rows),
+                List.of(ranked(57, s, -1, 1), new Operand(Shape.matrix(1, cols), new float[cols])), new int[] {1},
+                (b, t) -> b.reduce(Reduction.SUM, Axis.ROWS, t[0], t[1], false));
+        int[] w = {cols, 6};
+        compare("gemm on the matrix view of rank " + rank, FP32_SUM_RTOL, sumAtol(cols),
+                List.of(ranked(58, s, -1, 1), ranked(59, w, -1, 1), new Operand(Shape.matrix(rows, 6), new float[rows * 6])),
+                new int[] {2}, (b, t) -> b.gemm(false, false, 1f, t[0], t[1], 0f, t[2]));
+    }
+
+    @Test
+    void viewsShareStorage() {
+        float[] data = random(60, 6 * 4, -1, 1);
+        try (Tensor base = backend.fromHost(Shape.of(6, 4), data)) {
+            Tensor flat = base.flatten();
+            Tensor cube = base.reshape(2, 3, -1);
+            assertEquals(Shape.of(24), flat.shape());
+            assertEquals(Shape.of(2, 3, 4), cube.shape());
+            TensorAssert.assertClose("reshape sees the same elements", data, cube.download(), 0, 0);
+            backend.fill(cube, 2f);
+            TensorAssert.assertClose("a write through a view reaches the base", constant(24, 2f), base.download(), 0, 0);
+            int pad = viewOffset();
+            try (Tensor line = backend.fromHost(Shape.of(pad + 8 + 3), constant(pad + 11, 2f))) {
+                Tensor rows = line.slice(pad, pad + 8).reshape(2, 4);
+                assertEquals(Shape.of(2, 4), rows.shape());
+                assertEquals(pad, rows.offset());
+                assertTrue(rows.isView() && rows.root() == line);
+                backend.fill(rows, -1f);
+                float[] all = line.download();
+                for (int i = 0; i < all.length; i++) {
+                    boolean inside = i >= pad && i < pad + 8;
+                    assertEquals(inside ? -1f : 2f, all[i], "element " + i + " after filling a slice at " + pad);
+                }
+                rows.close();
+                assertTrue(!line.isClosed(), "closing a view leaves its base open");
+            }
+            base.close();
+            assertTrue(flat.isClosed() && cube.isClosed(), "closing the base closes its views");
+            assertThrows(IllegalStateException.class, cube::download);
+        }
+        try (Tensor t = backend.allocate(Shape.of(3, 4))) {
+            assertThrows(IllegalArgumentException.class, () -> t.reshape(5, 2));
+            assertThrows(IndexOutOfBoundsException.class, () -> t.slice(2, 4));
+        }
+    }
+
+    @Test
+    void checkedEntryRejectsForeignClosedAndOverlapping() {
+        try (Tensor mine = backend.allocate(Shape.of(4, 4));
+             Tensor other = reference.allocate(Shape.of(4, 4))) {
+            if (backend != reference) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> backend.binary(BinaryOp.ADD, mine, other, mine));
+                assertTrue(e.getMessage().contains("belongs to backend"), e.getMessage());
+            }
+            Tensor closed = backend.allocate(Shape.of(4, 4));
+            closed.close();
+            assertThrows(IllegalStateException.class, () -> backend.fill(closed, 1f));
+            assertThrows(IllegalStateException.class, () -> backend.unary(UnaryOp.EXP, 0f, 0f, closed, mine));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> backend.gemm(false, false, 1f, mine, mine, 0f, mine));
+            assertTrue(e.getMessage().contains("gemm"), e.getMessage());
         }
     }
 }

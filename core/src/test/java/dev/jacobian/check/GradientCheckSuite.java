@@ -8,12 +8,14 @@ import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.BinaryOp;
 import dev.jacobian.backend.LossKind;
 import dev.jacobian.backend.Reduction;
+import dev.jacobian.backend.UnaryOp;
 import dev.jacobian.graph.Executor;
 import dev.jacobian.graph.Graph;
 import dev.jacobian.graph.Input;
 import dev.jacobian.graph.Node;
 import dev.jacobian.graph.Parameter;
 import dev.jacobian.graph.ops.Elementwise;
+import dev.jacobian.graph.ops.Unary;
 import dev.jacobian.nn.Initializer;
 import dev.jacobian.nn.Model;
 import dev.jacobian.nn.Sequential;
@@ -75,20 +77,26 @@ public abstract class GradientCheckSuite {
     /** Distinct values on a grid (spacing 0.1 + jitter), so max and maxout never face near-ties. */
     protected static Initializer distinct() {
         return (out, fanIn, fanOut, r) -> {
-            int[] perm = new int[out.length];
-            for (int i = 0; i < perm.length; i++) {
-                perm[i] = i;
-            }
-            for (int i = perm.length - 1; i > 0; i--) {
-                int j = r.nextInt(i + 1);
-                int t = perm[i];
-                perm[i] = perm[j];
-                perm[j] = t;
-            }
+            int[] perm = shuffled(out.length, r);
             for (int i = 0; i < out.length; i++) {
                 out[i] = (float) ((perm[i] - out.length / 2.0) * 0.1 + 0.02 * r.nextDouble());
             }
         };
+    }
+
+    /** {@code 0 .. n-1} in a random order (Fisher–Yates on {@code r}). */
+    private static int[] shuffled(int n, SplittableRandom r) {
+        int[] perm = new int[n];
+        for (int i = 0; i < n; i++) {
+            perm[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            int t = perm[i];
+            perm[i] = perm[j];
+            perm[j] = t;
+        }
+        return perm;
     }
 
     /** Builds {@code loss = sum(op(params) * R)} with a random weighting parameter R, and checks it. */
@@ -251,7 +259,7 @@ public abstract class GradientCheckSuite {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"relu", "leaky-relu", "prelu", "elu", "tanh", "sigmoid", "maxout"})
+    @ValueSource(strings = {"relu", "leaky-relu", "prelu", "elu", "gelu", "tanh", "sigmoid", "maxout"})
     void smallMlp(String activation) {
         for (LossKind loss : LossKind.values()) {
             try (Model mlp = Sequential.builder(6).hidden(8, activation).hidden(5, activation).output(3, loss)
@@ -273,6 +281,201 @@ public abstract class GradientCheckSuite {
                         .check(mlp.executor(), mlp.loss(), n);
                 assertTrue(res.maxRelativeError() < GRADCHECK_MAX_REL,
                         "MLP " + activation + " / " + loss + " on " + backend.name() + ": " + res);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ composed ops: unary math, broadcasting, views
+
+    /** Positive values in [0.3, 1.3] (log, sqrt, reciprocal). */
+    private static Initializer positive() {
+        return (out, fanIn, fanOut, r) -> {
+            for (int i = 0; i < out.length; i++) {
+                out[i] = (float) (0.3 + r.nextDouble());
+            }
+        };
+    }
+
+    /**
+     * Distinct values {@code k * 0.1 + offset + [0, 0.02)} (k a shuffled integer): two parameters with offsets
+     * 0 and 0.05 never come within 0.03 of each other, so max never faces a near-tie.
+     */
+    private static Initializer grid(double offset) {
+        return (out, fanIn, fanOut, r) -> {
+            int[] perm = shuffled(out.length, r);
+            for (int i = 0; i < out.length; i++) {
+                out[i] = (float) ((perm[i] - out.length / 2) * 0.1 + offset + 0.02 * r.nextDouble());
+            }
+        };
+    }
+
+    @ParameterizedTest
+    @EnumSource(UnaryOp.class)
+    void unary(UnaryOp op) {
+        Initializer init = switch (op) {
+            case LOG, SQRT, RECIPROCAL -> positive();
+            case ABS, CLAMP, SIGN -> distinct();
+            default -> awayFromZero();
+        };
+        float p = switch (op) {
+            case ADD_SCALAR -> 0.7f;
+            case MUL_SCALAR -> -1.5f;
+            case CLAMP -> -0.55f;
+            default -> 0f;
+        };
+        float q = op == UnaryOp.CLAMP ? 0.45f : 0f;
+        Shape s = Shape.of(3, 2, 5);
+        checkOp("unary " + op, new Shape[] {s}, init, s, (g, ps) -> g.apply(new Unary(op, p, q), ps[0]));
+    }
+
+    @ParameterizedTest
+    @EnumSource(BinaryOp.class)
+    void broadcastingBinary(BinaryOp op) {
+        int[][][] pairs = {{{3, 4}, {4}}, {{3, 4}, {3, 1}}, {{2, 3, 4}, {3, 1}}, {{}, {2, 3}}, {{2, 1, 4}, {1, 3, 1}}};
+        for (int[][] pair : pairs) {
+            Shape sa = Shape.of(pair[0]);
+            Shape sb = Shape.of(pair[1]);
+            Shape out = Shape.broadcast("test", sa, sb);
+            Graph g = new Graph();
+            Parameter a = g.parameter("a", sa, grid(0), true);
+            Parameter b = g.parameter("b", sb, op == BinaryOp.MAX ? grid(0.05) : awayFromZero(), true);
+            Parameter r = g.parameter("r", out, Initializer.normal(1.0), false);
+            Node loss = g.sum(g.mul(g.apply(new Elementwise(op), a, b), r));
+            assertGradients("broadcast " + op + " " + sa + " with " + sb, g, loss, 1, 0);
+        }
+    }
+
+    @Test
+    void reshapeAndFlattenAreViews() {
+        Shape s = Shape.of(2, 3, 4);
+        checkOp("reshape", new Shape[] {s}, awayFromZero(), Shape.of(4, 6), (g, ps) -> g.reshape(ps[0], 4, -1));
+        checkOp("flatten", new Shape[] {s}, awayFromZero(), Shape.of(2, 12), (g, ps) -> g.flatten(ps[0], 1));
+        // a view feeding a product: the gradient of the weights flows back through the view
+        checkOp("flatten then matmul", new Shape[] {s, Shape.of(12, 3)}, awayFromZero(), Shape.of(2, 3),
+                (g, ps) -> g.matmul(g.flatten(ps[0], 1), ps[1]));
+    }
+
+    /** GELU (tanh approximation) is one class in core composed from primitives; its gradient checks here. */
+    @Test
+    void geluComposedFromPrimitives() {
+        // the loss is a float32 sum of 60 terms and GELU's third derivative is O(1): compare tiny gradients
+        // absolutely (LOSS_TINY), as for the other sum losses
+        Graph one = new Graph();
+        Parameter p = one.parameter("p", Shape.of(3, 4, 5), awayFromZero(), true);
+        Parameter weights = one.parameter("r", Shape.of(3, 4, 5), Initializer.normal(1.0), false);
+        Node sum = one.sum(one.mul(one.gelu(p), weights));
+        try (Executor exec = new Executor(one, backend, 7)) {
+            GradientCheck.Result res = new GradientCheck().tiny(LOSS_TINY).check(exec, sum, 1);
+            assertTrue(res.maxRelativeError() < GRADCHECK_MAX_REL, "gelu on " + backend.name() + ": " + res);
+        }
+        Graph g = new Graph();
+        Input x = g.input("x", 6);
+        Parameter w = g.parameter("w", m(6, 5), Initializer.xavierUniform(), true);
+        Parameter b = g.parameter("b", m(1, 5), Initializer.normal(0.1), false);
+        Parameter r = g.parameter("r", m(4, 5), Initializer.normal(1.0), false);
+        Node loss = g.sum(g.mul(g.gelu(g.linear(x, w, b)), r));
+        try (Executor exec = new Executor(g, backend, 3)) {
+            exec.feed(x, randomInputs(4 * 6), 0, 4);
+            GradientCheck.Result res = new GradientCheck().tiny(LOSS_TINY).check(exec, loss, 4);
+            assertTrue(res.maxRelativeError() < GRADCHECK_MAX_REL, "gelu layer on " + backend.name() + ": " + res);
+        }
+    }
+
+    private static float[] randomInputs(int n) {
+        SplittableRandom r = new SplittableRandom(11);
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) (2 * r.nextDouble() - 1);
+        }
+        return a;
+    }
+
+    // ------------------------------------------------------------------ golden values from PyTorch
+
+    /** Relative tolerance against PyTorch's float32 results (a composed op runs several roundings). */
+    public static final double GOLDEN_RTOL = 1e-4;
+    /** Absolute tolerance against PyTorch's float32 results near zero. */
+    public static final double GOLDEN_ATOL = 1e-5;
+
+    /** Records of {@code core/src/test/resources/golden/composed_ops.txt}, written by the checked-in PyTorch script. */
+    private static java.util.Map<String, float[]> golden() {
+        java.util.Map<String, float[]> m = new java.util.HashMap<>();
+        try (var in = GradientCheckSuite.class.getResourceAsStream("/golden/composed_ops.txt")) {
+            if (in == null) {
+                throw new IllegalStateException("golden/composed_ops.txt is missing from the test resources");
+            }
+            for (String line : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+                if (line.isBlank() || line.startsWith("#")) {
+                    continue;
+                }
+                String[] f = line.split("\\|");
+                String[] v = f[2].split(",");
+                float[] a = new float[v.length];
+                for (int i = 0; i < v.length; i++) {
+                    a[i] = Float.parseFloat(v[i]);
+                }
+                m.put(f[0], a);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return m;
+    }
+
+    private static Initializer copyOf(float[] v) {
+        return (out, fanIn, fanOut, r) -> System.arraycopy(v, 0, out, 0, v.length);
+    }
+
+    /** Forward values and gradients of the composed ops match PyTorch 1.13 (gelu tanh, unary math, broadcasting). */
+    @Test
+    void goldenValuesFromPyTorch() {
+        java.util.Map<String, float[]> gold = golden();
+        Shape s = Shape.of(3, 4, 5);
+        java.util.Map<String, java.util.function.BiFunction<Graph, Node, Node>> unary = new java.util.LinkedHashMap<>();
+        unary.put("gelu_tanh", Graph::gelu);
+        unary.put("exp", (g, x) -> g.unary(x, UnaryOp.EXP));
+        unary.put("log", (g, x) -> g.unary(x, UnaryOp.LOG));
+        unary.put("sqrt", (g, x) -> g.unary(x, UnaryOp.SQRT));
+        unary.put("reciprocal", (g, x) -> g.unary(x, UnaryOp.RECIPROCAL));
+        unary.put("square", (g, x) -> g.unary(x, UnaryOp.SQUARE));
+        unary.put("abs", (g, x) -> g.unary(x, UnaryOp.ABS));
+        unary.put("tanh", (g, x) -> g.unary(x, UnaryOp.TANH));
+        unary.put("sigmoid", (g, x) -> g.unary(x, UnaryOp.SIGMOID));
+        unary.put("clamp", (g, x) -> g.clamp(x, -0.55f, 0.45f));
+        for (var e : unary.entrySet()) {
+            String name = e.getKey();
+            Graph g = new Graph();
+            Parameter x = g.parameter("x", s, copyOf(gold.get(name + ".x")), false);
+            Parameter r = g.parameter("r", s, copyOf(gold.get(name + ".r")), false);
+            Node y = e.getValue().apply(g, x);
+            Node loss = g.sum(g.mul(y, r));
+            assertGolden(g, loss, name, gold, java.util.Map.of("y", y), java.util.Map.of("dx", x));
+        }
+        for (BinaryOp op : new BinaryOp[] {BinaryOp.MUL, BinaryOp.ADD, BinaryOp.MAX}) {
+            String name = "bcast_" + op.name().toLowerCase(java.util.Locale.ROOT);
+            Graph g = new Graph();
+            Parameter a = g.parameter("a", s, copyOf(gold.get(name + ".a")), false);
+            Parameter b = g.parameter("b", Shape.of(4, 1), copyOf(gold.get(name + ".b")), false);
+            Parameter r = g.parameter("r", s, copyOf(gold.get(name + ".r")), false);
+            Node y = g.apply(new Elementwise(op), a, b);
+            Node loss = g.sum(g.mul(y, r));
+            assertGolden(g, loss, name, gold, java.util.Map.of("y", y), java.util.Map.of("da", a, "db", b));
+        }
+    }
+
+    /** Runs one step of {@code loss} and compares the named values and parameter gradients with the golden records. */
+    private void assertGolden(Graph g, Node loss, String name, java.util.Map<String, float[]> gold,
+                              java.util.Map<String, Node> values, java.util.Map<String, Parameter> gradients) {
+        try (Executor exec = new Executor(g, backend, 0)) {
+            exec.forward(loss, 1);
+            exec.backward();
+            for (var v : values.entrySet()) {
+                dev.jacobian.backend.TensorAssert.assertClose(name + "." + v.getKey() + " on " + backend.name(),
+                        gold.get(name + "." + v.getKey()), exec.value(v.getValue()).download(), GOLDEN_RTOL, GOLDEN_ATOL);
+            }
+            for (var p : gradients.entrySet()) {
+                dev.jacobian.backend.TensorAssert.assertClose(name + "." + p.getKey() + " on " + backend.name(),
+                        gold.get(name + "." + p.getKey()), exec.gradient(p.getValue()).download(), GOLDEN_RTOL, GOLDEN_ATOL);
             }
         }
     }

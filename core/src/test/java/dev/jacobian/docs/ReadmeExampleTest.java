@@ -18,23 +18,30 @@ import javax.tools.SimpleJavaFileObject;
 import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
 
-/** The README's Java example compiles against the current API, so the front page stays true. */
+/** Every Java example in the README compiles against the current API, so the front page stays true. */
 class ReadmeExampleTest {
     @Test
     void readmeExampleCompiles() throws IOException {
         Path readme = Path.of("..", "README.md");
         assertTrue(Files.isRegularFile(readme), "README.md next to the core module");
         Matcher m = Pattern.compile("```java\n(.*?)```", Pattern.DOTALL).matcher(Files.readString(readme));
-        assertTrue(m.find(), "README has a ```java example");
-        List<String> lines = m.group(1).lines().toList();
+        int examples = 0;
+        while (m.find()) {
+            compile(m.group(1), examples++);
+        }
+        assertTrue(examples >= 2, "README has its ```java examples (MLP training, composed ops)");
+    }
+
+    private static void compile(String example, int index) throws IOException {
+        List<String> lines = example.lines().toList();
         String imports = lines.stream().filter(l -> l.startsWith("import ")).collect(Collectors.joining("\n"));
         String body = lines.stream().filter(l -> !l.startsWith("import ")).collect(Collectors.joining("\n"));
-        String source = imports + "\nclass ReadmeExample {\n"
+        String source = imports + "\nclass ReadmeExample" + index + " {\n"
                 + "    static void run(float[] images, int[] labels, int n, float[] testImages, int[] testLabels) {\n"
                 + body + "\n    }\n}\n";
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         assertNotNull(javac, "tests run on a JDK");
-        JavaFileObject file = new SimpleJavaFileObject(URI.create("string:///ReadmeExample.java"), JavaFileObject.Kind.SOURCE) {
+        JavaFileObject file = new SimpleJavaFileObject(URI.create("string:///ReadmeExample" + index + ".java"), JavaFileObject.Kind.SOURCE) {
             @Override
             public CharSequence getCharContent(boolean ignoreEncodingErrors) {
                 return source;

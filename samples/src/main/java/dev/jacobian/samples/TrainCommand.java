@@ -68,7 +68,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--nesterov", description = "Nesterov momentum.")
     boolean nesterov;
 
-    @Option(names = "--weight-decay", defaultValue = "0", description = "Decoupled weight decay (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--weight-decay", defaultValue = "0", description = "Weight decay on the weights, added to the gradient as in torch.optim.SGD (coupled L2; default: ${DEFAULT-VALUE}).")
     double weightDecay;
 
     @Option(names = "--l2", defaultValue = "0", description = "L2 penalty on weights in the loss (default: ${DEFAULT-VALUE}).")

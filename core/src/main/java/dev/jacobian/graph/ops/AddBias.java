@@ -3,6 +3,7 @@ package dev.jacobian.graph.ops;
 import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.Reduction;
+import dev.jacobian.graph.OpContext;
 import dev.jacobian.graph.Operation;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
@@ -23,12 +24,14 @@ public final class AddBias implements Operation {
     }
 
     @Override
-    public void forward(Backend b, Tensor[] in, Tensor out) {
+    public void forward(OpContext ctx, Tensor[] in, Tensor out) {
+        Backend b = ctx.backend();
         b.addRowVector(in[0], in[1], out);
     }
 
     @Override
-    public void backward(Backend b, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] acc) {
+    public void backward(OpContext ctx, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] acc) {
+        Backend b = ctx.backend();
         if (dIn[0] != null) {
             b.axpby(1f, dOut, acc[0] ? 1f : 0f, dIn[0]);
         }

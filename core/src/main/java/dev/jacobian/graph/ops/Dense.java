@@ -2,6 +2,7 @@ package dev.jacobian.graph.ops;
 
 import dev.jacobian.backend.Activation;
 import dev.jacobian.backend.Backend;
+import dev.jacobian.graph.OpContext;
 import dev.jacobian.graph.Operation;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
@@ -37,13 +38,15 @@ public record Dense(Activation activation, float param) implements Operation {
     }
 
     @Override
-    public void forward(Backend b, Tensor[] in, Tensor out) {
+    public void forward(OpContext ctx, Tensor[] in, Tensor out) {
+        Backend b = ctx.backend();
         b.gemm(false, false, 1f, in[0], in[1], 0f, out);
         b.biasActivation(out, in[2], activation, param, out);
     }
 
     @Override
-    public void backward(Backend b, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] acc) {
+    public void backward(OpContext ctx, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] acc) {
+        Backend b = ctx.backend();
         if (activation != Activation.IDENTITY) {
             b.activationBackward(activation, param, out, out, dOut, dOut, false);
         }

@@ -1,6 +1,7 @@
 package dev.jacobian.graph.ops;
 
 import dev.jacobian.backend.Backend;
+import dev.jacobian.graph.OpContext;
 import dev.jacobian.graph.Operation;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
@@ -25,12 +26,14 @@ public final class MatMul implements Operation {
     }
 
     @Override
-    public void forward(Backend b, Tensor[] in, Tensor out) {
+    public void forward(OpContext ctx, Tensor[] in, Tensor out) {
+        Backend b = ctx.backend();
         b.gemm(false, false, 1f, in[0], in[1], 0f, out);
     }
 
     @Override
-    public void backward(Backend b, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] acc) {
+    public void backward(OpContext ctx, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] acc) {
+        Backend b = ctx.backend();
         if (dIn[0] != null) {
             b.gemm(false, true, 1f, dOut, in[1], acc[0] ? 1f : 0f, dIn[0]);
         }

@@ -3,6 +3,7 @@ package dev.jacobian.graph.ops;
 import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.Reduction;
+import dev.jacobian.graph.OpContext;
 import dev.jacobian.graph.Operation;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
@@ -28,12 +29,14 @@ public record Reduce(Reduction reduction, Axis axis) implements Operation {
     }
 
     @Override
-    public void forward(Backend b, Tensor[] in, Tensor out) {
+    public void forward(OpContext ctx, Tensor[] in, Tensor out) {
+        Backend b = ctx.backend();
         b.reduce(reduction, axis, in[0], out, false);
     }
 
     @Override
-    public void backward(Backend b, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] acc) {
+    public void backward(OpContext ctx, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] acc) {
+        Backend b = ctx.backend();
         if (dIn[0] != null) {
             b.reduceBackward(reduction, axis, in[0], out, dOut, dIn[0], acc[0]);
         }

@@ -1,6 +1,7 @@
 package dev.jacobian.graph.ops;
 
 import dev.jacobian.backend.Backend;
+import dev.jacobian.graph.OpContext;
 import dev.jacobian.graph.Operation;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
@@ -19,12 +20,14 @@ public final class Softmax implements Operation {
     }
 
     @Override
-    public void forward(Backend b, Tensor[] in, Tensor out) {
+    public void forward(OpContext ctx, Tensor[] in, Tensor out) {
+        Backend b = ctx.backend();
         b.softmax(in[0], out);
     }
 
     @Override
-    public void backward(Backend b, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] acc) {
+    public void backward(OpContext ctx, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] acc) {
+        Backend b = ctx.backend();
         if (dIn[0] != null) {
             b.softmaxBackward(out, dOut, dIn[0], acc[0]);
         }

@@ -18,7 +18,7 @@ import java.util.Locale;
  * @param schedule      {@code cosine} (anneal to 0 over {@code epochs}) or {@code constant}
  * @param momentum      SGD momentum (0 disables)
  * @param nesterov      Nesterov momentum instead of Polyak's
- * @param weightDecay   decoupled weight decay on weights
+ * @param weightDecay   weight decay on weights, coupled L2 as in torch.optim.SGD
  * @param l2            L2 penalty added to the loss
  * @param clipNorm      clip gradients by global norm at this threshold (0 disables)
  * @param clipValue     clip each gradient element to [-v, v] (0 disables)

@@ -1,0 +1,478 @@
+package dev.jacobian.backend;
+
+import dev.jacobian.tensor.Shape;
+import dev.jacobian.tensor.Tensor;
+
+/**
+ * The one checked entry path of every backend: each public primitive validates its arguments here, once
+ * and identically for all backends — the backend is open, every tensor belongs to it and is open, shapes
+ * and ranks fit (an {@link IllegalArgumentException} naming the primitive and the shapes), the aliasing
+ * rules of {@link Backend} hold — and then calls the backend's kernel hook ({@code ...Kernel}), which may
+ * assume valid arguments. A new backend extends this class (or {@link HeapBackend}) and writes kernels only.
+ *
+ * <p>Hooks that take a {@link Broadcast} get {@code null} when every operand has the output's number of
+ * elements (a flat elementwise loop), else the descriptor of how the operands broadcast.
+ */
+public abstract class AbstractBackend implements Backend {
+    private boolean closed;
+
+    /** Throws {@link IllegalStateException} when {@link #close()} was called. */
+    protected final void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException(name() + " backend is closed");
+        }
+    }
+
+    /** Whether {@link #close()} was called. */
+    protected final boolean isClosed() {
+        return closed;
+    }
+
+    /** {@code t} belongs to this backend and is open (null allowed only where a primitive says so). */
+    private void own(String op, Tensor t) {
+        if (t.backend() != this) {
+            throw new IllegalArgumentException(op + ": tensor " + t.shape() + " belongs to backend " + t.backend().name()
+                    + ", not to this " + name() + " backend");
+        }
+        t.buffer(); // IllegalStateException when closed
+    }
+
+    private void own(String op, Tensor... ts) {
+        ensureOpen();
+        for (Tensor t : ts) {
+            if (t != null) {
+                own(op, t);
+            }
+        }
+    }
+
+    /** An output may be its input exactly, but not a different, overlapping range of the same storage. */
+    private static void inPlaceOnly(String op, Tensor in, Tensor out) {
+        if (in != null && out != null && in.overlaps(out) && (in.offset() != out.offset() || in.size() != out.size())) {
+            throw new IllegalArgumentException(op + ": output " + out.shape() + " partially overlaps input " + in.shape());
+        }
+    }
+
+    private static void disjoint(String op, Tensor in, Tensor out) {
+        if (in != null && out != null && in.overlaps(out)) {
+            throw new IllegalArgumentException(op + ": output " + out.shape() + " must not overlap input " + in.shape());
+        }
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    @Override
+    public final DeviceBuffer allocateBuffer(long floats) {
+        ensureOpen();
+        if (floats < 0) {
+            throw new IllegalArgumentException("cannot allocate " + floats + " floats");
+        }
+        return allocateStorage(floats);
+    }
+
+    /** Allocates storage for {@code floats} floats ({@code >= 0}, backend open). */
+    protected abstract DeviceBuffer allocateStorage(long floats);
+
+    @Override
+    public final void release(DeviceBuffer buffer) {
+        if (!closed && buffer != null) {
+            releaseStorage(buffer);
+        }
+    }
+
+    /** Frees storage made by {@link #allocateStorage} or {@link #viewStorage}; only called while open. */
+    protected abstract void releaseStorage(DeviceBuffer buffer);
+
+    @Override
+    public final DeviceBuffer viewBuffer(DeviceBuffer storage, long offset, long floats) {
+        ensureOpen();
+        if (offset < 0 || floats < 0 || offset + floats > storage.floats()) {
+            throw new IndexOutOfBoundsException("view of " + floats + " floats at " + offset + " in a buffer of "
+                    + storage.floats());
+        }
+        return viewStorage(storage, offset, floats);
+    }
+
+    /**
+     * A buffer for {@code floats} floats at {@code offset} into {@code storage} (bounds checked), sharing it;
+     * released through {@link #releaseStorage} without freeing {@code storage}. A backend that cannot make
+     * this view throws {@link UnsupportedOperationException} saying why.
+     */
+    protected abstract DeviceBuffer viewStorage(DeviceBuffer storage, long offset, long floats);
+
+    @Override
+    public final void upload(float[] src, int srcOffset, Tensor dst, int dstOffset, int count) {
+        own("upload", dst);
+        Checks.transfer("upload", dst, dstOffset, count);
+        Checks.hostRange("upload", src, srcOffset, count);
+        uploadKernel(src, srcOffset, dst, dstOffset, count);
+    }
+
+    /** Host to device copy; bounds checked. */
+    protected abstract void uploadKernel(float[] src, int srcOffset, Tensor dst, int dstOffset, int count);
+
+    @Override
+    public final void download(Tensor src, int srcOffset, float[] dst, int dstOffset, int count) {
+        own("download", src);
+        Checks.transfer("download", src, srcOffset, count);
+        Checks.hostRange("download", dst, dstOffset, count);
+        downloadKernel(src, srcOffset, dst, dstOffset, count);
+    }
+
+    /** Device to host copy after all enqueued work; bounds checked. */
+    protected abstract void downloadKernel(Tensor src, int srcOffset, float[] dst, int dstOffset, int count);
+
+    @Override
+    public final void synchronize() {
+        ensureOpen();
+        synchronizeKernel();
+    }
+
+    /** Waits for all enqueued work. */
+    protected abstract void synchronizeKernel();
+
+    @Override
+    public final void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        closeBackend();
+    }
+
+    /** Frees every buffer and device resource; called once. */
+    protected abstract void closeBackend();
+
+    // ---------------------------------------------------------------- elementwise
+
+    @Override
+    public final void fill(Tensor x, float value) {
+        own("fill", x);
+        fillKernel(x, value);
+    }
+
+    /** {@code x[:] = value}. */
+    protected abstract void fillKernel(Tensor x, float value);
+
+    @Override
+    public final void copy(Tensor src, int srcOffset, Tensor dst, int dstOffset, int count) {
+        own("copy", src, dst);
+        Checks.transfer("copy from", src, srcOffset, count);
+        Checks.transfer("copy into", dst, dstOffset, count);
+        if (src.root() == dst.root() && count > 0) {
+            long a = src.offset() + srcOffset;
+            long b = dst.offset() + dstOffset;
+            if (a < b + count && b < a + count) {
+                throw new IllegalArgumentException("copy: the source and destination ranges overlap");
+            }
+        }
+        copyKernel(src, srcOffset, dst, dstOffset, count);
+    }
+
+    /** Ranged device copy; bounds checked, ranges disjoint. */
+    protected abstract void copyKernel(Tensor src, int srcOffset, Tensor dst, int dstOffset, int count);
+
+    @Override
+    public final void axpby(float alpha, Tensor x, float beta, Tensor y) {
+        own("axpby", x, y);
+        Checks.sameSize("axpby", x, y);
+        inPlaceOnly("axpby", x, y);
+        axpbyKernel(alpha, x, beta, y);
+    }
+
+    /** {@code y = alpha x + beta y}; same size. */
+    protected abstract void axpbyKernel(float alpha, Tensor x, float beta, Tensor y);
+
+    @Override
+    public final void unary(UnaryOp op, float p, float q, Tensor x, Tensor y) {
+        own("unary " + op, x, y);
+        Checks.sameSize("unary " + op, x, y);
+        inPlaceOnly("unary " + op, x, y);
+        if (op == UnaryOp.CLAMP && !(p <= q)) {
+            throw new IllegalArgumentException("unary CLAMP: lower bound " + p + " is above upper bound " + q);
+        }
+        unaryKernel(op, p, q, x, y);
+    }
+
+    /** {@code y = op(x; p, q)}; same size, {@code y} may be {@code x}. */
+    protected abstract void unaryKernel(UnaryOp op, float p, float q, Tensor x, Tensor y);
+
+    @Override
+    public final void binary(BinaryOp op, Tensor a, Tensor b, Tensor c) {
+        String name = "binary " + op;
+        own(name, a, b, c);
+        Broadcast bc = broadcast(name, a, b, c);
+        if (bc == null) {
+            inPlaceOnly(name, a, c);
+            inPlaceOnly(name, b, c);
+        } else {
+            for (int k = 0; k < 2; k++) {
+                Tensor operand = k == 0 ? a : b;
+                if (bc.contiguous(k)) {
+                    inPlaceOnly(name, operand, c);
+                } else {
+                    disjoint(name, operand, c);
+                }
+            }
+        }
+        binaryKernel(op, a, b, c, bc);
+    }
+
+    /** Null when all three have one size (flat), else the broadcast descriptor (or an exception). */
+    private static Broadcast broadcast(String op, Tensor a, Tensor b, Tensor c) {
+        Shape sa = a.shape();
+        Shape sb = b.shape();
+        Shape sc = c.shape();
+        if (sa.size() == sc.size() && sb.size() == sc.size()) {
+            return null;
+        }
+        return Broadcast.of(op, sa, sb, sc);
+    }
+
+    /** {@code c = a op b}, flat when {@code bc == null}, else broadcast by {@code bc} (operands 0 = a, 1 = b). */
+    protected abstract void binaryKernel(BinaryOp op, Tensor a, Tensor b, Tensor c, Broadcast bc);
+
+    @Override
+    public final void binaryBackward(BinaryOp op, int operand, Tensor a, Tensor b, Tensor dc, Tensor grad, boolean accumulate) {
+        String name = "binaryBackward " + op;
+        own(name, a, b, dc, grad);
+        Checks.operand(name, operand);
+        Broadcast bc = broadcast(name, a, b, dc);
+        Tensor target = operand == 0 ? a : b;
+        if (grad.size() != target.size()) {
+            throw new IllegalArgumentException(name + ": gradient " + grad.shape() + " does not match operand "
+                    + operand + " " + target.shape());
+        }
+        if (bc == null) {
+            inPlaceOnly(name, dc, grad);
+        } else {
+            disjoint(name, a, grad);
+            disjoint(name, b, grad);
+            disjoint(name, dc, grad);
+        }
+        binaryBackwardKernel(op, operand, a, b, dc, grad, accumulate, bc);
+    }
+
+    /**
+     * {@code grad (+)= sum over the broadcast positions of dc * d(a op b)/d(operand)}; flat when
+     * {@code bc == null} (then {@code grad} may be {@code dc}), else {@code grad} has operand's shape and
+     * overlaps nothing.
+     */
+    protected abstract void binaryBackwardKernel(BinaryOp op, int operand, Tensor a, Tensor b, Tensor dc, Tensor grad,
+                                                 boolean accumulate, Broadcast bc);
+
+    @Override
+    public final void sumTo(Tensor x, Tensor y, boolean accumulate) {
+        own("sumTo", x, y);
+        Broadcast bc = Broadcast.reduction("sumTo", x.shape(), y.shape());
+        disjoint("sumTo", x, y);
+        sumToKernel(x, y, accumulate, bc);
+    }
+
+    /** {@code y (+)= x summed over the dimensions y is broadcast along}; operand 0 of {@code bc} is {@code y}. */
+    protected abstract void sumToKernel(Tensor x, Tensor y, boolean accumulate, Broadcast bc);
+
+    @Override
+    public final void activation(Activation f, float param, Tensor x, Tensor y) {
+        own("activation " + f, x, y);
+        Checks.sameSize("activation " + f, x, y);
+        inPlaceOnly("activation " + f, x, y);
+        activationKernel(f, param, x, y);
+    }
+
+    /** {@code y = f(x)}; same size, {@code y} may be {@code x}. */
+    protected abstract void activationKernel(Activation f, float param, Tensor x, Tensor y);
+
+    @Override
+    public final void activationBackward(Activation f, float param, Tensor x, Tensor y, Tensor dy, Tensor dx,
+                                         boolean accumulate) {
+        String name = "activationBackward " + f;
+        own(name, x, y, dy, dx);
+        Checks.sameSize(name, x, y);
+        Checks.sameSize(name, x, dy);
+        Checks.sameSize(name, x, dx);
+        inPlaceOnly(name, dy, dx);
+        activationBackwardKernel(f, param, x, y, dy, dx, accumulate);
+    }
+
+    /** {@code dx (+)= dy f'(x, y)}; same sizes, {@code dx} may be {@code dy}. */
+    protected abstract void activationBackwardKernel(Activation f, float param, Tensor x, Tensor y, Tensor dy, Tensor dx,
+                                                     boolean accumulate);
+
+    @Override
+    public final void addRowVector(Tensor x, Tensor bias, Tensor y) {
+        own("addRowVector", x, bias, y);
+        Checks.rowVectorOp("addRowVector", x, bias, y);
+        inPlaceOnly("addRowVector", x, y);
+        disjoint("addRowVector", bias, y);
+        addRowVectorKernel(x, bias, y);
+    }
+
+    /** {@code y[i,j] = x[i,j] + bias[j]} on the matrix views. */
+    protected abstract void addRowVectorKernel(Tensor x, Tensor bias, Tensor y);
+
+    @Override
+    public final void biasActivation(Tensor x, Tensor bias, Activation f, float param, Tensor y) {
+        own("biasActivation", x, bias, y);
+        Checks.rowVectorOp("biasActivation", x, bias, y);
+        inPlaceOnly("biasActivation", x, y);
+        disjoint("biasActivation", bias, y);
+        biasActivationKernel(x, bias, f, param, y);
+    }
+
+    /**
+     * {@code y[i,j] = f(x[i,j] + bias[j])}. The default composes {@link #addRowVectorKernel} and
+     * {@link #activationKernel}; device backends override it with one kernel.
+     */
+    protected void biasActivationKernel(Tensor x, Tensor bias, Activation f, float param, Tensor y) {
+        addRowVectorKernel(x, bias, y);
+        activationKernel(f, param, y, y);
+    }
+
+    @Override
+    public final void prelu(Tensor x, Tensor slope, Tensor y) {
+        own("prelu", x, slope, y);
+        Checks.rowVectorOp("prelu", x, slope, y);
+        inPlaceOnly("prelu", x, y);
+        preluKernel(x, slope, y);
+    }
+
+    /** PReLU with per-column slopes. */
+    protected abstract void preluKernel(Tensor x, Tensor slope, Tensor y);
+
+    @Override
+    public final void preluBackward(Tensor x, Tensor slope, Tensor dy, Tensor dx, boolean accumulateDx,
+                                    Tensor dslope, boolean accumulateDslope) {
+        own("preluBackward", x, slope, dy, dx, dslope);
+        Checks.preluBackward(x, slope, dy, dx, dslope);
+        if (dx == null && dslope == null) {
+            return;
+        }
+        preluBackwardKernel(x, slope, dy, dx, accumulateDx, dslope, accumulateDslope);
+    }
+
+    /** PReLU backward; either gradient may be null (not both). */
+    protected abstract void preluBackwardKernel(Tensor x, Tensor slope, Tensor dy, Tensor dx, boolean accumulateDx,
+                                                Tensor dslope, boolean accumulateDslope);
+
+    @Override
+    public final void maxout(int pieces, Tensor z, Tensor y) {
+        own("maxout", z, y);
+        Checks.maxout("maxout", pieces, z, y);
+        disjoint("maxout", z, y);
+        maxoutKernel(pieces, z, y);
+    }
+
+    /** Maxout over groups of {@code pieces} adjacent columns. */
+    protected abstract void maxoutKernel(int pieces, Tensor z, Tensor y);
+
+    @Override
+    public final void maxoutBackward(int pieces, Tensor z, Tensor dy, Tensor dz, boolean accumulate) {
+        own("maxoutBackward", z, dy, dz);
+        Checks.maxoutBackward(pieces, z, dy, dz);
+        disjoint("maxoutBackward", dy, dz);
+        maxoutBackwardKernel(pieces, z, dy, dz, accumulate);
+    }
+
+    /** Maxout backward. */
+    protected abstract void maxoutBackwardKernel(int pieces, Tensor z, Tensor dy, Tensor dz, boolean accumulate);
+
+    // ---------------------------------------------------------------- matrix products
+
+    @Override
+    public final void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        own("gemm", a, b, c);
+        int[] mnk = Checks.gemm(transA, transB, a, b, c);
+        gemmKernel(transA, transB, mnk[0], mnk[1], mnk[2], alpha, a, b, beta, c);
+    }
+
+    /**
+     * {@code C = alpha op(A) op(B) + beta C} on the matrix views, {@code op(A): [m, k]}, {@code op(B): [k, n]};
+     * C overlaps neither A nor B.
+     */
+    protected abstract void gemmKernel(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a,
+                                       Tensor b, float beta, Tensor c);
+
+    // ---------------------------------------------------------------- reductions, softmax, losses
+
+    @Override
+    public final void reduce(Reduction op, Axis axis, Tensor x, Tensor y, boolean accumulate) {
+        own("reduce " + op, x, y);
+        Checks.reduce(op, axis, x, y, accumulate);
+        disjoint("reduce " + op, x, y);
+        reduceKernel(op, axis, x, y, accumulate);
+    }
+
+    /** A reduction along an axis of the matrix view. */
+    protected abstract void reduceKernel(Reduction op, Axis axis, Tensor x, Tensor y, boolean accumulate);
+
+    @Override
+    public final void reduceBackward(Reduction op, Axis axis, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
+        own("reduceBackward " + op, x, y, dy, dx);
+        Checks.reduceBackward(op, axis, x, y, dy, dx);
+        disjoint("reduceBackward " + op, dy, dx);
+        reduceBackwardKernel(op, axis, x, y, dy, dx, accumulate);
+    }
+
+    /** Backward of {@link #reduceKernel}. */
+    protected abstract void reduceBackwardKernel(Reduction op, Axis axis, Tensor x, Tensor y, Tensor dy, Tensor dx,
+                                                 boolean accumulate);
+
+    @Override
+    public final void softmax(Tensor x, Tensor y) {
+        own("softmax", x, y);
+        Checks.sameMatrix("softmax", x, y);
+        inPlaceOnly("softmax", x, y);
+        softmaxKernel(x, y);
+    }
+
+    /** Row-wise softmax on the matrix view; {@code y} may be {@code x}. */
+    protected abstract void softmaxKernel(Tensor x, Tensor y);
+
+    @Override
+    public final void softmaxBackward(Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
+        own("softmaxBackward", y, dy, dx);
+        Checks.softmaxBackward(y, dy, dx);
+        softmaxBackwardKernel(y, dy, dx, accumulate);
+    }
+
+    /** Softmax backward per row. */
+    protected abstract void softmaxBackwardKernel(Tensor y, Tensor dy, Tensor dx, boolean accumulate);
+
+    @Override
+    public final void rowLoss(LossKind kind, Tensor pred, Tensor target, Tensor out) {
+        own("rowLoss", pred, target, out);
+        Checks.rowLoss("rowLoss", kind, pred, target, out);
+        disjoint("rowLoss", pred, out);
+        rowLossKernel(kind, pred, target, out);
+    }
+
+    /** Per-sample losses. */
+    protected abstract void rowLossKernel(LossKind kind, Tensor pred, Tensor target, Tensor out);
+
+    @Override
+    public final void rowLossBackward(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred,
+                                      boolean accumulate) {
+        own("rowLossBackward", pred, target, dout, dpred);
+        Checks.rowLossBackward(kind, pred, target, dout, dpred);
+        disjoint("rowLossBackward", pred, dpred);
+        rowLossBackwardKernel(kind, pred, target, dout, dpred, accumulate);
+    }
+
+    /** Per-sample loss backward. */
+    protected abstract void rowLossBackwardKernel(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred,
+                                                  boolean accumulate);
+
+    // ---------------------------------------------------------------- optimizer
+
+    @Override
+    public final void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate update) {
+        own("sgdUpdate", param, grad, velocity, gradNormSq);
+        Checks.sgdUpdate(param, grad, velocity, gradNormSq, update);
+        sgdUpdateKernel(param, grad, velocity, gradNormSq, update);
+    }
+
+    /** The fused SGD update of {@link SgdUpdate}. */
+    protected abstract void sgdUpdateKernel(Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq,
+                                            SgdUpdate update);
+}

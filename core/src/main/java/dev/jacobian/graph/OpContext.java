@@ -1,0 +1,86 @@
+package dev.jacobian.graph;
+
+import dev.jacobian.backend.Backend;
+import dev.jacobian.tensor.Shape;
+import dev.jacobian.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What an {@link Operation} may ask of the {@link Executor} while it runs: the backend, scratch tensors
+ * ({@link #workspace}) that the executor allocates once and hands back on every later step, and whether the
+ * pass is a training pass ({@link #training()}).
+ *
+ * <p>There is one context per call site of a plan (one node, one batch size), so the {@code k}-th workspace
+ * request of a forward (or backward) run gets the same tensor on every step: after the first step an
+ * operation that asks for workspace allocates nothing. The executor frees workspaces with the plan.
+ *
+ * <p>Composite rules use workspace for temporaries, e.g. a backward rule that must add {@code dy * f'(x)}
+ * into an accumulating gradient computes the product into workspace first.
+ */
+public final class OpContext {
+    private final Backend backend;
+    private final Executor.PlanView plan;
+    private final List<Tensor> forwardSpace = new ArrayList<>();
+    private final List<Tensor> backwardSpace = new ArrayList<>();
+    private List<Tensor> current = forwardSpace;
+    private int next;
+
+    OpContext(Backend backend, Executor.PlanView plan) {
+        this.backend = backend;
+        this.plan = plan;
+    }
+
+    /** The backend every tensor of this pass lives on. */
+    public Backend backend() {
+        return backend;
+    }
+
+    /**
+     * Whether this is a training pass: the executor is in training mode ({@link Executor#train(boolean)})
+     * and the plan computes gradients. Prediction plans always see {@code false} (dropout off, batch norm
+     * on its running statistics).
+     */
+    public boolean training() {
+        return plan.training();
+    }
+
+    /**
+     * A scratch tensor of {@code shape} owned by the executor, contents undefined. The {@code k}-th call in
+     * one forward (or one backward) run returns the same tensor every step while its shape stays the same.
+     * Valid until the operation's method returns; do not keep it.
+     */
+    public Tensor workspace(Shape shape) {
+        Tensor t;
+        if (next < current.size()) {
+            t = current.get(next);
+            if (!t.shape().equals(shape)) {
+                t.close();
+                t = backend.allocate(shape);
+                current.set(next, t);
+            }
+        } else {
+            t = backend.allocate(shape);
+            current.add(t);
+        }
+        next++;
+        return t;
+    }
+
+    void beginForward() {
+        current = forwardSpace;
+        next = 0;
+    }
+
+    void beginBackward() {
+        current = backwardSpace;
+        next = 0;
+    }
+
+    void close() {
+        forwardSpace.forEach(Tensor::close);
+        backwardSpace.forEach(Tensor::close);
+        forwardSpace.clear();
+        backwardSpace.clear();
+    }
+}

@@ -18,6 +18,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * End-to-end training behaviour on the backend under test: learning a non-linear task, determinism,
@@ -59,14 +61,20 @@ public abstract class TrainingSuite {
     }
 
     private static Model spiralModel(Backend b, long seed) {
-        return Sequential.builder(2).hidden(64, "relu").hidden(64, "relu").output(2, LossKind.SOFTMAX_CROSS_ENTROPY)
-                .init(Sequential.Init.HE).seed(seed).build(b);
+        return spiralModel(b, seed, "relu");
     }
 
-    @Test
-    void learnsTwoSpirals() {
+    private static Model spiralModel(Backend b, long seed, String activation) {
+        return Sequential.builder(2).hidden(64, activation).hidden(64, activation)
+                .output(2, LossKind.SOFTMAX_CROSS_ENTROPY).init(Sequential.Init.HE).seed(seed).build(b);
+    }
+
+    /** ReLU (fused dense kernels) and GELU (composed in core from unary and binary primitives) both learn. */
+    @ParameterizedTest
+    @ValueSource(strings = {"relu", "gelu"})
+    void learnsTwoSpirals(String activation) {
         Spirals data = new Spirals(200, 1);
-        try (Backend b = createBackend(); Model mlp = spiralModel(b, 3);
+        try (Backend b = createBackend(); Model mlp = spiralModel(b, 3, activation);
              Sgd sgd = Sgd.builder().learningRate(0.05).momentum(0.9).clipNorm(5).build()) {
             Trainer t = new Trainer(mlp, sgd);
             float[] targets = mlp.encodeTargets(data.y);
@@ -83,7 +91,8 @@ public abstract class TrainingSuite {
                 }
             }
             double acc = mlp.accuracy(data.x, data.y, 128);
-            assertTrue(acc > 0.95, "two-spirals accuracy " + acc + " on " + b.name() + " (loss " + first + " -> " + last + ")");
+            assertTrue(acc > 0.95, "two-spirals accuracy " + acc + " with " + activation + " on " + b.name() + " (loss "
+                    + first + " -> " + last + ")");
         }
     }
 
@@ -123,10 +132,11 @@ public abstract class TrainingSuite {
         assertTrue(differs, "another seed gives other weights");
     }
 
-    @Test
-    void stepsAfterTheFirstAllocateNothingAndCopyOnlyTheBatchAndLoss() {
+    @ParameterizedTest
+    @ValueSource(strings = {"relu", "gelu"})
+    void stepsAfterTheFirstAllocateNothingAndCopyOnlyTheBatchAndLoss(String activation) {
         Spirals data = new Spirals(64, 5);
-        try (Backend b = createBackend(); Model mlp = spiralModel(b, 1);
+        try (Backend b = createBackend(); Model mlp = spiralModel(b, 1, activation);
              Sgd sgd = Sgd.builder().learningRate(0.05).momentum(0.9).clipNorm(1).build()) {
             Trainer t = new Trainer(mlp, sgd);
             float[] targets = mlp.encodeTargets(data.y);

@@ -383,6 +383,8 @@ public abstract class AbstractBackend implements Backend {
     public final void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
         own("gemm", a, b, c);
         int[] mnk = Checks.gemm(transA, transB, a, b, c);
+        disjoint("gemm", a, c);
+        disjoint("gemm", b, c);
         gemmKernel(transA, transB, mnk[0], mnk[1], mnk[2], alpha, a, b, beta, c);
     }
 

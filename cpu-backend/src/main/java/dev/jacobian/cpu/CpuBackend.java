@@ -5,10 +5,11 @@ import dev.jacobian.backend.HeapBackend;
 import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.BinaryOp;
-import dev.jacobian.backend.Checks;
+import dev.jacobian.backend.Broadcast;
 import dev.jacobian.backend.LossKind;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.backend.SgdUpdate;
+import dev.jacobian.backend.UnaryOp;
 import dev.jacobian.tensor.Tensor;
 import java.util.Arrays;
 
@@ -22,12 +23,17 @@ import java.util.Arrays;
  *
  * <p>Memory accounting in {@link #stats()} follows the reference backend: one allocation per
  * {@link #allocateBuffer}, one upload/download per transfer, 4 bytes per float.
+ *
+ * <p>Arguments are checked by {@link dev.jacobian.backend.AbstractBackend}; the kernel hooks here pass each
+ * tensor's array together with the offset of its first element ({@link HeapBackend#offset}), so every
+ * primitive works on views ({@link Tensor#slice}) as well as on whole tensors.
  */
 public final class CpuBackend extends HeapBackend {
     private final boolean vector;
     private final Parallel parallel;
     private final CpuMatmul matmul;
     private final CpuElementwise elementwise;
+    private final CpuBroadcast broadcast;
     private final CpuReduce reduce;
     private final CpuOptimizer optimizer;
 
@@ -50,6 +56,7 @@ public final class CpuBackend extends HeapBackend {
         this.parallel = new Parallel(threads);
         this.matmul = new CpuMatmul(parallel, vector);
         this.elementwise = new CpuElementwise(vector);
+        this.broadcast = new CpuBroadcast(elementwise);
         this.reduce = new CpuReduce(vector);
         this.optimizer = new CpuOptimizer(vector);
     }
@@ -84,13 +91,14 @@ public final class CpuBackend extends HeapBackend {
                 + System.getProperty("java.vm.name") + " " + Runtime.version() + ")";
     }
 
-
-    private float[] d(Tensor t) {
-        return data(t);
+    /** The array behind {@code t}, or null for a null tensor. */
+    private static float[] dOrNull(Tensor t) {
+        return t == null ? null : data(t);
     }
 
-    private float[] dOrNull(Tensor t) {
-        return t == null ? null : d(t);
+    /** The offset of {@code t}'s first element, or 0 for a null tensor. */
+    private static int oOrZero(Tensor t) {
+        return t == null ? 0 : offset(t);
     }
 
     // ---------------------------------------------------------------- lifecycle
@@ -103,133 +111,151 @@ public final class CpuBackend extends HeapBackend {
     // ---------------------------------------------------------------- elementwise
 
     @Override
-    public void fill(Tensor x, float value) {
-        Arrays.fill(d(x), 0, x.size(), value);
+    protected void fillKernel(Tensor x, float value) {
+        int o = offset(x);
+        Arrays.fill(data(x), o, o + x.size(), value);
     }
 
     @Override
-    public void axpby(float alpha, Tensor x, float beta, Tensor y) {
-        Checks.sameSize("axpby", x, y);
-        elementwise.axpby(alpha, d(x), beta, d(y), x.size());
+    protected void axpbyKernel(float alpha, Tensor x, float beta, Tensor y) {
+        elementwise.axpby(alpha, data(x), offset(x), beta, data(y), offset(y), x.size());
     }
 
     @Override
-    public void binary(BinaryOp op, Tensor a, Tensor b, Tensor c) {
-        Checks.binary(op, a, b, c);
-        elementwise.binary(op, d(a), d(b), d(c), a.size());
+    protected void unaryKernel(UnaryOp op, float p, float q, Tensor x, Tensor y) {
+        elementwise.unary(op, p, q, data(x), offset(x), data(y), offset(y), x.size());
     }
 
     @Override
-    public void binaryBackward(BinaryOp op, int operand, Tensor a, Tensor b, Tensor dc, Tensor grad, boolean accumulate) {
-        Checks.binaryBackward(op, operand, a, b, dc, grad);
-        elementwise.binaryBackward(op, operand, d(a), d(b), d(dc), d(grad), a.size(), accumulate);
+    protected void binaryKernel(BinaryOp op, Tensor a, Tensor b, Tensor c, Broadcast bc) {
+        if (bc == null) {
+            elementwise.binary(op, data(a), offset(a), data(b), offset(b), data(c), offset(c), c.size());
+        } else {
+            broadcast.binary(op, data(a), offset(a), data(b), offset(b), data(c), offset(c), bc);
+        }
     }
 
     @Override
-    public void activation(Activation f, float param, Tensor x, Tensor y) {
-        Checks.sameSize("activation " + f, x, y);
-        elementwise.activation(f, param, d(x), d(y), x.size());
+    protected void binaryBackwardKernel(BinaryOp op, int operand, Tensor a, Tensor b, Tensor dc, Tensor grad,
+                                        boolean accumulate, Broadcast bc) {
+        if (bc == null) {
+            elementwise.binaryBackward(op, operand, data(a), offset(a), data(b), offset(b), data(dc), offset(dc),
+                    data(grad), offset(grad), dc.size(), accumulate);
+        } else {
+            broadcast.binaryBackward(op, operand, data(a), offset(a), data(b), offset(b), data(dc), offset(dc),
+                    data(grad), offset(grad), accumulate, bc);
+        }
     }
 
     @Override
-    public void activationBackward(Activation f, float param, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
-        Checks.activationBackward(f, x, y, dy, dx);
-        elementwise.activationBackward(f, param, d(x), d(y), d(dy), d(dx), x.size(), accumulate);
+    protected void sumToKernel(Tensor x, Tensor y, boolean accumulate, Broadcast bc) {
+        broadcast.sumTo(data(x), offset(x), data(y), offset(y), accumulate, bc);
     }
 
     @Override
-    public void biasActivation(Tensor x, Tensor bias, Activation f, float param, Tensor y) {
-        Checks.rowVectorOp("biasActivation", x, bias, y);
-        elementwise.biasActivation(d(x), d(bias), f, param, d(y), x.rows(), x.cols());
+    protected void activationKernel(Activation f, float param, Tensor x, Tensor y) {
+        elementwise.activation(f, param, data(x), offset(x), data(y), offset(y), x.size());
     }
 
     @Override
-    public void addRowVector(Tensor x, Tensor bias, Tensor y) {
-        Checks.rowVectorOp("addRowVector", x, bias, y);
-        elementwise.addRowVector(d(x), d(bias), d(y), x.rows(), x.cols());
+    protected void activationBackwardKernel(Activation f, float param, Tensor x, Tensor y, Tensor dy, Tensor dx,
+                                            boolean accumulate) {
+        elementwise.activationBackward(f, param, data(x), offset(x), data(y), offset(y), data(dy), offset(dy),
+                data(dx), offset(dx), x.size(), accumulate);
     }
 
     @Override
-    public void prelu(Tensor x, Tensor slope, Tensor y) {
-        Checks.rowVectorOp("prelu", x, slope, y);
-        elementwise.prelu(d(x), d(slope), d(y), x.rows(), x.cols());
+    protected void biasActivationKernel(Tensor x, Tensor bias, Activation f, float param, Tensor y) {
+        elementwise.biasActivation(data(x), offset(x), data(bias), offset(bias), f, param, data(y), offset(y),
+                x.rows(), x.cols());
     }
 
     @Override
-    public void preluBackward(Tensor x, Tensor slope, Tensor dy, Tensor dx, boolean accumulateDx,
-                              Tensor dslope, boolean accumulateDslope) {
-        Checks.preluBackward(x, slope, dy, dx, dslope);
-        elementwise.preluBackward(d(x), d(slope), d(dy), dOrNull(dx), accumulateDx, dOrNull(dslope),
-                accumulateDslope, x.rows(), x.cols());
+    protected void addRowVectorKernel(Tensor x, Tensor bias, Tensor y) {
+        elementwise.addRowVector(data(x), offset(x), data(bias), offset(bias), data(y), offset(y), x.rows(),
+                x.cols());
     }
 
     @Override
-    public void maxout(int pieces, Tensor z, Tensor y) {
-        Checks.maxout("maxout", pieces, z, y);
-        CpuElementwise.maxout(pieces, d(z), d(y), y.rows(), y.cols());
+    protected void preluKernel(Tensor x, Tensor slope, Tensor y) {
+        elementwise.prelu(data(x), offset(x), data(slope), offset(slope), data(y), offset(y), x.rows(), x.cols());
     }
 
     @Override
-    public void maxoutBackward(int pieces, Tensor z, Tensor dy, Tensor dz, boolean accumulate) {
-        Checks.maxoutBackward(pieces, z, dy, dz);
-        CpuElementwise.maxoutBackward(pieces, d(z), d(dy), d(dz), dy.rows(), dy.cols(), accumulate);
+    protected void preluBackwardKernel(Tensor x, Tensor slope, Tensor dy, Tensor dx, boolean accumulateDx,
+                                       Tensor dslope, boolean accumulateDslope) {
+        elementwise.preluBackward(data(x), offset(x), data(slope), offset(slope), data(dy), offset(dy),
+                dOrNull(dx), oOrZero(dx), accumulateDx, dOrNull(dslope), oOrZero(dslope), accumulateDslope,
+                x.rows(), x.cols());
+    }
+
+    @Override
+    protected void maxoutKernel(int pieces, Tensor z, Tensor y) {
+        CpuElementwise.maxout(pieces, data(z), offset(z), data(y), offset(y), y.rows(), y.cols());
+    }
+
+    @Override
+    protected void maxoutBackwardKernel(int pieces, Tensor z, Tensor dy, Tensor dz, boolean accumulate) {
+        CpuElementwise.maxoutBackward(pieces, data(z), offset(z), data(dy), offset(dy), data(dz), offset(dz),
+                dy.rows(), dy.cols(), accumulate);
     }
 
     // ---------------------------------------------------------------- matrix products
 
     @Override
-    public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        int[] mnk = Checks.gemm(transA, transB, a, b, c);
-        matmul.gemm(transA, transB, mnk[0], mnk[1], mnk[2], alpha, d(a), a.cols(), d(b), b.cols(), beta, d(c));
+    protected void gemmKernel(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, Tensor b,
+                              float beta, Tensor c) {
+        matmul.gemm(transA, transB, m, n, k, alpha, data(a), offset(a), a.cols(), data(b), offset(b), b.cols(), beta,
+                data(c), offset(c));
     }
 
     // ---------------------------------------------------------------- reductions, softmax, losses
 
     @Override
-    public void reduce(Reduction op, Axis axis, Tensor x, Tensor y, boolean accumulate) {
-        Checks.reduce(op, axis, x, y, accumulate);
-        reduce.reduce(op, axis, d(x), d(y), x.rows(), x.cols(), accumulate);
+    protected void reduceKernel(Reduction op, Axis axis, Tensor x, Tensor y, boolean accumulate) {
+        reduce.reduce(op, axis, data(x), offset(x), data(y), offset(y), x.rows(), x.cols(), accumulate);
     }
 
     @Override
-    public void reduceBackward(Reduction op, Axis axis, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
-        Checks.reduceBackward(op, axis, x, y, dy, dx);
-        reduce.reduceBackward(op, axis, d(x), d(dy), d(dx), x.rows(), x.cols(), accumulate);
+    protected void reduceBackwardKernel(Reduction op, Axis axis, Tensor x, Tensor y, Tensor dy, Tensor dx,
+                                        boolean accumulate) {
+        reduce.reduceBackward(op, axis, data(x), offset(x), data(dy), offset(dy), data(dx), offset(dx), x.rows(),
+                x.cols(), accumulate);
     }
 
     @Override
-    public void softmax(Tensor x, Tensor y) {
-        Checks.sameMatrix("softmax", x, y);
-        reduce.softmax(d(x), d(y), x.rows(), x.cols());
+    protected void softmaxKernel(Tensor x, Tensor y) {
+        reduce.softmax(data(x), offset(x), data(y), offset(y), x.rows(), x.cols());
     }
 
     @Override
-    public void softmaxBackward(Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
-        Checks.softmaxBackward(y, dy, dx);
-        reduce.softmaxBackward(d(y), d(dy), d(dx), y.rows(), y.cols(), accumulate);
+    protected void softmaxBackwardKernel(Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
+        reduce.softmaxBackward(data(y), offset(y), data(dy), offset(dy), data(dx), offset(dx), y.rows(), y.cols(),
+                accumulate);
     }
 
     @Override
-    public void rowLoss(LossKind kind, Tensor pred, Tensor target, Tensor out) {
-        Checks.rowLoss("rowLoss", kind, pred, target, out);
-        reduce.rowLoss(kind, d(pred), d(target), d(out), pred.rows(), pred.cols());
+    protected void rowLossKernel(LossKind kind, Tensor pred, Tensor target, Tensor out) {
+        reduce.rowLoss(kind, data(pred), offset(pred), data(target), offset(target), data(out), offset(out),
+                pred.rows(), pred.cols());
     }
 
     @Override
-    public void rowLossBackward(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred, boolean accumulate) {
-        Checks.rowLossBackward(kind, pred, target, dout, dpred);
-        reduce.rowLossBackward(kind, d(pred), d(target), d(dout), d(dpred), pred.rows(), pred.cols(), accumulate);
+    protected void rowLossBackwardKernel(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred,
+                                         boolean accumulate) {
+        reduce.rowLossBackward(kind, data(pred), offset(pred), data(target), offset(target), data(dout),
+                offset(dout), data(dpred), offset(dpred), pred.rows(), pred.cols(), accumulate);
     }
 
     // ---------------------------------------------------------------- optimizer
 
     @Override
-    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate update) {
-        Checks.sgdUpdate(param, grad, velocity, gradNormSq, update);
-        float normSq = gradNormSq == null ? 0f : d(gradNormSq)[0];
+    protected void sgdUpdateKernel(Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate update) {
+        float normSq = gradNormSq == null ? 0f : data(gradNormSq)[offset(gradNormSq)];
         if (!Float.isFinite(normSq)) {
             return; // the NaN guard: a non-finite step never reaches the weights
         }
-        optimizer.sgd(d(param), d(grad), dOrNull(velocity), param.size(), update.clipScale(normSq), update);
+        optimizer.sgd(data(param), offset(param), data(grad), offset(grad), dOrNull(velocity), oOrZero(velocity),
+                param.size(), update.clipScale(normSq), update);
     }
 }

@@ -81,11 +81,12 @@ final class CpuMatmul {
 
     /**
      * Computes the product; {@code a} is {@code [m, k]} (or {@code [k, m]} when {@code transA}) with row
-     * stride {@code lda}, {@code b} is {@code [k, n]} (or {@code [n, k]}) with stride {@code ldb}, and
-     * {@code c} is {@code [m, n]} with stride {@code n}. {@code c} must not alias {@code a} or {@code b}.
+     * stride {@code lda}, starting at {@code a[aOff]}; {@code b} is {@code [k, n]} (or {@code [n, k]}) with
+     * stride {@code ldb}, starting at {@code b[bOff]}; {@code c} is {@code [m, n]} with stride {@code n},
+     * starting at {@code c[cOff]}. C must not overlap A or B.
      */
-    void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int lda,
-              float[] b, int ldb, float beta, float[] c) {
+    void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+              float[] b, int bOff, int ldb, float beta, float[] c, int cOff) {
         int tilesM = (m + MR - 1) / MR;
         int tilesN = (n + nr - 1) / nr;
         int threads = (long) m * n * k < PARALLEL_MIN_MULADDS ? 1 : parallel.threads();
@@ -104,14 +105,16 @@ final class CpuMatmul {
                 int m1 = splitRows ? Math.min(m, t1 * MR) : m;
                 int n0 = splitRows ? 0 : t0 * nr;
                 int n1 = splitRows ? n : Math.min(n, t1 * nr);
-                blocked(workspaces[worker], transA, transB, m0, m1, n0, n1, k, alpha, a, lda, b, ldb, beta, c, n);
+                blocked(workspaces[worker], transA, transB, m0, m1, n0, n1, k, alpha, a, aOff, lda, b, bOff, ldb,
+                        beta, c, cOff, n);
             }
         });
     }
 
     /** The sequential blocked algorithm on the slab {@code C[m0:m1, n0:n1]}. */
     private void blocked(Workspace ws, boolean transA, boolean transB, int m0, int m1, int n0, int n1, int k,
-                         float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc) {
+                         float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta,
+                         float[] c, int cOff, int ldc) {
         int kcMax = Math.min(KC, k);
         int ncMax = Math.min(nc, roundUp(n1 - n0, nr));
         int mcMax = Math.min(MC, roundUp(m1 - m0, MR));
@@ -123,20 +126,20 @@ final class CpuMatmul {
         }
         float[] ap = ws.a;
         float[] bp = ws.b;
-        scale(c, ldc, m0, m1, n0, n1, beta);
+        scale(c, cOff, ldc, m0, m1, n0, n1, beta);
         for (int jc = n0; jc < n1; jc += nc) {
             int ncb = Math.min(nc, n1 - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kcb = Math.min(KC, k - pc);
-                packB(transB, b, ldb, pc, kcb, jc, ncb, bp);
+                packB(transB, b, bOff, ldb, pc, kcb, jc, ncb, bp);
                 for (int ic = m0; ic < m1; ic += MC) {
                     int mcb = Math.min(MC, m1 - ic);
-                    packA(transA, a, lda, ic, mcb, pc, kcb, ap);
+                    packA(transA, a, aOff, lda, ic, mcb, pc, kcb, ap);
                     for (int jr = 0; jr < ncb; jr += nr) {
                         int cols = Math.min(nr, ncb - jr);
                         for (int ir = 0; ir < mcb; ir += MR) {
                             int rows = Math.min(MR, mcb - ir);
-                            kernel.run(kcb, ap, ir * kcb, bp, jr * kcb, c, (ic + ir) * ldc + jc + jr, ldc,
+                            kernel.run(kcb, ap, ir * kcb, bp, jr * kcb, c, cOff + (ic + ir) * ldc + jc + jr, ldc,
                                     alpha, rows, cols, ws.tmp);
                         }
                     }
@@ -145,13 +148,16 @@ final class CpuMatmul {
         }
     }
 
-    /** {@code C[m0:m1, n0:n1] *= beta}; {@code beta == 0} stores zeros without reading C. */
-    private static void scale(float[] c, int ldc, int m0, int m1, int n0, int n1, float beta) {
+    /**
+     * {@code C[m0:m1, n0:n1] *= beta} (C starting at {@code c[cOff]}); {@code beta == 0} stores zeros
+     * without reading C.
+     */
+    private static void scale(float[] c, int cOff, int ldc, int m0, int m1, int n0, int n1, float beta) {
         if (beta == 1f) {
             return;
         }
         for (int i = m0; i < m1; i++) {
-            int row = i * ldc;
+            int row = cOff + i * ldc;
             if (beta == 0f) {
                 java.util.Arrays.fill(c, row + n0, row + n1, 0f);
             } else {
@@ -168,16 +174,18 @@ final class CpuMatmul {
 
     /**
      * Packs {@code op(A)[i0:i0+mc, p0:p0+kc]} as MR-row panels: panel {@code q} starts at {@code q*MR*kc}
-     * and holds, for each {@code p}, the MR values {@code op(A)[i0+q*MR+r, p0+p]} (zeros past row {@code mc}).
+     * and holds, for each {@code p}, the MR values {@code op(A)[i0+q*MR+r, p0+p]} (zeros past row {@code mc});
+     * A starts at {@code a[aOff]}.
      */
-    private static void packA(boolean transA, float[] a, int lda, int i0, int mc, int p0, int kc, float[] ap) {
+    private static void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc,
+                              float[] ap) {
         for (int ir = 0; ir < mc; ir += MR) {
             int rows = Math.min(MR, mc - ir);
             int base = ir * kc;
             if (transA) {
                 // op(A)[i, p] = A[p, i]: the MR values of one p are contiguous in A.
                 for (int p = 0; p < kc; p++) {
-                    int src = (p0 + p) * lda + i0 + ir;
+                    int src = aOff + (p0 + p) * lda + i0 + ir;
                     int dst = base + p * MR;
                     System.arraycopy(a, src, ap, dst, rows);
                     for (int r = rows; r < MR; r++) {
@@ -187,7 +195,7 @@ final class CpuMatmul {
             } else {
                 for (int r = 0; r < MR; r++) {
                     if (r < rows) {
-                        int src = (i0 + ir + r) * lda + p0;
+                        int src = aOff + (i0 + ir + r) * lda + p0;
                         for (int p = 0; p < kc; p++) {
                             ap[base + p * MR + r] = a[src + p];
                         }
@@ -204,9 +212,9 @@ final class CpuMatmul {
     /**
      * Packs {@code op(B)[p0:p0+kc, j0:j0+nc]} as NR-column panels: panel {@code q} starts at
      * {@code q*NR*kc} and holds, for each {@code p}, the NR values {@code op(B)[p0+p, j0+q*NR+c]}
-     * (zeros past column {@code nc}).
+     * (zeros past column {@code nc}); B starts at {@code b[bOff]}.
      */
-    private void packB(boolean transB, float[] b, int ldb, int p0, int kc, int j0, int nc, float[] bp) {
+    private void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] bp) {
         for (int jr = 0; jr < nc; jr += nr) {
             int cols = Math.min(nr, nc - jr);
             int base = jr * kc;
@@ -214,7 +222,7 @@ final class CpuMatmul {
                 // op(B)[p, j] = B[j, p]: walk each source row contiguously.
                 for (int cc = 0; cc < nr; cc++) {
                     if (cc < cols) {
-                        int src = (j0 + jr + cc) * ldb + p0;
+                        int src = bOff + (j0 + jr + cc) * ldb + p0;
                         for (int p = 0; p < kc; p++) {
                             bp[base + p * nr + cc] = b[src + p];
                         }
@@ -226,7 +234,7 @@ final class CpuMatmul {
                 }
             } else {
                 for (int p = 0; p < kc; p++) {
-                    int src = (p0 + p) * ldb + j0 + jr;
+                    int src = bOff + (p0 + p) * ldb + j0 + jr;
                     int dst = base + p * nr;
                     System.arraycopy(b, src, bp, dst, cols);
                     for (int cc = cols; cc < nr; cc++) {

@@ -16,34 +16,36 @@ final class CpuOptimizer {
     }
 
     /**
-     * Updates {@code w[0..n)} (and {@code v}, when momentum is on) from {@code grad} with the clip scale
+     * Updates the {@code n} parameters at {@code w[wo..]} (and the velocities at {@code v[vo..]}, when momentum
+     * is on; {@code v} may then be null) from the gradients at {@code grad[go..]}, with the clip scale
      * {@code scale} already derived from the global norm.
      */
-    void sgd(float[] w, float[] grad, float[] v, int n, float scale, SgdUpdate u) {
+    void sgd(float[] w, int wo, float[] grad, int go, float[] v, int vo, int n, float scale, SgdUpdate u) {
         if (vector) {
-            OptimizerVector.sgd(w, grad, v, n, scale, u, 0);
+            OptimizerVector.sgd(w, wo, grad, go, v, vo, n, scale, u);
             return;
         }
-        sgdScalar(w, grad, v, 0, n, scale, u);
+        sgdScalar(w, wo, grad, go, v, vo, 0, n, scale, u);
     }
 
-    /** Scalar loop over {@code [from, to)}; also the vector kernel's tail. */
-    static void sgdScalar(float[] w, float[] grad, float[] v, int from, int to, float scale, SgdUpdate u) {
+    /** Scalar loop over the elements {@code [from, to)} of the tensors; also the vector kernel's tail. */
+    static void sgdScalar(float[] w, int wo, float[] grad, int go, float[] v, int vo, int from, int to, float scale,
+                          SgdUpdate u) {
         float clip = u.clipValue();
         float decay = u.weightDecay();
         float mu = u.momentum();
         float lr = u.learningRate();
         for (int i = from; i < to; i++) {
-            float g = grad[i] * scale;
+            float g = grad[go + i] * scale;
             if (clip > 0f) {
                 g = Math.max(-clip, Math.min(clip, g));
             }
-            g += decay * w[i];
+            g += decay * w[wo + i];
             if (mu != 0f) {
-                v[i] = mu * v[i] + g;
-                g = u.nesterov() ? g + mu * v[i] : v[i];
+                v[vo + i] = mu * v[vo + i] + g;
+                g = u.nesterov() ? g + mu * v[vo + i] : v[vo + i];
             }
-            w[i] -= lr * g;
+            w[wo + i] -= lr * g;
         }
     }
 }

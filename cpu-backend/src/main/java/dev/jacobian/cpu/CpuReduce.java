@@ -6,14 +6,17 @@ import dev.jacobian.backend.Reduction;
 
 /**
  * Reductions along an axis, softmax and the per-sample losses, forward and backward, on row-major
- * {@code [m, n]} float arrays. Dispatches to {@link ReduceVector} when the vector kernels are on; the
- * code here is the scalar twin (sums accumulated in double, like the reference).
+ * {@code [m, n]} float arrays, each given with the offset of its tensor's first element. Dispatches to
+ * {@link ReduceVector} when the vector kernels are on; the code here is the scalar twin (sums accumulated
+ * in double, like the reference).
  *
  * <p>{@code MAX} and {@code ARGMAX} pick the first maximal element ({@code v > best}, the first element
  * seeds {@code best}); the backward of {@code MAX} routes the gradient to that element.
  */
 final class CpuReduce {
     private final boolean vector;
+    private final Scratch best = new Scratch();
+    private final Scratch arg = new Scratch();
 
     CpuReduce(boolean vector) {
         this.vector = vector;
@@ -28,7 +31,7 @@ final class CpuReduce {
         return axis == Axis.ROWS ? m : axis == Axis.COLS ? n : m * n;
     }
 
-    /** Flat index of element {@code t} of group {@code g}. */
+    /** Flat index (from the tensor's first element) of element {@code t} of group {@code g}. */
     static int index(Axis axis, int n, int g, int t) {
         return switch (axis) {
             case ROWS -> t * n + g;
@@ -38,138 +41,143 @@ final class CpuReduce {
     }
 
     /** {@code y (+)= reduce(x)} along {@code axis}. */
-    void reduce(Reduction op, Axis axis, float[] x, float[] y, int m, int n, boolean acc) {
+    void reduce(Reduction op, Axis axis, float[] x, int xo, float[] y, int yo, int m, int n, boolean acc) {
         if (vector) {
-            ReduceVector.reduce(op, axis, x, y, m, n, acc);
+            if (axis == Axis.ROWS) {
+                ReduceVector.reduceDownColumns(op, x, xo, y, yo, m, n, acc, best.floats(n),
+                        op == Reduction.ARGMAX ? arg.floats(n) : null);
+            } else {
+                ReduceVector.reduce(op, axis, x, xo, y, yo, m, n, acc);
+            }
             return;
         }
         int groups = groups(axis, m, n);
         int len = length(axis, m, n);
         for (int g = 0; g < groups; g++) {
             double sum = 0;
-            float best = x[index(axis, n, g, 0)];
-            int arg = 0;
+            float top = x[xo + index(axis, n, g, 0)];
+            int at = 0;
             for (int t = 0; t < len; t++) {
-                float v = x[index(axis, n, g, t)];
+                float v = x[xo + index(axis, n, g, t)];
                 sum += op == Reduction.SUM_SQUARES ? (double) v * v : v;
-                if (v > best) {
-                    best = v;
-                    arg = t;
+                if (v > top) {
+                    top = v;
+                    at = t;
                 }
             }
             float r = switch (op) {
                 case SUM, SUM_SQUARES -> (float) sum;
                 case MEAN -> (float) (sum / len);
-                case MAX -> best;
-                case ARGMAX -> arg;
+                case MAX -> top;
+                case ARGMAX -> at;
             };
-            y[g] = CpuElementwise.store(y[g], r, acc);
+            y[yo + g] = CpuElementwise.store(y[yo + g], r, acc);
         }
     }
 
-    /** Index (within its group) of the first maximum of every group, into {@code arg[0..groups)}. */
-    void argmax(Axis axis, float[] x, int m, int n, int[] arg) {
-        int groups = groups(axis, m, n);
+    /** Index (within its group) of the first maximum of group {@code g}. */
+    static int argmax(Axis axis, float[] x, int xo, int m, int n, int g) {
         int len = length(axis, m, n);
-        for (int g = 0; g < groups; g++) {
-            float best = x[index(axis, n, g, 0)];
-            int a = 0;
-            for (int t = 1; t < len; t++) {
-                float v = x[index(axis, n, g, t)];
-                if (v > best) {
-                    best = v;
-                    a = t;
-                }
+        float top = x[xo + index(axis, n, g, 0)];
+        int at = 0;
+        for (int t = 1; t < len; t++) {
+            float v = x[xo + index(axis, n, g, t)];
+            if (v > top) {
+                top = v;
+                at = t;
             }
-            arg[g] = a;
         }
+        return at;
     }
 
     /** {@code dx (+)= dy} broadcast back through the local gradient of {@code op}. */
-    void reduceBackward(Reduction op, Axis axis, float[] x, float[] dy, float[] dx, int m, int n, boolean acc) {
+    void reduceBackward(Reduction op, Axis axis, float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo, int m,
+                        int n, boolean acc) {
         int groups = groups(axis, m, n);
         int len = length(axis, m, n);
         if (op == Reduction.MAX) {
-            int[] arg = new int[groups];
-            argmax(axis, x, m, n, arg);
             for (int g = 0; g < groups; g++) {
+                int at = argmax(axis, x, xo, m, n, g);
                 for (int t = 0; t < len; t++) {
-                    int idx = index(axis, n, g, t);
-                    dx[idx] = CpuElementwise.store(dx[idx], t == arg[g] ? dy[g] : 0f, acc);
+                    int idx = dxo + index(axis, n, g, t);
+                    dx[idx] = CpuElementwise.store(dx[idx], t == at ? dy[dyo + g] : 0f, acc);
                 }
             }
             return;
         }
         if (vector) {
-            ReduceVector.reduceBackward(op, axis, x, dy, dx, m, n, acc);
+            ReduceVector.reduceBackward(op, axis, x, xo, dy, dyo, dx, dxo, m, n, acc);
             return;
         }
         for (int g = 0; g < groups; g++) {
-            float scale = op == Reduction.MEAN ? dy[g] / len : dy[g];
+            float scale = op == Reduction.MEAN ? dy[dyo + g] / len : dy[dyo + g];
             for (int t = 0; t < len; t++) {
                 int idx = index(axis, n, g, t);
-                float v = op == Reduction.SUM_SQUARES ? 2f * x[idx] * scale : scale;
-                dx[idx] = CpuElementwise.store(dx[idx], v, acc);
+                float v = op == Reduction.SUM_SQUARES ? 2f * x[xo + idx] * scale : scale;
+                dx[dxo + idx] = CpuElementwise.store(dx[dxo + idx], v, acc);
             }
         }
     }
 
     /** Row-wise softmax of {@code [m, n]}; y may alias x. */
-    void softmax(float[] x, float[] y, int m, int n) {
+    void softmax(float[] x, int xo, float[] y, int yo, int m, int n) {
         if (vector) {
-            ReduceVector.softmax(x, y, m, n);
+            ReduceVector.softmax(x, xo, y, yo, m, n);
             return;
         }
         for (int i = 0; i < m; i++) {
-            int row = i * n;
+            int xr = xo + i * n;
+            int yr = yo + i * n;
             float max = Float.NEGATIVE_INFINITY;
             for (int j = 0; j < n; j++) {
-                max = Math.max(max, x[row + j]);
+                max = Math.max(max, x[xr + j]);
             }
             double sum = 0;
             for (int j = 0; j < n; j++) {
-                float e = (float) Math.exp(x[row + j] - max);
-                y[row + j] = e;
+                float e = (float) Math.exp(x[xr + j] - max);
+                y[yr + j] = e;
                 sum += e;
             }
             float inv = (float) (1.0 / sum);
             for (int j = 0; j < n; j++) {
-                y[row + j] *= inv;
+                y[yr + j] *= inv;
             }
         }
     }
 
     /** {@code dx (+)= y * (dy - sum_j dy_j y_j)} per row. */
-    void softmaxBackward(float[] y, float[] dy, float[] dx, int m, int n, boolean acc) {
+    void softmaxBackward(float[] y, int yo, float[] dy, int dyo, float[] dx, int dxo, int m, int n, boolean acc) {
         if (vector) {
-            ReduceVector.softmaxBackward(y, dy, dx, m, n, acc);
+            ReduceVector.softmaxBackward(y, yo, dy, dyo, dx, dxo, m, n, acc);
             return;
         }
         for (int i = 0; i < m; i++) {
             int row = i * n;
             double dot = 0;
             for (int j = 0; j < n; j++) {
-                dot += (double) dy[row + j] * y[row + j];
+                dot += (double) dy[dyo + row + j] * y[yo + row + j];
             }
             float d = (float) dot;
             for (int j = 0; j < n; j++) {
-                dx[row + j] = CpuElementwise.store(dx[row + j], y[row + j] * (dy[row + j] - d), acc);
+                int k = dxo + row + j;
+                dx[k] = CpuElementwise.store(dx[k], y[yo + row + j] * (dy[dyo + row + j] - d), acc);
             }
         }
     }
 
     /** Per-sample loss {@code out[i] = L(p_i, t_i)} over {@code p: [m, c]}. */
-    void rowLoss(LossKind kind, float[] p, float[] t, float[] out, int m, int c) {
+    void rowLoss(LossKind kind, float[] p, int po, float[] t, int to, float[] out, int oo, int m, int c) {
         if (vector) {
-            ReduceVector.rowLoss(kind, p, t, out, m, c);
+            ReduceVector.rowLoss(kind, p, po, t, to, out, oo, m, c);
             return;
         }
         for (int i = 0; i < m; i++) {
-            int row = i * c;
+            int row = po + i * c;
+            int trow = to + i * c;
             double loss = 0;
             switch (kind) {
                 case SOFTMAX_CROSS_ENTROPY -> {
-                    int y = (int) t[i];
+                    int y = (int) t[to + i];
                     float max = rowMax(p, row, c);
                     double sum = 0;
                     for (int j = 0; j < c; j++) {
@@ -178,7 +186,7 @@ final class CpuReduce {
                     loss = Math.log(sum) + max - p[row + y];
                 }
                 case SVM_HINGE -> {
-                    int y = (int) t[i];
+                    int y = (int) t[to + i];
                     for (int j = 0; j < c; j++) {
                         if (j != y) {
                             loss += Math.max(0f, p[row + j] - p[row + y] + 1f);
@@ -187,21 +195,22 @@ final class CpuReduce {
                 }
                 case MSE -> {
                     for (int j = 0; j < c; j++) {
-                        float d = p[row + j] - t[row + j];
+                        float d = p[row + j] - t[trow + j];
                         loss += d * d;
                     }
                 }
                 case SIGMOID_BINARY_CROSS_ENTROPY -> {
                     for (int j = 0; j < c; j++) {
                         float x = p[row + j];
-                        loss += Math.max(x, 0f) - x * t[row + j] + Math.log1p(Math.exp(-Math.abs(x)));
+                        loss += Math.max(x, 0f) - x * t[trow + j] + Math.log1p(Math.exp(-Math.abs(x)));
                     }
                 }
             }
-            out[i] = (float) loss;
+            out[oo + i] = (float) loss;
         }
     }
 
+    /** The maximum of {@code p[row, row + c)} (an absolute array index). */
     static float rowMax(float[] p, int row, int c) {
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < c; j++) {
@@ -211,17 +220,20 @@ final class CpuReduce {
     }
 
     /** {@code dp (+)= dout_i * dL_i/dp_i}. */
-    void rowLossBackward(LossKind kind, float[] p, float[] t, float[] dout, float[] dp, int m, int c, boolean acc) {
+    void rowLossBackward(LossKind kind, float[] p, int po, float[] t, int to, float[] dout, int doo, float[] dp,
+                         int dpo, int m, int c, boolean acc) {
         if (vector) {
-            ReduceVector.rowLossBackward(kind, p, t, dout, dp, m, c, acc);
+            ReduceVector.rowLossBackward(kind, p, po, t, to, dout, doo, dp, dpo, m, c, acc);
             return;
         }
         for (int i = 0; i < m; i++) {
-            int row = i * c;
-            float g = dout[i];
+            int row = po + i * c;
+            int trow = to + i * c;
+            int drow = dpo + i * c;
+            float g = dout[doo + i];
             switch (kind) {
                 case SOFTMAX_CROSS_ENTROPY -> {
-                    int y = (int) t[i];
+                    int y = (int) t[to + i];
                     float max = rowMax(p, row, c);
                     double sum = 0;
                     for (int j = 0; j < c; j++) {
@@ -230,30 +242,30 @@ final class CpuReduce {
                     for (int j = 0; j < c; j++) {
                         double prob = Math.exp(p[row + j] - max) / sum;
                         float v = (float) (g * (prob - (j == y ? 1.0 : 0.0)));
-                        dp[row + j] = CpuElementwise.store(dp[row + j], v, acc);
+                        dp[drow + j] = CpuElementwise.store(dp[drow + j], v, acc);
                     }
                 }
                 case SVM_HINGE -> {
-                    int y = (int) t[i];
+                    int y = (int) t[to + i];
                     int positive = 0;
                     for (int j = 0; j < c; j++) {
                         if (j != y) {
                             boolean active = p[row + j] - p[row + y] + 1f > 0f;
                             positive += active ? 1 : 0;
-                            dp[row + j] = CpuElementwise.store(dp[row + j], active ? g : 0f, acc);
+                            dp[drow + j] = CpuElementwise.store(dp[drow + j], active ? g : 0f, acc);
                         }
                     }
-                    dp[row + y] = CpuElementwise.store(dp[row + y], -g * positive, acc);
+                    dp[drow + y] = CpuElementwise.store(dp[drow + y], -g * positive, acc);
                 }
                 case MSE -> {
                     for (int j = 0; j < c; j++) {
-                        dp[row + j] = CpuElementwise.store(dp[row + j], 2f * (p[row + j] - t[row + j]) * g, acc);
+                        dp[drow + j] = CpuElementwise.store(dp[drow + j], 2f * (p[row + j] - t[trow + j]) * g, acc);
                     }
                 }
                 case SIGMOID_BINARY_CROSS_ENTROPY -> {
                     for (int j = 0; j < c; j++) {
                         float s = (float) (1.0 / (1.0 + Math.exp(-p[row + j])));
-                        dp[row + j] = CpuElementwise.store(dp[row + j], (s - t[row + j]) * g, acc);
+                        dp[drow + j] = CpuElementwise.store(dp[drow + j], (s - t[trow + j]) * g, acc);
                     }
                 }
             }

@@ -4,18 +4,21 @@ import static jdk.incubator.vector.VectorOperators.EXP;
 import static jdk.incubator.vector.VectorOperators.EXPM1;
 import static jdk.incubator.vector.VectorOperators.GE;
 import static jdk.incubator.vector.VectorOperators.GT;
+import static jdk.incubator.vector.VectorOperators.LOG;
+import static jdk.incubator.vector.VectorOperators.LT;
 import static jdk.incubator.vector.VectorOperators.TANH;
 
 import dev.jacobian.backend.Activation;
 import dev.jacobian.backend.BinaryOp;
+import dev.jacobian.backend.UnaryOp;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Vector API versions of {@link CpuElementwise}'s kernels. Every loop reads {@code loopBound} → vector
- * body → scalar tail, and the tail uses the same scalar definitions as the scalar twin. Loaded only
- * when the Vector API is available.
+ * body → scalar tail, and the tail uses the same scalar definitions as the scalar twin. Every array comes
+ * with the offset of its tensor's first element. Loaded only when the Vector API is available.
  */
 final class ElementwiseVector {
     private static final VectorSpecies<Float> S = Simd.F;
@@ -33,120 +36,296 @@ final class ElementwiseVector {
         (acc ? load(out, i).add(v) : v).intoArray(out, i);
     }
 
-    static void axpby(float alpha, float[] x, float beta, float[] y, int n) {
+    static void axpby(float alpha, float[] x, int xo, float beta, float[] y, int yo, int n) {
         int i = 0;
         int bound = S.loopBound(n);
         if (beta == 0f) {
             for (; i < bound; i += L) {
-                load(x, i).mul(alpha).intoArray(y, i);
+                load(x, xo + i).mul(alpha).intoArray(y, yo + i);
             }
         } else {
             for (; i < bound; i += L) {
-                load(y, i).mul(beta).add(load(x, i).mul(alpha)).intoArray(y, i);
+                load(y, yo + i).mul(beta).add(load(x, xo + i).mul(alpha)).intoArray(y, yo + i);
             }
         }
         for (; i < n; i++) {
-            y[i] = beta == 0f ? alpha * x[i] : alpha * x[i] + beta * y[i];
+            y[yo + i] = beta == 0f ? alpha * x[xo + i] : alpha * x[xo + i] + beta * y[yo + i];
         }
     }
 
-    static void binary(BinaryOp op, float[] a, float[] b, float[] c, int n) {
+    /** {@code y = op(x; p, q)}; y may alias x. */
+    static void unary(UnaryOp op, float p, float q, float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        int bound = S.loopBound(n);
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        switch (op) {
+            case NEG -> {
+                for (; i < bound; i += L) {
+                    load(x, xo + i).neg().intoArray(y, yo + i);
+                }
+            }
+            case EXP -> {
+                for (; i < bound; i += L) {
+                    load(x, xo + i).lanewise(EXP).intoArray(y, yo + i);
+                }
+            }
+            case LOG -> {
+                for (; i < bound; i += L) {
+                    load(x, xo + i).lanewise(LOG).intoArray(y, yo + i);
+                }
+            }
+            case SQRT -> {
+                for (; i < bound; i += L) {
+                    load(x, xo + i).sqrt().intoArray(y, yo + i);
+                }
+            }
+            case RECIPROCAL -> {
+                for (; i < bound; i += L) {
+                    one.div(load(x, xo + i)).intoArray(y, yo + i);
+                }
+            }
+            case SQUARE -> {
+                for (; i < bound; i += L) {
+                    FloatVector v = load(x, xo + i);
+                    v.mul(v).intoArray(y, yo + i);
+                }
+            }
+            case ABS -> {
+                for (; i < bound; i += L) {
+                    load(x, xo + i).abs().intoArray(y, yo + i);
+                }
+            }
+            case SIGN -> {
+                // Math.signum: +-1 off zero, the argument itself at +-0 and NaN.
+                FloatVector minusOne = one.neg();
+                for (; i < bound; i += L) {
+                    FloatVector v = load(x, xo + i);
+                    v.blend(one, v.compare(GT, 0f)).blend(minusOne, v.compare(LT, 0f)).intoArray(y, yo + i);
+                }
+            }
+            case ADD_SCALAR -> {
+                for (; i < bound; i += L) {
+                    load(x, xo + i).add(p).intoArray(y, yo + i);
+                }
+            }
+            case MUL_SCALAR -> {
+                for (; i < bound; i += L) {
+                    load(x, xo + i).mul(p).intoArray(y, yo + i);
+                }
+            }
+            case CLAMP -> {
+                // max and min propagate NaN, as the scalar definition keeps it.
+                for (; i < bound; i += L) {
+                    load(x, xo + i).max(p).min(q).intoArray(y, yo + i);
+                }
+            }
+            case TANH -> {
+                for (; i < bound; i += L) {
+                    load(x, xo + i).lanewise(TANH).intoArray(y, yo + i);
+                }
+            }
+            case SIGMOID -> {
+                for (; i < bound; i += L) {
+                    one.div(load(x, xo + i).neg().lanewise(EXP).add(one)).intoArray(y, yo + i);
+                }
+            }
+        }
+        for (; i < n; i++) {
+            y[yo + i] = op.apply(x[xo + i], p, q);
+        }
+    }
+
+    private static FloatVector apply(BinaryOp op, FloatVector a, FloatVector b) {
+        return switch (op) {
+            case ADD -> a.add(b);
+            case SUB -> a.sub(b);
+            case MUL -> a.mul(b);
+            case MAX -> a.max(b);
+        };
+    }
+
+    static void binary(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] c, int co, int n) {
         int i = 0;
         int bound = S.loopBound(n);
         switch (op) {
             case ADD -> {
                 for (; i < bound; i += L) {
-                    load(a, i).add(load(b, i)).intoArray(c, i);
+                    load(a, ao + i).add(load(b, bo + i)).intoArray(c, co + i);
                 }
             }
             case SUB -> {
                 for (; i < bound; i += L) {
-                    load(a, i).sub(load(b, i)).intoArray(c, i);
+                    load(a, ao + i).sub(load(b, bo + i)).intoArray(c, co + i);
                 }
             }
             case MUL -> {
                 for (; i < bound; i += L) {
-                    load(a, i).mul(load(b, i)).intoArray(c, i);
+                    load(a, ao + i).mul(load(b, bo + i)).intoArray(c, co + i);
                 }
             }
             case MAX -> {
                 for (; i < bound; i += L) {
-                    load(a, i).max(load(b, i)).intoArray(c, i);
+                    load(a, ao + i).max(load(b, bo + i)).intoArray(c, co + i);
                 }
             }
         }
         for (; i < n; i++) {
-            c[i] = op.apply(a[i], b[i]);
+            c[co + i] = op.apply(a[ao + i], b[bo + i]);
         }
     }
 
-    static void binaryBackward(BinaryOp op, int operand, float[] a, float[] b, float[] dc, float[] grad, int n,
-                               boolean acc) {
+    /** {@code c[i] = a[i] op s}. */
+    static void binaryScalarRight(BinaryOp op, float[] a, int ao, float s, float[] c, int co, int n) {
+        int i = 0;
+        int bound = S.loopBound(n);
+        FloatVector sv = FloatVector.broadcast(S, s);
+        for (; i < bound; i += L) {
+            apply(op, load(a, ao + i), sv).intoArray(c, co + i);
+        }
+        for (; i < n; i++) {
+            c[co + i] = op.apply(a[ao + i], s);
+        }
+    }
+
+    /** {@code c[i] = s op b[i]}. */
+    static void binaryScalarLeft(BinaryOp op, float s, float[] b, int bo, float[] c, int co, int n) {
+        int i = 0;
+        int bound = S.loopBound(n);
+        FloatVector sv = FloatVector.broadcast(S, s);
+        for (; i < bound; i += L) {
+            apply(op, sv, load(b, bo + i)).intoArray(c, co + i);
+        }
+        for (; i < n; i++) {
+            c[co + i] = op.apply(s, b[bo + i]);
+        }
+    }
+
+    static void binaryBackward(BinaryOp op, int operand, float[] a, int ao, float[] b, int bo, float[] dc, int dco,
+                               float[] grad, int go, int n, boolean acc) {
         int i = 0;
         int bound = S.loopBound(n);
         FloatVector zero = FloatVector.zero(S);
         for (; i < bound; i += L) {
-            FloatVector g = load(dc, i);
+            FloatVector g = load(dc, dco + i);
             FloatVector v = switch (op) {
                 case ADD -> g;
                 case SUB -> operand == 0 ? g : g.neg();
-                case MUL -> g.mul(load(operand == 0 ? b : a, i));
+                case MUL -> g.mul(operand == 0 ? load(b, bo + i) : load(a, ao + i));
                 case MAX -> {
-                    VectorMask<Float> aWins = load(a, i).compare(GE, load(b, i));
+                    VectorMask<Float> aWins = load(a, ao + i).compare(GE, load(b, bo + i));
                     yield operand == 0 ? zero.blend(g, aWins) : g.blend(zero, aWins);
                 }
             };
-            put(v, grad, i, acc);
+            put(v, grad, go + i, acc);
         }
         for (; i < n; i++) {
-            grad[i] = CpuElementwise.store(grad[i], op.gradient(operand, a[i], b[i], dc[i]), acc);
+            grad[go + i] = CpuElementwise.store(grad[go + i],
+                    op.gradient(operand, a[ao + i], b[bo + i], dc[dco + i]), acc);
         }
     }
 
-    /** {@code y[off, off+n) = f(x[off, off+n))}; y may alias x. */
-    static void activation(Activation f, float param, float[] x, float[] y, int off, int n) {
-        int i = off;
-        int bound = off + S.loopBound(n);
+    /** Operand lane values at {@code i} of a run: loaded when {@code step == 1}, else the broadcast {@code fixed}. */
+    private static FloatVector at(float[] x, int xo, int step, FloatVector fixed, int i) {
+        return step == 0 ? fixed : load(x, xo + i);
+    }
+
+    /** See {@link CpuElementwise#binaryBackwardRun}. */
+    static void binaryBackwardRun(BinaryOp op, int operand, float[] a, int ao, int aStep, float[] b, int bo,
+                                  int bStep, float[] dc, int dco, float[] grad, int go, int gStep, int n,
+                                  boolean acc) {
+        int i = 0;
+        int bound = S.loopBound(n);
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector aFixed = FloatVector.broadcast(S, a[ao]);
+        FloatVector bFixed = FloatVector.broadcast(S, b[bo]);
+        FloatVector sum = zero;
+        for (; i < bound; i += L) {
+            FloatVector g = load(dc, dco + i);
+            FloatVector v = switch (op) {
+                case ADD -> g;
+                case SUB -> operand == 0 ? g : g.neg();
+                case MUL -> g.mul(operand == 0 ? at(b, bo, bStep, bFixed, i) : at(a, ao, aStep, aFixed, i));
+                case MAX -> {
+                    VectorMask<Float> aWins = at(a, ao, aStep, aFixed, i).compare(GE, at(b, bo, bStep, bFixed, i));
+                    yield operand == 0 ? zero.blend(g, aWins) : g.blend(zero, aWins);
+                }
+            };
+            if (gStep == 0) {
+                sum = sum.add(v);
+            } else {
+                put(v, grad, go + i, acc);
+            }
+        }
+        if (gStep == 0) {
+            float s = Simd.sumLanes(sum);
+            for (; i < n; i++) {
+                s += op.gradient(operand, a[ao + i * aStep], b[bo + i * bStep], dc[dco + i]);
+            }
+            grad[go] += s;
+            return;
+        }
+        for (; i < n; i++) {
+            float v = op.gradient(operand, a[ao + i * aStep], b[bo + i * bStep], dc[dco + i]);
+            grad[go + i] = CpuElementwise.store(grad[go + i], v, acc);
+        }
+    }
+
+    /** {@code y[i] += x[i]}. */
+    static void addInto(float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        int bound = S.loopBound(n);
+        for (; i < bound; i += L) {
+            load(y, yo + i).add(load(x, xo + i)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            y[yo + i] += x[xo + i];
+        }
+    }
+
+    /** {@code y[yo, yo+n) = f(x[xo, xo+n))}; y may alias x. */
+    static void activation(Activation f, float param, float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        int bound = S.loopBound(n);
         FloatVector zero = FloatVector.zero(S);
         FloatVector one = FloatVector.broadcast(S, 1f);
         switch (f) {
             case IDENTITY -> {
-                if (x != y) {
-                    System.arraycopy(x, off, y, off, n);
+                if (x != y || xo != yo) {
+                    System.arraycopy(x, xo, y, yo, n);
                 }
                 return;
             }
             case RELU -> {
                 for (; i < bound; i += L) {
-                    FloatVector v = load(x, i);
-                    zero.blend(v, v.compare(GT, 0f)).intoArray(y, i);
+                    FloatVector v = load(x, xo + i);
+                    zero.blend(v, v.compare(GT, 0f)).intoArray(y, yo + i);
                 }
             }
             case LEAKY_RELU -> {
                 for (; i < bound; i += L) {
-                    FloatVector v = load(x, i);
-                    v.mul(param).blend(v, v.compare(GT, 0f)).intoArray(y, i);
+                    FloatVector v = load(x, xo + i);
+                    v.mul(param).blend(v, v.compare(GT, 0f)).intoArray(y, yo + i);
                 }
             }
             case ELU -> {
                 for (; i < bound; i += L) {
-                    FloatVector v = load(x, i);
-                    v.lanewise(EXPM1).mul(param).blend(v, v.compare(GT, 0f)).intoArray(y, i);
+                    FloatVector v = load(x, xo + i);
+                    v.lanewise(EXPM1).mul(param).blend(v, v.compare(GT, 0f)).intoArray(y, yo + i);
                 }
             }
             case SIGMOID -> {
                 for (; i < bound; i += L) {
-                    one.div(load(x, i).neg().lanewise(EXP).add(one)).intoArray(y, i);
+                    one.div(load(x, xo + i).neg().lanewise(EXP).add(one)).intoArray(y, yo + i);
                 }
             }
             case TANH -> {
                 for (; i < bound; i += L) {
-                    load(x, i).lanewise(TANH).intoArray(y, i);
+                    load(x, xo + i).lanewise(TANH).intoArray(y, yo + i);
                 }
             }
         }
-        for (; i < off + n; i++) {
-            y[i] = f.apply(x[i], param);
+        for (; i < n; i++) {
+            y[yo + i] = f.apply(x[xo + i], param);
         }
     }
 
@@ -157,27 +336,30 @@ final class ElementwiseVector {
      * The dense layer's epilogue {@code y[i,j] = f(x[i,j] + bias[j])}, a block of rows at a time (about
      * 16 KB), so that the activation reads the block back from L1 rather than memory; y may alias x.
      */
-    static void biasActivation(float[] x, float[] bias, Activation f, float param, float[] y, int m, int n) {
+    static void biasActivation(float[] x, int xo, float[] bias, int bo, Activation f, float param, float[] y, int yo,
+                               int m, int n) {
         int bound = S.loopBound(n);
         int block = Math.max(1, EPILOGUE_BLOCK / n);
         for (int r0 = 0; r0 < m; r0 += block) {
             int r1 = Math.min(m, r0 + block);
             for (int r = r0; r < r1; r++) {
-                int row = r * n;
+                int xr = xo + r * n;
+                int yr = yo + r * n;
                 int j = 0;
                 for (; j < bound; j += L) {
-                    load(x, row + j).add(load(bias, j)).intoArray(y, row + j);
+                    load(x, xr + j).add(load(bias, bo + j)).intoArray(y, yr + j);
                 }
                 for (; j < n; j++) {
-                    y[row + j] = x[row + j] + bias[j];
+                    y[yr + j] = x[xr + j] + bias[bo + j];
                 }
             }
-            activation(f, param, y, y, r0 * n, (r1 - r0) * n);
+            int start = yo + r0 * n;
+            activation(f, param, y, start, y, start, (r1 - r0) * n);
         }
     }
 
-    static void activationBackward(Activation f, float param, float[] x, float[] y, float[] dy, float[] dx, int n,
-                                   boolean acc) {
+    static void activationBackward(Activation f, float param, float[] x, int xo, float[] y, int yo, float[] dy,
+                                   int dyo, float[] dx, int dxo, int n, boolean acc) {
         int i = 0;
         int bound = S.loopBound(n);
         FloatVector zero = FloatVector.zero(S);
@@ -185,107 +367,109 @@ final class ElementwiseVector {
         switch (f) {
             case IDENTITY -> {
                 for (; i < bound; i += L) {
-                    put(load(dy, i), dx, i, acc);
+                    put(load(dy, dyo + i), dx, dxo + i, acc);
                 }
             }
             case SIGMOID -> {
                 for (; i < bound; i += L) {
-                    FloatVector s = load(y, i);
-                    put(load(dy, i).mul(s.mul(one.sub(s))), dx, i, acc);
+                    FloatVector s = load(y, yo + i);
+                    put(load(dy, dyo + i).mul(s.mul(one.sub(s))), dx, dxo + i, acc);
                 }
             }
             case TANH -> {
                 for (; i < bound; i += L) {
-                    FloatVector t = load(y, i);
-                    put(load(dy, i).mul(one.sub(t.mul(t))), dx, i, acc);
+                    FloatVector t = load(y, yo + i);
+                    put(load(dy, dyo + i).mul(one.sub(t.mul(t))), dx, dxo + i, acc);
                 }
             }
             case RELU -> {
                 for (; i < bound; i += L) {
-                    put(zero.blend(load(dy, i), load(x, i).compare(GT, 0f)), dx, i, acc);
+                    put(zero.blend(load(dy, dyo + i), load(x, xo + i).compare(GT, 0f)), dx, dxo + i, acc);
                 }
             }
             case LEAKY_RELU -> {
                 for (; i < bound; i += L) {
-                    FloatVector g = load(dy, i);
-                    put(g.mul(param).blend(g, load(x, i).compare(GT, 0f)), dx, i, acc);
+                    FloatVector g = load(dy, dyo + i);
+                    put(g.mul(param).blend(g, load(x, xo + i).compare(GT, 0f)), dx, dxo + i, acc);
                 }
             }
             case ELU -> {
                 for (; i < bound; i += L) {
-                    FloatVector g = load(dy, i);
-                    put(g.mul(load(y, i).add(param)).blend(g, load(x, i).compare(GT, 0f)), dx, i, acc);
+                    FloatVector g = load(dy, dyo + i);
+                    put(g.mul(load(y, yo + i).add(param)).blend(g, load(x, xo + i).compare(GT, 0f)), dx, dxo + i,
+                            acc);
                 }
             }
         }
         for (; i < n; i++) {
-            dx[i] = CpuElementwise.store(dx[i], dy[i] * f.derivative(x[i], y[i], param), acc);
+            dx[dxo + i] = CpuElementwise.store(dx[dxo + i], dy[dyo + i] * f.derivative(x[xo + i], y[yo + i], param),
+                    acc);
         }
     }
 
-    static void addRowVector(float[] x, float[] bias, float[] y, int m, int n) {
+    static void addRowVector(float[] x, int xo, float[] bias, int bo, float[] y, int yo, int m, int n) {
         int bound = S.loopBound(n);
         for (int r = 0; r < m; r++) {
-            int row = r * n;
+            int xr = xo + r * n;
+            int yr = yo + r * n;
             int j = 0;
             for (; j < bound; j += L) {
-                load(x, row + j).add(load(bias, j)).intoArray(y, row + j);
+                load(x, xr + j).add(load(bias, bo + j)).intoArray(y, yr + j);
             }
             for (; j < n; j++) {
-                y[row + j] = x[row + j] + bias[j];
+                y[yr + j] = x[xr + j] + bias[bo + j];
             }
         }
     }
 
-    static void prelu(float[] x, float[] slope, float[] y, int m, int n) {
+    static void prelu(float[] x, int xo, float[] slope, int so, float[] y, int yo, int m, int n) {
         int bound = S.loopBound(n);
         for (int r = 0; r < m; r++) {
-            int row = r * n;
+            int xr = xo + r * n;
+            int yr = yo + r * n;
             int j = 0;
             for (; j < bound; j += L) {
-                FloatVector v = load(x, row + j);
-                v.mul(load(slope, j)).blend(v, v.compare(GT, 0f)).intoArray(y, row + j);
+                FloatVector v = load(x, xr + j);
+                v.mul(load(slope, so + j)).blend(v, v.compare(GT, 0f)).intoArray(y, yr + j);
             }
             for (; j < n; j++) {
-                float v = x[row + j];
-                y[row + j] = v > 0f ? v : slope[j] * v;
+                float v = x[xr + j];
+                y[yr + j] = v > 0f ? v : slope[so + j] * v;
             }
         }
     }
 
-    static void preluBackward(float[] x, float[] slope, float[] dy, float[] dx, boolean accDx, float[] dslope,
-                              boolean accDslope, int m, int n) {
+    /**
+     * PReLU backward: {@code dx} (may be null) and the per-column slope gradient added into {@code sum[0, n)}
+     * (may be null; the caller zeroes it and stores it into {@code dslope}).
+     */
+    static void preluBackward(float[] x, int xo, float[] slope, int so, float[] dy, int dyo, float[] dx, int dxo,
+                              boolean accDx, float[] sum, int m, int n) {
         int bound = S.loopBound(n);
         FloatVector zero = FloatVector.zero(S);
-        float[] sum = dslope == null ? null : new float[n];
         for (int r = 0; r < m; r++) {
             int row = r * n;
             int j = 0;
             for (; j < bound; j += L) {
-                FloatVector v = load(x, row + j);
-                FloatVector g = load(dy, row + j);
+                FloatVector v = load(x, xo + row + j);
+                FloatVector g = load(dy, dyo + row + j);
                 VectorMask<Float> pos = v.compare(GT, 0f);
                 if (dx != null) {
-                    put(g.mul(load(slope, j)).blend(g, pos), dx, row + j, accDx);
+                    put(g.mul(load(slope, so + j)).blend(g, pos), dx, dxo + row + j, accDx);
                 }
                 if (sum != null) {
                     load(sum, j).add(g.mul(v).blend(zero, pos)).intoArray(sum, j);
                 }
             }
             for (; j < n; j++) {
-                float v = x[row + j];
-                float g = dy[row + j];
+                float v = x[xo + row + j];
+                float g = dy[dyo + row + j];
                 if (dx != null) {
-                    dx[row + j] = CpuElementwise.store(dx[row + j], v > 0f ? g : g * slope[j], accDx);
+                    dx[dxo + row + j] = CpuElementwise.store(dx[dxo + row + j], v > 0f ? g : g * slope[so + j], accDx);
                 }
                 if (sum != null) {
                     sum[j] += v > 0f ? 0f : g * v;
                 }
-            }
-        }
-        if (dslope != null) {
-            for (int j = 0; j < n; j++) {
-                dslope[j] = CpuElementwise.store(dslope[j], sum[j], accDslope);
             }
         }
     }

@@ -14,8 +14,10 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Vector API versions of {@link CpuReduce}'s kernels: contiguous reductions keep one vector accumulator,
- * then a fixed-order lane sum ({@link Simd#sumLanes}), then a scalar tail; reductions down columns ({@link Axis#ROWS}) keep a row of
- * accumulators and walk the rows. Sums are in float (any order; the conformance tolerances allow it).
+ * then a fixed-order lane sum ({@link Simd#sumLanes}), then a scalar tail; reductions down columns
+ * ({@link Axis#ROWS}) keep a row of accumulators and walk the rows. Sums are in float (in a fixed order;
+ * the conformance tolerances allow the difference from the reference). Every array comes with the offset
+ * of its tensor's first element ({@code sum}, {@code max} and {@code argmax} take absolute array indexes).
  * Loaded only when the Vector API is available.
  */
 final class ReduceVector {
@@ -88,15 +90,11 @@ final class ReduceVector {
         return 0;
     }
 
-    static void reduce(Reduction op, Axis axis, float[] x, float[] y, int m, int n, boolean acc) {
-        if (axis == Axis.ROWS) {
-            reduceDownColumns(op, x, y, m, n, acc);
-            return;
-        }
+    static void reduce(Reduction op, Axis axis, float[] x, int xo, float[] y, int yo, int m, int n, boolean acc) {
         int groups = axis == Axis.COLS ? m : 1;
         int len = axis == Axis.COLS ? n : m * n;
         for (int g = 0; g < groups; g++) {
-            int off = g * len;
+            int off = xo + g * len;
             float r = switch (op) {
                 case SUM -> sum(x, off, len, false);
                 case MEAN -> sum(x, off, len, false) / len;
@@ -104,21 +102,28 @@ final class ReduceVector {
                 case MAX -> max(x, off, len);
                 case ARGMAX -> argmax(x, off, len);
             };
-            y[g] = CpuElementwise.store(y[g], r, acc);
+            y[yo + g] = CpuElementwise.store(y[yo + g], r, acc);
         }
     }
 
-    /** {@link Axis#ROWS}: one accumulator per column, rows walked in order. */
-    private static void reduceDownColumns(Reduction op, float[] x, float[] y, int m, int n, boolean acc) {
-        float[] best = new float[n];
-        float[] arg = op == Reduction.ARGMAX ? new float[n] : null;
+    /**
+     * {@link Axis#ROWS}: one accumulator per column, rows walked in order. {@code best} (and {@code arg} for
+     * ARGMAX) are work rows of at least {@code n} floats.
+     */
+    static void reduceDownColumns(Reduction op, float[] x, int xo, float[] y, int yo, int m, int n, boolean acc,
+                                  float[] best, float[] arg) {
         boolean isMax = op == Reduction.MAX || op == Reduction.ARGMAX;
         if (isMax) {
-            System.arraycopy(x, 0, best, 0, n);
+            System.arraycopy(x, xo, best, 0, n);
+        } else {
+            java.util.Arrays.fill(best, 0, n, 0f);
+        }
+        if (arg != null) {
+            java.util.Arrays.fill(arg, 0, n, 0f);
         }
         int bound = S.loopBound(n);
         for (int r = isMax ? 1 : 0; r < m; r++) {
-            int row = r * n;
+            int row = xo + r * n;
             int j = 0;
             for (; j < bound; j += L) {
                 FloatVector v = load(x, row + j);
@@ -153,95 +158,101 @@ final class ReduceVector {
         float[] result = arg != null ? arg : best;
         for (int j = 0; j < n; j++) {
             float r = op == Reduction.MEAN ? result[j] / m : result[j];
-            y[j] = CpuElementwise.store(y[j], r, acc);
+            y[yo + j] = CpuElementwise.store(y[yo + j], r, acc);
         }
     }
 
     /** SUM, MEAN and SUM_SQUARES backward (MAX is routed by {@link CpuReduce}). */
-    static void reduceBackward(Reduction op, Axis axis, float[] x, float[] dy, float[] dx, int m, int n, boolean acc) {
+    static void reduceBackward(Reduction op, Axis axis, float[] x, int xo, float[] dy, int dyo, float[] dx, int dxo,
+                               int m, int n, boolean acc) {
         int len = CpuReduce.length(axis, m, n);
         float scale = op == Reduction.MEAN ? 1f / len : 1f;
         boolean squares = op == Reduction.SUM_SQUARES;
         int bound = S.loopBound(n);
         for (int r = 0; r < m; r++) {
-            int row = r * n;
-            float gs = axis == Axis.ROWS ? 0f : (axis == Axis.COLS ? dy[r] : dy[0]);
+            int xr = xo + r * n;
+            int dr = dxo + r * n;
+            float gs = axis == Axis.ROWS ? 0f : (axis == Axis.COLS ? dy[dyo + r] : dy[dyo]);
             gs = op == Reduction.MEAN ? gs / len : gs;
             FloatVector gb = FloatVector.broadcast(S, gs);
             int j = 0;
             for (; j < bound; j += L) {
-                FloatVector g = axis == Axis.ROWS ? load(dy, j).mul(scale) : gb;
-                FloatVector v = squares ? load(x, row + j).mul(2f).mul(g) : g;
-                put(v, dx, row + j, acc);
+                FloatVector g = axis == Axis.ROWS ? load(dy, dyo + j).mul(scale) : gb;
+                FloatVector v = squares ? load(x, xr + j).mul(2f).mul(g) : g;
+                put(v, dx, dr + j, acc);
             }
             for (; j < n; j++) {
-                float g = axis == Axis.ROWS ? dy[j] * scale : gs;
-                float v = squares ? 2f * x[row + j] * g : g;
-                dx[row + j] = CpuElementwise.store(dx[row + j], v, acc);
+                float g = axis == Axis.ROWS ? dy[dyo + j] * scale : gs;
+                float v = squares ? 2f * x[xr + j] * g : g;
+                dx[dr + j] = CpuElementwise.store(dx[dr + j], v, acc);
             }
         }
     }
 
-    static void softmax(float[] x, float[] y, int m, int n) {
+    static void softmax(float[] x, int xo, float[] y, int yo, int m, int n) {
         int bound = S.loopBound(n);
         for (int i = 0; i < m; i++) {
-            int row = i * n;
-            float max = max(x, row, n);
+            int xr = xo + i * n;
+            int yr = yo + i * n;
+            float max = max(x, xr, n);
             FloatVector mv = FloatVector.broadcast(S, max);
             FloatVector s = FloatVector.zero(S);
             int j = 0;
             for (; j < bound; j += L) {
-                FloatVector e = load(x, row + j).sub(mv).lanewise(EXP);
-                e.intoArray(y, row + j);
+                FloatVector e = load(x, xr + j).sub(mv).lanewise(EXP);
+                e.intoArray(y, yr + j);
                 s = s.add(e);
             }
             float sum = Simd.sumLanes(s);
             for (; j < n; j++) {
-                float e = (float) Math.exp(x[row + j] - max);
-                y[row + j] = e;
+                float e = (float) Math.exp(x[xr + j] - max);
+                y[yr + j] = e;
                 sum += e;
             }
             float inv = 1f / sum;
             j = 0;
             for (; j < bound; j += L) {
-                load(y, row + j).mul(inv).intoArray(y, row + j);
+                load(y, yr + j).mul(inv).intoArray(y, yr + j);
             }
             for (; j < n; j++) {
-                y[row + j] *= inv;
+                y[yr + j] *= inv;
             }
         }
     }
 
-    static void softmaxBackward(float[] y, float[] dy, float[] dx, int m, int n, boolean acc) {
+    static void softmaxBackward(float[] y, int yo, float[] dy, int dyo, float[] dx, int dxo, int m, int n,
+                                boolean acc) {
         int bound = S.loopBound(n);
         for (int i = 0; i < m; i++) {
-            int row = i * n;
-            float dot = dot(dy, y, row, n);
+            int yr = yo + i * n;
+            int gr = dyo + i * n;
+            int dr = dxo + i * n;
+            float dot = dot(dy, gr, y, yr, n);
             int j = 0;
             for (; j < bound; j += L) {
-                put(load(y, row + j).mul(load(dy, row + j).sub(dot)), dx, row + j, acc);
+                put(load(y, yr + j).mul(load(dy, gr + j).sub(dot)), dx, dr + j, acc);
             }
             for (; j < n; j++) {
-                dx[row + j] = CpuElementwise.store(dx[row + j], y[row + j] * (dy[row + j] - dot), acc);
+                dx[dr + j] = CpuElementwise.store(dx[dr + j], y[yr + j] * (dy[gr + j] - dot), acc);
             }
         }
     }
 
-    private static float dot(float[] a, float[] b, int off, int len) {
+    private static float dot(float[] a, int ao, float[] b, int bo, int len) {
         FloatVector s = FloatVector.zero(S);
         int bound = S.loopBound(len);
         int j = 0;
         for (; j < bound; j += L) {
-            s = load(a, off + j).fma(load(b, off + j), s);
+            s = load(a, ao + j).fma(load(b, bo + j), s);
         }
         float r = Simd.sumLanes(s);
         for (; j < len; j++) {
-            r += a[off + j] * b[off + j];
+            r += a[ao + j] * b[bo + j];
         }
         return r;
     }
 
-    /** {@code sum_j exp(p_j - max)} over one row. */
+    /** {@code sum_j exp(p_j - max)} over one row ({@code row} is an absolute array index). */
     private static float sumExp(float[] p, int row, int c, float max) {
         FloatVector mv = FloatVector.broadcast(S, max);
         FloatVector s = FloatVector.zero(S);
@@ -257,19 +268,20 @@ final class ReduceVector {
         return sum;
     }
 
-    static void rowLoss(LossKind kind, float[] p, float[] t, float[] out, int m, int c) {
+    static void rowLoss(LossKind kind, float[] p, int po, float[] t, int to, float[] out, int oo, int m, int c) {
         int bound = S.loopBound(c);
         FloatVector zero = FloatVector.zero(S);
         for (int i = 0; i < m; i++) {
-            int row = i * c;
+            int row = po + i * c;
+            int trow = to + i * c;
             float loss = 0f;
             switch (kind) {
                 case SOFTMAX_CROSS_ENTROPY -> {
                     float max = max(p, row, c);
-                    loss = (float) Math.log(sumExp(p, row, c, max)) + max - p[row + (int) t[i]];
+                    loss = (float) Math.log(sumExp(p, row, c, max)) + max - p[row + (int) t[to + i]];
                 }
                 case SVM_HINGE -> {
-                    float py = p[row + (int) t[i]];
+                    float py = p[row + (int) t[to + i]];
                     FloatVector shift = FloatVector.broadcast(S, 1f - py);
                     FloatVector s = zero;
                     int j = 0;
@@ -286,12 +298,12 @@ final class ReduceVector {
                     FloatVector s = zero;
                     int j = 0;
                     for (; j < bound; j += L) {
-                        FloatVector d = load(p, row + j).sub(load(t, row + j));
+                        FloatVector d = load(p, row + j).sub(load(t, trow + j));
                         s = d.fma(d, s);
                     }
                     loss = Simd.sumLanes(s);
                     for (; j < c; j++) {
-                        float d = p[row + j] - t[row + j];
+                        float d = p[row + j] - t[trow + j];
                         loss += d * d;
                     }
                 }
@@ -301,47 +313,50 @@ final class ReduceVector {
                     for (; j < bound; j += L) {
                         FloatVector x = load(p, row + j);
                         FloatVector soft = x.lanewise(ABS).neg().lanewise(EXP).lanewise(LOG1P);
-                        s = s.add(x.max(zero).sub(x.mul(load(t, row + j))).add(soft));
+                        s = s.add(x.max(zero).sub(x.mul(load(t, trow + j))).add(soft));
                     }
                     loss = Simd.sumLanes(s);
                     for (; j < c; j++) {
                         float x = p[row + j];
-                        loss += Math.max(x, 0f) - x * t[row + j] + (float) Math.log1p(Math.exp(-Math.abs(x)));
+                        loss += Math.max(x, 0f) - x * t[trow + j] + (float) Math.log1p(Math.exp(-Math.abs(x)));
                     }
                 }
             }
-            out[i] = loss;
+            out[oo + i] = loss;
         }
     }
 
-    static void rowLossBackward(LossKind kind, float[] p, float[] t, float[] dout, float[] dp, int m, int c,
-                                boolean acc) {
+    static void rowLossBackward(LossKind kind, float[] p, int po, float[] t, int to, float[] dout, int doo,
+                                float[] dp, int dpo, int m, int c, boolean acc) {
         int bound = S.loopBound(c);
         FloatVector zero = FloatVector.zero(S);
         FloatVector one = FloatVector.broadcast(S, 1f);
         for (int i = 0; i < m; i++) {
-            int row = i * c;
-            float g = dout[i];
+            int row = po + i * c;
+            int trow = to + i * c;
+            int drow = dpo + i * c;
+            float g = dout[doo + i];
             switch (kind) {
                 case SOFTMAX_CROSS_ENTROPY -> {
-                    int y = (int) t[i];
+                    int y = (int) t[to + i];
                     float max = max(p, row, c);
                     float scale = g / sumExp(p, row, c, max);
-                    float old = dp[row + y];
+                    float old = dp[drow + y];
                     FloatVector mv = FloatVector.broadcast(S, max);
                     int j = 0;
                     for (; j < bound; j += L) {
-                        put(load(p, row + j).sub(mv).lanewise(EXP).mul(scale), dp, row + j, acc);
+                        put(load(p, row + j).sub(mv).lanewise(EXP).mul(scale), dp, drow + j, acc);
                     }
                     for (; j < c; j++) {
-                        dp[row + j] = CpuElementwise.store(dp[row + j], (float) Math.exp(p[row + j] - max) * scale, acc);
+                        dp[drow + j] = CpuElementwise.store(dp[drow + j], (float) Math.exp(p[row + j] - max) * scale,
+                                acc);
                     }
                     float probY = (float) Math.exp(p[row + y] - max) * scale;
-                    dp[row + y] = CpuElementwise.store(old, probY - g, acc);
+                    dp[drow + y] = CpuElementwise.store(old, probY - g, acc);
                 }
                 case SVM_HINGE -> {
-                    int y = (int) t[i];
-                    float old = dp[row + y];
+                    int y = (int) t[to + i];
+                    float old = dp[drow + y];
                     FloatVector shift = FloatVector.broadcast(S, 1f - p[row + y]);
                     FloatVector gv = FloatVector.broadcast(S, g);
                     int positive = 0;
@@ -349,35 +364,35 @@ final class ReduceVector {
                     for (; j < bound; j += L) {
                         var active = load(p, row + j).add(shift).compare(GT, 0f);
                         positive += active.trueCount();
-                        put(zero.blend(gv, active), dp, row + j, acc);
+                        put(zero.blend(gv, active), dp, drow + j, acc);
                     }
                     for (; j < c; j++) {
                         boolean active = p[row + j] + (1f - p[row + y]) > 0f;
                         positive += active ? 1 : 0;
-                        dp[row + j] = CpuElementwise.store(dp[row + j], active ? g : 0f, acc);
+                        dp[drow + j] = CpuElementwise.store(dp[drow + j], active ? g : 0f, acc);
                     }
                     float py = p[row + y];
                     positive -= py + (1f - py) > 0f ? 1 : 0; // the loop also counted j == y
-                    dp[row + y] = CpuElementwise.store(old, -g * positive, acc);
+                    dp[drow + y] = CpuElementwise.store(old, -g * positive, acc);
                 }
                 case MSE -> {
                     int j = 0;
                     for (; j < bound; j += L) {
-                        put(load(p, row + j).sub(load(t, row + j)).mul(2f * g), dp, row + j, acc);
+                        put(load(p, row + j).sub(load(t, trow + j)).mul(2f * g), dp, drow + j, acc);
                     }
                     for (; j < c; j++) {
-                        dp[row + j] = CpuElementwise.store(dp[row + j], (p[row + j] - t[row + j]) * (2f * g), acc);
+                        dp[drow + j] = CpuElementwise.store(dp[drow + j], (p[row + j] - t[trow + j]) * (2f * g), acc);
                     }
                 }
                 case SIGMOID_BINARY_CROSS_ENTROPY -> {
                     int j = 0;
                     for (; j < bound; j += L) {
                         FloatVector s = one.div(load(p, row + j).neg().lanewise(EXP).add(one));
-                        put(s.sub(load(t, row + j)).mul(g), dp, row + j, acc);
+                        put(s.sub(load(t, trow + j)).mul(g), dp, drow + j, acc);
                     }
                     for (; j < c; j++) {
                         float s = (float) (1.0 / (1.0 + Math.exp(-p[row + j])));
-                        dp[row + j] = CpuElementwise.store(dp[row + j], (s - t[row + j]) * g, acc);
+                        dp[drow + j] = CpuElementwise.store(dp[drow + j], (s - t[trow + j]) * g, acc);
                     }
                 }
             }

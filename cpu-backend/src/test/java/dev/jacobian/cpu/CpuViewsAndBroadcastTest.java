@@ -1,0 +1,532 @@
+package dev.jacobian.cpu;
+
+import static dev.jacobian.backend.Tolerances.FP32_ATOL;
+import static dev.jacobian.backend.Tolerances.FP32_RTOL;
+import static dev.jacobian.backend.Tolerances.FP32_SUM_RTOL;
+import static dev.jacobian.backend.Tolerances.sumAtol;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.jacobian.backend.Activation;
+import dev.jacobian.backend.Axis;
+import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.BinaryOp;
+import dev.jacobian.backend.LossKind;
+import dev.jacobian.backend.Reduction;
+import dev.jacobian.backend.SgdUpdate;
+import dev.jacobian.backend.TensorAssert;
+import dev.jacobian.backend.UnaryOp;
+import dev.jacobian.reference.ReferenceBackend;
+import dev.jacobian.tensor.Shape;
+import dev.jacobian.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The CPU backend (vector kernels on 2 threads, and the scalar twins on 1 thread) against the reference on
+ * operands that are views at an odd offset into larger tensors whose margins hold a guard value (reading
+ * it spoils the result; writing it fails the test), on the unary ops with special values, on
+ * broadcasting {@code binary}, {@code binaryBackward} and {@code sumTo} over many shape pairs, and the
+ * determinism of the broadcast kernels across thread counts.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CpuViewsAndBroadcastTest {
+    /** Margin before each view: odd, so that the view is misaligned with respect to every vector width. */
+    private static final int PAD = 3;
+    /** Margin after each view. */
+    private static final int TAIL = 5;
+    /** The margins' content: large enough to show in any sum, max or product that reads it. */
+    private static final float GUARD = 4096f;
+
+    private final ReferenceBackend reference = new ReferenceBackend();
+    private final List<CpuBackend> backends = new ArrayList<>();
+
+    @BeforeAll
+    void open() {
+        backends.add(new CpuBackend(2));
+        backends.add(new CpuBackend(1, false));
+    }
+
+    @AfterAll
+    void close() {
+        backends.forEach(Backend::close);
+        reference.close();
+    }
+
+    // ------------------------------------------------------------------ harness
+
+    /** A primitive call, run on every backend. */
+    @FunctionalInterface
+    interface Call {
+        void run(Backend b, Tensor[] t);
+    }
+
+    /** Host data of one operand (null data: no tensor). */
+    record Operand(Shape shape, float[] data) {
+    }
+
+    static float[] random(long seed, int n, float lo, float hi) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) (lo + (hi - lo) * r.nextDouble());
+        }
+        return a;
+    }
+
+    static Operand rand(long seed, int... dims) {
+        Shape s = Shape.of(dims);
+        return new Operand(s, random(seed, s.size(), -1f, 1f));
+    }
+
+    static Operand positive(long seed, int... dims) {
+        Shape s = Shape.of(dims);
+        return new Operand(s, random(seed, s.size(), 0.1f, 2f));
+    }
+
+    /** Values from {-1, 0, 1}: many ties for MAX. */
+    static Operand ties(long seed, int... dims) {
+        Shape s = Shape.of(dims);
+        float[] a = random(seed, s.size(), -1.5f, 1.5f);
+        for (int i = 0; i < a.length; i++) {
+            a[i] = Math.round(a[i]);
+        }
+        return new Operand(s, a);
+    }
+
+    static List<Operand> ops(Operand... o) {
+        return Arrays.asList(o);
+    }
+
+    /**
+     * Runs {@code call} on the reference (whole tensors) and on each CPU backend (every operand a view at
+     * offset {@link #PAD} into a guarded tensor), compares the operands at {@code outputs} and checks
+     * that no margin changed.
+     */
+    void compare(String what, double rtol, double atol, List<Operand> operands, int[] outputs, Call call) {
+        float[][] expected = new float[operands.size()][];
+        Tensor[] ref = new Tensor[operands.size()];
+        try {
+            for (int i = 0; i < ref.length; i++) {
+                Operand o = operands.get(i);
+                ref[i] = o == null ? null : reference.fromHost(o.shape(), o.data());
+            }
+            call.run(reference, ref);
+            for (int o : outputs) {
+                expected[o] = ref[o].download();
+            }
+        } finally {
+            closeAll(ref);
+        }
+        for (CpuBackend be : backends) {
+            String tag = what + " on " + (be.usesVector() ? "vector" : "scalar") + " views";
+            Tensor[] storage = new Tensor[operands.size()];
+            Tensor[] views = new Tensor[operands.size()];
+            try {
+                for (int i = 0; i < views.length; i++) {
+                    Operand o = operands.get(i);
+                    if (o == null) {
+                        continue;
+                    }
+                    int n = o.shape().size();
+                    float[] all = new float[PAD + n + TAIL];
+                    Arrays.fill(all, GUARD);
+                    System.arraycopy(o.data(), 0, all, PAD, n);
+                    storage[i] = be.fromHost(Shape.of(all.length), all);
+                    views[i] = storage[i].slice(PAD, PAD + n).reshape(o.shape());
+                }
+                call.run(be, views);
+                for (int o : outputs) {
+                    TensorAssert.assertClose(tag + " (operand " + o + ")", expected[o], views[o].download(), rtol,
+                            atol);
+                }
+                for (int i = 0; i < storage.length; i++) {
+                    if (storage[i] == null) {
+                        continue;
+                    }
+                    float[] all = storage[i].download();
+                    for (int k = 0; k < all.length; k++) {
+                        if ((k < PAD || k >= PAD + views[i].size()) && all[k] != GUARD) {
+                            throw new AssertionError(tag + ": operand " + i + " was written outside its view at "
+                                    + (k - PAD));
+                        }
+                    }
+                }
+            } finally {
+                closeAll(views);
+                closeAll(storage);
+            }
+        }
+    }
+
+    private static void closeAll(Tensor[] ts) {
+        for (Tensor t : ts) {
+            if (t != null) {
+                t.close();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ every primitive on views
+
+    @Test
+    void fillCopyAndAxpbyOnViews() {
+        compare("fill", 0, 0, ops(rand(1, 7, 33)), new int[] {0}, (b, t) -> b.fill(t[0], 2.5f));
+        compare("ranged copy", 0, 0, ops(rand(2, 5, 7), rand(3, 3, 11)), new int[] {1}, (b, t) -> {
+            b.copy(t[0], 3, t[1], 20, 13);
+            b.copy(t[0], 34, t[1], 0, 1);
+        });
+        compare("upload/download", 0, 0, ops(rand(4, 3, 11)), new int[] {0},
+                (b, t) -> b.upload(new float[] {7f, 8f, 9f}, 1, t[0], 30, 2));
+        for (float beta : new float[] {0f, 0.5f}) {
+            compare("axpby beta " + beta, FP32_RTOL, FP32_ATOL, ops(rand(5, 7, 33), rand(6, 7, 33)), new int[] {1},
+                    (b, t) -> b.axpby(1.5f, t[0], beta, t[1]));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Activation.class)
+    void activationsOnViews(Activation f) {
+        compare("activation " + f, FP32_RTOL, FP32_ATOL, ops(rand(10, 7, 33), rand(11, 7, 33)), new int[] {1},
+                (b, t) -> b.activation(f, 0.1f, t[0], t[1]));
+        compare("activation " + f + " in place", FP32_RTOL, FP32_ATOL, ops(rand(12, 3, 5, 7)), new int[] {0},
+                (b, t) -> b.activation(f, 0.1f, t[0], t[0]));
+        for (boolean acc : new boolean[] {false, true}) {
+            compare("activationBackward " + f + " acc " + acc, FP32_RTOL, FP32_ATOL,
+                    ops(rand(13, 7, 33), null, rand(14, 7, 33), rand(15, 7, 33)), new int[] {3}, (b, t) -> {
+                        try (Tensor y = b.allocate(t[0].shape())) {
+                            b.activation(f, 0.1f, t[0], y);
+                            b.activationBackward(f, 0.1f, t[0], y, t[2], t[3], acc);
+                        }
+                    });
+        }
+        compare("biasActivation " + f, FP32_RTOL, FP32_ATOL, ops(rand(16, 7, 33), rand(17, 33), rand(18, 7, 33)),
+                new int[] {2}, (b, t) -> b.biasActivation(t[0], t[1], f, 0.1f, t[2]));
+        compare("biasActivation " + f + " in place", FP32_RTOL, FP32_ATOL, ops(rand(19, 9, 37), rand(20, 1, 37)),
+                new int[] {0}, (b, t) -> b.biasActivation(t[0], t[1], f, 0.1f, t[0]));
+    }
+
+    @Test
+    void rowVectorPreluAndMaxoutOnViews() {
+        compare("addRowVector", FP32_RTOL, FP32_ATOL, ops(rand(21, 7, 33), rand(22, 33), rand(23, 7, 33)),
+                new int[] {2}, (b, t) -> b.addRowVector(t[0], t[1], t[2]));
+        compare("prelu", FP32_RTOL, FP32_ATOL, ops(rand(24, 7, 33), rand(25, 33), rand(26, 7, 33)), new int[] {2},
+                (b, t) -> b.prelu(t[0], t[1], t[2]));
+        for (boolean acc : new boolean[] {false, true}) {
+            compare("preluBackward acc " + acc, FP32_SUM_RTOL, sumAtol(7),
+                    ops(rand(27, 7, 33), rand(28, 33), rand(29, 7, 33), rand(30, 7, 33), rand(31, 33)),
+                    new int[] {3, 4}, (b, t) -> b.preluBackward(t[0], t[1], t[2], t[3], acc, t[4], acc));
+            compare("preluBackward dslope only, acc " + acc, FP32_SUM_RTOL, sumAtol(9),
+                    ops(rand(32, 9, 19), rand(33, 19), rand(34, 9, 19), null, rand(35, 19)),
+                    new int[] {4}, (b, t) -> b.preluBackward(t[0], t[1], t[2], null, false, t[4], acc));
+        }
+        compare("maxout", 0, 0, ops(ties(36, 7, 33), rand(37, 7, 11)), new int[] {1},
+                (b, t) -> b.maxout(3, t[0], t[1]));
+        compare("maxoutBackward", FP32_RTOL, FP32_ATOL, ops(ties(38, 7, 33), rand(39, 7, 11), rand(40, 7, 33)),
+                new int[] {2}, (b, t) -> b.maxoutBackward(3, t[0], t[1], t[2], true));
+    }
+
+    static Stream<Arguments> gemmCases() {
+        List<Arguments> l = new ArrayList<>();
+        int[][] sizes = {{1, 1, 1}, {7, 9, 5}, {37, 41, 300}, {150, 130, 450}};
+        for (int[] s : sizes) {
+            for (boolean ta : new boolean[] {false, true}) {
+                for (boolean tb : new boolean[] {false, true}) {
+                    l.add(Arguments.of(s[0], s[1], s[2], ta, tb));
+                }
+            }
+        }
+        return l.stream();
+    }
+
+    @ParameterizedTest
+    @MethodSource("gemmCases")
+    void gemmOnViews(int m, int n, int k, boolean transA, boolean transB) {
+        Operand a = transA ? rand(41, k, m) : rand(41, m, k);
+        Operand b = transB ? rand(42, n, k) : rand(42, k, n);
+        for (float beta : new float[] {0f, 0.5f}) {
+            compare("gemm " + m + "x" + n + "x" + k + " tA " + transA + " tB " + transB + " beta " + beta,
+                    FP32_SUM_RTOL, sumAtol(k), ops(a, b, rand(43, m, n)), new int[] {2},
+                    (be, t) -> be.gemm(transA, transB, 0.75f, t[0], t[1], beta, t[2]));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Reduction.class)
+    void reductionsOnViews(Reduction op) {
+        int m = 9;
+        int n = 37;
+        for (Axis axis : Axis.values()) {
+            int rows = axis == Axis.COLS ? m : 1;
+            int cols = axis == Axis.ROWS ? n : 1;
+            int len = axis == Axis.ROWS ? m : axis == Axis.COLS ? n : m * n;
+            boolean[] accs = op == Reduction.ARGMAX ? new boolean[] {false} : new boolean[] {false, true};
+            for (boolean acc : accs) {
+                compare("reduce " + op + " " + axis + " acc " + acc, FP32_SUM_RTOL, sumAtol(len),
+                        ops(rand(50, m, n), rand(51, rows, cols)), new int[] {1},
+                        (b, t) -> b.reduce(op, axis, t[0], t[1], acc));
+                if (op != Reduction.ARGMAX) {
+                    compare("reduceBackward " + op + " " + axis + " acc " + acc, FP32_SUM_RTOL, sumAtol(len),
+                            ops(rand(52, m, n), rand(53, rows, cols), rand(54, rows, cols), rand(55, m, n)),
+                            new int[] {3}, (b, t) -> {
+                                b.reduce(op, axis, t[0], t[1], false);
+                                b.reduceBackward(op, axis, t[0], t[1], t[2], t[3], acc);
+                            });
+                }
+            }
+        }
+    }
+
+    @Test
+    void softmaxAndLossesOnViews() {
+        compare("softmax", FP32_RTOL, FP32_ATOL, ops(rand(60, 7, 33), rand(61, 7, 33)), new int[] {1},
+                (b, t) -> b.softmax(t[0], t[1]));
+        compare("softmax in place", FP32_RTOL, FP32_ATOL, ops(rand(62, 5, 19)), new int[] {0},
+                (b, t) -> b.softmax(t[0], t[0]));
+        compare("softmaxBackward", FP32_SUM_RTOL, sumAtol(33), ops(rand(63, 7, 33), rand(64, 7, 33), rand(65, 7, 33)),
+                new int[] {2}, (b, t) -> {
+                    b.softmax(t[0], t[0]);
+                    b.softmaxBackward(t[0], t[1], t[2], true);
+                });
+        int m = 7;
+        int c = 19;
+        float[] classes = new float[m];
+        for (int i = 0; i < m; i++) {
+            classes[i] = (i * 5) % c;
+        }
+        for (LossKind kind : LossKind.values()) {
+            Operand target = kind.classIndexTargets() ? new Operand(Shape.matrix(m, 1), classes)
+                    : new Operand(Shape.matrix(m, c), random(66, m * c, 0f, 1f));
+            compare("rowLoss " + kind, FP32_SUM_RTOL, sumAtol(c), ops(rand(67, m, c), target, rand(68, m, 1)),
+                    new int[] {2}, (b, t) -> b.rowLoss(kind, t[0], t[1], t[2]));
+            for (boolean acc : new boolean[] {false, true}) {
+                compare("rowLossBackward " + kind + " acc " + acc, FP32_SUM_RTOL, sumAtol(c),
+                        ops(rand(69, m, c), target, rand(70, m, 1), rand(71, m, c)), new int[] {3},
+                        (b, t) -> b.rowLossBackward(kind, t[0], t[1], t[2], t[3], acc));
+            }
+        }
+    }
+
+    @Test
+    void sgdUpdateOnViews() {
+        SgdUpdate[] updates = {
+            new SgdUpdate(0.1f, 0f, false, 0f, 0f, 0f),
+            new SgdUpdate(0.1f, 0.9f, false, 1e-3f, 0.5f, 0f),
+            new SgdUpdate(0.1f, 0.9f, true, 1e-3f, 0f, 1f),
+        };
+        for (SgdUpdate u : updates) {
+            boolean momentum = u.momentum() != 0f;
+            compare("sgdUpdate " + u, FP32_RTOL, FP32_ATOL,
+                    ops(rand(80, 7, 33), rand(81, 7, 33), momentum ? rand(82, 7, 33) : null,
+                            new Operand(Shape.matrix(1, 1), new float[] {4f})),
+                    momentum ? new int[] {0, 2} : new int[] {0}, (b, t) -> b.sgdUpdate(t[0], t[1], t[2], t[3], u));
+        }
+    }
+
+    // ------------------------------------------------------------------ unary
+
+    /** Odd sizes, a rank-3 shape, and special values spread over vector bodies and tails. */
+    static Stream<Arguments> unaryCases() {
+        List<Arguments> l = new ArrayList<>();
+        int[][] shapes = {{1}, {7}, {33}, {257}, {3, 5, 7}, {2, 3, 4, 5}};
+        for (UnaryOp op : UnaryOp.values()) {
+            for (int[] s : shapes) {
+                l.add(Arguments.of(op, s));
+            }
+        }
+        return l.stream();
+    }
+
+    @ParameterizedTest
+    @MethodSource("unaryCases")
+    void unaryOnViews(UnaryOp op, int[] dims) {
+        Shape s = Shape.of(dims);
+        float[] x = random(90 + s.size(), s.size(), -3f, 3f);
+        float[] specials = {0f, -0f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1f, -1f, 0.5f,
+            -2.5f, 1e-30f, -1e-30f, 20f};
+        for (int i = 0; i < specials.length && i * 11 < x.length; i++) {
+            x[i * 11] = specials[i];
+        }
+        float p = op == UnaryOp.CLAMP ? -0.5f : 1.75f;
+        float q = op == UnaryOp.CLAMP ? 0.75f : 0f;
+        boolean exact = op == UnaryOp.SIGN || op == UnaryOp.CLAMP || op == UnaryOp.ABS || op == UnaryOp.NEG;
+        double rtol = exact ? 0 : FP32_RTOL;
+        double atol = rtol == 0 ? 0 : FP32_ATOL;
+        Operand in = new Operand(s, x);
+        compare("unary " + op + " " + s, rtol, atol, ops(in, rand(91, dims)), new int[] {1},
+                (b, t) -> b.unary(op, p, q, t[0], t[1]));
+        compare("unary " + op + " " + s + " in place", rtol, atol, ops(in), new int[] {0},
+                (b, t) -> b.unary(op, p, q, t[0], t[0]));
+    }
+
+    @Test
+    void signIsExactlyMinusOneZeroOrOneAndKeepsNaN() {
+        float[] x = random(95, 45, -2f, 2f);
+        x[3] = 0f;
+        x[20] = -0f;
+        x[21] = Float.NaN;
+        x[40] = Float.NaN;
+        for (CpuBackend be : backends) {
+            try (Tensor t = be.fromHost(Shape.of(45), x); Tensor y = be.allocate(Shape.of(45))) {
+                be.unary(UnaryOp.SIGN, 0f, 0f, t, y);
+                float[] r = y.download();
+                for (int i = 0; i < x.length; i++) {
+                    assertEquals(Math.signum(x[i]), r[i], 0f, "sign at " + i);
+                    assertEquals(Float.floatToRawIntBits(Math.signum(x[i])), Float.floatToRawIntBits(r[i]),
+                            "sign bits at " + i);
+                }
+                be.unary(UnaryOp.CLAMP, -0.5f, 0.5f, t, y);
+                r = y.download();
+                assertEquals(Float.NaN, r[21]);
+                assertEquals(Float.NaN, r[40]);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ broadcasting
+
+    /** Pairs of operand shapes that broadcast, each as {a, b}. */
+    static final int[][][] PAIRS = {
+        {{7, 33}, {33}},
+        {{7, 33}, {1, 33}},
+        {{33}, {7, 33}},
+        {{7, 33}, {7, 1}},
+        {{7, 1}, {7, 33}},
+        {{7, 1}, {1, 33}},
+        {{2, 3, 5, 7}, {3, 1, 7}},
+        {{3, 1, 7}, {2, 3, 5, 7}},
+        {{2, 3, 5, 7}, {5, 7}},
+        {{2, 3, 5, 7}, {2, 3, 1, 1}},
+        {{2, 3, 5, 7}, {1, 3, 1, 1}},
+        {{3, 1, 5, 1}, {1, 4, 1, 6}},
+        {{4, 1, 6}, {5, 1}},
+        {{1}, {4, 5}},
+        {{4, 5}, {1}},
+        {{}, {3, 4}},
+        {{2, 3, 4}, {}},
+        {{9, 40}, {40}},
+        {{40, 9}, {40, 1}},
+        {{1, 1, 1}, {3, 1}},
+    };
+
+    static Shape broadcastShape(int[] a, int[] b) {
+        return Shape.broadcast("test", Shape.of(a), Shape.of(b));
+    }
+
+    static Stream<Arguments> binaryCases() {
+        List<Arguments> l = new ArrayList<>();
+        for (BinaryOp op : BinaryOp.values()) {
+            for (int[][] pair : PAIRS) {
+                l.add(Arguments.of(op, pair[0], pair[1]));
+            }
+        }
+        return l.stream();
+    }
+
+    private static Operand operand(BinaryOp op, long seed, int[] dims) {
+        return op == BinaryOp.MAX ? ties(seed, dims) : rand(seed, dims);
+    }
+
+    @ParameterizedTest
+    @MethodSource("binaryCases")
+    void broadcastBinary(BinaryOp op, int[] a, int[] b) {
+        Shape c = broadcastShape(a, b);
+        String what = "binary " + op + " " + Arrays.toString(a) + " with " + Arrays.toString(b);
+        compare(what, FP32_RTOL, FP32_ATOL, ops(operand(op, 100, a), operand(op, 101, b), rand(102, c.dims())),
+                new int[] {2}, (be, t) -> be.binary(op, t[0], t[1], t[2]));
+        if (Shape.of(a).size() == c.size()) {
+            compare(what + " into a", FP32_RTOL, FP32_ATOL, ops(operand(op, 103, c.dims()), operand(op, 104, b)),
+                    new int[] {0}, (be, t) -> be.binary(op, t[0], t[1], t[0]));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("binaryCases")
+    void broadcastBinaryBackward(BinaryOp op, int[] a, int[] b) {
+        Shape c = broadcastShape(a, b);
+        int terms = c.size() / Math.min(Shape.of(a).size(), Shape.of(b).size());
+        for (int operand = 0; operand < 2; operand++) {
+            int[] g = operand == 0 ? a : b;
+            for (boolean acc : new boolean[] {false, true}) {
+                int k = operand;
+                compare("binaryBackward " + op + " " + Arrays.toString(a) + " with " + Arrays.toString(b) + " operand "
+                        + operand + " acc " + acc, FP32_SUM_RTOL, sumAtol(terms),
+                        ops(operand(op, 110, a), operand(op, 111, b), rand(112, c.dims()), rand(113, g)),
+                        new int[] {3}, (be, t) -> be.binaryBackward(op, k, t[0], t[1], t[2], t[3], acc));
+            }
+        }
+    }
+
+    /** {x, y} shape pairs of {@code sumTo}. */
+    static Stream<Arguments> sumToCases() {
+        int[][][] cases = {
+            {{7, 33}, {33}},
+            {{7, 33}, {1, 33}},
+            {{7, 33}, {7, 1}},
+            {{7, 33}, {1}},
+            {{7, 33}, {}},
+            {{7, 33}, {7, 33}},
+            {{2, 3, 5, 7}, {3, 1, 7}},
+            {{2, 3, 5, 7}, {1, 3, 1, 1}},
+            {{2, 3, 5, 7}, {5, 7}},
+            {{2, 3, 5, 7}, {2, 3, 1, 1}},
+            {{2, 3, 5, 7}, {2, 1, 1, 7}},
+            {{2, 3, 5, 7}, {2, 1, 5, 1}},
+            {{4, 5}, {1}},
+            {{300, 65}, {65}},
+            {{65, 300}, {65, 1}},
+        };
+        return Arrays.stream(cases).map(c -> Arguments.of(c[0], c[1]));
+    }
+
+    @ParameterizedTest
+    @MethodSource("sumToCases")
+    void sumTo(int[] x, int[] y) {
+        int terms = Shape.of(x).size() / Shape.of(y).size();
+        for (boolean acc : new boolean[] {false, true}) {
+            compare("sumTo " + Arrays.toString(x) + " to " + Arrays.toString(y) + " acc " + acc, FP32_SUM_RTOL,
+                    sumAtol(terms), ops(rand(120, x), rand(121, y)), new int[] {1},
+                    (b, t) -> b.sumTo(t[0], t[1], acc));
+        }
+    }
+
+    /** Broadcast sums and gradients are summed in a fixed order: the same bits on 1 and 3 threads, run after run. */
+    @Test
+    void broadcastKernelsAreDeterministic() {
+        try (CpuBackend one = new CpuBackend(1); CpuBackend three = new CpuBackend(3)) {
+            float[] first = null;
+            for (CpuBackend be : List.of(one, three, one)) {
+                try (Tensor x = be.fromHost(Shape.of(300, 65), random(130, 300 * 65, -1f, 1f));
+                     Tensor bias = be.fromHost(Shape.of(65), random(131, 65, -1f, 1f));
+                     Tensor col = be.fromHost(Shape.of(300, 1), random(132, 300, -1f, 1f));
+                     Tensor g1 = be.fromHost(Shape.of(65), random(133, 65, -1f, 1f));
+                     Tensor g2 = be.fromHost(Shape.of(300, 1), random(134, 300, -1f, 1f));
+                     Tensor s = be.allocate(Shape.of(1, 65))) {
+                    be.binaryBackward(BinaryOp.MUL, 1, x, bias, x, g1, true);
+                    be.binaryBackward(BinaryOp.MUL, 1, x, col, x, g2, false);
+                    be.sumTo(x, s, false);
+                    float[] all = new float[65 + 300 + 65];
+                    System.arraycopy(g1.download(), 0, all, 0, 65);
+                    System.arraycopy(g2.download(), 0, all, 65, 300);
+                    System.arraycopy(s.download(), 0, all, 365, 65);
+                    if (first == null) {
+                        first = all;
+                    } else {
+                        assertArrayEquals(first, all);
+                    }
+                }
+            }
+        }
+    }
+}

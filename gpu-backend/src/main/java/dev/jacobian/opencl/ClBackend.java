@@ -1,22 +1,34 @@
 package dev.jacobian.opencl;
 
+import static org.jocl.CL.CL_BUFFER_CREATE_TYPE_REGION;
+import static org.jocl.CL.CL_MEM_READ_WRITE;
 import static org.jocl.CL.CL_TRUE;
+import static org.jocl.CL.clCreateSubBuffer;
 import static org.jocl.CL.clEnqueueReadBuffer;
 import static org.jocl.CL.clEnqueueWriteBuffer;
+import static org.jocl.CL.clReleaseMemObject;
 
+import dev.jacobian.backend.AbstractBackend;
 import dev.jacobian.backend.Activation;
 import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.BackendStats;
 import dev.jacobian.backend.BinaryOp;
-import dev.jacobian.backend.Checks;
+import dev.jacobian.backend.Broadcast;
 import dev.jacobian.backend.DeviceBuffer;
 import dev.jacobian.backend.LossKind;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.backend.SgdUpdate;
+import dev.jacobian.backend.UnaryOp;
 import dev.jacobian.tensor.Tensor;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
+import org.jocl.cl_buffer_region;
+import org.jocl.cl_mem;
 
 /**
  * The OpenCL backend: tensors are {@code cl_mem} buffers on one device, primitives are kernels from
@@ -27,10 +39,16 @@ import org.jocl.Sizeof;
  * write (the host array may change as soon as it returns); {@link #synchronize()} is {@code clFinish}.
  * Reductions to a scalar (a loss, the gradient norm) stay on the device. Buffers come from a
  * {@link ClBufferPool}; {@link #close()} releases every buffer, kernel, program, the queue and the context.
+ * Arguments are checked once by {@link AbstractBackend}; the hooks here only enqueue kernels.
+ *
+ * <p>A tensor view at a nonzero offset ({@link Tensor#slice}) is an OpenCL sub-buffer
+ * ({@code clCreateSubBuffer}), so every kernel runs on views unchanged. OpenCL requires a sub-buffer to start
+ * at a multiple of the device's {@code CL_DEVICE_MEM_BASE_ADDR_ALIGN}; {@link #viewAlignmentFloats()} says
+ * what that is in floats, and a view at another offset throws {@link UnsupportedOperationException}.
  *
  * <p>Used by one thread at a time, as {@link Backend} requires.
  */
-public final class ClBackend implements Backend {
+public final class ClBackend extends AbstractBackend {
     private final BackendStats stats = new BackendStats();
     private final ClContext cl;
     private final ClProgramCache cache;
@@ -40,7 +58,9 @@ public final class ClBackend implements Backend {
     private final ClReduce reduce;
     private final ClSoftmaxLoss softmaxLoss;
     private final ClOptimizer optimizer;
-    private boolean closed;
+    private final ClBroadcast broadcast;
+    private final int alignBytes;
+    private final Set<ClBuffer> subBuffers = Collections.newSetFromMap(new IdentityHashMap<>());
 
     ClBackend(ClContext cl) {
         this(cl, ClMatmul.Params.forDevice(cl.device()), ClMatmul.Params.forLargeProducts(cl.device()));
@@ -56,6 +76,8 @@ public final class ClBackend implements Backend {
         this.reduce = new ClReduce(cl, cache, pool);
         this.softmaxLoss = new ClSoftmaxLoss(cl, cache);
         this.optimizer = new ClOptimizer(cl, cache);
+        this.broadcast = new ClBroadcast(cl, cache);
+        this.alignBytes = Math.max(1, cl.device().baseAddrAlignBits() / 8);
     }
 
     /**
@@ -84,23 +106,23 @@ public final class ClBackend implements Backend {
         return matmul.params().options(false, false);
     }
 
-    static ClBuffer buf(Tensor t) {
-        if (!(t.buffer() instanceof ClBuffer b)) {
-            throw new IllegalArgumentException("tensor " + t.shape() + " belongs to backend " + t.backend().name());
-        }
-        return b;
+    /**
+     * The alignment, in floats, of the offsets at which this device can view a buffer
+     * ({@code CL_DEVICE_MEM_BASE_ADDR_ALIGN} / 32 bits, at least 1): a {@link Tensor#slice} starting a
+     * multiple of this many floats into its tensor works, one at any other offset throws
+     * {@link UnsupportedOperationException}. 32 on PoCL (128 bytes).
+     */
+    public int viewAlignmentFloats() {
+        return Math.max(1, alignBytes / Float.BYTES);
     }
 
-    private void checkOpen(Tensor... ts) {
-        if (closed) {
-            throw new IllegalStateException("OpenCL backend is closed");
-        }
-        for (Tensor t : ts) {
-            if (t != null && t.backend() != this) {
-                throw new IllegalArgumentException("tensor " + t.shape() + " belongs to backend " + t.backend().name()
-                        + ", not to this OpenCL backend");
-            }
-        }
+    /** Number of sub-buffers (views at a nonzero offset) currently open. */
+    public int openViews() {
+        return subBuffers.size();
+    }
+
+    static ClBuffer buf(Tensor t) {
+        return (ClBuffer) t.buffer();
     }
 
     @Override
@@ -122,24 +144,56 @@ public final class ClBackend implements Backend {
     // ---------------------------------------------------------------- memory
 
     @Override
-    public DeviceBuffer allocateBuffer(long floats) {
-        checkOpen();
+    protected DeviceBuffer allocateStorage(long floats) {
         return pool.acquire(floats);
     }
 
+    /** A pooled buffer goes back to the pool; a sub-buffer (a view) is released ({@code clReleaseMemObject}). */
     @Override
-    public void release(DeviceBuffer buffer) {
-        if (!closed && buffer instanceof ClBuffer b) {
-            pool.release(b);
+    protected void releaseStorage(DeviceBuffer buffer) {
+        if (buffer instanceof ClBuffer b) {
+            if (b.isSubBuffer()) {
+                if (subBuffers.remove(b)) {
+                    clReleaseMemObject(b.mem());
+                }
+            } else {
+                pool.release(b);
+            }
         }
     }
 
+    /**
+     * A sub-buffer ({@code CL_BUFFER_CREATE_TYPE_REGION}) of {@code floats} floats at {@code offset} into
+     * {@code storage}; a view of a view is made on the pooled buffer underneath.
+     *
+     * @throws UnsupportedOperationException when {@code offset} floats is not a multiple of the device's
+     *                                       {@code CL_DEVICE_MEM_BASE_ADDR_ALIGN} (the message names both)
+     */
     @Override
-    public void upload(float[] src, int srcOffset, Tensor dst, int dstOffset, int count) {
-        checkOpen(dst);
-        if (count < 0 || dstOffset < 0 || dstOffset + count > dst.size() || srcOffset < 0 || srcOffset + count > src.length) {
-            throw new IndexOutOfBoundsException("upload of " + count + " floats at " + dstOffset + " into " + dst.shape());
+    protected DeviceBuffer viewStorage(DeviceBuffer storage, long offset, long floats) {
+        ClBuffer s = (ClBuffer) storage;
+        ClBuffer parent = s.isSubBuffer() ? s.parent() : s;
+        long origin = s.origin() + offset;
+        long originBytes = origin * Float.BYTES;
+        if (originBytes % alignBytes != 0) {
+            throw new UnsupportedOperationException("OpenCL cannot view a buffer at offset " + origin + " floats ("
+                    + originBytes + " bytes): a sub-buffer must start at a multiple of CL_DEVICE_MEM_BASE_ADDR_ALIGN = "
+                    + alignBytes + " bytes (" + viewAlignmentFloats() + " floats) on " + cl.device().name()
+                    + "; slice at a multiple of " + viewAlignmentFloats() + " floats");
         }
+        if (floats == 0) {
+            throw new UnsupportedOperationException("OpenCL cannot view 0 floats at offset " + origin
+                    + " (a sub-buffer cannot be empty: CL_INVALID_BUFFER_SIZE)");
+        }
+        cl_buffer_region region = new cl_buffer_region(originBytes, floats * Float.BYTES);
+        cl_mem mem = clCreateSubBuffer(parent.mem(), CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, region, null);
+        ClBuffer view = new ClBuffer(mem, floats, parent, origin);
+        subBuffers.add(view);
+        return view;
+    }
+
+    @Override
+    protected void uploadKernel(float[] src, int srcOffset, Tensor dst, int dstOffset, int count) {
         if (count > 0) {
             clEnqueueWriteBuffer(cl.queue(), buf(dst).mem(), CL_TRUE, (long) dstOffset * Sizeof.cl_float,
                     (long) count * Sizeof.cl_float, Pointer.to(src).withByteOffset((long) srcOffset * Sizeof.cl_float),
@@ -149,11 +203,7 @@ public final class ClBackend implements Backend {
     }
 
     @Override
-    public void download(Tensor src, int srcOffset, float[] dst, int dstOffset, int count) {
-        checkOpen(src);
-        if (count < 0 || srcOffset < 0 || srcOffset + count > src.size() || dstOffset < 0 || dstOffset + count > dst.length) {
-            throw new IndexOutOfBoundsException("download of " + count + " floats at " + srcOffset + " from " + src.shape());
-        }
+    protected void downloadKernel(Tensor src, int srcOffset, float[] dst, int dstOffset, int count) {
         if (count > 0) {
             clEnqueueReadBuffer(cl.queue(), buf(src).mem(), CL_TRUE, (long) srcOffset * Sizeof.cl_float,
                     (long) count * Sizeof.cl_float, Pointer.to(dst).withByteOffset((long) dstOffset * Sizeof.cl_float),
@@ -163,20 +213,20 @@ public final class ClBackend implements Backend {
     }
 
     @Override
-    public void synchronize() {
-        checkOpen();
+    protected void synchronizeKernel() {
         cl.finish();
     }
 
+    /** Waits for the queue, then releases the views, the scratch and pooled buffers, kernels, programs and the context. */
     @Override
-    public void close() {
-        if (closed) {
-            return;
-        }
+    protected void closeBackend() {
         try {
             cl.finish();
         } finally {
-            closed = true;
+            for (ClBuffer b : List.copyOf(subBuffers)) {
+                clReleaseMemObject(b.mem());
+            }
+            subBuffers.clear();
             reduce.close();
             pool.close();
             cache.close();
@@ -187,80 +237,79 @@ public final class ClBackend implements Backend {
     // ---------------------------------------------------------------- elementwise
 
     @Override
-    public void fill(Tensor x, float value) {
-        checkOpen(x);
+    protected void fillKernel(Tensor x, float value) {
         elementwise.fill(x, value);
     }
 
     @Override
-    public void copy(Tensor src, int srcOffset, Tensor dst, int dstOffset, int count) {
-        Checks.transfer("copy from", src, srcOffset, count);
-        Checks.transfer("copy into", dst, dstOffset, count);
-        checkOpen(src, dst);
+    protected void copyKernel(Tensor src, int srcOffset, Tensor dst, int dstOffset, int count) {
         elementwise.copy(src, srcOffset, dst, dstOffset, count);
     }
 
     @Override
-    public void axpby(float alpha, Tensor x, float beta, Tensor y) {
-        Checks.sameSize("axpby", x, y);
-        checkOpen(x, y);
+    protected void axpbyKernel(float alpha, Tensor x, float beta, Tensor y) {
         elementwise.axpby(alpha, x, beta, y);
     }
 
     @Override
-    public void binary(BinaryOp op, Tensor a, Tensor b, Tensor c) {
-        Checks.binary(op, a, b, c);
-        checkOpen(a, b, c);
-        elementwise.binary(op, a, b, c);
+    protected void unaryKernel(UnaryOp op, float p, float q, Tensor x, Tensor y) {
+        elementwise.unary(op, p, q, x, y);
     }
 
     @Override
-    public void binaryBackward(BinaryOp op, int operand, Tensor a, Tensor b, Tensor dc, Tensor grad, boolean accumulate) {
-        Checks.binaryBackward(op, operand, a, b, dc, grad);
-        checkOpen(a, b, dc, grad);
-        elementwise.binaryBackward(op, operand, a, b, dc, grad, accumulate);
+    protected void binaryKernel(BinaryOp op, Tensor a, Tensor b, Tensor c, Broadcast bc) {
+        if (bc == null) {
+            elementwise.binary(op, a, b, c);
+        } else {
+            broadcast.binary(op, a, b, c, bc);
+        }
     }
 
     @Override
-    public void activation(Activation f, float param, Tensor x, Tensor y) {
-        Checks.sameSize("activation " + f, x, y);
-        checkOpen(x, y);
+    protected void binaryBackwardKernel(BinaryOp op, int operand, Tensor a, Tensor b, Tensor dc, Tensor grad,
+                                        boolean accumulate, Broadcast bc) {
+        if (bc == null) {
+            elementwise.binaryBackward(op, operand, a, b, dc, grad, accumulate);
+        } else {
+            broadcast.binaryBackward(op, operand, a, b, dc, grad, accumulate, bc);
+        }
+    }
+
+    @Override
+    protected void sumToKernel(Tensor x, Tensor y, boolean accumulate, Broadcast bc) {
+        broadcast.sumTo(x, y, accumulate, bc);
+    }
+
+    @Override
+    protected void activationKernel(Activation f, float param, Tensor x, Tensor y) {
         elementwise.activation(f, param, x, y);
     }
 
     @Override
-    public void activationBackward(Activation f, float param, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
-        Checks.activationBackward(f, x, y, dy, dx);
-        checkOpen(x, y, dy, dx);
+    protected void activationBackwardKernel(Activation f, float param, Tensor x, Tensor y, Tensor dy, Tensor dx,
+                                            boolean accumulate) {
         elementwise.activationBackward(f, param, x, y, dy, dx, accumulate);
     }
 
+    /** One fused kernel instead of the default bias add then activation. */
     @Override
-    public void biasActivation(Tensor x, Tensor bias, Activation f, float param, Tensor y) {
-        Checks.rowVectorOp("biasActivation", x, bias, y);
-        checkOpen(x, bias, y);
+    protected void biasActivationKernel(Tensor x, Tensor bias, Activation f, float param, Tensor y) {
         elementwise.biasActivation(x, bias, f, param, y);
     }
 
     @Override
-    public void addRowVector(Tensor x, Tensor bias, Tensor y) {
-        Checks.rowVectorOp("addRowVector", x, bias, y);
-        checkOpen(x, bias, y);
+    protected void addRowVectorKernel(Tensor x, Tensor bias, Tensor y) {
         elementwise.addRowVector(x, bias, y);
     }
 
     @Override
-    public void prelu(Tensor x, Tensor slope, Tensor y) {
-        Checks.rowVectorOp("prelu", x, slope, y);
-        checkOpen(x, slope, y);
+    protected void preluKernel(Tensor x, Tensor slope, Tensor y) {
         elementwise.prelu(x, slope, y);
     }
 
     @Override
-    public void preluBackward(Tensor x, Tensor slope, Tensor dy, Tensor dx, boolean accumulateDx,
-                              Tensor dslope, boolean accumulateDslope) {
-        Checks.preluBackward(x, slope, dy, dx, dslope);
-        checkOpen(x, slope, dy, dx, dslope);
+    protected void preluBackwardKernel(Tensor x, Tensor slope, Tensor dy, Tensor dx, boolean accumulateDx,
+                                       Tensor dslope, boolean accumulateDslope) {
         if (dx != null) {
             elementwise.preluBackwardInput(x, slope, dy, dx, accumulateDx);
         }
@@ -270,78 +319,61 @@ public final class ClBackend implements Backend {
     }
 
     @Override
-    public void maxout(int pieces, Tensor z, Tensor y) {
-        Checks.maxout("maxout", pieces, z, y);
-        checkOpen(z, y);
+    protected void maxoutKernel(int pieces, Tensor z, Tensor y) {
         elementwise.maxout(pieces, z, y);
     }
 
     @Override
-    public void maxoutBackward(int pieces, Tensor z, Tensor dy, Tensor dz, boolean accumulate) {
-        Checks.maxoutBackward(pieces, z, dy, dz);
-        checkOpen(z, dy, dz);
+    protected void maxoutBackwardKernel(int pieces, Tensor z, Tensor dy, Tensor dz, boolean accumulate) {
         elementwise.maxoutBackward(pieces, z, dy, dz, accumulate);
     }
 
     // ---------------------------------------------------------------- matrix products
 
     @Override
-    public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        int[] mnk = Checks.gemm(transA, transB, a, b, c);
-        checkOpen(a, b, c);
-        matmul.gemm(transA, transB, alpha, a, b, beta, c, mnk);
+    protected void gemmKernel(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, Tensor b,
+                              float beta, Tensor c) {
+        matmul.gemm(transA, transB, m, n, k, alpha, a, b, beta, c);
     }
 
     // ---------------------------------------------------------------- reductions, softmax, losses
 
     @Override
-    public void reduce(Reduction op, Axis axis, Tensor x, Tensor y, boolean accumulate) {
-        Checks.reduce(op, axis, x, y, accumulate);
-        checkOpen(x, y);
+    protected void reduceKernel(Reduction op, Axis axis, Tensor x, Tensor y, boolean accumulate) {
         reduce.reduce(op, axis, x, y, accumulate);
     }
 
     @Override
-    public void reduceBackward(Reduction op, Axis axis, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
-        Checks.reduceBackward(op, axis, x, y, dy, dx);
-        checkOpen(x, y, dy, dx);
+    protected void reduceBackwardKernel(Reduction op, Axis axis, Tensor x, Tensor y, Tensor dy, Tensor dx,
+                                        boolean accumulate) {
         reduce.reduceBackward(op, axis, x, dy, dx, accumulate);
     }
 
     @Override
-    public void softmax(Tensor x, Tensor y) {
-        Checks.sameMatrix("softmax", x, y);
-        checkOpen(x, y);
+    protected void softmaxKernel(Tensor x, Tensor y) {
         softmaxLoss.softmax(x, y);
     }
 
     @Override
-    public void softmaxBackward(Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
-        Checks.softmaxBackward(y, dy, dx);
-        checkOpen(y, dy, dx);
+    protected void softmaxBackwardKernel(Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
         softmaxLoss.softmaxBackward(y, dy, dx, accumulate);
     }
 
     @Override
-    public void rowLoss(LossKind kind, Tensor pred, Tensor target, Tensor out) {
-        Checks.rowLoss("rowLoss", kind, pred, target, out);
-        checkOpen(pred, target, out);
+    protected void rowLossKernel(LossKind kind, Tensor pred, Tensor target, Tensor out) {
         softmaxLoss.rowLoss(kind, pred, target, out);
     }
 
     @Override
-    public void rowLossBackward(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred, boolean accumulate) {
-        Checks.rowLossBackward(kind, pred, target, dout, dpred);
-        checkOpen(pred, target, dout, dpred);
+    protected void rowLossBackwardKernel(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred,
+                                         boolean accumulate) {
         softmaxLoss.rowLossBackward(kind, pred, target, dout, dpred, accumulate);
     }
 
     // ---------------------------------------------------------------- optimizer
 
     @Override
-    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate update) {
-        Checks.sgdUpdate(param, grad, velocity, gradNormSq, update);
-        checkOpen(param, grad, velocity, gradNormSq);
+    protected void sgdUpdateKernel(Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate update) {
         optimizer.sgdUpdate(param, grad, velocity, gradNormSq, update);
     }
 }

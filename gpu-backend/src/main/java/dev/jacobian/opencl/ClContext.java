@@ -160,8 +160,8 @@ final class ClContext implements AutoCloseable {
     }
 
     /**
-     * Sets the kernel's arguments in order: {@link Integer} (int), {@link Float} (float), {@link ClBuffer}
-     * or {@link cl_mem} (a buffer).
+     * Sets the kernel's arguments in order: {@link Integer} (int), {@link Float} (float), {@code int[]} of
+     * length 2, 4, 8 or 16 (an {@code int2} ... {@code int16} vector), {@link ClBuffer} or {@link cl_mem} (a buffer).
      */
     static void setArgs(cl_kernel kernel, Object... args) {
         for (int i = 0; i < args.length; i++) {
@@ -170,6 +170,8 @@ final class ClContext implements AutoCloseable {
                 clSetKernelArg(kernel, i, Sizeof.cl_int, Pointer.to(new int[] {v}));
             } else if (a instanceof Float v) {
                 clSetKernelArg(kernel, i, Sizeof.cl_float, Pointer.to(new float[] {v}));
+            } else if (a instanceof int[] v && (v.length == 2 || v.length == 4 || v.length == 8 || v.length == 16)) {
+                clSetKernelArg(kernel, i, (long) Sizeof.cl_int * v.length, Pointer.to(v));
             } else if (a instanceof ClBuffer b) {
                 clSetKernelArg(kernel, i, Sizeof.cl_mem, Pointer.to(b.mem()));
             } else if (a instanceof cl_mem m) {

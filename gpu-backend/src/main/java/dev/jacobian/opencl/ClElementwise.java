@@ -4,14 +4,15 @@ import static dev.jacobian.opencl.ClBackend.buf;
 
 import dev.jacobian.backend.Activation;
 import dev.jacobian.backend.BinaryOp;
+import dev.jacobian.backend.UnaryOp;
 import dev.jacobian.kernels.KernelSources;
 import dev.jacobian.tensor.Tensor;
 import org.jocl.cl_kernel;
 
 /**
- * Host side of {@code elementwise.cl}: fill, copy, axpby, binary ops, activations, bias add, PReLU and
- * maxout, forward and backward. One work-item per element; arguments are already checked by
- * {@link ClBackend}. Everything is enqueued without waiting.
+ * Host side of {@code elementwise.cl}: fill, copy, axpby, unary math, binary ops on equal sizes,
+ * activations, bias add, PReLU and maxout, forward and backward. One work-item per element; arguments are
+ * already checked by {@link dev.jacobian.backend.AbstractBackend}. Everything is enqueued without waiting.
  */
 final class ClElementwise {
     private static final String OPTIONS = "-cl-std=CL1.2";
@@ -48,6 +49,10 @@ final class ClElementwise {
 
     void axpby(float alpha, Tensor x, float beta, Tensor y) {
         run("axpby", x.size(), x.size(), alpha, buf(x), beta, buf(y));
+    }
+
+    void unary(UnaryOp op, float p, float q, Tensor x, Tensor y) {
+        run("unary_forward", x.size(), x.size(), op.ordinal(), p, q, buf(x), buf(y));
     }
 
     void binary(BinaryOp op, Tensor a, Tensor b, Tensor c) {

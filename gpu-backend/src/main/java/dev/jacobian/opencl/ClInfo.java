@@ -5,6 +5,7 @@ import static org.jocl.CL.CL_DEVICE_LOCAL_MEM_SIZE;
 import static org.jocl.CL.CL_DEVICE_MAX_COMPUTE_UNITS;
 import static org.jocl.CL.CL_DEVICE_MAX_MEM_ALLOC_SIZE;
 import static org.jocl.CL.CL_DEVICE_MAX_WORK_GROUP_SIZE;
+import static org.jocl.CL.CL_DEVICE_MEM_BASE_ADDR_ALIGN;
 import static org.jocl.CL.CL_DEVICE_NAME;
 import static org.jocl.CL.CL_DEVICE_TYPE;
 import static org.jocl.CL.CL_DEVICE_TYPE_ACCELERATOR;
@@ -59,10 +60,12 @@ public final class ClInfo {
      * @param localMemBytes     {@code CL_DEVICE_LOCAL_MEM_SIZE}
      * @param globalMemBytes    {@code CL_DEVICE_GLOBAL_MEM_SIZE}
      * @param maxAllocBytes     {@code CL_DEVICE_MAX_MEM_ALLOC_SIZE}, the largest single buffer
+     * @param baseAddrAlignBits {@code CL_DEVICE_MEM_BASE_ADDR_ALIGN} in bits: where a sub-buffer (a tensor view)
+     *                          may start
      */
     public record Device(int index, String platform, String name, String vendor, String version, DeviceType type,
                          int computeUnits, long maxWorkGroupSize, long localMemBytes, long globalMemBytes,
-                         long maxAllocBytes) {
+                         long maxAllocBytes, int baseAddrAlignBits) {
         /** One line: {@code #0 NVIDIA H100 (GPU, NVIDIA Corporation, OpenCL 3.0 CUDA)}. */
         public String describe() {
             return "#" + index + " " + name + " (" + type + ", " + vendor + ", " + version + ", platform " + platform + ")";
@@ -164,7 +167,8 @@ public final class ClInfo {
         return new Device(index, platform, deviceString(id, CL_DEVICE_NAME), deviceString(id, CL_DEVICE_VENDOR),
                 deviceString(id, CL_DEVICE_VERSION), t, deviceInt(id, CL_DEVICE_MAX_COMPUTE_UNITS),
                 deviceSize(id, CL_DEVICE_MAX_WORK_GROUP_SIZE), deviceLong(id, CL_DEVICE_LOCAL_MEM_SIZE),
-                deviceLong(id, CL_DEVICE_GLOBAL_MEM_SIZE), deviceLong(id, CL_DEVICE_MAX_MEM_ALLOC_SIZE));
+                deviceLong(id, CL_DEVICE_GLOBAL_MEM_SIZE), deviceLong(id, CL_DEVICE_MAX_MEM_ALLOC_SIZE),
+                deviceInt(id, CL_DEVICE_MEM_BASE_ADDR_ALIGN));
     }
 
     private static String platformString(cl_platform_id p, int param) {

@@ -110,11 +110,8 @@ final class ClMatmul {
         return params;
     }
 
-    /** Enqueues the product; {@code mnk} as returned by {@code Checks.gemm}. */
-    void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c, int[] mnk) {
-        int m = mnk[0];
-        int n = mnk[1];
-        int k = mnk[2];
+    /** Enqueues {@code C = alpha op(A) op(B) + beta C} with {@code op(A): [m, k]}, {@code op(B): [k, n]}. */
+    void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
         long bigTiles = ((long) (m + large.tileM() - 1) / large.tileM()) * ((n + large.tileN() - 1) / large.tileN());
         Params params = bigTiles >= largeMinTiles ? large : this.params;
         String options = params.options(transA, transB);

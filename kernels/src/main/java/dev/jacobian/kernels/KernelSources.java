@@ -18,8 +18,10 @@ import java.util.Objects;
 public final class KernelSources {
     /** GEMM: tiled, register-blocked, all four transpose variants ({@code TRANS_A}, {@code TRANS_B}). */
     public static final String MATMUL = "matmul";
-    /** Fill, copy, axpby, binary ops, activations, bias add, PReLU, maxout; forward and backward. */
+    /** Fill, copy, axpby, unary math, binary ops, activations, bias add, PReLU, maxout; forward and backward. */
     public static final String ELEMENTWISE = "elementwise";
+    /** Binary ops with NumPy broadcasting, forward and backward, and the sum over broadcast dimensions. */
+    public static final String BROADCAST = "broadcast";
     /** Sum, mean, max, argmax, sum of squares along rows, columns or everything; and backward. */
     public static final String REDUCE = "reduce";
     /** Softmax and its backward, the four per-sample losses and their backward. */
@@ -28,7 +30,7 @@ public final class KernelSources {
     public static final String OPTIMIZER = "optimizer";
 
     /** Every source this module ships. */
-    public static final List<String> ALL = List.of(MATMUL, ELEMENTWISE, REDUCE, SOFTMAX_LOSS, OPTIMIZER);
+    public static final List<String> ALL = List.of(MATMUL, ELEMENTWISE, BROADCAST, REDUCE, SOFTMAX_LOSS, OPTIMIZER);
 
     private static final String ROOT = "/dev/jacobian/kernels/";
 

@@ -1,15 +1,16 @@
 /*
  * elementwise.cl — elementwise primitives and their backward rules, side by side:
- *   fill, copy, axpby; binary (ADD, SUB, MUL, MAX) + backward; activations (IDENTITY, SIGMOID, TANH,
- *   RELU, LEAKY_RELU, ELU) + backward; addRowVector; bias + activation fused; PReLU + backward (dx here, dslope per column);
- *   maxout + backward.
+ *   fill, copy, axpby; unary math (UnaryOp NEG ... SIGMOID, forward only: core composes the derivatives);
+ *   binary (ADD, SUB, MUL, MAX) on equal sizes + backward (broadcasting ones are in broadcast.cl);
+ *   activations (IDENTITY, SIGMOID, TANH, RELU, LEAKY_RELU, ELU) + backward; addRowVector; bias + activation
+ *   fused; PReLU + backward (dx here, dslope per column); maxout + backward.
  *
  * Layout: float32, row-major, flat index i = row * cols + col. Matrices are [m, n]; row vectors [1, n].
  * Index order: one work-item per output element (NDRange dimension 0 is the flat index, guarded by the
  * element count, so the host may round the global size up), except prelu_backward_slope which uses
  * one work-item per column and loops down the rows.
  *
- * Operation codes are the ordinals of the Java enums dev.jacobian.backend.BinaryOp and Activation.
+ * Operation codes are the ordinals of the Java enums dev.jacobian.backend.UnaryOp, BinaryOp and Activation.
  * accumulate != 0 means out += result; accumulate == 0 means out = result (the old value is not read).
  * Floating-point contraction is off so that results match the scalar reference operation by operation.
  *
@@ -21,6 +22,20 @@
 #define OP_SUB 1
 #define OP_MUL 2
 #define OP_MAX 3
+
+#define UN_NEG 0
+#define UN_EXP 1
+#define UN_LOG 2
+#define UN_SQRT 3
+#define UN_RECIPROCAL 4
+#define UN_SQUARE 5
+#define UN_ABS 6
+#define UN_SIGN 7
+#define UN_ADD_SCALAR 8
+#define UN_MUL_SCALAR 9
+#define UN_CLAMP 10
+#define UN_TANH 11
+#define UN_SIGMOID 12
 
 #define ACT_IDENTITY 0
 #define ACT_SIGMOID 1
@@ -53,6 +68,35 @@ __kernel void axpby(const int count, const float alpha, const __global float* x,
     const int i = get_global_id(0);
     if (i < count) {
         y[i] = beta == 0.0f ? alpha * x[i] : alpha * x[i] + beta * y[i];
+    }
+}
+
+/* op(x; p, q) as UnaryOp.apply defines it: SIGN gives -1, +-0 or 1 and keeps NaN (OpenCL's sign() maps NaN
+ * to 0), CLAMP = min(max(x, p), q) keeps NaN; p <= q is checked by the host. */
+inline float unary_apply(const int op, const float x, const float p, const float q) {
+    switch (op) {
+        case UN_NEG: return -x;
+        case UN_EXP: return exp(x);
+        case UN_LOG: return log(x);
+        case UN_SQRT: return sqrt(x);
+        case UN_RECIPROCAL: return 1.0f / x;
+        case UN_SQUARE: return x * x;
+        case UN_ABS: return fabs(x);
+        case UN_SIGN: return isnan(x) ? x : x > 0.0f ? 1.0f : x < 0.0f ? -1.0f : x;
+        case UN_ADD_SCALAR: return x + p;
+        case UN_MUL_SCALAR: return p * x;
+        case UN_CLAMP: return isnan(x) ? x : x < p ? p : x > q ? q : x;
+        case UN_TANH: return tanh(x);
+        default: return 1.0f / (1.0f + exp(-x));
+    }
+}
+
+/* y = op(x; p, q); y may alias x. */
+__kernel void unary_forward(const int count, const int op, const float p, const float q, const __global float* x,
+                            __global float* y) {
+    const int i = get_global_id(0);
+    if (i < count) {
+        y[i] = unary_apply(op, x[i], p, q);
     }
 }
 

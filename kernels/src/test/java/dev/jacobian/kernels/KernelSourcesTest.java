@@ -3,6 +3,7 @@ package dev.jacobian.kernels;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -26,6 +27,18 @@ class KernelSourcesTest {
             while (m.find()) {
                 assertTrue(m.group(1).equals(m.group(2)), name + ": #ifndef " + m.group(1) + " defines " + m.group(2));
             }
+        }
+    }
+
+    @Test
+    void elementwiseFamiliesDefineTheirKernelsWithoutContraction() {
+        for (String name : List.of(KernelSources.ELEMENTWISE, KernelSources.BROADCAST)) {
+            assertTrue(KernelSources.load(name).contains("#pragma OPENCL FP_CONTRACT OFF"), name);
+        }
+        assertTrue(KernelSources.load(KernelSources.ELEMENTWISE).contains("__kernel void unary_forward("));
+        String broadcast = KernelSources.load(KernelSources.BROADCAST);
+        for (String kernel : List.of("binary_broadcast", "binary_broadcast_backward", "sum_to")) {
+            assertTrue(broadcast.contains("__kernel void " + kernel + "("), "broadcast.cl must define " + kernel);
         }
     }
 

@@ -28,6 +28,14 @@ public abstract class AbstractBackend implements Backend {
         return closed;
     }
 
+    /**
+     * Called once per compute primitive after its checks passed. The default counts one launch in
+     * {@link #stats()}; a device backend that counts its real kernel enqueues overrides it to do nothing.
+     */
+    protected void countLaunch() {
+        stats().onLaunch();
+    }
+
     /** {@code t} belongs to this backend and is open (null allowed only where a primitive says so). */
     private void own(String op, Tensor t) {
         if (t.backend() != this) {
@@ -148,6 +156,7 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final void fill(Tensor x, float value) {
         own("fill", x);
+        countLaunch();
         fillKernel(x, value);
     }
 
@@ -166,6 +175,7 @@ public abstract class AbstractBackend implements Backend {
                 throw new IllegalArgumentException("copy: the source and destination ranges overlap");
             }
         }
+        countLaunch();
         copyKernel(src, srcOffset, dst, dstOffset, count);
     }
 
@@ -177,6 +187,7 @@ public abstract class AbstractBackend implements Backend {
         own("axpby", x, y);
         Checks.sameSize("axpby", x, y);
         inPlaceOnly("axpby", x, y);
+        countLaunch();
         axpbyKernel(alpha, x, beta, y);
     }
 
@@ -191,6 +202,7 @@ public abstract class AbstractBackend implements Backend {
         if (op == UnaryOp.CLAMP && !(p <= q)) {
             throw new IllegalArgumentException("unary CLAMP: lower bound " + p + " is above upper bound " + q);
         }
+        countLaunch();
         unaryKernel(op, p, q, x, y);
     }
 
@@ -215,6 +227,7 @@ public abstract class AbstractBackend implements Backend {
                 }
             }
         }
+        countLaunch();
         binaryKernel(op, a, b, c, bc);
     }
 
@@ -250,6 +263,7 @@ public abstract class AbstractBackend implements Backend {
             disjoint(name, b, grad);
             disjoint(name, dc, grad);
         }
+        countLaunch();
         binaryBackwardKernel(op, operand, a, b, dc, grad, accumulate, bc);
     }
 
@@ -266,6 +280,7 @@ public abstract class AbstractBackend implements Backend {
         own("sumTo", x, y);
         Broadcast bc = Broadcast.reduction("sumTo", x.shape(), y.shape());
         disjoint("sumTo", x, y);
+        countLaunch();
         sumToKernel(x, y, accumulate, bc);
     }
 
@@ -277,6 +292,7 @@ public abstract class AbstractBackend implements Backend {
         own("activation " + f, x, y);
         Checks.sameSize("activation " + f, x, y);
         inPlaceOnly("activation " + f, x, y);
+        countLaunch();
         activationKernel(f, param, x, y);
     }
 
@@ -292,6 +308,7 @@ public abstract class AbstractBackend implements Backend {
         Checks.sameSize(name, x, dy);
         Checks.sameSize(name, x, dx);
         inPlaceOnly(name, dy, dx);
+        countLaunch();
         activationBackwardKernel(f, param, x, y, dy, dx, accumulate);
     }
 
@@ -305,6 +322,7 @@ public abstract class AbstractBackend implements Backend {
         Checks.rowVectorOp("addRowVector", x, bias, y);
         inPlaceOnly("addRowVector", x, y);
         disjoint("addRowVector", bias, y);
+        countLaunch();
         addRowVectorKernel(x, bias, y);
     }
 
@@ -317,6 +335,7 @@ public abstract class AbstractBackend implements Backend {
         Checks.rowVectorOp("biasActivation", x, bias, y);
         inPlaceOnly("biasActivation", x, y);
         disjoint("biasActivation", bias, y);
+        countLaunch();
         biasActivationKernel(x, bias, f, param, y);
     }
 
@@ -334,6 +353,7 @@ public abstract class AbstractBackend implements Backend {
         own("prelu", x, slope, y);
         Checks.rowVectorOp("prelu", x, slope, y);
         inPlaceOnly("prelu", x, y);
+        countLaunch();
         preluKernel(x, slope, y);
     }
 
@@ -348,6 +368,7 @@ public abstract class AbstractBackend implements Backend {
         if (dx == null && dslope == null) {
             return;
         }
+        countLaunch();
         preluBackwardKernel(x, slope, dy, dx, accumulateDx, dslope, accumulateDslope);
     }
 
@@ -360,6 +381,7 @@ public abstract class AbstractBackend implements Backend {
         own("maxout", z, y);
         Checks.maxout("maxout", pieces, z, y);
         disjoint("maxout", z, y);
+        countLaunch();
         maxoutKernel(pieces, z, y);
     }
 
@@ -371,11 +393,22 @@ public abstract class AbstractBackend implements Backend {
         own("maxoutBackward", z, dy, dz);
         Checks.maxoutBackward(pieces, z, dy, dz);
         disjoint("maxoutBackward", dy, dz);
+        countLaunch();
         maxoutBackwardKernel(pieces, z, dy, dz, accumulate);
     }
 
     /** Maxout backward. */
     protected abstract void maxoutBackwardKernel(int pieces, Tensor z, Tensor dy, Tensor dz, boolean accumulate);
+
+    @Override
+    public final void randomUniform(long key, long counter, Tensor out) {
+        own("randomUniform", out);
+        countLaunch();
+        randomUniformKernel(key, counter, out);
+    }
+
+    /** Philox4x32-10 uniform floats, as {@link Backend#randomUniform} specifies; bit-identical on every backend. */
+    protected abstract void randomUniformKernel(long key, long counter, Tensor out);
 
     // ---------------------------------------------------------------- matrix products
 
@@ -385,6 +418,7 @@ public abstract class AbstractBackend implements Backend {
         int[] mnk = Checks.gemm(transA, transB, a, b, c);
         disjoint("gemm", a, c);
         disjoint("gemm", b, c);
+        countLaunch();
         gemmKernel(transA, transB, mnk[0], mnk[1], mnk[2], alpha, a, b, beta, c);
     }
 
@@ -402,6 +436,7 @@ public abstract class AbstractBackend implements Backend {
         own("reduce " + op, x, y);
         Checks.reduce(op, axis, x, y, accumulate);
         disjoint("reduce " + op, x, y);
+        countLaunch();
         reduceKernel(op, axis, x, y, accumulate);
     }
 
@@ -413,6 +448,7 @@ public abstract class AbstractBackend implements Backend {
         own("reduceBackward " + op, x, y, dy, dx);
         Checks.reduceBackward(op, axis, x, y, dy, dx);
         disjoint("reduceBackward " + op, dy, dx);
+        countLaunch();
         reduceBackwardKernel(op, axis, x, y, dy, dx, accumulate);
     }
 
@@ -425,6 +461,7 @@ public abstract class AbstractBackend implements Backend {
         own("softmax", x, y);
         Checks.sameMatrix("softmax", x, y);
         inPlaceOnly("softmax", x, y);
+        countLaunch();
         softmaxKernel(x, y);
     }
 
@@ -435,6 +472,7 @@ public abstract class AbstractBackend implements Backend {
     public final void softmaxBackward(Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
         own("softmaxBackward", y, dy, dx);
         Checks.softmaxBackward(y, dy, dx);
+        countLaunch();
         softmaxBackwardKernel(y, dy, dx, accumulate);
     }
 
@@ -446,6 +484,7 @@ public abstract class AbstractBackend implements Backend {
         own("rowLoss", pred, target, out);
         Checks.rowLoss("rowLoss", kind, pred, target, out);
         disjoint("rowLoss", pred, out);
+        countLaunch();
         rowLossKernel(kind, pred, target, out);
     }
 
@@ -458,6 +497,7 @@ public abstract class AbstractBackend implements Backend {
         own("rowLossBackward", pred, target, dout, dpred);
         Checks.rowLossBackward(kind, pred, target, dout, dpred);
         disjoint("rowLossBackward", pred, dpred);
+        countLaunch();
         rowLossBackwardKernel(kind, pred, target, dout, dpred, accumulate);
     }
 
@@ -471,6 +511,7 @@ public abstract class AbstractBackend implements Backend {
     public final void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate update) {
         own("sgdUpdate", param, grad, velocity, gradNormSq);
         Checks.sgdUpdate(param, grad, velocity, gradNormSq, update);
+        countLaunch();
         sgdUpdateKernel(param, grad, velocity, gradNormSq, update);
     }
 

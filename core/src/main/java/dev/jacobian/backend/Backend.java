@@ -54,6 +54,15 @@ public interface Backend extends AutoCloseable {
      */
     DeviceBuffer viewBuffer(DeviceBuffer storage, long offset, long floats);
 
+    /**
+     * The granularity, in floats, at which {@link #viewBuffer} accepts offsets: 1 on the heap backends, the
+     * device's base address alignment on OpenCL (32 floats on PoCL). Layouts that put many tensors into one
+     * buffer (the parameter arena) align every tensor to it.
+     */
+    default int viewAlignment() {
+        return 1;
+    }
+
     /** Allocates a tensor, zero-filled. */
     default Tensor allocate(Shape shape) {
         Tensor t = Tensor.wrap(this, shape, allocateBuffer(shape.size()));
@@ -170,6 +179,17 @@ public interface Backend extends AutoCloseable {
 
     /** Maxout backward: {@code dz (+)=} {@code dy} at the first maximal piece of each group, 0 elsewhere. */
     void maxoutBackward(int pieces, Tensor z, Tensor dy, Tensor dz, boolean accumulate);
+
+    /**
+     * Fills {@code out} with uniform floats in {@code [0, 1)} from the counter-based generator Philox4x32-10
+     * (Salmon et al. 2011, "Parallel random numbers: as easy as 1, 2, 3"): element {@code i} is lane
+     * {@code i % 4} of the block {@code Philox(key, counter + i / 4)} (the 64-bit counter in the first two
+     * 32-bit words of the 128-bit counter, low word first; the 64-bit key split the same way), turned into a
+     * float as {@code (u >>> 8) * 2^-24}. Integer arithmetic only, so every backend gives the same bits
+     * (see {@link Philox}, the reference). Dropout masks and other random draws of a training step come
+     * from here, keyed by seed and operation, counted by step.
+     */
+    void randomUniform(long key, long counter, Tensor out);
 
     // ---------------------------------------------------------------- matrix products
 

@@ -15,6 +15,20 @@ public final class BackendStats {
     private final AtomicLong uploadedBytes = new AtomicLong();
     private final AtomicLong downloads = new AtomicLong();
     private final AtomicLong downloadedBytes = new AtomicLong();
+    private final AtomicLong launches = new AtomicLong();
+
+    /**
+     * One kernel launch: a kernel enqueued on a device (OpenCL counts each {@code clEnqueueNDRangeKernel});
+     * the heap backends count each primitive call as one launch.
+     */
+    public void onLaunch() {
+        launches.incrementAndGet();
+    }
+
+    /** Kernel launches so far (see {@link #onLaunch()}): what fusing saves on a GPU. */
+    public long launches() {
+        return launches.get();
+    }
 
     public void onAllocate(long bytes) {
         allocations.incrementAndGet();
@@ -75,6 +89,7 @@ public final class BackendStats {
     @Override
     public String toString() {
         return "allocations=" + allocations() + " live=" + liveBuffers() + " (" + liveBytes() + " B) uploads="
-                + uploads() + " (" + uploadedBytes() + " B) downloads=" + downloads() + " (" + downloadedBytes() + " B)";
+                + uploads() + " (" + uploadedBytes() + " B) downloads=" + downloads() + " (" + downloadedBytes() + " B) launches="
+                + launches();
     }
 }

@@ -7,7 +7,7 @@ package dev.jacobian.backend;
  */
 public enum Primitive {
     FILL, COPY, AXPBY,
-    UNARY,
+    UNARY, RANDOM_UNIFORM,
     BINARY, BINARY_BACKWARD, SUM_TO,
     ACTIVATION, ACTIVATION_BACKWARD,
     ADD_ROW_VECTOR, BIAS_ACTIVATION,

@@ -10,7 +10,7 @@ package dev.jacobian.backend;
  *   c = clipNorm > 0 and s >= clipNorm ? clipNorm / s : 1      (Pascanu, Mikolov, Bengio 2013, alg. 1)
  *   g = c * grad
  *   if clipValue > 0: g = clamp(g, -clipValue, clipValue)      (clipping by value)
- *   g = g + weightDecay * w
+ *   g = g + weightDecay * w                                    (only for the first decayedPrefix elements)
  *   if momentum != 0: v = momentum * v + g;  g = nesterov ? g + momentum * v : v   (Sutskever et al. 2013)
  *   w = w - learningRate * g
  * </pre>
@@ -21,10 +21,22 @@ package dev.jacobian.backend;
  * @param weightDecay  L2 coefficient added to the gradient before momentum (coupled, as {@code torch.optim.SGD}), &gt;= 0
  * @param clipNorm     global-norm threshold; &lt;= 0 disables norm clipping
  * @param clipValue    per-element bound; &lt;= 0 disables value clipping
+ * @param decayedPrefix weight decay applies to elements {@code [0, decayedPrefix)} only: a parameter arena
+ *                     keeps its regularized parameters (weights) first, so one update covers weights and
+ *                     biases; {@link Integer#MAX_VALUE} (the 6-argument constructor) decays every element
  */
 public record SgdUpdate(float learningRate, float momentum, boolean nesterov, float weightDecay,
-                        float clipNorm, float clipValue) {
+                        float clipNorm, float clipValue, int decayedPrefix) {
+    /** An update whose weight decay, if any, applies to every element. */
+    public SgdUpdate(float learningRate, float momentum, boolean nesterov, float weightDecay, float clipNorm,
+                     float clipValue) {
+        this(learningRate, momentum, nesterov, weightDecay, clipNorm, clipValue, Integer.MAX_VALUE);
+    }
+
     public SgdUpdate {
+        if (decayedPrefix < 0) {
+            throw new IllegalArgumentException("decayedPrefix must be >= 0: " + decayedPrefix);
+        }
         if (!(learningRate > 0f) || !Float.isFinite(learningRate)) {
             throw new IllegalArgumentException("learning rate must be positive and finite: " + learningRate);
         }

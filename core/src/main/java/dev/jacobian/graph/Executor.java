@@ -22,15 +22,20 @@ import java.util.SplittableRandom;
  *   <li>{@link #feed} uploads a host batch into the input tensor kept for that batch size.</li>
  *   <li>{@link #forward(Node, int)} walks a topological order of the target's ancestors, planned once
  *       per (target, batch size): every buffer is allocated with the plan and reused by every later
- *       step, so after the first step a step allocates no device memory. A training plan (the target
- *       depends on a parameter) keeps every forward value, since the backward rules read them; a
- *       forward-only plan (prediction) passes a buffer on to a later node once its last reader ran.</li>
+ *       step, so after the first step a step allocates no device memory. A value's buffer passes to a
+ *       later node once its last reader ran, unless a backward rule reads it: a training plan (the target
+ *       depends on a parameter) keeps exactly the values its backward rules declare they read
+ *       ({@link Operation#backwardReadsInput}, {@link Operation#backwardReadsOutput}); a forward-only plan
+ *       (prediction) keeps none but the target. Operations get an {@link OpContext} for workspace, the
+ *       train/eval flag and the counter-based random stream. At most {@link #maxPlans(int)} plans stay
+ *       allocated (least recently used first out).</li>
  *   <li>{@link #backward()} seeds {@code d target = 1} and walks the order in reverse, each operation
  *       applying its backward rule; where a value fans out the contributions add (the first writes,
  *       the others accumulate — decided once, in the plan). An intermediate gradient's buffer is
  *       recycled once its node's rule has run; parameter gradients persist.</li>
  *   <li>The parameters' gradients are then in {@link #gradient(Parameter)} for an optimizer.</li>
  * </ol>
+ * Parameters and their gradients live in one parameter arena each ({@link ParameterLayout}).
  * The executor owns every tensor it allocates, the parameters included, and frees them on
  * {@link #close()}. It never reads device memory itself. Not thread-safe.
  */
@@ -39,6 +44,9 @@ public final class Executor implements AutoCloseable {
     private final Backend backend;
     private final Map<Parameter, Tensor> parameterValues = new IdentityHashMap<>();
     private final Map<Parameter, Tensor> parameterGradients = new IdentityHashMap<>();
+    private final ParameterLayout layout;
+    private final Tensor valueArena;
+    private final Tensor gradientArena;
     private final Map<Integer, Map<Input, Tensor>> inputsByBatch = new HashMap<>();
     private final Map<PlanKey, Plan> plans = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
@@ -51,6 +59,8 @@ public final class Executor implements AutoCloseable {
         }
     };
     private int maxPlans = DEFAULT_MAX_PLANS;
+    private final long seed;
+    private long forwardCount;
     private boolean training = true;
     private Plan last;
     private boolean closed;
@@ -71,12 +81,20 @@ public final class Executor implements AutoCloseable {
     interface PlanView {
         /** Training mode and a plan that computes gradients. */
         boolean training();
+
+        /** Forward passes run by the executor so far (the random stream's step counter). */
+        long forwardCount();
     }
 
     private final class Plan implements PlanView {
         @Override
         public boolean training() {
             return training && Executor.this.training;
+        }
+
+        @Override
+        public long forwardCount() {
+            return forwardCount;
         }
 
         final Node target;
@@ -121,8 +139,25 @@ public final class Executor implements AutoCloseable {
                 needsGrad.put(n, ng);
             }
             training = needsGrad.get(target);
-            // Forward values. A training plan keeps every value (the backward rules read them); a
-            // forward-only plan hands a value's buffer to a later node once its last reader has run.
+            // Forward values. A value's buffer passes to a later node once its last forward reader has run,
+            // unless a backward rule reads it (Operation#backwardReadsInput / backwardReadsOutput): a training
+            // plan keeps exactly those values (and the target), a forward-only plan none.
+            Set<Node> saved = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+            saved.add(target);
+            if (training) {
+                for (Node n : order) {
+                    if (n instanceof OpNode op && needsGrad.get(n)) {
+                        for (int i = 0; i < op.inputs().size(); i++) {
+                            if (op.operation().backwardReadsInput(i)) {
+                                saved.add(op.inputs().get(i));
+                            }
+                        }
+                        if (op.operation().backwardReadsOutput()) {
+                            saved.add(n);
+                        }
+                    }
+                }
+            }
             Map<Node, Integer> lastUse = new IdentityHashMap<>();
             for (int k = 0; k < order.size(); k++) {
                 for (Node in : order.get(k).inputs()) {
@@ -142,7 +177,7 @@ public final class Executor implements AutoCloseable {
                         shapes.add(values.get(in).shape());
                     }
                     Shape outShape = op.operation().outputShape(shapes);
-                    OpContext ctx = new OpContext(backend, this);
+                    OpContext ctx = new OpContext(backend, this, randomKey(n.id()));
                     contexts.put(n, ctx);
                     if (op.operation().viewOfInput()) {
                         Tensor base = values.get(op.inputs().get(0));
@@ -154,11 +189,9 @@ public final class Executor implements AutoCloseable {
                         values.put(n, acquire(outShape));
                         forwardCalls.add(new Call(op, ctx, tensorsOf(op.inputs()), values.get(n), null, null, null));
                     }
-                    if (!training) {
-                        for (Node in : new java.util.LinkedHashSet<>(op.inputs())) {
-                            if (in instanceof OpNode && in != target && lastUse.get(in) == k) {
-                                release(values.get(in));
-                            }
+                    for (Node in : new java.util.LinkedHashSet<>(op.inputs())) {
+                        if (in instanceof OpNode && !saved.contains(in) && lastUse.get(in) == k) {
+                            release(values.get(in));
                         }
                     }
                 }
@@ -240,21 +273,69 @@ public final class Executor implements AutoCloseable {
     }
 
     /**
-     * Allocates and initializes every parameter of {@code graph} on {@code backend}. Parameters draw
-     * their initial values in creation order from one stream seeded by {@code seed}.
+     * Allocates and initializes every parameter of {@code graph} on {@code backend}, in one parameter arena
+     * ({@link ParameterLayout}): one buffer of values and one of gradients, each parameter a view into
+     * them. Parameters draw their initial values in creation order from one stream seeded by {@code seed};
+     * the arena is uploaded in one transfer.
      */
     public Executor(Graph graph, Backend backend, long seed) {
         this.graph = graph;
         this.backend = backend;
+        this.seed = seed;
+        this.layout = new ParameterLayout(graph.parameters(), backend.viewAlignment());
         SplittableRandom root = new SplittableRandom(seed);
+        float[] host = new float[layout.size()];
         for (Parameter p : graph.parameters()) {
             float[] init = new float[p.shape().size()];
             int fanIn = p.shape().rank() >= 2 ? p.shape().rows() : 1;
             int fanOut = p.shape().cols();
             p.initializer().fill(init, fanIn, fanOut, root.split());
-            parameterValues.put(p, backend.fromHost(p.shape(), init));
-            parameterGradients.put(p, backend.allocate(p.shape()));
+            System.arraycopy(init, 0, host, layout.offset(p), init.length);
         }
+        Tensor values = backend.fromHost(Shape.of(layout.size()), host);
+        Tensor grads = null;
+        try {
+            grads = backend.allocate(Shape.of(layout.size()));
+            for (Parameter p : graph.parameters()) {
+                parameterValues.put(p, view(values, p));
+                parameterGradients.put(p, view(grads, p));
+            }
+        } catch (RuntimeException e) {
+            values.close();
+            if (grads != null) {
+                grads.close();
+            }
+            throw e;
+        }
+        this.valueArena = values;
+        this.gradientArena = grads;
+    }
+
+    /** {@code p}'s view into an arena-shaped tensor ({@link #layout()}): values, gradients or optimizer state. */
+    public Tensor view(Tensor arena, Parameter p) {
+        if (arena.size() != layout.size()) {
+            throw new IllegalArgumentException("arena " + arena.shape() + " does not have this executor's layout of "
+                    + layout.size() + " floats");
+        }
+        int at = layout.offset(p);
+        return arena.slice(at, at + p.shape().size()).reshape(p.shape());
+    }
+
+    /** Where each parameter lives in the arenas. */
+    public ParameterLayout layout() {
+        return layout;
+    }
+
+    /** Every parameter value in one tensor {@code [layout().size()]} (each {@link #value(Parameter)} is a view). */
+    public Tensor parameterArena() {
+        ensureOpen();
+        return valueArena;
+    }
+
+    /** Every parameter gradient in one tensor {@code [layout().size()]}, laid out as {@link #parameterArena()}. */
+    public Tensor gradientArena() {
+        ensureOpen();
+        return gradientArena;
     }
 
     public Graph graph() {
@@ -311,6 +392,7 @@ public final class Executor implements AutoCloseable {
             throw new IllegalArgumentException("node " + target + " belongs to another graph");
         }
         Plan plan = plans.computeIfAbsent(new PlanKey(target.id(), batch), k -> new Plan(target, batch));
+        forwardCount++;
         for (Call c : plan.forwardCalls) {
             c.ctx().beginForward();
             c.op().operation().forward(c.ctx(), c.in(), c.out());
@@ -344,8 +426,9 @@ public final class Executor implements AutoCloseable {
 
     /**
      * The value of {@code node} computed by the last {@link #forward} (which must have included it). After
-     * a training plan every value is valid; after a forward-only plan, only the target's is (the others'
-     * buffers were passed on).
+     * a training plan the target's value and every value a backward rule reads are valid (the others' buffers
+     * may have been passed on, see {@link Operation#backwardReadsInput}); after a forward-only plan, only the
+     * target's is.
      */
     public Tensor value(Node node) {
         ensureOpen();
@@ -394,6 +477,14 @@ public final class Executor implements AutoCloseable {
     /** Batch size of the last forward pass. */
     public int lastBatch() {
         return last == null ? 0 : last.batch;
+    }
+
+    /** The random stream's key of node {@code id}: the seed and the node mixed by SplitMix64's finalizer. */
+    private long randomKey(int id) {
+        long z = seed + 0x9E3779B97F4A7C15L * (id + 1L);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
     }
 
     /** Ancestors of {@code target} (itself included), inputs before users: an iterative post-order DFS. */
@@ -449,8 +540,8 @@ public final class Executor implements AutoCloseable {
             m.values().forEach(Tensor::close);
         }
         inputsByBatch.clear();
-        parameterValues.values().forEach(Tensor::close);
-        parameterGradients.values().forEach(Tensor::close);
+        valueArena.close(); // closes every parameter's view
+        gradientArena.close();
         last = null;
     }
 }

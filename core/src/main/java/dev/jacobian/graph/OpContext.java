@@ -21,14 +21,30 @@ import java.util.List;
 public final class OpContext {
     private final Backend backend;
     private final Executor.PlanView plan;
+    private final long randomKey;
+    private long drawnBlocks;
     private final List<Tensor> forwardSpace = new ArrayList<>();
     private final List<Tensor> backwardSpace = new ArrayList<>();
     private List<Tensor> current = forwardSpace;
     private int next;
 
-    OpContext(Backend backend, Executor.PlanView plan) {
+    OpContext(Backend backend, Executor.PlanView plan, long randomKey) {
         this.backend = backend;
         this.plan = plan;
+        this.randomKey = randomKey;
+    }
+
+    /**
+     * Fills {@code out} with uniform floats in {@code [0, 1)} from the counter-based random stream
+     * ({@link Backend#randomUniform}, Philox4x32-10), keyed by the executor's seed and this node, and counted by
+     * the executor's forward pass and the draws already made in this call: the same seed and the same sequence
+     * of passes give the same numbers on every backend (a dropout mask, for instance). Draw in
+     * {@link dev.jacobian.graph.Operation#forward} and keep what backward needs in workspace.
+     */
+    public void randomUniform(Tensor out) {
+        long counter = (plan.forwardCount() << 32) + drawnBlocks;
+        backend.randomUniform(randomKey, counter, out);
+        drawnBlocks += (out.size() + 3) / 4;
     }
 
     /** The backend every tensor of this pass lives on. */
@@ -70,6 +86,7 @@ public final class OpContext {
     void beginForward() {
         current = forwardSpace;
         next = 0;
+        drawnBlocks = 0;
     }
 
     void beginBackward() {

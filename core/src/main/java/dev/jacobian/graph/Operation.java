@@ -34,6 +34,21 @@ public interface Operation {
      */
     void backward(OpContext ctx, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] accumulate);
 
+    /**
+     * Whether {@link #backward} reads the value of input {@code i} (the default, true, is always safe). An
+     * operation that answers false lets the executor recycle that value's buffer after its last forward
+     * reader, so its backward may use that input only for its shape, never its contents, and must not hand
+     * it to a primitive together with a gradient (the buffer may by then hold one).
+     */
+    default boolean backwardReadsInput(int i) {
+        return true;
+    }
+
+    /** Whether {@link #backward} reads the output's value; false lets the executor recycle it (see above). */
+    default boolean backwardReadsOutput() {
+        return true;
+    }
+
     /** Whether input {@code i} can receive a gradient at all (false for loss targets). */
     default boolean differentiable(int input) {
         return true;

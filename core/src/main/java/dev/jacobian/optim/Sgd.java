@@ -8,36 +8,43 @@ import dev.jacobian.graph.Executor;
 import dev.jacobian.graph.Parameter;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
-import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Stochastic gradient descent with optional momentum (Polyak) or Nesterov momentum (Sutskever et al.
- * 2013), weight decay on regularized parameters in the coupled L2 form of {@code torch.optim.SGD} (the
- * decay term {@code weightDecay * w} is added to the gradient before momentum), and gradient clipping by global L2 norm
- * (Pascanu, Mikolov &amp; Bengio 2013, "On the difficulty of training recurrent neural networks",
- * algorithm 1: if {@code ||g|| >= t} then {@code g <- t g / ||g||}, with {@code g} all parameters'
- * gradients together) or by value.
+ * Stochastic gradient descent as {@code torch.optim.SGD}: optional momentum (Polyak) or Nesterov momentum
+ * (Sutskever et al. 2013), weight decay on regularized parameters in the coupled L2 form (the term
+ * {@code weightDecay * w} is added to the gradient before momentum, as PyTorch's {@code weight_decay}), and
+ * gradient clipping by global L2 norm (Pascanu, Mikolov &amp; Bengio 2013, "On the difficulty of training
+ * recurrent neural networks", algorithm 1: if {@code ||g|| >= t} then {@code g <- t g / ||g||}, with
+ * {@code g} all parameters' gradients together, as {@code torch.nn.utils.clip_grad_norm_}) or by value.
  *
- * <p>A step runs entirely on the backend: the squared global norm is accumulated into one device
- * scalar (a sum-of-squares reduction per parameter), and each parameter then gets one fused update
- * kernel that derives the clip scale from that scalar. Nothing is copied to the host; the
- * {@link StepReport} reads the norm only if asked. If the norm is NaN or infinite the update kernels
- * leave every weight untouched.
+ * <p>A step runs entirely on the backend, over the executor's parameter arena
+ * ({@link dev.jacobian.graph.ParameterLayout}): the squared global norm is one sum-of-squares reduction of
+ * the gradient arena into a device scalar, and one fused update kernel covers every parameter, with weight
+ * decay on the arena's regularized prefix — so a step costs the same few launches for any number of layers.
+ * The momentum buffers are one arena of the same layout. Nothing is copied to the host; the
+ * {@link StepReport} reads the norm only if asked. If the norm is NaN or infinite the update leaves every
+ * weight untouched.
  *
- * <p>Owns its velocity buffers and the norm scalar (freed by {@link #close()}). Not thread-safe.
+ * <p>Owns its velocity arena and the norm scalar (freed by {@link #close()}). Not thread-safe.
  */
-public final class Sgd implements AutoCloseable {
+public final class Sgd implements Optimizer {
+    /** The state name of the momentum buffers, as in PyTorch. */
+    public static final String MOMENTUM_BUFFER = "momentum_buffer";
+
     private float learningRate;
     private final float momentum;
     private final boolean nesterov;
     private final float weightDecay;
     private final float clipNorm;
     private final float clipValue;
-    private final Map<Parameter, Tensor> velocities = new IdentityHashMap<>();
+    private Executor bound;
     private Tensor normSq;
-    private Backend backend;
+    private Tensor velocity;
+    private final Map<Parameter, Tensor> velocityViews = new IdentityHashMap<>();
     private long steps;
 
     private Sgd(Builder b) {
@@ -48,52 +55,65 @@ public final class Sgd implements AutoCloseable {
         this.clipNorm = b.clipNorm;
         this.clipValue = b.clipValue;
         // validates every hyper-parameter once, with clear messages
-        update(true);
+        update(Integer.MAX_VALUE);
     }
 
     public static Builder builder() {
         return new Builder();
     }
 
-    private SgdUpdate update(boolean regularized) {
-        return new SgdUpdate(learningRate, momentum, nesterov, regularized ? weightDecay : 0f, clipNorm, clipValue);
+    private SgdUpdate update(int decayedPrefix) {
+        return new SgdUpdate(learningRate, momentum, nesterov, weightDecay, clipNorm, clipValue, decayedPrefix);
+    }
+
+    /** Binds to {@code exec} on first use (allocating the norm scalar and, with momentum, the velocity arena). */
+    private void bind(Executor exec) {
+        if (bound == exec) {
+            return;
+        }
+        if (bound != null) {
+            throw new IllegalArgumentException("this optimizer already updates another executor's parameters");
+        }
+        bound = exec;
+        Backend b = exec.backend();
+        normSq = b.allocate(Shape.scalar());
+        if (momentum != 0f) {
+            velocity = b.allocate(Shape.of(exec.layout().size()));
+            for (Parameter p : exec.layout().order()) {
+                velocityViews.put(p, exec.view(velocity, p));
+            }
+        }
     }
 
     /**
-     * Updates every parameter of the executor's graph from the gradients of the last backward pass.
+     * Updates every parameter of the executor's graph from the gradients of the last backward pass: one
+     * reduction for the global norm, one fused update over the parameter arena.
      *
      * @return a report whose gradient norm is read from the device only when asked, and only until the
      *     next step overwrites it
      */
+    @Override
     public StepReport step(Executor exec) {
-        List<Parameter> params = exec.graph().parameters();
+        bind(exec);
         Backend b = exec.backend();
-        if (backend == null) {
-            backend = b;
-            normSq = b.allocate(Shape.scalar());
-        } else if (backend != b) {
-            throw new IllegalArgumentException("this optimizer already runs on backend " + backend.name());
-        }
-        for (int i = 0; i < params.size(); i++) {
-            b.reduce(Reduction.SUM_SQUARES, Axis.ALL, exec.gradient(params.get(i)), normSq, i > 0);
-        }
-        for (Parameter p : params) {
-            Tensor v = momentum == 0f ? null : velocities.computeIfAbsent(p, q -> b.allocate(q.shape()));
-            b.sgdUpdate(exec.value(p), exec.gradient(p), v, normSq, update(p.regularized()));
-        }
+        b.reduce(Reduction.SUM_SQUARES, Axis.ALL, exec.gradientArena(), normSq, false);
+        b.sgdUpdate(exec.parameterArena(), exec.gradientArena(), velocity, normSq, update(exec.layout().regularizedEnd()));
         steps++;
         return new StepReport(this, steps, normSq, clipNorm);
     }
 
-    long steps() {
+    @Override
+    public long steps() {
         return steps;
     }
 
+    @Override
     public float learningRate() {
         return learningRate;
     }
 
     /** Changes the step size (schedules, or halving after a NaN rollback). */
+    @Override
     public void setLearningRate(float lr) {
         if (!(lr > 0f) || !Float.isFinite(lr)) {
             throw new IllegalArgumentException("learning rate must be positive and finite: " + lr);
@@ -109,10 +129,12 @@ public final class Sgd implements AutoCloseable {
         return nesterov;
     }
 
+    /** The coupled L2 weight decay (as {@code torch.optim.SGD}'s {@code weight_decay}) on regularized parameters. */
     public float weightDecay() {
         return weightDecay;
     }
 
+    @Override
     public float clipNorm() {
         return clipNorm;
     }
@@ -121,9 +143,9 @@ public final class Sgd implements AutoCloseable {
         return clipValue;
     }
 
-    /** The momentum buffer of {@code p}, or null before the first step or without momentum (for checkpoints). */
+    /** The momentum buffer of {@code p} (a view into the velocity arena), or null before the first step or without momentum. */
     public Tensor velocity(Parameter p) {
-        return velocities.get(p);
+        return velocityViews.get(p);
     }
 
     /** Restores a momentum buffer (from a checkpoint): {@code data} has {@code p.shape().size()} floats. */
@@ -131,20 +153,57 @@ public final class Sgd implements AutoCloseable {
         if (momentum == 0f) {
             return;
         }
-        Backend b = exec.backend();
-        if (backend == null) {
-            backend = b;
-            normSq = b.allocate(Shape.scalar());
+        bind(exec);
+        Tensor v = velocityViews.get(p);
+        if (v == null) {
+            throw new IllegalArgumentException("parameter " + p + " is not one of the bound executor's");
         }
-        velocities.computeIfAbsent(p, q -> b.allocate(q.shape())).upload(data);
+        v.upload(data);
+    }
+
+    @Override
+    public Map<String, float[]> state(Executor exec) {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        if (velocity != null && bound == exec) {
+            for (Parameter p : exec.layout().order()) {
+                out.put(p.name() + "." + MOMENTUM_BUFFER, velocityViews.get(p).download());
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void loadState(Executor exec, Map<String, float[]> state) {
+        Map<String, Parameter> byName = new HashMap<>();
+        for (Parameter p : exec.graph().parameters()) {
+            byName.put(p.name() + "." + MOMENTUM_BUFFER, p);
+        }
+        for (Map.Entry<String, float[]> e : state.entrySet()) {
+            Parameter p = byName.get(e.getKey());
+            if (p == null) {
+                throw new IllegalArgumentException("SGD has no state '" + e.getKey() + "' (expected <parameter>."
+                        + MOMENTUM_BUFFER + ")");
+            }
+            if (e.getValue().length != p.shape().size()) {
+                throw new IllegalArgumentException("SGD state '" + e.getKey() + "' needs " + p.shape().size()
+                        + " values, got " + e.getValue().length);
+            }
+        }
+        for (Map.Entry<String, float[]> e : state.entrySet()) {
+            setVelocity(exec, byName.get(e.getKey()), e.getValue());
+        }
     }
 
     @Override
     public void close() {
-        velocities.values().forEach(Tensor::close);
-        velocities.clear();
+        if (velocity != null) {
+            velocity.close(); // closes the per-parameter views too
+            velocity = null;
+            velocityViews.clear();
+        }
         if (normSq != null) {
             normSq.close();
+            normSq = null;
         }
     }
 

@@ -8,14 +8,18 @@ import dev.jacobian.tensor.Tensor;
  * (which overwrites it), otherwise {@link IllegalStateException}.
  */
 public final class StepReport {
-    private final Sgd owner;
+    private final Optimizer owner;
     private final long step;
     private final Tensor normSq;
     private final float clipNorm;
     private float norm = Float.NaN;
     private boolean read;
 
-    StepReport(Sgd owner, long step, Tensor normSq, float clipNorm) {
+    /**
+     * A report of step {@code step} of {@code owner}, whose squared global gradient norm is in the device
+     * scalar {@code normSq} until the owner's next step.
+     */
+    public StepReport(Optimizer owner, long step, Tensor normSq, float clipNorm) {
         this.owner = owner;
         this.step = step;
         this.normSq = normSq;

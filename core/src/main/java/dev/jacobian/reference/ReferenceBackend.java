@@ -8,6 +8,7 @@ import dev.jacobian.backend.Broadcast;
 import dev.jacobian.backend.UnaryOp;
 import dev.jacobian.backend.Checks;
 import dev.jacobian.backend.LossKind;
+import dev.jacobian.backend.Philox;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.backend.SgdUpdate;
 import dev.jacobian.tensor.Tensor;
@@ -18,6 +19,29 @@ import java.util.Arrays;
  * Slow on purpose; the conformance suite compares every other backend against it.
  */
 public final class ReferenceBackend extends HeapBackend {
+    private final int viewAlignment;
+
+    /** The oracle, viewing storage at any offset. */
+    public ReferenceBackend() {
+        this(1);
+    }
+
+    /**
+     * The oracle reporting {@code viewAlignment} as its {@link #viewAlignment()}, as a device would, so that
+     * layouts aligned for a device (the parameter arena) can be tested on the reference. Views still work at
+     * any offset.
+     */
+    public ReferenceBackend(int viewAlignment) {
+        if (viewAlignment < 1) {
+            throw new IllegalArgumentException("view alignment must be at least 1 float, got " + viewAlignment);
+        }
+        this.viewAlignment = viewAlignment;
+    }
+
+    @Override
+    public int viewAlignment() {
+        return viewAlignment;
+    }
 
 
     @Override
@@ -235,6 +259,11 @@ public final class ReferenceBackend extends HeapBackend {
             }
         }
         put(dz, out);
+    }
+
+    @Override
+    protected void randomUniformKernel(long key, long counter, Tensor out) {
+        Philox.fill(key, counter, data(out), offset(out), out.size());
     }
 
     @Override
@@ -497,7 +526,7 @@ public final class ReferenceBackend extends HeapBackend {
             if (u.clipValue() > 0f) {
                 g = Math.max(-u.clipValue(), Math.min(u.clipValue(), g));
             }
-            g += u.weightDecay() * w[i];
+            g += (i < u.decayedPrefix() ? u.weightDecay() : 0f) * w[i];
             if (u.momentum() != 0f) {
                 v[i] = u.momentum() * v[i] + g;
                 g = u.nesterov() ? g + u.momentum() * v[i] : v[i];

@@ -5,7 +5,7 @@ import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.graph.Executor;
 import dev.jacobian.nn.Model;
-import dev.jacobian.optim.Sgd;
+import dev.jacobian.optim.Optimizer;
 import dev.jacobian.optim.StepReport;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
@@ -28,13 +28,14 @@ import java.util.Map;
  */
 public final class Trainer implements AutoCloseable {
     private final Model model;
-    private final Sgd optimizer;
+    private final Optimizer optimizer;
     private final Map<Integer, Tensor> reports = new HashMap<>();
     private final Map<Integer, Tensor> argmax = new HashMap<>();
     private boolean trackPredictions;
     private long steps;
 
-    public Trainer(Model model, Sgd optimizer) {
+    /** A trainer of {@code model} with any {@link Optimizer} (e.g. {@link dev.jacobian.optim.Sgd}). */
+    public Trainer(Model model, Optimizer optimizer) {
         this.model = model;
         this.optimizer = optimizer;
     }
@@ -43,7 +44,7 @@ public final class Trainer implements AutoCloseable {
         return model;
     }
 
-    public Sgd optimizer() {
+    public Optimizer optimizer() {
         return optimizer;
     }
 

@@ -585,7 +585,14 @@ public abstract class BackendConformanceTest {
                 new SgdUpdate(0.05f, 0.9f, true, 1e-3f, 0f, 0f),
                 new SgdUpdate(0.1f, 0.5f, false, 0f, 0.5f, 0f),    // norm well above 0.5: clips
                 new SgdUpdate(0.1f, 0.5f, false, 0f, 1e6f, 0f),    // threshold above the norm: no clip
-                new SgdUpdate(0.1f, 0f, false, 0.01f, 0f, 0.05f)); // clip by value
+                new SgdUpdate(0.1f, 0f, false, 0.01f, 0f, 0.05f), // clip by value
+                new SgdUpdate(0.05f, 0.9f, false, 0.05f, 1f, 0f, 37), // weight decay on a prefix (an arena's weights)
+                new SgdUpdate(0.05f, 0.5f, true, 0.05f, 0f, 0f, 0));  // ... or on nothing
+    }
+
+    @Test
+    void sgdUpdateRejectsANegativeDecayedPrefix() {
+        assertThrows(IllegalArgumentException.class, () -> new SgdUpdate(0.1f, 0f, false, 0f, 0f, 0f, -1));
     }
 
     @ParameterizedTest
@@ -853,6 +860,91 @@ public abstract class BackendConformanceTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> backend.gemm(false, false, 1f, mine, mine, 0f, mine));
             assertTrue(e.getMessage().contains("gemm"), e.getMessage());
+        }
+    }
+
+    // ------------------------------------------------------------------ random (Philox4x32-10)
+
+    /**
+     * {@code (key, counter)} draws: zero; arbitrary; a key with the high bit set; a counter 3 blocks below
+     * 2^64 (the draw wraps to counter 0); a low counter word that carries into the high word within the draw;
+     * all ones.
+     */
+    static Stream<Arguments> randomDraws() {
+        return Stream.of(Arguments.of(0L, 0L), Arguments.of(0x5EEDL, 12_345L),
+                Arguments.of(0x8000_0000_DEAD_BEEFL, 7L), Arguments.of(42L, -3L),
+                Arguments.of(0x1234_5678_9ABC_DEF0L, 0xFFFF_FFF0L), Arguments.of(-1L, -1L));
+    }
+
+    /** Sizes that leave 1, 3, 0, 1, 0 and 1 elements in the last 4-element block. */
+    private static final int[] RANDOM_SIZES = {1, 3, 4, 5, 1000, 4097};
+
+    // Exact comparison is right for randomUniform: Philox is integer arithmetic and (u >>> 8) * 2^-24 is exact
+    // in float32, so every backend must give the same bits as Philox.fill, with no tolerance.
+    private static void assertSameBits(String what, float[] expected, float[] actual, int actualOffset) {
+        for (int i = 0; i < expected.length; i++) {
+            int e = Float.floatToRawIntBits(expected[i]);
+            int a = Float.floatToRawIntBits(actual[actualOffset + i]);
+            if (e != a) {
+                throw new AssertionError(what + ": element " + i + " of " + expected.length + " is "
+                        + actual[actualOffset + i] + " (0x" + Integer.toHexString(a) + "), expected " + expected[i]
+                        + " (0x" + Integer.toHexString(e) + ")");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("randomDraws")
+    void randomUniformIsBitIdenticalToPhilox(long key, long counter) {
+        for (int n : RANDOM_SIZES) {
+            String what = "randomUniform key " + Long.toHexString(key) + " counter " + Long.toHexString(counter)
+                    + " n " + n;
+            float[] expected = new float[n];
+            Philox.fill(key, counter, expected, 0, n);
+            try (Tensor t = backend.fromHost(Shape.of(n), constant(n, SENTINEL))) {
+                backend.randomUniform(key, counter, t);
+                assertSameBits(what, expected, t.download(), 0);
+            }
+            int pad = viewOffset();
+            try (Tensor storage = backend.fromHost(Shape.of(pad + n + 7), constant(pad + n + 7, SENTINEL))) {
+                backend.randomUniform(key, counter, storage.slice(pad, pad + n));
+                float[] all = storage.download();
+                assertSameBits(what + " as a view at offset " + pad, expected, all, pad);
+                for (int k = 0; k < all.length; k++) {
+                    if ((k < pad || k >= pad + n) && all[k] != SENTINEL) {
+                        throw new AssertionError(what + ": a view was written outside its range at " + (k - pad));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void randomUniformMatchesTheReferenceOnMatricesAndViews() {
+        for (int[] s : SHAPES) {
+            compare("randomUniform " + s[0] + "x" + s[1], 0, 0, List.of(op(s[0], s[1], constant(s[0] * s[1], 0f))),
+                    new int[] {0}, (b, t) -> b.randomUniform(0xC0FFEE_0000_0001L, 1L << 40, t[0]));
+        }
+    }
+
+    @Test
+    void randomUniformLooksUniform() {
+        int n = 100_000;
+        float[] expected = new float[n];
+        Philox.fill(2024L, 99L, expected, 0, n);
+        try (Tensor t = backend.allocate(Shape.of(n))) {
+            backend.randomUniform(2024L, 99L, t);
+            float[] v = t.download();
+            assertSameBits("randomUniform 100k", expected, v, 0);
+            double sum = 0;
+            for (float x : v) {
+                assertTrue(x >= 0f && x < 1f, "randomUniform must be in [0, 1): " + x);
+                sum += x;
+            }
+            assertEquals(0.5, sum / n, 0.01, "mean of " + n + " uniform draws");
+            backend.randomUniform(2024L, 99L + n / 4, t);
+            float[] next = t.download();
+            assertTrue(!java.util.Arrays.equals(v, next), "the next counter range gives new numbers");
         }
     }
 }

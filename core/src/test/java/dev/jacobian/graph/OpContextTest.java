@@ -150,4 +150,34 @@ class OpContextTest {
             assertThrows(IllegalArgumentException.class, () -> exec.maxPlans(0));
         }
     }
+
+    /** A training plan keeps only what backward rules read: a chain of scalings ping-pongs between two buffers. */
+    @Test
+    void trainingPlanKeepsExactlyWhatBackwardReads() {
+        Graph g = new Graph();
+        Parameter x = g.parameter("x", Shape.of(5), values(0.01f, 0.02f, 0.03f, 0.04f, 0.05f), false);
+        List<Node> chain = new ArrayList<>();
+        Node h = x;
+        for (int i = 0; i < 6; i++) {
+            h = g.unary(h, dev.jacobian.backend.UnaryOp.MUL_SCALAR, 2f);
+            chain.add(h);
+        }
+        Node e = g.unary(h, dev.jacobian.backend.UnaryOp.EXP); // exp keeps its output for backward
+        Node loss = g.sum(g.unary(e, dev.jacobian.backend.UnaryOp.MUL_SCALAR, 0.001f));
+        try (ReferenceBackend b = new ReferenceBackend(); Executor exec = new Executor(g, b, 0)) {
+            exec.forward(loss, 1);
+            exec.backward();
+            java.util.Set<Tensor> distinct = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            for (Node n : chain) {
+                distinct.add(exec.value(n));
+            }
+            assertTrue(distinct.size() <= 3, "six scalings that backward does not read share " + distinct.size() + " buffers");
+            float[] grad = exec.gradient(x).download();
+            float[] xs = {0.01f, 0.02f, 0.03f, 0.04f, 0.05f};
+            for (int i = 0; i < 5; i++) {
+                double expected = 0.001 * 64 * Math.exp(64.0 * xs[i]);
+                assertEquals(expected, grad[i], 1e-4 * expected, "d/dx 0.001 e^{64x} at " + xs[i]);
+            }
+        }
+    }
 }

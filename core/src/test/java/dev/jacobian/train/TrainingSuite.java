@@ -269,4 +269,100 @@ public abstract class TrainingSuite {
             }
         }
     }
+
+    /**
+     * The optimizer step of a 6-parameter model (three weights, three biases) runs over the parameter arena: at
+     * most 3 kernel launches (the global norm, at most two stages, and one fused update), whatever the depth.
+     */
+    @Test
+    void optimizerStepIsAtMostThreeLaunches() {
+        Spirals data = new Spirals(64, 5);
+        // 2-256-128-2: 33,666 parameters, enough for the OpenCL norm to take its two-stage path
+        try (Backend b = createBackend();
+             Model mlp = Sequential.builder(2).hidden(256, "relu").hidden(128, "relu").output(2, LossKind.SOFTMAX_CROSS_ENTROPY)
+                     .init(Sequential.Init.HE).seed(1).build(b);
+             Sgd sgd = Sgd.builder().learningRate(0.05).momentum(0.9).weightDecay(1e-3).clipNorm(1).build()) {
+            assertEquals(6, mlp.parameters().size());
+            assertTrue(mlp.parameterCount() > 1 << 15);
+            Trainer t = new Trainer(mlp, sgd);
+            float[] targets = mlp.encodeTargets(data.y);
+            t.step(data.x, targets, 0, 32); // the first step allocates the optimizer state
+            var exec = mlp.executor();
+            exec.feed(mlp.input(), data.x, 32, 32);
+            exec.feed(mlp.targets(), targets, 32, 32);
+            exec.forward(mlp.loss(), 32);
+            exec.backward();
+            double expectedSq = 0;
+            for (Parameter p : mlp.parameters()) {
+                for (float g : exec.gradient(p).download()) {
+                    expectedSq += (double) g * g;
+                }
+            }
+            long launches = b.stats().launches();
+            long allocations = b.stats().allocations();
+            float norm = sgd.step(exec).gradNorm();
+            long used = b.stats().launches() - launches;
+            assertTrue(used >= 1 && used <= 3, "optimizer step launched " + used + " kernels on " + b.name());
+            assertEquals(allocations, b.stats().allocations(), "the step allocated nothing");
+            assertEquals(Math.sqrt(expectedSq), norm, 1e-4 * Math.sqrt(expectedSq),
+                    "the norm over the gradient arena is the norm over all parameters");
+        }
+    }
+
+    /** An operation whose output is a draw from the op context's random stream (what dropout will use). */
+    private static final class Noise implements dev.jacobian.graph.Operation {
+        @Override
+        public String name() {
+            return "noise";
+        }
+
+        @Override
+        public dev.jacobian.tensor.Shape outputShape(List<dev.jacobian.tensor.Shape> in) {
+            return in.get(0);
+        }
+
+        @Override
+        public void forward(dev.jacobian.graph.OpContext ctx, dev.jacobian.tensor.Tensor[] in, dev.jacobian.tensor.Tensor out) {
+            ctx.randomUniform(out);
+        }
+
+        @Override
+        public void backward(dev.jacobian.graph.OpContext ctx, dev.jacobian.tensor.Tensor[] in, dev.jacobian.tensor.Tensor out,
+                             dev.jacobian.tensor.Tensor dOut, dev.jacobian.tensor.Tensor[] dIn, boolean[] acc) {
+        }
+    }
+
+    private static List<float[]> draws(Backend b, long seed) {
+        var g = new dev.jacobian.graph.Graph();
+        var x = g.input("x", 37);
+        var a = g.apply(new Noise(), x);
+        var c = g.apply(new Noise(), x);
+        try (var exec = new dev.jacobian.graph.Executor(g, b, seed)) {
+            exec.feed(x, new float[37 * 3], 0, 3);
+            List<float[]> out = new ArrayList<>();
+            out.add(exec.forward(a, 3).download());
+            out.add(exec.forward(a, 3).download());
+            out.add(exec.forward(c, 3).download());
+            return out;
+        }
+    }
+
+    /** The op context's counter-based stream gives the same bits on this backend as on the reference. */
+    @Test
+    void randomStreamIsTheSameOnEveryBackend() {
+        try (Backend b = createBackend(); Backend ref = new dev.jacobian.reference.ReferenceBackend()) {
+            List<float[]> mine = draws(b, 42);
+            List<float[]> oracle = draws(ref, 42);
+            for (int i = 0; i < mine.size(); i++) {
+                // integer arithmetic (Philox4x32-10) and an exact float conversion: exact equality is right here
+                assertArrayEquals(oracle.get(i), mine.get(i), "draw " + i + " on " + b.name());
+                for (float v : mine.get(i)) {
+                    assertTrue(v >= 0f && v < 1f, "uniform in [0, 1): " + v);
+                }
+            }
+            assertFalse(java.util.Arrays.equals(mine.get(0), mine.get(1)), "each forward pass draws anew");
+            assertFalse(java.util.Arrays.equals(mine.get(0), mine.get(2)), "each node has its own stream");
+            assertFalse(java.util.Arrays.equals(mine.get(0), draws(b, 43).get(0)), "another seed, other numbers");
+        }
+    }
 }

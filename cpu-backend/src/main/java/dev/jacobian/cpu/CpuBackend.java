@@ -7,6 +7,7 @@ import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.BinaryOp;
 import dev.jacobian.backend.Broadcast;
 import dev.jacobian.backend.LossKind;
+import dev.jacobian.backend.Philox;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.backend.SgdUpdate;
 import dev.jacobian.backend.UnaryOp;
@@ -198,6 +199,30 @@ public final class CpuBackend extends HeapBackend {
     protected void maxoutBackwardKernel(int pieces, Tensor z, Tensor dy, Tensor dz, boolean accumulate) {
         CpuElementwise.maxoutBackward(pieces, data(z), offset(z), data(dy), offset(dy), data(dz), offset(dz),
                 dy.rows(), dy.cols(), accumulate);
+    }
+
+    /** Below this many elements a random draw runs on the calling thread alone. */
+    private static final int RANDOM_PARALLEL_MIN = 1 << 16;
+
+    /**
+     * Scalar {@link Philox#fill}, split across the workers for large tensors. Every chunk starts at a
+     * multiple of 4 elements and draws from counter {@code counter + start / 4}, so the bits do not depend
+     * on the split (Philox is counter-based).
+     */
+    @Override
+    protected void randomUniformKernel(long key, long counter, Tensor out) {
+        float[] a = data(out);
+        int o = offset(out);
+        int n = out.size();
+        int tasks = n < RANDOM_PARALLEL_MIN ? 1 : parallel.threads();
+        long chunk = (((long) n + tasks - 1) / tasks + 3) & ~3L;
+        parallel.run(tasks, t -> {
+            long start = t * chunk;
+            long end = Math.min(n, start + chunk);
+            if (start < end) {
+                Philox.fill(key, counter + (start >>> 2), a, o + (int) start, (int) (end - start));
+            }
+        });
     }
 
     // ---------------------------------------------------------------- matrix products

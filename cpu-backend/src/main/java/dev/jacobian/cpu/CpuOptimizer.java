@@ -21,6 +21,19 @@ final class CpuOptimizer {
      * {@code scale} already derived from the global norm.
      */
     void sgd(float[] w, int wo, float[] grad, int go, float[] v, int vo, int n, float scale, SgdUpdate u) {
+        int decayed = Math.min(n, u.decayedPrefix());
+        if (decayed < n && u.weightDecay() != 0f) {
+            // the arena's regularized prefix with weight decay, the rest without: two runs of the same kernel
+            SgdUpdate noDecay = new SgdUpdate(u.learningRate(), u.momentum(), u.nesterov(), 0f, u.clipNorm(),
+                    u.clipValue());
+            run(w, wo, grad, go, v, vo, decayed, scale, u);
+            run(w, wo + decayed, grad, go + decayed, v, vo + decayed, n - decayed, scale, noDecay);
+            return;
+        }
+        run(w, wo, grad, go, v, vo, n, scale, u);
+    }
+
+    private void run(float[] w, int wo, float[] grad, int go, float[] v, int vo, int n, float scale, SgdUpdate u) {
         if (vector) {
             OptimizerVector.sgd(w, wo, grad, go, v, vo, n, scale, u);
             return;

@@ -59,6 +59,7 @@ public final class ClBackend extends AbstractBackend {
     private final ClSoftmaxLoss softmaxLoss;
     private final ClOptimizer optimizer;
     private final ClBroadcast broadcast;
+    private final ClRandom random;
     private final int alignBytes;
     private final Set<ClBuffer> subBuffers = Collections.newSetFromMap(new IdentityHashMap<>());
 
@@ -71,12 +72,14 @@ public final class ClBackend extends AbstractBackend {
         this.cl = cl;
         this.cache = new ClProgramCache(cl);
         this.pool = new ClBufferPool(cl, stats);
+        cl.countLaunchesIn(stats);
         this.elementwise = new ClElementwise(cl, cache);
         this.matmul = new ClMatmul(cl, cache, gemm, gemmLarge);
         this.reduce = new ClReduce(cl, cache, pool);
         this.softmaxLoss = new ClSoftmaxLoss(cl, cache);
         this.optimizer = new ClOptimizer(cl, cache);
         this.broadcast = new ClBroadcast(cl, cache);
+        this.random = new ClRandom(cl, cache);
         this.alignBytes = Math.max(1, cl.device().baseAddrAlignBits() / 8);
     }
 
@@ -104,6 +107,16 @@ public final class ClBackend extends AbstractBackend {
     /** The GEMM tile parameters chosen for this device, as a string of build options. */
     public String gemmOptions() {
         return matmul.params().options(false, false);
+    }
+
+    @Override
+    public int viewAlignment() {
+        return viewAlignmentFloats();
+    }
+
+    /** Real kernel enqueues are counted by {@link ClContext}; a primitive may launch several. */
+    @Override
+    protected void countLaunch() {
     }
 
     /**
@@ -326,6 +339,11 @@ public final class ClBackend extends AbstractBackend {
     @Override
     protected void maxoutBackwardKernel(int pieces, Tensor z, Tensor dy, Tensor dz, boolean accumulate) {
         elementwise.maxoutBackward(pieces, z, dy, dz, accumulate);
+    }
+
+    @Override
+    protected void randomUniformKernel(long key, long counter, Tensor out) {
+        random.uniform(key, counter, out);
     }
 
     // ---------------------------------------------------------------- matrix products

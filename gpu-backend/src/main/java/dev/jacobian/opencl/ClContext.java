@@ -183,7 +183,17 @@ final class ClContext implements AutoCloseable {
     }
 
     /** Enqueues {@code kernel} (no wait). {@code local} may be null (the driver picks). */
+    private dev.jacobian.backend.BackendStats launchCounter;
+
+    /** Counts every kernel this context enqueues in {@code stats} ({@link dev.jacobian.backend.BackendStats#onLaunch()}). */
+    void countLaunchesIn(dev.jacobian.backend.BackendStats stats) {
+        this.launchCounter = stats;
+    }
+
     void launch(cl_kernel kernel, long[] global, long[] local) {
+        if (launchCounter != null) {
+            launchCounter.onLaunch();
+        }
         clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null, null);
     }
 

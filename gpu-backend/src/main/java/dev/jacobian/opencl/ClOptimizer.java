@@ -31,7 +31,8 @@ final class ClOptimizer {
         boolean hasVelocity = velocity != null && u.momentum() != 0f;
         ClContext.setArgs(k, param.size(), buf(param), buf(grad), hasVelocity ? buf(velocity) : buf(param),
                 gradNormSq == null ? buf(param) : buf(gradNormSq), gradNormSq == null ? 0 : 1, hasVelocity ? 1 : 0,
-                u.learningRate(), u.momentum(), u.nesterov() ? 1 : 0, u.weightDecay(), u.clipNorm(), u.clipValue());
+                u.learningRate(), u.momentum(), u.nesterov() ? 1 : 0, u.weightDecay(), u.clipNorm(), u.clipValue(),
+                u.decayedPrefix());
         cl.launch1d(k, param.size(), wg);
     }
 }

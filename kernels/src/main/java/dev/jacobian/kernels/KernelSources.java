@@ -28,9 +28,12 @@ public final class KernelSources {
     public static final String SOFTMAX_LOSS = "softmax_loss";
     /** The fused SGD update (norm clip, value clip, weight decay, momentum/Nesterov, step). */
     public static final String OPTIMIZER = "optimizer";
+    /** Uniform floats in {@code [0, 1)} from the counter-based generator Philox4x32-10, one work-item per 4 elements. */
+    public static final String RANDOM = "random";
 
     /** Every source this module ships. */
-    public static final List<String> ALL = List.of(MATMUL, ELEMENTWISE, BROADCAST, REDUCE, SOFTMAX_LOSS, OPTIMIZER);
+    public static final List<String> ALL = List.of(MATMUL, ELEMENTWISE, BROADCAST, REDUCE, SOFTMAX_LOSS, OPTIMIZER,
+            RANDOM);
 
     private static final String ROOT = "/dev/jacobian/kernels/";
 

@@ -6,7 +6,7 @@
  *   c = clip_norm > 0 and sqrt(s2) >= clip_norm ? clip_norm / sqrt(s2) : 1
  *                                                            (Pascanu, Mikolov, Bengio 2013, alg. 1)
  *   g = c * grad;  if clip_value > 0: g = clamp(g, -clip_value, clip_value)
- *   g = g + weight_decay * w
+ *   g = g + weight_decay * w        (only for i < decayed_prefix: the regularized prefix of a parameter arena)
  *   if momentum != 0: v = momentum * v + g;  g = nesterov ? g + momentum * v : v   (Sutskever et al. 2013)
  *   w = w - lr * g
  *
@@ -26,7 +26,7 @@
 __kernel void sgd_update(const int count, __global float* w, const __global float* grad, __global float* v,
                          const __global float* norm_sq, const int has_norm, const int has_velocity,
                          const float lr, const float momentum, const int nesterov, const float weight_decay,
-                         const float clip_norm, const float clip_value) {
+                         const float clip_norm, const float clip_value, const int decayed_prefix) {
     const int i = get_global_id(0);
     if (i >= count) {
         return;
@@ -49,7 +49,7 @@ __kernel void sgd_update(const int count, __global float* w, const __global floa
         g = fmax(-clip_value, fmin(clip_value, g));
     }
     const float wi = w[i];
-    g = g + weight_decay * wi;
+    g = g + (i < decayed_prefix ? weight_decay : 0.0f) * wi;
     if (has_velocity && momentum != 0.0f) {
         const float vi = momentum * v[i] + g;
         v[i] = vi;

@@ -43,6 +43,16 @@ class KernelSourcesTest {
     }
 
     @Test
+    void randomDefinesPhiloxWithItsConstants() {
+        assertTrue(KernelSources.ALL.contains(KernelSources.RANDOM));
+        String random = KernelSources.load(KernelSources.RANDOM);
+        assertTrue(random.contains("__kernel void random_uniform("), "random.cl must define random_uniform");
+        for (String constant : List.of("0xD2511F53u", "0xCD9E8D57u", "0x9E3779B9u", "0xBB67AE85u", "mul_hi(")) {
+            assertTrue(random.contains(constant), "random.cl must use " + constant);
+        }
+    }
+
+    @Test
     void acceptsTheExtension() {
         assertTrue(KernelSources.load("optimizer.cl").contains("sgd_update"));
     }

@@ -23,6 +23,17 @@ public final class AddBias implements Operation {
         return Shape.matrix(in.get(0).rows(), in.get(0).cols());
     }
 
+    /** Backward passes and sums the gradient: no forward values. */
+    @Override
+    public boolean backwardReadsInput(int i) {
+        return false;
+    }
+
+    @Override
+    public boolean backwardReadsOutput() {
+        return false;
+    }
+
     @Override
     public void forward(OpContext ctx, Tensor[] in, Tensor out) {
         Backend b = ctx.backend();

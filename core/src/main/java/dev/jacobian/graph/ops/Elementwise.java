@@ -31,6 +31,17 @@ public record Elementwise(BinaryOp op) implements Operation {
         return Shape.broadcast(name(), a, b);
     }
 
+    /** Add and subtract need no forward values; multiply and max read both operands. */
+    @Override
+    public boolean backwardReadsInput(int i) {
+        return op == BinaryOp.MUL || op == BinaryOp.MAX;
+    }
+
+    @Override
+    public boolean backwardReadsOutput() {
+        return false;
+    }
+
     @Override
     public void forward(OpContext ctx, Tensor[] in, Tensor out) {
         ctx.backend().binary(op, in[0], in[1], out);
@@ -51,8 +62,14 @@ public record Elementwise(BinaryOp op) implements Operation {
                 } else {
                     b.axpby(1f, dOut, keep, dIn[i]);
                 }
-            } else if (op == BinaryOp.SUB && !broadcast) {
-                b.axpby(-1f, dOut, keep, dIn[i]);
+            } else if (op == BinaryOp.SUB) {
+                if (broadcast) {
+                    Tensor sum = ctx.workspace(dIn[i].shape());
+                    b.sumTo(dOut, sum, false);
+                    b.axpby(-1f, sum, keep, dIn[i]);
+                } else {
+                    b.axpby(-1f, dOut, keep, dIn[i]);
+                }
             } else {
                 b.binaryBackward(op, i, in[0], in[1], dOut, dIn[i], acc[i]);
             }

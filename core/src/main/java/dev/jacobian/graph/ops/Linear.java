@@ -36,6 +36,17 @@ public final class Linear implements Operation {
         return out;
     }
 
+    /** {@code dx = dy W^T} and {@code dW = x^T dy} read x and W; the bias and the output are not needed. */
+    @Override
+    public boolean backwardReadsInput(int i) {
+        return i < 2;
+    }
+
+    @Override
+    public boolean backwardReadsOutput() {
+        return false;
+    }
+
     @Override
     public void forward(OpContext ctx, Tensor[] in, Tensor out) {
         Backend b = ctx.backend();

@@ -49,6 +49,17 @@ public record Reshape(int[] dims, int flattenFrom) implements Operation {
         return true;
     }
 
+    /** Backward passes the gradient through: no forward values. */
+    @Override
+    public boolean backwardReadsInput(int i) {
+        return false;
+    }
+
+    @Override
+    public boolean backwardReadsOutput() {
+        return false;
+    }
+
     @Override
     public void forward(OpContext ctx, Tensor[] in, Tensor out) {
         // never called: the output is a view of in[0]

@@ -19,6 +19,17 @@ public record Scale(float factor) implements Operation {
         return Shapes.unary(name(), in);
     }
 
+    /** Backward scales the gradient: no forward values. */
+    @Override
+    public boolean backwardReadsInput(int i) {
+        return false;
+    }
+
+    @Override
+    public boolean backwardReadsOutput() {
+        return false;
+    }
+
     @Override
     public void forward(OpContext ctx, Tensor[] in, Tensor out) {
         Backend b = ctx.backend();

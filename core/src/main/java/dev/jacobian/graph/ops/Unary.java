@@ -29,6 +29,24 @@ public record Unary(UnaryOp op, float p, float q) implements Operation {
         return in.get(0);
     }
 
+    /** The derivative needs the input for log, square, abs and clamp. */
+    @Override
+    public boolean backwardReadsInput(int i) {
+        return switch (op) {
+            case LOG, SQUARE, ABS, CLAMP -> true;
+            default -> false;
+        };
+    }
+
+    /** The derivative is taken from the output for exp, sqrt, reciprocal, tanh, sigmoid (and clamp's mask). */
+    @Override
+    public boolean backwardReadsOutput() {
+        return switch (op) {
+            case EXP, SQRT, RECIPROCAL, TANH, SIGMOID, CLAMP -> true;
+            default -> false;
+        };
+    }
+
     @Override
     public void forward(OpContext ctx, Tensor[] in, Tensor out) {
         ctx.backend().unary(op, p, q, in[0], out);

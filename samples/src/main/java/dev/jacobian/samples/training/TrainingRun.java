@@ -256,7 +256,7 @@ public final class TrainingRun {
             throw new TrainingStoppedException(message, nan);
         }
         CheckpointStore.Loaded<TrainingState> good = CheckpointStore.load(last, TrainingState.class);
-        Networks.restore(good.file(), good.tensors(), model, trainer.optimizer());
+        Networks.restore(good.file(), good.tensors(), model, sgdOf(trainer));
         trainer.setSteps(good.state().steps());
         lrScale /= 2;
         int restored = good.state().epoch();
@@ -268,9 +268,14 @@ public final class TrainingRun {
         return restored + 1;
     }
 
+    /** The CLI's trainers always run the {@link Sgd} that {@link Networks#optimizer} made. */
+    private static Sgd sgdOf(Trainer trainer) {
+        return (Sgd) trainer.optimizer();
+    }
+
     private void checkpoint(int epoch, Model model, Trainer trainer, Backend backend) throws IOException {
         long t0 = System.nanoTime();
-        Sgd sgd = trainer.optimizer();
+        Sgd sgd = sgdOf(trainer);
         var tensors = Networks.tensors(model, sgd);
         var optimizer = new TrainingState.OptimizerState("sgd", sgd.learningRate(), sgd.momentum(), sgd.nesterov(),
                 sgd.weightDecay(), sgd.clipNorm(), sgd.clipValue(), Networks.momentumNames(tensors));

@@ -21,7 +21,6 @@ import dev.jacobian.graph.ops.RowLoss;
 import dev.jacobian.graph.ops.Scale;
 import dev.jacobian.graph.ops.Softmax;
 import dev.jacobian.graph.ops.Unary;
-import dev.jacobian.nn.Initializer;
 import dev.jacobian.tensor.Shape;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -66,6 +65,30 @@ public final class Graph {
         if (n.graph() != this) {
             throw new IllegalArgumentException("node " + n + " belongs to another graph");
         }
+    }
+
+    /**
+     * The shape {@code node} will have for a batch of {@code batch} samples, by the operations' shape rules
+     * (nothing is allocated); a mismatch is an {@link IllegalArgumentException} naming the operation and shapes.
+     */
+    public Shape shapeOf(Node node, int batch) {
+        own(node);
+        java.util.Map<Node, Shape> shapes = new java.util.IdentityHashMap<>();
+        for (Node n : Executor.topologicalOrder(node)) {
+            if (n instanceof Input in) {
+                shapes.put(n, in.sampleShape().prepend(batch));
+            } else if (n instanceof Parameter p) {
+                shapes.put(n, p.shape());
+            } else {
+                OpNode op = (OpNode) n;
+                List<Shape> ins = new ArrayList<>();
+                for (Node i : op.inputs()) {
+                    ins.add(shapes.get(i));
+                }
+                shapes.put(n, op.operation().outputShape(ins));
+            }
+        }
+        return shapes.get(node);
     }
 
     /** A host-fed input of {@code columns} values per sample: tensors {@code [batch, columns]}. */

@@ -1,6 +1,5 @@
 package dev.jacobian.graph;
 
-import dev.jacobian.nn.Initializer;
 import dev.jacobian.tensor.Shape;
 import java.util.List;
 

@@ -9,6 +9,7 @@ import dev.jacobian.graph.Graph;
 import dev.jacobian.graph.Input;
 import dev.jacobian.graph.Node;
 import dev.jacobian.graph.Parameter;
+import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
 import java.util.List;
 
@@ -27,10 +28,43 @@ public final class Model implements AutoCloseable {
     private final Node predictedClass;
     private final LossKind lossKind;
     private final List<Layer> layers;
+    private final int outputs;
     private final String description;
+
+    /**
+     * A model of any {@link Module}: an input of per-sample shape {@code sampleShape}, the module's output as
+     * the scores, and the batch-mean {@code loss} on them (targets laid out as {@link #encodeTargets} says).
+     * The parameters are created, initialized from {@code seed} and placed in the executor's arena.
+     *
+     * @throws IllegalArgumentException when the module's output is not a matrix {@code [batch, classes]} (its
+     *     shape rules name the offending layer and shapes)
+     */
+    public static Model of(Module net, Shape sampleShape, LossKind loss, Backend backend, long seed) {
+        Graph g = new Graph();
+        Input x = g.input("x", sampleShape);
+        Node logits = net.forward(x);
+        Shape out = g.shapeOf(logits, 2);
+        if (out.rank() != 2 || out.dim(0) != 2) {
+            throw new IllegalArgumentException("model: " + net.describe() + " gives scores of shape " + out
+                    + " for a batch of 2 samples of " + sampleShape + "; a loss needs [batch, classes]"
+                    + " (flatten the samples first: Modules.flatten())");
+        }
+        int classes = out.cols();
+        Input y = g.input("y", loss.classIndexTargets() ? 1 : classes);
+        Node lossNode = g.loss(loss, logits, y);
+        return new Model(g, backend, seed, x, y, logits, lossNode, loss, List.of(), classes,
+                net.describe() + " " + loss.name().toLowerCase(java.util.Locale.ROOT));
+    }
 
     Model(Graph graph, Backend backend, long seed, Input input, Input targets, Node logits, Node loss,
           LossKind lossKind, List<Layer> layers, String description) {
+        this(graph, backend, seed, input, targets, logits, loss, lossKind, layers,
+                layers.get(layers.size() - 1).units(), description);
+    }
+
+    private Model(Graph graph, Backend backend, long seed, Input input, Input targets, Node logits, Node loss,
+                  LossKind lossKind, List<Layer> layers, int outputs, String description) {
+        this.outputs = outputs;
         this.graph = graph;
         this.input = input;
         this.targets = targets;
@@ -76,6 +110,19 @@ public final class Model implements AutoCloseable {
         return lossKind;
     }
 
+    /** Training mode (the default): operations such as dropout act; as PyTorch's {@code model.train()}. */
+    public Model train() {
+        executor.train(true);
+        return this;
+    }
+
+    /** Evaluation mode: operations read {@code training() == false}; as PyTorch's {@code model.eval()}. */
+    public Model eval() {
+        executor.train(false);
+        return this;
+    }
+
+    /** The layers made by {@link Sequential#builder} (for diagnostics); empty for a model made by {@link #of}. */
     public List<Layer> layers() {
         return layers;
     }
@@ -90,7 +137,7 @@ public final class Model implements AutoCloseable {
 
     /** Number of output units (classes). */
     public int outputSize() {
-        return layers.get(layers.size() - 1).units();
+        return outputs;
     }
 
     /** Total number of learnable scalars. */

@@ -4,6 +4,7 @@ import dev.jacobian.backend.Activation;
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.LossKind;
 import dev.jacobian.graph.Graph;
+import dev.jacobian.graph.Initializer;
 import dev.jacobian.graph.Input;
 import dev.jacobian.graph.Node;
 import dev.jacobian.graph.Parameter;
@@ -29,7 +30,7 @@ import java.util.Locale;
  * learn one slope per unit (starting at 0.25). The output layer is affine, and the loss is the batch
  * mean of {@link LossKind}, plus {@code lambda * sum W^2} over the weights when {@link Builder#l2} is set.
  */
-public final class Sequential {
+public final class Sequential implements Module {
     /** Names accepted by {@link Builder#hidden(int, String)}. */
     public static final List<String> ACTIVATIONS =
             List.of("relu", "leaky-relu", "prelu", "elu", "gelu", "tanh", "sigmoid", "maxout", "linear");
@@ -46,7 +47,54 @@ public final class Sequential {
         }
     }
 
-    private Sequential() {
+    private final List<Module> modules;
+
+    private Sequential(List<Module> modules) {
+        this.modules = List.copyOf(modules);
+    }
+
+    /**
+     * Any modules in a chain, itself a {@link Module}: {@code forward} feeds each module's output to the next.
+     * E.g. {@code Sequential.of(Modules.flatten(), Modules.dense("d1", 784, 256, Initializer.heNormal(), "relu"),
+     * Modules.dense("out", 256, 10, Initializer.xavierUniform()))}; train it with {@link Model#of}.
+     */
+    public static Sequential of(Module... modules) {
+        if (modules.length == 0) {
+            throw new IllegalArgumentException("Sequential.of needs at least one module");
+        }
+        return new Sequential(List.of(modules));
+    }
+
+    /** The modules in order. */
+    public List<Module> modules() {
+        return modules;
+    }
+
+    @Override
+    public Node forward(Node x) {
+        Node h = x;
+        for (Module m : modules) {
+            h = m.forward(h);
+        }
+        return h;
+    }
+
+    @Override
+    public List<Parameter> parameters() {
+        List<Parameter> all = new ArrayList<>();
+        for (Module m : modules) {
+            all.addAll(m.parameters());
+        }
+        return all;
+    }
+
+    @Override
+    public String describe() {
+        StringBuilder sb = new StringBuilder("sequential(");
+        for (int i = 0; i < modules.size(); i++) {
+            sb.append(i == 0 ? "" : ", ").append(modules.get(i).describe());
+        }
+        return sb.append(')').toString();
     }
 
     public static Builder builder(int inputSize) {

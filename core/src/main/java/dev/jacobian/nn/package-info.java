@@ -1,6 +1,7 @@
 /**
- * Neural-network building blocks on top of the graph: weight initializers, the {@link
- * dev.jacobian.nn.Sequential} MLP builder, the resulting {@link dev.jacobian.nn.Model}, and
+ * Neural-network building blocks on top of the graph: {@link dev.jacobian.nn.Module} (a layer: its
+ * parameters and its graph fragment) with {@code Dense}, activations, {@code Maxout} and {@code PRelu} as
+ * modules, the {@link dev.jacobian.nn.Sequential} builder, the resulting {@link dev.jacobian.nn.Model}, and
  * per-layer diagnostics.
  */
 package dev.jacobian.nn;

@@ -16,7 +16,7 @@ import dev.jacobian.graph.Node;
 import dev.jacobian.graph.Parameter;
 import dev.jacobian.graph.ops.Elementwise;
 import dev.jacobian.graph.ops.Unary;
-import dev.jacobian.nn.Initializer;
+import dev.jacobian.graph.Initializer;
 import dev.jacobian.nn.Model;
 import dev.jacobian.nn.Sequential;
 import dev.jacobian.tensor.Shape;
@@ -488,6 +488,30 @@ public abstract class GradientCheckSuite {
                 dev.jacobian.backend.TensorAssert.assertClose(name + "." + p.getKey() + " on " + backend.name(),
                         gold.get(name + "." + p.getKey()), exec.gradient(p.getValue()).download(), GOLDEN_RTOL, GOLDEN_ATOL);
             }
+        }
+    }
+
+    /** Modules (dense, PReLU, Maxout, activations, Sequential) build graphs whose gradients check. */
+    @ParameterizedTest
+    @ValueSource(strings = {"prelu", "maxout", "elu", "gelu"})
+    void modules(String kind) {
+        dev.jacobian.nn.Module hidden = switch (kind) {
+            case "prelu" -> dev.jacobian.nn.Sequential.of(
+                    dev.jacobian.nn.Modules.dense("h", 4, 6, Initializer.xavierUniform()), dev.jacobian.nn.Modules.prelu("p", 6));
+            case "maxout" -> dev.jacobian.nn.Modules.maxout("h", 4, 6, 3, Initializer.xavierUniform());
+            default -> dev.jacobian.nn.Modules.dense("h", 4, 6, Initializer.xavierUniform(), kind);
+        };
+        var net = dev.jacobian.nn.Sequential.of(hidden, dev.jacobian.nn.Modules.dense("out", 6, 3, Initializer.xavierUniform()));
+        Graph g = new Graph();
+        Input x = g.input("x", 4);
+        Input y = g.input("y", 1);
+        Node loss = g.loss(LossKind.SOFTMAX_CROSS_ENTROPY, net.forward(x), y);
+        assertTrue(net.parameters().size() >= 4, net.describe());
+        try (Executor exec = new Executor(g, backend, 5)) {
+            exec.feed(x, randomInputs(5 * 4), 0, 5);
+            exec.feed(y, new float[] {0, 2, 1, 1, 0}, 0, 5);
+            GradientCheck.Result res = new GradientCheck().tiny(MLP_TINY).check(exec, loss, 5);
+            assertTrue(res.maxRelativeError() < GRADCHECK_MAX_REL, net.describe() + " on " + backend.name() + ": " + res);
         }
     }
 }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jacobian.backend.LossKind;
 import dev.jacobian.backend.TensorAssert;
-import dev.jacobian.nn.Initializer;
 import dev.jacobian.reference.ReferenceBackend;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;

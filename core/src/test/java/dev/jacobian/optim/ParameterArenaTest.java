@@ -13,7 +13,7 @@ import dev.jacobian.graph.Input;
 import dev.jacobian.graph.Node;
 import dev.jacobian.graph.Parameter;
 import dev.jacobian.graph.ParameterLayout;
-import dev.jacobian.nn.Initializer;
+import dev.jacobian.graph.Initializer;
 import dev.jacobian.reference.ReferenceBackend;
 import dev.jacobian.tensor.Shape;
 import java.util.List;

@@ -365,4 +365,52 @@ public abstract class TrainingSuite {
             assertFalse(java.util.Arrays.equals(mine.get(0), draws(b, 43).get(0)), "another seed, other numbers");
         }
     }
+
+    /**
+     * A model of modules on rank-3 samples: flatten (a view), a GELU dense layer (composed in core), an affine
+     * output; it learns which half of a 4x4 image is brighter.
+     */
+    @Test
+    void moduleModelOnImagesLearns() {
+        SplittableRandom r = new SplittableRandom(9);
+        int n = 256;
+        float[] x = new float[n * 16];
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            double top = 0;
+            double bottom = 0;
+            for (int p = 0; p < 16; p++) {
+                float v = (float) r.nextDouble();
+                x[i * 16 + p] = v;
+                if (p < 8) {
+                    top += v;
+                } else {
+                    bottom += v;
+                }
+            }
+            y[i] = top > bottom ? 1 : 0;
+        }
+        var net = dev.jacobian.nn.Sequential.of(dev.jacobian.nn.Modules.flatten(),
+                dev.jacobian.nn.Modules.dense("hidden", 16, 32, dev.jacobian.graph.Initializer.heNormal(), "gelu"),
+                dev.jacobian.nn.Modules.dense("out", 32, 2, dev.jacobian.graph.Initializer.xavierUniform()));
+        try (Backend b = createBackend();
+             Model m = Model.of(net, dev.jacobian.tensor.Shape.of(1, 4, 4), LossKind.SOFTMAX_CROSS_ENTROPY, b, 5);
+             Sgd sgd = Sgd.builder().learningRate(0.1).momentum(0.9).build()) {
+            assertEquals(4, net.parameters().size());
+            assertEquals(2, m.outputSize());
+            Trainer t = new Trainer(m, sgd);
+            float[] targets = m.encodeTargets(y);
+            for (int epoch = 0; epoch < 60; epoch++) {
+                for (int s = 0; s < n; s += 32) {
+                    t.step(x, targets, s, 32);
+                }
+            }
+            m.eval();
+            assertFalse(m.executor().isTraining());
+            double acc = m.accuracy(x, y, 64);
+            m.train();
+            assertTrue(m.executor().isTraining());
+            assertTrue(acc > 0.9, "module model accuracy " + acc + " on " + b.name() + " (" + m.describe() + ")");
+        }
+    }
 }

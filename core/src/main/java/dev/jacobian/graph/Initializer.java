@@ -1,4 +1,4 @@
-package dev.jacobian.nn;
+package dev.jacobian.graph;
 
 import java.util.SplittableRandom;
 

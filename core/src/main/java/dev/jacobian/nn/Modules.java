@@ -1,0 +1,163 @@
+package dev.jacobian.nn;
+
+import dev.jacobian.backend.Activation;
+import dev.jacobian.graph.Graph;
+import dev.jacobian.graph.Initializer;
+import dev.jacobian.graph.Node;
+import dev.jacobian.graph.Parameter;
+import dev.jacobian.tensor.Shape;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.BiFunction;
+
+/**
+ * The standard {@link Module}s: affine layers, activations (each a module), PReLU, Maxout and flatten. Each
+ * factory validates its arguments and names its parameters {@code <name>.weight}, {@code <name>.bias},
+ * {@code <name>.slope}.
+ */
+public final class Modules {
+    private Modules() {
+    }
+
+    /** A module that creates its parameters once, on its graph, then builds its nodes on every forward. */
+    private static class Simple implements Module {
+        private final String description;
+        private final java.util.function.Function<Graph, List<Parameter>> create;
+        private final BiFunction<Node, List<Parameter>, Node> build;
+        private List<Parameter> params = List.of();
+        private Graph graph;
+
+        Simple(String description, java.util.function.Function<Graph, List<Parameter>> create,
+               BiFunction<Node, List<Parameter>, Node> build) {
+            this.description = description;
+            this.create = create;
+            this.build = build;
+        }
+
+        @Override
+        public Node forward(Node x) {
+            if (graph == null) {
+                graph = x.graph();
+                params = List.copyOf(create.apply(graph));
+            } else if (graph != x.graph()) {
+                throw new IllegalArgumentException(description + " already belongs to another graph");
+            }
+            return build.apply(x, params);
+        }
+
+        @Override
+        public List<Parameter> parameters() {
+            return params;
+        }
+
+        @Override
+        public String describe() {
+            return description;
+        }
+    }
+
+    private static void positive(String what, int v) {
+        if (v <= 0) {
+            throw new IllegalArgumentException(what + " must be positive, got " + v);
+        }
+    }
+
+    /**
+     * An affine layer {@code y = x W + b} on rows of {@code in} features, {@code W: [in, out]} drawn from
+     * {@code init} (regularized), {@code b: [out]} zeros.
+     */
+    public static Module dense(String name, int in, int out, Initializer init) {
+        positive(name + ": input features", in);
+        positive(name + ": output features", out);
+        return new Simple("dense " + name + "(" + in + "->" + out + ")",
+                g -> List.of(g.parameter(name + ".weight", Shape.matrix(in, out), init, true),
+                        g.parameter(name + ".bias", Shape.matrix(1, out), Initializer.zeros(), false)),
+                (x, p) -> x.graph().linear(x, p.get(0), p.get(1)));
+    }
+
+    /**
+     * An affine layer followed by an activation (one of {@link Sequential#ACTIVATIONS} but {@code prelu} and
+     * {@code maxout}), fused into one node when the activation's derivative is known from its output.
+     */
+    public static Module dense(String name, int in, int out, Initializer init, String activation) {
+        Module affine = dense(name, in, out, init);
+        Activation f = elementwise(activation);
+        float param = parameterOf(f);
+        if (f != null && f.derivativeFromOutput(param)) {
+            return new Simple("dense " + name + "(" + in + "->" + out + ", " + activation + ")",
+                    g -> List.of(g.parameter(name + ".weight", Shape.matrix(in, out), init, true),
+                            g.parameter(name + ".bias", Shape.matrix(1, out), Initializer.zeros(), false)),
+                    (x, p) -> x.graph().dense(x, p.get(0), p.get(1), f, param));
+        }
+        return Sequential.of(affine, activation(activation));
+    }
+
+    /**
+     * An elementwise activation as a module: {@code relu}, {@code leaky-relu} (slope 0.01), {@code elu}
+     * (alpha 1), {@code gelu} (tanh approximation, composed from primitives), {@code tanh}, {@code sigmoid}
+     * or {@code linear}.
+     */
+    public static Module activation(String name) {
+        String a = name.toLowerCase(Locale.ROOT);
+        if (a.equals("gelu")) {
+            return new Simple("gelu", g -> List.of(), (x, p) -> x.graph().gelu(x));
+        }
+        Activation f = elementwise(a);
+        if (f == null) {
+            throw new IllegalArgumentException("unknown activation '" + name + "'; choose one of relu, leaky-relu, elu, "
+                    + "gelu, tanh, sigmoid, linear");
+        }
+        float param = parameterOf(f);
+        return new Simple(a, g -> List.of(), (x, p) -> f == Activation.IDENTITY ? x : x.graph().activation(x, f, param));
+    }
+
+    private static Activation elementwise(String name) {
+        return switch (name.toLowerCase(Locale.ROOT)) {
+            case "relu" -> Activation.RELU;
+            case "leaky-relu" -> Activation.LEAKY_RELU;
+            case "elu" -> Activation.ELU;
+            case "tanh" -> Activation.TANH;
+            case "sigmoid" -> Activation.SIGMOID;
+            case "linear" -> Activation.IDENTITY;
+            default -> null;
+        };
+    }
+
+    private static float parameterOf(Activation f) {
+        return f == Activation.LEAKY_RELU ? 0.01f : f == Activation.ELU ? 1f : 0f;
+    }
+
+    /** PReLU with one learnable slope per unit (initially 0.25, not regularized). */
+    public static Module prelu(String name, int units) {
+        positive(name + ": units", units);
+        return new Simple("prelu " + name + "(" + units + ")",
+                g -> List.of(g.parameter(name + ".slope", Shape.matrix(1, units), Initializer.constant(0.25f), false)),
+                (x, p) -> x.graph().prelu(x, p.get(0)));
+    }
+
+    /**
+     * Maxout (Goodfellow et al. 2013): an affine map to {@code units * pieces} features, then the max over each
+     * group of {@code pieces}.
+     */
+    public static Module maxout(String name, int in, int units, int pieces, Initializer init) {
+        if (pieces < 2) {
+            throw new IllegalArgumentException(name + ": maxout needs at least 2 pieces, got " + pieces);
+        }
+        positive(name + ": units", units);
+        Module affine = dense(name, in, units * pieces, init);
+        return new Simple("maxout " + name + "(" + in + "->" + units + "x" + pieces + ")",
+                g -> new ArrayList<>(),
+                (x, p) -> x.graph().maxout(affine.forward(x), pieces)) {
+            @Override
+            public List<Parameter> parameters() {
+                return affine.parameters();
+            }
+        };
+    }
+
+    /** Flattens every dimension after the batch into one: {@code [n, c, h, w] -> [n, c*h*w]}, a view (no copy). */
+    public static Module flatten() {
+        return new Simple("flatten", g -> List.of(), (x, p) -> x.graph().flatten(x, 1));
+    }
+}

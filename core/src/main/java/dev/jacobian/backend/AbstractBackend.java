@@ -318,12 +318,17 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final void addRowVector(Tensor x, Tensor bias, Tensor y) {
-        own("addRowVector", x, bias, y);
-        Checks.rowVectorOp("addRowVector", x, bias, y);
-        inPlaceOnly("addRowVector", x, y);
-        disjoint("addRowVector", bias, y);
-        countLaunch();
+        rowVectorCall("addRowVector", x, bias, y);
         addRowVectorKernel(x, bias, y);
+    }
+
+    /** The checks of a row-vector op {@code y = f(x, v)}: {@code y} may be {@code x}, never {@code v}. */
+    private void rowVectorCall(String op, Tensor x, Tensor v, Tensor y) {
+        own(op, x, v, y);
+        Checks.rowVectorOp(op, x, v, y);
+        inPlaceOnly(op, x, y);
+        disjoint(op, v, y);
+        countLaunch();
     }
 
     /** {@code y[i,j] = x[i,j] + bias[j]} on the matrix views. */
@@ -331,11 +336,7 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final void biasActivation(Tensor x, Tensor bias, Activation f, float param, Tensor y) {
-        own("biasActivation", x, bias, y);
-        Checks.rowVectorOp("biasActivation", x, bias, y);
-        inPlaceOnly("biasActivation", x, y);
-        disjoint("biasActivation", bias, y);
-        countLaunch();
+        rowVectorCall("biasActivation", x, bias, y);
         biasActivationKernel(x, bias, f, param, y);
     }
 
@@ -350,10 +351,7 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final void prelu(Tensor x, Tensor slope, Tensor y) {
-        own("prelu", x, slope, y);
-        Checks.rowVectorOp("prelu", x, slope, y);
-        inPlaceOnly("prelu", x, y);
-        countLaunch();
+        rowVectorCall("prelu", x, slope, y);
         preluKernel(x, slope, y);
     }
 

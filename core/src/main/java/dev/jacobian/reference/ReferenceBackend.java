@@ -70,6 +70,25 @@ public final class ReferenceBackend extends HeapBackend {
 
 
 
+    /** {@code t (+)= sums}, element by element. */
+    private static void storeAll(Tensor t, double[] sums, boolean accumulate) {
+        float[] out = d(t);
+        for (int i = 0; i < out.length; i++) {
+            store(out, i, sums[i], accumulate);
+        }
+        put(t, out);
+    }
+
+    /** {@code y = f(x)} element by element. */
+    private static void map(Tensor x, Tensor y, java.util.function.DoubleUnaryOperator f) {
+        float[] a = d(x);
+        float[] out = new float[y.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) f.applyAsDouble(a[i]);
+        }
+        put(y, out);
+    }
+
     private static void store(float[] out, int i, double v, boolean accumulate) {
         out[i] = accumulate ? (float) (out[i] + v) : (float) v;
     }
@@ -91,12 +110,7 @@ public final class ReferenceBackend extends HeapBackend {
 
     @Override
     protected void unaryKernel(UnaryOp op, float p, float q, Tensor x, Tensor y) {
-        float[] a = d(x);
-        float[] out = new float[y.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = op.apply(a[i], p, q);
-        }
-        put(y, out);
+        map(x, y, v -> op.apply((float) v, p, q));
     }
 
     @Override
@@ -122,11 +136,7 @@ public final class ReferenceBackend extends HeapBackend {
             int ib = bc == null ? i : bc.index(1, i);
             sum[operand == 0 ? ia : ib] += op.gradient(operand, x[ia], y[ib], g[i]);
         }
-        float[] out = d(grad);
-        for (int i = 0; i < out.length; i++) {
-            store(out, i, sum[i], accumulate);
-        }
-        put(grad, out);
+        storeAll(grad, sum, accumulate);
     }
 
     @Override
@@ -136,21 +146,12 @@ public final class ReferenceBackend extends HeapBackend {
         for (int i = 0; i < a.length; i++) {
             sum[bc.index(0, i)] += a[i];
         }
-        float[] out = d(y);
-        for (int i = 0; i < out.length; i++) {
-            store(out, i, sum[i], accumulate);
-        }
-        put(y, out);
+        storeAll(y, sum, accumulate);
     }
 
     @Override
     protected void activationKernel(Activation f, float param, Tensor x, Tensor y) {
-        float[] a = d(x);
-        float[] b = d(y);
-        for (int i = 0; i < x.size(); i++) {
-            b[i] = f.apply(a[i], param);
-        }
-        put(y, b);
+        map(x, y, v -> f.apply((float) v, param));
     }
 
     @Override

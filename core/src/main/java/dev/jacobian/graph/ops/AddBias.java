@@ -4,13 +4,13 @@ import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.graph.OpContext;
-import dev.jacobian.graph.Operation;
+import dev.jacobian.graph.GradientOnly;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
 import java.util.List;
 
 /** {@code y = x + b} with {@code b: [1, n]} broadcast over rows; {@code db = sum over rows of dy}. */
-public final class AddBias implements Operation {
+public final class AddBias implements GradientOnly {
     @Override
     public String name() {
         return "addBias";
@@ -21,17 +21,6 @@ public final class AddBias implements Operation {
         Shapes.arity(name(), in, 2);
         Shapes.rowVector(name(), in.get(0), in.get(1));
         return Shape.matrix(in.get(0).rows(), in.get(0).cols());
-    }
-
-    /** Backward passes and sums the gradient: no forward values. */
-    @Override
-    public boolean backwardReadsInput(int i) {
-        return false;
-    }
-
-    @Override
-    public boolean backwardReadsOutput() {
-        return false;
     }
 
     @Override

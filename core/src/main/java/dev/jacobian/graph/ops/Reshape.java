@@ -1,6 +1,7 @@
 package dev.jacobian.graph.ops;
 
 import dev.jacobian.graph.OpContext;
+import dev.jacobian.graph.GradientOnly;
 import dev.jacobian.graph.Operation;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
@@ -13,7 +14,7 @@ import java.util.List;
  * {@code flattenFrom >= 0} merges dimensions {@code flattenFrom..} into one ({@code [n, c, h, w]} from 1 gives
  * {@code [n, c*h*w]}). Backward passes the gradient through unchanged (same elements, same order).
  */
-public record Reshape(int[] dims, int flattenFrom) implements Operation {
+public record Reshape(int[] dims, int flattenFrom) implements GradientOnly {
     /** Reshape to {@code dims} (one may be {@code -1}). */
     public static Reshape to(int... dims) {
         return new Reshape(dims.clone(), -1);
@@ -47,17 +48,6 @@ public record Reshape(int[] dims, int flattenFrom) implements Operation {
     @Override
     public boolean viewOfInput() {
         return true;
-    }
-
-    /** Backward passes the gradient through: no forward values. */
-    @Override
-    public boolean backwardReadsInput(int i) {
-        return false;
-    }
-
-    @Override
-    public boolean backwardReadsOutput() {
-        return false;
     }
 
     @Override

@@ -2,13 +2,13 @@ package dev.jacobian.graph.ops;
 
 import dev.jacobian.backend.Backend;
 import dev.jacobian.graph.OpContext;
-import dev.jacobian.graph.Operation;
+import dev.jacobian.graph.GradientOnly;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
 import java.util.List;
 
 /** {@code y = c x} for a constant {@code c}; backward {@code dx = c dy}. */
-public record Scale(float factor) implements Operation {
+public record Scale(float factor) implements GradientOnly {
     @Override
     public String name() {
         return "scale";
@@ -17,17 +17,6 @@ public record Scale(float factor) implements Operation {
     @Override
     public Shape outputShape(List<Shape> in) {
         return Shapes.unary(name(), in);
-    }
-
-    /** Backward scales the gradient: no forward values. */
-    @Override
-    public boolean backwardReadsInput(int i) {
-        return false;
-    }
-
-    @Override
-    public boolean backwardReadsOutput() {
-        return false;
     }
 
     @Override

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -17,6 +18,11 @@ import org.slf4j.LoggerFactory;
  * priority and logs one line saying what it took and why the others were not taken. An unknown name
  * throws, listing the names found; asking by name for a backend that is not available throws with the
  * provider's reason.
+ *
+ * <p>Resolving an explicit name looks providers up by {@link BackendProvider#name()} only: it never calls
+ * {@link BackendProvider#priority()} or {@link BackendProvider#isAvailable()} on the other providers, so
+ * {@code create("cpu")} does not probe an OpenCL driver. Only {@code auto} and {@link #providers()}
+ * evaluate every provider's priority and availability.
  */
 public final class Backends {
     /** System property naming the backend. */
@@ -31,12 +37,30 @@ public final class Backends {
     private Backends() {
     }
 
-    /** Every provider on the class path, highest priority first. */
+    /**
+     * Every provider on the class path, highest priority first (then by name). Sorting calls
+     * {@link BackendProvider#priority()} on each, which may probe the machine: use this for {@code auto} and
+     * listings, not to find a provider by name.
+     */
     public static List<BackendProvider> providers() {
-        List<BackendProvider> list = new ArrayList<>();
-        ServiceLoader.load(BackendProvider.class, Backends.class.getClassLoader()).forEach(list::add);
+        List<BackendProvider> list = discover();
         list.sort(Comparator.comparingInt(BackendProvider::priority).reversed()
                 .thenComparing(BackendProvider::name));
+        return list;
+    }
+
+    /**
+     * The provider {@code auto} takes from {@code sorted} (a list in the order of {@link #providers()}): the
+     * first available one, or empty when none is. Calls {@link BackendProvider#isAvailable()}; logs nothing.
+     */
+    public static Optional<BackendProvider> autoChoice(List<BackendProvider> sorted) {
+        return sorted.stream().filter(BackendProvider::isAvailable).findFirst();
+    }
+
+    /** Every provider on the class path, in discovery order, without asking any of them anything. */
+    private static List<BackendProvider> discover() {
+        List<BackendProvider> list = new ArrayList<>();
+        ServiceLoader.load(BackendProvider.class, Backends.class.getClassLoader()).forEach(list::add);
         return list;
     }
 
@@ -59,13 +83,21 @@ public final class Backends {
         return resolve(name).create();
     }
 
-    /** The provider {@code name} designates, without creating the backend. */
+    /**
+     * The provider {@code name} designates, without creating the backend. For {@code auto} (or null) every
+     * provider's priority and availability is evaluated; for any other name providers are matched by
+     * {@link BackendProvider#name()} alone and only the match is asked whether it is available.
+     *
+     * @throws IllegalArgumentException when no provider has that name (the message lists the names found)
+     * @throws IllegalStateException    when the named backend, or under {@code auto} every backend, is not
+     *                                  available (the message gives the reasons)
+     */
     public static BackendProvider resolve(String name) {
         String wanted = name == null ? AUTO : name.trim().toLowerCase(Locale.ROOT);
-        List<BackendProvider> all = providers();
         if (wanted.equals(AUTO)) {
-            return pickAuto(all);
+            return pickAuto(providers());
         }
+        List<BackendProvider> all = discover();
         for (BackendProvider p : all) {
             if (p.name().equalsIgnoreCase(wanted)) {
                 if (!p.isAvailable()) {
@@ -75,16 +107,17 @@ public final class Backends {
             }
         }
         throw new IllegalArgumentException("unknown backend '" + name + "'; found: "
-                + all.stream().map(BackendProvider::name).collect(Collectors.joining(", ")) + " (or 'auto')");
+                + all.stream().map(BackendProvider::name).sorted().collect(Collectors.joining(", ")) + " (or 'auto')");
     }
 
     private static BackendProvider pickAuto(List<BackendProvider> all) {
-        BackendProvider chosen = null;
+        BackendProvider chosen = autoChoice(all).orElse(null);
         List<String> others = new ArrayList<>();
         for (BackendProvider p : all) {
-            if (chosen == null && p.isAvailable()) {
-                chosen = p;
-            } else if (!p.isAvailable()) {
+            if (p == chosen) {
+                continue;
+            }
+            if (!p.isAvailable()) {
                 others.add(p.name() + ": " + p.unavailableReason());
             } else {
                 others.add(p.name() + ": lower priority (" + p.priority() + ")");

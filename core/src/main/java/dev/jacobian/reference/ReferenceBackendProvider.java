@@ -2,6 +2,7 @@ package dev.jacobian.reference;
 
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.BackendProvider;
+import java.util.List;
 
 /** Provides the scalar {@link ReferenceBackend}: always available, lowest priority. */
 public final class ReferenceBackendProvider implements BackendProvider {
@@ -18,6 +19,13 @@ public final class ReferenceBackendProvider implements BackendProvider {
     @Override
     public boolean isAvailable() {
         return true;
+    }
+
+    /** One line: scalar Java on the calling thread, meant as the specification the other backends are tested against. */
+    @Override
+    public List<String> describe() {
+        return List.of("scalar Java on the calling thread, one float at a time (the specification the other "
+                + "backends are tested against; slow)");
     }
 
     @Override

@@ -5,9 +5,92 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jacobian.tensor.Shape;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class BackendsTest {
+    /**
+     * A provider registered only on core's test class path (src/test/resources/META-INF/services) that
+     * counts the calls to its probing methods. It is never available and ranks below everything, so
+     * {@code auto} never takes it.
+     */
+    public static final class ProbeCountingProvider implements BackendProvider {
+        /** The name it is registered under. */
+        public static final String NAME = "probe-counting";
+        /** Calls to {@link #priority()}, {@link #isAvailable()}, {@link #unavailableReason()}, {@link #describe()}. */
+        static final AtomicInteger PROBES = new AtomicInteger();
+
+        /** Found by {@link java.util.ServiceLoader}. */
+        public ProbeCountingProvider() {
+        }
+
+        @Override
+        public String name() {
+            return NAME;
+        }
+
+        @Override
+        public int priority() {
+            PROBES.incrementAndGet();
+            return -1;
+        }
+
+        @Override
+        public boolean isAvailable() {
+            PROBES.incrementAndGet();
+            return false;
+        }
+
+        @Override
+        public String unavailableReason() {
+            PROBES.incrementAndGet();
+            return "test provider, never available";
+        }
+
+        @Override
+        public List<String> describe() {
+            PROBES.incrementAndGet();
+            return List.of("counts probes");
+        }
+
+        @Override
+        public Backend create() {
+            throw new AssertionError("create() must not be called on " + NAME);
+        }
+    }
+
+    @Test
+    void resolvingByNameProbesNoOtherProvider() {
+        int before = ProbeCountingProvider.PROBES.get();
+        assertEquals("reference", Backends.resolve("reference").name());
+        assertEquals("reference", Backends.resolve(" Reference ").name());
+        try (Backend b = Backends.create("reference")) {
+            assertEquals("reference", b.name());
+        }
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> Backends.resolve("tpu"));
+        assertTrue(unknown.getMessage().contains(ProbeCountingProvider.NAME), unknown.getMessage());
+        assertEquals(before, ProbeCountingProvider.PROBES.get(),
+                "resolving 'reference' or an unknown name must call only name() on the other providers");
+
+        assertEquals("reference", Backends.resolve("auto").name(), "auto never takes the unavailable test provider");
+        assertTrue(ProbeCountingProvider.PROBES.get() > before, "auto does evaluate every provider");
+
+        int beforeByName = ProbeCountingProvider.PROBES.get();
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> Backends.resolve(ProbeCountingProvider.NAME));
+        assertTrue(e.getMessage().contains("never available"), e.getMessage());
+        assertTrue(ProbeCountingProvider.PROBES.get() > beforeByName, "by name, the match itself is asked");
+    }
+
+    @Test
+    void referenceDescribesItself() {
+        BackendProvider reference = Backends.resolve("reference");
+        List<String> lines = reference.describe();
+        assertEquals(1, lines.size(), lines.toString());
+        assertTrue(lines.get(0).contains("scalar"), lines.toString());
+        assertEquals(Backends.autoChoice(Backends.providers()).orElseThrow().name(), Backends.resolve("auto").name());
+    }
     @Test
     void unknownNameListsTheNamesFound() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Backends.create("tpu"));

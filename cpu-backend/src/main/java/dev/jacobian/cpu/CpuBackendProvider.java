@@ -2,6 +2,7 @@ package dev.jacobian.cpu;
 
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.BackendProvider;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,6 +18,7 @@ public final class CpuBackendProvider implements BackendProvider {
 
     private final int threads;
 
+    /** A provider reading {@value #THREADS_PROPERTY} now. */
     public CpuBackendProvider() {
         this.threads = readThreads();
     }
@@ -57,6 +59,32 @@ public final class CpuBackendProvider implements BackendProvider {
     /** The configured thread count. */
     public int threads() {
         return threads;
+    }
+
+    /**
+     * Three lines, without creating a backend: the thread count (and how to change it), the kernels in use
+     * (the Vector API shape, or the scalar fallback and why), and the platform.
+     */
+    @Override
+    public List<String> describe() {
+        return List.of(
+                "CPU, " + threads + " thread(s) for SGEMM (-D" + THREADS_PROPERTY + ", default: "
+                        + Runtime.getRuntime().availableProcessors() + " available processors)",
+                "kernels: " + kernels(),
+                System.getProperty("os.arch") + ", " + System.getProperty("java.vm.name") + " " + Runtime.version());
+    }
+
+    private static String kernels() {
+        if (!VectorSupport.available()) {
+            return ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()
+                    ? "scalar (jdk.incubator.vector is absent; start Java with " + VectorSupport.FLAG + " for SIMD)"
+                    : "scalar (the Vector API kernels are switched off by -D" + VectorSupport.PROPERTY + "=false)";
+        }
+        try {
+            return VectorInfo.describe();
+        } catch (RuntimeException | LinkageError e) {
+            return "Vector API (the vector shape could not be read: " + e + ")";
+        }
     }
 
     @Override

@@ -26,6 +26,7 @@ import static org.jocl.CL.clGetPlatformInfo;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.jocl.CL;
 import org.jocl.CLException;
 import org.jocl.Pointer;
@@ -35,8 +36,9 @@ import org.jocl.cl_platform_id;
 
 /**
  * The OpenCL platforms and devices on this machine, with the limits that decide kernel parameters, as
- * plain data (what the sample CLI's {@code info} command prints). Listing never throws: when OpenCL
- * cannot be used, {@link Report#problem()} says what is missing and how to install it.
+ * plain data (what {@link ClBackendProvider#describe()}, and so the {@code info} command, prints). Listing
+ * never throws: when OpenCL cannot be used, {@link Report#problem()} says what is missing and how to
+ * install it.
  */
 public final class ClInfo {
     private ClInfo() {
@@ -70,6 +72,16 @@ public final class ClInfo {
         public String describe() {
             return "#" + index + " " + name + " (" + type + ", " + vendor + ", " + version + ", platform " + platform + ")";
         }
+
+        /**
+         * The limits on one line: {@code compute units 132, max work-group 1024, local memory 48 KiB,
+         * global memory 79.1 GiB, max buffer 19.8 GiB}.
+         */
+        public String limits() {
+            return "compute units " + computeUnits + ", max work-group " + maxWorkGroupSize + ", local memory "
+                    + bytes(localMemBytes) + ", global memory " + bytes(globalMemBytes) + ", max buffer "
+                    + bytes(maxAllocBytes);
+        }
     }
 
     /** One platform and its devices. */
@@ -91,25 +103,58 @@ public final class ClInfo {
     /** Lists platforms and devices; never throws. */
     public static Report probe() {
         try {
-            List<Found> found = enumerate();
-            List<Platform> platforms = new ArrayList<>();
-            cl_platform_id current = null;
-            List<Device> devices = null;
-            for (Found f : found) {
-                if (f.platform() != current) {
-                    current = f.platform();
-                    devices = new ArrayList<>();
-                    platforms.add(new Platform(platformString(current, CL_PLATFORM_NAME),
-                            platformString(current, CL_PLATFORM_VENDOR), platformString(current, CL_PLATFORM_VERSION), devices));
-                }
-                devices.add(f.device());
-            }
-            platforms.replaceAll(p -> new Platform(p.name(), p.vendor(), p.version(), List.copyOf(p.devices())));
-            String problem = found.isEmpty() ? "no OpenCL platform with a device; " + ClNativeLibrary.INSTALL_HINT : "";
-            return new Report(List.copyOf(platforms), problem);
-        } catch (IllegalStateException e) {
-            return new Report(List.of(), e.getMessage());
+            return report(enumerate());
+        } catch (RuntimeException | LinkageError e) {
+            return failed(e);
         }
+    }
+
+    /** The report for a failed {@link #enumerate()}: no platform, and the failure's message as the problem. */
+    static Report failed(Throwable e) {
+        return new Report(List.of(), e.getMessage() == null ? e.toString() : e.getMessage());
+    }
+
+    /**
+     * Groups {@code found} (the result of {@link #enumerate()}) by platform.
+     *
+     * @throws RuntimeException when a platform's strings cannot be read (a driver error)
+     */
+    static Report report(List<Found> found) {
+        List<Platform> platforms = new ArrayList<>();
+        cl_platform_id current = null;
+        List<Device> devices = null;
+        for (Found f : found) {
+            if (f.platform() != current) {
+                current = f.platform();
+                devices = new ArrayList<>();
+                platforms.add(new Platform(platformString(current, CL_PLATFORM_NAME),
+                        platformString(current, CL_PLATFORM_VENDOR), platformString(current, CL_PLATFORM_VERSION), devices));
+            }
+            devices.add(f.device());
+        }
+        platforms.replaceAll(p -> new Platform(p.name(), p.vendor(), p.version(), List.copyOf(p.devices())));
+        String problem = found.isEmpty() ? "no OpenCL platform with a device; " + ClNativeLibrary.INSTALL_HINT : "";
+        return new Report(List.copyOf(platforms), problem);
+    }
+
+    /**
+     * Human-readable lines for the {@code info} command: the problem (if any), then each platform and,
+     * indented below it, each device with its limits; the device {@code chosen} (may be null) is marked.
+     */
+    static List<String> lines(Report report, Device chosen) {
+        List<String> out = new ArrayList<>();
+        if (!report.problem().isEmpty()) {
+            out.add(report.problem());
+        }
+        for (Platform p : report.platforms()) {
+            out.add("platform " + p.name() + " (" + p.vendor() + ", " + p.version() + ")");
+            for (Device d : p.devices()) {
+                out.add("  #" + d.index() + " " + d.name() + " [" + d.type() + ", " + d.vendor() + ", " + d.version() + "]"
+                        + (d.equals(chosen) ? " <- selected" : ""));
+                out.add("     " + d.limits());
+            }
+        }
+        return List.copyOf(out);
     }
 
     /**
@@ -193,6 +238,17 @@ public final class ClInfo {
             end++;
         }
         return new String(buf, 0, end, StandardCharsets.UTF_8).trim();
+    }
+
+    /** {@code b} bytes in KiB, MiB or GiB, one decimal above KiB. */
+    static String bytes(long b) {
+        if (b >= 1L << 30) {
+            return String.format(Locale.ROOT, "%.1f GiB", b / (double) (1L << 30));
+        }
+        if (b >= 1L << 20) {
+            return String.format(Locale.ROOT, "%.1f MiB", b / (double) (1L << 20));
+        }
+        return String.format(Locale.ROOT, "%.0f KiB", b / 1024.0);
     }
 
     static long deviceLong(cl_device_id d, int param) {

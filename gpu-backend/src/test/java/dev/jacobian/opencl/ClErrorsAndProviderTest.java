@@ -118,6 +118,23 @@ class ClErrorsAndProviderTest {
     }
 
     @Test
+    void providerDescribesPlatformsDevicesAndTheSelectedOne() {
+        ClBackendProvider p = new ClBackendProvider();
+        List<String> lines = p.describe();
+        String text = String.join("\n", lines);
+        ClInfo.Device d = p.device();
+        assertTrue(lines.get(0).startsWith("platform " + d.platform()) || text.contains("platform " + d.platform()), text);
+        assertTrue(text.contains("#" + d.index() + " " + d.name()) && text.contains("<- selected"), text);
+        assertEquals(1, text.split("<- selected", -1).length - 1, "exactly one device is marked:\n" + text);
+        assertTrue(text.contains("compute units " + d.computeUnits()) && text.contains("max buffer "), text);
+        assertEquals(lines, p.describe(), "the description comes from the cached probe");
+
+        List<String> bad = new ClBackendProvider("no-such-device-xyz").describe();
+        assertTrue(bad.get(0).contains("no-such-device-xyz") && bad.get(0).contains("matches none"), bad.toString());
+        assertFalse(String.join("\n", bad).contains("<- selected"), bad.toString());
+    }
+
+    @Test
     void aClosedBackendRefusesWorkInsteadOfOpeningAnotherContext() {
         ClBackend b = OpenClTestSupport.openOrSkip();
         b.synchronize();

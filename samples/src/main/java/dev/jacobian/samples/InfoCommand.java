@@ -2,7 +2,6 @@ package dev.jacobian.samples;
 
 import dev.jacobian.backend.BackendProvider;
 import dev.jacobian.backend.Backends;
-import dev.jacobian.opencl.ClInfo;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -12,10 +11,13 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code jacobian info}: the backends found, their priority and availability, the one {@code auto}
- * picks and why, and the OpenCL platforms and devices with their limits. Answers "why is it on CPU?".
+ * picks and why, and what each backend would run on ({@link BackendProvider#describe()}: threads and SIMD
+ * width, OpenCL platforms and devices with their limits, ...). Answers "why is it on CPU?". Everything
+ * comes through the backend SPI; no backend is created.
  */
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = "Lists the backends (priority, availability, why not), the one 'auto' picks, and the OpenCL devices.")
+        description = "Lists the backends (priority, availability, why not), the one 'auto' picks, and the devices "
+                + "each backend would use.")
 final class InfoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -34,14 +36,14 @@ final class InfoCommand implements Callable<Integer> {
         List<BackendProvider> providers = Backends.providers();
         out.printf("  %-10s %8s  %-10s %s%n", "name", "priority", "available", "reason");
         for (BackendProvider p : providers) {
-            out.printf("  %-10s %8d  %-10s %s%n", p.name(), p.priority(), p.isAvailable() ? "yes" : "no",
-                    p.isAvailable() ? "" : p.unavailableReason());
+            out.println(String.format("  %-10s %8d  %-10s %s", p.name(), p.priority(), p.isAvailable() ? "yes" : "no",
+                    p.isAvailable() ? "" : p.unavailableReason()).stripTrailing());
         }
         String configured = Backends.configuredName();
         out.println();
         out.printf("Configured: '%s' (system property %s, else environment %s, else auto)%n", configured,
                 Backends.PROPERTY, Backends.ENV);
-        BackendProvider chosen = providers.stream().filter(BackendProvider::isAvailable).findFirst().orElse(null);
+        BackendProvider chosen = Backends.autoChoice(providers).orElse(null);
         if (chosen == null) {
             out.println("auto picks: nothing - no backend is available");
         } else {
@@ -55,41 +57,27 @@ final class InfoCommand implements Callable<Integer> {
             }
         }
         out.println();
-        printOpenCl(out);
+        out.println("Devices (what each backend would run on):");
+        for (BackendProvider p : providers) {
+            out.printf("  %s%s:%n", p.name(), p == chosen ? " (auto)" : p.isAvailable() ? "" : " (not available)");
+            List<String> lines = describe(p);
+            if (lines.isEmpty()) {
+                out.println("    (no description)");
+            }
+            for (String line : lines) {
+                out.println("    " + line);
+            }
+        }
         out.flush();
         return 0;
     }
 
-    private static void printOpenCl(PrintWriter out) {
-        out.println("OpenCL:");
-        ClInfo.Report report;
+    /** The provider's description; a provider that breaks its no-throw contract gets one line saying so. */
+    private static List<String> describe(BackendProvider p) {
         try {
-            report = ClInfo.probe();
-        } catch (LinkageError e) {
-            out.println("  cannot be listed: " + e);
-            return;
+            return p.describe();
+        } catch (RuntimeException | LinkageError e) {
+            return List.of("cannot be described: " + e);
         }
-        if (!report.problem().isEmpty()) {
-            out.println("  " + report.problem());
-        }
-        for (ClInfo.Platform p : report.platforms()) {
-            out.printf("  platform %s (%s, %s)%n", p.name(), p.vendor(), p.version());
-            for (ClInfo.Device d : p.devices()) {
-                out.printf("    #%d %s [%s, %s, %s]%n", d.index(), d.name(), d.type(), d.vendor(), d.version());
-                out.printf("       compute units %d, max work-group %d, local memory %s, global memory %s, max buffer %s%n",
-                        d.computeUnits(), d.maxWorkGroupSize(), bytes(d.localMemBytes()), bytes(d.globalMemBytes()),
-                        bytes(d.maxAllocBytes()));
-            }
-        }
-    }
-
-    private static String bytes(long b) {
-        if (b >= 1L << 30) {
-            return String.format("%.1f GiB", b / (double) (1L << 30));
-        }
-        if (b >= 1L << 20) {
-            return String.format("%.1f MiB", b / (double) (1L << 20));
-        }
-        return String.format("%.0f KiB", b / 1024.0);
     }
 }

@@ -82,7 +82,9 @@ class EndToEndTest {
         assertEquals(0, info.code(), info.err());
         assertTrue(info.out().contains("reference"), info.out());
         assertTrue(info.out().contains("auto picks: "), info.out());
-        assertTrue(info.out().contains("OpenCL:"), info.out());
+        assertTrue(info.out().contains("Devices (what each backend would run on):"), info.out());
+        assertTrue(info.out().contains("  opencl"), "the OpenCL provider is listed through the SPI:\n" + info.out());
+        assertTrue(info.out().contains("thread(s)"), "the CPU provider describes its threads:\n" + info.out());
     }
 
     @Test

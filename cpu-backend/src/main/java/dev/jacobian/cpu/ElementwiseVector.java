@@ -1,12 +1,8 @@
 package dev.jacobian.cpu;
 
-import static jdk.incubator.vector.VectorOperators.EXP;
-import static jdk.incubator.vector.VectorOperators.EXPM1;
 import static jdk.incubator.vector.VectorOperators.GE;
 import static jdk.incubator.vector.VectorOperators.GT;
-import static jdk.incubator.vector.VectorOperators.LOG;
 import static jdk.incubator.vector.VectorOperators.LT;
-import static jdk.incubator.vector.VectorOperators.TANH;
 
 import dev.jacobian.backend.Activation;
 import dev.jacobian.backend.BinaryOp;
@@ -18,7 +14,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Vector API versions of {@link CpuElementwise}'s kernels. Every loop reads {@code loopBound} → vector
  * body → scalar tail, and the tail uses the same scalar definitions as the scalar twin. Every array comes
- * with the offset of its tensor's first element. Loaded only when the Vector API is available.
+ * with the offset of its tensor's first element. Transcendentals come from {@link VectorMath}, never from
+ * {@code lanewise(EXP)} and the like, so that cold and warm JVMs give the same bits. Loaded only when the
+ * Vector API is available.
  */
 final class ElementwiseVector {
     private static final VectorSpecies<Float> S = Simd.F;
@@ -66,12 +64,12 @@ final class ElementwiseVector {
             }
             case EXP -> {
                 for (; i < bound; i += L) {
-                    load(x, xo + i).lanewise(EXP).intoArray(y, yo + i);
+                    VectorMath.exp(load(x, xo + i)).intoArray(y, yo + i);
                 }
             }
             case LOG -> {
                 for (; i < bound; i += L) {
-                    load(x, xo + i).lanewise(LOG).intoArray(y, yo + i);
+                    VectorMath.log(load(x, xo + i)).intoArray(y, yo + i);
                 }
             }
             case SQRT -> {
@@ -121,12 +119,12 @@ final class ElementwiseVector {
             }
             case TANH -> {
                 for (; i < bound; i += L) {
-                    load(x, xo + i).lanewise(TANH).intoArray(y, yo + i);
+                    VectorMath.tanh(load(x, xo + i)).intoArray(y, yo + i);
                 }
             }
             case SIGMOID -> {
                 for (; i < bound; i += L) {
-                    one.div(load(x, xo + i).neg().lanewise(EXP).add(one)).intoArray(y, yo + i);
+                    VectorMath.sigmoid(load(x, xo + i)).intoArray(y, yo + i);
                 }
             }
         }
@@ -287,7 +285,6 @@ final class ElementwiseVector {
         int i = 0;
         int bound = S.loopBound(n);
         FloatVector zero = FloatVector.zero(S);
-        FloatVector one = FloatVector.broadcast(S, 1f);
         switch (f) {
             case IDENTITY -> {
                 if (x != y || xo != yo) {
@@ -310,17 +307,17 @@ final class ElementwiseVector {
             case ELU -> {
                 for (; i < bound; i += L) {
                     FloatVector v = load(x, xo + i);
-                    v.lanewise(EXPM1).mul(param).blend(v, v.compare(GT, 0f)).intoArray(y, yo + i);
+                    VectorMath.expm1(v).mul(param).blend(v, v.compare(GT, 0f)).intoArray(y, yo + i);
                 }
             }
             case SIGMOID -> {
                 for (; i < bound; i += L) {
-                    one.div(load(x, xo + i).neg().lanewise(EXP).add(one)).intoArray(y, yo + i);
+                    VectorMath.sigmoid(load(x, xo + i)).intoArray(y, yo + i);
                 }
             }
             case TANH -> {
                 for (; i < bound; i += L) {
-                    load(x, xo + i).lanewise(TANH).intoArray(y, yo + i);
+                    VectorMath.tanh(load(x, xo + i)).intoArray(y, yo + i);
                 }
             }
         }

@@ -1,9 +1,6 @@
 package dev.jacobian.cpu;
 
-import static jdk.incubator.vector.VectorOperators.ABS;
-import static jdk.incubator.vector.VectorOperators.EXP;
 import static jdk.incubator.vector.VectorOperators.GT;
-import static jdk.incubator.vector.VectorOperators.LOG1P;
 import static jdk.incubator.vector.VectorOperators.MAX;
 
 import dev.jacobian.backend.Axis;
@@ -18,7 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
  * ({@link Axis#ROWS}) keep a row of accumulators and walk the rows. Sums are in float (in a fixed order;
  * the conformance tolerances allow the difference from the reference). Every array comes with the offset
  * of its tensor's first element ({@code sum}, {@code max} and {@code argmax} take absolute array indexes).
- * Loaded only when the Vector API is available.
+ * Transcendentals come from {@link VectorMath} (bit-identical cold and warm). Loaded only when the Vector
+ * API is available.
  */
 final class ReduceVector {
     private static final VectorSpecies<Float> S = Simd.F;
@@ -199,7 +197,7 @@ final class ReduceVector {
             FloatVector s = FloatVector.zero(S);
             int j = 0;
             for (; j < bound; j += L) {
-                FloatVector e = load(x, xr + j).sub(mv).lanewise(EXP);
+                FloatVector e = VectorMath.exp(load(x, xr + j).sub(mv));
                 e.intoArray(y, yr + j);
                 s = s.add(e);
             }
@@ -259,7 +257,7 @@ final class ReduceVector {
         int bound = S.loopBound(c);
         int j = 0;
         for (; j < bound; j += L) {
-            s = s.add(load(p, row + j).sub(mv).lanewise(EXP));
+            s = s.add(VectorMath.exp(load(p, row + j).sub(mv)));
         }
         float sum = Simd.sumLanes(s);
         for (; j < c; j++) {
@@ -312,7 +310,7 @@ final class ReduceVector {
                     int j = 0;
                     for (; j < bound; j += L) {
                         FloatVector x = load(p, row + j);
-                        FloatVector soft = x.lanewise(ABS).neg().lanewise(EXP).lanewise(LOG1P);
+                        FloatVector soft = VectorMath.log1p(VectorMath.exp(x.abs().neg()));
                         s = s.add(x.max(zero).sub(x.mul(load(t, trow + j))).add(soft));
                     }
                     loss = Simd.sumLanes(s);
@@ -330,7 +328,6 @@ final class ReduceVector {
                                 float[] dp, int dpo, int m, int c, boolean acc) {
         int bound = S.loopBound(c);
         FloatVector zero = FloatVector.zero(S);
-        FloatVector one = FloatVector.broadcast(S, 1f);
         for (int i = 0; i < m; i++) {
             int row = po + i * c;
             int trow = to + i * c;
@@ -345,7 +342,7 @@ final class ReduceVector {
                     FloatVector mv = FloatVector.broadcast(S, max);
                     int j = 0;
                     for (; j < bound; j += L) {
-                        put(load(p, row + j).sub(mv).lanewise(EXP).mul(scale), dp, drow + j, acc);
+                        put(VectorMath.exp(load(p, row + j).sub(mv)).mul(scale), dp, drow + j, acc);
                     }
                     for (; j < c; j++) {
                         dp[drow + j] = CpuElementwise.store(dp[drow + j], (float) Math.exp(p[row + j] - max) * scale,
@@ -387,7 +384,7 @@ final class ReduceVector {
                 case SIGMOID_BINARY_CROSS_ENTROPY -> {
                     int j = 0;
                     for (; j < bound; j += L) {
-                        FloatVector s = one.div(load(p, row + j).neg().lanewise(EXP).add(one));
+                        FloatVector s = VectorMath.sigmoid(load(p, row + j));
                         put(s.sub(load(t, trow + j)).mul(g), dp, drow + j, acc);
                     }
                     for (; j < c; j++) {

@@ -11,28 +11,10 @@ import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
 import java.util.List;
 import java.util.ServiceLoader;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /** Error messages (bad device selector, oversize allocation), the provider's priority, pooling and stats. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ClErrorsAndProviderTest {
-    private ClBackend cl;
-
-    @BeforeAll
-    void open() {
-        cl = OpenClTestSupport.openOrSkip();
-    }
-
-    @AfterAll
-    void close() {
-        if (cl != null) {
-            cl.close();
-        }
-    }
-
+class ClErrorsAndProviderTest extends OpenClTestBase {
     @Test
     void badDeviceSelectorListsTheDevices() {
         List<ClInfo.Found> all = ClInfo.enumerate();

@@ -3,43 +3,21 @@ package dev.jacobian.opencl;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jacobian.backend.Backend;
-import dev.jacobian.reference.ReferenceBackend;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** GEMM on odd sizes (edge tiles, tiny and tiled kernels) and all four transposes, against the reference. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ClGemmTest {
+class ClGemmTest extends OpenClTestBase {
     /** Relative tolerance of a float dot product accumulated in a different order. */
     private static final double GEMM_RTOL = 1e-4;
     /** Absolute tolerance per accumulated term (inputs of magnitude <= 1). */
     private static final double GEMM_ATOL_PER_TERM = 2e-6;
-
-    private ClBackend cl;
-    private final Backend ref = new ReferenceBackend();
-
-    @BeforeAll
-    void open() {
-        cl = OpenClTestSupport.openOrSkip();
-    }
-
-    @AfterAll
-    void close() {
-        if (cl != null) {
-            cl.close();
-        }
-        ref.close();
-    }
 
     static Stream<Arguments> cases() {
         int[][] sizes = {{1, 1, 1}, {3, 5, 7}, {17, 1, 33}, {65, 63, 31}, {64, 64, 64}, {127, 129, 67},
@@ -53,14 +31,6 @@ class ClGemmTest {
         return out.stream();
     }
 
-    private static float[] random(long seed, int n) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = (float) r.nextDouble(-1, 1);
-        }
-        return x;
-    }
 
     private static float[] run(Backend b, int m, int n, int k, boolean ta, boolean tb, float alpha, float beta,
                                float[] a, float[] bb, float[] c) {

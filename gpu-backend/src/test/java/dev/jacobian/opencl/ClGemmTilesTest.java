@@ -10,7 +10,6 @@ import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -27,14 +26,6 @@ class ClGemmTilesTest {
         return all.stream();
     }
 
-    private static float[] random(long seed, int n) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = (float) r.nextDouble(-1, 1);
-        }
-        return x;
-    }
 
     @ParameterizedTest
     @MethodSource("tiles")
@@ -54,9 +45,9 @@ class ClGemmTilesTest {
                     boolean tb = (t & 2) != 0;
                     Shape as = ta ? Shape.matrix(k, m) : Shape.matrix(m, k);
                     Shape bs = tb ? Shape.matrix(n, k) : Shape.matrix(k, n);
-                    float[] a = random(1, m * k);
-                    float[] b = random(2, k * n);
-                    float[] c = random(3, m * n);
+                    float[] a = OpenClTestBase.random(1, m * k);
+                    float[] b = OpenClTestBase.random(2, k * n);
+                    float[] c = OpenClTestBase.random(3, m * n);
                     float[] expected;
                     try (Tensor ra = ref.fromHost(as, a); Tensor rb = ref.fromHost(bs, b);
                          Tensor rc = ref.fromHost(Shape.matrix(m, n), c)) {

@@ -16,18 +16,13 @@ import dev.jacobian.backend.DeviceBuffer;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.backend.TensorAssert;
 import dev.jacobian.backend.UnaryOp;
-import dev.jacobian.reference.ReferenceBackend;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -38,32 +33,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code sumTo} on mixed ranks, primitives on views at the device's alignment, and the error for a
  * misaligned view.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ClViewsAndBroadcastTest {
-    private ClBackend cl;
-    private final Backend ref = new ReferenceBackend();
-
-    @BeforeAll
-    void open() {
-        cl = OpenClTestSupport.openOrSkip();
-    }
-
-    @AfterAll
-    void close() {
-        if (cl != null) {
-            cl.close();
-        }
-        ref.close();
-    }
-
-    private static float[] random(long seed, int n, double lo, double hi) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = (float) r.nextDouble(lo, hi);
-        }
-        return x;
-    }
+class ClViewsAndBroadcastTest extends OpenClTestBase {
 
     /** Values on a coarse grid, so that MAX sees ties. */
     private static float[] coarse(long seed, int n) {

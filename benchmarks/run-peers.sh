@@ -31,7 +31,7 @@ jmh_opts="${JMH_OPTS:--wi 3 -w 1 -i 5 -r 1 -f 1}"
 params="${PARAMS:-}"
 
 if [[ "${BUILD:-0}" == "1" || ! -f "$peers_jar" ]]; then
-  (cd "$root" && mvn -q -Ppeers -pl benchmarks package -DskipTests)
+  (cd "$root" && ./mvnw -q -B -ntp -Ppeers -pl benchmarks package -DskipTests)
 fi
 
 log="$out/peers-run.log"

@@ -55,82 +55,34 @@ final class ElementwiseVector {
     static void unary(UnaryOp op, float p, float q, float[] x, int xo, float[] y, int yo, int n) {
         int i = 0;
         int bound = S.loopBound(n);
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        switch (op) {
-            case NEG -> {
-                for (; i < bound; i += L) {
-                    load(x, xo + i).neg().intoArray(y, yo + i);
-                }
-            }
-            case EXP -> {
-                for (; i < bound; i += L) {
-                    VectorMath.exp(load(x, xo + i)).intoArray(y, yo + i);
-                }
-            }
-            case LOG -> {
-                for (; i < bound; i += L) {
-                    VectorMath.log(load(x, xo + i)).intoArray(y, yo + i);
-                }
-            }
-            case SQRT -> {
-                for (; i < bound; i += L) {
-                    load(x, xo + i).sqrt().intoArray(y, yo + i);
-                }
-            }
-            case RECIPROCAL -> {
-                for (; i < bound; i += L) {
-                    one.div(load(x, xo + i)).intoArray(y, yo + i);
-                }
-            }
-            case SQUARE -> {
-                for (; i < bound; i += L) {
-                    FloatVector v = load(x, xo + i);
-                    v.mul(v).intoArray(y, yo + i);
-                }
-            }
-            case ABS -> {
-                for (; i < bound; i += L) {
-                    load(x, xo + i).abs().intoArray(y, yo + i);
-                }
-            }
-            case SIGN -> {
-                // Math.signum: +-1 off zero, the argument itself at +-0 and NaN.
-                FloatVector minusOne = one.neg();
-                for (; i < bound; i += L) {
-                    FloatVector v = load(x, xo + i);
-                    v.blend(one, v.compare(GT, 0f)).blend(minusOne, v.compare(LT, 0f)).intoArray(y, yo + i);
-                }
-            }
-            case ADD_SCALAR -> {
-                for (; i < bound; i += L) {
-                    load(x, xo + i).add(p).intoArray(y, yo + i);
-                }
-            }
-            case MUL_SCALAR -> {
-                for (; i < bound; i += L) {
-                    load(x, xo + i).mul(p).intoArray(y, yo + i);
-                }
-            }
-            case CLAMP -> {
-                // max and min propagate NaN, as the scalar definition keeps it.
-                for (; i < bound; i += L) {
-                    load(x, xo + i).max(p).min(q).intoArray(y, yo + i);
-                }
-            }
-            case TANH -> {
-                for (; i < bound; i += L) {
-                    VectorMath.tanh(load(x, xo + i)).intoArray(y, yo + i);
-                }
-            }
-            case SIGMOID -> {
-                for (; i < bound; i += L) {
-                    VectorMath.sigmoid(load(x, xo + i)).intoArray(y, yo + i);
-                }
-            }
+        for (; i < bound; i += L) {
+            unary(op, p, q, load(x, xo + i)).intoArray(y, yo + i);
         }
         for (; i < n; i++) {
             y[yo + i] = op.apply(x[xo + i], p, q);
         }
+    }
+
+    /** One vector of {@link #unary}: the switch is per vector of lanes, predictable within a call. */
+    private static FloatVector unary(UnaryOp op, float p, float q, FloatVector v) {
+        return switch (op) {
+            case NEG -> v.neg();
+            case EXP -> VectorMath.exp(v);
+            case LOG -> VectorMath.log(v);
+            case SQRT -> v.sqrt();
+            case RECIPROCAL -> FloatVector.broadcast(S, 1f).div(v);
+            case SQUARE -> v.mul(v);
+            case ABS -> v.abs();
+            // Math.signum: +-1 off zero, the argument itself at +-0 and NaN
+            case SIGN -> v.blend(FloatVector.broadcast(S, 1f), v.compare(GT, 0f))
+                    .blend(FloatVector.broadcast(S, -1f), v.compare(LT, 0f));
+            case ADD_SCALAR -> v.add(p);
+            case MUL_SCALAR -> v.mul(p);
+            // max and min propagate NaN, as the scalar definition keeps it
+            case CLAMP -> v.max(p).min(q);
+            case TANH -> VectorMath.tanh(v);
+            case SIGMOID -> VectorMath.sigmoid(v);
+        };
     }
 
     private static FloatVector apply(BinaryOp op, FloatVector a, FloatVector b) {

@@ -15,7 +15,7 @@ import org.openjdk.jmh.annotations.TearDown;
  * setup of its own, so nothing depends on the order in which JMH runs inherited helper methods.
  */
 @State(Scope.Benchmark)
-public abstract class BackendBenchmark {
+public abstract class BackendBenchmark extends BenchmarkDefaults {
     /** Backend name as {@code Backends.create} takes it. */
     @Param({"cpu", "opencl"})
     public String backend;

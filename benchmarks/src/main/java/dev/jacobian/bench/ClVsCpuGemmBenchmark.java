@@ -2,19 +2,12 @@ package dev.jacobian.bench;
 
 import dev.jacobian.backend.Backend;
 import dev.jacobian.tensor.Tensor;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * SGEMM {@code C = op(A) op(B)} (alpha 1, beta 0) through the {@link Backend} SPI, the CPU backend
@@ -46,12 +39,6 @@ import org.openjdk.jmh.annotations.Warmup;
  * </pre>
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-        "-Xms2g", "-Xmx2g"})
 public class ClVsCpuGemmBenchmark extends BackendBenchmark {
     /** Relative tolerance of the set-up check of two entries of C against a double-precision dot product. */
     private static final double CHECK_RTOL = 1e-3;

@@ -4,19 +4,11 @@ import dev.jacobian.backend.Activation;
 import dev.jacobian.backend.Backend;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Activations through the {@link Backend} SPI, CPU backend against OpenCL backend: {@code y = relu(x)},
@@ -36,26 +28,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * </pre>
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-        "-Xms2g", "-Xmx2g"})
-public class ElementwiseBenchmark extends BackendBenchmark {
-    /** {@code RxC}: a hidden layer's batch, a larger activation, and a 64 MiB one. */
-    @Param({"128x256", "512x1024", "4096x4096"})
-    public String shape;
-
-    private Tensor x;
+public class ElementwiseBenchmark extends MatrixBenchmark {
     private Tensor bias;
     private Tensor y;
 
     @Setup(Level.Trial)
     public void setUp() {
-        Shape s = BenchSupport.matrix(shape);
-        be = BenchSupport.backend(backend);
-        x = be.fromHost(s, BenchSupport.uniform(1, s.size(), -2f, 2f));
+        Shape s = openMatrix();
         bias = be.fromHost(Shape.matrix(1, s.cols()), BenchSupport.uniform(2, s.cols(), -0.5f, 0.5f));
         y = be.allocate(s);
         // build the device programs outside the measurement

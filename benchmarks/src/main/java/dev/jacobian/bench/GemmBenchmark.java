@@ -2,20 +2,14 @@ package dev.jacobian.bench;
 
 import dev.jacobian.cpu.CpuBackend;
 import dev.jacobian.tensor.Tensor;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.BenchmarkParams;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,13 +41,9 @@ import org.slf4j.LoggerFactory;
  * </pre>
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
         "-Ddev.ludovic.netlib.blas.nativeLib=libopenblas.so.0", "-Xms2g", "-Xmx2g"})
-public class GemmBenchmark {
+public class GemmBenchmark extends BenchmarkDefaults {
     private static final Logger LOG = LoggerFactory.getLogger(GemmBenchmark.class);
 
     /** {@code MxNxK:TT}, see the class comment. */

@@ -6,19 +6,11 @@ import dev.jacobian.backend.LossKind;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Reductions through the {@link Backend} SPI, CPU backend against OpenCL backend, on {@code x: [R, C]}:
@@ -43,18 +35,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * </pre>
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-        "-Xms2g", "-Xmx2g"})
-public class ReductionBenchmark extends BackendBenchmark {
-    /** {@code RxC}: a batch of activations, a larger matrix, and a 64 MiB one. */
-    @Param({"128x256", "512x1024", "4096x4096"})
-    public String shape;
-
-    private Tensor x;
+public class ReductionBenchmark extends MatrixBenchmark {
     private Tensor all;
     private Tensor rows;
     private Tensor targets;
@@ -62,9 +43,7 @@ public class ReductionBenchmark extends BackendBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        Shape s = BenchSupport.matrix(shape);
-        be = BenchSupport.backend(backend);
-        x = be.fromHost(s, BenchSupport.uniform(1, s.size(), -2f, 2f));
+        Shape s = openMatrix();
         all = be.allocate(Shape.scalar());
         rows = be.allocate(Shape.matrix(1, s.cols()));
         targets = be.fromHost(Shape.matrix(s.rows(), 1), BenchSupport.classIndices(2, s.rows(), s.cols()));

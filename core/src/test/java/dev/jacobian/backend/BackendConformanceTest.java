@@ -88,7 +88,8 @@ public abstract class BackendConformanceTest {
         return new Operand(Shape.matrix(rows, cols), data);
     }
 
-    protected static float[] random(long seed, int n, float lo, float hi) {
+    /** {@code n} floats uniform in {@code [lo, hi)}, the same for the same seed. */
+    public static float[] random(long seed, int n, float lo, float hi) {
         SplittableRandom r = new SplittableRandom(seed);
         float[] a = new float[n];
         for (int i = 0; i < n; i++) {
@@ -189,6 +190,28 @@ public abstract class BackendConformanceTest {
         return Stream.of(SHAPES);
     }
 
+    /**
+     * Every value with every shape, values outer: the arguments {@code (value, shape)} of a parameterized test,
+     * e.g. each {@link BinaryOp} on each of {@link #SHAPES}.
+     */
+    public static Stream<Arguments> eachWithEach(Object[] values, Object[] shapes) {
+        return Stream.of(values).flatMap(v -> Stream.of(shapes).map(s -> Arguments.of(v, s)));
+    }
+
+    /** Every value with every pair of shapes {@code {a, b}}, values outer: the arguments {@code (value, a, b)}. */
+    public static Stream<Arguments> eachWithEachPair(Object[] values, int[][][] pairs) {
+        return Stream.of(values).flatMap(v -> Stream.of(pairs).map(p -> Arguments.of(v, p[0], p[1])));
+    }
+
+    /**
+     * Each GEMM size {@code {m, n, k}} with the four transpose variants, as the arguments
+     * {@code (m, n, k, transA, transB)}: both as stored, A transposed, B transposed, both transposed.
+     */
+    public static Stream<Arguments> eachTranspose(int[][] mnk) {
+        return Stream.of(mnk).flatMap(d -> Stream.of(0, 1, 2, 3)
+                .map(tr -> Arguments.of(d[0], d[1], d[2], (tr & 1) != 0, (tr & 2) != 0)));
+    }
+
     // ------------------------------------------------------------------ memory
 
     @Test
@@ -271,13 +294,7 @@ public abstract class BackendConformanceTest {
     }
 
     static Stream<Arguments> binaryCases() {
-        List<Arguments> a = new ArrayList<>();
-        for (BinaryOp op : BinaryOp.values()) {
-            for (int[] s : SHAPES) {
-                a.add(Arguments.of(op, s));
-            }
-        }
-        return a.stream();
+        return eachWithEach(BinaryOp.values(), SHAPES);
     }
 
     @ParameterizedTest
@@ -413,15 +430,8 @@ public abstract class BackendConformanceTest {
     // ------------------------------------------------------------------ gemm
 
     static Stream<Arguments> gemmCases() {
-        int[][] mnk = {{1, 1, 1}, {1, 7, 3}, {7, 33, 1}, {33, 7, 257}, {257, 65, 33}, {64, 64, 64},
-                {128, 130, 129}, {5, 300, 17}, {300, 3, 70}};
-        List<Arguments> a = new ArrayList<>();
-        for (int[] d : mnk) {
-            for (int tr = 0; tr < 4; tr++) {
-                a.add(Arguments.of(d[0], d[1], d[2], (tr & 1) != 0, (tr & 2) != 0));
-            }
-        }
-        return a.stream();
+        return eachTranspose(new int[][] {{1, 1, 1}, {1, 7, 3}, {7, 33, 1}, {33, 7, 257}, {257, 65, 33}, {64, 64, 64},
+            {128, 130, 129}, {5, 300, 17}, {300, 3, 70}});
     }
 
     @ParameterizedTest(name = "gemm m={0} n={1} k={2} transA={3} transB={4}")
@@ -539,13 +549,7 @@ public abstract class BackendConformanceTest {
     }
 
     static Stream<Arguments> lossCases() {
-        List<Arguments> a = new ArrayList<>();
-        for (LossKind k : LossKind.values()) {
-            for (int[] s : new int[][] {{1, 1}, {1, 10}, {7, 3}, {33, 10}, {257, 7}, {16, 257}}) {
-                a.add(Arguments.of(k, s));
-            }
-        }
-        return a.stream();
+        return eachWithEach(LossKind.values(), new int[][] {{1, 1}, {1, 10}, {7, 3}, {33, 10}, {257, 7}, {16, 257}});
     }
 
     private static Operand targets(LossKind k, long seed, int m, int c) {
@@ -653,13 +657,7 @@ public abstract class BackendConformanceTest {
     }
 
     static Stream<Arguments> unaryCases() {
-        List<Arguments> a = new ArrayList<>();
-        for (UnaryOp op : UnaryOp.values()) {
-            for (int[] s : RANKED_SHAPES) {
-                a.add(Arguments.of(op, s));
-            }
-        }
-        return a.stream();
+        return eachWithEach(UnaryOp.values(), RANKED_SHAPES);
     }
 
     @ParameterizedTest(name = "unary {0} on {1}")
@@ -711,13 +709,7 @@ public abstract class BackendConformanceTest {
     };
 
     static Stream<Arguments> broadcastCases() {
-        List<Arguments> a = new ArrayList<>();
-        for (BinaryOp op : BinaryOp.values()) {
-            for (int[][] pair : BROADCASTS) {
-                a.add(Arguments.of(op, pair[0], pair[1]));
-            }
-        }
-        return a.stream();
+        return eachWithEachPair(BinaryOp.values(), BROADCASTS);
     }
 
     @ParameterizedTest(name = "broadcast {0} {1} with {2}")

@@ -128,10 +128,7 @@ final class CpuReduce {
         for (int i = 0; i < m; i++) {
             int xr = xo + i * n;
             int yr = yo + i * n;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j < n; j++) {
-                max = Math.max(max, x[xr + j]);
-            }
+            float max = rowMax(x, xr, n);
             double sum = 0;
             for (int j = 0; j < n; j++) {
                 float e = (float) Math.exp(x[xr + j] - max);
@@ -179,11 +176,7 @@ final class CpuReduce {
                 case SOFTMAX_CROSS_ENTROPY -> {
                     int y = (int) t[to + i];
                     float max = rowMax(p, row, c);
-                    double sum = 0;
-                    for (int j = 0; j < c; j++) {
-                        sum += Math.exp(p[row + j] - max);
-                    }
-                    loss = Math.log(sum) + max - p[row + y];
+                    loss = Math.log(sumExp(p, row, c, max)) + max - p[row + y];
                 }
                 case SVM_HINGE -> {
                     int y = (int) t[to + i];
@@ -219,6 +212,15 @@ final class CpuReduce {
         return max;
     }
 
+    /** {@code sum_j exp(p[row + j] - max)} over {@code p[row, row + c)}, accumulated in double. */
+    private static double sumExp(float[] p, int row, int c, float max) {
+        double sum = 0;
+        for (int j = 0; j < c; j++) {
+            sum += Math.exp(p[row + j] - max);
+        }
+        return sum;
+    }
+
     /** {@code dp (+)= dout_i * dL_i/dp_i}. */
     void rowLossBackward(LossKind kind, float[] p, int po, float[] t, int to, float[] dout, int doo, float[] dp,
                          int dpo, int m, int c, boolean acc) {
@@ -235,10 +237,7 @@ final class CpuReduce {
                 case SOFTMAX_CROSS_ENTROPY -> {
                     int y = (int) t[to + i];
                     float max = rowMax(p, row, c);
-                    double sum = 0;
-                    for (int j = 0; j < c; j++) {
-                        sum += Math.exp(p[row + j] - max);
-                    }
+                    double sum = sumExp(p, row, c, max);
                     for (int j = 0; j < c; j++) {
                         double prob = Math.exp(p[row + j] - max) / sum;
                         float v = (float) (g * (prob - (j == y ? 1.0 : 0.0)));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.BackendConformanceTest;
 import dev.jacobian.reference.ReferenceBackend;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
@@ -63,13 +64,7 @@ class CpuMatmulTest {
             {31, 65, 300}, {65, 31, 513}, {145, 97, 129}, {150, 200, 70}, {97, 3, 600}, {2, 250, 41},
             {128, 256, 784}, {300, 77, 260},
         };
-        List<Arguments> out = new ArrayList<>();
-        for (int[] s : mnk) {
-            for (int t = 0; t < 4; t++) {
-                out.add(Arguments.of(s[0], s[1], s[2], (t & 1) != 0, (t & 2) != 0));
-            }
-        }
-        return out.stream();
+        return BackendConformanceTest.eachTranspose(mnk);
     }
 
     @ParameterizedTest(name = "m={0} n={1} k={2} transA={3} transB={4}")

@@ -1,5 +1,6 @@
 package dev.jacobian.cpu;
 
+import static dev.jacobian.backend.BackendConformanceTest.random;
 import static dev.jacobian.backend.Tolerances.FP32_ATOL;
 import static dev.jacobian.backend.Tolerances.FP32_RTOL;
 import static dev.jacobian.backend.Tolerances.FP32_SUM_RTOL;
@@ -7,13 +8,9 @@ import static dev.jacobian.backend.Tolerances.sumAtol;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.jacobian.backend.Activation;
-import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.BackendConformanceTest;
 import dev.jacobian.backend.BinaryOp;
-import dev.jacobian.backend.LossKind;
-import dev.jacobian.backend.Reduction;
-import dev.jacobian.backend.SgdUpdate;
 import dev.jacobian.backend.TensorAssert;
 import dev.jacobian.backend.UnaryOp;
 import dev.jacobian.reference.ReferenceBackend;
@@ -22,7 +19,6 @@ import dev.jacobian.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,15 +26,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The CPU backend (vector kernels on 2 threads, and the scalar twins on 1 thread) against the reference on
  * operands that are views at an odd offset into larger tensors whose margins hold a guard value (reading
- * it spoils the result; writing it fails the test), on the unary ops with special values, on
- * broadcasting {@code binary}, {@code binaryBackward} and {@code sumTo} over many shape pairs, and the
- * determinism of the broadcast kernels across thread counts.
+ * it spoils the result; writing it fails the test), on what the shared conformance suite (which runs every
+ * primitive on views on both CPU paths) does not cover: uploads into a view, products large enough for both
+ * threads and several KC blocks, the unary ops with special values, broadcasting {@code binary},
+ * {@code binaryBackward} and {@code sumTo} over many shape pairs, and the determinism of the broadcast kernels
+ * across thread counts.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CpuViewsAndBroadcastTest {
@@ -76,23 +73,9 @@ class CpuViewsAndBroadcastTest {
     record Operand(Shape shape, float[] data) {
     }
 
-    static float[] random(long seed, int n, float lo, float hi) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = (float) (lo + (hi - lo) * r.nextDouble());
-        }
-        return a;
-    }
-
     static Operand rand(long seed, int... dims) {
         Shape s = Shape.of(dims);
         return new Operand(s, random(seed, s.size(), -1f, 1f));
-    }
-
-    static Operand positive(long seed, int... dims) {
-        Shape s = Shape.of(dims);
-        return new Operand(s, random(seed, s.size(), 0.1f, 2f));
     }
 
     /** Values from {-1, 0, 1}: many ties for MAX. */
@@ -178,76 +161,18 @@ class CpuViewsAndBroadcastTest {
         }
     }
 
-    // ------------------------------------------------------------------ every primitive on views
+    // ------------------------------------------------------------------ views
 
+    /** Uploading into a view writes only its range. */
     @Test
-    void fillCopyAndAxpbyOnViews() {
-        compare("fill", 0, 0, ops(rand(1, 7, 33)), new int[] {0}, (b, t) -> b.fill(t[0], 2.5f));
-        compare("ranged copy", 0, 0, ops(rand(2, 5, 7), rand(3, 3, 11)), new int[] {1}, (b, t) -> {
-            b.copy(t[0], 3, t[1], 20, 13);
-            b.copy(t[0], 34, t[1], 0, 1);
-        });
-        compare("upload/download", 0, 0, ops(rand(4, 3, 11)), new int[] {0},
+    void uploadIntoAView() {
+        compare("upload", 0, 0, ops(rand(4, 3, 11)), new int[] {0},
                 (b, t) -> b.upload(new float[] {7f, 8f, 9f}, 1, t[0], 30, 2));
-        for (float beta : new float[] {0f, 0.5f}) {
-            compare("axpby beta " + beta, FP32_RTOL, FP32_ATOL, ops(rand(5, 7, 33), rand(6, 7, 33)), new int[] {1},
-                    (b, t) -> b.axpby(1.5f, t[0], beta, t[1]));
-        }
     }
 
-    @ParameterizedTest
-    @EnumSource(Activation.class)
-    void activationsOnViews(Activation f) {
-        compare("activation " + f, FP32_RTOL, FP32_ATOL, ops(rand(10, 7, 33), rand(11, 7, 33)), new int[] {1},
-                (b, t) -> b.activation(f, 0.1f, t[0], t[1]));
-        compare("activation " + f + " in place", FP32_RTOL, FP32_ATOL, ops(rand(12, 3, 5, 7)), new int[] {0},
-                (b, t) -> b.activation(f, 0.1f, t[0], t[0]));
-        for (boolean acc : new boolean[] {false, true}) {
-            compare("activationBackward " + f + " acc " + acc, FP32_RTOL, FP32_ATOL,
-                    ops(rand(13, 7, 33), null, rand(14, 7, 33), rand(15, 7, 33)), new int[] {3}, (b, t) -> {
-                        try (Tensor y = b.allocate(t[0].shape())) {
-                            b.activation(f, 0.1f, t[0], y);
-                            b.activationBackward(f, 0.1f, t[0], y, t[2], t[3], acc);
-                        }
-                    });
-        }
-        compare("biasActivation " + f, FP32_RTOL, FP32_ATOL, ops(rand(16, 7, 33), rand(17, 33), rand(18, 7, 33)),
-                new int[] {2}, (b, t) -> b.biasActivation(t[0], t[1], f, 0.1f, t[2]));
-        compare("biasActivation " + f + " in place", FP32_RTOL, FP32_ATOL, ops(rand(19, 9, 37), rand(20, 1, 37)),
-                new int[] {0}, (b, t) -> b.biasActivation(t[0], t[1], f, 0.1f, t[0]));
-    }
-
-    @Test
-    void rowVectorPreluAndMaxoutOnViews() {
-        compare("addRowVector", FP32_RTOL, FP32_ATOL, ops(rand(21, 7, 33), rand(22, 33), rand(23, 7, 33)),
-                new int[] {2}, (b, t) -> b.addRowVector(t[0], t[1], t[2]));
-        compare("prelu", FP32_RTOL, FP32_ATOL, ops(rand(24, 7, 33), rand(25, 33), rand(26, 7, 33)), new int[] {2},
-                (b, t) -> b.prelu(t[0], t[1], t[2]));
-        for (boolean acc : new boolean[] {false, true}) {
-            compare("preluBackward acc " + acc, FP32_SUM_RTOL, sumAtol(7),
-                    ops(rand(27, 7, 33), rand(28, 33), rand(29, 7, 33), rand(30, 7, 33), rand(31, 33)),
-                    new int[] {3, 4}, (b, t) -> b.preluBackward(t[0], t[1], t[2], t[3], acc, t[4], acc));
-            compare("preluBackward dslope only, acc " + acc, FP32_SUM_RTOL, sumAtol(9),
-                    ops(rand(32, 9, 19), rand(33, 19), rand(34, 9, 19), null, rand(35, 19)),
-                    new int[] {4}, (b, t) -> b.preluBackward(t[0], t[1], t[2], null, false, t[4], acc));
-        }
-        compare("maxout", 0, 0, ops(ties(36, 7, 33), rand(37, 7, 11)), new int[] {1},
-                (b, t) -> b.maxout(3, t[0], t[1]));
-        compare("maxoutBackward", FP32_RTOL, FP32_ATOL, ops(ties(38, 7, 33), rand(39, 7, 11), rand(40, 7, 33)),
-                new int[] {2}, (b, t) -> b.maxoutBackward(3, t[0], t[1], t[2], true));
-    }
-
+    /** Products large enough to run on both threads and over several KC blocks, at every transpose. */
     static Stream<Arguments> gemmCases() {
-        List<Arguments> l = new ArrayList<>();
-        int[][] sizes = {{1, 1, 1}, {7, 9, 5}, {37, 41, 300}, {150, 130, 450}};
-        for (int[] s : sizes) {
-            for (boolean ta : new boolean[] {false, true}) {
-                for (boolean tb : new boolean[] {false, true}) {
-                    l.add(Arguments.of(s[0], s[1], s[2], ta, tb));
-                }
-            }
-        }
-        return l.stream();
+        return BackendConformanceTest.eachTranspose(new int[][] {{1, 1, 1}, {7, 9, 5}, {37, 41, 300}, {150, 130, 450}});
     }
 
     @ParameterizedTest
@@ -262,90 +187,12 @@ class CpuViewsAndBroadcastTest {
         }
     }
 
-    @ParameterizedTest
-    @EnumSource(Reduction.class)
-    void reductionsOnViews(Reduction op) {
-        int m = 9;
-        int n = 37;
-        for (Axis axis : Axis.values()) {
-            int rows = axis == Axis.COLS ? m : 1;
-            int cols = axis == Axis.ROWS ? n : 1;
-            int len = axis == Axis.ROWS ? m : axis == Axis.COLS ? n : m * n;
-            boolean[] accs = op == Reduction.ARGMAX ? new boolean[] {false} : new boolean[] {false, true};
-            for (boolean acc : accs) {
-                compare("reduce " + op + " " + axis + " acc " + acc, FP32_SUM_RTOL, sumAtol(len),
-                        ops(rand(50, m, n), rand(51, rows, cols)), new int[] {1},
-                        (b, t) -> b.reduce(op, axis, t[0], t[1], acc));
-                if (op != Reduction.ARGMAX) {
-                    compare("reduceBackward " + op + " " + axis + " acc " + acc, FP32_SUM_RTOL, sumAtol(len),
-                            ops(rand(52, m, n), rand(53, rows, cols), rand(54, rows, cols), rand(55, m, n)),
-                            new int[] {3}, (b, t) -> {
-                                b.reduce(op, axis, t[0], t[1], false);
-                                b.reduceBackward(op, axis, t[0], t[1], t[2], t[3], acc);
-                            });
-                }
-            }
-        }
-    }
-
-    @Test
-    void softmaxAndLossesOnViews() {
-        compare("softmax", FP32_RTOL, FP32_ATOL, ops(rand(60, 7, 33), rand(61, 7, 33)), new int[] {1},
-                (b, t) -> b.softmax(t[0], t[1]));
-        compare("softmax in place", FP32_RTOL, FP32_ATOL, ops(rand(62, 5, 19)), new int[] {0},
-                (b, t) -> b.softmax(t[0], t[0]));
-        compare("softmaxBackward", FP32_SUM_RTOL, sumAtol(33), ops(rand(63, 7, 33), rand(64, 7, 33), rand(65, 7, 33)),
-                new int[] {2}, (b, t) -> {
-                    b.softmax(t[0], t[0]);
-                    b.softmaxBackward(t[0], t[1], t[2], true);
-                });
-        int m = 7;
-        int c = 19;
-        float[] classes = new float[m];
-        for (int i = 0; i < m; i++) {
-            classes[i] = (i * 5) % c;
-        }
-        for (LossKind kind : LossKind.values()) {
-            Operand target = kind.classIndexTargets() ? new Operand(Shape.matrix(m, 1), classes)
-                    : new Operand(Shape.matrix(m, c), random(66, m * c, 0f, 1f));
-            compare("rowLoss " + kind, FP32_SUM_RTOL, sumAtol(c), ops(rand(67, m, c), target, rand(68, m, 1)),
-                    new int[] {2}, (b, t) -> b.rowLoss(kind, t[0], t[1], t[2]));
-            for (boolean acc : new boolean[] {false, true}) {
-                compare("rowLossBackward " + kind + " acc " + acc, FP32_SUM_RTOL, sumAtol(c),
-                        ops(rand(69, m, c), target, rand(70, m, 1), rand(71, m, c)), new int[] {3},
-                        (b, t) -> b.rowLossBackward(kind, t[0], t[1], t[2], t[3], acc));
-            }
-        }
-    }
-
-    @Test
-    void sgdUpdateOnViews() {
-        SgdUpdate[] updates = {
-            new SgdUpdate(0.1f, 0f, false, 0f, 0f, 0f),
-            new SgdUpdate(0.1f, 0.9f, false, 1e-3f, 0.5f, 0f),
-            new SgdUpdate(0.1f, 0.9f, true, 1e-3f, 0f, 1f),
-        };
-        for (SgdUpdate u : updates) {
-            boolean momentum = u.momentum() != 0f;
-            compare("sgdUpdate " + u, FP32_RTOL, FP32_ATOL,
-                    ops(rand(80, 7, 33), rand(81, 7, 33), momentum ? rand(82, 7, 33) : null,
-                            new Operand(Shape.matrix(1, 1), new float[] {4f})),
-                    momentum ? new int[] {0, 2} : new int[] {0}, (b, t) -> b.sgdUpdate(t[0], t[1], t[2], t[3], u));
-        }
-    }
-
     // ------------------------------------------------------------------ unary
 
     /** Odd sizes, a rank-3 shape, and special values spread over vector bodies and tails. */
     static Stream<Arguments> unaryCases() {
-        List<Arguments> l = new ArrayList<>();
-        int[][] shapes = {{1}, {7}, {33}, {257}, {3, 5, 7}, {2, 3, 4, 5}};
-        for (UnaryOp op : UnaryOp.values()) {
-            for (int[] s : shapes) {
-                l.add(Arguments.of(op, s));
-            }
-        }
-        return l.stream();
+        return BackendConformanceTest.eachWithEach(UnaryOp.values(),
+                new int[][] {{1}, {7}, {33}, {257}, {3, 5, 7}, {2, 3, 4, 5}});
     }
 
     @ParameterizedTest
@@ -425,13 +272,7 @@ class CpuViewsAndBroadcastTest {
     }
 
     static Stream<Arguments> binaryCases() {
-        List<Arguments> l = new ArrayList<>();
-        for (BinaryOp op : BinaryOp.values()) {
-            for (int[][] pair : PAIRS) {
-                l.add(Arguments.of(op, pair[0], pair[1]));
-            }
-        }
-        return l.stream();
+        return BackendConformanceTest.eachWithEachPair(BinaryOp.values(), PAIRS);
     }
 
     private static Operand operand(BinaryOp op, long seed, int[] dims) {

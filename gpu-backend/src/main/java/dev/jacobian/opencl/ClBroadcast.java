@@ -6,7 +6,6 @@ import dev.jacobian.backend.BinaryOp;
 import dev.jacobian.backend.Broadcast;
 import dev.jacobian.kernels.KernelSources;
 import dev.jacobian.tensor.Tensor;
-import org.jocl.cl_kernel;
 
 /**
  * Host side of {@code broadcast.cl}: binary ops whose operands broadcast, their backward, and
@@ -14,28 +13,16 @@ import org.jocl.cl_kernel;
  * arguments, so a launch allocates no device memory. Everything is enqueued without waiting.
  */
 final class ClBroadcast {
-    private static final String OPTIONS = "-cl-std=CL1.2";
-
     /** Index modes of {@code binary_broadcast} (the {@code IDX_*} constants of {@code broadcast.cl}). */
     private static final int IDX_FLAT = 0;
     private static final int IDX_PERIOD = 1;
     private static final int IDX_REPEAT = 2;
     private static final int IDX_STRIDES = 3;
 
-    private final ClContext cl;
-    private final ClProgramCache cache;
-    private final int wg;
+    private final ClKernels1d kernels;
 
     ClBroadcast(ClContext cl, ClProgramCache cache) {
-        this.cl = cl;
-        this.cache = cache;
-        this.wg = (int) Math.min(64, cl.device().maxWorkGroupSize());
-    }
-
-    private void run(String kernel, long items, Object... args) {
-        cl_kernel k = cache.kernel(KernelSources.BROADCAST, OPTIONS, kernel);
-        ClContext.setArgs(k, args);
-        cl.launch1d(k, items, wg);
+        this.kernels = ClKernels1d.of(cl, cache, KernelSources.BROADCAST);
     }
 
     /** A rank-6 vector padded to the 8 ints of an OpenCL {@code int8}. */
@@ -70,21 +57,22 @@ final class ClBroadcast {
         mode(bc, 0, modes, 0);
         mode(bc, 1, modes, 2);
         int n = c.size();
-        run("binary_broadcast", n, n, op.ordinal(), int8(bc.dims()), int8(bc.strides(0)), int8(bc.strides(1)), modes,
-                buf(a), buf(b), buf(c));
+        kernels.run("binary_broadcast", n, n, op.ordinal(), int8(bc.dims()), int8(bc.strides(0)), int8(bc.strides(1)),
+                modes, buf(a), buf(b), buf(c));
     }
 
     /** {@code grad (+)= sumTo(dc * d(a op b)/d(operand))} broadcast by {@code bc}. */
     void binaryBackward(BinaryOp op, int operand, Tensor a, Tensor b, Tensor dc, Tensor grad, boolean accumulate,
                         Broadcast bc) {
         int n = grad.size();
-        run("binary_broadcast_backward", n, n, op.ordinal(), operand, int8(bc.dims()), int8(bc.strides(operand)),
-                int8(bc.strides(1 - operand)), buf(a), buf(b), buf(dc), buf(grad), accumulate ? 1 : 0);
+        kernels.run("binary_broadcast_backward", n, n, op.ordinal(), operand, int8(bc.dims()),
+                int8(bc.strides(operand)), int8(bc.strides(1 - operand)), buf(a), buf(b), buf(dc), buf(grad),
+                accumulate ? 1 : 0);
     }
 
     /** {@code y (+)= x} summed over the dimensions {@code y} (operand 0 of {@code bc}) broadcasts along. */
     void sumTo(Tensor x, Tensor y, boolean accumulate, Broadcast bc) {
         int n = y.size();
-        run("sum_to", n, n, int8(bc.dims()), int8(bc.strides(0)), buf(x), buf(y), accumulate ? 1 : 0);
+        kernels.run("sum_to", n, n, int8(bc.dims()), int8(bc.strides(0)), buf(x), buf(y), accumulate ? 1 : 0);
     }
 }

@@ -3,10 +3,9 @@ package dev.jacobian.opencl;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.BackendConformanceTest;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -22,13 +21,7 @@ class ClGemmTest extends OpenClTestBase {
     static Stream<Arguments> cases() {
         int[][] sizes = {{1, 1, 1}, {3, 5, 7}, {17, 1, 33}, {65, 63, 31}, {64, 64, 64}, {127, 129, 67},
             {1, 300, 200}, {200, 1, 300}, {100, 130, 1}, {257, 65, 129}};
-        List<Arguments> out = new ArrayList<>();
-        for (int[] s : sizes) {
-            for (int t = 0; t < 4; t++) {
-                out.add(Arguments.of(s[0], s[1], s[2], (t & 1) != 0, (t & 2) != 0));
-            }
-        }
-        return out.stream();
+        return BackendConformanceTest.eachTranspose(sizes);
     }
 
 

@@ -15,6 +15,27 @@ import dev.jacobian.tensor.Tensor;
  */
 public abstract class AbstractBackend implements Backend {
     private boolean closed;
+    private final java.util.Map<String, Tensor> scratch = new java.util.HashMap<>();
+
+    /**
+     * A scratch tensor for the composed defaults ({@link ComposedKernels}), one per {@code (slot, shape)},
+     * allocated on first use and kept until the backend closes: after the first step they allocate nothing.
+     * Contents are undefined between uses.
+     */
+    final Tensor scratch(String slot, Shape shape) {
+        return scratch.computeIfAbsent(slot + shape, k -> allocate(shape));
+    }
+
+    /** The row {@code [0, 1, ..., n-1]} of shape {@code [1, n]}, uploaded once per {@code n}. */
+    final Tensor constantRow(String slot, int n) {
+        return scratch.computeIfAbsent(slot + ":const" + n, k -> {
+            float[] v = new float[n];
+            for (int i = 0; i < n; i++) {
+                v[i] = i;
+            }
+            return fromHost(Shape.matrix(1, n), v);
+        });
+    }
 
     /** Throws {@link IllegalStateException} when {@link #close()} was called. */
     protected final void ensureOpen() {
@@ -486,8 +507,13 @@ public abstract class AbstractBackend implements Backend {
         rowLossKernel(kind, pred, target, out);
     }
 
-    /** Per-sample losses. */
-    protected abstract void rowLossKernel(LossKind kind, Tensor pred, Tensor target, Tensor out);
+    /**
+     * Per-sample losses. The default composes the other primitives ({@link ComposedKernels}); device backends
+     * override it with fused kernels (softmax and log never materialized).
+     */
+    protected void rowLossKernel(LossKind kind, Tensor pred, Tensor target, Tensor out) {
+        ComposedKernels.rowLoss(this, kind, pred, target, out);
+    }
 
     @Override
     public final void rowLossBackward(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred,
@@ -499,9 +525,11 @@ public abstract class AbstractBackend implements Backend {
         rowLossBackwardKernel(kind, pred, target, dout, dpred, accumulate);
     }
 
-    /** Per-sample loss backward. */
-    protected abstract void rowLossBackwardKernel(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred,
-                                                  boolean accumulate);
+    /** Per-sample loss backward; the default composes the other primitives ({@link ComposedKernels}). */
+    protected void rowLossBackwardKernel(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred,
+                                         boolean accumulate) {
+        ComposedKernels.rowLossBackward(this, kind, pred, target, dout, dpred, accumulate);
+    }
 
     // ---------------------------------------------------------------- optimizer
 
@@ -513,7 +541,11 @@ public abstract class AbstractBackend implements Backend {
         sgdUpdateKernel(param, grad, velocity, gradNormSq, update);
     }
 
-    /** The fused SGD update of {@link SgdUpdate}. */
-    protected abstract void sgdUpdateKernel(Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq,
-                                            SgdUpdate update);
+    /**
+     * The SGD update of {@link SgdUpdate}. The default composes the other primitives ({@link ComposedKernels},
+     * about 15 launches); device backends override it with one fused kernel.
+     */
+    protected void sgdUpdateKernel(Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate update) {
+        ComposedKernels.sgdUpdate(this, param, grad, velocity, gradNormSq, update);
+    }
 }

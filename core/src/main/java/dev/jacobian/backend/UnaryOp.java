@@ -34,7 +34,12 @@ public enum UnaryOp {
     /** {@code y = tanh x}. */
     TANH,
     /** {@code y = 1 / (1 + e^-x)}. */
-    SIGMOID;
+    SIGMOID,
+    /**
+     * {@code y = x} where {@code x} is finite, else 0 ({@code torch.nan_to_num(x, 0, 0, 0)}): the select that
+     * composed rules need to keep a NaN or infinity from spreading (the optimizer's guard).
+     */
+    FINITE_OR_ZERO;
 
     /** The scalar definition. */
     public float apply(float x, float p, float q) {
@@ -52,6 +57,7 @@ public enum UnaryOp {
             case CLAMP -> Float.isNaN(x) ? x : Math.min(Math.max(x, p), q);
             case TANH -> (float) Math.tanh(x);
             case SIGMOID -> (float) (1.0 / (1.0 + Math.exp(-x)));
+            case FINITE_OR_ZERO -> Float.isFinite(x) ? x : 0f;
         };
     }
 }

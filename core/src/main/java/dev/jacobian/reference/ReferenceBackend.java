@@ -20,10 +20,20 @@ import java.util.Arrays;
  */
 public final class ReferenceBackend extends HeapBackend {
     private final int viewAlignment;
+    private final boolean composeFused;
 
     /** The oracle, viewing storage at any offset. */
     public ReferenceBackend() {
         this(1);
+    }
+
+    /**
+     * An oracle that runs the fused primitives (the per-sample losses and the SGD update) as
+     * {@link dev.jacobian.backend.AbstractBackend}'s composed defaults instead of its own scalar loops: the
+     * shared suites run on it to check those defaults, which a new backend inherits.
+     */
+    public static ReferenceBackend composingFusedKernels() {
+        return new ReferenceBackend(1, true);
     }
 
     /**
@@ -32,6 +42,11 @@ public final class ReferenceBackend extends HeapBackend {
      * any offset.
      */
     public ReferenceBackend(int viewAlignment) {
+        this(viewAlignment, false);
+    }
+
+    private ReferenceBackend(int viewAlignment, boolean composeFused) {
+        this.composeFused = composeFused;
         if (viewAlignment < 1) {
             throw new IllegalArgumentException("view alignment must be at least 1 float, got " + viewAlignment);
         }
@@ -51,7 +66,8 @@ public final class ReferenceBackend extends HeapBackend {
 
     @Override
     public String deviceDescription() {
-        return "scalar Java reference (" + System.getProperty("java.vm.name") + " " + Runtime.version() + ")";
+        return "scalar Java reference" + (composeFused ? ", fused kernels composed" : "") + " ("
+                + System.getProperty("java.vm.name") + " " + Runtime.version() + ")";
     }
 
 
@@ -412,6 +428,10 @@ public final class ReferenceBackend extends HeapBackend {
 
     @Override
     protected void rowLossKernel(LossKind kind, Tensor pred, Tensor target, Tensor out) {
+        if (composeFused) {
+            super.rowLossKernel(kind, pred, target, out);
+            return;
+        }
         float[] p = d(pred);
         float[] t = d(target);
         float[] o = d(out);
@@ -460,6 +480,10 @@ public final class ReferenceBackend extends HeapBackend {
 
     @Override
     protected void rowLossBackwardKernel(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred, boolean accumulate) {
+        if (composeFused) {
+            super.rowLossBackwardKernel(kind, pred, target, dout, dpred, accumulate);
+            return;
+        }
         float[] p = d(pred);
         float[] t = d(target);
         float[] g = d(dout);
@@ -514,6 +538,10 @@ public final class ReferenceBackend extends HeapBackend {
 
     @Override
     protected void sgdUpdateKernel(Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate u) {
+        if (composeFused) {
+            super.sgdUpdateKernel(param, grad, velocity, gradNormSq, u);
+            return;
+        }
         float normSq = gradNormSq == null ? 0f : d(gradNormSq)[0];
         if (!Float.isFinite(normSq)) {
             return;

@@ -682,7 +682,8 @@ public abstract class BackendConformanceTest {
     @Test
     void unaryEdgeValues() {
         float[] x = {0f, -0f, 1f, -1f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1e-30f, -7f};
-        for (UnaryOp op : new UnaryOp[] {UnaryOp.SIGN, UnaryOp.ABS, UnaryOp.CLAMP, UnaryOp.NEG, UnaryOp.SQUARE}) {
+        for (UnaryOp op : new UnaryOp[] {UnaryOp.SIGN, UnaryOp.ABS, UnaryOp.CLAMP, UnaryOp.NEG, UnaryOp.SQUARE,
+            UnaryOp.FINITE_OR_ZERO}) {
             float p = op == UnaryOp.CLAMP ? -2f : 0f;
             float q = op == UnaryOp.CLAMP ? 0.5f : 0f;
             try (Tensor t = backend.fromHost(Shape.of(x.length), x); Tensor y = backend.allocate(Shape.of(x.length))) {

@@ -9,6 +9,7 @@ import dev.jacobian.backend.BinaryOp;
 import dev.jacobian.backend.UnaryOp;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -82,6 +83,7 @@ final class ElementwiseVector {
             case CLAMP -> v.max(p).min(q);
             case TANH -> VectorMath.tanh(v);
             case SIGMOID -> VectorMath.sigmoid(v);
+            case FINITE_OR_ZERO -> v.blend(0f, v.test(VectorOperators.IS_FINITE).not());
         };
     }
 

@@ -36,6 +36,7 @@
 #define UN_CLAMP 10
 #define UN_TANH 11
 #define UN_SIGMOID 12
+#define UN_FINITE_OR_ZERO 13
 
 #define ACT_IDENTITY 0
 #define ACT_SIGMOID 1
@@ -87,7 +88,8 @@ inline float unary_apply(const int op, const float x, const float p, const float
         case UN_MUL_SCALAR: return p * x;
         case UN_CLAMP: return isnan(x) ? x : x < p ? p : x > q ? q : x;
         case UN_TANH: return tanh(x);
-        default: return 1.0f / (1.0f + exp(-x));
+        case UN_SIGMOID: return 1.0f / (1.0f + exp(-x));
+        default: return isfinite(x) ? x : 0.0f; /* UN_FINITE_OR_ZERO */
     }
 }
 

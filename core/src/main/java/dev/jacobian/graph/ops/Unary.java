@@ -33,7 +33,7 @@ public record Unary(UnaryOp op, float p, float q) implements Operation {
     @Override
     public boolean backwardReadsInput(int i) {
         return switch (op) {
-            case LOG, SQUARE, ABS, CLAMP -> true;
+            case LOG, SQUARE, ABS, CLAMP, FINITE_OR_ZERO -> true;
             default -> false;
         };
     }
@@ -105,6 +105,12 @@ public record Unary(UnaryOp op, float p, float q) implements Operation {
                 b.unary(UnaryOp.SQUARE, 0f, 0f, y, local);
                 b.unary(UnaryOp.MUL_SCALAR, -1f, 0f, local, local);
                 b.unary(UnaryOp.ADD_SCALAR, 1f, 0f, local, local);
+            }
+            case FINITE_OR_ZERO -> {
+                // 1 where x is finite, else 0: x * 0 + 1 is NaN exactly where x is not finite
+                b.unary(UnaryOp.MUL_SCALAR, 0f, 0f, x, local);
+                b.unary(UnaryOp.ADD_SCALAR, 1f, 0f, local, local);
+                b.unary(UnaryOp.FINITE_OR_ZERO, 0f, 0f, local, local);
             }
             case SIGMOID -> {
                 b.unary(UnaryOp.MUL_SCALAR, -1f, 0f, y, local);

@@ -1,0 +1,209 @@
+package dev.jacobian.backend;
+
+import dev.jacobian.tensor.Shape;
+import dev.jacobian.tensor.Tensor;
+
+/**
+ * The default, composed implementations of the fused primitives — the per-sample losses and the SGD update —
+ * built from the other primitives of the same backend (unary math, broadcasting binary, row reductions,
+ * axpby). A backend that has no fused kernel for them inherits these from {@link AbstractBackend}; one that
+ * has overrides the hook. Temporaries come from {@link AbstractBackend#scratch}, allocated on first use and
+ * kept, so after the first step nothing is allocated; the only upload is the class-index row
+ * {@code [0, 1, ..., c-1]}, once per class count.
+ *
+ * <p>Class-index targets become one-hot rows without a gather: {@code onehot = 1 - sign(|iota - t|)}.
+ */
+final class ComposedKernels {
+    private ComposedKernels() {
+    }
+
+    private static void unary(AbstractBackend b, UnaryOp op, float p, Tensor x, Tensor y) {
+        b.unary(op, p, 0f, x, y);
+    }
+
+    /** {@code [n, c]} one-hot rows of the class indices {@code target [n, 1]}, in scratch slot {@code slot}. */
+    private static Tensor oneHot(AbstractBackend b, Tensor target, int n, int c, String slot) {
+        Tensor iota = b.constantRow("iota", c);
+        Tensor oh = b.scratch(slot, Shape.matrix(n, c));
+        b.binary(BinaryOp.SUB, iota, target, oh);
+        unary(b, UnaryOp.ABS, 0f, oh, oh);
+        unary(b, UnaryOp.SIGN, 0f, oh, oh);
+        unary(b, UnaryOp.MUL_SCALAR, -1f, oh, oh);
+        unary(b, UnaryOp.ADD_SCALAR, 1f, oh, oh);
+        return oh;
+    }
+
+    /** Row-wise {@code e = exp(pred - max)} into {@code e}, the row sums into {@code sum} and the maxima into {@code max}. */
+    private static void shiftedExp(AbstractBackend b, Tensor pred, Tensor e, Tensor sum, Tensor max) {
+        b.reduce(Reduction.MAX, Axis.COLS, pred, max, false);
+        b.binary(BinaryOp.SUB, pred, max, e);
+        unary(b, UnaryOp.EXP, 0f, e, e);
+        b.reduce(Reduction.SUM, Axis.COLS, e, sum, false);
+    }
+
+    /** {@code out[i] = L(pred_i, target_i)} for every {@link LossKind}. */
+    static void rowLoss(AbstractBackend b, LossKind kind, Tensor pred, Tensor target, Tensor out) {
+        int n = pred.rows();
+        int c = pred.cols();
+        Shape nc = Shape.matrix(n, c);
+        Shape n1 = Shape.matrix(n, 1);
+        Tensor t = b.scratch("loss.t", nc);
+        switch (kind) {
+            case SOFTMAX_CROSS_ENTROPY -> {
+                // log sum exp(x - max) + max - x[y]
+                Tensor max = b.scratch("loss.max", n1);
+                shiftedExp(b, pred, t, out, max);
+                unary(b, UnaryOp.LOG, 0f, out, out);
+                b.binary(BinaryOp.ADD, out, max, out);
+                Tensor oh = oneHot(b, target, n, c, "loss.onehot");
+                b.binary(BinaryOp.MUL, pred, oh, t);
+                b.reduce(Reduction.SUM, Axis.COLS, t, max, false);
+                b.binary(BinaryOp.SUB, out, max, out);
+            }
+            case SVM_HINGE -> {
+                // sum over j != y of max(0, x_j - x_y + 1)
+                hingeMargins(b, pred, target, n, c, t);
+                b.reduce(Reduction.SUM, Axis.COLS, t, out, false);
+            }
+            case MSE -> {
+                b.binary(BinaryOp.SUB, pred, target, t);
+                unary(b, UnaryOp.SQUARE, 0f, t, t);
+                b.reduce(Reduction.SUM, Axis.COLS, t, out, false);
+            }
+            case SIGMOID_BINARY_CROSS_ENTROPY -> {
+                // max(x, 0) - x t + log(1 + e^-|x|), the stable form
+                Tensor u = b.scratch("loss.u", nc);
+                unary(b, UnaryOp.ABS, 0f, pred, u);
+                unary(b, UnaryOp.NEG, 0f, u, u);
+                unary(b, UnaryOp.EXP, 0f, u, u);
+                unary(b, UnaryOp.ADD_SCALAR, 1f, u, u);
+                unary(b, UnaryOp.LOG, 0f, u, u);
+                b.unary(UnaryOp.CLAMP, 0f, Float.POSITIVE_INFINITY, pred, t);
+                b.binary(BinaryOp.ADD, t, u, t);
+                b.binary(BinaryOp.MUL, pred, target, u);
+                b.binary(BinaryOp.SUB, t, u, t);
+                b.reduce(Reduction.SUM, Axis.COLS, t, out, false);
+            }
+        }
+    }
+
+    /** {@code m[i,j] = max(0, x_ij - x_iy + 1)} for {@code j != y_i}, 0 at {@code j == y_i}. */
+    private static void hingeMargins(AbstractBackend b, Tensor pred, Tensor target, int n, int c, Tensor m) {
+        Tensor oh = oneHot(b, target, n, c, "loss.onehot");
+        Tensor picked = b.scratch("loss.picked", Shape.matrix(n, 1));
+        b.binary(BinaryOp.MUL, pred, oh, m);
+        b.reduce(Reduction.SUM, Axis.COLS, m, picked, false);
+        b.binary(BinaryOp.SUB, pred, picked, m);
+        unary(b, UnaryOp.ADD_SCALAR, 1f, m, m);
+        b.unary(UnaryOp.CLAMP, 0f, Float.POSITIVE_INFINITY, m, m);
+        Tensor others = b.scratch("loss.others", Shape.matrix(n, c));
+        unary(b, UnaryOp.MUL_SCALAR, -1f, oh, others);
+        unary(b, UnaryOp.ADD_SCALAR, 1f, others, others);
+        b.binary(BinaryOp.MUL, m, others, m);
+    }
+
+    /** {@code dpred (+)= dout_i * dL_i / dpred_i}. */
+    static void rowLossBackward(AbstractBackend b, LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred,
+                                boolean accumulate) {
+        int n = pred.rows();
+        int c = pred.cols();
+        Shape nc = Shape.matrix(n, c);
+        Shape n1 = Shape.matrix(n, 1);
+        Tensor g = b.scratch("lossb.g", nc);
+        switch (kind) {
+            case SOFTMAX_CROSS_ENTROPY -> {
+                // softmax(x) - onehot(y)
+                Tensor sum = b.scratch("lossb.sum", n1);
+                Tensor max = b.scratch("lossb.max", n1);
+                shiftedExp(b, pred, g, sum, max);
+                unary(b, UnaryOp.RECIPROCAL, 0f, sum, sum);
+                b.binary(BinaryOp.MUL, g, sum, g);
+                b.binary(BinaryOp.SUB, g, oneHot(b, target, n, c, "lossb.onehot"), g);
+            }
+            case SVM_HINGE -> {
+                // 1 at each active margin, minus their count at y
+                hingeMargins(b, pred, target, n, c, g);
+                unary(b, UnaryOp.SIGN, 0f, g, g);
+                Tensor count = b.scratch("lossb.count", n1);
+                b.reduce(Reduction.SUM, Axis.COLS, g, count, false);
+                Tensor atY = b.scratch("lossb.aty", nc);
+                b.binary(BinaryOp.MUL, oneHot(b, target, n, c, "lossb.onehot"), count, atY);
+                b.binary(BinaryOp.SUB, g, atY, g);
+            }
+            case MSE -> {
+                b.binary(BinaryOp.SUB, pred, target, g);
+                unary(b, UnaryOp.MUL_SCALAR, 2f, g, g);
+            }
+            case SIGMOID_BINARY_CROSS_ENTROPY -> {
+                unary(b, UnaryOp.SIGMOID, 0f, pred, g);
+                b.binary(BinaryOp.SUB, g, target, g);
+            }
+        }
+        if (accumulate) {
+            b.binary(BinaryOp.MUL, g, dout, g);
+            b.axpby(1f, g, 1f, dpred);
+        } else {
+            b.binary(BinaryOp.MUL, g, dout, dpred);
+        }
+    }
+
+    /**
+     * The update of {@link SgdUpdate}, NaN guard included: {@code ok = 1} when {@code gradNormSq} is finite, else
+     * 0, and every change is multiplied by it after the non-finite values were zeroed, so a non-finite step
+     * leaves the weights and the velocity as they were.
+     */
+    static void sgdUpdate(AbstractBackend b, Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate u) {
+        Shape s = param.shape();
+        Tensor g = b.scratch("sgd.g", s);
+        Tensor scale = b.scratch("sgd.scale", Shape.scalar());
+        Tensor ok = b.scratch("sgd.ok", Shape.scalar());
+        if (gradNormSq == null) {
+            b.fill(scale, 1f);
+            b.fill(ok, 1f);
+        } else {
+            // ok = finite(normSq) ? 1 : 0
+            unary(b, UnaryOp.MUL_SCALAR, 0f, gradNormSq, ok);
+            unary(b, UnaryOp.ADD_SCALAR, 1f, ok, ok);
+            unary(b, UnaryOp.FINITE_OR_ZERO, 0f, ok, ok);
+            if (u.clipNorm() > 0f) {
+                // c = t / max(sqrt(normSq), t)  (1 below the threshold)
+                unary(b, UnaryOp.SQRT, 0f, gradNormSq, scale);
+                b.unary(UnaryOp.CLAMP, u.clipNorm(), Float.POSITIVE_INFINITY, scale, scale);
+                unary(b, UnaryOp.RECIPROCAL, 0f, scale, scale);
+                unary(b, UnaryOp.MUL_SCALAR, u.clipNorm(), scale, scale);
+                unary(b, UnaryOp.FINITE_OR_ZERO, 0f, scale, scale);
+            } else {
+                b.fill(scale, 1f);
+            }
+        }
+        unary(b, UnaryOp.FINITE_OR_ZERO, 0f, grad, g);
+        b.binary(BinaryOp.MUL, g, scale, g);
+        if (u.clipValue() > 0f) {
+            b.unary(UnaryOp.CLAMP, -u.clipValue(), u.clipValue(), g, g);
+        }
+        int decayed = (int) Math.min(param.size(), u.decayedPrefix());
+        if (u.weightDecay() != 0f && decayed > 0) {
+            try (Tensor gf = g.flatten(); Tensor wf = param.flatten();
+                 Tensor gp = gf.slice(0, decayed); Tensor wp = wf.slice(0, decayed)) {
+                b.axpby(u.weightDecay(), wp, 1f, gp);
+            }
+        }
+        b.binary(BinaryOp.MUL, g, ok, g); // a non-finite step changes nothing
+        if (u.momentum() != 0f) {
+            // v = v + ok (mu - 1) v + g
+            Tensor keep = b.scratch("sgd.keep", Shape.scalar());
+            unary(b, UnaryOp.MUL_SCALAR, u.momentum() - 1f, ok, keep);
+            unary(b, UnaryOp.ADD_SCALAR, 1f, keep, keep);
+            b.binary(BinaryOp.MUL, velocity, keep, velocity);
+            b.axpby(1f, g, 1f, velocity);
+            if (u.nesterov()) {
+                Tensor mv = b.scratch("sgd.mv", s);
+                b.binary(BinaryOp.MUL, velocity, ok, mv);
+                b.axpby(u.momentum(), mv, 1f, g);
+            } else {
+                b.binary(BinaryOp.MUL, velocity, ok, g);
+            }
+        }
+        b.axpby(-u.learningRate(), g, 1f, param);
+    }
+}

@@ -1,0 +1,44 @@
+package dev.jacobian.reference;
+
+import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.BackendConformanceTest;
+import dev.jacobian.check.GradientCheckSuite;
+import dev.jacobian.train.TrainingSuite;
+import org.junit.jupiter.api.Nested;
+
+/**
+ * The composed defaults of the fused primitives (losses, SGD update) that a new backend inherits from
+ * {@link dev.jacobian.backend.AbstractBackend}, run through the shared suites on the reference: conformance
+ * against the reference's own fused loops, gradient checks, training.
+ */
+class ComposedFusedKernelsTest {
+    @Nested
+    class Conformance extends BackendConformanceTest {
+        @Override
+        protected Backend createBackend() {
+            return ReferenceBackend.composingFusedKernels();
+        }
+    }
+
+    @Nested
+    class GradientChecks extends GradientCheckSuite {
+        @Override
+        protected Backend createBackend() {
+            return ReferenceBackend.composingFusedKernels();
+        }
+    }
+
+    @Nested
+    class Training extends TrainingSuite {
+        @Override
+        protected Backend createBackend() {
+            return ReferenceBackend.composingFusedKernels();
+        }
+
+        /** The composed update is about 15 primitives, each one launch on a heap backend. */
+        @Override
+        protected int maxOptimizerLaunches() {
+            return 20;
+        }
+    }
+}

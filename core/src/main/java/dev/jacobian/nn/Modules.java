@@ -6,7 +6,6 @@ import dev.jacobian.graph.Initializer;
 import dev.jacobian.graph.Node;
 import dev.jacobian.graph.Parameter;
 import dev.jacobian.tensor.Shape;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.BiFunction;
@@ -21,7 +20,7 @@ public final class Modules {
     }
 
     /** A module that creates its parameters once, on its graph, then builds its nodes on every forward. */
-    private static class Simple implements Module {
+    private static final class Simple implements Module {
         private final String description;
         private final java.util.function.Function<Graph, List<Parameter>> create;
         private final BiFunction<Node, List<Parameter>, Node> build;
@@ -68,12 +67,7 @@ public final class Modules {
      * {@code init} (regularized), {@code b: [out]} zeros.
      */
     public static Module dense(String name, int in, int out, Initializer init) {
-        positive(name + ": input features", in);
-        positive(name + ": output features", out);
-        return new Simple("dense " + name + "(" + in + "->" + out + ")",
-                g -> List.of(g.parameter(name + ".weight", Shape.matrix(in, out), init, true),
-                        g.parameter(name + ".bias", Shape.matrix(1, out), Initializer.zeros(), false)),
-                (x, p) -> x.graph().linear(x, p.get(0), p.get(1)));
+        return affine(name, in, out, init, null, 0f);
     }
 
     /**
@@ -81,16 +75,24 @@ public final class Modules {
      * {@code maxout}), fused into one node when the activation's derivative is known from its output.
      */
     public static Module dense(String name, int in, int out, Initializer init, String activation) {
-        Module affine = dense(name, in, out, init);
         Activation f = elementwise(activation);
         float param = parameterOf(f);
         if (f != null && f.derivativeFromOutput(param)) {
-            return new Simple("dense " + name + "(" + in + "->" + out + ", " + activation + ")",
-                    g -> List.of(g.parameter(name + ".weight", Shape.matrix(in, out), init, true),
-                            g.parameter(name + ".bias", Shape.matrix(1, out), Initializer.zeros(), false)),
-                    (x, p) -> x.graph().dense(x, p.get(0), p.get(1), f, param));
+            return affine(name, in, out, init, f, param);
         }
-        return Sequential.of(affine, activation(activation));
+        return Sequential.of(dense(name, in, out, init), activation(activation));
+    }
+
+    /** {@code x W + b}, then {@code f} fused into the same node when {@code f != null}. */
+    private static Module affine(String name, int in, int out, Initializer init, Activation f, float param) {
+        positive(name + ": input features", in);
+        positive(name + ": output features", out);
+        String what = f == null ? "" : ", " + f.name().toLowerCase(Locale.ROOT);
+        return new Simple("dense " + name + "(" + in + "->" + out + what + ")",
+                g -> List.of(g.parameter(name + ".weight", Shape.matrix(in, out), init, true),
+                        g.parameter(name + ".bias", Shape.matrix(1, out), Initializer.zeros(), false)),
+                (x, p) -> f == null ? x.graph().linear(x, p.get(0), p.get(1))
+                        : x.graph().dense(x, p.get(0), p.get(1), f, param));
     }
 
     /**
@@ -112,7 +114,8 @@ public final class Modules {
         return new Simple(a, g -> List.of(), (x, p) -> f == Activation.IDENTITY ? x : x.graph().activation(x, f, param));
     }
 
-    private static Activation elementwise(String name) {
+    /** The elementwise activation a name designates, or null (gelu, prelu, maxout and unknown names). */
+    static Activation elementwise(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "relu" -> Activation.RELU;
             case "leaky-relu" -> Activation.LEAKY_RELU;
@@ -145,15 +148,8 @@ public final class Modules {
             throw new IllegalArgumentException(name + ": maxout needs at least 2 pieces, got " + pieces);
         }
         positive(name + ": units", units);
-        Module affine = dense(name, in, units * pieces, init);
-        return new Simple("maxout " + name + "(" + in + "->" + units + "x" + pieces + ")",
-                g -> new ArrayList<>(),
-                (x, p) -> x.graph().maxout(affine.forward(x), pieces)) {
-            @Override
-            public List<Parameter> parameters() {
-                return affine.parameters();
-            }
-        };
+        return Sequential.of(dense(name, in, units * pieces, init),
+                new Simple("maxout(" + pieces + ")", g -> List.of(), (x, p) -> x.graph().maxout(x, pieces)));
     }
 
     /** Flattens every dimension after the batch into one: {@code [n, c, h, w] -> [n, c*h*w]}, a view (no copy). */

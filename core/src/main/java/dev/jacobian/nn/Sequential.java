@@ -208,17 +208,7 @@ public final class Sequential implements Module {
                 Parameter b = g.parameter(name + ".bias", Shape.matrix(1, width), Initializer.zeros(), false);
                 weights.add(w);
                 Parameter slopes = null;
-                Activation act = null;
-                switch (s.activation()) {
-                    case "relu" -> act = Activation.RELU;
-                    case "leaky-relu" -> act = Activation.LEAKY_RELU;
-                    case "elu" -> act = Activation.ELU;
-                    case "tanh" -> act = Activation.TANH;
-                    case "sigmoid" -> act = Activation.SIGMOID;
-                    case "linear" -> act = Activation.IDENTITY;
-                    default -> {
-                    }
-                }
+                Activation act = Modules.elementwise(s.activation());
                 if (act != null) {
                     float param = act == Activation.LEAKY_RELU ? leakySlope : act == Activation.ELU ? eluAlpha : 0f;
                     // one fused node when f' is known from the output; otherwise keep the pre-activation

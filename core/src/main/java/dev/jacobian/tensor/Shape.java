@@ -155,6 +155,20 @@ public final class Shape {
     }
 
     /**
+     * The shape with dimensions {@code startDim..} merged into one: {@code [n, c, h, w]} from 1 is
+     * {@code [n, c*h*w]}; an {@link IllegalArgumentException} when there is no such dimension.
+     */
+    public Shape flatten(int startDim) {
+        if (startDim < 0 || startDim >= Math.max(1, rank())) {
+            throw new IllegalArgumentException("flatten " + this + " from dimension " + startDim
+                    + ": needs 0 <= startDim < rank");
+        }
+        int[] d = Arrays.copyOf(dims, startDim + 1);
+        d[startDim] = -1;
+        return reshape(d);
+    }
+
+    /**
      * Whether this shape broadcasts to {@code target} by NumPy's rules: aligned at the last dimension,
      * each of this shape's dimensions is 1 or equal to the target's, and this rank is not higher (leading
      * dimensions of 1 are ignored).

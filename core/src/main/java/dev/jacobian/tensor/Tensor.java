@@ -150,20 +150,7 @@ public final class Tensor implements AutoCloseable {
      * {@code [n, c*h*w]}.
      */
     public Tensor flatten(int startDim) {
-        if (startDim < 0 || startDim >= Math.max(1, rank())) {
-            throw new IllegalArgumentException("flatten " + shape + " from dimension " + startDim
-                    + ": needs 0 <= startDim < rank");
-        }
-        int[] d = new int[startDim + 1];
-        for (int i = 0; i < startDim; i++) {
-            d[i] = shape.dim(i);
-        }
-        int rest = 1;
-        for (int i = startDim; i < rank(); i++) {
-            rest *= shape.dim(i);
-        }
-        d[startDim] = rest;
-        return view(Shape.of(d), 0);
+        return view(shape.flatten(startDim), 0);
     }
 
     /** A view of entries {@code [from, to)} along the first dimension (rows of a batch), sharing storage. */

@@ -37,12 +37,7 @@ public record Reshape(int[] dims, int flattenFrom) implements GradientOnly {
         if (flattenFrom < 0) {
             return x.reshape(dims);
         }
-        if (flattenFrom >= Math.max(1, x.rank())) {
-            throw new IllegalArgumentException("flatten: " + x + " has no dimension " + flattenFrom);
-        }
-        int[] d = Arrays.copyOf(x.dims(), flattenFrom + 1);
-        d[flattenFrom] = -1;
-        return x.reshape(d);
+        return x.flatten(flattenFrom);
     }
 
     @Override

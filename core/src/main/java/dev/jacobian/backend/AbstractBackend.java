@@ -548,4 +548,29 @@ public abstract class AbstractBackend implements Backend {
     protected void sgdUpdateKernel(Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate update) {
         ComposedKernels.sgdUpdate(this, param, grad, velocity, gradNormSq, update);
     }
+
+    @Override
+    public final void adaptiveUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradNormSq,
+                                     AdaptiveUpdate update) {
+        own("adaptiveUpdate", param, grad, m, v, gradNormSq);
+        Checks.adaptiveUpdate(param, grad, m, v, gradNormSq, update);
+        Tensor[] written = {param, m, v};
+        for (int i = 0; i < written.length; i++) {
+            disjoint("adaptiveUpdate", grad, written[i]);
+            for (int j = i + 1; j < written.length; j++) {
+                disjoint("adaptiveUpdate", written[i], written[j]);
+            }
+        }
+        countLaunch();
+        adaptiveUpdateKernel(param, grad, m, v, gradNormSq, update);
+    }
+
+    /**
+     * The update of {@link AdaptiveUpdate}. The default composes the other primitives ({@link ComposedKernels},
+     * about 30 launches, without the subnormal flush); device backends override it with one fused kernel.
+     */
+    protected void adaptiveUpdateKernel(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradNormSq,
+                                        AdaptiveUpdate update) {
+        ComposedKernels.adaptiveUpdate(this, param, grad, m, v, gradNormSq, update);
+    }
 }

@@ -235,4 +235,13 @@ public interface Backend extends AutoCloseable {
      * global gradient norm over all parameters (or {@code null}: no norm clipping, no NaN guard).
      */
     void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate update);
+
+    /**
+     * One fused Adam, AdamW or RMSprop step on one parameter (or a parameter arena), as specified in
+     * {@link AdaptiveUpdate}. {@code m} (first moment, or RMSprop's momentum buffer) is {@code null} when
+     * {@link AdaptiveUpdate#usesFirstMoment()} is false; {@code v} (second moment, or RMSprop's square average)
+     * is always needed; {@code gradNormSq} is a scalar tensor holding the squared global gradient norm (or
+     * {@code null}: no norm clipping, no NaN guard).
+     */
+    void adaptiveUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradNormSq, AdaptiveUpdate update);
 }

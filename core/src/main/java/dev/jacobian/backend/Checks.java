@@ -163,6 +163,27 @@ public final class Checks {
         }
     }
 
+    /** Arguments of {@link Backend#adaptiveUpdate}. */
+    public static void adaptiveUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradNormSq,
+                                      AdaptiveUpdate u) {
+        if (u == null) {
+            throw new IllegalArgumentException("adaptiveUpdate: the update must not be null");
+        }
+        sameSize("adaptiveUpdate", param, grad);
+        scalarOrNull("adaptiveUpdate", gradNormSq);
+        if (v == null) {
+            throw new IllegalArgumentException("adaptiveUpdate: " + u.rule() + " needs a second-moment tensor");
+        }
+        sameSize("adaptiveUpdate", param, v);
+        if (u.usesFirstMoment()) {
+            if (m == null) {
+                throw new IllegalArgumentException("adaptiveUpdate: " + u.rule() + " with beta1/momentum " + u.beta1()
+                        + " needs a first-moment tensor");
+            }
+            sameSize("adaptiveUpdate", param, m);
+        }
+    }
+
     /** Bounds of a host array range {@code [offset, offset + count)}. */
     public static void hostRange(String op, float[] a, int offset, int count) {
         if (count < 0 || offset < 0 || (long) offset + count > a.length) {

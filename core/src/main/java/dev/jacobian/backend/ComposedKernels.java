@@ -148,15 +148,14 @@ final class ComposedKernels {
     }
 
     /**
-     * The update of {@link SgdUpdate}, NaN guard included: {@code ok = 1} when {@code gradNormSq} is finite, else
-     * 0, and every change is multiplied by it after the non-finite values were zeroed, so a non-finite step
-     * leaves the weights and the velocity as they were.
+     * The clipped gradient {@code clamp(c * finiteOrZero(grad))}, of the parameter's shape, in scratch slot {@code prefix + ".g"}, and in
+     * slot {@code prefix + ".ok"} the guard {@code ok = finite(gradNormSq) ? 1 : 0} (1 without a norm).
      */
-    static void sgdUpdate(AbstractBackend b, Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate u) {
-        Shape s = param.shape();
-        Tensor g = b.scratch("sgd.g", s);
-        Tensor scale = b.scratch("sgd.scale", Shape.scalar());
-        Tensor ok = b.scratch("sgd.ok", Shape.scalar());
+    private static Tensor clippedGradient(AbstractBackend b, String prefix, Shape shape, Tensor grad,
+                                          Tensor gradNormSq, float clipNorm, float clipValue) {
+        Tensor g = b.scratch(prefix + ".g", shape);
+        Tensor scale = b.scratch(prefix + ".scale", Shape.scalar());
+        Tensor ok = b.scratch(prefix + ".ok", Shape.scalar());
         if (gradNormSq == null) {
             b.fill(scale, 1f);
             b.fill(ok, 1f);
@@ -165,12 +164,12 @@ final class ComposedKernels {
             unary(b, UnaryOp.MUL_SCALAR, 0f, gradNormSq, ok);
             unary(b, UnaryOp.ADD_SCALAR, 1f, ok, ok);
             unary(b, UnaryOp.FINITE_OR_ZERO, 0f, ok, ok);
-            if (u.clipNorm() > 0f) {
+            if (clipNorm > 0f) {
                 // c = t / max(sqrt(normSq), t)  (1 below the threshold)
                 unary(b, UnaryOp.SQRT, 0f, gradNormSq, scale);
-                b.unary(UnaryOp.CLAMP, u.clipNorm(), Float.POSITIVE_INFINITY, scale, scale);
+                b.unary(UnaryOp.CLAMP, clipNorm, Float.POSITIVE_INFINITY, scale, scale);
                 unary(b, UnaryOp.RECIPROCAL, 0f, scale, scale);
-                unary(b, UnaryOp.MUL_SCALAR, u.clipNorm(), scale, scale);
+                unary(b, UnaryOp.MUL_SCALAR, clipNorm, scale, scale);
                 unary(b, UnaryOp.FINITE_OR_ZERO, 0f, scale, scale);
             } else {
                 b.fill(scale, 1f);
@@ -178,9 +177,29 @@ final class ComposedKernels {
         }
         unary(b, UnaryOp.FINITE_OR_ZERO, 0f, grad, g);
         b.binary(BinaryOp.MUL, g, scale, g);
-        if (u.clipValue() > 0f) {
-            b.unary(UnaryOp.CLAMP, -u.clipValue(), u.clipValue(), g, g);
+        if (clipValue > 0f) {
+            b.unary(UnaryOp.CLAMP, -clipValue, clipValue, g, g);
         }
+        return g;
+    }
+
+    /** {@code keep = 1 + ok (decay - 1)}: the decay factor of a state, 1 when the step is skipped. */
+    private static Tensor keep(AbstractBackend b, String slot, Tensor ok, float decay) {
+        Tensor keep = b.scratch(slot, Shape.scalar());
+        unary(b, UnaryOp.MUL_SCALAR, decay - 1f, ok, keep);
+        unary(b, UnaryOp.ADD_SCALAR, 1f, keep, keep);
+        return keep;
+    }
+
+    /**
+     * The update of {@link SgdUpdate}, NaN guard included: {@code ok = 1} when {@code gradNormSq} is finite, else
+     * 0, and every change is multiplied by it after the non-finite values were zeroed, so a non-finite step
+     * leaves the weights and the velocity as they were.
+     */
+    static void sgdUpdate(AbstractBackend b, Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate u) {
+        Shape s = param.shape();
+        Tensor g = clippedGradient(b, "sgd", s, grad, gradNormSq, u.clipNorm(), u.clipValue());
+        Tensor ok = b.scratch("sgd.ok", Shape.scalar());
         int decayed = (int) Math.min(param.size(), u.decayedPrefix());
         if (u.weightDecay() != 0f && decayed > 0) {
             try (Tensor gf = g.flatten(); Tensor wf = param.flatten();
@@ -191,9 +210,7 @@ final class ComposedKernels {
         b.binary(BinaryOp.MUL, g, ok, g); // a non-finite step changes nothing
         if (u.momentum() != 0f) {
             // v = v + ok (mu - 1) v + g
-            Tensor keep = b.scratch("sgd.keep", Shape.scalar());
-            unary(b, UnaryOp.MUL_SCALAR, u.momentum() - 1f, ok, keep);
-            unary(b, UnaryOp.ADD_SCALAR, 1f, keep, keep);
+            Tensor keep = keep(b, "sgd.keep", ok, u.momentum());
             b.binary(BinaryOp.MUL, velocity, keep, velocity);
             b.axpby(1f, g, 1f, velocity);
             if (u.nesterov()) {
@@ -205,5 +222,59 @@ final class ComposedKernels {
             }
         }
         b.axpby(-u.learningRate(), g, 1f, param);
+    }
+
+    /**
+     * The update of {@link AdaptiveUpdate} (without its subnormal flush), NaN guard included as in
+     * {@link #sgdUpdate}: the gradient is zeroed and every decay factor is 1 when the norm is not finite.
+     */
+    static void adaptiveUpdate(AbstractBackend b, Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradNormSq,
+                               AdaptiveUpdate u) {
+        Shape s = param.shape();
+        boolean rms = u.rule() == AdaptiveUpdate.Rule.RMSPROP;
+        Tensor g = clippedGradient(b, "adaptive", s, grad, gradNormSq, u.clipNorm(), u.clipValue());
+        Tensor ok = b.scratch("adaptive.ok", Shape.scalar());
+        int decayed = (int) Math.min(param.size(), u.decayedPrefix());
+        if (u.weightDecay() != 0.0 && decayed > 0) {
+            try (Tensor gf = g.flatten(); Tensor wf = param.flatten();
+                 Tensor gp = gf.slice(0, decayed); Tensor wp = wf.slice(0, decayed)) {
+                if (u.rule() == AdaptiveUpdate.Rule.ADAMW) {
+                    // w = w - ok (lr d) w   (PyTorch: w * (1 - lr d))
+                    Tensor okw = b.scratch("adaptive.okw", wp.shape());
+                    b.binary(BinaryOp.MUL, wp, ok, okw);
+                    b.axpby(-(float) (u.learningRate() * u.weightDecay()), okw, 1f, wp);
+                } else {
+                    b.axpby(u.coupledDecay(), wp, 1f, gp);
+                }
+            }
+        }
+        b.binary(BinaryOp.MUL, g, ok, g); // a non-finite step changes nothing
+        // v = keep2 v + (1 - beta2) g^2
+        Tensor t = b.scratch("adaptive.t", s);
+        unary(b, UnaryOp.SQUARE, 0f, g, t);
+        b.binary(BinaryOp.MUL, v, keep(b, "adaptive.keep2", ok, u.beta2f()), v);
+        b.axpby(u.oneMinusBeta2(), t, 1f, v);
+        // t = 1 / (sqrt(v) / bc2 + eps)
+        unary(b, UnaryOp.SQRT, 0f, v, t);
+        if (!rms) {
+            unary(b, UnaryOp.MUL_SCALAR, 1f / u.biasCorrection2Sqrt(), t, t);
+        }
+        unary(b, UnaryOp.ADD_SCALAR, u.epsf(), t, t);
+        unary(b, UnaryOp.RECIPROCAL, 0f, t, t);
+        Tensor keep1 = u.usesFirstMoment() ? keep(b, "adaptive.keep1", ok, u.beta1f()) : null;
+        if (rms) {
+            b.binary(BinaryOp.MUL, g, t, t); // g / a, 0 on a skipped step
+            if (keep1 != null) {
+                b.binary(BinaryOp.MUL, m, keep1, m);
+                b.axpby(1f, t, 1f, m);
+                b.binary(BinaryOp.MUL, m, ok, t);
+            }
+        } else {
+            b.binary(BinaryOp.MUL, m, keep1, m);
+            b.axpby(u.oneMinusBeta1(), g, 1f, m);
+            b.binary(BinaryOp.MUL, m, t, t);
+            b.binary(BinaryOp.MUL, t, ok, t);
+        }
+        b.axpby(-u.stepSize(), t, 1f, param);
     }
 }

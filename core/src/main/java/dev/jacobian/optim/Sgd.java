@@ -1,16 +1,11 @@
 package dev.jacobian.optim;
 
-import dev.jacobian.backend.Axis;
-import dev.jacobian.backend.Backend;
-import dev.jacobian.backend.Reduction;
 import dev.jacobian.backend.SgdUpdate;
 import dev.jacobian.graph.Executor;
 import dev.jacobian.graph.Parameter;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
-import java.util.HashMap;
-import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -41,10 +36,7 @@ public final class Sgd implements Optimizer {
     private final float weightDecay;
     private final float clipNorm;
     private final float clipValue;
-    private Executor bound;
-    private Tensor normSq;
-    private Tensor velocity;
-    private final Map<Parameter, Tensor> velocityViews = new IdentityHashMap<>();
+    private final ArenaStates states;
     private long steps;
 
     private Sgd(Builder b) {
@@ -56,6 +48,7 @@ public final class Sgd implements Optimizer {
         this.clipValue = b.clipValue;
         // validates every hyper-parameter once, with clear messages
         update(Integer.MAX_VALUE);
+        this.states = new ArenaStates("SGD", momentum != 0f ? List.of(MOMENTUM_BUFFER) : List.of());
     }
 
     public static Builder builder() {
@@ -64,25 +57,6 @@ public final class Sgd implements Optimizer {
 
     private SgdUpdate update(int decayedPrefix) {
         return new SgdUpdate(learningRate, momentum, nesterov, weightDecay, clipNorm, clipValue, decayedPrefix);
-    }
-
-    /** Binds to {@code exec} on first use (allocating the norm scalar and, with momentum, the velocity arena). */
-    private void bind(Executor exec) {
-        if (bound == exec) {
-            return;
-        }
-        if (bound != null) {
-            throw new IllegalArgumentException("this optimizer already updates another executor's parameters");
-        }
-        bound = exec;
-        Backend b = exec.backend();
-        normSq = b.allocate(Shape.scalar());
-        if (momentum != 0f) {
-            velocity = b.allocate(Shape.of(exec.layout().size()));
-            for (Parameter p : exec.layout().order()) {
-                velocityViews.put(p, exec.view(velocity, p));
-            }
-        }
     }
 
     /**
@@ -94,10 +68,10 @@ public final class Sgd implements Optimizer {
      */
     @Override
     public StepReport step(Executor exec) {
-        bind(exec);
-        Backend b = exec.backend();
-        b.reduce(Reduction.SUM_SQUARES, Axis.ALL, exec.gradientArena(), normSq, false);
-        b.sgdUpdate(exec.parameterArena(), exec.gradientArena(), velocity, normSq, update(exec.layout().regularizedEnd()));
+        states.bind(exec);
+        Tensor normSq = states.reduceNormSq(exec);
+        exec.backend().sgdUpdate(exec.parameterArena(), exec.gradientArena(), states.arena(MOMENTUM_BUFFER), normSq,
+                update(exec.layout().regularizedEnd()));
         steps++;
         return new StepReport(this, steps, normSq, clipNorm);
     }
@@ -145,7 +119,7 @@ public final class Sgd implements Optimizer {
 
     /** The momentum buffer of {@code p} (a view into the velocity arena), or null before the first step or without momentum. */
     public Tensor velocity(Parameter p) {
-        return velocityViews.get(p);
+        return states.view(MOMENTUM_BUFFER, p);
     }
 
     /** Restores a momentum buffer (from a checkpoint): {@code data} has {@code p.shape().size()} floats. */
@@ -153,8 +127,8 @@ public final class Sgd implements Optimizer {
         if (momentum == 0f) {
             return;
         }
-        bind(exec);
-        Tensor v = velocityViews.get(p);
+        states.bind(exec);
+        Tensor v = states.view(MOMENTUM_BUFFER, p);
         if (v == null) {
             throw new IllegalArgumentException("parameter " + p + " is not one of the bound executor's");
         }
@@ -163,48 +137,22 @@ public final class Sgd implements Optimizer {
 
     @Override
     public Map<String, float[]> state(Executor exec) {
-        Map<String, float[]> out = new LinkedHashMap<>();
-        if (velocity != null && bound == exec) {
-            for (Parameter p : exec.layout().order()) {
-                out.put(p.name() + "." + MOMENTUM_BUFFER, velocityViews.get(p).download());
-            }
-        }
-        return out;
+        return states.download(exec);
     }
 
+    /** Restores momentum buffers written by {@link #state}; without momentum they are checked and ignored. */
     @Override
     public void loadState(Executor exec, Map<String, float[]> state) {
-        Map<String, Parameter> byName = new HashMap<>();
-        for (Parameter p : exec.graph().parameters()) {
-            byName.put(p.name() + "." + MOMENTUM_BUFFER, p);
+        if (momentum == 0f) {
+            new ArenaStates("SGD", List.of(MOMENTUM_BUFFER)).check(exec, state, null);
+            return;
         }
-        for (Map.Entry<String, float[]> e : state.entrySet()) {
-            Parameter p = byName.get(e.getKey());
-            if (p == null) {
-                throw new IllegalArgumentException("SGD has no state '" + e.getKey() + "' (expected <parameter>."
-                        + MOMENTUM_BUFFER + ")");
-            }
-            if (e.getValue().length != p.shape().size()) {
-                throw new IllegalArgumentException("SGD state '" + e.getKey() + "' needs " + p.shape().size()
-                        + " values, got " + e.getValue().length);
-            }
-        }
-        for (Map.Entry<String, float[]> e : state.entrySet()) {
-            setVelocity(exec, byName.get(e.getKey()), e.getValue());
-        }
+        states.upload(exec, state, null);
     }
 
     @Override
     public void close() {
-        if (velocity != null) {
-            velocity.close(); // closes the per-parameter views too
-            velocity = null;
-            velocityViews.clear();
-        }
-        if (normSq != null) {
-            normSq.close();
-            normSq = null;
-        }
+        states.close();
     }
 
     /** Hyper-parameters; defaults: lr 0.01, no momentum, no weight decay, no clipping. */

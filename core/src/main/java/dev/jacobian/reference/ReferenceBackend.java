@@ -1,6 +1,7 @@
 package dev.jacobian.reference;
 
 import dev.jacobian.backend.Activation;
+import dev.jacobian.backend.AdaptiveUpdate;
 import dev.jacobian.backend.HeapBackend;
 import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.BinaryOp;
@@ -566,5 +567,27 @@ public final class ReferenceBackend extends HeapBackend {
         if (v != null) {
             put(velocity, v);
         }
+    }
+
+    @Override
+    protected void adaptiveUpdateKernel(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradNormSq,
+                                        AdaptiveUpdate u) {
+        if (composeFused) {
+            super.adaptiveUpdateKernel(param, grad, m, v, gradNormSq, u);
+            return;
+        }
+        float normSq = gradNormSq == null ? 0f : d(gradNormSq)[0];
+        if (!Float.isFinite(normSq)) {
+            return;
+        }
+        float[] w = d(param);
+        float[] mv = m == null || !u.usesFirstMoment() ? null : d(m);
+        float[] vv = d(v);
+        AdaptiveUpdate.applyScalar(u, w, 0, d(grad), 0, mv, 0, vv, 0, 0, param.size(), u.clipScale(normSq));
+        put(param, w);
+        if (mv != null) {
+            put(m, mv);
+        }
+        put(v, vv);
     }
 }

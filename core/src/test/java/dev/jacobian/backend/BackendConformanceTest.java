@@ -635,6 +635,95 @@ public abstract class BackendConformanceTest {
         }
     }
 
+    static Stream<AdaptiveUpdate> adaptiveCases() {
+        int all = Integer.MAX_VALUE;
+        return Stream.of(
+                new AdaptiveUpdate(AdaptiveUpdate.Rule.ADAM, 1e-3, 0.9, 0.999, 1e-8, 0, 0f, 0f, all, 1),
+                new AdaptiveUpdate(AdaptiveUpdate.Rule.ADAM, 0.01, 0.9, 0.99, 1e-6, 0.01, 0f, 0f, 37, 1), // coupled decay, prefix
+                new AdaptiveUpdate(AdaptiveUpdate.Rule.ADAMW, 0.01, 0.8, 0.999, 1e-8, 0.1, 0.5f, 0f, 37, 1), // norm clipped
+                new AdaptiveUpdate(AdaptiveUpdate.Rule.ADAMW, 1e-3, 0.9, 0.999, 1e-8, 0.01, 0f, 0.05f, all, 1), // by value
+                new AdaptiveUpdate(AdaptiveUpdate.Rule.RMSPROP, 0.01, 0, 0.99, 1e-8, 0, 0f, 0f, all, 1),
+                new AdaptiveUpdate(AdaptiveUpdate.Rule.RMSPROP, 0.01, 0.9, 0.9, 1e-6, 0.01, 1f, 0f, 37, 1)); // momentum
+    }
+
+    @ParameterizedTest
+    @MethodSource("adaptiveCases")
+    void adaptiveUpdate(AdaptiveUpdate u) {
+        for (int[] s : SHAPES) {
+            int m = s[0];
+            int n = s[1];
+            // three steps, so the moments and the bias corrections matter
+            compare("adaptiveUpdate " + u + " " + m + "x" + n, FP32_RTOL, FP32_ATOL,
+                    list(rand(130, m, n), rand(131, m, n), op(m, n, new float[m * n]), op(m, n, new float[m * n]),
+                            op(1, 1, new float[1])),
+                    new int[] {0, 2, 3}, (b, t) -> {
+                        for (int step = 1; step <= 3; step++) {
+                            b.reduce(Reduction.SUM_SQUARES, Axis.ALL, t[1], t[4], false);
+                            b.adaptiveUpdate(t[0], t[1], u.usesFirstMoment() ? t[2] : null, t[3], t[4], u.atStep(step));
+                        }
+                    });
+        }
+    }
+
+    private static final AdaptiveUpdate ADAM_CLIPPED = new AdaptiveUpdate(AdaptiveUpdate.Rule.ADAM, 1e-3, 0.9, 0.999,
+            1e-8, 0, 1f, 0f, Integer.MAX_VALUE, 1);
+
+    @Test
+    void adaptiveUpdateSkipsNonFiniteNorm() {
+        AdaptiveUpdate adam = ADAM_CLIPPED;
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY}) {
+            Operand w = rand(140, 5, 19);
+            Operand state = rand(141, 5, 19);
+            compare("adaptiveUpdate skips norm " + bad, 0, 0,
+                    list(w, rand(142, 5, 19), state, op(5, 19, random(143, 5 * 19, 0, 1)), op(1, 1, new float[] {bad})),
+                    new int[] {0, 2, 3}, (b, t) -> b.adaptiveUpdate(t[0], t[1], t[2], t[3], t[4], adam));
+        }
+    }
+
+    /** Fused kernels flush state below {@link Float#MIN_NORMAL} to 0 (the composed default does not). */
+    @Test
+    protected void adaptiveUpdateFlushesSubnormalState() {
+        AdaptiveUpdate adam = ADAM_CLIPPED;
+        // zero gradients decay tiny moments: a subnormal result becomes exactly 0, on every backend
+        float tiny = Float.MIN_NORMAL * 1.05f;
+        float[] moments = new float[64];
+        java.util.Arrays.fill(moments, tiny);
+        try (Tensor wt = backend.fromHost(Shape.of(64), random(144, 64, -1, 1));
+             Tensor g = backend.allocate(Shape.of(64));
+             Tensor m = backend.fromHost(Shape.of(64), moments);
+             Tensor v = backend.fromHost(Shape.of(64), moments)) {
+            backend.adaptiveUpdate(wt, g, m, v, null, adam);
+            for (float x : m.download()) {
+                assertEquals(0f, x, "first moment 0.9 * " + tiny + " is subnormal and must be flushed");
+            }
+            for (float x : v.download()) {
+                assertEquals(0.999f * tiny, x, 0f, "second moment stays normal");
+            }
+        }
+    }
+
+    @Test
+    void adaptiveUpdateChecksItsTensors() {
+        AdaptiveUpdate adam = new AdaptiveUpdate(AdaptiveUpdate.Rule.ADAM, 1e-3, 0.9, 0.999, 1e-8, 0, 0f, 0f, 0, 1);
+        try (Tensor w = backend.allocate(Shape.of(8));
+             Tensor g = backend.allocate(Shape.of(8));
+             Tensor m = backend.allocate(Shape.of(8));
+             Tensor v = backend.allocate(Shape.of(9))) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> backend.adaptiveUpdate(w, g, null, m, null, adam));
+            assertTrue(e.getMessage().contains("first-moment"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> backend.adaptiveUpdate(w, g, m, m, null, adam));
+            assertTrue(e.getMessage().contains("overlap"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> backend.adaptiveUpdate(w, g, m, v, null, adam));
+            assertTrue(e.getMessage().contains("[9]"), e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> new AdaptiveUpdate(AdaptiveUpdate.Rule.ADAM, 1e-3, 1.0, 0.999, 1e-8, 0, 0f, 0f, 0, 1));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new AdaptiveUpdate(AdaptiveUpdate.Rule.RMSPROP, -1e-3, 0, 0.99, 1e-8, 0, 0f, 0f, 0, 1));
+        assertTrue(e.getMessage().contains("-0.001"), e.getMessage());
+    }
+
     @ParameterizedTest
     @EnumSource(LossKind.class)
     void lossShapeMismatchIsReported(LossKind k) {

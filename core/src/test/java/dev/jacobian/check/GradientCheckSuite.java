@@ -410,27 +410,7 @@ public abstract class GradientCheckSuite {
 
     /** Records of {@code core/src/test/resources/golden/composed_ops.txt}, written by the checked-in PyTorch script. */
     private static java.util.Map<String, float[]> golden() {
-        java.util.Map<String, float[]> m = new java.util.HashMap<>();
-        try (var in = GradientCheckSuite.class.getResourceAsStream("/golden/composed_ops.txt")) {
-            if (in == null) {
-                throw new IllegalStateException("golden/composed_ops.txt is missing from the test resources");
-            }
-            for (String line : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
-                if (line.isBlank() || line.startsWith("#")) {
-                    continue;
-                }
-                String[] f = line.split("\\|");
-                String[] v = f[2].split(",");
-                float[] a = new float[v.length];
-                for (int i = 0; i < v.length; i++) {
-                    a[i] = Float.parseFloat(v[i]);
-                }
-                m.put(f[0], a);
-            }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        return m;
+        return Golden.read("composed_ops.txt");
     }
 
     private static Initializer copyOf(float[] v) {

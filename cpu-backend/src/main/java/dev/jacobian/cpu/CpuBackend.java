@@ -1,6 +1,7 @@
 package dev.jacobian.cpu;
 
 import dev.jacobian.backend.Activation;
+import dev.jacobian.backend.AdaptiveUpdate;
 import dev.jacobian.backend.HeapBackend;
 import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.Backend;
@@ -282,5 +283,17 @@ public final class CpuBackend extends HeapBackend {
         }
         optimizer.sgd(data(param), offset(param), data(grad), offset(grad), dOrNull(velocity), oOrZero(velocity),
                 param.size(), update.clipScale(normSq), update);
+    }
+
+    @Override
+    protected void adaptiveUpdateKernel(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradNormSq,
+                                        AdaptiveUpdate update) {
+        float normSq = gradNormSq == null ? 0f : data(gradNormSq)[offset(gradNormSq)];
+        if (!Float.isFinite(normSq)) {
+            return; // the NaN guard: a non-finite step never reaches the weights or the moments
+        }
+        boolean first = update.usesFirstMoment();
+        optimizer.adaptive(update, data(param), offset(param), data(grad), offset(grad), first ? data(m) : null,
+                first ? offset(m) : 0, data(v), offset(v), param.size(), update.clipScale(normSq));
     }
 }

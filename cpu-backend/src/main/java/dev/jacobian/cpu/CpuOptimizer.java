@@ -1,5 +1,6 @@
 package dev.jacobian.cpu;
 
+import dev.jacobian.backend.AdaptiveUpdate;
 import dev.jacobian.backend.SgdUpdate;
 
 /**
@@ -60,5 +61,23 @@ final class CpuOptimizer {
             }
             w[wo + i] -= lr * g;
         }
+    }
+
+    /**
+     * The fused update of {@link AdaptiveUpdate} (Adam, AdamW, RMSprop) over the {@code n} parameters at
+     * {@code w[wo..]} with their moments at {@code m[mo..]} (null when the rule keeps no first moment) and
+     * {@code v[vo..]}, the clip scale already derived from the global norm. The vector kernel and the scalar
+     * definition ({@link AdaptiveUpdate#applyScalar}) give the same bits: the same operations in the same
+     * order, no fused multiply-add, a correctly rounded square root.
+     */
+    void adaptive(AdaptiveUpdate u, float[] w, int wo, float[] grad, int go, float[] m, int mo, float[] v, int vo,
+                  int n, float scale) {
+        if (!vector) {
+            AdaptiveUpdate.applyScalar(u, w, wo, grad, go, m, mo, v, vo, 0, n, scale);
+            return;
+        }
+        int decayed = (int) Math.min(n, u.decayedPrefix());
+        OptimizerVector.adaptive(u, w, wo, grad, go, m, mo, v, vo, 0, decayed, scale);
+        OptimizerVector.adaptive(u, w, wo, grad, go, m, mo, v, vo, decayed, n, scale);
     }
 }

@@ -10,6 +10,7 @@ import static org.jocl.CL.clReleaseMemObject;
 
 import dev.jacobian.backend.AbstractBackend;
 import dev.jacobian.backend.Activation;
+import dev.jacobian.backend.AdaptiveUpdate;
 import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.BackendStats;
@@ -393,5 +394,11 @@ public final class ClBackend extends AbstractBackend {
     @Override
     protected void sgdUpdateKernel(Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate update) {
         optimizer.sgdUpdate(param, grad, velocity, gradNormSq, update);
+    }
+
+    @Override
+    protected void adaptiveUpdateKernel(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradNormSq,
+                                        AdaptiveUpdate update) {
+        optimizer.adaptiveUpdate(param, grad, m, v, gradNormSq, update);
     }
 }

@@ -2,12 +2,14 @@ package dev.jacobian.opencl;
 
 import static dev.jacobian.opencl.ClBackend.buf;
 
+import dev.jacobian.backend.AdaptiveUpdate;
 import dev.jacobian.backend.SgdUpdate;
 import dev.jacobian.kernels.KernelSources;
 import dev.jacobian.tensor.Tensor;
 
 /**
- * Host side of {@code optimizer.cl}: the fused SGD update of {@link SgdUpdate}, one kernel per parameter.
+ * Host side of {@code optimizer.cl}: the fused SGD update of {@link SgdUpdate} and the fused Adam, AdamW and
+ * RMSprop update of {@link AdaptiveUpdate}, one kernel each over a parameter (or a whole parameter arena).
  * The squared global norm is read by the kernel from its device scalar (no host round trip); a
  * non-finite norm leaves the parameter and velocity untouched.
  */
@@ -25,5 +27,15 @@ final class ClOptimizer {
                 hasVelocity ? buf(velocity) : buf(param), gradNormSq == null ? buf(param) : buf(gradNormSq),
                 gradNormSq == null ? 0 : 1, hasVelocity ? 1 : 0, u.learningRate(), u.momentum(), u.nesterov() ? 1 : 0,
                 u.weightDecay(), u.clipNorm(), u.clipValue(), u.decayedPrefix());
+    }
+
+    /** {@code m} is null when the rule keeps no first moment; {@code gradNormSq} may be null (no clip, no guard). */
+    void adaptiveUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradNormSq, AdaptiveUpdate u) {
+        boolean hasM = u.usesFirstMoment();
+        kernels.run("adaptive_update", param.size(), param.size(), buf(param), buf(grad), hasM ? buf(m) : buf(v),
+                buf(v), gradNormSq == null ? buf(param) : buf(gradNormSq), gradNormSq == null ? 0 : 1,
+                u.rule() == AdaptiveUpdate.Rule.RMSPROP ? 1 : 0, hasM ? 1 : 0, u.beta1f(), u.oneMinusBeta1(),
+                u.beta2f(), u.oneMinusBeta2(), u.epsf(), u.stepSize(), u.biasCorrection2Sqrt(), u.coupledDecay(),
+                u.decoupledFactor(), u.clipNorm(), u.clipValue(), u.decayedPrefix());
     }
 }

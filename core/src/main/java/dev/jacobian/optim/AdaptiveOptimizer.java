@@ -1,0 +1,168 @@
+package dev.jacobian.optim;
+
+import dev.jacobian.backend.AdaptiveUpdate;
+import dev.jacobian.graph.Executor;
+import dev.jacobian.graph.Parameter;
+import dev.jacobian.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What {@link Adam} and {@link RmsProp} share: hyper-parameters validated once ({@link AdaptiveUpdate}), two
+ * state arenas (first moment or momentum buffer, second moment) laid out like the parameter arena, and a step
+ * of one norm reduction and one fused {@link dev.jacobian.backend.Backend#adaptiveUpdate} over the arena.
+ * The state carries PyTorch's names, and the step count as {@code "<parameter>.step"} (one value), as
+ * {@code torch.optim} keeps it.
+ */
+abstract sealed class AdaptiveOptimizer implements Optimizer permits Adam, RmsProp {
+    /** The per-parameter key of the step count in {@link #state}. */
+    static final String STEP = "step";
+
+    private final AdaptiveUpdate.Rule rule;
+    private double learningRate;
+    private final double beta1;
+    private final double beta2;
+    private final double eps;
+    private final double weightDecay;
+    private final float clipNorm;
+    private final float clipValue;
+    private final String firstName;
+    private final String secondName;
+    private final ArenaStates states;
+    private long steps;
+
+    AdaptiveOptimizer(String name, AdaptiveUpdate.Rule rule, double learningRate, double beta1, double beta2,
+                      double eps, double weightDecay, double clipNorm, double clipValue, String firstName,
+                      String secondName) {
+        this.rule = rule;
+        this.learningRate = learningRate;
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.weightDecay = weightDecay;
+        this.clipNorm = (float) clipNorm;
+        this.clipValue = (float) clipValue;
+        if (!(clipNorm >= 0.0) || !(clipValue >= 0.0)) {
+            throw new IllegalArgumentException("clipNorm and clipValue must be >= 0 (0 disables): " + clipNorm + ", "
+                    + clipValue);
+        }
+        update(Integer.MAX_VALUE, 1); // validates every hyper-parameter once, naming it
+        this.firstName = firstName;
+        this.secondName = secondName;
+        List<String> names = new ArrayList<>();
+        if (rule.usesFirstMoment(beta1)) {
+            names.add(firstName);
+        }
+        names.add(secondName);
+        this.states = new ArenaStates(name, names);
+    }
+
+    private AdaptiveUpdate update(int decayedPrefix, long step) {
+        return new AdaptiveUpdate(rule, learningRate, beta1, beta2, eps, weightDecay, clipNorm, clipValue,
+                decayedPrefix, step);
+    }
+
+    /**
+     * One update of every parameter of {@code exec}'s graph: one reduction for the global norm, one fused
+     * update over the parameter arena. Weight decay applies to the arena's regularized parameters (weights,
+     * not biases).
+     */
+    @Override
+    public StepReport step(Executor exec) {
+        states.bind(exec);
+        Tensor normSq = states.reduceNormSq(exec);
+        Tensor first = rule.usesFirstMoment(beta1) ? states.arena(firstName) : null;
+        exec.backend().adaptiveUpdate(exec.parameterArena(), exec.gradientArena(), first, states.arena(secondName),
+                normSq, update(exec.layout().regularizedEnd(), steps + 1));
+        steps++;
+        return new StepReport(this, steps, normSq, clipNorm);
+    }
+
+    @Override
+    public long steps() {
+        return steps;
+    }
+
+    @Override
+    public float learningRate() {
+        return (float) learningRate;
+    }
+
+    @Override
+    public void setLearningRate(float lr) {
+        if (!(lr > 0f) || !Float.isFinite(lr)) {
+            throw new IllegalArgumentException("learning rate must be positive and finite: " + lr);
+        }
+        this.learningRate = lr;
+    }
+
+    @Override
+    public float clipNorm() {
+        return clipNorm;
+    }
+
+    /** The per-element clipping bound, 0 when off. */
+    public float clipValue() {
+        return clipValue;
+    }
+
+    /** The weight decay on regularized parameters (coupled for Adam and RMSprop, decoupled for AdamW). */
+    public double weightDecay() {
+        return weightDecay;
+    }
+
+    /** The denominator's epsilon. */
+    public double eps() {
+        return eps;
+    }
+
+    /** The state named {@code name} of {@code p} (a view into its arena), or null before the first step. */
+    Tensor stateOf(String name, Parameter p) {
+        return states.view(name, p);
+    }
+
+    /** The moments (or buffers) of every parameter, and {@code "<parameter>.step"}; empty before the first step. */
+    @Override
+    public Map<String, float[]> state(Executor exec) {
+        Map<String, float[]> out = states.download(exec);
+        if (!out.isEmpty()) {
+            for (Parameter p : exec.layout().order()) {
+                out.put(p.name() + "." + STEP, new float[] {steps});
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Restores state written by {@link #state} (or by {@code torch.optim}, names being PyTorch's); the step
+     * count is taken from the {@code "<parameter>.step"} entries, which must agree.
+     */
+    @Override
+    public void loadState(Executor exec, Map<String, float[]> state) {
+        states.check(exec, state, STEP);
+        Long step = null;
+        for (Map.Entry<String, float[]> e : state.entrySet()) {
+            if (e.getKey().endsWith("." + STEP)) {
+                float v = e.getValue()[0];
+                if (!(v >= 0f) || v != Math.rint(v)) {
+                    throw new IllegalArgumentException("state '" + e.getKey() + "' is not a step count: " + v);
+                }
+                if (step != null && step != (long) v) {
+                    throw new IllegalArgumentException("state '" + e.getKey() + "' says step " + (long) v
+                            + " where another parameter says " + step);
+                }
+                step = (long) v;
+            }
+        }
+        states.upload(exec, state, STEP);
+        if (step != null) {
+            steps = step;
+        }
+    }
+
+    @Override
+    public void close() {
+        states.close();
+    }
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Golden trajectories of Jacobian's optimizers, computed with PyTorch's torch.optim.
+
+Writes core/src/test/resources/golden/optimizers.txt, read by TrainingSuite.optimizersMatchPyTorch on every
+backend (the tests need only that file, never PyTorch). Regenerate with Debian's python3-torch:
+
+    /usr/bin/python3 core/src/test/python/golden_optimizers.py
+
+The model is a 6-5-4 MLP (tanh hidden layer, softmax cross-entropy averaged over a batch of 8). Weights are
+written in Jacobian's layout ([in, out], i.e. nn.Linear's weight transposed) and weight decay applies to the
+weights only (a parameter group with weight_decay=0 for the biases), as Jacobian's arena does. Every case runs
+5 steps from the same initial parameters and records the loss before each step and the parameters after the
+last one; clipping is clip_grad_norm_ (0.5) and/or clip_grad_value_ (0.05) before each step.
+
+Format: one record per line, `name|shape|values` (float32 literals), as golden_composed_ops.py writes.
+"""
+import os
+import torch
+
+torch.manual_seed(7)
+OUT = os.path.join(os.path.dirname(__file__), "..", "resources", "golden", "optimizers.txt")
+STEPS = 5
+
+
+def fmt(name, t):
+    t = torch.as_tensor(t).detach().to(torch.float32)
+    shape = ",".join(str(d) for d in t.shape)
+    values = ",".join(repr(float(v)) for v in t.reshape(-1))
+    return f"{name}|{shape}|{values}\n"
+
+
+OPTIMIZERS = {
+    "sgd": lambda w, b: torch.optim.SGD([{"params": w}, {"params": b, "weight_decay": 0.0}], lr=0.1),
+    "sgd_nesterov_wd": lambda w, b: torch.optim.SGD([{"params": w}, {"params": b, "weight_decay": 0.0}], lr=0.1,
+                                                    momentum=0.9, nesterov=True, weight_decay=0.01),
+    "adam": lambda w, b: torch.optim.Adam([{"params": w}, {"params": b, "weight_decay": 0.0}], lr=0.01),
+    "adam_wd": lambda w, b: torch.optim.Adam([{"params": w}, {"params": b, "weight_decay": 0.0}], lr=0.01,
+                                             betas=(0.8, 0.99), eps=1e-6, weight_decay=0.05),
+    "adamw": lambda w, b: torch.optim.AdamW([{"params": w}, {"params": b, "weight_decay": 0.0}], lr=0.01,
+                                            weight_decay=0.1),
+    "rmsprop": lambda w, b: torch.optim.RMSprop([{"params": w}, {"params": b, "weight_decay": 0.0}], lr=0.01),
+    "rmsprop_momentum_wd": lambda w, b: torch.optim.RMSprop([{"params": w}, {"params": b, "weight_decay": 0.0}],
+                                                            lr=0.005, alpha=0.9, momentum=0.9, weight_decay=0.01),
+}
+CLIPS = {"none": (0.0, 0.0), "norm": (0.5, 0.0), "value": (0.0, 0.05), "both": (0.5, 0.05)}
+
+
+def main():
+    lines = ["# golden values from PyTorch " + torch.__version__ + " (core/src/test/python/golden_optimizers.py)\n"]
+    x = torch.randn(8, 6)
+    y = torch.randint(0, 4, (8,))
+    init = {"l1.weight": torch.randn(6, 5) * 0.5, "l1.bias": torch.randn(5) * 0.1,
+            "l2.weight": torch.randn(5, 4) * 0.5, "l2.bias": torch.randn(4) * 0.1}
+    lines.append(fmt("x", x))
+    lines.append(fmt("y", y.to(torch.float32)))
+    for k, v in init.items():
+        lines.append(fmt("init." + k, v))
+    for oname, make in OPTIMIZERS.items():
+        for cname, (clip_norm, clip_value) in CLIPS.items():
+            p = {k: v.clone().requires_grad_(True) for k, v in init.items()}
+            opt = make([p["l1.weight"], p["l2.weight"]], [p["l1.bias"], p["l2.bias"]])
+            losses = []
+            for _ in range(STEPS):
+                opt.zero_grad()
+                h = torch.tanh(x @ p["l1.weight"] + p["l1.bias"])
+                loss = torch.nn.functional.cross_entropy(h @ p["l2.weight"] + p["l2.bias"], y)
+                loss.backward()
+                losses.append(loss.item())
+                if clip_norm > 0:
+                    torch.nn.utils.clip_grad_norm_(list(p.values()), clip_norm)
+                if clip_value > 0:
+                    torch.nn.utils.clip_grad_value_(list(p.values()), clip_value)
+                opt.step()
+            case = oname + "." + cname
+            lines.append(fmt(case + ".loss", torch.tensor(losses)))
+            for k, v in p.items():
+                lines.append(fmt(case + "." + k, v))
+    os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    with open(OUT, "w") as f:
+        f.writelines(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -5,6 +5,9 @@ import dev.jacobian.backend.BackendStats;
 import dev.jacobian.backend.LossKind;
 import dev.jacobian.nn.Model;
 import dev.jacobian.nn.Sequential;
+import dev.jacobian.optim.Adam;
+import dev.jacobian.optim.Optimizer;
+import dev.jacobian.optim.RmsProp;
 import dev.jacobian.optim.Sgd;
 import dev.jacobian.train.StepResult;
 import dev.jacobian.train.Trainer;
@@ -24,7 +27,8 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * One full training step ({@link Trainer#step}) of a 784-256-128-10 ReLU MLP with softmax cross-entropy
  * (He init, seed 42) and SGD (learning rate 0.05, momentum 0.9, global-norm clipping at 5, as in the
- * README), per backend and batch size, on seeded synthetic data: 16 batches of uniform {@code [0, 1)}
+ * README) or, with {@code -p optimizer=adam|adamw|rmsprop}, an adaptive optimizer, per backend and batch
+ * size, on seeded synthetic data: 16 batches of uniform {@code [0, 1)}
  * pixels and random labels, taken in turn. A step uploads its batch, runs forward, backward and the
  * fused updates on the backend, and ends by downloading the loss and gradient norm in one blocking
  * transfer, so the time includes every kernel. The score is steps/s.
@@ -62,9 +66,16 @@ public class TrainingStepBenchmark extends BenchmarkDefaults {
     @Param({"32", "128", "512"})
     public int batch;
 
+    /**
+     * The optimizer, all with global-norm clipping at 5: {@code sgd} (lr 0.05, momentum 0.9), {@code adam} and
+     * {@code adamw} (lr 1e-3; AdamW weight decay 0.01), {@code rmsprop} (lr 1e-3).
+     */
+    @Param({"sgd"})
+    public String optimizer;
+
     private Backend be;
     private Model model;
-    private Sgd sgd;
+    private Optimizer sgd;
     private Trainer trainer;
     private float[] images;
     private float[] targets;
@@ -103,7 +114,13 @@ public class TrainingStepBenchmark extends BenchmarkDefaults {
                 .output(CLASSES, LossKind.SOFTMAX_CROSS_ENTROPY)
                 .init(Sequential.Init.HE).seed(42)
                 .build(be);
-        sgd = Sgd.builder().learningRate(0.05).momentum(0.9).clipNorm(5.0).build();
+        sgd = switch (optimizer) {
+            case "sgd" -> Sgd.builder().learningRate(0.05).momentum(0.9).clipNorm(5.0).build();
+            case "adam" -> Adam.builder().learningRate(1e-3).clipNorm(5.0).build();
+            case "adamw" -> Adam.adamW().learningRate(1e-3).weightDecay(0.01).clipNorm(5.0).build();
+            case "rmsprop" -> RmsProp.builder().learningRate(1e-3).clipNorm(5.0).build();
+            default -> throw new IllegalArgumentException("optimizer must be sgd, adam, adamw or rmsprop: " + optimizer);
+        };
         trainer = new Trainer(model, sgd);
         int samples = BATCHES * batch;
         images = BenchSupport.uniform(7, samples * INPUTS, 0f, 1f);

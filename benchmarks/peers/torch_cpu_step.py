@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""PyTorch CPU peer of Jacobian's TrainingStepBenchmark, for same-run ratios (benchmarks/run-optimizers.sh).
+
+One eager training step of the 784-256-128-10 ReLU MLP with mean softmax cross-entropy, global-norm clipping
+at 5 and the optimizer of TrainingStepBenchmark's `optimizer` parameter -- SGD (lr 0.05, momentum 0.9), Adam
+(lr 1e-3), AdamW (lr 1e-3, weight decay 0.01) or RMSprop (lr 1e-3) -- on seeded synthetic data (16 batches of
+uniform [0, 1) pixels and random labels, used in turn), ending with one read of (loss, gradient norm), as
+Jacobian's Trainer.step. Prints one JSON object: steps/s per optimizer, the median of --rounds rounds of
+--seconds each after a warm-up.
+
+    /usr/bin/python3 benchmarks/peers/torch_cpu_step.py --threads 2 --batch 128 --optimizers sgd,adam
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+
+
+def make(name, params):
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=0.05, momentum=0.9)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=1e-3)
+    if name == "adamw":
+        return torch.optim.AdamW(params, lr=1e-3, weight_decay=0.01)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=1e-3)
+    raise SystemExit("unknown optimizer " + name)
+
+
+def rate(name, batch, seconds, rounds):
+    torch.manual_seed(42)
+    model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128),
+                                torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    opt = make(name, model.parameters())
+    xs = torch.rand(16, batch, 784)
+    ys = torch.randint(0, 10, (16, batch))
+    loss_fn = torch.nn.CrossEntropyLoss()
+    state = {"i": 0}
+
+    def step():
+        i = state["i"] % 16
+        state["i"] += 1
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(xs[i]), ys[i])
+        loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        return torch.stack([loss.detach(), norm]).tolist()
+
+    for _ in range(50):
+        step()
+    out = []
+    for _ in range(rounds):
+        n = 0
+        start = time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            step()
+            n += 1
+        out.append(n / (time.perf_counter() - start))
+    return statistics.median(out), out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--optimizers", default="sgd,adam")
+    ap.add_argument("--seconds", type=float, default=2.0)
+    ap.add_argument("--rounds", type=int, default=5)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    result = {"torch": torch.__version__, "threads": a.threads, "batch": a.batch, "steps_per_s": {}, "rounds": {}}
+    for name in a.optimizers.split(","):
+        median, rounds = rate(name, a.batch, a.seconds, a.rounds)
+        result["steps_per_s"][name] = median
+        result["rounds"][name] = rounds
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Training-step throughput per optimizer, Jacobian's CPU backend against PyTorch on the CPU, in one run:
+# TrainingStepBenchmark (JMH, backend cpu) with each optimizer, then benchmarks/peers/torch_cpu_step.py (the
+# same model, data, clipping and optimizers in eager PyTorch), both at THREADS threads, and prints the
+# steps/s of each and their ratio. Needs /usr/bin/python3 with torch (Debian: python3-torch).
+#
+#   benchmarks/run-optimizers.sh                       # batch 128, sgd and adam, 2 threads
+#   OPTIMIZERS=sgd,adam,adamw,rmsprop BATCH=64 THREADS=1 BUILD=1 benchmarks/run-optimizers.sh
+#
+# Results: benchmarks/target/optimizers-jacobian.json (JMH), optimizers-torch.json, optimizers-report.md.
+# Time with nothing else running on the machine.
+set -euo pipefail
+# shellcheck source=benchmarks/lib.sh
+. "$(dirname "$0")/lib.sh"
+threads="${THREADS:-2}"
+batch="${BATCH:-128}"
+optimizers="${OPTIMIZERS:-sgd,adam}"
+jmh_opts="${JMH_OPTS:--wi 3 -w 2 -i 5 -r 2 -f 1}"
+
+build_jar -pl cpu-backend,benchmarks
+
+"$java" -Djacobian.cpu.threads="$threads" -jar "$jar" "\\.TrainingStepBenchmark\\." -p backend=cpu -p batch="$batch" \
+    -p optimizer="$optimizers" -jvmArgsAppend "-Djacobian.cpu.threads=$threads" $jmh_opts \
+    -rf json -rff "$out/optimizers-jacobian.json" | grep -E "^TrainingStepBenchmark|^Benchmark" || true
+/usr/bin/python3 "$here/peers/torch_cpu_step.py" --threads "$threads" --batch "$batch" --optimizers "$optimizers" \
+    > "$out/optimizers-torch.json"
+python3 - "$out/optimizers-jacobian.json" "$out/optimizers-torch.json" "$threads" "$batch" <<'PY' | tee "$out/optimizers-report.md"
+import json, platform, sys
+jmh = json.load(open(sys.argv[1]))
+torch = json.load(open(sys.argv[2]))
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+print(f"Training step 784-256-128-10, batch {sys.argv[4]}, {sys.argv[3]} thread(s), {cpu}; PyTorch {torch['torch']}")
+print()
+print("| optimizer | Jacobian CPU steps/s (JMH, ± 99.9% CI) | PyTorch steps/s (median of rounds) | ratio |")
+print("| --- | --- | --- | --- |")
+for r in jmh:
+    if not r["benchmark"].endswith(".step"):
+        continue
+    name = r["params"]["optimizer"]
+    score = r["primaryMetric"]["score"]
+    err = r["primaryMetric"]["scoreError"]
+    peer = torch["steps_per_s"].get(name)
+    ratio = f"{score / peer:.2f}x" if peer else "-"
+    print(f"| {name} | {score:.0f} ± {err:.0f} | {peer:.0f} | {ratio} |" if peer else f"| {name} | {score:.0f} | - | - |")
+PY

@@ -34,7 +34,7 @@ package dev.jacobian.backend;
  * {@code (float) (1 - beta1)} rather than {@code 1 - (float) beta1}.
  *
  * @param rule          the update rule
- * @param learningRate  step size, &gt; 0 and finite
+ * @param learningRate  step size, finite and &gt;= 0 (0 still updates the moments, as in PyTorch)
  * @param beta1         Adam's first-moment decay in [0, 1); RMSprop's momentum in [0, 1) (0: no momentum buffer)
  * @param beta2         Adam's second-moment decay in [0, 1); RMSprop's smoothing constant alpha in [0, 1)
  * @param eps           added to the denominator, &gt;= 0 and finite
@@ -68,8 +68,8 @@ public record AdaptiveUpdate(Rule rule, double learningRate, double beta1, doubl
         if (rule == null) {
             throw new IllegalArgumentException("rule must not be null");
         }
-        if (!(learningRate > 0.0) || !Double.isFinite(learningRate)) {
-            throw new IllegalArgumentException("learning rate must be positive and finite: " + learningRate);
+        if (!(learningRate >= 0.0) || !Double.isFinite(learningRate)) {
+            throw new IllegalArgumentException("learning rate must be finite and >= 0: " + learningRate);
         }
         String b1 = rule == Rule.RMSPROP ? "momentum" : "beta1";
         String b2 = rule == Rule.RMSPROP ? "alpha" : "beta2";

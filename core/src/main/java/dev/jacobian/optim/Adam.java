@@ -92,7 +92,7 @@ public final class Adam extends AdaptiveOptimizer {
             this.weightDecay = decoupled ? 0.01 : 0.0;
         }
 
-        /** Step size, &gt; 0 (default 1e-3). */
+        /** Step size, &gt;= 0 (default 1e-3). */
         public Builder learningRate(double lr) {
             this.learningRate = lr;
             return this;

@@ -91,8 +91,8 @@ abstract sealed class AdaptiveOptimizer implements Optimizer permits Adam, RmsPr
 
     @Override
     public void setLearningRate(float lr) {
-        if (!(lr > 0f) || !Float.isFinite(lr)) {
-            throw new IllegalArgumentException("learning rate must be positive and finite: " + lr);
+        if (!(lr >= 0f) || !Float.isFinite(lr)) {
+            throw new IllegalArgumentException("learning rate must be finite and >= 0: " + lr);
         }
         this.learningRate = lr;
     }

@@ -64,7 +64,7 @@ public final class RmsProp extends AdaptiveOptimizer {
         private Builder() {
         }
 
-        /** Step size, &gt; 0 (default 0.01). */
+        /** Step size, &gt;= 0 (default 0.01). */
         public Builder learningRate(double lr) {
             this.learningRate = lr;
             return this;

@@ -196,17 +196,17 @@ public abstract class OptimizerSuite {
     /** Out-of-range hyper-parameters are rejected when the optimizer is built, naming the parameter and value. */
     @Test
     void badHyperParametersAreNamed() {
-        assertMessage("learning rate must be positive and finite: -0.1", () -> Adam.builder().learningRate(-0.1).build());
+        assertMessage("learning rate must be finite and >= 0: -0.1", () -> Adam.builder().learningRate(-0.1).build());
         assertMessage("beta1 must be in [0, 1): 1.0", () -> Adam.builder().betas(1.0, 0.999).build());
         assertMessage("beta2 must be in [0, 1): -0.5", () -> Adam.adamW().betas(0.9, -0.5).build());
         assertMessage("eps must be >= 0 and finite: NaN", () -> Adam.builder().eps(Double.NaN).build());
         assertMessage("weight decay must be >= 0 and finite: -1.0", () -> Adam.adamW().weightDecay(-1).build());
         assertMessage("alpha must be in [0, 1): 1.5", () -> RmsProp.builder().alpha(1.5).build());
         assertMessage("momentum must be in [0, 1): 1.0", () -> RmsProp.builder().momentum(1).build());
-        assertMessage("learning rate must be positive and finite: 0.0", () -> RmsProp.builder().learningRate(0).build());
+        assertMessage("learning rate must be finite and >= 0: -1.0", () -> RmsProp.builder().learningRate(-1).build());
         assertMessage("clipNorm and clipValue must be >= 0", () -> Adam.builder().clipNorm(-1).build());
         try (Adam adam = Adam.builder().build()) {
-            assertMessage("learning rate must be positive and finite: Infinity",
+            assertMessage("learning rate must be finite and >= 0: Infinity",
                     () -> adam.setLearningRate(Float.POSITIVE_INFINITY));
         }
     }

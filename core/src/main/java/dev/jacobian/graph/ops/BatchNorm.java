@@ -79,7 +79,7 @@ public record BatchNorm(float eps, float momentum) implements Operation {
     }
 
     /** The shape of a per-channel statistic that broadcasts against {@code x}: {@code [1, C, 1, ...]}. */
-    static Shape statShape(Shape x) {
+    private static Shape statShape(Shape x) {
         int[] d = new int[x.rank()];
         java.util.Arrays.fill(d, 1);
         d[1] = x.dim(1);

@@ -213,13 +213,19 @@ public final class Sequential implements Module {
             return this;
         }
 
-        /** Batch normalization ({@link Modules#batchNorm}) between the affine map and the activation of every hidden layer. */
+        /**
+         * Batch normalization ({@link Modules#batchNorm}) between the affine map and the activation of every hidden
+         * layer (instead of layer norm, if that was asked for).
+         */
         public Builder batchNorm() {
             this.norm = "bn";
             return this;
         }
 
-        /** Layer normalization ({@link Modules#layerNorm}) between the affine map and the activation of every hidden layer. */
+        /**
+         * Layer normalization ({@link Modules#layerNorm}) between the affine map and the activation of every hidden
+         * layer (instead of batch norm, if that was asked for).
+         */
         public Builder layerNorm() {
             this.norm = "ln";
             return this;
@@ -249,29 +255,26 @@ public final class Sequential implements Module {
                 weights.add(w);
                 Parameter slopes = null;
                 Activation act = Modules.elementwise(s.activation());
-                Node pre = null; // the affine map, normalized; null when fused with the activation
+                float param = act == Activation.LEAKY_RELU ? leakySlope : act == Activation.ELU ? eluAlpha : 0f;
+                // the affine map (normalized when asked), or null where it fuses with an activation whose
+                // derivative is known from its output into one dense node
+                Node z = null;
                 if (!norm.isEmpty()) {
                     Module nm = norm.equals("bn") ? Modules.batchNorm("bn" + (i + 1), width)
                             : Modules.layerNorm("ln" + (i + 1), width);
-                    pre = nm.forward(g.linear(h, w, b));
+                    z = nm.forward(g.linear(h, w, b));
+                } else if (act == null || !act.derivativeFromOutput(param)) {
+                    z = g.linear(h, w, b);
                 }
                 if (act != null) {
-                    float param = act == Activation.LEAKY_RELU ? leakySlope : act == Activation.ELU ? eluAlpha : 0f;
-                    // one fused node when f' is known from the output; otherwise keep the pre-activation
-                    if (pre == null) {
-                        h = act.derivativeFromOutput(param) ? g.dense(h, w, b, act, param)
-                                : g.activation(g.linear(h, w, b), act, param);
-                    } else {
-                        h = g.activation(pre, act, param);
-                    }
+                    h = z == null ? g.dense(h, w, b, act, param) : g.activation(z, act, param);
                 } else if (maxout) {
-                    h = g.maxout(pre != null ? pre : g.linear(h, w, b), maxoutPieces);
+                    h = g.maxout(z, maxoutPieces);
                 } else if (s.activation().equals("gelu")) {
-                    // composed from primitives in core (dev.jacobian.graph.ops.Gelu)
-                    h = g.gelu(pre != null ? pre : g.linear(h, w, b));
+                    h = g.gelu(z); // composed from primitives in core (dev.jacobian.graph.ops.Gelu)
                 } else {
                     slopes = g.parameter(name + ".slope", Shape.matrix(1, width), Initializer.constant(0.25f), false);
-                    h = g.prelu(pre != null ? pre : g.linear(h, w, b), slopes);
+                    h = g.prelu(z, slopes);
                 }
                 layers.add(new Layer(name, s.activation(), act, w, b, slopes, h, s.units()));
                 if (dropout > 0f) {

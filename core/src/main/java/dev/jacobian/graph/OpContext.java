@@ -43,7 +43,7 @@ public final class OpContext {
      * ({@link Backend#randomUniform}, Philox4x32-10), keyed by the executor's seed and this node, and counted by
      * the executor's forward pass and the draws already made in this call: the same seed and the same sequence
      * of passes give the same numbers on every backend (a dropout mask, for instance). Draw in
-     * {@link dev.jacobian.graph.Operation#forward} and keep what backward needs in workspace.
+     * {@link dev.jacobian.graph.Operation#forward} and keep what backward needs in workspace ({@link #saved}).
      */
     public void randomUniform(Tensor out) {
         long counter = (plan.forwardCount() << 32) + drawnBlocks;

@@ -39,7 +39,12 @@ public enum UnaryOp {
      * {@code y = x} where {@code x} is finite, else 0 ({@code torch.nan_to_num(x, 0, 0, 0)}): the select that
      * composed rules need to keep a NaN or infinity from spreading (the optimizer's guard).
      */
-    FINITE_OR_ZERO;
+    FINITE_OR_ZERO,
+    /**
+     * {@code y = x >= p ? q : 0} (NaN gives 0): a threshold select. Dropout turns uniform draws into its scaled
+     * keep mask with it ({@code p} the drop probability, {@code q = 1 / (1 - p)}). Its derivative is 0.
+     */
+    STEP;
 
     /** The scalar definition. */
     public float apply(float x, float p, float q) {
@@ -58,6 +63,7 @@ public enum UnaryOp {
             case TANH -> (float) Math.tanh(x);
             case SIGMOID -> (float) (1.0 / (1.0 + Math.exp(-x)));
             case FINITE_OR_ZERO -> Float.isFinite(x) ? x : 0f;
+            case STEP -> x >= p ? q : 0f;
         };
     }
 }

@@ -35,7 +35,10 @@ import java.util.SplittableRandom;
  *       recycled once its node's rule has run; parameter gradients persist.</li>
  *   <li>The parameters' gradients are then in {@link #gradient(Parameter)} for an optimizer.</li>
  * </ol>
- * Parameters and their gradients live in one parameter arena each ({@link ParameterLayout}).
+ * Parameters and their gradients live in one parameter arena each ({@link ParameterLayout}). Buffers
+ * ({@link Buffer}: running statistics and other non-trainable state) are tensors of their own
+ * ({@link #buffer(Buffer)}), outside the arenas: no gradient, no optimizer; a plan hands them to operations as
+ * inputs, never recycles them, and only a training forward may update them in place.
  * The executor owns every tensor it allocates, the parameters included, and frees them on
  * {@link #close()}. It never reads device memory itself. Not thread-safe.
  */
@@ -44,6 +47,7 @@ public final class Executor implements AutoCloseable {
     private final Backend backend;
     private final Map<Parameter, Tensor> parameterValues = new IdentityHashMap<>();
     private final Map<Parameter, Tensor> parameterGradients = new IdentityHashMap<>();
+    private final Map<Buffer, Tensor> bufferValues = new IdentityHashMap<>();
     private final ParameterLayout layout;
     private final Tensor valueArena;
     private final Tensor gradientArena;
@@ -170,6 +174,8 @@ public final class Executor implements AutoCloseable {
                     values.put(n, inputTensor(in, batch));
                 } else if (n instanceof Parameter p) {
                     values.put(n, parameterValues.get(p));
+                } else if (n instanceof Buffer buf) {
+                    values.put(n, bufferValues.get(buf)); // never released: only op outputs are plan-owned
                 } else {
                     OpNode op = (OpNode) n;
                     List<Shape> shapes = new ArrayList<>();
@@ -276,7 +282,9 @@ public final class Executor implements AutoCloseable {
      * Allocates and initializes every parameter of {@code graph} on {@code backend}, in one parameter arena
      * ({@link ParameterLayout}): one buffer of values and one of gradients, each parameter a view into
      * them. Parameters draw their initial values in creation order from one stream seeded by {@code seed};
-     * the arena is uploaded in one transfer.
+     * the arena is uploaded in one transfer. Buffers ({@link Graph#buffers()}) are then allocated one tensor
+     * each and filled from their initializers (drawing after the parameters, so adding a buffer leaves the
+     * parameters' initial values as they were).
      */
     public Executor(Graph graph, Backend backend, long seed) {
         this.graph = graph;
@@ -309,6 +317,18 @@ public final class Executor implements AutoCloseable {
         }
         this.valueArena = values;
         this.gradientArena = grads;
+        try {
+            for (Buffer b : graph.buffers()) {
+                float[] init = new float[b.shape().size()];
+                b.initializer().fill(init, 1, 1, root.split());
+                bufferValues.put(b, backend.fromHost(b.shape(), init));
+            }
+        } catch (RuntimeException e) {
+            bufferValues.values().forEach(Tensor::close);
+            values.close();
+            grads.close();
+            throw e;
+        }
     }
 
     /** {@code p}'s view into an arena-shaped tensor ({@link #layout()}): values, gradients or optimizer state. */
@@ -354,6 +374,24 @@ public final class Executor implements AutoCloseable {
     /** The tensor holding a parameter's gradient after {@link #backward()} (owned by this executor). */
     public Tensor gradient(Parameter p) {
         return check(parameterGradients.get(p), p);
+    }
+
+    /**
+     * The tensor holding a buffer's current value (owned by this executor; e.g. batch norm's running mean). Read
+     * it with {@link Tensor#download()}; writing it (a checkpoint restore) is allowed between steps.
+     */
+    public Tensor buffer(Buffer b) {
+        ensureOpen();
+        Tensor t = bufferValues.get(b);
+        if (t == null) {
+            throw new IllegalArgumentException("node " + b + " is not a buffer of this executor's graph");
+        }
+        return t;
+    }
+
+    /** The graph's buffers in creation order ({@link Graph#buffers()}), each held in {@link #buffer(Buffer)}. */
+    public List<Buffer> buffers() {
+        return graph.buffers();
     }
 
     private Tensor check(Tensor t, Node n) {
@@ -434,6 +472,9 @@ public final class Executor implements AutoCloseable {
         ensureOpen();
         if (node instanceof Parameter p) {
             return value(p);
+        }
+        if (node instanceof Buffer b) {
+            return buffer(b);
         }
         Tensor t = last == null ? null : last.values.get(node);
         if (t == null) {
@@ -525,7 +566,7 @@ public final class Executor implements AutoCloseable {
         }
     }
 
-    /** Frees every tensor this executor allocated (plans, inputs, parameters, gradients). */
+    /** Frees every tensor this executor allocated (plans, inputs, parameters, gradients, buffers). */
     @Override
     public void close() {
         if (closed) {
@@ -542,6 +583,8 @@ public final class Executor implements AutoCloseable {
         inputsByBatch.clear();
         valueArena.close(); // closes every parameter's view
         gradientArena.close();
+        bufferValues.values().forEach(Tensor::close);
+        bufferValues.clear();
         last = null;
     }
 }

@@ -8,9 +8,12 @@ import dev.jacobian.backend.Reduction;
 import dev.jacobian.backend.UnaryOp;
 import dev.jacobian.graph.ops.Activate;
 import dev.jacobian.graph.ops.AddBias;
+import dev.jacobian.graph.ops.BatchNorm;
 import dev.jacobian.graph.ops.Dense;
+import dev.jacobian.graph.ops.Dropout;
 import dev.jacobian.graph.ops.Elementwise;
 import dev.jacobian.graph.ops.Gelu;
+import dev.jacobian.graph.ops.LayerNorm;
 import dev.jacobian.graph.ops.Linear;
 import dev.jacobian.graph.ops.MatMul;
 import dev.jacobian.graph.ops.Maxout;
@@ -45,6 +48,7 @@ import java.util.List;
 public final class Graph {
     private final List<Node> nodes = new ArrayList<>();
     private final List<Parameter> parameters = new ArrayList<>();
+    private final List<Buffer> buffers = new ArrayList<>();
 
     /** Every node in creation order (a topological order). */
     public List<Node> nodes() {
@@ -54,6 +58,11 @@ public final class Graph {
     /** Every parameter in creation order (the order seeds are drawn in). */
     public List<Parameter> parameters() {
         return Collections.unmodifiableList(parameters);
+    }
+
+    /** Every buffer (non-trainable state such as running statistics) in creation order. */
+    public List<Buffer> buffers() {
+        return Collections.unmodifiableList(buffers);
     }
 
     private <T extends Node> T add(T node) {
@@ -79,6 +88,8 @@ public final class Graph {
                 shapes.put(n, in.sampleShape().prepend(batch));
             } else if (n instanceof Parameter p) {
                 shapes.put(n, p.shape());
+            } else if (n instanceof Buffer b) {
+                shapes.put(n, b.shape());
             } else {
                 OpNode op = (OpNode) n;
                 List<Shape> ins = new ArrayList<>();
@@ -109,6 +120,16 @@ public final class Graph {
         Parameter p = add(new Parameter(this, nodes.size(), name, shape, init, regularized));
         parameters.add(p);
         return p;
+    }
+
+    /**
+     * A non-trainable buffer of fixed shape, filled by {@code init} when an executor allocates it (see
+     * {@link Buffer}): no gradient, not in the parameter arena; operations may update it in a training forward.
+     */
+    public Buffer buffer(String name, Shape shape, Initializer init) {
+        Buffer b = add(new Buffer(this, nodes.size(), name, shape, init));
+        buffers.add(b);
+        return b;
     }
 
     /** A node computed by {@code op} from {@code inputs}. */
@@ -173,6 +194,41 @@ public final class Graph {
     /** GELU, tanh approximation, composed from primitives ({@link Gelu}). */
     public Node gelu(Node x) {
         return Gelu.apply(this, x);
+    }
+
+    /**
+     * Inverted dropout ({@link Dropout}): in a training pass zeroes each element with probability {@code p} (a
+     * mask from the executor's random stream) and scales the rest by {@code 1 / (1 - p)}; the identity in
+     * evaluation. {@code p} in {@code [0, 1)}.
+     */
+    public OpNode dropout(Node x, float p) {
+        return apply(new Dropout(p), x);
+    }
+
+    /**
+     * Dropout whose mask comes from {@code noise} (uniform draws in {@code [0, 1)} of {@code x}'s shape, e.g. a
+     * fed input) instead of the random stream: element kept where {@code noise >= p}. A fixed mask, for tests.
+     */
+    public OpNode dropout(Node x, Node noise, float p) {
+        return apply(new Dropout(p), x, noise);
+    }
+
+    /**
+     * Batch normalization over every dimension of {@code x [N, C, ...]} but the channels ({@link BatchNorm}):
+     * weight and bias {@code [C]}, running mean and variance {@code [C]} and a {@code num_batches_tracked} scalar,
+     * buffers that a training pass updates.
+     */
+    public OpNode batchNorm(Node x, Parameter weight, Parameter bias, Buffer runningMean, Buffer runningVar,
+                            Buffer numBatchesTracked, float eps, float momentum) {
+        return apply(new BatchNorm(eps, momentum), x, weight, bias, runningMean, runningVar, numBatchesTracked);
+    }
+
+    /**
+     * Layer normalization of {@code x} over its trailing dimensions, those of {@code weight} ({@link LayerNorm}),
+     * then {@code * weight + bias} elementwise.
+     */
+    public OpNode layerNorm(Node x, Parameter weight, Parameter bias, float eps) {
+        return apply(new LayerNorm(eps), x, weight, bias);
     }
 
     /** A view of {@code x} with the same elements in shape {@code dims} (one may be {@code -1}); no copy. */

@@ -3,11 +3,11 @@ package dev.jacobian.graph;
 import java.util.List;
 
 /**
- * A value in a {@link Graph}: an {@link Input} fed from the host, a learnable {@link Parameter}, or an
- * {@link OpNode} computed from other nodes. Nodes are immutable and compared by identity; their
+ * A value in a {@link Graph}: an {@link Input} fed from the host, a learnable {@link Parameter}, a
+ * non-trainable {@link Buffer} (running statistics), or an {@link OpNode} computed from other nodes. Nodes are immutable and compared by identity; their
  * tensors live in an {@link Executor}.
  */
-public abstract sealed class Node permits Input, Parameter, OpNode {
+public abstract sealed class Node permits Input, Parameter, Buffer, OpNode {
     private final Graph graph;
     private final int id;
     private final String name;

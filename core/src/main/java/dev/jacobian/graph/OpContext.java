@@ -15,6 +15,10 @@ import java.util.List;
  * request of a forward (or backward) run gets the same tensor on every step: after the first step an
  * operation that asks for workspace allocates nothing. The executor frees workspaces with the plan.
  *
+ * <p>Forward workspace doubles as "saved for backward": a forward rule computes what its backward needs (a mask,
+ * batch statistics) into workspace, and the backward rule reads it back with {@link #saved(int)}; the backward
+ * rule's own {@link #workspace} requests come from a separate list.
+ *
  * <p>Composite rules use workspace for temporaries, e.g. a backward rule that must add {@code dy * f'(x)}
  * into an accumulating gradient computes the product into workspace first.
  */
@@ -39,7 +43,7 @@ public final class OpContext {
      * ({@link Backend#randomUniform}, Philox4x32-10), keyed by the executor's seed and this node, and counted by
      * the executor's forward pass and the draws already made in this call: the same seed and the same sequence
      * of passes give the same numbers on every backend (a dropout mask, for instance). Draw in
-     * {@link dev.jacobian.graph.Operation#forward} and keep what backward needs in workspace.
+     * {@link dev.jacobian.graph.Operation#forward} and keep what backward needs in workspace ({@link #saved}).
      */
     public void randomUniform(Tensor out) {
         long counter = (plan.forwardCount() << 32) + drawnBlocks;
@@ -81,6 +85,21 @@ public final class OpContext {
         }
         next++;
         return t;
+    }
+
+    /**
+     * What the last forward run of this node kept for its backward: the {@code index}-th tensor its
+     * {@link Operation#forward} asked of {@link #workspace} (a dropout mask, batch statistics), with the contents
+     * that forward left there. For {@link Operation#backward} only; valid until it returns.
+     *
+     * @throws IllegalStateException when that forward asked for fewer workspace tensors
+     */
+    public Tensor saved(int index) {
+        if (index < 0 || index >= forwardSpace.size()) {
+            throw new IllegalStateException("saved(" + index + "): the forward pass kept " + forwardSpace.size()
+                    + " workspace tensors");
+        }
+        return forwardSpace.get(index);
     }
 
     void beginForward() {

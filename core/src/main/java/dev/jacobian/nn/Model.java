@@ -4,6 +4,7 @@ import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.LossKind;
 import dev.jacobian.backend.Reduction;
+import dev.jacobian.graph.Buffer;
 import dev.jacobian.graph.Executor;
 import dev.jacobian.graph.Graph;
 import dev.jacobian.graph.Input;
@@ -238,6 +239,36 @@ public final class Model implements AutoCloseable {
                     + " values, got " + values.length);
         }
         t.upload(values);
+    }
+
+    /** The non-trainable buffers (batch norm's running statistics) in creation order. */
+    public List<Buffer> buffers() {
+        return graph.buffers();
+    }
+
+    /** Copies a buffer's values to the host (e.g. {@code bn1.running_mean}). */
+    public float[] read(Buffer b) {
+        return executor.buffer(b).download();
+    }
+
+    /** Overwrites a buffer's values from the host (checkpoint restore). */
+    public void write(Buffer b, float[] values) {
+        Tensor t = executor.buffer(b);
+        if (values.length != t.size()) {
+            throw new IllegalArgumentException("buffer '" + b.name() + "' " + b.shape() + " needs " + t.size()
+                    + " values, got " + values.length);
+        }
+        t.upload(values);
+    }
+
+    /** The buffer called {@code name}, e.g. {@code bn1.running_var}. */
+    public Buffer buffer(String name) {
+        for (Buffer b : graph.buffers()) {
+            if (b.name().equals(name)) {
+                return b;
+            }
+        }
+        throw new IllegalArgumentException("no buffer named '" + name + "' in " + description);
     }
 
     /** The parameter called {@code name}. */

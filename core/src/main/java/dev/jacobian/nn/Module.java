@@ -1,5 +1,6 @@
 package dev.jacobian.nn;
 
+import dev.jacobian.graph.Buffer;
 import dev.jacobian.graph.Node;
 import dev.jacobian.graph.Parameter;
 import java.util.List;
@@ -15,7 +16,8 @@ import java.util.List;
  * dropout or batch norm inside any module follow the model.
  *
  * <p>Modules: {@link Modules#dense}, the activations ({@link Modules#activation}), {@link Modules#prelu},
- * {@link Modules#maxout}, {@link Modules#flatten}, and {@link Sequential#of} over any of them; a model of any
+ * {@link Modules#maxout}, {@link Modules#flatten}, {@link Modules#dropout}, {@link Modules#batchNorm},
+ * {@link Modules#layerNorm}, and {@link Sequential#of} over any of them; a model of any
  * module is {@link Model#of}.
  */
 public interface Module {
@@ -24,6 +26,15 @@ public interface Module {
 
     /** The parameters this module has created so far, in creation order (empty before the first forward). */
     List<Parameter> parameters();
+
+    /**
+     * The non-trainable buffers this module has created so far, in creation order (batch norm's
+     * {@code <name>.running_mean}, {@code <name>.running_var}, {@code <name>.num_batches_tracked}, PyTorch's
+     * names); empty for most modules.
+     */
+    default List<Buffer> buffers() {
+        return List.of();
+    }
 
     /** A short description, e.g. {@code dense(784->256)}. */
     String describe();

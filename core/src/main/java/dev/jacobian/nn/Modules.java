@@ -1,19 +1,22 @@
 package dev.jacobian.nn;
 
 import dev.jacobian.backend.Activation;
+import dev.jacobian.graph.Buffer;
 import dev.jacobian.graph.Graph;
 import dev.jacobian.graph.Initializer;
 import dev.jacobian.graph.Node;
 import dev.jacobian.graph.Parameter;
+import dev.jacobian.graph.ops.Dropout;
 import dev.jacobian.tensor.Shape;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.BiFunction;
 
 /**
- * The standard {@link Module}s: affine layers, activations (each a module), PReLU, Maxout and flatten. Each
- * factory validates its arguments and names its parameters {@code <name>.weight}, {@code <name>.bias},
- * {@code <name>.slope}.
+ * The standard {@link Module}s: affine layers, activations (each a module), PReLU, Maxout, flatten, dropout,
+ * batch norm and layer norm. Each factory validates its arguments and names its parameters and buffers as
+ * PyTorch does: {@code <name>.weight}, {@code <name>.bias}, {@code <name>.slope}, {@code <name>.running_mean},
+ * {@code <name>.running_var}, {@code <name>.num_batches_tracked}.
  */
 public final class Modules {
     private Modules() {
@@ -150,6 +153,108 @@ public final class Modules {
         positive(name + ": units", units);
         return Sequential.of(dense(name, in, units * pieces, init),
                 new Simple("maxout(" + pieces + ")", g -> List.of(), (x, p) -> x.graph().maxout(x, pieces)));
+    }
+
+    /**
+     * Inverted dropout ({@link dev.jacobian.graph.ops.Dropout}), as {@code torch.nn.Dropout(p)}: in training each
+     * element is zeroed with probability {@code p} and the others scaled by {@code 1 / (1 - p)}; the identity in
+     * evaluation ({@link Model#eval()}). No parameters.
+     *
+     * @throws IllegalArgumentException naming {@code p} and its value when it is outside {@code [0, 1)}
+     */
+    public static Module dropout(double p) {
+        Dropout check = new Dropout((float) p);
+        return new Simple("dropout(" + p + ")", g -> List.of(), (x, ps) -> x.graph().apply(check, x));
+    }
+
+    /** PyTorch's default {@code eps} of batch and layer norm. */
+    public static final float NORM_EPS = 1e-5f;
+    /** PyTorch's default {@code momentum} of batch norm's running statistics. */
+    public static final float BATCH_NORM_MOMENTUM = 0.1f;
+
+    /**
+     * Batch normalization over {@code channels} ({@link dev.jacobian.graph.ops.BatchNorm}), as PyTorch's
+     * {@code BatchNorm1d(channels)} on {@code [N, channels]} and {@code BatchNorm2d(channels)} on
+     * {@code [N, channels, H, W]}: eps {@value #NORM_EPS}, momentum 0.1. Parameters {@code <name>.weight} (ones)
+     * and {@code <name>.bias} (zeros), {@code [channels]}, not weight-decayed; buffers
+     * {@code <name>.running_mean} (zeros), {@code <name>.running_var} (ones), {@code <name>.num_batches_tracked}
+     * (a scalar, 0).
+     */
+    public static Module batchNorm(String name, int channels) {
+        positive(name + ": channels", channels);
+        return new BatchNormModule(name, channels);
+    }
+
+    /** A batch norm layer: two parameters and three buffers, created on the first forward. */
+    private static final class BatchNormModule implements Module {
+        private final String name;
+        private final int channels;
+        private List<Parameter> params = List.of();
+        private List<Buffer> buffers = List.of();
+        private Graph graph;
+
+        BatchNormModule(String name, int channels) {
+            this.name = name;
+            this.channels = channels;
+        }
+
+        @Override
+        public Node forward(Node x) {
+            if (graph == null) {
+                graph = x.graph();
+                Shape c = Shape.of(channels);
+                params = List.of(graph.parameter(name + ".weight", c, Initializer.constant(1f), false),
+                        graph.parameter(name + ".bias", c, Initializer.zeros(), false));
+                buffers = List.of(graph.buffer(name + ".running_mean", c, Initializer.zeros()),
+                        graph.buffer(name + ".running_var", c, Initializer.constant(1f)),
+                        graph.buffer(name + ".num_batches_tracked", Shape.scalar(), Initializer.zeros()));
+            } else if (graph != x.graph()) {
+                throw new IllegalArgumentException(describe() + " already belongs to another graph");
+            }
+            return graph.batchNorm(x, params.get(0), params.get(1), buffers.get(0), buffers.get(1), buffers.get(2),
+                    NORM_EPS, BATCH_NORM_MOMENTUM);
+        }
+
+        @Override
+        public List<Parameter> parameters() {
+            return params;
+        }
+
+        @Override
+        public List<Buffer> buffers() {
+            return buffers;
+        }
+
+        @Override
+        public String describe() {
+            return "batch_norm " + name + "(" + channels + ")";
+        }
+    }
+
+    /**
+     * Layer normalization over the last dimension of {@code features} values
+     * ({@link dev.jacobian.graph.ops.LayerNorm}), as {@code torch.nn.LayerNorm(features)}: eps {@value #NORM_EPS},
+     * parameters {@code <name>.weight} (ones) and {@code <name>.bias} (zeros), {@code [features]}, not
+     * weight-decayed.
+     */
+    public static Module layerNorm(String name, int features) {
+        positive(name + ": features", features);
+        return layerNorm(name, Shape.of(features));
+    }
+
+    /**
+     * Layer normalization over the trailing dimensions {@code normalizedShape} (e.g. {@code [C, H, W]}), as
+     * {@code torch.nn.LayerNorm(normalized_shape)}; parameters of that shape.
+     */
+    public static Module layerNorm(String name, Shape normalizedShape) {
+        if (normalizedShape.rank() == 0) {
+            throw new IllegalArgumentException(name + ": layer norm needs at least one normalized dimension, got "
+                    + normalizedShape);
+        }
+        return new Simple("layer_norm " + name + normalizedShape,
+                g -> List.of(g.parameter(name + ".weight", normalizedShape, Initializer.constant(1f), false),
+                        g.parameter(name + ".bias", normalizedShape, Initializer.zeros(), false)),
+                (x, p) -> x.graph().layerNorm(x, p.get(0), p.get(1), NORM_EPS));
     }
 
     /** Flattens every dimension after the batch into one: {@code [n, c, h, w] -> [n, c*h*w]}, a view (no copy). */

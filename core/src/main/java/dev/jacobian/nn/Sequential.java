@@ -3,6 +3,7 @@ package dev.jacobian.nn;
 import dev.jacobian.backend.Activation;
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.LossKind;
+import dev.jacobian.graph.Buffer;
 import dev.jacobian.graph.Graph;
 import dev.jacobian.graph.Initializer;
 import dev.jacobian.graph.Input;
@@ -29,6 +30,11 @@ import java.util.Locale;
  * {@code W: [in, units*pieces]} followed by the max over each group of pieces; {@code "prelu"} layers
  * learn one slope per unit (starting at 0.25). The output layer is affine, and the loss is the batch
  * mean of {@link LossKind}, plus {@code lambda * sum W^2} over the weights when {@link Builder#l2} is set.
+ *
+ * <p>Every hidden layer may also be normalized ({@link Builder#batchNorm()} or {@link Builder#layerNorm()}) and
+ * followed by dropout ({@link Builder#dropout(double)}), in the usual order
+ * <em>affine, normalization, activation, dropout</em>: e.g. {@code dense1 -> bn1 -> relu -> dropout}. The norm
+ * layers are named {@code bn1}, {@code bn2}, … or {@code ln1}, {@code ln2}, … after their hidden layer.
  */
 public final class Sequential implements Module {
     /** Names accepted by {@link Builder#hidden(int, String)}. */
@@ -89,6 +95,15 @@ public final class Sequential implements Module {
     }
 
     @Override
+    public List<Buffer> buffers() {
+        List<Buffer> all = new ArrayList<>();
+        for (Module m : modules) {
+            all.addAll(m.buffers());
+        }
+        return all;
+    }
+
+    @Override
     public String describe() {
         StringBuilder sb = new StringBuilder("sequential(");
         for (int i = 0; i < modules.size(); i++) {
@@ -116,6 +131,8 @@ public final class Sequential implements Module {
         private float leakySlope = 0.01f;
         private float eluAlpha = 1f;
         private int maxoutPieces = 2;
+        private float dropout;
+        private String norm = "";
 
         private Builder(int inputSize) {
             if (inputSize <= 0) {
@@ -185,6 +202,35 @@ public final class Sequential implements Module {
             return this;
         }
 
+        /**
+         * Dropout with probability {@code p} after the activation of every hidden layer (none by default, or
+         * with {@code p = 0}); active in training only.
+         *
+         * @throws IllegalArgumentException naming {@code p} and its value when it is outside {@code [0, 1)}
+         */
+        public Builder dropout(double p) {
+            this.dropout = new dev.jacobian.graph.ops.Dropout((float) p).p();
+            return this;
+        }
+
+        /**
+         * Batch normalization ({@link Modules#batchNorm}) between the affine map and the activation of every hidden
+         * layer (instead of layer norm, if that was asked for).
+         */
+        public Builder batchNorm() {
+            this.norm = "bn";
+            return this;
+        }
+
+        /**
+         * Layer normalization ({@link Modules#layerNorm}) between the affine map and the activation of every hidden
+         * layer (instead of batch norm, if that was asked for).
+         */
+        public Builder layerNorm() {
+            this.norm = "ln";
+            return this;
+        }
+
         /** Builds the graph and allocates/initializes its parameters on {@code backend}. */
         public Model build(Backend backend) {
             if (outputs < 0) {
@@ -209,20 +255,31 @@ public final class Sequential implements Module {
                 weights.add(w);
                 Parameter slopes = null;
                 Activation act = Modules.elementwise(s.activation());
+                float param = act == Activation.LEAKY_RELU ? leakySlope : act == Activation.ELU ? eluAlpha : 0f;
+                // the affine map (normalized when asked), or null where it fuses with an activation whose
+                // derivative is known from its output into one dense node
+                Node z = null;
+                if (!norm.isEmpty()) {
+                    Module nm = norm.equals("bn") ? Modules.batchNorm("bn" + (i + 1), width)
+                            : Modules.layerNorm("ln" + (i + 1), width);
+                    z = nm.forward(g.linear(h, w, b));
+                } else if (act == null || !act.derivativeFromOutput(param)) {
+                    z = g.linear(h, w, b);
+                }
                 if (act != null) {
-                    float param = act == Activation.LEAKY_RELU ? leakySlope : act == Activation.ELU ? eluAlpha : 0f;
-                    // one fused node when f' is known from the output; otherwise keep the pre-activation
-                    h = act.derivativeFromOutput(param) ? g.dense(h, w, b, act, param)
-                            : g.activation(g.linear(h, w, b), act, param);
+                    h = z == null ? g.dense(h, w, b, act, param) : g.activation(z, act, param);
                 } else if (maxout) {
-                    h = g.maxout(g.linear(h, w, b), maxoutPieces);
+                    h = g.maxout(z, maxoutPieces);
                 } else if (s.activation().equals("gelu")) {
-                    h = g.gelu(g.linear(h, w, b)); // composed from primitives in core (dev.jacobian.graph.ops.Gelu)
+                    h = g.gelu(z); // composed from primitives in core (dev.jacobian.graph.ops.Gelu)
                 } else {
                     slopes = g.parameter(name + ".slope", Shape.matrix(1, width), Initializer.constant(0.25f), false);
-                    h = g.prelu(g.linear(h, w, b), slopes);
+                    h = g.prelu(z, slopes);
                 }
                 layers.add(new Layer(name, s.activation(), act, w, b, slopes, h, s.units()));
+                if (dropout > 0f) {
+                    h = g.dropout(h, dropout);
+                }
                 in = s.units();
                 desc.append('-').append(s.units()).append('(').append(s.activation()).append(')');
             }
@@ -235,6 +292,12 @@ public final class Sequential implements Module {
             layers.add(new Layer(name, "linear", null, w, b, null, logits, outputs));
             Node lossNode = g.l2Regularized(g.loss(loss, logits, y), l2, weights);
             desc.append('-').append(outputs).append(' ').append(loss.name().toLowerCase(Locale.ROOT));
+            if (!norm.isEmpty()) {
+                desc.append(norm.equals("bn") ? " + batch norm" : " + layer norm");
+            }
+            if (dropout > 0f) {
+                desc.append(" + dropout ").append(dropout);
+            }
             if (l2 > 0f) {
                 desc.append(" + l2 ").append(l2);
             }

@@ -759,9 +759,10 @@ public abstract class BackendConformanceTest {
             case ADD_SCALAR -> 0.7f;
             case MUL_SCALAR -> -1.5f;
             case CLAMP -> -0.5f;
+            case STEP -> 0.3f;
             default -> 0f;
         };
-        float q = op == UnaryOp.CLAMP ? 0.25f : 0f;
+        float q = op == UnaryOp.CLAMP ? 0.25f : op == UnaryOp.STEP ? 1f / 0.7f : 0f;
         compare("unary " + op, FP32_RTOL, FP32_ATOL, List.of(ranked(20, s, lo, hi), ranked(21, s, -1, 1)),
                 new int[] {1}, (b, t) -> b.unary(op, p, q, t[0], t[1]));
         compare("unary in place " + op, FP32_RTOL, FP32_ATOL, List.of(ranked(22, s, lo, hi)),
@@ -772,9 +773,9 @@ public abstract class BackendConformanceTest {
     void unaryEdgeValues() {
         float[] x = {0f, -0f, 1f, -1f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1e-30f, -7f};
         for (UnaryOp op : new UnaryOp[] {UnaryOp.SIGN, UnaryOp.ABS, UnaryOp.CLAMP, UnaryOp.NEG, UnaryOp.SQUARE,
-            UnaryOp.FINITE_OR_ZERO}) {
+            UnaryOp.FINITE_OR_ZERO, UnaryOp.STEP}) {
             float p = op == UnaryOp.CLAMP ? -2f : 0f;
-            float q = op == UnaryOp.CLAMP ? 0.5f : 0f;
+            float q = op == UnaryOp.CLAMP ? 0.5f : op == UnaryOp.STEP ? 2f : 0f;
             try (Tensor t = backend.fromHost(Shape.of(x.length), x); Tensor y = backend.allocate(Shape.of(x.length))) {
                 backend.unary(op, p, q, t, y);
                 float[] got = y.download();

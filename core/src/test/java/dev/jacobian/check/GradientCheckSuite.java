@@ -323,16 +323,17 @@ public abstract class GradientCheckSuite {
     void unary(UnaryOp op) {
         Initializer init = switch (op) {
             case LOG, SQRT, RECIPROCAL -> positive();
-            case ABS, CLAMP, SIGN -> distinct();
+            case ABS, CLAMP, SIGN, STEP -> distinct();
             default -> awayFromZero();
         };
         float p = switch (op) {
             case ADD_SCALAR -> 0.7f;
             case MUL_SCALAR -> -1.5f;
             case CLAMP -> -0.55f;
+            case STEP -> 0.05f; // at least 0.03 from every grid value: no finite difference crosses the step
             default -> 0f;
         };
-        float q = op == UnaryOp.CLAMP ? 0.45f : 0f;
+        float q = op == UnaryOp.CLAMP ? 0.45f : op == UnaryOp.STEP ? 2f : 0f;
         Shape s = Shape.of(3, 2, 5);
         // a float32 sum of 30 terms: its rounding over 2h is ~2e-5, so tiny gradients are compared absolutely
         checkOp("unary " + op, new Shape[] {s}, init, s, (g, ps) -> g.apply(new Unary(op, p, q), ps[0]),

@@ -16,6 +16,61 @@ import org.junit.jupiter.api.Test;
 class ExecutorTest {
     private static final double TOL = 1e-6;
 
+    /** An operation {@code y = x + state} that adds 1 to its buffer input in every training forward. */
+    private static final class Accumulate implements Operation {
+        @Override
+        public String name() {
+            return "accumulate";
+        }
+
+        @Override
+        public Shape outputShape(List<Shape> in) {
+            return in.get(0);
+        }
+
+        @Override
+        public void forward(OpContext ctx, Tensor[] in, Tensor out) {
+            ctx.backend().binary(dev.jacobian.backend.BinaryOp.ADD, in[0], in[1], out);
+            if (ctx.training()) {
+                ctx.backend().unary(dev.jacobian.backend.UnaryOp.ADD_SCALAR, 1f, 0f, in[1], in[1]);
+            }
+        }
+
+        @Override
+        public void backward(OpContext ctx, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] acc) {
+            if (dIn[0] != null) {
+                ctx.backend().axpby(1f, dOut, acc[0] ? 1f : 0f, dIn[0]);
+            }
+            assertTrue(dIn[1] == null, "a buffer gets no gradient");
+        }
+    }
+
+    @Test
+    void buffersLiveOutsideTheArenaGetNoGradientAndOnlyTrainingUpdatesThem() {
+        Graph g = new Graph();
+        Parameter x = g.parameter("x", Shape.of(3), (out, fi, fo, r) -> java.util.Arrays.fill(out, 2f), false);
+        Buffer state = g.buffer("state", Shape.of(3), Initializer.constant(10f));
+        Node y = g.apply(new Accumulate(), x, state);
+        Node loss = g.sum(y);
+        assertEquals(List.of(state), g.buffers());
+        assertEquals(List.of(x), g.parameters());
+        assertEquals(Shape.of(3), g.shapeOf(y, 1));
+        try (ReferenceBackend b = new ReferenceBackend(); Executor exec = new Executor(g, b, 0)) {
+            assertEquals(3, exec.layout().size(), "the buffer is not in the parameter arena");
+            TensorAssert.assertClose("initialized", new float[] {10, 10, 10}, exec.buffer(state).download(), 0, TOL);
+            assertEquals(36.0, exec.forward(loss, 1).get(0), TOL);
+            exec.backward();
+            TensorAssert.assertClose("d x", new float[] {1, 1, 1}, exec.gradient(x).download(), 0, TOL);
+            assertEquals(39.0, exec.forward(loss, 1).get(0), TOL, "the training forward updated the buffer in place");
+            exec.train(false);
+            exec.forward(loss, 1);
+            assertSame(exec.buffer(state), exec.value(state));
+            TensorAssert.assertClose("evaluation leaves it", new float[] {12, 12, 12}, exec.buffer(state).download(), 0, TOL);
+            Buffer foreign = new Graph().buffer("other", Shape.of(1), Initializer.zeros());
+            assertThrows(IllegalArgumentException.class, () -> exec.buffer(foreign));
+        }
+    }
+
     @Test
     void gradientsAddWhereAValueFansOut() {
         // L = sum(x*x + x): dL/dx = 2x + 1 (x feeds three edges)

@@ -179,4 +179,42 @@ class OpContextTest {
             }
         }
     }
+
+    /** {@code y = 3x}, computing {@code 3} into forward workspace and reading it back in backward through saved(0). */
+    private static final class TripleViaSaved implements Operation {
+        @Override
+        public String name() {
+            return "triple-via-saved";
+        }
+
+        @Override
+        public Shape outputShape(List<Shape> in) {
+            return in.get(0);
+        }
+
+        @Override
+        public void forward(OpContext ctx, Tensor[] in, Tensor out) {
+            Tensor three = ctx.workspace(in[0].shape());
+            ctx.backend().fill(three, 3f);
+            ctx.backend().binary(BinaryOp.MUL, in[0], three, out);
+        }
+
+        @Override
+        public void backward(OpContext ctx, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] acc) {
+            assertThrows(IllegalStateException.class, () -> ctx.saved(1), "forward kept one tensor");
+            ctx.backend().binary(BinaryOp.MUL, dOut, ctx.saved(0), dIn[0]);
+        }
+    }
+
+    @Test
+    void backwardReadsWhatForwardSavedInWorkspace() {
+        Graph g = new Graph();
+        Parameter x = g.parameter("x", Shape.of(2), values(1f, -2f), false);
+        Node loss = g.sum(g.apply(new TripleViaSaved(), x));
+        try (ReferenceBackend b = new ReferenceBackend(); Executor exec = new Executor(g, b, 0)) {
+            assertEquals(-3.0, exec.forward(loss, 1).get(0), TOL);
+            exec.backward();
+            TensorAssert.assertClose("d 3x", new float[] {3f, 3f}, exec.gradient(x).download(), 0, TOL);
+        }
+    }
 }

@@ -61,4 +61,29 @@ class ModulesTest {
             }
         }
     }
+
+    /** Norm layers name themselves, their parameters and buffers as PyTorch; a shape mismatch names the op and shapes. */
+    @Test
+    void normLayersUsePyTorchNamesAndReportShapeMismatches() {
+        Module bn = Modules.batchNorm("bn1", 3);
+        Graph g = new Graph();
+        Input x = g.input("x", Shape.of(3, 4, 4));
+        var y = bn.forward(x);
+        assertEquals(Shape.of(2, 3, 4, 4), g.shapeOf(y, 2));
+        assertEquals(List.of("bn1.weight", "bn1.bias"), bn.parameters().stream().map(Parameter::name).toList());
+        assertEquals(List.of("bn1.running_mean", "bn1.running_var", "bn1.num_batches_tracked"),
+                bn.buffers().stream().map(dev.jacobian.graph.Buffer::name).toList());
+        assertTrue(bn.parameters().stream().noneMatch(Parameter::regularized), "norm parameters are not weight-decayed");
+        Module wrong = Modules.batchNorm("bn2", 5);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> g.shapeOf(wrong.forward(x), 2));
+        assertTrue(e.getMessage().contains("batch_norm") && e.getMessage().contains("[5]")
+                && e.getMessage().contains("[2, 3, 4, 4]"), e.getMessage());
+        Module ln = Modules.layerNorm("ln1", 5);
+        e = assertThrows(IllegalArgumentException.class, () -> g.shapeOf(ln.forward(g.flatten(x, 1)), 2));
+        assertTrue(e.getMessage().contains("layer_norm") && e.getMessage().contains("[5]")
+                && e.getMessage().contains("[2, 48]"), e.getMessage());
+        assertEquals(Shape.of(2, 3, 4, 4), g.shapeOf(Modules.layerNorm("ln2", Shape.of(4, 4)).forward(x), 2));
+        e = assertThrows(IllegalArgumentException.class, () -> Modules.batchNorm("bn3", 0));
+        assertTrue(e.getMessage().contains("bn3"), e.getMessage());
+    }
 }

@@ -84,6 +84,8 @@ final class ElementwiseVector {
             case TANH -> VectorMath.tanh(v);
             case SIGMOID -> VectorMath.sigmoid(v);
             case FINITE_OR_ZERO -> v.blend(0f, v.test(VectorOperators.IS_FINITE).not());
+            // a NaN lane compares false, so it gives 0 as the scalar definition does
+            case STEP -> FloatVector.zero(S).blend(q, v.compare(GE, p));
         };
     }
 

@@ -63,7 +63,7 @@ class ClViewsAndBroadcastTest extends OpenClTestBase {
         float[] specials = {Float.NaN, 0f, -0f, 1f, -1f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1e-3f, -2.5f};
         System.arraycopy(specials, 0, x, 0, Math.min(n, specials.length));
         float p = op == UnaryOp.CLAMP ? -0.75f : 1.5f;
-        float q = op == UnaryOp.CLAMP ? 0.5f : 0f;
+        float q = op == UnaryOp.CLAMP ? 0.5f : op == UnaryOp.STEP ? 2f : 0f;
         Shape shape = n == 1001 ? Shape.of(7, 11, 13) : Shape.of(n);
         float[] expected;
         try (Tensor rx = ref.fromHost(shape, x); Tensor ry = ref.allocate(shape)) {
@@ -72,7 +72,8 @@ class ClViewsAndBroadcastTest extends OpenClTestBase {
         }
         try (Tensor cx = cl.fromHost(shape, x); Tensor cy = cl.allocate(shape)) {
             cl.unary(op, p, q, cx, cy);
-            boolean exact = op == UnaryOp.SIGN || op == UnaryOp.CLAMP || op == UnaryOp.NEG || op == UnaryOp.ABS;
+            boolean exact = op == UnaryOp.SIGN || op == UnaryOp.CLAMP || op == UnaryOp.NEG || op == UnaryOp.ABS
+                    || op == UnaryOp.STEP;
             TensorAssert.assertClose("unary " + op + " " + shape, expected, cy.download(),
                     exact ? 0 : FP32_RTOL, exact ? 0 : FP32_ATOL);
             cl.unary(op, p, q, cx, cx); // in place

@@ -1,6 +1,6 @@
 /*
  * elementwise.cl — elementwise primitives and their backward rules, side by side:
- *   fill, copy, axpby; unary math (UnaryOp NEG ... SIGMOID, forward only: core composes the derivatives);
+ *   fill, copy, axpby; unary math (UnaryOp NEG ... STEP, forward only: core composes the derivatives);
  *   binary (ADD, SUB, MUL, MAX) on equal sizes + backward (broadcasting ones are in broadcast.cl);
  *   activations (IDENTITY, SIGMOID, TANH, RELU, LEAKY_RELU, ELU) + backward; addRowVector; bias + activation
  *   fused; PReLU + backward (dx here, dslope per column); maxout + backward.
@@ -37,6 +37,7 @@
 #define UN_TANH 11
 #define UN_SIGMOID 12
 #define UN_FINITE_OR_ZERO 13
+#define UN_STEP 14
 
 #define ACT_IDENTITY 0
 #define ACT_SIGMOID 1
@@ -73,7 +74,7 @@ __kernel void axpby(const int count, const float alpha, const __global float* x,
 }
 
 /* op(x; p, q) as UnaryOp.apply defines it: SIGN gives -1, +-0 or 1 and keeps NaN (OpenCL's sign() maps NaN
- * to 0), CLAMP = min(max(x, p), q) keeps NaN; p <= q is checked by the host. */
+ * to 0), CLAMP = min(max(x, p), q) keeps NaN; p <= q is checked by the host; STEP = x >= p ? q : 0. */
 inline float unary_apply(const int op, const float x, const float p, const float q) {
     switch (op) {
         case UN_NEG: return -x;
@@ -89,6 +90,7 @@ inline float unary_apply(const int op, const float x, const float p, const float
         case UN_CLAMP: return isnan(x) ? x : x < p ? p : x > q ? q : x;
         case UN_TANH: return tanh(x);
         case UN_SIGMOID: return 1.0f / (1.0f + exp(-x));
+        case UN_STEP: return x >= p ? q : 0.0f; /* NaN compares false: 0 */
         default: return isfinite(x) ? x : 0.0f; /* UN_FINITE_OR_ZERO */
     }
 }

@@ -14,7 +14,7 @@ import java.util.Locale;
  * {@code y = op(x; p, q)} elementwise for a {@link UnaryOp}, any rank. The backward rule is composed from
  * the same primitives: the local derivative is computed into workspace, then multiplied by {@code dy}
  * (e.g. {@code d exp = dy * y}, {@code d log = dy * (1/x)}, {@code d tanh = dy * (1 - y^2)}). At a kink the
- * derivative is PyTorch's: {@code abs'(0) = 0}, {@code sign' = 0}, {@code clamp'} is 1 where
+ * derivative is PyTorch's: {@code abs'(0) = 0}, {@code sign' = step' = 0}, {@code clamp'} is 1 where
  * {@code p <= x <= q}.
  */
 public record Unary(UnaryOp op, float p, float q) implements Operation {
@@ -65,7 +65,7 @@ public record Unary(UnaryOp op, float p, float q) implements Operation {
             case NEG -> b.axpby(-1f, dOut, keep, dx);
             case ADD_SCALAR -> b.axpby(1f, dOut, keep, dx);
             case MUL_SCALAR -> b.axpby(p, dOut, keep, dx);
-            case SIGN -> {
+            case SIGN, STEP -> {
                 if (!acc[0]) {
                     b.fill(dx, 0f);
                 }

@@ -22,11 +22,6 @@ import dev.jacobian.optim.Sgd;
 import dev.jacobian.reference.ReferenceBackend;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.train.Trainer;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -382,29 +377,9 @@ public abstract class NormalizationSuite {
         TensorAssert.assertClose(what, expected, actual, NORM_GOLDEN_RTOL, NORM_GOLDEN_ATOL);
     }
 
-    /** Records of {@code golden/norm.txt}: {@code name|shape|values}. */
+    /** Records of {@code golden/norm.txt}, written by {@code core/src/test/python/golden_norm.py}. */
     static Map<String, float[]> golden() {
-        Map<String, float[]> m = new HashMap<>();
-        try (InputStream in = NormalizationSuite.class.getResourceAsStream("/golden/norm.txt")) {
-            if (in == null) {
-                throw new IllegalStateException("golden/norm.txt is missing from the test resources");
-            }
-            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-                if (line.isBlank() || line.startsWith("#")) {
-                    continue;
-                }
-                String[] f = line.split("\\|");
-                String[] v = f[2].split(",");
-                float[] a = new float[v.length];
-                for (int i = 0; i < v.length; i++) {
-                    a[i] = Float.parseFloat(v[i]);
-                }
-                m.put(f[0], a);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return m;
+        return dev.jacobian.check.Golden.read("norm.txt");
     }
 
     // ------------------------------------------------------------------ modules and training

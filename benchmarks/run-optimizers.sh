@@ -6,6 +6,7 @@
 #
 #   benchmarks/run-optimizers.sh                       # batch 128, sgd and adam, 2 threads
 #   OPTIMIZERS=sgd,adam,adamw,rmsprop BATCH=64 THREADS=1 BUILD=1 benchmarks/run-optimizers.sh
+#   NORM=batch DROPOUT=0.2 OPTIMIZERS=adamw benchmarks/run-optimizers.sh   # batch norm and dropout in both
 #
 # Results: benchmarks/target/optimizers-jacobian.json (JMH), optimizers-torch.json, optimizers-report.md.
 # Time with nothing else running on the machine.
@@ -15,21 +16,24 @@ set -euo pipefail
 threads="${THREADS:-2}"
 batch="${BATCH:-128}"
 optimizers="${OPTIMIZERS:-sgd,adam}"
+norm="${NORM:-none}"        # none, batch or layer
+dropout="${DROPOUT:-0}"
 jmh_opts="${JMH_OPTS:--wi 3 -w 2 -i 5 -r 2 -f 1}"
 
 build_jar -pl cpu-backend,benchmarks
 
 "$java" -Djacobian.cpu.threads="$threads" -jar "$jar" "\\.TrainingStepBenchmark\\." -p backend=cpu -p batch="$batch" \
-    -p optimizer="$optimizers" -jvmArgsAppend "-Djacobian.cpu.threads=$threads" $jmh_opts \
+    -p optimizer="$optimizers" -p norm="$norm" -p dropout="$dropout" -jvmArgsAppend "-Djacobian.cpu.threads=$threads" $jmh_opts \
     -rf json -rff "$out/optimizers-jacobian.json" | grep -E "^TrainingStepBenchmark|^Benchmark" || true
 /usr/bin/python3 "$here/peers/torch_cpu_step.py" --threads "$threads" --batch "$batch" --optimizers "$optimizers" \
-    > "$out/optimizers-torch.json"
+    --norm "$norm" --dropout "$dropout" > "$out/optimizers-torch.json"
 python3 - "$out/optimizers-jacobian.json" "$out/optimizers-torch.json" "$threads" "$batch" <<'PY' | tee "$out/optimizers-report.md"
 import json, platform, sys
 jmh = json.load(open(sys.argv[1]))
 torch = json.load(open(sys.argv[2]))
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
-print(f"Training step 784-256-128-10, batch {sys.argv[4]}, {sys.argv[3]} thread(s), {cpu}; PyTorch {torch['torch']}")
+print(f"Training step 784-256-128-10 (norm {torch['norm']}, dropout {torch['dropout']}), batch {sys.argv[4]}, "
+      f"{sys.argv[3]} thread(s), {cpu}; PyTorch {torch['torch']}")
 print()
 print("| optimizer | Jacobian CPU steps/s (JMH, ± 99.9% CI) | PyTorch steps/s (median of rounds) | ratio |")
 print("| --- | --- | --- | --- |")

@@ -5,7 +5,8 @@ One eager training step of the 784-256-128-10 ReLU MLP with mean softmax cross-e
 at 5 and the optimizer of TrainingStepBenchmark's `optimizer` parameter -- SGD (lr 0.05, momentum 0.9), Adam
 (lr 1e-3), AdamW (lr 1e-3, weight decay 0.01) or RMSprop (lr 1e-3) -- on seeded synthetic data (16 batches of
 uniform [0, 1) pixels and random labels, used in turn), ending with one read of (loss, gradient norm), as
-Jacobian's Trainer.step. Prints one JSON object: steps/s per optimizer, the median of --rounds rounds of
+Jacobian's Trainer.step; --norm batch|layer and --dropout P add BatchNorm1d or LayerNorm before, and Dropout after,
+each hidden ReLU, as TrainingStepBenchmark's norm and dropout parameters do. Prints one JSON object: steps/s per optimizer, the median of --rounds rounds of
 --seconds each after a warm-up.
 
     /usr/bin/python3 benchmarks/peers/torch_cpu_step.py --threads 2 --batch 128 --optimizers sgd,adam
@@ -30,10 +31,23 @@ def make(name, params):
     raise SystemExit("unknown optimizer " + name)
 
 
-def rate(name, batch, seconds, rounds):
+def hidden(n_in, n_out, norm, dropout):
+    layers = [torch.nn.Linear(n_in, n_out)]
+    if norm == "batch":
+        layers.append(torch.nn.BatchNorm1d(n_out))
+    elif norm == "layer":
+        layers.append(torch.nn.LayerNorm(n_out))
+    layers.append(torch.nn.ReLU())
+    if dropout > 0:
+        layers.append(torch.nn.Dropout(dropout))
+    return layers
+
+
+def rate(name, batch, seconds, rounds, norm="none", dropout=0.0):
     torch.manual_seed(42)
-    model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128),
-                                torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    model = torch.nn.Sequential(*hidden(784, 256, norm, dropout), *hidden(256, 128, norm, dropout),
+                                torch.nn.Linear(128, 10))
+    model.train()
     opt = make(name, model.parameters())
     xs = torch.rand(16, batch, 784)
     ys = torch.randint(0, 10, (16, batch))
@@ -70,11 +84,14 @@ def main():
     ap.add_argument("--optimizers", default="sgd,adam")
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--norm", default="none", choices=["none", "batch", "layer"])
+    ap.add_argument("--dropout", type=float, default=0.0)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    result = {"torch": torch.__version__, "threads": a.threads, "batch": a.batch, "steps_per_s": {}, "rounds": {}}
+    result = {"torch": torch.__version__, "threads": a.threads, "batch": a.batch, "norm": a.norm, "dropout": a.dropout,
+              "steps_per_s": {}, "rounds": {}}
     for name in a.optimizers.split(","):
-        median, rounds = rate(name, a.batch, a.seconds, a.rounds)
+        median, rounds = rate(name, a.batch, a.seconds, a.rounds, a.norm, a.dropout)
         result["steps_per_s"][name] = median
         result["rounds"][name] = rounds
     print(json.dumps(result))

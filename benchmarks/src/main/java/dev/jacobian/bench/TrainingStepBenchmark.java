@@ -27,7 +27,8 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * One full training step ({@link Trainer#step}) of a 784-256-128-10 ReLU MLP with softmax cross-entropy
  * (He init, seed 42) and SGD (learning rate 0.05, momentum 0.9, global-norm clipping at 5, as in the
- * README) or, with {@code -p optimizer=adam|adamw|rmsprop}, an adaptive optimizer, per backend and batch
+ * README) or, with {@code -p optimizer=adam|adamw|rmsprop}, an adaptive optimizer, and optionally batch or layer
+ * norm ({@code -p norm=batch|layer}) and dropout ({@code -p dropout=0.2}) in the hidden layers, per backend and batch
  * size, on seeded synthetic data: 16 batches of uniform {@code [0, 1)}
  * pixels and random labels, taken in turn. A step uploads its batch, runs forward, backward and the
  * fused updates on the backend, and ends by downloading the loss and gradient norm in one blocking
@@ -73,6 +74,17 @@ public class TrainingStepBenchmark extends BenchmarkDefaults {
     @Param({"sgd"})
     public String optimizer;
 
+    /**
+     * Normalization between each hidden layer's affine map and its activation: {@code none}, {@code batch}
+     * (batch norm) or {@code layer} (layer norm).
+     */
+    @Param({"none"})
+    public String norm;
+
+    /** Dropout probability after each hidden layer's activation (0: none). */
+    @Param({"0"})
+    public double dropout;
+
     private Backend be;
     private Model model;
     private Optimizer sgd;
@@ -109,9 +121,17 @@ public class TrainingStepBenchmark extends BenchmarkDefaults {
     @Setup(Level.Trial)
     public void setUp() {
         be = BenchSupport.backend(backend);
-        model = Sequential.builder(INPUTS)
-                .hidden(256, "relu").hidden(128, "relu")
-                .output(CLASSES, LossKind.SOFTMAX_CROSS_ENTROPY)
+        Sequential.Builder layers = Sequential.builder(INPUTS).hidden(256, "relu").hidden(128, "relu");
+        switch (norm) {
+            case "none" -> { }
+            case "batch" -> layers.batchNorm();
+            case "layer" -> layers.layerNorm();
+            default -> throw new IllegalArgumentException("norm must be none, batch or layer: " + norm);
+        }
+        if (dropout > 0) {
+            layers.dropout(dropout);
+        }
+        model = layers.output(CLASSES, LossKind.SOFTMAX_CROSS_ENTROPY)
                 .init(Sequential.Init.HE).seed(42)
                 .build(be);
         sgd = switch (optimizer) {

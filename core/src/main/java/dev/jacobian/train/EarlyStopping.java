@@ -71,10 +71,12 @@ public final class EarlyStopping implements TrainingListener, AutoCloseable {
         this(monitor, patience, 0, true);
     }
 
+    /** The value watched. */
     public Monitor monitor() {
         return monitor;
     }
 
+    /** Epochs without improvement before stopping. */
     public int patience() {
         return patience;
     }

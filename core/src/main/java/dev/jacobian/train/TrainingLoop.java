@@ -99,10 +99,12 @@ public final class TrainingLoop implements AutoCloseable {
         return new Builder(trainer);
     }
 
+    /** The trainer whose steps the loop runs. */
     public Trainer trainer() {
         return trainer;
     }
 
+    /** The trainer's model. */
     public Model model() {
         return trainer.model();
     }

@@ -147,6 +147,7 @@ public final class ReduceLrOnPlateau implements LrScheduler {
         return cooldownCounter;
     }
 
+    /** Whether the monitored metric should fall ({@link MetricMode#MIN}) or rise ({@link MetricMode#MAX}). */
     public MetricMode mode() {
         return mode;
     }

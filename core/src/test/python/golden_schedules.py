@@ -67,11 +67,15 @@ def main():
          [1.0, 0.9, 0.9, 0.95, 0.8, 0.8, 0.8, 0.8, 0.8, 0.7, 0.7, 0.7]),
         ("plateau_max", {"mode": "max", "factor": 0.1, "patience": 2, "threshold": 0.001, "cooldown": 0, "min_lr": 0.0},
          [0.5, 0.6, 0.6005, 0.6, 0.59, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7]),
+        ("plateau_abs", {"mode": "min", "factor": 0.5, "patience": 1, "threshold": 0.05, "cooldown": 0, "min_lr": 0.0,
+                         "threshold_mode": "abs"},
+         [1.0, 0.96, 0.9, 0.86, 0.85, 0.8, 0.79, 0.78, 0.7, 0.69, 0.6, 0.6]),
     ]
     for name, p, metrics in plateaus:
         values = run(lambda o: L.ReduceLROnPlateau(o, mode=p["mode"], factor=p["factor"], patience=p["patience"],
                                                    threshold=p["threshold"], cooldown=p["cooldown"],
-                                                   min_lr=p["min_lr"]), metrics)
+                                                   min_lr=p["min_lr"], threshold_mode=p.get("threshold_mode", "rel")),
+                     metrics)
         lines.append(record(name, p, values))
         lines.append(record(name + ".metrics", {}, metrics))
     with open(OUT, "w") as fh:

@@ -306,6 +306,27 @@ public abstract class TrainingLoopSuite {
         }
     }
 
+    /**
+     * A rate of 0 (where a cosine to {@code eta_min = 0} ends) is accepted, as in PyTorch: the fused update leaves
+     * every weight as it was and still accumulates the momentum buffer.
+     */
+    @Test
+    void zeroLearningRateKeepsTheWeightsAndUpdatesMomentum() {
+        try (Backend b = createBackend(); Model m = spirals(b, LossKind.SOFTMAX_CROSS_ENTROPY, 3);
+             Sgd sgd = Sgd.builder().learningRate(0.05).momentum(0.9).build(); Trainer t = new Trainer(m, sgd)) {
+            float[] targets = m.encodeTargets(DATA.y);
+            t.step(DATA.x, targets, 0, 40);
+            sgd.setLearningRate(0f);
+            float[] before = m.executor().parameterArena().download();
+            var p = m.parameters().get(0);
+            float[] velocityBefore = sgd.velocity(p).download();
+            StepResult r = t.step(DATA.x, targets, 40, 40);
+            assertTrue(Float.isFinite(r.loss()));
+            assertArrayEquals(before, m.executor().parameterArena().download(), "lr 0: weights untouched");
+            assertFalse(java.util.Arrays.equals(velocityBefore, sgd.velocity(p).download()), "momentum still accumulates");
+        }
+    }
+
     @Test
     void badArgumentsNameTheParameter() {
         try (Backend b = createBackend(); Model m = spirals(b, LossKind.SOFTMAX_CROSS_ENTROPY, 3);
@@ -320,6 +341,12 @@ public abstract class TrainingLoopSuite {
             try (TrainingLoop loop = TrainingLoop.builder(t).build()) {
                 var e = assertThrows(IllegalArgumentException.class, () -> loop.fit(new float[5], new int[2]));
                 assertTrue(e.getMessage().startsWith("x must have"), e.getMessage());
+            }
+            try (Evaluator ev = new Evaluator(m)) {
+                var e = assertThrows(IllegalArgumentException.class, () -> ev.evaluate(DATA.x, DATA.y, 0));
+                assertEquals("batch must be >= 1: 0", e.getMessage());
+                e = assertThrows(IllegalArgumentException.class, () -> ev.add(DATA.x, DATA.y, 190, 20));
+                assertTrue(e.getMessage().contains("[190, 210)"), e.getMessage());
             }
             try (Sgd other = Sgd.builder().build()) {
                 assertThrows(IllegalArgumentException.class, () -> TrainingLoop.builder(t)

@@ -47,7 +47,11 @@ class LrScheduleGoldenTest {
                 for (String kv : f[1].split(";")) {
                     if (!kv.isEmpty()) {
                         String[] p = kv.split("=");
-                        params.put(p[0], p[0].equals("mode") ? (p[1].equals("min") ? 0.0 : 1.0) : Double.parseDouble(p[1]));
+                        params.put(p[0], switch (p[0]) {
+                            case "mode" -> p[1].equals("min") ? 0.0 : 1.0;
+                            case "threshold_mode" -> p[1].equals("rel") ? 0.0 : 1.0;
+                            default -> Double.parseDouble(p[1]);
+                        });
                     }
                 }
                 String[] v = f[2].split(",");
@@ -109,15 +113,17 @@ class LrScheduleGoldenTest {
     @Test
     void reduceOnPlateauMatchesPyTorch() {
         Map<String, Golden> gold = golden();
-        for (String name : new String[] {"plateau_min", "plateau_max"}) {
+        for (String name : new String[] {"plateau_min", "plateau_max", "plateau_abs"}) {
             Map<String, Double> p = gold.get(name).params();
             double[] expected = gold.get(name).values();
             double[] metrics = gold.get(name + ".metrics").values();
             try (Sgd sgd = sgd()) {
-                ReduceLrOnPlateau s = ReduceLrOnPlateau.builder(sgd).baseLr(BASE_LR)
+                ReduceLrOnPlateau.Builder b = ReduceLrOnPlateau.builder(sgd).baseLr(BASE_LR)
                         .mode(p.get("mode") == 0.0 ? MetricMode.MIN : MetricMode.MAX).factor(p.get("factor"))
-                        .patience(p.get("patience").intValue()).threshold(p.get("threshold"))
-                        .cooldown(p.get("cooldown").intValue()).minLr(p.get("min_lr")).build();
+                        .patience(p.get("patience").intValue()).cooldown(p.get("cooldown").intValue())
+                        .minLr(p.get("min_lr"));
+                ReduceLrOnPlateau s = p.getOrDefault("threshold_mode", 0.0) == 0.0 ? b.threshold(p.get("threshold")).build()
+                        : b.absoluteThreshold(p.get("threshold")).build();
                 for (int epoch = 0; epoch < expected.length; epoch++) {
                     assertRates(name, expected, s.learningRate(), sgd.learningRate(), epoch);
                     s.step(metrics[epoch]);

@@ -22,7 +22,10 @@ public final class ClosedFormScheduler implements LrScheduler {
     private long t;
     private double lr;
 
-    /** A scheduler whose base rate is the optimizer's current rate; sets the rate of period 0. */
+    /**
+     * A scheduler whose base rate is the optimizer's current rate (a float: give {@code baseLr} to compute from the
+     * exact double, as PyTorch does); sets the rate of period 0.
+     */
     public ClosedFormScheduler(Optimizer optimizer, LrSchedule schedule) {
         this(optimizer, schedule, optimizer.learningRate());
     }

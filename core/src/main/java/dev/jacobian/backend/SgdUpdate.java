@@ -15,7 +15,8 @@ package dev.jacobian.backend;
  *   w = w - learningRate * g
  * </pre>
  *
- * @param learningRate step size, &gt; 0
+ * @param learningRate step size, &gt;= 0 (0 leaves the weights as they are but still updates the momentum
+ *                     buffer, as in PyTorch; a schedule such as cosine annealing to 0 reaches it)
  * @param momentum     heavy-ball coefficient in [0, 1); 0 disables the velocity buffer
  * @param nesterov     Nesterov momentum (needs momentum &gt; 0)
  * @param weightDecay  L2 coefficient added to the gradient before momentum (coupled, as {@code torch.optim.SGD}), &gt;= 0
@@ -37,8 +38,8 @@ public record SgdUpdate(float learningRate, float momentum, boolean nesterov, fl
         if (decayedPrefix < 0) {
             throw new IllegalArgumentException("decayedPrefix must be >= 0: " + decayedPrefix);
         }
-        if (!(learningRate > 0f) || !Float.isFinite(learningRate)) {
-            throw new IllegalArgumentException("learning rate must be positive and finite: " + learningRate);
+        if (!(learningRate >= 0f) || !Float.isFinite(learningRate)) {
+            throw new IllegalArgumentException("learning rate must be finite and >= 0: " + learningRate);
         }
         if (!(momentum >= 0f && momentum < 1f)) {
             throw new IllegalArgumentException("momentum must be in [0, 1): " + momentum);

@@ -36,7 +36,10 @@ public interface Optimizer extends AutoCloseable {
     /** The current learning rate. */
     float learningRate();
 
-    /** Changes the learning rate (schedules; halving after a rollback); positive and finite. */
+    /**
+     * Changes the learning rate (schedules; halving after a rollback): finite and &gt;= 0, as PyTorch allows (a
+     * cosine schedule with {@code eta_min = 0} ends at 0); otherwise {@link IllegalArgumentException}.
+     */
     void setLearningRate(float lr);
 
     /** The global-norm clipping threshold, 0 when clipping by norm is off. */

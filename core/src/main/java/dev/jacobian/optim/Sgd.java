@@ -86,11 +86,14 @@ public final class Sgd implements Optimizer {
         return learningRate;
     }
 
-    /** Changes the step size (schedules, or halving after a NaN rollback). */
+    /**
+     * Changes the step size (schedules, or halving after a NaN rollback): finite and &gt;= 0; at 0 a step
+     * leaves the weights as they are and still updates the momentum buffer, as {@code torch.optim.SGD}.
+     */
     @Override
     public void setLearningRate(float lr) {
-        if (!(lr > 0f) || !Float.isFinite(lr)) {
-            throw new IllegalArgumentException("learning rate must be positive and finite: " + lr);
+        if (!(lr >= 0f) || !Float.isFinite(lr)) {
+            throw new IllegalArgumentException("learning rate must be finite and >= 0: " + lr);
         }
         this.learningRate = lr;
     }

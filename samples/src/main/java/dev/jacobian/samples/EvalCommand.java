@@ -1,11 +1,12 @@
 package dev.jacobian.samples;
 
+import dev.jacobian.metrics.ConfusionMatrix;
 import dev.jacobian.samples.data.DataDirectory;
 import dev.jacobian.samples.data.Dataset;
-import dev.jacobian.samples.training.ConfusionMatrix;
 import dev.jacobian.samples.training.RunData;
 import dev.jacobian.samples.training.SavedModel;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,12 +38,13 @@ final class EvalCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             int[] predicted = saved.model().predictClasses(test.images(), Math.max(1, batch));
             double seconds = (System.nanoTime() - t0) / 1e9;
-            ConfusionMatrix cm = new ConfusionMatrix(test.labels(), predicted, RunData.classNamesFor(dir));
+            List<String> names = RunData.classNamesFor(dir);
+            ConfusionMatrix cm = ConfusionMatrix.of(test.labels(), predicted, names.size());
             var out = spec.commandLine().getOut();
             out.printf("checkpoint %s (epoch %d, %s)%n", saved.file(), saved.state().epoch(), saved.model().describe());
             out.printf("test accuracy %.2f%% on %d samples of %s (%s, %.2f s)%n", 100 * cm.accuracy(), test.size(), dir,
                     saved.backend().name(), seconds);
-            out.print(cm.format());
+            out.print(cm.format(names));
             out.flush();
         }
         return 0;

@@ -59,8 +59,37 @@ final class TrainCommand implements Callable<Integer> {
     double lr;
 
     @Option(names = "--schedule", defaultValue = "cosine",
-            description = "Learning-rate schedule over --epochs: cosine or constant (default: ${DEFAULT-VALUE}).")
+            description = "Learning-rate schedule, stepped per epoch: cosine (to 0 over --epochs), constant, step, warmup-cosine"
+                    + " or plateau (on --monitor) (default: ${DEFAULT-VALUE}).")
     String schedule;
+
+    @Option(names = "--lr-step-size", defaultValue = "3", description = "--schedule step: epochs between decays (default: ${DEFAULT-VALUE}).")
+    int lrStepSize;
+
+    @Option(names = "--lr-gamma", defaultValue = "0.5", description = "--schedule step: factor at each decay (default: ${DEFAULT-VALUE}).")
+    double lrGamma;
+
+    @Option(names = "--warmup-epochs", defaultValue = "1", description = "--schedule warmup-cosine: epochs of linear warmup (default: ${DEFAULT-VALUE}).")
+    int warmupEpochs;
+
+    @Option(names = "--warmup-start-factor", defaultValue = "0.1",
+            description = "--schedule warmup-cosine: fraction of --lr in the first epoch (default: ${DEFAULT-VALUE}).")
+    double warmupStartFactor;
+
+    @Option(names = "--plateau-factor", defaultValue = "0.5", description = "--schedule plateau: factor at each reduction (default: ${DEFAULT-VALUE}).")
+    double plateauFactor;
+
+    @Option(names = "--plateau-patience", defaultValue = "2",
+            description = "--schedule plateau: epochs without improvement before a reduction (default: ${DEFAULT-VALUE}).")
+    int plateauPatience;
+
+    @Option(names = "--monitor", defaultValue = "val-loss",
+            description = "What --early-stopping and --schedule plateau watch: val-loss or val-accuracy (default: ${DEFAULT-VALUE}).")
+    String monitor;
+
+    @Option(names = "--early-stopping", defaultValue = "0", paramLabel = "PATIENCE",
+            description = "Stop after PATIENCE epochs without improvement of --monitor, and test the best epoch's weights; 0: off (default).")
+    int earlyStopping;
 
     @Option(names = "--momentum", defaultValue = "0.9", description = "SGD momentum, 0 for none (default: ${DEFAULT-VALUE}).")
     double momentum;
@@ -117,7 +146,9 @@ final class TrainCommand implements Callable<Integer> {
         TrainConfig config;
         try {
             config = new TrainConfig(layers, activation, loss, init, epochs, batch, lr, schedule, momentum, nesterov,
-                    weightDecay, l2, clipNorm, clipValue, seed, validation, limit, onNan, maxRollbacks);
+                    weightDecay, l2, clipNorm, clipValue, seed, validation, limit, onNan, maxRollbacks,
+                    new TrainConfig.ScheduleOptions(lrStepSize, lrGamma, warmupEpochs, warmupStartFactor, plateauFactor,
+                            plateauPatience), monitor, earlyStopping);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }

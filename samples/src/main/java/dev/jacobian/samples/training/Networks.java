@@ -22,6 +22,11 @@ import java.util.Map;
 public final class Networks {
     /** Name prefix of momentum buffers in a checkpoint. */
     public static final String MOMENTUM_PREFIX = "optimizer.momentum.";
+    /**
+     * Name of the early-stopping copy of the best epoch's parameters in a checkpoint: the whole parameter arena
+     * (every parameter in {@code ParameterLayout} order, with its alignment padding), one flat tensor.
+     */
+    public static final String BEST_PARAMETERS = "early_stopping.best_parameters";
 
     private Networks() {
     }

@@ -35,10 +35,24 @@ public final class Reports {
      * @param steps            steps in the epoch
      * @param learningRate     learning rate used
      * @param layers           per-layer diagnostics
+     * @param valLoss          mean loss on the validation set after the epoch (null without one, and in checkpoints
+     *                         written before it was recorded)
      */
     public record EpochRecord(int epoch, double trainLoss, double trainAccuracy, double valAccuracy, double seconds,
                               double samplesPerSecond, double gradNorm, int clippedSteps, int steps, double learningRate,
-                              List<LayerRecord> layers) {
+                              List<LayerRecord> layers, Double valLoss) {
+    }
+
+    /**
+     * Early stopping ended the run.
+     *
+     * @param monitor    what it watched ({@code val-loss} or {@code val-accuracy})
+     * @param patience   epochs without improvement it allowed
+     * @param lastEpoch  the last epoch trained
+     * @param bestEpoch  the epoch whose weights were kept and tested
+     * @param best       the monitored value of that epoch
+     */
+    public record EarlyStopRecord(String monitor, int patience, int lastEpoch, int bestEpoch, double best) {
     }
 
     /**
@@ -68,10 +82,12 @@ public final class Reports {
      * @param confusionMatrix  rows: true class, columns: predicted class (null before the test)
      * @param phases           seconds spent per phase
      * @param status           {@code completed}, {@code running} or {@code stopped: ...}
+     * @param testMacroF1      the unweighted mean of the per-class F1 scores on the test set (null before the test)
+     * @param earlyStopping    how early stopping ended the run, or null when it did not
      */
     public record RunMetrics(Double testAccuracy, String backend, String device, String model, long parameters,
                              TrainConfig config, List<EpochRecord> epochs, List<RollbackRecord> rollbacks,
-                             List<String> classNames, int[][] confusionMatrix, Map<String, Double> phases,
-                             String status) {
+                             List<String> classNames, long[][] confusionMatrix, Map<String, Double> phases,
+                             String status, Double testMacroF1, EarlyStopRecord earlyStopping) {
     }
 }

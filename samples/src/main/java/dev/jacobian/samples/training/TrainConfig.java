@@ -2,6 +2,12 @@ package dev.jacobian.samples.training;
 
 import dev.jacobian.backend.LossKind;
 import dev.jacobian.nn.Sequential;
+import dev.jacobian.optim.Optimizer;
+import dev.jacobian.optim.schedule.ClosedFormScheduler;
+import dev.jacobian.optim.schedule.LrSchedule;
+import dev.jacobian.optim.schedule.LrScheduler;
+import dev.jacobian.optim.schedule.ReduceLrOnPlateau;
+import dev.jacobian.train.Monitor;
 import java.util.List;
 import java.util.Locale;
 
@@ -15,7 +21,7 @@ import java.util.Locale;
  * @param epochs        total epochs (a resumed run continues up to this number)
  * @param batch         samples per step
  * @param learningRate  SGD step size at the start
- * @param schedule      {@code cosine} (anneal to 0 over {@code epochs}) or {@code constant}
+ * @param schedule      one of {@link #SCHEDULES}, tuned by {@code scheduleOptions} (see {@link #scheduler})
  * @param momentum      SGD momentum (0 disables)
  * @param nesterov      Nesterov momentum instead of Polyak's
  * @param weightDecay   weight decay on weights, coupled L2 as in torch.optim.SGD
@@ -27,15 +33,51 @@ import java.util.Locale;
  * @param limit         use only the first {@code limit} training samples (0: all)
  * @param onNan         {@code stop} or {@code rollback}
  * @param maxRollbacks  how many rollbacks a run may do before it gives up
+ * @param scheduleOptions the settings of the step, warmup and plateau schedules (null: {@link ScheduleOptions#DEFAULTS},
+ *                      as in checkpoints written before they existed)
+ * @param monitor       what early stopping and the plateau schedule watch: {@code val-loss} or {@code val-accuracy}
+ *                      (null: {@code val-loss})
+ * @param earlyStopping stop after this many epochs without improvement of {@code monitor} and keep the best
+ *                      epoch's weights; 0: off
  */
 public record TrainConfig(List<Integer> layers, String activation, String loss, String init, int epochs, int batch,
                           double learningRate, String schedule, double momentum, boolean nesterov, double weightDecay,
                           double l2, double clipNorm, double clipValue, long seed, int validation, int limit,
-                          String onNan, int maxRollbacks) {
+                          String onNan, int maxRollbacks, ScheduleOptions scheduleOptions, String monitor,
+                          int earlyStopping) {
     /** Loss names accepted by {@code --loss}. */
     public static final List<String> LOSSES = List.of("softmax-ce", "svm", "mse");
     /** Schedule names accepted by {@code --schedule}. */
-    public static final List<String> SCHEDULES = List.of("cosine", "constant");
+    public static final List<String> SCHEDULES = List.of("cosine", "constant", "step", "warmup-cosine", "plateau");
+    /** Names accepted by {@code --monitor}. */
+    public static final List<String> MONITORS = List.of("val-loss", "val-accuracy");
+
+    /**
+     * The settings of the schedules that have some (PyTorch's names in brackets).
+     *
+     * @param stepSize          {@code step}: epochs between decays ({@code step_size})
+     * @param gamma             {@code step}: the factor at each decay ({@code gamma})
+     * @param warmupEpochs      {@code warmup-cosine}: epochs of linear warmup ({@code LinearLR total_iters})
+     * @param warmupStartFactor {@code warmup-cosine}: the fraction of {@code --lr} in the first epoch ({@code start_factor})
+     * @param plateauFactor     {@code plateau}: the factor at each reduction ({@code factor})
+     * @param plateauPatience   {@code plateau}: epochs without improvement before a reduction ({@code patience})
+     */
+    public record ScheduleOptions(int stepSize, double gamma, int warmupEpochs, double warmupStartFactor,
+                                  double plateauFactor, int plateauPatience) {
+        /** The command line's defaults. */
+        public static final ScheduleOptions DEFAULTS = new ScheduleOptions(3, 0.5, 1, 0.1, 0.5, 2);
+
+        /** Checks each setting, naming the option. */
+        public ScheduleOptions {
+            check(stepSize >= 1, "--lr-step-size must be at least 1, got " + stepSize);
+            check(gamma > 0 && Double.isFinite(gamma), "--lr-gamma must be positive, got " + gamma);
+            check(warmupEpochs >= 1, "--warmup-epochs must be at least 1, got " + warmupEpochs);
+            check(warmupStartFactor > 0 && warmupStartFactor <= 1, "--warmup-start-factor must be in (0, 1], got "
+                    + warmupStartFactor);
+            check(plateauFactor > 0 && plateauFactor < 1, "--plateau-factor must be in (0, 1), got " + plateauFactor);
+            check(plateauPatience >= 0, "--plateau-patience must be >= 0, got " + plateauPatience);
+        }
+    }
 
     public TrainConfig {
         layers = List.copyOf(layers);
@@ -44,6 +86,8 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
         init = init.toLowerCase(Locale.ROOT);
         schedule = schedule.toLowerCase(Locale.ROOT);
         onNan = onNan.toLowerCase(Locale.ROOT);
+        scheduleOptions = scheduleOptions == null ? ScheduleOptions.DEFAULTS : scheduleOptions;
+        monitor = monitor == null ? "val-loss" : monitor.toLowerCase(Locale.ROOT);
         check(!layers.isEmpty() && layers.stream().allMatch(u -> u > 0), "--layers needs positive widths, got " + layers);
         check(Sequential.ACTIVATIONS.contains(activation), "--activation must be one of " + Sequential.ACTIVATIONS);
         check(LOSSES.contains(loss), "--loss must be one of " + LOSSES);
@@ -61,6 +105,10 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
         check(validation >= 0, "--validation must be >= 0");
         check(limit >= 0, "--limit must be >= 0");
         check(maxRollbacks >= 0, "--max-rollbacks must be >= 0");
+        check(MONITORS.contains(monitor), "--monitor must be one of " + MONITORS);
+        check(earlyStopping >= 0, "--early-stopping must be >= 0 (0: off), got " + earlyStopping);
+        check(validation > 0 || (earlyStopping == 0 && !schedule.equals("plateau")),
+                "--early-stopping and --schedule plateau watch the validation set: --validation must be > 0");
     }
 
     private static void check(boolean ok, String message) {
@@ -86,24 +134,46 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
     /** A copy with another epoch count (what {@code --resume --epochs N} changes). */
     public TrainConfig withEpochs(int total) {
         return new TrainConfig(layers, activation, loss, init, total, batch, learningRate, schedule, momentum, nesterov,
-                weightDecay, l2, clipNorm, clipValue, seed, validation, limit, onNan, maxRollbacks);
+                weightDecay, l2, clipNorm, clipValue, seed, validation, limit, onNan, maxRollbacks, scheduleOptions, monitor,
+                earlyStopping);
     }
 
     /** A copy with another NaN policy. */
     public TrainConfig withOnNan(String policy) {
         return new TrainConfig(layers, activation, loss, init, epochs, batch, learningRate, schedule, momentum, nesterov,
-                weightDecay, l2, clipNorm, clipValue, seed, validation, limit, policy, maxRollbacks);
+                weightDecay, l2, clipNorm, clipValue, seed, validation, limit, policy, maxRollbacks, scheduleOptions, monitor,
+                earlyStopping);
+    }
+
+    /** What {@code --monitor} names: {@link Monitor#VALIDATION_LOSS} or {@link Monitor#VALIDATION_ACCURACY}. */
+    public Monitor monitored() {
+        return monitor.equals("val-accuracy") ? Monitor.VALIDATION_ACCURACY : Monitor.VALIDATION_LOSS;
     }
 
     /**
-     * The learning rate of epoch {@code epoch} (1-based) before any rollback halving: constant, or
-     * cosine-annealed (Loshchilov &amp; Hutter 2017, SGDR, without restarts) from {@code learningRate}
-     * towards 0 over {@code epochs}, held for a whole epoch.
+     * The library scheduler this configuration names, over {@code optimizer} with base rate {@code baseLr}; one
+     * period is one epoch (period {@code t} is epoch {@code t + 1}), and it sets the rate of epoch 1 at once:
+     * <ul>
+     *   <li>{@code constant}: {@code baseLr} throughout;</li>
+     *   <li>{@code cosine}: annealed to 0 over {@code epochs} ({@code CosineAnnealingLR(T_max=epochs, eta_min=0)},
+     *       Loshchilov &amp; Hutter 2017), held for a whole epoch: epoch {@code e} runs at
+     *       {@code baseLr (1 + cos(pi (e - 1) / epochs)) / 2};</li>
+     *   <li>{@code step}: {@code StepLR(step_size, gamma)};</li>
+     *   <li>{@code warmup-cosine}: {@code warmupEpochs} of {@code LinearLR(start_factor)} from
+     *       {@code warmupStartFactor * baseLr}, then cosine to 0 over the remaining epochs;</li>
+     *   <li>{@code plateau}: {@code ReduceLROnPlateau(factor, patience)} on {@link #monitored()}.</li>
+     * </ul>
      */
-    public double learningRateAt(int epoch) {
-        if (schedule.equals("constant")) {
-            return learningRate;
-        }
-        return learningRate * 0.5 * (1 + Math.cos(Math.PI * (epoch - 1) / epochs));
+    public LrScheduler scheduler(Optimizer optimizer, double baseLr) {
+        ScheduleOptions o = scheduleOptions;
+        return switch (schedule) {
+            case "constant" -> new ClosedFormScheduler(optimizer, LrSchedule.constant(), baseLr);
+            case "step" -> new ClosedFormScheduler(optimizer, LrSchedule.step(o.stepSize(), o.gamma()), baseLr);
+            case "warmup-cosine" -> new ClosedFormScheduler(optimizer, LrSchedule.cosine(Math.max(1, epochs - o.warmupEpochs()), 0)
+                    .withWarmup(o.warmupEpochs(), o.warmupStartFactor()), baseLr);
+            case "plateau" -> ReduceLrOnPlateau.builder(optimizer).baseLr(baseLr).mode(monitored().mode())
+                    .factor(o.plateauFactor()).patience(o.plateauPatience()).build();
+            default -> new ClosedFormScheduler(optimizer, LrSchedule.cosine(epochs, 0), baseLr);
+        };
     }
 }

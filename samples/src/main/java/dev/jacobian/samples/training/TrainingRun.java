@@ -2,14 +2,20 @@ package dev.jacobian.samples.training;
 
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.Backends;
+import dev.jacobian.metrics.ConfusionMatrix;
+import dev.jacobian.metrics.Evaluation;
+import dev.jacobian.metrics.Evaluator;
 import dev.jacobian.nn.Diagnostics;
 import dev.jacobian.nn.Model;
 import dev.jacobian.optim.Sgd;
+import dev.jacobian.optim.schedule.LrScheduler;
 import dev.jacobian.samples.checkpoint.AtomicFiles;
 import dev.jacobian.samples.checkpoint.CheckpointFormatException;
 import dev.jacobian.samples.checkpoint.CheckpointStore;
+import dev.jacobian.samples.checkpoint.SafeTensors;
 import dev.jacobian.samples.data.Dataset;
 import dev.jacobian.samples.data.Shuffling;
+import dev.jacobian.train.EarlyStopping;
 import dev.jacobian.train.NonFiniteLossException;
 import dev.jacobian.train.StepResult;
 import dev.jacobian.train.Trainer;
@@ -31,6 +37,12 @@ import org.slf4j.LoggerFactory;
  * epochs. After every epoch it logs one line, checks layer health ({@link Diagnostics}), writes a
  * checkpoint ({@link CheckpointStore}), {@code metrics.json} and the plots; at the end it evaluates the
  * test set and prints the confusion matrix and the phase timings.
+ *
+ * <p>The learning rate comes from the library scheduler {@link TrainConfig#scheduler} names, stepped after
+ * each epoch (with the monitored validation value for {@code plateau}); its state goes into every checkpoint.
+ * With {@code --early-stopping} an {@link EarlyStopping} watches the validation loss or accuracy, keeps the best
+ * epoch's parameters on the device (and in each checkpoint, as {@value Networks#BEST_PARAMETERS}), ends the run
+ * when its patience is spent, and puts those parameters back for the test and a last checkpoint.
  *
  * <p>A checkpoint of the initial weights (epoch 0) is written first, so a NaN in the first epoch still
  * has a last good checkpoint. With {@code onNan = rollback} a NaN/Inf loss restores the newest
@@ -55,6 +67,10 @@ public final class TrainingRun {
     private List<Reports.EpochRecord> history = new ArrayList<>();
     private List<Reports.RollbackRecord> rollbacks = new ArrayList<>();
     private double lrScale = 1.0;
+    private LrScheduler scheduler;
+    private EarlyStopping earlyStopping;
+    private Evaluator evaluator;
+    private Reports.EarlyStopRecord stopped;
     private final Map<String, List<String>> previousWarnings = new LinkedHashMap<>();
 
     /**
@@ -101,25 +117,35 @@ public final class TrainingRun {
         LOG.info("data {}: {} training, {} validation, {} test samples of {}x{}", settings.dataDir(), data.train().size(),
                 data.validation().size(), data.test().size(), data.train().height(), data.train().width());
         try (Backend backend = timer.time("start backend", () -> Backends.create(settings.backend()));
-             Model model = Networks.model(config, data.train().features(), data.classNames().size(), backend)) {
+             Model model = Networks.model(config, data.train().features(), data.classNames().size(), backend);
+             Evaluator ev = new Evaluator(model)) {
+            evaluator = ev;
             LOG.info("backend {}: {}", backend.name(), backend.deviceDescription());
-            LOG.info("model {} ({} parameters), batch {}, lr {} ({}), momentum {}", model.describe(),
-                    model.parameterCount(), config.batch(), config.learningRate(), config.schedule(), config.momentum());
+            LOG.info("model {} ({} parameters), batch {}, lr {} ({}), momentum {}{}", model.describe(),
+                    model.parameterCount(), config.batch(), config.learningRate(), config.schedule(), config.momentum(),
+                    config.earlyStopping() > 0 ? ", early stopping on " + config.monitor() + " after "
+                            + config.earlyStopping() + " epochs" : "");
             Sgd sgd = Networks.optimizer(config, config.learningRate());
             Trainer trainer = new Trainer(model, sgd).trackPredictions(true);
+            scheduler = config.scheduler(sgd, config.learningRate());
+            earlyStopping = config.earlyStopping() > 0
+                    ? new EarlyStopping(config.monitored(), config.earlyStopping(), 0, true) : null;
             int epoch = 1;
             try {
                 if (resumed != null) {
                     Networks.restore(resumed.file(), resumed.tensors(), model, sgd);
+                    restoreSchedule(resumed, model);
                     trainer.setSteps(resumed.state().steps());
                     epoch = resumed.state().epoch() + 1;
                 } else {
-                    checkpoint(0, model, trainer, backend);
+                    checkpoint(0, model, trainer, backend, null);
                 }
-                while (epoch <= config.epochs()) {
+                while (epoch <= config.epochs() && (earlyStopping == null || !earlyStopping.shouldStop())) {
                     try {
-                        history.add(epoch(epoch, data, model, trainer));
-                        checkpoint(epoch, model, trainer, backend);
+                        Reports.EpochRecord rec = epoch(epoch, data, model, trainer);
+                        history.add(rec);
+                        endOfEpoch(epoch, rec, model);
+                        checkpoint(epoch, model, trainer, backend, null);
                         writeReports(model, backend, data, null, "running", false);
                         epoch++;
                     } catch (NonFiniteLossException nan) {
@@ -127,14 +153,65 @@ public final class TrainingRun {
                         trainer.close();
                         sgd = Networks.optimizer(config, config.learningRate());
                         trainer = new Trainer(model, sgd).trackPredictions(true);
+                        scheduler = config.scheduler(sgd, config.learningRate());
                         epoch = onNan(epoch, nan, model, trainer, backend, data);
                     }
+                }
+                if (earlyStopping != null && earlyStopping.shouldStop()) {
+                    stopEarly(epoch - 1, model, trainer, backend);
                 }
                 return finish(model, backend, data);
             } finally {
                 trainer.close();
                 sgd.close();
+                if (earlyStopping != null) {
+                    earlyStopping.close();
+                }
             }
+        }
+    }
+
+    /** Steps the scheduler (with the monitored value) and the early stopping after epoch {@code epoch}. */
+    private void endOfEpoch(int epoch, Reports.EpochRecord rec, Model model) {
+        double monitored = config.monitor().equals("val-accuracy") ? rec.valAccuracy()
+                : rec.valLoss() == null ? Double.NaN : rec.valLoss();
+        scheduler.step(monitored);
+        if (earlyStopping != null && earlyStopping.update(model.executor(), epoch, monitored)) {
+            LOG.info("early stopping: {} did not improve for {} epochs (best {} in epoch {})", config.monitor(),
+                    config.earlyStopping(), earlyStopping.best(), earlyStopping.bestEpoch());
+        }
+    }
+
+    /** Puts back the best epoch's parameters and writes them as the last checkpoint (what eval and the test see). */
+    private void stopEarly(int lastEpoch, Model model, Trainer trainer, Backend backend) throws IOException {
+        earlyStopping.restoreBest(model.executor());
+        stopped = new Reports.EarlyStopRecord(config.monitor(), config.earlyStopping(), lastEpoch,
+                earlyStopping.bestEpoch(), earlyStopping.best());
+        checkpoint(lastEpoch, model, trainer, backend, earlyStopping.bestEpoch());
+        LOG.info("restored the weights of epoch {} ({} {}); checkpoint {} holds them", earlyStopping.bestEpoch(),
+                config.monitor(), earlyStopping.best(), lastEpoch);
+    }
+
+    /**
+     * Restores the scheduler and early-stopping state of a checkpoint (a resume or a rollback). Checkpoints
+     * written before schedulers were recorded hold none: their closed-form schedule is at their epoch.
+     */
+    private void restoreSchedule(CheckpointStore.Loaded<TrainingState> loaded, Model model)
+            throws CheckpointFormatException {
+        TrainingState s = loaded.state();
+        try {
+            scheduler.loadState(s.scheduler() != null ? s.scheduler()
+                    : Map.of(LrScheduler.LAST_EPOCH, (double) s.epoch()));
+            if (earlyStopping != null && s.earlyStopping() != null) {
+                earlyStopping.loadState(s.earlyStopping());
+                SafeTensors.Entry best = loaded.tensors().get(Networks.BEST_PARAMETERS);
+                if (best != null) {
+                    earlyStopping.loadBestWeights(model.executor(), best.data());
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointFormatException(loaded.file(), "has a scheduler or early-stopping state this run cannot use: "
+                    + e.getMessage());
         }
     }
 
@@ -146,7 +223,8 @@ public final class TrainingRun {
         int rows = Math.min(config.batch(), n);
         int steps = n / rows;
         int tc = model.targetColumns();
-        double lr = config.learningRateAt(epoch) * lrScale;
+        // the scheduler has set the epoch's rate; a rollback's halving scales it
+        double lr = scheduler.learningRate() * lrScale;
         trainer.optimizer().setLearningRate((float) lr);
         float[] targets = model.encodeTargets(train.labels());
         int[] order = Shuffling.epochOrder(config.seed(), epoch, n);
@@ -188,15 +266,18 @@ public final class TrainingRun {
             }
         }
         List<Reports.LayerRecord> layers = timer.time("diagnostics", () -> diagnostics(epoch, model));
-        double val = timer.time("validation", () -> data.validation().size() == 0 ? 0.0
-                : model.accuracy(data.validation().images(), data.validation().labels(), EVAL_BATCH));
+        Evaluation validation = timer.time("validation", () -> data.validation().size() == 0 ? null
+                : evaluator.evaluate(data.validation().images(), data.validation().labels(), EVAL_BATCH));
+        double val = validation == null ? 0.0 : validation.accuracy();
+        Double valLoss = validation == null ? null : validation.loss();
         double seconds = (System.nanoTime() - t0) / 1e9;
         double sps = steps * (double) rows / (stepNanos / 1e9);
         Reports.EpochRecord rec = new Reports.EpochRecord(epoch, lossSum / steps, (double) hits / ((long) steps * rows),
-                val, seconds, sps, normSum / steps, clipped, steps, lr, layers);
-        LOG.info(String.format("epoch %d/%d  loss %.4g  train acc %.2f%%  val acc %.2f%%  %.1f s  %,.0f samples/s"
-                        + "  |g| %.3f  clipped %d/%d  lr %.4g", epoch, config.epochs(), rec.trainLoss(),
-                100 * rec.trainAccuracy(), 100 * val, seconds, sps, rec.gradNorm(), clipped, steps, lr));
+                val, seconds, sps, normSum / steps, clipped, steps, lr, layers, valLoss);
+        LOG.info(String.format("epoch %d/%d  loss %.4g  train acc %.2f%%  val acc %.2f%%  val loss %.4g  %.1f s"
+                        + "  %,.0f samples/s  |g| %.3f  clipped %d/%d  lr %.4g", epoch, config.epochs(), rec.trainLoss(),
+                100 * rec.trainAccuracy(), 100 * val, valLoss == null ? Double.NaN : valLoss, seconds, sps, rec.gradNorm(),
+                clipped, steps, lr));
         return rec;
     }
 
@@ -257,13 +338,14 @@ public final class TrainingRun {
         }
         CheckpointStore.Loaded<TrainingState> good = CheckpointStore.load(last, TrainingState.class);
         Networks.restore(good.file(), good.tensors(), model, sgdOf(trainer));
+        restoreSchedule(good, model);
         trainer.setSteps(good.state().steps());
         lrScale /= 2;
         int restored = good.state().epoch();
         history = new ArrayList<>(history.subList(0, Math.min(history.size(), restored)));
         rollbacks.add(new Reports.RollbackRecord(epoch, nan.step(), nan.getMessage(), restored, lrScale));
         LOG.warn("epoch {}: loss is {} at step {}; rolled back to {} and halved the learning rate to {} (rollback {} of {})",
-                epoch, nan.loss(), nan.step(), good.file().getFileName(), config.learningRateAt(restored + 1) * lrScale,
+                epoch, nan.loss(), nan.step(), good.file().getFileName(), scheduler.learningRate() * lrScale,
                 rollbacks.size(), config.maxRollbacks());
         return restored + 1;
     }
@@ -273,19 +355,32 @@ public final class TrainingRun {
         return (Sgd) trainer.optimizer();
     }
 
-    private void checkpoint(int epoch, Model model, Trainer trainer, Backend backend) throws IOException {
+    /**
+     * Writes the checkpoint of epoch {@code epoch}; {@code weightsOfEpoch} is the epoch whose weights the model
+     * holds when they are not epoch {@code epoch}'s (early stopping put the best back), else null.
+     */
+    private void checkpoint(int epoch, Model model, Trainer trainer, Backend backend, Integer weightsOfEpoch)
+            throws IOException {
         long t0 = System.nanoTime();
         Sgd sgd = sgdOf(trainer);
         var tensors = Networks.tensors(model, sgd);
+        float[] best = earlyStopping == null ? null : earlyStopping.bestWeights();
+        if (best != null) {
+            tensors.put(Networks.BEST_PARAMETERS, new SafeTensors.Entry(new int[] {best.length}, best));
+        }
         var optimizer = new TrainingState.OptimizerState("sgd", sgd.learningRate(), sgd.momentum(), sgd.nesterov(),
                 sgd.weightDecay(), sgd.clipNorm(), sgd.clipValue(), Networks.momentumNames(tensors));
         var state = new TrainingState(epoch, trainer.steps(), lrScale, config, model.describe(), backend.name(), optimizer,
-                TrainingState.RngState.of(config.seed()), history, rollbacks, Instant.now().toString());
+                TrainingState.RngState.of(config.seed()), history, rollbacks, Instant.now().toString(), scheduler.state(),
+                earlyStopping == null ? null : earlyStopping.state());
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "pt");
         meta.put("model", model.describe());
         meta.put("epoch", Integer.toString(epoch));
         meta.put("step", Long.toString(trainer.steps()));
+        if (weightsOfEpoch != null) {
+            meta.put("weights_of_epoch", Integer.toString(weightsOfEpoch));
+        }
         Path file = store.save(epoch, tensors, meta, state);
         timer.add("checkpoint", System.nanoTime() - t0);
         LOG.debug("checkpoint {}", file);
@@ -293,8 +388,8 @@ public final class TrainingRun {
 
     private Result finish(Model model, Backend backend, RunData data) throws IOException {
         Dataset test = data.test();
-        int[] predicted = timer.time("test evaluation", () -> model.predictClasses(test.images(), EVAL_BATCH));
-        ConfusionMatrix cm = new ConfusionMatrix(test.labels(), predicted, data.classNames());
+        ConfusionMatrix cm = timer.time("test evaluation", () -> evaluator.evaluate(test.images(), test.labels(), EVAL_BATCH))
+                .confusionMatrix();
         Reports.RunMetrics metrics = writeReports(model, backend, data, cm, "completed", true);
         double perEpoch = history.stream().mapToDouble(Reports.EpochRecord::seconds).average().orElse(0);
         double samples = 0;
@@ -305,9 +400,9 @@ public final class TrainingRun {
             stepSeconds += n / e.samplesPerSecond();
         }
         double sps = stepSeconds > 0 ? samples / stepSeconds : 0;
-        LOG.info(String.format("test accuracy %.2f%% on %d samples  (%.1f s per epoch, %,.0f training samples/s, %s)",
-                100 * cm.accuracy(), test.size(), perEpoch, sps, backend.name()));
-        LOG.info("confusion matrix (rows: true class, columns: predicted)\n{}", cm.format());
+        LOG.info(String.format("test accuracy %.2f%%, macro F1 %.4f on %d samples  (%.1f s per epoch, %,.0f training"
+                + " samples/s, %s)", 100 * cm.accuracy(), cm.macroF1(), test.size(), perEpoch, sps, backend.name()));
+        LOG.info("confusion matrix (rows: true class, columns: predicted)\n{}", cm.format(data.classNames()));
         LOG.info("phases, slowest first:\n  {}", String.join("\n  ", timer.slowestFirst()));
         LOG.info("wrote {} (metrics.json, plots, checkpoints)", settings.out());
         return new Result(metrics, settings.out());
@@ -318,7 +413,8 @@ public final class TrainingRun {
         long t0 = System.nanoTime();
         Reports.RunMetrics m = new Reports.RunMetrics(cm == null ? null : cm.accuracy(), backend.name(),
                 backend.deviceDescription(), model.describe(), model.parameterCount(), config, List.copyOf(history),
-                List.copyOf(rollbacks), data.classNames(), cm == null ? null : cm.counts(), timer.seconds(), status);
+                List.copyOf(rollbacks), data.classNames(), cm == null ? null : cm.counts(), timer.seconds(), status,
+                cm == null ? null : cm.macroF1(), stopped);
         AtomicFiles.write(settings.out().resolve(METRICS), CheckpointStore.mapper().writeValueAsBytes(m));
         timer.add("metrics.json", System.nanoTime() - t0);
         if (plots) {

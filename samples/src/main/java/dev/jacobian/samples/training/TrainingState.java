@@ -1,6 +1,7 @@
 package dev.jacobian.samples.training;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * What a checkpoint's JSON records besides the tensors: enough to resume bit-for-bit. The per-epoch
@@ -18,10 +19,15 @@ import java.util.List;
  * @param history      epochs so far
  * @param rollbacks    rollbacks so far
  * @param savedAt      ISO-8601 time of writing
+ * @param scheduler    the learning-rate scheduler's state for the next epoch (PyTorch's names, see
+ *                     {@code LrScheduler.state()}); null in checkpoints written before schedulers were
+ * @param earlyStopping the early-stopping counters ({@code EarlyStopping.state()}), null when it is off; its best
+ *                     weights are the tensor {@value Networks#BEST_PARAMETERS}
  */
 public record TrainingState(int epoch, long steps, double lrScale, TrainConfig config, String model, String backend,
                             OptimizerState optimizer, RngState rng, List<Reports.EpochRecord> history,
-                            List<Reports.RollbackRecord> rollbacks, String savedAt) {
+                            List<Reports.RollbackRecord> rollbacks, String savedAt, Map<String, Double> scheduler,
+                            Map<String, Double> earlyStopping) {
 
     /**
      * SGD's state: hyper-parameters, current learning rate, and the names of its momentum buffers in the

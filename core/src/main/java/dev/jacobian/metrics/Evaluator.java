@@ -1,0 +1,170 @@
+package dev.jacobian.metrics;
+
+import dev.jacobian.backend.Axis;
+import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.BinaryOp;
+import dev.jacobian.backend.Reduction;
+import dev.jacobian.backend.UnaryOp;
+import dev.jacobian.graph.Executor;
+import dev.jacobian.nn.Model;
+import dev.jacobian.tensor.Shape;
+import dev.jacobian.tensor.Tensor;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Evaluates a classifier batch by batch on its backend and accumulates the loss, the confusion matrix and the
+ * target ranks ({@link Evaluation}). Per batch it uploads the samples and their targets, runs the forward pass
+ * to the loss, and computes on the device, from the scores {@code S [rows, classes]}:
+ * <ul>
+ *   <li>the predicted class, {@code argmax_j S[i, j]} ({@link Reduction#ARGMAX});</li>
+ *   <li>the target's rank, the count of classes scoring strictly above the target:
+ *       {@code s_i = sum_j S[i, j] onehot[i, j]}, {@code rank_i = sum_j clamp(sign(S[i, j] - s_i), 0, 1)}, composed
+ *       from broadcasting {@link BinaryOp}s, {@link UnaryOp#SIGN}, {@link UnaryOp#CLAMP} and {@code sumTo}; the
+ *       one-hot rows are the targets themselves for dense-target losses, and
+ *       {@code 1 - clamp(|j - y_i|, 0, 1)} from the class-index targets otherwise;</li>
+ * </ul>
+ * then reads back, in one transfer, the loss and two numbers per sample (class and rank): {@code 2 rows + 1}
+ * floats. Ties count in the target's favour ({@link TopK}); a NaN target score gives {@link TopK#NO_RANK}.
+ *
+ * <p>Owns a few tensors per batch size (freed by {@link #close()}). Not thread-safe.
+ */
+public final class Evaluator implements AutoCloseable {
+    private final Model model;
+    private final int classes;
+    private final Map<Integer, Buffers> buffers = new HashMap<>();
+    private Tensor columnIndex;
+    private MeanLoss loss = new MeanLoss();
+    private ConfusionMatrix confusion;
+    private TopK topK;
+
+    /** The scratch tensors of one batch size. */
+    private record Buffers(Tensor oneHot, Tensor work, Tensor targetScore, Tensor ranks, Tensor predicted, Tensor out) {
+        void close() {
+            oneHot.close();
+            work.close();
+            targetScore.close();
+            ranks.close();
+            predicted.close();
+            out.close();
+        }
+    }
+
+    /** An evaluator of {@code model}, a classifier over {@code model.outputSize()} classes. */
+    public Evaluator(Model model) {
+        this.model = model;
+        this.classes = model.outputSize();
+        this.confusion = new ConfusionMatrix(classes);
+        this.topK = new TopK(classes);
+    }
+
+    /**
+     * Evaluates all {@code labels.length} samples of {@code x} in batches of {@code batch} in evaluation mode
+     * ({@link Model#eval()}; the model's mode is restored afterwards), from fresh accumulators.
+     */
+    public Evaluation evaluate(float[] x, int[] labels, int batch) {
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch must be >= 1: " + batch);
+        }
+        reset();
+        Executor exec = model.executor();
+        boolean training = exec.isTraining();
+        exec.train(false);
+        try {
+            for (int start = 0; start < labels.length; start += batch) {
+                add(x, labels, start, Math.min(batch, labels.length - start));
+            }
+        } finally {
+            exec.train(training);
+        }
+        return result();
+    }
+
+    /**
+     * Adds one batch: samples {@code [firstRow, firstRow + rows)} of {@code x} (row-major,
+     * {@code model.inputSize()} values each) with labels {@code labels[firstRow ..]}. Runs in the model's current
+     * mode.
+     */
+    public void add(float[] x, int[] labels, int firstRow, int rows) {
+        if (rows < 1 || firstRow < 0 || firstRow + rows > labels.length) {
+            throw new IllegalArgumentException("rows [" + firstRow + ", " + (firstRow + rows) + ") do not fit in "
+                    + labels.length + " labels");
+        }
+        int[] batchLabels = java.util.Arrays.copyOfRange(labels, firstRow, firstRow + rows);
+        Executor exec = model.executor();
+        Backend b = exec.backend();
+        exec.feed(model.input(), x, firstRow, rows);
+        exec.feed(model.targets(), model.encodeTargets(batchLabels), 0, rows);
+        Tensor lossValue = exec.forward(model.loss(), rows);
+        Tensor scores = exec.value(model.logits());
+        Tensor targets = exec.value(model.targets());
+        Buffers buf = buffers.computeIfAbsent(rows, this::allocate);
+        Tensor oneHot = targets;
+        if (model.lossKind().classIndexTargets()) {
+            if (columnIndex == null) {
+                float[] idx = new float[classes];
+                for (int j = 0; j < classes; j++) {
+                    idx[j] = j;
+                }
+                columnIndex = b.fromHost(Shape.matrix(1, classes), idx);
+            }
+            oneHot = buf.oneHot();
+            b.binary(BinaryOp.SUB, columnIndex, targets, oneHot);       // j - y_i
+            b.unary(UnaryOp.ABS, 0f, 0f, oneHot, oneHot);
+            b.unary(UnaryOp.CLAMP, 0f, 1f, oneHot, oneHot);             // 0 on the target, 1 elsewhere
+            b.unary(UnaryOp.MUL_SCALAR, -1f, 0f, oneHot, oneHot);
+            b.unary(UnaryOp.ADD_SCALAR, 1f, 0f, oneHot, oneHot);        // 1 on the target, 0 elsewhere
+        }
+        b.binary(BinaryOp.MUL, scores, oneHot, buf.work());
+        b.sumTo(buf.work(), buf.targetScore(), false);                  // s_i
+        b.binary(BinaryOp.SUB, scores, buf.targetScore(), buf.work());
+        b.unary(UnaryOp.SIGN, 0f, 0f, buf.work(), buf.work());
+        b.unary(UnaryOp.CLAMP, 0f, 1f, buf.work(), buf.work());         // 1 where S[i, j] > s_i
+        b.sumTo(buf.work(), buf.ranks(), false);
+        b.reduce(Reduction.ARGMAX, Axis.COLS, scores, buf.predicted(), false);
+        b.copy(lossValue, 0, buf.out(), 0, 1);
+        b.copy(buf.predicted(), 0, buf.out(), 1, rows);
+        b.copy(buf.ranks(), 0, buf.out(), 1 + rows, rows);
+        float[] host = buf.out().download();
+        loss.add(host[0], rows);
+        int[] predicted = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            predicted[i] = (int) host[1 + i];
+            float r = host[1 + rows + i];
+            topK.add(Float.isNaN(r) ? TopK.NO_RANK : (int) r);
+        }
+        confusion.add(batchLabels, predicted);
+    }
+
+    private Buffers allocate(int rows) {
+        Backend b = model.backend();
+        Shape wide = Shape.matrix(rows, classes);
+        Shape column = Shape.matrix(rows, 1);
+        return new Buffers(b.allocate(wide), b.allocate(wide), b.allocate(column), b.allocate(column),
+                b.allocate(column), b.allocate(Shape.matrix(1, 2 * rows + 1)));
+    }
+
+    /** What the batches added since the last {@link #reset()} measured; the next batches go to new accumulators. */
+    public Evaluation result() {
+        Evaluation e = new Evaluation(loss.value(), confusion, topK);
+        reset();
+        return e;
+    }
+
+    /** Starts new accumulators. */
+    public void reset() {
+        loss = new MeanLoss();
+        confusion = new ConfusionMatrix(classes);
+        topK = new TopK(classes);
+    }
+
+    @Override
+    public void close() {
+        buffers.values().forEach(Buffers::close);
+        buffers.clear();
+        if (columnIndex != null) {
+            columnIndex.close();
+            columnIndex = null;
+        }
+    }
+}

@@ -493,6 +493,23 @@ public final class Executor implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Forward passes run so far: the position of the counter-based random stream (dropout's masks). A checkpoint
+     * that records it and gives it back to {@link #setForwardCount} resumes with the masks an uninterrupted run
+     * would have drawn.
+     */
+    public long forwardCount() {
+        return forwardCount;
+    }
+
+    /** Restores the random stream's position ({@link #forwardCount()}), e.g. when resuming from a checkpoint; &gt;= 0. */
+    public void setForwardCount(long count) {
+        if (count < 0) {
+            throw new IllegalArgumentException("forward count must be >= 0: " + count);
+        }
+        this.forwardCount = count;
+    }
+
     /** Whether the executor is in training mode ({@link #train(boolean)}). */
     public boolean isTraining() {
         return training;

@@ -188,21 +188,38 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** Raw scores {@code [rows, outputs]} for {@code rows} samples starting at {@code firstRow}. */
+    /**
+     * Raw scores {@code [rows, outputs]} for {@code rows} samples starting at {@code firstRow}. Inference runs in
+     * evaluation mode whatever the model's mode (dropout off, batch norm on its running statistics, which it
+     * leaves as they are); the mode is restored afterwards.
+     */
     public float[] predictScores(float[] x, int firstRow, int rows) {
         executor.feed(input, x, firstRow, rows);
-        return executor.forward(logits, rows).download();
+        return inEvaluation(() -> executor.forward(logits, rows).download());
     }
 
-    /** The arg-max class of each of {@code rows} samples (computed on the device; {@code rows} floats come back). */
+    /**
+     * The arg-max class of each of {@code rows} samples (computed on the device; {@code rows} floats come back), in
+     * evaluation mode as {@link #predictScores}.
+     */
     public int[] predictClasses(float[] x, int firstRow, int rows) {
         executor.feed(input, x, firstRow, rows);
-        float[] idx = executor.forward(predictedClass, rows).download();
+        float[] idx = inEvaluation(() -> executor.forward(predictedClass, rows).download());
         int[] out = new int[rows];
         for (int i = 0; i < rows; i++) {
             out[i] = (int) idx[i];
         }
         return out;
+    }
+
+    private <T> T inEvaluation(java.util.function.Supplier<T> inference) {
+        boolean training = executor.isTraining();
+        executor.train(false);
+        try {
+            return inference.get();
+        } finally {
+            executor.train(training);
+        }
     }
 
     /** Predicted classes of all {@code x.length / inputSize()} samples, in batches of {@code batch}. */

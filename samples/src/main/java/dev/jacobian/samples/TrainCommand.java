@@ -55,8 +55,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "64", description = "Samples per step (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--lr", defaultValue = "0.05", description = "Learning rate (default: ${DEFAULT-VALUE}).")
-    double lr;
+    @Option(names = "--optimizer", defaultValue = "sgd",
+            description = "sgd, adam, adamw or rmsprop, as torch.optim with PyTorch's defaults (default: ${DEFAULT-VALUE}).")
+    String optimizer;
+
+    @Option(names = "--lr", description = "Learning rate (default: 0.05 for sgd, 0.001 for adam, adamw and rmsprop).")
+    Double lr;
 
     @Option(names = "--schedule", defaultValue = "cosine",
             description = "Learning-rate schedule, stepped per epoch: cosine (to 0 over --epochs), constant, step, warmup-cosine"
@@ -91,14 +95,25 @@ final class TrainCommand implements Callable<Integer> {
             description = "Stop after PATIENCE epochs without improvement of --monitor, and test the best epoch's weights; 0: off (default).")
     int earlyStopping;
 
-    @Option(names = "--momentum", defaultValue = "0.9", description = "SGD momentum, 0 for none (default: ${DEFAULT-VALUE}).")
-    double momentum;
+    @Option(names = "--momentum", description = "Momentum of sgd (default 0.9) or rmsprop (default 0); 0 for none.")
+    Double momentum;
 
     @Option(names = "--nesterov", description = "Nesterov momentum.")
     boolean nesterov;
 
-    @Option(names = "--weight-decay", defaultValue = "0", description = "Weight decay on the weights, added to the gradient as in torch.optim.SGD (coupled L2; default: ${DEFAULT-VALUE}).")
-    double weightDecay;
+    @Option(names = "--weight-decay", description = "Weight decay on the weights: coupled L2 for sgd, adam and rmsprop (default 0),"
+            + " decoupled for adamw (default 0.01), as torch.optim.")
+    Double weightDecay;
+
+    @Option(names = "--dropout", defaultValue = "0", paramLabel = "P",
+            description = "Dropout probability after every hidden layer's activation; 0: none (default).")
+    double dropout;
+
+    @Option(names = "--batch-norm", description = "Batch normalization between every hidden layer's affine map and its activation.")
+    boolean batchNorm;
+
+    @Option(names = "--layer-norm", description = "Layer normalization between every hidden layer's affine map and its activation.")
+    boolean layerNorm;
 
     @Option(names = "--l2", defaultValue = "0", description = "L2 penalty on weights in the loss (default: ${DEFAULT-VALUE}).")
     double l2;
@@ -145,10 +160,17 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws IOException, dev.jacobian.samples.training.TrainingStoppedException {
         TrainConfig config;
         try {
-            config = new TrainConfig(layers, activation, loss, init, epochs, batch, lr, schedule, momentum, nesterov,
-                    weightDecay, l2, clipNorm, clipValue, seed, validation, limit, onNan, maxRollbacks,
+            if (batchNorm && layerNorm) {
+                throw new IllegalArgumentException("--batch-norm and --layer-norm exclude each other: choose one");
+            }
+            String norm = batchNorm ? "batch" : layerNorm ? "layer" : "none";
+            config = new TrainConfig(layers, activation, loss, init, epochs, batch,
+                    lr != null ? lr : TrainConfig.defaultLearningRate(optimizer), schedule,
+                    momentum != null ? momentum : TrainConfig.defaultMomentum(optimizer), nesterov,
+                    weightDecay != null ? weightDecay : TrainConfig.defaultWeightDecay(optimizer), l2, clipNorm, clipValue,
+                    seed, validation, limit, onNan, maxRollbacks,
                     new TrainConfig.ScheduleOptions(lrStepSize, lrGamma, warmupEpochs, warmupStartFactor, plateauFactor,
-                            plateauPatience), monitor, earlyStopping);
+                            plateauPatience), monitor, earlyStopping, optimizer, dropout, norm);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }

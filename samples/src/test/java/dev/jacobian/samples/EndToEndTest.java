@@ -76,6 +76,25 @@ class EndToEndTest {
         assertTrue(predict.out().contains("%") && predict.out().contains("(true: "), predict.out());
     }
 
+    /** AdamW, dropout and batch norm from the command line; eval and predict rebuild that model from the checkpoint. */
+    @Test
+    void adaptiveOptimizerDropoutAndBatchNormTrainAndEvaluate() throws Exception {
+        Path out = tmp.resolve("adamw");
+        CliRun train = CliRun.of("train", "--limit", "3000", "--epochs", "2", "--layers", "64,32", "--backend", "cpu",
+                "--optimizer", "adamw", "--dropout", "0.2", "--batch-norm", "--out", out.toString(), "--no-progress");
+        assertEquals(0, train.code(), train.err());
+        JsonNode m = CheckpointStore.mapper().readTree(out.resolve(TrainingRun.METRICS).toFile());
+        assertTrue(m.get("test_accuracy").asDouble() > MIN_ACCURACY, m.get("test_accuracy").toString());
+        CliRun eval = CliRun.of("eval", "--checkpoint", out.toString(), "--backend", "reference");
+        assertEquals(0, eval.code(), eval.err());
+        String expected = String.format("test accuracy %.2f%%", 100 * m.get("test_accuracy").asDouble());
+        assertTrue(eval.out().contains(expected), "eval runs in evaluation mode, as the test after training did: "
+                + eval.out() + " vs " + expected);
+        CliRun both = CliRun.of("train", "--batch-norm", "--layer-norm", "--out", tmp.resolve("x").toString());
+        assertEquals(2, both.code());
+        assertTrue(both.err().contains("--batch-norm and --layer-norm exclude each other"), both.err());
+    }
+
     @Test
     void infoListsBackendsAndTheAutoChoice() {
         CliRun info = CliRun.of("info");

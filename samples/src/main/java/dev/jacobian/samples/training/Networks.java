@@ -1,26 +1,34 @@
 package dev.jacobian.samples.training;
 
 import dev.jacobian.backend.Backend;
+import dev.jacobian.graph.Buffer;
 import dev.jacobian.graph.Parameter;
 import dev.jacobian.nn.Model;
 import dev.jacobian.nn.Sequential;
+import dev.jacobian.optim.Optimizer;
 import dev.jacobian.optim.Sgd;
 import dev.jacobian.samples.checkpoint.CheckpointFormatException;
 import dev.jacobian.samples.checkpoint.SafeTensors;
-import dev.jacobian.tensor.Tensor;
+import dev.jacobian.tensor.Shape;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Builds the model and optimizer a {@link TrainConfig} describes, and moves their state to and from
- * checkpoint tensors: parameters under their own names ({@code dense1.weight}, …), momentum buffers
- * under {@value #MOMENTUM_PREFIX} plus the parameter's name.
+ * checkpoint tensors: parameters and buffers (batch norm's running statistics) under their own names
+ * ({@code dense1.weight}, {@code bn1.running_mean}, …), the optimizer's state under {@value #OPTIMIZER_PREFIX}
+ * plus its PyTorch-style name ({@code optimizer.dense1.weight.exp_avg}, {@code optimizer.dense1.weight.step}).
+ * Checkpoints of 0.1 and of the first Core v2 runs kept SGD's momentum buffers as
+ * {@value #MOMENTUM_PREFIX}{@code <parameter>}; they still load.
  */
 public final class Networks {
-    /** Name prefix of momentum buffers in a checkpoint. */
+    /** Name prefix of the optimizer's state in a checkpoint. */
+    public static final String OPTIMIZER_PREFIX = "optimizer.";
+    /** Name prefix of SGD's momentum buffers in checkpoints written before {@link #OPTIMIZER_PREFIX} named all state. */
     public static final String MOMENTUM_PREFIX = "optimizer.momentum.";
     /**
      * Name of the early-stopping copy of the best epoch's parameters in a checkpoint: the whole parameter arena
@@ -31,44 +39,62 @@ public final class Networks {
     private Networks() {
     }
 
-    /** The MLP of {@code config} with {@code inputs} inputs and {@code classes} outputs, on {@code backend}. */
+    /**
+     * The MLP of {@code config} with {@code inputs} inputs and {@code classes} outputs, on {@code backend}: each
+     * hidden layer is affine, then batch or layer norm if asked, the activation, then dropout if asked.
+     */
     public static Model model(TrainConfig config, int inputs, int classes, Backend backend) {
         Sequential.Builder b = Sequential.builder(inputs);
         for (int units : config.layers()) {
             b.hidden(units, config.activation());
         }
+        switch (config.norm()) {
+            case "batch" -> b.batchNorm();
+            case "layer" -> b.layerNorm();
+            default -> { }
+        }
+        if (config.dropout() > 0) {
+            b.dropout(config.dropout());
+        }
         return b.output(classes, config.lossKind()).init(config.initScheme()).seed(config.seed()).l2(config.l2())
                 .build(backend);
     }
 
-    /** SGD with {@code config}'s hyper-parameters and learning rate {@code lr}. */
-    public static Sgd optimizer(TrainConfig config, double lr) {
-        return Sgd.builder().learningRate(lr).momentum(config.momentum()).nesterov(config.nesterov())
-                .weightDecay(config.weightDecay()).clipNorm(config.clipNorm()).clipValue(config.clipValue()).build();
+    /** The optimizer of {@code config} (SGD, Adam, AdamW or RMSprop) at learning rate {@code lr}. */
+    public static Optimizer optimizer(TrainConfig config, double lr) {
+        return config.newOptimizer(lr);
     }
 
-    /** The parameters (and the optimizer's momentum buffers, when it has them) as checkpoint tensors. */
-    public static Map<String, SafeTensors.Entry> tensors(Model model, Sgd optimizer) {
+    /** The parameters, the buffers and (when given) the optimizer's state as checkpoint tensors. */
+    public static Map<String, SafeTensors.Entry> tensors(Model model, Optimizer optimizer) {
         Map<String, SafeTensors.Entry> out = new LinkedHashMap<>();
         for (Parameter p : model.parameters()) {
             out.put(p.name(), new SafeTensors.Entry(p.shape().dims(), model.read(p)));
         }
+        for (Buffer b : model.buffers()) {
+            out.put(b.name(), new SafeTensors.Entry(b.shape().dims(), model.read(b)));
+        }
         if (optimizer != null) {
+            Map<String, Shape> shapes = new HashMap<>();
             for (Parameter p : model.parameters()) {
-                Tensor v = optimizer.velocity(p);
-                if (v != null) {
-                    out.put(MOMENTUM_PREFIX + p.name(), new SafeTensors.Entry(p.shape().dims(), v.download()));
-                }
+                shapes.put(p.name(), p.shape());
+            }
+            for (Map.Entry<String, float[]> e : optimizer.state(model.executor()).entrySet()) {
+                // "<parameter>.<state>": a buffer of the parameter's shape, or a count such as "step"
+                float[] v = e.getValue();
+                Shape param = shapes.get(e.getKey().substring(0, e.getKey().lastIndexOf('.')));
+                int[] shape = param != null && param.size() == v.length ? param.dims() : new int[] {v.length};
+                out.put(OPTIMIZER_PREFIX + e.getKey(), new SafeTensors.Entry(shape, v));
             }
         }
         return out;
     }
 
-    /** Names of the momentum buffers among {@code tensors}. */
-    public static List<String> momentumNames(Map<String, SafeTensors.Entry> tensors) {
+    /** Names of the optimizer's state tensors among {@code tensors} (the current and the earlier naming). */
+    public static List<String> optimizerStateNames(Map<String, SafeTensors.Entry> tensors) {
         List<String> names = new ArrayList<>();
         for (String n : tensors.keySet()) {
-            if (n.startsWith(MOMENTUM_PREFIX)) {
+            if (n.startsWith(OPTIMIZER_PREFIX)) {
                 names.add(n);
             }
         }
@@ -76,28 +102,49 @@ public final class Networks {
     }
 
     /**
-     * Writes checkpoint tensors into the model (and the momentum buffers into the optimizer, if given).
+     * Writes checkpoint tensors into the model (parameters and buffers) and, if given, the optimizer's state
+     * into the optimizer.
      *
-     * @throws CheckpointFormatException naming {@code file} when a parameter is missing or has another shape
+     * @throws CheckpointFormatException naming {@code file} when a parameter or buffer is missing or has another
+     *     shape, or the optimizer's state does not fit the optimizer
      */
-    public static void restore(Path file, Map<String, SafeTensors.Entry> tensors, Model model, Sgd optimizer)
+    public static void restore(Path file, Map<String, SafeTensors.Entry> tensors, Model model, Optimizer optimizer)
             throws CheckpointFormatException {
         for (Parameter p : model.parameters()) {
-            SafeTensors.Entry e = tensors.get(p.name());
-            if (e == null) {
-                throw new CheckpointFormatException(file, "has no tensor '" + p.name() + "' for model " + model.describe());
-            }
-            if (!java.util.Arrays.equals(e.shape(), p.shape().dims())) {
-                throw new CheckpointFormatException(file, "tensor '" + p.name() + "' has shape "
-                        + java.util.Arrays.toString(e.shape()) + ", the model needs " + p.shape());
-            }
-            model.write(p, e.data());
-            if (optimizer != null) {
-                SafeTensors.Entry v = tensors.get(MOMENTUM_PREFIX + p.name());
-                if (v != null) {
-                    optimizer.setVelocity(model.executor(), p, v.data());
+            model.write(p, entry(file, tensors, p.name(), p.shape(), model));
+        }
+        for (Buffer b : model.buffers()) {
+            model.write(b, entry(file, tensors, b.name(), b.shape(), model));
+        }
+        if (optimizer != null) {
+            Map<String, float[]> state = new LinkedHashMap<>();
+            for (Map.Entry<String, SafeTensors.Entry> e : tensors.entrySet()) {
+                String name = e.getKey();
+                if (name.startsWith(MOMENTUM_PREFIX)) {
+                    state.put(name.substring(MOMENTUM_PREFIX.length()) + "." + Sgd.MOMENTUM_BUFFER, e.getValue().data());
+                } else if (name.startsWith(OPTIMIZER_PREFIX)) {
+                    state.put(name.substring(OPTIMIZER_PREFIX.length()), e.getValue().data());
                 }
             }
+            try {
+                optimizer.loadState(model.executor(), state);
+            } catch (IllegalArgumentException e) {
+                throw new CheckpointFormatException(file, "optimizer state does not fit --optimizer "
+                        + optimizer.getClass().getSimpleName() + ": " + e.getMessage());
+            }
         }
+    }
+
+    private static float[] entry(Path file, Map<String, SafeTensors.Entry> tensors, String name, Shape shape,
+                                 Model model) throws CheckpointFormatException {
+        SafeTensors.Entry e = tensors.get(name);
+        if (e == null) {
+            throw new CheckpointFormatException(file, "has no tensor '" + name + "' for model " + model.describe());
+        }
+        if (!java.util.Arrays.equals(e.shape(), shape.dims())) {
+            throw new CheckpointFormatException(file, "tensor '" + name + "' has shape "
+                    + java.util.Arrays.toString(e.shape()) + ", the model needs " + shape);
+        }
+        return e.data();
     }
 }

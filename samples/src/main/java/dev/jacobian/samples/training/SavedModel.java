@@ -35,12 +35,12 @@ public final class SavedModel implements AutoCloseable {
         if (first == null || first.shape().length != 2) {
             throw new CheckpointFormatException(loaded.file(), "has no 2-D tensor 'dense1.weight' to size the input from");
         }
-        int classes = 0;
-        for (var e : loaded.tensors().entrySet()) {
-            if (e.getKey().endsWith(".bias") && !e.getKey().startsWith(Networks.MOMENTUM_PREFIX)) {
-                classes = e.getValue().shape()[e.getValue().shape().length - 1];
-            }
+        String outputBias = "dense" + (loaded.state().config().layers().size() + 1) + ".bias";
+        SafeTensors.Entry last = loaded.tensors().get(outputBias);
+        if (last == null || last.shape().length == 0) {
+            throw new CheckpointFormatException(loaded.file(), "has no tensor '" + outputBias + "' to size the output from");
         }
+        int classes = last.shape()[last.shape().length - 1];
         Backend backend = Backends.create(backendName);
         Model model = null;
         try {

@@ -2,7 +2,10 @@ package dev.jacobian.samples.training;
 
 import dev.jacobian.backend.LossKind;
 import dev.jacobian.nn.Sequential;
+import dev.jacobian.optim.Adam;
 import dev.jacobian.optim.Optimizer;
+import dev.jacobian.optim.RmsProp;
+import dev.jacobian.optim.Sgd;
 import dev.jacobian.optim.schedule.ClosedFormScheduler;
 import dev.jacobian.optim.schedule.LrSchedule;
 import dev.jacobian.optim.schedule.LrScheduler;
@@ -20,11 +23,11 @@ import java.util.Locale;
  * @param init          {@code he} or {@code xavier}
  * @param epochs        total epochs (a resumed run continues up to this number)
  * @param batch         samples per step
- * @param learningRate  SGD step size at the start
+ * @param learningRate  the optimizer's step size at the start
  * @param schedule      one of {@link #SCHEDULES}, tuned by {@code scheduleOptions} (see {@link #scheduler})
- * @param momentum      SGD momentum (0 disables)
+ * @param momentum      SGD's or RMSprop's momentum (0 disables)
  * @param nesterov      Nesterov momentum instead of Polyak's
- * @param weightDecay   weight decay on weights, coupled L2 as in torch.optim.SGD
+ * @param weightDecay   weight decay on weights: coupled L2 (SGD, Adam, RMSprop) or decoupled (AdamW), as torch.optim
  * @param l2            L2 penalty added to the loss
  * @param clipNorm      clip gradients by global norm at this threshold (0 disables)
  * @param clipValue     clip each gradient element to [-v, v] (0 disables)
@@ -39,16 +42,27 @@ import java.util.Locale;
  *                      (null: {@code val-loss})
  * @param earlyStopping stop after this many epochs without improvement of {@code monitor} and keep the best
  *                      epoch's weights; 0: off
+ * @param optimizer     one of {@link #OPTIMIZERS} (null: {@code sgd}, as in checkpoints written before there was a
+ *                      choice); {@code learningRate}, {@code momentum} and {@code weightDecay} are its own
+ *                      ({@link #defaultLearningRate}, {@link #defaultMomentum}, {@link #defaultWeightDecay})
+ * @param dropout       dropout probability after every hidden layer's activation, in [0, 1); 0: none
+ * @param norm          {@code none}, {@code batch} or {@code layer} normalization between every hidden layer's affine map
+ *                      and its activation (null: {@code none})
  */
 public record TrainConfig(List<Integer> layers, String activation, String loss, String init, int epochs, int batch,
                           double learningRate, String schedule, double momentum, boolean nesterov, double weightDecay,
                           double l2, double clipNorm, double clipValue, long seed, int validation, int limit,
                           String onNan, int maxRollbacks, ScheduleOptions scheduleOptions, String monitor,
-                          int earlyStopping) {
+                          int earlyStopping, String optimizer, double dropout, String norm) {
     /** Loss names accepted by {@code --loss}. */
     public static final List<String> LOSSES = List.of("softmax-ce", "svm", "mse");
     /** Schedule names accepted by {@code --schedule}. */
     public static final List<String> SCHEDULES = List.of("cosine", "constant", "step", "warmup-cosine", "plateau");
+    /** Names accepted by {@code --optimizer}. */
+    public static final List<String> OPTIMIZERS = List.of("sgd", "adam", "adamw", "rmsprop");
+    /** Normalizations: none, {@code --batch-norm}, {@code --layer-norm}. */
+    public static final List<String> NORMS = List.of("none", "batch", "layer");
+
     /** Names accepted by {@code --monitor}. */
     public static final List<String> MONITORS = List.of("val-loss", "val-accuracy");
 
@@ -88,6 +102,14 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
         onNan = onNan.toLowerCase(Locale.ROOT);
         scheduleOptions = scheduleOptions == null ? ScheduleOptions.DEFAULTS : scheduleOptions;
         monitor = monitor == null ? "val-loss" : monitor.toLowerCase(Locale.ROOT);
+        optimizer = optimizer == null ? "sgd" : optimizer.toLowerCase(Locale.ROOT);
+        norm = norm == null ? "none" : norm.toLowerCase(Locale.ROOT);
+        check(OPTIMIZERS.contains(optimizer), "--optimizer must be one of " + OPTIMIZERS + ", got '" + optimizer + "'");
+        check(NORMS.contains(norm), "normalization must be one of " + NORMS + ", got '" + norm + "'");
+        check(dropout >= 0 && dropout < 1, "--dropout must be in [0, 1), got " + dropout);
+        check(!nesterov || optimizer.equals("sgd"), "--nesterov applies to --optimizer sgd only");
+        check(momentum == 0 || optimizer.equals("sgd") || optimizer.equals("rmsprop"),
+                "--momentum applies to --optimizer sgd and rmsprop, not " + optimizer);
         check(!layers.isEmpty() && layers.stream().allMatch(u -> u > 0), "--layers needs positive widths, got " + layers);
         check(Sequential.ACTIVATIONS.contains(activation), "--activation must be one of " + Sequential.ACTIVATIONS);
         check(LOSSES.contains(loss), "--loss must be one of " + LOSSES);
@@ -96,9 +118,9 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
         check(onNan.equals("stop") || onNan.equals("rollback"), "--on-nan must be stop or rollback");
         check(epochs >= 1, "--epochs must be at least 1");
         check(batch >= 1, "--batch must be at least 1");
-        check(learningRate > 0 && Double.isFinite(learningRate), "--lr must be positive");
-        check(momentum >= 0 && momentum < 1, "--momentum must be in [0, 1)");
-        check(weightDecay >= 0, "--weight-decay must be >= 0");
+        check(learningRate > 0 && Double.isFinite(learningRate), "--lr must be positive, got " + learningRate);
+        check(momentum >= 0 && momentum < 1, "--momentum must be in [0, 1), got " + momentum);
+        check(weightDecay >= 0, "--weight-decay must be >= 0, got " + weightDecay);
         check(l2 >= 0, "--l2 must be >= 0");
         check(clipNorm >= 0, "--clip-norm must be >= 0");
         check(clipValue >= 0, "--clip-value must be >= 0");
@@ -115,6 +137,35 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
         if (!ok) {
             throw new IllegalArgumentException(message);
         }
+    }
+
+    /** The learning rate of {@code optimizer} when {@code --lr} is not given: 0.05 for SGD, 1e-3 for the adaptive ones. */
+    public static double defaultLearningRate(String optimizer) {
+        return optimizer == null || optimizer.equalsIgnoreCase("sgd") ? 0.05 : 1e-3;
+    }
+
+    /** The momentum of {@code optimizer} when {@code --momentum} is not given: 0.9 for SGD, else 0. */
+    public static double defaultMomentum(String optimizer) {
+        return optimizer == null || optimizer.equalsIgnoreCase("sgd") ? 0.9 : 0.0;
+    }
+
+    /** The weight decay of {@code optimizer} when {@code --weight-decay} is not given: 0.01 for AdamW (PyTorch's), else 0. */
+    public static double defaultWeightDecay(String optimizer) {
+        return optimizer != null && optimizer.equalsIgnoreCase("adamw") ? 0.01 : 0.0;
+    }
+
+    /** The optimizer this configuration names, at learning rate {@code lr}. */
+    public Optimizer newOptimizer(double lr) {
+        return switch (optimizer) {
+            case "adam" -> Adam.builder().learningRate(lr).weightDecay(weightDecay).clipNorm(clipNorm)
+                    .clipValue(clipValue).build();
+            case "adamw" -> Adam.adamW().learningRate(lr).weightDecay(weightDecay).clipNorm(clipNorm)
+                    .clipValue(clipValue).build();
+            case "rmsprop" -> RmsProp.builder().learningRate(lr).momentum(momentum).weightDecay(weightDecay)
+                    .clipNorm(clipNorm).clipValue(clipValue).build();
+            default -> Sgd.builder().learningRate(lr).momentum(momentum).nesterov(nesterov).weightDecay(weightDecay)
+                    .clipNorm(clipNorm).clipValue(clipValue).build();
+        };
     }
 
     /** The core loss this configuration names. */
@@ -135,14 +186,14 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
     public TrainConfig withEpochs(int total) {
         return new TrainConfig(layers, activation, loss, init, total, batch, learningRate, schedule, momentum, nesterov,
                 weightDecay, l2, clipNorm, clipValue, seed, validation, limit, onNan, maxRollbacks, scheduleOptions, monitor,
-                earlyStopping);
+                earlyStopping, optimizer, dropout, norm);
     }
 
     /** A copy with another NaN policy. */
     public TrainConfig withOnNan(String policy) {
         return new TrainConfig(layers, activation, loss, init, epochs, batch, learningRate, schedule, momentum, nesterov,
                 weightDecay, l2, clipNorm, clipValue, seed, validation, limit, policy, maxRollbacks, scheduleOptions, monitor,
-                earlyStopping);
+                earlyStopping, optimizer, dropout, norm);
     }
 
     /** What {@code --monitor} names: {@link Monitor#VALIDATION_LOSS} or {@link Monitor#VALIDATION_ACCURACY}. */

@@ -7,7 +7,7 @@ import dev.jacobian.metrics.Evaluation;
 import dev.jacobian.metrics.Evaluator;
 import dev.jacobian.nn.Diagnostics;
 import dev.jacobian.nn.Model;
-import dev.jacobian.optim.Sgd;
+import dev.jacobian.optim.Optimizer;
 import dev.jacobian.optim.schedule.LrScheduler;
 import dev.jacobian.samples.checkpoint.AtomicFiles;
 import dev.jacobian.samples.checkpoint.CheckpointFormatException;
@@ -121,11 +121,12 @@ public final class TrainingRun {
              Evaluator ev = new Evaluator(model)) {
             evaluator = ev;
             LOG.info("backend {}: {}", backend.name(), backend.deviceDescription());
-            LOG.info("model {} ({} parameters), batch {}, lr {} ({}), momentum {}{}", model.describe(),
-                    model.parameterCount(), config.batch(), config.learningRate(), config.schedule(), config.momentum(),
+            LOG.info("model {} ({} parameters), batch {}, optimizer {}, lr {} ({}), momentum {}, weight decay {}{}",
+                    model.describe(), model.parameterCount(), config.batch(), config.optimizer(), config.learningRate(),
+                    config.schedule(), config.momentum(), config.weightDecay(),
                     config.earlyStopping() > 0 ? ", early stopping on " + config.monitor() + " after "
                             + config.earlyStopping() + " epochs" : "");
-            Sgd sgd = Networks.optimizer(config, config.learningRate());
+            Optimizer sgd = Networks.optimizer(config, config.learningRate());
             Trainer trainer = new Trainer(model, sgd).trackPredictions(true);
             scheduler = config.scheduler(sgd, config.learningRate());
             earlyStopping = config.earlyStopping() > 0
@@ -199,6 +200,9 @@ public final class TrainingRun {
     private void restoreSchedule(CheckpointStore.Loaded<TrainingState> loaded, Model model)
             throws CheckpointFormatException {
         TrainingState s = loaded.state();
+        if (s.forwardCount() != null) {
+            model.executor().setForwardCount(s.forwardCount()); // dropout draws the masks an unbroken run would
+        }
         try {
             scheduler.loadState(s.scheduler() != null ? s.scheduler()
                     : Map.of(LrScheduler.LAST_EPOCH, (double) s.epoch()));
@@ -337,7 +341,7 @@ public final class TrainingRun {
             throw new TrainingStoppedException(message, nan);
         }
         CheckpointStore.Loaded<TrainingState> good = CheckpointStore.load(last, TrainingState.class);
-        Networks.restore(good.file(), good.tensors(), model, sgdOf(trainer));
+        Networks.restore(good.file(), good.tensors(), model, trainer.optimizer());
         restoreSchedule(good, model);
         trainer.setSteps(good.state().steps());
         lrScale /= 2;
@@ -350,11 +354,6 @@ public final class TrainingRun {
         return restored + 1;
     }
 
-    /** The CLI's trainers always run the {@link Sgd} that {@link Networks#optimizer} made. */
-    private static Sgd sgdOf(Trainer trainer) {
-        return (Sgd) trainer.optimizer();
-    }
-
     /**
      * Writes the checkpoint of epoch {@code epoch}; {@code weightsOfEpoch} is the epoch whose weights the model
      * holds when they are not epoch {@code epoch}'s (early stopping put the best back), else null.
@@ -362,17 +361,18 @@ public final class TrainingRun {
     private void checkpoint(int epoch, Model model, Trainer trainer, Backend backend, Integer weightsOfEpoch)
             throws IOException {
         long t0 = System.nanoTime();
-        Sgd sgd = sgdOf(trainer);
-        var tensors = Networks.tensors(model, sgd);
+        Optimizer opt = trainer.optimizer();
+        var tensors = Networks.tensors(model, opt);
         float[] best = earlyStopping == null ? null : earlyStopping.bestWeights();
         if (best != null) {
             tensors.put(Networks.BEST_PARAMETERS, new SafeTensors.Entry(new int[] {best.length}, best));
         }
-        var optimizer = new TrainingState.OptimizerState("sgd", sgd.learningRate(), sgd.momentum(), sgd.nesterov(),
-                sgd.weightDecay(), sgd.clipNorm(), sgd.clipValue(), Networks.momentumNames(tensors));
+        var optimizer = new TrainingState.OptimizerState(config.optimizer(), opt.learningRate(), config.momentum(),
+                config.nesterov(), config.weightDecay(), opt.clipNorm(), config.clipValue(),
+                Networks.optimizerStateNames(tensors));
         var state = new TrainingState(epoch, trainer.steps(), lrScale, config, model.describe(), backend.name(), optimizer,
                 TrainingState.RngState.of(config.seed()), history, rollbacks, Instant.now().toString(), scheduler.state(),
-                earlyStopping == null ? null : earlyStopping.state());
+                earlyStopping == null ? null : earlyStopping.state(), model.executor().forwardCount());
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "pt");
         meta.put("model", model.describe());

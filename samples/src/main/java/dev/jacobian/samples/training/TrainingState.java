@@ -23,18 +23,22 @@ import java.util.Map;
  *                     {@code LrScheduler.state()}); null in checkpoints written before schedulers were
  * @param earlyStopping the early-stopping counters ({@code EarlyStopping.state()}), null when it is off; its best
  *                     weights are the tensor {@value Networks#BEST_PARAMETERS}
+ * @param forwardCount the executor's forward passes so far, the position of dropout's random stream (null in
+ *                     checkpoints written before it was recorded)
  */
 public record TrainingState(int epoch, long steps, double lrScale, TrainConfig config, String model, String backend,
                             OptimizerState optimizer, RngState rng, List<Reports.EpochRecord> history,
                             List<Reports.RollbackRecord> rollbacks, String savedAt, Map<String, Double> scheduler,
-                            Map<String, Double> earlyStopping) {
+                            Map<String, Double> earlyStopping, Long forwardCount) {
 
     /**
-     * SGD's state: hyper-parameters, current learning rate, and the names of its momentum buffers in the
-     * safetensors file.
+     * The optimizer's state: its name ({@code sgd}, {@code adam}, {@code adamw}, {@code rmsprop}), hyper-parameters,
+     * current learning rate, and the names of its state tensors (momentum buffers, moments, step counts) in the
+     * safetensors file ({@code momentumTensors} in checkpoints of SGD-only versions).
      */
     public record OptimizerState(String type, double learningRate, double momentum, boolean nesterov, double weightDecay,
-                                 double clipNorm, double clipValue, List<String> momentumTensors) {
+                                 double clipNorm, double clipValue,
+                                 @com.fasterxml.jackson.annotation.JsonAlias("momentumTensors") List<String> stateTensors) {
     }
 
     /** The random state: the seed and the derivation of each stream from it. */

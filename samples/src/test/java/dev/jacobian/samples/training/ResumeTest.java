@@ -9,7 +9,8 @@ import dev.jacobian.samples.checkpoint.CheckpointStore;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** 3 epochs, then {@code --resume} to 5, gives the same weights bit for bit as 5 epochs straight (CPU backend). */
@@ -24,18 +25,35 @@ class ResumeTest {
         List<String> a = new java.util.ArrayList<>(List.of("train", "--backend", "cpu", "--limit", "2000", "--layers", "32,16",
                 "--batch", "50", "--lr", "0.05", "--momentum", "0.9", "--schedule", "constant", "--validation", "200",
                 "--epochs", Integer.toString(epochs), "--out", out.toString(), "--no-progress"));
+        if (List.of(more).contains("--optimizer")) {
+            for (String sgdOnly : new String[] {"--momentum", "--lr"}) { // SGD's; the adaptive ones have their own
+                int m = a.indexOf(sgdOnly);
+                a.subList(m, m + 2).clear();
+            }
+        }
         a.addAll(List.of(more));
         return a;
     }
 
-    @Test
-    void threePlusTwoEpochsEqualFiveStraight() throws Exception {
+    /**
+     * With SGD (momentum buffers), and with AdamW, dropout and batch norm (moments and step counts, running
+     * statistics, and the dropout stream's position all come back from the checkpoint).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "--optimizer adamw --dropout 0.2 --batch-norm --lr 0.002"})
+    void threePlusTwoEpochsEqualFiveStraight(String options) throws Exception {
+        String[] more = options.isEmpty() ? new String[0] : options.split(" ");
+        String[] resume = java.util.stream.Stream.concat(java.util.Arrays.stream(more), java.util.stream.Stream.of("--resume"))
+                .toArray(String[]::new);
         Path straight = tmp.resolve("straight");
         Path split = tmp.resolve("split");
-        assertEquals(0, CliRun.of(args(straight, 5).toArray(String[]::new)).code());
-        assertEquals(0, CliRun.of(args(split, 3).toArray(String[]::new)).code());
+        for (CliRun run : new CliRun[] {CliRun.of(args(straight, 5, more).toArray(String[]::new)),
+                CliRun.of(args(split, 3, more).toArray(String[]::new))}) {
+            assertEquals(0, run.code(), run.err());
+        }
         assertEquals(3, CheckpointStore.load(split, TrainingState.class).state().epoch());
-        assertEquals(0, CliRun.of(args(split, 5, "--resume").toArray(String[]::new)).code());
+        CliRun resumed = CliRun.of(args(split, 5, resume).toArray(String[]::new));
+        assertEquals(0, resumed.code(), resumed.err());
 
         var a = CheckpointStore.load(straight, TrainingState.class);
         var b = CheckpointStore.load(split, TrainingState.class);
@@ -43,8 +61,12 @@ class ResumeTest {
         assertEquals(5, b.state().epoch());
         assertEquals(a.state().steps(), b.state().steps());
         assertEquals(a.tensors().keySet(), b.tensors().keySet());
-        assertTrue(a.tensors().keySet().stream().anyMatch(k -> k.startsWith(Networks.MOMENTUM_PREFIX)),
-                "momentum buffers are checkpointed");
+        String state = options.isEmpty() ? "optimizer.dense1.weight.momentum_buffer" : "optimizer.dense1.weight.exp_avg_sq";
+        assertTrue(a.tensors().containsKey(state), "the optimizer's state is checkpointed: " + a.tensors().keySet());
+        if (!options.isEmpty()) {
+            assertTrue(a.tensors().containsKey("bn1.running_var"), "batch norm's statistics are checkpointed");
+            assertEquals("adamw", a.state().config().optimizer());
+        }
         for (String name : a.tensors().keySet()) {
             assertArrayEquals(a.tensors().get(name).shape(), b.tensors().get(name).shape(), name);
             // bit-identity is the claim: Arrays.equals compares the floats' bit patterns

@@ -557,6 +557,7 @@ public abstract class AbstractBackend implements Backend {
         Tensor[] written = {param, m, v};
         for (int i = 0; i < written.length; i++) {
             disjoint("adaptiveUpdate", grad, written[i]);
+            disjoint("adaptiveUpdate", gradNormSq, written[i]);
             for (int j = i + 1; j < written.length; j++) {
                 disjoint("adaptiveUpdate", written[i], written[j]);
             }

@@ -31,6 +31,7 @@ public final class OpContext {
     private final List<Tensor> backwardSpace = new ArrayList<>();
     private List<Tensor> current = forwardSpace;
     private int next;
+    private boolean trainingPass;
 
     OpContext(Backend backend, Executor.PlanView plan, long randomKey) {
         this.backend = backend;
@@ -59,10 +60,11 @@ public final class OpContext {
     /**
      * Whether this is a training pass: the executor is in training mode ({@link Executor#train(boolean)})
      * and the plan computes gradients. Prediction plans always see {@code false} (dropout off, batch norm
-     * on its running statistics).
+     * on its running statistics). Fixed when the forward pass starts, so a backward sees the mode of its
+     * forward even if {@link Executor#train(boolean)} changed in between.
      */
     public boolean training() {
-        return plan.training();
+        return trainingPass;
     }
 
     /**
@@ -103,6 +105,7 @@ public final class OpContext {
     }
 
     void beginForward() {
+        trainingPass = plan.training(); // what backward sees too, even if the mode changes in between
         current = forwardSpace;
         next = 0;
         drawnBlocks = 0;

@@ -20,7 +20,9 @@ import dev.jacobian.tensor.Tensor;
  * <p>A step is one norm reduction and one fused kernel over the parameter arena, on every backend; the moments
  * are two arenas ({@code "<parameter>.exp_avg"}, {@code "<parameter>.exp_avg_sq"} in {@link #state}). Moments
  * below {@link Float#MIN_NORMAL} are flushed to 0 (see {@link AdaptiveUpdate}). A non-finite gradient norm
- * leaves weights and moments untouched (the step still counts). Owns its arenas (freed by {@link #close()}).
+ * leaves weights and moments untouched; a caller that reads the norm back reports the skip through
+ * {@link #stepSkipped()} ({@link dev.jacobian.train.Trainer} does), so the bias corrections count only applied
+ * updates. Owns its arenas (freed by {@link #close()}).
  * Not thread-safe.
  */
 public final class Adam extends AdaptiveOptimizer {

@@ -84,6 +84,14 @@ abstract sealed class AdaptiveOptimizer implements Optimizer permits Adam, RmsPr
         return steps;
     }
 
+    /** Takes back the count of a step the NaN guard skipped, so the next bias correction uses the right {@code t}. */
+    @Override
+    public void stepSkipped() {
+        if (steps > 0) {
+            steps--;
+        }
+    }
+
     @Override
     public float learningRate() {
         return (float) learningRate;

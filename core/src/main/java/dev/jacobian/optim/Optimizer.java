@@ -33,6 +33,16 @@ public interface Optimizer extends AutoCloseable {
     /** Steps taken so far. */
     long steps();
 
+    /**
+     * Tells the optimizer that its last {@link #step} was skipped by the device-side guard (the gradient norm was
+     * NaN or infinite, so no weight or state changed), as a caller learns when it reads the norm back
+     * ({@link dev.jacobian.train.Trainer#step} does, and calls this). Optimizers whose update depends on the
+     * number of updates applied take that step back: Adam's bias corrections then count only the updates that
+     * happened, as PyTorch's would when a skipped step never calls {@code step()}. The default does nothing.
+     */
+    default void stepSkipped() {
+    }
+
     /** The current learning rate. */
     float learningRate();
 

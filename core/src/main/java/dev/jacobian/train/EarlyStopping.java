@@ -1,5 +1,6 @@
 package dev.jacobian.train;
 
+import dev.jacobian.graph.Buffer;
 import dev.jacobian.graph.Executor;
 import dev.jacobian.metrics.MetricMode;
 import dev.jacobian.tensor.Shape;
@@ -16,10 +17,11 @@ import java.util.Set;
  * improvement it asks to stop.
  *
  * <p><b>Best weights stay on the device.</b> On each improvement the executor's parameter arena
- * ({@link Executor#parameterArena()}: every parameter, one buffer) is copied into a device tensor of the same
- * size with one backend copy; at the end ({@link #restoreBest}, called from {@code onTrainEnd} whether training
- * stopped early or not) it is copied back. Nothing crosses to the host. Only the parameters are restored: the
- * optimizer's state and any other buffer of the model keep their last values.
+ * ({@link Executor#parameterArena()}: every parameter, one buffer) and its buffers ({@link Executor#buffers()}:
+ * batch norm's running statistics, which belong with the weights they were measured on, as Keras'
+ * {@code restore_best_weights} keeps its non-trainable weights) are copied into one device tensor, one backend
+ * copy each; at the end ({@link #restoreBest}, called from {@code onTrainEnd} whether training stopped early or
+ * not) they are copied back. Nothing crosses to the host. The optimizer's state keeps its last values.
  *
  * <p>Used as a {@link TrainingListener} of a {@link TrainingLoop}, or driven by a loop of one's own through
  * {@link #update} and {@link #restoreBest}. {@link #state()} / {@link #loadState} carry the counters over a
@@ -113,7 +115,14 @@ public final class EarlyStopping implements TrainingListener, AutoCloseable {
             bestEpoch = epoch;
             wait = 0;
             if (restoreBestWeights) {
-                exec.backend().copy(exec.parameterArena(), bestCopy(exec));
+                Tensor copy = bestCopy(exec);
+                int at = exec.layout().size();
+                exec.backend().copy(exec.parameterArena(), 0, copy, 0, at);
+                for (Buffer b : exec.buffers()) {
+                    Tensor t = exec.buffer(b);
+                    exec.backend().copy(t, 0, copy, at, t.size());
+                    at += t.size();
+                }
             }
         } else {
             wait++;
@@ -127,13 +136,22 @@ public final class EarlyStopping implements TrainingListener, AutoCloseable {
         }
         if (bestArena == null) {
             bound = exec;
-            bestArena = exec.backend().allocate(Shape.of(exec.layout().size()));
+            bestArena = exec.backend().allocate(Shape.of(bestSize(exec)));
         }
         return bestArena;
     }
 
+    /** The parameter arena's size plus every buffer's. */
+    private static int bestSize(Executor exec) {
+        long n = exec.layout().size();
+        for (Buffer b : exec.buffers()) {
+            n += b.shape().size();
+        }
+        return Math.toIntExact(n);
+    }
+
     /**
-     * Copies the best epoch's parameters back into {@code exec}'s arena (one device copy); does nothing when
+     * Copies the best epoch's parameters and buffers back into {@code exec} (device copies); does nothing when
      * no epoch improved or best weights are not kept.
      *
      * @return whether weights were restored
@@ -145,19 +163,32 @@ public final class EarlyStopping implements TrainingListener, AutoCloseable {
         if (bound != exec) {
             throw new IllegalArgumentException("the best weights belong to another executor");
         }
-        exec.backend().copy(bestArena, exec.parameterArena());
+        int at = exec.layout().size();
+        exec.backend().copy(bestArena, 0, exec.parameterArena(), 0, at);
+        for (Buffer b : exec.buffers()) {
+            Tensor t = exec.buffer(b);
+            exec.backend().copy(bestArena, at, t, 0, t.size());
+            at += t.size();
+        }
         return true;
     }
 
-    /** A host copy of the best parameters (the whole arena, for a checkpoint), or null when none is kept. */
+    /**
+     * A host copy of the best parameters and buffers, for a checkpoint: the whole parameter arena followed by
+     * every buffer in {@link Executor#buffers()} order; null when none is kept.
+     */
     public float[] bestWeights() {
         return bestArena == null ? null : bestArena.download();
     }
 
-    /** Restores a {@link #bestWeights()} copy (after a resume); {@code arena} has {@code exec.layout().size()} floats. */
+    /**
+     * Restores a {@link #bestWeights()} copy (after a resume): the parameter arena's size plus every buffer's
+     * floats.
+     */
     public void loadBestWeights(Executor exec, float[] arena) {
-        if (arena.length != exec.layout().size()) {
-            throw new IllegalArgumentException("arena must have " + exec.layout().size() + " values: " + arena.length);
+        if (arena.length != bestSize(exec)) {
+            throw new IllegalArgumentException("best weights must have " + bestSize(exec)
+                    + " values (the parameter arena and the buffers): " + arena.length);
         }
         bestCopy(exec).upload(arena);
     }

@@ -99,6 +99,9 @@ public final class Trainer implements AutoCloseable {
         float value = host[0];
         float norm = (float) Math.sqrt(host[1]);
         if (!Float.isFinite(value) || !Float.isFinite(norm)) {
+            if (!Float.isFinite(norm)) {
+                optimizer.stepSkipped(); // the device-side guard left the weights and the state as they were
+            }
             throw new NonFiniteLossException(steps, value, norm, !Float.isFinite(norm));
         }
         int[] predictions = new int[extra];

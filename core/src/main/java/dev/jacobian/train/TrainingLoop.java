@@ -160,6 +160,7 @@ public final class TrainingLoop implements AutoCloseable {
             for (TrainingListener l : listeners) {
                 l.onEpochBegin(this, epoch);
             }
+            trainer.model().train(); // as model.train() at the top of a PyTorch epoch: a listener may have left eval
             int[] order = order(epoch, n);
             double lossSum = 0;
             long hits = 0;

@@ -45,6 +45,32 @@ class ExecutorTest {
         }
     }
 
+    /** A backward runs in the mode of its forward: switching to evaluation in between does not unmask dropout. */
+    @Test
+    void backwardSeesTheModeOfItsForward() {
+        Graph g = new Graph();
+        Input x = g.input("x", 64);
+        Parameter w = g.parameter("w", Shape.matrix(64, 64), Initializer.zeros(), true);
+        Node loss = g.sum(g.dropout(g.add(x, g.matmul(x, w)), 0.5f));
+        try (ReferenceBackend b = new ReferenceBackend(); Executor exec = new Executor(g, b, 7)) {
+            float[] ones = new float[64];
+            java.util.Arrays.fill(ones, 1f);
+            exec.feed(x, ones, 0, 1);
+            float y = exec.forward(loss, 1).download()[0];
+            exec.train(false);
+            exec.backward();
+            float[] dw = exec.gradient(w).download();
+            int dropped = 0;
+            float kept = 0;
+            for (int j = 0; j < 64; j++) {
+                dropped += dw[j] == 0f ? 1 : 0;
+                kept += dw[j];
+            }
+            assertTrue(dropped > 10 && dropped < 54, "about half the columns masked, as in the forward: " + dropped);
+            assertEquals(y, kept, 1e-4, "the gradient's mask is the forward's: sum over kept columns of 2 = the loss");
+        }
+    }
+
     @Test
     void buffersLiveOutsideTheArenaGetNoGradientAndOnlyTrainingUpdatesThem() {
         Graph g = new Graph();

@@ -158,6 +158,31 @@ public abstract class OptimizerSuite {
         }
     }
 
+    /**
+     * A step whose gradient is not finite changes nothing, and the trainer that reads the norm back tells the
+     * optimizer, so Adam's next step is its first (bias corrections of t = 1), as PyTorch's would be.
+     */
+    @Test
+    void aSkippedStepDoesNotCountForBiasCorrection() {
+        Map<String, float[]> golden = Golden.read("optimizers.txt");
+        float[] x = Golden.get(golden, "x");
+        float[] poisoned = x.clone();
+        poisoned[3] = Float.NaN;
+        try (Backend b = createBackend(); Model skipped = goldenModel(b, golden); Model clean = goldenModel(b, golden);
+             Optimizer one = optimizer("adam", 0, 0); Optimizer two = optimizer("adam", 0, 0);
+             Trainer a = new Trainer(skipped, one); Trainer c = new Trainer(clean, two)) {
+            float[] targets = skipped.encodeTargets(labels(golden));
+            float[] before = skipped.executor().parameterArena().download();
+            assertThrows(dev.jacobian.train.NonFiniteLossException.class, () -> a.step(poisoned, targets, 0, 8));
+            assertEquals(0, one.steps(), "the skipped step is taken back");
+            TensorAssert.assertClose("weights untouched", before, skipped.executor().parameterArena().download(), 0, 0);
+            a.step(x, targets, 0, 8);
+            c.step(x, targets, 0, 8);
+            TensorAssert.assertClose("the first applied step is step 1", clean.executor().parameterArena().download(),
+                    skipped.executor().parameterArena().download(), 0, 0);
+        }
+    }
+
     /** An Adam, AdamW or RMSprop step is one norm reduction and one fused update, and allocates nothing. */
     @ParameterizedTest
     @ValueSource(strings = {"adam", "adamw", "rmsprop_momentum_wd"})

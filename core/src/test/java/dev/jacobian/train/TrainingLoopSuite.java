@@ -192,6 +192,35 @@ public abstract class TrainingLoopSuite {
         }
     }
 
+    /** Batch norm's running statistics come back with the best epoch's weights (they were measured with them). */
+    @Test
+    void earlyStoppingRestoresBuffersWithTheParameters() {
+        try (Backend b = createBackend();
+             Model m = Sequential.builder(2).hidden(16, "relu").batchNorm().output(2, LossKind.SOFTMAX_CROSS_ENTROPY)
+                     .init(Sequential.Init.HE).seed(3).build(b);
+             Sgd sgd = Sgd.builder().learningRate(0.1).build();
+             Trainer t = new Trainer(m, sgd);
+             EarlyStopping stop = new EarlyStopping(Monitor.VALIDATION_LOSS, 2, 0, true)) {
+            var exec = m.executor();
+            float[] targets = m.encodeTargets(DATA.y);
+            t.step(DATA.x, targets, 0, 40);
+            stop.update(exec, 1, 0.5);
+            float[] params = exec.parameterArena().download();
+            float[] mean = m.read(m.buffer("bn1.running_mean"));
+            float[] var = m.read(m.buffer("bn1.running_var"));
+            for (int s = 1; s < 5; s++) {
+                t.step(DATA.x, targets, 40 * s, 40);
+            }
+            stop.update(exec, 2, 0.7);
+            assertFalse(java.util.Arrays.equals(mean, m.read(m.buffer("bn1.running_mean"))), "training moved them");
+            assertTrue(stop.restoreBest(exec));
+            assertArrayEquals(params, exec.parameterArena().download(), "the best epoch's parameters");
+            assertArrayEquals(mean, m.read(m.buffer("bn1.running_mean")), "and its running mean");
+            assertArrayEquals(var, m.read(m.buffer("bn1.running_var")), "and its running variance");
+            assertEquals(params.length + 2 * 16 + 1, stop.bestWeights().length, "arena, then every buffer");
+        }
+    }
+
     @Test
     void earlyStoppingCountsPatienceWithMinDelta() {
         try (Backend b = createBackend(); Model m = spirals(b, LossKind.SOFTMAX_CROSS_ENTROPY, 3);

@@ -17,6 +17,11 @@ import java.util.Set;
  *
  * <p>Each {@link #step(double)} runs PyTorch's order: compare with the best, count a bad period, spend a
  * cooldown period (which clears the bad count), then reduce when the bad count exceeds the patience.
+ *
+ * <p>Unlike PyTorch, which reduces whatever rate the optimizer's parameter groups hold, the scheduler owns the
+ * rate: it reduces its own value ({@link #learningRate()}, saved in {@link #state()}) and sets it on the optimizer
+ * at each step, so a rate set on the optimizer from outside in between is overwritten. A caller that scales the
+ * rate (the CLI halves it after a NaN rollback) applies its factor after each step.
  */
 public final class ReduceLrOnPlateau implements LrScheduler {
     /** State key of the best value seen. */

@@ -4,7 +4,7 @@
 # TrainingStepBenchmark (steps/s and host transfers per step), each with the CPU/OpenCL ratio per row.
 # The OpenCL backend takes the first GPU, else any OpenCL device (PoCL on a CPU-only machine; then the
 # "OpenCL" column is the same CPU through PoCL, not a GPU). Choose a device with
-# JMH_OPTS="... -jvmArgsAppend -Djacobian.opencl.device=<index or name>".
+# JMH_OPTS="... -jvmArgsPrepend -Djacobian.opencl.device=<index or name>" (Prepend: an Append would replace the benchmarks' own --add-modules).
 #
 #   benchmarks/run-backends.sh                         # build if needed, run all four, print the tables
 #   BUILD=1 benchmarks/run-backends.sh                 # rebuild the modules the benchmarks use first

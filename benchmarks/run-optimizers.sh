@@ -23,9 +23,13 @@ jmh_opts="${JMH_OPTS:--wi 3 -w 2 -i 5 -r 2 -f 1}"
 build_jar -pl cpu-backend,benchmarks
 
 "$java" -Djacobian.cpu.threads="$threads" -jar "$jar" "\\.TrainingStepBenchmark\\." -p backend=cpu -p batch="$batch" \
-    -p optimizer="$optimizers" -p norm="$norm" -p dropout="$dropout" -jvmArgsAppend "-Djacobian.cpu.threads=$threads" $jmh_opts \
+    -p optimizer="$optimizers" -p norm="$norm" -p dropout="$dropout" -jvmArgsPrepend "-Djacobian.cpu.threads=$threads" $jmh_opts \
     -rf json -rff "$out/optimizers-jacobian.json" | grep -E "^TrainingStepBenchmark|^Benchmark" || true
-/usr/bin/python3 "$here/peers/torch_cpu_step.py" --threads "$threads" --batch "$batch" --optimizers "$optimizers" \
+# PyTorch at its best: OpenBLAS with THREADS threads, ATen with 1 or THREADS, passive OpenMP waits (see the script)
+threads_list="1"
+[[ "$threads" != "1" ]] && threads_list="1,$threads"
+OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS="$threads" \
+  /usr/bin/python3 "$here/peers/torch_cpu_step.py" --threads "$threads_list" --batch "$batch" --optimizers "$optimizers" \
     --norm "$norm" --dropout "$dropout" > "$out/optimizers-torch.json"
 python3 - "$out/optimizers-jacobian.json" "$out/optimizers-torch.json" "$threads" "$batch" <<'PY' | tee "$out/optimizers-report.md"
 import json, platform, sys
@@ -35,7 +39,7 @@ cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.start
 print(f"Training step 784-256-128-10 (norm {torch['norm']}, dropout {torch['dropout']}), batch {sys.argv[4]}, "
       f"{sys.argv[3]} thread(s), {cpu}; PyTorch {torch['torch']}")
 print()
-print("| optimizer | Jacobian CPU steps/s (JMH, ± 99.9% CI) | PyTorch steps/s (median of rounds) | ratio |")
+print("| optimizer | Jacobian CPU steps/s (JMH, ± 99.9% CI) | PyTorch steps/s (median of rounds, best ATen threads) | ratio |")
 print("| --- | --- | --- | --- |")
 for r in jmh:
     if not r["benchmark"].endswith(".step"):
@@ -45,5 +49,7 @@ for r in jmh:
     err = r["primaryMetric"]["scoreError"]
     peer = torch["steps_per_s"].get(name)
     ratio = f"{score / peer:.2f}x" if peer else "-"
-    print(f"| {name} | {score:.0f} ± {err:.0f} | {peer:.0f} | {ratio} |" if peer else f"| {name} | {score:.0f} | - | - |")
+    best = torch["best_threads"].get(name)
+    print(f"| {name} | {score:.0f} ± {err:.0f} | {peer:.0f} ({best} ATen thread(s)) | {ratio} |" if peer
+          else f"| {name} | {score:.0f} | - | - |")
 PY

@@ -14,6 +14,8 @@ import dev.jacobian.graph.Parameter;
 import dev.jacobian.nn.Model;
 import dev.jacobian.nn.Modules;
 import dev.jacobian.nn.Sequential;
+import dev.jacobian.optim.schedule.ClosedFormScheduler;
+import dev.jacobian.optim.schedule.LrSchedule;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.train.StepResult;
 import dev.jacobian.train.Trainer;
@@ -31,7 +33,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Every optimizer on the backend under test: five steps of each against {@code torch.optim} (golden values from
- * {@code core/src/test/python/golden_optimizers.py}), with and without clipping by norm and by value; state saved
+ * {@code core/src/test/python/golden_optimizers.py}), with and without clipping by norm and by value, and under
+ * {@code torch.optim.lr_scheduler} schedules stepped every step; state saved
  * and restored mid-run continues exactly; a step is at most a few launches and allocates nothing; bad
  * hyper-parameters are named. Each backend extends it.
  */
@@ -117,6 +120,63 @@ public abstract class OptimizerSuite {
             for (Parameter p : model.parameters()) {
                 TensorAssert.assertClose(tag + " " + p.name() + " on " + b.name(), Golden.get(golden, tag + "." + p.name()),
                         model.executor().value(p).download(), TORCH_RTOL, TORCH_ATOL);
+            }
+        }
+    }
+
+    static Stream<Arguments> scheduledCases() {
+        List<Arguments> cases = new ArrayList<>();
+        for (String s : List.of("sgd_momentum.step_lr", "adam.cosine", "adamw.warmup_cosine", "rmsprop.exponential")) {
+            for (String c : List.of("none", "norm")) {
+                cases.add(Arguments.of(s, c));
+            }
+        }
+        return cases.stream();
+    }
+
+    /** The golden script's optimizer and {@code torch.optim.lr_scheduler} of each scheduled case, stepped per step. */
+    private static ClosedFormScheduler scheduled(String name, double clipNorm, List<Optimizer> made) {
+        Optimizer opt = switch (name) {
+            case "sgd_momentum.step_lr" -> Sgd.builder().learningRate(0.1).momentum(0.9).clipNorm(clipNorm).build();
+            case "adam.cosine" -> Adam.builder().learningRate(0.01).clipNorm(clipNorm).build();
+            case "adamw.warmup_cosine" -> Adam.adamW().learningRate(0.01).weightDecay(0.1).clipNorm(clipNorm).build();
+            case "rmsprop.exponential" -> RmsProp.builder().learningRate(0.01).clipNorm(clipNorm).build();
+            default -> throw new IllegalArgumentException(name);
+        };
+        made.add(opt);
+        LrSchedule schedule = switch (name) {
+            case "sgd_momentum.step_lr" -> LrSchedule.step(2, 0.5);
+            case "adam.cosine" -> LrSchedule.cosine(5, 0.001);
+            case "adamw.warmup_cosine" -> LrSchedule.cosine(3, 0).withWarmup(2, 0.1);
+            default -> LrSchedule.exponential(0.8);
+        };
+        return new ClosedFormScheduler(opt, schedule, name.startsWith("sgd") ? 0.1 : 0.01);
+    }
+
+    /** Five steps of an optimizer under a learning-rate schedule stepped every step give PyTorch's trajectory. */
+    @ParameterizedTest(name = "{0}, clip {1}")
+    @MethodSource("scheduledCases")
+    void scheduledOptimizersMatchPyTorch(String name, String clip) {
+        Map<String, float[]> golden = Golden.read("optimizers.txt");
+        String tag = name + "." + clip;
+        float[] x = Golden.get(golden, "x");
+        List<Optimizer> made = new ArrayList<>();
+        try (Backend b = createBackend(); Model model = goldenModel(b, golden)) {
+            ClosedFormScheduler scheduler = scheduled(name, clip.equals("norm") ? 0.5 : 0, made);
+            try (Optimizer opt = made.get(0); Trainer t = new Trainer(model, opt)) {
+                float[] targets = model.encodeTargets(labels(golden));
+                float[] expectedLoss = Golden.get(golden, tag + ".loss");
+                float[] loss = new float[expectedLoss.length];
+                for (int s = 0; s < loss.length; s++) {
+                    loss[s] = t.step(x, targets, 0, 8).loss();
+                    scheduler.step();
+                }
+                TensorAssert.assertClose(tag + " losses on " + b.name(), expectedLoss, loss, TORCH_RTOL, TORCH_ATOL);
+                for (Parameter p : model.parameters()) {
+                    TensorAssert.assertClose(tag + " " + p.name() + " on " + b.name(),
+                            Golden.get(golden, tag + "." + p.name()), model.executor().value(p).download(), TORCH_RTOL,
+                            TORCH_ATOL);
+                }
             }
         }
     }

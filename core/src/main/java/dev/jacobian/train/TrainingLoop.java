@@ -66,6 +66,11 @@ public final class TrainingLoop implements AutoCloseable {
         this.dropLast = b.dropLast;
         this.validationX = b.validationX;
         this.validationLabels = b.validationLabels;
+        long features = trainer.model().inputSize();
+        if (validationX != null && validationLabels.length * features != validationX.length) {
+            throw new IllegalArgumentException("validation x must have validation labels.length * " + features + " = "
+                    + validationLabels.length * features + " values: " + validationX.length);
+        }
         this.validationBatch = b.validationBatch;
         this.scheduler = b.scheduler;
         this.interval = b.interval;

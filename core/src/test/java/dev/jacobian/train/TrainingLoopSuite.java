@@ -367,6 +367,10 @@ public abstract class TrainingLoopSuite {
                 var e = assertThrows(IllegalArgumentException.class, build::get);
                 assertTrue(e.getMessage().matches("(epochs|batchSize|validationBatch) must be >= 1: -?\\d+"), e.getMessage());
             }
+            var v = assertThrows(IllegalArgumentException.class,
+                    () -> TrainingLoop.builder(t).validation(new float[5], new int[2]).build());
+            assertTrue(v.getMessage().startsWith("validation x must have validation labels.length * 2 = 4 values: 5"),
+                    v.getMessage());
             try (TrainingLoop loop = TrainingLoop.builder(t).build()) {
                 var e = assertThrows(IllegalArgumentException.class, () -> loop.fit(new float[5], new int[2]));
                 assertTrue(e.getMessage().startsWith("x must have"), e.getMessage());

@@ -32,20 +32,23 @@ abstract sealed class AdaptiveOptimizer implements Optimizer permits Adam, RmsPr
     private final ArenaStates states;
     private long steps;
 
-    AdaptiveOptimizer(String name, AdaptiveUpdate.Rule rule, double learningRate, double beta1, double beta2,
-                      double eps, double weightDecay, double clipNorm, double clipValue, String firstName,
-                      String secondName) {
+    /**
+     * {@code beta1} is Adam's first-moment decay or RMSprop's momentum, {@code beta2} the second-moment decay or
+     * RMSprop's {@code alpha}; the rest of the hyper-parameters come from {@code b}.
+     */
+    AdaptiveOptimizer(String name, AdaptiveUpdate.Rule rule, Builder<?> b, double beta1, double beta2,
+                      String firstName, String secondName) {
         this.rule = rule;
-        this.learningRate = learningRate;
+        this.learningRate = b.learningRate;
         this.beta1 = beta1;
         this.beta2 = beta2;
-        this.eps = eps;
-        this.weightDecay = weightDecay;
-        this.clipNorm = (float) clipNorm;
-        this.clipValue = (float) clipValue;
-        if (!(clipNorm >= 0.0) || !(clipValue >= 0.0)) {
-            throw new IllegalArgumentException("clipNorm and clipValue must be >= 0 (0 disables): " + clipNorm + ", "
-                    + clipValue);
+        this.eps = b.eps;
+        this.weightDecay = b.weightDecay;
+        this.clipNorm = (float) b.clipNorm;
+        this.clipValue = (float) b.clipValue;
+        if (!(b.clipNorm >= 0.0) || !(b.clipValue >= 0.0)) {
+            throw new IllegalArgumentException("clipNorm and clipValue must be >= 0 (0 disables): " + b.clipNorm + ", "
+                    + b.clipValue);
         }
         update(Integer.MAX_VALUE, 1); // validates every hyper-parameter once, naming it
         this.firstName = firstName;
@@ -172,5 +175,48 @@ abstract sealed class AdaptiveOptimizer implements Optimizer permits Adam, RmsPr
     @Override
     public void close() {
         states.close();
+    }
+
+    /**
+     * The hyper-parameters {@link Adam.Builder} and {@link RmsProp.Builder} share, and the setters of those whose
+     * meaning and default are the same for both; each setter returns the concrete builder {@code B}.
+     *
+     * @param <B> the concrete builder
+     */
+    abstract static sealed class Builder<B extends Builder<B>> permits Adam.Builder, RmsProp.Builder {
+        double learningRate;
+        double eps = 1e-8;
+        double weightDecay;
+        double clipNorm;
+        double clipValue;
+
+        Builder(double learningRate, double weightDecay) {
+            this.learningRate = learningRate;
+            this.weightDecay = weightDecay;
+        }
+
+        /** This builder as its concrete type. */
+        @SuppressWarnings("unchecked")
+        final B self() {
+            return (B) this;
+        }
+
+        /** Added to the denominator, &gt;= 0 (default 1e-8). */
+        public B eps(double eps) {
+            this.eps = eps;
+            return self();
+        }
+
+        /** Clip by global L2 norm at this threshold; 0 disables. */
+        public B clipNorm(double t) {
+            this.clipNorm = t;
+            return self();
+        }
+
+        /** Clip each gradient element to [-v, v]; 0 disables. */
+        public B clipValue(double v) {
+            this.clipValue = v;
+            return self();
+        }
     }
 }

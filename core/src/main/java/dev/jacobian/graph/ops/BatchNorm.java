@@ -33,9 +33,7 @@ import java.util.List;
 public record BatchNorm(float eps, float momentum) implements Operation {
     /** Checks {@code eps > 0} and {@code momentum} in {@code [0, 1]}, naming the parameter and the value. */
     public BatchNorm {
-        if (!(eps > 0f)) {
-            throw new IllegalArgumentException("batch_norm: eps must be positive, got eps = " + eps);
-        }
+        Normalization.checkEps("batch_norm", eps);
         if (!(momentum >= 0f && momentum <= 1f)) {
             throw new IllegalArgumentException("batch_norm: momentum must be in [0, 1], got momentum = " + momentum);
         }

@@ -25,9 +25,7 @@ import java.util.List;
 public record LayerNorm(float eps) implements Operation {
     /** Checks {@code eps > 0}, naming the parameter and the value. */
     public LayerNorm {
-        if (!(eps > 0f)) {
-            throw new IllegalArgumentException("layer_norm: eps must be positive, got eps = " + eps);
-        }
+        Normalization.checkEps("layer_norm", eps);
     }
 
     @Override

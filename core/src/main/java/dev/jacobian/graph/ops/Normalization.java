@@ -14,6 +14,13 @@ final class Normalization {
     private Normalization() {
     }
 
+    /** Checks {@code eps > 0}, naming the operation {@code op}, the parameter and the value. */
+    static void checkEps(String op, float eps) {
+        if (!(eps > 0f)) {
+            throw new IllegalArgumentException(op + ": eps must be positive, got eps = " + eps);
+        }
+    }
+
     /**
      * {@code mean} and biased {@code var} of {@code x} over the {@code count} positions that share each statistic;
      * {@code scratch} ({@code x}'s shape) is overwritten. Two passes (centred, then squared) for accuracy.

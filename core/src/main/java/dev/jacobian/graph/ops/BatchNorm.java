@@ -122,12 +122,10 @@ public record BatchNorm(float eps, float momentum) implements Operation {
         Tensor x = in[0];
         Shape stat = statShape(x.shape());
         int count = x.size() / x.shape().dim(1);
-        Tensor mean = ctx.saved(0);
         Tensor invStd = ctx.saved(1);
-        Tensor xhat = ctx.workspace(x.shape());
+        Tensor xhat = Normalization.savedNormalized(ctx, x);
         Tensor scratch = ctx.workspace(x.shape());
         Tensor s = ctx.workspace(stat);
-        Normalization.normalized(b, x, mean, invStd, xhat);
         if (dIn[2] != null) {
             b.sumTo(dOut, s, false);
             b.axpby(1f, s, acc[2] ? 1f : 0f, dIn[2]);

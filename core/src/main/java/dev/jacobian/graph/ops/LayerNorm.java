@@ -88,11 +88,9 @@ public record LayerNorm(float eps) implements Operation {
         Backend b = ctx.backend();
         Tensor x = in[0];
         Shape stat = statShape(x.shape(), in[1].shape());
-        Tensor mean = ctx.saved(0);
         Tensor invStd = ctx.saved(1);
-        Tensor xhat = ctx.workspace(x.shape());
+        Tensor xhat = Normalization.savedNormalized(ctx, x);
         Tensor scratch = ctx.workspace(x.shape());
-        Normalization.normalized(b, x, mean, invStd, xhat);
         if (dIn[2] != null) {
             b.sumTo(dOut, dIn[2], acc[2]);
         }

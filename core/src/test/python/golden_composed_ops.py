@@ -13,15 +13,10 @@ the output `y = f(x)` and `dx`, the gradient of `sum(y * r)` for a fixed weighti
 import os
 import torch
 
+from golden_format import fmt
+
 torch.manual_seed(0)
 OUT = os.path.join(os.path.dirname(__file__), "..", "resources", "golden", "composed_ops.txt")
-
-
-def fmt(name, t):
-    t = t.detach().to(torch.float32)
-    shape = ",".join(str(d) for d in t.shape)
-    values = ",".join(repr(float(v)) for v in t.reshape(-1))
-    return f"{name}|{shape}|{values}\n"
 
 
 def case(lines, name, f, x, r):

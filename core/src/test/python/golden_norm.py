@@ -21,15 +21,10 @@ Layer norm (cases ln_last on [4, 5] over the last dimension, ln_2d on [2, 3, 4] 
 import os
 import torch
 
+from golden_format import fmt
+
 torch.manual_seed(0)
 OUT = os.path.join(os.path.dirname(__file__), "..", "resources", "golden", "norm.txt")
-
-
-def fmt(name, t):
-    t = t.detach().to(torch.float32)
-    shape = ",".join(str(d) for d in t.shape)
-    values = ",".join(repr(float(v)) for v in t.reshape(-1))
-    return f"{name}|{shape}|{values}\n"
 
 
 def batch_norm(lines, name, module, shape):

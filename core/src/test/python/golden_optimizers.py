@@ -20,16 +20,11 @@ Format: one record per line, `name|shape|values` (float32 literals), as golden_c
 import os
 import torch
 
+from golden_format import fmt
+
 torch.manual_seed(7)
 OUT = os.path.join(os.path.dirname(__file__), "..", "resources", "golden", "optimizers.txt")
 STEPS = 5
-
-
-def fmt(name, t):
-    t = torch.as_tensor(t).detach().to(torch.float32)
-    shape = ",".join(str(d) for d in t.shape)
-    values = ",".join(repr(float(v)) for v in t.reshape(-1))
-    return f"{name}|{shape}|{values}\n"
 
 
 OPTIMIZERS = {

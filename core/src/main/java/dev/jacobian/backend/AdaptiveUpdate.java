@@ -156,13 +156,7 @@ public record AdaptiveUpdate(Rule rule, double learningRate, double beta1, doubl
 
     /** The clip scale {@code c} for a squared global norm (1 when not clipping). */
     public float clipScale(float normSq) {
-        if (clipNorm > 0f) {
-            float norm = (float) Math.sqrt(normSq);
-            if (norm >= clipNorm && norm > 0f) {
-                return clipNorm / norm;
-            }
-        }
-        return 1f;
+        return SgdUpdate.clipScale(clipNorm, normSq);
     }
 
     /** The scalar update of element {@code i}: the reference definition, also the CPU kernels' scalar twin. */

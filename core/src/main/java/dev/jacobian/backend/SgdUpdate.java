@@ -54,6 +54,14 @@ public record SgdUpdate(float learningRate, float momentum, boolean nesterov, fl
 
     /** The clip scale {@code c} for a squared global norm (1 when not clipping). */
     public float clipScale(float normSq) {
+        return clipScale(clipNorm, normSq);
+    }
+
+    /**
+     * The clip scale {@code c} for a squared global norm and the threshold {@code clipNorm} (1 when not
+     * clipping): the one definition behind {@link #clipScale(float)} and {@link AdaptiveUpdate#clipScale}.
+     */
+    static float clipScale(float clipNorm, float normSq) {
         if (clipNorm > 0f) {
             float norm = (float) Math.sqrt(normSq);
             if (norm >= clipNorm && norm > 0f) {

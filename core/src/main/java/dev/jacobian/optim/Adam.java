@@ -36,8 +36,8 @@ public final class Adam extends AdaptiveOptimizer {
     private final double beta2;
 
     private Adam(Builder b) {
-        super(b.decoupled ? "AdamW" : "Adam", b.decoupled ? AdaptiveUpdate.Rule.ADAMW : AdaptiveUpdate.Rule.ADAM,
-                b.learningRate, b.beta1, b.beta2, b.eps, b.weightDecay, b.clipNorm, b.clipValue, EXP_AVG, EXP_AVG_SQ);
+        super(b.decoupled ? "AdamW" : "Adam", b.decoupled ? AdaptiveUpdate.Rule.ADAMW : AdaptiveUpdate.Rule.ADAM, b,
+                b.beta1, b.beta2, EXP_AVG, EXP_AVG_SQ);
         this.decoupled = b.decoupled;
         this.beta1 = b.beta1;
         this.beta2 = b.beta2;
@@ -79,19 +79,14 @@ public final class Adam extends AdaptiveOptimizer {
     }
 
     /** Hyper-parameters, PyTorch's defaults; each is validated by {@link #build()}, naming it and its value. */
-    public static final class Builder {
+    public static final class Builder extends AdaptiveOptimizer.Builder<Builder> {
         private final boolean decoupled;
-        private double learningRate = 1e-3;
         private double beta1 = 0.9;
         private double beta2 = 0.999;
-        private double eps = 1e-8;
-        private double weightDecay;
-        private double clipNorm;
-        private double clipValue;
 
         private Builder(boolean decoupled) {
+            super(1e-3, decoupled ? 0.01 : 0.0);
             this.decoupled = decoupled;
-            this.weightDecay = decoupled ? 0.01 : 0.0;
         }
 
         /** Step size, &gt;= 0 (default 1e-3). */
@@ -107,27 +102,9 @@ public final class Adam extends AdaptiveOptimizer {
             return this;
         }
 
-        /** Added to the denominator, &gt;= 0 (default 1e-8). */
-        public Builder eps(double eps) {
-            this.eps = eps;
-            return this;
-        }
-
         /** Weight decay on weights, &gt;= 0: coupled L2 for Adam (default 0), decoupled for AdamW (default 0.01). */
         public Builder weightDecay(double wd) {
             this.weightDecay = wd;
-            return this;
-        }
-
-        /** Clip by global L2 norm at this threshold; 0 disables. */
-        public Builder clipNorm(double t) {
-            this.clipNorm = t;
-            return this;
-        }
-
-        /** Clip each gradient element to [-v, v]; 0 disables. */
-        public Builder clipValue(double v) {
-            this.clipValue = v;
             return this;
         }
 

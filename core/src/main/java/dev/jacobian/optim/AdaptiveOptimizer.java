@@ -4,7 +4,6 @@ import dev.jacobian.backend.AdaptiveUpdate;
 import dev.jacobian.graph.Executor;
 import dev.jacobian.graph.Parameter;
 import dev.jacobian.tensor.Tensor;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -15,7 +14,7 @@ import java.util.Map;
  * The state carries PyTorch's names, and the step count as {@code "<parameter>.step"} (one value), as
  * {@code torch.optim} keeps it.
  */
-abstract sealed class AdaptiveOptimizer implements Optimizer permits Adam, RmsProp {
+abstract sealed class AdaptiveOptimizer extends ArenaOptimizer permits Adam, RmsProp {
     /** The per-parameter key of the step count in {@link #state}. */
     static final String STEP = "step";
 
@@ -25,63 +24,42 @@ abstract sealed class AdaptiveOptimizer implements Optimizer permits Adam, RmsPr
     private final double beta2;
     private final double eps;
     private final double weightDecay;
-    private final float clipNorm;
-    private final float clipValue;
     private final String firstName;
     private final String secondName;
-    private final ArenaStates states;
-    private long steps;
 
-    AdaptiveOptimizer(String name, AdaptiveUpdate.Rule rule, double learningRate, double beta1, double beta2,
-                      double eps, double weightDecay, double clipNorm, double clipValue, String firstName,
-                      String secondName) {
+    /**
+     * {@code beta1} is Adam's first-moment decay or RMSprop's momentum, {@code beta2} the second-moment decay or
+     * RMSprop's {@code alpha}; the rest of the hyper-parameters come from {@code b}.
+     */
+    AdaptiveOptimizer(String name, AdaptiveUpdate.Rule rule, Builder<?> b, double beta1, double beta2,
+                      String firstName, String secondName) {
+        super(new ArenaStates(name, rule.usesFirstMoment(beta1) ? List.of(firstName, secondName) : List.of(secondName)),
+                (float) b.clipNorm, (float) b.clipValue);
         this.rule = rule;
-        this.learningRate = learningRate;
+        this.learningRate = b.learningRate;
         this.beta1 = beta1;
         this.beta2 = beta2;
-        this.eps = eps;
-        this.weightDecay = weightDecay;
-        this.clipNorm = (float) clipNorm;
-        this.clipValue = (float) clipValue;
-        if (!(clipNorm >= 0.0) || !(clipValue >= 0.0)) {
-            throw new IllegalArgumentException("clipNorm and clipValue must be >= 0 (0 disables): " + clipNorm + ", "
-                    + clipValue);
+        this.eps = b.eps;
+        this.weightDecay = b.weightDecay;
+        if (!(b.clipNorm >= 0.0) || !(b.clipValue >= 0.0)) {
+            throw new IllegalArgumentException("clipNorm and clipValue must be >= 0 (0 disables): " + b.clipNorm + ", "
+                    + b.clipValue);
         }
         update(Integer.MAX_VALUE, 1); // validates every hyper-parameter once, naming it
         this.firstName = firstName;
         this.secondName = secondName;
-        List<String> names = new ArrayList<>();
-        if (rule.usesFirstMoment(beta1)) {
-            names.add(firstName);
-        }
-        names.add(secondName);
-        this.states = new ArenaStates(name, names);
     }
 
     private AdaptiveUpdate update(int decayedPrefix, long step) {
-        return new AdaptiveUpdate(rule, learningRate, beta1, beta2, eps, weightDecay, clipNorm, clipValue,
+        return new AdaptiveUpdate(rule, learningRate, beta1, beta2, eps, weightDecay, clipNorm(), clipValue(),
                 decayedPrefix, step);
     }
 
-    /**
-     * One update of every parameter of {@code exec}'s graph: one reduction for the global norm, one fused
-     * update over the parameter arena. Weight decay applies to the arena's regularized parameters (weights,
-     * not biases).
-     */
     @Override
-    public StepReport step(Executor exec) {
-        states.bind(exec);
-        Tensor normSq = states.reduceNormSq(exec);
+    final void update(Executor exec, Tensor normSq, long step) {
         Tensor first = rule.usesFirstMoment(beta1) ? states.arena(firstName) : null;
         exec.backend().adaptiveUpdate(exec.parameterArena(), exec.gradientArena(), first, states.arena(secondName),
-                normSq, update(exec.layout().regularizedEnd(), steps + 1));
-        steps++;
-        return new StepReport(this, steps, normSq, clipNorm);
-    }
-
-    @Override
-    public long steps() {
-        return steps;
+                normSq, update(exec.layout().regularizedEnd(), step));
     }
 
     /** Takes back the count of a step the NaN guard skipped, so the next bias correction uses the right {@code t}. */
@@ -99,20 +77,7 @@ abstract sealed class AdaptiveOptimizer implements Optimizer permits Adam, RmsPr
 
     @Override
     public void setLearningRate(float lr) {
-        if (!(lr >= 0f) || !Float.isFinite(lr)) {
-            throw new IllegalArgumentException("learning rate must be finite and >= 0: " + lr);
-        }
-        this.learningRate = lr;
-    }
-
-    @Override
-    public float clipNorm() {
-        return clipNorm;
-    }
-
-    /** The per-element clipping bound, 0 when off. */
-    public float clipValue() {
-        return clipValue;
+        this.learningRate = checkLearningRate(lr);
     }
 
     /** The weight decay on regularized parameters (coupled for Adam and RMSprop, decoupled for AdamW). */
@@ -169,8 +134,46 @@ abstract sealed class AdaptiveOptimizer implements Optimizer permits Adam, RmsPr
         }
     }
 
-    @Override
-    public void close() {
-        states.close();
+    /**
+     * The hyper-parameters {@link Adam.Builder} and {@link RmsProp.Builder} share, and the setters of those whose
+     * meaning and default are the same for both; each setter returns the concrete builder {@code B}.
+     *
+     * @param <B> the concrete builder
+     */
+    abstract static sealed class Builder<B extends Builder<B>> permits Adam.Builder, RmsProp.Builder {
+        double learningRate;
+        double eps = 1e-8;
+        double weightDecay;
+        double clipNorm;
+        double clipValue;
+
+        Builder(double learningRate, double weightDecay) {
+            this.learningRate = learningRate;
+            this.weightDecay = weightDecay;
+        }
+
+        /** This builder as its concrete type. */
+        @SuppressWarnings("unchecked")
+        final B self() {
+            return (B) this;
+        }
+
+        /** Added to the denominator, &gt;= 0 (default 1e-8). */
+        public B eps(double eps) {
+            this.eps = eps;
+            return self();
+        }
+
+        /** Clip by global L2 norm at this threshold; 0 disables. */
+        public B clipNorm(double t) {
+            this.clipNorm = t;
+            return self();
+        }
+
+        /** Clip each gradient element to [-v, v]; 0 disables. */
+        public B clipValue(double v) {
+            this.clipValue = v;
+            return self();
+        }
     }
 }

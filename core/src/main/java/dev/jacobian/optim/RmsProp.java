@@ -25,8 +25,7 @@ public final class RmsProp extends AdaptiveOptimizer {
     private final double momentum;
 
     private RmsProp(Builder b) {
-        super("RMSprop", AdaptiveUpdate.Rule.RMSPROP, b.learningRate, b.momentum, b.alpha, b.eps, b.weightDecay,
-                b.clipNorm, b.clipValue, MOMENTUM_BUFFER, SQUARE_AVG);
+        super("RMSprop", AdaptiveUpdate.Rule.RMSPROP, b, b.momentum, b.alpha, MOMENTUM_BUFFER, SQUARE_AVG);
         this.alpha = b.alpha;
         this.momentum = b.momentum;
     }
@@ -52,16 +51,12 @@ public final class RmsProp extends AdaptiveOptimizer {
     }
 
     /** Hyper-parameters, PyTorch's defaults; each is validated by {@link #build()}, naming it and its value. */
-    public static final class Builder {
-        private double learningRate = 0.01;
+    public static final class Builder extends AdaptiveOptimizer.Builder<Builder> {
         private double alpha = 0.99;
-        private double eps = 1e-8;
         private double momentum;
-        private double weightDecay;
-        private double clipNorm;
-        private double clipValue;
 
         private Builder() {
+            super(0.01, 0.0);
         }
 
         /** Step size, &gt;= 0 (default 0.01). */
@@ -76,12 +71,6 @@ public final class RmsProp extends AdaptiveOptimizer {
             return this;
         }
 
-        /** Added to the denominator, &gt;= 0 (default 1e-8). */
-        public Builder eps(double eps) {
-            this.eps = eps;
-            return this;
-        }
-
         /** Momentum in [0, 1) (default 0: none, and no buffer). */
         public Builder momentum(double momentum) {
             this.momentum = momentum;
@@ -91,18 +80,6 @@ public final class RmsProp extends AdaptiveOptimizer {
         /** Coupled L2 weight decay on weights, &gt;= 0 (default 0). */
         public Builder weightDecay(double wd) {
             this.weightDecay = wd;
-            return this;
-        }
-
-        /** Clip by global L2 norm at this threshold; 0 disables. */
-        public Builder clipNorm(double t) {
-            this.clipNorm = t;
-            return this;
-        }
-
-        /** Clip each gradient element to [-v, v]; 0 disables. */
-        public Builder clipValue(double v) {
-            this.clipValue = v;
             return this;
         }
 

@@ -26,7 +26,7 @@ import java.util.Map;
  *
  * <p>Owns its velocity arena and the norm scalar (freed by {@link #close()}). Not thread-safe.
  */
-public final class Sgd implements Optimizer {
+public final class Sgd extends ArenaOptimizer {
     /** The state name of the momentum buffers, as in PyTorch. */
     public static final String MOMENTUM_BUFFER = "momentum_buffer";
 
@@ -34,21 +34,16 @@ public final class Sgd implements Optimizer {
     private final float momentum;
     private final boolean nesterov;
     private final float weightDecay;
-    private final float clipNorm;
-    private final float clipValue;
-    private final ArenaStates states;
-    private long steps;
 
     private Sgd(Builder b) {
+        super(new ArenaStates("SGD", b.momentum != 0f ? List.of(MOMENTUM_BUFFER) : List.of()), b.clipNorm,
+                b.clipValue);
         this.learningRate = b.learningRate;
         this.momentum = b.momentum;
         this.nesterov = b.nesterov;
         this.weightDecay = b.weightDecay;
-        this.clipNorm = b.clipNorm;
-        this.clipValue = b.clipValue;
         // validates every hyper-parameter once, with clear messages
         update(Integer.MAX_VALUE);
-        this.states = new ArenaStates("SGD", momentum != 0f ? List.of(MOMENTUM_BUFFER) : List.of());
     }
 
     public static Builder builder() {
@@ -56,29 +51,13 @@ public final class Sgd implements Optimizer {
     }
 
     private SgdUpdate update(int decayedPrefix) {
-        return new SgdUpdate(learningRate, momentum, nesterov, weightDecay, clipNorm, clipValue, decayedPrefix);
+        return new SgdUpdate(learningRate, momentum, nesterov, weightDecay, clipNorm(), clipValue(), decayedPrefix);
     }
 
-    /**
-     * Updates every parameter of the executor's graph from the gradients of the last backward pass: one
-     * reduction for the global norm, one fused update over the parameter arena.
-     *
-     * @return a report whose gradient norm is read from the device only when asked, and only until the
-     *     next step overwrites it
-     */
     @Override
-    public StepReport step(Executor exec) {
-        states.bind(exec);
-        Tensor normSq = states.reduceNormSq(exec);
+    void update(Executor exec, Tensor normSq, long step) {
         exec.backend().sgdUpdate(exec.parameterArena(), exec.gradientArena(), states.arena(MOMENTUM_BUFFER), normSq,
                 update(exec.layout().regularizedEnd()));
-        steps++;
-        return new StepReport(this, steps, normSq, clipNorm);
-    }
-
-    @Override
-    public long steps() {
-        return steps;
     }
 
     @Override
@@ -92,10 +71,7 @@ public final class Sgd implements Optimizer {
      */
     @Override
     public void setLearningRate(float lr) {
-        if (!(lr >= 0f) || !Float.isFinite(lr)) {
-            throw new IllegalArgumentException("learning rate must be finite and >= 0: " + lr);
-        }
-        this.learningRate = lr;
+        this.learningRate = checkLearningRate(lr);
     }
 
     public float momentum() {
@@ -109,15 +85,6 @@ public final class Sgd implements Optimizer {
     /** The coupled L2 weight decay (as {@code torch.optim.SGD}'s {@code weight_decay}) on regularized parameters. */
     public float weightDecay() {
         return weightDecay;
-    }
-
-    @Override
-    public float clipNorm() {
-        return clipNorm;
-    }
-
-    public float clipValue() {
-        return clipValue;
     }
 
     /** The momentum buffer of {@code p} (a view into the velocity arena), or null before the first step or without momentum. */
@@ -151,11 +118,6 @@ public final class Sgd implements Optimizer {
             return;
         }
         states.upload(exec, state, null);
-    }
-
-    @Override
-    public void close() {
-        states.close();
     }
 
     /** Hyper-parameters; defaults: lr 0.01, no momentum, no weight decay, no clipping. */

@@ -8,6 +8,7 @@ import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.BinaryOp;
 import dev.jacobian.backend.LossKind;
 import dev.jacobian.backend.Reduction;
+import dev.jacobian.backend.SharedBackendSuite;
 import dev.jacobian.backend.UnaryOp;
 import dev.jacobian.graph.Executor;
 import dev.jacobian.graph.Graph;
@@ -23,10 +24,7 @@ import dev.jacobian.tensor.Shape;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.BiFunction;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -36,8 +34,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * L2 regularization, fan-out and residual graphs, and small MLPs — run on the backend under test.
  * Each backend module extends this class once.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-public abstract class GradientCheckSuite {
+public abstract class GradientCheckSuite extends SharedBackendSuite {
     /** Largest relative error accepted, |a-n| / max(|a|, |n|, tiny), with float32 tensors. */
     public static final double GRADCHECK_MAX_REL = 1e-2;
     /**
@@ -47,22 +44,6 @@ public abstract class GradientCheckSuite {
      */
     public static final double LOSS_TINY = 1e-2;
     public static final double MLP_TINY = 3e-2;
-
-    protected Backend backend;
-
-    protected abstract Backend createBackend();
-
-    @BeforeAll
-    void open() {
-        backend = createBackend();
-    }
-
-    @AfterAll
-    void close() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
 
     /** Values at least {@code 0.2} away from zero (and from each other's kinks), random sign. */
     protected static Initializer awayFromZero() {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.LossKind;
+import dev.jacobian.backend.SharedBackendSuite;
 import dev.jacobian.backend.TensorAssert;
 import dev.jacobian.check.GradientCheck;
 import dev.jacobian.check.GradientCheckSuite;
@@ -25,10 +26,7 @@ import dev.jacobian.train.Trainer;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -38,8 +36,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * values ({@code core/src/test/python/golden_norm.py}), the running statistics, and a model with batch norm and
  * dropout that learns. Each backend module extends it once.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-public abstract class NormalizationSuite {
+public abstract class NormalizationSuite extends SharedBackendSuite {
     /** Relative tolerance against PyTorch's float32 results. */
     public static final double NORM_GOLDEN_RTOL = 1e-4;
     /**
@@ -49,22 +46,6 @@ public abstract class NormalizationSuite {
     public static final double NORM_GOLDEN_ATOL = 3e-5;
     /** How far the kept fraction of a large dropout mask may be from {@code 1 - p} (about 7 standard deviations). */
     public static final double KEPT_FRACTION_TOL = 0.01;
-
-    protected Backend backend;
-
-    protected abstract Backend createBackend();
-
-    @BeforeAll
-    void open() {
-        backend = createBackend();
-    }
-
-    @AfterAll
-    void close() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
 
     private static Initializer copyOf(float[] v) {
         return (out, fanIn, fanOut, r) -> System.arraycopy(v, 0, out, 0, v.length);

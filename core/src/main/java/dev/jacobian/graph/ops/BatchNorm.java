@@ -33,9 +33,7 @@ import java.util.List;
 public record BatchNorm(float eps, float momentum) implements Operation {
     /** Checks {@code eps > 0} and {@code momentum} in {@code [0, 1]}, naming the parameter and the value. */
     public BatchNorm {
-        if (!(eps > 0f)) {
-            throw new IllegalArgumentException("batch_norm: eps must be positive, got eps = " + eps);
-        }
+        Normalization.checkEps("batch_norm", eps);
         if (!(momentum >= 0f && momentum <= 1f)) {
             throw new IllegalArgumentException("batch_norm: momentum must be in [0, 1], got momentum = " + momentum);
         }
@@ -124,12 +122,10 @@ public record BatchNorm(float eps, float momentum) implements Operation {
         Tensor x = in[0];
         Shape stat = statShape(x.shape());
         int count = x.size() / x.shape().dim(1);
-        Tensor mean = ctx.saved(0);
         Tensor invStd = ctx.saved(1);
-        Tensor xhat = ctx.workspace(x.shape());
+        Tensor xhat = Normalization.savedNormalized(ctx, x);
         Tensor scratch = ctx.workspace(x.shape());
         Tensor s = ctx.workspace(stat);
-        Normalization.normalized(b, x, mean, invStd, xhat);
         if (dIn[2] != null) {
             b.sumTo(dOut, s, false);
             b.axpby(1f, s, acc[2] ? 1f : 0f, dIn[2]);

@@ -25,9 +25,7 @@ import java.util.List;
 public record LayerNorm(float eps) implements Operation {
     /** Checks {@code eps > 0}, naming the parameter and the value. */
     public LayerNorm {
-        if (!(eps > 0f)) {
-            throw new IllegalArgumentException("layer_norm: eps must be positive, got eps = " + eps);
-        }
+        Normalization.checkEps("layer_norm", eps);
     }
 
     @Override
@@ -90,11 +88,9 @@ public record LayerNorm(float eps) implements Operation {
         Backend b = ctx.backend();
         Tensor x = in[0];
         Shape stat = statShape(x.shape(), in[1].shape());
-        Tensor mean = ctx.saved(0);
         Tensor invStd = ctx.saved(1);
-        Tensor xhat = ctx.workspace(x.shape());
+        Tensor xhat = Normalization.savedNormalized(ctx, x);
         Tensor scratch = ctx.workspace(x.shape());
-        Normalization.normalized(b, x, mean, invStd, xhat);
         if (dIn[2] != null) {
             b.sumTo(dOut, dIn[2], acc[2]);
         }

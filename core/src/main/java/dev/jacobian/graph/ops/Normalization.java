@@ -3,6 +3,7 @@ package dev.jacobian.graph.ops;
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.BinaryOp;
 import dev.jacobian.backend.UnaryOp;
+import dev.jacobian.graph.OpContext;
 import dev.jacobian.tensor.Tensor;
 
 /**
@@ -12,6 +13,13 @@ import dev.jacobian.tensor.Tensor;
  */
 final class Normalization {
     private Normalization() {
+    }
+
+    /** Checks {@code eps > 0}, naming the operation {@code op}, the parameter and the value. */
+    static void checkEps(String op, float eps) {
+        if (!(eps > 0f)) {
+            throw new IllegalArgumentException(op + ": eps must be positive, got eps = " + eps);
+        }
     }
 
     /**
@@ -38,6 +46,16 @@ final class Normalization {
     static void normalized(Backend b, Tensor x, Tensor mean, Tensor invStd, Tensor xhat) {
         b.binary(BinaryOp.SUB, x, mean, xhat);
         b.binary(BinaryOp.MUL, xhat, invStd, xhat);
+    }
+
+    /**
+     * A backward pass's normalized input {@code xhat}, recomputed into the next workspace tensor ({@code x}'s
+     * shape) from {@code x} and the {@code mean} and {@code invStd} its forward kept as workspace 0 and 1.
+     */
+    static Tensor savedNormalized(OpContext ctx, Tensor x) {
+        Tensor xhat = ctx.workspace(x.shape());
+        normalized(ctx.backend(), x, ctx.saved(0), ctx.saved(1), xhat);
+        return xhat;
     }
 
     /**

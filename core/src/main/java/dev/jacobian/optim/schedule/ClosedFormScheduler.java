@@ -15,12 +15,9 @@ import java.util.Map;
  * }
  * }</pre>
  */
-public final class ClosedFormScheduler implements LrScheduler {
-    private final Optimizer optimizer;
+public final class ClosedFormScheduler extends RateScheduler {
     private final LrSchedule schedule;
     private final double baseLr;
-    private long t;
-    private double lr;
 
     /**
      * A scheduler whose base rate is the optimizer's current rate (a float: give {@code baseLr} to compute from the
@@ -34,22 +31,23 @@ public final class ClosedFormScheduler implements LrScheduler {
      * A scheduler with base rate {@code baseLr} (finite, &gt; 0); sets the rate of period 0 on {@code optimizer}.
      */
     public ClosedFormScheduler(Optimizer optimizer, LrSchedule schedule, double baseLr) {
-        if (!(baseLr > 0) || !Double.isFinite(baseLr)) {
-            throw new IllegalArgumentException("baseLr must be finite and > 0: " + baseLr);
-        }
-        this.optimizer = java.util.Objects.requireNonNull(optimizer, "optimizer");
+        this(checkBaseLr(baseLr), optimizer, schedule);
+    }
+
+    /** The 3-argument constructor, {@code baseLr} checked before {@code optimizer}. */
+    private ClosedFormScheduler(double baseLr, Optimizer optimizer, LrSchedule schedule) {
+        super(optimizer);
         this.schedule = java.util.Objects.requireNonNull(schedule, "schedule");
         this.baseLr = baseLr;
         apply();
     }
 
     private void apply() {
-        double next = schedule.learningRate(baseLr, t);
+        double next = schedule.learningRate(baseLr, lastEpoch);
         if (!(next >= 0) || !Double.isFinite(next)) {
-            throw new IllegalStateException("the schedule gave learning rate " + next + " for period " + t);
+            throw new IllegalStateException("the schedule gave learning rate " + next + " for period " + lastEpoch);
         }
-        lr = next;
-        optimizer.setLearningRate((float) lr);
+        setRate(next);
     }
 
     /** The base rate the schedule scales. */
@@ -64,7 +62,7 @@ public final class ClosedFormScheduler implements LrScheduler {
 
     @Override
     public void step() {
-        t++;
+        lastEpoch++;
         apply();
     }
 
@@ -80,23 +78,8 @@ public final class ClosedFormScheduler implements LrScheduler {
     }
 
     @Override
-    public long lastEpoch() {
-        return t;
-    }
-
-    @Override
-    public double learningRate() {
-        return lr;
-    }
-
-    @Override
-    public Optimizer optimizer() {
-        return optimizer;
-    }
-
-    @Override
     public Map<String, Double> state() {
-        return Map.of(LAST_EPOCH, (double) t);
+        return Map.of(LAST_EPOCH, (double) lastEpoch);
     }
 
     @Override
@@ -106,11 +89,7 @@ public final class ClosedFormScheduler implements LrScheduler {
                 throw new IllegalArgumentException("unknown scheduler state '" + k + "' (expected " + LAST_EPOCH + ")");
             }
         }
-        Double e = state.get(LAST_EPOCH);
-        if (e == null || !(e >= 0) || e != Math.rint(e)) {
-            throw new IllegalArgumentException("scheduler state " + LAST_EPOCH + " must be a whole number >= 0: " + e);
-        }
-        t = e.longValue();
+        lastEpoch = wholeNumber(state, LAST_EPOCH, Double.POSITIVE_INFINITY);
         apply();
     }
 }

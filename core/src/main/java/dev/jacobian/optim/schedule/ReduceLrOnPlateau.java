@@ -23,7 +23,7 @@ import java.util.Set;
  * at each step, so a rate set on the optimizer from outside in between is overwritten. A caller that scales the
  * rate (the CLI halves it after a NaN rollback) applies its factor after each step.
  */
-public final class ReduceLrOnPlateau implements LrScheduler {
+public final class ReduceLrOnPlateau extends RateScheduler {
     /** State key of the best value seen. */
     public static final String BEST = "best";
     /** State key of the number of bad periods in a row. */
@@ -34,7 +34,6 @@ public final class ReduceLrOnPlateau implements LrScheduler {
     public static final String LR = "lr";
     private static final double EPS = 1e-8;
 
-    private final Optimizer optimizer;
     private final MetricMode mode;
     private final double factor;
     private final int patience;
@@ -42,14 +41,12 @@ public final class ReduceLrOnPlateau implements LrScheduler {
     private final boolean relative;
     private final int cooldown;
     private final double minLr;
-    private double lr;
     private double best;
     private int badEpochs;
     private int cooldownCounter;
-    private long lastEpoch;
 
     private ReduceLrOnPlateau(Builder b) {
-        this.optimizer = java.util.Objects.requireNonNull(b.optimizer, "optimizer");
+        super(b.optimizer);
         this.mode = java.util.Objects.requireNonNull(b.mode, "mode");
         this.factor = b.factor;
         this.patience = b.patience;
@@ -72,12 +69,9 @@ public final class ReduceLrOnPlateau implements LrScheduler {
         if (!(minLr >= 0) || !Double.isFinite(minLr)) {
             throw new IllegalArgumentException("minLr must be finite and >= 0: " + minLr);
         }
-        this.lr = b.baseLr != null ? b.baseLr : optimizer.learningRate();
-        if (!(lr > 0) || !Double.isFinite(lr)) {
-            throw new IllegalArgumentException("baseLr must be finite and > 0: " + lr);
-        }
+        double lr = checkBaseLr(b.baseLr != null ? b.baseLr : optimizer().learningRate());
         this.best = mode.worst();
-        optimizer.setLearningRate((float) lr);
+        setRate(lr);
     }
 
     /** A builder over {@code optimizer}, with PyTorch's defaults (min, factor 0.1, patience 10, rel 1e-4). */
@@ -107,10 +101,10 @@ public final class ReduceLrOnPlateau implements LrScheduler {
             badEpochs = 0;
         }
         if (badEpochs > patience) {
+            double lr = learningRate();
             double next = Math.max(lr * factor, minLr);
             if (lr - next > EPS) {
-                lr = next;
-                optimizer.setLearningRate((float) lr);
+                setRate(next);
             }
             cooldownCounter = cooldown;
             badEpochs = 0;
@@ -120,21 +114,6 @@ public final class ReduceLrOnPlateau implements LrScheduler {
     @Override
     public boolean needsMetric() {
         return true;
-    }
-
-    @Override
-    public long lastEpoch() {
-        return lastEpoch;
-    }
-
-    @Override
-    public double learningRate() {
-        return lr;
-    }
-
-    @Override
-    public Optimizer optimizer() {
-        return optimizer;
     }
 
     /** The best monitored value so far ({@link MetricMode#worst()} before the first step). */
@@ -164,7 +143,7 @@ public final class ReduceLrOnPlateau implements LrScheduler {
         s.put(BEST, best);
         s.put(NUM_BAD_EPOCHS, (double) badEpochs);
         s.put(COOLDOWN_COUNTER, (double) cooldownCounter);
-        s.put(LR, lr);
+        s.put(LR, learningRate());
         return s;
     }
 
@@ -176,9 +155,9 @@ public final class ReduceLrOnPlateau implements LrScheduler {
                 throw new IllegalArgumentException("unknown scheduler state '" + k + "' (expected " + keys + ")");
             }
         }
-        long e = count(state, LAST_EPOCH);
-        int bad = (int) count(state, NUM_BAD_EPOCHS);
-        int cool = (int) count(state, COOLDOWN_COUNTER);
+        long e = wholeNumber(state, LAST_EPOCH, Integer.MAX_VALUE);
+        int bad = (int) wholeNumber(state, NUM_BAD_EPOCHS, Integer.MAX_VALUE);
+        int cool = (int) wholeNumber(state, COOLDOWN_COUNTER, Integer.MAX_VALUE);
         Double b = state.get(BEST);
         Double rate = state.get(LR);
         if (b == null || Double.isNaN(b)) {
@@ -191,16 +170,7 @@ public final class ReduceLrOnPlateau implements LrScheduler {
         badEpochs = bad;
         cooldownCounter = cool;
         best = b;
-        lr = rate;
-        optimizer.setLearningRate((float) lr);
-    }
-
-    private static long count(Map<String, Double> state, String key) {
-        Double v = state.get(key);
-        if (v == null || !(v >= 0) || v != Math.rint(v) || v > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("scheduler state " + key + " must be a whole number >= 0: " + v);
-        }
-        return v.longValue();
+        setRate(rate);
     }
 
     /** Settings of a {@link ReduceLrOnPlateau}; defaults as PyTorch's. */

@@ -30,6 +30,7 @@ public final class BackendStats {
         return launches.get();
     }
 
+    /** A fresh buffer of {@code bytes} bytes allocated: counts as an allocation and as live. */
     public void onAllocate(long bytes) {
         allocations.incrementAndGet();
         liveBuffers.incrementAndGet();
@@ -42,16 +43,19 @@ public final class BackendStats {
         liveBytes.addAndGet(bytes);
     }
 
+    /** A buffer of {@code bytes} bytes released (freed or returned to a pool): no longer live. */
     public void onRelease(long bytes) {
         liveBuffers.decrementAndGet();
         liveBytes.addAndGet(-bytes);
     }
 
+    /** One host-to-device transfer of {@code bytes} bytes. */
     public void onUpload(long bytes) {
         uploads.incrementAndGet();
         uploadedBytes.addAndGet(bytes);
     }
 
+    /** One device-to-host transfer of {@code bytes} bytes. */
     public void onDownload(long bytes) {
         downloads.incrementAndGet();
         downloadedBytes.addAndGet(bytes);
@@ -62,26 +66,32 @@ public final class BackendStats {
         return allocations.get();
     }
 
+    /** Buffers handed out and not yet released. */
     public long liveBuffers() {
         return liveBuffers.get();
     }
 
+    /** Bytes in the buffers handed out and not yet released. */
     public long liveBytes() {
         return liveBytes.get();
     }
 
+    /** Host-to-device transfers so far. */
     public long uploads() {
         return uploads.get();
     }
 
+    /** Bytes copied from the host to the device so far. */
     public long uploadedBytes() {
         return uploadedBytes.get();
     }
 
+    /** Device-to-host transfers so far. */
     public long downloads() {
         return downloads.get();
     }
 
+    /** Bytes copied from the device to the host so far. */
     public long downloadedBytes() {
         return downloadedBytes.get();
     }

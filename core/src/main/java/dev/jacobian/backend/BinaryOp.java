@@ -15,6 +15,7 @@ public enum BinaryOp {
     /** {@code c = max(a, b)}; the gradient goes to {@code a} where {@code a >= b}, to {@code b} elsewhere. */
     MAX;
 
+    /** {@code a op b} for one pair of elements. */
     public float apply(float a, float b) {
         return switch (this) {
             case ADD -> a + b;

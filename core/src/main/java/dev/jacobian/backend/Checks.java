@@ -89,6 +89,7 @@ public final class Checks {
         }
     }
 
+    /** An operand index of a binary operation: 0 ({@code a}) or 1 ({@code b}). */
     public static void operand(String op, int operand) {
         if (operand != 0 && operand != 1) {
             throw new IllegalArgumentException(op + ": operand must be 0 or 1, got " + operand);

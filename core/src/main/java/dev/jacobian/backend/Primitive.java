@@ -6,16 +6,57 @@ package dev.jacobian.backend;
  * names the {@link Backend} method that implements it.
  */
 public enum Primitive {
-    FILL, COPY, AXPBY,
-    UNARY, RANDOM_UNIFORM,
-    BINARY, BINARY_BACKWARD, SUM_TO,
-    ACTIVATION, ACTIVATION_BACKWARD,
-    ADD_ROW_VECTOR, BIAS_ACTIVATION,
-    PRELU, PRELU_BACKWARD,
-    MAXOUT, MAXOUT_BACKWARD,
+    /** {@link Backend#fill}: every element set to one value. */
+    FILL,
+    /**
+     * {@link Backend#copy(dev.jacobian.tensor.Tensor, int, dev.jacobian.tensor.Tensor, int, int)}: a flat range
+     * copied on the device.
+     */
+    COPY,
+    /** {@link Backend#axpby}: {@code y = alpha * x + beta * y}. */
+    AXPBY,
+    /** {@link Backend#unary}: an elementwise {@link UnaryOp} with its parameters {@code p}, {@code q}. */
+    UNARY,
+    /** {@link Backend#randomUniform}: Philox uniform floats in {@code [0, 1)}. */
+    RANDOM_UNIFORM,
+    /** {@link Backend#binary}: an elementwise {@link BinaryOp} with broadcasting. */
+    BINARY,
+    /** {@link Backend#binaryBackward}: the gradient of a {@link BinaryOp} with respect to one operand. */
+    BINARY_BACKWARD,
+    /** {@link Backend#sumTo}: the sum over broadcast dimensions (the backward of broadcasting). */
+    SUM_TO,
+    /** {@link Backend#activation}: an elementwise {@link Activation}. */
+    ACTIVATION,
+    /** {@link Backend#activationBackward}: the gradient of an {@link Activation}. */
+    ACTIVATION_BACKWARD,
+    /** {@link Backend#addRowVector}: a {@code [1, n]} bias added to every row. */
+    ADD_ROW_VECTOR,
+    /** {@link Backend#biasActivation}: the fused bias and activation of a dense layer. */
+    BIAS_ACTIVATION,
+    /** {@link Backend#prelu}: PReLU with one slope per column. */
+    PRELU,
+    /** {@link Backend#preluBackward}: the PReLU gradients for the input and the slopes. */
+    PRELU_BACKWARD,
+    /** {@link Backend#maxout}: the maximum over groups of adjacent columns. */
+    MAXOUT,
+    /** {@link Backend#maxoutBackward}: the maxout gradient, routed to each group's first maximum. */
+    MAXOUT_BACKWARD,
+    /** {@link Backend#gemm}: the general matrix product {@code C = alpha * op(A) * op(B) + beta * C}. */
     GEMM,
-    REDUCE, REDUCE_BACKWARD,
-    SOFTMAX, SOFTMAX_BACKWARD,
-    ROW_LOSS, ROW_LOSS_BACKWARD,
-    SGD_UPDATE, ADAPTIVE_UPDATE
+    /** {@link Backend#reduce}: a {@link Reduction} along rows, columns or all elements. */
+    REDUCE,
+    /** {@link Backend#reduceBackward}: the gradient of a {@link Reduction}. */
+    REDUCE_BACKWARD,
+    /** {@link Backend#softmax}: row-wise softmax. */
+    SOFTMAX,
+    /** {@link Backend#softmaxBackward}: the softmax gradient, given the forward output. */
+    SOFTMAX_BACKWARD,
+    /** {@link Backend#rowLoss}: a per-sample {@link LossKind} loss, one value per row. */
+    ROW_LOSS,
+    /** {@link Backend#rowLossBackward}: the gradient of a per-sample loss with respect to the prediction. */
+    ROW_LOSS_BACKWARD,
+    /** {@link Backend#sgdUpdate}: one fused {@link SgdUpdate} step on one parameter. */
+    SGD_UPDATE,
+    /** {@link Backend#adaptiveUpdate}: one fused Adam, AdamW or RMSprop ({@link AdaptiveUpdate}) step. */
+    ADAPTIVE_UPDATE
 }

@@ -34,6 +34,11 @@ public record SgdUpdate(float learningRate, float momentum, boolean nesterov, fl
         this(learningRate, momentum, nesterov, weightDecay, clipNorm, clipValue, Integer.MAX_VALUE);
     }
 
+    /**
+     * Validates the hyper-parameters, naming each bad one and its value in an {@link IllegalArgumentException}:
+     * {@code learningRate} finite and &gt;= 0, {@code momentum} in [0, 1), Nesterov only with momentum &gt; 0,
+     * {@code weightDecay} &gt;= 0 and {@code decayedPrefix} &gt;= 0 (the clip thresholds are not checked).
+     */
     public SgdUpdate {
         if (decayedPrefix < 0) {
             throw new IllegalArgumentException("decayedPrefix must be >= 0: " + decayedPrefix);

@@ -48,6 +48,7 @@ public final class GradientCheck {
         return this;
     }
 
+    /** Seed of the random choice of elements when a parameter is sampled (default 1). */
     public GradientCheck seed(long s) {
         this.seed = s;
         return this;
@@ -59,6 +60,7 @@ public final class GradientCheck {
 
     /** Every compared element and the worst of them. */
     public record Result(List<Entry> entries) {
+        /** The entry with the largest relative error (a NaN error counts as the largest); null when there are none. */
         public Entry worst() {
             Entry w = null;
             for (Entry e : entries) {
@@ -69,6 +71,7 @@ public final class GradientCheck {
             return w;
         }
 
+        /** The relative error of {@link #worst()} (NaN if that one is NaN); 0 when no element was checked. */
         public double maxRelativeError() {
             Entry w = worst();
             return w == null ? 0 : w.relativeError();

@@ -358,10 +358,12 @@ public final class Executor implements AutoCloseable {
         return gradientArena;
     }
 
+    /** The graph this executor runs. */
     public Graph graph() {
         return graph;
     }
 
+    /** The backend that holds this executor's tensors and runs its kernels. */
     public Backend backend() {
         return backend;
     }

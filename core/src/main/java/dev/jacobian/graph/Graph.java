@@ -140,6 +140,10 @@ public final class Graph {
         return add(new OpNode(this, nodes.size(), op.name(), op, List.of(inputs)));
     }
 
+    /**
+     * {@code x W + b} ({@link Linear}): {@code x: [n, in]}, {@code w: [in, out]}, {@code b: [1, out]}; output
+     * {@code [n, out]}.
+     */
     public OpNode linear(Node x, Parameter w, Parameter b) {
         return apply(new Linear(), x, w, b);
     }
@@ -149,26 +153,35 @@ public final class Graph {
         return apply(new Dense(f, param), x, w, b);
     }
 
+    /** The matrix product {@code a b} ({@link MatMul}): {@code [m, k]} times {@code [k, n]} gives {@code [m, n]}. */
     public OpNode matmul(Node a, Node b) {
         return apply(new MatMul(), a, b);
     }
 
+    /** {@code x + bias} with a {@code [1, n]} bias added to every row of {@code x: [m, n]} ({@link AddBias}). */
     public OpNode addBias(Node x, Node bias) {
         return apply(new AddBias(), x, bias);
     }
 
+    /** {@code a + b} elementwise with NumPy broadcasting ({@link Elementwise}). */
     public OpNode add(Node a, Node b) {
         return apply(new Elementwise(BinaryOp.ADD), a, b);
     }
 
+    /** {@code a - b} elementwise with NumPy broadcasting ({@link Elementwise}). */
     public OpNode sub(Node a, Node b) {
         return apply(new Elementwise(BinaryOp.SUB), a, b);
     }
 
+    /** {@code a * b} elementwise with NumPy broadcasting ({@link Elementwise}). */
     public OpNode mul(Node a, Node b) {
         return apply(new Elementwise(BinaryOp.MUL), a, b);
     }
 
+    /**
+     * {@code max(a, b)} elementwise with NumPy broadcasting ({@link Elementwise}); the gradient goes to
+     * {@code a} on ties.
+     */
     public OpNode max(Node a, Node b) {
         return apply(new Elementwise(BinaryOp.MAX), a, b);
     }
@@ -241,46 +254,66 @@ public final class Graph {
         return apply(Reshape.flatten(startDim), x);
     }
 
+    /** {@code factor * x} elementwise, for a constant {@code factor} ({@link Scale}). */
     public OpNode scale(Node x, float factor) {
         return apply(new Scale(factor), x);
     }
 
+    /**
+     * {@code f(x)} elementwise ({@link Activate}); {@code param} is the slope of {@code LEAKY_RELU} or the alpha
+     * of {@code ELU}, ignored by the others.
+     */
     public OpNode activation(Node x, Activation f, float param) {
         return apply(new Activate(f, param), x);
     }
 
+    /** {@code 1 / (1 + e^-x)} elementwise. */
     public OpNode sigmoid(Node x) {
         return activation(x, Activation.SIGMOID, 0f);
     }
 
+    /** {@code tanh x} elementwise. */
     public OpNode tanh(Node x) {
         return activation(x, Activation.TANH, 0f);
     }
 
+    /** {@code max(0, x)} elementwise. */
     public OpNode relu(Node x) {
         return activation(x, Activation.RELU, 0f);
     }
 
+    /** Leaky ReLU elementwise: {@code x > 0 ? x : slope * x}. */
     public OpNode leakyRelu(Node x, float slope) {
         return activation(x, Activation.LEAKY_RELU, slope);
     }
 
+    /** ELU elementwise: {@code x > 0 ? x : alpha (e^x - 1)}. */
     public OpNode elu(Node x, float alpha) {
         return activation(x, Activation.ELU, alpha);
     }
 
+    /** PReLU ({@link PRelu}) with one learnable slope per column: {@code x: [n, m]}, {@code slopes: [1, m]}. */
     public OpNode prelu(Node x, Parameter slopes) {
         return apply(new PRelu(), x, slopes);
     }
 
+    /**
+     * Maxout ({@link Maxout}) over groups of {@code pieces} adjacent columns: {@code [n, m*pieces] -> [n, m]};
+     * {@code pieces < 1} is an {@link IllegalArgumentException}.
+     */
     public OpNode maxout(Node z, int pieces) {
         return apply(new Maxout(pieces), z);
     }
 
+    /** Row-wise softmax ({@link Softmax}); for training, prefer {@link #rowLoss} with {@code SOFTMAX_CROSS_ENTROPY}. */
     public OpNode softmax(Node x) {
         return apply(new Softmax(), x);
     }
 
+    /**
+     * {@code r} along {@code axis} ({@link Reduce}): {@code [1, n]}, {@code [m, 1]} or {@code [1, 1]};
+     * {@code ARGMAX} has no backward.
+     */
     public OpNode reduce(Node x, Reduction r, Axis axis) {
         return apply(new Reduce(r, axis), x);
     }
@@ -290,10 +323,12 @@ public final class Graph {
         return reduce(x, Reduction.MEAN, Axis.ALL);
     }
 
+    /** The sum of every element: {@code [1, 1]}. */
     public OpNode sum(Node x) {
         return reduce(x, Reduction.SUM, Axis.ALL);
     }
 
+    /** The sum of the squares of every element: {@code [1, 1]}. */
     public OpNode sumOfSquares(Node x) {
         return reduce(x, Reduction.SUM_SQUARES, Axis.ALL);
     }

@@ -10,6 +10,11 @@ import java.util.SplittableRandom;
  */
 @FunctionalInterface
 public interface Initializer {
+    /**
+     * Fills every element of {@code out} (the parameter, flat row-major), drawing only from {@code random}.
+     * The executor passes the rows and columns of a parameter's matrix view as {@code fanIn} and {@code fanOut}
+     * ({@code fanIn} 1 for a rank-1 parameter), and 1 and 1 for a buffer.
+     */
     void fill(float[] out, int fanIn, int fanOut, SplittableRandom random);
 
     /** All zeros (biases). */

@@ -28,6 +28,7 @@ public abstract sealed class Node permits Input, Parameter, Buffer, OpNode {
         return id;
     }
 
+    /** The name given at creation (for an {@link OpNode}, its operation's name); not necessarily unique. */
     public String name() {
         return name;
     }

@@ -13,6 +13,7 @@ public final class OpNode extends Node {
         this.inputs = List.copyOf(inputs);
     }
 
+    /** The operation that computes this node from its {@link #inputs()}. */
     public Operation operation() {
         return operation;
     }

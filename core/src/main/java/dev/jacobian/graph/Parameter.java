@@ -22,14 +22,17 @@ public final class Parameter extends Node {
         this.regularized = regularized;
     }
 
+    /** The parameter's fixed shape (no batch dimension). */
     public Shape shape() {
         return shape;
     }
 
+    /** How the executor fills the initial values. */
     public Initializer initializer() {
         return initializer;
     }
 
+    /** Whether L2 regularization and weight decay apply to this parameter. */
     public boolean regularized() {
         return regularized;
     }

@@ -78,26 +78,35 @@ public final class Model implements AutoCloseable {
         this.executor = new Executor(graph, backend, seed);
     }
 
+    /** The graph of the network, its loss and its predicted class. */
     public Graph graph() {
         return graph;
     }
 
+    /** The executor that owns this model's tensors (parameters, activations, gradients). */
     public Executor executor() {
         return executor;
     }
 
+    /** The backend the executor runs on. */
     public Backend backend() {
         return executor.backend();
     }
 
+    /** The fed input: tensors {@code [batch, ...]} of the per-sample shape. */
     public Input input() {
         return input;
     }
 
+    /**
+     * The fed targets, laid out as {@link #encodeTargets} says: {@code [batch, 1]} class indices or
+     * {@code [batch, classes]} rows (see {@link #targetColumns()}).
+     */
     public Input targets() {
         return targets;
     }
 
+    /** The network's output scores {@code [batch, classes]}, before the loss (no softmax applied). */
     public Node logits() {
         return logits;
     }
@@ -107,6 +116,7 @@ public final class Model implements AutoCloseable {
         return loss;
     }
 
+    /** The loss the model is trained with; it fixes the target layout. */
     public LossKind lossKind() {
         return lossKind;
     }
@@ -128,10 +138,12 @@ public final class Model implements AutoCloseable {
         return layers;
     }
 
+    /** Every learnable parameter of the graph, in creation order. */
     public List<Parameter> parameters() {
         return graph.parameters();
     }
 
+    /** Values per input sample (the size of the per-sample shape). */
     public int inputSize() {
         return input.columns();
     }

@@ -112,6 +112,10 @@ public final class Sequential implements Module {
         return sb.append(')').toString();
     }
 
+    /**
+     * A builder for a multilayer perceptron on inputs of {@code inputSize} values per sample; an
+     * {@link IllegalArgumentException} when {@code inputSize <= 0}.
+     */
     public static Builder builder(int inputSize) {
         return new Builder(inputSize);
     }
@@ -164,6 +168,10 @@ public final class Sequential implements Module {
             return this;
         }
 
+        /**
+         * Initialization of the weight matrices (default {@link Init#HE}); biases start at 0, PReLU slopes at
+         * 0.25. A network without hidden layers initializes its output weights with Xavier whatever the scheme.
+         */
         public Builder init(Init scheme) {
             this.init = scheme;
             return this;
@@ -184,16 +192,22 @@ public final class Sequential implements Module {
             return this;
         }
 
+        /** Negative-side slope of every {@code leaky-relu} hidden layer (default 0.01). */
         public Builder leakySlope(double slope) {
             this.leakySlope = (float) slope;
             return this;
         }
 
+        /** The {@code alpha} of every {@code elu} hidden layer (default 1). */
         public Builder eluAlpha(double alpha) {
             this.eluAlpha = (float) alpha;
             return this;
         }
 
+        /**
+         * Pieces per unit of every {@code maxout} hidden layer (default 2): its affine map has {@code units * pieces}
+         * columns. An {@link IllegalArgumentException} when {@code pieces < 2}.
+         */
         public Builder maxoutPieces(int pieces) {
             if (pieces < 2) {
                 throw new IllegalArgumentException("maxout needs at least 2 pieces, got " + pieces);

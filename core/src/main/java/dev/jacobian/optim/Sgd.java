@@ -46,6 +46,7 @@ public final class Sgd extends ArenaOptimizer {
         update(Integer.MAX_VALUE);
     }
 
+    /** A builder with the defaults listed on {@link Builder}. */
     public static Builder builder() {
         return new Builder();
     }
@@ -74,10 +75,12 @@ public final class Sgd extends ArenaOptimizer {
         this.learningRate = checkLearningRate(lr);
     }
 
+    /** The momentum coefficient in [0, 1); 0 means plain SGD with no velocity buffers. */
     public float momentum() {
         return momentum;
     }
 
+    /** Whether the momentum is Nesterov's rather than heavy-ball. */
     public boolean nesterov() {
         return nesterov;
     }
@@ -129,16 +132,22 @@ public final class Sgd extends ArenaOptimizer {
         private float clipNorm;
         private float clipValue;
 
+        /** Step size (default 0.01): finite and &gt;= 0, checked by {@link #build()}. */
         public Builder learningRate(double lr) {
             this.learningRate = (float) lr;
             return this;
         }
 
+        /** Momentum coefficient in [0, 1), checked by {@link #build()} (default 0: no momentum). */
         public Builder momentum(double m) {
             this.momentum = (float) m;
             return this;
         }
 
+        /**
+         * Nesterov momentum instead of heavy-ball (default false); needs momentum &gt; 0, checked by
+         * {@link #build()}.
+         */
         public Builder nesterov(boolean n) {
             this.nesterov = n;
             return this;
@@ -166,6 +175,10 @@ public final class Sgd extends ArenaOptimizer {
             return this;
         }
 
+        /**
+         * The optimizer; an {@link IllegalArgumentException} naming the value when the learning rate, momentum,
+         * Nesterov flag or weight decay is out of range.
+         */
         public Sgd build() {
             return new Sgd(this);
         }

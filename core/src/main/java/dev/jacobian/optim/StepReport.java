@@ -59,6 +59,7 @@ public final class StepReport {
         return Float.isFinite(gradNorm());
     }
 
+    /** The optimizer step this report is about, counted from 1 (the owner's {@code steps()} right after it). */
     public long step() {
         return step;
     }

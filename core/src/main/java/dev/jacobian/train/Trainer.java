@@ -40,10 +40,12 @@ public final class Trainer implements AutoCloseable {
         this.optimizer = optimizer;
     }
 
+    /** The model this trainer updates. */
     public Model model() {
         return model;
     }
 
+    /** The optimizer that updates the model's parameters each step. */
     public Optimizer optimizer() {
         return optimizer;
     }

@@ -45,7 +45,16 @@ public final class ClInfo {
     }
 
     /** Kind of an OpenCL device. */
-    public enum DeviceType { GPU, ACCELERATOR, CPU, OTHER }
+    public enum DeviceType {
+        /** {@code CL_DEVICE_TYPE_GPU} set (it wins when a device reports several types). */
+        GPU,
+        /** {@code CL_DEVICE_TYPE_ACCELERATOR} set, GPU not. */
+        ACCELERATOR,
+        /** {@code CL_DEVICE_TYPE_CPU} set, neither GPU nor accelerator. */
+        CPU,
+        /** None of GPU, accelerator or CPU (e.g. a custom device). */
+        OTHER
+    }
 
     /**
      * One device.

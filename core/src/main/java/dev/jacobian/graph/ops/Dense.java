@@ -20,6 +20,10 @@ import java.util.Locale;
  * {@code db = sum over rows of dz}.
  */
 public record Dense(Activation activation, float param) implements Operation {
+    /**
+     * Checks that {@code activation} with {@code param} can compute its derivative from its output; an
+     * {@link IllegalArgumentException} otherwise (use {@code linear} plus a separate activation).
+     */
     public Dense {
         if (!activation.derivativeFromOutput(param)) {
             throw new IllegalArgumentException("dense: " + activation + " with parameter " + param

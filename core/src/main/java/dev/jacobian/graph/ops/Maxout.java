@@ -12,6 +12,7 @@ import java.util.List;
  * {@code [n, m*pieces] -> [n, m]}; the gradient is routed to the winning piece.
  */
 public record Maxout(int pieces) implements Operation {
+    /** Checks {@code pieces >= 1}: an {@link IllegalArgumentException} otherwise. */
     public Maxout {
         if (pieces < 1) {
             throw new IllegalArgumentException("maxout needs at least one piece, got " + pieces);

@@ -42,7 +42,7 @@ final class TrainCommand implements Callable<Integer> {
     List<Integer> layers;
 
     @Option(names = "--activation", defaultValue = "relu",
-            description = "relu, leaky-relu, prelu, elu, tanh, sigmoid or maxout (default: ${DEFAULT-VALUE}).")
+            description = "relu, leaky-relu, prelu, elu, gelu, tanh, sigmoid, maxout or linear (default: ${DEFAULT-VALUE}).")
     String activation;
 
     @Option(names = "--loss", defaultValue = "softmax-ce",

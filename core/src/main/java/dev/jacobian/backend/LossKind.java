@@ -35,4 +35,14 @@ public enum LossKind {
     public boolean classIndexTargets() {
         return classIndexTargets;
     }
+
+    /**
+     * The class index a target value names, or -1 when it names none: NaN, negative, not a whole number, or not
+     * below {@code classes}. Backends give such a row a NaN loss and NaN gradients instead of reading outside it
+     * (so the NaN guard skips the step); callers validate on the host where the targets enter
+     * ({@code Trainer.step}).
+     */
+    public static int classIndex(float target, int classes) {
+        return target >= 0f && target < classes && target == (float) (int) target ? (int) target : -1;
+    }
 }

@@ -194,6 +194,28 @@ public final class Model implements AutoCloseable {
         return t;
     }
 
+    /**
+     * Checks {@code rows} samples of encoded targets starting at sample {@code firstRow} (as {@link #encodeTargets}
+     * lays them out) before they reach the device: for class-index losses every value must be a whole number in
+     * {@code [0, outputSize())} — a NaN or out-of-range index would otherwise give the step a NaN loss at best. One
+     * pass over {@code rows} floats; other losses take any values.
+     *
+     * @throws IllegalArgumentException naming the sample and the value
+     */
+    public void checkTargets(float[] targets, int firstRow, int rows) {
+        if (!lossKind.classIndexTargets()) {
+            return;
+        }
+        int classes = outputSize();
+        java.util.Objects.checkFromIndexSize(firstRow, rows, targets.length);
+        for (int i = firstRow; i < firstRow + rows; i++) {
+            if (LossKind.classIndex(targets[i], classes) < 0) {
+                throw new IllegalArgumentException("target of sample " + i + " is " + targets[i]
+                        + ", not a class index in [0, " + classes + ")");
+            }
+        }
+    }
+
     private static void checkLabel(int label, int i, int classes) {
         if (label < 0 || label >= classes) {
             throw new IllegalArgumentException("label " + label + " of sample " + i + " is outside [0, " + classes + ")");

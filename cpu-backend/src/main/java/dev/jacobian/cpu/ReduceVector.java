@@ -273,6 +273,10 @@ final class ReduceVector {
             int row = po + i * c;
             int trow = to + i * c;
             float loss = 0f;
+            if (kind.classIndexTargets() && LossKind.classIndex(t[to + i], c) < 0) {
+                out[oo + i] = Float.NaN; // no class to read: a NaN loss, never a read outside the row
+                continue;
+            }
             switch (kind) {
                 case SOFTMAX_CROSS_ENTROPY -> {
                     float max = max(p, row, c);
@@ -333,6 +337,10 @@ final class ReduceVector {
             int trow = to + i * c;
             int drow = dpo + i * c;
             float g = dout[doo + i];
+            if (kind.classIndexTargets() && LossKind.classIndex(t[to + i], c) < 0) {
+                java.util.Arrays.fill(dp, drow, drow + c, Float.NaN);
+                continue;
+            }
             switch (kind) {
                 case SOFTMAX_CROSS_ENTROPY -> {
                     int y = (int) t[to + i];

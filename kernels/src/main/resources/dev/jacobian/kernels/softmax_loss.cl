@@ -103,6 +103,15 @@ void softmax_backward(const int c, const __global float* y, const __global float
 }
 
 #define ROW_KERNEL(name) __kernel __attribute__((reqd_work_group_size(SM_WG, 1, 1))) void name
+
+/*
+ * The class index a target value names, or -1: NaN, negative, fractional or >= c name no class
+ * (dev.jacobian.backend.LossKind.classIndex). Such a row gets a NaN loss and NaN gradients, so the optimizer's
+ * NaN guard skips the step, and no work-item reads outside the row.
+ */
+static inline int class_index(const float t, const int c) {
+    return (t >= 0.0f && t < (float) c && t == (float) (int) t) ? (int) t : -1;
+}
 #define STORE(o, j, v, acc) ((o)[j] = (acc) ? (o)[j] + (v) : (v))
 
 /* Softmax-cross-entropy, fused from the logits: L = log sum_j e^{p_j - max} + max - p_y. */
@@ -110,6 +119,7 @@ ROW_KERNEL(loss_sce)(const int c, const __global float* pred, const __global flo
     __local float scratch[SM_WG];
     const long row = get_group_id(0);
     const __global float* p = pred + row * c;
+    const int y = class_index(target[row], c);
     const float mx = row_max(p, c, scratch);
     float sum = 0.0f;
     for (int j = get_local_id(0); j < c; j += SM_WG) {
@@ -117,7 +127,7 @@ ROW_KERNEL(loss_sce)(const int c, const __global float* pred, const __global flo
     }
     sum = wg_sum(sum, scratch);
     if (get_local_id(0) == 0) {
-        out[row] = log(sum) + mx - p[(int) target[row]];
+        out[row] = y < 0 ? NAN : log(sum) + mx - p[y];
     }
 }
 
@@ -128,8 +138,8 @@ ROW_KERNEL(loss_sce_backward)(const int c, const __global float* pred, const __g
     const long row = get_group_id(0);
     const __global float* p = pred + row * c;
     __global float* o = dpred + row * c;
-    const float g = dout[row];
-    const int y = (int) target[row];
+    const int y = class_index(target[row], c);
+    const float g = y < 0 ? NAN : dout[row];
     const float mx = row_max(p, c, scratch);
     float sum = 0.0f;
     for (int j = get_local_id(0); j < c; j += SM_WG) {
@@ -148,8 +158,8 @@ ROW_KERNEL(loss_svm)(const int c, const __global float* pred, const __global flo
     __local float scratch[SM_WG];
     const long row = get_group_id(0);
     const __global float* p = pred + row * c;
-    const int y = (int) target[row];
-    const float py = p[y];
+    const int y = class_index(target[row], c);
+    const float py = y < 0 ? NAN : p[y];
     float part = 0.0f;
     for (int j = get_local_id(0); j < c; j += SM_WG) {
         if (j != y) {
@@ -158,7 +168,7 @@ ROW_KERNEL(loss_svm)(const int c, const __global float* pred, const __global flo
     }
     part = wg_sum(part, scratch);
     if (get_local_id(0) == 0) {
-        out[row] = part;
+        out[row] = y < 0 ? NAN : part;
     }
 }
 
@@ -169,8 +179,14 @@ ROW_KERNEL(loss_svm_backward)(const int c, const __global float* pred, const __g
     const long row = get_group_id(0);
     const __global float* p = pred + row * c;
     __global float* o = dpred + row * c;
+    const int y = class_index(target[row], c);
+    if (y < 0) {
+        for (int j = get_local_id(0); j < c; j += SM_WG) {
+            o[j] = NAN;
+        }
+        return; /* uniform across the work-group: every work-item of the row returns here */
+    }
     const float g = dout[row];
-    const int y = (int) target[row];
     const float py = p[y];
     float active = 0.0f;
     for (int j = get_local_id(0); j < c; j += SM_WG) {

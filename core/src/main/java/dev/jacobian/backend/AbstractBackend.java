@@ -10,6 +10,12 @@ import dev.jacobian.tensor.Tensor;
  * rules of {@link Backend} hold — and then calls the backend's kernel hook ({@code ...Kernel}), which may
  * assume valid arguments. A new backend extends this class (or {@link HeapBackend}) and writes kernels only.
  *
+ * <p>Every public entry point is {@code synchronized} on the backend: a call and its kernels (and the composed
+ * defaults' scratch tensors) belong to one thread at a time, so a backend shared by two threads serializes their
+ * calls instead of mixing them (on the CPU backend that mixing corrupted shared packing buffers; on OpenCL two
+ * threads setting arguments of one {@code cl_kernel} aborted the JVM). Uncontended, the lock costs a few tens
+ * of nanoseconds a call.
+ *
  * <p>Hooks that take a {@link Broadcast} get {@code null} when every operand has the output's number of
  * elements (a flat elementwise loop), else the descriptor of how the operands broadcast.
  */
@@ -91,7 +97,7 @@ public abstract class AbstractBackend implements Backend {
     // ---------------------------------------------------------------- memory
 
     @Override
-    public final DeviceBuffer allocateBuffer(long floats) {
+    public final synchronized DeviceBuffer allocateBuffer(long floats) {
         ensureOpen();
         if (floats < 0) {
             throw new IllegalArgumentException("cannot allocate " + floats + " floats");
@@ -103,7 +109,7 @@ public abstract class AbstractBackend implements Backend {
     protected abstract DeviceBuffer allocateStorage(long floats);
 
     @Override
-    public final void release(DeviceBuffer buffer) {
+    public final synchronized void release(DeviceBuffer buffer) {
         if (!closed && buffer != null) {
             releaseStorage(buffer);
         }
@@ -113,7 +119,7 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void releaseStorage(DeviceBuffer buffer);
 
     @Override
-    public final DeviceBuffer viewBuffer(DeviceBuffer storage, long offset, long floats) {
+    public final synchronized DeviceBuffer viewBuffer(DeviceBuffer storage, long offset, long floats) {
         ensureOpen();
         if (offset < 0 || floats < 0 || offset + floats > storage.floats()) {
             throw new IndexOutOfBoundsException("view of " + floats + " floats at " + offset + " in a buffer of "
@@ -130,7 +136,7 @@ public abstract class AbstractBackend implements Backend {
     protected abstract DeviceBuffer viewStorage(DeviceBuffer storage, long offset, long floats);
 
     @Override
-    public final void upload(float[] src, int srcOffset, Tensor dst, int dstOffset, int count) {
+    public final synchronized void upload(float[] src, int srcOffset, Tensor dst, int dstOffset, int count) {
         own("upload", dst);
         Checks.transfer("upload", dst, dstOffset, count);
         Checks.hostRange("upload", src, srcOffset, count);
@@ -141,7 +147,7 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void uploadKernel(float[] src, int srcOffset, Tensor dst, int dstOffset, int count);
 
     @Override
-    public final void download(Tensor src, int srcOffset, float[] dst, int dstOffset, int count) {
+    public final synchronized void download(Tensor src, int srcOffset, float[] dst, int dstOffset, int count) {
         own("download", src);
         Checks.transfer("download", src, srcOffset, count);
         Checks.hostRange("download", dst, dstOffset, count);
@@ -152,7 +158,7 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void downloadKernel(Tensor src, int srcOffset, float[] dst, int dstOffset, int count);
 
     @Override
-    public final void synchronize() {
+    public final synchronized void synchronize() {
         ensureOpen();
         synchronizeKernel();
     }
@@ -161,7 +167,7 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void synchronizeKernel();
 
     @Override
-    public final void close() {
+    public final synchronized void close() {
         if (closed) {
             return;
         }
@@ -175,7 +181,7 @@ public abstract class AbstractBackend implements Backend {
     // ---------------------------------------------------------------- elementwise
 
     @Override
-    public final void fill(Tensor x, float value) {
+    public final synchronized void fill(Tensor x, float value) {
         own("fill", x);
         countLaunch();
         fillKernel(x, value);
@@ -185,7 +191,7 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void fillKernel(Tensor x, float value);
 
     @Override
-    public final void copy(Tensor src, int srcOffset, Tensor dst, int dstOffset, int count) {
+    public final synchronized void copy(Tensor src, int srcOffset, Tensor dst, int dstOffset, int count) {
         own("copy", src, dst);
         Checks.transfer("copy from", src, srcOffset, count);
         Checks.transfer("copy into", dst, dstOffset, count);
@@ -204,7 +210,7 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void copyKernel(Tensor src, int srcOffset, Tensor dst, int dstOffset, int count);
 
     @Override
-    public final void axpby(float alpha, Tensor x, float beta, Tensor y) {
+    public final synchronized void axpby(float alpha, Tensor x, float beta, Tensor y) {
         own("axpby", x, y);
         Checks.sameSize("axpby", x, y);
         inPlaceOnly("axpby", x, y);
@@ -216,7 +222,7 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void axpbyKernel(float alpha, Tensor x, float beta, Tensor y);
 
     @Override
-    public final void unary(UnaryOp op, float p, float q, Tensor x, Tensor y) {
+    public final synchronized void unary(UnaryOp op, float p, float q, Tensor x, Tensor y) {
         own("unary " + op, x, y);
         Checks.sameSize("unary " + op, x, y);
         inPlaceOnly("unary " + op, x, y);
@@ -231,7 +237,7 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void unaryKernel(UnaryOp op, float p, float q, Tensor x, Tensor y);
 
     @Override
-    public final void binary(BinaryOp op, Tensor a, Tensor b, Tensor c) {
+    public final synchronized void binary(BinaryOp op, Tensor a, Tensor b, Tensor c) {
         String name = "binary " + op;
         own(name, a, b, c);
         Broadcast bc = broadcast(name, a, b, c);
@@ -267,7 +273,7 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void binaryKernel(BinaryOp op, Tensor a, Tensor b, Tensor c, Broadcast bc);
 
     @Override
-    public final void binaryBackward(BinaryOp op, int operand, Tensor a, Tensor b, Tensor dc, Tensor grad, boolean accumulate) {
+    public final synchronized void binaryBackward(BinaryOp op, int operand, Tensor a, Tensor b, Tensor dc, Tensor grad, boolean accumulate) {
         String name = "binaryBackward " + op;
         own(name, a, b, dc, grad);
         Checks.operand(name, operand);
@@ -297,7 +303,7 @@ public abstract class AbstractBackend implements Backend {
                                                  boolean accumulate, Broadcast bc);
 
     @Override
-    public final void sumTo(Tensor x, Tensor y, boolean accumulate) {
+    public final synchronized void sumTo(Tensor x, Tensor y, boolean accumulate) {
         own("sumTo", x, y);
         Broadcast bc = Broadcast.reduction("sumTo", x.shape(), y.shape());
         disjoint("sumTo", x, y);
@@ -309,7 +315,7 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void sumToKernel(Tensor x, Tensor y, boolean accumulate, Broadcast bc);
 
     @Override
-    public final void activation(Activation f, float param, Tensor x, Tensor y) {
+    public final synchronized void activation(Activation f, float param, Tensor x, Tensor y) {
         own("activation " + f, x, y);
         Checks.sameSize("activation " + f, x, y);
         inPlaceOnly("activation " + f, x, y);
@@ -321,7 +327,7 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void activationKernel(Activation f, float param, Tensor x, Tensor y);
 
     @Override
-    public final void activationBackward(Activation f, float param, Tensor x, Tensor y, Tensor dy, Tensor dx,
+    public final synchronized void activationBackward(Activation f, float param, Tensor x, Tensor y, Tensor dy, Tensor dx,
                                          boolean accumulate) {
         String name = "activationBackward " + f;
         own(name, x, y, dy, dx);
@@ -338,7 +344,7 @@ public abstract class AbstractBackend implements Backend {
                                                      boolean accumulate);
 
     @Override
-    public final void addRowVector(Tensor x, Tensor bias, Tensor y) {
+    public final synchronized void addRowVector(Tensor x, Tensor bias, Tensor y) {
         rowVectorCall("addRowVector", x, bias, y);
         addRowVectorKernel(x, bias, y);
     }
@@ -356,7 +362,7 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void addRowVectorKernel(Tensor x, Tensor bias, Tensor y);
 
     @Override
-    public final void biasActivation(Tensor x, Tensor bias, Activation f, float param, Tensor y) {
+    public final synchronized void biasActivation(Tensor x, Tensor bias, Activation f, float param, Tensor y) {
         rowVectorCall("biasActivation", x, bias, y);
         biasActivationKernel(x, bias, f, param, y);
     }
@@ -371,7 +377,7 @@ public abstract class AbstractBackend implements Backend {
     }
 
     @Override
-    public final void prelu(Tensor x, Tensor slope, Tensor y) {
+    public final synchronized void prelu(Tensor x, Tensor slope, Tensor y) {
         rowVectorCall("prelu", x, slope, y);
         preluKernel(x, slope, y);
     }
@@ -380,7 +386,7 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void preluKernel(Tensor x, Tensor slope, Tensor y);
 
     @Override
-    public final void preluBackward(Tensor x, Tensor slope, Tensor dy, Tensor dx, boolean accumulateDx,
+    public final synchronized void preluBackward(Tensor x, Tensor slope, Tensor dy, Tensor dx, boolean accumulateDx,
                                     Tensor dslope, boolean accumulateDslope) {
         own("preluBackward", x, slope, dy, dx, dslope);
         Checks.preluBackward(x, slope, dy, dx, dslope);
@@ -396,7 +402,7 @@ public abstract class AbstractBackend implements Backend {
                                                 Tensor dslope, boolean accumulateDslope);
 
     @Override
-    public final void maxout(int pieces, Tensor z, Tensor y) {
+    public final synchronized void maxout(int pieces, Tensor z, Tensor y) {
         own("maxout", z, y);
         Checks.maxout("maxout", pieces, z, y);
         disjoint("maxout", z, y);
@@ -408,7 +414,7 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void maxoutKernel(int pieces, Tensor z, Tensor y);
 
     @Override
-    public final void maxoutBackward(int pieces, Tensor z, Tensor dy, Tensor dz, boolean accumulate) {
+    public final synchronized void maxoutBackward(int pieces, Tensor z, Tensor dy, Tensor dz, boolean accumulate) {
         own("maxoutBackward", z, dy, dz);
         Checks.maxoutBackward(pieces, z, dy, dz);
         disjoint("maxoutBackward", dy, dz);
@@ -420,7 +426,7 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void maxoutBackwardKernel(int pieces, Tensor z, Tensor dy, Tensor dz, boolean accumulate);
 
     @Override
-    public final void randomUniform(long key, long counter, Tensor out) {
+    public final synchronized void randomUniform(long key, long counter, Tensor out) {
         own("randomUniform", out);
         countLaunch();
         randomUniformKernel(key, counter, out);
@@ -432,7 +438,7 @@ public abstract class AbstractBackend implements Backend {
     // ---------------------------------------------------------------- matrix products
 
     @Override
-    public final void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+    public final synchronized void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
         own("gemm", a, b, c);
         int[] mnk = Checks.gemm(transA, transB, a, b, c);
         disjoint("gemm", a, c);
@@ -451,7 +457,7 @@ public abstract class AbstractBackend implements Backend {
     // ---------------------------------------------------------------- reductions, softmax, losses
 
     @Override
-    public final void reduce(Reduction op, Axis axis, Tensor x, Tensor y, boolean accumulate) {
+    public final synchronized void reduce(Reduction op, Axis axis, Tensor x, Tensor y, boolean accumulate) {
         own("reduce " + op, x, y);
         Checks.reduce(op, axis, x, y, accumulate);
         disjoint("reduce " + op, x, y);
@@ -463,7 +469,7 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void reduceKernel(Reduction op, Axis axis, Tensor x, Tensor y, boolean accumulate);
 
     @Override
-    public final void reduceBackward(Reduction op, Axis axis, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
+    public final synchronized void reduceBackward(Reduction op, Axis axis, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
         own("reduceBackward " + op, x, y, dy, dx);
         Checks.reduceBackward(op, axis, x, y, dy, dx);
         disjoint("reduceBackward " + op, dy, dx);
@@ -476,7 +482,7 @@ public abstract class AbstractBackend implements Backend {
                                                  boolean accumulate);
 
     @Override
-    public final void softmax(Tensor x, Tensor y) {
+    public final synchronized void softmax(Tensor x, Tensor y) {
         own("softmax", x, y);
         Checks.sameMatrix("softmax", x, y);
         inPlaceOnly("softmax", x, y);
@@ -488,7 +494,7 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void softmaxKernel(Tensor x, Tensor y);
 
     @Override
-    public final void softmaxBackward(Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
+    public final synchronized void softmaxBackward(Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
         own("softmaxBackward", y, dy, dx);
         Checks.softmaxBackward(y, dy, dx);
         countLaunch();
@@ -499,7 +505,7 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void softmaxBackwardKernel(Tensor y, Tensor dy, Tensor dx, boolean accumulate);
 
     @Override
-    public final void rowLoss(LossKind kind, Tensor pred, Tensor target, Tensor out) {
+    public final synchronized void rowLoss(LossKind kind, Tensor pred, Tensor target, Tensor out) {
         own("rowLoss", pred, target, out);
         Checks.rowLoss("rowLoss", kind, pred, target, out);
         disjoint("rowLoss", pred, out);
@@ -516,7 +522,7 @@ public abstract class AbstractBackend implements Backend {
     }
 
     @Override
-    public final void rowLossBackward(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred,
+    public final synchronized void rowLossBackward(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred,
                                       boolean accumulate) {
         own("rowLossBackward", pred, target, dout, dpred);
         Checks.rowLossBackward(kind, pred, target, dout, dpred);
@@ -534,7 +540,7 @@ public abstract class AbstractBackend implements Backend {
     // ---------------------------------------------------------------- optimizer
 
     @Override
-    public final void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate update) {
+    public final synchronized void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate update) {
         own("sgdUpdate", param, grad, velocity, gradNormSq);
         Checks.sgdUpdate(param, grad, velocity, gradNormSq, update);
         countLaunch();
@@ -550,7 +556,7 @@ public abstract class AbstractBackend implements Backend {
     }
 
     @Override
-    public final void adaptiveUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradNormSq,
+    public final synchronized void adaptiveUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradNormSq,
                                      AdaptiveUpdate update) {
         own("adaptiveUpdate", param, grad, m, v, gradNormSq);
         Checks.adaptiveUpdate(param, grad, m, v, gradNormSq, update);

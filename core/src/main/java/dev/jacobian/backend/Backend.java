@@ -21,7 +21,11 @@ import dev.jacobian.tensor.Tensor;
  *   <li>An output may alias an input only where a method says so.</li>
  *   <li>{@code accumulate = true} means {@code out += result} (gradients add where a value fans out);
  *       {@code false} means {@code out = result}.</li>
- *   <li>A backend is used by one thread at a time; {@link #close()} frees everything it allocated.</li>
+ *   <li>Every call is atomic: {@link AbstractBackend}'s entry points hold the backend's lock, so two threads that
+ *       share a backend (two models on one device) cannot corrupt each other's results or the backend's shared
+ *       scratch and kernel objects; their calls run one at a time. Separate backends share no state, so threads
+ *       with one backend each (data-parallel replicas) run fully in parallel. An executor, a model, an optimizer or
+ *       a trainer is still used by one thread at a time. {@link #close()} frees everything it allocated.</li>
  * </ul>
  * The primitives are listed in {@link Primitive}; the scalar {@code ReferenceBackend} is the oracle every
  * implementation is tested against.

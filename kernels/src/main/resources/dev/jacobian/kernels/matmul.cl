@@ -58,6 +58,10 @@
 #define RTS_M (TILE_M / WPT_M)
 #define RTS_N (TILE_N / WPT_N)
 #define THREADS (RTS_M * RTS_N)
+/* Row lengths of the local tiles as[k][m] and bs[k][n], stored flat (as[kk * AS_ROW + mm]) so that every access
+ * indexes the array it belongs to (indexing row 0's pointer past its end is undefined behaviour). */
+#define AS_ROW (TILE_M + PAD)
+#define BS_ROW (TILE_N + PAD)
 
 #if VW == 1
 #define VTYPE float
@@ -96,7 +100,7 @@ inline void store_vec(__local float* dst, int base, int stride, VTYPE v) {
 
 /* Stages op(A)[row0 .. row0+TILE_M, k0 .. k0+TILE_K] into as[k][m]. */
 inline void load_a(const __global float* a, int lda, int m, int k, int row0, int k0, int tid, int interior,
-                   __local float as[TILE_K][TILE_M + PAD]) {
+                   __local float* as) {
 #if TRANS_A == 0
     /* contiguous along k */
     if (interior) {
@@ -104,7 +108,7 @@ inline void load_a(const __global float* a, int lda, int m, int k, int row0, int
             int kk = (e % (TILE_K / VW)) * VW;
             int mm = e / (TILE_K / VW);
             VTYPE v = VLOAD((row0 + mm) * lda + k0 + kk, a);
-            store_vec(&as[0][0], kk * (TILE_M + PAD) + mm, TILE_M + PAD, v);
+            store_vec(as, kk * AS_ROW + mm, AS_ROW, v);
         }
     } else {
         for (int e = tid; e < TILE_M * TILE_K; e += THREADS) {
@@ -112,7 +116,7 @@ inline void load_a(const __global float* a, int lda, int m, int k, int row0, int
             int mm = e / TILE_K;
             int gi = row0 + mm;
             int gp = k0 + kk;
-            as[kk][mm] = (gi < m && gp < k) ? a[gi * lda + gp] : 0.0f;
+            as[kk * AS_ROW + mm] = (gi < m && gp < k) ? a[gi * lda + gp] : 0.0f;
         }
     }
 #else
@@ -122,7 +126,7 @@ inline void load_a(const __global float* a, int lda, int m, int k, int row0, int
             int mm = (e % (TILE_M / VW)) * VW;
             int kk = e / (TILE_M / VW);
             VTYPE v = VLOAD((k0 + kk) * lda + row0 + mm, a);
-            store_vec(&as[0][0], kk * (TILE_M + PAD) + mm, 1, v);
+            store_vec(as, kk * AS_ROW + mm, 1, v);
         }
     } else {
         for (int e = tid; e < TILE_M * TILE_K; e += THREADS) {
@@ -130,7 +134,7 @@ inline void load_a(const __global float* a, int lda, int m, int k, int row0, int
             int kk = e / TILE_M;
             int gi = row0 + mm;
             int gp = k0 + kk;
-            as[kk][mm] = (gi < m && gp < k) ? a[gp * lda + gi] : 0.0f;
+            as[kk * AS_ROW + mm] = (gi < m && gp < k) ? a[gp * lda + gi] : 0.0f;
         }
     }
 #endif
@@ -138,7 +142,7 @@ inline void load_a(const __global float* a, int lda, int m, int k, int row0, int
 
 /* Stages op(B)[k0 .. k0+TILE_K, col0 .. col0+TILE_N] into bs[k][n]. */
 inline void load_b(const __global float* b, int ldb, int n, int k, int col0, int k0, int tid, int interior,
-                   __local float bs[TILE_K][TILE_N + PAD]) {
+                   __local float* bs) {
 #if TRANS_B == 0
     /* contiguous along n */
     if (interior) {
@@ -146,7 +150,7 @@ inline void load_b(const __global float* b, int ldb, int n, int k, int col0, int
             int nn = (e % (TILE_N / VW)) * VW;
             int kk = e / (TILE_N / VW);
             VTYPE v = VLOAD((k0 + kk) * ldb + col0 + nn, b);
-            store_vec(&bs[0][0], kk * (TILE_N + PAD) + nn, 1, v);
+            store_vec(bs, kk * BS_ROW + nn, 1, v);
         }
     } else {
         for (int e = tid; e < TILE_N * TILE_K; e += THREADS) {
@@ -154,7 +158,7 @@ inline void load_b(const __global float* b, int ldb, int n, int k, int col0, int
             int kk = e / TILE_N;
             int gj = col0 + nn;
             int gp = k0 + kk;
-            bs[kk][nn] = (gj < n && gp < k) ? b[gp * ldb + gj] : 0.0f;
+            bs[kk * BS_ROW + nn] = (gj < n && gp < k) ? b[gp * ldb + gj] : 0.0f;
         }
     }
 #else
@@ -164,7 +168,7 @@ inline void load_b(const __global float* b, int ldb, int n, int k, int col0, int
             int kk = (e % (TILE_K / VW)) * VW;
             int nn = e / (TILE_K / VW);
             VTYPE v = VLOAD((col0 + nn) * ldb + k0 + kk, b);
-            store_vec(&bs[0][0], kk * (TILE_N + PAD) + nn, TILE_N + PAD, v);
+            store_vec(bs, kk * BS_ROW + nn, BS_ROW, v);
         }
     } else {
         for (int e = tid; e < TILE_N * TILE_K; e += THREADS) {
@@ -172,7 +176,7 @@ inline void load_b(const __global float* b, int ldb, int n, int k, int col0, int
             int nn = e / TILE_K;
             int gj = col0 + nn;
             int gp = k0 + kk;
-            bs[kk][nn] = (gj < n && gp < k) ? b[gj * ldb + gp] : 0.0f;
+            bs[kk * BS_ROW + nn] = (gj < n && gp < k) ? b[gj * ldb + gp] : 0.0f;
         }
     }
 #endif
@@ -183,8 +187,8 @@ void gemm_tiled(const int m, const int n, const int k, const float alpha,
                 const __global float* a, const int lda,
                 const __global float* b, const int ldb,
                 const float beta, __global float* c) {
-    __local float as[TILE_K][TILE_M + PAD];
-    __local float bs[TILE_K][TILE_N + PAD];
+    __local float as[TILE_K * AS_ROW];
+    __local float bs[TILE_K * BS_ROW];
 
     const int tx = get_local_id(0);
     const int ty = get_local_id(1);
@@ -211,10 +215,10 @@ void gemm_tiled(const int m, const int n, const int k, const float alpha,
             float areg[WPT_M];
             float breg[WPT_N];
             for (int r = 0; r < WPT_M; r++) {
-                areg[r] = as[kk][ty + r * RTS_M];
+                areg[r] = as[kk * AS_ROW + ty + r * RTS_M];
             }
             for (int q = 0; q < WPT_N; q++) {
-                breg[q] = bs[kk][tx + q * RTS_N];
+                breg[q] = bs[kk * BS_ROW + tx + q * RTS_N];
             }
             for (int r = 0; r < WPT_M; r++) {
                 for (int q = 0; q < WPT_N; q++) {

@@ -32,9 +32,9 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path dir = data != null ? data : DataDirectory.defaultDirectory();
-        Dataset test = new DataDirectory(dir).test();
-        try (SavedModel saved = checkpoint.open()) {
+        try (SavedModel saved = checkpoint.open()) { // a bad checkpoint is reported before any data is read
+            Path dir = data != null ? data : DataDirectory.defaultDirectory();
+            Dataset test = new DataDirectory(dir).test();
             long t0 = System.nanoTime();
             int[] predicted = saved.model().predictClasses(test.images(), Math.max(1, batch));
             double seconds = (System.nanoTime() - t0) / 1e9;

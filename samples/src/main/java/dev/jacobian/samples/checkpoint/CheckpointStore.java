@@ -1,5 +1,6 @@
 package dev.jacobian.samples.checkpoint;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,7 +9,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -38,12 +39,15 @@ public final class CheckpointStore {
     public static final int KEEP = 2;
     /** Version of the JSON layout. */
     public static final int FORMAT = 1;
+    /** Largest checkpoint JSON file the loader reads. */
+    public static final long MAX_JSON = 16L << 20;
     private static final Pattern NAME = Pattern.compile("checkpoint-epoch-(\\d{4,})\\.json");
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointStore.class);
 
     private final Path dir;
     private final ObjectMapper json;
 
+    /** The checkpoints of run directory {@code dir} (created on the first save). */
     public CheckpointStore(Path dir) {
         this.dir = dir;
         this.json = mapper();
@@ -57,11 +61,20 @@ public final class CheckpointStore {
                 .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     }
 
+    /** The run directory. */
     public Path directory() {
         return dir;
     }
 
-    /** A loaded checkpoint: where its JSON is, its state, and its tensors. */
+    /**
+     * A loaded checkpoint: where its JSON is, its state, and its tensors.
+     *
+     * @param file     the checkpoint JSON file
+     * @param state    its state, bound to the caller's type
+     * @param tensors  the tensors of its safetensors file, by name
+     * @param metadata the safetensors file's metadata
+     * @param <T>      the state's type
+     */
     public record Loaded<T>(Path file, T state, Map<String, SafeTensors.Entry> tensors, Map<String, String> metadata) {
     }
 
@@ -125,6 +138,13 @@ public final class CheckpointStore {
 
     /**
      * Loads a checkpoint: {@code path} is a checkpoint JSON file, or a run directory (its newest checkpoint).
+     * Nothing in the files is trusted: the JSON (at most {@value #MAX_JSON} bytes) must name its tensor file by a
+     * plain file name in the JSON's own directory (no separators, no {@code ..}, no control characters), which must
+     * be a regular file (not a link, directory or device) of at most {@link SafeTensors#MAX_FILE} bytes whose SHA-256
+     * is the one recorded; the tensors are then checked as {@link SafeTensors#decode} describes, and the state is
+     * bound to {@code stateType}, whose constructors may reject it with any runtime exception.
+     *
+     * @throws CheckpointFormatException for every problem, with a one-line message naming the file at fault
      */
     public static <T> Loaded<T> load(Path path, Class<T> stateType) throws CheckpointFormatException {
         Path file = path;
@@ -134,48 +154,92 @@ public final class CheckpointStore {
                         () -> new CheckpointFormatException(path, "no checkpoint-epoch-*.json in this directory"));
             } catch (CheckpointFormatException e) {
                 throw e;
-            } catch (IOException e) {
-                throw new CheckpointFormatException(path, "cannot list the directory (" + e + ")", e);
+            } catch (IOException | RuntimeException e) {
+                throw new CheckpointFormatException(path, "cannot list the directory (" + e.getClass().getSimpleName() + ")", e);
             }
         }
         ObjectMapper json = mapper();
         JsonNode root;
         try {
-            root = json.readTree(Files.readAllBytes(file));
-        } catch (NoSuchFileException e) {
-            throw new CheckpointFormatException(file, "file not found", e);
+            root = json.readTree(SafeTensors.readFile(file, MAX_JSON, "", true));
+        } catch (CheckpointFormatException e) {
+            throw e;
         } catch (IOException e) {
-            throw new CheckpointFormatException(file, "is not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")", e);
+            throw new CheckpointFormatException(file, "is not valid JSON (" + firstLine(e) + ")", e);
         }
         if (root == null || !root.isObject() || !root.path("tensors_file").isTextual() || !root.path("state").isObject()) {
             throw new CheckpointFormatException(file, "is not a checkpoint (needs tensors_file and state)");
         }
-        if (root.path("format").asInt(-1) != FORMAT) {
+        if (!root.path("format").isInt() || root.path("format").intValue() != FORMAT) {
             throw new CheckpointFormatException(file, "checkpoint format " + root.path("format") + " is not " + FORMAT);
         }
-        Path tensorsFile = file.resolveSibling(root.get("tensors_file").asText());
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(tensorsFile);
-        } catch (NoSuchFileException e) {
-            throw new CheckpointFormatException(tensorsFile, "file not found (named by " + file.getFileName() + ")", e);
-        } catch (IOException e) {
-            throw new CheckpointFormatException(tensorsFile, "cannot be read (" + e + ")", e);
+        if (!root.path("sha256").isTextual()) {
+            throw new CheckpointFormatException(file, "has no sha256 of its tensor file");
         }
+        Path tensorsFile = tensorsFile(file, root.get("tensors_file").asText());
+        byte[] bytes = SafeTensors.readFile(tensorsFile, SafeTensors.MAX_FILE, " (named by " + file.getFileName() + ")", false);
         String expected = root.path("sha256").asText("");
         String actual = HexFormat.of().formatHex(sha256().digest(bytes));
         if (!expected.equalsIgnoreCase(actual)) {
-            throw new CheckpointFormatException(tensorsFile, "SHA-256 " + actual + " does not match " + expected
-                    + " recorded in " + file.getFileName() + " (corrupt or replaced)");
+            throw new CheckpointFormatException(tensorsFile, "SHA-256 " + actual + " does not match "
+                    + CheckpointFormatException.quote(expected) + " recorded in " + file.getFileName() + " (corrupt or replaced)");
         }
         SafeTensors.Contents contents = SafeTensors.decode(tensorsFile, bytes);
         T state;
         try {
             state = json.treeToValue(root.get("state"), stateType);
         } catch (IOException e) {
-            throw new CheckpointFormatException(file, "state cannot be read (" + e.getMessage().lines().findFirst().orElse("") + ")", e);
+            Throwable cause = e.getCause() instanceof RuntimeException r ? r : e;
+            throw new CheckpointFormatException(file, "state cannot be read (" + firstLine(cause) + ")", e);
+        } catch (RuntimeException e) {
+            throw new CheckpointFormatException(file, "state cannot be read (" + firstLine(e) + ")", e);
+        }
+        if (state == null) {
+            throw new CheckpointFormatException(file, "has no state");
         }
         return new Loaded<>(file, state, contents.tensors(), contents.metadata());
+    }
+
+    /**
+     * The tensor file a checkpoint JSON names: {@code name} must be a plain file name, so that the file lies in the
+     * JSON's own directory and a checkpoint can never make the loader read anything else.
+     */
+    static Path tensorsFile(Path json, String name) throws CheckpointFormatException {
+        String problem = null;
+        if (name.isEmpty()) {
+            problem = "is empty";
+        } else if (name.length() > 255) {
+            problem = "is longer than 255 characters";
+        } else if (name.equals(".") || name.equals("..")) {
+            problem = "names a directory";
+        } else if (name.chars().anyMatch(c -> c == '/' || c == '\\' || c == ':' || Character.isISOControl(c))) {
+            problem = "is not a plain file name (it has a separator, ':' or a control character)";
+        }
+        Path resolved = null;
+        if (problem == null) {
+            try {
+                Path dir = json.toAbsolutePath().normalize().getParent();
+                resolved = dir.resolve(name);
+                if (!dir.equals(resolved.normalize().getParent()) || resolved.getNameCount() != dir.getNameCount() + 1) {
+                    problem = "does not resolve inside the checkpoint's directory";
+                }
+            } catch (InvalidPathException e) {
+                problem = "is not a valid file name";
+            }
+        }
+        if (problem != null) {
+            throw new CheckpointFormatException(json, "tensors_file " + CheckpointFormatException.quote(name) + " "
+                    + problem + "; it must be a file name in the checkpoint's directory");
+        }
+        return json.resolveSibling(resolved.getFileName());
+    }
+
+    private static String firstLine(Throwable e) {
+        String m = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+        if (m == null) {
+            return e.getClass().getSimpleName();
+        }
+        return m.lines().findFirst().orElse("");
     }
 
     private static MessageDigest sha256() {

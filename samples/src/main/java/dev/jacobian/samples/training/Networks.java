@@ -135,6 +135,43 @@ public final class Networks {
         }
     }
 
+    /**
+     * Checks, before any model is built, that the checkpoint's dense layers fit {@code config}: for each of its
+     * hidden layers and the output layer, {@code denseK.weight} is {@code [in, out]} and {@code denseK.bias}
+     * {@code [1, out]}, chaining from {@code inputs} to {@code classes}. The model of {@code config} is then no
+     * larger than the tensors already read, so a checkpoint whose configuration claims huge layers is reported
+     * instead of exhausting memory; {@link #restore} checks everything else.
+     *
+     * @throws CheckpointFormatException naming {@code file} and the first tensor that is missing or does not fit
+     */
+    public static void checkShapes(Path file, TrainConfig config, int inputs, int classes,
+                                   Map<String, SafeTensors.Entry> tensors) throws CheckpointFormatException {
+        if (inputs < 1 || classes < 1) {
+            throw new CheckpointFormatException(file, "its tensors give the model " + inputs + " inputs and " + classes
+                    + " outputs; both must be at least 1");
+        }
+        int in = inputs;
+        int layers = config.layers().size();
+        for (int k = 1; k <= layers + 1; k++) {
+            int out = k <= layers ? config.layers().get(k - 1) : classes;
+            for (String suffix : new String[] {".weight", ".bias"}) {
+                String name = "dense" + k + suffix;
+                int[] want = suffix.equals(".weight") ? new int[] {in, out} : new int[] {1, out};
+                SafeTensors.Entry e = tensors.get(name);
+                if (e == null) {
+                    throw new CheckpointFormatException(file, "has no tensor '" + name + "' for the " + layers
+                            + " hidden layers its config names");
+                }
+                if (!java.util.Arrays.equals(e.shape(), want)) {
+                    throw new CheckpointFormatException(file, "tensor '" + name + "' has shape "
+                            + java.util.Arrays.toString(e.shape()) + ", its config (layers " + config.layers()
+                            + ") needs " + java.util.Arrays.toString(want));
+                }
+            }
+            in = out;
+        }
+    }
+
     private static float[] entry(Path file, Map<String, SafeTensors.Entry> tensors, String name, Shape shape,
                                  Model model) throws CheckpointFormatException {
         SafeTensors.Entry e = tensors.get(name);

@@ -27,7 +27,10 @@ public final class SavedModel implements AutoCloseable {
 
     /**
      * Loads {@code checkpoint} (a checkpoint JSON file, or a run directory: its newest checkpoint) onto
-     * the backend called {@code backendName}.
+     * the backend called {@code backendName}. The checkpoint's tensors are checked against its configuration
+     * ({@link Networks#checkShapes}) before the backend starts or the model is built.
+     *
+     * @throws CheckpointFormatException with a one-line message naming the file, for every problem of the checkpoint
      */
     public static SavedModel open(Path checkpoint, String backendName) throws CheckpointFormatException {
         CheckpointStore.Loaded<TrainingState> loaded = CheckpointStore.load(checkpoint, TrainingState.class);
@@ -41,6 +44,7 @@ public final class SavedModel implements AutoCloseable {
             throw new CheckpointFormatException(loaded.file(), "has no tensor '" + outputBias + "' to size the output from");
         }
         int classes = last.shape()[last.shape().length - 1];
+        Networks.checkShapes(loaded.file(), loaded.state().config(), first.shape()[0], classes, loaded.tensors());
         Backend backend = Backends.create(backendName);
         Model model = null;
         try {
@@ -56,14 +60,17 @@ public final class SavedModel implements AutoCloseable {
         }
     }
 
+    /** The model, holding the checkpoint's weights. */
     public Model model() {
         return model;
     }
 
+    /** The backend the model runs on. */
     public Backend backend() {
         return backend;
     }
 
+    /** The checkpoint's state. */
     public TrainingState state() {
         return state;
     }

@@ -93,13 +93,26 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
         }
     }
 
+    /** Most hidden layers a configuration (from the command line or a checkpoint) may have. */
+    public static final int MAX_LAYERS = 256;
+    /** Widest hidden layer a configuration may have. */
+    public static final int MAX_WIDTH = 1 << 20;
+
+    /**
+     * Checks every setting, naming the option; a checkpoint's configuration passes the same checks.
+     *
+     * @throws IllegalArgumentException naming the option that is missing or out of range
+     */
     public TrainConfig {
+        check(layers != null && layers.stream().allMatch(java.util.Objects::nonNull), "--layers is missing");
+        check(layers.size() <= MAX_LAYERS, "--layers may have at most " + MAX_LAYERS + " hidden layers, got " + layers.size());
         layers = List.copyOf(layers);
-        activation = activation.toLowerCase(Locale.ROOT);
-        loss = loss.toLowerCase(Locale.ROOT);
-        init = init.toLowerCase(Locale.ROOT);
-        schedule = schedule.toLowerCase(Locale.ROOT);
-        onNan = onNan.toLowerCase(Locale.ROOT);
+        check(layers.stream().allMatch(u -> u <= MAX_WIDTH), "--layers widths may be at most " + MAX_WIDTH);
+        activation = lower(activation, "--activation");
+        loss = lower(loss, "--loss");
+        init = lower(init, "--init");
+        schedule = lower(schedule, "--schedule");
+        onNan = lower(onNan, "--on-nan");
         scheduleOptions = scheduleOptions == null ? ScheduleOptions.DEFAULTS : scheduleOptions;
         monitor = monitor == null ? "val-loss" : monitor.toLowerCase(Locale.ROOT);
         optimizer = optimizer == null ? "sgd" : optimizer.toLowerCase(Locale.ROOT);
@@ -131,6 +144,11 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
         check(earlyStopping >= 0, "--early-stopping must be >= 0 (0: off), got " + earlyStopping);
         check(validation > 0 || (earlyStopping == 0 && !schedule.equals("plateau")),
                 "--early-stopping and --schedule plateau watch the validation set: --validation must be > 0");
+    }
+
+    private static String lower(String value, String option) {
+        check(value != null, option + " is missing");
+        return value.toLowerCase(Locale.ROOT);
     }
 
     private static void check(boolean ok, String message) {

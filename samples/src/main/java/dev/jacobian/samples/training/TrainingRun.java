@@ -116,6 +116,10 @@ public final class TrainingRun {
         RunData data = timer.time("load data", () -> RunData.load(settings.dataDir(), config));
         LOG.info("data {}: {} training, {} validation, {} test samples of {}x{}", settings.dataDir(), data.train().size(),
                 data.validation().size(), data.test().size(), data.train().height(), data.train().width());
+        if (resumed != null) {
+            Networks.checkShapes(resumed.file(), config, data.train().features(), data.classNames().size(),
+                    resumed.tensors());
+        }
         try (Backend backend = timer.time("start backend", () -> Backends.create(settings.backend()));
              Model model = Networks.model(config, data.train().features(), data.classNames().size(), backend);
              Evaluator ev = new Evaluator(model)) {

@@ -30,6 +30,29 @@ public record TrainingState(int epoch, long steps, double lrScale, TrainConfig c
                             OptimizerState optimizer, RngState rng, List<Reports.EpochRecord> history,
                             List<Reports.RollbackRecord> rollbacks, String savedAt, Map<String, Double> scheduler,
                             Map<String, Double> earlyStopping, Long forwardCount) {
+    /**
+     * Checks what a checkpoint may have corrupted: the configuration is present, the counters are non-negative and
+     * the learning-rate factor is positive and finite; absent lists become empty ones.
+     *
+     * @throws IllegalArgumentException naming the field that is missing or out of range
+     */
+    public TrainingState {
+        check(config != null, "config is missing");
+        check(epoch >= 0, "epoch must be >= 0, got " + epoch);
+        check(steps >= 0, "steps must be >= 0, got " + steps);
+        check(lrScale > 0 && Double.isFinite(lrScale), "lr_scale must be positive and finite, got " + lrScale);
+        check(forwardCount == null || forwardCount >= 0, "forward_count must be >= 0, got " + forwardCount);
+        history = history == null ? List.of() : history;
+        rollbacks = rollbacks == null ? List.of() : rollbacks;
+        check(history.stream().allMatch(java.util.Objects::nonNull) && rollbacks.stream().allMatch(java.util.Objects::nonNull),
+                "history and rollbacks may not hold null");
+    }
+
+    private static void check(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
 
     /**
      * The optimizer's state: its name ({@code sgd}, {@code adam}, {@code adamw}, {@code rmsprop}), hyper-parameters,

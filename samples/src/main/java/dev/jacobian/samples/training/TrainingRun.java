@@ -217,9 +217,9 @@ public final class TrainingRun {
                     earlyStopping.loadBestWeights(model.executor(), best.data());
                 }
             }
-        } catch (IllegalArgumentException e) {
+        } catch (RuntimeException e) { // whatever the library's loadState makes of a corrupt map
             throw new CheckpointFormatException(loaded.file(), "has a scheduler or early-stopping state this run cannot use: "
-                    + e.getMessage());
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
         }
     }
 

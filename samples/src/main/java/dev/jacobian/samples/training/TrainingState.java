@@ -31,14 +31,15 @@ public record TrainingState(int epoch, long steps, double lrScale, TrainConfig c
                             List<Reports.RollbackRecord> rollbacks, String savedAt, Map<String, Double> scheduler,
                             Map<String, Double> earlyStopping, Long forwardCount) {
     /**
-     * Checks what a checkpoint may have corrupted: the configuration is present, the counters are non-negative and
-     * the learning-rate factor is positive and finite; absent lists become empty ones.
+     * Checks what a checkpoint may have corrupted: the configuration is present, the counters are non-negative (and
+     * the epoch below {@code Integer.MAX_VALUE}, so the next one exists), the learning-rate factor is positive and
+     * finite, and the lists and maps hold no nulls; absent lists become empty ones.
      *
      * @throws IllegalArgumentException naming the field that is missing or out of range
      */
     public TrainingState {
         check(config != null, "config is missing");
-        check(epoch >= 0, "epoch must be >= 0, got " + epoch);
+        check(epoch >= 0 && epoch < Integer.MAX_VALUE, "epoch must be in [0, 2^31 - 1), got " + epoch);
         check(steps >= 0, "steps must be >= 0, got " + steps);
         check(lrScale > 0 && Double.isFinite(lrScale), "lr_scale must be positive and finite, got " + lrScale);
         check(forwardCount == null || forwardCount >= 0, "forward_count must be >= 0, got " + forwardCount);
@@ -46,6 +47,10 @@ public record TrainingState(int epoch, long steps, double lrScale, TrainConfig c
         rollbacks = rollbacks == null ? List.of() : rollbacks;
         check(history.stream().allMatch(java.util.Objects::nonNull) && rollbacks.stream().allMatch(java.util.Objects::nonNull),
                 "history and rollbacks may not hold null");
+        check(scheduler == null || scheduler.values().stream().allMatch(java.util.Objects::nonNull),
+                "scheduler may not hold null");
+        check(earlyStopping == null || earlyStopping.values().stream().allMatch(java.util.Objects::nonNull),
+                "early_stopping may not hold null");
     }
 
     private static void check(boolean ok, String message) {

@@ -3,6 +3,7 @@ package dev.jacobian.samples;
 import dev.jacobian.metrics.ConfusionMatrix;
 import dev.jacobian.samples.data.DataDirectory;
 import dev.jacobian.samples.data.Dataset;
+import dev.jacobian.samples.data.IdxReader;
 import dev.jacobian.samples.training.RunData;
 import dev.jacobian.samples.training.SavedModel;
 import java.nio.file.Path;
@@ -34,7 +35,8 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         try (SavedModel saved = checkpoint.open()) { // a bad checkpoint is reported before any data is read
             Path dir = data != null ? data : DataDirectory.defaultDirectory();
-            Dataset test = new DataDirectory(dir).test();
+            DataDirectory files = new DataDirectory(dir);
+            Dataset test = IdxReader.requireSamples(files.test(), files.imagesFile("t10k"), "to evaluate on");
             long t0 = System.nanoTime();
             int[] predicted = saved.model().predictClasses(test.images(), Math.max(1, batch));
             double seconds = (System.nanoTime() - t0) / 1e9;

@@ -127,6 +127,44 @@ class EndToEndTest {
         assertEquals(1, missing.err().lines().count(), missing.err());
     }
 
+    /** Files the IDX fuzzer found (a huge or overflowing header, a label out of range, no samples) exit 2 with one line. */
+    @Test
+    void corruptOrEmptyIdxFilesGiveOneLineNamingTheFileAndExitCodeTwo() throws Exception {
+        Path data = IdxFiles.directory(tmp.resolve("fuzzed"), 30, 10, false);
+        Path trainImages = data.resolve("train-images-idx3-ubyte");
+        Path testLabels = data.resolve("t10k-labels-idx1-ubyte");
+        byte[] good = Files.readAllBytes(trainImages);
+        Path out = tmp.resolve("o");
+        for (int[] dims : new int[][] {{1, 46340, 46340}, {1 << 21, 1 << 21, 1 << 22}, {1, 20000, 20000}}) {
+            Files.write(trainImages, IdxFiles.idx(dims, new byte[0]));
+            CliRun run = CliRun.of("train", "--data", data.toString(), "--out", out.toString(), "--no-progress");
+            assertEquals(JacobianCli.EXIT_BAD_INPUT, run.code(), Arrays.toString(dims) + ": " + run.err());
+            assertEquals(1, run.err().lines().count(), run.err());
+            assertTrue(run.err().startsWith("jacobian: " + trainImages + ": "), run.err());
+        }
+        Files.write(trainImages, IdxFiles.idx(new int[] {0, 4, 4}, new byte[0]));
+        Files.write(data.resolve("train-labels-idx1-ubyte"), IdxFiles.idx(new int[] {0}, new byte[0]));
+        CliRun empty = CliRun.of("train", "--data", data.toString(), "--out", out.toString(), "--no-progress");
+        assertEquals(JacobianCli.EXIT_BAD_INPUT, empty.code(), empty.err());
+        assertEquals("jacobian: " + trainImages + ": holds no images (dimensions [0, 4, 4]), nothing to train on",
+                empty.err().strip());
+        Files.write(trainImages, good);
+
+        byte[] labels = IdxFiles.labels(10);
+        labels[8 + 3] = (byte) 0xC8;
+        Files.write(testLabels, labels);
+        CliRun eval = CliRun.of("eval", "--data", data.toString(), "--checkpoint", tmp.resolve("nowhere").toString());
+        assertEquals(JacobianCli.EXIT_BAD_INPUT, eval.code(), eval.err());
+        assertEquals(1, eval.err().lines().count(), eval.err());
+        assertTrue(eval.err().contains(testLabels + ": label 200 of sample 3"), eval.err());
+
+        Files.write(data.resolve("t10k-images-idx3-ubyte"), IdxFiles.idx(new int[] {0, 4, 4}, new byte[0]));
+        Files.write(testLabels, IdxFiles.idx(new int[] {0}, new byte[0]));
+        CliRun emptyEval = CliRun.of("eval", "--data", data.toString(), "--checkpoint", tmp.resolve("nowhere").toString());
+        assertEquals(JacobianCli.EXIT_BAD_INPUT, emptyEval.code(), emptyEval.err());
+        assertTrue(emptyEval.err().contains("t10k-images-idx3-ubyte: holds no images"), emptyEval.err());
+    }
+
     @Test
     void badOptionValuesGiveUsageAndExitCodeTwo() {
         CliRun notANumber = CliRun.of("train", "--epochs", "ten");

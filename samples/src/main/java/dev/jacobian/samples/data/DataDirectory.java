@@ -23,10 +23,12 @@ public final class DataDirectory {
 
     private final Path dir;
 
+    /** The files in {@code dir} (nothing is read until a set is asked for). */
     public DataDirectory(Path dir) {
         this.dir = dir;
     }
 
+    /** The directory. */
     public Path path() {
         return dir;
     }

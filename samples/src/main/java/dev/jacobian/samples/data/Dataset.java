@@ -13,11 +13,18 @@ import java.util.Objects;
  * @param width    image columns
  */
 public record Dataset(String name, float[] images, int[] labels, int height, int width) {
+    /** Checks that there are {@code height * width} pixel values per label. */
     public Dataset {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(images, "images");
         Objects.requireNonNull(labels, "labels");
-        if ((long) labels.length * height * width != images.length) {
+        long pixels;
+        try {
+            pixels = Math.multiplyExact(Math.multiplyExact((long) labels.length, (long) height), (long) width);
+        } catch (ArithmeticException e) {
+            pixels = -1;
+        }
+        if (height < 0 || width < 0 || pixels != images.length) {
             throw new IllegalArgumentException(name + ": " + labels.length + " labels for " + images.length
                     + " pixel values of " + height + "x" + width + " images");
         }

@@ -13,11 +13,16 @@ public final class IdxFormatException extends IOException {
 
     /** A problem with {@code file}, described by {@code problem}. */
     public IdxFormatException(Path file, String problem) {
-        super(file + ": " + problem);
+        super(oneLine(file + ": " + problem));
     }
 
     /** A problem with {@code file} caused by a lower-level failure (kept as the cause for {@code --verbose}). */
     public IdxFormatException(Path file, String problem, Throwable cause) {
-        super(file + ": " + problem, cause);
+        super(oneLine(file + ": " + problem), cause);
+    }
+
+    /** {@code s} with every line break (and other control character) shown as a space, so the message stays one line. */
+    private static String oneLine(String s) {
+        return s.replaceAll("\\p{Cntrl}", " ");
     }
 }

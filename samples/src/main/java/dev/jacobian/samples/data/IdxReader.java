@@ -18,14 +18,26 @@ import java.util.zip.ZipException;
  * detected by the gzip magic {@code 0x1f 0x8b}, not by the file name.
  *
  * <p>Every problem (missing file, bad magic, wrong type or rank, truncation, trailing bytes, corrupt
- * gzip, labels out of range, image and label counts that disagree) raises {@link IdxFormatException}
- * naming the file.
+ * gzip, sizes that overflow or exceed {@link #MAX_DATA_BYTES}, labels out of range, image and label
+ * counts that disagree) raises {@link IdxFormatException} with a one-line message naming the file; a
+ * corrupt file never causes an {@link OutOfMemoryError} or a runtime exception, and a header is checked
+ * (against the file's size, for raw files) before its declared size is allocated. A file may declare
+ * zero samples ({@code [0, rows, columns]}); {@link #requireSamples} is the check for callers that
+ * cannot use an empty set.
  */
 public final class IdxReader {
     /** The IDX type code of unsigned bytes, the only one MNIST-format files use. */
     static final int TYPE_UBYTE = 0x08;
     /** Labels must lie in [0, MAX_CLASSES). */
     public static final int MAX_CLASSES = 10;
+    /**
+     * The most data bytes (the product of the sizes) one file may declare: 1 GiB, about twenty times
+     * MNIST's training images and more than EMNIST's largest split. A header beyond it is rejected
+     * before anything is allocated. (Loading turns each byte into a 4-byte float.)
+     */
+    public static final long MAX_DATA_BYTES = 1L << 30;
+    /** Bytes read (and, for gzip, allocated ahead of what has arrived) at a time. */
+    private static final int CHUNK = 1 << 16;
 
     private IdxReader() {
     }
@@ -72,12 +84,38 @@ public final class IdxReader {
                 images.dims()[1], images.dims()[2]);
     }
 
-    /** Reads an unsigned-byte IDX file of rank {@code expectedRank}. */
+    /**
+     * Returns {@code data} when it holds at least one sample, else raises an {@link IdxFormatException}
+     * naming {@code imagesFile} (where {@code data}'s images came from) and what it was needed for.
+     *
+     * @param data        a loaded set
+     * @param imagesFile  the file it was read from, for the message
+     * @param use         what the samples are for, e.g. {@code "to train on"}
+     * @return {@code data}
+     * @throws IdxFormatException when {@code data} is empty
+     */
+    public static Dataset requireSamples(Dataset data, Path imagesFile, String use) throws IdxFormatException {
+        if (data.size() == 0) {
+            throw new IdxFormatException(imagesFile, "holds no images (dimensions [0, " + data.height() + ", "
+                    + data.width() + "]), nothing " + use);
+        }
+        return data;
+    }
+
+    /**
+     * Reads an unsigned-byte IDX file of rank {@code expectedRank}. Nothing is allocated from the header
+     * until it has been checked: the sizes' product is computed exactly and must not exceed
+     * {@link #MAX_DATA_BYTES}; a raw file's size must equal the header plus that product before the data
+     * array is made; a gzip stream's data is read in chunks into an array that grows only as bytes
+     * arrive (never beyond the declared size), so a short stream costs memory in proportion to what it
+     * holds, not to what its header claims.
+     */
     static IdxData read(Path file, int expectedRank) throws IdxFormatException {
         if (!Files.exists(file)) {
             throw new IdxFormatException(file, "file not found");
         }
         try (InputStream in = open(file)) {
+            boolean gzip = isGzip(in);
             byte[] magic = readFully(in, file, 4, "the 4-byte magic number");
             if (magic[0] != 0 || magic[1] != 0) {
                 throw new IdxFormatException(file, String.format(
@@ -95,24 +133,30 @@ public final class IdxReader {
             }
             byte[] sizeBytes = readFully(in, file, 4 * rank, "the dimension sizes");
             int[] dims = new int[rank];
-            long total = 1;
             for (int i = 0; i < rank; i++) {
                 dims[i] = ((sizeBytes[4 * i] & 0xff) << 24) | ((sizeBytes[4 * i + 1] & 0xff) << 16)
                         | ((sizeBytes[4 * i + 2] & 0xff) << 8) | (sizeBytes[4 * i + 3] & 0xff);
+            }
+            for (int i = 0; i < rank; i++) {
                 if (dims[i] < 0 || (i > 0 && dims[i] == 0)) {
-                    throw new IdxFormatException(file, "invalid dimension sizes " + Arrays.toString(dims));
+                    throw new IdxFormatException(file, "invalid dimension sizes " + Arrays.toString(dims)
+                            + " (sizes must be positive; only the count may be 0)");
                 }
-                total *= dims[i];
             }
-            if (total > Integer.MAX_VALUE - 16) {
-                throw new IdxFormatException(file, "dimensions " + Arrays.toString(dims) + " are too large to load");
+            long total = payloadBytes(file, dims);
+            long header = 4L + 4L * rank;
+            if (!gzip) {
+                long size = Files.size(file);
+                if (size < header + total) {
+                    throw new IdxFormatException(file, "truncated: dimensions " + Arrays.toString(dims) + " need "
+                            + total + " data bytes, found " + (size - header));
+                }
+                if (size > header + total) {
+                    throw new IdxFormatException(file, "has " + (size - header - total) + " bytes after the " + total
+                            + " data bytes that dimensions " + Arrays.toString(dims) + " describe");
+                }
             }
-            byte[] data = new byte[(int) total];
-            int got = in.readNBytes(data, 0, data.length);
-            if (got < data.length) {
-                throw new IdxFormatException(file, "truncated: dimensions " + Arrays.toString(dims) + " need "
-                        + data.length + " data bytes, found " + got);
-            }
+            byte[] data = readData(in, file, (int) total, dims);
             if (in.read() != -1) {
                 throw new IdxFormatException(file, "has bytes after the " + data.length + " data bytes that dimensions "
                         + Arrays.toString(dims) + " describe");
@@ -131,6 +175,58 @@ public final class IdxReader {
         }
     }
 
+    /** The exact number of data bytes {@code dims} describe, or an exception when it exceeds {@link #MAX_DATA_BYTES}. */
+    private static long payloadBytes(Path file, int[] dims) throws IdxFormatException {
+        long total = 1;
+        for (int d : dims) {
+            try {
+                // each factor is below 2^31, so a product still at most MAX_DATA_BYTES times it fits a long;
+                // multiplyExact keeps that true should the cap ever grow
+                total = Math.multiplyExact(total, (long) d);
+            } catch (ArithmeticException e) {
+                total = Long.MAX_VALUE;
+            }
+            if (total > MAX_DATA_BYTES) {
+                throw new IdxFormatException(file, "dimensions " + Arrays.toString(dims) + " describe more than "
+                        + MAX_DATA_BYTES + " data bytes, too large to load");
+            }
+        }
+        return total;
+    }
+
+    /**
+     * Reads exactly {@code total} bytes in chunks. The array starts at one chunk (or {@code total} when
+     * smaller) and doubles, capped at {@code total}, only when it is full, so it never exceeds twice the
+     * bytes actually read.
+     */
+    private static byte[] readData(InputStream in, Path file, int total, int[] dims) throws IOException {
+        byte[] data = new byte[Math.min(total, CHUNK)];
+        int got = 0;
+        while (got < total) {
+            if (got == data.length) {
+                data = Arrays.copyOf(data, (int) Math.min(total, 2L * data.length));
+            }
+            int n = in.read(data, got, Math.min(data.length - got, CHUNK));
+            if (n < 0) {
+                throw new IdxFormatException(file, "truncated: dimensions " + Arrays.toString(dims) + " need "
+                        + total + " data bytes, found " + got);
+            }
+            got += n;
+        }
+        return data;
+    }
+
+    private static boolean isGzip(InputStream in) {
+        return in instanceof GzipStream;
+    }
+
+    /** The decompressing stream {@link #open} returns for a gzip file. */
+    private static final class GzipStream extends BufferedInputStream {
+        GzipStream(InputStream in) {
+            super(in, CHUNK);
+        }
+    }
+
     private static InputStream open(Path file) throws IOException {
         InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
         raw.mark(2);
@@ -138,7 +234,7 @@ public final class IdxReader {
         int b1 = raw.read();
         raw.reset();
         if (b0 == 0x1f && b1 == 0x8b) {
-            return new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16);
+            return new GzipStream(new GZIPInputStream(raw, CHUNK));
         }
         return raw;
     }

@@ -24,14 +24,18 @@ import org.slf4j.LoggerFactory;
 public record RunData(Dataset train, Dataset validation, Dataset test, List<String> classNames) {
     private static final Logger LOG = LoggerFactory.getLogger(RunData.class);
 
-    /** Loads {@code dir}'s files and splits off the validation set. */
+    /**
+     * Loads {@code dir}'s files and splits off the validation set.
+     *
+     * @throws IdxFormatException when a file is missing or corrupt, or the training or test set is empty
+     */
     public static RunData load(Path dir, TrainConfig config) throws IdxFormatException {
         DataDirectory data = new DataDirectory(dir);
-        Dataset all = data.train();
+        Dataset all = IdxReader.requireSamples(data.train(), data.imagesFile("train"), "to train on");
         if (config.limit() > 0) {
             all = all.head(config.limit());
         }
-        Dataset test = data.test();
+        Dataset test = IdxReader.requireSamples(data.test(), data.imagesFile("t10k"), "to test on");
         if (test.features() != all.features()) {
             throw new IdxFormatException(data.imagesFile("t10k"), "images are " + test.height() + "x" + test.width()
                     + " but the training images are " + all.height() + "x" + all.width());

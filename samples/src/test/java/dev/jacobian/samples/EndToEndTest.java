@@ -134,6 +134,7 @@ class EndToEndTest {
         Path trainImages = data.resolve("train-images-idx3-ubyte");
         Path testLabels = data.resolve("t10k-labels-idx1-ubyte");
         byte[] good = Files.readAllBytes(trainImages);
+        byte[] goodLabels = Files.readAllBytes(data.resolve("train-labels-idx1-ubyte"));
         Path out = tmp.resolve("o");
         for (int[] dims : new int[][] {{1, 46340, 46340}, {1 << 21, 1 << 21, 1 << 22}, {1, 20000, 20000}}) {
             Files.write(trainImages, IdxFiles.idx(dims, new byte[0]));
@@ -149,18 +150,24 @@ class EndToEndTest {
         assertEquals("jacobian: " + trainImages + ": holds no images (dimensions [0, 4, 4]), nothing to train on",
                 empty.err().strip());
         Files.write(trainImages, good);
+        Files.write(data.resolve("train-labels-idx1-ubyte"), goodLabels);
+        // eval opens the checkpoint first (a bad one is reported before any data is read): give it a good one
+        Path checkpoint = tmp.resolve("good");
+        CliRun trained = CliRun.of("train", "--data", data.toString(), "--out", checkpoint.toString(), "--epochs", "1",
+                "--layers", "8", "--validation", "0", "--backend", "cpu", "--no-progress");
+        assertEquals(0, trained.code(), trained.err());
 
         byte[] labels = IdxFiles.labels(10);
         labels[8 + 3] = (byte) 0xC8;
         Files.write(testLabels, labels);
-        CliRun eval = CliRun.of("eval", "--data", data.toString(), "--checkpoint", tmp.resolve("nowhere").toString());
+        CliRun eval = CliRun.of("eval", "--data", data.toString(), "--checkpoint", checkpoint.toString());
         assertEquals(JacobianCli.EXIT_BAD_INPUT, eval.code(), eval.err());
         assertEquals(1, eval.err().lines().count(), eval.err());
         assertTrue(eval.err().contains(testLabels + ": label 200 of sample 3"), eval.err());
 
         Files.write(data.resolve("t10k-images-idx3-ubyte"), IdxFiles.idx(new int[] {0, 4, 4}, new byte[0]));
         Files.write(testLabels, IdxFiles.idx(new int[] {0}, new byte[0]));
-        CliRun emptyEval = CliRun.of("eval", "--data", data.toString(), "--checkpoint", tmp.resolve("nowhere").toString());
+        CliRun emptyEval = CliRun.of("eval", "--data", data.toString(), "--checkpoint", checkpoint.toString());
         assertEquals(JacobianCli.EXIT_BAD_INPUT, emptyEval.code(), emptyEval.err());
         assertTrue(emptyEval.err().contains("t10k-images-idx3-ubyte: holds no images"), emptyEval.err());
     }

@@ -574,7 +574,7 @@ public abstract class AbstractBackend implements Backend {
 
     /**
      * The update of {@link AdaptiveUpdate}. The default composes the other primitives ({@link ComposedKernels},
-     * about 30 launches, without the subnormal flush); device backends override it with one fused kernel.
+     * about 35 launches, subnormal flush included); device backends override it with one fused kernel.
      */
     protected void adaptiveUpdateKernel(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradNormSq,
                                         AdaptiveUpdate update) {

@@ -85,6 +85,24 @@ final class ComposedKernels {
                 b.reduce(Reduction.SUM, Axis.COLS, t, out, false);
             }
         }
+        if (kind.classIndexTargets()) {
+            b.binary(BinaryOp.MUL, out, classMask(b, target, n, c, "loss"), out);
+        }
+    }
+
+    /**
+     * {@code [n, 1]}: 1 where the row's target names a class, NaN where it names none (NaN, negative, fractional,
+     * too large), as {@link LossKind#classIndex} defines it: the one-hot row sums to 1 or 0, and {@code v / v} is 1
+     * or NaN. Multiplying a row's loss or gradient by it gives the fused kernels' NaN rows.
+     */
+    private static Tensor classMask(AbstractBackend b, Tensor target, int n, int c, String slot) {
+        Tensor oh = oneHot(b, target, n, c, slot + ".onehot");
+        Tensor v = b.scratch(slot + ".valid", Shape.matrix(n, 1));
+        Tensor r = b.scratch(slot + ".inverse", Shape.matrix(n, 1));
+        b.reduce(Reduction.SUM, Axis.COLS, oh, v, false);
+        unary(b, UnaryOp.RECIPROCAL, 0f, v, r);
+        b.binary(BinaryOp.MUL, v, r, v);
+        return v;
     }
 
     /** {@code m[i,j] = max(0, x_ij - x_iy + 1)} for {@code j != y_i}, 0 at {@code j == y_i}. */
@@ -138,6 +156,9 @@ final class ComposedKernels {
                 unary(b, UnaryOp.SIGMOID, 0f, pred, g);
                 b.binary(BinaryOp.SUB, g, target, g);
             }
+        }
+        if (kind.classIndexTargets()) {
+            b.binary(BinaryOp.MUL, g, classMask(b, target, n, c, "lossb"), g);
         }
         if (accumulate) {
             b.binary(BinaryOp.MUL, g, dout, g);
@@ -224,8 +245,16 @@ final class ComposedKernels {
         b.axpby(-u.learningRate(), g, 1f, param);
     }
 
+    /** {@code x = x * step(|x| >= Float.MIN_NORMAL)}: the subnormal flush of state, in scratch {@code slot}. */
+    private static void flushSubnormal(AbstractBackend b, Tensor x, String slot) {
+        Tensor keep = b.scratch(slot, x.shape());
+        unary(b, UnaryOp.ABS, 0f, x, keep);
+        b.unary(UnaryOp.STEP, Float.MIN_NORMAL, 1f, keep, keep);
+        b.binary(BinaryOp.MUL, x, keep, x);
+    }
+
     /**
-     * The update of {@link AdaptiveUpdate} (without its subnormal flush), NaN guard included as in
+     * The update of {@link AdaptiveUpdate}, subnormal flush of the state included, NaN guard included as in
      * {@link #sgdUpdate}: the gradient is zeroed and every decay factor is 1 when the norm is not finite.
      */
     static void adaptiveUpdate(AbstractBackend b, Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradNormSq,
@@ -254,6 +283,7 @@ final class ComposedKernels {
         unary(b, UnaryOp.SQUARE, 0f, g, t);
         b.binary(BinaryOp.MUL, v, keep(b, "adaptive.keep2", ok, u.beta2f()), v);
         b.axpby(u.oneMinusBeta2(), t, 1f, v);
+        flushSubnormal(b, v, "adaptive.flush");
         // t = 1 / (sqrt(v) / bc2 + eps)
         unary(b, UnaryOp.SQRT, 0f, v, t);
         if (!rms) {
@@ -267,11 +297,13 @@ final class ComposedKernels {
             if (keep1 != null) {
                 b.binary(BinaryOp.MUL, m, keep1, m);
                 b.axpby(1f, t, 1f, m);
+                flushSubnormal(b, m, "adaptive.flush");
                 b.binary(BinaryOp.MUL, m, ok, t);
             }
         } else {
             b.binary(BinaryOp.MUL, m, keep1, m);
             b.axpby(u.oneMinusBeta1(), g, 1f, m);
+            flushSubnormal(b, m, "adaptive.flush");
             b.binary(BinaryOp.MUL, m, t, t);
             b.binary(BinaryOp.MUL, t, ok, t);
         }

@@ -45,4 +45,17 @@ public enum LossKind {
     public static int classIndex(float target, int classes) {
         return target >= 0f && target < classes && target == (float) (int) target ? (int) target : -1;
     }
+
+    /**
+     * For a heap kernel's row: when this loss takes class indices and {@code target} names no class
+     * ({@link #classIndex}), fills {@code dst[from, from + count)} (the row's loss, or its gradient row) with NaN and
+     * returns true, so the kernel skips the row instead of reading outside it; otherwise returns false.
+     */
+    public boolean nanIfNoClass(float target, int classes, float[] dst, int from, int count) {
+        if (!classIndexTargets || classIndex(target, classes) >= 0) {
+            return false;
+        }
+        java.util.Arrays.fill(dst, from, from + count, Float.NaN);
+        return true;
+    }
 }

@@ -440,9 +440,8 @@ public final class ReferenceBackend extends HeapBackend {
         for (int i = 0; i < pred.rows(); i++) {
             int row = i * c;
             double loss = 0;
-            if (kind.classIndexTargets() && LossKind.classIndex(t[i], c) < 0) {
-                o[i] = Float.NaN; // no class to read: a NaN loss, never a read outside the row
-                continue;
+            if (kind.nanIfNoClass(t[i], c, o, i, 1)) {
+                continue; // no class to read: a NaN loss, never a read outside the row
             }
             switch (kind) {
                 case SOFTMAX_CROSS_ENTROPY -> {
@@ -497,8 +496,7 @@ public final class ReferenceBackend extends HeapBackend {
         for (int i = 0; i < pred.rows(); i++) {
             int row = i * c;
             double gi = g[i];
-            if (kind.classIndexTargets() && LossKind.classIndex(t[i], c) < 0) {
-                java.util.Arrays.fill(o, row, row + c, Float.NaN);
+            if (kind.nanIfNoClass(t[i], c, o, row, c)) {
                 continue;
             }
             switch (kind) {

@@ -691,9 +691,9 @@ public abstract class BackendConformanceTest {
         }
     }
 
-    /** Fused kernels flush state below {@link Float#MIN_NORMAL} to 0 (the composed default does not). */
+    /** Every adaptive update, fused or composed, flushes state below {@link Float#MIN_NORMAL} to 0. */
     @Test
-    protected void adaptiveUpdateFlushesSubnormalState() {
+    void adaptiveUpdateFlushesSubnormalState() {
         AdaptiveUpdate adam = ADAM_CLIPPED;
         // zero gradients decay tiny moments: a subnormal result becomes exactly 0, on every backend
         float tiny = Float.MIN_NORMAL * 1.05f;
@@ -737,12 +737,12 @@ public abstract class BackendConformanceTest {
 
     /**
      * A target that names no class (NaN, negative, fractional, too large) gives its row a NaN loss and NaN
-     * gradients on every fused kernel, never a read outside the row (on OpenCL that read crashed PoCL); the other
+     * gradients on every loss kernel, fused or composed, never a read outside the row (on OpenCL that read crashed PoCL); the other
      * rows are exact.
      */
     @ParameterizedTest
     @EnumSource(value = LossKind.class, names = {"SOFTMAX_CROSS_ENTROPY", "SVM_HINGE"})
-    protected void invalidClassIndicesGiveNaNRowsNotStrayReads(LossKind k) {
+    void invalidClassIndicesGiveNaNRowsNotStrayReads(LossKind k) {
         int m = 6;
         int c = 5;
         float[] y = {1, Float.NaN, -1, 5, 2.5f, 1e9f};

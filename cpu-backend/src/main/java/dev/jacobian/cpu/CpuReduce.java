@@ -172,9 +172,8 @@ final class CpuReduce {
             int row = po + i * c;
             int trow = to + i * c;
             double loss = 0;
-            if (kind.classIndexTargets() && LossKind.classIndex(t[to + i], c) < 0) {
-                out[oo + i] = Float.NaN; // no class to read: a NaN loss, never a read outside the row
-                continue;
+            if (kind.nanIfNoClass(t[to + i], c, out, oo + i, 1)) {
+                continue; // no class to read: a NaN loss, never a read outside the row
             }
             switch (kind) {
                 case SOFTMAX_CROSS_ENTROPY -> {
@@ -237,8 +236,7 @@ final class CpuReduce {
             int trow = to + i * c;
             int drow = dpo + i * c;
             float g = dout[doo + i];
-            if (kind.classIndexTargets() && LossKind.classIndex(t[to + i], c) < 0) {
-                java.util.Arrays.fill(dp, drow, drow + c, Float.NaN);
+            if (kind.nanIfNoClass(t[to + i], c, dp, drow, c)) {
                 continue;
             }
             switch (kind) {

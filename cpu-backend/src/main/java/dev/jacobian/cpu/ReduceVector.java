@@ -273,9 +273,8 @@ final class ReduceVector {
             int row = po + i * c;
             int trow = to + i * c;
             float loss = 0f;
-            if (kind.classIndexTargets() && LossKind.classIndex(t[to + i], c) < 0) {
-                out[oo + i] = Float.NaN; // no class to read: a NaN loss, never a read outside the row
-                continue;
+            if (kind.nanIfNoClass(t[to + i], c, out, oo + i, 1)) {
+                continue; // no class to read: a NaN loss, never a read outside the row
             }
             switch (kind) {
                 case SOFTMAX_CROSS_ENTROPY -> {
@@ -337,8 +336,7 @@ final class ReduceVector {
             int trow = to + i * c;
             int drow = dpo + i * c;
             float g = dout[doo + i];
-            if (kind.classIndexTargets() && LossKind.classIndex(t[to + i], c) < 0) {
-                java.util.Arrays.fill(dp, drow, drow + c, Float.NaN);
+            if (kind.nanIfNoClass(t[to + i], c, dp, drow, c)) {
                 continue;
             }
             switch (kind) {

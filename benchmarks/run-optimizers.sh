@@ -8,7 +8,8 @@
 #   OPTIMIZERS=sgd,adam,adamw,rmsprop BATCH=64 THREADS=1 BUILD=1 benchmarks/run-optimizers.sh
 #   NORM=batch DROPOUT=0.2 OPTIMIZERS=adamw benchmarks/run-optimizers.sh   # batch norm and dropout in both
 #
-# Results: benchmarks/target/optimizers-jacobian.json (JMH), optimizers-torch.json, optimizers-report.md.
+# Results: benchmarks/target/optimizers-jacobian.json (JMH), optimizers-torch.json, optimizers-report.md (with the CPU
+# model and its measured SGEMM peak).
 # Time with nothing else running on the machine.
 set -euo pipefail
 # shellcheck source=benchmarks/lib.sh
@@ -31,13 +32,27 @@ threads_list="1"
 OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS="$threads" \
   /usr/bin/python3 "$here/peers/torch_cpu_step.py" --threads "$threads_list" --batch "$batch" --optimizers "$optimizers" \
     --norm "$norm" --dropout "$dropout" > "$out/optimizers-torch.json"
-python3 - "$out/optimizers-jacobian.json" "$out/optimizers-torch.json" "$threads" "$batch" <<'PY' | tee "$out/optimizers-report.md"
+# the machine's measured peak, printed beside the ratios: OpenBLAS SGEMM 1024^3, 1 thread, through numpy
+peak=$(OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -c '
+import numpy as np, time
+a = np.random.rand(1024, 1024).astype(np.float32); b = a.copy(); a @ b
+best = 0.0
+for _ in range(5):
+    t = time.perf_counter(); n = 0
+    while time.perf_counter() - t < 1: a @ b; n += 1
+    best = max(best, 2 * 1024 ** 3 * n / (time.perf_counter() - t) / 1e9)
+print(f"{best:.1f}")')
+PEAK="$peak" python3 - "$out/optimizers-jacobian.json" "$out/optimizers-torch.json" "$threads" "$batch" <<'PY' | tee "$out/optimizers-report.md"
 import json, platform, sys
 jmh = json.load(open(sys.argv[1]))
 torch = json.load(open(sys.argv[2]))
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+import os
+family = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("cpu family")), "?")
+model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model\t")), "?")
 print(f"Training step 784-256-128-10 (norm {torch['norm']}, dropout {torch['dropout']}), batch {sys.argv[4]}, "
-      f"{sys.argv[3]} thread(s), {cpu}; PyTorch {torch['torch']}")
+      f"{sys.argv[3]} thread(s), {cpu} (family {family} model {model}), measured peak {os.environ['PEAK']} GFLOP/s "
+      f"(OpenBLAS SGEMM 1024^3, 1 thread); PyTorch {torch['torch']}")
 print()
 print("| optimizer | Jacobian CPU steps/s (JMH, ± 99.9% CI) | PyTorch steps/s (median of rounds, best ATen threads) | ratio |")
 print("| --- | --- | --- | --- |")
@@ -47,9 +62,10 @@ for r in jmh:
     name = r["params"]["optimizer"]
     score = r["primaryMetric"]["score"]
     err = r["primaryMetric"]["scoreError"]
+    err = f" ± {err:.0f}" if isinstance(err, (int, float)) else ""  # JMH writes "NaN" for a single iteration
     peer = torch["steps_per_s"].get(name)
     ratio = f"{score / peer:.2f}x" if peer else "-"
     best = torch["best_threads"].get(name)
-    print(f"| {name} | {score:.0f} ± {err:.0f} | {peer:.0f} ({best} ATen thread(s)) | {ratio} |" if peer
+    print(f"| {name} | {score:.0f}{err} | {peer:.0f} ({best} ATen thread(s)) | {ratio} |" if peer
           else f"| {name} | {score:.0f} | - | - |")
 PY

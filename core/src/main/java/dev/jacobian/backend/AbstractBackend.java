@@ -454,6 +454,76 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void gemmKernel(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a,
                                        Tensor b, float beta, Tensor c);
 
+    // ---------------------------------------------------------------- layout, convolution, pooling
+
+    @Override
+    public final synchronized void permute(Tensor x, int[] axes, Tensor y) {
+        own("permute", x, y);
+        Checks.permute(x, axes, y);
+        disjoint("permute", x, y);
+        countLaunch();
+        permuteKernel(x, axes.clone(), y);
+    }
+
+    /**
+     * {@code y = x} with axes reordered ({@code y.dim(i) = x.dim(axes[i])}); {@code axes} is a valid permutation
+     * (a private copy) and {@code y} does not overlap {@code x}.
+     */
+    protected abstract void permuteKernel(Tensor x, int[] axes, Tensor y);
+
+    @Override
+    public final synchronized void im2col(Conv2dSpec spec, int group, Tensor x, Tensor col) {
+        own("im2col", x, col);
+        Checks.im2col("im2col", spec, group, x, col);
+        disjoint("im2col", x, col);
+        countLaunch();
+        im2colKernel(spec, group, x, col);
+    }
+
+    /** The column matrix of group {@code group} of {@code x [N, C, H, W]}; shapes checked, no overlap. */
+    protected abstract void im2colKernel(Conv2dSpec spec, int group, Tensor x, Tensor col);
+
+    @Override
+    public final synchronized void col2im(Conv2dSpec spec, int group, Tensor col, Tensor dx, boolean accumulate) {
+        own("col2im", col, dx);
+        Checks.im2col("col2im", spec, group, dx, col);
+        disjoint("col2im", col, dx);
+        countLaunch();
+        col2imKernel(spec, group, col, dx, accumulate);
+    }
+
+    /** The adjoint of {@link #im2colKernel}, into the channels of group {@code group} of {@code dx}. */
+    protected abstract void col2imKernel(Conv2dSpec spec, int group, Tensor col, Tensor dx, boolean accumulate);
+
+    @Override
+    public final synchronized void pool2d(Pool2dSpec spec, Tensor x, Tensor y) {
+        own(spec.name(), x, y);
+        Checks.pool2d(spec.name(), spec, x, y);
+        disjoint(spec.name(), x, y);
+        countLaunch();
+        pool2dKernel(spec, x, y);
+    }
+
+    /** 2-D pooling of {@code x [N, C, H, W]} into {@code y [N, C, OH, OW]}; shapes checked, no overlap. */
+    protected abstract void pool2dKernel(Pool2dSpec spec, Tensor x, Tensor y);
+
+    @Override
+    public final synchronized void pool2dBackward(Pool2dSpec spec, Tensor x, Tensor dy, Tensor dx, boolean accumulate) {
+        String op = spec.name() + "Backward";
+        own(op, x, dy, dx);
+        Checks.pool2d(op, spec, x, dy);
+        if (!dx.shape().equals(x.shape())) {
+            throw new IllegalArgumentException(op + ": dx " + dx.shape() + " must have the input's shape " + x.shape());
+        }
+        disjoint(op, x, dx);
+        disjoint(op, dy, dx);
+        countLaunch();
+        pool2dBackwardKernel(spec, x, dy, dx, accumulate);
+    }
+
+    /** The gradient of 2-D pooling; {@code dx} has {@code x}'s shape and overlaps neither {@code x} nor {@code dy}. */
+    protected abstract void pool2dBackwardKernel(Pool2dSpec spec, Tensor x, Tensor dy, Tensor dx, boolean accumulate);
+
     // ---------------------------------------------------------------- reductions, softmax, losses
 
     @Override

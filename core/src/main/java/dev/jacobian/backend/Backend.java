@@ -205,6 +205,44 @@ public interface Backend extends AutoCloseable {
      */
     void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c);
 
+    // ---------------------------------------------------------------- layout, convolution, pooling
+
+    /**
+     * {@code y = x} with its axes reordered: {@code y.dim(i) = x.dim(axes[i])} and
+     * {@code y[i0, i1, ...] = x} at the index whose axis {@code axes[k]} is {@code ik} (NumPy's {@code transpose};
+     * {@code axes = {1, 0, 2}} swaps the first two of three axes). {@code axes} is a permutation of
+     * {@code 0 .. rank-1}; {@code y} must not overlap {@code x}.
+     */
+    void permute(Tensor x, int[] axes, Tensor y);
+
+    /**
+     * Writes the column matrix of channel group {@code group} of {@code x [N, C, H, W]} into
+     * {@code col [C/groups kH kW, N OH OW]}, laid out as {@link Conv2dSpec} specifies (0 where the window is on
+     * padding), so that the convolution of that group is one GEMM with its weights {@code [OCg, C/groups kH kW]}.
+     */
+    void im2col(Conv2dSpec spec, int group, Tensor x, Tensor col);
+
+    /**
+     * The adjoint of {@link #im2col}: {@code dx (+)=} the sum, over every column entry of {@code col} (laid out
+     * as {@link #im2col} writes group {@code group}), of that entry at the input position it was read from;
+     * entries on padding are dropped. Only the channels of that group are written; with
+     * {@code accumulate = false} they are overwritten, the others left untouched.
+     */
+    void col2im(Conv2dSpec spec, int group, Tensor col, Tensor dx, boolean accumulate);
+
+    /**
+     * 2-D pooling of {@code x [N, C, H, W]} into {@code y [N, C, OH, OW]}, as {@link Pool2dSpec} specifies (the
+     * maximum or the mean of each window).
+     */
+    void pool2d(Pool2dSpec spec, Tensor x, Tensor y);
+
+    /**
+     * The gradient of {@link #pool2d}: {@code dx (+)=} {@code dy} routed to each window's first maximal element
+     * of {@code x} (max; windows that overlap add up), or spread evenly over each window (average).
+     * {@code dy} is {@code [N, C, OH, OW]}, {@code dx} has {@code x}'s shape.
+     */
+    void pool2dBackward(Pool2dSpec spec, Tensor x, Tensor dy, Tensor dx, boolean accumulate);
+
     // ---------------------------------------------------------------- reductions, softmax, losses
 
     /**

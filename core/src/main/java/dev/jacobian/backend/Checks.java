@@ -199,4 +199,50 @@ public final class Checks {
             throw new IndexOutOfBoundsException(op + " of " + count + " floats at " + offset + " with tensor " + t.shape());
         }
     }
+
+    /** Arguments of {@link Backend#permute}: {@code axes} is a permutation of the rank and {@code y} has the permuted shape. */
+    public static void permute(Tensor x, int[] axes, Tensor y) {
+        int rank = x.rank();
+        if (axes == null || axes.length != rank) {
+            throw new IllegalArgumentException("permute: axes " + java.util.Arrays.toString(axes) + " must list each of the "
+                    + rank + " axes of " + x.shape() + " once");
+        }
+        boolean[] seen = new boolean[rank];
+        int[] dims = new int[rank];
+        for (int i = 0; i < rank; i++) {
+            int a = axes[i];
+            if (a < 0 || a >= rank || seen[a]) {
+                throw new IllegalArgumentException("permute: axes " + java.util.Arrays.toString(axes)
+                        + " are not a permutation of the " + rank + " axes of " + x.shape());
+            }
+            seen[a] = true;
+            dims[i] = x.shape().dim(a);
+        }
+        Shape expected = Shape.of(dims);
+        if (!y.shape().equals(expected)) {
+            throw new IllegalArgumentException("permute: permuting " + x.shape() + " by " + java.util.Arrays.toString(axes)
+                    + " gives " + expected + ", not " + y.shape());
+        }
+    }
+
+    /** Arguments of {@link Backend#im2col} and {@link Backend#col2im}: the image {@code x} and its column matrix. */
+    public static void im2col(String op, Conv2dSpec spec, int group, Tensor x, Tensor col) {
+        if (group < 0 || group >= spec.groups()) {
+            throw new IllegalArgumentException(op + ": group " + group + " is not in [0, " + spec.groups() + ")");
+        }
+        Shape expected = spec.columnShape(op, x.shape());
+        if (!col.shape().equals(expected)) {
+            throw new IllegalArgumentException(op + ": the column matrix of " + x.shape() + " (" + spec + ") is "
+                    + expected + ", not " + col.shape());
+        }
+    }
+
+    /** Arguments of {@link Backend#pool2d}: {@code y} has the pooled shape of {@code x}. */
+    public static void pool2d(String op, Pool2dSpec spec, Tensor x, Tensor y) {
+        Shape expected = spec.outputShape(op, x.shape());
+        if (!y.shape().equals(expected)) {
+            throw new IllegalArgumentException(op + ": pooling " + x.shape() + " (" + spec + ") gives " + expected
+                    + ", not " + y.shape());
+        }
+    }
 }

@@ -58,5 +58,15 @@ public enum Primitive {
     /** {@link Backend#sgdUpdate}: one fused {@link SgdUpdate} step on one parameter. */
     SGD_UPDATE,
     /** {@link Backend#adaptiveUpdate}: one fused Adam, AdamW or RMSprop ({@link AdaptiveUpdate}) step. */
-    ADAPTIVE_UPDATE
+    ADAPTIVE_UPDATE,
+    /** {@link Backend#permute}: a tensor with its axes reordered. */
+    PERMUTE,
+    /** {@link Backend#im2col}: the column matrix of one convolution group ({@link Conv2dSpec}). */
+    IM2COL,
+    /** {@link Backend#col2im}: the adjoint of {@code im2col}, summing columns back into an image gradient. */
+    COL2IM,
+    /** {@link Backend#pool2d}: 2-D max or average pooling ({@link Pool2dSpec}). */
+    POOL2D,
+    /** {@link Backend#pool2dBackward}: the gradient of 2-D pooling. */
+    POOL2D_BACKWARD
 }

@@ -8,6 +8,8 @@ import dev.jacobian.backend.BinaryOp;
 import dev.jacobian.backend.Broadcast;
 import dev.jacobian.backend.UnaryOp;
 import dev.jacobian.backend.Checks;
+import dev.jacobian.backend.Conv2dSpec;
+import dev.jacobian.backend.Pool2dSpec;
 import dev.jacobian.backend.LossKind;
 import dev.jacobian.backend.Philox;
 import dev.jacobian.backend.Reduction;
@@ -282,6 +284,176 @@ public final class ReferenceBackend extends HeapBackend {
     @Override
     protected void randomUniformKernel(long key, long counter, Tensor out) {
         Philox.fill(key, counter, data(out), offset(out), out.size());
+    }
+
+    @Override
+    protected void permuteKernel(Tensor x, int[] axes, Tensor y) {
+        float[] a = d(x);
+        float[] out = new float[y.size()];
+        int rank = x.rank();
+        int[] xStrides = x.shape().strides();
+        int[] yDims = y.shape().dims();
+        int[] index = new int[rank]; // position in y
+        for (int i = 0; i < out.length; i++) {
+            int src = 0;
+            for (int k = 0; k < rank; k++) {
+                src += index[k] * xStrides[axes[k]];
+            }
+            out[i] = a[src];
+            for (int k = rank - 1; k >= 0; k--) { // odometer over y's dimensions
+                if (++index[k] < yDims[k]) {
+                    break;
+                }
+                index[k] = 0;
+            }
+        }
+        put(y, out);
+    }
+
+    /**
+     * Visits every entry of group {@code g}'s column matrix: {@code visitor(colIndex, xIndex)} with {@code xIndex}
+     * the flat input index it reads, or -1 on padding.
+     */
+    private static void forEachColumnEntry(Conv2dSpec s, int g, int[] xd, java.util.function.BiConsumer<Integer, Integer> visitor) {
+        int n = xd[0], c = xd[1], h = xd[2], w = xd[3];
+        int cg = c / s.groups();
+        int oh = s.outH(h), ow = s.outW(w);
+        int cols = n * oh * ow;
+        for (int ci = 0; ci < cg; ci++) {
+            for (int ki = 0; ki < s.kernelH(); ki++) {
+                for (int kj = 0; kj < s.kernelW(); kj++) {
+                    int row = (ci * s.kernelH() + ki) * s.kernelW() + kj;
+                    for (int b = 0; b < n; b++) {
+                        for (int y = 0; y < oh; y++) {
+                            for (int x = 0; x < ow; x++) {
+                                int col = (b * oh + y) * ow + x;
+                                int ih = y * s.strideH() - s.padH() + ki * s.dilationH();
+                                int iw = x * s.strideW() - s.padW() + kj * s.dilationW();
+                                boolean inside = ih >= 0 && ih < h && iw >= 0 && iw < w;
+                                int xi = inside ? ((b * c + g * cg + ci) * h + ih) * w + iw : -1;
+                                visitor.accept(row * cols + col, xi);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    protected void im2colKernel(Conv2dSpec spec, int group, Tensor x, Tensor col) {
+        float[] a = d(x);
+        float[] out = new float[col.size()];
+        forEachColumnEntry(spec, group, x.shape().dims(), (ci, xi) -> out[ci] = xi < 0 ? 0f : a[xi]);
+        put(col, out);
+    }
+
+    @Override
+    protected void col2imKernel(Conv2dSpec spec, int group, Tensor col, Tensor dx, boolean accumulate) {
+        float[] g = d(col);
+        int[] xd = dx.shape().dims();
+        double[] sums = new double[dx.size()];
+        boolean[] inGroup = new boolean[dx.size()];
+        int cg = xd[1] / spec.groups();
+        int plane = xd[2] * xd[3];
+        for (int i = 0; i < sums.length; i++) {
+            int channel = (i / plane) % xd[1];
+            inGroup[i] = channel / cg == group;
+        }
+        forEachColumnEntry(spec, group, xd, (ci, xi) -> {
+            if (xi >= 0) {
+                sums[xi] += g[ci];
+            }
+        });
+        float[] out = d(dx);
+        for (int i = 0; i < out.length; i++) {
+            if (inGroup[i]) {
+                store(out, i, sums[i], accumulate);
+            }
+        }
+        put(dx, out);
+    }
+
+    /**
+     * Visits each output position of a pooling: {@code visitor(yIndex, xIndices)} with the flat input indices of
+     * the window's real elements in row-major window order.
+     */
+    private static void forEachWindow(Pool2dSpec s, int[] xd, java.util.function.BiConsumer<Integer, int[]> visitor) {
+        int n = xd[0], c = xd[1], h = xd[2], w = xd[3];
+        int oh = s.outH(h), ow = s.outW(w);
+        int[] idx = new int[s.kernelH() * s.kernelW()];
+        for (int p = 0; p < n * c; p++) {
+            for (int y = 0; y < oh; y++) {
+                for (int x = 0; x < ow; x++) {
+                    int count = 0;
+                    for (int i = 0; i < s.kernelH(); i++) {
+                        for (int j = 0; j < s.kernelW(); j++) {
+                            int ih = y * s.strideH() - s.padH() + i;
+                            int iw = x * s.strideW() - s.padW() + j;
+                            if (ih >= 0 && ih < h && iw >= 0 && iw < w) {
+                                idx[count++] = (p * h + ih) * w + iw;
+                            }
+                        }
+                    }
+                    visitor.accept((p * oh + y) * ow + x, Arrays.copyOf(idx, count));
+                }
+            }
+        }
+    }
+
+    /** The position within {@code window} of its first maximum (a NaN wins, as in PyTorch). */
+    private static int argmax(float[] a, int[] window) {
+        int arg = 0;
+        float best = Float.NEGATIVE_INFINITY;
+        for (int k = 0; k < window.length; k++) {
+            float v = a[window[k]];
+            if (v > best || Float.isNaN(v)) {
+                best = v;
+                arg = k;
+            }
+        }
+        return arg;
+    }
+
+    /** The divisor of an average over {@code window}. */
+    private static int divisor(Pool2dSpec s, int[] window) {
+        return s.countIncludePad() ? s.kernelH() * s.kernelW() : window.length;
+    }
+
+    @Override
+    protected void pool2dKernel(Pool2dSpec spec, Tensor x, Tensor y) {
+        float[] a = d(x);
+        float[] out = new float[y.size()];
+        forEachWindow(spec, x.shape().dims(), (yi, window) -> {
+            if (spec.kind() == Pool2dSpec.Kind.MAX) {
+                out[yi] = a[window[argmax(a, window)]];
+            } else {
+                double sum = 0;
+                for (int xi : window) {
+                    sum += a[xi];
+                }
+                out[yi] = (float) (sum / divisor(spec, window));
+            }
+        });
+        put(y, out);
+    }
+
+    @Override
+    protected void pool2dBackwardKernel(Pool2dSpec spec, Tensor x, Tensor dy, Tensor dx, boolean accumulate) {
+        float[] a = d(x);
+        float[] g = d(dy);
+        double[] sums = new double[dx.size()];
+        forEachWindow(spec, x.shape().dims(), (yi, window) -> {
+            if (spec.kind() == Pool2dSpec.Kind.MAX) {
+                sums[window[argmax(a, window)]] += g[yi];
+            } else {
+                double share = (double) g[yi] / divisor(spec, window);
+                for (int xi : window) {
+                    sums[xi] += share;
+                }
+            }
+        });
+        storeAll(dx, sums, accumulate);
     }
 
     @Override

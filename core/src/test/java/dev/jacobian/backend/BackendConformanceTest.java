@@ -1089,4 +1089,165 @@ public abstract class BackendConformanceTest {
             assertTrue(!java.util.Arrays.equals(v, next), "the next counter range gives new numbers");
         }
     }
+
+    // ------------------------------------------------------------------ layout, convolution, pooling
+
+    /** An operand of any shape with values uniform in {@code [-1, 1)}. */
+    protected static Operand tensor(long seed, int... dims) {
+        Shape shape = Shape.of(dims);
+        return new Operand(shape, random(seed, shape.size(), -1f, 1f));
+    }
+
+    static Stream<Arguments> permutations() {
+        return Stream.of(
+                Arguments.of(new int[] {7}, new int[] {0}),
+                Arguments.of(new int[] {7, 33}, new int[] {1, 0}),
+                Arguments.of(new int[] {64, 64}, new int[] {1, 0}),
+                Arguments.of(new int[] {7, 33, 5}, new int[] {1, 0, 2}),
+                Arguments.of(new int[] {3, 5, 7}, new int[] {2, 0, 1}),
+                Arguments.of(new int[] {32, 64, 196}, new int[] {1, 0, 2}),
+                Arguments.of(new int[] {2, 3, 5, 7}, new int[] {0, 2, 3, 1}),
+                Arguments.of(new int[] {2, 3, 5, 7}, new int[] {3, 2, 1, 0}),
+                Arguments.of(new int[] {1, 17, 1, 9}, new int[] {1, 0, 2, 3}),
+                Arguments.of(new int[] {2, 1, 3, 1, 2, 3}, new int[] {5, 3, 1, 0, 2, 4}));
+    }
+
+    @ParameterizedTest
+    @MethodSource("permutations")
+    void permuteReordersAxes(int[] dims, int[] axes) {
+        int[] out = new int[dims.length];
+        for (int i = 0; i < dims.length; i++) {
+            out[i] = dims[axes[i]];
+        }
+        compare("permute " + Shape.of(dims) + " " + java.util.Arrays.toString(axes), 0, 0,
+                list(tensor(60, dims), tensor(61, out)), new int[] {1}, (b, t) -> b.permute(t[0], axes, t[1]));
+    }
+
+    /** An input {@code [N, C, H, W]} with a convolution geometry: the odd cases every backend must get right. */
+    protected record ConvCase(String what, int n, int c, int h, int w, Conv2dSpec spec) {
+        @Override
+        public String toString() {
+            return what + " [" + n + ", " + c + ", " + h + ", " + w + "] " + spec;
+        }
+    }
+
+    /** Odd convolution geometries: 1x1 images, kernel = image, stride > kernel, large padding, dilation, groups. */
+    public static Stream<ConvCase> convCases() {
+        return Stream.of(
+                new ConvCase("1x1 image", 2, 1, 1, 1, Conv2dSpec.of(1, 1, 0)),
+                new ConvCase("kernel = image", 2, 3, 5, 5, Conv2dSpec.of(5, 1, 0)),
+                new ConvCase("stride > kernel", 3, 3, 7, 9, Conv2dSpec.of(2, 3, 0)),
+                new ConvCase("padding = kernel - 1", 2, 17, 6, 5, Conv2dSpec.of(3, 1, 2)),
+                new ConvCase("padding > image", 1, 1, 3, 3, Conv2dSpec.of(3, 2, 4)),
+                new ConvCase("dilation 2", 1, 3, 8, 7, Conv2dSpec.of(3, 2, 1).withDilation(2)),
+                new ConvCase("rectangular", 2, 3, 1, 9, new Conv2dSpec(1, 3, 1, 2, 0, 1, 1, 1, 1)),
+                new ConvCase("3 groups", 2, 6, 5, 6, new Conv2dSpec(3, 2, 1, 2, 1, 0, 1, 1, 3)),
+                new ConvCase("depthwise", 2, 17, 7, 7, Conv2dSpec.of(3, 1, 1).withGroups(17)),
+                new ConvCase("CNN layer", 4, 32, 14, 14, Conv2dSpec.of(3, 1, 1)));
+    }
+
+    @ParameterizedTest
+    @MethodSource("convCases")
+    void im2colAndItsAdjoint(ConvCase k) {
+        Shape x = Shape.of(k.n(), k.c(), k.h(), k.w());
+        Shape col = k.spec().columnShape("im2col", x);
+        int overlap = k.spec().kernelH() * k.spec().kernelW();
+        for (int g = 0; g < k.spec().groups(); g += Math.max(1, k.spec().groups() / 3)) {
+            int group = g;
+            compare("im2col " + k + " group " + g, 0, 0, list(tensor(62, x.dims()), tensor(63, col.dims())), new int[] {1},
+                    (b, t) -> b.im2col(k.spec(), group, t[0], t[1]));
+            for (boolean acc : new boolean[] {false, true}) {
+                compare("col2im " + k + " group " + g + " acc " + acc, FP32_SUM_RTOL, sumAtol(overlap),
+                        list(tensor(64, col.dims()), tensor(65, x.dims())), new int[] {1},
+                        (b, t) -> b.col2im(k.spec(), group, t[0], t[1], acc));
+            }
+        }
+    }
+
+    /** Pooling windows on odd inputs: 1x1 images, window = image, stride > window, padding, overlap. */
+    public static Stream<Arguments> poolCases() {
+        List<Arguments> cases = new ArrayList<>();
+        for (Pool2dSpec.Kind kind : Pool2dSpec.Kind.values()) {
+            for (boolean countPad : kind == Pool2dSpec.Kind.MAX ? new boolean[] {true} : new boolean[] {true, false}) {
+                java.util.function.Function<Pool2dSpec, Pool2dSpec> k = s -> new Pool2dSpec(kind, s.kernelH(), s.kernelW(),
+                        s.strideH(), s.strideW(), s.padH(), s.padW(), countPad);
+                cases.add(Arguments.of(new int[] {2, 3, 8, 8}, k.apply(Pool2dSpec.max(2, 2, 0))));
+                cases.add(Arguments.of(new int[] {3, 32, 28, 28}, k.apply(Pool2dSpec.max(2, 2, 0))));
+                cases.add(Arguments.of(new int[] {2, 17, 7, 9}, k.apply(Pool2dSpec.max(3, 2, 1))));
+                cases.add(Arguments.of(new int[] {1, 3, 5, 5}, k.apply(Pool2dSpec.max(3, 1, 1))));
+                cases.add(Arguments.of(new int[] {2, 1, 1, 1}, k.apply(Pool2dSpec.max(1, 1, 0))));
+                cases.add(Arguments.of(new int[] {2, 3, 4, 4}, k.apply(Pool2dSpec.max(4, 4, 0))));
+                cases.add(Arguments.of(new int[] {1, 2, 7, 8}, k.apply(Pool2dSpec.max(2, 3, 0))));
+                cases.add(Arguments.of(new int[] {2, 3, 5, 6}, k.apply(new Pool2dSpec(kind, 2, 3, 2, 1, 1, 1, countPad))));
+            }
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest
+    @MethodSource("poolCases")
+    void pool2dForwardAndBackward(int[] dims, Pool2dSpec spec) {
+        Shape x = Shape.of(dims);
+        Shape y = spec.outputShape("pool2d", x);
+        int overlap = spec.kernelH() * spec.kernelW();
+        compare(spec + " " + x, FP32_RTOL, FP32_ATOL, list(tensor(66, dims), tensor(67, y.dims())), new int[] {1},
+                (b, t) -> b.pool2d(spec, t[0], t[1]));
+        for (boolean acc : new boolean[] {false, true}) {
+            compare(spec + " backward " + x + " acc " + acc, FP32_SUM_RTOL, sumAtol(overlap),
+                    list(tensor(66, dims), tensor(68, y.dims()), tensor(69, dims)), new int[] {2},
+                    (b, t) -> b.pool2dBackward(spec, t[0], t[1], t[2], acc));
+        }
+    }
+
+    @Test
+    void maxPoolRoutesTiesToTheFirstMaximumAndNaNWins() {
+        Pool2dSpec spec = Pool2dSpec.max(2, 2, 0);
+        float[] x = {1, 1, 2, 2, 1, 1, 2, 2, 3, Float.NaN, 5, 5, 3, 3, 5, 5};
+        float[] dy = {10, 20, 30, 40};
+        float[] dx = new float[16];
+        dx[0] = 10;
+        dx[2] = 20;
+        dx[9] = 30;
+        dx[10] = 40;
+        try (Tensor xt = backend.fromHost(Shape.of(1, 1, 4, 4), x); Tensor dyt = backend.fromHost(Shape.of(1, 1, 2, 2), dy);
+             Tensor y = backend.allocate(Shape.of(1, 1, 2, 2)); Tensor dxt = backend.allocate(Shape.of(1, 1, 4, 4))) {
+            backend.pool2d(spec, xt, y);
+            float[] out = y.download();
+            assertEquals(1f, out[0]);
+            assertEquals(2f, out[1]);
+            assertTrue(Float.isNaN(out[2]), "a NaN in the window wins the maximum, as in PyTorch");
+            assertEquals(5f, out[3]);
+            backend.pool2dBackward(spec, xt, dyt, dxt, false);
+            TensorAssert.assertClose("max pool ties", dx, dxt.download(), 0, 0);
+        }
+    }
+
+    @Test
+    void convolutionAndPoolingShapeErrorsNameTheOpAndTheShapes() {
+        try (Tensor x = backend.allocate(Shape.of(2, 3, 4, 4)); Tensor col = backend.allocate(Shape.matrix(27, 8));
+             Tensor y = backend.allocate(Shape.of(2, 3, 3, 3)); Tensor flat = backend.allocate(Shape.matrix(6, 16))) {
+            IllegalArgumentException big = assertThrows(IllegalArgumentException.class,
+                    () -> backend.im2col(Conv2dSpec.of(7, 1, 1), 0, x, col));
+            assertTrue(big.getMessage().contains("im2col") && big.getMessage().contains("larger than the padded input 6x6")
+                    && big.getMessage().contains("[2, 3, 4, 4]"), big.getMessage());
+            IllegalArgumentException wrongCol = assertThrows(IllegalArgumentException.class,
+                    () -> backend.im2col(Conv2dSpec.of(2, 1, 0), 0, x, col));
+            assertTrue(wrongCol.getMessage().contains("is [12, 18], not [27, 8]"),
+                    wrongCol.getMessage());
+            IllegalArgumentException groups = assertThrows(IllegalArgumentException.class,
+                    () -> backend.im2col(Conv2dSpec.of(3, 1, 0).withGroups(2), 0, x, col));
+            assertTrue(groups.getMessage().contains("not divisible by 2 groups"), groups.getMessage());
+            IllegalArgumentException rank = assertThrows(IllegalArgumentException.class,
+                    () -> backend.pool2d(Pool2dSpec.max(2, 2, 0), flat, y));
+            assertTrue(rank.getMessage().contains("max_pool2d") && rank.getMessage().contains("[6, 16]"), rank.getMessage());
+            IllegalArgumentException pooled = assertThrows(IllegalArgumentException.class,
+                    () -> backend.pool2d(Pool2dSpec.avg(2, 2, 0), x, y));
+            assertTrue(pooled.getMessage().contains("gives [2, 3, 2, 2], not [2, 3, 3, 3]"), pooled.getMessage());
+            IllegalArgumentException axes = assertThrows(IllegalArgumentException.class,
+                    () -> backend.permute(x, new int[] {0, 1, 1, 2}, y));
+            assertTrue(axes.getMessage().contains("not a permutation"), axes.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> Pool2dSpec.max(2, 2, 2));
+            assertThrows(IllegalArgumentException.class, () -> Conv2dSpec.of(3, 0, 1));
+        }
+    }
 }

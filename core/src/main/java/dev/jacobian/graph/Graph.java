@@ -3,21 +3,27 @@ package dev.jacobian.graph;
 import dev.jacobian.backend.Activation;
 import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.BinaryOp;
+import dev.jacobian.backend.Conv2dSpec;
 import dev.jacobian.backend.LossKind;
+import dev.jacobian.backend.Pool2dSpec;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.backend.UnaryOp;
 import dev.jacobian.graph.ops.Activate;
 import dev.jacobian.graph.ops.AddBias;
 import dev.jacobian.graph.ops.BatchNorm;
+import dev.jacobian.graph.ops.Conv2d;
 import dev.jacobian.graph.ops.Dense;
 import dev.jacobian.graph.ops.Dropout;
 import dev.jacobian.graph.ops.Elementwise;
 import dev.jacobian.graph.ops.Gelu;
+import dev.jacobian.graph.ops.GlobalAvgPool;
 import dev.jacobian.graph.ops.LayerNorm;
 import dev.jacobian.graph.ops.Linear;
 import dev.jacobian.graph.ops.MatMul;
 import dev.jacobian.graph.ops.Maxout;
 import dev.jacobian.graph.ops.PRelu;
+import dev.jacobian.graph.ops.Permute;
+import dev.jacobian.graph.ops.Pool2d;
 import dev.jacobian.graph.ops.Reduce;
 import dev.jacobian.graph.ops.Reshape;
 import dev.jacobian.graph.ops.RowLoss;
@@ -252,6 +258,29 @@ public final class Graph {
     /** A view merging dimensions {@code startDim..} of {@code x} into one ({@code [n, c, h, w]} from 1 is {@code [n, c*h*w]}). */
     public OpNode flatten(Node x, int startDim) {
         return apply(Reshape.flatten(startDim), x);
+    }
+
+    /**
+     * The 2-D convolution of {@code x [N, C, H, W]} with {@code weight [OC, C/groups, kH, kW]} plus {@code bias [OC]}
+     * (or none when {@code bias} is null), as {@code torch.nn.functional.conv2d} ({@link Conv2d}).
+     */
+    public OpNode conv2d(Node x, Parameter weight, Parameter bias, Conv2dSpec spec) {
+        return bias == null ? apply(new Conv2d(spec), x, weight) : apply(new Conv2d(spec), x, weight, bias);
+    }
+
+    /** 2-D max or average pooling of {@code x [N, C, H, W]} ({@link Pool2d}). */
+    public OpNode pool2d(Node x, Pool2dSpec spec) {
+        return apply(new Pool2d(spec), x);
+    }
+
+    /** The mean of each channel's plane: {@code [N, C, H, W] -> [N, C]} ({@link GlobalAvgPool}). */
+    public OpNode globalAvgPool(Node x) {
+        return apply(new GlobalAvgPool(), x);
+    }
+
+    /** {@code x} with its axes reordered, the batch being axis 0 ({@link Permute}); a copy. */
+    public OpNode permute(Node x, int... axes) {
+        return apply(new Permute(axes), x);
     }
 
     /** {@code factor * x} elementwise, for a constant {@code factor} ({@link Scale}). */

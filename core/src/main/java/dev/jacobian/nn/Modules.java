@@ -14,7 +14,7 @@ import java.util.function.BiFunction;
 
 /**
  * The standard {@link Module}s: affine layers, activations (each a module), PReLU, Maxout, flatten, dropout,
- * batch norm and layer norm. Each factory validates its arguments and names its parameters and buffers as
+ * batch norm and layer norm, 2-D convolution, max and average pooling, global average pooling. Each factory validates its arguments and names its parameters and buffers as
  * PyTorch does: {@code <name>.weight}, {@code <name>.bias}, {@code <name>.slope}, {@code <name>.running_mean},
  * {@code <name>.running_var}, {@code <name>.num_batches_tracked}.
  */
@@ -260,5 +260,68 @@ public final class Modules {
     /** Flattens every dimension after the batch into one: {@code [n, c, h, w] -> [n, c*h*w]}, a view (no copy). */
     public static Module flatten() {
         return new Simple("flatten", g -> List.of(), (x, p) -> x.graph().flatten(x, 1));
+    }
+
+    /**
+     * A 2-D convolution layer, as {@code torch.nn.Conv2d(in, out, kernel, stride, padding, dilation, groups, bias)}
+     * ({@link dev.jacobian.graph.ops.Conv2d}) on {@code [N, in, H, W]}: parameters {@code <name>.weight}
+     * {@code [out, in/groups, kH, kW]} (PyTorch's layout; drawn from {@code init} with PyTorch's fans,
+     * {@code fanIn = in/groups kH kW}, {@code fanOut = out kH kW}; weight-decayed) and, when {@code bias} holds,
+     * {@code <name>.bias} {@code [out]} (zeros, not decayed).
+     *
+     * @throws IllegalArgumentException naming the layer when a channel count is not positive or not divisible by the
+     *     groups
+     */
+    public static Module conv2d(String name, int in, int out, dev.jacobian.backend.Conv2dSpec spec, boolean bias,
+                                Initializer init) {
+        positive(name + ": input channels", in);
+        positive(name + ": output channels", out);
+        if (in % spec.groups() != 0 || out % spec.groups() != 0) {
+            throw new IllegalArgumentException(name + ": " + in + " input and " + out + " output channels must both be "
+                    + "divisible by " + spec.groups() + " groups");
+        }
+        int receptive = spec.kernelH() * spec.kernelW();
+        int fanIn = in / spec.groups() * receptive;
+        int fanOut = out * receptive;
+        Initializer withFans = (values, rows, cols, r) -> init.fill(values, fanIn, fanOut, r);
+        Shape w = Shape.of(out, in / spec.groups(), spec.kernelH(), spec.kernelW());
+        String what = "conv2d " + name + "(" + in + "->" + out + ", " + spec + (bias ? "" : ", no bias") + ")";
+        return new Simple(what,
+                g -> bias ? List.of(g.parameter(name + ".weight", w, withFans, true),
+                        g.parameter(name + ".bias", Shape.of(out), Initializer.zeros(), false))
+                        : List.of(g.parameter(name + ".weight", w, withFans, true)),
+                (x, p) -> x.graph().conv2d(x, p.get(0), bias ? p.get(1) : null, spec));
+    }
+
+    /**
+     * A square 2-D convolution with bias: {@code kernel x kernel}, the given stride and padding, dilation 1, one
+     * group, He-normal weights (for ReLU-family activations).
+     */
+    public static Module conv2d(String name, int in, int out, int kernel, int stride, int padding) {
+        return conv2d(name, in, out, dev.jacobian.backend.Conv2dSpec.of(kernel, stride, padding), true,
+                Initializer.heNormal());
+    }
+
+    /** 2-D pooling ({@link dev.jacobian.graph.ops.Pool2d}) with the window {@code spec}. No parameters. */
+    public static Module pool2d(dev.jacobian.backend.Pool2dSpec spec) {
+        return new Simple(spec.toString(), g -> List.of(), (x, p) -> x.graph().pool2d(x, spec));
+    }
+
+    /** {@code torch.nn.MaxPool2d(kernel, stride, padding)}. */
+    public static Module maxPool2d(int kernel, int stride, int padding) {
+        return pool2d(dev.jacobian.backend.Pool2dSpec.max(kernel, stride, padding));
+    }
+
+    /** {@code torch.nn.AvgPool2d(kernel, stride, padding)} (padding counted in the average, PyTorch's default). */
+    public static Module avgPool2d(int kernel, int stride, int padding) {
+        return pool2d(dev.jacobian.backend.Pool2dSpec.avg(kernel, stride, padding));
+    }
+
+    /**
+     * Global average pooling, {@code [N, C, H, W] -> [N, C]} ({@link dev.jacobian.graph.ops.GlobalAvgPool}):
+     * {@code torch.nn.AdaptiveAvgPool2d(1)} then a flatten. No parameters.
+     */
+    public static Module globalAvgPool() {
+        return new Simple("global_avg_pool", g -> List.of(), (x, p) -> x.graph().globalAvgPool(x));
     }
 }

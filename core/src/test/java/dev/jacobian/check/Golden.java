@@ -16,6 +16,8 @@ public final class Golden {
     private Golden() {
     }
 
+    private static final String SHAPE = "#shape";
+
     /** The records of {@code golden/<file>} on the test class path, by name. */
     public static Map<String, float[]> read(String file) {
         Map<String, float[]> m = new HashMap<>();
@@ -42,6 +44,12 @@ public final class Golden {
                     }
                 }
                 m.put(f[0], a);
+                String[] dims = f[1].isEmpty() ? new String[0] : f[1].split(",");
+                float[] shape = new float[dims.length];
+                for (int i = 0; i < dims.length; i++) {
+                    shape[i] = Integer.parseInt(dims[i]);
+                }
+                m.put(f[0] + SHAPE, shape);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -56,5 +64,15 @@ public final class Golden {
             throw new IllegalStateException("no golden record '" + name + "'");
         }
         return v;
+    }
+
+    /** The shape recorded with {@code name} (its dimensions, as the script wrote them). */
+    public static dev.jacobian.tensor.Shape shape(Map<String, float[]> records, String name) {
+        float[] d = get(records, name + SHAPE);
+        int[] dims = new int[d.length];
+        for (int i = 0; i < d.length; i++) {
+            dims[i] = (int) d[i];
+        }
+        return dev.jacobian.tensor.Shape.of(dims);
     }
 }

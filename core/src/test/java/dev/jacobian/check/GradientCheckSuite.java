@@ -6,6 +6,8 @@ import dev.jacobian.backend.Activation;
 import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.BinaryOp;
+import dev.jacobian.backend.Conv2dSpec;
+import dev.jacobian.backend.Pool2dSpec;
 import dev.jacobian.backend.LossKind;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.backend.SharedBackendSuite;
@@ -475,5 +477,139 @@ public abstract class GradientCheckSuite extends SharedBackendSuite {
             GradientCheck.Result res = new GradientCheck().tiny(MLP_TINY).check(exec, loss, 5);
             assertTrue(res.maxRelativeError() < GRADCHECK_MAX_REL, net.describe() + " on " + backend.name() + ": " + res);
         }
+    }
+
+    // ------------------------------------------------------------------ convolution and pooling
+
+    /** Conv2d on odd geometries (stride, padding, dilation, groups, depthwise, no bias): gradients for x, w and b. */
+    @ParameterizedTest
+    @ValueSource(strings = {"basic", "stride-pad", "dilated", "groups", "depthwise", "no-bias", "kernel-is-image"})
+    void conv2d(String kind) {
+        int n = 2;
+        int c = kind.equals("depthwise") ? 3 : 4;
+        int oc = kind.equals("depthwise") ? 3 : 6;
+        Conv2dSpec spec = switch (kind) {
+            case "stride-pad" -> new Conv2dSpec(3, 2, 2, 1, 1, 1, 1, 1, 1);
+            case "dilated" -> Conv2dSpec.of(2, 1, 1).withDilation(2);
+            case "groups" -> Conv2dSpec.of(3, 1, 1).withGroups(2);
+            case "depthwise" -> Conv2dSpec.of(3, 1, 1).withGroups(3);
+            case "kernel-is-image" -> Conv2dSpec.of(5, 1, 0);
+            default -> Conv2dSpec.of(3, 1, 0);
+        };
+        Shape x = Shape.of(n, c, 5, 6);
+        Shape w = Shape.of(oc, c / spec.groups(), spec.kernelH(), spec.kernelW());
+        Shape y = spec.outputShape("conv2d", x, oc);
+        boolean bias = !kind.equals("no-bias");
+        Shape[] shapes = bias ? new Shape[] {x, w, Shape.of(oc)} : new Shape[] {x, w};
+        // weights of 0.5: a float32 output of ~50 products rounds by about 1e-6 of itself, noise the difference quotient
+        // amplifies by 1/(2h); smaller values keep it well under the gradients, and MLP_TINY floors the denominator
+        checkOp("conv2d " + kind, shapes, Initializer.normal(0.5), y,
+                (g, p) -> g.conv2d(p[0], p[1], bias ? p[2] : null, spec), new GradientCheck().tiny(MLP_TINY));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"max 2x2", "max 3s2p1", "avg 2x2", "avg 3s2p1", "avg 3s2p1 no-pad-count", "avg 2s3"})
+    void pool2d(String kind) {
+        Pool2dSpec spec = switch (kind) {
+            case "max 2x2" -> Pool2dSpec.max(2, 2, 0);
+            case "max 3s2p1" -> Pool2dSpec.max(3, 2, 1);
+            case "avg 2x2" -> Pool2dSpec.avg(2, 2, 0);
+            case "avg 3s2p1" -> Pool2dSpec.avg(3, 2, 1);
+            case "avg 3s2p1 no-pad-count" -> Pool2dSpec.avg(3, 2, 1).withCountIncludePad(false);
+            default -> Pool2dSpec.avg(2, 3, 0);
+        };
+        Shape x = Shape.of(2, 3, 7, 6);
+        checkOp("pool2d " + kind, new Shape[] {x}, distinct(), spec.outputShape("pool2d", x), (g, p) -> g.pool2d(p[0], spec),
+                new GradientCheck().tiny(LOSS_TINY));
+    }
+
+    @Test
+    void globalAvgPoolAndPermute() {
+        checkOp("global_avg_pool", new Shape[] {Shape.of(2, 3, 4, 5)}, Initializer.normal(1), m(2, 3),
+                (g, p) -> g.globalAvgPool(p[0]), new GradientCheck().tiny(LOSS_TINY));
+        checkOp("permute", new Shape[] {Shape.of(2, 3, 4, 5)}, Initializer.normal(1), Shape.of(4, 2, 5, 3),
+                (g, p) -> g.permute(p[0], 2, 0, 3, 1), new GradientCheck().tiny(LOSS_TINY));
+        // permute's gradient accumulates where its input fans out
+        checkOp("permute fan-out", new Shape[] {Shape.of(3, 3)}, Initializer.normal(1), m(3, 3),
+                (g, p) -> g.add(g.permute(p[0], 1, 0), p[0]));
+    }
+
+    /** A small CNN of modules (conv, batch norm, ReLU, max pool, conv with groups, global pool, dense) checks. */
+    @Test
+    void convolutionalModules() {
+        var net = dev.jacobian.nn.Sequential.of(
+                dev.jacobian.nn.Modules.conv2d("c1", 2, 4, 3, 1, 1),
+                dev.jacobian.nn.Modules.batchNorm("bn", 4),
+                dev.jacobian.nn.Modules.activation("tanh"),
+                dev.jacobian.nn.Modules.maxPool2d(2, 2, 0),
+                dev.jacobian.nn.Modules.conv2d("c2", 4, 4, Conv2dSpec.of(3, 1, 1).withGroups(2), true, Initializer.heNormal()),
+                dev.jacobian.nn.Modules.avgPool2d(2, 1, 0),
+                dev.jacobian.nn.Modules.globalAvgPool(),
+                dev.jacobian.nn.Modules.dense("out", 4, 3, Initializer.xavierUniform()));
+        Graph g = new Graph();
+        Input x = g.input("x", Shape.of(2, 6, 6));
+        Input y = g.input("y", 1);
+        Node loss = g.loss(LossKind.SOFTMAX_CROSS_ENTROPY, net.forward(x), y);
+        try (Executor exec = new Executor(g, backend, 5)) {
+            exec.feed(x, randomInputs(4 * 72), 0, 4);
+            exec.feed(y, new float[] {0, 2, 1, 1}, 0, 4);
+            // a step of 1e-3: with 1e-2 a perturbed weight moves some 2x2 window's maximum to another element
+            GradientCheck.Result res = new GradientCheck().epsilon(1e-3).tiny(MLP_TINY).check(exec, loss, 4);
+            assertTrue(res.maxRelativeError() < GRADCHECK_MAX_REL, net.describe() + " on " + backend.name() + ": " + res);
+        }
+    }
+
+    /** Conv2d, max and average pooling and global average pooling match PyTorch 1.13 (values and gradients). */
+    @Test
+    void convolutionGoldenValuesFromPyTorch() {
+        java.util.Map<String, float[]> gold = Golden.read("conv.txt");
+        Object[][] convs = {
+            {"conv_basic", new Conv2dSpec(3, 3, 1, 1, 0, 0, 1, 1, 1)},
+            {"conv_pad_stride", new Conv2dSpec(3, 3, 2, 2, 1, 1, 1, 1, 1)},
+            {"conv_rect", new Conv2dSpec(2, 3, 1, 2, 1, 0, 1, 1, 1)},
+            {"conv_dilated", new Conv2dSpec(3, 2, 1, 1, 2, 1, 2, 3, 1)},
+            {"conv_groups", new Conv2dSpec(3, 3, 1, 1, 1, 1, 1, 1, 2)},
+            {"conv_depthwise", new Conv2dSpec(3, 3, 1, 1, 1, 1, 1, 1, 3)},
+            {"conv_1x1", new Conv2dSpec(1, 1, 1, 1, 0, 0, 1, 1, 1)},
+            {"conv_kernel_is_image", new Conv2dSpec(4, 4, 1, 1, 0, 0, 1, 1, 1)},
+        };
+        for (Object[] c : convs) {
+            String name = (String) c[0];
+            Conv2dSpec spec = (Conv2dSpec) c[1];
+            boolean bias = gold.containsKey(name + ".b");
+            Graph g = new Graph();
+            Parameter x = g.parameter("x", Golden.shape(gold, name + ".x"), copyOf(gold.get(name + ".x")), false);
+            Parameter w = g.parameter("w", Golden.shape(gold, name + ".w"), copyOf(gold.get(name + ".w")), false);
+            Parameter b = bias ? g.parameter("b", Golden.shape(gold, name + ".b"), copyOf(gold.get(name + ".b")), false) : null;
+            Parameter r = g.parameter("r", Golden.shape(gold, name + ".r"), copyOf(gold.get(name + ".r")), false);
+            Node y = g.conv2d(x, w, b, spec);
+            java.util.Map<String, Parameter> grads = new java.util.HashMap<>(java.util.Map.of("dx", x, "dw", w));
+            if (bias) {
+                grads.put("db", b);
+            }
+            assertGolden(g, g.sum(g.mul(y, r)), name, gold, java.util.Map.of("y", y), grads);
+        }
+        Object[][] pools = {
+            {"max_2x2", Pool2dSpec.max(2, 2, 0)},
+            {"max_3s2p1", Pool2dSpec.max(3, 2, 1)},
+            {"max_overlap", new Pool2dSpec(Pool2dSpec.Kind.MAX, 3, 2, 1, 1, 1, 0, true)},
+            {"avg_2x2", Pool2dSpec.avg(2, 2, 0)},
+            {"avg_pad_counted", Pool2dSpec.avg(3, 2, 1)},
+            {"avg_pad_not_counted", Pool2dSpec.avg(3, 2, 1).withCountIncludePad(false)},
+            {"avg_stride_gt_kernel", Pool2dSpec.avg(2, 3, 0)},
+        };
+        for (Object[] c : pools) {
+            String name = (String) c[0];
+            Graph g = new Graph();
+            Parameter x = g.parameter("x", Golden.shape(gold, name + ".x"), copyOf(gold.get(name + ".x")), false);
+            Parameter r = g.parameter("r", Golden.shape(gold, name + ".r"), copyOf(gold.get(name + ".r")), false);
+            Node y = g.pool2d(x, (Pool2dSpec) c[1]);
+            assertGolden(g, g.sum(g.mul(y, r)), name, gold, java.util.Map.of("y", y), java.util.Map.of("dx", x));
+        }
+        Graph g = new Graph();
+        Parameter x = g.parameter("x", Golden.shape(gold, "global_avg.x"), copyOf(gold.get("global_avg.x")), false);
+        Parameter r = g.parameter("r", Golden.shape(gold, "global_avg.r"), copyOf(gold.get("global_avg.r")), false);
+        Node y = g.globalAvgPool(x);
+        assertGolden(g, g.sum(g.mul(y, r)), "global_avg", gold, java.util.Map.of("y", y), java.util.Map.of("dx", x));
     }
 }

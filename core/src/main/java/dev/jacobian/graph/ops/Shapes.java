@@ -14,10 +14,10 @@ final class Shapes {
         }
     }
 
-    /** An elementwise unary operation: one input, the output has its matrix shape. */
+    /** An elementwise unary operation: one input, the output has its shape (an image stays [N, C, H, W]). */
     static Shape unary(String op, List<Shape> in) {
         arity(op, in, 1);
-        return Shape.matrix(in.get(0).rows(), in.get(0).cols());
+        return in.get(0);
     }
 
     static Shape same(String op, Shape a, Shape b) {

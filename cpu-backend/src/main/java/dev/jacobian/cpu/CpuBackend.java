@@ -7,8 +7,10 @@ import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.BinaryOp;
 import dev.jacobian.backend.Broadcast;
+import dev.jacobian.backend.Conv2dSpec;
 import dev.jacobian.backend.LossKind;
 import dev.jacobian.backend.Philox;
+import dev.jacobian.backend.Pool2dSpec;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.backend.SgdUpdate;
 import dev.jacobian.backend.UnaryOp;
@@ -38,6 +40,7 @@ public final class CpuBackend extends HeapBackend {
     private final CpuBroadcast broadcast;
     private final CpuReduce reduce;
     private final CpuOptimizer optimizer;
+    private final CpuConv conv;
 
     /** A backend with one worker per available processor and the vector kernels when available. */
     public CpuBackend() {
@@ -61,6 +64,7 @@ public final class CpuBackend extends HeapBackend {
         this.broadcast = new CpuBroadcast(elementwise);
         this.reduce = new CpuReduce(vector);
         this.optimizer = new CpuOptimizer(vector);
+        this.conv = new CpuConv(parallel);
     }
 
     /**
@@ -233,6 +237,38 @@ public final class CpuBackend extends HeapBackend {
                               float beta, Tensor c) {
         matmul.gemm(transA, transB, m, n, k, alpha, data(a), offset(a), a.cols(), data(b), offset(b), b.cols(), beta,
                 data(c), offset(c));
+    }
+
+    // ---------------------------------------------------------------- layout, convolution, pooling
+
+    @Override
+    protected void permuteKernel(Tensor x, int[] axes, Tensor y) {
+        conv.permute(data(x), offset(x), x.shape().dims(), axes, data(y), offset(y));
+    }
+
+    @Override
+    protected void im2colKernel(Conv2dSpec spec, int group, Tensor x, Tensor col) {
+        int[] d = x.shape().dims();
+        conv.im2col(spec, group, data(x), offset(x), d[0], d[1], d[2], d[3], data(col), offset(col));
+    }
+
+    @Override
+    protected void col2imKernel(Conv2dSpec spec, int group, Tensor col, Tensor dx, boolean accumulate) {
+        int[] d = dx.shape().dims();
+        conv.col2im(spec, group, data(col), offset(col), data(dx), offset(dx), d[0], d[1], d[2], d[3], accumulate);
+    }
+
+    @Override
+    protected void pool2dKernel(Pool2dSpec spec, Tensor x, Tensor y) {
+        int[] d = x.shape().dims();
+        conv.pool2d(spec, data(x), offset(x), d[0], d[1], d[2], d[3], data(y), offset(y));
+    }
+
+    @Override
+    protected void pool2dBackwardKernel(Pool2dSpec spec, Tensor x, Tensor dy, Tensor dx, boolean accumulate) {
+        int[] d = x.shape().dims();
+        conv.pool2dBackward(spec, data(x), offset(x), data(dy), offset(dy), data(dx), offset(dx), d[0], d[1], d[2],
+                d[3], accumulate);
     }
 
     // ---------------------------------------------------------------- reductions, softmax, losses

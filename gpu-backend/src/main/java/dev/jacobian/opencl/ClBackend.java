@@ -16,8 +16,10 @@ import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.BackendStats;
 import dev.jacobian.backend.BinaryOp;
 import dev.jacobian.backend.Broadcast;
+import dev.jacobian.backend.Conv2dSpec;
 import dev.jacobian.backend.DeviceBuffer;
 import dev.jacobian.backend.LossKind;
+import dev.jacobian.backend.Pool2dSpec;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.backend.SgdUpdate;
 import dev.jacobian.backend.UnaryOp;
@@ -61,6 +63,7 @@ public final class ClBackend extends AbstractBackend {
     private final ClOptimizer optimizer;
     private final ClBroadcast broadcast;
     private final ClRandom random;
+    private final ClConv conv;
     private final int alignBytes;
     private final Set<ClBuffer> subBuffers = Collections.newSetFromMap(new IdentityHashMap<>());
 
@@ -81,6 +84,7 @@ public final class ClBackend extends AbstractBackend {
         this.optimizer = new ClOptimizer(cl, cache);
         this.broadcast = new ClBroadcast(cl, cache);
         this.random = new ClRandom(cl, cache);
+        this.conv = new ClConv(cl, cache);
         this.alignBytes = Math.max(1, cl.device().baseAddrAlignBits() / 8);
     }
 
@@ -353,6 +357,35 @@ public final class ClBackend extends AbstractBackend {
     protected void gemmKernel(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, Tensor b,
                               float beta, Tensor c) {
         matmul.gemm(transA, transB, m, n, k, alpha, a, b, beta, c);
+    }
+
+    // ---------------------------------------------------------------- layout, convolution, pooling
+
+    @Override
+    protected void permuteKernel(Tensor x, int[] axes, Tensor y) {
+        conv.permute(x, axes, y);
+    }
+
+    @Override
+    protected void im2colKernel(Conv2dSpec spec, int group, Tensor x, Tensor col) {
+        conv.im2col(spec, group, x, col);
+    }
+
+    /** A gather (one work-item per element of the group's channels of {@code dx}), so no atomics. */
+    @Override
+    protected void col2imKernel(Conv2dSpec spec, int group, Tensor col, Tensor dx, boolean accumulate) {
+        conv.col2im(spec, group, col, dx, accumulate);
+    }
+
+    @Override
+    protected void pool2dKernel(Pool2dSpec spec, Tensor x, Tensor y) {
+        conv.pool2d(spec, x, y);
+    }
+
+    /** A gather (one work-item per element of {@code dx}, over the windows containing it), so no atomics. */
+    @Override
+    protected void pool2dBackwardKernel(Pool2dSpec spec, Tensor x, Tensor dy, Tensor dx, boolean accumulate) {
+        conv.pool2dBackward(spec, x, dy, dx, accumulate);
     }
 
     // ---------------------------------------------------------------- reductions, softmax, losses

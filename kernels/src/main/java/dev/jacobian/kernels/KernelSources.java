@@ -30,10 +30,15 @@ public final class KernelSources {
     public static final String OPTIMIZER = "optimizer";
     /** Uniform floats in {@code [0, 1)} from the counter-based generator Philox4x32-10, one work-item per 4 elements. */
     public static final String RANDOM = "random";
+    /**
+     * Convolutional networks: permute (axes reordered), im2col and its adjoint col2im, 2-D max and average pooling
+     * and its backward.
+     */
+    public static final String CONV = "conv";
 
     /** Every source this module ships. */
     public static final List<String> ALL = List.of(MATMUL, ELEMENTWISE, BROADCAST, REDUCE, SOFTMAX_LOSS, OPTIMIZER,
-            RANDOM);
+            RANDOM, CONV);
 
     private static final String ROOT = "/dev/jacobian/kernels/";
 

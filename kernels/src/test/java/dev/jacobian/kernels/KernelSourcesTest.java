@@ -53,6 +53,18 @@ class KernelSourcesTest {
     }
 
     @Test
+    void convDefinesTheLayoutConvolutionAndPoolingKernels() {
+        assertTrue(KernelSources.ALL.contains(KernelSources.CONV));
+        String conv = KernelSources.load(KernelSources.CONV);
+        assertTrue(conv.contains("#pragma OPENCL FP_CONTRACT OFF"), "conv.cl must turn contraction off");
+        for (String kernel : List.of("permute", "im2col", "col2im", "pool2d", "pool2d_backward")) {
+            assertTrue(conv.contains("__kernel void " + kernel + "("), "conv.cl must define " + kernel);
+        }
+        assertTrue(!conv.contains("atomic_") && !conv.contains("atom_"),
+                "col2im and pool2d_backward gather; they need no atomics");
+    }
+
+    @Test
     void acceptsTheExtension() {
         assertTrue(KernelSources.load("optimizer.cl").contains("sgd_update"));
     }

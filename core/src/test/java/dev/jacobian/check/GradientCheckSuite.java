@@ -518,9 +518,12 @@ public abstract class GradientCheckSuite extends SharedBackendSuite {
             case "avg 3s2p1 no-pad-count" -> Pool2dSpec.avg(3, 2, 1).withCountIncludePad(false);
             default -> Pool2dSpec.avg(2, 3, 0);
         };
-        Shape x = Shape.of(2, 3, 7, 6);
+        // one small plane: distinct() spaces values 0.1 apart (no window faces a near-tie), so a large input spans a
+        // large range and its float32 loss rounds too coarsely for the difference quotient; kernels see larger
+        // inputs in the conformance suite
+        Shape x = Shape.of(1, 1, 7, 6);
         checkOp("pool2d " + kind, new Shape[] {x}, distinct(), spec.outputShape("pool2d", x), (g, p) -> g.pool2d(p[0], spec),
-                new GradientCheck().tiny(LOSS_TINY));
+                new GradientCheck().tiny(MLP_TINY));
     }
 
     @Test

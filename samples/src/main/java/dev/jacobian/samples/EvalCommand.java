@@ -9,6 +9,7 @@ import dev.jacobian.samples.training.SavedModel;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -37,6 +38,11 @@ final class EvalCommand implements Callable<Integer> {
             Path dir = data != null ? data : DataDirectory.defaultDirectory();
             DataDirectory files = new DataDirectory(dir);
             Dataset test = IdxReader.requireSamples(files.test(), files.imagesFile("t10k"), "to evaluate on");
+            try {
+                saved.checkImages(test, files.imagesFile("t10k"));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+            }
             long t0 = System.nanoTime();
             int[] predicted = saved.model().predictClasses(test.images(), Math.max(1, batch));
             double seconds = (System.nanoTime() - t0) / 1e9;

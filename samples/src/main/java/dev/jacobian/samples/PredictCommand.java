@@ -57,6 +57,11 @@ final class PredictCommand implements Callable<Integer> {
         }
         List<String> names = RunData.classNamesFor(images == null ? dir : imageFile.toAbsolutePath().getParent());
         try (SavedModel saved = checkpoint.open()) {
+            try {
+                saved.checkImages(data, imageFile);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+            }
             float[] scores = saved.model().predictScores(data.images(), from, count);
             int classes = saved.model().outputSize();
             var out = spec.commandLine().getOut();

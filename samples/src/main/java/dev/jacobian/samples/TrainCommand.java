@@ -37,8 +37,17 @@ final class TrainCommand implements Callable<Integer> {
             description = "MNIST-format directory (train-/t10k- images and labels, raw or .gz). Default: the shipped Fashion-MNIST.")
     Path data;
 
-    @Option(names = "--layers", split = ",", paramLabel = "N,N", defaultValue = "256,128",
-            description = "Hidden layer widths (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model", defaultValue = "mlp",
+            description = "mlp, or cnn: convolution blocks (3x3 conv, batch norm, activation, 2x2 max pool) of --channels, "
+                    + "then the dense layers of --layers (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--channels", split = ",", paramLabel = "N,N",
+            description = "--model cnn: output channels of each convolution block (default: 32,64).")
+    List<Integer> channels;
+
+    @Option(names = "--layers", split = ",", paramLabel = "N,N",
+            description = "Hidden dense layer widths (default: 256,128 for mlp, 128 for cnn).")
     List<Integer> layers;
 
     @Option(names = "--activation", defaultValue = "relu",
@@ -164,13 +173,13 @@ final class TrainCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--batch-norm and --layer-norm exclude each other: choose one");
             }
             String norm = batchNorm ? "batch" : layerNorm ? "layer" : "none";
-            config = new TrainConfig(layers, activation, loss, init, epochs, batch,
+            config = new TrainConfig(layers != null ? layers : TrainConfig.defaultLayers(model), activation, loss, init, epochs, batch,
                     lr != null ? lr : TrainConfig.defaultLearningRate(optimizer), schedule,
                     momentum != null ? momentum : TrainConfig.defaultMomentum(optimizer), nesterov,
                     weightDecay != null ? weightDecay : TrainConfig.defaultWeightDecay(optimizer), l2, clipNorm, clipValue,
                     seed, validation, limit, onNan, maxRollbacks,
                     new TrainConfig.ScheduleOptions(lrStepSize, lrGamma, warmupEpochs, warmupStartFactor, plateauFactor,
-                            plateauPatience), monitor, earlyStopping, optimizer, dropout, norm);
+                            plateauPatience), monitor, earlyStopping, optimizer, dropout, norm, model, channels);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }

@@ -13,6 +13,7 @@ import dev.jacobian.samples.training.TrainingRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -93,6 +94,47 @@ class EndToEndTest {
         CliRun both = CliRun.of("train", "--batch-norm", "--layer-norm", "--out", tmp.resolve("x").toString());
         assertEquals(2, both.code());
         assertTrue(both.err().contains("--batch-norm and --layer-norm exclude each other"), both.err());
+    }
+
+    /**
+     * {@code --model cnn}: convolution blocks train past the floor in two short epochs; eval and predict rebuild the
+     * CNN from its checkpoint (the input shape recorded there) and agree with the run's test accuracy; images of
+     * another size are refused with one line.
+     */
+    @Test
+    void convolutionalNetworkTrainsAndEvalAndPredictRebuildIt() throws Exception {
+        Path out = tmp.resolve("cnn");
+        CliRun train = CliRun.of("train", "--model", "cnn", "--channels", "8,16", "--layers", "32", "--limit", "3000",
+                "--epochs", "2", "--backend", "cpu", "--out", out.toString(), "--no-progress");
+        assertEquals(0, train.code(), train.err());
+        JsonNode m = CheckpointStore.mapper().readTree(out.resolve(TrainingRun.METRICS).toFile());
+        assertTrue(m.get("test_accuracy").asDouble() > MIN_ACCURACY, m.get("test_accuracy").toString());
+        var loaded = CheckpointStore.load(out, dev.jacobian.samples.training.TrainingState.class);
+        assertEquals("cnn", loaded.state().config().model());
+        assertEquals(List.of(1, 28, 28), loaded.state().inputShape());
+        assertArrayEquals(new int[] {8, 1, 3, 3}, loaded.tensors().get("conv1.weight").shape());
+        assertArrayEquals(new int[] {16, 8, 3, 3}, loaded.tensors().get("conv2.weight").shape());
+        assertArrayEquals(new int[] {16 * 7 * 7, 32}, loaded.tensors().get("dense1.weight").shape());
+        assertTrue(loaded.tensors().containsKey("bn2.running_var"), loaded.tensors().keySet().toString());
+
+        CliRun eval = CliRun.of("eval", "--checkpoint", out.toString(), "--backend", "cpu");
+        assertEquals(0, eval.code(), eval.err());
+        String expected = String.format("test accuracy %.2f%%", 100 * m.get("test_accuracy").asDouble());
+        assertTrue(eval.out().contains(expected), eval.out() + " vs " + expected);
+        CliRun predict = CliRun.of("predict", "--checkpoint", out.toString(), "--count", "2", "--backend", "reference");
+        assertEquals(0, predict.code(), predict.err());
+        assertEquals(2, predict.out().lines().count(), predict.out());
+
+        Path small = tmp.resolve("small-images-idx3-ubyte");
+        Files.write(small, IdxFiles.images(3, 14, 56));
+        CliRun wrongSize = CliRun.of("predict", "--checkpoint", out.toString(), "--images", small.toString(), "--count", "1");
+        assertEquals(2, wrongSize.code(), wrongSize.out());
+        assertTrue(wrongSize.err().contains("images of 14x56 do not fit the model") && wrongSize.err().contains("28x28"),
+                wrongSize.err());
+
+        CliRun prelu = CliRun.of("train", "--model", "cnn", "--activation", "maxout", "--out", tmp.resolve("y").toString());
+        assertEquals(2, prelu.code());
+        assertTrue(prelu.err().contains("--model cnn takes --activation"), prelu.err());
     }
 
     @Test

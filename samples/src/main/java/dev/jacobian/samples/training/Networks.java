@@ -1,6 +1,10 @@
 package dev.jacobian.samples.training;
 
 import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.Conv2dSpec;
+import dev.jacobian.graph.Initializer;
+import dev.jacobian.nn.Module;
+import dev.jacobian.nn.Modules;
 import dev.jacobian.graph.Buffer;
 import dev.jacobian.graph.Parameter;
 import dev.jacobian.nn.Model;
@@ -39,12 +43,29 @@ public final class Networks {
     private Networks() {
     }
 
+    /** The convolution of every CNN block: 3x3, stride 1, padding 1 (the image keeps its size until the pool). */
+    public static final Conv2dSpec CNN_CONV = Conv2dSpec.of(3, 1, 1);
+
     /**
-     * The MLP of {@code config} with {@code inputs} inputs and {@code classes} outputs, on {@code backend}: each
-     * hidden layer is affine, then batch or layer norm if asked, the activation, then dropout if asked.
+     * The model of {@code config} for samples of {@code sample = [channels, height, width]} and {@code classes}
+     * outputs, on {@code backend}.
+     * <ul>
+     *   <li>{@code mlp}: the samples flattened; each hidden layer is affine ({@code denseK}), then batch or layer
+     *       norm if asked, the activation, then dropout if asked.</li>
+     *   <li>{@code cnn}: for each of {@code channels}, a block {@code convK} (3x3, padding 1, no bias) &rarr;
+     *       {@code bnK} (BatchNorm2d) &rarr; activation &rarr; 2x2 max pool (halving the image); then flatten, dropout
+     *       if asked, and the dense layers of {@code layers} as in the MLP ({@code denseK}, activation, dropout),
+     *       and the output layer. With the defaults on 28x28 images: conv 32 &rarr; pool &rarr; conv 64 &rarr; pool
+     *       &rarr; dense 3136-128 &rarr; 10.</li>
+     * </ul>
+     *
+     * @throws IllegalArgumentException when the image is too small for the CNN's pooling stages
      */
-    public static Model model(TrainConfig config, int inputs, int classes, Backend backend) {
-        Sequential.Builder b = Sequential.builder(inputs);
+    public static Model model(TrainConfig config, Shape sample, int classes, Backend backend) {
+        if (config.model().equals("cnn")) {
+            return Model.of(cnn(config, sample, classes), sample, config.lossKind(), backend, config.seed());
+        }
+        Sequential.Builder b = Sequential.builder(sample.size());
         for (int units : config.layers()) {
             b.hidden(units, config.activation());
         }
@@ -58,6 +79,63 @@ public final class Networks {
         }
         return b.output(classes, config.lossKind()).init(config.initScheme()).seed(config.seed()).l2(config.l2())
                 .build(backend);
+    }
+
+    private static Initializer init(TrainConfig config) {
+        return config.initScheme() == Sequential.Init.XAVIER ? Initializer.xavierUniform() : Initializer.heNormal();
+    }
+
+    /** The image size after the CNN's pooling stages, {@code [height, width]}; an exception when one would be empty. */
+    private static int[] pooledSize(TrainConfig config, Shape sample) {
+        int h = sample.dim(1);
+        int w = sample.dim(2);
+        for (int k = 0; k < config.channels().size(); k++) {
+            if (h < 2 || w < 2) {
+                throw new IllegalArgumentException("--model cnn: images of " + sample.dim(1) + "x" + sample.dim(2)
+                        + " are too small for " + config.channels().size() + " 2x2 pooling stages");
+            }
+            h /= 2;
+            w /= 2;
+        }
+        return new int[] {h, w};
+    }
+
+    private static Module cnn(TrainConfig config, Shape sample, int classes) {
+        List<Module> m = new ArrayList<>();
+        Initializer init = init(config);
+        int[] pooled = pooledSize(config, sample);
+        int in = sample.dim(0);
+        int k = 1;
+        for (int out : config.channels()) {
+            m.add(Modules.conv2d("conv" + k, in, out, CNN_CONV, false, init));
+            m.add(Modules.batchNorm("bn" + k, out));
+            m.add(Modules.activation(config.activation()));
+            m.add(Modules.maxPool2d(2, 2, 0));
+            in = out;
+            k++;
+        }
+        m.add(Modules.flatten());
+        if (config.dropout() > 0) {
+            m.add(Modules.dropout(config.dropout()));
+        }
+        int features = in * pooled[0] * pooled[1];
+        int d = 1;
+        for (int units : config.layers()) {
+            m.add(Modules.dense("dense" + d, features, units, init));
+            switch (config.norm()) {
+                case "batch" -> m.add(Modules.batchNorm("dbn" + d, units));
+                case "layer" -> m.add(Modules.layerNorm("dln" + d, units));
+                default -> { }
+            }
+            m.add(Modules.activation(config.activation()));
+            if (config.dropout() > 0) {
+                m.add(Modules.dropout(config.dropout()));
+            }
+            features = units;
+            d++;
+        }
+        m.add(Modules.dense("dense" + d, features, classes, Initializer.xavierUniform()));
+        return Sequential.of(m.toArray(Module[]::new));
     }
 
     /** The optimizer of {@code config} (SGD, Adam, AdamW or RMSprop) at learning rate {@code lr}. */
@@ -136,39 +214,63 @@ public final class Networks {
     }
 
     /**
-     * Checks, before any model is built, that the checkpoint's dense layers fit {@code config}: for each of its
-     * hidden layers and the output layer, {@code denseK.weight} is {@code [in, out]} and {@code denseK.bias}
-     * {@code [1, out]}, chaining from {@code inputs} to {@code classes}. The model of {@code config} is then no
+     * Checks, before any model is built, that the checkpoint's layers fit {@code config}: each CNN block's
+     * {@code convK.weight} is {@code [out, in, 3, 3]}, and for each hidden dense layer and the output layer
+     * {@code denseK.weight} is {@code [in, out]} and {@code denseK.bias} {@code [1, out]}, chaining from the
+     * {@code sample} (or the CNN's pooled features) to {@code classes}. The model of {@code config} is then no
      * larger than the tensors already read, so a checkpoint whose configuration claims huge layers is reported
      * instead of exhausting memory; {@link #restore} checks everything else.
      *
      * @throws CheckpointFormatException naming {@code file} and the first tensor that is missing or does not fit
      */
-    public static void checkShapes(Path file, TrainConfig config, int inputs, int classes,
+    public static void checkShapes(Path file, TrainConfig config, Shape sample, int classes,
                                    Map<String, SafeTensors.Entry> tensors) throws CheckpointFormatException {
+        int inputs = sample.size();
         if (inputs < 1 || classes < 1) {
             throw new CheckpointFormatException(file, "its tensors give the model " + inputs + " inputs and " + classes
                     + " outputs; both must be at least 1");
         }
         int in = inputs;
+        if (config.model().equals("cnn")) {
+            int[] pooled;
+            try {
+                pooled = pooledSize(config, sample);
+            } catch (IllegalArgumentException e) {
+                throw new CheckpointFormatException(file, e.getMessage());
+            }
+            int channels = sample.dim(0);
+            for (int k = 1; k <= config.channels().size(); k++) {
+                int out = config.channels().get(k - 1);
+                expect(file, config, tensors, "conv" + k + ".weight", new int[] {out, channels, 3, 3});
+                channels = out;
+            }
+            in = channels * pooled[0] * pooled[1];
+        }
         int layers = config.layers().size();
         for (int k = 1; k <= layers + 1; k++) {
             int out = k <= layers ? config.layers().get(k - 1) : classes;
             for (String suffix : new String[] {".weight", ".bias"}) {
                 String name = "dense" + k + suffix;
                 int[] want = suffix.equals(".weight") ? new int[] {in, out} : new int[] {1, out};
-                SafeTensors.Entry e = tensors.get(name);
-                if (e == null) {
-                    throw new CheckpointFormatException(file, "has no tensor '" + name + "' for the " + layers
-                            + " hidden layers its config names");
-                }
-                if (!java.util.Arrays.equals(e.shape(), want)) {
-                    throw new CheckpointFormatException(file, "tensor '" + name + "' has shape "
-                            + java.util.Arrays.toString(e.shape()) + ", its config (layers " + config.layers()
-                            + ") needs " + java.util.Arrays.toString(want));
-                }
+                expect(file, config, tensors, name, want);
             }
             in = out;
+        }
+    }
+
+    private static void expect(Path file, TrainConfig config, Map<String, SafeTensors.Entry> tensors, String name,
+                               int[] want) throws CheckpointFormatException {
+        SafeTensors.Entry e = tensors.get(name);
+        String layout = config.model().equals("cnn") ? "channels " + config.channels() + ", layers " + config.layers()
+                : "layers " + config.layers();
+        if (e == null) {
+            throw new CheckpointFormatException(file, "has no tensor '" + name + "' for the " + config.model() + " its config ("
+                    + layout + ") names");
+        }
+        if (!java.util.Arrays.equals(e.shape(), want)) {
+            throw new CheckpointFormatException(file, "tensor '" + name + "' has shape "
+                    + java.util.Arrays.toString(e.shape()) + ", its config (" + layout + ") needs "
+                    + java.util.Arrays.toString(want));
         }
     }
 

@@ -6,6 +6,7 @@ import dev.jacobian.nn.Model;
 import dev.jacobian.samples.checkpoint.CheckpointFormatException;
 import dev.jacobian.samples.checkpoint.CheckpointStore;
 import dev.jacobian.samples.checkpoint.SafeTensors;
+import dev.jacobian.tensor.Shape;
 import java.nio.file.Path;
 
 /**
@@ -18,11 +19,30 @@ public final class SavedModel implements AutoCloseable {
     private final TrainingState state;
     private final Path file;
 
-    private SavedModel(Backend backend, Model model, TrainingState state, Path file) {
+    private final Shape sample;
+
+    private SavedModel(Backend backend, Model model, TrainingState state, Path file, Shape sample) {
         this.backend = backend;
         this.model = model;
         this.state = state;
         this.file = file;
+        this.sample = sample;
+    }
+
+    /**
+     * Checks that the images of {@code data} (read from {@code source}) fit this model: a CNN takes images of the
+     * height and width it was trained on, an MLP as many pixels per image as it has inputs.
+     *
+     * @throws IllegalArgumentException naming {@code source}, the images' size and what the model takes
+     */
+    public void checkImages(dev.jacobian.samples.data.Dataset data, Path source) {
+        boolean fits = sample.rank() == 3 ? data.height() == sample.dim(1) && data.width() == sample.dim(2)
+                : data.features() == sample.size();
+        if (!fits) {
+            throw new IllegalArgumentException(source + ": images of " + data.height() + "x" + data.width()
+                    + " do not fit the model of " + file + ", which takes " + (sample.rank() == 3
+                    ? sample.dim(1) + "x" + sample.dim(2) + " images" : sample.size() + " pixels per image"));
+        }
     }
 
     /**
@@ -35,7 +55,7 @@ public final class SavedModel implements AutoCloseable {
     public static SavedModel open(Path checkpoint, String backendName) throws CheckpointFormatException {
         CheckpointStore.Loaded<TrainingState> loaded = CheckpointStore.load(checkpoint, TrainingState.class);
         SafeTensors.Entry first = loaded.tensors().get("dense1.weight");
-        if (first == null || first.shape().length != 2) {
+        if (first == null || first.shape().length != 2 || first.shape()[0] < 1) {
             throw new CheckpointFormatException(loaded.file(), "has no 2-D tensor 'dense1.weight' to size the input from");
         }
         String outputBias = "dense" + (loaded.state().config().layers().size() + 1) + ".bias";
@@ -44,13 +64,24 @@ public final class SavedModel implements AutoCloseable {
             throw new CheckpointFormatException(loaded.file(), "has no tensor '" + outputBias + "' to size the output from");
         }
         int classes = last.shape()[last.shape().length - 1];
-        Networks.checkShapes(loaded.file(), loaded.state().config(), first.shape()[0], classes, loaded.tensors());
+        TrainConfig config = loaded.state().config();
+        Shape sample;
+        if (config.model().equals("cnn")) {
+            java.util.List<Integer> in = loaded.state().inputShape();
+            if (in == null) {
+                throw new CheckpointFormatException(loaded.file(), "is a cnn checkpoint without input_shape");
+            }
+            sample = Shape.of(in.get(0), in.get(1), in.get(2));
+        } else {
+            sample = Shape.of(first.shape()[0]);
+        }
+        Networks.checkShapes(loaded.file(), config, sample, classes, loaded.tensors());
         Backend backend = Backends.create(backendName);
         Model model = null;
         try {
-            model = Networks.model(loaded.state().config(), first.shape()[0], classes, backend);
+            model = Networks.model(config, sample, classes, backend);
             Networks.restore(loaded.file(), loaded.tensors(), model, null);
-            return new SavedModel(backend, model, loaded.state(), loaded.file());
+            return new SavedModel(backend, model, loaded.state(), loaded.file(), sample);
         } catch (CheckpointFormatException | RuntimeException e) {
             if (model != null) {
                 model.close();

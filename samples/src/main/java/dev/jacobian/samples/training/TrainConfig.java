@@ -48,12 +48,17 @@ import java.util.Locale;
  * @param dropout       dropout probability after every hidden layer's activation, in [0, 1); 0: none
  * @param norm          {@code none}, {@code batch} or {@code layer} normalization between every hidden layer's affine map
  *                      and its activation (null: {@code none})
+ * @param model         {@code mlp} or {@code cnn} (see {@code Networks.model}; null: {@code mlp}, as in checkpoints written
+ *                      before there was a choice)
+ * @param channels      the output channels of the CNN's convolution blocks, e.g. {@code [32, 64]} (null:
+ *                      {@link #DEFAULT_CHANNELS}); unused by the MLP
  */
 public record TrainConfig(List<Integer> layers, String activation, String loss, String init, int epochs, int batch,
                           double learningRate, String schedule, double momentum, boolean nesterov, double weightDecay,
                           double l2, double clipNorm, double clipValue, long seed, int validation, int limit,
                           String onNan, int maxRollbacks, ScheduleOptions scheduleOptions, String monitor,
-                          int earlyStopping, String optimizer, double dropout, String norm) {
+                          int earlyStopping, String optimizer, double dropout, String norm, String model,
+                          List<Integer> channels) {
     /** Loss names accepted by {@code --loss}. */
     public static final List<String> LOSSES = List.of("softmax-ce", "svm", "mse");
     /** Schedule names accepted by {@code --schedule}. */
@@ -62,6 +67,20 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
     public static final List<String> OPTIMIZERS = List.of("sgd", "adam", "adamw", "rmsprop");
     /** Normalizations: none, {@code --batch-norm}, {@code --layer-norm}. */
     public static final List<String> NORMS = List.of("none", "batch", "layer");
+
+    /** Names accepted by {@code --model}. */
+    public static final List<String> MODELS = List.of("mlp", "cnn");
+    /** The CNN's convolution channels when {@code --channels} is not given. */
+    public static final List<Integer> DEFAULT_CHANNELS = List.of(32, 64);
+    /** Most convolution blocks a CNN configuration may have (each halves the image). */
+    public static final int MAX_CONV_BLOCKS = 8;
+    /** Activations the CNN accepts: the elementwise ones (PReLU and maxout are dense-layer constructions here). */
+    public static final List<String> CNN_ACTIVATIONS = List.of("relu", "leaky-relu", "elu", "gelu", "tanh", "sigmoid");
+
+    /** The hidden dense widths of {@code model} when {@code --layers} is not given: 256,128 (MLP), 128 (CNN). */
+    public static List<Integer> defaultLayers(String model) {
+        return "cnn".equalsIgnoreCase(model) ? List.of(128) : List.of(256, 128);
+    }
 
     /** Names accepted by {@code --monitor}. */
     public static final List<String> MONITORS = List.of("val-loss", "val-accuracy");
@@ -117,6 +136,15 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
         monitor = monitor == null ? "val-loss" : monitor.toLowerCase(Locale.ROOT);
         optimizer = optimizer == null ? "sgd" : optimizer.toLowerCase(Locale.ROOT);
         norm = norm == null ? "none" : norm.toLowerCase(Locale.ROOT);
+        model = model == null ? "mlp" : model.toLowerCase(Locale.ROOT);
+        channels = channels == null ? DEFAULT_CHANNELS : channels;
+        check(channels.stream().allMatch(java.util.Objects::nonNull) && !channels.isEmpty()
+                && channels.stream().allMatch(c -> c > 0 && c <= MAX_WIDTH),
+                "--channels needs positive widths of at most " + MAX_WIDTH + ", got " + channels);
+        channels = List.copyOf(channels);
+        check(channels.size() <= MAX_CONV_BLOCKS, "--channels may name at most " + MAX_CONV_BLOCKS + " blocks, got "
+                + channels.size());
+        check(MODELS.contains(model), "--model must be one of " + MODELS + ", got '" + model + "'");
         check(OPTIMIZERS.contains(optimizer), "--optimizer must be one of " + OPTIMIZERS + ", got '" + optimizer + "'");
         check(NORMS.contains(norm), "normalization must be one of " + NORMS + ", got '" + norm + "'");
         check(dropout >= 0 && dropout < 1, "--dropout must be in [0, 1), got " + dropout);
@@ -142,6 +170,9 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
         check(maxRollbacks >= 0, "--max-rollbacks must be >= 0");
         check(MONITORS.contains(monitor), "--monitor must be one of " + MONITORS);
         check(earlyStopping >= 0, "--early-stopping must be >= 0 (0: off), got " + earlyStopping);
+        check(!model.equals("cnn") || CNN_ACTIVATIONS.contains(activation),
+                "--model cnn takes --activation " + CNN_ACTIVATIONS + ", not " + activation);
+        check(!model.equals("cnn") || l2 == 0, "--model cnn has no --l2 penalty: use --weight-decay");
         check(validation > 0 || (earlyStopping == 0 && !schedule.equals("plateau")),
                 "--early-stopping and --schedule plateau watch the validation set: --validation must be > 0");
     }
@@ -204,14 +235,14 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
     public TrainConfig withEpochs(int total) {
         return new TrainConfig(layers, activation, loss, init, total, batch, learningRate, schedule, momentum, nesterov,
                 weightDecay, l2, clipNorm, clipValue, seed, validation, limit, onNan, maxRollbacks, scheduleOptions, monitor,
-                earlyStopping, optimizer, dropout, norm);
+                earlyStopping, optimizer, dropout, norm, model, channels);
     }
 
     /** A copy with another NaN policy. */
     public TrainConfig withOnNan(String policy) {
         return new TrainConfig(layers, activation, loss, init, epochs, batch, learningRate, schedule, momentum, nesterov,
                 weightDecay, l2, clipNorm, clipValue, seed, validation, limit, policy, maxRollbacks, scheduleOptions, monitor,
-                earlyStopping, optimizer, dropout, norm);
+                earlyStopping, optimizer, dropout, norm, model, channels);
     }
 
     /** What {@code --monitor} names: {@link Monitor#VALIDATION_LOSS} or {@link Monitor#VALIDATION_ACCURACY}. */

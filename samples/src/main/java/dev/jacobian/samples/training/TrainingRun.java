@@ -62,6 +62,8 @@ public final class TrainingRun {
 
     private final Settings settings;
     private final PhaseTimer timer = new PhaseTimer();
+    /** One sample's shape {@code [1, height, width]}, known once the data is loaded; recorded in checkpoints. */
+    private List<Integer> inputShape;
     private final CheckpointStore store;
     private TrainConfig config;
     private List<Reports.EpochRecord> history = new ArrayList<>();
@@ -114,14 +116,15 @@ public final class TrainingRun {
                     resumed.file(), s.epoch(), s.steps(), config.epochs());
         }
         RunData data = timer.time("load data", () -> RunData.load(settings.dataDir(), config));
+        inputShape = List.of(1, data.train().height(), data.train().width());
         LOG.info("data {}: {} training, {} validation, {} test samples of {}x{}", settings.dataDir(), data.train().size(),
                 data.validation().size(), data.test().size(), data.train().height(), data.train().width());
         if (resumed != null) {
-            Networks.checkShapes(resumed.file(), config, data.train().features(), data.classNames().size(),
+            Networks.checkShapes(resumed.file(), config, sampleShape(data), data.classNames().size(),
                     resumed.tensors());
         }
         try (Backend backend = timer.time("start backend", () -> Backends.create(settings.backend()));
-             Model model = Networks.model(config, data.train().features(), data.classNames().size(), backend);
+             Model model = Networks.model(config, sampleShape(data), data.classNames().size(), backend);
              Evaluator ev = new Evaluator(model)) {
             evaluator = ev;
             LOG.info("backend {}: {}", backend.name(), backend.deviceDescription());
@@ -321,6 +324,11 @@ public final class TrainingRun {
     }
 
     /** Two warnings are of the same kind when they name the same condition. */
+    /** One sample of {@code data} as the model takes it: {@code [1, height, width]} (one grey channel). */
+    private static dev.jacobian.tensor.Shape sampleShape(RunData data) {
+        return dev.jacobian.tensor.Shape.of(1, data.train().height(), data.train().width());
+    }
+
     private static boolean sameKind(String a, String b) {
         for (String kind : List.of("vanishing", "exploding", "dead", "saturated")) {
             if (a.contains(kind)) {
@@ -376,7 +384,7 @@ public final class TrainingRun {
                 Networks.optimizerStateNames(tensors));
         var state = new TrainingState(epoch, trainer.steps(), lrScale, config, model.describe(), backend.name(), optimizer,
                 TrainingState.RngState.of(config.seed()), history, rollbacks, Instant.now().toString(), scheduler.state(),
-                earlyStopping == null ? null : earlyStopping.state(), model.executor().forwardCount());
+                earlyStopping == null ? null : earlyStopping.state(), model.executor().forwardCount(), inputShape);
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "pt");
         meta.put("model", model.describe());

@@ -25,11 +25,14 @@ import java.util.Map;
  *                     weights are the tensor {@value Networks#BEST_PARAMETERS}
  * @param forwardCount the executor's forward passes so far, the position of dropout's random stream (null in
  *                     checkpoints written before it was recorded)
+ * @param inputShape   the shape of one sample, {@code [channels, height, width]} (null in checkpoints written before
+ *                     it was recorded; the CNN needs it, the MLP sizes its input from {@code dense1.weight})
  */
 public record TrainingState(int epoch, long steps, double lrScale, TrainConfig config, String model, String backend,
                             OptimizerState optimizer, RngState rng, List<Reports.EpochRecord> history,
                             List<Reports.RollbackRecord> rollbacks, String savedAt, Map<String, Double> scheduler,
-                            Map<String, Double> earlyStopping, Long forwardCount) {
+                            Map<String, Double> earlyStopping, Long forwardCount,
+                            List<Integer> inputShape) {
     /**
      * Checks what a checkpoint may have corrupted: the configuration is present, the counters are non-negative (and
      * the epoch below {@code Integer.MAX_VALUE}, so the next one exists), the learning-rate factor is positive and
@@ -43,6 +46,8 @@ public record TrainingState(int epoch, long steps, double lrScale, TrainConfig c
         check(steps >= 0, "steps must be >= 0, got " + steps);
         check(lrScale > 0 && Double.isFinite(lrScale), "lr_scale must be positive and finite, got " + lrScale);
         check(forwardCount == null || forwardCount >= 0, "forward_count must be >= 0, got " + forwardCount);
+        check(inputShape == null || (inputShape.size() == 3 && inputShape.stream().allMatch(d -> d != null && d > 0
+                && d <= 1 << 16)), "input_shape must be [channels, height, width] of 1 to 65536 each, got " + inputShape);
         history = history == null ? List.of() : history;
         rollbacks = rollbacks == null ? List.of() : rollbacks;
         check(history.stream().allMatch(java.util.Objects::nonNull) && rollbacks.stream().allMatch(java.util.Objects::nonNull),

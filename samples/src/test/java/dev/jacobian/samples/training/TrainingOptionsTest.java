@@ -62,7 +62,7 @@ class TrainingOptionsTest {
         return new TrainConfig(List.of(64, 32), activation, "softmax-ce", "he", STEPS / STEPS_PER_EPOCH, BATCH,
                 TrainConfig.defaultLearningRate(optimizer), schedule, TrainConfig.defaultMomentum(optimizer), false,
                 TrainConfig.defaultWeightDecay(optimizer), 0, 0, 0, 42, 500, 0, "stop", 5, null, null, 0, optimizer,
-                dropout, norm);
+                dropout, norm, null, null);
     }
 
     @ParameterizedTest(name = "{0} {1} norm {2} dropout {3} {4}")
@@ -70,7 +70,7 @@ class TrainingOptionsTest {
     void trainsWithoutDiverging(String optimizer, String activation, String norm, double dropout, String schedule) {
         TrainConfig config = config(optimizer, activation, norm, dropout, schedule);
         try (Backend b = new CpuBackend(1);
-             Model model = Networks.model(config, slice.features(), 10, b);
+             Model model = Networks.model(config, dev.jacobian.tensor.Shape.of(slice.features()), 10, b);
              Optimizer opt = Networks.optimizer(config, config.learningRate());
              Trainer t = new Trainer(model, opt)) {
             LrScheduler scheduler = config.scheduler(opt, config.learningRate());
@@ -107,7 +107,7 @@ class TrainingOptionsTest {
         e = assertThrows(IllegalArgumentException.class, () -> config("lbfgs", "relu", "none", 0, "cosine"));
         assertTrue(e.getMessage().contains("--optimizer must be one of"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> new TrainConfig(List.of(8), "relu", "softmax-ce", "he",
-                1, 32, 1e-3, "cosine", 0.9, false, 0, 0, 0, 0, 42, 0, 0, "stop", 5, null, null, 0, "adam", 0, "none"));
+                1, 32, 1e-3, "cosine", 0.9, false, 0, 0, 0, 0, 42, 0, 0, "stop", 5, null, null, 0, "adam", 0, "none", null, null));
         assertTrue(e.getMessage().contains("--momentum applies to --optimizer sgd and rmsprop, not adam"), e.getMessage());
         assertEquals(0.01, TrainConfig.defaultWeightDecay("adamw"));
         assertEquals(1e-3, TrainConfig.defaultLearningRate("adam"));

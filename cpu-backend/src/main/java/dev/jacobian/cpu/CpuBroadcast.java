@@ -16,6 +16,8 @@ import java.util.Arrays;
  *       gives runs of the period, each a flat vector loop;</li>
  *   <li>an operand whose each element covers a run ({@code [m, 1]} of {@code [m, n]}: index {@code i / n})
  *       gives runs of that length, each a vector loop against one broadcast scalar;</li>
+ *   <li>a per-channel statistic ({@code [1, C, 1, 1]} of {@code [N, C, H, W]}: index {@code (i / (H W)) % C})
+ *       gives runs of a plane, each a vector loop against one scalar;</li>
  *   <li>any other broadcast pattern gives runs of (a divisor of) the output's last dimension, each one's
  *       start located with {@link Broadcast#index}.</li>
  * </ul>
@@ -129,6 +131,7 @@ final class CpuBroadcast {
         private static final int PERIOD = 1;
         private static final int REPEAT = 2;
         private static final int INDEX = 3;
+        private static final int REPEAT_PERIOD = 4;
 
         /** Elements per run. */
         final int length;
@@ -137,6 +140,7 @@ final class CpuBroadcast {
         private final Broadcast bc;
         private final int[] kind;
         private final int[] param;
+        private final int[] period;
         private final int[] step;
 
         /** The runs of operands {@code 0 .. operands-1} of {@code bc}. */
@@ -147,6 +151,7 @@ final class CpuBroadcast {
             int last = out.rank() == 0 ? 1 : out.dim(-1);
             kind = new int[operands];
             param = new int[operands];
+            period = new int[operands];
             step = new int[operands];
             int g = 0;
             for (int k = 0; k < operands; k++) {
@@ -168,6 +173,14 @@ final class CpuBroadcast {
                     param[k] = p;
                     step[k] = 1;
                     candidate = p;
+                } else if (repeatPeriod(bc, k) != null) {
+                    // a per-channel statistic [1, C, 1, 1] of [N, C, H, W]: index (i / (H W)) % C
+                    int[] rp = repeatPeriod(bc, k);
+                    kind[k] = REPEAT_PERIOD;
+                    param[k] = rp[0];
+                    period[k] = rp[1];
+                    step[k] = 0;
+                    candidate = rp[0];
                 } else {
                     Shape s = bc.operand(k);
                     kind[k] = INDEX;
@@ -177,6 +190,33 @@ final class CpuBroadcast {
                 g = gcd(g, candidate);
             }
             this.length = g == 0 ? size : g;
+        }
+
+        /**
+         * {@code {run, count}} when operand {@code k} is broadcast along the output's trailing dimensions (a run of
+         * {@code run} elements), matches the dimensions before them ({@code count} elements, contiguous) and is
+         * broadcast along all leading ones, so its index is {@code (i / run) % count}; else null.
+         */
+        private static int[] repeatPeriod(Broadcast bc, int k) {
+            int[] st = bc.strides(k);
+            int[] dims = bc.dims();
+            int d = dims.length - 1;
+            int run = 1;
+            while (d >= 0 && (st[d] == 0 || dims[d] == 1)) {
+                run *= dims[d];
+                d--;
+            }
+            int count = 1;
+            while (d >= 0 && (dims[d] == 1 || st[d] == count)) {
+                count *= dims[d];
+                d--;
+            }
+            for (; d >= 0; d--) {
+                if (st[d] != 0 && dims[d] != 1) {
+                    return null;
+                }
+            }
+            return run > 1 && count > 1 && count == bc.operand(k).size() ? new int[] {run, count} : null;
         }
 
         private static int gcd(int a, int b) {
@@ -199,6 +239,7 @@ final class CpuBroadcast {
                 case CONTIGUOUS -> start;
                 case PERIOD -> start % param[k];
                 case REPEAT -> start / param[k];
+                case REPEAT_PERIOD -> (start / param[k]) % period[k];
                 default -> bc.index(k, start);
             };
         }

@@ -480,6 +480,8 @@ final class CpuConv {
         int oh = s.outH(h);
         int ow = s.outW(w);
         boolean max = s.kind() == Pool2dSpec.Kind.MAX;
+        boolean max2x2 = max && s.kernelH() == 2 && s.kernelW() == 2 && s.strideH() == 2 && s.strideW() == 2
+                && s.padH() == 0 && s.padW() == 0;
         int whole = s.kernelH() * s.kernelW();
         split((long) n * c * h * w, n * c, (lo, hi) -> {
             for (int p = lo; p < hi; p++) {
@@ -488,6 +490,10 @@ final class CpuConv {
                 int gp = dyo + p * oh * ow;
                 if (!acc) {
                     Arrays.fill(dx, dp, dp + h * w, 0f);
+                }
+                if (max2x2) {
+                    maxPool2x2Backward(x, xp, w, dy, gp, dx, dp, oh, ow);
+                    continue;
                 }
                 for (int yy = 0; yy < oh; yy++) {
                     int hs = yy * s.strideH() - s.padH();
@@ -525,5 +531,40 @@ final class CpuConv {
                 }
             }
         });
+    }
+
+    /**
+     * The 2x2 stride-2 unpadded max pool's backward on one plane: each window's gradient goes to its first
+     * maximal element (row-major; a NaN wins), as the general loop decides, without its bounds arithmetic.
+     */
+    private static void maxPool2x2Backward(float[] x, int xp, int w, float[] dy, int gp, float[] dx, int dp, int oh,
+                                           int ow) {
+        for (int yy = 0; yy < oh; yy++) {
+            int r0 = 2 * yy * w;
+            int r1 = r0 + w;
+            for (int xx = 0; xx < ow; xx++) {
+                int k = 2 * xx;
+                int arg = r0 + k;
+                float best = x[xp + arg];
+                if (best != best) { // a NaN first element: any later NaN takes over, as "v > best || v != v" does
+                    best = Float.POSITIVE_INFINITY;
+                }
+                float v = x[xp + r0 + k + 1];
+                if (v > best || v != v) {
+                    best = v != v ? Float.POSITIVE_INFINITY : v;
+                    arg = r0 + k + 1;
+                }
+                v = x[xp + r1 + k];
+                if (v > best || v != v) {
+                    best = v != v ? Float.POSITIVE_INFINITY : v;
+                    arg = r1 + k;
+                }
+                v = x[xp + r1 + k + 1];
+                if (v > best || v != v) {
+                    arg = r1 + k + 1;
+                }
+                dx[dp + arg] += dy[gp + yy * ow + xx];
+            }
+        }
     }
 }

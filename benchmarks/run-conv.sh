@@ -17,7 +17,7 @@ batch="${BATCH:-64}"
 backends="${BACKENDS:-cpu}"
 jmh_opts="${JMH_OPTS:--wi 3 -w 2 -i 5 -r 2 -f 1}"
 
-build_jar -pl cpu-backend,gpu-backend,benchmarks
+build_jar -pl benchmarks -am
 
 "$java" -jar "$jar" "\\.ConvBenchmark\\." -p backend="$backends" -p batch="$batch" \
     -jvmArgsPrepend "-Djacobian.cpu.threads=$threads" $jmh_opts \

@@ -21,7 +21,7 @@ norm="${NORM:-none}"        # none, batch or layer
 dropout="${DROPOUT:-0}"
 jmh_opts="${JMH_OPTS:--wi 3 -w 2 -i 5 -r 2 -f 1}"
 
-build_jar -pl cpu-backend,benchmarks
+build_jar -pl benchmarks -am
 
 "$java" -Djacobian.cpu.threads="$threads" -jar "$jar" "\\.TrainingStepBenchmark\\." -p backend=cpu -p batch="$batch" \
     -p optimizer="$optimizers" -p norm="$norm" -p dropout="$dropout" -jvmArgsPrepend "-Djacobian.cpu.threads=$threads" $jmh_opts \

@@ -16,7 +16,7 @@ set -euo pipefail
 threads_list="${THREADS:-1 2}"
 jmh_opts="${JMH_OPTS:--wi 3 -w 1 -i 4 -r 1 -f 1}"
 
-build_jar -pl cpu-backend,benchmarks
+build_jar -pl benchmarks -am
 
 log="$out/gemm-run.log"
 : > "$log"

@@ -414,10 +414,9 @@ final class CpuConv {
             int dst = yp + yy * ow;
             for (int xx = 0; xx < ow; xx++) {
                 int k = 2 * xx;
-                float best = better(Float.NEGATIVE_INFINITY, x[r0 + k]);
-                best = better(best, x[r0 + k + 1]);
-                best = better(best, x[r1 + k]);
-                y[dst + xx] = better(best, x[r1 + k + 1]);
+                // Math.max is branch-free and lets a NaN win, as the reference's rule does; the value is the same
+                // (a max of +0 and -0 may differ in sign only, which compares equal)
+                y[dst + xx] = Math.max(Math.max(x[r0 + k], x[r0 + k + 1]), Math.max(x[r1 + k], x[r1 + k + 1]));
             }
         }
     }

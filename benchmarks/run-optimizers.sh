@@ -7,6 +7,7 @@
 #   benchmarks/run-optimizers.sh                       # batch 128, sgd and adam, 2 threads
 #   OPTIMIZERS=sgd,adam,adamw,rmsprop BATCH=64 THREADS=1 BUILD=1 benchmarks/run-optimizers.sh
 #   NORM=batch DROPOUT=0.2 OPTIMIZERS=adamw benchmarks/run-optimizers.sh   # batch norm and dropout in both
+#   NET=cnn BATCH=64 OPTIMIZERS=sgd benchmarks/run-optimizers.sh            # the CLI's CNN (--model cnn) instead
 #
 # Results: benchmarks/target/optimizers-jacobian.json (JMH), optimizers-torch.json, optimizers-report.md (with the CPU
 # model and its measured SGEMM peak).
@@ -19,19 +20,20 @@ batch="${BATCH:-128}"
 optimizers="${OPTIMIZERS:-sgd,adam}"
 norm="${NORM:-none}"        # none, batch or layer
 dropout="${DROPOUT:-0}"
+net="${NET:-mlp}"           # mlp or cnn
 jmh_opts="${JMH_OPTS:--wi 3 -w 2 -i 5 -r 2 -f 1}"
 
 build_jar -pl benchmarks -am
 
 "$java" -Djacobian.cpu.threads="$threads" -jar "$jar" "\\.TrainingStepBenchmark\\." -p backend=cpu -p batch="$batch" \
-    -p optimizer="$optimizers" -p norm="$norm" -p dropout="$dropout" -jvmArgsPrepend "-Djacobian.cpu.threads=$threads" $jmh_opts \
+    -p optimizer="$optimizers" -p norm="$norm" -p dropout="$dropout" -p net="$net" -jvmArgsPrepend "-Djacobian.cpu.threads=$threads" $jmh_opts \
     -rf json -rff "$out/optimizers-jacobian.json" | grep -E "^TrainingStepBenchmark|^Benchmark" || true
 # PyTorch at its best: OpenBLAS with THREADS threads, ATen with 1 or THREADS, passive OpenMP waits (see the script)
 threads_list="1"
 [[ "$threads" != "1" ]] && threads_list="1,$threads"
 OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS="$threads" \
   /usr/bin/python3 "$here/peers/torch_cpu_step.py" --threads "$threads_list" --batch "$batch" --optimizers "$optimizers" \
-    --norm "$norm" --dropout "$dropout" > "$out/optimizers-torch.json"
+    --norm "$norm" --dropout "$dropout" --net "$net" > "$out/optimizers-torch.json"
 # the machine's measured peak, printed beside the ratios: OpenBLAS SGEMM 1024^3, 1 thread, through numpy
 peak=$(OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -c '
 import numpy as np, time
@@ -50,7 +52,8 @@ cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.start
 import os
 family = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("cpu family")), "?")
 model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model\t")), "?")
-print(f"Training step 784-256-128-10 (norm {torch['norm']}, dropout {torch['dropout']}), batch {sys.argv[4]}, "
+net = "CNN conv32-conv64-128-10" if torch.get("net") == "cnn" else "784-256-128-10"
+print(f"Training step {net} (norm {torch['norm']}, dropout {torch['dropout']}), batch {sys.argv[4]}, "
       f"{sys.argv[3]} thread(s), {cpu} (family {family} model {model}), measured peak {os.environ['PEAK']} GFLOP/s "
       f"(OpenBLAS SGEMM 1024^3, 1 thread); PyTorch {torch['torch']}")
 print()

@@ -6,7 +6,8 @@ at 5 and the optimizer of TrainingStepBenchmark's `optimizer` parameter -- SGD (
 (lr 1e-3), AdamW (lr 1e-3, weight decay 0.01) or RMSprop (lr 1e-3) -- on seeded synthetic data (16 batches of
 uniform [0, 1) pixels and random labels, used in turn), ending with one read of (loss, gradient norm), as
 Jacobian's Trainer.step; --norm batch|layer and --dropout P add BatchNorm1d or LayerNorm before, and Dropout after,
-each hidden ReLU, as TrainingStepBenchmark's norm and dropout parameters do. Prints one JSON object: steps/s per optimizer, the median of --rounds rounds of
+each hidden ReLU, as TrainingStepBenchmark's norm and dropout parameters do; --net cnn steps the CLI's CNN instead
+(two blocks of conv 3x3 without bias, BatchNorm2d, ReLU and 2x2 max pooling, then 3136-128-10). Prints one JSON object: steps/s per optimizer, the median of --rounds rounds of
 --seconds each after a warm-up.
 
     OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=2 /usr/bin/python3 benchmarks/peers/torch_cpu_step.py \
@@ -49,13 +50,30 @@ def hidden(n_in, n_out, norm, dropout):
     return layers
 
 
-def rate(name, batch, seconds, rounds, norm="none", dropout=0.0):
+def cnn(norm, dropout):
+    """The network of `bin/jacobian train --model cnn` (TrainingStepBenchmark's net=cnn)."""
+    layers = []
+    c = 1
+    for out in (32, 64):
+        layers += [torch.nn.Conv2d(c, out, 3, 1, 1, bias=False), torch.nn.BatchNorm2d(out), torch.nn.ReLU(),
+                   torch.nn.MaxPool2d(2, 2)]
+        c = out
+    layers.append(torch.nn.Flatten())
+    if dropout > 0:
+        layers.append(torch.nn.Dropout(dropout))
+    return layers + hidden(64 * 7 * 7, 128, norm, dropout) + [torch.nn.Linear(128, 10)]
+
+
+def rate(name, batch, seconds, rounds, norm="none", dropout=0.0, net="mlp"):
     torch.manual_seed(42)
-    model = torch.nn.Sequential(*hidden(784, 256, norm, dropout), *hidden(256, 128, norm, dropout),
-                                torch.nn.Linear(128, 10))
+    if net == "cnn":
+        model = torch.nn.Sequential(*cnn(norm, dropout))
+    else:
+        model = torch.nn.Sequential(*hidden(784, 256, norm, dropout), *hidden(256, 128, norm, dropout),
+                                    torch.nn.Linear(128, 10))
     model.train()
     opt = make(name, model.parameters())
-    xs = torch.rand(16, batch, 784)
+    xs = torch.rand(16, batch, 1, 28, 28) if net == "cnn" else torch.rand(16, batch, 784)
     ys = torch.randint(0, 10, (16, batch))
     loss_fn = torch.nn.CrossEntropyLoss()
     state = {"i": 0}
@@ -93,14 +111,15 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--norm", default="none", choices=["none", "batch", "layer"])
     ap.add_argument("--dropout", type=float, default=0.0)
+    ap.add_argument("--net", default="mlp", choices=["mlp", "cnn"])
     a = ap.parse_args()
     env = {k: os.environ.get(k) for k in ("OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE")}
-    result = {"torch": torch.__version__, "threads": a.threads, "batch": a.batch, "norm": a.norm, "dropout": a.dropout,
+    result = {"torch": torch.__version__, "threads": a.threads, "batch": a.batch, "norm": a.norm, "dropout": a.dropout, "net": a.net,
               "environment": env, "steps_per_s": {}, "best_threads": {}, "rounds": {}}
     for name in a.optimizers.split(","):
         for t in (int(x) for x in a.threads.split(",")):
             torch.set_num_threads(t)
-            median, rounds = rate(name, a.batch, a.seconds, a.rounds, a.norm, a.dropout)
+            median, rounds = rate(name, a.batch, a.seconds, a.rounds, a.norm, a.dropout, a.net)
             result["rounds"][f"{name}@{t}"] = rounds
             if median > result["steps_per_s"].get(name, 0):
                 result["steps_per_s"][name] = median

@@ -2,7 +2,14 @@ package dev.jacobian.bench;
 
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.BackendStats;
+import dev.jacobian.backend.Conv2dSpec;
 import dev.jacobian.backend.LossKind;
+import dev.jacobian.graph.Initializer;
+import dev.jacobian.nn.Module;
+import dev.jacobian.nn.Modules;
+import dev.jacobian.tensor.Shape;
+import java.util.ArrayList;
+import java.util.List;
 import dev.jacobian.nn.Model;
 import dev.jacobian.nn.Sequential;
 import dev.jacobian.optim.Adam;
@@ -28,8 +35,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * One full training step ({@link Trainer#step}) of a 784-256-128-10 ReLU MLP with softmax cross-entropy
  * (He init, seed 42) and SGD (learning rate 0.05, momentum 0.9, global-norm clipping at 5, as in the
  * README) or, with {@code -p optimizer=adam|adamw|rmsprop}, an adaptive optimizer, and optionally batch or layer
- * norm ({@code -p norm=batch|layer}) and dropout ({@code -p dropout=0.2}) in the hidden layers, per backend and batch
- * size, on seeded synthetic data: 16 batches of uniform {@code [0, 1)}
+ * norm ({@code -p norm=batch|layer}) and dropout ({@code -p dropout=0.2}) in the hidden layers, or with
+ * {@code -p net=cnn} the CLI's convolutional network, per backend and batch size, on seeded synthetic data: 16 batches of uniform {@code [0, 1)}
  * pixels and random labels, taken in turn. A step uploads its batch, runs forward, backward and the
  * fused updates on the backend, and ends by downloading the loss and gradient norm in one blocking
  * transfer, so the time includes every kernel. The score is steps/s.
@@ -85,6 +92,14 @@ public class TrainingStepBenchmark extends BenchmarkDefaults {
     @Param({"0"})
     public double dropout;
 
+    /**
+     * {@code mlp} (784-256-128-10) or {@code cnn}: the network of {@code bin/jacobian train --model cnn}, two blocks of
+     * a 3x3 convolution (32, then 64 channels, padding 1, no bias), BatchNorm2d, ReLU and 2x2 max pooling, then dense
+     * 3136-128 (with {@code norm} and {@code dropout} as in the MLP's hidden layers) and 128-10, on 1x28x28 images.
+     */
+    @Param({"mlp"})
+    public String net;
+
     private Backend be;
     private Model model;
     private Optimizer sgd;
@@ -121,19 +136,7 @@ public class TrainingStepBenchmark extends BenchmarkDefaults {
     @Setup(Level.Trial)
     public void setUp() {
         be = BenchSupport.backend(backend);
-        Sequential.Builder layers = Sequential.builder(INPUTS).hidden(256, "relu").hidden(128, "relu");
-        switch (norm) {
-            case "none" -> { }
-            case "batch" -> layers.batchNorm();
-            case "layer" -> layers.layerNorm();
-            default -> throw new IllegalArgumentException("norm must be none, batch or layer: " + norm);
-        }
-        if (dropout > 0) {
-            layers.dropout(dropout);
-        }
-        model = layers.output(CLASSES, LossKind.SOFTMAX_CROSS_ENTROPY)
-                .init(Sequential.Init.HE).seed(42)
-                .build(be);
+        model = "cnn".equals(net) ? cnn(be) : mlp(be);
         sgd = switch (optimizer) {
             case "sgd" -> Sgd.builder().learningRate(0.05).momentum(0.9).clipNorm(5.0).build();
             case "adam" -> Adam.builder().learningRate(1e-3).clipNorm(5.0).build();
@@ -153,6 +156,52 @@ public class TrainingStepBenchmark extends BenchmarkDefaults {
         // the first step plans the graph and allocates its buffers and the optimizer state: not measured
         trainer.step(images, targets, 0, batch);
         next = 1;
+    }
+
+    private Model mlp(Backend b) {
+        Sequential.Builder layers = Sequential.builder(INPUTS).hidden(256, "relu").hidden(128, "relu");
+        switch (norm) {
+            case "none" -> { }
+            case "batch" -> layers.batchNorm();
+            case "layer" -> layers.layerNorm();
+            default -> throw new IllegalArgumentException("norm must be none, batch or layer: " + norm);
+        }
+        if (dropout > 0) {
+            layers.dropout(dropout);
+        }
+        return layers.output(CLASSES, LossKind.SOFTMAX_CROSS_ENTROPY).init(Sequential.Init.HE).seed(42).build(b);
+    }
+
+    private Model cnn(Backend b) {
+        List<Module> m = new ArrayList<>();
+        int in = 1;
+        int block = 1;
+        for (int out : new int[] {32, 64}) {
+            m.add(Modules.conv2d("conv" + block, in, out, Conv2dSpec.of(3, 1, 1), false, Initializer.heNormal()));
+            m.add(Modules.batchNorm("bn" + block, out));
+            m.add(Modules.activation("relu"));
+            m.add(Modules.maxPool2d(2, 2, 0));
+            in = out;
+            block++;
+        }
+        m.add(Modules.flatten());
+        if (dropout > 0) {
+            m.add(Modules.dropout(dropout));
+        }
+        m.add(Modules.dense("dense1", 64 * 7 * 7, 128, Initializer.heNormal()));
+        switch (norm) {
+            case "none" -> { }
+            case "batch" -> m.add(Modules.batchNorm("dbn1", 128));
+            case "layer" -> m.add(Modules.layerNorm("dln1", 128));
+            default -> throw new IllegalArgumentException("norm must be none, batch or layer: " + norm);
+        }
+        m.add(Modules.activation("relu"));
+        if (dropout > 0) {
+            m.add(Modules.dropout(dropout));
+        }
+        m.add(Modules.dense("dense2", 128, CLASSES, Initializer.xavierUniform()));
+        return Model.of(Sequential.of(m.toArray(Module[]::new)), Shape.of(1, 28, 28), LossKind.SOFTMAX_CROSS_ENTROPY, b,
+                42);
     }
 
     @TearDown(Level.Trial)

@@ -86,4 +86,54 @@ class ModulesTest {
         e = assertThrows(IllegalArgumentException.class, () -> Modules.batchNorm("bn3", 0));
         assertTrue(e.getMessage().contains("bn3"), e.getMessage());
     }
+
+    /** Convolution layers name the layer's op and both shapes when the input does not fit them. */
+    @Test
+    void convolutionShapeErrorsNameTheOpAndTheShapes() {
+        try (ReferenceBackend b = new ReferenceBackend()) {
+            IllegalArgumentException big = assertThrows(IllegalArgumentException.class, () -> Model.of(
+                    Sequential.of(Modules.conv2d("c", 1, 4, 5, 1, 0), Modules.flatten()), Shape.of(1, 3, 3),
+                    LossKind.SOFTMAX_CROSS_ENTROPY, b, 1));
+            assertTrue(big.getMessage().contains("conv2d: kernel 5x5 is larger than the padded input 3x3 of [2, 1, 3, 3]"),
+                    big.getMessage());
+            IllegalArgumentException channels = assertThrows(IllegalArgumentException.class, () -> Model.of(
+                    Sequential.of(Modules.conv2d("c", 3, 4, 3, 1, 1), Modules.flatten()), Shape.of(1, 5, 5),
+                    LossKind.SOFTMAX_CROSS_ENTROPY, b, 1));
+            assertTrue(channels.getMessage().contains("weight must be [out_channels, 1, 3, 3] for input [2, 1, 5, 5]")
+                    && channels.getMessage().contains("got [4, 3, 3, 3]"), channels.getMessage());
+            IllegalArgumentException pool = assertThrows(IllegalArgumentException.class, () -> Model.of(
+                    Sequential.of(Modules.maxPool2d(3, 3, 0), Modules.flatten()), Shape.of(2, 2, 2),
+                    LossKind.SOFTMAX_CROSS_ENTROPY, b, 1));
+            assertTrue(pool.getMessage().contains("max_pool2d: window 3x3 is larger than the padded input 2x2"),
+                    pool.getMessage());
+            IllegalArgumentException groups = assertThrows(IllegalArgumentException.class,
+                    () -> Modules.conv2d("g", 3, 4, dev.jacobian.backend.Conv2dSpec.of(3, 1, 1).withGroups(2), true,
+                            Initializer.heNormal()));
+            assertTrue(groups.getMessage().contains("g: 3 input and 4 output channels must both be divisible by 2 groups"),
+                    groups.getMessage());
+        }
+    }
+
+    /** A conv layer's weights follow PyTorch's layout and fans: He-normal with fan_in = in/groups x kH x kW. */
+    @Test
+    void convolutionWeightsHavePyTorchsLayoutAndFans() {
+        Module conv = Modules.conv2d("conv", 8, 64, dev.jacobian.backend.Conv2dSpec.of(3, 1, 1), true,
+                Initializer.heNormal());
+        try (ReferenceBackend b = new ReferenceBackend();
+             Model m = Model.of(Sequential.of(conv, Modules.globalAvgPool()), Shape.of(8, 5, 5),
+                     LossKind.SOFTMAX_CROSS_ENTROPY, b, 3)) {
+            Parameter w = m.parameters().get(0);
+            assertEquals("conv.weight", w.name());
+            assertEquals(Shape.of(64, 8, 3, 3), w.shape());
+            assertEquals(Shape.of(64), m.parameters().get(1).shape());
+            float[] v = m.read(w);
+            double sq = 0;
+            for (float f : v) {
+                sq += (double) f * f;
+            }
+            double std = Math.sqrt(sq / v.length);
+            double expected = Math.sqrt(2.0 / (8 * 9));
+            assertEquals(expected, std, 0.05 * expected, "He-normal over fan_in = 8 x 3 x 3");
+        }
+    }
 }

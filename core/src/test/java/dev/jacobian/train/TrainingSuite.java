@@ -166,6 +166,60 @@ public abstract class TrainingSuite {
         }
     }
 
+    /**
+     * A small CNN (conv, batch norm, ReLU, max pool, conv, flatten, dense) learns in which quadrant of a noisy 8x8
+     * image a bright blob sits, and its steps after the first allocate nothing and copy only the batch and the loss.
+     */
+    @Test
+    void aSmallCnnLearnsWhereTheBlobIsAndItsStepsAllocateNothing() {
+        int n = 128;
+        SplittableRandom r = new SplittableRandom(3);
+        float[] x = new float[n * 64];
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            int q = r.nextInt(4);
+            y[i] = q;
+            for (int p = 0; p < 64; p++) {
+                x[i * 64 + p] = (float) (0.3 * r.nextDouble());
+            }
+            int top = (q / 2) * 4 + r.nextInt(2);
+            int left = (q % 2) * 4 + r.nextInt(2);
+            for (int dy = 0; dy < 3; dy++) {
+                for (int dx = 0; dx < 3; dx++) {
+                    x[i * 64 + (top + dy) * 8 + left + dx] += 1f;
+                }
+            }
+        }
+        dev.jacobian.nn.Module net = Sequential.of(
+                dev.jacobian.nn.Modules.conv2d("c1", 1, 4, 3, 1, 1),
+                dev.jacobian.nn.Modules.batchNorm("bn1", 4),
+                dev.jacobian.nn.Modules.activation("relu"),
+                dev.jacobian.nn.Modules.maxPool2d(2, 2, 0),
+                dev.jacobian.nn.Modules.conv2d("c2", 4, 8, 3, 1, 1),
+                dev.jacobian.nn.Modules.activation("relu"),
+                dev.jacobian.nn.Modules.flatten(),
+                dev.jacobian.nn.Modules.dense("out", 8 * 4 * 4, 4, dev.jacobian.graph.Initializer.xavierUniform()));
+        try (Backend b = createBackend();
+             Model cnn = Model.of(net, dev.jacobian.tensor.Shape.of(1, 8, 8), LossKind.SOFTMAX_CROSS_ENTROPY, b, 5);
+             Sgd sgd = Sgd.builder().learningRate(0.05).momentum(0.9).build()) {
+            Trainer t = new Trainer(cnn, sgd);
+            float[] targets = cnn.encodeTargets(y);
+            t.step(x, targets, 0, 32);
+            long allocations = b.stats().allocations();
+            long uploads = b.stats().uploads();
+            long downloads = b.stats().downloads();
+            int steps = 60;
+            for (int i = 1; i <= steps; i++) {
+                t.step(x, targets, (i * 32) % n, 32);
+            }
+            assertEquals(allocations, b.stats().allocations(), "a CNN step after the first allocates no device memory");
+            assertEquals(uploads + 2L * steps, b.stats().uploads(), "only the input batch and its targets are uploaded");
+            assertEquals(downloads + steps, b.stats().downloads(), "one read-back per step");
+            double accuracy = cnn.accuracy(x, y, 64);
+            assertTrue(accuracy > 0.95, "the CNN finds the blob's quadrant on " + b.name() + ": accuracy " + accuracy);
+        }
+    }
+
     @Test
     void trackedPredictionsComeBackWithTheLoss() {
         Spirals data = new Spirals(64, 5);

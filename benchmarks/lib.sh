@@ -2,6 +2,7 @@
 #   here   this folder (benchmarks/)        root  the project root
 #   out    benchmarks/target (results)      jar   benchmarks/target/benchmarks.jar
 #   java   $JAVA, else the JDK 21+ that bin/find-jdk.sh finds (JAVA_HOME, PATH, /usr/lib/jvm)
+# measure_peak: the machine's SGEMM peak (see below).
 # build_jar MAVEN_ARGS...: runs "./mvnw -q MAVEN_ARGS... install -DskipTests" from the root (with that JDK)
 # when BUILD=1 or the jar is missing.
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -17,4 +18,18 @@ build_jar() {
   if [[ "${BUILD:-0}" == "1" || ! -f "$jar" ]]; then
     (cd "$root" && ./mvnw -q -B -ntp "$@" install -DskipTests)
   fi
+}
+
+# measure_peak: prints this machine's SGEMM peak in GFLOP/s (OpenBLAS, 1 thread, 1024^3, best of 5 one-second rounds,
+# through numpy), the figure every benchmark report prints beside its ratios.
+measure_peak() {
+  OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -c '
+import numpy as np, time
+a = np.random.rand(1024, 1024).astype(np.float32); b = a.copy(); a @ b
+best = 0.0
+for _ in range(5):
+    t = time.perf_counter(); n = 0
+    while time.perf_counter() - t < 1: a @ b; n += 1
+    best = max(best, 2 * 1024 ** 3 * n / (time.perf_counter() - t) / 1e9)
+print(f"{best:.1f}")'
 }

@@ -27,15 +27,7 @@ threads_list="1"
 [[ "$threads" != "1" ]] && threads_list="1,$threads"
 OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS="$threads" \
   /usr/bin/python3 "$here/peers/torch_conv.py" --threads "$threads_list" --batch "$batch" > "$out/conv-torch.json"
-peak=$(OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -c '
-import numpy as np, time
-a = np.random.rand(1024, 1024).astype(np.float32); b = a.copy(); a @ b
-best = 0.0
-for _ in range(5):
-    t = time.perf_counter(); n = 0
-    while time.perf_counter() - t < 1: a @ b; n += 1
-    best = max(best, 2 * 1024 ** 3 * n / (time.perf_counter() - t) / 1e9)
-print(f"{best:.1f}")')
+peak=$(measure_peak)
 PEAK="$peak" python3 - "$out/conv-jacobian.json" "$out/conv-torch.json" "$threads" "$batch" <<'PY' | tee "$out/conv-report.md"
 import json, os, platform, sys
 jmh = json.load(open(sys.argv[1]))

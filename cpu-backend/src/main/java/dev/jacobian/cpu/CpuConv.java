@@ -136,15 +136,9 @@ final class CpuConv {
         });
     }
 
-    /** Row-major strides of {@code dims}. */
+    /** Row-major strides of {@code dims} (rank 1 to 6, as every tensor's). */
     private static int[] strides(int[] dims) {
-        int[] s = new int[dims.length];
-        int acc = 1;
-        for (int i = dims.length - 1; i >= 0; i--) {
-            s[i] = acc;
-            acc *= dims[i];
-        }
-        return s;
+        return dev.jacobian.tensor.Shape.of(dims).strides();
     }
 
     /**

@@ -75,17 +75,31 @@ public record Conv2d(Conv2dSpec spec) implements Operation {
         return false;
     }
 
+    /**
+     * The GEMM's sizes: the column matrix {@code col [k, p]} ({@code k = C/groups kH kW}, {@code p = N OH OW}), the
+     * output channels {@code oc}, the batch {@code n} and the output plane {@code OH OW}.
+     */
+    private record Sizes(Shape col, int k, int p, int oc, int n, int plane) {
+    }
+
+    private Sizes sizes(Tensor x, Tensor w) {
+        Shape col = spec.columnShape(name(), x.shape());
+        int n = x.shape().dim(0);
+        return new Sizes(col, col.rows(), col.cols(), w.shape().dim(0), n, col.cols() / n);
+    }
+
     @Override
     public void forward(OpContext ctx, Tensor[] in, Tensor out) {
         Backend b = ctx.backend();
         Tensor x = in[0];
         Tensor w = in[1];
-        Shape colShape = spec.columnShape(name(), x.shape());
-        int k = colShape.rows();
-        int p = colShape.cols();
-        int oc = w.shape().dim(0);
-        int n = x.shape().dim(0);
-        int plane = p / n;
+        Sizes z = sizes(x, w);
+        Shape colShape = z.col();
+        int k = z.k();
+        int p = z.p();
+        int oc = z.oc();
+        int n = z.n();
+        int plane = z.plane();
         Tensor col = ctx.workspace(colShape);
         Tensor yt = ctx.workspace(Shape.of(oc, n, plane));
         try (Tensor yt2 = yt.reshape(oc, p); Tensor w2 = w.reshape(oc, k)) {
@@ -119,12 +133,13 @@ public record Conv2d(Conv2dSpec spec) implements Operation {
         Backend b = ctx.backend();
         Tensor x = in[0];
         Tensor w = in[1];
-        Shape colShape = spec.columnShape(name(), x.shape());
-        int k = colShape.rows();
-        int p = colShape.cols();
-        int oc = w.shape().dim(0);
-        int n = x.shape().dim(0);
-        int plane = p / n;
+        Sizes z = sizes(x, w);
+        Shape colShape = z.col();
+        int k = z.k();
+        int p = z.p();
+        int oc = z.oc();
+        int n = z.n();
+        int plane = z.plane();
         Tensor col = ctx.saved(0);
         Tensor dyt = ctx.workspace(Shape.of(oc, n, plane));
         try (Tensor dOut3 = dOut.reshape(n, oc, plane)) {

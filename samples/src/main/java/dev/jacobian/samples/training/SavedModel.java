@@ -55,7 +55,7 @@ public final class SavedModel implements AutoCloseable {
     public static SavedModel open(Path checkpoint, String backendName) throws CheckpointFormatException {
         CheckpointStore.Loaded<TrainingState> loaded = CheckpointStore.load(checkpoint, TrainingState.class);
         SafeTensors.Entry first = loaded.tensors().get("dense1.weight");
-        if (first == null || first.shape().length != 2 || first.shape()[0] < 1) {
+        if (first == null || first.shape().length != 2) {
             throw new CheckpointFormatException(loaded.file(), "has no 2-D tensor 'dense1.weight' to size the input from");
         }
         String outputBias = "dense" + (loaded.state().config().layers().size() + 1) + ".bias";
@@ -73,6 +73,10 @@ public final class SavedModel implements AutoCloseable {
             }
             sample = Shape.of(in.get(0), in.get(1), in.get(2));
         } else {
+            if (first.shape()[0] < 1 || classes < 1) {
+                throw new CheckpointFormatException(loaded.file(), "its tensors give the model " + first.shape()[0]
+                        + " inputs and " + classes + " outputs; both must be at least 1");
+            }
             sample = Shape.of(first.shape()[0]);
         }
         Networks.checkShapes(loaded.file(), config, sample, classes, loaded.tensors());

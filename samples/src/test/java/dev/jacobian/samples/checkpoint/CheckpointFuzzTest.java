@@ -50,6 +50,8 @@ class CheckpointFuzzTest {
     static Path shared;
     static byte[] baseJson;
     static byte[] baseTensors;
+    static byte[] cnnJson;
+    static byte[] cnnTensors;
 
     @TempDir
     Path tmp;
@@ -62,18 +64,35 @@ class CheckpointFuzzTest {
         assertEquals(0, train.code(), train.err());
         baseJson = Files.readAllBytes(run.resolve(JSON_NAME));
         baseTensors = Files.readAllBytes(run.resolve(TENSORS_NAME));
+        Path cnn = shared.resolve("cnn");
+        CliRun trainCnn = CliRun.of("train", "--model", "cnn", "--channels", "2", "--layers", "3", "--backend", "cpu",
+                "--limit", "200", "--batch", "50", "--validation", "50", "--epochs", "1", "--out", cnn.toString(),
+                "--no-progress");
+        assertEquals(0, trainCnn.code(), trainCnn.err());
+        cnnJson = Files.readAllBytes(cnn.resolve(JSON_NAME));
+        cnnTensors = Files.readAllBytes(cnn.resolve(TENSORS_NAME));
     }
 
     // ---------------------------------------------------------------- the fuzzer
 
     @Test
     void mutatedCheckpointsLoadOrAreReportedCleanly() throws Exception {
-        int cases = Integer.getInteger("jacobian.fuzz.cases", DEFAULT_CASES);
-        long seed0 = Long.getLong("jacobian.fuzz.seed", 0x5EEDL);
+        fuzz(baseJson, baseTensors, Integer.getInteger("jacobian.fuzz.cases", DEFAULT_CASES),
+                Long.getLong("jacobian.fuzz.seed", 0x5EEDL));
+    }
+
+    /** The same fuzzing on a CNN's checkpoint (convolution and batch norm tensors, the recorded input shape). */
+    @Test
+    void mutatedCnnCheckpointsLoadOrAreReportedCleanly() throws Exception {
+        fuzz(cnnJson, cnnTensors, Integer.getInteger("jacobian.fuzz.cases", DEFAULT_CASES) / 3,
+                Long.getLong("jacobian.fuzz.seed", 0x5EEDL) + 1_000_000_007L);
+    }
+
+    private void fuzz(byte[] json0, byte[] tensors0, int cases, long seed0) throws Exception {
         int openEvery = Math.max(1, Integer.getInteger("jacobian.fuzz.openEvery", 4));
         Path dir = Files.createDirectories(tmp.resolve("case"));
         Files.createDirectories(dir.resolve("subdir"));
-        Files.write(tmp.resolve("outside.safetensors"), baseTensors);
+        Files.write(tmp.resolve("outside.safetensors"), tensors0);
         try {
             Files.createSymbolicLink(dir.resolve("zero.safetensors"), Path.of("/dev/zero"));
         } catch (IOException | UnsupportedOperationException e) {
@@ -87,7 +106,7 @@ class CheckpointFuzzTest {
             long seed = seed0 + i;
             String what;
             try {
-                what = writeCase(dir, new SplittableRandom(seed));
+                what = writeCase(dir, new SplittableRandom(seed), json0, tensors0);
             } catch (Exception e) {
                 throw new AssertionError("case seed " + seed + ": the fuzzer could not write its files", e);
             }
@@ -106,7 +125,10 @@ class CheckpointFuzzTest {
                 }
                 if (i % openEvery == 0) { // a backend per model is the slow part: by default a fourth of the successes
                     try (SavedModel m = SavedModel.open(json, "cpu")) {
-                        assertEquals(l.tensors().get("dense1.weight").shape()[0], m.model().inputSize());
+                        java.util.List<Integer> in = l.state().inputShape();
+                        int inputs = "cnn".equals(l.state().config().model()) ? in.get(0) * in.get(1) * in.get(2)
+                                : l.tensors().get("dense1.weight").shape()[0];
+                        assertEquals(inputs, m.model().inputSize());
                         opened++;
                     } catch (CheckpointFormatException e) {
                         checkMessage(e, dir, seed, what);
@@ -134,9 +156,9 @@ class CheckpointFuzzTest {
     }
 
     /** Writes the case of {@code r} into {@code dir}; returns what it did. */
-    private static String writeCase(Path dir, SplittableRandom r) throws Exception {
-        ObjectNode root = (ObjectNode) JSON.readTree(baseJson);
-        byte[] tensors = baseTensors.clone();
+    private static String writeCase(Path dir, SplittableRandom r, byte[] json0, byte[] tensors0) throws Exception {
+        ObjectNode root = (ObjectNode) JSON.readTree(json0);
+        byte[] tensors = tensors0.clone();
         StringBuilder what = new StringBuilder();
         int kind = r.nextInt(10);
         boolean fixSha = r.nextInt(10) != 0;

@@ -136,7 +136,11 @@ public class TrainingStepBenchmark extends BenchmarkDefaults {
     @Setup(Level.Trial)
     public void setUp() {
         be = BenchSupport.backend(backend);
-        model = "cnn".equals(net) ? cnn(be) : mlp(be);
+        model = switch (net) {
+            case "mlp" -> mlp(be);
+            case "cnn" -> cnn(be);
+            default -> throw new IllegalArgumentException("net must be mlp or cnn: " + net);
+        };
         sgd = switch (optimizer) {
             case "sgd" -> Sgd.builder().learningRate(0.05).momentum(0.9).clipNorm(5.0).build();
             case "adam" -> Adam.builder().learningRate(1e-3).clipNorm(5.0).build();

@@ -219,6 +219,8 @@ public interface Backend extends AutoCloseable {
      * Writes the column matrix of channel group {@code group} of {@code x [N, C, H, W]} into
      * {@code col [C/groups kH kW, N OH OW]}, laid out as {@link Conv2dSpec} specifies (0 where the window is on
      * padding), so that the convolution of that group is one GEMM with its weights {@code [OCg, C/groups kH kW]}.
+     * {@code x} has rank 4 with {@code C} divisible by the groups, the dilated kernel fits the padded input,
+     * {@code group} is in {@code [0, groups)}, and {@code col} must not overlap {@code x}.
      */
     void im2col(Conv2dSpec spec, int group, Tensor x, Tensor col);
 
@@ -226,7 +228,8 @@ public interface Backend extends AutoCloseable {
      * The adjoint of {@link #im2col}: {@code dx (+)=} the sum, over every column entry of {@code col} (laid out
      * as {@link #im2col} writes group {@code group}), of that entry at the input position it was read from;
      * entries on padding are dropped. Only the channels of that group are written; with
-     * {@code accumulate = false} they are overwritten, the others left untouched.
+     * {@code accumulate = false} they are overwritten, the others left untouched. Shapes as for {@link #im2col};
+     * {@code dx} must not overlap {@code col}.
      */
     void col2im(Conv2dSpec spec, int group, Tensor col, Tensor dx, boolean accumulate);
 
@@ -238,7 +241,8 @@ public interface Backend extends AutoCloseable {
 
     /**
      * The gradient of {@link #pool2d}: {@code dx (+)=} {@code dy} routed to each window's first maximal element
-     * of {@code x} (max; windows that overlap add up), or spread evenly over each window (average).
+     * of {@code x}, or its last NaN if it holds any (max; windows that overlap add up), or spread evenly over each
+     * window (average).
      * {@code dy} is {@code [N, C, OH, OW]}, {@code dx} has {@code x}'s shape.
      */
     void pool2dBackward(Pool2dSpec spec, Tensor x, Tensor dy, Tensor dx, boolean accumulate);

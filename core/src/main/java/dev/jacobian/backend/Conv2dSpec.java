@@ -36,14 +36,18 @@ public record Conv2dSpec(int kernelH, int kernelW, int strideH, int strideW, int
         positive("dilation", dilationH);
         positive("dilation", dilationW);
         positive("groups", groups);
-        if (padH < 0 || padW < 0) {
-            throw new IllegalArgumentException("conv2d: padding must be at least 0, got " + padH + " x " + padW);
+        if (padH < 0 || padW < 0 || padH > MAX_EXTENT || padW > MAX_EXTENT) {
+            throw new IllegalArgumentException("conv2d: padding must be in [0, " + MAX_EXTENT + "], got " + padH + " x "
+                    + padW);
         }
     }
 
+    /** The largest kernel size, stride, dilation or padding accepted: 2^16 (sizes stay far from int overflow). */
+    public static final int MAX_EXTENT = 1 << 16;
+
     private static void positive(String what, int v) {
-        if (v < 1) {
-            throw new IllegalArgumentException("conv2d: " + what + " must be at least 1, got " + v);
+        if (v < 1 || v > MAX_EXTENT) {
+            throw new IllegalArgumentException("conv2d: " + what + " must be in [1, " + MAX_EXTENT + "], got " + v);
         }
     }
 
@@ -63,23 +67,23 @@ public record Conv2dSpec(int kernelH, int kernelW, int strideH, int strideW, int
     }
 
     /** The extent of the dilated kernel along the height: {@code dilationH (kernelH - 1) + 1}. */
-    public int spanH() {
-        return dilationH * (kernelH - 1) + 1;
+    public long spanH() {
+        return (long) dilationH * (kernelH - 1) + 1;
     }
 
     /** The extent of the dilated kernel along the width: {@code dilationW (kernelW - 1) + 1}. */
-    public int spanW() {
-        return dilationW * (kernelW - 1) + 1;
+    public long spanW() {
+        return (long) dilationW * (kernelW - 1) + 1;
     }
 
     /** Output height for an input of height {@code h} (assumes {@link #checkInput} passed). */
     public int outH(int h) {
-        return (h + 2 * padH - spanH()) / strideH + 1;
+        return (int) ((h + 2L * padH - spanH()) / strideH + 1);
     }
 
     /** Output width for an input of width {@code w} (assumes {@link #checkInput} passed). */
     public int outW(int w) {
-        return (w + 2 * padW - spanW()) / strideW + 1;
+        return (int) ((w + 2L * padW - spanW()) / strideW + 1);
     }
 
     /**

@@ -25,7 +25,7 @@ public record Pool2dSpec(Kind kind, int kernelH, int kernelW, int strideH, int s
     public enum Kind {
         /**
          * The largest element (a NaN wins, as in PyTorch); the gradient goes to the first maximal element in
-         * row-major window order.
+         * row-major window order, or to the last NaN when the window holds any (each NaN takes over, as in PyTorch).
          */
         MAX,
         /** The mean of the window; the gradient is spread evenly over it. */
@@ -73,12 +73,12 @@ public record Pool2dSpec(Kind kind, int kernelH, int kernelW, int strideH, int s
 
     /** Output height for an input of height {@code h} (assumes {@link #checkInput} passed). */
     public int outH(int h) {
-        return (h + 2 * padH - kernelH) / strideH + 1;
+        return (int) ((h + 2L * padH - kernelH) / strideH + 1);
     }
 
     /** Output width for an input of width {@code w} (assumes {@link #checkInput} passed). */
     public int outW(int w) {
-        return (w + 2 * padW - kernelW) / strideW + 1;
+        return (int) ((w + 2L * padW - kernelW) / strideW + 1);
     }
 
     /**

@@ -14,9 +14,10 @@ import java.util.function.BiFunction;
 
 /**
  * The standard {@link Module}s: affine layers, activations (each a module), PReLU, Maxout, flatten, dropout,
- * batch norm and layer norm, 2-D convolution, max and average pooling, global average pooling. Each factory validates its arguments and names its parameters and buffers as
- * PyTorch does: {@code <name>.weight}, {@code <name>.bias}, {@code <name>.slope}, {@code <name>.running_mean},
- * {@code <name>.running_var}, {@code <name>.num_batches_tracked}.
+ * batch norm and layer norm, 2-D convolution, max and average pooling, global average pooling. Each factory
+ * validates its arguments and names its parameters and buffers as PyTorch does: {@code <name>.weight},
+ * {@code <name>.bias}, {@code <name>.slope}, {@code <name>.running_mean}, {@code <name>.running_var},
+ * {@code <name>.num_batches_tracked}.
  */
 public final class Modules {
     private Modules() {
@@ -274,6 +275,9 @@ public final class Modules {
      */
     public static Module conv2d(String name, int in, int out, dev.jacobian.backend.Conv2dSpec spec, boolean bias,
                                 Initializer init) {
+        if (spec == null || init == null) {
+            throw new IllegalArgumentException(name + ": conv2d needs a spec and an initializer");
+        }
         positive(name + ": input channels", in);
         positive(name + ": output channels", out);
         if (in % spec.groups() != 0 || out % spec.groups() != 0) {
@@ -304,6 +308,9 @@ public final class Modules {
 
     /** 2-D pooling ({@link dev.jacobian.graph.ops.Pool2d}) with the window {@code spec}. No parameters. */
     public static Module pool2d(dev.jacobian.backend.Pool2dSpec spec) {
+        if (spec == null) {
+            throw new IllegalArgumentException("pool2d: spec must not be null");
+        }
         return new Simple(spec.toString(), g -> List.of(), (x, p) -> x.graph().pool2d(x, spec));
     }
 

@@ -310,11 +310,17 @@ public final class ReferenceBackend extends HeapBackend {
         put(y, out);
     }
 
+    /** A visitor of index pairs (no boxing: the conformance cases visit millions). */
+    @FunctionalInterface
+    private interface IndexPairs {
+        void accept(int first, int second);
+    }
+
     /**
      * Visits every entry of group {@code g}'s column matrix: {@code visitor(colIndex, xIndex)} with {@code xIndex}
      * the flat input index it reads, or -1 on padding.
      */
-    private static void forEachColumnEntry(Conv2dSpec s, int g, int[] xd, java.util.function.BiConsumer<Integer, Integer> visitor) {
+    private static void forEachColumnEntry(Conv2dSpec s, int g, int[] xd, IndexPairs visitor) {
         int n = xd[0], c = xd[1], h = xd[2], w = xd[3];
         int cg = c / s.groups();
         int oh = s.outH(h), ow = s.outW(w);

@@ -1143,7 +1143,9 @@ public abstract class BackendConformanceTest {
                 new ConvCase("rectangular", 2, 3, 1, 9, new Conv2dSpec(1, 3, 1, 2, 0, 1, 1, 1, 1)),
                 new ConvCase("3 groups", 2, 6, 5, 6, new Conv2dSpec(3, 2, 1, 2, 1, 0, 1, 1, 3)),
                 new ConvCase("depthwise", 2, 17, 7, 7, Conv2dSpec.of(3, 1, 1).withGroups(17)),
-                new ConvCase("CNN layer", 4, 32, 14, 14, Conv2dSpec.of(3, 1, 1)));
+                new ConvCase("CNN layer", 4, 32, 14, 14, Conv2dSpec.of(3, 1, 1)),
+                // left padding wider than the output row: a tap with no column inside (large enough to run in parallel)
+                new ConvCase("padding spans the row", 64, 8, 16, 1, new Conv2dSpec(3, 3, 1, 1, 2, 2, 2, 2, 1)));
     }
 
     @ParameterizedTest

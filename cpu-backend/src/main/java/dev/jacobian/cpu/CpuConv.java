@@ -252,8 +252,9 @@ final class CpuConv {
     // ---------------------------------------------------------------- im2col, col2im
 
     /** First output column whose tap {@code j} lands at or right of input column 0. */
-    private static int firstInside(Conv2dSpec s, int j) {
-        return Math.max(0, Math.ceilDiv(s.padW() - j * s.dilationW(), s.strideW()));
+    private static int firstInside(Conv2dSpec s, int j, int ow) {
+        // at most ow: a tap whose left padding spans the whole output row has no column inside
+        return Math.min(ow, Math.max(0, Math.ceilDiv(s.padW() - j * s.dilationW(), s.strideW())));
     }
 
     /** One past the last output column whose tap {@code j} lands left of input column {@code w}. */
@@ -287,7 +288,7 @@ final class CpuConv {
                 int j = r % kw;
                 int xPlane = xo + (b * c + group * cg + ci) * h * w;
                 int out = co + r * cols + b * plane;
-                int first = firstInside(s, j);
+                int first = firstInside(s, j, ow);
                 int end = endInside(s, j, w, ow, first);
                 int shift = j * s.dilationW() - s.padW();
                 for (int yy = 0; yy < oh; yy++) {
@@ -302,7 +303,9 @@ final class CpuConv {
                         Arrays.fill(col, dst, dst + first, 0f);
                     }
                     if (sW == 1) {
-                        System.arraycopy(x, src + first, col, dst + first, end - first);
+                        if (end > first) { // none inside: src + first may lie before the plane
+                            System.arraycopy(x, src + first, col, dst + first, end - first);
+                        }
                     } else {
                         for (int xx = first, iw = src + first * sW; xx < end; xx++, iw += sW) {
                             col[dst + xx] = x[iw];
@@ -345,7 +348,7 @@ final class CpuConv {
                     for (int j = 0; j < kw; j++) {
                         int r = (ci * kh + i) * kw + j;
                         int in = co + r * cols + b * plane;
-                        int first = firstInside(s, j);
+                        int first = firstInside(s, j, ow);
                         int end = endInside(s, j, w, ow, first);
                         int shift = j * s.dilationW() - s.padW();
                         for (int yy = 0; yy < oh; yy++) {

@@ -25,7 +25,7 @@
  *                    (oh, then ow, increasing); MAX recomputes each window's argmax
  * MAX takes the first maximum in row-major window order, with the scalar reference's rule: best starts at
  * -INFINITY, the argmax at the first real element, and an element replaces it when v > best or v is NaN (so
- * a NaN wins). Padding never takes part in a maximum. AVG divides the float sum by kH kW (countIncludePad)
+ * a NaN wins, and of several NaNs the last). Padding never takes part in a maximum. AVG divides the float sum by kH kW (countIncludePad)
  * or by the number of real elements in the window.
  * All index arithmetic is in int: the host checks every tensor, the column matrix included, has fewer than
  * 2^31 elements. No work-item reads outside its tensors, on padding or off the end of the range.

@@ -129,8 +129,13 @@ class EndToEndTest {
         Files.write(small, IdxFiles.images(3, 14, 56));
         CliRun wrongSize = CliRun.of("predict", "--checkpoint", out.toString(), "--images", small.toString(), "--count", "1");
         assertEquals(2, wrongSize.code(), wrongSize.out());
-        assertTrue(wrongSize.err().contains("images of 14x56 do not fit the model") && wrongSize.err().contains("28x28"),
+        assertTrue(wrongSize.err().contains("images of 14x56 (1 channel) do not fit the model") && wrongSize.err().contains("28x28"),
                 wrongSize.err());
+
+        CliRun deep = CliRun.of("train", "--model", "cnn", "--channels", "2,2,2,2,2", "--limit", "100", "--out",
+                tmp.resolve("deep").toString(), "--no-progress");
+        assertEquals(2, deep.code(), deep.err());
+        assertTrue(deep.err().contains("images of 28x28 are too small for 5 2x2 pooling stages"), deep.err());
 
         CliRun prelu = CliRun.of("train", "--model", "cnn", "--activation", "maxout", "--out", tmp.resolve("y").toString());
         assertEquals(2, prelu.code());

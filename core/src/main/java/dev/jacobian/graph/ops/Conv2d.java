@@ -22,7 +22,7 @@ import java.util.List;
  * column matrix stays in the forward workspace for the backward ({@link OpContext#saved}); with several it is
  * rebuilt per group. Backward: {@code dW = dY col^T}, {@code dcol = W^T dY}, then {@link Backend#col2im} (the
  * adjoint of im2col) into {@code dx}, and the bias gradient is a row sum of {@code dY} as {@code [OC, N OH OW]}.
- * Nothing is allocated after the first step.
+ * No device memory is allocated after the first step (workspace is reused).
  *
  * @param spec kernel size, stride, padding, dilation and groups
  */
@@ -102,10 +102,12 @@ public record Conv2d(Conv2dSpec spec) implements Operation {
         int plane = z.plane();
         Tensor col = ctx.workspace(colShape);
         Tensor yt = ctx.workspace(Shape.of(oc, n, plane));
-        try (Tensor yt2 = yt.reshape(oc, p); Tensor w2 = w.reshape(oc, k)) {
+        try (Tensor yt2 = yt.reshape(oc, p)) {
             if (spec.groups() == 1) {
                 b.im2col(spec, 0, x, col);
-                b.gemm(false, false, 1f, w2, col, 0f, yt2);
+                try (Tensor w2 = w.reshape(oc, k)) {
+                    b.gemm(false, false, 1f, w2, col, 0f, yt2);
+                }
             } else {
                 int ocg = oc / spec.groups();
                 Tensor wg = ctx.workspace(Shape.matrix(ocg, k));

@@ -17,6 +17,9 @@ import java.util.List;
 public record Permute(int[] axes) implements Operation {
     /** Copies {@code axes} and checks it is a permutation. */
     public Permute {
+        if (axes == null) {
+            throw new IllegalArgumentException("permute: axes must not be null");
+        }
         axes = axes.clone();
         boolean[] seen = new boolean[axes.length];
         for (int a : axes) {

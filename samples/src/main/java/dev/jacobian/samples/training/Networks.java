@@ -85,7 +85,10 @@ public final class Networks {
         return config.initScheme() == Sequential.Init.XAVIER ? Initializer.xavierUniform() : Initializer.heNormal();
     }
 
-    /** The image size after the CNN's pooling stages, {@code [height, width]}; an exception when one would be empty. */
+    /**
+     * The image size after the CNN's pooling stages, {@code [height, width]}; an {@link IllegalArgumentException} when
+     * one would be empty or the flattened features ({@code last channels x height x width}) exceed 2^31 - 1.
+     */
     private static int[] pooledSize(TrainConfig config, Shape sample) {
         int h = sample.dim(1);
         int w = sample.dim(2);
@@ -96,6 +99,11 @@ public final class Networks {
             }
             h /= 2;
             w /= 2;
+        }
+        long features = (long) config.channels().get(config.channels().size() - 1) * h * w;
+        if (features > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("--model cnn: " + config.channels().get(config.channels().size() - 1)
+                    + " channels of " + h + "x" + w + " give " + features + " features, more than 2^31 - 1");
         }
         return new int[] {h, w};
     }
@@ -136,6 +144,18 @@ public final class Networks {
         }
         m.add(Modules.dense("dense" + d, features, classes, Initializer.xavierUniform()));
         return Sequential.of(m.toArray(Module[]::new));
+    }
+
+    /**
+     * Checks that the network of {@code config} fits samples of {@code sample}: a CNN needs images large enough for its
+     * pooling stages.
+     *
+     * @throws IllegalArgumentException naming the option and the image size when it does not
+     */
+    public static void checkFits(TrainConfig config, Shape sample) {
+        if (config.model().equals("cnn")) {
+            pooledSize(config, sample);
+        }
     }
 
     /** The optimizer of {@code config} (SGD, Adam, AdamW or RMSprop) at learning rate {@code lr}. */

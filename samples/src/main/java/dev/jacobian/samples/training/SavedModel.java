@@ -31,17 +31,20 @@ public final class SavedModel implements AutoCloseable {
 
     /**
      * Checks that the images of {@code data} (read from {@code source}) fit this model: a CNN takes images of the
-     * height and width it was trained on, an MLP as many pixels per image as it has inputs.
+     * channel count (1: the images are grey), height and width it was trained on, an MLP as many pixels per image as it
+     * has inputs.
      *
      * @throws IllegalArgumentException naming {@code source}, the images' size and what the model takes
      */
     public void checkImages(dev.jacobian.samples.data.Dataset data, Path source) {
-        boolean fits = sample.rank() == 3 ? data.height() == sample.dim(1) && data.width() == sample.dim(2)
+        boolean fits = sample.rank() == 3
+                ? sample.dim(0) == 1 && data.height() == sample.dim(1) && data.width() == sample.dim(2)
                 : data.features() == sample.size();
         if (!fits) {
             throw new IllegalArgumentException(source + ": images of " + data.height() + "x" + data.width()
-                    + " do not fit the model of " + file + ", which takes " + (sample.rank() == 3
-                    ? sample.dim(1) + "x" + sample.dim(2) + " images" : sample.size() + " pixels per image"));
+                    + " (1 channel) do not fit the model of " + file + ", which takes " + (sample.rank() == 3
+                    ? sample.dim(0) + "-channel " + sample.dim(1) + "x" + sample.dim(2) + " images"
+                    : sample.size() + " pixels per image"));
         }
     }
 
@@ -83,7 +86,11 @@ public final class SavedModel implements AutoCloseable {
         Backend backend = Backends.create(backendName);
         Model model = null;
         try {
-            model = Networks.model(config, sample, classes, backend);
+            try {
+                model = Networks.model(config, sample, classes, backend);
+            } catch (IllegalArgumentException e) { // the configuration does not fit its own input shape
+                throw new CheckpointFormatException(loaded.file(), "its config does not fit its input: " + e.getMessage());
+            }
             Networks.restore(loaded.file(), loaded.tensors(), model, null);
             return new SavedModel(backend, model, loaded.state(), loaded.file(), sample);
         } catch (CheckpointFormatException | RuntimeException e) {

@@ -117,6 +117,11 @@ public final class TrainingRun {
         }
         RunData data = timer.time("load data", () -> RunData.load(settings.dataDir(), config));
         inputShape = List.of(1, data.train().height(), data.train().width());
+        try {
+            Networks.checkFits(config, sampleShape(data));
+        } catch (IllegalArgumentException e) {
+            throw new dev.jacobian.samples.data.IdxFormatException(settings.dataDir(), e.getMessage());
+        }
         LOG.info("data {}: {} training, {} validation, {} test samples of {}x{}", settings.dataDir(), data.train().size(),
                 data.validation().size(), data.test().size(), data.train().height(), data.train().width());
         if (resumed != null) {
@@ -323,12 +328,12 @@ public final class TrainingRun {
         return out;
     }
 
-    /** Two warnings are of the same kind when they name the same condition. */
     /** One sample of {@code data} as the model takes it: {@code [1, height, width]} (one grey channel). */
     private static dev.jacobian.tensor.Shape sampleShape(RunData data) {
         return dev.jacobian.tensor.Shape.of(1, data.train().height(), data.train().width());
     }
 
+    /** Two warnings are of the same kind when they name the same condition. */
     private static boolean sameKind(String a, String b) {
         for (String kind : List.of("vanishing", "exploding", "dead", "saturated")) {
             if (a.contains(kind)) {

@@ -48,6 +48,8 @@ public record TrainingState(int epoch, long steps, double lrScale, TrainConfig c
         check(forwardCount == null || forwardCount >= 0, "forward_count must be >= 0, got " + forwardCount);
         check(inputShape == null || (inputShape.size() == 3 && inputShape.stream().allMatch(d -> d != null && d > 0
                 && d <= 1 << 16)), "input_shape must be [channels, height, width] of 1 to 65536 each, got " + inputShape);
+        check(inputShape == null || (long) inputShape.get(0) * inputShape.get(1) * inputShape.get(2) <= MAX_SAMPLE_VALUES,
+                "input_shape " + inputShape + " holds more than " + MAX_SAMPLE_VALUES + " values per sample");
         history = history == null ? List.of() : history;
         rollbacks = rollbacks == null ? List.of() : rollbacks;
         check(history.stream().allMatch(java.util.Objects::nonNull) && rollbacks.stream().allMatch(java.util.Objects::nonNull),
@@ -57,6 +59,9 @@ public record TrainingState(int epoch, long steps, double lrScale, TrainConfig c
         check(earlyStopping == null || earlyStopping.values().stream().allMatch(java.util.Objects::nonNull),
                 "early_stopping may not hold null");
     }
+
+    /** Most values one sample ({@code input_shape}) may hold: 2^24, a 4096x4096 image. */
+    public static final int MAX_SAMPLE_VALUES = 1 << 24;
 
     private static void check(boolean ok, String message) {
         if (!ok) {

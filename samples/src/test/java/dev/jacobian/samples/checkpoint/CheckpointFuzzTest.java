@@ -399,10 +399,15 @@ class CheckpointFuzzTest {
 
     /** Writes the base checkpoint into {@code dir} with the JSON edited by {@code edit}; returns the JSON's path. */
     private static Path checkpoint(Path dir, java.util.function.Consumer<ObjectNode> edit) throws IOException {
+        return checkpoint(dir, edit, baseJson, baseTensors);
+    }
+
+    private static Path checkpoint(Path dir, java.util.function.Consumer<ObjectNode> edit, byte[] json0, byte[] tensors0)
+            throws IOException {
         Files.createDirectories(dir);
-        ObjectNode root = (ObjectNode) JSON.readTree(baseJson);
+        ObjectNode root = (ObjectNode) JSON.readTree(json0);
         edit.accept(root);
-        Files.write(dir.resolve(TENSORS_NAME), baseTensors);
+        Files.write(dir.resolve(TENSORS_NAME), tensors0);
         Path json = dir.resolve(JSON_NAME);
         Files.write(json, JSON.writeValueAsBytes(root));
         return json;
@@ -417,6 +422,27 @@ class CheckpointFuzzTest {
         assertTrue(e.getMessage().startsWith(json.getParent().toString()), e.getMessage());
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
         return e;
+    }
+
+    /**
+     * Review findings on CNN checkpoints: an input shape too large to index reached Shape.of and the model's shape
+     * inference as an IllegalArgumentException; a shape with two channels passed the checks although the images have
+     * one. Both are reported as the checkpoint's problem.
+     */
+    @Test
+    void cnnInputShapesThatDoNotFitAreReported() throws IOException {
+        Path huge = checkpoint(tmp.resolve("huge"), root -> ((ObjectNode) root.get("state"))
+                .set("input_shape", F.arrayNode().add(1).add(65536).add(65536)), cnnJson, cnnTensors);
+        assertTrue(rejected(huge).getMessage().contains("values per sample"), rejected(huge).getMessage());
+        Path big = checkpoint(tmp.resolve("big"), root -> ((ObjectNode) root.get("state"))
+                .set("input_shape", F.arrayNode().add(1).add(4096).add(4096)), cnnJson, cnnTensors);
+        assertTrue(rejected(big).getMessage().contains("dense1.weight"), rejected(big).getMessage());
+        Path tiny = checkpoint(tmp.resolve("tiny"), root -> ((ObjectNode) root.get("state"))
+                .set("input_shape", F.arrayNode().add(1).add(1).add(1)), cnnJson, cnnTensors);
+        assertTrue(rejected(tiny).getMessage().contains("too small for 1 2x2 pooling stages"), rejected(tiny).getMessage());
+        Path twoChannels = checkpoint(tmp.resolve("two"), root -> ((ObjectNode) root.get("state"))
+                .set("input_shape", F.arrayNode().add(2).add(28).add(28)), cnnJson, cnnTensors);
+        assertTrue(rejected(twoChannels).getMessage().contains("conv1.weight"), rejected(twoChannels).getMessage());
     }
 
     /** Finding: a NUL in tensors_file threw InvalidPathException. */

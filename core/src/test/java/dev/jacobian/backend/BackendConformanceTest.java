@@ -1174,6 +1174,7 @@ public abstract class BackendConformanceTest {
                 java.util.function.Function<Pool2dSpec, Pool2dSpec> k = s -> new Pool2dSpec(kind, s.kernelH(), s.kernelW(),
                         s.strideH(), s.strideW(), s.padH(), s.padW(), countPad);
                 cases.add(Arguments.of(new int[] {2, 3, 8, 8}, k.apply(Pool2dSpec.max(2, 2, 0))));
+                cases.add(Arguments.of(new int[] {2, 3, 7, 9}, k.apply(Pool2dSpec.max(2, 2, 0)))); // odd: a row, a column left
                 cases.add(Arguments.of(new int[] {3, 32, 28, 28}, k.apply(Pool2dSpec.max(2, 2, 0))));
                 cases.add(Arguments.of(new int[] {2, 17, 7, 9}, k.apply(Pool2dSpec.max(3, 2, 1))));
                 cases.add(Arguments.of(new int[] {1, 3, 5, 5}, k.apply(Pool2dSpec.max(3, 1, 1))));

@@ -484,12 +484,12 @@ final class CpuConv {
                 int xp = xo + p * h * w;
                 int dp = dxo + p * h * w;
                 int gp = dyo + p * oh * ow;
+                if (max2x2) {
+                    maxPool2x2Backward(x, xp, h, w, dy, gp, dx, dp, oh, ow, acc);
+                    continue;
+                }
                 if (!acc) {
                     Arrays.fill(dx, dp, dp + h * w, 0f);
-                }
-                if (max2x2) {
-                    maxPool2x2Backward(x, xp, w, dy, gp, dx, dp, oh, ow);
-                    continue;
                 }
                 for (int yy = 0; yy < oh; yy++) {
                     int hs = yy * s.strideH() - s.padH();
@@ -531,36 +531,76 @@ final class CpuConv {
 
     /**
      * The 2x2 stride-2 unpadded max pool's backward on one plane: each window's gradient goes to its first
-     * maximal element (row-major; a NaN wins), as the general loop decides, without its bounds arithmetic.
+     * maximal element (row-major), or its last NaN, as the general loop decides. The windows tile the plane without
+     * overlap, so with {@code acc = false} each writes its four elements (the gradient or 0) and only the odd last
+     * row and column are cleared: no separate zeroing pass. Without a NaN the choice is made branch-free (the
+     * comparisons of random data would mispredict).
      */
-    private static void maxPool2x2Backward(float[] x, int xp, int w, float[] dy, int gp, float[] dx, int dp, int oh,
-                                           int ow) {
+    private static void maxPool2x2Backward(float[] x, int xp, int h, int w, float[] dy, int gp, float[] dx, int dp,
+                                           int oh, int ow, boolean acc) {
+        if (!acc) {
+            if (h > 2 * oh) {
+                Arrays.fill(dx, dp + 2 * oh * w, dp + h * w, 0f);
+            }
+            if (w > 2 * ow) {
+                for (int r = 0; r < 2 * oh; r++) {
+                    Arrays.fill(dx, dp + r * w + 2 * ow, dp + (r + 1) * w, 0f);
+                }
+            }
+        }
         for (int yy = 0; yy < oh; yy++) {
             int r0 = 2 * yy * w;
             int r1 = r0 + w;
             for (int xx = 0; xx < ow; xx++) {
                 int k = 2 * xx;
-                int arg = r0 + k;
-                float best = x[xp + arg];
-                if (best != best) { // a NaN first element: any later NaN takes over, as "v > best || v != v" does
-                    best = Float.POSITIVE_INFINITY;
+                float a = x[xp + r0 + k];
+                float b = x[xp + r0 + k + 1];
+                float c = x[xp + r1 + k];
+                float d = x[xp + r1 + k + 1];
+                float m = Math.max(Math.max(a, b), Math.max(c, d));
+                int arg;
+                if (Math.abs(m) < Float.POSITIVE_INFINITY) {
+                    // branch-free: adding 0 turns -0 into +0, so a difference is negative exactly when the second
+                    // value is strictly greater (ties keep the earlier element, as "v > best" does); an infinite or
+                    // NaN maximum takes the exact loop below
+                    a += 0f;
+                    b += 0f;
+                    c += 0f;
+                    d += 0f;
+                    int iab = Float.floatToRawIntBits(a - b) >>> 31;
+                    int icd = 2 + (Float.floatToRawIntBits(c - d) >>> 31);
+                    int sel = Float.floatToRawIntBits(Math.max(a, b) - Math.max(c, d)) >>> 31;
+                    arg = iab + sel * (icd - iab);
+                } else {
+                    arg = exactArg2x2(a, b, c, d);
                 }
-                float v = x[xp + r0 + k + 1];
-                if (v > best || v != v) {
-                    best = v != v ? Float.POSITIVE_INFINITY : v;
-                    arg = r0 + k + 1;
+                float g = dy[gp + yy * ow + xx];
+                int at = dp + r0 + k + (arg >> 1) * w + (arg & 1);
+                if (acc) {
+                    dx[at] += g;
+                } else {
+                    dx[dp + r0 + k] = 0f;
+                    dx[dp + r0 + k + 1] = 0f;
+                    dx[dp + r1 + k] = 0f;
+                    dx[dp + r1 + k + 1] = 0f;
+                    dx[at] = g;
                 }
-                v = x[xp + r1 + k];
-                if (v > best || v != v) {
-                    best = v != v ? Float.POSITIVE_INFINITY : v;
-                    arg = r1 + k;
-                }
-                v = x[xp + r1 + k + 1];
-                if (v > best || v != v) {
-                    arg = r1 + k + 1;
-                }
-                dx[dp + arg] += dy[gp + yy * ow + xx];
             }
         }
+    }
+
+    /** The reference's choice in one 2x2 window: {@code v > best || v != v}, best from -infinity, arg from 0. */
+    private static int exactArg2x2(float a, float b, float c, float d) {
+        float best = a != a ? Float.NaN : a;
+        int arg = 0;
+        float[] rest = {b, c, d};
+        for (int q = 0; q < 3; q++) {
+            float v = rest[q];
+            if (v > best || v != v) {
+                best = v;
+                arg = q + 1;
+            }
+        }
+        return arg;
     }
 }

@@ -11,10 +11,10 @@ which convolution PyTorch used (mkldnn, i.e. oneDNN, when torch.backends.mkldnn 
 """
 import argparse
 import json
-import statistics
-import time
 
 import torch
+
+from timing import rates
 
 LAYERS = {"conv1": (1, 28, 28, 32), "conv2": (32, 14, 14, 64)}
 
@@ -31,17 +31,7 @@ def rate(layer, batch, seconds, rounds):
         torch.nn.functional.conv2d(x, w, None, 1, 1).sum().backward()
         return float(w.grad.view(-1)[0])
 
-    for _ in range(20):
-        call()
-    out = []
-    for _ in range(rounds):
-        n = 0
-        start = time.perf_counter()
-        while time.perf_counter() - start < seconds:
-            call()
-            n += 1
-        out.append(n / (time.perf_counter() - start))
-    return statistics.median(out)
+    return rates(call, 20, seconds, rounds)[0]
 
 
 def main():

@@ -20,10 +20,10 @@ whose own threads fight ATen's OpenMP threads when both spin (2 ATen threads: ~7
 import argparse
 import json
 import os
-import statistics
-import time
 
 import torch
+
+from timing import rates
 
 
 def make(name, params):
@@ -88,17 +88,7 @@ def rate(name, batch, seconds, rounds, norm="none", dropout=0.0, net="mlp"):
         opt.step()
         return torch.stack([loss.detach(), norm]).tolist()
 
-    for _ in range(50):
-        step()
-    out = []
-    for _ in range(rounds):
-        n = 0
-        start = time.perf_counter()
-        while time.perf_counter() - start < seconds:
-            step()
-            n += 1
-        out.append(n / (time.perf_counter() - start))
-    return statistics.median(out), out
+    return rates(step, 50, seconds, rounds)
 
 
 def main():

@@ -163,6 +163,7 @@ final class CpuBroadcast {
                 }
                 int p = bc.period(k);
                 int r = bc.repeat(k);
+                int[] rp = r > 0 || p > 0 ? null : repeatPeriod(bc, k);
                 if (r > 0 && (p <= 0 || r >= p)) {
                     kind[k] = REPEAT;
                     param[k] = r;
@@ -173,9 +174,8 @@ final class CpuBroadcast {
                     param[k] = p;
                     step[k] = 1;
                     candidate = p;
-                } else if (repeatPeriod(bc, k) != null) {
+                } else if (rp != null) {
                     // a per-channel statistic [1, C, 1, 1] of [N, C, H, W]: index (i / (H W)) % C
-                    int[] rp = repeatPeriod(bc, k);
                     kind[k] = REPEAT_PERIOD;
                     param[k] = rp[0];
                     period[k] = rp[1];

@@ -381,21 +381,24 @@ final class CpuConv {
         int oh = s.outH(h);
         int ow = s.outW(w);
         boolean max = s.kind() == Pool2dSpec.Kind.MAX;
-        boolean twoByTwo = max && s.kernelH() == 2 && s.kernelW() == 2 && s.strideH() == 2 && s.strideW() == 2
-                && s.padH() == 0 && s.padW() == 0;
+        boolean twoByTwo = isMax2x2(s);
         split((long) n * c * h * w, n * c, (lo, hi) -> {
             for (int p = lo; p < hi; p++) {
                 int xp = xo + p * h * w;
                 int yp = yo + p * oh * ow;
                 if (twoByTwo) {
                     maxPool2x2(x, xp, w, y, yp, oh, ow);
-                } else if (max) {
-                    maxPoolPlane(s, x, xp, h, w, y, yp, oh, ow);
                 } else {
-                    avgPoolPlane(s, x, xp, h, w, y, yp, oh, ow);
+                    poolPlane(s, max, x, xp, h, w, y, yp, oh, ow);
                 }
             }
         });
+    }
+
+    /** Whether {@code s} is the unpadded 2x2 stride-2 max pool that has its own loops. */
+    private static boolean isMax2x2(Pool2dSpec s) {
+        return s.kind() == Pool2dSpec.Kind.MAX && s.kernelH() == 2 && s.kernelW() == 2 && s.strideH() == 2
+                && s.strideW() == 2 && s.padH() == 0 && s.padW() == 0;
     }
 
     /** {@code best} after seeing {@code v}: the reference's rule {@code v > best || isNaN(v)}. */
@@ -418,32 +421,12 @@ final class CpuConv {
         }
     }
 
-    /** Max pooling of one plane, any window, stride and padding. */
-    private static void maxPoolPlane(Pool2dSpec s, float[] x, int xp, int h, int w, float[] y, int yp, int oh,
-                                     int ow) {
-        for (int yy = 0; yy < oh; yy++) {
-            int hs = yy * s.strideH() - s.padH();
-            int h0 = Math.max(0, hs);
-            int h1 = Math.min(h, hs + s.kernelH());
-            for (int xx = 0; xx < ow; xx++) {
-                int ws = xx * s.strideW() - s.padW();
-                int w0 = Math.max(0, ws);
-                int w1 = Math.min(w, ws + s.kernelW());
-                float best = Float.NEGATIVE_INFINITY;
-                for (int ih = h0; ih < h1; ih++) {
-                    int row = xp + ih * w;
-                    for (int iw = w0; iw < w1; iw++) {
-                        best = better(best, x[row + iw]);
-                    }
-                }
-                y[yp + yy * ow + xx] = best;
-            }
-        }
-    }
-
-    /** Average pooling of one plane (summed in float). */
-    private static void avgPoolPlane(Pool2dSpec s, float[] x, int xp, int h, int w, float[] y, int yp, int oh,
-                                     int ow) {
+    /**
+     * Max or average pooling of one plane, any window, stride and padding: the maximum by the reference's rule, or
+     * the float sum divided by the whole window ({@code countIncludePad}) or by its real elements.
+     */
+    private static void poolPlane(Pool2dSpec s, boolean max, float[] x, int xp, int h, int w, float[] y, int yp,
+                                  int oh, int ow) {
         int whole = s.kernelH() * s.kernelW();
         for (int yy = 0; yy < oh; yy++) {
             int hs = yy * s.strideH() - s.padH();
@@ -453,15 +436,15 @@ final class CpuConv {
                 int ws = xx * s.strideW() - s.padW();
                 int w0 = Math.max(0, ws);
                 int w1 = Math.min(w, ws + s.kernelW());
-                float sum = 0f;
+                float acc = max ? Float.NEGATIVE_INFINITY : 0f;
                 for (int ih = h0; ih < h1; ih++) {
                     int row = xp + ih * w;
                     for (int iw = w0; iw < w1; iw++) {
-                        sum += x[row + iw];
+                        acc = max ? better(acc, x[row + iw]) : acc + x[row + iw];
                     }
                 }
                 int divisor = s.countIncludePad() ? whole : (h1 - h0) * (w1 - w0);
-                y[yp + yy * ow + xx] = sum / divisor;
+                y[yp + yy * ow + xx] = max ? acc : acc / divisor;
             }
         }
     }
@@ -476,8 +459,7 @@ final class CpuConv {
         int oh = s.outH(h);
         int ow = s.outW(w);
         boolean max = s.kind() == Pool2dSpec.Kind.MAX;
-        boolean max2x2 = max && s.kernelH() == 2 && s.kernelW() == 2 && s.strideH() == 2 && s.strideW() == 2
-                && s.padH() == 0 && s.padW() == 0;
+        boolean max2x2 = isMax2x2(s);
         int whole = s.kernelH() * s.kernelW();
         split((long) n * c * h * w, n * c, (lo, hi) -> {
             for (int p = lo; p < hi; p++) {

@@ -16,7 +16,6 @@ import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -52,12 +51,7 @@ class CpuConvKernelsTest {
     }
 
     private static float[] random(long seed, int n) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = (float) (2 * r.nextDouble() - 1);
-        }
-        return a;
+        return dev.jacobian.backend.BackendConformanceTest.random(seed, n, -1f, 1f);
     }
 
     /** Runs {@code op} on {@code be} over fresh tensors holding {@code inputs} and returns the last one's data. */

@@ -75,31 +75,14 @@ public record Conv2d(Conv2dSpec spec) implements Operation {
         return false;
     }
 
-    /**
-     * The GEMM's sizes: the column matrix {@code col [k, p]} ({@code k = C/groups kH kW}, {@code p = N OH OW}), the
-     * output channels {@code oc}, the batch {@code n} and the output plane {@code OH OW}.
-     */
-    private record Sizes(Shape col, int k, int p, int oc, int n, int plane) {
-    }
-
-    private Sizes sizes(Tensor x, Tensor w) {
-        Shape col = spec.columnShape(name(), x.shape());
-        int n = x.shape().dim(0);
-        return new Sizes(col, col.rows(), col.cols(), w.shape().dim(0), n, col.cols() / n);
-    }
-
     @Override
     public void forward(OpContext ctx, Tensor[] in, Tensor out) {
         Backend b = ctx.backend();
         Tensor x = in[0];
         Tensor w = in[1];
-        Sizes z = sizes(x, w);
-        Shape colShape = z.col();
-        int k = z.k();
-        int p = z.p();
-        int oc = z.oc();
-        int n = z.n();
-        int plane = z.plane();
+        // the GEMM's sizes: col [k = C/groups kH kW, p = N OH OW], oc output channels, planes of OH OW
+        Shape colShape = spec.columnShape(name(), x.shape());
+        int k = colShape.rows(), p = colShape.cols(), oc = w.shape().dim(0), n = x.shape().dim(0), plane = p / n;
         Tensor col = ctx.workspace(colShape);
         Tensor yt = ctx.workspace(Shape.of(oc, n, plane));
         try (Tensor yt2 = yt.reshape(oc, p)) {
@@ -135,19 +118,15 @@ public record Conv2d(Conv2dSpec spec) implements Operation {
         Backend b = ctx.backend();
         Tensor x = in[0];
         Tensor w = in[1];
-        Sizes z = sizes(x, w);
-        Shape colShape = z.col();
-        int k = z.k();
-        int p = z.p();
-        int oc = z.oc();
-        int n = z.n();
-        int plane = z.plane();
+        // the GEMM's sizes: col [k = C/groups kH kW, p = N OH OW], oc output channels, planes of OH OW
+        Shape colShape = spec.columnShape(name(), x.shape());
+        int k = colShape.rows(), p = colShape.cols(), oc = w.shape().dim(0), n = x.shape().dim(0), plane = p / n;
         Tensor col = ctx.saved(0);
         Tensor dyt = ctx.workspace(Shape.of(oc, n, plane));
         try (Tensor dOut3 = dOut.reshape(n, oc, plane)) {
             b.permute(dOut3, new int[] {1, 0, 2}, dyt);
         }
-        try (Tensor dyt2 = dyt.reshape(oc, p); Tensor w2 = w.reshape(oc, k)) {
+        try (Tensor dyt2 = dyt.reshape(oc, p)) {
             if (in.length == 3 && dIn[2] != null) {
                 try (Tensor db = dIn[2].reshape(oc, 1)) {
                     b.reduce(Reduction.SUM, Axis.COLS, dyt2, db, acc[2]);
@@ -161,7 +140,9 @@ public record Conv2d(Conv2dSpec spec) implements Operation {
                 }
                 if (dIn[0] != null) {
                     Tensor dcol = ctx.workspace(colShape);
-                    b.gemm(true, false, 1f, w2, dyt2, 0f, dcol);
+                    try (Tensor w2 = w.reshape(oc, k)) {
+                        b.gemm(true, false, 1f, w2, dyt2, 0f, dcol);
+                    }
                     b.col2im(spec, 0, dcol, dIn[0], acc[0]);
                 }
                 return;

@@ -46,6 +46,11 @@ final class TrainCommand implements Callable<Integer> {
             description = "--model cnn: output channels of each convolution block (default: 32,64).")
     List<Integer> channels;
 
+    @Option(names = "--augment", split = ",", paramLabel = "NAME,NAME",
+            description = "Training-time augmentation: flip (left-right, half the samples), shift (up to 2 pixels each way, "
+                    + "zero fill), or none (default: flip,shift for cnn, none for mlp).")
+    List<String> augment;
+
     @Option(names = "--layers", split = ",", paramLabel = "N,N",
             description = "Hidden dense layer widths (default: 256,128 for mlp, 128 for cnn).")
     List<Integer> layers;
@@ -179,7 +184,8 @@ final class TrainCommand implements Callable<Integer> {
                     weightDecay != null ? weightDecay : TrainConfig.defaultWeightDecay(optimizer), l2, clipNorm, clipValue,
                     seed, validation, limit, onNan, maxRollbacks,
                     new TrainConfig.ScheduleOptions(lrStepSize, lrGamma, warmupEpochs, warmupStartFactor, plateauFactor,
-                            plateauPatience), monitor, earlyStopping, optimizer, dropout, norm, model, channels);
+                            plateauPatience), monitor, earlyStopping, optimizer, dropout, norm, model, channels,
+                    augment != null ? augment : TrainConfig.defaultAugment(model));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }

@@ -3,13 +3,14 @@ package dev.jacobian.samples.data;
 import java.util.SplittableRandom;
 
 /**
- * Seeded permutations: the validation split and the per-epoch shuffle. Each permutation is a pure
+ * Seeded permutations: the validation split and the per-epoch shuffle (and the augmentation's stream). Each permutation is a pure
  * function of {@code (seed, purpose, epoch)}, never of earlier draws, so a run resumed at epoch {@code k}
  * sees exactly the order an uninterrupted run would.
  */
 public final class Shuffling {
     private static final long SPLIT_STREAM = 0x5EED_5B117L;
     private static final long EPOCH_STREAM = 0xE90C_4L;
+    private static final long AUGMENT_STREAM = 0xA_06_E47L;
 
     private Shuffling() {
     }
@@ -32,6 +33,14 @@ public final class Shuffling {
     /** The sample order of epoch {@code epoch} (1-based) of a training set of {@code n} samples. */
     public static int[] epochOrder(long seed, int epoch, int n) {
         return permutation(n, new SplittableRandom(mix(seed, EPOCH_STREAM + epoch)));
+    }
+
+    /**
+     * The random stream of epoch {@code epoch}'s {@link Augmentation} draws: independent of the shuffle's, and a pure
+     * function of {@code (seed, epoch)}, so a resumed or rolled-back epoch draws what an unbroken one would.
+     */
+    public static SplittableRandom augmentStream(long seed, int epoch) {
+        return new SplittableRandom(mix(seed, AUGMENT_STREAM + epoch));
     }
 
     /**

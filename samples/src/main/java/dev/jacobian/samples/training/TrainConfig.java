@@ -10,6 +10,7 @@ import dev.jacobian.optim.schedule.ClosedFormScheduler;
 import dev.jacobian.optim.schedule.LrSchedule;
 import dev.jacobian.optim.schedule.LrScheduler;
 import dev.jacobian.optim.schedule.ReduceLrOnPlateau;
+import dev.jacobian.samples.data.Augmentation;
 import dev.jacobian.train.Monitor;
 import java.util.List;
 import java.util.Locale;
@@ -52,13 +53,15 @@ import java.util.Locale;
  *                      before there was a choice)
  * @param channels      the output channels of the CNN's convolution blocks, e.g. {@code [32, 64]} (null:
  *                      {@link #DEFAULT_CHANNELS}); unused by the MLP
+ * @param augment       the training-time augmentation, names of {@link Augmentation#NAMES} (null: {@code none}, as in
+ *                      checkpoints written before there was any; the command line's default is {@link #defaultAugment})
  */
 public record TrainConfig(List<Integer> layers, String activation, String loss, String init, int epochs, int batch,
                           double learningRate, String schedule, double momentum, boolean nesterov, double weightDecay,
                           double l2, double clipNorm, double clipValue, long seed, int validation, int limit,
                           String onNan, int maxRollbacks, ScheduleOptions scheduleOptions, String monitor,
                           int earlyStopping, String optimizer, double dropout, String norm, String model,
-                          List<Integer> channels) {
+                          List<Integer> channels, List<String> augment) {
     /** Loss names accepted by {@code --loss}. */
     public static final List<String> LOSSES = List.of("softmax-ce", "svm", "mse");
     /** Schedule names accepted by {@code --schedule}. */
@@ -80,6 +83,19 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
     /** The hidden dense widths of {@code model} when {@code --layers} is not given: 256,128 (MLP), 128 (CNN). */
     public static List<Integer> defaultLayers(String model) {
         return "cnn".equalsIgnoreCase(model) ? List.of(128) : List.of(256, 128);
+    }
+
+    /**
+     * The augmentation of {@code model} when {@code --augment} is not given: {@code flip,shift} for the CNN (it
+     * overfits without), {@code none} for the MLP.
+     */
+    public static List<String> defaultAugment(String model) {
+        return "cnn".equalsIgnoreCase(model) ? List.of("flip", "shift") : List.of("none");
+    }
+
+    /** The augmentation {@link #augment} names. */
+    public Augmentation augmentation() {
+        return Augmentation.of(augment);
     }
 
     /** Names accepted by {@code --monitor}. */
@@ -142,6 +158,10 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
                 && channels.stream().allMatch(c -> c > 0 && c <= MAX_WIDTH),
                 "--channels needs positive widths of at most " + MAX_WIDTH + ", got " + channels);
         channels = List.copyOf(channels);
+        augment = augment == null ? List.of("none") : augment;
+        check(augment.stream().allMatch(java.util.Objects::nonNull) && !augment.isEmpty(), "--augment is missing");
+        augment = augment.stream().map(a -> a.toLowerCase(Locale.ROOT)).toList();
+        Augmentation.of(augment); // names the option for an unknown name
         check(channels.size() <= MAX_CONV_BLOCKS, "--channels may name at most " + MAX_CONV_BLOCKS + " blocks, got "
                 + channels.size());
         check(MODELS.contains(model), "--model must be one of " + MODELS + ", got '" + model + "'");
@@ -235,14 +255,14 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
     public TrainConfig withEpochs(int total) {
         return new TrainConfig(layers, activation, loss, init, total, batch, learningRate, schedule, momentum, nesterov,
                 weightDecay, l2, clipNorm, clipValue, seed, validation, limit, onNan, maxRollbacks, scheduleOptions, monitor,
-                earlyStopping, optimizer, dropout, norm, model, channels);
+                earlyStopping, optimizer, dropout, norm, model, channels, augment);
     }
 
     /** A copy with another NaN policy. */
     public TrainConfig withOnNan(String policy) {
         return new TrainConfig(layers, activation, loss, init, epochs, batch, learningRate, schedule, momentum, nesterov,
                 weightDecay, l2, clipNorm, clipValue, seed, validation, limit, policy, maxRollbacks, scheduleOptions, monitor,
-                earlyStopping, optimizer, dropout, norm, model, channels);
+                earlyStopping, optimizer, dropout, norm, model, channels, augment);
     }
 
     /** What {@code --monitor} names: {@link Monitor#VALIDATION_LOSS} or {@link Monitor#VALIDATION_ACCURACY}. */

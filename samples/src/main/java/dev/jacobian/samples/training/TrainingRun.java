@@ -13,6 +13,7 @@ import dev.jacobian.samples.checkpoint.AtomicFiles;
 import dev.jacobian.samples.checkpoint.CheckpointFormatException;
 import dev.jacobian.samples.checkpoint.CheckpointStore;
 import dev.jacobian.samples.checkpoint.SafeTensors;
+import dev.jacobian.samples.data.Augmentation;
 import dev.jacobian.samples.data.Dataset;
 import dev.jacobian.samples.data.Shuffling;
 import dev.jacobian.train.EarlyStopping;
@@ -49,8 +50,8 @@ import org.slf4j.LoggerFactory;
  * checkpoint, halves the learning rate and continues from there; with {@code stop} the run ends with
  * {@link TrainingStoppedException}.
  *
- * <p>Each epoch visits the samples in {@link Shuffling#epochOrder} order, drops the last incomplete
- * batch, and is a pure function of the checkpointed state, so resuming is bit-identical on a
+ * <p>Each epoch visits the samples in {@link Shuffling#epochOrder} order (augmented as the configuration says, from
+ * {@link Shuffling#augmentStream}), drops the last incomplete batch, and is a pure function of the checkpointed state, so resuming is bit-identical on a
  * deterministic backend.
  */
 public final class TrainingRun {
@@ -133,9 +134,9 @@ public final class TrainingRun {
              Evaluator ev = new Evaluator(model)) {
             evaluator = ev;
             LOG.info("backend {}: {}", backend.name(), backend.deviceDescription());
-            LOG.info("model {} ({} parameters), batch {}, optimizer {}, lr {} ({}), momentum {}, weight decay {}{}",
+            LOG.info("model {} ({} parameters), batch {}, optimizer {}, lr {} ({}), momentum {}, weight decay {}, augment {}{}",
                     model.describe(), model.parameterCount(), config.batch(), config.optimizer(), config.learningRate(),
-                    config.schedule(), config.momentum(), config.weightDecay(),
+                    config.schedule(), config.momentum(), config.weightDecay(), String.join(",", config.augment()),
                     config.earlyStopping() > 0 ? ", early stopping on " + config.monitor() + " after "
                             + config.earlyStopping() + " epochs" : "");
             Optimizer sgd = Networks.optimizer(config, config.learningRate());
@@ -244,6 +245,8 @@ public final class TrainingRun {
         trainer.optimizer().setLearningRate((float) lr);
         float[] targets = model.encodeTargets(train.labels());
         int[] order = Shuffling.epochOrder(config.seed(), epoch, n);
+        Augmentation augmentation = config.augmentation();
+        java.util.SplittableRandom draws = Shuffling.augmentStream(config.seed(), epoch);
         float[] bx = new float[rows * f];
         float[] by = new float[rows * tc];
         int[] labels = new int[rows];
@@ -257,7 +260,7 @@ public final class TrainingRun {
                 long a = System.nanoTime();
                 for (int i = 0; i < rows; i++) {
                     int src = order[s * rows + i];
-                    System.arraycopy(train.images(), src * f, bx, i * f, f);
+                    augmentation.apply(train.images(), src * f, bx, i * f, train.height(), train.width(), draws);
                     System.arraycopy(targets, src * tc, by, i * tc, tc);
                     labels[i] = train.labels()[src];
                 }

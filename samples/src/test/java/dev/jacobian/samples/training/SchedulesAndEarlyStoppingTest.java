@@ -27,7 +27,7 @@ class SchedulesAndEarlyStoppingTest {
 
     static TrainConfig config(String schedule, int epochs) {
         return new TrainConfig(List.of(8), "relu", "softmax-ce", "he", epochs, 64, 0.05, schedule, 0.9, false, 0, 0, 0, 0,
-                42, 5000, 0, "stop", 5, null, null, 0, null, 0, null, null, null);
+                42, 5000, 0, "stop", 5, null, null, 0, null, 0, null, null, null, null);
     }
 
     /** The default {@code cosine} gives the rates the CLI's own formula gave before the library had schedules, bit for bit. */

@@ -89,7 +89,7 @@ class TrainingOptionsTest {
         return new TrainConfig(cnn ? List.of(16) : List.of(64, 32), activation, "softmax-ce", "he", STEPS / STEPS_PER_EPOCH,
                 BATCH, TrainConfig.defaultLearningRate(optimizer), schedule, TrainConfig.defaultMomentum(optimizer), false,
                 TrainConfig.defaultWeightDecay(optimizer), 0, 0, 0, 42, 500, 0, "stop", 5, null, null, 0, optimizer,
-                dropout, norm, model, cnn ? List.of(4, 8) : null);
+                dropout, norm, model, cnn ? List.of(4, 8) : null, TrainConfig.defaultAugment(model));
     }
 
     @ParameterizedTest(name = "{0} {1} norm {2} dropout {3} {4}")
@@ -144,7 +144,7 @@ class TrainingOptionsTest {
         e = assertThrows(IllegalArgumentException.class, () -> config("lbfgs", "relu", "none", 0, "cosine"));
         assertTrue(e.getMessage().contains("--optimizer must be one of"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> new TrainConfig(List.of(8), "relu", "softmax-ce", "he",
-                1, 32, 1e-3, "cosine", 0.9, false, 0, 0, 0, 0, 42, 0, 0, "stop", 5, null, null, 0, "adam", 0, "none", null, null));
+                1, 32, 1e-3, "cosine", 0.9, false, 0, 0, 0, 0, 42, 0, 0, "stop", 5, null, null, 0, "adam", 0, "none", null, null, null));
         assertTrue(e.getMessage().contains("--momentum applies to --optimizer sgd and rmsprop, not adam"), e.getMessage());
         assertEquals(0.01, TrainConfig.defaultWeightDecay("adamw"));
         assertEquals(1e-3, TrainConfig.defaultLearningRate("adam"));

@@ -33,6 +33,14 @@ CONVS = [
     ("conv_kernel_is_image", (2, 2, 4, 4), 3, (4, 4), (1, 1), (0, 0), (1, 1), 1, True),
 ]
 
+# drawn after every case above (so theirs stay as they were): 3x3 stride-1 layers of 8 or more channels, the CPU
+# backend's Winograd path -- odd sizes (partial 2x2 tiles), padding 0, 1, 2 and unequal
+WINOGRAD = [
+    ("conv_winograd", (2, 9, 7, 6), 10, (3, 3), (1, 1), (1, 1), (1, 1), 1, True),
+    ("conv_winograd_pad0_odd", (3, 8, 7, 5), 8, (3, 3), (1, 1), (0, 0), (1, 1), 1, False),
+    ("conv_winograd_pad2_rect", (1, 12, 4, 9), 9, (3, 3), (1, 1), (2, 1), (1, 1), 1, True),
+]
+
 # name, x shape, kind, kernel, stride, padding, count_include_pad
 POOLS = [
     ("max_2x2", (2, 3, 6, 6), "max", (2, 2), (2, 2), (0, 0), True),
@@ -49,9 +57,8 @@ def f64(t):
     return t.detach().to(torch.float64).requires_grad_(True)
 
 
-def main():
-    lines = ["# golden values from PyTorch " + torch.__version__ + " (core/src/test/python/golden_conv.py)\n"]
-    for name, xs, oc, k, s, p, d, g, bias in CONVS:
+def convs(cases, lines):
+    for name, xs, oc, k, s, p, d, g, bias in cases:
         x = torch.randn(xs)
         w = torch.randn(oc, xs[1] // g, *k) * 0.5
         b = torch.randn(oc)
@@ -63,6 +70,11 @@ def main():
                   fmt(name + ".dx", x_.grad), fmt(name + ".dw", w_.grad)]
         if bias:
             lines += [fmt(name + ".b", b), fmt(name + ".db", b_.grad)]
+
+
+def main():
+    lines = ["# golden values from PyTorch " + torch.__version__ + " (core/src/test/python/golden_conv.py)\n"]
+    convs(CONVS, lines)
     for name, xs, kind, k, s, p, cip in POOLS:
         # distinct values a grid step apart, so no window holds a tie (the gradient of a max is then unambiguous)
         n = 1
@@ -83,6 +95,7 @@ def main():
     r = torch.randn(y.shape)
     (y * r.to(torch.float64)).sum().backward()
     lines += [fmt("global_avg.x", x), fmt("global_avg.r", r), fmt("global_avg.y", y), fmt("global_avg.dx", x_.grad)]
+    convs(WINOGRAD, lines)
     with open(OUT, "w") as fh:
         fh.writelines(lines)
     print("wrote", os.path.normpath(OUT), len(lines), "lines")

@@ -495,6 +495,67 @@ public abstract class AbstractBackend implements Backend {
     /** The adjoint of {@link #im2colKernel}, into the channels of group {@code group} of {@code dx}. */
     protected abstract void col2imKernel(Conv2dSpec spec, int group, Tensor col, Tensor dx, boolean accumulate);
 
+    /** False: a backend has no direct convolution unless it overrides this and the three kernels below. */
+    @Override
+    public boolean directConv2d(Conv2dSpec spec, int inChannels, int outChannels) {
+        return false;
+    }
+
+    @Override
+    public final synchronized void conv2d(Conv2dSpec spec, Tensor x, Tensor w, Tensor y) {
+        own("conv2d", x, w, y);
+        Checks.conv2d("conv2d", spec, x, w, y, "y");
+        disjoint("conv2d", x, y);
+        disjoint("conv2d", w, y);
+        countLaunch();
+        conv2dKernel(spec, x, w, y);
+    }
+
+    @Override
+    public final synchronized void conv2dBackwardData(Conv2dSpec spec, Tensor dy, Tensor w, Tensor dx, boolean accumulate) {
+        own("conv2dBackwardData", dy, w, dx);
+        Checks.conv2d("conv2dBackwardData", spec, dx, w, dy, "dy");
+        disjoint("conv2dBackwardData", dy, dx);
+        disjoint("conv2dBackwardData", w, dx);
+        countLaunch();
+        conv2dBackwardDataKernel(spec, dy, w, dx, accumulate);
+    }
+
+    @Override
+    public final synchronized void conv2dBackwardWeights(Conv2dSpec spec, Tensor x, Tensor dy, Tensor dw,
+                                                         boolean accumulate) {
+        own("conv2dBackwardWeights", x, dy, dw);
+        Checks.conv2d("conv2dBackwardWeights", spec, x, dw, dy, "dy");
+        disjoint("conv2dBackwardWeights", x, dw);
+        disjoint("conv2dBackwardWeights", dy, dw);
+        countLaunch();
+        conv2dBackwardWeightsKernel(spec, x, dy, dw, accumulate);
+    }
+
+    /**
+     * {@link #conv2d} on checked shapes; this default has no direct convolution and throws
+     * {@link UnsupportedOperationException} (override it together with {@link #directConv2d}).
+     */
+    protected void conv2dKernel(Conv2dSpec spec, Tensor x, Tensor w, Tensor y) {
+        throw noDirectConv2d("conv2d", spec, x.shape(), w.shape());
+    }
+
+    /** {@link #conv2dBackwardData} on checked shapes; throws like {@link #conv2dKernel} unless overridden. */
+    protected void conv2dBackwardDataKernel(Conv2dSpec spec, Tensor dy, Tensor w, Tensor dx, boolean accumulate) {
+        throw noDirectConv2d("conv2dBackwardData", spec, dx.shape(), w.shape());
+    }
+
+    /** {@link #conv2dBackwardWeights} on checked shapes; throws like {@link #conv2dKernel} unless overridden. */
+    protected void conv2dBackwardWeightsKernel(Conv2dSpec spec, Tensor x, Tensor dy, Tensor dw, boolean accumulate) {
+        throw noDirectConv2d("conv2dBackwardWeights", spec, x.shape(), dw.shape());
+    }
+
+    /** The error of a direct convolution this backend does not have, naming the op, the geometry and the shapes. */
+    protected final UnsupportedOperationException noDirectConv2d(String op, Conv2dSpec spec, Shape x, Shape w) {
+        return new UnsupportedOperationException(op + ": the " + name() + " backend has no direct convolution of " + x
+                + " by " + w + " (" + spec + "); directConv2d is false here, use im2col and gemm");
+    }
+
     @Override
     public final synchronized void pool2d(Pool2dSpec spec, Tensor x, Tensor y) {
         own(spec.name(), x, y);

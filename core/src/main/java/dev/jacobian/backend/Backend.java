@@ -234,6 +234,41 @@ public interface Backend extends AutoCloseable {
     void col2im(Conv2dSpec spec, int group, Tensor col, Tensor dx, boolean accumulate);
 
     /**
+     * Whether this backend convolves {@code inChannels -> outChannels} with geometry {@code spec} by its own direct
+     * kernels ({@link #conv2d}, {@link #conv2dBackwardData}, {@link #conv2dBackwardWeights}) faster than by
+     * {@link #im2col} and {@link #gemm}; the {@code Conv2d} operation then uses them. A capability, not a
+     * promise of results: where it is false those three methods may throw {@link UnsupportedOperationException}.
+     * The CPU backend answers true for 3x3 stride-1 convolutions of enough channels (Winograd's F(2x2, 3x3)); the
+     * reference backend, the oracle of the others, implements the three for every geometry but answers false.
+     */
+    boolean directConv2d(Conv2dSpec spec, int inChannels, int outChannels);
+
+    /**
+     * {@code y = conv2d(x, w)} without bias, as {@code torch.nn.functional.conv2d}: {@code x [N, C, H, W]},
+     * {@code w [OC, C/groups, kH, kW]}, {@code y [N, OC, OH, OW]} ({@link Conv2dSpec#outputShape}); {@code y}
+     * overlaps neither.
+     *
+     * @throws UnsupportedOperationException where {@link #directConv2d} is false for this geometry
+     */
+    void conv2d(Conv2dSpec spec, Tensor x, Tensor w, Tensor y);
+
+    /**
+     * The gradient of {@link #conv2d} with respect to its input: {@code dx (+)=} the transposed convolution of
+     * {@code dy [N, OC, OH, OW]} with {@code w}; {@code dx [N, C, H, W]} overlaps neither.
+     *
+     * @throws UnsupportedOperationException where {@link #directConv2d} is false for this geometry
+     */
+    void conv2dBackwardData(Conv2dSpec spec, Tensor dy, Tensor w, Tensor dx, boolean accumulate);
+
+    /**
+     * The gradient of {@link #conv2d} with respect to its weights: {@code dw (+)=} the correlation of {@code x} with
+     * {@code dy}, summed over the batch; {@code dw [OC, C/groups, kH, kW]} overlaps neither.
+     *
+     * @throws UnsupportedOperationException where {@link #directConv2d} is false for this geometry
+     */
+    void conv2dBackwardWeights(Conv2dSpec spec, Tensor x, Tensor dy, Tensor dw, boolean accumulate);
+
+    /**
      * 2-D pooling of {@code x [N, C, H, W]} into {@code y [N, C, OH, OW]}, as {@link Pool2dSpec} specifies (the
      * maximum or the mean of each window).
      */

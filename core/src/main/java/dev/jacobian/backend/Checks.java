@@ -237,6 +237,28 @@ public final class Checks {
         }
     }
 
+    /**
+     * Arguments of {@link Backend#conv2d} and its gradients: {@code x [N, C, H, W]} fits {@code spec}, {@code w} is
+     * {@code [OC, C/groups, kH, kW]} with {@code OC} divisible by the groups, and {@code y} (called {@code yName} in
+     * the message) is the convolution's output shape.
+     */
+    public static void conv2d(String op, Conv2dSpec spec, Tensor x, Tensor w, Tensor y, String yName) {
+        spec.checkInput(op, x.shape());
+        Shape ws = w.shape();
+        Shape expectedW = Shape.of(ws.rank() == 4 ? ws.dim(0) : 1, x.shape().dim(1) / spec.groups(), spec.kernelH(),
+                spec.kernelW());
+        if (!ws.equals(expectedW) || ws.dim(0) % spec.groups() != 0) {
+            throw new IllegalArgumentException(op + ": weights must be [out_channels (a multiple of " + spec.groups()
+                    + "), " + expectedW.dim(1) + ", " + spec.kernelH() + ", " + spec.kernelW() + "] for input " + x.shape()
+                    + " (" + spec + "), got " + ws);
+        }
+        Shape expected = spec.outputShape(op, x.shape(), ws.dim(0));
+        if (!y.shape().equals(expected)) {
+            throw new IllegalArgumentException(op + ": convolving " + x.shape() + " by " + ws + " (" + spec + ") gives "
+                    + expected + ", not " + yName + " " + y.shape());
+        }
+    }
+
     /** Arguments of {@link Backend#pool2d}: {@code y} has the pooled shape of {@code x}. */
     public static void pool2d(String op, Pool2dSpec spec, Tensor x, Tensor y) {
         Shape expected = spec.outputShape(op, x.shape());

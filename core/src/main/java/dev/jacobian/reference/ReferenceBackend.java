@@ -380,6 +380,74 @@ public final class ReferenceBackend extends HeapBackend {
         put(dx, out);
     }
 
+    /** A multiply-add of a direct convolution: flat indices into {@code y}, {@code w} and {@code x}. */
+    @FunctionalInterface
+    private interface ConvTap {
+        void accept(int yi, int wi, int xi);
+    }
+
+    /**
+     * Visits every product of the convolution of {@code x} (dims {@code xd}) by weights of {@code oc} output channels
+     * in {@code spec}'s geometry: {@code y[yi] += w[wi] * x[xi]} summed over all visits is the convolution (taps on
+     * padding are not visited).
+     */
+    private static void forEachTap(Conv2dSpec spec, int[] xd, int oc, ConvTap tap) {
+        int n = xd[0], c = xd[1], h = xd[2], w = xd[3];
+        int oh = spec.outH(h), ow = spec.outW(w);
+        int cg = c / spec.groups(), ocg = oc / spec.groups();
+        int kh = spec.kernelH(), kw = spec.kernelW();
+        for (int b = 0; b < n; b++) {
+            for (int o = 0; o < oc; o++) {
+                int g = o / ocg;
+                for (int y = 0; y < oh; y++) {
+                    for (int x = 0; x < ow; x++) {
+                        int yi = ((b * oc + o) * oh + y) * ow + x;
+                        for (int ci = 0; ci < cg; ci++) {
+                            for (int i = 0; i < kh; i++) {
+                                int ih = y * spec.strideH() - spec.padH() + i * spec.dilationH();
+                                for (int j = 0; j < kw; j++) {
+                                    int iw = x * spec.strideW() - spec.padW() + j * spec.dilationW();
+                                    if (ih >= 0 && ih < h && iw >= 0 && iw < w) {
+                                        tap.accept(yi, ((o * cg + ci) * kh + i) * kw + j,
+                                                ((b * c + g * cg + ci) * h + ih) * w + iw);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Implements the direct convolution for every geometry (in double), as the others' oracle; not used by graphs. */
+    @Override
+    protected void conv2dKernel(Conv2dSpec spec, Tensor x, Tensor w, Tensor y) {
+        float[] a = d(x);
+        float[] k = d(w);
+        double[] sums = new double[y.size()];
+        forEachTap(spec, x.shape().dims(), w.shape().dim(0), (yi, wi, xi) -> sums[yi] += (double) k[wi] * a[xi]);
+        storeAll(y, sums, false);
+    }
+
+    @Override
+    protected void conv2dBackwardDataKernel(Conv2dSpec spec, Tensor dy, Tensor w, Tensor dx, boolean accumulate) {
+        float[] g = d(dy);
+        float[] k = d(w);
+        double[] sums = new double[dx.size()];
+        forEachTap(spec, dx.shape().dims(), w.shape().dim(0), (yi, wi, xi) -> sums[xi] += (double) k[wi] * g[yi]);
+        storeAll(dx, sums, accumulate);
+    }
+
+    @Override
+    protected void conv2dBackwardWeightsKernel(Conv2dSpec spec, Tensor x, Tensor dy, Tensor dw, boolean accumulate) {
+        float[] a = d(x);
+        float[] g = d(dy);
+        double[] sums = new double[dw.size()];
+        forEachTap(spec, x.shape().dims(), dw.shape().dim(0), (yi, wi, xi) -> sums[wi] += (double) a[xi] * g[yi]);
+        storeAll(dw, sums, accumulate);
+    }
+
     /**
      * Visits each output position of a pooling: {@code visitor(yIndex, xIndices)} with the flat input indices of
      * the window's real elements in row-major window order.

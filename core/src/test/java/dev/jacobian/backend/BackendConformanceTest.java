@@ -1166,6 +1166,60 @@ public abstract class BackendConformanceTest {
         }
     }
 
+    /**
+     * Geometries for the direct convolution ({@link Backend#conv2d} and its gradients), with the output channels:
+     * 3x3 stride 1 (the CPU backend's Winograd path) on odd sizes that leave partial 2x2 tiles, padding 0, 1, 2 and
+     * unequal, a 1x1 image, many tiles (several blocks and chunks, run in parallel), and geometries a backend may
+     * lack (few channels, stride 2, groups).
+     */
+    public static Stream<Arguments> directConvCases() {
+        return Stream.of(
+                Arguments.of(new ConvCase("CNN layer", 4, 32, 14, 14, Conv2dSpec.of(3, 1, 1)), 64),
+                Arguments.of(new ConvCase("odd, padding 0", 3, 9, 7, 5, Conv2dSpec.of(3, 1, 0)), 17),
+                Arguments.of(new ConvCase("padding 2", 2, 17, 6, 5, Conv2dSpec.of(3, 1, 2)), 8),
+                Arguments.of(new ConvCase("unequal padding", 2, 8, 4, 9, new Conv2dSpec(3, 3, 1, 1, 0, 2, 1, 1, 1)), 12),
+                Arguments.of(new ConvCase("1x1 image", 2, 8, 1, 1, Conv2dSpec.of(3, 1, 1)), 9),
+                Arguments.of(new ConvCase("many tiles", 16, 8, 21, 20, Conv2dSpec.of(3, 1, 1)), 8),
+                Arguments.of(new ConvCase("few channels", 2, 3, 5, 5, Conv2dSpec.of(3, 1, 1)), 4),
+                Arguments.of(new ConvCase("stride 2", 2, 8, 7, 7, Conv2dSpec.of(3, 2, 1)), 8),
+                Arguments.of(new ConvCase("groups", 2, 8, 5, 5, Conv2dSpec.of(3, 1, 1).withGroups(2)), 8));
+    }
+
+    @ParameterizedTest
+    @MethodSource("directConvCases")
+    void directConvolutionAndItsGradients(ConvCase k, int oc) {
+        Conv2dSpec spec = k.spec();
+        Shape x = Shape.of(k.n(), k.c(), k.h(), k.w());
+        Shape w = Shape.of(oc, k.c() / spec.groups(), spec.kernelH(), spec.kernelW());
+        Shape y = spec.outputShape("conv2d", x, oc);
+        if (!backend.directConv2d(spec, k.c(), oc)) {
+            // a backend without this direct convolution says so, naming the op; the graph lowers it to GEMM instead
+            if (backend instanceof dev.jacobian.reference.ReferenceBackend) {
+                return; // the reference has every geometry (it is the oracle below) and never claims one
+            }
+            try (Tensor xt = backend.allocate(x); Tensor wt = backend.allocate(w); Tensor yt = backend.allocate(y)) {
+                UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                        () -> backend.conv2d(spec, xt, wt, yt));
+                assertTrue(e.getMessage().startsWith("conv2d: the " + backend.name() + " backend has no direct"),
+                        e.getMessage());
+            }
+            return;
+        }
+        int taps = spec.kernelH() * spec.kernelW();
+        compare("conv2d " + k + " -> " + oc, FP32_SUM_RTOL, sumAtol(k.c() * taps),
+                list(tensor(70, x.dims()), tensor(71, w.dims()), tensor(72, y.dims())), new int[] {2},
+                (b, t) -> b.conv2d(spec, t[0], t[1], t[2]));
+        for (boolean acc : new boolean[] {false, true}) {
+            compare("conv2dBackwardData " + k + " -> " + oc + " acc " + acc, FP32_SUM_RTOL, sumAtol(oc * taps),
+                    list(tensor(73, y.dims()), tensor(71, w.dims()), tensor(74, x.dims())), new int[] {2},
+                    (b, t) -> b.conv2dBackwardData(spec, t[0], t[1], t[2], acc));
+            compare("conv2dBackwardWeights " + k + " -> " + oc + " acc " + acc, FP32_SUM_RTOL,
+                    sumAtol(y.dim(0) * y.dim(2) * y.dim(3)),
+                    list(tensor(70, x.dims()), tensor(73, y.dims()), tensor(75, w.dims())), new int[] {2},
+                    (b, t) -> b.conv2dBackwardWeights(spec, t[0], t[1], t[2], acc));
+        }
+    }
+
     /** Pooling windows on odd inputs: 1x1 images, window = image, stride > window, padding, overlap. */
     public static Stream<Arguments> poolCases() {
         List<Arguments> cases = new ArrayList<>();

@@ -481,19 +481,25 @@ public abstract class GradientCheckSuite extends SharedBackendSuite {
 
     // ------------------------------------------------------------------ convolution and pooling
 
-    /** Conv2d on odd geometries (stride, padding, dilation, groups, depthwise, no bias): gradients for x, w and b. */
+    /**
+     * Conv2d on odd geometries (stride, padding, dilation, groups, depthwise, no bias): gradients for x, w and b.
+     * {@code winograd}: a 3x3 stride-1 layer of 8 channels in and out, which the CPU backend computes by Winograd.
+     */
     @ParameterizedTest
-    @ValueSource(strings = {"basic", "stride-pad", "dilated", "groups", "depthwise", "no-bias", "kernel-is-image"})
+    @ValueSource(strings = {"basic", "stride-pad", "dilated", "groups", "depthwise", "no-bias", "kernel-is-image",
+        "winograd"})
     void conv2d(String kind) {
         int n = 2;
-        int c = kind.equals("depthwise") ? 3 : 4;
-        int oc = kind.equals("depthwise") ? 3 : 6;
+        boolean wide = kind.equals("winograd");
+        int c = kind.equals("depthwise") ? 3 : wide ? 8 : 4;
+        int oc = kind.equals("depthwise") ? 3 : wide ? 8 : 6;
         Conv2dSpec spec = switch (kind) {
             case "stride-pad" -> new Conv2dSpec(3, 2, 2, 1, 1, 1, 1, 1, 1);
             case "dilated" -> Conv2dSpec.of(2, 1, 1).withDilation(2);
             case "groups" -> Conv2dSpec.of(3, 1, 1).withGroups(2);
             case "depthwise" -> Conv2dSpec.of(3, 1, 1).withGroups(3);
             case "kernel-is-image" -> Conv2dSpec.of(5, 1, 0);
+            case "winograd" -> Conv2dSpec.of(3, 1, 1);
             default -> Conv2dSpec.of(3, 1, 0);
         };
         Shape x = Shape.of(n, c, 5, 6);
@@ -575,6 +581,10 @@ public abstract class GradientCheckSuite extends SharedBackendSuite {
             {"conv_depthwise", new Conv2dSpec(3, 3, 1, 1, 1, 1, 1, 1, 3)},
             {"conv_1x1", new Conv2dSpec(1, 1, 1, 1, 0, 0, 1, 1, 1)},
             {"conv_kernel_is_image", new Conv2dSpec(4, 4, 1, 1, 0, 0, 1, 1, 1)},
+            // 3x3 stride 1 with 8 or more channels: the CPU backend's Winograd path
+            {"conv_winograd", Conv2dSpec.of(3, 1, 1)},
+            {"conv_winograd_pad0_odd", Conv2dSpec.of(3, 1, 0)},
+            {"conv_winograd_pad2_rect", new Conv2dSpec(3, 3, 1, 1, 2, 1, 1, 1, 1)},
         };
         for (Object[] c : convs) {
             String name = (String) c[0];

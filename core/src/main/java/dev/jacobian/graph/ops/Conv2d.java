@@ -24,6 +24,10 @@ import java.util.List;
  * adjoint of im2col) into {@code dx}, and the bias gradient is a row sum of {@code dY} as {@code [OC, N OH OW]}.
  * No device memory is allocated after the first step (workspace is reused).
  *
+ * <p>Where the backend has a direct convolution for the geometry ({@link Backend#directConv2d}, e.g. the CPU
+ * backend's Winograd kernels for 3x3 stride-1 layers), forward and backward call {@link Backend#conv2d} and its two
+ * gradients instead, with no column matrix at all; the backward then reads the input.
+ *
  * @param spec kernel size, stride, padding, dilation and groups
  */
 public record Conv2d(Conv2dSpec spec) implements Operation {
@@ -64,10 +68,23 @@ public record Conv2d(Conv2dSpec spec) implements Operation {
         return spec.outputShape(name(), x, oc);
     }
 
-    /** Backward reads the weights; the input only when several groups rebuild their column matrices. */
+    /**
+     * Backward reads the weights, and the input: a direct convolution's weight gradient reads it, as does a layer of
+     * several groups that rebuilds its column matrices (only a one-group layer lowered to GEMM could do without).
+     */
     @Override
     public boolean backwardReadsInput(int i) {
-        return i == 1 || (i == 0 && spec.groups() > 1);
+        return i == 0 || i == 1;
+    }
+
+    private boolean direct(Backend b, Tensor x, Tensor w) {
+        return b.directConv2d(spec, x.shape().dim(1), w.shape().dim(0));
+    }
+
+    private static void addBias(Backend b, Tensor out, Tensor bias, int n, int oc, int plane) {
+        try (Tensor out3 = out.reshape(n, oc, plane); Tensor bias2 = bias.reshape(oc, 1)) {
+            b.binary(BinaryOp.ADD, out3, bias2, out3);
+        }
     }
 
     @Override
@@ -80,6 +97,13 @@ public record Conv2d(Conv2dSpec spec) implements Operation {
         Backend b = ctx.backend();
         Tensor x = in[0];
         Tensor w = in[1];
+        if (direct(b, x, w)) {
+            b.conv2d(spec, x, w, out);
+            if (in.length == 3) {
+                addBias(b, out, in[2], out.shape().dim(0), out.shape().dim(1), out.shape().dim(2) * out.shape().dim(3));
+            }
+            return;
+        }
         // the GEMM's sizes: col [k = C/groups kH kW, p = N OH OW], oc output channels, planes of OH OW
         Shape colShape = spec.columnShape(name(), x.shape());
         int k = colShape.rows(), p = colShape.cols(), oc = w.shape().dim(0), n = x.shape().dim(0), plane = p / n;
@@ -105,11 +129,9 @@ public record Conv2d(Conv2dSpec spec) implements Operation {
         }
         try (Tensor out3 = out.reshape(n, oc, plane)) {
             b.permute(yt, new int[] {1, 0, 2}, out3);
-            if (in.length == 3) {
-                try (Tensor bias = in[2].reshape(oc, 1)) {
-                    b.binary(BinaryOp.ADD, out3, bias, out3);
-                }
-            }
+        }
+        if (in.length == 3) {
+            addBias(b, out, in[2], n, oc, plane);
         }
     }
 
@@ -118,6 +140,20 @@ public record Conv2d(Conv2dSpec spec) implements Operation {
         Backend b = ctx.backend();
         Tensor x = in[0];
         Tensor w = in[1];
+        if (direct(b, x, w)) {
+            if (in.length == 3 && dIn[2] != null) {
+                try (Tensor db = dIn[2].reshape(1, w.shape().dim(0), 1, 1)) {
+                    b.sumTo(dOut, db, acc[2]);
+                }
+            }
+            if (dIn[1] != null) {
+                b.conv2dBackwardWeights(spec, x, dOut, dIn[1], acc[1]);
+            }
+            if (dIn[0] != null) {
+                b.conv2dBackwardData(spec, dOut, w, dIn[0], acc[0]);
+            }
+            return;
+        }
         // the GEMM's sizes: col [k = C/groups kH kW, p = N OH OW], oc output channels, planes of OH OW
         Shape colShape = spec.columnShape(name(), x.shape());
         int k = colShape.rows(), p = colShape.cols(), oc = w.shape().dim(0), n = x.shape().dim(0), plane = p / n;

@@ -1,0 +1,464 @@
+package dev.jacobian.cpu;
+
+import dev.jacobian.backend.Conv2dSpec;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * 3x3 stride-1 convolutions by Winograd's minimal filtering F(2x2, 3x3) (Lavin &amp; Gray 2016, "Fast Algorithms
+ * for Convolutional Neural Networks"): each 2x2 output tile is {@code A^T [sum_c (G g G^T) . (B^T d B)] A}, where
+ * {@code d} is the 4x4 input patch under the tile, so the channel sums are 16 independent products of
+ * {@code [tiles, C]} by {@code [C, OC]} with 2.25 times fewer multiply-adds than a direct or im2col convolution.
+ *
+ * <p>Forward (and the input gradient, which is the forward convolution of {@code dy} with the kernels rotated by 180
+ * degrees and their channels swapped, padded by {@code 2 - pad}): the tiles are cut into blocks small enough that a
+ * block's transformed input and products stay in the L2 cache; a worker takes a block, writes its input transform
+ * straight in the packed layout of {@link CpuMatmul}'s micro-kernel, runs the 16 products against the transformed
+ * weights (packed once per call) and writes the output transform into {@code y}. Every output element comes from one
+ * block, so results do not depend on the thread count.
+ *
+ * <p>Weight gradient: {@code dU = sum over tiles of (A dy A^T) x (B^T d B)} per position, then
+ * {@code dw = G^T dU G}. The tiles are split into a fixed number of chunks (independent of the thread count), each
+ * summed in order into its own partial, and the partials are added in chunk order: bit-identical for any number of
+ * threads.
+ *
+ * <p>Transforms are exact in binary floating point up to the halvings of {@code G}; the products run in float with
+ * fused multiply-adds like the GEMM, so results differ from a direct convolution by rounding only (the conformance
+ * suite bounds it against the reference backend).
+ */
+final class CpuWinograd {
+    /** Fewest input and output channels for which this beats im2col + GEMM (below, the transforms dominate). */
+    static final int MIN_CHANNELS = 8;
+    /** Floats of transformed input and products per block: about 256 KiB, half a small L2. */
+    private static final int BLOCK_FLOATS = 1 << 16;
+    /** The most tiles in a block. */
+    private static final int MAX_BLOCK_TILES = 20 * CpuMatmul.MR;
+    /** Chunks of the weight gradient's tile sum (fixed, so the summation order never depends on the threads). */
+    private static final int CHUNKS = 8;
+    /** Below this many multiply-adds (of the transformed products) one thread does the whole convolution. */
+    private static final long PARALLEL_MIN_MULADDS = 1L << 20;
+    private static final int MR = CpuMatmul.MR;
+
+    /** The geometry of one call: input {@code [n, c, h, w]}, output {@code [n, oc, oh, ow]}, tiles of 2x2 outputs. */
+    private record Geometry(int n, int c, int h, int w, int oc, int oh, int ow, int padH, int padW, int th, int tw) {
+        Geometry(int n, int c, int h, int w, int oc, int padH, int padW) {
+            this(n, c, h, w, oc, h + 2 * padH - 2, w + 2 * padW - 2, padH, padW, (h + 2 * padH - 1) / 2,
+                    (w + 2 * padW - 1) / 2);
+        }
+
+        int tiles() {
+            return n * th * tw;
+        }
+
+        /** Tiles per block: a multiple of {@link #MR} whose transformed input and products fit the block budget. */
+        int blockTiles() {
+            int t = BLOCK_FLOATS / (16 * (c + oc)) / MR * MR;
+            return Math.max(MR, Math.min(MAX_BLOCK_TILES, t));
+        }
+    }
+
+    /** One worker's buffers, grown on demand and reused across calls. */
+    private static final class Workspace {
+        float[] v = new float[0];
+        float[] m = new float[0];
+        final float[] tmp;
+
+        Workspace(int tile) {
+            tmp = new float[tile];
+        }
+    }
+
+    private final Parallel parallel;
+    private final CpuMatmul.MicroKernel kernel;
+    private final int nr;
+    private final Workspace[] workspaces;
+    private float[] u = new float[0];
+    private float[] partials = new float[0];
+
+    CpuWinograd(Parallel parallel, boolean vector) {
+        this.parallel = parallel;
+        this.kernel = vector ? new MatmulVector() : new CpuMatmul.ScalarKernel();
+        this.nr = kernel.nr();
+        this.workspaces = new Workspace[parallel.threads()];
+        for (int i = 0; i < workspaces.length; i++) {
+            workspaces[i] = new Workspace(MR * nr);
+        }
+    }
+
+    /** Whether {@code spec} with these channel counts is a convolution this class computes (and computes faster). */
+    static boolean eligible(Conv2dSpec spec, int inChannels, int outChannels) {
+        return spec.kernelH() == 3 && spec.kernelW() == 3 && spec.strideH() == 1 && spec.strideW() == 1
+                && spec.dilationH() == 1 && spec.dilationW() == 1 && spec.groups() == 1 && spec.padH() <= 2
+                && spec.padW() <= 2 && inChannels >= MIN_CHANNELS && outChannels >= MIN_CHANNELS;
+    }
+
+    /** {@code y = conv(x, w)}: {@code x [n, c, h, w]}, {@code w [oc, c, 3, 3]}, {@code y [n, oc, oh, ow]}. */
+    void forward(Conv2dSpec spec, float[] x, int xOff, int[] xd, float[] w, int wOff, int oc, float[] y, int yOff) {
+        Geometry g = new Geometry(xd[0], xd[1], xd[2], xd[3], oc, spec.padH(), spec.padW());
+        transformWeights(w, wOff, g.c, g.oc, false);
+        convolve(g, x, xOff, y, yOff, false);
+    }
+
+    /**
+     * {@code dx (+)= conv_transpose(dy, w)}: the forward convolution of {@code dy [n, oc, oh, ow]}, padded by
+     * {@code 2 - pad}, with the kernels rotated by 180 degrees and their channels swapped.
+     */
+    void backwardData(Conv2dSpec spec, float[] dy, int dyOff, float[] w, int wOff, float[] dx, int dxOff, int[] xd,
+                      int oc, boolean accumulate) {
+        Geometry f = new Geometry(xd[0], xd[1], xd[2], xd[3], oc, spec.padH(), spec.padW());
+        Geometry g = new Geometry(f.n, oc, f.oh, f.ow, f.c, 2 - f.padH, 2 - f.padW);
+        transformWeights(w, wOff, oc, f.c, true);
+        convolve(g, dy, dyOff, dx, dxOff, accumulate);
+    }
+
+    /** {@code dw (+)= } the weight gradient of {@code y = conv(x, w)} for output gradient {@code dy}. */
+    void backwardWeights(Conv2dSpec spec, float[] x, int xOff, int[] xd, float[] dy, int dyOff, float[] dw, int dwOff,
+                         int oc, boolean accumulate) {
+        Geometry g = new Geometry(xd[0], xd[1], xd[2], xd[3], oc, spec.padH(), spec.padW());
+        int tb = g.blockTiles();
+        int blocks = (g.tiles() + tb - 1) / tb;
+        int chunks = Math.min(CHUNKS, blocks);
+        int cin = g.c;
+        int uSize = 16 * g.oc * cin;
+        if (partials.length < chunks * uSize) {
+            partials = new float[chunks * uSize];
+        }
+        int ciPanels = (cin + nr - 1) / nr;
+        int coGroups = (g.oc + MR - 1) / MR;
+        int vStride = ciPanels * tb * nr;
+        int mStride = coGroups * tb * MR;
+        AtomicInteger next = new AtomicInteger();
+        parallel.run(workers(g, chunks), worker -> {
+            Workspace ws = workspaces[worker];
+            ensure(ws, 16 * vStride, 16 * mStride);
+            for (int q = next.getAndIncrement(); q < chunks; q = next.getAndIncrement()) {
+                int pOff = q * uSize;
+                Arrays.fill(partials, pOff, pOff + uSize, 0f);
+                int b1 = (int) ((long) blocks * (q + 1) / chunks);
+                for (int b = (int) ((long) blocks * q / chunks); b < b1; b++) {
+                    int t0 = b * tb;
+                    int count = Math.min(tb, g.tiles() - t0);
+                    inputTransform(g, x, xOff, t0, count, ws.v, true, tb);
+                    gradientTransform(g, dy, dyOff, t0, count, ws.m, tb);
+                    for (int xi = 0; xi < 16; xi++) {
+                        for (int grp = 0; grp < coGroups; grp++) {
+                            int rows = Math.min(MR, g.oc - grp * MR);
+                            for (int p = 0; p < ciPanels; p++) {
+                                kernel.run(count, ws.m, xi * mStride + grp * tb * MR, ws.v, xi * vStride + p * tb * nr,
+                                        partials, pOff + xi * g.oc * cin + grp * MR * cin + p * nr, cin, 1f, rows,
+                                        Math.min(nr, cin - p * nr), ws.tmp);
+                            }
+                        }
+                    }
+                }
+            }
+        });
+        int pairs = g.oc * cin;
+        int tasks = pairs < 4096 ? 1 : parallel.threads();
+        parallel.run(tasks, task -> {
+            float[] s = new float[16];
+            int e1 = (int) ((long) pairs * (task + 1) / tasks);
+            for (int e = (int) ((long) pairs * task / tasks); e < e1; e++) {
+                for (int xi = 0; xi < 16; xi++) {
+                    float sum = 0f;
+                    for (int q = 0; q < chunks; q++) {
+                        sum += partials[q * uSize + xi * pairs + e];
+                    }
+                    s[xi] = sum;
+                }
+                weightGradientTransform(s, dw, dwOff + e * 9, accumulate);
+            }
+        });
+    }
+
+    private int workers(Geometry g, int units) {
+        long muladds = 16L * g.tiles() * g.c * g.oc;
+        return muladds < PARALLEL_MIN_MULADDS ? 1 : Math.min(parallel.threads(), units);
+    }
+
+    private static void ensure(Workspace ws, int v, int m) {
+        if (ws.v.length < v) {
+            ws.v = new float[v];
+        }
+        if (ws.m.length < m) {
+            ws.m = new float[m];
+        }
+    }
+
+    /**
+     * {@code y (+)= } the convolution of geometry {@code g} of {@code x} with the weights transformed into {@link #u}.
+     * Blocks of tiles are claimed in turn by the workers.
+     */
+    private void convolve(Geometry g, float[] x, int xOff, float[] y, int yOff, boolean accumulate) {
+        int tb = g.blockTiles();
+        int blocks = (g.tiles() + tb - 1) / tb;
+        int panels = (g.oc + nr - 1) / nr;
+        int vStride = tb * g.c;
+        int mStride = tb * g.oc;
+        int uStride = panels * nr * g.c;
+        AtomicInteger next = new AtomicInteger();
+        parallel.run(workers(g, blocks), worker -> {
+            Workspace ws = workspaces[worker];
+            ensure(ws, 16 * vStride, 16 * mStride);
+            for (int b = next.getAndIncrement(); b < blocks; b = next.getAndIncrement()) {
+                int t0 = b * tb;
+                int count = Math.min(tb, g.tiles() - t0);
+                inputTransform(g, x, xOff, t0, count, ws.v, false, tb);
+                for (int xi = 0; xi < 16; xi++) {
+                    Arrays.fill(ws.m, xi * mStride, xi * mStride + count * g.oc, 0f);
+                }
+                for (int xi = 0; xi < 16; xi++) {
+                    for (int p = 0; p < panels; p++) {
+                        int cols = Math.min(nr, g.oc - p * nr);
+                        for (int grp = 0; grp * MR < count; grp++) {
+                            kernel.run(g.c, ws.v, xi * vStride + grp * MR * g.c, u, xi * uStride + p * nr * g.c, ws.m,
+                                    xi * mStride + grp * MR * g.oc + p * nr, g.oc, 1f, Math.min(MR, count - grp * MR),
+                                    cols, ws.tmp);
+                        }
+                    }
+                }
+                outputTransform(g, ws.m, mStride, t0, count, y, yOff, accumulate);
+            }
+        });
+    }
+
+    /**
+     * Transforms the 3x3 kernels into {@link #u}: {@code U = G g G^T} for each (output, input) channel pair of the
+     * convolution computed, packed as the micro-kernel's B panels {@code [16][oc / nr][in][nr]} (zero columns past
+     * {@code oc}). {@code w} is {@code [out, in, 3, 3]} ({@code in} and {@code out} of this convolution) or, when
+     * {@code rotated}, {@code [in, out, 3, 3]} read rotated by 180 degrees (the input gradient's kernels).
+     */
+    private void transformWeights(float[] w, int wOff, int in, int out, boolean rotated) {
+        int panels = (out + nr - 1) / nr;
+        int uStride = panels * nr * in;
+        if (u.length < 16 * uStride) {
+            u = new float[16 * uStride];
+        }
+        float[] g = new float[9];
+        float[] t = new float[16];
+        for (int o = 0; o < panels * nr; o++) {
+            int at = (o / nr) * nr * in + o % nr;
+            for (int i = 0; i < in; i++) {
+                if (o >= out) {
+                    for (int xi = 0; xi < 16; xi++) {
+                        u[xi * uStride + at + i * nr] = 0f;
+                    }
+                    continue;
+                }
+                int base = wOff + (rotated ? i * out + o : o * in + i) * 9;
+                for (int k = 0; k < 9; k++) {
+                    g[k] = w[base + (rotated ? 8 - k : k)];
+                }
+                kernelTransform(g, t);
+                for (int xi = 0; xi < 16; xi++) {
+                    u[xi * uStride + at + i * nr] = t[xi];
+                }
+            }
+        }
+    }
+
+    /** {@code t = G g G^T} (4x4, row-major) of the 3x3 kernel {@code g}, with {@code G = [1 0 0; h h h; h -h h; 0 0 1]}. */
+    static void kernelTransform(float[] g, float[] t) {
+        for (int j = 0; j < 3; j++) { // G g: column j
+            float a = g[j];
+            float b = g[3 + j];
+            float c = g[6 + j];
+            t[j] = a;
+            t[4 + j] = 0.5f * (a + b + c);
+            t[8 + j] = 0.5f * (a - b + c);
+            t[12 + j] = c;
+        }
+        for (int r = 0; r < 4; r++) { // (G g) G^T: row r
+            float a = t[4 * r];
+            float b = t[4 * r + 1];
+            float c = t[4 * r + 2];
+            t[4 * r] = a;
+            t[4 * r + 1] = 0.5f * (a + b + c);
+            t[4 * r + 2] = 0.5f * (a - b + c);
+            t[4 * r + 3] = c;
+        }
+    }
+
+    /**
+     * Writes {@code B^T d B} of the 4x4 input patch of each tile {@code t0 .. t0+count-1} and each input channel,
+     * {@code B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]}, into {@code v}. Layout: for the forward's A panels
+     * ({@code tilesAsColumns = false}) {@code v[xi][tile / MR][c][tile % MR]} with position stride {@code tb c};
+     * for the weight gradient's B panels {@code v[xi][c / nr][tile][c % nr]} with stride {@code (c / nr) tb nr}.
+     */
+    private void inputTransform(Geometry g, float[] x, int xOff, int t0, int count, float[] v, boolean tilesAsColumns,
+                                int tb) {
+        int stride = tilesAsColumns ? (g.c + nr - 1) / nr * tb * nr : tb * g.c;
+        float[] d = new float[16];
+        int plane = g.h * g.w;
+        for (int lt = 0; lt < count; lt++) {
+            int t = t0 + lt;
+            int tx = t % g.tw;
+            int ty = (t / g.tw) % g.th;
+            int img = t / (g.tw * g.th);
+            int r0 = 2 * ty - g.padH;
+            int c0 = 2 * tx - g.padW;
+            boolean inside = r0 >= 0 && c0 >= 0 && r0 + 4 <= g.h && c0 + 4 <= g.w;
+            for (int ci = 0; ci < g.c; ci++) {
+                int base = xOff + (img * g.c + ci) * plane;
+                if (inside) {
+                    for (int i = 0; i < 4; i++) {
+                        int row = base + (r0 + i) * g.w + c0;
+                        d[4 * i] = x[row];
+                        d[4 * i + 1] = x[row + 1];
+                        d[4 * i + 2] = x[row + 2];
+                        d[4 * i + 3] = x[row + 3];
+                    }
+                } else {
+                    for (int i = 0; i < 4; i++) {
+                        int r = r0 + i;
+                        for (int j = 0; j < 4; j++) {
+                            int c = c0 + j;
+                            d[4 * i + j] = r >= 0 && r < g.h && c >= 0 && c < g.w ? x[base + r * g.w + c] : 0f;
+                        }
+                    }
+                }
+                int at = tilesAsColumns ? (ci / nr) * tb * nr + lt * nr + ci % nr
+                        : (lt / MR) * MR * g.c + ci * MR + lt % MR;
+                inputTile(d, v, at, stride);
+            }
+        }
+    }
+
+    /** {@code B^T d B} of the 4x4 patch {@code d}, element {@code xi} stored at {@code v[at + xi * stride]}. */
+    private static void inputTile(float[] d, float[] v, int at, int stride) {
+        for (int j = 0; j < 4; j++) { // B^T d: column j, in place
+            float a = d[j];
+            float b = d[4 + j];
+            float c = d[8 + j];
+            float e = d[12 + j];
+            d[j] = a - c;
+            d[4 + j] = b + c;
+            d[8 + j] = c - b;
+            d[12 + j] = b - e;
+        }
+        for (int r = 0; r < 4; r++) { // (B^T d) B: row r
+            float a = d[4 * r];
+            float b = d[4 * r + 1];
+            float c = d[4 * r + 2];
+            float e = d[4 * r + 3];
+            int o = at + 4 * r * stride;
+            v[o] = a - c;
+            v[o + stride] = b + c;
+            v[o + 2 * stride] = c - b;
+            v[o + 3 * stride] = b - e;
+        }
+    }
+
+    /**
+     * Writes {@code A dy A^T} of each tile's 2x2 output gradient (zero past the output's edge) and each output
+     * channel, {@code A^T = [1 1 1 0; 0 1 -1 -1]}, as the weight gradient's A panels {@code m[xi][oc / MR][tile][oc % MR]}
+     * with position stride {@code (oc / MR) tb MR}.
+     */
+    private void gradientTransform(Geometry g, float[] dy, int dyOff, int t0, int count, float[] m, int tb) {
+        int stride = (g.oc + MR - 1) / MR * tb * MR;
+        int plane = g.oh * g.ow;
+        for (int lt = 0; lt < count; lt++) {
+            int t = t0 + lt;
+            int tx = t % g.tw;
+            int ty = (t / g.tw) % g.th;
+            int img = t / (g.tw * g.th);
+            int oy = 2 * ty;
+            int ox = 2 * tx;
+            boolean down = oy + 1 < g.oh;
+            boolean right = ox + 1 < g.ow;
+            for (int co = 0; co < g.oc; co++) {
+                int at = (img * g.oc + co) * plane + oy * g.ow + ox + dyOff;
+                float y00 = dy[at];
+                float y01 = right ? dy[at + 1] : 0f;
+                float y10 = down ? dy[at + g.ow] : 0f;
+                float y11 = down && right ? dy[at + g.ow + 1] : 0f;
+                int o = (co / MR) * tb * MR + lt * MR + co % MR;
+                // rows of A dy: (y00, y01), (y00 + y10, y01 + y11), (y00 - y10, y01 - y11), (-y10, -y11)
+                gradientRow(y00, y01, m, o, stride);
+                gradientRow(y00 + y10, y01 + y11, m, o + 4 * stride, stride);
+                gradientRow(y00 - y10, y01 - y11, m, o + 8 * stride, stride);
+                gradientRow(-y10, -y11, m, o + 12 * stride, stride);
+            }
+        }
+    }
+
+    /** One row {@code (a, b) A^T = (a, a + b, a - b, -b)} of {@code A dy A^T}. */
+    private static void gradientRow(float a, float b, float[] m, int o, int stride) {
+        m[o] = a;
+        m[o + stride] = a + b;
+        m[o + 2 * stride] = a - b;
+        m[o + 3 * stride] = -b;
+    }
+
+    /**
+     * {@code y (+)= A^T M A} for each tile and output channel, {@code M[xi] = m[xi * mStride + tile * oc + co]};
+     * the parts of edge tiles past the output are dropped.
+     */
+    private static void outputTransform(Geometry g, float[] m, int mStride, int t0, int count, float[] y, int yOff,
+                                        boolean accumulate) {
+        int plane = g.oh * g.ow;
+        for (int lt = 0; lt < count; lt++) {
+            int t = t0 + lt;
+            int tx = t % g.tw;
+            int ty = (t / g.tw) % g.th;
+            int img = t / (g.tw * g.th);
+            int oy = 2 * ty;
+            int ox = 2 * tx;
+            boolean down = oy + 1 < g.oh;
+            boolean right = ox + 1 < g.ow;
+            int mb = lt * g.oc;
+            for (int co = 0; co < g.oc; co++) {
+                int o = mb + co;
+                // A^T M: rows s0 = M0 + M1 + M2, s1 = M1 - M2 - M3 (Mi the rows of M), each of 4 columns
+                float s00 = m[o] + m[o + 4 * mStride] + m[o + 8 * mStride];
+                float s01 = m[o + mStride] + m[o + 5 * mStride] + m[o + 9 * mStride];
+                float s02 = m[o + 2 * mStride] + m[o + 6 * mStride] + m[o + 10 * mStride];
+                float s03 = m[o + 3 * mStride] + m[o + 7 * mStride] + m[o + 11 * mStride];
+                float s10 = m[o + 4 * mStride] - m[o + 8 * mStride] - m[o + 12 * mStride];
+                float s11 = m[o + 5 * mStride] - m[o + 9 * mStride] - m[o + 13 * mStride];
+                float s12 = m[o + 6 * mStride] - m[o + 10 * mStride] - m[o + 14 * mStride];
+                float s13 = m[o + 7 * mStride] - m[o + 11 * mStride] - m[o + 15 * mStride];
+                int at = yOff + (img * g.oc + co) * plane + oy * g.ow + ox;
+                store(y, at, s00 + s01 + s02, accumulate);
+                if (right) {
+                    store(y, at + 1, s01 - s02 - s03, accumulate);
+                }
+                if (down) {
+                    store(y, at + g.ow, s10 + s11 + s12, accumulate);
+                    if (right) {
+                        store(y, at + g.ow + 1, s11 - s12 - s13, accumulate);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void store(float[] y, int at, float v, boolean accumulate) {
+        y[at] = accumulate ? y[at] + v : v;
+    }
+
+    /**
+     * {@code dw (+)= G^T dU G} (3x3) of the 4x4 {@code dU} in {@code s}, with
+     * {@code G^T = [1 h h 0; 0 h -h 0; 0 h h 1]}; {@code dw} at {@code dw[at .. at + 8]}.
+     */
+    static void weightGradientTransform(float[] s, float[] dw, int at, boolean accumulate) {
+        for (int j = 0; j < 4; j++) { // G^T dU: column j, rows 0..2 into s[j], s[4 + j], s[8 + j]
+            float a = s[j];
+            float b = s[4 + j];
+            float c = s[8 + j];
+            float e = s[12 + j];
+            s[j] = a + 0.5f * (b + c);
+            s[4 + j] = 0.5f * (b - c);
+            s[8 + j] = 0.5f * (b + c) + e;
+        }
+        for (int r = 0; r < 3; r++) { // (G^T dU) G: row r
+            float a = s[4 * r];
+            float b = s[4 * r + 1];
+            float c = s[4 * r + 2];
+            float e = s[4 * r + 3];
+            store(dw, at + 3 * r, a + 0.5f * (b + c), accumulate);
+            store(dw, at + 3 * r + 1, 0.5f * (b - c), accumulate);
+            store(dw, at + 3 * r + 2, 0.5f * (b + c) + e, accumulate);
+        }
+    }
+}

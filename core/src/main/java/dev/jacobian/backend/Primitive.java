@@ -65,6 +65,15 @@ public enum Primitive {
     IM2COL,
     /** {@link Backend#col2im}: the adjoint of {@code im2col}, summing columns back into an image gradient. */
     COL2IM,
+    /**
+     * {@link Backend#conv2d}: a direct convolution, optional ({@link Backend#directConv2d} says for which geometries a
+     * backend has one; the {@code Conv2d} op otherwise lowers to {@code im2col} and {@code gemm}).
+     */
+    CONV2D,
+    /** {@link Backend#conv2dBackwardData}: the input gradient of a direct convolution (optional, as {@link #CONV2D}). */
+    CONV2D_BACKWARD_DATA,
+    /** {@link Backend#conv2dBackwardWeights}: the weight gradient of a direct convolution (optional, as {@link #CONV2D}). */
+    CONV2D_BACKWARD_WEIGHTS,
     /** {@link Backend#pool2d}: 2-D max or average pooling ({@link Pool2dSpec}). */
     POOL2D,
     /** {@link Backend#pool2dBackward}: the gradient of 2-D pooling. */

@@ -262,8 +262,8 @@ public final class CpuBackend extends HeapBackend {
 
     /**
      * True for 3x3 convolutions of stride 1, dilation 1, one group, padding at most 2 and at least
-     * {@value CpuWinograd#MIN_CHANNELS} input and output channels: those run as Winograd F(2x2, 3x3) (2.25 times
-     * fewer multiply-adds than im2col + GEMM, and no column matrix).
+     * {@value CpuWinograd#MIN_CHANNELS} input and output channels (at most 2^24 channel pairs): those run as Winograd
+     * F(2x2, 3x3) (2.25 times fewer multiply-adds than im2col + GEMM, and no column matrix).
      */
     @Override
     public boolean directConv2d(Conv2dSpec spec, int inChannels, int outChannels) {

@@ -35,6 +35,10 @@ final class CpuWinograd {
     private static final int MAX_BLOCK_TILES = 20 * CpuMatmul.MR;
     /** Chunks of the weight gradient's tile sum (fixed, so the summation order never depends on the threads). */
     private static final int CHUNKS = 8;
+    /** The most floats of transformed weights (16 per channel pair) a layer may have here: 1 GiB; wider ones use GEMM. */
+    private static final long MAX_TRANSFORMED_WEIGHTS = 1L << 28;
+    /** The most floats the weight gradient's chunk partials may take (16 MiB). */
+    private static final int PARTIAL_FLOATS = 1 << 22;
     /** Below this many multiply-adds (of the transformed products) one thread does the whole convolution. */
     private static final long PARALLEL_MIN_MULADDS = 1L << 20;
     private static final int MR = CpuMatmul.MR;
@@ -61,6 +65,9 @@ final class CpuWinograd {
     private static final class Workspace {
         float[] v = new float[0];
         float[] m = new float[0];
+        float[] comb = new float[0];
+        float[] zeros = new float[0];
+        int[] at = new int[0];
         final float[] tmp;
 
         Workspace(int tile) {
@@ -89,7 +96,8 @@ final class CpuWinograd {
     static boolean eligible(Conv2dSpec spec, int inChannels, int outChannels) {
         return spec.kernelH() == 3 && spec.kernelW() == 3 && spec.strideH() == 1 && spec.strideW() == 1
                 && spec.dilationH() == 1 && spec.dilationW() == 1 && spec.groups() == 1 && spec.padH() <= 2
-                && spec.padW() <= 2 && inChannels >= MIN_CHANNELS && outChannels >= MIN_CHANNELS;
+                && spec.padW() <= 2 && inChannels >= MIN_CHANNELS && outChannels >= MIN_CHANNELS
+                && 16L * inChannels * outChannels <= MAX_TRANSFORMED_WEIGHTS;
     }
 
     /** {@code y = conv(x, w)}: {@code x [n, c, h, w]}, {@code w [oc, c, 3, 3]}, {@code y [n, oc, oh, ow]}. */
@@ -117,9 +125,11 @@ final class CpuWinograd {
         Geometry g = new Geometry(xd[0], xd[1], xd[2], xd[3], oc, spec.padH(), spec.padW());
         int tb = g.blockTiles();
         int blocks = (g.tiles() + tb - 1) / tb;
-        int chunks = Math.min(CHUNKS, blocks);
         int cin = g.c;
         int uSize = 16 * g.oc * cin;
+        // fewer chunks for wide layers, so that the partials stay within PARTIAL_FLOATS (sizes alone decide: the
+        // summation order still never depends on the threads)
+        int chunks = Math.max(1, Math.min(Math.min(CHUNKS, blocks), PARTIAL_FLOATS / uSize));
         if (partials.length < chunks * uSize) {
             partials = new float[chunks * uSize];
         }
@@ -138,7 +148,7 @@ final class CpuWinograd {
                 for (int b = (int) ((long) blocks * q / chunks); b < b1; b++) {
                     int t0 = b * tb;
                     int count = Math.min(tb, g.tiles() - t0);
-                    inputTransform(g, x, xOff, t0, count, ws.v, true, tb);
+                    inputTransform(g, x, xOff, t0, count, ws.v, true, tb, ws);
                     gradientTransform(g, dy, dyOff, t0, count, ws.m, tb);
                     for (int xi = 0; xi < 16; xi++) {
                         for (int grp = 0; grp < coGroups; grp++) {
@@ -156,15 +166,23 @@ final class CpuWinograd {
         int pairs = g.oc * cin;
         int tasks = pairs < 4096 ? 1 : parallel.threads();
         parallel.run(tasks, task -> {
-            float[] s = new float[16];
+            // the chunks' partials added in chunk order into chunk 0 (a contiguous loop the JIT vectorizes), then
+            // each (output, input) channel pair's 16 sums transformed into its 3x3 gradient
+            int e0 = (int) ((long) pairs * task / tasks);
             int e1 = (int) ((long) pairs * (task + 1) / tasks);
-            for (int e = (int) ((long) pairs * task / tasks); e < e1; e++) {
-                for (int xi = 0; xi < 16; xi++) {
-                    float sum = 0f;
-                    for (int q = 0; q < chunks; q++) {
-                        sum += partials[q * uSize + xi * pairs + e];
+            for (int xi = 0; xi < 16; xi++) {
+                int row = xi * pairs;
+                for (int q = 1; q < chunks; q++) {
+                    int src = q * uSize + row;
+                    for (int e = e0; e < e1; e++) {
+                        partials[row + e] += partials[src + e];
                     }
-                    s[xi] = sum;
+                }
+            }
+            float[] s = new float[16];
+            for (int e = e0; e < e1; e++) {
+                for (int xi = 0; xi < 16; xi++) {
+                    s[xi] = partials[xi * pairs + e];
                 }
                 weightGradientTransform(s, dw, dwOff + e * 9, accumulate);
             }
@@ -203,7 +221,7 @@ final class CpuWinograd {
             for (int b = next.getAndIncrement(); b < blocks; b = next.getAndIncrement()) {
                 int t0 = b * tb;
                 int count = Math.min(tb, g.tiles() - t0);
-                inputTransform(g, x, xOff, t0, count, ws.v, false, tb);
+                inputTransform(g, x, xOff, t0, count, ws.v, false, tb, ws);
                 for (int xi = 0; xi < 16; xi++) {
                     Arrays.fill(ws.m, xi * mStride, xi * mStride + count * g.oc, 0f);
                 }
@@ -284,68 +302,98 @@ final class CpuWinograd {
      * {@code B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]}, into {@code v}. Layout: for the forward's A panels
      * ({@code tilesAsColumns = false}) {@code v[xi][tile / MR][c][tile % MR]} with position stride {@code tb c};
      * for the weight gradient's B panels {@code v[xi][c / nr][tile][c % nr]} with stride {@code (c / nr) tb nr}.
+     *
+     * <p>Tiles are taken a row segment at a time: {@code B^T d} is computed once per input column under the segment
+     * ({@link #comb}, a loop the JIT vectorizes), shared by the two tiles that overlap there; each tile then combines
+     * four columns of it.
      */
     private void inputTransform(Geometry g, float[] x, int xOff, int t0, int count, float[] v, boolean tilesAsColumns,
-                                int tb) {
+                                int tb, Workspace ws) {
         int stride = tilesAsColumns ? (g.c + nr - 1) / nr * tb * nr : tb * g.c;
-        float[] d = new float[16];
         int plane = g.h * g.w;
-        for (int lt = 0; lt < count; lt++) {
+        int span = 2 * Math.min(count, g.tw) + 2;
+        if (ws.comb.length < 4 * span) {
+            ws.comb = new float[4 * span];
+            ws.zeros = new float[span];
+            ws.at = new int[span];
+        }
+        float[] p = ws.comb;
+        float[][] src = new float[4][];
+        int[] off = new int[4];
+        for (int lt = 0; lt < count; ) {
             int t = t0 + lt;
             int tx = t % g.tw;
             int ty = (t / g.tw) % g.th;
             int img = t / (g.tw * g.th);
+            int run = Math.min(count - lt, g.tw - tx);
+            int width = 2 * run + 2; // input columns c0 .. c0 + width - 1 under the segment
             int r0 = 2 * ty - g.padH;
             int c0 = 2 * tx - g.padW;
-            boolean inside = r0 >= 0 && c0 >= 0 && r0 + 4 <= g.h && c0 + 4 <= g.w;
+            int from = Math.max(0, Math.min(width, -c0)); // the columns inside the image: from .. to - 1
+            int to = Math.max(from, Math.min(width, g.w - c0));
+            for (int k = 0; k < run; k++) { // where each tile's values go, less the channel's part
+                int l = lt + k;
+                ws.at[k] = tilesAsColumns ? l * nr : (l / MR) * MR * g.c + l % MR;
+            }
             for (int ci = 0; ci < g.c; ci++) {
-                int base = xOff + (img * g.c + ci) * plane;
-                if (inside) {
-                    for (int i = 0; i < 4; i++) {
-                        int row = base + (r0 + i) * g.w + c0;
-                        d[4 * i] = x[row];
-                        d[4 * i + 1] = x[row + 1];
-                        d[4 * i + 2] = x[row + 2];
-                        d[4 * i + 3] = x[row + 3];
-                    }
-                } else {
-                    for (int i = 0; i < 4; i++) {
-                        int r = r0 + i;
-                        for (int j = 0; j < 4; j++) {
-                            int c = c0 + j;
-                            d[4 * i + j] = r >= 0 && r < g.h && c >= 0 && c < g.w ? x[base + r * g.w + c] : 0f;
-                        }
+                int ciAt = tilesAsColumns ? (ci / nr) * tb * nr + ci % nr : ci * MR;
+                int base = xOff + (img * g.c + ci) * plane + c0;
+                for (int i = 0; i < 4; i++) { // a row above or below the image reads zeros
+                    int r = r0 + i;
+                    boolean in = r >= 0 && r < g.h;
+                    src[i] = in ? x : ws.zeros;
+                    off[i] = in ? base + r * g.w : 0;
+                }
+                comb(src, off, p, span, from, to, width);
+                for (int k = 0; k < run; k++) {
+                    int at = ws.at[k] + ciAt;
+                    for (int row = 0; row < 4; row++) { // (B^T d) B: row of B^T d, columns 2k .. 2k + 3
+                        int j = row * span + 2 * k;
+                        float a = p[j];
+                        float b = p[j + 1];
+                        float c = p[j + 2];
+                        float e = p[j + 3];
+                        int o = at + 4 * row * stride;
+                        v[o] = a - c;
+                        v[o + stride] = b + c;
+                        v[o + 2 * stride] = c - b;
+                        v[o + 3 * stride] = b - e;
                     }
                 }
-                int at = tilesAsColumns ? (ci / nr) * tb * nr + lt * nr + ci % nr
-                        : (lt / MR) * MR * g.c + ci * MR + lt % MR;
-                inputTile(d, v, at, stride);
             }
+            lt += run;
         }
     }
 
-    /** {@code B^T d B} of the 4x4 patch {@code d}, element {@code xi} stored at {@code v[at + xi * stride]}. */
-    private static void inputTile(float[] d, float[] v, int at, int stride) {
-        for (int j = 0; j < 4; j++) { // B^T d: column j, in place
-            float a = d[j];
-            float b = d[4 + j];
-            float c = d[8 + j];
-            float e = d[12 + j];
-            d[j] = a - c;
-            d[4 + j] = b + c;
-            d[8 + j] = c - b;
-            d[12 + j] = b - e;
+    /**
+     * {@code B^T d} for the columns {@code j < width} of four input rows, row {@code i} being {@code src[i][off[i] + j]}
+     * for {@code from <= j < to} and zero elsewhere: row {@code q} of {@code p} (at {@code q * span}) becomes
+     * {@code d0 - d2, d1 + d2, d2 - d1, d1 - d3}.
+     */
+    private static void comb(float[][] src, int[] off, float[] p, int span, int from, int to, int width) {
+        for (int j = 0; j < from; j++) {
+            p[j] = p[span + j] = p[2 * span + j] = p[3 * span + j] = 0f;
         }
-        for (int r = 0; r < 4; r++) { // (B^T d) B: row r
-            float a = d[4 * r];
-            float b = d[4 * r + 1];
-            float c = d[4 * r + 2];
-            float e = d[4 * r + 3];
-            int o = at + 4 * r * stride;
-            v[o] = a - c;
-            v[o + stride] = b + c;
-            v[o + 2 * stride] = c - b;
-            v[o + 3 * stride] = b - e;
+        for (int j = to; j < width; j++) {
+            p[j] = p[span + j] = p[2 * span + j] = p[3 * span + j] = 0f;
+        }
+        float[] s0 = src[0];
+        float[] s1 = src[1];
+        float[] s2 = src[2];
+        float[] s3 = src[3];
+        int o0 = off[0];
+        int o1 = off[1];
+        int o2 = off[2];
+        int o3 = off[3];
+        for (int j = from; j < to; j++) {
+            float a = s0[o0 + j];
+            float b = s1[o1 + j];
+            float c = s2[o2 + j];
+            float e = s3[o3 + j];
+            p[j] = a - c;
+            p[span + j] = b + c;
+            p[2 * span + j] = c - b;
+            p[3 * span + j] = b - e;
         }
     }
 

@@ -568,25 +568,30 @@ public abstract class GradientCheckSuite extends SharedBackendSuite {
         }
     }
 
+    /**
+     * The convolution records of {@code golden/conv.txt} and their geometries: odd strides, padding, dilation, groups,
+     * and 3x3 stride-1 layers of 8 or more channels (the CPU backend's Winograd path).
+     */
+    public static final Object[][] GOLDEN_CONVS = {
+        {"conv_basic", new Conv2dSpec(3, 3, 1, 1, 0, 0, 1, 1, 1)},
+        {"conv_pad_stride", new Conv2dSpec(3, 3, 2, 2, 1, 1, 1, 1, 1)},
+        {"conv_rect", new Conv2dSpec(2, 3, 1, 2, 1, 0, 1, 1, 1)},
+        {"conv_dilated", new Conv2dSpec(3, 2, 1, 1, 2, 1, 2, 3, 1)},
+        {"conv_groups", new Conv2dSpec(3, 3, 1, 1, 1, 1, 1, 1, 2)},
+        {"conv_depthwise", new Conv2dSpec(3, 3, 1, 1, 1, 1, 1, 1, 3)},
+        {"conv_1x1", new Conv2dSpec(1, 1, 1, 1, 0, 0, 1, 1, 1)},
+        {"conv_kernel_is_image", new Conv2dSpec(4, 4, 1, 1, 0, 0, 1, 1, 1)},
+        // 3x3 stride 1 with 8 or more channels: the CPU backend's Winograd path
+        {"conv_winograd", Conv2dSpec.of(3, 1, 1)},
+        {"conv_winograd_pad0_odd", Conv2dSpec.of(3, 1, 0)},
+        {"conv_winograd_pad2_rect", new Conv2dSpec(3, 3, 1, 1, 2, 1, 1, 1, 1)},
+    };
+
     /** Conv2d, max and average pooling and global average pooling match PyTorch 1.13 (values and gradients). */
     @Test
     void convolutionGoldenValuesFromPyTorch() {
         java.util.Map<String, float[]> gold = Golden.read("conv.txt");
-        Object[][] convs = {
-            {"conv_basic", new Conv2dSpec(3, 3, 1, 1, 0, 0, 1, 1, 1)},
-            {"conv_pad_stride", new Conv2dSpec(3, 3, 2, 2, 1, 1, 1, 1, 1)},
-            {"conv_rect", new Conv2dSpec(2, 3, 1, 2, 1, 0, 1, 1, 1)},
-            {"conv_dilated", new Conv2dSpec(3, 2, 1, 1, 2, 1, 2, 3, 1)},
-            {"conv_groups", new Conv2dSpec(3, 3, 1, 1, 1, 1, 1, 1, 2)},
-            {"conv_depthwise", new Conv2dSpec(3, 3, 1, 1, 1, 1, 1, 1, 3)},
-            {"conv_1x1", new Conv2dSpec(1, 1, 1, 1, 0, 0, 1, 1, 1)},
-            {"conv_kernel_is_image", new Conv2dSpec(4, 4, 1, 1, 0, 0, 1, 1, 1)},
-            // 3x3 stride 1 with 8 or more channels: the CPU backend's Winograd path
-            {"conv_winograd", Conv2dSpec.of(3, 1, 1)},
-            {"conv_winograd_pad0_odd", Conv2dSpec.of(3, 1, 0)},
-            {"conv_winograd_pad2_rect", new Conv2dSpec(3, 3, 1, 1, 2, 1, 1, 1, 1)},
-        };
-        for (Object[] c : convs) {
+        for (Object[] c : GOLDEN_CONVS) {
             String name = (String) c[0];
             Conv2dSpec spec = (Conv2dSpec) c[1];
             boolean bias = gold.containsKey(name + ".b");

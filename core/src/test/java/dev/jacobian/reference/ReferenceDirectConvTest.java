@@ -18,25 +18,11 @@ import org.junit.jupiter.api.Test;
  * golden record's {@code y} minus its bias, {@code dx} and {@code dw} of {@code sum(y * r)} (so {@code dy = r}).
  */
 class ReferenceDirectConvTest {
-    private static final Object[][] CASES = {
-        {"conv_basic", new Conv2dSpec(3, 3, 1, 1, 0, 0, 1, 1, 1)},
-        {"conv_pad_stride", new Conv2dSpec(3, 3, 2, 2, 1, 1, 1, 1, 1)},
-        {"conv_rect", new Conv2dSpec(2, 3, 1, 2, 1, 0, 1, 1, 1)},
-        {"conv_dilated", new Conv2dSpec(3, 2, 1, 1, 2, 1, 2, 3, 1)},
-        {"conv_groups", new Conv2dSpec(3, 3, 1, 1, 1, 1, 1, 1, 2)},
-        {"conv_depthwise", new Conv2dSpec(3, 3, 1, 1, 1, 1, 1, 1, 3)},
-        {"conv_1x1", new Conv2dSpec(1, 1, 1, 1, 0, 0, 1, 1, 1)},
-        {"conv_kernel_is_image", new Conv2dSpec(4, 4, 1, 1, 0, 0, 1, 1, 1)},
-        {"conv_winograd", Conv2dSpec.of(3, 1, 1)},
-        {"conv_winograd_pad0_odd", Conv2dSpec.of(3, 1, 0)},
-        {"conv_winograd_pad2_rect", new Conv2dSpec(3, 3, 1, 1, 2, 1, 1, 1, 1)},
-    };
-
     @Test
     void directConvolutionMatchesPyTorch() {
         Map<String, float[]> gold = Golden.read("conv.txt");
         try (ReferenceBackend b = new ReferenceBackend()) {
-            for (Object[] c : CASES) {
+            for (Object[] c : dev.jacobian.check.GradientCheckSuite.GOLDEN_CONVS) {
                 String name = (String) c[0];
                 Conv2dSpec spec = (Conv2dSpec) c[1];
                 Shape xs = Golden.shape(gold, name + ".x");

@@ -65,7 +65,6 @@ final class CpuWinograd {
     private static final class Workspace {
         float[] v = new float[0];
         float[] m = new float[0];
-        float[] comb = new float[0];
         float[] zeros = new float[0];
         int[] at = new int[0];
         final float[] tmp;
@@ -303,23 +302,19 @@ final class CpuWinograd {
      * ({@code tilesAsColumns = false}) {@code v[xi][tile / MR][c][tile % MR]} with position stride {@code tb c};
      * for the weight gradient's B panels {@code v[xi][c / nr][tile][c % nr]} with stride {@code (c / nr) tb nr}.
      *
-     * <p>Tiles are taken a row segment at a time: {@code B^T d} is computed once per input column under the segment
-     * ({@link #comb}, a loop the JIT vectorizes), shared by the two tiles that overlap there; each tile then combines
-     * four columns of it.
+     * <p>Tiles are taken a row segment at a time, left to right: {@code B^T d} of an input column (four rows combined)
+     * is computed once and kept for the next tile, which overlaps this one by two columns, so each tile reads two new
+     * columns. A row above or below the image reads {@link Workspace#zeros}; a column outside it is zero.
      */
     private void inputTransform(Geometry g, float[] x, int xOff, int t0, int count, float[] v, boolean tilesAsColumns,
                                 int tb, Workspace ws) {
         int stride = tilesAsColumns ? (g.c + nr - 1) / nr * tb * nr : tb * g.c;
         int plane = g.h * g.w;
         int span = 2 * Math.min(count, g.tw) + 2;
-        if (ws.comb.length < 4 * span) {
-            ws.comb = new float[4 * span];
+        if (ws.zeros.length < span) {
             ws.zeros = new float[span];
             ws.at = new int[span];
         }
-        float[] p = ws.comb;
-        float[][] src = new float[4][];
-        int[] off = new int[4];
         for (int lt = 0; lt < count; ) {
             int t = t0 + lt;
             int tx = t % g.tw;
@@ -335,66 +330,87 @@ final class CpuWinograd {
                 int l = lt + k;
                 ws.at[k] = tilesAsColumns ? l * nr : (l / MR) * MR * g.c + l % MR;
             }
+            boolean in0 = r0 >= 0 && r0 < g.h;
+            boolean in1 = r0 + 1 >= 0 && r0 + 1 < g.h;
+            boolean in2 = r0 + 2 >= 0 && r0 + 2 < g.h;
+            boolean in3 = r0 + 3 >= 0 && r0 + 3 < g.h;
+            float[] s0 = in0 ? x : ws.zeros;
+            float[] s1 = in1 ? x : ws.zeros;
+            float[] s2 = in2 ? x : ws.zeros;
+            float[] s3 = in3 ? x : ws.zeros;
             for (int ci = 0; ci < g.c; ci++) {
                 int ciAt = tilesAsColumns ? (ci / nr) * tb * nr + ci % nr : ci * MR;
-                int base = xOff + (img * g.c + ci) * plane + c0;
-                for (int i = 0; i < 4; i++) { // a row above or below the image reads zeros
-                    int r = r0 + i;
-                    boolean in = r >= 0 && r < g.h;
-                    src[i] = in ? x : ws.zeros;
-                    off[i] = in ? base + r * g.w : 0;
-                }
-                comb(src, off, p, span, from, to, width);
+                int base = xOff + (img * g.c + ci) * plane + c0 + r0 * g.w;
+                // x index of (row i, column j) is o_i + j; a zero row reads ws.zeros from 0
+                int o0 = in0 ? base : 0;
+                int o1 = in1 ? base + g.w : 0;
+                int o2 = in2 ? base + 2 * g.w : 0;
+                int o3 = in3 ? base + 3 * g.w : 0;
+                // B^T d of columns 0 and 1: rows a-c, b+c, c-b, b-e of (a, b, c, e) = the column's four values
+                boolean inside = 0 >= from && 0 < to;
+                float a = inside ? s0[o0] : 0f;
+                float b = inside ? s1[o1] : 0f;
+                float c = inside ? s2[o2] : 0f;
+                float e = inside ? s3[o3] : 0f;
+                float p0 = a - c;
+                float p1 = b + c;
+                float p2 = c - b;
+                float p3 = b - e;
+                inside = 1 >= from && 1 < to;
+                a = inside ? s0[o0 + 1] : 0f;
+                b = inside ? s1[o1 + 1] : 0f;
+                c = inside ? s2[o2 + 1] : 0f;
+                e = inside ? s3[o3 + 1] : 0f;
+                float q0 = a - c;
+                float q1 = b + c;
+                float q2 = c - b;
+                float q3 = b - e;
                 for (int k = 0; k < run; k++) {
-                    int at = ws.at[k] + ciAt;
-                    for (int row = 0; row < 4; row++) { // (B^T d) B: row of B^T d, columns 2k .. 2k + 3
-                        int j = row * span + 2 * k;
-                        float a = p[j];
-                        float b = p[j + 1];
-                        float c = p[j + 2];
-                        float e = p[j + 3];
-                        int o = at + 4 * row * stride;
-                        v[o] = a - c;
-                        v[o + stride] = b + c;
-                        v[o + 2 * stride] = c - b;
-                        v[o + 3 * stride] = b - e;
-                    }
+                    int j = 2 * k + 2;
+                    inside = j >= from && j < to;
+                    a = inside ? s0[o0 + j] : 0f;
+                    b = inside ? s1[o1 + j] : 0f;
+                    c = inside ? s2[o2 + j] : 0f;
+                    e = inside ? s3[o3 + j] : 0f;
+                    float u0 = a - c;
+                    float u1 = b + c;
+                    float u2 = c - b;
+                    float u3 = b - e;
+                    inside = j + 1 >= from && j + 1 < to;
+                    a = inside ? s0[o0 + j + 1] : 0f;
+                    b = inside ? s1[o1 + j + 1] : 0f;
+                    c = inside ? s2[o2 + j + 1] : 0f;
+                    e = inside ? s3[o3 + j + 1] : 0f;
+                    float w0 = a - c;
+                    float w1 = b + c;
+                    float w2 = c - b;
+                    float w3 = b - e;
+                    // (B^T d) B: row r of B^T d holds (p_r, q_r, u_r, w_r) over the tile's four columns
+                    int o = ws.at[k] + ciAt;
+                    tileRow(p0, q0, u0, w0, v, o, stride);
+                    tileRow(p1, q1, u1, w1, v, o + 4 * stride, stride);
+                    tileRow(p2, q2, u2, w2, v, o + 8 * stride, stride);
+                    tileRow(p3, q3, u3, w3, v, o + 12 * stride, stride);
+                    p0 = u0;
+                    p1 = u1;
+                    p2 = u2;
+                    p3 = u3;
+                    q0 = w0;
+                    q1 = w1;
+                    q2 = w2;
+                    q3 = w3;
                 }
             }
             lt += run;
         }
     }
 
-    /**
-     * {@code B^T d} for the columns {@code j < width} of four input rows, row {@code i} being {@code src[i][off[i] + j]}
-     * for {@code from <= j < to} and zero elsewhere: row {@code q} of {@code p} (at {@code q * span}) becomes
-     * {@code d0 - d2, d1 + d2, d2 - d1, d1 - d3}.
-     */
-    private static void comb(float[][] src, int[] off, float[] p, int span, int from, int to, int width) {
-        for (int j = 0; j < from; j++) {
-            p[j] = p[span + j] = p[2 * span + j] = p[3 * span + j] = 0f;
-        }
-        for (int j = to; j < width; j++) {
-            p[j] = p[span + j] = p[2 * span + j] = p[3 * span + j] = 0f;
-        }
-        float[] s0 = src[0];
-        float[] s1 = src[1];
-        float[] s2 = src[2];
-        float[] s3 = src[3];
-        int o0 = off[0];
-        int o1 = off[1];
-        int o2 = off[2];
-        int o3 = off[3];
-        for (int j = from; j < to; j++) {
-            float a = s0[o0 + j];
-            float b = s1[o1 + j];
-            float c = s2[o2 + j];
-            float e = s3[o3 + j];
-            p[j] = a - c;
-            p[span + j] = b + c;
-            p[2 * span + j] = c - b;
-            p[3 * span + j] = b - e;
-        }
+    /** One row {@code (a, b, c, e) B = (a - c, b + c, c - b, b - e)} of {@code B^T d B}, stored {@code stride} apart. */
+    private static void tileRow(float a, float b, float c, float e, float[] v, int o, int stride) {
+        v[o] = a - c;
+        v[o + stride] = b + c;
+        v[o + 2 * stride] = c - b;
+        v[o + 3 * stride] = b - e;
     }
 
     /**

@@ -48,7 +48,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--augment", split = ",", paramLabel = "NAME,NAME",
             description = "Training-time augmentation: flip (left-right, half the samples), shift (up to 2 pixels each way, "
-                    + "zero fill), or none (default: flip,shift for cnn, none for mlp).")
+                    + "zero fill), or none (default: flip for cnn, none for mlp).")
     List<String> augment;
 
     @Option(names = "--layers", split = ",", paramLabel = "N,N",

@@ -146,6 +146,14 @@ class TrainingOptionsTest {
         e = assertThrows(IllegalArgumentException.class, () -> new TrainConfig(List.of(8), "relu", "softmax-ce", "he",
                 1, 32, 1e-3, "cosine", 0.9, false, 0, 0, 0, 0, 42, 0, 0, "stop", 5, null, null, 0, "adam", 0, "none", null, null, null));
         assertTrue(e.getMessage().contains("--momentum applies to --optimizer sgd and rmsprop, not adam"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new TrainConfig(List.of(8), "relu", "softmax-ce", "he",
+                1, 32, 0.05, "cosine", 0.9, false, 0, 0, 0, 0, 42, 0, 0, "stop", 5, null, null, 0, null, 0, null, "cnn",
+                null, List.of("flip", "rotate")));
+        assertTrue(e.getMessage().contains("--augment takes [none, flip, shift], got 'rotate'"), e.getMessage());
+        assertEquals(List.of("flip"), TrainConfig.defaultAugment("cnn"));
+        assertEquals(List.of("none"), TrainConfig.defaultAugment("mlp"));
+        assertEquals(List.of("none"), SchedulesAndEarlyStoppingTest.config("cosine", 1).augment(),
+                "a configuration without augmentation (a checkpoint from before it existed) has none");
         assertEquals(0.01, TrainConfig.defaultWeightDecay("adamw"));
         assertEquals(1e-3, TrainConfig.defaultLearningRate("adam"));
     }

@@ -5,7 +5,7 @@
 # THREADS threads; prints calls/s, GFLOP/s and the ratio per layer, with the CPU model and its measured SGEMM peak.
 # Needs /usr/bin/python3 with torch (Debian: python3-torch).
 #
-#   benchmarks/run-conv.sh                      # batch 64, conv1 and conv2, 2 threads, CPU backend
+#   benchmarks/run-conv.sh                      # batch 64, conv1, conv2 and conv3, 2 threads, CPU backend
 #   BACKENDS=cpu,opencl THREADS=1 BUILD=1 benchmarks/run-conv.sh
 #
 # Results: benchmarks/target/conv-jacobian.json (JMH), conv-torch.json, conv-report.md. Time with nothing else running.
@@ -37,7 +37,7 @@ info = {}
 for l in open("/proc/cpuinfo"):
     k, _, v = l.partition(":")
     info.setdefault(k.strip(), v.strip())
-geometry = {"conv1": (1, 28, 28, 32), "conv2": (32, 14, 14, 64)}
+geometry = {"conv1": (1, 28, 28, 32), "conv2": (32, 14, 14, 64), "conv3": (64, 7, 7, 128)}
 def gflop(layer):  # forward, backward to the input and to the weights: three GEMMs of the same size
     c, h, w, oc = geometry[layer]
     return 3 * 2 * batch * h * w * oc * c * 9 / 1e9

@@ -44,7 +44,7 @@ cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.start
 import os
 family = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("cpu family")), "?")
 model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model\t")), "?")
-net = "CNN conv32-conv64-128-10" if torch.get("net") == "cnn" else "784-256-128-10"
+net = "CNN conv32-conv64-conv128-128-10" if torch.get("net") == "cnn" else "784-256-128-10"
 print(f"Training step {net} (norm {torch['norm']}, dropout {torch['dropout']}), batch {sys.argv[4]}, "
       f"{sys.argv[3]} thread(s), {cpu} (family {family} model {model}), measured peak {os.environ['PEAK']} GFLOP/s "
       f"(OpenBLAS SGEMM 1024^3, 1 thread); PyTorch {torch['torch']}")

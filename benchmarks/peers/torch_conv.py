@@ -3,7 +3,7 @@
 
 One call: y = conv2d(x, w) (3x3, stride 1, padding 1, no bias), loss = y.sum(), loss.backward() to x and w, then a
 read of one element of w.grad -- for the layers of `bin/jacobian train --model cnn` at batch --batch: conv1
-(x [N, 1, 28, 28], 32 filters) and conv2 (x [N, 32, 14, 14], 64 filters). Prints one JSON object: calls/s per layer,
+(x [N, 1, 28, 28], 32 filters), conv2 (x [N, 32, 14, 14], 64 filters) and conv3 (x [N, 64, 7, 7], 128 filters). Prints one JSON object: calls/s per layer,
 the median of --rounds rounds of --seconds each after a warm-up, at the best of the --threads ATen thread counts, and
 which convolution PyTorch used (mkldnn, i.e. oneDNN, when torch.backends.mkldnn is on: Debian's 1.13 has it).
 
@@ -16,7 +16,7 @@ import torch
 
 from timing import rates
 
-LAYERS = {"conv1": (1, 28, 28, 32), "conv2": (32, 14, 14, 64)}
+LAYERS = {"conv1": (1, 28, 28, 32), "conv2": (32, 14, 14, 64), "conv3": (64, 7, 7, 128)}
 
 
 def rate(layer, batch, seconds, rounds):
@@ -38,7 +38,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--threads", default="1,2")
     p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--layers", default="conv1,conv2")
+    p.add_argument("--layers", default="conv1,conv2,conv3")
     p.add_argument("--seconds", type=float, default=2.0)
     p.add_argument("--rounds", type=int, default=5)
     a = p.parse_args()

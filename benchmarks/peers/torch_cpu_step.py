@@ -7,7 +7,7 @@ at 5 and the optimizer of TrainingStepBenchmark's `optimizer` parameter -- SGD (
 uniform [0, 1) pixels and random labels, used in turn), ending with one read of (loss, gradient norm), as
 Jacobian's Trainer.step; --norm batch|layer and --dropout P add BatchNorm1d or LayerNorm before, and Dropout after,
 each hidden ReLU, as TrainingStepBenchmark's norm and dropout parameters do; --net cnn steps the CLI's CNN instead
-(two blocks of conv 3x3 without bias, BatchNorm2d, ReLU and 2x2 max pooling, then 3136-128-10). Prints one JSON object: steps/s per optimizer, the median of --rounds rounds of
+(three blocks of conv 3x3 without bias -- 32, 64, 128 channels -- BatchNorm2d, ReLU and 2x2 max pooling, then 1152-128-10). Prints one JSON object: steps/s per optimizer, the median of --rounds rounds of
 --seconds each after a warm-up.
 
     OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=2 /usr/bin/python3 benchmarks/peers/torch_cpu_step.py \
@@ -54,14 +54,14 @@ def cnn(norm, dropout):
     """The network of `bin/jacobian train --model cnn` (TrainingStepBenchmark's net=cnn)."""
     layers = []
     c = 1
-    for out in (32, 64):
+    for out in (32, 64, 128):
         layers += [torch.nn.Conv2d(c, out, 3, 1, 1, bias=False), torch.nn.BatchNorm2d(out), torch.nn.ReLU(),
                    torch.nn.MaxPool2d(2, 2)]
         c = out
     layers.append(torch.nn.Flatten())
     if dropout > 0:
         layers.append(torch.nn.Dropout(dropout))
-    return layers + hidden(64 * 7 * 7, 128, norm, dropout) + [torch.nn.Linear(128, 10)]
+    return layers + hidden(128 * 3 * 3, 128, norm, dropout) + [torch.nn.Linear(128, 10)]
 
 
 def rate(name, batch, seconds, rounds, norm="none", dropout=0.0, net="mlp"):

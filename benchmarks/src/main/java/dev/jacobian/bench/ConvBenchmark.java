@@ -22,7 +22,7 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * Conv2d forward and backward for the layer shapes of {@code bin/jacobian train --model cnn} (3x3 convolutions,
  * stride 1, padding 1, no bias, batch 64 by default): {@code conv1} takes {@code [N, 1, 28, 28]} to 32 channels,
- * {@code conv2} takes {@code [N, 32, 14, 14]} to 64. One call is {@code y = conv2d(x, w)}, {@code loss = sum(y)},
+ * {@code conv2} takes {@code [N, 32, 14, 14]} to 64, {@code conv3} takes {@code [N, 64, 7, 7]} to 128. One call is {@code y = conv2d(x, w)}, {@code loss = sum(y)},
  * and the backward pass to both {@code x} and {@code w} (as {@code benchmarks/peers/torch_conv.py} does in PyTorch:
  * the same graph with {@code requires_grad} on both), ending with a read of one gradient element, so every kernel
  * is timed. The score is calls/s; {@code benchmarks/run-conv.sh} runs it beside the PyTorch peer and prints the
@@ -36,8 +36,8 @@ public class ConvBenchmark extends BenchmarkDefaults {
     @Param({"cpu"})
     public String backend;
 
-    /** {@code conv1} (1 to 32 channels, 28x28) or {@code conv2} (32 to 64 channels, 14x14). */
-    @Param({"conv1", "conv2"})
+    /** {@code conv1} (1 to 32 channels, 28x28), {@code conv2} (32 to 64 channels, 14x14) or {@code conv3} (64 to 128, 7x7). */
+    @Param({"conv1", "conv2", "conv3"})
     public String layer;
 
     /** Images per call. */
@@ -54,7 +54,8 @@ public class ConvBenchmark extends BenchmarkDefaults {
         return switch (layer) {
             case "conv1" -> new int[] {batch, 1, 28, 28, 32};
             case "conv2" -> new int[] {batch, 32, 14, 14, 64};
-            default -> throw new IllegalArgumentException("layer must be conv1 or conv2: " + layer);
+            case "conv3" -> new int[] {batch, 64, 7, 7, 128};
+            default -> throw new IllegalArgumentException("layer must be conv1, conv2 or conv3: " + layer);
         };
     }
 

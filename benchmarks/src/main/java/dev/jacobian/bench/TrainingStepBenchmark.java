@@ -93,9 +93,9 @@ public class TrainingStepBenchmark extends BenchmarkDefaults {
     public double dropout;
 
     /**
-     * {@code mlp} (784-256-128-10) or {@code cnn}: the network of {@code bin/jacobian train --model cnn}, two blocks of
-     * a 3x3 convolution (32, then 64 channels, padding 1, no bias), BatchNorm2d, ReLU and 2x2 max pooling, then dense
-     * 3136-128 (with {@code norm} and {@code dropout} as in the MLP's hidden layers) and 128-10, on 1x28x28 images.
+     * {@code mlp} (784-256-128-10) or {@code cnn}: the network of {@code bin/jacobian train --model cnn}, three blocks
+     * of a 3x3 convolution (32, 64, then 128 channels, padding 1, no bias), BatchNorm2d, ReLU and 2x2 max pooling, then
+     * dense 1152-128 (with {@code norm} and {@code dropout} as in the MLP's hidden layers) and 128-10, on 1x28x28 images.
      */
     @Param({"mlp"})
     public String net;
@@ -180,7 +180,7 @@ public class TrainingStepBenchmark extends BenchmarkDefaults {
         List<Module> m = new ArrayList<>();
         int in = 1;
         int block = 1;
-        for (int out : new int[] {32, 64}) {
+        for (int out : new int[] {32, 64, 128}) {
             m.add(Modules.conv2d("conv" + block, in, out, Conv2dSpec.of(3, 1, 1), false, Initializer.heNormal()));
             m.add(Modules.batchNorm("bn" + block, out));
             m.add(Modules.activation("relu"));
@@ -192,7 +192,7 @@ public class TrainingStepBenchmark extends BenchmarkDefaults {
         if (dropout > 0) {
             m.add(Modules.dropout(dropout));
         }
-        m.add(Modules.dense("dense1", 64 * 7 * 7, 128, Initializer.heNormal()));
+        m.add(Modules.dense("dense1", 128 * 3 * 3, 128, Initializer.heNormal()));
         switch (norm) {
             case "none" -> { }
             case "batch" -> m.add(Modules.batchNorm("dbn1", 128));

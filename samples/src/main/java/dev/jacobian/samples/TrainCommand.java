@@ -43,7 +43,7 @@ final class TrainCommand implements Callable<Integer> {
     String model;
 
     @Option(names = "--channels", split = ",", paramLabel = "N,N",
-            description = "--model cnn: output channels of each convolution block (default: 32,64).")
+            description = "--model cnn: output channels of each convolution block (default: 32,64,128).")
     List<Integer> channels;
 
     @Option(names = "--augment", split = ",", paramLabel = "NAME,NAME",

@@ -51,7 +51,7 @@ import java.util.Locale;
  *                      and its activation (null: {@code none})
  * @param model         {@code mlp} or {@code cnn} (see {@code Networks.model}; null: {@code mlp}, as in checkpoints written
  *                      before there was a choice)
- * @param channels      the output channels of the CNN's convolution blocks, e.g. {@code [32, 64]} (null:
+ * @param channels      the output channels of the CNN's convolution blocks, e.g. {@code [32, 64, 128]} (null:
  *                      {@link #DEFAULT_CHANNELS}); unused by the MLP
  * @param augment       the training-time augmentation, names of {@link Augmentation#NAMES} (null: {@code none}, as in
  *                      checkpoints written before there was any; the command line's default is {@link #defaultAugment})
@@ -74,7 +74,7 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
     /** Names accepted by {@code --model}. */
     public static final List<String> MODELS = List.of("mlp", "cnn");
     /** The CNN's convolution channels when {@code --channels} is not given. */
-    public static final List<Integer> DEFAULT_CHANNELS = List.of(32, 64);
+    public static final List<Integer> DEFAULT_CHANNELS = List.of(32, 64, 128);
     /** Most convolution blocks a CNN configuration may have (each halves the image). */
     public static final int MAX_CONV_BLOCKS = 8;
     /** Activations the CNN accepts: the elementwise ones (PReLU and maxout are dense-layer constructions here). */

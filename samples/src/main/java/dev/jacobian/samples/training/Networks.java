@@ -56,7 +56,7 @@ public final class Networks {
      *       {@code bnK} (BatchNorm2d) &rarr; activation &rarr; 2x2 max pool (halving the image); then flatten, dropout
      *       if asked, and the dense layers of {@code layers} as in the MLP ({@code denseK}, activation, dropout),
      *       and the output layer. With the defaults on 28x28 images: conv 32 &rarr; pool &rarr; conv 64 &rarr; pool
-     *       &rarr; dense 3136-128 &rarr; 10.</li>
+     *       &rarr; conv 128 &rarr; pool (7x7 to 3x3) &rarr; dense 1152-128 &rarr; 10.</li>
      * </ul>
      *
      * @throws IllegalArgumentException when the image is too small for the CNN's pooling stages

@@ -54,6 +54,22 @@ final class CpuWinograd {
             return n * th * tw;
         }
 
+        /** The index in {@code [n, oc, oh, ow]} of tile {@code t}'s top-left output in channel 0. */
+        int outputOrigin(int t) {
+            int img = t / (tw * th);
+            return img * oc * oh * ow + 2 * ((t / tw) % th) * ow + 2 * (t % tw);
+        }
+
+        /** Whether tile {@code t}'s right column lies inside the output (not past an odd width). */
+        boolean hasRight(int t) {
+            return 2 * (t % tw) + 1 < ow;
+        }
+
+        /** Whether tile {@code t}'s lower row lies inside the output (not past an odd height). */
+        boolean hasDown(int t) {
+            return 2 * ((t / tw) % th) + 1 < oh;
+        }
+
         /** Tiles per block: a multiple of {@link #MR} whose transformed input and products fit the block budget. */
         int blockTiles() {
             int t = BLOCK_FLOATS / (16 * (c + oc)) / MR * MR;
@@ -256,17 +272,15 @@ final class CpuWinograd {
         for (int o = 0; o < panels * nr; o++) {
             int at = (o / nr) * nr * in + o % nr;
             for (int i = 0; i < in; i++) {
-                if (o >= out) {
-                    for (int xi = 0; xi < 16; xi++) {
-                        u[xi * uStride + at + i * nr] = 0f;
+                if (o < out) {
+                    int base = wOff + (rotated ? i * out + o : o * in + i) * 9;
+                    for (int k = 0; k < 9; k++) {
+                        g[k] = w[base + (rotated ? 8 - k : k)];
                     }
-                    continue;
+                    kernelTransform(g, t);
+                } else {
+                    Arrays.fill(t, 0f); // a column of the last panel past the output channels
                 }
-                int base = wOff + (rotated ? i * out + o : o * in + i) * 9;
-                for (int k = 0; k < 9; k++) {
-                    g[k] = w[base + (rotated ? 8 - k : k)];
-                }
-                kernelTransform(g, t);
                 for (int xi = 0; xi < 16; xi++) {
                     u[xi * uStride + at + i * nr] = t[xi];
                 }
@@ -422,16 +436,11 @@ final class CpuWinograd {
         int stride = (g.oc + MR - 1) / MR * tb * MR;
         int plane = g.oh * g.ow;
         for (int lt = 0; lt < count; lt++) {
-            int t = t0 + lt;
-            int tx = t % g.tw;
-            int ty = (t / g.tw) % g.th;
-            int img = t / (g.tw * g.th);
-            int oy = 2 * ty;
-            int ox = 2 * tx;
-            boolean down = oy + 1 < g.oh;
-            boolean right = ox + 1 < g.ow;
+            int origin = dyOff + g.outputOrigin(t0 + lt);
+            boolean right = g.hasRight(t0 + lt);
+            boolean down = g.hasDown(t0 + lt);
             for (int co = 0; co < g.oc; co++) {
-                int at = (img * g.oc + co) * plane + oy * g.ow + ox + dyOff;
+                int at = origin + co * plane;
                 float y00 = dy[at];
                 float y01 = right ? dy[at + 1] : 0f;
                 float y10 = down ? dy[at + g.ow] : 0f;
@@ -462,14 +471,9 @@ final class CpuWinograd {
                                         boolean accumulate) {
         int plane = g.oh * g.ow;
         for (int lt = 0; lt < count; lt++) {
-            int t = t0 + lt;
-            int tx = t % g.tw;
-            int ty = (t / g.tw) % g.th;
-            int img = t / (g.tw * g.th);
-            int oy = 2 * ty;
-            int ox = 2 * tx;
-            boolean down = oy + 1 < g.oh;
-            boolean right = ox + 1 < g.ow;
+            int origin = yOff + g.outputOrigin(t0 + lt);
+            boolean right = g.hasRight(t0 + lt);
+            boolean down = g.hasDown(t0 + lt);
             int mb = lt * g.oc;
             for (int co = 0; co < g.oc; co++) {
                 int o = mb + co;
@@ -482,7 +486,7 @@ final class CpuWinograd {
                 float s11 = m[o + 5 * mStride] - m[o + 9 * mStride] - m[o + 13 * mStride];
                 float s12 = m[o + 6 * mStride] - m[o + 10 * mStride] - m[o + 14 * mStride];
                 float s13 = m[o + 7 * mStride] - m[o + 11 * mStride] - m[o + 15 * mStride];
-                int at = yOff + (img * g.oc + co) * plane + oy * g.ow + ox;
+                int at = origin + co * plane;
                 store(y, at, s00 + s01 + s02, accumulate);
                 if (right) {
                     store(y, at + 1, s01 - s02 - s03, accumulate);

@@ -1,5 +1,6 @@
 package dev.jacobian.samples.data;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -76,16 +77,16 @@ public record Augmentation(boolean flip, int shift) {
             int out = dstOff + r * width;
             int sr = r - dy;
             if (sr < 0 || sr >= height) {
-                java.util.Arrays.fill(dst, out, out + width, 0f);
+                Arrays.fill(dst, out, out + width, 0f);
                 continue;
             }
             int in = srcOff + sr * width;
             // columns c whose source column c - dx lies in [0, width)
             int c0 = Math.max(0, dx);
             int c1 = Math.min(width, width + dx);
-            java.util.Arrays.fill(dst, out, out + Math.min(c0, width), 0f);
+            Arrays.fill(dst, out, out + Math.min(c0, width), 0f);
             if (c1 < width) {
-                java.util.Arrays.fill(dst, out + Math.max(c1, 0), out + width, 0f);
+                Arrays.fill(dst, out + Math.max(c1, 0), out + width, 0f);
             }
             if (mirror) {
                 for (int c = c0; c < c1; c++) {

@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -246,7 +247,7 @@ public final class TrainingRun {
         float[] targets = model.encodeTargets(train.labels());
         int[] order = Shuffling.epochOrder(config.seed(), epoch, n);
         Augmentation augmentation = config.augmentation();
-        java.util.SplittableRandom draws = Shuffling.augmentStream(config.seed(), epoch);
+        SplittableRandom draws = Shuffling.augmentStream(config.seed(), epoch);
         float[] bx = new float[rows * f];
         float[] by = new float[rows * tc];
         int[] labels = new int[rows];

@@ -158,6 +158,17 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void downloadKernel(Tensor src, int srcOffset, float[] dst, int dstOffset, int count);
 
     @Override
+    public final synchronized PendingRead readLater(Tensor... tensors) {
+        own("readLater", tensors);
+        return readLaterKernel(tensors);
+    }
+
+    /** The reads of {@link #readLater}; the default downloads each tensor now and returns a completed read. */
+    protected PendingRead readLaterKernel(Tensor... tensors) {
+        return Backend.super.readLater(tensors);
+    }
+
+    @Override
     public final synchronized void synchronize() {
         ensureOpen();
         synchronizeKernel();
@@ -454,6 +465,68 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void gemmKernel(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a,
                                        Tensor b, float beta, Tensor c);
 
+    @Override
+    public final synchronized void gemmBiasActivation(Tensor x, Tensor w, Tensor bias, Activation f, float param, Tensor y) {
+        own("gemmBiasActivation", x, w, bias, y);
+        Checks.dense(x, w, bias, y);
+        disjoint("gemmBiasActivation", x, y);
+        disjoint("gemmBiasActivation", w, y);
+        countLaunch();
+        gemmBiasActivationKernel(x, w, bias, f, param, y);
+    }
+
+    /**
+     * {@code y = f(x W + bias)} on the matrix views. The default composes {@link #gemmKernel} and
+     * {@link #biasActivationKernel}; device backends fuse the bias and activation into the product's epilogue.
+     */
+    protected void gemmBiasActivationKernel(Tensor x, Tensor w, Tensor bias, Activation f, float param, Tensor y) {
+        gemmKernel(false, false, x.rows(), w.cols(), x.cols(), 1f, x, w, 0f, y);
+        biasActivationKernel(y, bias, f, param, y);
+    }
+
+    @Override
+    public final synchronized void denseBackward(Activation f, float param, Tensor x, Tensor w, Tensor y, Tensor dy,
+                                                 Tensor dx, boolean accumulateDx, Tensor dw, boolean accumulateDw,
+                                                 Tensor db, boolean accumulateDb) {
+        String op = "denseBackward";
+        own(op, x, w, y, dy, dx, dw, db);
+        Checks.denseBackward(x, w, y, dy, dx, dw, db);
+        if (!f.derivativeFromOutput(param)) {
+            throw new IllegalArgumentException(op + ": " + f + " with parameter " + param
+                    + " needs its pre-activation for backward");
+        }
+        for (Tensor in : new Tensor[] {x, w, y, dy}) {
+            disjoint(op, in, dx);
+            disjoint(op, in, dw);
+            disjoint(op, in, db);
+        }
+        countLaunch();
+        denseBackwardKernel(f, param, x, w, y, dy, dx, accumulateDx, dw, accumulateDw, db, accumulateDb);
+    }
+
+    /**
+     * The gradients of a dense layer (see {@link Backend#denseBackward}). The default applies {@code f'(y)} in place
+     * on {@code dy}, then two {@link #gemmKernel}s and a row sum; device backends fold the derivative into the
+     * products' operand loads and the bias gradient into the weight product.
+     */
+    protected void denseBackwardKernel(Activation f, float param, Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx,
+                                       boolean accumulateDx, Tensor dw, boolean accumulateDw, Tensor db,
+                                       boolean accumulateDb) {
+        if (f != Activation.IDENTITY) {
+            activationBackwardKernel(f, param, y, y, dy, dy, false);
+        }
+        int n = x.rows();
+        if (dx != null) {
+            gemmKernel(false, true, n, x.cols(), y.cols(), 1f, dy, w, accumulateDx ? 1f : 0f, dx);
+        }
+        if (dw != null) {
+            gemmKernel(true, false, x.cols(), y.cols(), n, 1f, x, dy, accumulateDw ? 1f : 0f, dw);
+        }
+        if (db != null) {
+            reduceKernel(Reduction.SUM, Axis.ROWS, dy, db, accumulateDb);
+        }
+    }
+
     // ---------------------------------------------------------------- layout, convolution, pooling
 
     @Override
@@ -666,6 +739,53 @@ public abstract class AbstractBackend implements Backend {
     protected void rowLossBackwardKernel(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred,
                                          boolean accumulate) {
         ComposedKernels.rowLossBackward(this, kind, pred, target, dout, dpred, accumulate);
+    }
+
+    @Override
+    public final synchronized void meanLoss(LossKind kind, Tensor pred, Tensor target, Tensor out) {
+        own("meanLoss", pred, target, out);
+        Checks.meanLoss("meanLoss", kind, pred, target, out);
+        disjoint("meanLoss", pred, out);
+        disjoint("meanLoss", target, out);
+        countLaunch();
+        meanLossKernel(kind, pred, target, out);
+    }
+
+    /**
+     * The batch-mean loss into the scalar {@code out}. The default composes {@link #rowLossKernel} into a scratch
+     * column and a mean {@link #reduceKernel} (so a backend with a fused per-row loss keeps its numbers); device
+     * backends compute it in one launch.
+     */
+    protected void meanLossKernel(LossKind kind, Tensor pred, Tensor target, Tensor out) {
+        Tensor rows = scratch("meanLoss.rows", Shape.matrix(pred.rows(), 1));
+        rowLossKernel(kind, pred, target, rows);
+        reduceKernel(Reduction.MEAN, Axis.ALL, rows, out, false);
+    }
+
+    @Override
+    public final synchronized void meanLossBackward(LossKind kind, Tensor pred, Tensor target, Tensor dout,
+                                                    Tensor dpred, boolean accumulate) {
+        own("meanLossBackward", pred, target, dout, dpred);
+        Checks.meanLoss("meanLossBackward", kind, pred, target, dout);
+        Checks.sameMatrix("meanLossBackward", pred, dpred);
+        disjoint("meanLossBackward", pred, dpred);
+        disjoint("meanLossBackward", target, dpred);
+        disjoint("meanLossBackward", dout, dpred);
+        countLaunch();
+        meanLossBackwardKernel(kind, pred, target, dout, dpred, accumulate);
+    }
+
+    /**
+     * The gradient of the batch-mean loss. The default spreads {@code dout / n} over a scratch column (the mean's
+     * {@link #reduceBackwardKernel}) and composes {@link #rowLossBackwardKernel}; device backends use one launch.
+     */
+    protected void meanLossBackwardKernel(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred,
+                                          boolean accumulate) {
+        Shape n1 = Shape.matrix(pred.rows(), 1);
+        Tensor rows = scratch("meanLoss.rows", n1);
+        Tensor drows = scratch("meanLoss.drows", n1);
+        reduceBackwardKernel(Reduction.MEAN, Axis.ALL, rows, dout, dout, drows, false);
+        rowLossBackwardKernel(kind, pred, target, drows, dpred, accumulate);
     }
 
     // ---------------------------------------------------------------- optimizer

@@ -87,6 +87,24 @@ public interface Backend extends AutoCloseable {
     /** Copies {@code count} floats device → host after all enqueued work on the backend finished. */
     void download(Tensor src, int srcOffset, float[] dst, int dstOffset, int count);
 
+    /**
+     * Starts reading the whole of each tensor back to the host, behind all work enqueued so far, and returns at
+     * once: what a training step reports (its loss, its gradient norm) travels in one read the caller collects
+     * when it needs it, while the device runs the next step. The tensors may be overwritten by work enqueued after
+     * this call without changing what is read. The default (and every backend that runs primitives on the calling
+     * thread) downloads now and returns a completed read; the OpenCL backend enqueues non-blocking reads into
+     * pinned host memory.
+     */
+    default PendingRead readLater(Tensor... tensors) {
+        float[] values = new float[PendingRead.size(tensors)];
+        int at = 0;
+        for (Tensor t : tensors) {
+            download(t, 0, values, at, t.size());
+            at += t.size();
+        }
+        return PendingRead.completed(values);
+    }
+
     /** Waits until all enqueued work has finished. */
     void synchronize();
 
@@ -205,6 +223,43 @@ public interface Backend extends AutoCloseable {
      */
     void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c);
 
+    /**
+     * A dense layer's forward: {@code y = f(x W + bias)} with {@code x: [n, in]}, {@code W: [in, out]},
+     * {@code bias: [1, out]}, {@code y: [n, out]} ({@code f} may be {@link Activation#IDENTITY}). {@code y} must not
+     * overlap {@code x} or {@code W}. The default composes {@link #gemm} and {@link #biasActivation}; a device backend
+     * fuses the bias and the activation into the product's epilogue (one launch instead of two).
+     */
+    default void gemmBiasActivation(Tensor x, Tensor w, Tensor bias, Activation f, float param, Tensor y) {
+        gemm(false, false, 1f, x, w, 0f, y);
+        biasActivation(y, bias, f, param, y);
+    }
+
+    /**
+     * A dense layer's backward, for {@code y = f(x W + b)} whose activation's derivative comes from its output
+     * ({@link Activation#derivativeFromOutput}): with {@code dz = dy f'(y)}, {@code dx (+)= dz W^T},
+     * {@code dW (+)= x^T dz} and {@code db (+)= sum over rows of dz}. Each of {@code dx}, {@code dW}, {@code db} may
+     * be null (no gradient wanted); {@code accumulate*} selects {@code +=}. {@code dy} may be overwritten (with
+     * {@code dz}): it is the caller's scratch. Shapes: {@code x, dx: [n, in]}, {@code W, dW: [in, out]},
+     * {@code y, dy: [n, out]}, {@code db: [1, out]}. The default composes {@link #activationBackward} (in place on
+     * {@code dy}), two {@link #gemm}s and a row {@link #reduce}; a device backend applies {@code f'(y)} as it loads
+     * {@code dy} into each product and sums the bias gradient in the weight product (two launches instead of four).
+     */
+    default void denseBackward(Activation f, float param, Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx,
+                               boolean accumulateDx, Tensor dw, boolean accumulateDw, Tensor db, boolean accumulateDb) {
+        if (f != Activation.IDENTITY) {
+            activationBackward(f, param, y, y, dy, dy, false);
+        }
+        if (dx != null) {
+            gemm(false, true, 1f, dy, w, accumulateDx ? 1f : 0f, dx);
+        }
+        if (dw != null) {
+            gemm(true, false, 1f, x, dy, accumulateDw ? 1f : 0f, dw);
+        }
+        if (db != null) {
+            reduce(Reduction.SUM, Axis.ROWS, dy, db, accumulateDb);
+        }
+    }
+
     // ---------------------------------------------------------------- layout, convolution, pooling
 
     /**
@@ -307,6 +362,19 @@ public interface Backend extends AutoCloseable {
 
     /** {@code dpred (+)= dout_i * dL_i/dpred_i}, {@code dout: [n, 1]}. */
     void rowLossBackward(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred, boolean accumulate);
+
+    /**
+     * The batch-mean loss {@code out[0] = (1/n) sum_i L(pred_i, target_i)} into the scalar {@code out} ({@code [1, 1]}
+     * or rank 0), targets as in {@link #rowLoss}. {@code AbstractBackend}'s default composes {@link #rowLoss} (into
+     * a scratch column) and a mean {@link #reduce}; a device backend computes it in one launch.
+     */
+    void meanLoss(LossKind kind, Tensor pred, Tensor target, Tensor out);
+
+    /**
+     * The gradient of {@link #meanLoss}: {@code dpred (+)= (dout[0] / n) dL_i/dpred_i}, {@code dout} a device scalar
+     * (the executor's seed, 1, when the mean loss is what is trained). One launch on a device backend.
+     */
+    void meanLossBackward(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred, boolean accumulate);
 
     // ---------------------------------------------------------------- optimizer
 

@@ -3,9 +3,10 @@ package dev.jacobian.backend;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Counters one backend keeps about itself: buffers allocated and alive, bytes alive, and host
- * transfers. Tests use them to prove that a training step allocates nothing after the first one and
- * copies nothing but its input batch and what it reports.
+ * Counters one backend keeps about itself: buffers allocated and alive, bytes alive, host transfers, kernel
+ * launches, kernel arguments set and host calls that waited for the device. Tests use them to prove that a
+ * training step allocates nothing after the first one, copies nothing but its input batch and what it reports,
+ * and on OpenCL that it stays within its budget of launches, argument sets and blocking calls.
  */
 public final class BackendStats {
     private final AtomicLong allocations = new AtomicLong();
@@ -16,6 +17,8 @@ public final class BackendStats {
     private final AtomicLong downloads = new AtomicLong();
     private final AtomicLong downloadedBytes = new AtomicLong();
     private final AtomicLong launches = new AtomicLong();
+    private final AtomicLong argumentSets = new AtomicLong();
+    private final AtomicLong blockingCalls = new AtomicLong();
 
     /**
      * One kernel launch: a kernel enqueued on a device (OpenCL counts each {@code clEnqueueNDRangeKernel});
@@ -28,6 +31,33 @@ public final class BackendStats {
     /** Kernel launches so far (see {@link #onLaunch()}): what fusing saves on a GPU. */
     public long launches() {
         return launches.get();
+    }
+
+    /**
+     * One kernel argument set on the device's driver (OpenCL counts each {@code clSetKernelArg}); backends that
+     * call their kernels as methods count none. What binding kernels once saves: a GPU step whose host time is
+     * spent setting arguments is host-bound.
+     */
+    public void onArgumentSet() {
+        argumentSets.incrementAndGet();
+    }
+
+    /** Kernel arguments set so far (see {@link #onArgumentSet()}). */
+    public long argumentSets() {
+        return argumentSets.get();
+    }
+
+    /**
+     * One host call that waited for the device: a blocking transfer, a {@code clFinish}, or a wait for an
+     * event that had not completed yet. Backends that run every primitive on the calling thread count none.
+     */
+    public void onBlockingCall() {
+        blockingCalls.incrementAndGet();
+    }
+
+    /** Host calls that waited for the device so far (see {@link #onBlockingCall()}). */
+    public long blockingCalls() {
+        return blockingCalls.get();
     }
 
     /** A fresh buffer of {@code bytes} bytes allocated: counts as an allocation and as live. */
@@ -55,7 +85,7 @@ public final class BackendStats {
         uploadedBytes.addAndGet(bytes);
     }
 
-    /** One device-to-host transfer of {@code bytes} bytes. */
+    /** One device-to-host transfer of {@code bytes} bytes (a {@link Backend#readLater} of several tensors is one). */
     public void onDownload(long bytes) {
         downloads.incrementAndGet();
         downloadedBytes.addAndGet(bytes);
@@ -100,6 +130,6 @@ public final class BackendStats {
     public String toString() {
         return "allocations=" + allocations() + " live=" + liveBuffers() + " (" + liveBytes() + " B) uploads="
                 + uploads() + " (" + uploadedBytes() + " B) downloads=" + downloads() + " (" + downloadedBytes() + " B) launches="
-                + launches();
+                + launches() + " argumentSets=" + argumentSets() + " blockingCalls=" + blockingCalls();
     }
 }

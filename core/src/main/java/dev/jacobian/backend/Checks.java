@@ -82,6 +82,52 @@ public final class Checks {
         }
     }
 
+    /** Arguments of {@link Backend#gemmBiasActivation}: {@code x [n, in]}, {@code W [in, out]}, bias {@code [1, out]}, {@code y [n, out]}. */
+    public static void dense(Tensor x, Tensor w, Tensor bias, Tensor y) {
+        product("gemmBiasActivation", x, w, y);
+        if (y.buffer() == x.buffer() || y.buffer() == w.buffer()) {
+            throw new IllegalArgumentException("gemmBiasActivation: y must not alias x or W");
+        }
+        rowVectorFor("gemmBiasActivation", y, bias);
+    }
+
+    /** {@code y = x W} fits: {@code x [n, in]}, {@code W [in, out]}, {@code y [n, out]}, or an exception naming the three. */
+    private static void product(String op, Tensor x, Tensor w, Tensor y) {
+        if (x.cols() != w.rows() || y.rows() != x.rows() || y.cols() != w.cols()) {
+            throw new IllegalArgumentException(op + ": cannot multiply x " + x.shape() + " by W " + w.shape()
+                    + " into y " + y.shape());
+        }
+    }
+
+    /** Arguments of {@link Backend#denseBackward}; any gradient may be null. */
+    public static void denseBackward(Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx, Tensor dw, Tensor db) {
+        String op = "denseBackward";
+        product(op, x, w, y);
+        sameMatrix(op, y, dy);
+        if (dx != null) {
+            sameMatrix(op, x, dx);
+        }
+        if (dw != null) {
+            sameMatrix(op, w, dw);
+        }
+        if (db != null) {
+            rowVectorFor(op, y, db);
+        }
+    }
+
+    /** Arguments of {@link Backend#meanLoss} and {@link Backend#meanLossBackward}: the loss shapes and a scalar. */
+    public static void meanLoss(String op, LossKind kind, Tensor pred, Tensor target, Tensor scalar) {
+        boolean targetOk = kind.classIndexTargets()
+                ? target.rows() == pred.rows() && target.cols() == 1
+                : target.rows() == pred.rows() && target.cols() == pred.cols();
+        if (!targetOk) {
+            throw mismatch(op + " (" + kind + ")", "predictions and targets do not match:", pred.shape(), target.shape());
+        }
+        if (scalar.size() != 1) {
+            throw new IllegalArgumentException(op + " (" + kind + "): the mean loss is one value, got " + scalar.shape());
+        }
+    }
+
     /** A {@code [1, 1]} tensor (or null when allowed). */
     public static void scalarOrNull(String op, Tensor s) {
         if (s != null && s.size() != 1) {

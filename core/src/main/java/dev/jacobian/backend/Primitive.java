@@ -43,6 +43,10 @@ public enum Primitive {
     MAXOUT_BACKWARD,
     /** {@link Backend#gemm}: the general matrix product {@code C = alpha * op(A) * op(B) + beta * C}. */
     GEMM,
+    /** {@link Backend#gemmBiasActivation}: a dense layer's forward, {@code f(x W + b)}, bias and activation fused. */
+    GEMM_BIAS_ACTIVATION,
+    /** {@link Backend#denseBackward}: a dense layer's three gradients, the activation's derivative fused. */
+    DENSE_BACKWARD,
     /** {@link Backend#reduce}: a {@link Reduction} along rows, columns or all elements. */
     REDUCE,
     /** {@link Backend#reduceBackward}: the gradient of a {@link Reduction}. */
@@ -55,6 +59,10 @@ public enum Primitive {
     ROW_LOSS,
     /** {@link Backend#rowLossBackward}: the gradient of a per-sample loss with respect to the prediction. */
     ROW_LOSS_BACKWARD,
+    /** {@link Backend#meanLoss}: the batch-mean of a per-sample loss, one scalar. */
+    MEAN_LOSS,
+    /** {@link Backend#meanLossBackward}: the gradient of the batch-mean loss. */
+    MEAN_LOSS_BACKWARD,
     /** {@link Backend#sgdUpdate}: one fused {@link SgdUpdate} step on one parameter. */
     SGD_UPDATE,
     /** {@link Backend#adaptiveUpdate}: one fused Adam, AdamW or RMSprop ({@link AdaptiveUpdate}) step. */

@@ -29,7 +29,8 @@ import java.util.SplittableRandom;
  *       (prediction) keeps none but the target. Operations get an {@link OpContext} for workspace, the
  *       train/eval flag and the counter-based random stream. At most {@link #maxPlans(int)} plans stay
  *       allocated (least recently used first out).</li>
- *   <li>{@link #backward()} seeds {@code d target = 1} and walks the order in reverse, each operation
+ *   <li>{@link #backward()} seeds {@code d target = 1} (once per plan when the target's rule leaves its gradient
+ *       alone, {@link Operation#preservesOutputGradient}) and walks the order in reverse, each operation
  *       applying its backward rule; where a value fans out the contributions add (the first writes,
  *       the others accumulate — decided once, in the plan). An intermediate gradient's buffer is
  *       recycled once its node's rule has run; parameter gradients persist.</li>
@@ -112,6 +113,8 @@ public final class Executor implements AutoCloseable {
         final Set<Tensor> viewedRoots = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
         final Map<Node, OpContext> contexts = new IdentityHashMap<>();
         boolean training;
+        /** Whether the target's gradient was seeded when the plan was made ({@link Operation#preservesOutputGradient}). */
+        boolean seededOnce;
         /** The forward pass: one call per op node, in topological order, its tensors resolved once. */
         final List<Call> forwardCalls = new ArrayList<>();
         /** The backward pass: one call per op node that needs a gradient, in reverse order. */
@@ -208,7 +211,17 @@ public final class Executor implements AutoCloseable {
             // Gradients and the accumulate pattern, in backward order. A node's gradient buffer lives from
             // its first contribution to its own backward rule, then serves another node.
             Map<Node, Boolean> written = new IdentityHashMap<>();
-            grads.put(target, gradTensor(target));
+            // A target whose rule leaves its gradient alone is seeded once, here, in a buffer of its own: a recycled
+            // one would be overwritten by the next forward pass, and the seed is never recycled either.
+            seededOnce = target instanceof OpNode t && t.operation().preservesOutputGradient();
+            if (seededOnce) {
+                Tensor seed = backend.allocate(values.get(target).shape());
+                owned.add(seed);
+                backend.fill(seed, 1f);
+                grads.put(target, seed);
+            } else {
+                grads.put(target, gradTensor(target));
+            }
             written.put(target, true);
             for (int k = order.size() - 1; k >= 0; k--) {
                 if (!(order.get(k) instanceof OpNode op) || !grads.containsKey(op)) {
@@ -230,7 +243,9 @@ public final class Executor implements AutoCloseable {
                 }
                 backwardCalls.add(new Call(op, contexts.get(op), tensorsOf(op.inputs()), values.get(op), grads.get(op), dIn,
                         acc));
-                release(grads.get(op));
+                if (!(seededOnce && op == target)) {
+                    release(grads.get(op));
+                }
             }
             for (Parameter p : graph.parameters()) {
                 if (!written.containsKey(p)) {
@@ -452,7 +467,7 @@ public final class Executor implements AutoCloseable {
             throw new IllegalStateException("backward() needs a forward() first");
         }
         Tensor seed = plan.grads.get(plan.target);
-        if (seed != null) {
+        if (seed != null && !plan.seededOnce) {
             backend.fill(seed, 1f);
         }
         for (Call c : plan.backwardCalls) {

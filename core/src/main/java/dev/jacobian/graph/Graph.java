@@ -26,6 +26,7 @@ import dev.jacobian.graph.ops.Permute;
 import dev.jacobian.graph.ops.Pool2d;
 import dev.jacobian.graph.ops.Reduce;
 import dev.jacobian.graph.ops.Reshape;
+import dev.jacobian.graph.ops.MeanLoss;
 import dev.jacobian.graph.ops.RowLoss;
 import dev.jacobian.graph.ops.Scale;
 import dev.jacobian.graph.ops.Softmax;
@@ -367,9 +368,12 @@ public final class Graph {
         return apply(new RowLoss(kind), predictions, targets);
     }
 
-    /** The batch-mean loss {@code [1, 1]}. */
+    /**
+     * The batch-mean loss, a scalar: the mean of {@link #rowLoss} as one operation ({@link MeanLoss}), which a device
+     * backend runs in one launch forward and one backward.
+     */
     public OpNode loss(LossKind kind, Node predictions, Node targets) {
-        return mean(rowLoss(kind, predictions, targets));
+        return apply(new MeanLoss(kind), predictions, targets);
     }
 
     /**

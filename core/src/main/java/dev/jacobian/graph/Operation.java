@@ -55,6 +55,15 @@ public interface Operation {
     }
 
     /**
+     * Whether {@link #backward} leaves {@code dOut} as it found it (the default, false, lets a rule use it as
+     * scratch). When the operation is a training plan's target, the executor then writes the seed
+     * {@code d target = 1} once, when the plan is made, instead of before every backward pass.
+     */
+    default boolean preservesOutputGradient() {
+        return false;
+    }
+
+    /**
      * Whether the output is a view of input 0 with another shape (reshape, flatten): the executor then
      * allocates nothing for it and never calls {@link #forward}; {@link #backward} still runs.
      */

@@ -679,9 +679,14 @@ public final class ReferenceBackend extends HeapBackend {
             super.rowLossKernel(kind, pred, target, out);
             return;
         }
+        put(out, rowLosses(kind, pred, target));
+    }
+
+    /** The per-sample losses of {@code pred}, one per row, each summed in double. */
+    private static float[] rowLosses(LossKind kind, Tensor pred, Tensor target) {
         float[] p = d(pred);
         float[] t = d(target);
-        float[] o = d(out);
+        float[] o = new float[pred.rows()];
         int c = pred.cols();
         for (int i = 0; i < pred.rows(); i++) {
             int row = i * c;
@@ -725,7 +730,34 @@ public final class ReferenceBackend extends HeapBackend {
             }
             o[i] = (float) loss;
         }
-        put(out, o);
+        return o;
+    }
+
+    /** The mean of the per-sample losses, summed in double (as a mean {@link #reduceKernel} of them). */
+    @Override
+    protected void meanLossKernel(LossKind kind, Tensor pred, Tensor target, Tensor out) {
+        if (composeFused) {
+            super.meanLossKernel(kind, pred, target, out);
+            return;
+        }
+        double sum = 0;
+        for (float v : rowLosses(kind, pred, target)) {
+            sum += v;
+        }
+        put(out, new float[] {(float) (sum / pred.rows())});
+    }
+
+    /** Every row's gradient scaled by {@code dout / n} (rounded to float, as the mean's backward gives it). */
+    @Override
+    protected void meanLossBackwardKernel(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred,
+                                          boolean accumulate) {
+        if (composeFused) {
+            super.meanLossBackwardKernel(kind, pred, target, dout, dpred, accumulate);
+            return;
+        }
+        float[] g = new float[pred.rows()];
+        Arrays.fill(g, (float) ((double) d(dout)[0] / pred.rows()));
+        rowLossGradients(kind, pred, target, g, dpred, accumulate);
     }
 
     @Override
@@ -734,9 +766,14 @@ public final class ReferenceBackend extends HeapBackend {
             super.rowLossBackwardKernel(kind, pred, target, dout, dpred, accumulate);
             return;
         }
+        rowLossGradients(kind, pred, target, d(dout), dpred, accumulate);
+    }
+
+    /** {@code dpred (+)= g_i dL_i/dpred_i}, {@code g} one value per row. */
+    private static void rowLossGradients(LossKind kind, Tensor pred, Tensor target, float[] g, Tensor dpred,
+                                         boolean accumulate) {
         float[] p = d(pred);
         float[] t = d(target);
-        float[] g = d(dout);
         float[] o = d(dpred);
         int c = pred.cols();
         for (int i = 0; i < pred.rows(); i++) {

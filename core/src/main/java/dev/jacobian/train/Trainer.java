@@ -2,6 +2,7 @@ package dev.jacobian.train;
 
 import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.PendingRead;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.graph.Executor;
 import dev.jacobian.nn.Model;
@@ -24,12 +25,12 @@ import java.util.Map;
  *
  * A NaN or infinite loss or gradient norm throws {@link NonFiniteLossException}; when the gradients
  * were not finite, the optimizer's device-side guard has already left the weights as they were.
- * Owns a few small report tensors per batch size (freed by {@link #close()}). Not thread-safe.
+ * {@link #submit} enqueues a step without waiting for it. Owns a small arg-max tensor per batch size when
+ * predictions are tracked (freed by {@link #close()}). Not thread-safe.
  */
 public final class Trainer implements AutoCloseable {
     private final Model model;
     private final Optimizer optimizer;
-    private final Map<Integer, Tensor> reports = new HashMap<>();
     private final Map<Integer, Tensor> argmax = new HashMap<>();
     private boolean trackPredictions;
     private long steps;
@@ -73,52 +74,99 @@ public final class Trainer implements AutoCloseable {
      * Trains on {@code rows} samples starting at sample {@code firstRow} of {@code x} (row-major,
      * {@code model.inputSize()} values each) and {@code targets} ({@code model.targetColumns()} values
      * each, see {@link Model#encodeTargets}); class-index targets are checked first ({@link Model#checkTargets}).
+     * Waits for the step's numbers: {@code submit(...).result()}.
+     *
+     * @throws NonFiniteLossException when the loss or the gradient norm is NaN or infinite
      */
     public StepResult step(float[] x, float[] targets, int firstRow, int rows) {
+        return submit(x, targets, firstRow, rows).result();
+    }
+
+    /**
+     * Enqueues one training step (as {@link #step}) and returns without waiting for the device: its numbers (loss,
+     * gradient norm, predictions) come back in one non-blocking read ({@link Backend#readLater}) that
+     * {@link PendingStep#result()} collects. A loop that submits step {@code N + 1} before it reads step {@code N},
+     * or that reads every k-th step only, keeps the device busy while the host prepares the next batch; on OpenCL
+     * such a step makes no blocking call at all. The weights are protected without the host: a step whose gradients
+     * are not finite changes nothing on the device. Reading a step reports it as {@link #step} would; with an
+     * adaptive optimizer, a skipped step found only after later steps were submitted has had those steps use a bias
+     * correction one step ahead (see {@link Optimizer#stepSkipped}).
+     */
+    public PendingStep submit(float[] x, float[] targets, int firstRow, int rows) {
         Executor exec = model.executor();
         Backend b = exec.backend();
-        exec.feed(model.input(), x, firstRow, rows);
         model.checkTargets(targets, firstRow, rows); // a bad class index never reaches a kernel
+        exec.feed(model.input(), x, firstRow, rows);
         exec.feed(model.targets(), targets, firstRow, rows);
         Tensor loss = exec.forward(model.loss(), rows);
-        int extra = 0;
+        Tensor classes = null;
         if (trackPredictions) {
             // the scores are overwritten by nothing until the next forward; take their arg-max now
-            Tensor classes = argmax.computeIfAbsent(rows, r -> b.allocate(Shape.matrix(r, 1)));
+            classes = argmax.computeIfAbsent(rows, r -> b.allocate(Shape.matrix(r, 1)));
             b.reduce(Reduction.ARGMAX, Axis.COLS, exec.value(model.logits()), classes, false);
-            extra = rows;
         }
         exec.backward();
         StepReport report = optimizer.step(exec);
         steps++;
-        int size = 2 + extra;
-        Tensor out = reports.computeIfAbsent(size, s -> b.allocate(Shape.matrix(1, s)));
-        b.copy(loss, 0, out, 0, 1);
-        b.copy(report.gradNormSquared(), 0, out, 1, 1);
-        if (extra > 0) {
-            b.copy(argmax.get(rows), 0, out, 2, rows);
+        PendingRead read = classes == null ? b.readLater(loss, report.gradNormSquared())
+                : b.readLater(loss, report.gradNormSquared(), classes);
+        return new PendingStep(steps, read, classes == null ? 0 : rows);
+    }
+
+    /** A submitted step whose numbers are on their way to the host ({@link #submit}). */
+    public final class PendingStep {
+        private final long step;
+        private final PendingRead read;
+        private final int predictions;
+        private StepResult result;
+
+        private PendingStep(long step, PendingRead read, int predictions) {
+            this.step = step;
+            this.read = read;
+            this.predictions = predictions;
         }
-        float[] host = out.download();
-        float value = host[0];
-        float norm = (float) Math.sqrt(host[1]);
-        if (!Float.isFinite(value) || !Float.isFinite(norm)) {
-            if (!Float.isFinite(norm)) {
-                optimizer.stepSkipped(); // the device-side guard left the weights and the state as they were
+
+        /** The step's number, counted from 1. */
+        public long step() {
+            return step;
+        }
+
+        /** Whether the step's numbers have arrived (never waits). */
+        public boolean done() {
+            return result != null || read.done();
+        }
+
+        /**
+         * The step's numbers, waiting for the device if they have not arrived.
+         *
+         * @throws NonFiniteLossException when the loss or the gradient norm is NaN or infinite (on the first call; the
+         *                                optimizer is then told the step was skipped)
+         */
+        public StepResult result() {
+            if (result == null) {
+                float[] host = read.await();
+                float value = host[0];
+                float norm = (float) Math.sqrt(host[1]);
+                if (!Float.isFinite(value) || !Float.isFinite(norm)) {
+                    if (!Float.isFinite(norm)) {
+                        optimizer.stepSkipped(); // the device-side guard left the weights and the state as they were
+                    }
+                    result = new StepResult(step, value, norm, false, new int[0]);
+                    throw new NonFiniteLossException(step, value, norm, !Float.isFinite(norm));
+                }
+                int[] classes = new int[predictions];
+                for (int i = 0; i < predictions; i++) {
+                    classes[i] = (int) host[2 + i];
+                }
+                boolean clipped = optimizer.clipNorm() > 0f && norm >= optimizer.clipNorm();
+                result = new StepResult(step, value, norm, clipped, classes);
             }
-            throw new NonFiniteLossException(steps, value, norm, !Float.isFinite(norm));
+            return result;
         }
-        int[] predictions = new int[extra];
-        for (int i = 0; i < extra; i++) {
-            predictions[i] = (int) host[2 + i];
-        }
-        boolean clipped = optimizer.clipNorm() > 0f && norm >= optimizer.clipNorm();
-        return new StepResult(steps, value, norm, clipped, predictions);
     }
 
     @Override
     public void close() {
-        reports.values().forEach(Tensor::close);
-        reports.clear();
         argmax.values().forEach(Tensor::close);
         argmax.clear();
     }

@@ -450,6 +450,69 @@ public abstract class BackendConformanceTest {
                 new int[] {2}, (b, t) -> b.gemm(transA, transB, 1f, t[0], t[1], 0f, t[2]));
     }
 
+    static Stream<Arguments> denseCases() {
+        List<Arguments> a = new ArrayList<>();
+        int[][] shapes = {{1, 1, 1}, {3, 5, 7}, {33, 65, 17}, {64, 64, 64}, {128, 70, 130}};
+        for (Activation f : Activation.values()) {
+            float param = f == Activation.LEAKY_RELU ? 0.1f : f == Activation.ELU ? 0.7f : 0f;
+            if (f.derivativeFromOutput(param)) {
+                for (int[] s : shapes) {
+                    a.add(Arguments.of(f, param, s));
+                }
+            }
+        }
+        return a.stream();
+    }
+
+    /** The fused dense layer (bias and activation in the product's epilogue; f'(y) folded into the backward products). */
+    @ParameterizedTest(name = "dense {0} n,in,out={2}")
+    @MethodSource("denseCases")
+    void fusedDenseForwardAndBackward(Activation f, float param, int[] s) {
+        int n = s[0];
+        int in = s[1];
+        int out = s[2];
+        Operand x = op(n, in, random(120, n * in, -2f, 2f));
+        Operand w = op(in, out, random(121, in * out, -0.5f, 0.5f));
+        Operand bias = op(1, out, random(122, out, -1f, 1f));
+        double atol = sumAtol(in);
+        compare("gemmBiasActivation " + f, FP32_SUM_RTOL, atol, list(x, w, bias, rand(123, n, out)), new int[] {3},
+                (b, t) -> b.gemmBiasActivation(t[0], t[1], t[2], f, param, t[3]));
+        Operand y = op(n, out, random(124, n * out, -1f, 1f));
+        for (boolean acc : new boolean[] {false, true}) {
+            // operands: x, w, y (the forward output, made by the activation), dy, dx, dw, db
+            List<Operand> ops = list(x, w, y, rand(125, n, out), rand(126, n, in), rand(127, in, out), rand(128, 1, out));
+            compare("denseBackward " + f + " acc " + acc, FP32_SUM_RTOL, sumAtol(Math.max(n, out)) * 2, ops,
+                    new int[] {4, 5, 6}, (b, t) -> {
+                        b.activation(f, param, t[2], t[2]);
+                        b.denseBackward(f, param, t[0], t[1], t[2], t[3], t[4], acc, t[5], acc, t[6], acc);
+                    });
+            compare("denseBackward weights only " + f + " acc " + acc, FP32_SUM_RTOL, sumAtol(n) * 2, ops,
+                    new int[] {5}, (b, t) -> {
+                        b.activation(f, param, t[2], t[2]);
+                        b.denseBackward(f, param, t[0], t[1], t[2], t[3], null, false, t[5], acc, null, false);
+                    });
+            compare("denseBackward input and bias " + f + " acc " + acc, FP32_SUM_RTOL, sumAtol(Math.max(n, out)) * 2,
+                    ops, new int[] {4, 6}, (b, t) -> {
+                        b.activation(f, param, t[2], t[2]);
+                        b.denseBackward(f, param, t[0], t[1], t[2], t[3], t[4], acc, null, false, t[6], acc);
+                    });
+        }
+    }
+
+    @Test
+    void fusedDenseChecksShapesAndActivation() {
+        try (Tensor x = backend.allocate(Shape.matrix(4, 3)); Tensor w = backend.allocate(Shape.matrix(5, 2));
+             Tensor bias = backend.allocate(Shape.matrix(1, 2)); Tensor y = backend.allocate(Shape.matrix(4, 2))) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> backend.gemmBiasActivation(x, w, bias, Activation.RELU, 0f, y));
+            assertTrue(e.getMessage().contains("gemmBiasActivation") && e.getMessage().contains("[4, 3]")
+                    && e.getMessage().contains("[5, 2]"), e.getMessage());
+            IllegalArgumentException g = assertThrows(IllegalArgumentException.class,
+                    () -> backend.denseBackward(Activation.RELU, 0f, x, w, y, y, null, false, null, false, null, false));
+            assertTrue(g.getMessage().contains("denseBackward"), g.getMessage());
+        }
+    }
+
     // ------------------------------------------------------------------ reductions
 
     static Stream<Arguments> reduceCases() {
@@ -577,6 +640,23 @@ public abstract class BackendConformanceTest {
             compare("rowLossBackward " + k + " acc " + acc, FP32_RTOL, FP32_ATOL,
                     list(p, y, rand(103, m, 1), rand(104, m, c)), new int[] {3},
                     (b, t) -> b.rowLossBackward(k, t[0], t[1], t[2], t[3], acc));
+        }
+    }
+
+    /** The batch-mean loss and its gradient: one launch each on a device backend, the mean of {@code rowLoss} anywhere. */
+    @ParameterizedTest(name = "mean loss {0} on {1}")
+    @MethodSource("lossCases")
+    void meanLossForwardAndBackward(LossKind k, int[] s) {
+        int m = s[0];
+        int c = s[1];
+        Operand p = op(m, c, random(110, m * c, -3f, 3f));
+        Operand y = targets(k, 111, m, c);
+        compare("meanLoss " + k, FP32_SUM_RTOL, sumAtol(c * m), list(p, y, rand(112, 1, 1)), new int[] {2},
+                (b, t) -> b.meanLoss(k, t[0], t[1], t[2]));
+        for (boolean acc : new boolean[] {false, true}) {
+            compare("meanLossBackward " + k + " acc " + acc, FP32_RTOL, FP32_ATOL,
+                    list(p, y, op(1, 1, new float[] {1.7f}), rand(114, m, c)), new int[] {3},
+                    (b, t) -> b.meanLossBackward(k, t[0], t[1], t[2], t[3], acc));
         }
     }
 

@@ -19,15 +19,18 @@ import dev.jacobian.backend.Broadcast;
 import dev.jacobian.backend.Conv2dSpec;
 import dev.jacobian.backend.DeviceBuffer;
 import dev.jacobian.backend.LossKind;
+import dev.jacobian.backend.PendingRead;
 import dev.jacobian.backend.Pool2dSpec;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.backend.SgdUpdate;
 import dev.jacobian.backend.UnaryOp;
 import dev.jacobian.tensor.Tensor;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
+import java.util.function.BiFunction;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
 import org.jocl.cl_buffer_region;
@@ -38,8 +41,12 @@ import org.jocl.cl_mem;
  * {@code dev/jacobian/kernels/*.cl} enqueued on one in-order queue.
  *
  * <p>Nothing inside a primitive waits for the device: kernels are enqueued and return. {@link #download}
- * is a blocking read, which the in-order queue runs after all earlier work; {@link #upload} is a blocking
- * write (the host array may change as soon as it returns); {@link #synchronize()} is {@code clFinish}.
+ * is a blocking read, which the in-order queue runs after all earlier work; {@link #upload} copies the array into
+ * pinned staging memory and enqueues a non-blocking write (the host array may change as soon as it returns);
+ * {@link #readLater} enqueues non-blocking reads into pinned memory; {@link #synchronize()} is {@code clFinish}.
+ * A training step ({@code Trainer.submit}) therefore makes no blocking call, and {@code Trainer.step} one.
+ * Each call site's kernel is bound once to its buffers ({@link ClProgramCache#bind}), so a step sets only the
+ * kernel arguments that changed.
  * Reductions to a scalar (a loss, the gradient norm) stay on the device. Buffers come from a
  * {@link ClBufferPool}; {@link #close()} releases every buffer, kernel, program, the queue and the context.
  * Arguments are checked once by {@link AbstractBackend}; the hooks here only enqueue kernels.
@@ -64,27 +71,42 @@ public final class ClBackend extends AbstractBackend {
     private final ClBroadcast broadcast;
     private final ClRandom random;
     private final ClConv conv;
+    private final ClStaging staging;
     private final int alignBytes;
     private final Set<ClBuffer> subBuffers = Collections.newSetFromMap(new IdentityHashMap<>());
 
+    /** The backend on {@code cl} with shape-aware GEMM tiles for its device ({@link ClMatmul#plan}). */
     ClBackend(ClContext cl) {
-        this(cl, ClMatmul.Params.forDevice(cl.device()), ClMatmul.Params.forLargeProducts(cl.device()));
+        this(cl, cl.device().computeUnits());
     }
 
-    /** A backend with explicit GEMM tiles (tests run every candidate on whatever device is present). */
+    /**
+     * Shape-aware GEMM tiles planned as for a device of {@code computeUnits} compute units (tests pretend to have a
+     * large GPU on PoCL, so that small tiles and split K run here).
+     */
+    ClBackend(ClContext cl, int computeUnits) {
+        this(cl, (cache, pool) -> new ClMatmul(cl, cache, pool, ClMatmul.ladderFor(cl.device()), computeUnits));
+    }
+
+    /** A backend with explicit GEMM tiles, never split (tests run every candidate on whatever device is present). */
     ClBackend(ClContext cl, ClMatmul.Params gemm, ClMatmul.Params gemmLarge) {
+        this(cl, (cache, pool) -> new ClMatmul(cl, cache, pool, gemm, gemmLarge));
+    }
+
+    private ClBackend(ClContext cl, BiFunction<ClProgramCache, ClBufferPool, ClMatmul> gemm) {
         this.cl = cl;
         this.cache = new ClProgramCache(cl);
         this.pool = new ClBufferPool(cl, stats);
-        cl.countLaunchesIn(stats);
+        cl.countIn(stats);
         this.elementwise = new ClElementwise(cl, cache);
-        this.matmul = new ClMatmul(cl, cache, gemm, gemmLarge);
+        this.matmul = gemm.apply(cache, pool);
         this.reduce = new ClReduce(cl, cache, pool);
         this.softmaxLoss = new ClSoftmaxLoss(cl, cache);
         this.optimizer = new ClOptimizer(cl, cache);
         this.broadcast = new ClBroadcast(cl, cache);
         this.random = new ClRandom(cl, cache);
         this.conv = new ClConv(cl, cache);
+        this.staging = new ClStaging(cl);
         this.alignBytes = Math.max(1, cl.device().baseAddrAlignBits() / 8);
     }
 
@@ -109,9 +131,17 @@ public final class ClBackend extends AbstractBackend {
         return pool.creations();
     }
 
-    /** The GEMM tile parameters chosen for this device, as a string of build options. */
+    /** How a product {@code m x n x k} would run here (tiles, K splits): for tests. */
+    ClMatmul.Plan gemmPlan(int m, int n, int k) {
+        return matmul.plan(m, n, k, false);
+    }
+
+    /**
+     * The GEMM tiles of a large square product on this device, as build options (smaller or thinner products may get
+     * smaller tiles or split K: {@code ClMatmul.plan}).
+     */
     public String gemmOptions() {
-        return matmul.params().options(false, false);
+        return matmul.plan(4096, 4096, 4096, false).params().options(false, false);
     }
 
     @Override
@@ -172,6 +202,7 @@ public final class ClBackend extends AbstractBackend {
         if (buffer instanceof ClBuffer b) {
             if (b.isSubBuffer()) {
                 if (subBuffers.remove(b)) {
+                    cache.forget(b);
                     clReleaseMemObject(b.mem());
                 }
             } else {
@@ -210,9 +241,17 @@ public final class ClBackend extends AbstractBackend {
         return view;
     }
 
+    /**
+     * Through pinned staging memory without waiting ({@link ClStaging}): the array is copied on the host and the
+     * write enqueued, so a training step's batch upload makes no blocking call. Uploads above
+     * {@link ClStaging#MAX_STAGED_BYTES} are blocking writes straight from the array.
+     */
     @Override
     protected void uploadKernel(float[] src, int srcOffset, Tensor dst, int dstOffset, int count) {
-        if (count > 0) {
+        if (count > 0 && 4L * count <= ClStaging.MAX_STAGED_BYTES) {
+            staging.upload(src, srcOffset, buf(dst).mem(), (long) dstOffset * Sizeof.cl_float, count);
+        } else if (count > 0) {
+            cl.countBlockingCall();
             clEnqueueWriteBuffer(cl.queue(), buf(dst).mem(), CL_TRUE, (long) dstOffset * Sizeof.cl_float,
                     (long) count * Sizeof.cl_float, Pointer.to(src).withByteOffset((long) srcOffset * Sizeof.cl_float),
                     0, null, null);
@@ -223,11 +262,25 @@ public final class ClBackend extends AbstractBackend {
     @Override
     protected void downloadKernel(Tensor src, int srcOffset, float[] dst, int dstOffset, int count) {
         if (count > 0) {
+            cl.countBlockingCall();
             clEnqueueReadBuffer(cl.queue(), buf(src).mem(), CL_TRUE, (long) srcOffset * Sizeof.cl_float,
                     (long) count * Sizeof.cl_float, Pointer.to(dst).withByteOffset((long) dstOffset * Sizeof.cl_float),
                     0, null, null);
         }
         stats.onDownload(4L * count);
+    }
+
+    /** Non-blocking reads into pinned memory, counted as one download; {@link PendingRead#await} waits only if needed. */
+    @Override
+    protected PendingRead readLaterKernel(Tensor... tensors) {
+        List<ClStaging.Part> parts = new ArrayList<>(tensors.length);
+        long bytes = 0;
+        for (Tensor t : tensors) {
+            parts.add(new ClStaging.Part(buf(t).mem(), 0, t.size()));
+            bytes += 4L * t.size();
+        }
+        stats.onDownload(bytes);
+        return staging.read(parts);
     }
 
     @Override
@@ -245,6 +298,8 @@ public final class ClBackend extends AbstractBackend {
                 clReleaseMemObject(b.mem());
             }
             subBuffers.clear();
+            staging.close();
+            matmul.close();
             reduce.close();
             pool.close();
             cache.close();
@@ -359,6 +414,37 @@ public final class ClBackend extends AbstractBackend {
         matmul.gemm(transA, transB, m, n, k, alpha, a, b, beta, c);
     }
 
+    /** One launch: the bias and the activation in the product's epilogue. */
+    @Override
+    protected void gemmBiasActivationKernel(Tensor x, Tensor w, Tensor bias, Activation f, float param, Tensor y) {
+        matmul.gemm(false, false, x.rows(), w.cols(), x.cols(), 1f, x, w, 0f, y,
+                ClMatmul.Fusion.biasActivation(bias, f, param));
+    }
+
+    /**
+     * Two launches: {@code dx = (dy f'(y)) W^T} with the mask applied as {@code dy} is loaded, and
+     * {@code dW = x^T (dy f'(y))} summing the bias gradient from the same staged tiles; {@code dy} is left as it was.
+     * A bias gradient without a weight gradient takes the composed path.
+     */
+    @Override
+    protected void denseBackwardKernel(Activation f, float param, Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx,
+                                       boolean accumulateDx, Tensor dw, boolean accumulateDw, Tensor db,
+                                       boolean accumulateDb) {
+        if (db != null && dw == null) {
+            super.denseBackwardKernel(f, param, x, w, y, dy, dx, accumulateDx, dw, accumulateDw, db, accumulateDb);
+            return;
+        }
+        int n = x.rows();
+        if (dx != null) {
+            matmul.gemm(false, true, n, x.cols(), y.cols(), 1f, dy, w, accumulateDx ? 1f : 0f, dx,
+                    ClMatmul.Fusion.masked(1, f, param, y, null, false));
+        }
+        if (dw != null) {
+            matmul.gemm(true, false, x.cols(), y.cols(), n, 1f, x, dy, accumulateDw ? 1f : 0f, dw,
+                    ClMatmul.Fusion.masked(2, f, param, y, db, accumulateDb));
+        }
+    }
+
     // ---------------------------------------------------------------- layout, convolution, pooling
 
     @Override
@@ -420,6 +506,19 @@ public final class ClBackend extends AbstractBackend {
     protected void rowLossBackwardKernel(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred,
                                          boolean accumulate) {
         softmaxLoss.rowLossBackward(kind, pred, target, dout, dpred, accumulate);
+    }
+
+    /** One launch: a work-group whose lanes take whole rows and sum their losses. */
+    @Override
+    protected void meanLossKernel(LossKind kind, Tensor pred, Tensor target, Tensor out) {
+        softmaxLoss.meanLoss(kind, pred, target, out);
+    }
+
+    /** One launch: the per-sample backward kernel with {@code dout[0] / n} for every row. */
+    @Override
+    protected void meanLossBackwardKernel(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred,
+                                          boolean accumulate) {
+        softmaxLoss.meanLossBackward(kind, pred, target, dout, dpred, accumulate);
     }
 
     // ---------------------------------------------------------------- optimizer

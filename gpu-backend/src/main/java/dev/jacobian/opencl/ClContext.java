@@ -14,6 +14,7 @@ import static org.jocl.CL.clReleaseContext;
 import static org.jocl.CL.clReleaseProgram;
 import static org.jocl.CL.clSetKernelArg;
 
+import dev.jacobian.backend.BackendStats;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
@@ -160,39 +161,50 @@ final class ClContext implements AutoCloseable {
     }
 
     /**
-     * Sets the kernel's arguments in order: {@link Integer} (int), {@link Float} (float), {@code int[]} of
-     * length 2, 4, 8 or 16 (an {@code int2} ... {@code int16} vector), {@link ClBuffer} or {@link cl_mem} (a buffer).
+     * Sets argument {@code index} of {@code kernel}: an {@link Integer} (int), a {@link Float} (float), an
+     * {@code int[]} of length 2, 4, 8 or 16 (an {@code int2} ... {@code int16} vector), or a {@link ClBuffer} or
+     * {@link cl_mem} (a buffer). Counted in {@link #countIn the stats}.
      */
-    static void setArgs(cl_kernel kernel, Object... args) {
-        for (int i = 0; i < args.length; i++) {
-            Object a = args[i];
-            if (a instanceof Integer v) {
-                clSetKernelArg(kernel, i, Sizeof.cl_int, Pointer.to(new int[] {v}));
-            } else if (a instanceof Float v) {
-                clSetKernelArg(kernel, i, Sizeof.cl_float, Pointer.to(new float[] {v}));
-            } else if (a instanceof int[] v && (v.length == 2 || v.length == 4 || v.length == 8 || v.length == 16)) {
-                clSetKernelArg(kernel, i, (long) Sizeof.cl_int * v.length, Pointer.to(v));
-            } else if (a instanceof ClBuffer b) {
-                clSetKernelArg(kernel, i, Sizeof.cl_mem, Pointer.to(b.mem()));
-            } else if (a instanceof cl_mem m) {
-                clSetKernelArg(kernel, i, Sizeof.cl_mem, Pointer.to(m));
-            } else {
-                throw new IllegalArgumentException("kernel argument " + i + " has unsupported type " + a);
-            }
+    void setArg(cl_kernel kernel, int index, Object a) {
+        if (a instanceof Integer v) {
+            clSetKernelArg(kernel, index, Sizeof.cl_int, Pointer.to(new int[] {v}));
+        } else if (a instanceof Float v) {
+            clSetKernelArg(kernel, index, Sizeof.cl_float, Pointer.to(new float[] {v}));
+        } else if (a instanceof int[] v && (v.length == 2 || v.length == 4 || v.length == 8 || v.length == 16)) {
+            clSetKernelArg(kernel, index, (long) Sizeof.cl_int * v.length, Pointer.to(v));
+        } else if (a instanceof ClBuffer b) {
+            clSetKernelArg(kernel, index, Sizeof.cl_mem, Pointer.to(b.mem()));
+        } else if (a instanceof cl_mem m) {
+            clSetKernelArg(kernel, index, Sizeof.cl_mem, Pointer.to(m));
+        } else {
+            throw new IllegalArgumentException("kernel argument " + index + " has unsupported type " + a);
+        }
+        if (stats != null) {
+            stats.onArgumentSet();
+        }
+    }
+
+    private BackendStats stats;
+
+    /**
+     * Counts in {@code stats} every kernel this context enqueues ({@link BackendStats#onLaunch()}),
+     * every argument it sets and every host call that waits for the device.
+     */
+    void countIn(BackendStats stats) {
+        this.stats = stats;
+    }
+
+    /** Counts one host call that waited for the device. */
+    void countBlockingCall() {
+        if (stats != null) {
+            stats.onBlockingCall();
         }
     }
 
     /** Enqueues {@code kernel} (no wait). {@code local} may be null (the driver picks). */
-    private dev.jacobian.backend.BackendStats launchCounter;
-
-    /** Counts every kernel this context enqueues in {@code stats} ({@link dev.jacobian.backend.BackendStats#onLaunch()}). */
-    void countLaunchesIn(dev.jacobian.backend.BackendStats stats) {
-        this.launchCounter = stats;
-    }
-
     void launch(cl_kernel kernel, long[] global, long[] local) {
-        if (launchCounter != null) {
-            launchCounter.onLaunch();
+        if (stats != null) {
+            stats.onLaunch();
         }
         clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null, null);
     }
@@ -205,6 +217,7 @@ final class ClContext implements AutoCloseable {
 
     /** Waits for everything enqueued ({@code clFinish}). */
     void finish() {
+        countBlockingCall();
         clFinish(queue);
     }
 

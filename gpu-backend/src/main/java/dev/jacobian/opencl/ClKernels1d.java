@@ -1,7 +1,5 @@
 package dev.jacobian.opencl;
 
-import org.jocl.cl_kernel;
-
 /**
  * The kernels of one OpenCL source ({@code source}, a {@link dev.jacobian.kernels.KernelSources} name), built
  * with {@code -cl-std=CL1.2} and launched over a 1-D range in work-groups of {@code wg}: what the host sides
@@ -16,10 +14,8 @@ record ClKernels1d(ClContext cl, ClProgramCache cache, String source, int wg) {
         return new ClKernels1d(cl, cache, source, (int) Math.min(64, cl.device().maxWorkGroupSize()));
     }
 
-    /** Sets {@code args} on kernel {@code name} and enqueues it over {@code items} work-items. */
+    /** Binds {@code args} to kernel {@code name} ({@link ClProgramCache#bind}) and enqueues it over {@code items} work-items. */
     void run(String name, long items, Object... args) {
-        cl_kernel k = cache.kernel(source, OPTIONS, name);
-        ClContext.setArgs(k, args);
-        cl.launch1d(k, items, wg);
+        cl.launch1d(cache.bind(source, OPTIONS, name, args), items, wg);
     }
 }

@@ -2,6 +2,7 @@ package dev.jacobian.opencl;
 
 import static dev.jacobian.opencl.ClBackend.buf;
 
+import dev.jacobian.backend.Activation;
 import dev.jacobian.kernels.KernelSources;
 import dev.jacobian.tensor.Tensor;
 import java.util.List;
@@ -90,44 +91,219 @@ final class ClMatmul {
 
     private final ClContext cl;
     private final ClProgramCache cache;
+    private final ClBufferPool pool;
     private final Params params;
     private final Params large;
     private final long largeMinTiles;
+    /** Tile configurations from large to small, for {@link #plan}; empty when the tiles were fixed by the caller. */
+    private final List<Params> ladder;
+    private final int computeUnits;
+    private ClBuffer workspace;
+
+    /** The smallest depth one split of a split-K product gets (in floats of K). */
+    static final int MIN_SPLIT_DEPTH = 64;
+    /** The most splits of one product. */
+    static final int MAX_SPLITS = 16;
 
     /**
-     * @param params the regular tiles
-     * @param large  the tiles for products with at least two big tiles per compute unit
+     * Fixed tiles, as a test asks for them: {@code params}, or {@code large} for products with at least two big tiles
+     * per compute unit; never split.
      */
-    ClMatmul(ClContext cl, ClProgramCache cache, Params params, Params large) {
+    ClMatmul(ClContext cl, ClProgramCache cache, ClBufferPool pool, Params params, Params large) {
+        this(cl, cache, pool, params, large, List.of(), cl.device().computeUnits());
+    }
+
+    /**
+     * Shape-aware tiles for a device with {@code computeUnits} compute units ({@link #plan}): the largest of
+     * {@code ladder} (large to small) that still gives every compute unit a work-group, else the smallest, with K
+     * split when even those are too few.
+     */
+    ClMatmul(ClContext cl, ClProgramCache cache, ClBufferPool pool, List<Params> ladder, int computeUnits) {
+        this(cl, cache, pool, ladder.get(ladder.size() - 1), ladder.get(0), List.copyOf(ladder), computeUnits);
+    }
+
+    private ClMatmul(ClContext cl, ClProgramCache cache, ClBufferPool pool, Params params, Params large,
+                     List<Params> ladder, int computeUnits) {
         this.cl = cl;
         this.cache = cache;
+        this.pool = pool;
         this.params = params;
         this.large = large;
-        this.largeMinTiles = 2L * Math.max(1, cl.device().computeUnits());
+        this.ladder = ladder;
+        this.computeUnits = Math.max(1, computeUnits);
+        this.largeMinTiles = 2L * this.computeUnits;
+    }
+
+    /** The tile configurations that fit {@code d}, large to small (the GPU tiles first on a GPU); the scalar 8 x 8 tiles only when nothing else fits. */
+    static List<Params> ladderFor(ClInfo.Device d) {
+        List<Params> out = new java.util.ArrayList<>();
+        Params big = Params.forLargeProducts(d);
+        if (big == Params.GPU_LARGE) {
+            out.add(big);
+        }
+        for (Params p : Params.CANDIDATES) {
+            if (p.fits(d) && p.vw() > 1) {
+                out.add(p);
+            }
+        }
+        if (out.isEmpty()) {
+            out.add(Params.forDevice(d));
+        }
+        return out;
     }
 
     Params params() {
         return params;
     }
 
+    /**
+     * How one product runs.
+     *
+     * @param params the tiles
+     * @param splits how many slices K is cut into (1: not split)
+     * @param depth  the depth of K each split covers (a multiple of the tile depth)
+     */
+    record Plan(Params params, int splits, int depth) {
+    }
+
+    /**
+     * The tiles for {@code m x n x k}: with fixed tiles, as before; else the largest configuration whose work-groups
+     * cover the compute units, or, when none does, the smallest, and then, if it leaves more than half of them idle
+     * and K is deep, K split into up to {@link #MAX_SPLITS} slices of at least {@link #MIN_SPLIT_DEPTH} (not when the
+     * product also sums columns).
+     */
+    Plan plan(int m, int n, int k, boolean colsum) {
+        if (ladder.isEmpty()) {
+            long bigTiles = tiles(large, m, n);
+            Params p = bigTiles >= largeMinTiles ? large : params;
+            return new Plan(p, 1, k);
+        }
+        for (Params p : ladder) {
+            if (tiles(p, m, n) >= computeUnits) {
+                return new Plan(p, 1, k);
+            }
+        }
+        Params p = ladder.get(ladder.size() - 1);
+        long groups = tiles(p, m, n);
+        if (colsum || 2 * groups > computeUnits) {
+            return new Plan(p, 1, k);
+        }
+        int splits = (int) Math.min(Math.min(MAX_SPLITS, (computeUnits + groups - 1) / groups), k / MIN_SPLIT_DEPTH);
+        if (splits < 2) {
+            return new Plan(p, 1, k);
+        }
+        int depth = (k + splits - 1) / splits;
+        depth = (depth + p.tileK() - 1) / p.tileK() * p.tileK();
+        return new Plan(p, (k + depth - 1) / depth, depth);
+    }
+
+    private static long tiles(Params p, int m, int n) {
+        return ((long) (m + p.tileM() - 1) / p.tileM()) * ((n + p.tileN() - 1) / p.tileN());
+    }
+
+    /** Gives the split-K workspace back to the pool. */
+    void close() {
+        if (workspace != null) {
+            pool.release(workspace);
+            workspace = null;
+        }
+    }
+
+    /**
+     * What a product fuses around itself (see the header of {@code matmul.cl}): a bias row and an activation in the
+     * epilogue, an activation-derivative mask on one operand as it is loaded, the column sums of op(B).
+     *
+     * @param bias           {@code [1, n]} added to every row of C, or null
+     * @param act            the activation applied after the bias ({@link Activation#IDENTITY}: none)
+     * @param actParam       the parameter of {@code act} or of {@code maskAct}
+     * @param maskOperand    0: no mask; 1: op(A) is multiplied by {@code maskAct'(mask)}; 2: op(B) is
+     * @param maskAct        the activation whose derivative (from its output) masks the operand
+     * @param mask           the activation outputs, laid out as the masked operand
+     * @param colsum         {@code [1, n]} receiving the column sums of (masked) op(B), or null
+     * @param colsumAccumulate whether the column sums are added to {@code colsum}
+     */
+    record Fusion(Tensor bias, Activation act, float actParam, int maskOperand, Activation maskAct, Tensor mask,
+                  Tensor colsum, boolean colsumAccumulate) {
+        /** Nothing fused: a plain GEMM. */
+        static final Fusion NONE = new Fusion(null, Activation.IDENTITY, 0f, 0, Activation.IDENTITY, null, null, false);
+
+        /** {@code C = act(op(A) op(B) + bias)}. */
+        static Fusion biasActivation(Tensor bias, Activation act, float param) {
+            return new Fusion(bias, act, param, 0, Activation.IDENTITY, null, null, false);
+        }
+
+        /** op(A) or op(B) ({@code operand} 1 or 2) masked by {@code act'(y)}, and optionally op(B)'s column sums. */
+        static Fusion masked(int operand, Activation act, float param, Tensor y, Tensor colsum, boolean accumulate) {
+            return new Fusion(null, Activation.IDENTITY, param, act == Activation.IDENTITY ? 0 : operand, act, y, colsum,
+                    accumulate);
+        }
+
+        String options() {
+            StringBuilder o = new StringBuilder();
+            if (bias != null) {
+                o.append(" -DEPI_BIAS=1");
+            }
+            if (act != Activation.IDENTITY) {
+                o.append(" -DEPI_ACT=").append(act.ordinal());
+            }
+            if (maskOperand != 0) {
+                o.append(" -DMASK=").append(maskOperand).append(" -DMASK_ACT=").append(maskAct.ordinal());
+            }
+            if (colsum != null) {
+                o.append(" -DCOLSUM=1");
+            }
+            return o.toString();
+        }
+    }
+
     /** Enqueues {@code C = alpha op(A) op(B) + beta C} with {@code op(A): [m, k]}, {@code op(B): [k, n]}. */
     void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        long bigTiles = ((long) (m + large.tileM() - 1) / large.tileM()) * ((n + large.tileN() - 1) / large.tileN());
-        Params params = bigTiles >= largeMinTiles ? large : this.params;
-        String options = params.options(transA, transB);
-        boolean small = (long) m * n * k <= SMALL_LIMIT;
-        cl_kernel kernel = cache.kernel(KernelSources.MATMUL, options, small ? "gemm_small" : "gemm_tiled");
-        ClContext.setArgs(kernel, m, n, k, alpha, buf(a), a.cols(), buf(b), b.cols(), beta, buf(c));
+        gemm(transA, transB, m, n, k, alpha, a, b, beta, c, Fusion.NONE);
+    }
+
+    /** {@link #gemm} with what {@code fusion} adds, in the same launch (two when K is split). */
+    void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, Tensor b, float beta, Tensor c,
+              Fusion fusion) {
+        Plan plan = plan(m, n, k, fusion.colsum() != null);
+        Params params = plan.params();
+        boolean small = plan.splits() == 1 && (long) m * n * k <= SMALL_LIMIT;
+        String options = params.options(transA, transB) + fusion.options() + (plan.splits() > 1 ? " -DSPLIT=1" : "");
+        ClBuffer cb = buf(c);
+        ClBuffer out = cb;
+        if (plan.splits() > 1) {
+            long floats = (long) plan.splits() * m * n;
+            if (workspace == null || workspace.floats() < floats) {
+                if (workspace != null) {
+                    pool.release(workspace);
+                }
+                workspace = pool.acquire(floats);
+            }
+            out = workspace;
+        }
+        cl_kernel kernel = cache.bind(KernelSources.MATMUL, options, small ? "gemm_small" : "gemm_tiled", m, n, k, alpha,
+                buf(a), a.cols(), buf(b), b.cols(), beta, out, or(fusion.bias(), cb), or(fusion.mask(), cb),
+                or(fusion.colsum(), cb), fusion.colsumAccumulate() ? 1f : 0f, fusion.actParam(), plan.depth());
         if (small) {
             long lx = Math.min(8, n);
             long ly = Math.min(8, m);
             cl.launch(kernel, new long[] {roundUp(n, lx), roundUp(m, ly)}, new long[] {lx, ly});
-        } else {
-            long groupsX = (n + params.tileN() - 1) / params.tileN();
-            long groupsY = (m + params.tileM() - 1) / params.tileM();
-            cl.launch(kernel, new long[] {groupsX * params.localX(), groupsY * params.localY()},
-                    new long[] {params.localX(), params.localY()});
+            return;
         }
+        long groupsX = (n + params.tileN() - 1) / params.tileN();
+        long groupsY = (m + params.tileM() - 1) / params.tileM();
+        cl.launch(kernel, new long[] {groupsX * params.localX(), groupsY * params.localY(), plan.splits()},
+                new long[] {params.localX(), params.localY(), 1});
+        if (plan.splits() > 1) {
+            cl_kernel reduce = cache.bind(KernelSources.MATMUL, options, "gemm_split_reduce", m, n, plan.splits(), alpha,
+                    workspace, beta, cb, or(fusion.bias(), cb), fusion.actParam());
+            int wg = (int) Math.min(64, cl.device().maxWorkGroupSize());
+            cl.launch1d(reduce, (long) m * n, wg);
+        }
+    }
+
+    /** The buffer of {@code t}, or {@code otherwise} for an unused argument. */
+    private static ClBuffer or(Tensor t, ClBuffer otherwise) {
+        return t == null ? otherwise : buf(t);
     }
 
     private static long roundUp(long v, long step) {

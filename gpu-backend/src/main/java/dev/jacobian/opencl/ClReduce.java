@@ -42,8 +42,8 @@ final class ClReduce implements AutoCloseable {
         this.options = "-cl-std=CL1.2 -DRED_WG=" + redWg;
     }
 
-    private cl_kernel kernel(String name) {
-        return cache.kernel(KernelSources.REDUCE, options, name);
+    private cl_kernel bind(String name, Object... args) {
+        return cache.bind(KernelSources.REDUCE, options, name, args);
     }
 
     /** {@code y (+)= reduce(x)} along {@code axis} into {@code y} (shapes checked by the caller). */
@@ -57,9 +57,7 @@ final class ClReduce implements AutoCloseable {
         int acc = accumulate ? 1 : 0;
         switch (axis) {
             case ROWS -> {
-                cl_kernel k = kernel("reduce_rows");
-                ClContext.setArgs(k, m, n, op.ordinal(), buf(x), y, acc);
-                cl.launch1d(k, n, wg);
+                cl.launch1d(bind("reduce_rows", m, n, op.ordinal(), buf(x), y, acc), n, wg);
             }
             case COLS -> segments(op, n, n, m, 1, x, y, acc, true);
             case ALL -> {
@@ -72,8 +70,7 @@ final class ClReduce implements AutoCloseable {
                     parts = (len + segLen - 1) / segLen;
                     ensurePartials();
                     segments(op, len, segLen, 1, parts, x, y, acc, false);
-                    cl_kernel k = kernel("reduce_partials");
-                    ClContext.setArgs(k, parts, len, op.ordinal(), partialValues, partialIndices, y, acc);
+                    cl_kernel k = bind("reduce_partials", parts, len, op.ordinal(), partialValues, partialIndices, y, acc);
                     cl.launch(k, new long[] {redWg}, new long[] {redWg});
                 }
             }
@@ -82,10 +79,9 @@ final class ClReduce implements AutoCloseable {
 
     private void segments(Reduction op, int len, int segLen, int rows, int parts, Tensor x, ClBuffer y, int acc,
                           boolean finalOut) {
-        cl_kernel k = kernel("reduce_segments");
         ClBuffer pv = finalOut ? y : partialValues;
         ClBuffer pi = finalOut ? y : partialIndices;
-        ClContext.setArgs(k, len, segLen, op.ordinal(), buf(x), y, acc, finalOut ? 1 : 0, pv, pi);
+        cl_kernel k = bind("reduce_segments", len, segLen, op.ordinal(), buf(x), y, acc, finalOut ? 1 : 0, pv, pi);
         cl.launch(k, new long[] {(long) parts * redWg, rows}, new long[] {redWg, 1});
     }
 
@@ -110,9 +106,8 @@ final class ClReduce implements AutoCloseable {
             reduceInto(Reduction.ARGMAX, axis, x, argmax, false);
             arg = argmax;
         }
-        cl_kernel k = kernel("reduce_backward");
-        ClContext.setArgs(k, x.rows(), x.cols(), axis.ordinal(), op.ordinal(), buf(x), buf(dy), arg, buf(dx),
-                accumulate ? 1 : 0);
+        cl_kernel k = bind("reduce_backward", x.rows(), x.cols(), axis.ordinal(), op.ordinal(), buf(x), buf(dy), arg,
+                buf(dx), accumulate ? 1 : 0);
         cl.launch1d(k, x.size(), wg);
     }
 

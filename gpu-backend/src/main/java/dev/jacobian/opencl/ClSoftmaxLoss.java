@@ -31,8 +31,7 @@ final class ClSoftmaxLoss {
 
     private void run(String name, int rows, int cols, Object... args) {
         int wg = groupSize(cols);
-        cl_kernel k = cache.kernel(KernelSources.SOFTMAX_LOSS, "-cl-std=CL1.2 -DSM_WG=" + wg, name);
-        ClContext.setArgs(k, args);
+        cl_kernel k = cache.bind(KernelSources.SOFTMAX_LOSS, "-cl-std=CL1.2 -DSM_WG=" + wg, name, args);
         cl.launch(k, new long[] {(long) rows * wg}, new long[] {wg});
     }
 
@@ -59,7 +58,21 @@ final class ClSoftmaxLoss {
     }
 
     void rowLossBackward(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred, boolean accumulate) {
-        run(kernelOf(kind) + "_backward", pred.rows(), pred.cols(), pred.cols(), buf(pred), buf(target), buf(dout),
-                buf(dpred), accumulate ? 1 : 0);
+        run(kernelOf(kind) + "_backward", pred.rows(), pred.cols(), pred.cols(), buf(pred), buf(target), buf(dout), 1,
+                1f, buf(dpred), accumulate ? 1 : 0);
+    }
+
+    /** The batch-mean loss in one work-group whose lanes take whole rows (one launch). */
+    void meanLoss(LossKind kind, Tensor pred, Tensor target, Tensor out) {
+        int wg = groupSize(pred.rows());
+        cl_kernel k = cache.bind(KernelSources.SOFTMAX_LOSS, "-cl-std=CL1.2 -DSM_WG=" + wg, "loss_mean", pred.rows(),
+                pred.cols(), kind.ordinal(), buf(pred), buf(target), buf(out));
+        cl.launch(k, new long[] {wg}, new long[] {wg});
+    }
+
+    /** The per-sample backward kernel reading {@code dout[0] / n} for every row (one launch). */
+    void meanLossBackward(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred, boolean accumulate) {
+        run(kernelOf(kind) + "_backward", pred.rows(), pred.cols(), pred.cols(), buf(pred), buf(target), buf(dout), 0,
+                (float) pred.rows(), buf(dpred), accumulate ? 1 : 0);
     }
 }

@@ -27,6 +27,31 @@ class ClGemmTilesTest {
     }
 
 
+    /** {@code C = 0.5 op(A) op(B) + 0.25 C} of {@code m x n x k} on {@code cl} in all four transposes, against {@code ref}. */
+    static void allTransposesMatch(String what, ClBackend cl, Backend ref, int m, int n, int k) {
+        for (int t = 0; t < 4; t++) {
+            boolean ta = (t & 1) != 0;
+            boolean tb = (t & 2) != 0;
+            Shape as = ta ? Shape.matrix(k, m) : Shape.matrix(m, k);
+            Shape bs = tb ? Shape.matrix(n, k) : Shape.matrix(k, n);
+            float[] a = OpenClTestBase.random(1, m * k);
+            float[] b = OpenClTestBase.random(2, k * n);
+            float[] c = OpenClTestBase.random(3, m * n);
+            float[] expected;
+            try (Tensor ra = ref.fromHost(as, a); Tensor rb = ref.fromHost(bs, b);
+                 Tensor rc = ref.fromHost(Shape.matrix(m, n), c)) {
+                ref.gemm(ta, tb, 0.5f, ra, rb, 0.25f, rc);
+                expected = rc.download();
+            }
+            try (Tensor ca = cl.fromHost(as, a); Tensor cb = cl.fromHost(bs, b);
+                 Tensor cc = cl.fromHost(Shape.matrix(m, n), c)) {
+                cl.gemm(ta, tb, 0.5f, ca, cb, 0.25f, cc);
+                TensorAssert.assertClose(what + " " + m + "x" + n + "x" + k + " transA=" + ta + " transB=" + tb, expected,
+                        cc.download(), Tolerances.FP32_SUM_RTOL, Tolerances.sumAtol(k));
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("tiles")
     void everyTileConfigurationMatchesTheReference(ClMatmul.Params tiles) {
@@ -37,30 +62,7 @@ class ClGemmTilesTest {
         try (ClBackend cl = new ClBackend(ClContext.open(System.getProperty(ClContext.DEVICE_PROPERTY)), tiles, tiles);
              Backend ref = new ReferenceBackend()) {
             for (int[] s : sizes) {
-                int m = s[0];
-                int n = s[1];
-                int k = s[2];
-                for (int t = 0; t < 4; t++) {
-                    boolean ta = (t & 1) != 0;
-                    boolean tb = (t & 2) != 0;
-                    Shape as = ta ? Shape.matrix(k, m) : Shape.matrix(m, k);
-                    Shape bs = tb ? Shape.matrix(n, k) : Shape.matrix(k, n);
-                    float[] a = OpenClTestBase.random(1, m * k);
-                    float[] b = OpenClTestBase.random(2, k * n);
-                    float[] c = OpenClTestBase.random(3, m * n);
-                    float[] expected;
-                    try (Tensor ra = ref.fromHost(as, a); Tensor rb = ref.fromHost(bs, b);
-                         Tensor rc = ref.fromHost(Shape.matrix(m, n), c)) {
-                        ref.gemm(ta, tb, 0.5f, ra, rb, 0.25f, rc);
-                        expected = rc.download();
-                    }
-                    try (Tensor ca = cl.fromHost(as, a); Tensor cb = cl.fromHost(bs, b);
-                         Tensor cc = cl.fromHost(Shape.matrix(m, n), c)) {
-                        cl.gemm(ta, tb, 0.5f, ca, cb, 0.25f, cc);
-                        TensorAssert.assertClose("gemm " + tiles + " " + m + "x" + n + "x" + k + " transA=" + ta
-                                + " transB=" + tb, expected, cc.download(), Tolerances.FP32_SUM_RTOL, Tolerances.sumAtol(k));
-                    }
-                }
+                allTransposesMatch("gemm " + tiles, cl, ref, s[0], s[1], s[2]);
             }
         }
     }

@@ -52,13 +52,32 @@ public final class KernelSources {
     }
 
     /**
-     * The text of source {@code name} ({@code "matmul"} or {@code "matmul.cl"}), read as UTF-8.
+     * The text of source {@code name} ({@code "matmul"} or {@code "matmul.cl"}), read as UTF-8, with every line
+     * {@code #include "<header>.h"} replaced by that header's text (a resource beside the sources, such as
+     * {@value #ACTIVATIONS_HEADER}), so that a program is built from one string whatever the driver's include path.
      *
      * @throws IllegalArgumentException naming the resource when it is not on the class path
      * @throws UncheckedIOException     when the resource cannot be read
      */
     public static String load(String name) {
-        String path = resourcePath(name);
+        String text = read(resourcePath(name));
+        StringBuilder out = new StringBuilder(text.length());
+        for (String line : text.split("\n", -1)) {
+            String t = line.trim();
+            if (t.startsWith("#include \"") && t.endsWith(".h\"")) {
+                out.append(read(ROOT + t.substring("#include \"".length(), t.length() - 1)));
+            } else {
+                out.append(line);
+            }
+            out.append('\n');
+        }
+        return out.substring(0, out.length() - 1);
+    }
+
+    /** The header of the activation functions and their derivatives, included by the elementwise and GEMM sources. */
+    public static final String ACTIVATIONS_HEADER = "activations.h";
+
+    private static String read(String path) {
         try (InputStream in = KernelSources.class.getResourceAsStream(path)) {
             if (in == null) {
                 throw new IllegalArgumentException("OpenCL kernel source not found on the class path: " + path

@@ -39,12 +39,7 @@
 #define UN_FINITE_OR_ZERO 13
 #define UN_STEP 14
 
-#define ACT_IDENTITY 0
-#define ACT_SIGMOID 1
-#define ACT_TANH 2
-#define ACT_RELU 3
-#define ACT_LEAKY_RELU 4
-#define ACT_ELU 5
+#include "activations.h"
 
 #define STORE(out, i, v, acc) ((out)[i] = (acc) ? (out)[i] + (v) : (v))
 
@@ -139,29 +134,6 @@ __kernel void binary_backward(const int count, const int op, const int operand, 
             default: r = ((operand == 0) == (x >= y)) ? g : 0.0f; break;
         }
         STORE(grad, i, r, accumulate);
-    }
-}
-
-inline float act_apply(const int f, const float x, const float param) {
-    switch (f) {
-        case ACT_SIGMOID: return 1.0f / (1.0f + exp(-x));
-        case ACT_TANH: return tanh(x);
-        case ACT_RELU: return x > 0.0f ? x : 0.0f;
-        case ACT_LEAKY_RELU: return x > 0.0f ? x : param * x;
-        case ACT_ELU: return x > 0.0f ? x : param * expm1(x);
-        default: return x;
-    }
-}
-
-/* f'(x) in terms of the input x and the output y; at a kink the left derivative. */
-inline float act_derivative(const int f, const float x, const float y, const float param) {
-    switch (f) {
-        case ACT_SIGMOID: return y * (1.0f - y);
-        case ACT_TANH: return 1.0f - y * y;
-        case ACT_RELU: return x > 0.0f ? 1.0f : 0.0f;
-        case ACT_LEAKY_RELU: return x > 0.0f ? 1.0f : param;
-        case ACT_ELU: return x > 0.0f ? 1.0f : y + param;
-        default: return 1.0f;
     }
 }
 

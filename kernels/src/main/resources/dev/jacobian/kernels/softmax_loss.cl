@@ -15,7 +15,10 @@
  *   SIGMOID_BCE  L_i = sum_j max(p,0) - p t + log(1 + e^{-|p|});     dp = (sigmoid(p) - t) dL
  *
  * Index order: one work-group of SM_WG work-items per row (NDRange dimension 0 = row * SM_WG + lane);
- * lanes stride over the row's columns and combine through a local-memory tree. accumulate != 0 means
+ * lanes stride over the row's columns and combine through a local-memory tree. The batch-mean loss (loss_mean)
+ * is one work-group whose lanes take whole rows (row = lane, lane + SM_WG, ...), sum their losses and combine
+ * them through the same tree: one launch for the loss a training step reports. The backward kernels read the
+ * gradient of a row as dout[row * dstride] / ddiv: (1, 1) per sample, (0, n) for the batch mean. accumulate != 0 means
  * out += result, 0 means out = result. Each loss kind has its own pair of kernels (loss_<kind> and
  * loss_<kind>_backward) so that every barrier sits in control flow that is uniform at compile time.
  *
@@ -113,6 +116,9 @@ static inline int class_index(const float t, const int c) {
     return (t >= 0.0f && t < (float) c && t == (float) (int) t) ? (int) t : -1;
 }
 #define STORE(o, j, v, acc) ((o)[j] = (acc) ? (o)[j] + (v) : (v))
+/* The loss gradient of a row: dout[row] for per-sample losses (dstride 1, ddiv 1), dout[0] / n for the batch mean
+ * (dstride 0, ddiv n), so one kernel serves Backend#rowLossBackward and Backend#meanLossBackward. */
+#define DOUT(row) (dout[(row) * dstride] / ddiv)
 
 /* Softmax-cross-entropy, fused from the logits: L = log sum_j e^{p_j - max} + max - p_y. */
 ROW_KERNEL(loss_sce)(const int c, const __global float* pred, const __global float* target, __global float* out) {
@@ -133,13 +139,14 @@ ROW_KERNEL(loss_sce)(const int c, const __global float* pred, const __global flo
 
 /* dp_j (+)= dL (softmax_j - [j == y]). */
 ROW_KERNEL(loss_sce_backward)(const int c, const __global float* pred, const __global float* target,
-                              const __global float* dout, __global float* dpred, const int accumulate) {
+                              const __global float* dout, const int dstride, const float ddiv,
+                              __global float* dpred, const int accumulate) {
     __local float scratch[SM_WG];
     const long row = get_group_id(0);
     const __global float* p = pred + row * c;
     __global float* o = dpred + row * c;
     const int y = class_index(target[row], c);
-    const float g = y < 0 ? NAN : dout[row];
+    const float g = y < 0 ? NAN : DOUT(row);
     const float mx = row_max(p, c, scratch);
     float sum = 0.0f;
     for (int j = get_local_id(0); j < c; j += SM_WG) {
@@ -174,7 +181,8 @@ ROW_KERNEL(loss_svm)(const int c, const __global float* pred, const __global flo
 
 /* dp_j (+)= dL [p_j - p_y + 1 > 0] for j != y; dp_y (+)= -dL * (number of active j). */
 ROW_KERNEL(loss_svm_backward)(const int c, const __global float* pred, const __global float* target,
-                              const __global float* dout, __global float* dpred, const int accumulate) {
+                              const __global float* dout, const int dstride, const float ddiv,
+                              __global float* dpred, const int accumulate) {
     __local float scratch[SM_WG];
     const long row = get_group_id(0);
     const __global float* p = pred + row * c;
@@ -186,7 +194,7 @@ ROW_KERNEL(loss_svm_backward)(const int c, const __global float* pred, const __g
         }
         return; /* uniform across the work-group: every work-item of the row returns here */
     }
-    const float g = dout[row];
+    const float g = DOUT(row);
     const float py = p[y];
     float active = 0.0f;
     for (int j = get_local_id(0); j < c; j += SM_WG) {
@@ -221,12 +229,13 @@ ROW_KERNEL(loss_mse)(const int c, const __global float* pred, const __global flo
 
 /* dp (+)= 2 (p - t) dL. */
 ROW_KERNEL(loss_mse_backward)(const int c, const __global float* pred, const __global float* target,
-                              const __global float* dout, __global float* dpred, const int accumulate) {
+                              const __global float* dout, const int dstride, const float ddiv,
+                              __global float* dpred, const int accumulate) {
     const long row = get_group_id(0);
     const __global float* p = pred + row * c;
     const __global float* t = target + row * c;
     __global float* o = dpred + row * c;
-    const float g = dout[row];
+    const float g = DOUT(row);
     for (int j = get_local_id(0); j < c; j += SM_WG) {
         STORE(o, j, 2.0f * (p[j] - t[j]) * g, accumulate);
     }
@@ -251,14 +260,73 @@ ROW_KERNEL(loss_bce)(const int c, const __global float* pred, const __global flo
 
 /* dp (+)= (sigmoid(p) - t) dL. */
 ROW_KERNEL(loss_bce_backward)(const int c, const __global float* pred, const __global float* target,
-                              const __global float* dout, __global float* dpred, const int accumulate) {
+                              const __global float* dout, const int dstride, const float ddiv,
+                              __global float* dpred, const int accumulate) {
     const long row = get_group_id(0);
     const __global float* p = pred + row * c;
     const __global float* t = target + row * c;
     __global float* o = dpred + row * c;
-    const float g = dout[row];
+    const float g = DOUT(row);
     for (int j = get_local_id(0); j < c; j += SM_WG) {
         const float s = 1.0f / (1.0f + exp(-p[j]));
         STORE(o, j, (s - t[j]) * g, accumulate);
+    }
+}
+
+/* One row's loss computed by one work-item alone (the batch-mean kernel gives each lane whole rows). */
+inline float row_loss_serial(const int kind, const __global float* pred, const __global float* target, const long row,
+                             const int c) {
+    const __global float* p = pred + row * c;
+    if (kind == 0 || kind == 1) {
+        const int y = class_index(target[row], c);
+        if (y < 0) {
+            return NAN;
+        }
+        if (kind == 0) {
+            float mx = -INFINITY;
+            for (int j = 0; j < c; j++) {
+                mx = (isnan(mx) || isnan(p[j])) ? NAN : fmax(mx, p[j]);
+            }
+            float sum = 0.0f;
+            for (int j = 0; j < c; j++) {
+                sum += exp(p[j] - mx);
+            }
+            return log(sum) + mx - p[y];
+        }
+        const float py = p[y];
+        float part = 0.0f;
+        for (int j = 0; j < c; j++) {
+            if (j != y) {
+                part += fmax(0.0f, p[j] - py + 1.0f);
+            }
+        }
+        return part;
+    }
+    const __global float* t = target + row * c;
+    float part = 0.0f;
+    for (int j = 0; j < c; j++) {
+        const float x = p[j];
+        if (kind == 2) {
+            const float d = x - t[j];
+            part += d * d;
+        } else {
+            part += fmax(x, 0.0f) - x * t[j] + log1p(exp(-fabs(x)));
+        }
+    }
+    return part;
+}
+
+/* out[0] = (1 / rows) sum_i L_i for loss kind `kind` (LossKind ordinal); one work-group. */
+__kernel __attribute__((reqd_work_group_size(SM_WG, 1, 1)))
+void loss_mean(const int rows, const int c, const int kind, const __global float* pred, const __global float* target,
+               __global float* out) {
+    __local float scratch[SM_WG];
+    float part = 0.0f;
+    for (int i = get_local_id(0); i < rows; i += SM_WG) {
+        part += row_loss_serial(kind, pred, target, i, c);
+    }
+    part = wg_sum(part, scratch);
+    if (get_local_id(0) == 0) {
+        out[0] = part / (float) rows;
     }
 }

@@ -11,13 +11,13 @@ import java.util.Locale;
 
 /**
  * A fully connected layer with its activation fused: {@code y = f(x W + b)}; {@code x: [n, in]},
- * {@code W: [in, out]}, {@code b: [1, out]}. Forward is one GEMM and one fused bias+activation pass
- * written in place; the pre-activation is never stored, because {@code f'} is computed from {@code y}
- * ({@link Activation#derivativeFromOutput}).
+ * {@code W: [in, out]}, {@code b: [1, out]}. Forward is one {@link Backend#gemmBiasActivation} (one launch on a
+ * device backend: bias and activation in the product's epilogue); the pre-activation is never stored, because
+ * {@code f'} is computed from {@code y} ({@link Activation#derivativeFromOutput}).
  *
- * <p>Backward turns {@code dy} into {@code dz = dy f'(y)} <em>in place</em> (the executor hands each
- * node's gradient to that node's backward alone), then {@code dx = dz W^T}, {@code dW = x^T dz},
- * {@code db = sum over rows of dz}.
+ * <p>Backward is one {@link Backend#denseBackward}: {@code dz = dy f'(y)} (which may overwrite {@code dy}: the
+ * executor hands each node's gradient to that node's backward alone), {@code dx = dz W^T}, {@code dW = x^T dz},
+ * {@code db = sum over rows of dz}; two launches on a device backend.
  */
 public record Dense(Activation activation, float param) implements Operation {
     /**
@@ -43,17 +43,11 @@ public record Dense(Activation activation, float param) implements Operation {
 
     @Override
     public void forward(OpContext ctx, Tensor[] in, Tensor out) {
-        Backend b = ctx.backend();
-        b.gemm(false, false, 1f, in[0], in[1], 0f, out);
-        b.biasActivation(out, in[2], activation, param, out);
+        ctx.backend().gemmBiasActivation(in[0], in[1], in[2], activation, param, out);
     }
 
     @Override
     public void backward(OpContext ctx, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] acc) {
-        Backend b = ctx.backend();
-        if (activation != Activation.IDENTITY) {
-            b.activationBackward(activation, param, out, out, dOut, dOut, false);
-        }
-        Linear.affineBackward(b, in, dOut, dIn, acc);
+        Linear.affineBackward(ctx.backend(), activation, param, in, out, dOut, dIn, acc);
     }
 }

@@ -1,8 +1,7 @@
 package dev.jacobian.graph.ops;
 
-import dev.jacobian.backend.Axis;
+import dev.jacobian.backend.Activation;
 import dev.jacobian.backend.Backend;
-import dev.jacobian.backend.Reduction;
 import dev.jacobian.graph.OpContext;
 import dev.jacobian.graph.Operation;
 import dev.jacobian.tensor.Shape;
@@ -13,8 +12,8 @@ import java.util.List;
  * A fully connected layer {@code y = x W + b} on a batch of row vectors: {@code x: [n, in]},
  * {@code W: [in, out]}, {@code b: [1, out]}, {@code y: [n, out]}.
  *
- * <p>Backward: {@code dx = dy W^T}, {@code dW = x^T dy}, {@code db = sum over rows of dy}: three
- * primitives, no transpose materialized.
+ * <p>Forward is one {@link Backend#gemmBiasActivation}. Backward: {@code dx = dy W^T}, {@code dW = x^T dy},
+ * {@code db = sum over rows of dy}, one {@link Backend#denseBackward}; no transpose materialized.
  */
 public final class Linear implements Operation {
     @Override
@@ -49,27 +48,24 @@ public final class Linear implements Operation {
 
     @Override
     public void forward(OpContext ctx, Tensor[] in, Tensor out) {
-        Backend b = ctx.backend();
-        b.gemm(false, false, 1f, in[0], in[1], 0f, out);
-        b.addRowVector(out, in[2], out);
+        ctx.backend().gemmBiasActivation(in[0], in[1], in[2], Activation.IDENTITY, 0f, out);
     }
 
     @Override
     public void backward(OpContext ctx, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn, boolean[] acc) {
-        Backend b = ctx.backend();
-        affineBackward(b, in, dOut, dIn, acc);
+        // the output may have been recycled (backwardReadsOutput is false): the identity's derivative never reads it
+        affineBackward(ctx.backend(), Activation.IDENTITY, 0f, in, dOut, dOut, dIn, acc);
     }
 
-    /** The gradients of {@code x W + b} given {@code dz}: shared with {@link Dense}. */
-    static void affineBackward(Backend b, Tensor[] in, Tensor dOut, Tensor[] dIn, boolean[] acc) {
-        if (dIn[0] != null) {
-            b.gemm(false, true, 1f, dOut, in[1], acc[0] ? 1f : 0f, dIn[0]);
-        }
-        if (dIn[1] != null) {
-            b.gemm(true, false, 1f, in[0], dOut, acc[1] ? 1f : 0f, dIn[1]);
-        }
-        if (dIn[2] != null) {
-            b.reduce(Reduction.SUM, Axis.ROWS, dOut, dIn[2], acc[2]);
+    /**
+     * The gradients of {@code f(x W + b)} given {@code dy} (one {@link Backend#denseBackward}): shared with
+     * {@link Dense}. {@code out} is only read when {@code f} is not the identity ({@link Linear} passes {@code dOut}
+     * for it).
+     */
+    static void affineBackward(Backend b, Activation f, float param, Tensor[] in, Tensor out, Tensor dOut, Tensor[] dIn,
+                               boolean[] acc) {
+        if (dIn[0] != null || dIn[1] != null || dIn[2] != null) {
+            b.denseBackward(f, param, in[0], in[1], out, dOut, dIn[0], acc[0], dIn[1], acc[1], dIn[2], acc[2]);
         }
     }
 }

@@ -46,4 +46,10 @@ public record Reduce(Reduction reduction, Axis axis) implements Operation {
     public boolean differentiable(int input) {
         return reduction != Reduction.ARGMAX;
     }
+
+    /** {@link Backend#reduceBackward} only reads {@code dOut}. */
+    @Override
+    public boolean preservesOutputGradient() {
+        return true;
+    }
 }

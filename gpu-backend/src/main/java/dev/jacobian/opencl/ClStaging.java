@@ -1,0 +1,212 @@
+package dev.jacobian.opencl;
+
+import static org.jocl.CL.CL_COMPLETE;
+import static org.jocl.CL.CL_EVENT_COMMAND_EXECUTION_STATUS;
+import static org.jocl.CL.CL_FALSE;
+import static org.jocl.CL.CL_MAP_READ;
+import static org.jocl.CL.CL_MAP_WRITE;
+import static org.jocl.CL.CL_MEM_ALLOC_HOST_PTR;
+import static org.jocl.CL.CL_MEM_READ_WRITE;
+import static org.jocl.CL.CL_TRUE;
+import static org.jocl.CL.clCreateBuffer;
+import static org.jocl.CL.clEnqueueMapBuffer;
+import static org.jocl.CL.clEnqueueReadBuffer;
+import static org.jocl.CL.clEnqueueUnmapMemObject;
+import static org.jocl.CL.clEnqueueWriteBuffer;
+import static org.jocl.CL.clFlush;
+import static org.jocl.CL.clGetEventInfo;
+import static org.jocl.CL.clReleaseEvent;
+import static org.jocl.CL.clReleaseMemObject;
+import static org.jocl.CL.clWaitForEvents;
+
+import dev.jacobian.backend.PendingRead;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_event;
+import org.jocl.cl_mem;
+
+/**
+ * Pinned host memory for transfers that do not wait: {@code CL_MEM_ALLOC_HOST_PTR} buffers mapped once, which a
+ * driver can copy from and to by DMA while the host goes on. An upload copies the caller's array into a staging
+ * buffer and enqueues a non-blocking write from it (the array may change as soon as the call returns, as
+ * {@link dev.jacobian.backend.Backend#upload} promises); the staging buffer is reused once its write has completed.
+ * A {@link PendingRead} enqueues non-blocking reads into one staging buffer and waits, when asked for the values,
+ * only if the device has not finished them. Staging buffers are pooled by power-of-two size, so a training loop
+ * stops creating them after its first steps. Used by one thread at a time, as the backend.
+ */
+final class ClStaging implements AutoCloseable {
+    /** Uploads larger than this go straight from the array, blocking (staging them would double their memory). */
+    static final long MAX_STAGED_BYTES = 64L << 20;
+    /** Uploads in flight before the oldest is waited for. */
+    static final int MAX_IN_FLIGHT = 8;
+
+    private record Pinned(cl_mem mem, ByteBuffer host, long bytes) {
+    }
+
+    private record InFlight(Pinned staging, cl_event event) {
+    }
+
+    private final ClContext cl;
+    private final Map<Long, ArrayDeque<Pinned>> free = new HashMap<>();
+    private final List<Pinned> all = new ArrayList<>();
+    private final ArrayDeque<InFlight> uploads = new ArrayDeque<>();
+
+    ClStaging(ClContext cl) {
+        this.cl = cl;
+    }
+
+    /** Number of pinned staging buffers created so far. */
+    int created() {
+        return all.size();
+    }
+
+    /** Enqueues {@code count} floats of {@code src} from {@code srcOffset} into {@code dst} at byte {@code dstBytes}; returns at once. */
+    void upload(float[] src, int srcOffset, cl_mem dst, long dstBytes, int count) {
+        long bytes = 4L * count;
+        Pinned p = acquire(bytes);
+        p.host().clear();
+        p.host().asFloatBuffer().put(src, srcOffset, count);
+        cl_event event = new cl_event();
+        clEnqueueWriteBuffer(cl.queue(), dst, CL_FALSE, dstBytes, bytes, Pointer.to(p.host()), 0, null, event);
+        uploads.add(new InFlight(p, event));
+        if (uploads.size() > MAX_IN_FLIGHT) {
+            InFlight oldest = uploads.poll();
+            await(new cl_event[] {oldest.event()});
+            recycle(oldest);
+        }
+    }
+
+    /** One part of a {@link #read}: {@code count} floats of {@code mem} from byte {@code offsetBytes}. */
+    record Part(cl_mem mem, long offsetBytes, int count) {
+    }
+
+    /** Enqueues non-blocking reads of {@code parts}, one after the other, into one staging buffer, and flushes the queue. */
+    PendingRead read(List<Part> parts) {
+        int total = 0;
+        for (Part part : parts) {
+            total += part.count();
+        }
+        Pinned p = acquire(4L * Math.max(1, total));
+        cl_event[] events = new cl_event[parts.size()];
+        long at = 0;
+        for (int i = 0; i < events.length; i++) {
+            Part part = parts.get(i);
+            events[i] = new cl_event();
+            clEnqueueReadBuffer(cl.queue(), part.mem(), CL_FALSE, part.offsetBytes(), 4L * part.count(),
+                    Pointer.to(p.host()).withByteOffset(at), 0, null, events[i]);
+            at += 4L * part.count();
+        }
+        clFlush(cl.queue());
+        return new Read(p, events, total);
+    }
+
+    private final class Read implements PendingRead {
+        private final Pinned staging;
+        private final cl_event[] events;
+        private final int count;
+        private float[] values;
+
+        Read(Pinned staging, cl_event[] events, int count) {
+            this.staging = staging;
+            this.events = events;
+            this.count = count;
+        }
+
+        @Override
+        public boolean done() {
+            if (values != null) {
+                return true;
+            }
+            for (cl_event e : events) {
+                if (!complete(e)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public float[] await() {
+            if (values == null) {
+                ClStaging.this.await(events);
+                values = new float[count];
+                staging.host().clear();
+                staging.host().asFloatBuffer().get(values);
+                for (cl_event e : events) {
+                    clReleaseEvent(e);
+                }
+                release(staging);
+            }
+            return values;
+        }
+    }
+
+    /** Waits for {@code events} when one has not completed (a counted blocking call); never when all have. */
+    private void await(cl_event[] events) {
+        for (cl_event e : events) {
+            if (!complete(e)) {
+                cl.countBlockingCall();
+                clWaitForEvents(events.length, events);
+                return;
+            }
+        }
+    }
+
+    private static boolean complete(cl_event e) {
+        int[] status = new int[1];
+        clGetEventInfo(e, CL_EVENT_COMMAND_EXECUTION_STATUS, Sizeof.cl_int, Pointer.to(status), null);
+        return status[0] == CL_COMPLETE;
+    }
+
+    private Pinned acquire(long bytes) {
+        while (!uploads.isEmpty() && complete(uploads.peek().event())) {
+            recycle(uploads.poll());
+        }
+        long size = Long.highestOneBit(Math.max(64, bytes - 1)) << 1;
+        ArrayDeque<Pinned> q = free.get(size);
+        Pinned p = q == null ? null : q.poll();
+        if (p == null) {
+            cl_mem mem = clCreateBuffer(cl.context(), CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, size, null, null);
+            ByteBuffer host = clEnqueueMapBuffer(cl.queue(), mem, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0, size, 0, null,
+                    null, null).order(ByteOrder.nativeOrder());
+            p = new Pinned(mem, host, size);
+            all.add(p);
+        }
+        return p;
+    }
+
+    private void recycle(InFlight f) {
+        clReleaseEvent(f.event());
+        release(f.staging());
+    }
+
+    private void release(Pinned p) {
+        free.computeIfAbsent(p.bytes(), k -> new ArrayDeque<>()).push(p);
+    }
+
+    /** Waits for the uploads in flight, then unmaps and releases every staging buffer (the queue must be idle after). */
+    @Override
+    public void close() {
+        while (!uploads.isEmpty()) {
+            InFlight f = uploads.poll();
+            clWaitForEvents(1, new cl_event[] {f.event()});
+            clReleaseEvent(f.event());
+        }
+        for (Pinned p : all) {
+            clEnqueueUnmapMemObject(cl.queue(), p.mem(), p.host(), 0, null, null);
+        }
+        cl.finish();
+        for (Pinned p : all) {
+            clReleaseMemObject(p.mem());
+        }
+        all.clear();
+        free.clear();
+    }
+}

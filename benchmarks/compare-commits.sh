@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Regression check: TrainingStepBenchmark on the CPU backend for an older commit and the working tree, run
-# back to back and interleaved (old, new, old, new, ...) with the same JMH settings, so that both see the
-# same machine state; prints steps/s per batch size for each and the new/old ratio.
+# Regression check: TrainingStepBenchmark on the CPU backend (or BENCH, a Class.method with PARAMS) for an older
+# commit and the working tree, run back to back and interleaved (old, new, old, new, ...) with the same JMH
+# settings, so that both see the same machine state; prints the score per batch size for each and the new/old ratio.
 #
 #   benchmarks/compare-commits.sh OLD_REV                  # e.g. the commit before a refactor
 #   ROUNDS=3 BATCHES=64,128 benchmarks/compare-commits.sh HEAD~5
 #   JMH_OPTS="-wi 5 -w 1 -i 8 -r 1 -f 1" benchmarks/compare-commits.sh OLD_REV
+#   BENCH=StepEnqueueBenchmark.enqueue PARAMS="-p batch=128" benchmarks/compare-commits.sh OLD_REV   # host us/step
 #
-# The old commit is checked out in a temporary git worktree and built there (its benchmarks.jar must have
-# TrainingStepBenchmark). Nothing else should run meanwhile: `nice` does not protect a timing here.
+# The old commit is checked out in a temporary git worktree and built there; a benchmark class it lacks is
+# copied into it from the working tree (it must compile against the old API). Nothing else should run
+# meanwhile: `nice` does not protect a timing here.
 # Results: benchmarks/target/compare-<old|new>-<round>.json and compare-report.md.
 set -euo pipefail
 # shellcheck source=benchmarks/lib.sh
@@ -17,11 +19,18 @@ old_rev="${1:?usage: compare-commits.sh OLD_REV}"
 rounds="${ROUNDS:-2}"
 batches="${BATCHES:-64,128}"
 jmh_opts="${JMH_OPTS:--wi 3 -w 1 -i 5 -r 1 -f 1}"
+bench="${BENCH:-TrainingStepBenchmark.step}"
+params="${PARAMS:--p backend=cpu -p batch=$batches}"
+bench_class="${bench%%.*}"
 
 build_jar -pl benchmarks -am
 old_tree="$(mktemp -d)"
 trap 'git -C "$root" worktree remove --force "$old_tree" >/dev/null 2>&1 || true' EXIT
 git -C "$root" worktree add --detach "$old_tree" "$old_rev" >/dev/null
+src="benchmarks/src/main/java/dev/jacobian/bench/$bench_class.java"
+if [[ ! -f "$old_tree/$src" ]]; then
+  cp "$root/$src" "$old_tree/$src"
+fi
 (cd "$old_tree" && ./mvnw -q -B -ntp -pl benchmarks -am package -DskipTests)
 old_jar="$out/benchmarks-old.jar"
 cp "$old_tree/benchmarks/target/benchmarks.jar" "$old_jar"
@@ -32,24 +41,26 @@ for r in $(seq 1 "$rounds"); do
     j="$jar"; [[ "$which" == old ]] && j="$old_jar"
     json="$out/compare-$which-$r.json"
     echo "== round $r: $which"
-    "$java" -jar "$j" "\\.TrainingStepBenchmark\\.step" -p backend=cpu -p batch="$batches" $jmh_opts \
-        -rf json -rff "$json" | grep -E "^TrainingStepBenchmark\.step " || true
+    # shellcheck disable=SC2086
+    "$java" -jar "$j" "\\.${bench//./\\.}\$" $params $jmh_opts \
+        -rf json -rff "$json" | grep -E "^${bench//./\\.} " || true
     files+=("$json")
   done
 done
-python3 - "$old_rev" "${files[@]}" <<'PY' | tee "$out/compare-report.md"
+python3 - "$old_rev" "$bench" "${files[@]}" <<'PY' | tee "$out/compare-report.md"
 import json, sys, collections
-old_rev, files = sys.argv[1], sys.argv[2:]
+old_rev, bench, files = sys.argv[1], sys.argv[2], sys.argv[3:]
 runs = collections.defaultdict(list)   # (which, batch) -> [score]
 errs = collections.defaultdict(list)
 for f in files:
     which = "old" if "compare-old-" in f else "new"
     for b in json.load(open(f)):
-        if b["benchmark"].endswith(".step"):
+        if b["benchmark"].endswith("." + bench.split(".")[-1]):
             key = (which, int(b["params"]["batch"]))
             runs[key].append(b["primaryMetric"]["score"])
             errs[key].append(b["primaryMetric"]["scoreError"])
-print(f"| batch | {old_rev} steps/s | working tree steps/s | new / old |")
+unit = json.load(open(files[0]))[0]["primaryMetric"]["scoreUnit"]
+print(f"| batch | {old_rev} {unit} | working tree {unit} | new / old |")
 print("| --- | --- | --- | --- |")
 for batch in sorted({k[1] for k in runs}):
     o, n = runs[("old", batch)], runs[("new", batch)]

@@ -1,67 +1,121 @@
 #!/usr/bin/env bash
-# Jacobian's OpenCL backend against cuBLAS and PyTorch eager, on the GPU machine, in one command.
+# Jacobian's one-shot GPU check: on a bare NVIDIA machine, from the project root, with .gpucheck/ carried (made on
+# the CPU machine by benchmarks/gpu/pack.sh):
 #
-# NOT RUN YET: the session that wrote this kit had no GPU machine, so no GPU numbers exist for it; the
-# CPU-only machine's numbers (PoCL as the OpenCL device) come from benchmarks/run-backends.sh instead.
+#     bash .gpucheck/run.sh                   (the device tool: carry [".gpucheck"], timeout_s 600)
 #
-# What it does, from the project root on the device machine:
-#   1. sources .device/env.sh (Java runtime + OpenCL ICD loader pointed at libnvidia-opencl.so.1),
-#   2. runs ClVsCpuGemmBenchmark (256..4096 and the MLP shapes) and TrainingStepBenchmark (batch 32, 128,
-#      512) from benchmarks/target/benchmarks.jar with -p backend=opencl,
-#   3. runs benchmarks/gpu/torch_reference.py (cuBLAS SGEMM with TF32 off, the same MLP step in eager),
-#   4. prints report.py's tables: Jacobian OpenCL GFLOP/s and steps/s, transfers per step,
-#      OpenCL/cuBLAS and Jacobian/PyTorch.
-# Everything (JMH JSON, torch JSON, logs, report.md) is written under $OUT.
-#
-# Here, before:   bash ../shared/device/prepare.sh           # writes .device/ (see /work/shared/device)
-#                 mvn -q -pl benchmarks -am install -DskipTests   # builds benchmarks/target/benchmarks.jar
-# Then the device tool's run with
-#     carry:   [".device", "benchmarks/target/benchmarks.jar"]      (about 35 MiB of the 64 MiB allowed)
-#     command: bash benchmarks/gpu/run-on-device.sh
-# Each step has its own time limit (GEMM 240 s, training 120 s, PyTorch 150 s) so the whole stays under
-# the device's 10 minutes per command; a step that fails or times out leaves the others' results.
-# Settings: JMH_OPTS (default "-wi 2 -w 1 -i 3 -r 1 -f 1"), SIZES (default 256,512,1024,2048,4096).
+# In order, most decisive first, each step with its own limit and the whole under BUDGET seconds (default 530,
+# so that a 600 s command never dies mid-step):
+#   setup  the Java runtime and the ICD loader unpacked, NVIDIA's OpenCL driver found and registered, clinfo  ~10 s
+#   tests  the gpu-backend suite (conformance, gradient checks, the step budget, PyTorch parity) on the GPU  <=150 s
+#   gemm   ClVsCpuGemmBenchmark on OpenCL: 4096^3 and the MLP's products (GFLOP/s)                         <=110 s
+#   step   TrainingStepBenchmark (steps/s) and StepEnqueueBenchmark (host us to enqueue a step) on OpenCL,
+#          batch 32, 128, 512                                                                             <=120 s
+#   torch  benchmarks/gpu/torch_reference.py: cuBLAS SGEMM (TF32 off) at the same shapes and the same MLP step
+#          in PyTorch eager                                                                              <=100 s
+#   report benchmarks/report.py: OpenCL/cuBLAS and Jacobian/PyTorch ratios, transfers per step
+# Results under $OUT, six files: summary.txt (this log), env.txt, tests.txt, jmh.txt, torch.txt, report.md.
+# GPUCHECK_QUICK=1 shrinks every step (a dry run on PoCL before spending device time: the same script runs on any
+# OpenCL device, and torch falls back to saying it has no CUDA).
 set -uo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
+start=$(date +%s)
+budget=${BUDGET:-530}
+kit=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$kit/.." && pwd)
 cd "$root"
-out="${OUT:-$root/benchmarks/target/device}"
+out=${OUT:-$root/.gpucheck-out}
 mkdir -p "$out"
-jar="benchmarks/target/benchmarks.jar"
-jmh_opts="${JMH_OPTS:--wi 2 -w 1 -i 3 -r 1 -f 1}"
-sizes="${SIZES:-256,512,1024,2048,4096}"
-mlp="128x256x784:NN,128x128x256:NN,784x256x128:TN,256x128x128:TN,128x256x128:NT,128x784x256:NT"
-
-# shellcheck disable=SC1091
-source .device/env.sh > "$out/env.log" 2>&1
-cat "$out/env.log"
-{ nvidia-smi -L; nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv; } \
-    > "$out/nvidia-smi.txt" 2>&1 || true
-[ -f "$jar" ] || { echo "run-on-device.sh: $jar missing; build it here and carry it" >&2; exit 1; }
-
-step() {   # step NAME SECONDS COMMAND...: run with a time limit, log, and say how it ended
-  local name=$1 limit=$2
-  shift 2
-  echo "== $name (limit ${limit}s): $*"
-  timeout "$limit" "$@" > "$out/$name.log" 2>&1
+exec > >(tee -a "$out/summary.txt") 2>&1
+quick=${GPUCHECK_QUICK:-0}
+left() { echo $((budget - ($(date +%s) - start))); }
+step() {  # step NAME LIMIT FILE COMMAND...: at most min(LIMIT, budget left - 20) seconds, output appended to FILE
+  local name=$1 limit=$2 file=$3; shift 3
+  local l; l=$(left); l=$((l - 20)); [ "$l" -lt "$limit" ] && limit=$l
+  if [ "$limit" -lt 10 ]; then echo "== $name: skipped, budget spent"; return 99; fi
+  echo "== $name (limit ${limit}s, $(($(date +%s) - start))s elapsed)"
+  local t0; t0=$(date +%s)
+  timeout --kill-after=5 "$limit" "$@" >> "$out/$file" 2>&1
   local rc=$?
-  grep -oE "BenchSupport - backend .*|^[A-Za-z]+Benchmark\.[a-zA-Z]+ .*" "$out/$name.log" | sed 's/^BenchSupport - //' | sort -u
-  [ $rc -eq 0 ] || echo "!! $name ended with status $rc (124: time limit); see $name.log"
+  echo "== $name: rc=$rc in $(($(date +%s) - t0))s"
+  return $rc
 }
 
-step opencl-gemm 240 java -jar "$jar" '\.ClVsCpuGemmBenchmark\.' -p backend=opencl -p shape="$sizes,$mlp" \
-    $jmh_opts -rf json -rff "$out/opencl-gemm.json"
-step opencl-train 120 java -jar "$jar" '\.TrainingStepBenchmark\.' -p backend=opencl -p batch=32,128,512 \
-    $jmh_opts -rf json -rff "$out/opencl-train.json"
-step torch 150 python3 "$here/torch_reference.py" --sizes "$sizes" --batches 32,128,512 --out "$out/torch.json"
-
-jsons=()
-for f in "$out/opencl-gemm.json" "$out/opencl-train.json" "$out/torch.json"; do
-  [ -s "$f" ] && jsons+=("$f")
-done
-if [ ${#jsons[@]} -gt 0 ]; then
-  python3 benchmarks/report.py "${jsons[@]}" --svg "$out/ratios.svg" | tee "$out/report.md"
-else
-  echo "run-on-device.sh: no results to report" >&2
-  exit 1
+# ------------------------------------------------------------------------------------------------ setup
+echo "== setup"
+{
+  uname -a
+  nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,power.draw,temperature.gpu --format=csv 2>&1
+  head -2 /etc/os-release 2>/dev/null
+} > "$out/env.txt" 2>&1
+if [ ! -x /tmp/jre/bin/java ]; then
+  tar xJf "$kit/jre.txz" -C /tmp 2>/dev/null || python3 -c "import tarfile,sys; tarfile.open(sys.argv[1]).extractall('/tmp')" "$kit/jre.txz"
 fi
+export JAVA_HOME=/tmp/jre PATH="/tmp/jre/bin:$PATH"
+icd=""
+for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/lib; do
+  [ -e "$d/libnvidia-opencl.so.1" ] && { icd="$d/libnvidia-opencl.so.1"; break; }
+done
+[ -n "$icd" ] || icd=$(ldconfig -p 2>/dev/null | awk '/libnvidia-opencl.so.1/{print $NF; exit}')
+[ -n "$icd" ] || icd=$(find / -xdev -name 'libnvidia-opencl.so.1' 2>/dev/null | head -n 1)
+echo "libnvidia-opencl: ${icd:-not found, so the ICD vendors of the system are used}" | tee -a "$out/env.txt"
+if [ -n "$icd" ]; then
+  export OCL_ICD_VENDORS="$icd"          # ocl-icd (the carried loader) takes the driver library itself
+  export OCL_ICD_FILENAMES="$icd"        # the Khronos loader (e.g. CUDA's libOpenCL.so.1) reads this one
+  export LD_LIBRARY_PATH="$kit/ocl:$(dirname "$icd")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+else
+  export LD_LIBRARY_PATH="$kit/ocl${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
+java -version 2>&1 | head -1
+"$kit/ocl/clinfo" -l 2>&1 | tee -a "$out/env.txt"
+"$kit/ocl/clinfo" >> "$out/env.txt" 2>&1
+ocl_ok=0
+"$kit/ocl/clinfo" -l 2>/dev/null | grep -q 'Device' && ocl_ok=1
+[ "$ocl_ok" = 1 ] || echo "!! no OpenCL device: the Java steps are skipped; env.txt says what the machine has"
+jar="$kit/lib/benchmarks.jar"
+jmh=(-wi 2 -w 1 -i 3 -r 1 -f 1)
+shapes=4096,128x256x784:NN,128x128x256:NN,784x256x128:TN,256x128x128:TN,128x256x128:NT,128x784x256:NT
+sizes=4096
+batches=32,128,512
+select=(--select-package dev.jacobian.opencl)
+if [ "$quick" = 1 ]; then
+  jmh=(-wi 1 -w 1 -i 1 -r 1 -f 1); shapes=128x256x784:NN,784x256x128:TN; sizes=256; batches=128
+  select=(--select-class dev.jacobian.opencl.ClStepBudgetTest --select-class dev.jacobian.opencl.ClGemmPlanTest)
+fi
+
+if [ "$ocl_ok" = 1 ]; then
+# ------------------------------------------------------------------------------------------------ tests
+  export CI=1   # a skipped OpenCL test is a failure here
+  step tests 150 tests.txt java --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx4g \
+      -jar "$kit/lib/junit-console.jar" execute \
+      --class-path "$kit/lib/gpu-backend-tests.jar:$kit/lib/core-tests.jar:$jar" \
+      "${select[@]}" --details=summary --disable-banner
+  unset CI
+  grep -E 'tests (successful|failed|skipped|aborted)|containers failed|=> ' "$out/tests.txt" | head -30
+
+# ------------------------------------------------------------------------------------------------ gemm, step
+  step gemm 110 jmh.txt java -jar "$jar" '\.ClVsCpuGemmBenchmark\.' -p backend=opencl -p shape="$shapes" \
+      "${jmh[@]}" -rf json -rff "$out/jmh-gemm.json"
+  step step 120 jmh.txt java -jar "$jar" '\.(TrainingStepBenchmark\.step|StepEnqueueBenchmark\.enqueue)$' \
+      -p backend=opencl -p batch="$batches" "${jmh[@]}" -rf json -rff "$out/jmh-step.json"
+  grep -E '^(ClVsCpuGemmBenchmark|TrainingStepBenchmark|StepEnqueueBenchmark)\.' "$out/jmh.txt" | head -30
+fi
+
+# ------------------------------------------------------------------------------------------------ torch
+step torch 100 torch.txt python3 benchmarks/gpu/torch_reference.py --sizes "$sizes" --batches "$batches" \
+    --min-seconds 0.3 --out "$out/torch.json"
+tail -5 "$out/torch.txt"
+
+# ------------------------------------------------------------------------------------------------ report
+jsons=()
+for f in "$out/jmh-gemm.json" "$out/jmh-step.json" "$out/torch.json"; do [ -s "$f" ] && jsons+=("$f"); done
+if [ ${#jsons[@]} -gt 0 ]; then
+  python3 benchmarks/report.py "${jsons[@]}" > "$out/report.md" 2>&1
+  cat "$out/report.md"
+fi
+# six files come back: fold the JSON into the text files
+for f in "$out"/*.json; do
+  [ -f "$f" ] || continue
+  case $(basename "$f") in jmh*) dst=jmh.txt ;; *) dst=torch.txt ;; esac
+  { echo "--- $(basename "$f")"; cat "$f"; } >> "$out/$dst" && rm -f "$f"
+done
+echo "== done in $(($(date +%s) - start))s; files: $(ls "$out" | tr '\n' ' ')"

@@ -26,7 +26,7 @@ import dev.jacobian.graph.ops.Permute;
 import dev.jacobian.graph.ops.Pool2d;
 import dev.jacobian.graph.ops.Reduce;
 import dev.jacobian.graph.ops.Reshape;
-import dev.jacobian.graph.ops.MeanLoss;
+import dev.jacobian.graph.ops.MeanRowLoss;
 import dev.jacobian.graph.ops.RowLoss;
 import dev.jacobian.graph.ops.Scale;
 import dev.jacobian.graph.ops.Softmax;
@@ -369,11 +369,11 @@ public final class Graph {
     }
 
     /**
-     * The batch-mean loss, a scalar: the mean of {@link #rowLoss} as one operation ({@link MeanLoss}), which a device
+     * The batch-mean loss, a scalar: the mean of {@link #rowLoss} as one operation ({@link MeanRowLoss}), which a device
      * backend runs in one launch forward and one backward.
      */
     public OpNode loss(LossKind kind, Node predictions, Node targets) {
-        return apply(new MeanLoss(kind), predictions, targets);
+        return apply(new MeanRowLoss(kind), predictions, targets);
     }
 
     /**

@@ -16,7 +16,7 @@ import java.util.Locale;
  * launch each on a device backend instead of five. Its backward reads its output gradient without writing it, so
  * the executor seeds it once per plan ({@link #preservesOutputGradient()}).
  */
-public record MeanLoss(LossKind kind) implements Operation {
+public record MeanRowLoss(LossKind kind) implements Operation {
     @Override
     public String name() {
         return "mean_" + kind.name().toLowerCase(Locale.ROOT);

@@ -1,5 +1,6 @@
 package dev.jacobian.graph;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -193,6 +194,32 @@ class ExecutorTest {
         assertEquals(0, be.stats().liveBuffers(), "closing the executor frees every tensor");
         assertThrows(IllegalStateException.class, () -> exec.forward(loss, 4));
         assertThrows(IllegalStateException.class, first::download);
+    }
+
+    /**
+     * A mean-loss target leaves its gradient alone, so the seed is written once, when the plan is made: a training
+     * step of a linear layer is then four primitive calls (forward product, loss; their two gradients), no fill.
+     */
+    @Test
+    void aMeanLossTargetIsSeededOncePerPlan() {
+        Graph g = new Graph();
+        Input x = g.input("x", 3);
+        Input y = g.input("y", 1);
+        Parameter w = g.parameter("w", Shape.matrix(3, 2), Initializer.xavierUniform(), true);
+        Parameter b = g.parameter("b", Shape.matrix(1, 2), Initializer.zeros(), false);
+        Node loss = g.loss(LossKind.SOFTMAX_CROSS_ENTROPY, g.linear(x, w, b), y);
+        try (ReferenceBackend be = new ReferenceBackend(); Executor exec = new Executor(g, be, 0)) {
+            exec.feed(x, new float[] {1, 2, 3, -1, 0, 2}, 0, 2);
+            exec.feed(y, new float[] {0, 1}, 0, 2);
+            exec.forward(loss, 2);
+            exec.backward();
+            float[] first = exec.gradient(w).download();
+            long launches = be.stats().launches();
+            exec.forward(loss, 2);
+            exec.backward();
+            assertEquals(4, be.stats().launches() - launches, "gemmBiasActivation, meanLoss, meanLossBackward, denseBackward");
+            assertArrayEquals(first, exec.gradient(w).download(), "the seed is still 1 on the second step");
+        }
     }
 
     @Test

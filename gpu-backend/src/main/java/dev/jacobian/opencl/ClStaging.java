@@ -43,7 +43,7 @@ import org.jocl.cl_mem;
  */
 final class ClStaging implements AutoCloseable {
     /** Uploads larger than this go straight from the array, blocking (staging them would double their memory). */
-    static final long MAX_STAGED_BYTES = 64L << 20;
+    static final long MAX_STAGED_BYTES = 16L << 20;
     /** Uploads in flight before the oldest is waited for. */
     static final int MAX_IN_FLIGHT = 8;
 

@@ -136,17 +136,32 @@ final class ClContext implements AutoCloseable {
      *                               device's build log when compilation fails
      */
     cl_program build(String name, String source, String options) {
-        cl_program program = clCreateProgramWithSource(context, 1, new String[] {source}, null, null);
-        try {
-            clBuildProgram(program, 1, new cl_device_id[] {id}, options, null, null);
-            return program;
-        } catch (CLException e) {
-            String log = buildLog(program);
-            clReleaseProgram(program);
-            throw new IllegalStateException("OpenCL build of " + name + ".cl failed on " + device.name() + " with "
-                    + e.getMessage() + " (options: " + options + "); build log:\n" + log, e);
+        for (int attempt = 1; ; attempt++) {
+            cl_program program = clCreateProgramWithSource(context, 1, new String[] {source}, null, null);
+            try {
+                clBuildProgram(program, 1, new cl_device_id[] {id}, options, null, null);
+                return program;
+            } catch (CLException e) {
+                String log = buildLog(program);
+                clReleaseProgram(program);
+                if (attempt < BUILD_ATTEMPTS && log.contains(TRANSIENT_BUILD_ERROR)) {
+                    LOG.debug("OpenCL build of {}.cl hit a transient compiler error (attempt {}): {}", name, attempt, log);
+                    continue;
+                }
+                throw new IllegalStateException("OpenCL build of " + name + ".cl failed on " + device.name() + " with "
+                        + e.getMessage() + " (options: " + options + "); build log:\n" + log, e);
+            }
         }
     }
+
+    /**
+     * What PoCL's compiler (clang) reports when it loses a temporary file of its kernel cache: it happens now and then
+     * when another thread calls into the driver during the build, as JOCL's threads do for every non-blocking
+     * transfer (they wait for its event to keep the host memory alive). The source is fine; {@link #build} retries.
+     */
+    static final String TRANSIENT_BUILD_ERROR = "unable to rename temporary";
+    /** Builds tried before a transient compiler error is reported. */
+    static final int BUILD_ATTEMPTS = 4;
 
     private String buildLog(cl_program program) {
         try {

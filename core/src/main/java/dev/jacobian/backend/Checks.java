@@ -69,14 +69,19 @@ public final class Checks {
         }
     }
 
-    /** Loss shapes: {@code pred [n, c]}, {@code target [n, 1]} or {@code [n, c]}, {@code out [n, 1]}. */
-    public static void rowLoss(String op, LossKind kind, Tensor pred, Tensor target, Tensor perRow) {
+    /** Targets for {@code pred [n, c]}: {@code [n, 1]} class indices or {@code [n, c]} values, as {@code kind} needs. */
+    private static void lossTargets(String op, LossKind kind, Tensor pred, Tensor target) {
         boolean targetOk = kind.classIndexTargets()
                 ? target.rows() == pred.rows() && target.cols() == 1
                 : target.rows() == pred.rows() && target.cols() == pred.cols();
         if (!targetOk) {
             throw mismatch(op + " (" + kind + ")", "predictions and targets do not match:", pred.shape(), target.shape());
         }
+    }
+
+    /** Loss shapes: {@code pred [n, c]}, {@code target [n, 1]} or {@code [n, c]}, {@code out [n, 1]}. */
+    public static void rowLoss(String op, LossKind kind, Tensor pred, Tensor target, Tensor perRow) {
+        lossTargets(op, kind, pred, target);
         if (perRow.rows() != pred.rows() || perRow.cols() != 1) {
             throw mismatch(op + " (" + kind + ")", "per-sample output must be [n, 1] for predictions", pred.shape(), perRow.shape());
         }
@@ -114,12 +119,7 @@ public final class Checks {
 
     /** Arguments of {@link Backend#meanLoss} and {@link Backend#meanLossBackward}: the loss shapes and a scalar. */
     public static void meanLoss(String op, LossKind kind, Tensor pred, Tensor target, Tensor scalar) {
-        boolean targetOk = kind.classIndexTargets()
-                ? target.rows() == pred.rows() && target.cols() == 1
-                : target.rows() == pred.rows() && target.cols() == pred.cols();
-        if (!targetOk) {
-            throw mismatch(op + " (" + kind + ")", "predictions and targets do not match:", pred.shape(), target.shape());
-        }
+        lossTargets(op, kind, pred, target);
         if (scalar.size() != 1) {
             throw new IllegalArgumentException(op + " (" + kind + "): the mean loss is one value, got " + scalar.shape());
         }

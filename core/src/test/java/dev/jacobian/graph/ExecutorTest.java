@@ -206,8 +206,8 @@ class ExecutorTest {
         Input x = g.input("x", 3);
         Input y = g.input("y", 1);
         Parameter w = g.parameter("w", Shape.matrix(3, 2), Initializer.xavierUniform(), true);
-        Parameter b = g.parameter("b", Shape.matrix(1, 2), Initializer.zeros(), false);
-        Node loss = g.loss(LossKind.SOFTMAX_CROSS_ENTROPY, g.linear(x, w, b), y);
+        Node loss = g.loss(LossKind.SOFTMAX_CROSS_ENTROPY,
+                g.linear(x, w, g.parameter("b", Shape.matrix(1, 2), Initializer.zeros(), false)), y);
         try (ReferenceBackend be = new ReferenceBackend(); Executor exec = new Executor(g, be, 0)) {
             exec.feed(x, new float[] {1, 2, 3, -1, 0, 2}, 0, 2);
             exec.feed(y, new float[] {0, 1}, 0, 2);

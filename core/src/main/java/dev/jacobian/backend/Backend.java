@@ -91,19 +91,10 @@ public interface Backend extends AutoCloseable {
      * Starts reading the whole of each tensor back to the host, behind all work enqueued so far, and returns at
      * once: what a training step reports (its loss, its gradient norm) travels in one read the caller collects
      * when it needs it, while the device runs the next step. The tensors may be overwritten by work enqueued after
-     * this call without changing what is read. The default (and every backend that runs primitives on the calling
-     * thread) downloads now and returns a completed read; the OpenCL backend enqueues non-blocking reads into
-     * pinned host memory.
+     * this call without changing what is read. A backend that runs primitives on the calling thread downloads now
+     * and returns a completed read; the OpenCL backend enqueues non-blocking reads into pinned host memory.
      */
-    default PendingRead readLater(Tensor... tensors) {
-        float[] values = new float[PendingRead.size(tensors)];
-        int at = 0;
-        for (Tensor t : tensors) {
-            download(t, 0, values, at, t.size());
-            at += t.size();
-        }
-        return PendingRead.completed(values);
-    }
+    PendingRead readLater(Tensor... tensors);
 
     /** Waits until all enqueued work has finished. */
     void synchronize();
@@ -226,13 +217,11 @@ public interface Backend extends AutoCloseable {
     /**
      * A dense layer's forward: {@code y = f(x W + bias)} with {@code x: [n, in]}, {@code W: [in, out]},
      * {@code bias: [1, out]}, {@code y: [n, out]} ({@code f} may be {@link Activation#IDENTITY}). {@code y} must not
-     * overlap {@code x} or {@code W}. The default composes {@link #gemm} and {@link #biasActivation}; a device backend
-     * fuses the bias and the activation into the product's epilogue (one launch instead of two).
+     * overlap {@code x} or {@code W}. {@code AbstractBackend}'s default composes {@link #gemm} and
+     * {@link #biasActivation}; a device backend fuses the bias and the activation into the product's epilogue (one
+     * launch instead of two).
      */
-    default void gemmBiasActivation(Tensor x, Tensor w, Tensor bias, Activation f, float param, Tensor y) {
-        gemm(false, false, 1f, x, w, 0f, y);
-        biasActivation(y, bias, f, param, y);
-    }
+    void gemmBiasActivation(Tensor x, Tensor w, Tensor bias, Activation f, float param, Tensor y);
 
     /**
      * A dense layer's backward, for {@code y = f(x W + b)} whose activation's derivative comes from its output
@@ -240,25 +229,13 @@ public interface Backend extends AutoCloseable {
      * {@code dW (+)= x^T dz} and {@code db (+)= sum over rows of dz}. Each of {@code dx}, {@code dW}, {@code db} may
      * be null (no gradient wanted); {@code accumulate*} selects {@code +=}. {@code dy} may be overwritten (with
      * {@code dz}): it is the caller's scratch. Shapes: {@code x, dx: [n, in]}, {@code W, dW: [in, out]},
-     * {@code y, dy: [n, out]}, {@code db: [1, out]}. The default composes {@link #activationBackward} (in place on
-     * {@code dy}), two {@link #gemm}s and a row {@link #reduce}; a device backend applies {@code f'(y)} as it loads
-     * {@code dy} into each product and sums the bias gradient in the weight product (two launches instead of four).
+     * {@code y, dy: [n, out]}, {@code db: [1, out]}. {@code AbstractBackend}'s default composes
+     * {@link #activationBackward} (in place on {@code dy}), two {@link #gemm}s and a row {@link #reduce}; a device
+     * backend applies {@code f'(y)} as it loads {@code dy} into each product and sums the bias gradient in the weight
+     * product (two launches instead of four).
      */
-    default void denseBackward(Activation f, float param, Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx,
-                               boolean accumulateDx, Tensor dw, boolean accumulateDw, Tensor db, boolean accumulateDb) {
-        if (f != Activation.IDENTITY) {
-            activationBackward(f, param, y, y, dy, dy, false);
-        }
-        if (dx != null) {
-            gemm(false, true, 1f, dy, w, accumulateDx ? 1f : 0f, dx);
-        }
-        if (dw != null) {
-            gemm(true, false, 1f, x, dy, accumulateDw ? 1f : 0f, dw);
-        }
-        if (db != null) {
-            reduce(Reduction.SUM, Axis.ROWS, dy, db, accumulateDb);
-        }
-    }
+    void denseBackward(Activation f, float param, Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx,
+                       boolean accumulateDx, Tensor dw, boolean accumulateDw, Tensor db, boolean accumulateDb);
 
     // ---------------------------------------------------------------- layout, convolution, pooling
 

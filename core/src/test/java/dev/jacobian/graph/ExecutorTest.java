@@ -168,14 +168,25 @@ class ExecutorTest {
         }
     }
 
+    /** A linear layer of 3 inputs and 2 classes under the softmax cross-entropy mean loss. */
+    private record LinearLoss(Graph g, Input x, Input y, Parameter w, Node loss) {
+        static LinearLoss make() {
+            Graph g = new Graph();
+            Input x = g.input("x", 3);
+            Input y = g.input("y", 1);
+            Parameter w = g.parameter("w", Shape.matrix(3, 2), Initializer.xavierUniform(), true);
+            Parameter b = g.parameter("b", Shape.matrix(1, 2), Initializer.zeros(), false);
+            return new LinearLoss(g, x, y, w, g.loss(LossKind.SOFTMAX_CROSS_ENTROPY, g.linear(x, w, b), y));
+        }
+    }
+
     @Test
     void plansAreReusedPerBatchSizeAndFreedOnClose() {
-        Graph g = new Graph();
-        Input x = g.input("x", 3);
-        Input y = g.input("y", 1);
-        Parameter w = g.parameter("w", Shape.matrix(3, 2), Initializer.xavierUniform(), true);
-        Parameter b = g.parameter("b", Shape.matrix(1, 2), Initializer.zeros(), false);
-        Node loss = g.loss(LossKind.SOFTMAX_CROSS_ENTROPY, g.linear(x, w, b), y);
+        LinearLoss m = LinearLoss.make();
+        Graph g = m.g();
+        Input x = m.x();
+        Input y = m.y();
+        Node loss = m.loss();
         ReferenceBackend be = new ReferenceBackend();
         Executor exec = new Executor(g, be, 0);
         exec.feed(x, new float[12], 0, 4);
@@ -202,13 +213,12 @@ class ExecutorTest {
      */
     @Test
     void aMeanLossTargetIsSeededOncePerPlan() {
-        Graph g = new Graph();
-        Input x = g.input("x", 3);
-        Input y = g.input("y", 1);
-        Parameter w = g.parameter("w", Shape.matrix(3, 2), Initializer.xavierUniform(), true);
-        Node loss = g.loss(LossKind.SOFTMAX_CROSS_ENTROPY,
-                g.linear(x, w, g.parameter("b", Shape.matrix(1, 2), Initializer.zeros(), false)), y);
-        try (ReferenceBackend be = new ReferenceBackend(); Executor exec = new Executor(g, be, 0)) {
+        LinearLoss m = LinearLoss.make();
+        Input x = m.x();
+        Input y = m.y();
+        Parameter w = m.w();
+        Node loss = m.loss();
+        try (ReferenceBackend be = new ReferenceBackend(); Executor exec = new Executor(m.g(), be, 0)) {
             exec.feed(x, new float[] {1, 2, 3, -1, 0, 2}, 0, 2);
             exec.feed(y, new float[] {0, 1}, 0, 2);
             exec.forward(loss, 2);

@@ -276,7 +276,7 @@ public final class ClBackend extends AbstractBackend {
         List<ClStaging.Part> parts = new ArrayList<>(tensors.length);
         long bytes = 0;
         for (Tensor t : tensors) {
-            parts.add(new ClStaging.Part(buf(t).mem(), 0, t.size()));
+            parts.add(new ClStaging.Part(buf(t).mem(), t.size()));
             bytes += 4L * t.size();
         }
         stats.onDownload(bytes);

@@ -5,7 +5,10 @@ import static dev.jacobian.opencl.ClBackend.buf;
 import dev.jacobian.backend.Activation;
 import dev.jacobian.kernels.KernelSources;
 import dev.jacobian.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.jocl.cl_kernel;
 
 /**
@@ -99,6 +102,17 @@ final class ClMatmul {
     private final List<Params> ladder;
     private final int computeUnits;
     private ClBuffer workspace;
+    /** The plan and build options of each product shape and fusion seen: a step's GEMMs repeat every step. */
+    private final Map<Shape, Launch> launches = new HashMap<>();
+
+    /** What fixes a product's plan and program: transposes, sizes, and which fusions it has (not their tensors). */
+    private record Shape(boolean transA, boolean transB, int m, int n, int k, boolean bias, Activation act,
+                         int maskOperand, Activation maskAct, boolean colsum) {
+    }
+
+    /** A product's plan, its build options and whether the one-element-per-work-item kernel runs it. */
+    private record Launch(Plan plan, String options, boolean small) {
+    }
 
     /** The smallest depth one split of a split-K product gets (in floats of K). */
     static final int MIN_SPLIT_DEPTH = 64;
@@ -136,7 +150,7 @@ final class ClMatmul {
 
     /** The tile configurations that fit {@code d}, large to small (the GPU tiles first on a GPU); the scalar 8 x 8 tiles only when nothing else fits. */
     static List<Params> ladderFor(ClInfo.Device d) {
-        List<Params> out = new java.util.ArrayList<>();
+        List<Params> out = new ArrayList<>();
         Params big = Params.forLargeProducts(d);
         if (big == Params.GPU_LARGE) {
             out.add(big);
@@ -150,10 +164,6 @@ final class ClMatmul {
             out.add(Params.forDevice(d));
         }
         return out;
-    }
-
-    Params params() {
-        return params;
     }
 
     /**
@@ -264,10 +274,16 @@ final class ClMatmul {
     /** {@link #gemm} with what {@code fusion} adds, in the same launch (two when K is split). */
     void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, Tensor b, float beta, Tensor c,
               Fusion fusion) {
-        Plan plan = plan(m, n, k, fusion.colsum() != null);
+        Launch launch = launches.computeIfAbsent(new Shape(transA, transB, m, n, k, fusion.bias() != null, fusion.act(),
+                fusion.maskOperand(), fusion.maskAct(), fusion.colsum() != null), s -> {
+                    Plan p = plan(s.m(), s.n(), s.k(), s.colsum());
+                    return new Launch(p, p.params().options(s.transA(), s.transB()) + fusion.options()
+                            + (p.splits() > 1 ? " -DSPLIT=1" : ""), p.splits() == 1 && (long) s.m() * s.n() * s.k() <= SMALL_LIMIT);
+                });
+        Plan plan = launch.plan();
         Params params = plan.params();
-        boolean small = plan.splits() == 1 && (long) m * n * k <= SMALL_LIMIT;
-        String options = params.options(transA, transB) + fusion.options() + (plan.splits() > 1 ? " -DSPLIT=1" : "");
+        boolean small = launch.small();
+        String options = launch.options();
         ClBuffer cb = buf(c);
         ClBuffer out = cb;
         if (plan.splits() > 1) {

@@ -29,10 +29,22 @@ final class ClSoftmaxLoss {
         return Math.min(wanted, maxWg);
     }
 
+    /** Build options per work-group size, made once (index: log2 of the size). */
+    private final String[] options = new String[9];
+
+    /** Launches {@code name} on {@code groups} work-groups of {@code wg} lanes. */
+    private void launch(String name, int groups, int wg, Object... args) {
+        int log = Integer.numberOfTrailingZeros(wg);
+        if (options[log] == null) {
+            options[log] = "-cl-std=CL1.2 -DSM_WG=" + wg;
+        }
+        cl_kernel k = cache.bind(KernelSources.SOFTMAX_LOSS, options[log], name, args);
+        cl.launch(k, new long[] {(long) groups * wg}, new long[] {wg});
+    }
+
+    /** One work-group per row, sized for rows of {@code cols} values. */
     private void run(String name, int rows, int cols, Object... args) {
-        int wg = groupSize(cols);
-        cl_kernel k = cache.bind(KernelSources.SOFTMAX_LOSS, "-cl-std=CL1.2 -DSM_WG=" + wg, name, args);
-        cl.launch(k, new long[] {(long) rows * wg}, new long[] {wg});
+        launch(name, rows, groupSize(cols), args);
     }
 
     void softmax(Tensor x, Tensor y) {
@@ -43,7 +55,7 @@ final class ClSoftmaxLoss {
         run("softmax_backward", y.rows(), y.cols(), y.cols(), buf(y), buf(dy), buf(dx), accumulate ? 1 : 0);
     }
 
-    /** The kernel name prefix of a loss kind in {@code softmax_loss.cl}. */
+    /** The loss kernel of a kind in {@code softmax_loss.cl}. */
     private static String kernelOf(LossKind kind) {
         return switch (kind) {
             case SOFTMAX_CROSS_ENTROPY -> "loss_sce";
@@ -53,26 +65,34 @@ final class ClSoftmaxLoss {
         };
     }
 
+    /** Its backward kernel, which reads each row's gradient as {@code dout[row * dstride] / ddiv}. */
+    private static String backwardOf(LossKind kind) {
+        return switch (kind) {
+            case SOFTMAX_CROSS_ENTROPY -> "loss_sce_backward";
+            case SVM_HINGE -> "loss_svm_backward";
+            case MSE -> "loss_mse_backward";
+            case SIGMOID_BINARY_CROSS_ENTROPY -> "loss_bce_backward";
+        };
+    }
+
     void rowLoss(LossKind kind, Tensor pred, Tensor target, Tensor out) {
         run(kernelOf(kind), pred.rows(), pred.cols(), pred.cols(), buf(pred), buf(target), buf(out));
     }
 
     void rowLossBackward(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred, boolean accumulate) {
-        run(kernelOf(kind) + "_backward", pred.rows(), pred.cols(), pred.cols(), buf(pred), buf(target), buf(dout), 1,
+        run(backwardOf(kind), pred.rows(), pred.cols(), pred.cols(), buf(pred), buf(target), buf(dout), 1,
                 1f, buf(dpred), accumulate ? 1 : 0);
     }
 
     /** The batch-mean loss in one work-group whose lanes take whole rows (one launch). */
     void meanLoss(LossKind kind, Tensor pred, Tensor target, Tensor out) {
-        int wg = groupSize(pred.rows());
-        cl_kernel k = cache.bind(KernelSources.SOFTMAX_LOSS, "-cl-std=CL1.2 -DSM_WG=" + wg, "loss_mean", pred.rows(),
-                pred.cols(), kind.ordinal(), buf(pred), buf(target), buf(out));
-        cl.launch(k, new long[] {wg}, new long[] {wg});
+        launch("loss_mean", 1, groupSize(pred.rows()), pred.rows(), pred.cols(), kind.ordinal(), buf(pred), buf(target),
+                buf(out));
     }
 
     /** The per-sample backward kernel reading {@code dout[0] / n} for every row (one launch). */
     void meanLossBackward(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred, boolean accumulate) {
-        run(kernelOf(kind) + "_backward", pred.rows(), pred.cols(), pred.cols(), buf(pred), buf(target), buf(dout), 0,
+        run(backwardOf(kind), pred.rows(), pred.cols(), pred.cols(), buf(pred), buf(target), buf(dout), 0,
                 (float) pred.rows(), buf(dpred), accumulate ? 1 : 0);
     }
 }

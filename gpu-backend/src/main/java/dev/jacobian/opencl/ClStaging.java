@@ -62,11 +62,6 @@ final class ClStaging implements AutoCloseable {
         this.cl = cl;
     }
 
-    /** Number of pinned staging buffers created so far. */
-    int created() {
-        return all.size();
-    }
-
     /** Enqueues {@code count} floats of {@code src} from {@code srcOffset} into {@code dst} at byte {@code dstBytes}; returns at once. */
     void upload(float[] src, int srcOffset, cl_mem dst, long dstBytes, int count) {
         long bytes = 4L * count;
@@ -78,84 +73,73 @@ final class ClStaging implements AutoCloseable {
         uploads.add(new InFlight(p, event));
         if (uploads.size() > MAX_IN_FLIGHT) {
             InFlight oldest = uploads.poll();
-            await(new cl_event[] {oldest.event()});
+            await(oldest.event());
             recycle(oldest);
         }
     }
 
-    /** One part of a {@link #read}: {@code count} floats of {@code mem} from byte {@code offsetBytes}. */
-    record Part(cl_mem mem, long offsetBytes, int count) {
+    /** One part of a {@link #read}: the first {@code count} floats of {@code mem}. */
+    record Part(cl_mem mem, int count) {
     }
 
-    /** Enqueues non-blocking reads of {@code parts}, one after the other, into one staging buffer, and flushes the queue. */
+    /**
+     * Enqueues non-blocking reads of {@code parts}, one after the other, into one staging buffer, and flushes the
+     * queue. The queue is in order, so the last read's event stands for all of them.
+     */
     PendingRead read(List<Part> parts) {
         int total = 0;
         for (Part part : parts) {
             total += part.count();
         }
         Pinned p = acquire(4L * Math.max(1, total));
-        cl_event[] events = new cl_event[parts.size()];
+        cl_event last = new cl_event();
         long at = 0;
-        for (int i = 0; i < events.length; i++) {
+        for (int i = 0; i < parts.size(); i++) {
             Part part = parts.get(i);
-            events[i] = new cl_event();
-            clEnqueueReadBuffer(cl.queue(), part.mem(), CL_FALSE, part.offsetBytes(), 4L * part.count(),
-                    Pointer.to(p.host()).withByteOffset(at), 0, null, events[i]);
+            clEnqueueReadBuffer(cl.queue(), part.mem(), CL_FALSE, 0, 4L * part.count(),
+                    Pointer.to(p.host()).withByteOffset(at), 0, null, i == parts.size() - 1 ? last : null);
             at += 4L * part.count();
         }
         clFlush(cl.queue());
-        return new Read(p, events, total);
+        return new Read(p, last, total);
     }
 
     private final class Read implements PendingRead {
         private final Pinned staging;
-        private final cl_event[] events;
+        private final cl_event event;
         private final int count;
         private float[] values;
 
-        Read(Pinned staging, cl_event[] events, int count) {
+        Read(Pinned staging, cl_event event, int count) {
             this.staging = staging;
-            this.events = events;
+            this.event = event;
             this.count = count;
         }
 
         @Override
         public boolean done() {
-            if (values != null) {
-                return true;
-            }
-            for (cl_event e : events) {
-                if (!complete(e)) {
-                    return false;
-                }
-            }
-            return true;
+            return values != null || complete(event);
         }
 
         @Override
         public float[] await() {
             if (values == null) {
-                ClStaging.this.await(events);
+                ClStaging.this.await(event);
                 values = new float[count];
                 staging.host().clear();
                 staging.host().asFloatBuffer().get(values);
-                for (cl_event e : events) {
-                    clReleaseEvent(e);
-                }
+                clReleaseEvent(event);
                 release(staging);
             }
             return values;
         }
     }
 
-    /** Waits for {@code events} when one has not completed (a counted blocking call); never when all have. */
-    private void await(cl_event[] events) {
-        for (cl_event e : events) {
-            if (!complete(e)) {
-                cl.countBlockingCall();
-                clWaitForEvents(events.length, events);
-                return;
-            }
+    /** Waits for {@code event} if it has not completed (a counted blocking call); never when it has. */
+    private void await(cl_event event) {
+        if (!complete(event)) {
+            cl.countBlockingCall();
+            clWaitForEvents(1, new cl_event[] {event});
         }
     }
 

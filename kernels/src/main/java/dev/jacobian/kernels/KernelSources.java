@@ -36,6 +36,9 @@ public final class KernelSources {
      */
     public static final String CONV = "conv";
 
+    /** The header of the activation functions and their derivatives, included by the elementwise and GEMM sources. */
+    public static final String ACTIVATIONS_HEADER = "activations.h";
+
     /** Every source this module ships. */
     public static final List<String> ALL = List.of(MATMUL, ELEMENTWISE, BROADCAST, REDUCE, SOFTMAX_LOSS, OPTIMIZER,
             RANDOM, CONV);
@@ -73,9 +76,6 @@ public final class KernelSources {
         }
         return out.substring(0, out.length() - 1);
     }
-
-    /** The header of the activation functions and their derivatives, included by the elementwise and GEMM sources. */
-    public static final String ACTIVATIONS_HEADER = "activations.h";
 
     private static String read(String path) {
         try (InputStream in = KernelSources.class.getResourceAsStream(path)) {

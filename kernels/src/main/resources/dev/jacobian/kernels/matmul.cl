@@ -34,7 +34,8 @@
  * split s multiplies over k in [s * k_split, min(k, (s + 1) * k_split)) and stores its raw sums in slab s of the
  * workspace passed as c ([splits, M, N]); gemm_split_reduce then adds the slabs in split order (deterministic)
  * and applies alpha, beta and the epilogue. COLSUM is never split.
- * Floating-point contraction is off, so a fused variant computes what the separate kernels would, bit for bit.
+ * Floating-point contraction is off, so the epilogue and the masks compute what the separate kernels would, bit
+ * for bit; the column sums add in k order (reduce.cl's row sums use another order).
  *
  * Tuning constants (the host passes -D options from its per-device parameter record):
  *   TILE_M, TILE_N, TILE_K   tile sizes; TILE_M % WPT_M == 0, TILE_N % WPT_N == 0

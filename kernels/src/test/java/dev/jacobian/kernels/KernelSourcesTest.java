@@ -1,5 +1,7 @@
 package dev.jacobian.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -62,6 +64,16 @@ class KernelSourcesTest {
         }
         assertTrue(!conv.contains("atomic_") && !conv.contains("atom_"),
                 "col2im and pool2d_backward gather; they need no atomics");
+    }
+
+    @Test
+    void includedHeadersAreInlinedOnce() {
+        for (String source : new String[] {KernelSources.ELEMENTWISE, KernelSources.MATMUL}) {
+            String text = KernelSources.load(source);
+            assertFalse(text.lines().anyMatch(l -> l.trim().startsWith("#include")), source + " still has an #include");
+            assertTrue(text.contains("inline float act_derivative("), source + " lacks the activations header");
+            assertEquals(text.indexOf("#define ACT_RELU"), text.lastIndexOf("#define ACT_RELU"), source);
+        }
     }
 
     @Test

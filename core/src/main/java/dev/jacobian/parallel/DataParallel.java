@@ -54,11 +54,12 @@ import java.util.function.Function;
  * the leader's (as PyTorch's {@code DistributedDataParallel} without {@code SyncBatchNorm}). With backends of
  * different kinds, each shard's gradient carries its backend's rounding; the update is still one, the leader's.
  *
- * <p>Owns the replicas' models (the leader's included, {@link #model()}) and its threads, which {@link #close()}
- * releases; the backends and the optimizer belong to the caller. One thread at a time drives it.
+ * <p>Owns the replicas' models (the leader's too when it built it, {@link #model()}) and its threads, which
+ * {@link #close()} releases; the backends and the optimizer belong to the caller. One thread at a time drives it.
  */
 public final class DataParallel implements AutoCloseable {
     private final List<Replica> replicas;
+    private final boolean ownsLeader;
     private final Leader leader;
     private final int shards;
     private final ExecutorService pool;
@@ -70,9 +71,12 @@ public final class DataParallel implements AutoCloseable {
     private long reduceNanos;
     private long steps;
     private boolean closed;
+    private boolean trackPredictions;
+    private int[] predictions;
 
-    private DataParallel(List<Replica> replicas, Optimizer optimizer, int shards) {
+    private DataParallel(List<Replica> replicas, boolean ownsLeader, Optimizer optimizer, int shards) {
         this.replicas = List.copyOf(replicas);
+        this.ownsLeader = ownsLeader;
         this.leader = new Leader(replicas.get(0).model(), optimizer);
         this.shards = shards;
         int size = replicas.get(0).parameterCount();
@@ -108,17 +112,45 @@ public final class DataParallel implements AutoCloseable {
     public static DataParallel create(List<? extends Backend> backends, int shards, Function<Backend, Model> factory,
                                       Optimizer optimizer) {
         Objects.requireNonNull(factory, "factory");
-        Objects.requireNonNull(optimizer, "optimizer");
         if (backends.isEmpty()) {
             throw new IllegalArgumentException("data parallel: no backend");
         }
-        if (shards < backends.size()) {
-            throw new IllegalArgumentException("data parallel: " + shards + " shards for " + backends.size()
+        Model leader = Objects.requireNonNull(factory.apply(Objects.requireNonNull(backends.get(0), "backend")),
+                "factory's model");
+        try {
+            return create(leader, true, optimizer, backends.subList(1, backends.size()), shards, factory);
+        } catch (RuntimeException e) {
+            leader.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A data-parallel trainer around an existing {@code leader} model (which stays the caller's: {@link #close()}
+     * does not close it), with one more replica built by {@code factory} on each of {@code others}, and each batch
+     * cut into {@code shards} shards ({@code >= 1 + others.size()}). The replicas take the leader's parameters.
+     *
+     * @throws IllegalArgumentException as {@link #create(List, int, Function, Optimizer)}
+     */
+    public static DataParallel create(Model leader, Optimizer optimizer, List<? extends Backend> others, int shards,
+                                      Function<Backend, Model> factory) {
+        return create(leader, false, optimizer, others, shards, factory);
+    }
+
+    private static DataParallel create(Model leader, boolean ownsLeader, Optimizer optimizer,
+                                       List<? extends Backend> others, int shards, Function<Backend, Model> factory) {
+        Objects.requireNonNull(leader, "leader");
+        Objects.requireNonNull(factory, "factory");
+        Objects.requireNonNull(optimizer, "optimizer");
+        int workers = 1 + others.size();
+        if (shards < workers) {
+            throw new IllegalArgumentException("data parallel: " + shards + " shards for " + workers
                     + " backends; every backend needs at least one shard");
         }
         List<Replica> replicas = new ArrayList<>();
+        replicas.add(new Replica(leader));
         try {
-            for (Backend b : backends) {
+            for (Backend b : others) {
                 Model m = Objects.requireNonNull(factory.apply(Objects.requireNonNull(b, "backend")), "factory's model");
                 if (m.backend() != b) {
                     m.close();
@@ -128,14 +160,14 @@ public final class DataParallel implements AutoCloseable {
                 replicas.add(new Replica(m));
                 replicas.get(0).checkSameLayout(m);
             }
-            DataParallel dp = new DataParallel(replicas, optimizer, shards);
+            DataParallel dp = new DataParallel(replicas, ownsLeader, optimizer, shards);
             dp.replicas.get(0).parameters(dp.parameters);
             for (Replica r : dp.replicas.subList(1, dp.replicas.size())) {
                 r.setParameters(dp.parameters);
             }
             return dp;
         } catch (RuntimeException e) {
-            replicas.forEach(Replica::close);
+            replicas.subList(1, replicas.size()).forEach(Replica::close);
             throw e;
         }
     }
@@ -158,6 +190,15 @@ public final class DataParallel implements AutoCloseable {
     /** The number of shards each batch is cut into. */
     public int shards() {
         return shards;
+    }
+
+    /**
+     * Whether each step also reports the batch's predicted classes (each shard's arg-max, computed on its device and
+     * read back with its loss), as {@link dev.jacobian.train.Trainer#trackPredictions} does. Off by default.
+     */
+    public DataParallel trackPredictions(boolean on) {
+        this.trackPredictions = on;
+        return this;
     }
 
     /** Steps taken so far. */
@@ -195,33 +236,29 @@ public final class DataParallel implements AutoCloseable {
         Model lead = leader.model();
         lead.checkTargets(targets, firstRow, rows); // before any work, on the host
         long t0 = System.nanoTime();
+        if (trackPredictions && (predictions == null || predictions.length != rows)) {
+            predictions = new int[rows];
+        }
+        int[] classes = trackPredictions ? predictions : null;
         replicas.get(0).parameters(parameters);
         long stream = lead.executor().forwardCount();
-        List<Future<?>> running = new ArrayList<>(replicas.size() - 1);
-        for (int w = 1; w < replicas.size(); w++) {
-            int worker = w;
-            running.add(pool.submit(() -> {
-                replicas.get(worker).setParameters(parameters);
-                work(worker, x, targets, firstRow, rows, stream);
-            }));
-        }
-        RuntimeException failure = null;
-        try {
-            work(0, x, targets, firstRow, rows, stream);
-        } catch (RuntimeException e) {
-            failure = e;
-        }
-        failure = join(running, failure);
-        if (failure != null) {
-            throw failure;
-        }
+        inParallel(w -> {
+            if (w > 0) {
+                replicas.get(w).setParameters(parameters);
+            }
+            work(w, x, targets, firstRow, rows, stream, classes);
+        });
         long t1 = System.nanoTime();
         double[] weights = Shards.weights(rows, shards);
-        Shards.weightedSum(Arrays.asList(shardGradients), weights, sum);
+        List<float[]> parts = Arrays.asList(shardGradients);
+        int workers = replicas.size();
+        inParallel(w -> Shards.weightedSum(parts, weights, sum, Shards.start(sum.length, workers, w),
+                Shards.start(sum.length, workers, w + 1))); // the order of each element's sum is the same
         float loss = Shards.weightedSum(shardLosses, weights);
         lead.executor().setForwardCount(stream + shards);
         try {
-            return leader.apply(sum, loss);
+            StepResult r = leader.apply(sum, loss);
+            return classes == null ? r : new StepResult(r.step(), r.loss(), r.gradNorm(), r.clipped(), classes.clone());
         } finally {
             steps++;
             computeNanos += t1 - t0;
@@ -229,14 +266,34 @@ public final class DataParallel implements AutoCloseable {
         }
     }
 
+    /** Runs {@code task} for every worker, worker 0 on this thread, and waits for all; rethrows the first failure. */
+    private void inParallel(java.util.function.IntConsumer task) {
+        List<Future<?>> running = new ArrayList<>(replicas.size() - 1);
+        for (int w = 1; w < replicas.size(); w++) {
+            int worker = w;
+            running.add(pool.submit(() -> task.accept(worker)));
+        }
+        RuntimeException failure = null;
+        try {
+            task.accept(0);
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        failure = join(running, failure);
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
     /** Worker {@code w}'s shards: forward, backward and gradient download each. */
-    private void work(int w, float[] x, float[] targets, int firstRow, int rows, long stream) {
+    private void work(int w, float[] x, float[] targets, int firstRow, int rows, long stream, int[] classes) {
         Replica r = replicas.get(w);
         int end = Shards.firstShardOf(shards, replicas.size(), w + 1);
         for (int s = Shards.firstShardOf(shards, replicas.size(), w); s < end; s++) {
             int from = Shards.start(rows, shards, s);
             int to = Shards.start(rows, shards, s + 1);
-            shardLosses[s] = r.gradient(x, targets, firstRow + from, to - from, stream + s, shardGradients[s]);
+            shardLosses[s] = r.gradient(x, targets, firstRow + from, to - from, stream + s, shardGradients[s], classes,
+                    from);
         }
     }
 
@@ -272,7 +329,10 @@ public final class DataParallel implements AutoCloseable {
         }
     }
 
-    /** Stops the threads and closes every replica's model (the leader's included); the backends stay open. */
+    /**
+     * Stops the threads and closes every replica's model (the leader's too when this trainer built it); the backends
+     * stay open.
+     */
     @Override
     public void close() {
         if (closed) {
@@ -287,6 +347,6 @@ public final class DataParallel implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        replicas.forEach(Replica::close);
+        replicas.subList(ownsLeader ? 0 : 1, replicas.size()).forEach(Replica::close);
     }
 }

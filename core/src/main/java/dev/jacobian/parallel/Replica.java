@@ -1,11 +1,16 @@
 package dev.jacobian.parallel;
 
+import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.Reduction;
 import dev.jacobian.graph.Executor;
 import dev.jacobian.graph.Parameter;
 import dev.jacobian.graph.ParameterLayout;
 import dev.jacobian.nn.Model;
+import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -20,6 +25,8 @@ public final class Replica implements AutoCloseable {
     /** The arena's host image when it has gaps (zeros, never written there); null when packed already. */
     private final float[] arena;
     private final int size;
+    /** Arg-max tensors per batch size, for the predictions. */
+    private final Map<Integer, Tensor> argmax = new HashMap<>();
 
     /** A replica of {@code model}, which it owns from now on ({@link #close()} closes it). */
     public Replica(Model model) {
@@ -112,6 +119,21 @@ public final class Replica implements AutoCloseable {
      * @return the shard's mean loss
      */
     public float gradient(float[] x, float[] targets, int firstRow, int rows, long stream, float[] gradient) {
+        return gradient(x, targets, firstRow, rows, stream, gradient, null, 0);
+    }
+
+    /**
+     * {@link #gradient(float[], float[], int, int, long, float[])} that also writes the shard's predicted classes (the
+     * arg-max of its scores, computed on the device and read back with the loss) into {@code predictions} from
+     * {@code at}, when {@code predictions} is not null.
+     *
+     * @return the shard's mean loss
+     */
+    public float gradient(float[] x, float[] targets, int firstRow, int rows, long stream, float[] gradient,
+                          int[] predictions, int at) {
+        if (predictions != null) {
+            java.util.Objects.checkFromIndexSize(at, rows, predictions.length);
+        }
         if (gradient.length != size) {
             throw new IllegalArgumentException("data parallel: room for " + gradient.length + " gradient values, the model has "
                     + size);
@@ -123,15 +145,29 @@ public final class Replica implements AutoCloseable {
         exec.feed(model.input(), x, firstRow, rows);
         exec.feed(model.targets(), targets, firstRow, rows);
         Tensor loss = exec.forward(model.loss(), rows);
-        exec.backward();
-        float value = b.readLater(loss).await()[0];
+        float[] read;
+        if (predictions == null) {
+            exec.backward();
+            read = b.readLater(loss).await();
+        } else {
+            // the scores are overwritten by nothing until the next forward; take their arg-max now
+            Tensor classes = argmax.computeIfAbsent(rows, r -> b.allocate(Shape.matrix(r, 1)));
+            b.reduce(Reduction.ARGMAX, Axis.COLS, exec.value(model.logits()), classes, false);
+            exec.backward();
+            read = b.readLater(loss, classes).await();
+            for (int i = 0; i < rows; i++) {
+                predictions[at + i] = (int) read[1 + i];
+            }
+        }
         download(exec.gradientArena(), gradient);
-        return value;
+        return read[0];
     }
 
     /** Closes the model (its tensors); the backend stays open: its owner closes it. */
     @Override
     public void close() {
+        argmax.values().forEach(Tensor::close);
+        argmax.clear();
         model.close();
     }
 }

@@ -57,6 +57,15 @@ public final class Shards {
      * @throws IllegalArgumentException when the counts or lengths disagree
      */
     public static void weightedSum(List<float[]> parts, double[] weights, float[] out) {
+        weightedSum(parts, weights, out, 0, out.length);
+    }
+
+    /**
+     * {@link #weightedSum(List, double[], float[])} on the elements {@code [from, to)} only: each element's sum is
+     * the same whatever range it is summed in, so workers can share the sum by ranges.
+     */
+    public static void weightedSum(List<float[]> parts, double[] weights, float[] out, int from, int to) {
+        java.util.Objects.checkFromToIndex(from, to, out.length);
         if (parts.size() != weights.length || parts.isEmpty()) {
             throw new IllegalArgumentException("weightedSum: " + parts.size() + " parts and " + weights.length + " weights");
         }
@@ -66,19 +75,19 @@ public final class Shards {
                         + out.length);
             }
         }
-        double[] acc = new double[Math.min(BLOCK, out.length)];
-        for (int from = 0; from < out.length; from += BLOCK) {
-            int len = Math.min(BLOCK, out.length - from);
+        double[] acc = new double[Math.min(BLOCK, Math.max(1, to - from))];
+        for (int start = from; start < to; start += BLOCK) {
+            int len = Math.min(BLOCK, to - start);
             java.util.Arrays.fill(acc, 0, len, 0.0);
             for (int s = 0; s < parts.size(); s++) { // per element: 0 + w0 g0 + w1 g1 + ..., in shard order
                 float[] p = parts.get(s);
                 double w = weights[s];
                 for (int j = 0; j < len; j++) {
-                    acc[j] += w * p[from + j];
+                    acc[j] += w * p[start + j];
                 }
             }
             for (int j = 0; j < len; j++) {
-                out[from + j] = (float) acc[j];
+                out[start + j] = (float) acc[j];
             }
         }
     }

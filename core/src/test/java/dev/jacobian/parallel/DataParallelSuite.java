@@ -180,6 +180,24 @@ public abstract class DataParallelSuite {
         }
     }
 
+    @Test
+    @Timeout(120)
+    void predictionsAreTheWholeBatchsInOrder() {
+        float[] x = features(BATCH, 5);
+        int[] expected;
+        try (Model m = mlp(0).apply(backends(1).get(0)); Optimizer opt = sgd();
+             Trainer tr = new Trainer(m, opt).trackPredictions(true)) {
+            expected = tr.step(x, m.encodeTargets(labels(x)), 0, BATCH).predictions();
+        }
+        try (Optimizer opt = sgd(); DataParallel dp = DataParallel.create(backends(2), 3, mlp(0), opt)) {
+            dp.trackPredictions(true);
+            int[] got = dp.step(x, dp.model().encodeTargets(labels(x)), 0, BATCH).predictions();
+            assertArrayEquals(expected, got, "the first step's predictions, shard by shard in batch order");
+            dp.trackPredictions(false);
+            assertEquals(0, dp.step(x, dp.model().encodeTargets(labels(x)), 0, BATCH).predictions().length);
+        }
+    }
+
     /** {@code |a - b| <= rtol * max(|a|, |b|, 1)} element-wise, naming the first element that is not. */
     protected static void assertClose(float[] expected, float[] actual, float rtol, String what) {
         assertEquals(expected.length, actual.length, what + ": length");
@@ -211,6 +229,22 @@ public abstract class DataParallelSuite {
             NonFiniteLossException e = assertThrows(NonFiniteLossException.class, () -> dp.step(x, t, 0, BATCH));
             assertTrue(e.weightsUntouched());
             assertArrayEquals(before, dp.model().executor().parameterArena().download());
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void aLeaderModelOfTheCallersStaysOpenAndTrained() {
+        List<Backend> two = backends(2);
+        float[] x = features(BATCH, 9);
+        try (Model leader = mlp(0).apply(two.get(0)); Optimizer opt = sgd()) {
+            float[] before = leader.executor().parameterArena().download();
+            try (DataParallel dp = DataParallel.create(leader, opt, two.subList(1, 2), 2, mlp(0))) {
+                dp.step(x, leader.encodeTargets(labels(x)), 0, BATCH);
+                assertTrue(dp.model() == leader);
+            }
+            float[] after = leader.executor().parameterArena().download(); // still open: the caller's
+            assertFalse(java.util.Arrays.equals(before, after), "the step updated the caller's model");
         }
     }
 

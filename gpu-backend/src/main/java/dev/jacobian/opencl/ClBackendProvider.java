@@ -34,8 +34,11 @@ public final class ClBackendProvider implements BackendProvider {
         this(System.getProperty(ClContext.DEVICE_PROPERTY));
     }
 
-    /** A provider choosing the device with {@code selector} (index or name substring; null: GPU first). */
-    ClBackendProvider(String selector) {
+    /**
+     * A provider choosing the device with {@code selector} (index in {@link ClInfo#probe()}'s device list, or a name
+     * substring; null: GPU first), e.g. one per GPU for data-parallel training.
+     */
+    public ClBackendProvider(String selector) {
         this.selector = selector;
     }
 

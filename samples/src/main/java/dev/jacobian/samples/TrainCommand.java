@@ -154,6 +154,11 @@ final class TrainCommand implements Callable<Integer> {
             description = "auto, cpu, opencl or reference (default: ${DEFAULT-VALUE}; see 'jacobian info').")
     String backend;
 
+    @Option(names = "--workers", defaultValue = "1", paramLabel = "N",
+            description = "Train on N backends of --backend's kind together, each batch split across them (data parallel;"
+                    + " CPU backends share the cores). Default: ${DEFAULT-VALUE}.")
+    int workers;
+
     @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: runs/<timestamp>; with --resume, the newest run).")
     Path out;
 
@@ -178,6 +183,9 @@ final class TrainCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--batch-norm and --layer-norm exclude each other: choose one");
             }
             String norm = batchNorm ? "batch" : layerNorm ? "layer" : "none";
+            if (workers < 1 || workers > batch) {
+                throw new IllegalArgumentException("--workers must be between 1 and --batch (" + batch + "): " + workers);
+            }
             config = new TrainConfig(layers != null ? layers : TrainConfig.defaultLayers(model), activation, loss, init, epochs, batch,
                     lr != null ? lr : TrainConfig.defaultLearningRate(optimizer), schedule,
                     momentum != null ? momentum : TrainConfig.defaultMomentum(optimizer), nesterov,
@@ -192,7 +200,8 @@ final class TrainCommand implements Callable<Integer> {
         Path dir = out != null ? out : resume ? newestRun().orElseThrow(() ->
                 new CheckpointFormatException(RUNS, "--resume without --out: no run with a checkpoint here")) : newRunDir();
         Path dataDir = data != null ? data : DataDirectory.defaultDirectory();
-        new TrainingRun(new TrainingRun.Settings(config, dataDir, dir, backend, resume, !noProgress && interactive())).run();
+        new TrainingRun(new TrainingRun.Settings(config, dataDir, dir, backend, resume, !noProgress && interactive(),
+                workers)).run();
         return 0;
     }
 

@@ -228,5 +228,8 @@ class EndToEndTest {
         assertEquals(2, badActivation.code());
         assertTrue(badActivation.err().contains("--activation must be one of"), badActivation.err());
         assertTrue(badActivation.err().contains("Usage:"), badActivation.err());
+        CliRun noWorkers = CliRun.of("train", "--workers", "0", "--no-progress");
+        assertEquals(2, noWorkers.code());
+        assertTrue(noWorkers.err().contains("--workers must be between 1 and --batch (64): 0"), noWorkers.err());
     }
 }

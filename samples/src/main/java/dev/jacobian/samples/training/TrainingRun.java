@@ -19,6 +19,7 @@ import dev.jacobian.samples.data.Shuffling;
 import dev.jacobian.train.EarlyStopping;
 import dev.jacobian.train.NonFiniteLossException;
 import dev.jacobian.train.StepResult;
+import dev.jacobian.parallel.DataParallel;
 import dev.jacobian.train.Trainer;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -76,6 +77,8 @@ public final class TrainingRun {
     private Evaluator evaluator;
     private Reports.EarlyStopRecord stopped;
     private final Map<String, List<String>> previousWarnings = new LinkedHashMap<>();
+    /** The backends of workers 2..N ({@code --workers}); empty for one. */
+    private List<Backend> others = List.of();
 
     /**
      * How to run.
@@ -87,8 +90,15 @@ public final class TrainingRun {
      * @param backend   backend name ({@code auto}, {@code cpu}, …)
      * @param resume    continue from the newest checkpoint in {@code out}
      * @param progress  show a progress bar per epoch on stderr
+     * @param workers   backends to train on together ({@link DataParallel}: each batch split across them); 1: the
+     *                  plain {@link Trainer}
      */
-    public record Settings(TrainConfig config, Path dataDir, Path out, String backend, boolean resume, boolean progress) {
+    public record Settings(TrainConfig config, Path dataDir, Path out, String backend, boolean resume, boolean progress,
+                           int workers) {
+        /** One worker. */
+        public Settings(TrainConfig config, Path dataDir, Path out, String backend, boolean resume, boolean progress) {
+            this(config, dataDir, out, backend, resume, progress, 1);
+        }
     }
 
     /** The outcome of a completed run. */
@@ -130,18 +140,24 @@ public final class TrainingRun {
             Networks.checkShapes(resumed.file(), config, sampleShape(data), data.classNames().size(),
                     resumed.tensors());
         }
-        try (Backend backend = timer.time("start backend", () -> Backends.create(settings.backend()));
+        List<Backend> backends = timer.time("start backend", () -> Workers.open(settings.backend(), settings.workers()));
+        others = backends.subList(1, backends.size());
+        try (Backend backend = backends.get(0);
              Model model = Networks.model(config, sampleShape(data), data.classNames().size(), backend);
              Evaluator ev = new Evaluator(model)) {
             evaluator = ev;
             LOG.info("backend {}: {}", backend.name(), backend.deviceDescription());
+            if (!others.isEmpty()) {
+                LOG.info("data parallel: {} workers, each batch of {} split across them ({} more backends: {})",
+                        backends.size(), config.batch(), others.size(), others.get(0).deviceDescription());
+            }
             LOG.info("model {} ({} parameters), batch {}, optimizer {}, lr {} ({}), momentum {}, weight decay {}, augment {}{}",
                     model.describe(), model.parameterCount(), config.batch(), config.optimizer(), config.learningRate(),
                     config.schedule(), config.momentum(), config.weightDecay(), String.join(",", config.augment()),
                     config.earlyStopping() > 0 ? ", early stopping on " + config.monitor() + " after "
                             + config.earlyStopping() + " epochs" : "");
             Optimizer sgd = Networks.optimizer(config, config.learningRate());
-            Trainer trainer = new Trainer(model, sgd).trackPredictions(true);
+            Stepper trainer = stepper(model, sgd);
             scheduler = config.scheduler(sgd, config.learningRate());
             earlyStopping = config.earlyStopping() > 0
                     ? new EarlyStopping(config.monitored(), config.earlyStopping(), 0, true) : null;
@@ -167,7 +183,7 @@ public final class TrainingRun {
                         sgd.close();
                         trainer.close();
                         sgd = Networks.optimizer(config, config.learningRate());
-                        trainer = new Trainer(model, sgd).trackPredictions(true);
+                        trainer = stepper(model, sgd);
                         scheduler = config.scheduler(sgd, config.learningRate());
                         epoch = onNan(epoch, nan, model, trainer, backend, data);
                     }
@@ -183,7 +199,20 @@ public final class TrainingRun {
                     earlyStopping.close();
                 }
             }
+        } finally {
+            others.forEach(Backend::close);
         }
+    }
+
+    /** The step: the plain trainer, or data parallel over the other workers' backends too. */
+    private Stepper stepper(Model model, Optimizer optimizer) {
+        if (others.isEmpty()) {
+            return Stepper.of(new Trainer(model, optimizer));
+        }
+        dev.jacobian.tensor.Shape sample = dev.jacobian.tensor.Shape.of(inputShape.stream().mapToInt(i -> i).toArray());
+        int classes = model.outputSize();
+        return Stepper.of(DataParallel.create(model, optimizer, others, 1 + others.size(),
+                b -> Networks.model(config, sample, classes, b)));
     }
 
     /** Steps the scheduler (with the monitored value) and the early stopping after epoch {@code epoch}. */
@@ -198,7 +227,7 @@ public final class TrainingRun {
     }
 
     /** Puts back the best epoch's parameters and writes them as the last checkpoint (what eval and the test see). */
-    private void stopEarly(int lastEpoch, Model model, Trainer trainer, Backend backend) throws IOException {
+    private void stopEarly(int lastEpoch, Model model, Stepper trainer, Backend backend) throws IOException {
         earlyStopping.restoreBest(model.executor());
         stopped = new Reports.EarlyStopRecord(config.monitor(), config.earlyStopping(), lastEpoch,
                 earlyStopping.bestEpoch(), earlyStopping.best());
@@ -233,7 +262,7 @@ public final class TrainingRun {
         }
     }
 
-    private Reports.EpochRecord epoch(int epoch, RunData data, Model model, Trainer trainer) {
+    private Reports.EpochRecord epoch(int epoch, RunData data, Model model, Stepper trainer) {
         long t0 = System.nanoTime();
         Dataset train = data.train();
         int n = train.size();
@@ -351,7 +380,7 @@ public final class TrainingRun {
         return Double.isFinite(v) ? v : null;
     }
 
-    private int onNan(int epoch, NonFiniteLossException nan, Model model, Trainer trainer, Backend backend, RunData data)
+    private int onNan(int epoch, NonFiniteLossException nan, Model model, Stepper trainer, Backend backend, RunData data)
             throws IOException, TrainingStoppedException {
         Path last = store.latest().orElseThrow(() -> new IllegalStateException("no checkpoint in " + store.directory()));
         if (config.onNan().equals("stop") || rollbacks.size() >= config.maxRollbacks()) {
@@ -379,7 +408,7 @@ public final class TrainingRun {
      * Writes the checkpoint of epoch {@code epoch}; {@code weightsOfEpoch} is the epoch whose weights the model
      * holds when they are not epoch {@code epoch}'s (early stopping put the best back), else null.
      */
-    private void checkpoint(int epoch, Model model, Trainer trainer, Backend backend, Integer weightsOfEpoch)
+    private void checkpoint(int epoch, Model model, Stepper trainer, Backend backend, Integer weightsOfEpoch)
             throws IOException {
         long t0 = System.nanoTime();
         Optimizer opt = trainer.optimizer();

@@ -36,11 +36,12 @@ class ResumeTest {
     }
 
     /**
-     * With SGD (momentum buffers), with a CNN (convolutions, BatchNorm2d, pooling), and with AdamW, dropout and batch norm (moments and step counts, running
+     * With SGD (momentum buffers), with data-parallel training on two CPU backends, with a CNN (convolutions, BatchNorm2d, pooling), and with AdamW, dropout and batch norm (moments and step counts, running
      * statistics, and the dropout stream's position all come back from the checkpoint).
      */
     @ParameterizedTest
     @ValueSource(strings = {"", "--optimizer adamw --dropout 0.2 --batch-norm --lr 0.002",
+        "--workers 2 --optimizer adamw --dropout 0.2 --batch-norm --lr 0.002",
         "--model cnn --channels 4,8 --optimizer adamw --dropout 0.2 --lr 0.002"})
     void threePlusTwoEpochsEqualFiveStraight(String options) throws Exception {
         String[] more = options.isEmpty() ? new String[0] : options.split(" ");

@@ -1,0 +1,92 @@
+package dev.jacobian.samples.training;
+
+import dev.jacobian.optim.Optimizer;
+import dev.jacobian.parallel.DataParallel;
+import dev.jacobian.train.StepResult;
+import dev.jacobian.train.Trainer;
+
+/**
+ * The training step a run takes: the library's {@link Trainer} on one backend, or {@link DataParallel} over several
+ * ({@code --workers}). Both report the loss, the gradient norm and the batch's predicted classes.
+ */
+interface Stepper extends AutoCloseable {
+    /** One step on {@code rows} samples from {@code first}. */
+    StepResult step(float[] x, float[] targets, int first, int rows);
+
+    /** The optimizer the step updates with. */
+    Optimizer optimizer();
+
+    /** Steps taken, counting those of the run this one resumed. */
+    long steps();
+
+    /** Sets the step counter (a resume or a rollback). */
+    void setSteps(long steps);
+
+    @Override
+    void close();
+
+    /** The plain step, with predictions tracked. */
+    static Stepper of(Trainer trainer) {
+        trainer.trackPredictions(true);
+        return new Stepper() {
+            @Override
+            public StepResult step(float[] x, float[] targets, int first, int rows) {
+                return trainer.step(x, targets, first, rows);
+            }
+
+            @Override
+            public Optimizer optimizer() {
+                return trainer.optimizer();
+            }
+
+            @Override
+            public long steps() {
+                return trainer.steps();
+            }
+
+            @Override
+            public void setSteps(long steps) {
+                trainer.setSteps(steps);
+            }
+
+            @Override
+            public void close() {
+                trainer.close();
+            }
+        };
+    }
+
+    /** The data-parallel step, with predictions tracked. */
+    static Stepper of(DataParallel dp) {
+        dp.trackPredictions(true);
+        return new Stepper() {
+            private long base;
+
+            @Override
+            public StepResult step(float[] x, float[] targets, int first, int rows) {
+                StepResult r = dp.step(x, targets, first, rows);
+                return new StepResult(steps(), r.loss(), r.gradNorm(), r.clipped(), r.predictions());
+            }
+
+            @Override
+            public Optimizer optimizer() {
+                return dp.optimizer();
+            }
+
+            @Override
+            public long steps() {
+                return base + dp.steps();
+            }
+
+            @Override
+            public void setSteps(long steps) {
+                base = steps - dp.steps();
+            }
+
+            @Override
+            public void close() {
+                dp.close();
+            }
+        };
+    }
+}

@@ -62,7 +62,7 @@ public abstract class DataParallelSuite {
     }
 
     /** Synthetic 3-class data: 24 features per sample. */
-    protected static float[] features(int n, long seed) {
+    public static float[] features(int n, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         float[] x = new float[n * 24];
         for (int i = 0; i < x.length; i++) {
@@ -72,7 +72,7 @@ public abstract class DataParallelSuite {
     }
 
     /** Labels of {@link #features}: from the first two features. */
-    protected static int[] labels(float[] x) {
+    public static int[] labels(float[] x) {
         int[] y = new int[x.length / 24];
         for (int i = 0; i < y.length; i++) {
             y[i] = (x[i * 24] > 0 ? 1 : 0) + (x[i * 24 + 1] > 0.5f ? 1 : 0);
@@ -200,6 +200,11 @@ public abstract class DataParallelSuite {
 
     /** {@code |a - b| <= rtol * max(|a|, |b|, 1)} element-wise, naming the first element that is not. */
     protected static void assertClose(float[] expected, float[] actual, float rtol, String what) {
+        assertCloseTo(expected, actual, rtol, what);
+    }
+
+    /** {@link #assertClose}, for tests outside the suite's subclasses. */
+    public static void assertCloseTo(float[] expected, float[] actual, float rtol, String what) {
         assertEquals(expected.length, actual.length, what + ": length");
         int worst = -1;
         float worstError = 0;

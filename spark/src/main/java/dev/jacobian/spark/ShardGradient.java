@@ -1,0 +1,16 @@
+package dev.jacobian.spark;
+
+import java.io.Serializable;
+
+/**
+ * What a task sends back from a data-parallel step: the gradient of its shard's mean loss (packed, as
+ * {@link dev.jacobian.parallel.Replica#gradient} reads it) and that loss.
+ *
+ * @param partition    the task's partition
+ * @param rows         the shard's samples
+ * @param loss         the shard's mean loss
+ * @param gradient     the packed gradient
+ * @param computeNanos the task's time from its parameters' arrival to its gradient's download
+ */
+record ShardGradient(int partition, int rows, float loss, float[] gradient, long computeNanos) implements Serializable {
+}

@@ -55,8 +55,23 @@ public final class JacobianCli {
 
     /** The command line with this program's exception handling, for {@code main} and tests. */
     public static CommandLine commandLine() {
+        return commandLine(null);
+    }
+
+    /**
+     * The command line whose {@code train} computes its steps with {@code engine} (a cluster's, e.g. the {@code spark}
+     * module's), with the same options and exception handling; null: this machine's backends.
+     */
+    public static CommandLine commandLine(dev.jacobian.samples.training.StepEngine engine) {
         JacobianCli cli = new JacobianCli();
-        CommandLine cmd = new CommandLine(cli);
+        CommandLine cmd = new CommandLine(cli, new CommandLine.IFactory() {
+            private final CommandLine.IFactory defaults = CommandLine.defaultFactory();
+
+            @Override
+            public <K> K create(Class<K> type) throws Exception {
+                return type == TrainCommand.class ? type.cast(new TrainCommand(engine)) : defaults.create(type);
+            }
+        });
         cmd.setExecutionExceptionHandler((ex, line, parseResult) -> handle(ex, line, cli.verbose));
         return cmd;
     }

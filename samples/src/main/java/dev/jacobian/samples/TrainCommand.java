@@ -175,6 +175,19 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "No progress bar (default: a bar when the console is a terminal).")
     boolean noProgress;
 
+    /** Where the steps are computed (a cluster's engine); null: this machine. */
+    private final dev.jacobian.samples.training.StepEngine engine;
+
+    /** The command on this machine's backends. */
+    TrainCommand() {
+        this(null);
+    }
+
+    /** The command with its steps computed by {@code engine}. */
+    TrainCommand(dev.jacobian.samples.training.StepEngine engine) {
+        this.engine = engine;
+    }
+
     @Override
     public Integer call() throws IOException, dev.jacobian.samples.training.TrainingStoppedException {
         TrainConfig config;
@@ -201,7 +214,7 @@ final class TrainCommand implements Callable<Integer> {
                 new CheckpointFormatException(RUNS, "--resume without --out: no run with a checkpoint here")) : newRunDir();
         Path dataDir = data != null ? data : DataDirectory.defaultDirectory();
         new TrainingRun(new TrainingRun.Settings(config, dataDir, dir, backend, resume, !noProgress && interactive(),
-                workers)).run();
+                workers, engine)).run();
         return 0;
     }
 

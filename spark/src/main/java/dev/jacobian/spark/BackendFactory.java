@@ -21,6 +21,17 @@ public interface BackendFactory extends Serializable {
     }
 
     /**
+     * The backend {@code name} designates on the executor ({@code auto}: its GPU if it has one), where a CPU backend
+     * gets as many threads as the task has cores ({@link #cpuPerTask()}).
+     */
+    static BackendFactory forTasks(String name) {
+        return () -> {
+            dev.jacobian.backend.BackendProvider p = Backends.resolve(name);
+            return p.name().equals("cpu") ? cpuPerTask().create() : p.create();
+        };
+    }
+
+    /**
      * A CPU backend with as many threads as the task has cores ({@code spark.task.cpus}, 1 by default), so that the
      * tasks of one executor do not oversubscribe its cores.
      */

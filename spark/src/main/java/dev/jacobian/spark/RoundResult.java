@@ -12,7 +12,8 @@ import java.util.Map;
  * @param lossSum    the sum of its steps' losses
  * @param steps      the steps it took
  * @param nonFinite  whether a step's loss or gradient norm was not finite (the round is then not applied)
+ * @param computeNanos the task's time from its parameters' arrival to its results' download
  */
 record RoundResult(int partition, float[] parameters, Map<String, float[]> state, double lossSum, int steps,
-                   boolean nonFinite) implements Serializable {
+                   boolean nonFinite, long computeNanos) implements Serializable {
 }

@@ -11,6 +11,8 @@ import java.io.Serializable;
  * @param loss         the shard's mean loss
  * @param gradient     the packed gradient
  * @param computeNanos the task's time from its parameters' arrival to its gradient's download
+ * @param predictions  the shard's predicted classes, when asked for; otherwise null
  */
-record ShardGradient(int partition, int rows, float loss, float[] gradient, long computeNanos) implements Serializable {
+record ShardGradient(int partition, int rows, float loss, float[] gradient, long computeNanos, int[] predictions)
+        implements Serializable {
 }

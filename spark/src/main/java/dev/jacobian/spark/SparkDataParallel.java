@@ -67,6 +67,7 @@ public final class SparkDataParallel implements AutoCloseable {
     private long jobNanos;
     private long taskNanos;
     private boolean closed;
+    private boolean trackPredictions;
 
     private SparkDataParallel(JavaSparkContext sc, int workers, Model leader, Optimizer optimizer,
                               BackendFactory backends, ModelFactory models, TaskHook hook) {
@@ -112,6 +113,15 @@ public final class SparkDataParallel implements AutoCloseable {
     /** The leader's optimizer. */
     public Optimizer optimizer() {
         return leader.optimizer();
+    }
+
+    /**
+     * Whether each step also reports its batch's predicted classes (each task's arg-max, sent back with its
+     * gradient), as {@link Trainer#trackPredictions} does. Off by default.
+     */
+    public SparkDataParallel trackPredictions(boolean on) {
+        this.trackPredictions = on;
+        return this;
     }
 
     /** The number of tasks per exchange. */
@@ -237,7 +247,7 @@ public final class SparkDataParallel implements AutoCloseable {
         List<ShardGradient> results;
         try {
             results = new ArrayList<>(rdd.mapPartitionsWithIndex(
-                    gradientTask(params, pool, stream, exchange, hook, batchOf), false).collect());
+                    gradientTask(params, pool, stream, exchange, hook, trackPredictions, batchOf), false).collect());
         } catch (Exception e) { // collect() throws SparkException (checked) when Spark gives up on a task
             throw failed(exchange, e);
         } finally {
@@ -260,12 +270,22 @@ public final class SparkDataParallel implements AutoCloseable {
         Shards.weightedSum(parts, weights, sum);
         exec.setForwardCount(stream + workers);
         exchanges++;
-        return leader.apply(sum, Shards.weightedSum(losses, weights));
+        StepResult r = leader.apply(sum, Shards.weightedSum(losses, weights));
+        if (!trackPredictions) {
+            return r;
+        }
+        int[] classes = new int[rows];
+        int at = 0;
+        for (ShardGradient g : results) {
+            System.arraycopy(g.predictions(), 0, classes, at, g.rows());
+            at += g.rows();
+        }
+        return new StepResult(r.step(), r.loss(), r.gradNorm(), r.clipped(), classes);
     }
 
     private static <T> Function2<Integer, Iterator<T>, Iterator<ShardGradient>> gradientTask(
             Broadcast<float[]> params, Broadcast<ReplicaPool> pool, long stream, long exchange, TaskHook hook,
-            BatchOf<T> batchOf) {
+            boolean predict, BatchOf<T> batchOf) {
         return (p, elements) -> {
             if (hook != null) {
                 hook.beforeTask(exchange, p, TaskContext.get().attemptNumber());
@@ -278,8 +298,9 @@ public final class SparkDataParallel implements AutoCloseable {
                 Replica r = h.replica();
                 r.setParameters(params.value());
                 float[] g = new float[r.parameterCount()];
-                float loss = r.gradient(b.x(), b.targets(), 0, b.rows(), stream + p, g);
-                ShardGradient out = new ShardGradient(p, b.rows(), loss, g, System.nanoTime() - t0);
+                int[] classes = predict ? new int[b.rows()] : null;
+                float loss = r.gradient(b.x(), b.targets(), 0, b.rows(), stream + p, g, classes, 0);
+                ShardGradient out = new ShardGradient(p, b.rows(), loss, g, System.nanoTime() - t0, classes);
                 replicas.give(p, h);
                 return List.of(out).iterator();
             } catch (RuntimeException | Error e) {
@@ -337,12 +358,15 @@ public final class SparkDataParallel implements AutoCloseable {
                 results.sort(Comparator.comparingInt(RoundResult::partition));
                 checkResults(results.size(), exchange);
                 double lossSum = 0;
+                long slowest = 0;
                 for (RoundResult r : results) {
+                    slowest = Math.max(slowest, r.computeNanos());
                     if (r.nonFinite()) {
                         throw new NonFiniteLossException(exchange, Float.NaN, Float.NaN, true);
                     }
                     lossSum += r.lossSum();
                 }
+                taskNanos += slowest;
                 double[] equal = new double[workers];
                 Arrays.fill(equal, 1.0 / workers);
                 Shards.weightedSum(results.stream().map(RoundResult::parameters).toList(), equal, sum);
@@ -399,6 +423,7 @@ public final class SparkDataParallel implements AutoCloseable {
             ReplicaPool replicas = pool.value();
             ReplicaPool.Held h = replicas.take(p);
             try (Optimizer opt = optimizers.create()) {
+                long t0 = System.nanoTime();
                 Replica r = h.replica();
                 Model m = r.model();
                 r.setParameters(in.parameters());
@@ -420,7 +445,7 @@ public final class SparkDataParallel implements AutoCloseable {
                 float[] params = new float[r.parameterCount()];
                 r.parameters(params);
                 RoundResult out = new RoundResult(p, params, new HashMap<>(opt.state(m.executor())), lossSum,
-                        in.steps(), nonFinite);
+                        in.steps(), nonFinite, System.nanoTime() - t0);
                 replicas.give(p, h);
                 return List.of(out).iterator();
             } catch (RuntimeException | Error e) {

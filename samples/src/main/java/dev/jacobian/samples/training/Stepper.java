@@ -7,9 +7,10 @@ import dev.jacobian.train.Trainer;
 
 /**
  * The training step a run takes: the library's {@link Trainer} on one backend, or {@link DataParallel} over several
- * ({@code --workers}). Both report the loss, the gradient norm and the batch's predicted classes.
+ * ({@code --workers}), or another {@link StepEngine}'s (a cluster's). Each reports the loss, the gradient norm and the
+ * batch's predicted classes when it can.
  */
-interface Stepper extends AutoCloseable {
+public interface Stepper extends AutoCloseable {
     /** One step on {@code rows} samples from {@code first}. */
     StepResult step(float[] x, float[] targets, int first, int rows);
 
@@ -21,6 +22,14 @@ interface Stepper extends AutoCloseable {
 
     /** Sets the step counter (a resume or a rollback). */
     void setSteps(long steps);
+
+    /**
+     * Whether the leader model itself runs each step's forward pass, so that its activations are there for the
+     * diagnostics after an epoch; false when every forward runs on other machines.
+     */
+    default boolean forwardsOnLeader() {
+        return true;
+    }
 
     @Override
     void close();

@@ -61,7 +61,7 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
                           double l2, double clipNorm, double clipValue, long seed, int validation, int limit,
                           String onNan, int maxRollbacks, ScheduleOptions scheduleOptions, String monitor,
                           int earlyStopping, String optimizer, double dropout, String norm, String model,
-                          List<Integer> channels, List<String> augment) {
+                          List<Integer> channels, List<String> augment) implements java.io.Serializable {
     /** Loss names accepted by {@code --loss}. */
     public static final List<String> LOSSES = List.of("softmax-ce", "svm", "mse");
     /** Schedule names accepted by {@code --schedule}. */
@@ -112,7 +112,7 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
      * @param plateauPatience   {@code plateau}: epochs without improvement before a reduction ({@code patience})
      */
     public record ScheduleOptions(int stepSize, double gamma, int warmupEpochs, double warmupStartFactor,
-                                  double plateauFactor, int plateauPatience) {
+                                  double plateauFactor, int plateauPatience) implements java.io.Serializable {
         /** The command line's defaults. */
         public static final ScheduleOptions DEFAULTS = new ScheduleOptions(3, 0.5, 1, 0.1, 0.5, 2);
 

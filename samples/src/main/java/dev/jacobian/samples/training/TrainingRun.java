@@ -92,12 +92,13 @@ public final class TrainingRun {
      * @param progress  show a progress bar per epoch on stderr
      * @param workers   backends to train on together ({@link DataParallel}: each batch split across them); 1: the
      *                  plain {@link Trainer}
+     * @param engine    where the steps are computed; null: on this machine's backends
      */
     public record Settings(TrainConfig config, Path dataDir, Path out, String backend, boolean resume, boolean progress,
-                           int workers) {
-        /** One worker. */
+                           int workers, StepEngine engine) {
+        /** One worker, on this machine. */
         public Settings(TrainConfig config, Path dataDir, Path out, String backend, boolean resume, boolean progress) {
-            this(config, dataDir, out, backend, resume, progress, 1);
+            this(config, dataDir, out, backend, resume, progress, 1, null);
         }
     }
 
@@ -140,7 +141,8 @@ public final class TrainingRun {
             Networks.checkShapes(resumed.file(), config, sampleShape(data), data.classNames().size(),
                     resumed.tensors());
         }
-        List<Backend> backends = timer.time("start backend", () -> Workers.open(settings.backend(), settings.workers()));
+        List<Backend> backends = timer.time("start backend", () -> Workers.open(settings.backend(),
+                settings.engine() == null ? settings.workers() : 1)); // an engine has workers of its own
         others = backends.subList(1, backends.size());
         try (Backend backend = backends.get(0);
              Model model = Networks.model(config, sampleShape(data), data.classNames().size(), backend);
@@ -206,13 +208,14 @@ public final class TrainingRun {
 
     /** The step: the plain trainer, or data parallel over the other workers' backends too. */
     private Stepper stepper(Model model, Optimizer optimizer) {
+        ModelSpec spec = new ModelSpec(config, inputShape.stream().mapToInt(i -> i).toArray(), model.outputSize());
+        if (settings.engine() != null) {
+            return settings.engine().open(model, optimizer, spec, settings.workers(), settings.backend());
+        }
         if (others.isEmpty()) {
             return Stepper.of(new Trainer(model, optimizer));
         }
-        dev.jacobian.tensor.Shape sample = dev.jacobian.tensor.Shape.of(inputShape.stream().mapToInt(i -> i).toArray());
-        int classes = model.outputSize();
-        return Stepper.of(DataParallel.create(model, optimizer, others, 1 + others.size(),
-                b -> Networks.model(config, sample, classes, b)));
+        return Stepper.of(DataParallel.create(model, optimizer, others, 1 + others.size(), spec::build));
     }
 
     /** Steps the scheduler (with the monitored value) and the early stopping after epoch {@code epoch}. */
@@ -313,6 +316,13 @@ public final class TrainingRun {
                             (s + 1) * (double) rows / (stepNanos / 1e9)));
                 }
             }
+        }
+        if (!trainer.forwardsOnLeader() && steps > 0) {
+            // the steps ran elsewhere: one forward of the last batch here gives the diagnostics activations to look at
+            // (evaluation mode, so no running statistic moves; the random stream is put back where it was)
+            long stream = model.executor().forwardCount();
+            model.predictScores(bx, 0, rows);
+            model.executor().setForwardCount(stream);
         }
         List<Reports.LayerRecord> layers = timer.time("diagnostics", () -> diagnostics(epoch, model));
         Evaluation validation = timer.time("validation", () -> data.validation().size() == 0 ? null

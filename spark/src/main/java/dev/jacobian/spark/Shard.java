@@ -1,5 +1,6 @@
 package dev.jacobian.spark;
 
+import dev.jacobian.samples.data.Shuffling;
 import java.io.Serializable;
 import java.util.SplittableRandom;
 
@@ -24,18 +25,8 @@ public record Shard(int partition, float[] x, float[] targets, int inputSize, in
      * {@code seed}, the epoch and the partition, the same on every machine.
      */
     public static int[] order(long seed, int epoch, int partition, int rows) {
-        SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch * 0xC2B2AE3D27D4EB4FL + partition);
-        int[] order = new int[rows];
-        for (int i = 0; i < rows; i++) {
-            order[i] = i;
-        }
-        for (int i = rows - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        return order;
+        return Shuffling.permutation(rows,
+                new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch * 0xC2B2AE3D27D4EB4FL + partition));
     }
 
     /** Step {@code step}'s local batch of {@code size} samples in epoch {@code epoch} (see {@link #order}). */

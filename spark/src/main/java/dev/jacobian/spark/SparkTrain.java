@@ -6,7 +6,6 @@ import dev.jacobian.samples.JacobianCli;
 import dev.jacobian.samples.training.ModelSpec;
 import dev.jacobian.samples.training.StepEngine;
 import dev.jacobian.samples.training.Stepper;
-import dev.jacobian.train.StepResult;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 
@@ -56,40 +55,8 @@ public final class SparkTrain {
             ModelFactory models = spec::build;
             SparkDataParallel sdp = SparkDataParallel.create(sc, workers, leader, optimizer,
                     BackendFactory.forTasks(backend), models).trackPredictions(true);
-            return new Stepper() {
-                private long base;
-
-                @Override
-                public StepResult step(float[] x, float[] targets, int first, int rows) {
-                    StepResult r = sdp.step(x, targets, first, rows);
-                    return new StepResult(steps(), r.loss(), r.gradNorm(), r.clipped(), r.predictions());
-                }
-
-                @Override
-                public Optimizer optimizer() {
-                    return sdp.optimizer();
-                }
-
-                @Override
-                public long steps() {
-                    return base + sdp.exchanges();
-                }
-
-                @Override
-                public void setSteps(long steps) {
-                    base = steps - sdp.exchanges();
-                }
-
-                @Override
-                public boolean forwardsOnLeader() {
-                    return false; // the executors run every forward
-                }
-
-                @Override
-                public void close() {
-                    sdp.close();
-                }
-            };
+            // the executors run every forward; the driver's leader only steps
+            return Stepper.counting(sdp::step, sdp.optimizer(), sdp::exchanges, sdp::close, false);
         };
     }
 }

@@ -68,33 +68,54 @@ public interface Stepper extends AutoCloseable {
     /** The data-parallel step, with predictions tracked. */
     static Stepper of(DataParallel dp) {
         dp.trackPredictions(true);
+        return counting(dp::step, dp.optimizer(), dp::steps, dp::close, true);
+    }
+
+    /** A step function: one step on {@code rows} samples from {@code first}. */
+    @FunctionalInterface
+    interface Step {
+        /** The step's numbers (their step number is replaced by the stepper's count). */
+        StepResult step(float[] x, float[] targets, int first, int rows);
+    }
+
+    /**
+     * A stepper around {@code step}, whose own count of steps taken is {@code taken}: it numbers the steps from where
+     * {@link #setSteps} puts it (a resume), and closes with {@code close}.
+     */
+    static Stepper counting(Step step, Optimizer optimizer, java.util.function.LongSupplier taken, Runnable close,
+                            boolean forwardsOnLeader) {
         return new Stepper() {
             private long base;
 
             @Override
             public StepResult step(float[] x, float[] targets, int first, int rows) {
-                StepResult r = dp.step(x, targets, first, rows);
+                StepResult r = step.step(x, targets, first, rows);
                 return new StepResult(steps(), r.loss(), r.gradNorm(), r.clipped(), r.predictions());
             }
 
             @Override
             public Optimizer optimizer() {
-                return dp.optimizer();
+                return optimizer;
             }
 
             @Override
             public long steps() {
-                return base + dp.steps();
+                return base + taken.getAsLong();
             }
 
             @Override
             public void setSteps(long steps) {
-                base = steps - dp.steps();
+                base = steps - taken.getAsLong();
+            }
+
+            @Override
+            public boolean forwardsOnLeader() {
+                return forwardsOnLeader;
             }
 
             @Override
             public void close() {
-                dp.close();
+                close.run();
             }
         };
     }

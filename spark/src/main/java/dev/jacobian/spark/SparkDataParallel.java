@@ -50,8 +50,9 @@ import org.apache.spark.broadcast.Broadcast;
  *
  * <h2>Replicas</h2>
  * The replicas live on the executors between steps, in a pool that Spark ships once as a broadcast variable (see
- * {@link ReplicaPool}); {@link #close()} closes them (on a cluster, those of the executors the partitions' tasks ran
- * on last) and the pool.
+ * {@link ReplicaPool}); {@link #close()} closes them with one cleanup task per worker (in local mode, every replica; on a
+ * cluster, those of the executors its tasks land on: the others' are dropped with the pool, and their CPU backends'
+ * threads are daemons that do not keep an executor alive) and destroys the pool.
  *
  * <p>The leader model and its optimizer are the caller's (as for {@link Trainer}); the driver's thread drives it.
  */

@@ -1,7 +1,6 @@
 package dev.jacobian.samples.training;
 
 import dev.jacobian.backend.Backend;
-import dev.jacobian.backend.Backends;
 import dev.jacobian.metrics.ConfusionMatrix;
 import dev.jacobian.metrics.Evaluation;
 import dev.jacobian.metrics.Evaluator;
@@ -9,6 +8,7 @@ import dev.jacobian.nn.Diagnostics;
 import dev.jacobian.nn.Model;
 import dev.jacobian.optim.Optimizer;
 import dev.jacobian.optim.schedule.LrScheduler;
+import dev.jacobian.parallel.DataParallel;
 import dev.jacobian.samples.checkpoint.AtomicFiles;
 import dev.jacobian.samples.checkpoint.CheckpointFormatException;
 import dev.jacobian.samples.checkpoint.CheckpointStore;
@@ -19,7 +19,6 @@ import dev.jacobian.samples.data.Shuffling;
 import dev.jacobian.train.EarlyStopping;
 import dev.jacobian.train.NonFiniteLossException;
 import dev.jacobian.train.StepResult;
-import dev.jacobian.parallel.DataParallel;
 import dev.jacobian.train.Trainer;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -172,6 +172,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--max-rollbacks", defaultValue = "5", description = "Rollbacks allowed before giving up (default: ${DEFAULT-VALUE}).")
     int maxRollbacks;
 
+    @Option(names = "--stop-dead", defaultValue = "0.99", paramLabel = "FRACTION",
+            description = "Stop when more than this fraction of a ReLU layer's units is dead after an epoch (a learning"
+                    + " rate far too high); the last good checkpoint stays, --resume --lr goes on from it. 0: never."
+                    + " Default: ${DEFAULT-VALUE}.")
+    double stopDead;
+
     @Option(names = "--no-progress", description = "No progress bar (default: a bar when the console is a terminal).")
     boolean noProgress;
 
@@ -196,6 +202,9 @@ final class TrainCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--batch-norm and --layer-norm exclude each other: choose one");
             }
             String norm = batchNorm ? "batch" : layerNorm ? "layer" : "none";
+            if (!(stopDead >= 0 && stopDead <= 1)) {
+                throw new IllegalArgumentException("--stop-dead must be a fraction in [0, 1]: " + stopDead);
+            }
             if (workers < 1 || workers > batch) {
                 throw new IllegalArgumentException("--workers must be between 1 and --batch (" + batch + "): " + workers);
             }
@@ -214,7 +223,7 @@ final class TrainCommand implements Callable<Integer> {
                 new CheckpointFormatException(RUNS, "--resume without --out: no run with a checkpoint here")) : newRunDir();
         Path dataDir = data != null ? data : DataDirectory.defaultDirectory();
         new TrainingRun(new TrainingRun.Settings(config, dataDir, dir, backend, resume, !noProgress && interactive(),
-                workers, engine)).run();
+                workers, engine, resume ? lr : null, stopDead)).run();
         return 0;
     }
 

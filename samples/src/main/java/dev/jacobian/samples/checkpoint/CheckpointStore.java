@@ -42,6 +42,13 @@ public final class CheckpointStore {
     /** Largest checkpoint JSON file the loader reads. */
     public static final long MAX_JSON = 16L << 20;
     private static final Pattern NAME = Pattern.compile("checkpoint-epoch-(\\d{4,})\\.json");
+    private static final Pattern TENSORS = Pattern.compile("checkpoint-epoch-(\\d{4,})\\.safetensors");
+    /**
+     * Temporary files of the run's atomic writes ({@link AtomicFiles}: {@code .<target>.<digits>.tmp}) whose target is
+     * one of the run's own files: a checkpoint's two files, {@code metrics.json} or a plot.
+     */
+    private static final Pattern TEMP = Pattern.compile(
+            "\\.(checkpoint-epoch-\\d{4,}\\.(json|safetensors)|metrics\\.json|[A-Za-z0-9_-]+\\.png)\\.\\d+\\.tmp");
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointStore.class);
 
     private final Path dir;
@@ -117,6 +124,34 @@ public final class CheckpointStore {
         }
         out.sort((a, b) -> Integer.compare(epochOf(a), epochOf(b)));
         return out;
+    }
+
+    /**
+     * Deletes what an interrupted run left in the run directory, and only the run's own files: temporary files of its
+     * atomic writes (a kill between the write and the rename), and tensor files without their JSON (a kill between a
+     * checkpoint's two writes, or between a prune's two deletes), which are never a checkpoint. Call it before a run
+     * writes into the directory; it is not safe while another run writes there.
+     *
+     * @return the files deleted
+     */
+    public List<Path> removeLeftovers() throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        List<Path> gone = new ArrayList<>();
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                String name = p.getFileName().toString();
+                Matcher tensors = TENSORS.matcher(name);
+                boolean orphan = tensors.matches()
+                        && !Files.exists(p.resolveSibling("checkpoint-epoch-" + tensors.group(1) + ".json"));
+                if ((orphan || TEMP.matcher(name).matches()) && Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    Files.deleteIfExists(p);
+                    gone.add(p);
+                }
+            }
+        }
+        return gone;
     }
 
     private static int epochOf(Path p) {

@@ -258,6 +258,13 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
                 earlyStopping, optimizer, dropout, norm, model, channels, augment);
     }
 
+    /** A copy with another base learning rate (what {@code --resume --lr X} changes). */
+    public TrainConfig withLearningRate(double lr) {
+        return new TrainConfig(layers, activation, loss, init, epochs, batch, lr, schedule, momentum, nesterov,
+                weightDecay, l2, clipNorm, clipValue, seed, validation, limit, onNan, maxRollbacks, scheduleOptions, monitor,
+                earlyStopping, optimizer, dropout, norm, model, channels, augment);
+    }
+
     /** A copy with another NaN policy. */
     public TrainConfig withOnNan(String policy) {
         return new TrainConfig(layers, activation, loss, init, epochs, batch, learningRate, schedule, momentum, nesterov,

@@ -92,14 +92,25 @@ public final class TrainingRun {
      * @param workers   backends to train on together ({@link DataParallel}: each batch split across them); 1: the
      *                  plain {@link Trainer}
      * @param engine    where the steps are computed; null: on this machine's backends
+     * @param resumeLr  with {@code resume}: the base learning rate to go on with (e.g. lower, after a stop), replacing
+     *                  the checkpoint's and any rollback's halving; null: the checkpoint's
+     * @param stopDead  stop when, after an epoch, more than this fraction of a ReLU layer's units is dead (output 0 for
+     *                  every sample of the last batch); 0: never
      */
     public record Settings(TrainConfig config, Path dataDir, Path out, String backend, boolean resume, boolean progress,
-                           int workers, StepEngine engine) {
-        /** One worker, on this machine. */
+                           int workers, StepEngine engine, Double resumeLr, double stopDead) {
+        /** One worker, on this machine, the default dead-unit stop. */
         public Settings(TrainConfig config, Path dataDir, Path out, String backend, boolean resume, boolean progress) {
-            this(config, dataDir, out, backend, resume, progress, 1, null);
+            this(config, dataDir, out, backend, resume, progress, 1, null, null, DEFAULT_STOP_DEAD);
         }
     }
+
+    /**
+     * The default of {@link Settings#stopDead}: a ReLU layer of which more than 99% of the units output 0 for every
+     * sample passes (almost) nothing on, and no gradient brings those units back; a learning rate far too high kills
+     * them all without any NaN.
+     */
+    public static final double DEFAULT_STOP_DEAD = 0.99;
 
     /** The outcome of a completed run. */
     public record Result(Reports.RunMetrics metrics, Path out) {
@@ -113,6 +124,11 @@ public final class TrainingRun {
 
     /** Runs to the last epoch and the test evaluation. */
     public Result run() throws IOException, TrainingStoppedException {
+        List<Path> leftovers = store.removeLeftovers();
+        if (!leftovers.isEmpty()) {
+            LOG.info("removed {} file(s) an interrupted run left in {}: {}", leftovers.size(), settings.out(),
+                    leftovers.stream().map(p -> p.getFileName().toString()).toList());
+        }
         CheckpointStore.Loaded<TrainingState> resumed = null;
         if (settings.resume()) {
             if (store.latest().isEmpty()) {
@@ -121,9 +137,14 @@ public final class TrainingRun {
             resumed = CheckpointStore.load(settings.out(), TrainingState.class);
             TrainingState s = resumed.state();
             config = s.config().withEpochs(settings.config().epochs()).withOnNan(settings.config().onNan());
+            if (settings.resumeLr() != null) {
+                LOG.info("resuming with learning rate {} (the checkpoint's: {}, scaled by {} after rollbacks)",
+                        settings.resumeLr(), config.learningRate(), s.lrScale());
+                config = config.withLearningRate(settings.resumeLr());
+            }
             history = new ArrayList<>(s.history());
             rollbacks = new ArrayList<>(s.rollbacks());
-            lrScale = s.lrScale();
+            lrScale = settings.resumeLr() != null ? 1.0 : s.lrScale();
             LOG.info("resuming from {} (epoch {}, step {}); configuration from the checkpoint, epochs {}",
                     resumed.file(), s.epoch(), s.steps(), config.epochs());
         }
@@ -176,6 +197,7 @@ public final class TrainingRun {
                     try {
                         Reports.EpochRecord rec = epoch(epoch, data, model, trainer);
                         history.add(rec);
+                        stopIfDead(epoch, rec, model, backend, data);
                         endOfEpoch(epoch, rec, model);
                         checkpoint(epoch, model, trainer, backend, null);
                         writeReports(model, backend, data, null, "running", false);
@@ -202,6 +224,30 @@ public final class TrainingRun {
             }
         } finally {
             others.forEach(Backend::close);
+        }
+    }
+
+    /**
+     * Stops the run when a ReLU layer died in epoch {@code epoch} (see {@link Settings#stopDead}): the epoch's weights
+     * are not checkpointed, and the message names the last checkpoint and how to go on from it.
+     */
+    private void stopIfDead(int epoch, Reports.EpochRecord rec, Model model, Backend backend, RunData data)
+            throws IOException, TrainingStoppedException {
+        if (settings.stopDead() <= 0) {
+            return;
+        }
+        for (Reports.LayerRecord l : rec.layers()) {
+            if (l.deadFraction() != null && l.deadFraction() > settings.stopDead()) {
+                Path last = store.latest().orElseThrow(() -> new IllegalStateException("no checkpoint in " + store.directory()));
+                String message = String.format(java.util.Locale.ROOT, "training stopped after epoch %d: %.0f%% of the"
+                        + " ReLU units of layer %s are dead (0 for every sample of the last batch), so it passes nothing"
+                        + " on and learns nothing (test accuracy near chance); the learning rate (%.4g) is far too high."
+                        + " The last good checkpoint is %s; go on from it with a lower one, e.g. --resume --lr %.4g",
+                        epoch, 100 * l.deadFraction(), l.layer(), rec.learningRate(), last,
+                        Math.min(TrainConfig.defaultLearningRate(config.optimizer()), rec.learningRate() / 10));
+                writeReports(model, backend, data, null, "stopped: dead ReLU units in epoch " + epoch, true);
+                throw new TrainingStoppedException(message, null);
+            }
         }
     }
 

@@ -55,6 +55,20 @@ class NanHandlingTest {
     }
 
     @Test
+    void aRunStoppedOnNanResumesWithALowerLearningRate() throws Exception {
+        Path out = tmp.resolve("stop-resume");
+        assertEquals(JacobianCli.EXIT_DIVERGED, CliRun.of(args(out, "1", "--on-nan", "stop")).code());
+        CliRun resumed = CliRun.of(args(out, "0.001", "--resume"));
+        assertEquals(0, resumed.code(), resumed.err());
+        var last = CheckpointStore.load(out, TrainingState.class).state();
+        assertEquals(2, last.epoch());
+        assertEquals(0.001, last.config().learningRate(), 0.0);
+        JsonNode metrics = CheckpointStore.mapper().readTree(out.resolve(TrainingRun.METRICS).toFile());
+        assertEquals("completed", metrics.get("status").asText());
+        assertTrue(metrics.get("test_accuracy").asDouble() > LEARNS_ACCURACY, metrics.get("test_accuracy").toString());
+    }
+
+    @Test
     void rollbackHalvesTheLearningRateAndGoesOn() throws Exception {
         Path out = tmp.resolve("rollback");
         double lr = 0.3;

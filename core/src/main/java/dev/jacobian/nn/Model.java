@@ -256,9 +256,13 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** Predicted classes of all {@code x.length / inputSize()} samples, in batches of {@code batch}. */
+    /**
+     * Predicted classes of all {@code x.length / inputSize()} samples, in batches of {@code batch}.
+     *
+     * @throws IllegalArgumentException when {@code x} is not a whole number of samples or {@code batch < 1}
+     */
     public int[] predictClasses(float[] x, int batch) {
-        int n = x.length / input.columns();
+        int n = samplesIn(x, batch, "predictClasses");
         int[] out = new int[n];
         for (int start = 0; start < n; start += batch) {
             int rows = Math.min(batch, n - start);
@@ -267,14 +271,36 @@ public final class Model implements AutoCloseable {
         return out;
     }
 
-    /** Fraction of samples whose predicted class equals the label. */
+    /**
+     * Fraction of samples whose predicted class equals the label.
+     *
+     * @throws IllegalArgumentException when {@code x} is not a whole number of samples, there is not one label per
+     *                                  sample, or {@code batch < 1}
+     */
     public double accuracy(float[] x, int[] labels, int batch) {
+        int n = samplesIn(x, batch, "accuracy");
+        if (labels.length != n) {
+            throw new IllegalArgumentException("accuracy: " + labels.length + " labels for " + n + " samples");
+        }
         int[] p = predictClasses(x, batch);
         int hit = 0;
         for (int i = 0; i < p.length; i++) {
             hit += p[i] == labels[i] ? 1 : 0;
         }
         return p.length == 0 ? 0 : (double) hit / p.length;
+    }
+
+    /** The number of samples in {@code x}, which must hold whole samples; {@code batch} must be positive. */
+    private int samplesIn(float[] x, int batch, String op) {
+        int columns = input.columns();
+        if (x.length % columns != 0) {
+            throw new IllegalArgumentException(op + ": " + x.length + " values are not a whole number of samples of "
+                    + columns + " (" + x.length % columns + " left over)");
+        }
+        if (batch < 1) {
+            throw new IllegalArgumentException(op + ": batch must be at least 1: " + batch);
+        }
+        return x.length / columns;
     }
 
     /** Copies a parameter's values to the host. */

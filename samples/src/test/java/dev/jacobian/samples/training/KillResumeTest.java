@@ -95,6 +95,9 @@ class KillResumeTest {
                 child.destroyForcibly(); // SIGKILL
                 child.waitFor();
                 kills++;
+                if (!Files.isDirectory(dir)) {
+                    continue; // killed before the run made its directory
+                }
                 try (Stream<Path> files = Files.list(dir)) {
                     leftovers += (int) files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".tmp")
                             || n.endsWith(".safetensors") && !Files.exists(dir.resolve(n.replace(".safetensors", ".json"))))

@@ -127,10 +127,11 @@ public final class CheckpointStore {
     }
 
     /**
-     * Deletes what an interrupted run left in the run directory, and only the run's own files: temporary files of its
-     * atomic writes (a kill between the write and the rename), and tensor files without their JSON (a kill between a
-     * checkpoint's two writes, or between a prune's two deletes), which are never a checkpoint. Call it before a run
-     * writes into the directory; it is not safe while another run writes there.
+     * Deletes what an interrupted run left in the run directory, and only the run's own files: checkpoints older than
+     * the {@value #KEEP} newest (a kill between a save and its prune), temporary files of its atomic writes (a kill
+     * between the write and the rename), and tensor files without their JSON (a kill between a checkpoint's two
+     * writes, or between a prune's two deletes), which are never a checkpoint. Call it before a run writes into the
+     * directory; it is not safe while another run writes there.
      *
      * @return the files deleted
      */
@@ -139,6 +140,11 @@ public final class CheckpointStore {
             return List.of();
         }
         List<Path> gone = new ArrayList<>();
+        List<Path> all = list();
+        for (int i = 0; i < all.size() - KEEP; i++) {
+            Files.deleteIfExists(all.get(i)); // its tensor file, an orphan now, goes below
+            gone.add(all.get(i));
+        }
         try (Stream<Path> s = Files.list(dir)) {
             for (Path p : (Iterable<Path>) s::iterator) {
                 String name = p.getFileName().toString();

@@ -72,6 +72,16 @@ final class BenchSupport {
         return x;
     }
 
+    /** {@code size} labels in {@code [0, classes)}: {@link #classIndices} as ints (what {@code encodeTargets} takes). */
+    static int[] labels(long seed, int size, int classes) {
+        float[] c = classIndices(seed, size, classes);
+        int[] labels = new int[size];
+        for (int i = 0; i < size; i++) {
+            labels[i] = (int) c[i];
+        }
+        return labels;
+    }
+
     /** {@code size} class indices in {@code [0, classes)} stored as floats (the class-index target layout). */
     static float[] classIndices(long seed, int size, int classes) {
         SplittableRandom r = new SplittableRandom(seed);

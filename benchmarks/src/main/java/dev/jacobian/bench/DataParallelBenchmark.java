@@ -94,11 +94,7 @@ public class DataParallelBenchmark extends BenchmarkDefaults {
         }
         int samples = BATCHES * batch;
         images = BenchSupport.uniform(7, samples * TrainingStepBenchmark.INPUTS, 0f, 1f);
-        float[] classes = BenchSupport.classIndices(8, samples, TrainingStepBenchmark.CLASSES);
-        int[] labels = new int[samples];
-        for (int i = 0; i < samples; i++) {
-            labels[i] = (int) classes[i];
-        }
+        int[] labels = BenchSupport.labels(8, samples, TrainingStepBenchmark.CLASSES);
         if (workers == 0) {
             alone = mlp(backends.get(0));
             trainer = new Trainer(alone, sgd);

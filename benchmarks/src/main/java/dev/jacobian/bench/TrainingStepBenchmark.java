@@ -151,11 +151,7 @@ public class TrainingStepBenchmark extends BenchmarkDefaults {
         trainer = new Trainer(model, sgd);
         int samples = BATCHES * batch;
         images = BenchSupport.uniform(7, samples * INPUTS, 0f, 1f);
-        int[] labels = new int[samples];
-        float[] classes = BenchSupport.classIndices(8, samples, CLASSES);
-        for (int i = 0; i < samples; i++) {
-            labels[i] = (int) classes[i];
-        }
+        int[] labels = BenchSupport.labels(8, samples, CLASSES);
         targets = model.encodeTargets(labels);
         // the first step plans the graph and allocates its buffers and the optimizer state: not measured
         trainer.step(images, targets, 0, batch);

@@ -221,7 +221,8 @@ public final class DataParallel implements AutoCloseable {
 
     /**
      * One data-parallel step on {@code rows} samples from {@code firstRow} of {@code x} and {@code targets} (laid out
-     * as for {@link dev.jacobian.train.Trainer#step}; class indices are checked first). Waits for every worker.
+     * as for {@link dev.jacobian.train.Trainer#step}; each shard's class indices are checked before its forward, and
+     * a bad one fails the step with the weights as they were). Waits for every worker.
      *
      * @throws IllegalArgumentException when the batch has fewer rows than shards, or bad targets
      * @throws NonFiniteLossException   when the loss or the summed gradient's norm is NaN or infinite (the weights are
@@ -234,7 +235,6 @@ public final class DataParallel implements AutoCloseable {
                     + shards + " shards");
         }
         Model lead = leader.model();
-        lead.checkTargets(targets, firstRow, rows); // before any work, on the host
         long t0 = System.nanoTime();
         if (trackPredictions && (predictions == null || predictions.length != rows)) {
             predictions = new int[rows];
@@ -242,12 +242,17 @@ public final class DataParallel implements AutoCloseable {
         int[] classes = trackPredictions ? predictions : null;
         replicas.get(0).parameters(parameters);
         long stream = lead.executor().forwardCount();
-        inParallel(w -> {
-            if (w > 0) {
-                replicas.get(w).setParameters(parameters);
-            }
-            work(w, x, targets, firstRow, rows, stream, classes);
-        });
+        try {
+            inParallel(w -> { // each shard checks its own targets (Replica.gradient): every row once
+                if (w > 0) {
+                    replicas.get(w).setParameters(parameters);
+                }
+                work(w, x, targets, firstRow, rows, stream, classes);
+            });
+        } catch (RuntimeException e) {
+            lead.executor().setForwardCount(stream); // a failed step draws nothing from the random stream
+            throw e;
+        }
         long t1 = System.nanoTime();
         double[] weights = Shards.weights(rows, shards);
         List<float[]> parts = Arrays.asList(shardGradients);

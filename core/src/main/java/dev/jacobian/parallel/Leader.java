@@ -1,6 +1,5 @@
 package dev.jacobian.parallel;
 
-import dev.jacobian.backend.Backend;
 import dev.jacobian.graph.Executor;
 import dev.jacobian.nn.Model;
 import dev.jacobian.optim.Optimizer;
@@ -63,22 +62,12 @@ public final class Leader {
      */
     public StepResult apply(float[] gradient, float loss) {
         Executor exec = model.executor();
-        Backend b = exec.backend();
         if (gradient.length != arenas.parameterCount()) {
             throw new IllegalArgumentException("data parallel: " + gradient.length + " gradient values for a model of "
                     + arenas.parameterCount());
         }
         arenas.upload(gradient, exec.gradientArena());
         StepReport report = optimizer.step(exec);
-        float norm = (float) Math.sqrt(b.readLater(report.gradNormSquared()).await()[0]);
-        long step = report.step();
-        if (!Float.isFinite(loss) || !Float.isFinite(norm)) {
-            if (!Float.isFinite(norm)) {
-                optimizer.stepSkipped(); // the device-side guard left the weights and the state as they were
-            }
-            throw new NonFiniteLossException(step, loss, norm, !Float.isFinite(norm));
-        }
-        boolean clipped = optimizer.clipNorm() > 0f && norm >= optimizer.clipNorm();
-        return new StepResult(step, loss, norm, clipped, new int[0]);
+        return StepResult.checked(optimizer, report.step(), loss, report.gradNorm(), new int[0]);
     }
 }

@@ -147,19 +147,16 @@ public final class Trainer implements AutoCloseable {
                 float[] host = read.await();
                 float value = host[0];
                 float norm = (float) Math.sqrt(host[1]);
-                if (!Float.isFinite(value) || !Float.isFinite(norm)) {
-                    if (!Float.isFinite(norm)) {
-                        optimizer.stepSkipped(); // the device-side guard left the weights and the state as they were
-                    }
-                    result = new StepResult(step, value, norm, false, new int[0]);
-                    throw new NonFiniteLossException(step, value, norm, !Float.isFinite(norm));
-                }
                 int[] classes = new int[predictions];
                 for (int i = 0; i < predictions; i++) {
                     classes[i] = (int) host[2 + i];
                 }
-                boolean clipped = optimizer.clipNorm() > 0f && norm >= optimizer.clipNorm();
-                result = new StepResult(step, value, norm, clipped, classes);
+                try {
+                    result = StepResult.checked(optimizer, step, value, norm, classes);
+                } catch (NonFiniteLossException e) {
+                    result = new StepResult(step, value, norm, false, new int[0]); // reported once
+                    throw e;
+                }
             }
             return result;
         }

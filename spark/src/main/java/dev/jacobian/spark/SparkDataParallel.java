@@ -166,7 +166,7 @@ public final class SparkDataParallel implements AutoCloseable {
                     + workers + " shards");
         }
         Model m = leader.model();
-        m.checkTargets(targets, firstRow, rows);
+        m.checkTargets(targets, firstRow, rows); // here, not only in the tasks: Spark would retry a bad batch, then wrap it
         int in = m.inputSize();
         int tc = m.targetColumns();
         List<LocalBatch> parts = new ArrayList<>(workers);
@@ -244,19 +244,8 @@ public final class SparkDataParallel implements AutoCloseable {
         long stream = exec.forwardCount();
         long exchange = exchanges + 1;
         Broadcast<float[]> params = sc.broadcast(parameters.clone());
-        long t0 = System.nanoTime();
-        List<ShardGradient> results;
-        try {
-            results = new ArrayList<>(rdd.mapPartitionsWithIndex(
-                    gradientTask(params, pool, stream, exchange, hook, trackPredictions, batchOf), false).collect());
-        } catch (Exception e) { // collect() throws SparkException (checked) when Spark gives up on a task
-            throw failed(exchange, e);
-        } finally {
-            params.destroy(false);
-        }
-        jobNanos += System.nanoTime() - t0;
-        results.sort(Comparator.comparingInt(ShardGradient::partition));
-        checkResults(results.size(), exchange);
+        List<ShardGradient> results = job(rdd, gradientTask(params, pool, stream, exchange, hook, trackPredictions,
+                batchOf), params, exchange, ShardGradient::partition);
         List<float[]> parts = new ArrayList<>(workers);
         double[] weights = new double[workers];
         float[] losses = new float[workers];
@@ -345,19 +334,8 @@ public final class SparkDataParallel implements AutoCloseable {
                 long exchange = exchanges + 1;
                 Broadcast<RoundInput> input = sc.broadcast(new RoundInput(parameters.clone(), state,
                         leader.optimizer().learningRate(), epoch, first, k, localBatch, seed, stream));
-                long t0 = System.nanoTime();
-                List<RoundResult> results;
-                try {
-                    results = new ArrayList<>(data.rdd().mapPartitionsWithIndex(
-                            roundTask(input, pool, optimizers, exchange, hook), false).collect());
-                } catch (Exception e) { // SparkException when Spark gives up on a task
-                    throw failed(exchange, e);
-                } finally {
-                    input.destroy(false);
-                }
-                jobNanos += System.nanoTime() - t0;
-                results.sort(Comparator.comparingInt(RoundResult::partition));
-                checkResults(results.size(), exchange);
+                List<RoundResult> results = job(data.rdd(), roundTask(input, pool, optimizers, exchange, hook), input,
+                        exchange, RoundResult::partition);
                 double lossSum = 0;
                 long slowest = 0;
                 for (RoundResult r : results) {
@@ -458,11 +436,28 @@ public final class SparkDataParallel implements AutoCloseable {
 
     // ------------------------------------------------------------------ common
 
-    private void checkResults(int got, long exchange) {
-        if (got != workers) {
-            throw new IllegalStateException("spark data parallel: exchange " + exchange + " got " + got
+    /**
+     * Runs exchange {@code exchange}'s job ({@code task} over {@code rdd}), destroys its {@code input} broadcast, and
+     * returns the tasks' results in partition order; a job Spark gives up on is an {@link IllegalStateException}.
+     */
+    private <T, R> List<R> job(JavaRDD<T> rdd, Function2<Integer, Iterator<T>, Iterator<R>> task, Broadcast<?> input,
+                               long exchange, java.util.function.ToIntFunction<R> partition) {
+        long t0 = System.nanoTime();
+        List<R> results;
+        try {
+            results = new ArrayList<>(rdd.mapPartitionsWithIndex(task, false).collect());
+        } catch (Exception e) { // collect() throws SparkException (checked) when Spark gives up on a task
+            throw failed(exchange, e);
+        } finally {
+            input.destroy(false);
+        }
+        jobNanos += System.nanoTime() - t0;
+        if (results.size() != workers) {
+            throw new IllegalStateException("spark data parallel: exchange " + exchange + " got " + results.size()
                     + " results from " + workers + " tasks");
         }
+        results.sort(Comparator.comparingInt(partition));
+        return results;
     }
 
     private static IllegalStateException failed(long exchange, Exception e) {

@@ -12,6 +12,7 @@ import dev.jacobian.graph.Node;
 import dev.jacobian.graph.Parameter;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -31,6 +32,7 @@ public final class Model implements AutoCloseable {
     private final List<Layer> layers;
     private final int outputs;
     private final String description;
+    private final ModuleSpec architecture;
 
     /**
      * A model of any {@link Module}: an input of per-sample shape {@code sampleShape}, the module's output as
@@ -53,18 +55,58 @@ public final class Model implements AutoCloseable {
         int classes = out.cols();
         Input y = g.input("y", loss.classIndexTargets() ? 1 : classes);
         Node lossNode = g.loss(loss, logits, y);
+        ModuleSpec arch = new ModuleSpec(MODEL, java.util.Map.of(
+                "sample_shape", java.util.Arrays.stream(sampleShape.dims()).boxed().toList(),
+                "loss", loss.name(), "seed", seed), List.of(net.spec()));
         return new Model(g, backend, seed, x, y, logits, lossNode, loss, List.of(), classes,
-                net.describe() + " " + loss.name().toLowerCase(java.util.Locale.ROOT));
+                net.describe() + " " + loss.name().toLowerCase(java.util.Locale.ROOT), arch);
+    }
+
+    /** The type of the architecture of a model made by {@link #of}: its one child is the module. */
+    public static final String MODEL = "model";
+
+    /**
+     * Builds the model an {@link #architecture()} describes, on {@code backend}, its parameters initialized from the
+     * architecture's seed (a model file then overwrites them: {@link dev.jacobian.io.ModelFile#load}).
+     *
+     * @throws IllegalArgumentException naming the option or module that is missing or wrong, or a module of the
+     *     user's own ({@link ModuleSpec#CUSTOM}), which only its author can build
+     */
+    public static Model fromArchitecture(ModuleSpec architecture, Backend backend) {
+        return switch (architecture.type()) {
+            case MODEL -> {
+                if (architecture.children().size() != 1) {
+                    throw new IllegalArgumentException("model: needs exactly one module, got "
+                            + architecture.children().size());
+                }
+                yield of(Modules.fromSpec(architecture.children().get(0)), Shape.of(architecture.integers("sample_shape")),
+                        lossKind(architecture.text("loss")), backend, architecture.longInteger("seed"));
+            }
+            case Sequential.MLP -> Sequential.Builder.fromSpec(architecture).build(backend);
+            default -> throw new IllegalArgumentException("unknown model architecture '" + architecture.type()
+                    + "'; expected " + MODEL + " or " + Sequential.MLP);
+        };
+    }
+
+    static LossKind lossKind(String name) {
+        for (LossKind k : LossKind.values()) {
+            if (k.name().equals(name)) {
+                return k;
+            }
+        }
+        throw new IllegalArgumentException("unknown loss '" + name + "'; expected one of "
+                + java.util.Arrays.toString(LossKind.values()));
     }
 
     Model(Graph graph, Backend backend, long seed, Input input, Input targets, Node logits, Node loss,
-          LossKind lossKind, List<Layer> layers, String description) {
+          LossKind lossKind, List<Layer> layers, String description, ModuleSpec architecture) {
         this(graph, backend, seed, input, targets, logits, loss, lossKind, layers,
-                layers.get(layers.size() - 1).units(), description);
+                layers.get(layers.size() - 1).units(), description, architecture);
     }
 
     private Model(Graph graph, Backend backend, long seed, Input input, Input targets, Node logits, Node loss,
-                  LossKind lossKind, List<Layer> layers, int outputs, String description) {
+                  LossKind lossKind, List<Layer> layers, int outputs, String description, ModuleSpec architecture) {
+        this.architecture = architecture;
         this.outputs = outputs;
         this.graph = graph;
         this.input = input;
@@ -76,6 +118,35 @@ public final class Model implements AutoCloseable {
         this.description = description;
         this.predictedClass = graph.reduce(logits, Reduction.ARGMAX, Axis.COLS);
         this.executor = new Executor(graph, backend, seed);
+    }
+
+    /**
+     * What this model is, as data: a {@value #MODEL} spec (the per-sample shape, the loss, the seed and the module
+     * of {@link #of}) or an {@value Sequential#MLP} spec (the settings of {@link Sequential#builder}).
+     * {@link #fromArchitecture} builds the same model again; a model file stores it
+     * ({@link dev.jacobian.io.ModelFile}).
+     */
+    public ModuleSpec architecture() {
+        return architecture;
+    }
+
+    /**
+     * Saves this model's architecture, parameters and buffers to {@code file}, atomically, in safetensors with
+     * PyTorch's names and layouts ({@link dev.jacobian.io.ModelFile#save(Model, Path)}).
+     */
+    public void save(Path file) throws java.io.IOException {
+        dev.jacobian.io.ModelFile.save(this, file);
+    }
+
+    /**
+     * Builds the model saved in {@code file} on {@code backend} with its weights
+     * ({@link dev.jacobian.io.ModelFile#load(Path, Backend)}).
+     *
+     * @throws dev.jacobian.io.ModelFormatException naming the file and the problem, for any file that is not such a
+     *     model
+     */
+    public static Model load(Path file, Backend backend) throws dev.jacobian.io.ModelFormatException {
+        return dev.jacobian.io.ModelFile.load(file, backend);
     }
 
     /** The graph of the network, its loss and its predicted class. */

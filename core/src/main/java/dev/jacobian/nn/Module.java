@@ -38,4 +38,14 @@ public interface Module {
 
     /** A short description, e.g. {@code dense(784->256)}. */
     String describe();
+
+    /**
+     * What this module is, as data ({@link ModuleSpec}), so that a model file can build it again
+     * ({@link Modules#fromSpec}). Every module of {@link Modules} and {@link Sequential} has one; the default, for a
+     * module of the user's own, is {@link ModuleSpec#custom}: its weights are saved, but loading needs the module
+     * built by the caller ({@link dev.jacobian.io.ModelFile#loadWeights}).
+     */
+    default ModuleSpec spec() {
+        return ModuleSpec.custom(this);
+    }
 }

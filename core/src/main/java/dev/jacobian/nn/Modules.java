@@ -26,14 +26,16 @@ public final class Modules {
     /** A module that creates its parameters once, on its graph, then builds its nodes on every forward. */
     private static final class Simple implements Module {
         private final String description;
+        private final ModuleSpec spec;
         private final java.util.function.Function<Graph, List<Parameter>> create;
         private final BiFunction<Node, List<Parameter>, Node> build;
         private List<Parameter> params = List.of();
         private Graph graph;
 
-        Simple(String description, java.util.function.Function<Graph, List<Parameter>> create,
+        Simple(String description, ModuleSpec spec, java.util.function.Function<Graph, List<Parameter>> create,
                BiFunction<Node, List<Parameter>, Node> build) {
             this.description = description;
+            this.spec = spec;
             this.create = create;
             this.build = build;
         }
@@ -58,6 +60,11 @@ public final class Modules {
         public String describe() {
             return description;
         }
+
+        @Override
+        public ModuleSpec spec() {
+            return spec;
+        }
     }
 
     private static void positive(String what, int v) {
@@ -71,7 +78,7 @@ public final class Modules {
      * {@code init} (regularized), {@code b: [out]} zeros.
      */
     public static Module dense(String name, int in, int out, Initializer init) {
-        return affine(name, in, out, init, null, 0f);
+        return affine(name, in, out, init, null, 0f, null);
     }
 
     /**
@@ -82,17 +89,20 @@ public final class Modules {
         Activation f = elementwise(activation);
         float param = parameterOf(f);
         if (f != null && f.derivativeFromOutput(param)) {
-            return affine(name, in, out, init, f, param);
+            return affine(name, in, out, init, f, param, activation.toLowerCase(Locale.ROOT));
         }
         return Sequential.of(dense(name, in, out, init), activation(activation));
     }
 
     /** {@code x W + b}, then {@code f} fused into the same node when {@code f != null}. */
-    private static Module affine(String name, int in, int out, Initializer init, Activation f, float param) {
+    private static Module affine(String name, int in, int out, Initializer init, Activation f, float param,
+                                 String activation) {
         positive(name + ": input features", in);
         positive(name + ": output features", out);
         String what = f == null ? "" : ", " + f.name().toLowerCase(Locale.ROOT);
-        return new Simple("dense " + name + "(" + in + "->" + out + what + ")",
+        ModuleSpec spec = activation == null ? ModuleSpec.of("dense", "name", name, "in", in, "out", out)
+                : ModuleSpec.of("dense", "name", name, "in", in, "out", out, "activation", activation);
+        return new Simple("dense " + name + "(" + in + "->" + out + what + ")", spec,
                 g -> List.of(g.parameter(name + ".weight", Shape.matrix(in, out), init, true),
                         g.parameter(name + ".bias", Shape.matrix(1, out), Initializer.zeros(), false)),
                 (x, p) -> f == null ? x.graph().linear(x, p.get(0), p.get(1))
@@ -107,7 +117,7 @@ public final class Modules {
     public static Module activation(String name) {
         String a = name.toLowerCase(Locale.ROOT);
         if (a.equals("gelu")) {
-            return new Simple("gelu", g -> List.of(), (x, p) -> x.graph().gelu(x));
+            return new Simple("gelu", ModuleSpec.of("activation", "name", a), g -> List.of(), (x, p) -> x.graph().gelu(x));
         }
         Activation f = elementwise(a);
         if (f == null) {
@@ -115,7 +125,8 @@ public final class Modules {
                     + "gelu, tanh, sigmoid, linear");
         }
         float param = parameterOf(f);
-        return new Simple(a, g -> List.of(), (x, p) -> f == Activation.IDENTITY ? x : x.graph().activation(x, f, param));
+        return new Simple(a, ModuleSpec.of("activation", "name", a), g -> List.of(),
+                (x, p) -> f == Activation.IDENTITY ? x : x.graph().activation(x, f, param));
     }
 
     /** The elementwise activation a name designates, or null (gelu, prelu, maxout and unknown names). */
@@ -138,7 +149,7 @@ public final class Modules {
     /** PReLU with one learnable slope per unit (initially 0.25, not regularized). */
     public static Module prelu(String name, int units) {
         positive(name + ": units", units);
-        return new Simple("prelu " + name + "(" + units + ")",
+        return new Simple("prelu " + name + "(" + units + ")", ModuleSpec.of("prelu", "name", name, "units", units),
                 g -> List.of(g.parameter(name + ".slope", Shape.matrix(1, units), Initializer.constant(0.25f), false)),
                 (x, p) -> x.graph().prelu(x, p.get(0)));
     }
@@ -152,8 +163,16 @@ public final class Modules {
             throw new IllegalArgumentException(name + ": maxout needs at least 2 pieces, got " + pieces);
         }
         positive(name + ": units", units);
-        return Sequential.of(dense(name, in, units * pieces, init),
-                new Simple("maxout(" + pieces + ")", g -> List.of(), (x, p) -> x.graph().maxout(x, pieces)));
+        return Sequential.of(dense(name, in, units * pieces, init), maxoutMax(pieces));
+    }
+
+    /** The max over each group of {@code pieces} features, Maxout's second half. */
+    private static Module maxoutMax(int pieces) {
+        if (pieces < 2) {
+            throw new IllegalArgumentException("maxout needs at least 2 pieces, got " + pieces);
+        }
+        return new Simple("maxout(" + pieces + ")", ModuleSpec.of("maxout", "pieces", pieces), g -> List.of(),
+                (x, p) -> x.graph().maxout(x, pieces));
     }
 
     /**
@@ -165,7 +184,8 @@ public final class Modules {
      */
     public static Module dropout(double p) {
         Dropout check = new Dropout((float) p);
-        return new Simple("dropout(" + p + ")", g -> List.of(), (x, ps) -> x.graph().apply(check, x));
+        return new Simple("dropout(" + p + ")", ModuleSpec.of("dropout", "p", p), g -> List.of(),
+                (x, ps) -> x.graph().apply(check, x));
     }
 
     /** PyTorch's default {@code eps} of batch and layer norm. */
@@ -230,6 +250,11 @@ public final class Modules {
         public String describe() {
             return "batch_norm " + name + "(" + channels + ")";
         }
+
+        @Override
+        public ModuleSpec spec() {
+            return ModuleSpec.of("batch_norm", "name", name, "channels", channels);
+        }
     }
 
     /**
@@ -252,7 +277,9 @@ public final class Modules {
             throw new IllegalArgumentException(name + ": layer norm needs at least one normalized dimension, got "
                     + normalizedShape);
         }
+        List<Integer> dims = java.util.Arrays.stream(normalizedShape.dims()).boxed().toList();
         return new Simple("layer_norm " + name + normalizedShape,
+                ModuleSpec.of("layer_norm", "name", name, "shape", dims),
                 g -> List.of(g.parameter(name + ".weight", normalizedShape, Initializer.constant(1f), false),
                         g.parameter(name + ".bias", normalizedShape, Initializer.zeros(), false)),
                 (x, p) -> x.graph().layerNorm(x, p.get(0), p.get(1), NORM_EPS));
@@ -260,7 +287,7 @@ public final class Modules {
 
     /** Flattens every dimension after the batch into one: {@code [n, c, h, w] -> [n, c*h*w]}, a view (no copy). */
     public static Module flatten() {
-        return new Simple("flatten", g -> List.of(), (x, p) -> x.graph().flatten(x, 1));
+        return new Simple("flatten", ModuleSpec.of("flatten"), g -> List.of(), (x, p) -> x.graph().flatten(x, 1));
     }
 
     /**
@@ -290,7 +317,11 @@ public final class Modules {
         Initializer withFans = (values, rows, cols, r) -> init.fill(values, fanIn, fanOut, r);
         Shape w = Shape.of(out, in / spec.groups(), spec.kernelH(), spec.kernelW());
         String what = "conv2d " + name + "(" + in + "->" + out + ", " + spec + (bias ? "" : ", no bias") + ")";
-        return new Simple(what,
+        ModuleSpec s = ModuleSpec.of("conv2d", "name", name, "in", in, "out", out,
+                "kernel", List.of(spec.kernelH(), spec.kernelW()), "stride", List.of(spec.strideH(), spec.strideW()),
+                "padding", List.of(spec.padH(), spec.padW()), "dilation", List.of(spec.dilationH(), spec.dilationW()),
+                "groups", spec.groups(), "bias", bias);
+        return new Simple(what, s,
                 g -> bias ? List.of(g.parameter(name + ".weight", w, withFans, true),
                         g.parameter(name + ".bias", Shape.of(out), Initializer.zeros(), false))
                         : List.of(g.parameter(name + ".weight", w, withFans, true)),
@@ -311,7 +342,10 @@ public final class Modules {
         if (spec == null) {
             throw new IllegalArgumentException("pool2d: spec must not be null");
         }
-        return new Simple(spec.toString(), g -> List.of(), (x, p) -> x.graph().pool2d(x, spec));
+        ModuleSpec s = ModuleSpec.of("pool2d", "kind", spec.kind().name().toLowerCase(Locale.ROOT),
+                "kernel", List.of(spec.kernelH(), spec.kernelW()), "stride", List.of(spec.strideH(), spec.strideW()),
+                "padding", List.of(spec.padH(), spec.padW()), "count_include_pad", spec.countIncludePad());
+        return new Simple(spec.toString(), s, g -> List.of(), (x, p) -> x.graph().pool2d(x, spec));
     }
 
     /** {@code torch.nn.MaxPool2d(kernel, stride, padding)}. */
@@ -329,6 +363,72 @@ public final class Modules {
      * {@code torch.nn.AdaptiveAvgPool2d(1)} then a flatten. No parameters.
      */
     public static Module globalAvgPool() {
-        return new Simple("global_avg_pool", g -> List.of(), (x, p) -> x.graph().globalAvgPool(x));
+        return new Simple("global_avg_pool", ModuleSpec.of("global_avg_pool"), g -> List.of(),
+                (x, p) -> x.graph().globalAvgPool(x));
+    }
+
+    /**
+     * Builds the module a {@link ModuleSpec} describes (one of this class's, or a {@code sequential} of them), with
+     * every parameter initialized to zeros: the caller loads the weights (a model file does,
+     * {@link dev.jacobian.io.ModelFile}). The options are checked as the factories check their arguments.
+     *
+     * @throws IllegalArgumentException naming the type and the option that is missing or wrong, or a
+     *     {@value ModuleSpec#CUSTOM} module (which only its author can build)
+     */
+    public static Module fromSpec(ModuleSpec s) {
+        Initializer zeros = Initializer.zeros();
+        return switch (s.type()) {
+            case "dense" -> s.options().containsKey("activation")
+                    ? dense(s.text("name"), s.integer("in"), s.integer("out"), zeros, s.text("activation"))
+                    : dense(s.text("name"), s.integer("in"), s.integer("out"), zeros);
+            case "activation" -> activation(s.text("name"));
+            case "prelu" -> prelu(s.text("name"), s.integer("units"));
+            case "maxout" -> maxoutMax(s.integer("pieces"));
+            case "dropout" -> dropout(s.number("p"));
+            case "batch_norm" -> batchNorm(s.text("name"), s.integer("channels"));
+            case "layer_norm" -> layerNorm(s.text("name"), Shape.of(s.integers("shape")));
+            case "flatten" -> flatten();
+            case "conv2d" -> {
+                int[] k = pair(s, "kernel");
+                int[] st = pair(s, "stride");
+                int[] p = pair(s, "padding");
+                int[] d = pair(s, "dilation");
+                yield conv2d(s.text("name"), s.integer("in"), s.integer("out"),
+                        new dev.jacobian.backend.Conv2dSpec(k[0], k[1], st[0], st[1], p[0], p[1], d[0], d[1],
+                                s.integer("groups")), s.flag("bias"), zeros);
+            }
+            case "pool2d" -> {
+                int[] k = pair(s, "kernel");
+                int[] st = pair(s, "stride");
+                int[] p = pair(s, "padding");
+                dev.jacobian.backend.Pool2dSpec.Kind kind = switch (s.text("kind")) {
+                    case "max" -> dev.jacobian.backend.Pool2dSpec.Kind.MAX;
+                    case "avg" -> dev.jacobian.backend.Pool2dSpec.Kind.AVG;
+                    default -> throw new IllegalArgumentException("pool2d: kind must be max or avg, got '"
+                            + s.text("kind") + "'");
+                };
+                yield pool2d(new dev.jacobian.backend.Pool2dSpec(kind, k[0], k[1], st[0], st[1], p[0], p[1],
+                        s.flag("count_include_pad")));
+            }
+            case "global_avg_pool" -> globalAvgPool();
+            case "sequential" -> {
+                if (s.children().isEmpty()) {
+                    throw new IllegalArgumentException("sequential: no modules");
+                }
+                yield Sequential.of(s.children().stream().map(Modules::fromSpec).toArray(Module[]::new));
+            }
+            case ModuleSpec.CUSTOM -> throw new IllegalArgumentException("a module of the user's own ("
+                    + s.options().get("description") + ") cannot be built from its spec; build the model yourself and "
+                    + "load its weights (ModelFile.loadWeights)");
+            default -> throw new IllegalArgumentException("unknown module type '" + s.type() + "'");
+        };
+    }
+
+    private static int[] pair(ModuleSpec s, String name) {
+        int[] v = s.integers(name);
+        if (v.length != 2) {
+            throw new IllegalArgumentException(s.type() + ": option '" + name + "' needs 2 values, got " + v.length);
+        }
+        return v;
     }
 }

@@ -53,6 +53,9 @@ public final class Sequential implements Module {
         }
     }
 
+    /** The type of the architecture ({@link Model#architecture()}) of a model made by {@link #builder}. */
+    public static final String MLP = "mlp";
+
     private final List<Module> modules;
 
     private Sequential(List<Module> modules) {
@@ -101,6 +104,12 @@ public final class Sequential implements Module {
             all.addAll(m.buffers());
         }
         return all;
+    }
+
+    /** A {@code sequential} spec whose children are the modules' specs, in order. */
+    @Override
+    public ModuleSpec spec() {
+        return new ModuleSpec("sequential", java.util.Map.of(), modules.stream().map(Module::spec).toList());
     }
 
     @Override
@@ -245,6 +254,47 @@ public final class Sequential implements Module {
             return this;
         }
 
+        /** This builder's settings as an {@value #MLP} spec (what {@link #fromSpec} reads back). */
+        ModuleSpec spec() {
+            List<Object> layers = new ArrayList<>();
+            for (HiddenSpec h : hidden) {
+                java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+                m.put("units", h.units());
+                m.put("activation", h.activation());
+                layers.add(m);
+            }
+            return ModuleSpec.of(MLP, "input", inputSize, "hidden", layers, "outputs", outputs, "loss", loss.name(),
+                    "init", init.name(), "seed", seed, "l2", l2, "leaky_slope", leakySlope, "elu_alpha", eluAlpha,
+                    "maxout_pieces", maxoutPieces, "dropout", dropout, "norm", norm);
+        }
+
+        /**
+         * A builder with the settings of an {@value #MLP} spec ({@link Model#architecture()} of a built model).
+         *
+         * @throws IllegalArgumentException naming the option that is missing or out of range
+         */
+        static Builder fromSpec(ModuleSpec s) {
+            Builder b = new Builder(s.integer("input"));
+            for (ModuleSpec h : s.list("hidden")) {
+                b.hidden(h.integer("units"), h.text("activation"));
+            }
+            String init = s.text("init");
+            if (!init.equals("HE") && !init.equals("XAVIER")) {
+                throw new IllegalArgumentException(MLP + ": init must be HE or XAVIER, got '" + init + "'");
+            }
+            b.output(s.integer("outputs"), Model.lossKind(s.text("loss"))).init(Init.valueOf(init))
+                    .seed(s.longInteger("seed")).l2(s.number("l2")).leakySlope(s.number("leaky_slope"))
+                    .eluAlpha(s.number("elu_alpha")).maxoutPieces(s.integer("maxout_pieces")).dropout(s.number("dropout"));
+            switch (s.text("norm")) {
+                case "bn" -> b.batchNorm();
+                case "ln" -> b.layerNorm();
+                case "" -> { }
+                default -> throw new IllegalArgumentException(MLP + ": norm must be bn, ln or empty, got '"
+                        + s.text("norm") + "'");
+            }
+            return b;
+        }
+
         /** Builds the graph and allocates/initializes its parameters on {@code backend}. */
         public Model build(Backend backend) {
             if (outputs < 0) {
@@ -315,7 +365,7 @@ public final class Sequential implements Module {
             if (l2 > 0f) {
                 desc.append(" + l2 ").append(l2);
             }
-            return new Model(g, backend, seed, x, y, logits, lossNode, loss, layers, desc.toString());
+            return new Model(g, backend, seed, x, y, logits, lossNode, loss, layers, desc.toString(), spec());
         }
     }
 }

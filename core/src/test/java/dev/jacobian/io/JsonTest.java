@@ -1,0 +1,44 @@
+package dev.jacobian.io;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.math.BigDecimal;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The strict JSON reader of model headers: what it accepts, and the one-line errors for what it does not. */
+class JsonTest {
+    @Test
+    void readsWhatItWrites() throws Json.Syntax {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("s", "a\"b\\c\n\u0001é😀");
+        m.put("i", 42L);
+        m.put("d", 0.25);
+        m.put("f", 0.01f);
+        m.put("l", List.of(1L, -2L, List.of(), Map.of()));
+        m.put("b", true);
+        m.put("n", null);
+        Object back = Json.parse(Json.write(m));
+        Map<String, Object> want = new LinkedHashMap<>(m);
+        want.put("f", 0.01); // a float is written in its shortest form, read back as that double
+        assertEquals(want, back);
+        assertEquals(0.01f, (float) (double) ((Map<?, ?>) back).get("f"));
+        assertEquals(new BigDecimal("123456789012345678901234567890"), Json.parse("123456789012345678901234567890"));
+        assertEquals(1e300, Json.parse(" 1E+300 "));
+        assertEquals("\u00e9\ud83d\ude00", Json.parse("\"\\u00e9\\ud83d\\ude00\""));
+    }
+
+    @Test
+    void rejectsWhatIsNotStrictJson() {
+        for (String bad : new String[] {"", "{", "{\"a\":1,}", "[1,]", "{\"a\":1,\"a\":2}", "01", "1.", "-", ".5", "1e",
+                "\"\u0001\"", "\"\\x\"", "\"\\ud800\"", "tru", "nul", "{} []", "{a:1}", "'a'", "NaN", "Infinity",
+                "[".repeat(Json.MAX_DEPTH + 2) + "]".repeat(Json.MAX_DEPTH + 2)}) {
+            Json.Syntax e = assertThrows(Json.Syntax.class, () -> Json.parse(bad), bad);
+            assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> Json.write(Double.NaN));
+    }
+}

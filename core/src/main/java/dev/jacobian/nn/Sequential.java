@@ -53,6 +53,9 @@ public final class Sequential implements Module {
         }
     }
 
+    /** Pieces per unit of a {@code maxout} hidden layer unless {@link Builder#maxoutPieces} says otherwise. */
+    public static final int MAXOUT_PIECES = 2;
+
     /** The type of the architecture ({@link Model#architecture()}) of a model made by {@link #builder}. */
     public static final String MLP = "mlp";
 
@@ -143,7 +146,7 @@ public final class Sequential implements Module {
         private float l2;
         private float leakySlope = 0.01f;
         private float eluAlpha = 1f;
-        private int maxoutPieces = 2;
+        private int maxoutPieces = MAXOUT_PIECES;
         private float dropout;
         private String norm = "";
 

@@ -21,9 +21,9 @@ final class CheckpointOptions {
     /**
      * Loads the checkpoint onto the backend ({@link SavedModel#open}); the caller closes it.
      *
-     * @throws CheckpointFormatException when the checkpoint is missing or unusable
+     * @throws dev.jacobian.io.ModelFormatException when the checkpoint is missing or unusable
      */
-    SavedModel open() throws CheckpointFormatException {
+    SavedModel open() throws dev.jacobian.io.ModelFormatException {
         return SavedModel.open(checkpoint, backend);
     }
 }

@@ -79,7 +79,7 @@ public final class JacobianCli {
     private static int handle(Exception ex, CommandLine line, boolean verbose) {
         PrintWriter err = line.getErr();
         int code;
-        if (ex instanceof IdxFormatException || ex instanceof CheckpointFormatException) {
+        if (ex instanceof IdxFormatException || ex instanceof dev.jacobian.io.ModelFormatException) {
             err.println("jacobian: " + ex.getMessage());
             code = EXIT_BAD_INPUT;
         } else if (ex instanceof TrainingStoppedException) {

@@ -114,7 +114,7 @@ class EndToEndTest {
         assertEquals(List.of(1, 28, 28), loaded.state().inputShape());
         assertArrayEquals(new int[] {8, 1, 3, 3}, loaded.tensors().get("conv1.weight").shape());
         assertArrayEquals(new int[] {16, 8, 3, 3}, loaded.tensors().get("conv2.weight").shape());
-        assertArrayEquals(new int[] {16 * 7 * 7, 32}, loaded.tensors().get("dense1.weight").shape());
+        assertArrayEquals(new int[] {32, 16 * 7 * 7}, loaded.tensors().get("dense1.weight").shape()); // nn.Linear: [out, in]
         assertTrue(loaded.tensors().containsKey("bn2.running_var"), loaded.tensors().keySet().toString());
 
         CliRun eval = CliRun.of("eval", "--checkpoint", out.toString(), "--backend", "cpu");

@@ -1,61 +1,23 @@
 package dev.jacobian.samples.checkpoint;
 
-import java.io.IOException;
+import dev.jacobian.io.ModelFormatException;
 import java.nio.file.Path;
 
 /**
  * A checkpoint file that cannot be used: missing, truncated, corrupt, or inconsistent with its
- * metadata. The message is one line naming the file and the problem: line breaks and other control
- * characters (which a corrupt file may put into a tensor name or a value) are escaped, and the problem
- * is cut at {@value #MAX_PROBLEM} characters.
+ * metadata. The message is one line naming the file and the problem (see {@link ModelFormatException}, whose
+ * problems a checkpoint's model file reports as they are).
  */
-public final class CheckpointFormatException extends IOException {
+public final class CheckpointFormatException extends ModelFormatException {
     private static final long serialVersionUID = 1L;
-    /** Longest problem description kept in the message; longer ones end in an ellipsis. */
-    public static final int MAX_PROBLEM = 400;
 
     /** A problem with {@code file}. */
     public CheckpointFormatException(Path file, String problem) {
-        super(message(file, problem));
+        super(file, problem);
     }
 
     /** A problem with {@code file}, caused by {@code cause}. */
     public CheckpointFormatException(Path file, String problem, Throwable cause) {
-        super(message(file, problem), cause);
-    }
-
-    private static String message(Path file, String problem) {
-        String p = problem == null ? "unusable" : problem;
-        if (p.length() > MAX_PROBLEM) {
-            p = p.substring(0, MAX_PROBLEM) + "...";
-        }
-        return oneLine(String.valueOf(file)) + ": " + oneLine(p);
-    }
-
-    /** {@code s} with line breaks and other control characters escaped ({@code \n}, {@code \u0000}). */
-    static String oneLine(String s) {
-        StringBuilder b = null;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029' || c == '\u0085') {
-                if (b == null) {
-                    b = new StringBuilder(s.length() + 8).append(s, 0, i);
-                }
-                switch (c) {
-                    case '\n' -> b.append("\\n");
-                    case '\r' -> b.append("\\r");
-                    case '\t' -> b.append("\\t");
-                    default -> b.append(String.format("\\u%04x", (int) c));
-                }
-            } else if (b != null) {
-                b.append(c);
-            }
-        }
-        return b == null ? s : b.toString();
-    }
-
-    /** A value taken from a file, for a message: at most 60 characters, quoted. */
-    static String quote(String s) {
-        return "'" + (s.length() > 60 ? s.substring(0, 60) + "..." : s) + "'";
+        super(file, problem, cause);
     }
 }

@@ -7,6 +7,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jacobian.io.AtomicFiles;
+import dev.jacobian.io.ModelFile;
+import dev.jacobian.io.ModelFormatException;
+import dev.jacobian.io.SafeTensors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -26,19 +30,25 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The checkpoints of one run directory: per epoch a pair {@code checkpoint-epoch-NNNN.safetensors}
- * (tensors) and {@code checkpoint-epoch-NNNN.json} (state), both written atomically, the JSON last. The
+ * (a model file of the library, {@link ModelFile}: the architecture, the weights in PyTorch's layouts, the optimizer's
+ * state, loadable with {@code Model.load}) and {@code checkpoint-epoch-NNNN.json} (the run's state), both written
+ * atomically, the JSON last. The
  * JSON names its tensor file and records its SHA-256, so a pair torn by a crash between the two writes
  * (tensors without JSON) is simply not a checkpoint, and a tensor file that does not match is reported.
  * The last {@value #KEEP} checkpoints are kept; older ones are deleted.
  *
- * <p>The JSON is {@code {"format": 1, "tensors_file": .., "sha256": .., "state": {...}}}, with the state
- * a caller-defined Jackson-serializable object (snake_case names).
+ * <p>The JSON is {@code {"format": 2, "tensors_file": .., "sha256": .., "state": {...}}}, with the state
+ * a caller-defined Jackson-serializable object (snake_case names). Checkpoints of format {@value #LEGACY_FORMAT}
+ * (Jacobian 0.1 to 0.3: tensors under the model's own names and layouts, {@code [in, out]} weights, no architecture)
+ * still load: their {@link Loaded#model()} is null.
  */
 public final class CheckpointStore {
     /** How many of the newest checkpoints stay on disk. */
     public static final int KEEP = 2;
-    /** Version of the JSON layout. */
-    public static final int FORMAT = 1;
+    /** Version of the JSON layout: 2, the tensor file a {@link ModelFile}. */
+    public static final int FORMAT = 2;
+    /** The format before the tensor file was a {@link ModelFile}, which still loads. */
+    public static final int LEGACY_FORMAT = 1;
     /** Largest checkpoint JSON file the loader reads. */
     public static final long MAX_JSON = 16L << 20;
     private static final Pattern NAME = Pattern.compile("checkpoint-epoch-(\\d{4,})\\.json");
@@ -82,10 +92,14 @@ public final class CheckpointStore {
      * @param metadata the safetensors file's metadata
      * @param <T>      the state's type
      */
-    public record Loaded<T>(Path file, T state, Map<String, SafeTensors.Entry> tensors, Map<String, String> metadata) {
+    public record Loaded<T>(Path file, T state, Map<String, SafeTensors.Entry> tensors, Map<String, String> metadata,
+                            ModelFile model) {
     }
 
-    /** Saves the checkpoint of {@code epoch}; returns the JSON file's path. */
+    /**
+     * Saves the checkpoint of {@code epoch}: {@code tensors} and {@code metadata} (a {@link ModelFile}'s, see
+     * {@link ModelFile#tensors} and {@link ModelFile#metadata}) and the caller's state; returns the JSON file's path.
+     */
     public Path save(int epoch, Map<String, SafeTensors.Entry> tensors, Map<String, String> metadata, Object state)
             throws IOException {
         String base = String.format("checkpoint-epoch-%04d", epoch);
@@ -185,15 +199,16 @@ public final class CheckpointStore {
      * is the one recorded; the tensors are then checked as {@link SafeTensors#decode} describes, and the state is
      * bound to {@code stateType}, whose constructors may reject it with any runtime exception.
      *
-     * @throws CheckpointFormatException for every problem, with a one-line message naming the file at fault
+     * @throws ModelFormatException for every problem (a {@link CheckpointFormatException} for the JSON), with a one-line
+     *     message naming the file at fault
      */
-    public static <T> Loaded<T> load(Path path, Class<T> stateType) throws CheckpointFormatException {
+    public static <T> Loaded<T> load(Path path, Class<T> stateType) throws ModelFormatException {
         Path file = path;
         if (Files.isDirectory(path)) {
             try {
                 file = new CheckpointStore(path).latest().orElseThrow(
                         () -> new CheckpointFormatException(path, "no checkpoint-epoch-*.json in this directory"));
-            } catch (CheckpointFormatException e) {
+            } catch (ModelFormatException e) {
                 throw e;
             } catch (IOException | RuntimeException e) {
                 throw new CheckpointFormatException(path, "cannot list the directory (" + e.getClass().getSimpleName() + ")", e);
@@ -203,7 +218,7 @@ public final class CheckpointStore {
         JsonNode root;
         try {
             root = json.readTree(SafeTensors.readFile(file, MAX_JSON, "", true));
-        } catch (CheckpointFormatException e) {
+        } catch (ModelFormatException e) {
             throw e;
         } catch (IOException e) {
             throw new CheckpointFormatException(file, "is not valid JSON (" + firstLine(e) + ")", e);
@@ -211,8 +226,10 @@ public final class CheckpointStore {
         if (root == null || !root.isObject() || !root.path("tensors_file").isTextual() || !root.path("state").isObject()) {
             throw new CheckpointFormatException(file, "is not a checkpoint (needs tensors_file and state)");
         }
-        if (!root.path("format").isInt() || root.path("format").intValue() != FORMAT) {
-            throw new CheckpointFormatException(file, "checkpoint format " + root.path("format") + " is not " + FORMAT);
+        if (!root.path("format").isInt() || root.path("format").intValue() != FORMAT
+                && root.path("format").intValue() != LEGACY_FORMAT) {
+            throw new CheckpointFormatException(file, "checkpoint format " + root.path("format") + " is not "
+                    + FORMAT + " (or " + LEGACY_FORMAT + ", which still loads)");
         }
         if (!root.path("sha256").isTextual()) {
             throw new CheckpointFormatException(file, "has no sha256 of its tensor file");
@@ -225,7 +242,14 @@ public final class CheckpointStore {
             throw new CheckpointFormatException(tensorsFile, "SHA-256 " + actual + " does not match "
                     + CheckpointFormatException.quote(expected) + " recorded in " + file.getFileName() + " (corrupt or replaced)");
         }
-        SafeTensors.Contents contents = SafeTensors.decode(tensorsFile, bytes);
+        SafeTensors.Contents contents;
+        ModelFile model = null;
+        if (root.path("format").intValue() == FORMAT) {
+            model = ModelFile.decode(tensorsFile, bytes);
+            contents = new SafeTensors.Contents(model.tensors(), model.metadata());
+        } else {
+            contents = SafeTensors.decode(tensorsFile, bytes);
+        }
         T state;
         try {
             state = json.treeToValue(root.get("state"), stateType);
@@ -238,7 +262,7 @@ public final class CheckpointStore {
         if (state == null) {
             throw new CheckpointFormatException(file, "has no state");
         }
-        return new Loaded<>(file, state, contents.tensors(), contents.metadata());
+        return new Loaded<>(file, state, contents.tensors(), contents.metadata(), model);
     }
 
     /**

@@ -2,31 +2,34 @@ package dev.jacobian.samples.training;
 
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.Conv2dSpec;
+import dev.jacobian.graph.Buffer;
 import dev.jacobian.graph.Initializer;
+import dev.jacobian.graph.Parameter;
+import dev.jacobian.io.ModelFile;
+import dev.jacobian.io.ModelFormatException;
+import dev.jacobian.io.SafeTensors;
+import dev.jacobian.nn.Model;
 import dev.jacobian.nn.Module;
 import dev.jacobian.nn.Modules;
-import dev.jacobian.graph.Buffer;
-import dev.jacobian.graph.Parameter;
-import dev.jacobian.nn.Model;
 import dev.jacobian.nn.Sequential;
 import dev.jacobian.optim.Optimizer;
 import dev.jacobian.optim.Sgd;
 import dev.jacobian.samples.checkpoint.CheckpointFormatException;
-import dev.jacobian.samples.checkpoint.SafeTensors;
+import dev.jacobian.samples.checkpoint.CheckpointStore;
 import dev.jacobian.tensor.Shape;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Builds the model and optimizer a {@link TrainConfig} describes, and moves their state to and from
- * checkpoint tensors: parameters and buffers (batch norm's running statistics) under their own names
- * ({@code dense1.weight}, {@code bn1.running_mean}, …), the optimizer's state under {@value #OPTIMIZER_PREFIX}
- * plus its PyTorch-style name ({@code optimizer.dense1.weight.exp_avg}, {@code optimizer.dense1.weight.step}).
- * Checkpoints of 0.1 and of the first Core v2 runs kept SGD's momentum buffers as
+ * checkpoints. A checkpoint's tensor file is a library model file ({@link ModelFile}: PyTorch's names and layouts, the
+ * architecture, the optimizer's state, the early-stopping weights as {@value #BEST_PARAMETERS}). Checkpoints of the
+ * legacy format ({@link CheckpointStore#LEGACY_FORMAT}) hold the tensors under the model's own names and layouts
+ * ({@code dense1.weight} {@code [in, out]}), the optimizer's state under {@value #OPTIMIZER_PREFIX} plus its name,
+ * and, in those of 0.1 and the first Core v2 runs, SGD's momentum buffers as
  * {@value #MOMENTUM_PREFIX}{@code <parameter>}; they still load.
  */
 public final class Networks {
@@ -38,7 +41,9 @@ public final class Networks {
      * Name of the early-stopping copy of the best epoch's parameters in a checkpoint: the whole parameter arena
      * (every parameter in {@code ParameterLayout} order, with its alignment padding), one flat tensor.
      */
-    public static final String BEST_PARAMETERS = "early_stopping.best_parameters";
+    public static final String BEST_PARAMETERS = ModelFile.EXTRA_PREFIX + "early_stopping.best_parameters";
+    /** The name of {@link #BEST_PARAMETERS} in legacy checkpoints. */
+    public static final String LEGACY_BEST_PARAMETERS = "early_stopping.best_parameters";
 
     private Networks() {
     }
@@ -163,27 +168,14 @@ public final class Networks {
         return config.newOptimizer(lr);
     }
 
-    /** The parameters, the buffers and (when given) the optimizer's state as checkpoint tensors. */
-    public static Map<String, SafeTensors.Entry> tensors(Model model, Optimizer optimizer) {
-        Map<String, SafeTensors.Entry> out = new LinkedHashMap<>();
-        for (Parameter p : model.parameters()) {
-            out.put(p.name(), new SafeTensors.Entry(p.shape().dims(), model.read(p)));
-        }
-        for (Buffer b : model.buffers()) {
-            out.put(b.name(), new SafeTensors.Entry(b.shape().dims(), model.read(b)));
-        }
-        if (optimizer != null) {
-            Map<String, Shape> shapes = new HashMap<>();
-            for (Parameter p : model.parameters()) {
-                shapes.put(p.name(), p.shape());
-            }
-            for (Map.Entry<String, float[]> e : optimizer.state(model.executor()).entrySet()) {
-                // "<parameter>.<state>": a buffer of the parameter's shape, or a count such as "step"
-                float[] v = e.getValue();
-                Shape param = shapes.get(e.getKey().substring(0, e.getKey().lastIndexOf('.')));
-                int[] shape = param != null && param.size() == v.length ? param.dims() : new int[] {v.length};
-                out.put(OPTIMIZER_PREFIX + e.getKey(), new SafeTensors.Entry(shape, v));
-            }
+    /**
+     * The checkpoint tensors of {@code model} and {@code optimizer}: a model file's ({@link ModelFile#tensors}), plus
+     * the early-stopping weights when {@code best} is not null.
+     */
+    public static Map<String, SafeTensors.Entry> tensors(Model model, Optimizer optimizer, float[] best) {
+        Map<String, SafeTensors.Entry> out = ModelFile.tensors(model, optimizer);
+        if (best != null) {
+            out.put(BEST_PARAMETERS, new SafeTensors.Entry(new int[] {best.length}, best));
         }
         return out;
     }
@@ -199,14 +191,38 @@ public final class Networks {
         return names;
     }
 
+    /** The early-stopping weights a checkpoint holds, or null. */
+    public static SafeTensors.Entry bestParameters(CheckpointStore.Loaded<?> loaded) {
+        return loaded.tensors().get(loaded.model() != null ? BEST_PARAMETERS : LEGACY_BEST_PARAMETERS);
+    }
+
     /**
-     * Writes checkpoint tensors into the model (parameters and buffers) and, if given, the optimizer's state
-     * into the optimizer.
+     * Writes a checkpoint's parameters and buffers into the model and, if given, the optimizer's state into the
+     * optimizer (the learning rate and the random stream are the caller's: its schedule and state restore them).
      *
-     * @throws CheckpointFormatException naming {@code file} when a parameter or buffer is missing or has another
-     *     shape, or the optimizer's state does not fit the optimizer
+     * @throws ModelFormatException naming the file when a parameter or buffer is missing or has another shape, or the
+     *     optimizer's state does not fit the optimizer
      */
-    public static void restore(Path file, Map<String, SafeTensors.Entry> tensors, Model model, Optimizer optimizer)
+    public static void restore(CheckpointStore.Loaded<?> loaded, Model model, Optimizer optimizer)
+            throws ModelFormatException {
+        if (loaded.model() == null) {
+            restoreLegacy(loaded.file(), loaded.tensors(), model, optimizer);
+            return;
+        }
+        ModelFile file = loaded.model();
+        file.loadWeights(model);
+        if (optimizer != null) {
+            try {
+                optimizer.loadState(model.executor(), file.optimizerState(model));
+            } catch (IllegalArgumentException e) {
+                throw new CheckpointFormatException(file.file(), "optimizer state does not fit --optimizer "
+                        + optimizer.getClass().getSimpleName() + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /** {@link #restore} of a legacy checkpoint: the model's own names and layouts. */
+    private static void restoreLegacy(Path file, Map<String, SafeTensors.Entry> tensors, Model model, Optimizer optimizer)
             throws CheckpointFormatException {
         for (Parameter p : model.parameters()) {
             model.write(p, entry(file, tensors, p.name(), p.shape(), model));
@@ -236,15 +252,19 @@ public final class Networks {
     /**
      * Checks, before any model is built, that the checkpoint's layers fit {@code config}: each CNN block's
      * {@code convK.weight} is {@code [out, in, 3, 3]}, and for each hidden dense layer and the output layer
-     * {@code denseK.weight} is {@code [in, out]} and {@code denseK.bias} {@code [1, out]}, chaining from the
+     * {@code denseK.weight} is {@code [out, in]} and {@code denseK.bias} {@code [out]} ({@code [in, out]} and
+     * {@code [1, out]} in a legacy checkpoint; {@code out} doubled for maxout's two pieces), chaining from the
      * {@code sample} (or the CNN's pooled features) to {@code classes}. The model of {@code config} is then no
      * larger than the tensors already read, so a checkpoint whose configuration claims huge layers is reported
      * instead of exhausting memory; {@link #restore} checks everything else.
      *
-     * @throws CheckpointFormatException naming {@code file} and the first tensor that is missing or does not fit
+     * @throws CheckpointFormatException naming the file and the first tensor that is missing or does not fit
      */
-    public static void checkShapes(Path file, TrainConfig config, Shape sample, int classes,
-                                   Map<String, SafeTensors.Entry> tensors) throws CheckpointFormatException {
+    public static void checkShapes(CheckpointStore.Loaded<?> loaded, TrainConfig config, Shape sample, int classes)
+            throws CheckpointFormatException {
+        Path file = loaded.model() != null ? loaded.model().file() : loaded.file();
+        Map<String, SafeTensors.Entry> tensors = loaded.tensors();
+        boolean torch = loaded.model() != null;
         int inputs = sample.size();
         if (inputs < 1 || classes < 1) {
             throw new CheckpointFormatException(file, "its tensors give the model " + inputs + " inputs and " + classes
@@ -269,9 +289,12 @@ public final class Networks {
         int layers = config.layers().size();
         for (int k = 1; k <= layers + 1; k++) {
             int out = k <= layers ? config.layers().get(k - 1) : classes;
+            int width = k <= layers && config.model().equals("mlp") && config.activation().equals("maxout")
+                    ? out * Sequential.MAXOUT_PIECES : out;
             for (String suffix : new String[] {".weight", ".bias"}) {
                 String name = "dense" + k + suffix;
-                int[] want = suffix.equals(".weight") ? new int[] {in, out} : new int[] {1, out};
+                int[] want = suffix.equals(".weight") ? torch ? new int[] {width, in} : new int[] {in, width}
+                        : torch ? new int[] {width} : new int[] {1, width};
                 expect(file, config, tensors, name, want);
             }
             in = out;

@@ -1,6 +1,6 @@
 package dev.jacobian.samples.training;
 
-import dev.jacobian.samples.checkpoint.AtomicFiles;
+import dev.jacobian.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

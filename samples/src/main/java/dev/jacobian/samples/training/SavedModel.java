@@ -2,10 +2,11 @@ package dev.jacobian.samples.training;
 
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.Backends;
+import dev.jacobian.io.ModelFormatException;
+import dev.jacobian.io.SafeTensors;
 import dev.jacobian.nn.Model;
 import dev.jacobian.samples.checkpoint.CheckpointFormatException;
 import dev.jacobian.samples.checkpoint.CheckpointStore;
-import dev.jacobian.samples.checkpoint.SafeTensors;
 import dev.jacobian.tensor.Shape;
 import java.nio.file.Path;
 
@@ -53,9 +54,9 @@ public final class SavedModel implements AutoCloseable {
      * the backend called {@code backendName}. The checkpoint's tensors are checked against its configuration
      * ({@link Networks#checkShapes}) before the backend starts or the model is built.
      *
-     * @throws CheckpointFormatException with a one-line message naming the file, for every problem of the checkpoint
+     * @throws ModelFormatException with a one-line message naming the file, for every problem of the checkpoint
      */
-    public static SavedModel open(Path checkpoint, String backendName) throws CheckpointFormatException {
+    public static SavedModel open(Path checkpoint, String backendName) throws ModelFormatException {
         CheckpointStore.Loaded<TrainingState> loaded = CheckpointStore.load(checkpoint, TrainingState.class);
         SafeTensors.Entry first = loaded.tensors().get("dense1.weight");
         if (first == null || first.shape().length != 2) {
@@ -67,6 +68,7 @@ public final class SavedModel implements AutoCloseable {
             throw new CheckpointFormatException(loaded.file(), "has no tensor '" + outputBias + "' to size the output from");
         }
         int classes = last.shape()[last.shape().length - 1];
+        int inputs = first.shape()[loaded.model() != null ? 1 : 0]; // [out, in] in a model file, legacy [in, out]
         TrainConfig config = loaded.state().config();
         Shape sample;
         if (config.model().equals("cnn")) {
@@ -76,13 +78,13 @@ public final class SavedModel implements AutoCloseable {
             }
             sample = Shape.of(in.get(0), in.get(1), in.get(2));
         } else {
-            if (first.shape()[0] < 1 || classes < 1) {
-                throw new CheckpointFormatException(loaded.file(), "its tensors give the model " + first.shape()[0]
+            if (inputs < 1 || classes < 1) {
+                throw new CheckpointFormatException(loaded.file(), "its tensors give the model " + inputs
                         + " inputs and " + classes + " outputs; both must be at least 1");
             }
-            sample = Shape.of(first.shape()[0]);
+            sample = Shape.of(inputs);
         }
-        Networks.checkShapes(loaded.file(), config, sample, classes, loaded.tensors());
+        Networks.checkShapes(loaded, config, sample, classes);
         Backend backend = Backends.create(backendName);
         Model model = null;
         try {
@@ -91,9 +93,9 @@ public final class SavedModel implements AutoCloseable {
             } catch (IllegalArgumentException e) { // the configuration does not fit its own input shape
                 throw new CheckpointFormatException(loaded.file(), "its config does not fit its input: " + e.getMessage());
             }
-            Networks.restore(loaded.file(), loaded.tensors(), model, null);
+            Networks.restore(loaded, model, null);
             return new SavedModel(backend, model, loaded.state(), loaded.file(), sample);
-        } catch (CheckpointFormatException | RuntimeException e) {
+        } catch (ModelFormatException | RuntimeException e) {
             if (model != null) {
                 model.close();
             }

@@ -1,6 +1,9 @@
 package dev.jacobian.samples.training;
 
 import dev.jacobian.backend.Backend;
+import dev.jacobian.io.AtomicFiles;
+import dev.jacobian.io.ModelFile;
+import dev.jacobian.io.SafeTensors;
 import dev.jacobian.metrics.ConfusionMatrix;
 import dev.jacobian.metrics.Evaluation;
 import dev.jacobian.metrics.Evaluator;
@@ -9,10 +12,8 @@ import dev.jacobian.nn.Model;
 import dev.jacobian.optim.Optimizer;
 import dev.jacobian.optim.schedule.LrScheduler;
 import dev.jacobian.parallel.DataParallel;
-import dev.jacobian.samples.checkpoint.AtomicFiles;
 import dev.jacobian.samples.checkpoint.CheckpointFormatException;
 import dev.jacobian.samples.checkpoint.CheckpointStore;
-import dev.jacobian.samples.checkpoint.SafeTensors;
 import dev.jacobian.samples.data.Augmentation;
 import dev.jacobian.samples.data.Dataset;
 import dev.jacobian.samples.data.Shuffling;
@@ -158,8 +159,7 @@ public final class TrainingRun {
         LOG.info("data {}: {} training, {} validation, {} test samples of {}x{}", settings.dataDir(), data.train().size(),
                 data.validation().size(), data.test().size(), data.train().height(), data.train().width());
         if (resumed != null) {
-            Networks.checkShapes(resumed.file(), config, sampleShape(data), data.classNames().size(),
-                    resumed.tensors());
+            Networks.checkShapes(resumed, config, sampleShape(data), data.classNames().size());
         }
         List<Backend> backends = timer.time("start backend", () -> Workers.open(settings.backend(),
                 settings.engine() == null ? settings.workers() : 1)); // an engine has workers of its own
@@ -186,7 +186,7 @@ public final class TrainingRun {
             int epoch = 1;
             try {
                 if (resumed != null) {
-                    Networks.restore(resumed.file(), resumed.tensors(), model, sgd);
+                    Networks.restore(resumed, model, sgd);
                     restoreSchedule(resumed, model);
                     trainer.setSteps(resumed.state().steps());
                     epoch = resumed.state().epoch() + 1;
@@ -299,7 +299,7 @@ public final class TrainingRun {
                     : Map.of(LrScheduler.LAST_EPOCH, (double) s.epoch()));
             if (earlyStopping != null && s.earlyStopping() != null) {
                 earlyStopping.loadState(s.earlyStopping());
-                SafeTensors.Entry best = loaded.tensors().get(Networks.BEST_PARAMETERS);
+                SafeTensors.Entry best = Networks.bestParameters(loaded);
                 if (best != null) {
                     earlyStopping.loadBestWeights(model.executor(), best.data());
                 }
@@ -446,7 +446,7 @@ public final class TrainingRun {
             throw new TrainingStoppedException(message, nan);
         }
         CheckpointStore.Loaded<TrainingState> good = CheckpointStore.load(last, TrainingState.class);
-        Networks.restore(good.file(), good.tensors(), model, trainer.optimizer());
+        Networks.restore(good, model, trainer.optimizer());
         restoreSchedule(good, model);
         trainer.setSteps(good.state().steps());
         lrScale /= 2;
@@ -467,11 +467,7 @@ public final class TrainingRun {
             throws IOException {
         long t0 = System.nanoTime();
         Optimizer opt = trainer.optimizer();
-        var tensors = Networks.tensors(model, opt);
-        float[] best = earlyStopping == null ? null : earlyStopping.bestWeights();
-        if (best != null) {
-            tensors.put(Networks.BEST_PARAMETERS, new SafeTensors.Entry(new int[] {best.length}, best));
-        }
+        var tensors = Networks.tensors(model, opt, earlyStopping == null ? null : earlyStopping.bestWeights());
         var optimizer = new TrainingState.OptimizerState(config.optimizer(), opt.learningRate(), config.momentum(),
                 config.nesterov(), config.weightDecay(), opt.clipNorm(), config.clipValue(),
                 Networks.optimizerStateNames(tensors));
@@ -479,14 +475,14 @@ public final class TrainingRun {
                 TrainingState.RngState.of(config.seed()), history, rollbacks, Instant.now().toString(), scheduler.state(),
                 earlyStopping == null ? null : earlyStopping.state(), model.executor().forwardCount(), inputShape);
         Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("format", "pt");
+        meta.put(ModelFile.INPUT_SCALE, Double.toString(1 / 255.0)); // IdxReader: pixel bytes / 255
         meta.put("model", model.describe());
         meta.put("epoch", Integer.toString(epoch));
         meta.put("step", Long.toString(trainer.steps()));
         if (weightsOfEpoch != null) {
             meta.put("weights_of_epoch", Integer.toString(weightsOfEpoch));
         }
-        Path file = store.save(epoch, tensors, meta, state);
+        Path file = store.save(epoch, tensors, ModelFile.metadata(model, opt, meta), state);
         timer.add("checkpoint", System.nanoTime() - t0);
         LOG.debug("checkpoint {}", file);
     }

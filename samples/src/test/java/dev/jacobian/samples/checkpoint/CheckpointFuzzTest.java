@@ -1,16 +1,12 @@
 package dev.jacobian.samples.checkpoint;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jacobian.io.ModelFormatException;
+import dev.jacobian.io.SafeTensors;
 import dev.jacobian.samples.CliRun;
 import dev.jacobian.samples.training.SavedModel;
 import dev.jacobian.samples.training.TrainingState;
@@ -31,11 +27,16 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Checkpoint loading against corrupt and hostile files: a real checkpoint (one epoch of a tiny model) is mutated
  * from fixed seeds, and every load must either succeed with a usable model or throw a
- * {@link CheckpointFormatException} with a one-line message naming the file. The number of cases is
+ * {@link ModelFormatException} with a one-line message naming the file. The number of cases is
  * {@value #DEFAULT_CASES}, or the system property {@code jacobian.fuzz.cases} for a long run (its seed:
  * {@code jacobian.fuzz.seed}; {@code jacobian.fuzz.openEvery}: build a model from one successful load in so many
  * cases, default 4). Below, one regression test per finding of the first fuzzing.
@@ -127,14 +128,14 @@ class CheckpointFuzzTest {
                     try (SavedModel m = SavedModel.open(json, "cpu")) {
                         java.util.List<Integer> in = l.state().inputShape();
                         int inputs = "cnn".equals(l.state().config().model()) ? in.get(0) * in.get(1) * in.get(2)
-                                : l.tensors().get("dense1.weight").shape()[0];
+                                : l.tensors().get("dense1.weight").shape()[l.model() != null ? 1 : 0]; // [out, in]
                         assertEquals(inputs, m.model().inputSize());
                         opened++;
-                    } catch (CheckpointFormatException e) {
+                    } catch (ModelFormatException e) {
                         checkMessage(e, dir, seed, what);
                     }
                 }
-            } catch (CheckpointFormatException e) {
+            } catch (ModelFormatException e) {
                 rejected++;
                 checkMessage(e, dir, seed, what);
             } catch (Throwable t) {
@@ -147,7 +148,7 @@ class CheckpointFuzzTest {
         assertTrue(rejected > cases / 4 && loaded > 0, "the mutations reach both outcomes: " + loaded + " / " + rejected);
     }
 
-    private static void checkMessage(CheckpointFormatException e, Path dir, long seed, String what) {
+    private static void checkMessage(ModelFormatException e, Path dir, long seed, String what) {
         String m = e.getMessage();
         if (m == null || m.contains("\n") || m.contains("\r") || !m.startsWith(dir.toString()) || !m.contains(": ")) {
             throw new AssertionError("case seed " + seed + " (" + what + "): the message is not one line naming the file: "
@@ -413,8 +414,8 @@ class CheckpointFuzzTest {
         return json;
     }
 
-    private static CheckpointFormatException rejected(Path json) {
-        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> {
+    private static ModelFormatException rejected(Path json) {
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> {
             try (SavedModel m = SavedModel.open(json, "cpu")) {
                 fail("loaded " + m.model().describe());
             }
@@ -449,7 +450,7 @@ class CheckpointFuzzTest {
     @Test
     void tensorsFileWithNulIsReported() throws IOException {
         Path json = checkpoint(tmp.resolve("run"), root -> root.put("tensors_file", "a\u0000b"));
-        CheckpointFormatException e = rejected(json);
+        ModelFormatException e = rejected(json);
         assertTrue(e.getMessage().startsWith(json + ": tensors_file"), e.getMessage());
     }
 
@@ -497,8 +498,10 @@ class CheckpointFuzzTest {
             ObjectNode header = (ObjectNode) JSON.readTree(new String(baseTensors, 8, n, StandardCharsets.UTF_8));
             ArrayNode shape = (ArrayNode) header.get(edit[0]).get("shape");
             ArrayNode nu = F.arrayNode();
-            if (edit[1].equals("flatten")) {
+            if (edit[1].equals("flatten") && shape.size() == 2) {
                 nu.add(shape.get(0).asLong() * shape.get(1).asLong());
+            } else if (edit[1].equals("flatten")) { // a bias, already a vector: a row instead
+                nu.add(1).add(shape.get(0));
             } else {
                 nu.add(shape.get(1)).add(shape.get(0));
             }
@@ -516,13 +519,13 @@ class CheckpointFuzzTest {
     void emptyDimensionsAreReported() throws Exception {
         int n = (int) headerLength(baseTensors);
         ObjectNode header = (ObjectNode) JSON.readTree(new String(baseTensors, 8, n, StandardCharsets.UTF_8));
-        int hidden = header.get("dense1.weight").get("shape").get(1).asInt();
-        for (String[] edit : new String[][] {{"dense1.weight", "0," + hidden}, {"dense2.bias", "1,0"}}) {
+        int hidden = header.get("dense1.weight").get("shape").get(0).asInt(); // [out, in]
+        for (String[] edit : new String[][] {{"dense1.weight", hidden + ",0"}, {"dense2.bias", "0"}}) {
             Map<String, SafeTensors.Entry> tensors = new LinkedHashMap<>(SafeTensors.decode(Path.of("base"), baseTensors).tensors());
             int[] shape = java.util.Arrays.stream(edit[1].split(",")).mapToInt(Integer::parseInt).toArray();
             tensors.put(edit[0], new SafeTensors.Entry(shape, new float[0]));
             if (edit[0].equals("dense2.bias")) {
-                tensors.put("dense2.weight", new SafeTensors.Entry(new int[] {hidden, 0}, new float[0]));
+                tensors.put("dense2.weight", new SafeTensors.Entry(new int[] {0, hidden}, new float[0]));
             }
             Path dir = Files.createDirectories(tmp.resolve(edit[0]));
             SafeTensors.write(dir.resolve(TENSORS_NAME), tensors, Map.of());
@@ -530,7 +533,7 @@ class CheckpointFuzzTest {
             root.put("sha256", HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                     .digest(Files.readAllBytes(dir.resolve(TENSORS_NAME)))));
             Files.write(dir.resolve(JSON_NAME), JSON.writeValueAsBytes(root));
-            CheckpointFormatException e = rejected(dir.resolve(JSON_NAME));
+            ModelFormatException e = rejected(dir.resolve(JSON_NAME));
             assertTrue(e.getMessage().contains("must be at least 1"), e.getMessage());
         }
     }
@@ -564,7 +567,7 @@ class CheckpointFuzzTest {
                 "[4294967296]", "[-1]", "[1.5]", "[\"2\"]"}) {
             String header = "{\"a\":{\"dtype\":\"F32\",\"shape\":" + shape + ",\"data_offsets\":[0,0]}}";
             byte[] bytes = withHeader(header.getBytes(StandardCharsets.UTF_8), new byte[0]);
-            CheckpointFormatException e = assertThrows(CheckpointFormatException.class,
+            ModelFormatException e = assertThrows(ModelFormatException.class,
                     () -> SafeTensors.decode(Path.of("m.safetensors"), bytes), shape);
             assertTrue(e.getMessage().startsWith("m.safetensors: tensor 'a'"), e.getMessage());
         }
@@ -572,17 +575,17 @@ class CheckpointFuzzTest {
                 "[0,1e3]", "[0]", "[\"0\",4]"}) {
             String header = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":" + offsets + "}}";
             byte[] bytes = withHeader(header.getBytes(StandardCharsets.UTF_8), new byte[4]);
-            assertThrows(CheckpointFormatException.class, () -> SafeTensors.decode(Path.of("m.safetensors"), bytes),
+            assertThrows(ModelFormatException.class, () -> SafeTensors.decode(Path.of("m.safetensors"), bytes),
                     offsets);
         }
         String overlap = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
                 + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}";
         byte[] bytes = withHeader(overlap.getBytes(StandardCharsets.UTF_8), new byte[12]);
-        assertTrue(assertThrows(CheckpointFormatException.class, () -> SafeTensors.decode(Path.of("m"), bytes))
+        assertTrue(assertThrows(ModelFormatException.class, () -> SafeTensors.decode(Path.of("m"), bytes))
                 .getMessage().contains("overlaps"));
         String dup = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
                 + "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
-        assertThrows(CheckpointFormatException.class,
+        assertThrows(ModelFormatException.class,
                 () -> SafeTensors.decode(Path.of("m"), withHeader(dup.getBytes(StandardCharsets.UTF_8), new byte[4])));
     }
 
@@ -590,7 +593,7 @@ class CheckpointFuzzTest {
     @Test
     void messagesAreOneLine() {
         String header = "{\"a\\nb\":{\"dtype\":\"F\\n16\",\"shape\":[1],\"data_offsets\":[0,4]}}";
-        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> SafeTensors.decode(
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> SafeTensors.decode(
                 Path.of("m"), withHeader(header.getBytes(StandardCharsets.UTF_8), new byte[4])));
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
         assertTrue(e.getMessage().contains("'a\\nb'"), e.getMessage());

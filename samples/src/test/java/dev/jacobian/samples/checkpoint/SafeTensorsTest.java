@@ -1,12 +1,10 @@
 package dev.jacobian.samples.checkpoint;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.jacobian.io.AtomicFiles;
+import dev.jacobian.io.ModelFormatException;
+import dev.jacobian.io.SafeTensors;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -20,6 +18,10 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SafeTensorsTest {
     @TempDir
@@ -104,10 +106,10 @@ class SafeTensorsTest {
         SafeTensors.write(f, sample(), Map.of());
         byte[] bytes = Files.readAllBytes(f);
         Files.write(f, Arrays.copyOf(bytes, bytes.length - 4));
-        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> SafeTensors.read(f));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> SafeTensors.read(f));
         assertTrue(e.getMessage().startsWith(f.toString()) && e.getMessage().contains("truncated"), e.getMessage());
         Files.write(f, Arrays.copyOf(bytes, 5));
-        e = assertThrows(CheckpointFormatException.class, () -> SafeTensors.read(f));
+        e = assertThrows(ModelFormatException.class, () -> SafeTensors.read(f));
         assertTrue(e.getMessage().contains("truncated"), e.getMessage());
     }
 
@@ -118,28 +120,34 @@ class SafeTensorsTest {
         byte[] bytes = Files.readAllBytes(f);
         bytes[8] = 'x';
         Files.write(f, bytes);
-        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> SafeTensors.read(f));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> SafeTensors.read(f));
         assertTrue(e.getMessage().contains("not valid JSON"), e.getMessage());
         ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putLong(0, 1L << 40);
         Files.write(f, bytes);
-        e = assertThrows(CheckpointFormatException.class, () -> SafeTensors.read(f));
+        e = assertThrows(ModelFormatException.class, () -> SafeTensors.read(f));
         assertTrue(e.getMessage().contains("header length"), e.getMessage());
     }
 
     @Test
-    void gapsAndWrongShapesAreReported() {
+    void gapsAndWrongShapesAreReported() throws ModelFormatException {
         String header = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}";
-        CheckpointFormatException gap = assertThrows(CheckpointFormatException.class,
+        ModelFormatException gap = assertThrows(ModelFormatException.class,
                 () -> SafeTensors.decode(Path.of("x"), file(header, 12)));
         assertTrue(gap.getMessage().contains("contiguous"), gap.getMessage());
         String shape = "{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}";
-        CheckpointFormatException bad = assertThrows(CheckpointFormatException.class,
+        ModelFormatException bad = assertThrows(ModelFormatException.class,
                 () -> SafeTensors.decode(Path.of("x"), file(shape, 8)));
         assertTrue(bad.getMessage().contains("do not match its shape"), bad.getMessage());
-        String dtype = "{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}";
-        CheckpointFormatException f16 = assertThrows(CheckpointFormatException.class,
-                () -> SafeTensors.decode(Path.of("x"), file(dtype, 4)));
-        assertTrue(f16.getMessage().contains("only F32"), f16.getMessage());
+        String dtype = "{\"a\":{\"dtype\":\"F8_E4M3\",\"shape\":[2],\"data_offsets\":[0,2]}}";
+        ModelFormatException f8 = assertThrows(ModelFormatException.class,
+                () -> SafeTensors.decode(Path.of("x"), file(dtype, 2)));
+        assertTrue(f8.getMessage().contains("has dtype 'F8_E4M3'; supported: [F32, F64, F16, BF16, I64"), f8.getMessage());
+        String f16 = "{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}";
+        byte[] half = file(f16, 4);
+        int at = half.length - 4;
+        half[at + 1] = 0x3c; // 1.0 in IEEE half precision, little-endian
+        half[at + 3] = (byte) 0xc0; // -2.0
+        assertArrayEquals(new float[] {1f, -2f}, SafeTensors.decode(Path.of("x"), half).tensors().get("a").data());
     }
 
     private static byte[] file(String header, int dataBytes) {
@@ -169,7 +177,7 @@ class SafeTensorsTest {
         byte[] bytes = Files.readAllBytes(t3);
         bytes[bytes.length - 1] ^= 1;
         Files.write(t3, bytes);
-        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> CheckpointStore.load(tmp, State.class));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> CheckpointStore.load(tmp, State.class));
         assertTrue(e.getMessage().contains("SHA-256"), e.getMessage());
         try (Stream<Path> s = Files.list(tmp)) {
             assertTrue(s.noneMatch(p -> p.toString().endsWith(AtomicFiles.TEMP_SUFFIX)));

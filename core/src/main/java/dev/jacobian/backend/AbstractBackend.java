@@ -23,6 +23,10 @@ public abstract class AbstractBackend implements Backend {
     private boolean closed;
     private final java.util.Map<String, Tensor> scratch = new java.util.HashMap<>();
 
+    /** For subclasses: an open backend without scratch tensors. */
+    protected AbstractBackend() {
+    }
+
     /**
      * A scratch tensor for the composed defaults ({@link ComposedKernels}), one per {@code (slot, shape)},
      * allocated on first use and kept until the backend closes: after the first step they allocate nothing.

@@ -20,6 +20,10 @@ public final class BackendStats {
     private final AtomicLong argumentSets = new AtomicLong();
     private final AtomicLong blockingCalls = new AtomicLong();
 
+    /** Every counter at zero; a backend makes one for itself and counts into it from its kernels. */
+    public BackendStats() {
+    }
+
     /**
      * One kernel launch: a kernel enqueued on a device (OpenCL counts each {@code clEnqueueNDRangeKernel});
      * the heap backends count each primitive call as one launch.

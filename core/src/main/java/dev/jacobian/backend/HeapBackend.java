@@ -49,6 +49,10 @@ public abstract class HeapBackend extends AbstractBackend {
     private final BackendStats stats = new BackendStats();
     private final Set<ArrayBuffer> live = Collections.newSetFromMap(new IdentityHashMap<>());
 
+    /** For subclasses: a backend with nothing allocated and its counters at zero. */
+    protected HeapBackend() {
+    }
+
     @Override
     public final BackendStats stats() {
         return stats;

@@ -30,6 +30,10 @@ public final class GradientCheck {
     private int maxElementsPerParameter = 64;
     private long seed = 1;
 
+    /** A check with the defaults: {@code h} 1e-2, denominator floor 1e-3, at most 64 elements per parameter, seed 1. */
+    public GradientCheck() {
+    }
+
     /** Step {@code h} of the finite differences (default 1e-2). */
     public GradientCheck epsilon(double h) {
         this.epsilon = h;

@@ -57,6 +57,10 @@ public final class Graph {
     private final List<Parameter> parameters = new ArrayList<>();
     private final List<Buffer> buffers = new ArrayList<>();
 
+    /** An empty graph: add inputs, parameters and operations, then hand it to an {@link Executor}. */
+    public Graph() {
+    }
+
     /** Every node in creation order (a topological order). */
     public List<Node> nodes() {
         return Collections.unmodifiableList(nodes);

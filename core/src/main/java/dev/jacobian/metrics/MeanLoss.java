@@ -8,6 +8,10 @@ public final class MeanLoss {
     private double sum;
     private long samples;
 
+    /** An empty mean: {@link #value()} is NaN until a batch is added. */
+    public MeanLoss() {
+    }
+
     /** Adds a batch of {@code rows} (&gt;= 1) samples whose mean loss was {@code batchMean} (NaN propagates). */
     public void add(double batchMean, int rows) {
         if (rows < 1) {

@@ -132,6 +132,10 @@ public final class Sgd extends ArenaOptimizer {
         private float clipNorm;
         private float clipValue;
 
+        /** A builder holding the defaults; {@link Sgd#builder()} returns the same. */
+        public Builder() {
+        }
+
         /** Step size (default 0.01): finite and &gt;= 0, checked by {@link #build()}. */
         public Builder learningRate(double lr) {
             this.learningRate = (float) lr;

@@ -6,6 +6,10 @@ import java.util.List;
 
 /** Provides the scalar {@link ReferenceBackend}: always available, lowest priority. */
 public final class ReferenceBackendProvider implements BackendProvider {
+    /** The provider; {@link java.util.ServiceLoader} makes it through {@code META-INF/services}. */
+    public ReferenceBackendProvider() {
+    }
+
     @Override
     public String name() {
         return "reference";

@@ -24,6 +24,8 @@ public final class PeriodicCheckpoint implements TrainingListener {
     private int lastSaved;
 
     /**
+     * A listener that saves through {@code saver} after every {@code every}-th epoch.
+     *
      * @param every how many epochs between checkpoints, &gt;= 1
      * @param atEnd also save after the last epoch run (when it was not a multiple of {@code every})
      * @param saver what writes a checkpoint

@@ -11,6 +11,10 @@ import java.util.List;
 
 /** {@code y = x + b} with {@code b: [1, n]} broadcast over rows; {@code db = sum over rows of dy}. */
 public final class AddBias implements GradientOnly {
+    /** The operation; it holds no state, and {@link dev.jacobian.graph.Graph#addBias} makes one per node. */
+    public AddBias() {
+    }
+
     @Override
     public String name() {
         return "addBias";

@@ -16,6 +16,10 @@ import java.util.List;
  * {@code db = sum over rows of dy}, one {@link Backend#denseBackward}; no transpose materialized.
  */
 public final class Linear implements Operation {
+    /** The operation; it holds no state, and {@link dev.jacobian.graph.Graph#linear} makes one per node. */
+    public Linear() {
+    }
+
     @Override
     public String name() {
         return "linear";

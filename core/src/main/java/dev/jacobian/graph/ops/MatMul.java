@@ -9,6 +9,10 @@ import java.util.List;
 
 /** {@code C = A B} with {@code A: [m, k]}, {@code B: [k, n]}; backward {@code dA = dC B^T}, {@code dB = A^T dC}. */
 public final class MatMul implements Operation {
+    /** The operation; it holds no state, and {@link dev.jacobian.graph.Graph#matmul} makes one per node. */
+    public MatMul() {
+    }
+
     @Override
     public String name() {
         return "matmul";

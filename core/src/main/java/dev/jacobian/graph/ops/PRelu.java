@@ -12,6 +12,10 @@ import java.util.List;
  * inputs {@code x: [n, m]} and {@code a: [1, m]}.
  */
 public final class PRelu implements Operation {
+    /** The operation; it holds no state, and {@link dev.jacobian.graph.Graph#prelu} makes one per node. */
+    public PRelu() {
+    }
+
     @Override
     public String name() {
         return "prelu";

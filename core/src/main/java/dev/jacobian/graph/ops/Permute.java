@@ -31,6 +31,10 @@ public record Permute(int[] axes) implements Operation {
         }
     }
 
+    /**
+     * A copy of the permutation (the record keeps its own, so callers cannot change it): output dimension {@code i}
+     * is input dimension {@code axes()[i]}.
+     */
     @Override
     public int[] axes() {
         return axes.clone();

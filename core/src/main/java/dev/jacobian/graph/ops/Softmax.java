@@ -9,6 +9,10 @@ import java.util.List;
 
 /** Row-wise softmax; backward {@code dx = y (dy - sum(dy y))}. For training, prefer the fused cross-entropy loss. */
 public final class Softmax implements Operation {
+    /** The operation; it holds no state, and {@link dev.jacobian.graph.Graph#softmax} makes one per node. */
+    public Softmax() {
+    }
+
     @Override
     public String name() {
         return "softmax";

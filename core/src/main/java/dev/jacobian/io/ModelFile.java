@@ -44,7 +44,10 @@ import java.util.Set;
  * {@link Sequential#builder} the PReLU slopes of hidden layer {@code k} are {@code preluK.weight}. So
  * {@code safetensors.torch.load_file} and {@code load_state_dict} fill the equivalent
  * {@code nn.Sequential(OrderedDict(...))}; {@code core/src/test/python/jacobian_torch.py} builds that module from a
- * file's architecture.
+ * file's architecture. The layouts are read off the graph (the weight of every affine node), so a module of the
+ * user's own built from the same nodes saves its weights the same way. Tensors a caller adds under
+ * {@value #EXTRA_PREFIX} (and the optimizer's) are not part of the state dict: drop them before
+ * {@code load_state_dict}.
  *
  * <h2>Metadata</h2>
  * {@code format} is {@code pt} (the convention for PyTorch state dicts); {@value #FORMAT_KEY} is the format's version

@@ -89,7 +89,8 @@ class DiagnosticsTest {
             trainer.step(x, targets, 0, BATCH);
             List<Diagnostics.LayerHealth> afterStep = Diagnostics.inspect(m);
             assertEquals(expected, afterStep.get(0).saturatedFraction(), ONE_OUTPUT, "dense1 right after the step");
-            assertTrue(expected > 0 && expected < 0.5, "the first layer is partly saturated: " + expected);
+            assertTrue(expected > 0 && expected < Diagnostics.SATURATED_FRACTION_WARNING,
+                    "the first layer is partly saturated: " + expected);
 
             m.accuracy(testX, testY, TEST_BATCH);
             List<Diagnostics.LayerHealth> afterAccuracy = Diagnostics.inspect(m);

@@ -5,6 +5,7 @@ import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -26,7 +27,10 @@ import java.util.SplittableRandom;
  *       later node once its last reader ran, unless a backward rule reads it: a training plan (the target
  *       depends on a parameter) keeps exactly the values its backward rules declare they read
  *       ({@link Operation#backwardReadsInput}, {@link Operation#backwardReadsOutput}); a forward-only plan
- *       (prediction) keeps none but the target. Operations get an {@link OpContext} for workspace, the
+ *       (prediction) keeps none but the target and those its caller asks for
+ *       ({@link #forward(Node, int, Collection)}). {@link #value(Node)} refuses a value whose buffer was passed
+ *       on, and {@link #valueAtLastBackward} reads the kept values of the pass the gradients come from, whatever
+ *       ran since. Operations get an {@link OpContext} for workspace, the
  *       train/eval flag and the counter-based random stream. At most {@link #maxPlans(int)} plans stay
  *       allocated (least recently used first out).</li>
  *   <li>{@link #backward()} seeds {@code d target = 1} (once per plan when the target's rule leaves its gradient
@@ -66,14 +70,20 @@ public final class Executor implements AutoCloseable {
     private int maxPlans = DEFAULT_MAX_PLANS;
     private final long seed;
     private long forwardCount;
+    /** Forward passes run, never set back (unlike {@link #forwardCount}): tells one run of a plan from another. */
+    private long forwardRuns;
     private boolean training = true;
     private Plan last;
+    /** The plan of the last {@link #backward()}, and that plan's run (its {@link Plan#run}) the backward followed. */
+    private Plan lastBackward;
+    private long lastBackwardRun;
     private boolean closed;
 
     /** How many plans (target, batch size) are kept by default before the least recently used one is freed. */
     public static final int DEFAULT_MAX_PLANS = 8;
 
-    private record PlanKey(int target, int batch) {
+    /** A plan's key: its target, batch size and the ids of the values it keeps besides ({@link #forward(Node, int, Collection)}). */
+    private record PlanKey(int target, int batch, List<Integer> keep) {
     }
 
     /** One operation's call, its tensors bound when the plan was made. */
@@ -104,7 +114,16 @@ public final class Executor implements AutoCloseable {
 
         final Node target;
         final int batch;
+        final Set<Node> keep;
         final List<Node> order;
+        /**
+         * Values whose buffers this plan passes on to later nodes (or to gradients) once their last reader ran: after
+         * a forward pass their tensors may hold another node's value, so {@link #value(Node)} refuses them.
+         */
+        final Set<Node> passedOn = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        /** The executor's {@link #forwardRuns} when this plan last ran forward (0: never). */
+        long run;
+        boolean closed;
         final Map<Node, Tensor> values = new IdentityHashMap<>();
         final Map<Node, Tensor> grads = new IdentityHashMap<>();
         final Set<Tensor> owned = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
@@ -122,9 +141,10 @@ public final class Executor implements AutoCloseable {
         final List<Parameter> unreachedParameters = new ArrayList<>();
         private final Map<Shape, Deque<Tensor>> free = new HashMap<>();
 
-        Plan(Node target, int batch) {
+        Plan(Node target, int batch, Set<Node> keep) {
             this.target = target;
             this.batch = batch;
+            this.keep = keep;
             this.order = topologicalOrder(target);
             try {
                 plan();
@@ -151,6 +171,15 @@ public final class Executor implements AutoCloseable {
             // plan keeps exactly those values (and the target), a forward-only plan none.
             Set<Node> saved = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
             saved.add(target);
+            Set<Node> inOrder = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+            inOrder.addAll(order);
+            for (Node n : keep) {
+                if (!inOrder.contains(n)) {
+                    throw new IllegalArgumentException("node " + n + " is not computed on the way to " + target
+                            + ", so a forward pass to it cannot keep it");
+                }
+                saved.add(n);
+            }
             if (training) {
                 for (Node n : order) {
                     if (n instanceof OpNode op && needsGrad.get(n)) {
@@ -199,8 +228,8 @@ public final class Executor implements AutoCloseable {
                         forwardCalls.add(new Call(op, ctx, tensorsOf(op.inputs()), values.get(n), null, null, null));
                     }
                     for (Node in : new java.util.LinkedHashSet<>(op.inputs())) {
-                        if (in instanceof OpNode && !saved.contains(in) && lastUse.get(in) == k) {
-                            release(values.get(in));
+                        if (in instanceof OpNode && !saved.contains(in) && lastUse.get(in) == k && release(values.get(in))) {
+                            passedOn.add(in);
                         }
                     }
                 }
@@ -277,14 +306,27 @@ public final class Executor implements AutoCloseable {
             return t;
         }
 
-        /** Hands a plan-owned buffer to later nodes (parameters and inputs are never released). */
-        private void release(Tensor t) {
+        /** Hands a plan-owned buffer to later nodes (parameters and inputs are never released); whether it did. */
+        private boolean release(Tensor t) {
             if (owned.contains(t) && !viewedRoots.contains(t)) {
                 free.computeIfAbsent(t.shape(), s -> new ArrayDeque<>()).push(t);
+                return true;
             }
+            return false;
+        }
+
+        /** Why {@code node}'s value is not readable after this plan's forward pass, or null when it is. */
+        String unreadable(Node node) {
+            if (!passedOn.contains(node)) {
+                return null;
+            }
+            return "the value of node " + node + " was not kept by the forward pass to " + target + " (batch " + batch
+                    + "): its buffer went to a later node" + (training ? "" : " (a forward-only pass keeps only its target"
+                    + " and the nodes asked for with forward(target, batch, keep))");
         }
 
         void close() {
+            closed = true;
             contexts.values().forEach(OpContext::close);
             views.forEach(Tensor::close);
             for (Tensor t : owned) {
@@ -442,12 +484,35 @@ public final class Executor implements AutoCloseable {
 
     /** Computes {@code target} for a batch of {@code batch} samples (already fed); returns its tensor. */
     public Tensor forward(Node target, int batch) {
+        return forward(target, batch, List.of());
+    }
+
+    /**
+     * Computes {@code target} as {@link #forward(Node, int)} does, and keeps the values of {@code keep} (nodes
+     * computed on the way to it) readable by {@link #value(Node)} afterwards: a forward-only plan otherwise passes
+     * every buffer but the target's on to later nodes. Each set of kept nodes is a plan of its own (see
+     * {@link #maxPlans}).
+     *
+     * @throws IllegalArgumentException when a kept node is not an ancestor of {@code target}
+     */
+    public Tensor forward(Node target, int batch, Collection<? extends Node> keep) {
         ensureOpen();
         if (target.graph() != graph) {
             throw new IllegalArgumentException("node " + target + " belongs to another graph");
         }
-        Plan plan = plans.computeIfAbsent(new PlanKey(target.id(), batch), k -> new Plan(target, batch));
+        Set<Node> kept = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Node n : keep) {
+            if (n.graph() != graph) {
+                throw new IllegalArgumentException("node " + n + " belongs to another graph");
+            }
+            if (n instanceof OpNode) { // inputs, parameters and buffers are never passed on
+                kept.add(n);
+            }
+        }
+        List<Integer> keepIds = kept.stream().map(Node::id).sorted().toList();
+        Plan plan = plans.computeIfAbsent(new PlanKey(target.id(), batch, keepIds), k -> new Plan(target, batch, kept));
         forwardCount++;
+        plan.run = ++forwardRuns;
         for (Call c : plan.forwardCalls) {
             c.ctx().beginForward();
             c.op().operation().forward(c.ctx(), c.in(), c.out());
@@ -477,13 +542,18 @@ public final class Executor implements AutoCloseable {
         for (Parameter p : plan.unreachedParameters) {
             backend.fill(parameterGradients.get(p), 0f);
         }
+        lastBackward = plan;
+        lastBackwardRun = plan.run;
     }
 
     /**
      * The value of {@code node} computed by the last {@link #forward} (which must have included it). After
-     * a training plan the target's value and every value a backward rule reads are valid (the others' buffers
+     * a training plan the target's value and every value a backward rule reads are kept (the others' buffers
      * may have been passed on, see {@link Operation#backwardReadsInput}); after a forward-only plan, only the
-     * target's is.
+     * target's and those asked for with {@link #forward(Node, int, Collection)} are.
+     *
+     * @throws IllegalStateException when the last forward pass did not compute {@code node}, or passed its buffer on
+     *                               to a later node (it may hold another node's value by now)
      */
     public Tensor value(Node node) {
         ensureOpen();
@@ -496,6 +566,52 @@ public final class Executor implements AutoCloseable {
         Tensor t = last == null ? null : last.values.get(node);
         if (t == null) {
             throw new IllegalStateException("node " + node + " was not computed by the last forward pass");
+        }
+        String why = last.unreadable(node);
+        if (why != null) {
+            throw new IllegalStateException(why);
+        }
+        return t;
+    }
+
+    /**
+     * The value of {@code node} (an operation's output) as computed by the forward pass that the last
+     * {@link #backward()} followed: the activations the current gradients come from, whatever forward passes to other
+     * targets or batch sizes (predictions, say) ran since. Only values that plan keeps are readable: the target's and
+     * those a backward rule reads ({@link Operation#backwardReadsOutput}), such as the outputs of ReLU, sigmoid and
+     * tanh layers.
+     *
+     * @throws IllegalArgumentException when {@code node} is an input, parameter or buffer (their tensors are not a
+     *                                  plan's: read them with {@link #value(Node)})
+     * @throws IllegalStateException    when no backward pass ran yet, when that plan has run a forward pass again since
+     *                                  (its values are then that pass's) or was freed, or when it did not keep
+     *                                  {@code node}'s value
+     */
+    public Tensor valueAtLastBackward(Node node) {
+        ensureOpen();
+        if (!(node instanceof OpNode)) {
+            throw new IllegalArgumentException("node " + node + " is not an operation's output; read it with value(node)");
+        }
+        Plan plan = lastBackward;
+        if (plan == null) {
+            throw new IllegalStateException("no backward pass has run yet, so there are no values of one to read");
+        }
+        if (plan.closed) {
+            throw new IllegalStateException("the values of the last backward pass are gone: its plan (" + plan.target
+                    + ", batch " + plan.batch + ") was freed to make room for others (maxPlans " + maxPlans + ")");
+        }
+        if (plan.run != lastBackwardRun) {
+            throw new IllegalStateException("the values of the last backward pass are gone: a forward pass to "
+                    + plan.target + " with batch " + plan.batch + " without a backward ran since");
+        }
+        Tensor t = plan.values.get(node);
+        if (t == null) {
+            throw new IllegalStateException("node " + node + " was not computed by the last backward pass's forward"
+                    + " pass (to " + plan.target + ")");
+        }
+        String why = plan.unreadable(node);
+        if (why != null) {
+            throw new IllegalStateException(why);
         }
         return t;
     }
@@ -611,6 +727,7 @@ public final class Executor implements AutoCloseable {
             p.close();
         }
         plans.clear();
+        lastBackward = null;
         for (Map<Input, Tensor> m : inputsByBatch.values()) {
             m.values().forEach(Tensor::close);
         }

@@ -2,11 +2,14 @@ package dev.jacobian.nn;
 
 import dev.jacobian.backend.Activation;
 import dev.jacobian.graph.Executor;
+import dev.jacobian.graph.Node;
+import dev.jacobian.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
- * The lecture's health checks of a network, per layer, from the last forward/backward pass:
+ * The lecture's health checks of a network, per layer, from the last training step (or from a batch given):
  * weight-gradient norms (vanishing when tiny, exploding when huge), the fraction of dead ReLU units
  * (zero for every sample of the batch), and the fraction of saturated sigmoid/tanh outputs (where the
  * derivative is nearly zero). Reading them downloads the layers' activations: call once per epoch, not
@@ -56,8 +59,63 @@ public final class Diagnostics {
     private Diagnostics() {
     }
 
-    /** Per-layer health from the executor's last forward (activations) and backward (gradients). */
+    /**
+     * Per-layer health from the last training step: the weight gradients in the executor's gradient arena, and the
+     * activations of the forward pass the last backward followed ({@link Executor#valueAtLastBackward}), so that
+     * predictions, {@code accuracy} or evaluation at other batch sizes since then change nothing.
+     *
+     * @throws IllegalStateException when those activations are gone: no step ran yet, or a forward pass of the same
+     *                               loss and batch size without a backward (an evaluation) ran since; inspect right
+     *                               after a step, or pass a batch ({@link #inspect(Model, float[], int, int)})
+     */
     public static List<LayerHealth> inspect(Model model) {
+        Executor exec = model.executor();
+        return inspect(model, l -> {
+            try {
+                return exec.valueAtLastBackward(l.output());
+            } catch (IllegalStateException e) {
+                throw new IllegalStateException("Diagnostics.inspect: " + e.getMessage() + "; inspect right after a"
+                        + " training step, or pass a batch: inspect(model, x, firstRow, rows)", e);
+            }
+        });
+    }
+
+    /**
+     * Per-layer health with the activations of one evaluation-mode forward pass of {@code rows} samples of {@code x}
+     * from sample {@code firstRow} (dropout off, batch norm on its running statistics), and the weight gradients as
+     * they are in the executor's gradient arena: for a model whose steps ran elsewhere (on other backends or
+     * machines), or a look at other data. The model's mode and random stream are left as they were.
+     *
+     * @throws IllegalArgumentException when the rows do not fit in {@code x}
+     */
+    public static List<LayerHealth> inspect(Model model, float[] x, int firstRow, int rows) {
+        Executor exec = model.executor();
+        List<Node> outputs = new ArrayList<>();
+        for (Layer l : model.layers()) {
+            if (readsActivations(l)) {
+                outputs.add(l.output());
+            }
+        }
+        exec.feed(model.input(), x, firstRow, rows);
+        boolean training = exec.isTraining();
+        long stream = exec.forwardCount();
+        exec.train(false);
+        try {
+            exec.forward(model.logits(), rows, outputs);
+        } finally {
+            exec.train(training);
+            exec.setForwardCount(stream);
+        }
+        return inspect(model, l -> exec.value(l.output()));
+    }
+
+    private static boolean readsActivations(Layer l) {
+        return l.activation() == Activation.RELU || l.activation() == Activation.SIGMOID
+                || l.activation() == Activation.TANH;
+    }
+
+    /** The health of every layer, with each layer's activations from {@code activations}. */
+    private static List<LayerHealth> inspect(Model model, Function<Layer, Tensor> activations) {
         Executor exec = model.executor();
         List<LayerHealth> out = new ArrayList<>();
         for (Layer l : model.layers()) {
@@ -68,13 +126,11 @@ public final class Diagnostics {
             }
             double dead = Double.NaN;
             double saturated = Double.NaN;
-            boolean reluFamily = l.activation() == Activation.RELU;
-            boolean squashing = l.activation() == Activation.SIGMOID || l.activation() == Activation.TANH;
-            if (reluFamily || squashing) {
-                float[] a = exec.value(l.output()).download();
+            if (readsActivations(l)) {
+                float[] a = activations.apply(l).download();
                 int units = l.units();
                 int rows = a.length / units;
-                if (reluFamily) {
+                if (l.activation() == Activation.RELU) {
                     int deadUnits = 0;
                     for (int j = 0; j < units; j++) {
                         boolean alive = false;

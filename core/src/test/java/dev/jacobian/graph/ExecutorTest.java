@@ -285,4 +285,48 @@ class ExecutorTest {
             assertEquals(total, exec.forward(sum, 1).get(0), 1e-6);
         }
     }
+
+    /**
+     * A forward-only plan hands a value's buffer on once its last reader ran: value() refuses such a node instead of
+     * returning another node's numbers, keeps what forward(target, batch, keep) asks for, and valueAtLastBackward reads
+     * the training pass's values whatever forward passes to other targets ran since.
+     */
+    @Test
+    void passedOnValuesAreRefusedKeptOnRequestAndTheLastBackwardsValuesStayReadable() {
+        Graph g = new Graph();
+        Input x = g.input("x", 4);
+        Parameter w = g.parameter("w", Shape.matrix(4, 4), Initializer.constant(0.5f), false);
+        Node first = g.tanh(g.matmul(x, w));
+        Node second = g.tanh(g.matmul(first, w));
+        Node third = g.tanh(g.matmul(second, w));
+        Node loss = g.sum(third);
+        Node predicted = g.reduce(third, dev.jacobian.backend.Reduction.ARGMAX, dev.jacobian.backend.Axis.COLS);
+        try (ReferenceBackend be = new ReferenceBackend(); Executor exec = new Executor(g, be, 0)) {
+            IllegalStateException none = assertThrows(IllegalStateException.class, () -> exec.valueAtLastBackward(first));
+            assertEquals("no backward pass has run yet, so there are no values of one to read", none.getMessage());
+            exec.feed(x, new float[] {0.5f, -1f, 2f, 0f}, 0, 1);
+            exec.forward(loss, 1);
+            exec.backward();
+            float[] trained = exec.value(first).download(); // tanh's backward reads its output: kept
+            exec.feed(x, new float[] {3f, 1f, -2f, 1f}, 0, 1);
+            exec.forward(predicted, 1); // forward-only (argmax has no gradient): the first tanh's buffer goes on
+            IllegalStateException refused = assertThrows(IllegalStateException.class, () -> exec.value(first));
+            assertTrue(refused.getMessage().startsWith("the value of node " + first + " was not kept by the forward pass to "
+                    + predicted + " (batch 1): its buffer went to a later node"), refused.getMessage());
+            assertArrayEquals(trained, exec.valueAtLastBackward(first).download(), "the training pass's value");
+
+            float[] kept = exec.forward(predicted, 1, List.of(first)).download();
+            float[] expected = new float[4];
+            double s = 0.5 * (3 + 1 - 2 + 1);
+            java.util.Arrays.fill(expected, (float) Math.tanh(s));
+            TensorAssert.assertClose("kept first", expected, exec.value(first).download(), TOL, TOL);
+            TensorAssert.assertClose("same target", exec.forward(predicted, 1).download(), kept, 0, 0);
+            assertThrows(IllegalArgumentException.class, () -> exec.forward(first, 1, List.of(third)));
+            assertThrows(IllegalArgumentException.class, () -> exec.valueAtLastBackward(x));
+
+            exec.forward(loss, 1); // the training plan again, without a backward: its values are this pass's now
+            IllegalStateException gone = assertThrows(IllegalStateException.class, () -> exec.valueAtLastBackward(first));
+            assertTrue(gone.getMessage().startsWith("the values of the last backward pass are gone"), gone.getMessage());
+        }
+    }
 }

@@ -126,7 +126,7 @@ public abstract class NormalizationSuite extends SharedBackendSuite {
         Node first = g.dropout(x, 0.3f);
         Node second = g.dropout(first, 0.5f);
         try (Executor exec = new Executor(g, b, seed)) {
-            float[] a = exec.forward(second, 1).download();
+            float[] a = exec.forward(second, 1, List.of(first)).download(); // keep the first mask's output readable
             float[] c = exec.value(first).download();
             float[] again = exec.forward(second, 1).download();
             return List.of(c, a, again);

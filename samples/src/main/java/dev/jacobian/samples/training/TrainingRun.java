@@ -362,14 +362,10 @@ public final class TrainingRun {
                 }
             }
         }
-        if (!trainer.forwardsOnLeader() && steps > 0) {
-            // the steps ran elsewhere: one forward of the last batch here gives the diagnostics activations to look at
-            // (evaluation mode, so no running statistic moves; the random stream is put back where it was)
-            long stream = model.executor().forwardCount();
-            model.predictScores(bx, 0, rows);
-            model.executor().setForwardCount(stream);
-        }
-        List<Reports.LayerRecord> layers = timer.time("diagnostics", () -> diagnostics(epoch, model));
+        // when the steps ran elsewhere, the diagnostics look at one evaluation-mode forward of the last batch here (no
+        // running statistic moves, the random stream stays where it was)
+        float[] lastBatch = trainer.forwardsOnLeader() ? null : bx;
+        List<Reports.LayerRecord> layers = timer.time("diagnostics", () -> diagnostics(epoch, model, lastBatch, rows));
         Evaluation validation = timer.time("validation", () -> data.validation().size() == 0 ? null
                 : evaluator.evaluate(data.validation().images(), data.validation().labels(), EVAL_BATCH));
         double val = validation == null ? 0.0 : validation.accuracy();
@@ -394,9 +390,12 @@ public final class TrainingRun {
                 .continuousUpdate().build();
     }
 
-    private List<Reports.LayerRecord> diagnostics(int epoch, Model model) {
+    /** Layer health after an epoch: from the last step, or from {@code batch} ({@code rows} samples) when not null. */
+    private List<Reports.LayerRecord> diagnostics(int epoch, Model model, float[] batch, int rows) {
         List<Reports.LayerRecord> out = new ArrayList<>();
-        for (Diagnostics.LayerHealth h : Diagnostics.inspect(model)) {
+        List<Diagnostics.LayerHealth> health = batch == null ? Diagnostics.inspect(model)
+                : Diagnostics.inspect(model, batch, 0, rows);
+        for (Diagnostics.LayerHealth h : health) {
             List<String> warnings = h.warnings();
             List<String> before = previousWarnings.getOrDefault(h.layer(), List.of());
             for (String w : warnings) {

@@ -1,6 +1,8 @@
 package dev.jacobian.samples.training;
 
 import dev.jacobian.backend.Backend;
+import dev.jacobian.data.ImageDataset;
+import dev.jacobian.data.Shuffling;
 import dev.jacobian.metrics.ConfusionMatrix;
 import dev.jacobian.metrics.Evaluation;
 import dev.jacobian.metrics.Evaluator;
@@ -14,8 +16,6 @@ import dev.jacobian.samples.checkpoint.CheckpointFormatException;
 import dev.jacobian.samples.checkpoint.CheckpointStore;
 import dev.jacobian.samples.checkpoint.SafeTensors;
 import dev.jacobian.samples.data.Augmentation;
-import dev.jacobian.samples.data.Dataset;
-import dev.jacobian.samples.data.Shuffling;
 import dev.jacobian.train.EarlyStopping;
 import dev.jacobian.train.NonFiniteLossException;
 import dev.jacobian.train.StepResult;
@@ -52,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * {@link TrainingStoppedException}.
  *
  * <p>Each epoch visits the samples in {@link Shuffling#epochOrder} order (augmented as the configuration says, from
- * {@link Shuffling#augmentStream}), drops the last incomplete batch, and is a pure function of the checkpointed state, so resuming is bit-identical on a
+ * {@link Augmentation#stream}), drops the last incomplete batch, and is a pure function of the checkpointed state, so resuming is bit-identical on a
  * deterministic backend.
  */
 public final class TrainingRun {
@@ -153,7 +153,7 @@ public final class TrainingRun {
         try {
             Networks.checkFits(config, sampleShape(data));
         } catch (IllegalArgumentException e) {
-            throw new dev.jacobian.samples.data.IdxFormatException(settings.dataDir(), e.getMessage());
+            throw new dev.jacobian.data.IdxFormatException(settings.dataDir(), e.getMessage());
         }
         LOG.info("data {}: {} training, {} validation, {} test samples of {}x{}", settings.dataDir(), data.train().size(),
                 data.validation().size(), data.test().size(), data.train().height(), data.train().width());
@@ -312,7 +312,7 @@ public final class TrainingRun {
 
     private Reports.EpochRecord epoch(int epoch, RunData data, Model model, Stepper trainer) {
         long t0 = System.nanoTime();
-        Dataset train = data.train();
+        ImageDataset train = data.train();
         int n = train.size();
         int f = train.features();
         int rows = Math.min(config.batch(), n);
@@ -324,7 +324,8 @@ public final class TrainingRun {
         float[] targets = model.encodeTargets(train.labels());
         int[] order = Shuffling.epochOrder(config.seed(), epoch, n);
         Augmentation augmentation = config.augmentation();
-        SplittableRandom draws = Shuffling.augmentStream(config.seed(), epoch);
+        SplittableRandom draws = Augmentation.stream(config.seed(), epoch);
+        float[] sample = new float[f];
         float[] bx = new float[rows * f];
         float[] by = new float[rows * tc];
         int[] labels = new int[rows];
@@ -338,9 +339,10 @@ public final class TrainingRun {
                 long a = System.nanoTime();
                 for (int i = 0; i < rows; i++) {
                     int src = order[s * rows + i];
-                    augmentation.apply(train.images(), src * f, bx, i * f, train.height(), train.width(), draws);
+                    train.copyFeatures(src, sample, 0);
+                    augmentation.apply(sample, 0, bx, i * f, train.height(), train.width(), draws);
                     System.arraycopy(targets, src * tc, by, i * tc, tc);
-                    labels[i] = train.labels()[src];
+                    labels[i] = train.label(src);
                 }
                 long b = System.nanoTime();
                 // loss, gradient norm and predicted classes come back in one transfer; a non-finite loss
@@ -371,7 +373,7 @@ public final class TrainingRun {
         }
         List<Reports.LayerRecord> layers = timer.time("diagnostics", () -> diagnostics(epoch, model));
         Evaluation validation = timer.time("validation", () -> data.validation().size() == 0 ? null
-                : evaluator.evaluate(data.validation().images(), data.validation().labels(), EVAL_BATCH));
+                : evaluator.evaluate(data.validation(), EVAL_BATCH));
         double val = validation == null ? 0.0 : validation.accuracy();
         Double valLoss = validation == null ? null : validation.loss();
         double seconds = (System.nanoTime() - t0) / 1e9;
@@ -492,8 +494,8 @@ public final class TrainingRun {
     }
 
     private Result finish(Model model, Backend backend, RunData data) throws IOException {
-        Dataset test = data.test();
-        ConfusionMatrix cm = timer.time("test evaluation", () -> evaluator.evaluate(test.images(), test.labels(), EVAL_BATCH))
+        ImageDataset test = data.test();
+        ConfusionMatrix cm = timer.time("test evaluation", () -> evaluator.evaluate(test, EVAL_BATCH))
                 .confusionMatrix();
         Reports.RunMetrics metrics = writeReports(model, backend, data, cm, "completed", true);
         double perEpoch = history.stream().mapToDouble(Reports.EpochRecord::seconds).average().orElse(0);

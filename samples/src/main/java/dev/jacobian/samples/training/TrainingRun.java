@@ -1,6 +1,8 @@
 package dev.jacobian.samples.training;
 
 import dev.jacobian.backend.Backend;
+import dev.jacobian.data.Batch;
+import dev.jacobian.data.DataLoader;
 import dev.jacobian.data.ImageDataset;
 import dev.jacobian.data.Shuffling;
 import dev.jacobian.metrics.ConfusionMatrix;
@@ -53,7 +55,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each epoch visits the samples in {@link Shuffling#epochOrder} order (augmented as the configuration says, from
  * {@link Augmentation#stream}), drops the last incomplete batch, and is a pure function of the checkpointed state, so resuming is bit-identical on a
- * deterministic backend.
+ * deterministic backend. A {@link DataLoader} gathers each batch on a thread of its own while the previous step runs.
  */
 public final class TrainingRun {
     /** The name of the metrics file in the output directory. */
@@ -312,46 +314,33 @@ public final class TrainingRun {
 
     private Reports.EpochRecord epoch(int epoch, RunData data, Model model, Stepper trainer) {
         long t0 = System.nanoTime();
-        ImageDataset train = data.train();
-        int n = train.size();
-        int f = train.features();
+        int n = data.train().size();
         int rows = Math.min(config.batch(), n);
         int steps = n / rows;
-        int tc = model.targetColumns();
         // the scheduler has set the epoch's rate; a rollback's halving scales it
         double lr = scheduler.learningRate() * lrScale;
         trainer.optimizer().setLearningRate((float) lr);
-        float[] targets = model.encodeTargets(train.labels());
-        int[] order = Shuffling.epochOrder(config.seed(), epoch, n);
-        Augmentation augmentation = config.augmentation();
-        SplittableRandom draws = Augmentation.stream(config.seed(), epoch);
-        float[] sample = new float[f];
-        float[] bx = new float[rows * f];
-        float[] by = new float[rows * tc];
-        int[] labels = new int[rows];
         double lossSum = 0;
         double normSum = 0;
         int clipped = 0;
         long hits = 0;
         long stepNanos = 0;
-        try (ProgressBar bar = progressBar(epoch, steps)) {
+        try (DataLoader loader = trainLoader(data.train(), rows, model);
+             DataLoader.Epoch batches = loader.epoch(epoch);
+             ProgressBar bar = progressBar(epoch, steps)) {
+            Batch batch = null;
             for (int s = 0; s < steps; s++) {
                 long a = System.nanoTime();
-                for (int i = 0; i < rows; i++) {
-                    int src = order[s * rows + i];
-                    train.copyFeatures(src, sample, 0);
-                    augmentation.apply(sample, 0, bx, i * f, train.height(), train.width(), draws);
-                    System.arraycopy(targets, src * tc, by, i * tc, tc);
-                    labels[i] = train.label(src);
-                }
+                // gathered (and augmented) on the loader's thread while the previous step ran
+                batch = batches.next();
                 long b = System.nanoTime();
                 // loss, gradient norm and predicted classes come back in one transfer; a non-finite loss
                 // or gradient norm throws NonFiniteLossException
-                StepResult r = trainer.step(bx, by, 0, rows);
+                StepResult r = trainer.step(batch.features(), batch.targets(), 0, rows);
                 float norm = r.gradNorm();
-                hits += r.correct(labels);
+                hits += r.correct(batch.labels());
                 long c = System.nanoTime();
-                timer.add("data (batch gather)", b - a);
+                timer.add("data (waiting for a batch)", b - a);
                 timer.add("forward+backward+update", c - b);
                 stepNanos += c - a;
                 lossSum += r.loss();
@@ -363,13 +352,13 @@ public final class TrainingRun {
                             (s + 1) * (double) rows / (stepNanos / 1e9)));
                 }
             }
-        }
-        if (!trainer.forwardsOnLeader() && steps > 0) {
-            // the steps ran elsewhere: one forward of the last batch here gives the diagnostics activations to look at
-            // (evaluation mode, so no running statistic moves; the random stream is put back where it was)
-            long stream = model.executor().forwardCount();
-            model.predictScores(bx, 0, rows);
-            model.executor().setForwardCount(stream);
+            if (!trainer.forwardsOnLeader() && batch != null) {
+                // the steps ran elsewhere: one forward of the last batch here gives the diagnostics activations to look
+                // at (evaluation mode, so no running statistic moves; the random stream is put back where it was)
+                long stream = model.executor().forwardCount();
+                model.predictScores(batch.features(), 0, rows);
+                model.executor().setForwardCount(stream);
+            }
         }
         List<Reports.LayerRecord> layers = timer.time("diagnostics", () -> diagnostics(epoch, model));
         Evaluation validation = timer.time("validation", () -> data.validation().size() == 0 ? null
@@ -385,6 +374,26 @@ public final class TrainingRun {
                 100 * rec.trainAccuracy(), 100 * val, valLoss == null ? Double.NaN : valLoss, seconds, sps, rec.gradNorm(),
                 clipped, steps, lr));
         return rec;
+    }
+
+    /**
+     * The loader of one epoch's batches: the training set in {@link Shuffling#epochOrder} order of the seed, {@code rows}
+     * samples per batch, the last incomplete batch dropped, each sample augmented as configured from
+     * {@link Augmentation#stream} as the loader's thread gathers it.
+     */
+    private DataLoader trainLoader(ImageDataset train, int rows, Model model) {
+        DataLoader.Builder loader = DataLoader.builder(train).batchSize(rows).shuffle(config.seed()).dropLast(true)
+                .targets(model::encodeTargets);
+        Augmentation augmentation = config.augmentation();
+        if (augmentation.active()) {
+            int height = train.height();
+            int width = train.width();
+            loader.transform(epoch -> {
+                SplittableRandom draws = Augmentation.stream(config.seed(), epoch);
+                return (src, from, dst, to) -> augmentation.apply(src, from, dst, to, height, width, draws);
+            });
+        }
+        return loader.build();
     }
 
     private ProgressBar progressBar(int epoch, int steps) {

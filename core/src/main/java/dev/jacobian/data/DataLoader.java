@@ -344,7 +344,7 @@ public final class DataLoader implements AutoCloseable {
                 }
             } catch (InterruptedException e) {
                 // closed while waiting for a free buffer: end quietly
-            } catch (RuntimeException | Error e) {
+            } catch (Throwable e) { // whatever it is, the caller waiting for this batch must hear of it
                 if (!cancelled) {
                     ready.add(new Failure(index, e));
                 }

@@ -34,8 +34,8 @@ public final class IdxReader {
     static final int TYPE_UBYTE = 0x08;
     /** The classes of MNIST and Fashion-MNIST: {@link #load(Path, Path)} accepts labels in {@code [0, 10)}. */
     public static final int DEFAULT_CLASSES = 10;
-    /** The most classes a label file can name: its labels are single unsigned bytes. */
-    public static final int MAX_CLASSES = 256;
+    /** The values a label can take: labels are single unsigned bytes. */
+    private static final int LABEL_VALUES = 256;
     /**
      * The most data bytes (the product of the sizes) one file may declare: 1 GiB, about twenty times
      * MNIST's training images and more than EMNIST's largest split. A header beyond it is rejected
@@ -73,13 +73,13 @@ public final class IdxReader {
      * Reads an image file and a label file as {@link #load(Path, Path)} does, accepting labels in {@code [0, classes)}
      * (e.g. 26 or 62 for EMNIST's letters or its {@code byclass} split).
      *
-     * @param classes the number of classes, in {@code [1, }{@value #MAX_CLASSES}{@code ]}
+     * @param classes the number of classes, in {@code [1, 256]}
      * @throws IdxFormatException       naming the file at fault, for any problem with either file
      * @throws IllegalArgumentException when {@code classes} is outside {@code [1, 256]}
      */
     public static ImageDataset load(Path imagesFile, Path labelsFile, int classes) throws IdxFormatException {
-        if (classes < 1 || classes > MAX_CLASSES) {
-            throw new IllegalArgumentException("classes must be in [1, " + MAX_CLASSES + "]: " + classes);
+        if (classes < 1 || classes > LABEL_VALUES) {
+            throw new IllegalArgumentException("classes must be in [1, " + LABEL_VALUES + "]: " + classes);
         }
         IdxData images = read(imagesFile, 3);
         IdxData labels = read(labelsFile, 1);

@@ -5,6 +5,7 @@ import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.BinaryOp;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.backend.UnaryOp;
+import dev.jacobian.data.Dataset;
 import dev.jacobian.graph.Executor;
 import dev.jacobian.nn.Model;
 import dev.jacobian.tensor.Shape;
@@ -73,6 +74,45 @@ public final class Evaluator implements AutoCloseable {
         try {
             for (int start = 0; start < labels.length; start += batch) {
                 add(x, labels, start, Math.min(batch, labels.length - start));
+            }
+        } finally {
+            exec.train(training);
+        }
+        return result();
+    }
+
+    /**
+     * Evaluates all samples of {@code data} in batches of {@code batch}, as {@link #evaluate(float[], int[], int)} does
+     * on {@code data.floats(0, data.size())} and {@code data.labels()} (the same batches, the same numbers), but
+     * gathering each batch's floats into one buffer instead of converting the whole set: an {@link
+     * dev.jacobian.data.ImageDataset} or a view of one stays in bytes.
+     *
+     * @throws IllegalArgumentException when {@code batch < 1} or the samples do not have {@code model.inputSize()}
+     *                                  values
+     */
+    public Evaluation evaluate(Dataset data, int batch) {
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch must be >= 1: " + batch);
+        }
+        int f = data.features();
+        if (f != model.inputSize()) {
+            throw new IllegalArgumentException(data.name() + ": samples of " + f + " values, but the model takes "
+                    + model.inputSize());
+        }
+        int n = data.size();
+        int[] labels = data.labels();
+        float[] x = new float[Math.multiplyExact(Math.min(batch, n), f)];
+        reset();
+        Executor exec = model.executor();
+        boolean training = exec.isTraining();
+        exec.train(false);
+        try {
+            for (int start = 0; start < n; start += batch) {
+                int rows = Math.min(batch, n - start);
+                for (int i = 0; i < rows; i++) {
+                    data.copyFeatures(start + i, x, i * f);
+                }
+                add(x, java.util.Arrays.copyOfRange(labels, start, start + rows), 0, rows);
             }
         } finally {
             exec.train(training);

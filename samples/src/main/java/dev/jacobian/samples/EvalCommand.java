@@ -1,9 +1,9 @@
 package dev.jacobian.samples;
 
 import dev.jacobian.metrics.ConfusionMatrix;
+import dev.jacobian.data.IdxReader;
+import dev.jacobian.data.ImageDataset;
 import dev.jacobian.samples.data.DataDirectory;
-import dev.jacobian.samples.data.Dataset;
-import dev.jacobian.samples.data.IdxReader;
 import dev.jacobian.samples.training.RunData;
 import dev.jacobian.samples.training.SavedModel;
 import java.nio.file.Path;
@@ -37,14 +37,14 @@ final class EvalCommand implements Callable<Integer> {
         try (SavedModel saved = checkpoint.open()) { // a bad checkpoint is reported before any data is read
             Path dir = data != null ? data : DataDirectory.defaultDirectory();
             DataDirectory files = new DataDirectory(dir);
-            Dataset test = IdxReader.requireSamples(files.test(), files.imagesFile("t10k"), "to evaluate on");
+            ImageDataset test = IdxReader.requireSamples(files.test(), files.imagesFile("t10k"), "to evaluate on");
             try {
                 saved.checkImages(test, files.imagesFile("t10k"));
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
             }
             long t0 = System.nanoTime();
-            int[] predicted = saved.model().predictClasses(test.images(), Math.max(1, batch));
+            int[] predicted = saved.model().predictClasses(test.floats(0, test.size()), Math.max(1, batch));
             double seconds = (System.nanoTime() - t0) / 1e9;
             List<String> names = RunData.classNamesFor(dir);
             ConfusionMatrix cm = ConfusionMatrix.of(test.labels(), predicted, names.size());

@@ -1,8 +1,8 @@
 package dev.jacobian.samples;
 
 import ch.qos.logback.classic.Level;
+import dev.jacobian.data.IdxFormatException;
 import dev.jacobian.samples.checkpoint.CheckpointFormatException;
-import dev.jacobian.samples.data.IdxFormatException;
 import dev.jacobian.samples.training.TrainingStoppedException;
 import java.io.PrintWriter;
 import org.slf4j.LoggerFactory;

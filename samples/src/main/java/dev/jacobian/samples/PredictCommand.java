@@ -1,8 +1,8 @@
 package dev.jacobian.samples;
 
+import dev.jacobian.data.IdxReader;
+import dev.jacobian.data.ImageDataset;
 import dev.jacobian.samples.data.DataDirectory;
-import dev.jacobian.samples.data.Dataset;
-import dev.jacobian.samples.data.IdxReader;
 import dev.jacobian.samples.training.RunData;
 import dev.jacobian.samples.training.SavedModel;
 import java.nio.file.Path;
@@ -50,7 +50,7 @@ final class PredictCommand implements Callable<Integer> {
             imageFile = shipped.imagesFile("t10k");
             labelFile = labelFile != null ? labelFile : shipped.labelsFile("t10k");
         }
-        Dataset data = labelFile != null ? IdxReader.load(imageFile, labelFile) : IdxReader.loadImages(imageFile);
+        ImageDataset data = labelFile != null ? IdxReader.load(imageFile, labelFile) : IdxReader.loadImages(imageFile);
         if (from < 0 || count < 1 || from + count > data.size()) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--from " + from + " --count " + count
                     + " is outside the " + data.size() + " images of " + imageFile);
@@ -62,7 +62,7 @@ final class PredictCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
             }
-            float[] scores = saved.model().predictScores(data.images(), from, count);
+            float[] scores = saved.model().predictScores(data.floats(from, count), 0, count);
             int classes = saved.model().outputSize();
             var out = spec.commandLine().getOut();
             for (int i = 0; i < count; i++) {
@@ -80,7 +80,7 @@ final class PredictCommand implements Callable<Integer> {
                 }
                 String name = best < names.size() ? names.get(best) : Integer.toString(best);
                 String truth = labelFile == null ? ""
-                        : "  (true: " + names.get(data.labels()[from + i]) + (data.labels()[from + i] == best ? ")" : ", wrong)");
+                        : "  (true: " + names.get(data.label(from + i)) + (data.label(from + i) == best ? ")" : ", wrong)");
                 out.printf("#%-6d %-12s %6.2f%%%s%n", from + i, name, 100.0 / sum, truth);
             }
             out.flush();

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.jacobian.data.IdxFiles;
 import dev.jacobian.samples.checkpoint.CheckpointStore;
-import dev.jacobian.samples.data.IdxFiles;
 import dev.jacobian.samples.training.Plots;
 import dev.jacobian.samples.training.TrainingRun;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
 package dev.jacobian.spark;
 
-import dev.jacobian.samples.data.Shuffling;
+import dev.jacobian.data.Shuffling;
 import java.io.Serializable;
 import java.util.SplittableRandom;
 

@@ -1,5 +1,6 @@
 package dev.jacobian.samples.data;
 
+import dev.jacobian.data.Shuffling;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -22,6 +23,8 @@ public record Augmentation(boolean flip, int shift) {
     public static final int SHIFT_PIXELS = 2;
     /** No augmentation. */
     public static final Augmentation NONE = new Augmentation(false, 0);
+    /** The first of the random streams of the draws ({@link #stream}): epoch {@code e} draws from this plus {@code e}. */
+    private static final long STREAM = 0xA_06_E47L;
 
     /** Checks that the shift is not negative. */
     public Augmentation {
@@ -52,6 +55,15 @@ public record Augmentation(boolean flip, int shift) {
             throw new IllegalArgumentException("--augment none cannot be combined with " + names);
         }
         return new Augmentation(flip, shift ? SHIFT_PIXELS : 0);
+    }
+
+    /**
+     * The random stream of epoch {@code epoch}'s draws: independent of the library's shuffle and split
+     * ({@link Shuffling#random}), and a pure function of {@code (seed, epoch)}, so a resumed or rolled-back epoch draws
+     * what an unbroken one would.
+     */
+    public static SplittableRandom stream(long seed, int epoch) {
+        return Shuffling.random(seed, STREAM + epoch);
     }
 
     /** Whether this changes any sample. */

@@ -1,5 +1,8 @@
 package dev.jacobian.samples.data;
 
+import dev.jacobian.data.IdxFormatException;
+import dev.jacobian.data.IdxReader;
+import dev.jacobian.data.ImageDataset;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,12 +37,12 @@ public final class DataDirectory {
     }
 
     /** The training set ({@code train-*}). */
-    public Dataset train() throws IdxFormatException {
+    public ImageDataset train() throws IdxFormatException {
         return load("train");
     }
 
     /** The test set ({@code t10k-*}). */
-    public Dataset test() throws IdxFormatException {
+    public ImageDataset test() throws IdxFormatException {
         return load("t10k");
     }
 
@@ -53,7 +56,7 @@ public final class DataDirectory {
         return find(prefix, "labels", "idx1");
     }
 
-    private Dataset load(String prefix) throws IdxFormatException {
+    private ImageDataset load(String prefix) throws IdxFormatException {
         return IdxReader.load(imagesFile(prefix), labelsFile(prefix));
     }
 

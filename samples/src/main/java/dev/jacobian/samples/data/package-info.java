@@ -1,5 +1,6 @@
 /**
- * Training data: the IDX file reader (MNIST format, raw or gzip), the {@link dev.jacobian.samples.data.Dataset}
- * it produces, locating a data directory's files, and the seeded validation split and per-epoch shuffle.
+ * The command line's data: locating a data directory's MNIST-format files ({@link
+ * dev.jacobian.samples.data.DataDirectory}), the class names, and the training-time augmentation. The IDX reader,
+ * the data sets, the seeded split and the data loader are the library's ({@code dev.jacobian.data}).
  */
 package dev.jacobian.samples.data;

@@ -1,11 +1,11 @@
 package dev.jacobian.samples.training;
 
+import dev.jacobian.data.IdxFormatException;
+import dev.jacobian.data.IdxReader;
+import dev.jacobian.data.ImageDataset;
+import dev.jacobian.data.Split;
 import dev.jacobian.samples.data.ClassNames;
 import dev.jacobian.samples.data.DataDirectory;
-import dev.jacobian.samples.data.Dataset;
-import dev.jacobian.samples.data.IdxFormatException;
-import dev.jacobian.samples.data.IdxReader;
-import dev.jacobian.samples.data.Shuffling;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -14,14 +14,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The three sets of a run: training (after {@code --limit} and the validation split), validation and
- * test, and the class names to show.
+ * test, and the class names to show. The training and validation sets are views of the training file's images
+ * ({@link Split}), which stay in bytes.
  *
  * @param train       what the optimizer sees
  * @param validation  held out of the training file, seeded by {@code config.seed()}; may be empty
  * @param test        the {@code t10k} files
  * @param classNames  names by label
  */
-public record RunData(Dataset train, Dataset validation, Dataset test, List<String> classNames) {
+public record RunData(ImageDataset train, ImageDataset validation, ImageDataset test, List<String> classNames) {
     private static final Logger LOG = LoggerFactory.getLogger(RunData.class);
 
     /**
@@ -31,11 +32,11 @@ public record RunData(Dataset train, Dataset validation, Dataset test, List<Stri
      */
     public static RunData load(Path dir, TrainConfig config) throws IdxFormatException {
         DataDirectory data = new DataDirectory(dir);
-        Dataset all = IdxReader.requireSamples(data.train(), data.imagesFile("train"), "to train on");
+        ImageDataset all = IdxReader.requireSamples(data.train(), data.imagesFile("train"), "to train on");
         if (config.limit() > 0) {
             all = all.head(config.limit());
         }
-        Dataset test = IdxReader.requireSamples(data.test(), data.imagesFile("t10k"), "to test on");
+        ImageDataset test = IdxReader.requireSamples(data.test(), data.imagesFile("t10k"), "to test on");
         if (test.features() != all.features()) {
             throw new IdxFormatException(data.imagesFile("t10k"), "images are " + test.height() + "x" + test.width()
                     + " but the training images are " + all.height() + "x" + all.width());
@@ -47,7 +48,7 @@ public record RunData(Dataset train, Dataset validation, Dataset test, List<Stri
                     all.size());
             held = reduced;
         }
-        Shuffling.Split split = Shuffling.split(all, held, config.seed());
+        Split<ImageDataset> split = Split.holdOut(all, held, config.seed());
         return new RunData(split.train(), split.validation(), test, classNamesFor(dir));
     }
 
@@ -55,6 +56,6 @@ public record RunData(Dataset train, Dataset validation, Dataset test, List<Stri
     public static List<String> classNamesFor(Path dir) {
         Path name = dir.toAbsolutePath().normalize().getFileName();
         boolean fashion = name != null && name.toString().toLowerCase(Locale.ROOT).contains("fashion");
-        return ClassNames.forData(fashion, IdxReader.MAX_CLASSES);
+        return ClassNames.forData(fashion, IdxReader.DEFAULT_CLASSES);
     }
 }

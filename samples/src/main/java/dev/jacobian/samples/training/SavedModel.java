@@ -37,7 +37,7 @@ public final class SavedModel implements AutoCloseable {
      *
      * @throws IllegalArgumentException naming {@code source}, the images' size and what the model takes
      */
-    public void checkImages(dev.jacobian.samples.data.Dataset data, Path source) {
+    public void checkImages(dev.jacobian.data.ImageDataset data, Path source) {
         boolean fits = sample.rank() == 3
                 ? sample.dim(0) == 1 && data.height() == sample.dim(1) && data.width() == sample.dim(2)
                 : data.features() == sample.size();

@@ -1,6 +1,10 @@
 package dev.jacobian.samples.training;
 
 import dev.jacobian.backend.Backend;
+import dev.jacobian.data.Batch;
+import dev.jacobian.data.DataLoader;
+import dev.jacobian.data.ImageDataset;
+import dev.jacobian.data.Shuffling;
 import dev.jacobian.io.AtomicFiles;
 import dev.jacobian.io.ModelFile;
 import dev.jacobian.io.SafeTensors;
@@ -15,8 +19,6 @@ import dev.jacobian.parallel.DataParallel;
 import dev.jacobian.samples.checkpoint.CheckpointFormatException;
 import dev.jacobian.samples.checkpoint.CheckpointStore;
 import dev.jacobian.samples.data.Augmentation;
-import dev.jacobian.samples.data.Dataset;
-import dev.jacobian.samples.data.Shuffling;
 import dev.jacobian.train.EarlyStopping;
 import dev.jacobian.train.NonFiniteLossException;
 import dev.jacobian.train.StepResult;
@@ -53,8 +55,8 @@ import org.slf4j.LoggerFactory;
  * {@link TrainingStoppedException}.
  *
  * <p>Each epoch visits the samples in {@link Shuffling#epochOrder} order (augmented as the configuration says, from
- * {@link Shuffling#augmentStream}), drops the last incomplete batch, and is a pure function of the checkpointed state, so resuming is bit-identical on a
- * deterministic backend.
+ * {@link Augmentation#stream}), drops the last incomplete batch, and is a pure function of the checkpointed state, so resuming is bit-identical on a
+ * deterministic backend. A {@link DataLoader} gathers each batch on a thread of its own while the previous step runs.
  */
 public final class TrainingRun {
     /** The name of the metrics file in the output directory. */
@@ -154,7 +156,7 @@ public final class TrainingRun {
         try {
             Networks.checkFits(config, sampleShape(data));
         } catch (IllegalArgumentException e) {
-            throw new dev.jacobian.samples.data.IdxFormatException(settings.dataDir(), e.getMessage());
+            throw new dev.jacobian.data.IdxFormatException(settings.dataDir(), e.getMessage());
         }
         LOG.info("data {}: {} training, {} validation, {} test samples of {}x{}", settings.dataDir(), data.train().size(),
                 data.validation().size(), data.test().size(), data.train().height(), data.train().width());
@@ -312,44 +314,34 @@ public final class TrainingRun {
 
     private Reports.EpochRecord epoch(int epoch, RunData data, Model model, Stepper trainer) {
         long t0 = System.nanoTime();
-        Dataset train = data.train();
-        int n = train.size();
-        int f = train.features();
+        int n = data.train().size();
         int rows = Math.min(config.batch(), n);
         int steps = n / rows;
-        int tc = model.targetColumns();
         // the scheduler has set the epoch's rate; a rollback's halving scales it
         double lr = scheduler.learningRate() * lrScale;
         trainer.optimizer().setLearningRate((float) lr);
-        float[] targets = model.encodeTargets(train.labels());
-        int[] order = Shuffling.epochOrder(config.seed(), epoch, n);
-        Augmentation augmentation = config.augmentation();
-        SplittableRandom draws = Shuffling.augmentStream(config.seed(), epoch);
-        float[] bx = new float[rows * f];
-        float[] by = new float[rows * tc];
-        int[] labels = new int[rows];
         double lossSum = 0;
         double normSum = 0;
         int clipped = 0;
         long hits = 0;
         long stepNanos = 0;
-        try (ProgressBar bar = progressBar(epoch, steps)) {
+        float[] lastBatch = null;
+        try (DataLoader loader = trainLoader(data.train(), rows, model);
+             DataLoader.Epoch batches = loader.epoch(epoch);
+             ProgressBar bar = progressBar(epoch, steps)) {
+            Batch batch = null;
             for (int s = 0; s < steps; s++) {
                 long a = System.nanoTime();
-                for (int i = 0; i < rows; i++) {
-                    int src = order[s * rows + i];
-                    augmentation.apply(train.images(), src * f, bx, i * f, train.height(), train.width(), draws);
-                    System.arraycopy(targets, src * tc, by, i * tc, tc);
-                    labels[i] = train.labels()[src];
-                }
+                // gathered (and augmented) on the loader's thread while the previous step ran
+                batch = batches.next();
                 long b = System.nanoTime();
                 // loss, gradient norm and predicted classes come back in one transfer; a non-finite loss
                 // or gradient norm throws NonFiniteLossException
-                StepResult r = trainer.step(bx, by, 0, rows);
+                StepResult r = trainer.step(batch.features(), batch.targets(), 0, rows);
                 float norm = r.gradNorm();
-                hits += r.correct(labels);
+                hits += r.correct(batch.labels());
                 long c = System.nanoTime();
-                timer.add("data (batch gather)", b - a);
+                timer.add("data (waiting for a batch)", b - a);
                 timer.add("forward+backward+update", c - b);
                 stepNanos += c - a;
                 lossSum += r.loss();
@@ -361,13 +353,16 @@ public final class TrainingRun {
                             (s + 1) * (double) rows / (stepNanos / 1e9)));
                 }
             }
+            if (!trainer.forwardsOnLeader() && batch != null) {
+                lastBatch = batch.features().clone(); // the loader reuses its buffers once closed
+            }
         }
         // when the steps ran elsewhere, the diagnostics look at one evaluation-mode forward of the last batch here (no
         // running statistic moves, the random stream stays where it was)
-        float[] lastBatch = trainer.forwardsOnLeader() ? null : bx;
-        List<Reports.LayerRecord> layers = timer.time("diagnostics", () -> diagnostics(epoch, model, lastBatch, rows));
+        float[] diagnosed = lastBatch;
+        List<Reports.LayerRecord> layers = timer.time("diagnostics", () -> diagnostics(epoch, model, diagnosed, rows));
         Evaluation validation = timer.time("validation", () -> data.validation().size() == 0 ? null
-                : evaluator.evaluate(data.validation().images(), data.validation().labels(), EVAL_BATCH));
+                : evaluator.evaluate(data.validation(), EVAL_BATCH));
         double val = validation == null ? 0.0 : validation.accuracy();
         Double valLoss = validation == null ? null : validation.loss();
         double seconds = (System.nanoTime() - t0) / 1e9;
@@ -379,6 +374,26 @@ public final class TrainingRun {
                 100 * rec.trainAccuracy(), 100 * val, valLoss == null ? Double.NaN : valLoss, seconds, sps, rec.gradNorm(),
                 clipped, steps, lr));
         return rec;
+    }
+
+    /**
+     * The loader of one epoch's batches: the training set in {@link Shuffling#epochOrder} order of the seed, {@code rows}
+     * samples per batch, the last incomplete batch dropped, each sample augmented as configured from
+     * {@link Augmentation#stream} as the loader's thread gathers it.
+     */
+    private DataLoader trainLoader(ImageDataset train, int rows, Model model) {
+        DataLoader.Builder loader = DataLoader.builder(train).batchSize(rows).shuffle(config.seed()).dropLast(true)
+                .targets(model::encodeTargets);
+        Augmentation augmentation = config.augmentation();
+        if (augmentation.active()) {
+            int height = train.height();
+            int width = train.width();
+            loader.transform(epoch -> {
+                SplittableRandom draws = Augmentation.stream(config.seed(), epoch);
+                return (src, from, dst, to) -> augmentation.apply(src, from, dst, to, height, width, draws);
+            });
+        }
+        return loader.build();
     }
 
     private ProgressBar progressBar(int epoch, int steps) {
@@ -487,8 +502,8 @@ public final class TrainingRun {
     }
 
     private Result finish(Model model, Backend backend, RunData data) throws IOException {
-        Dataset test = data.test();
-        ConfusionMatrix cm = timer.time("test evaluation", () -> evaluator.evaluate(test.images(), test.labels(), EVAL_BATCH))
+        ImageDataset test = data.test();
+        ConfusionMatrix cm = timer.time("test evaluation", () -> evaluator.evaluate(test, EVAL_BATCH))
                 .confusionMatrix();
         Reports.RunMetrics metrics = writeReports(model, backend, data, cm, "completed", true);
         double perEpoch = history.stream().mapToDouble(Reports.EpochRecord::seconds).average().orElse(0);

@@ -1,4 +1,4 @@
-package dev.jacobian.samples.data;
+package dev.jacobian.data;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

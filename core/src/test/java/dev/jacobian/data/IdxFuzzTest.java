@@ -1,4 +1,4 @@
-package dev.jacobian.samples.data;
+package dev.jacobian.data;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -98,7 +98,7 @@ class IdxFuzzTest {
         Path labels = tmp.resolve("e-labels");
         Files.write(images, IdxFiles.idx(new int[] {0, 28, 28}, new byte[0]));
         Files.write(labels, IdxFiles.idx(new int[] {0}, new byte[0]));
-        Dataset empty = IdxReader.load(images, labels);
+        ImageDataset empty = IdxReader.load(images, labels);
         assertEquals(0, empty.size());
         IdxFormatException e = assertThrows(IdxFormatException.class,
                 () -> IdxReader.requireSamples(empty, images, "to train on"));
@@ -163,7 +163,7 @@ class IdxFuzzTest {
         long before = allocated();
         boolean ok;
         try {
-            Dataset d = IdxReader.load(images, labels);
+            ImageDataset d = IdxReader.load(images, labels);
             assertConsistent(d, seed);
             ok = true;
         } catch (IdxFormatException e) {
@@ -201,13 +201,14 @@ class IdxFuzzTest {
         return ok;
     }
 
-    private static void assertConsistent(Dataset d, long seed) {
-        assertEquals((long) d.size() * d.height() * d.width(), d.images().length, "case seed " + seed);
+    private static void assertConsistent(ImageDataset d, long seed) {
+        float[] x = d.floats(0, d.size());
+        assertEquals((long) d.size() * d.height() * d.width(), x.length, "case seed " + seed);
         assertTrue(d.height() > 0 && d.width() > 0, "case seed " + seed);
         for (int label : d.labels()) {
-            assertTrue(label >= 0 && label < IdxReader.MAX_CLASSES, "case seed " + seed + ": label " + label);
+            assertTrue(label >= 0 && label < IdxReader.DEFAULT_CLASSES, "case seed " + seed + ": label " + label);
         }
-        for (float v : d.images()) {
+        for (float v : x) {
             assertTrue(v >= 0f && v <= 1f, "case seed " + seed + ": pixel " + v);
         }
     }

@@ -1,4 +1,4 @@
-package dev.jacobian.samples.data;
+package dev.jacobian.data;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -16,7 +16,7 @@ public final class IdxFormatException extends IOException {
         super(oneLine(file + ": " + problem));
     }
 
-    /** A problem with {@code file} caused by a lower-level failure (kept as the cause for {@code --verbose}). */
+    /** A problem with {@code file} caused by a lower-level failure (kept as the cause). */
     public IdxFormatException(Path file, String problem, Throwable cause) {
         super(oneLine(file + ": " + problem), cause);
     }

@@ -1,4 +1,4 @@
-package dev.jacobian.samples.data;
+package dev.jacobian.data;
 
 import java.io.BufferedInputStream;
 import java.io.EOFException;
@@ -24,16 +24,23 @@ import java.util.zip.ZipException;
  * (against the file's size, for raw files) before its declared size is allocated. A file may declare
  * zero samples ({@code [0, rows, columns]}); {@link #requireSamples} is the check for callers that
  * cannot use an empty set.
+ *
+ * <p>{@link #load} gives an {@link ImageDataset} that keeps the pixels as the file's bytes (scaled to
+ * {@code [0, 1]} per sample as it is read); {@link #read} gives any unsigned-byte IDX file's sizes and bytes.
+ * Stateless; the methods may be called from any thread.
  */
 public final class IdxReader {
     /** The IDX type code of unsigned bytes, the only one MNIST-format files use. */
     static final int TYPE_UBYTE = 0x08;
-    /** Labels must lie in [0, MAX_CLASSES). */
-    public static final int MAX_CLASSES = 10;
+    /** The classes of MNIST and Fashion-MNIST: {@link #load(Path, Path)} accepts labels in {@code [0, 10)}. */
+    public static final int DEFAULT_CLASSES = 10;
+    /** The values a label can take: labels are single unsigned bytes. */
+    private static final int LABEL_VALUES = 256;
     /**
      * The most data bytes (the product of the sizes) one file may declare: 1 GiB, about twenty times
      * MNIST's training images and more than EMNIST's largest split. A header beyond it is rejected
-     * before anything is allocated. (Loading turns each byte into a 4-byte float.)
+     * before anything is allocated. (The bytes are kept as they are: an {@link ImageDataset} scales them to
+     * floats per sample.)
      */
     public static final long MAX_DATA_BYTES = 1L << 30;
     /** Bytes read (and, for gzip, allocated ahead of what has arrived) at a time. */
@@ -42,12 +49,38 @@ public final class IdxReader {
     private IdxReader() {
     }
 
-    /** The sizes and raw bytes of one IDX file. */
-    record IdxData(int[] dims, byte[] data) {
+    /**
+     * The sizes and raw bytes of one IDX file.
+     *
+     * @param dims the sizes the header declares, each {@code >= 0} (only the first may be 0)
+     * @param data the product of {@code dims} unsigned bytes, row-major
+     */
+    public record IdxData(int[] dims, byte[] data) {
     }
 
-    /** Reads an image file ({@code ndims = 3}: count, rows, columns) and a label file and checks they agree. */
-    public static Dataset load(Path imagesFile, Path labelsFile) throws IdxFormatException {
+    /**
+     * Reads an image file ({@code ndims = 3}: count, rows, columns) and a label file, checks that they agree and that
+     * every label lies in {@code [0, }{@value #DEFAULT_CLASSES}{@code )} (MNIST's and Fashion-MNIST's ten classes).
+     *
+     * @return one-channel images named after the image file, their pixels kept as bytes
+     * @throws IdxFormatException naming the file at fault, for any problem with either file
+     */
+    public static ImageDataset load(Path imagesFile, Path labelsFile) throws IdxFormatException {
+        return load(imagesFile, labelsFile, DEFAULT_CLASSES);
+    }
+
+    /**
+     * Reads an image file and a label file as {@link #load(Path, Path)} does, accepting labels in {@code [0, classes)}
+     * (e.g. 26 or 62 for EMNIST's letters or its {@code byclass} split).
+     *
+     * @param classes the number of classes, in {@code [1, 256]}
+     * @throws IdxFormatException       naming the file at fault, for any problem with either file
+     * @throws IllegalArgumentException when {@code classes} is outside {@code [1, 256]}
+     */
+    public static ImageDataset load(Path imagesFile, Path labelsFile, int classes) throws IdxFormatException {
+        if (classes < 1 || classes > LABEL_VALUES) {
+            throw new IllegalArgumentException("classes must be in [1, " + LABEL_VALUES + "]: " + classes);
+        }
         IdxData images = read(imagesFile, 3);
         IdxData labels = read(labelsFile, 1);
         int count = images.dims()[0];
@@ -58,30 +91,28 @@ public final class IdxReader {
         int[] y = new int[count];
         for (int i = 0; i < count; i++) {
             int label = labels.data()[i] & 0xff;
-            if (label >= MAX_CLASSES) {
+            if (label >= classes) {
                 throw new IdxFormatException(labelsFile, "label " + label + " of sample " + i
-                        + " is outside 0.." + (MAX_CLASSES - 1));
+                        + " is outside 0.." + (classes - 1));
             }
             y[i] = label;
         }
-        byte[] px = images.data();
-        float[] x = new float[px.length];
-        for (int i = 0; i < px.length; i++) {
-            x[i] = (px[i] & 0xff) / 255f;
-        }
-        return new Dataset(imagesFile.getFileName().toString(), x, y, images.dims()[1], images.dims()[2]);
+        return images(imagesFile, images, y);
     }
 
-    /** Reads only the images of an image file (for {@code predict}), scaled to [0, 1], with zero labels. */
-    public static Dataset loadImages(Path imagesFile) throws IdxFormatException {
+    /**
+     * Reads only the images of an image file (e.g. to predict their classes), with every label 0.
+     *
+     * @throws IdxFormatException naming the file, for any problem with it
+     */
+    public static ImageDataset loadImages(Path imagesFile) throws IdxFormatException {
         IdxData images = read(imagesFile, 3);
-        byte[] px = images.data();
-        float[] x = new float[px.length];
-        for (int i = 0; i < px.length; i++) {
-            x[i] = (px[i] & 0xff) / 255f;
-        }
-        return new Dataset(imagesFile.getFileName().toString(), x, new int[images.dims()[0]],
-                images.dims()[1], images.dims()[2]);
+        return images(imagesFile, images, new int[images.dims()[0]]);
+    }
+
+    private static ImageDataset images(Path file, IdxData images, int[] labels) {
+        return new ImageDataset(file.getFileName().toString(), images.data(), labels, 1, images.dims()[1],
+                images.dims()[2]);
     }
 
     /**
@@ -94,7 +125,7 @@ public final class IdxReader {
      * @return {@code data}
      * @throws IdxFormatException when {@code data} is empty
      */
-    public static Dataset requireSamples(Dataset data, Path imagesFile, String use) throws IdxFormatException {
+    public static ImageDataset requireSamples(ImageDataset data, Path imagesFile, String use) throws IdxFormatException {
         if (data.size() == 0) {
             throw new IdxFormatException(imagesFile, "holds no images (dimensions [0, " + data.height() + ", "
                     + data.width() + "]), nothing " + use);
@@ -109,8 +140,15 @@ public final class IdxReader {
      * array is made; a gzip stream's data is read in chunks into an array that grows only as bytes
      * arrive (never beyond the declared size), so a short stream costs memory in proportion to what it
      * holds, not to what its header claims.
+     *
+     * @param file         the file, raw or gzip-compressed (told by its first two bytes)
+     * @param expectedRank the number of dimensions the file must declare (3 for images, 1 for labels)
+     * @throws IdxFormatException with a one-line message naming {@code file}, for any problem with it
      */
-    static IdxData read(Path file, int expectedRank) throws IdxFormatException {
+    public static IdxData read(Path file, int expectedRank) throws IdxFormatException {
+        if (expectedRank < 1 || expectedRank > 255) {
+            throw new IllegalArgumentException("an IDX file has 1 to 255 dimensions, not " + expectedRank);
+        }
         if (!Files.exists(file)) {
             throw new IdxFormatException(file, "file not found");
         }
@@ -129,7 +167,7 @@ public final class IdxReader {
             }
             if (rank != expectedRank) {
                 throw new IdxFormatException(file, "has " + rank + " dimensions, expected " + expectedRank
-                        + (expectedRank == 3 ? " (images: count, rows, columns)" : " (labels: count)"));
+                        + (expectedRank == 3 ? " (images: count, rows, columns)" : expectedRank == 1 ? " (labels: count)" : ""));
             }
             byte[] sizeBytes = readFully(in, file, 4 * rank, "the dimension sizes");
             int[] dims = new int[rank];

@@ -1,4 +1,4 @@
-package dev.jacobian.samples.data;
+package dev.jacobian.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,19 +24,46 @@ class IdxReaderTest {
     @ParameterizedTest(name = "gzip={0}")
     @ValueSource(booleans = {false, true})
     void readsImagesAndLabels(boolean gzip) throws IOException {
-        DataDirectory dir = new DataDirectory(IdxFiles.directory(tmp.resolve("d"), 12, 5, gzip));
-        Dataset train = dir.train();
+        Path dir = IdxFiles.directory(tmp.resolve("d"), 12, 5, gzip);
+        String ext = gzip ? ".gz" : "";
+        ImageDataset train = IdxReader.load(dir.resolve("train-images-idx3-ubyte" + ext),
+                dir.resolve("train-labels-idx1-ubyte" + ext));
+        assertEquals("train-images-idx3-ubyte" + ext, train.name());
         assertEquals(12, train.size());
+        assertEquals(1, train.channels());
         assertEquals(4, train.height());
         assertEquals(4, train.width());
         assertEquals(16, train.features());
+        assertArrayEquals(new int[] {1, 4, 4}, train.sampleShape());
         assertArrayEquals(new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1}, train.labels());
         // image 3, pixel 5: (3 * 7 + 5) % 256 = 26
-        assertEquals(26 / 255f, train.images()[3 * 16 + 5], PIXEL_TOLERANCE);
-        for (float v : train.images()) {
+        assertEquals(26, train.pixel(3, 5));
+        float[] x = train.floats(0, train.size());
+        assertEquals(26 / 255f, x[3 * 16 + 5], PIXEL_TOLERANCE);
+        for (float v : x) {
             assertTrue(v >= 0f && v <= 1f, "pixel " + v + " outside [0, 1]");
         }
-        assertEquals(5, dir.test().size());
+        ImageDataset test = IdxReader.load(dir.resolve("t10k-images-idx3-ubyte" + ext),
+                dir.resolve("t10k-labels-idx1-ubyte" + ext));
+        assertEquals(5, test.size());
+        ImageDataset unlabelled = IdxReader.loadImages(dir.resolve("t10k-images-idx3-ubyte" + ext));
+        assertArrayEquals(new int[5], unlabelled.labels());
+        assertArrayEquals(test.floats(0, 5), unlabelled.floats(0, 5));
+    }
+
+    /** Labels up to {@code classes - 1} load with a class count above ten; the default stays MNIST's ten. */
+    @Test
+    void classCountBoundsTheLabels() throws IOException {
+        Path images = tmp.resolve("i");
+        Path labels = tmp.resolve("l");
+        Files.write(images, IdxFiles.images(3, 2, 2));
+        Files.write(labels, IdxFiles.idx(new int[] {3}, new byte[] {25, 0, 12}));
+        assertArrayEquals(new int[] {25, 0, 12}, IdxReader.load(images, labels, 26).labels());
+        IdxFormatException e = assertThrows(IdxFormatException.class, () -> IdxReader.load(images, labels, 25));
+        assertEquals(labels + ": label 25 of sample 0 is outside 0..24", e.getMessage());
+        assertThrows(IdxFormatException.class, () -> IdxReader.load(images, labels));
+        assertThrows(IllegalArgumentException.class, () -> IdxReader.load(images, labels, 0));
+        assertThrows(IllegalArgumentException.class, () -> IdxReader.load(images, labels, 257));
     }
 
     @Test
@@ -144,39 +171,5 @@ class IdxReaderTest {
         Path images = tmp.resolve("nope-images-idx3-ubyte.gz");
         IdxFormatException e = assertThrows(IdxFormatException.class, () -> IdxReader.loadImages(images));
         assertEquals(images + ": file not found", e.getMessage());
-        IdxFormatException dir = assertThrows(IdxFormatException.class, () -> new DataDirectory(tmp).train());
-        assertTrue(dir.getMessage().contains("train-images-idx3-ubyte") && dir.getMessage().contains("not found"),
-                dir.getMessage());
-    }
-
-    @Test
-    void splitIsSeededDisjointAndComplete() throws IOException {
-        Dataset all = new DataDirectory(IdxFiles.directory(tmp.resolve("d"), 100, 5, false)).train();
-        Shuffling.Split a = Shuffling.split(all, 20, 7);
-        Shuffling.Split b = Shuffling.split(all, 20, 7);
-        Shuffling.Split c = Shuffling.split(all, 20, 8);
-        assertEquals(80, a.train().size());
-        assertEquals(20, a.validation().size());
-        assertArrayEquals(a.validation().images(), b.validation().images());
-        assertTrue(!Arrays.equals(a.validation().images(), c.validation().images()), "another seed, another split");
-        // every sample (its first pixel identifies it: (i * 7) % 256 for i < 100 is unique) lands in one part
-        java.util.Set<Float> seen = new java.util.HashSet<>();
-        for (Dataset d : new Dataset[] {a.train(), a.validation()}) {
-            for (int i = 0; i < d.size(); i++) {
-                assertTrue(seen.add(d.images()[i * 16]), "sample in both parts");
-            }
-        }
-        assertEquals(100, seen.size());
-    }
-
-    @Test
-    void epochOrderDependsOnlyOnSeedAndEpoch() {
-        assertArrayEquals(Shuffling.epochOrder(42, 3, 1000), Shuffling.epochOrder(42, 3, 1000));
-        assertTrue(!Arrays.equals(Shuffling.epochOrder(42, 3, 1000), Shuffling.epochOrder(42, 4, 1000)));
-        int[] sorted = Shuffling.epochOrder(42, 3, 1000).clone();
-        Arrays.sort(sorted);
-        for (int i = 0; i < sorted.length; i++) {
-            assertEquals(i, sorted[i]);
-        }
     }
 }

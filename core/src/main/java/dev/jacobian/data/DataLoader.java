@@ -1,0 +1,485 @@
+package dev.jacobian.data;
+
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.function.Function;
+import java.util.function.IntFunction;
+
+/**
+ * Reads a {@link Dataset} in batches, epoch by epoch: each epoch visits the samples in a seeded order
+ * ({@link Shuffling#epochOrder}: a pure function of the seed and the epoch number, so epoch {@code k} of a resumed run
+ * is epoch {@code k} of an unbroken one), in batches of {@link #batchSize()} samples, the last one smaller unless it
+ * is dropped. While the caller trains on one batch, a background thread gathers the next ones (at most
+ * {@link #prefetch()} ahead), converting samples to floats ({@link ImageDataset} scales its bytes), applying an
+ * optional {@link SampleTransform} and copying the encoded targets:
+ *
+ * <pre>{@code
+ * try (DataLoader loader = DataLoader.builder(train).batchSize(64).shuffle(42).dropLast(true)
+ *         .targets(model::encodeTargets).build()) {
+ *     for (int epoch = 1; epoch <= epochs; epoch++) {
+ *         try (DataLoader.Epoch batches = loader.epoch(epoch)) {
+ *             for (Batch b : batches) {
+ *                 trainer.step(b.features(), b.targets(), 0, b.rows());
+ *             }
+ *         }
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p><b>Buffers.</b> The loader owns {@code prefetch + 1} {@link Batch}es and fills them in turn (double buffering
+ * with the default prefetch of 1): a batch returned by {@link Epoch#next()} stays untouched until the caller's next
+ * call of {@code next()} (or until the epoch or the loader is closed), and then is filled again. A step therefore
+ * allocates nothing; see {@link Batch} for what may be kept.
+ *
+ * <p><b>The thread.</b> Each epoch with prefetching runs one daemon thread named
+ * {@code jacobian-data-loader[<data set name>] epoch <n>}, which ends when it has prepared the epoch's last batch,
+ * when the epoch is closed (the loop ended early, or an exception left it), when the next epoch starts, or when the
+ * loader is closed; closing waits for it to end, so afterwards nothing writes into the batches. An epoch left
+ * without closing it keeps its thread waiting for a free buffer until one of the others happens (use
+ * try-with-resources). An exception thrown while a batch was prepared (by the data set or the transform) surfaces
+ * in the caller's {@code next()} for that batch as a {@link DataLoaderException}, after the batches before it.
+ * With {@code prefetch(0)} the caller's thread prepares each batch in {@code next()}, and no thread is started. The
+ * batches are the same either way.
+ *
+ * <p>The loader is driven by one thread (the one that calls {@link #epoch}, {@code next()} and {@code close()});
+ * besides its epoch thread it holds no other thread and no static state. It reads the data set from that thread, so
+ * the set must not change while the loader runs (the sets of this package are immutable).
+ */
+public final class DataLoader implements AutoCloseable {
+    /** The most batches a loader prepares ahead of the one the caller holds. */
+    public static final int MAX_PREFETCH = 4;
+
+    private final Dataset data;
+    private final int batchSize;
+    private final boolean shuffle;
+    private final long seed;
+    private final boolean dropLast;
+    private final int prefetch;
+    private final float[] targets;
+    private final int targetColumns;
+    private final IntFunction<? extends SampleTransform> transforms;
+    private final int batches;
+    /** All the loader's buffers; an epoch's thread and its caller pass them to each other through two queues. */
+    private final Batch[] buffers;
+    private final ArrayBlockingQueue<Batch> free;
+    private Epoch active;
+    private boolean closed;
+
+    private DataLoader(Builder b) {
+        this.data = b.data;
+        this.batchSize = b.batchSize;
+        this.shuffle = b.shuffle;
+        this.seed = b.seed;
+        this.dropLast = b.dropLast;
+        this.prefetch = b.prefetch;
+        this.transforms = b.transforms;
+        int n = data.size();
+        if (b.encoder != null) {
+            int[] labels = data.labels();
+            float[] t = Objects.requireNonNull(b.encoder.apply(labels), "the target encoder returned null");
+            if (n == 0 ? t.length != 0 : t.length % n != 0) {
+                throw new IllegalArgumentException(data.name() + ": the target encoder gave " + t.length
+                        + " values for " + n + " labels, not a whole number per sample");
+            }
+            this.targets = t;
+            this.targetColumns = n == 0 ? 0 : t.length / n;
+        } else {
+            this.targets = null;
+            this.targetColumns = 0;
+        }
+        this.batches = dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
+        int capacity = Math.max(1, Math.min(batchSize, n));
+        this.buffers = new Batch[prefetch + 1];
+        for (int i = 0; i < buffers.length; i++) {
+            buffers[i] = new Batch(capacity, data.features(), targetColumns, targets != null);
+        }
+        this.free = new ArrayBlockingQueue<>(buffers.length);
+    }
+
+    /** A builder of a loader over {@code data}; defaults: batch 32, shuffled with seed 0, last batch kept, prefetch 1. */
+    public static Builder builder(Dataset data) {
+        return new Builder(data);
+    }
+
+    /** The data set the batches come from. */
+    public Dataset dataset() {
+        return data;
+    }
+
+    /** Samples per batch (an epoch's last batch may have fewer unless it is dropped). */
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /** Whether an epoch's last batch is dropped when it is smaller than the batch size. */
+    public boolean dropLast() {
+        return dropLast;
+    }
+
+    /** Batches prepared ahead of the one the caller holds; 0: each batch is prepared in {@code next()}. */
+    public int prefetch() {
+        return prefetch;
+    }
+
+    /** Batches per epoch. */
+    public int batchesPerEpoch() {
+        return batches;
+    }
+
+    /** Encoded target values per sample ({@link Batch#targets()}), 0 without targets. */
+    public int targetColumns() {
+        return targetColumns;
+    }
+
+    /**
+     * The order in which epoch {@code epoch} visits the data set's samples (a new array): {@link Shuffling#epochOrder}
+     * of the seed, or {@code 0, 1, 2, ...} without shuffling. Its first {@code batchesPerEpoch() * batchSize()}
+     * entries (all of them, unless the last batch is dropped) are the epoch's samples, batch after batch.
+     */
+    public int[] order(int epoch) {
+        int n = data.size();
+        if (shuffle) {
+            return Shuffling.epochOrder(seed, epoch, n);
+        }
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        return order;
+    }
+
+    /**
+     * Starts epoch {@code epoch} (numbered from 1): closes the previous epoch if it is still open, asks the transform
+     * factory for the epoch's transform (on this thread) and, with prefetching, starts the epoch's thread, which begins
+     * gathering at once.
+     *
+     * @throws IllegalArgumentException when {@code epoch < 1}
+     * @throws IllegalStateException    when the loader is closed
+     */
+    public Epoch epoch(int epoch) {
+        if (closed) {
+            throw new IllegalStateException("data loader of " + data.name() + " is closed");
+        }
+        if (epoch < 1) {
+            throw new IllegalArgumentException("epochs are numbered from 1: " + epoch);
+        }
+        if (active != null) {
+            active.close();
+        }
+        active = new Epoch(epoch, transforms == null ? null : transforms.apply(epoch));
+        return active;
+    }
+
+    /** Closes the open epoch, if any (waiting for its thread to end); further {@link #epoch} calls fail. */
+    @Override
+    public void close() {
+        closed = true;
+        if (active != null) {
+            active.close();
+        }
+    }
+
+    /** Fills {@code b} with batch {@code index} of an epoch; gives up (returning false) when {@code stop} is set. */
+    private boolean fill(Batch b, int epoch, int index, int[] order, SampleTransform transform, float[] scratch,
+                         Epoch stop) {
+        int f = data.features();
+        int tc = targetColumns;
+        int first = index * batchSize;
+        int rows = Math.min(batchSize, order.length - first);
+        float[] x = b.features();
+        int[] labels = b.labels();
+        int[] indices = b.indices();
+        for (int i = 0; i < rows; i++) {
+            if (stop != null && stop.cancelled) {
+                return false;
+            }
+            int src = order[first + i];
+            indices[i] = src;
+            labels[i] = data.label(src);
+            if (transform == null) {
+                data.copyFeatures(src, x, i * f);
+            } else {
+                data.copyFeatures(src, scratch, 0);
+                transform.apply(scratch, 0, x, i * f);
+            }
+            if (targets != null) {
+                System.arraycopy(targets, src * tc, b.targets(), i * tc, tc);
+            }
+        }
+        b.set(rows, epoch, index);
+        return true;
+    }
+
+    /**
+     * One epoch's batches, in order: an {@link Iterator} (and an {@link Iterable} of itself, for one for-each loop).
+     * Close it when leaving the loop early, best with try-with-resources: that stops its thread.
+     */
+    public final class Epoch implements Iterator<Batch>, Iterable<Batch>, AutoCloseable {
+        private final int number;
+        private final int[] order;
+        private final SampleTransform transform;
+        /** Filled batches, or a {@link Failure}, from the epoch's thread. */
+        private final ArrayBlockingQueue<Object> ready;
+        private final Thread thread;
+        /** The caller's scratch sample for a transform without prefetching. */
+        private final float[] scratch;
+        private volatile boolean cancelled;
+        private boolean iterated;
+        private boolean closed;
+        private int delivered;
+        private Batch current;
+        private DataLoaderException failure;
+
+        private Epoch(int number, SampleTransform transform) {
+            this.number = number;
+            this.order = order(number);
+            this.transform = transform;
+            free.clear();
+            for (Batch b : buffers) {
+                free.add(b);
+            }
+            if (prefetch == 0 || batches == 0) {
+                this.ready = null;
+                this.thread = null;
+                this.scratch = transform == null ? null : new float[data.features()];
+            } else {
+                this.ready = new ArrayBlockingQueue<>(buffers.length + 1);
+                this.scratch = null;
+                this.thread = new Thread(this::produce, "jacobian-data-loader[" + data.name() + "] epoch " + number);
+                thread.setDaemon(true);
+                thread.start();
+            }
+        }
+
+        /** The epoch's number. */
+        public int number() {
+            return number;
+        }
+
+        /** The number of batches this epoch has. */
+        public int batches() {
+            return batches;
+        }
+
+        /** Whether a batch remains (false once the epoch is closed). */
+        @Override
+        public boolean hasNext() {
+            return !closed && delivered < batches;
+        }
+
+        /**
+         * The next batch, waiting for the epoch's thread when it is not ready yet. The batch returned before this one
+         * is handed back to the loader to be filled again.
+         *
+         * @throws NoSuchElementException when no batch remains
+         * @throws IllegalStateException  when the epoch is closed
+         * @throws DataLoaderException    when preparing this batch failed, or the caller was interrupted while waiting
+         */
+        @Override
+        public Batch next() {
+            if (closed) {
+                throw new IllegalStateException("epoch " + number + " of the data loader of " + data.name()
+                        + " is closed");
+            }
+            if (failure != null) {
+                throw failure;
+            }
+            if (delivered >= batches) {
+                throw new NoSuchElementException("epoch " + number + " has only " + batches + " batches");
+            }
+            if (current != null && thread != null) {
+                free.add(current);
+            }
+            current = null;
+            Batch b = thread == null ? prepareHere() : await();
+            current = b;
+            delivered++;
+            return b;
+        }
+
+        private Batch prepareHere() {
+            Batch b = buffers[0];
+            try {
+                fill(b, number, delivered, order, transform, scratch, null);
+            } catch (RuntimeException | Error e) {
+                throw fail(delivered, e);
+            }
+            return b;
+        }
+
+        private Batch await() {
+            Object o;
+            try {
+                o = ready.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new DataLoaderException("data loader of " + data.name() + ": interrupted while waiting for batch "
+                        + delivered + " of epoch " + number, e);
+            }
+            if (o instanceof Failure f) {
+                throw fail(f.index(), f.cause());
+            }
+            return (Batch) o;
+        }
+
+        private DataLoaderException fail(int index, Throwable cause) {
+            failure = new DataLoaderException("data loader of " + data.name() + ": preparing batch " + index
+                    + " of epoch " + number + " failed: " + cause, cause);
+            return failure;
+        }
+
+        /** The epoch's thread: fills free buffers in order until the last batch or until it is cancelled. */
+        private void produce() {
+            float[] sample = transform == null ? null : new float[data.features()];
+            int index = 0;
+            try {
+                for (; index < batches; index++) {
+                    Batch b = free.take();
+                    if (cancelled || !fill(b, number, index, order, transform, sample, this)) {
+                        return;
+                    }
+                    ready.add(b);
+                }
+            } catch (InterruptedException e) {
+                // closed while waiting for a free buffer: end quietly
+            } catch (Throwable e) { // whatever it is, the caller waiting for this batch must hear of it
+                if (!cancelled) {
+                    ready.add(new Failure(index, e));
+                }
+            }
+        }
+
+        /** Returns itself, once: an epoch is iterated a single time. */
+        @Override
+        public Iterator<Batch> iterator() {
+            if (iterated) {
+                throw new IllegalStateException("epoch " + number + " has been iterated already");
+            }
+            iterated = true;
+            return this;
+        }
+
+        /**
+         * Stops the epoch: no further batch is delivered, and its thread (if any) is stopped and waited for, so that
+         * nothing writes into the loader's batches afterwards. Idempotent.
+         */
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            cancelled = true;
+            current = null;
+            if (thread != null) {
+                thread.interrupt();
+                boolean interrupted = false;
+                while (true) {
+                    try {
+                        thread.join();
+                        break;
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            if (active == this) {
+                active = null;
+            }
+        }
+    }
+
+    /** What the epoch's thread passes on when preparing batch {@code index} threw {@code cause}. */
+    private record Failure(int index, Throwable cause) {
+    }
+
+    /** Settings of a {@link DataLoader}. */
+    public static final class Builder {
+        private final Dataset data;
+        private int batchSize = 32;
+        private boolean shuffle = true;
+        private long seed;
+        private boolean dropLast;
+        private int prefetch = 1;
+        private Function<int[], float[]> encoder;
+        private IntFunction<? extends SampleTransform> transforms;
+
+        private Builder(Dataset data) {
+            this.data = Objects.requireNonNull(data, "data");
+        }
+
+        /** Samples per batch, {@code >= 1} (default 32). */
+        public Builder batchSize(int batchSize) {
+            if (batchSize < 1) {
+                throw new IllegalArgumentException("batch size must be >= 1: " + batchSize);
+            }
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        /** Shuffles every epoch with {@code seed} ({@link Shuffling#epochOrder}); the default, with seed 0. */
+        public Builder shuffle(long seed) {
+            this.shuffle = true;
+            this.seed = seed;
+            return this;
+        }
+
+        /** Visits the samples in their order every epoch (e.g. for evaluation). */
+        public Builder noShuffle() {
+            this.shuffle = false;
+            return this;
+        }
+
+        /** Whether to skip an epoch's last batch when it is smaller than the batch size (default: keep it). */
+        public Builder dropLast(boolean drop) {
+            this.dropLast = drop;
+            return this;
+        }
+
+        /**
+         * Batches to prepare ahead of the one the caller holds, in {@code [0, }{@value #MAX_PREFETCH}{@code ]}
+         * (default 1); 0 prepares each batch on the caller's thread. The loader holds {@code prefetch + 1} batches.
+         */
+        public Builder prefetch(int batches) {
+            if (batches < 0 || batches > MAX_PREFETCH) {
+                throw new IllegalArgumentException("prefetch must be in [0, " + MAX_PREFETCH + "]: " + batches);
+            }
+            this.prefetch = batches;
+            return this;
+        }
+
+        /**
+         * Encodes the targets of every batch: {@code encoder} is given all the data set's labels once, when the
+         * loader is built, and must return the same number of values for each (e.g. {@code model::encodeTargets}:
+         * class indices, or one-hot rows); each batch copies its samples' rows into {@link Batch#targets()}.
+         */
+        public Builder targets(Function<int[], float[]> encoder) {
+            this.encoder = Objects.requireNonNull(encoder, "encoder");
+            return this;
+        }
+
+        /**
+         * Transforms each sample as it is gathered: {@code perEpoch} gives the transform of an epoch when the epoch
+         * starts (e.g. one drawing from a random stream seeded by the epoch); see {@link SampleTransform}. It may
+         * return null for an epoch without transform.
+         */
+        public Builder transform(IntFunction<? extends SampleTransform> perEpoch) {
+            this.transforms = Objects.requireNonNull(perEpoch, "perEpoch");
+            return this;
+        }
+
+        /**
+         * The loader; encodes the targets (if asked to) and allocates its batches now.
+         *
+         * @throws IllegalArgumentException when the target encoder's output does not match the labels
+         */
+        public DataLoader build() {
+            return new DataLoader(this);
+        }
+    }
+}

@@ -1,0 +1,451 @@
+package dev.jacobian.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The seeded, prefetching {@link DataLoader}: orders, coverage, buffers, its thread and its failures. */
+class DataLoaderTest {
+    /** How long a test waits for a loader's thread to reach a state before it fails. */
+    private static final long WAIT_MS = 10_000;
+    /** One float rounding of a sum of a pixel in [0, 1] and a whole number below 100. */
+    private static final float SUM_TOLERANCE = 1e-5f;
+
+    /**
+     * Images of {@code n} samples of 2x3 pixels whose first pixel is {@code i % 251} and the rest {@code i / 251}
+     * and a constant, so that every sample's floats identify it; labels {@code i % 7}.
+     */
+    private static ImageDataset images(String name, int n) {
+        byte[] px = new byte[n * 6];
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            px[i * 6] = (byte) (i % 251);
+            px[i * 6 + 1] = (byte) (i / 251);
+            px[i * 6 + 5] = (byte) 200;
+            y[i] = i % 7;
+        }
+        return new ImageDataset(name, px, y, 1, 2, 3);
+    }
+
+    /** One-hot rows of seven classes, as {@code Model.encodeTargets} makes them for dense-target losses. */
+    private static float[] oneHot(int[] labels) {
+        float[] t = new float[labels.length * 7];
+        for (int i = 0; i < labels.length; i++) {
+            t[i * 7 + labels[i]] = 1f;
+        }
+        return t;
+    }
+
+    /** Every batch of epoch {@code epoch}, copied. */
+    private static List<Batch> epoch(DataLoader loader, int epoch) {
+        List<Batch> out = new ArrayList<>();
+        try (DataLoader.Epoch batches = loader.epoch(epoch)) {
+            for (Batch b : batches) {
+                out.add(b.copy());
+            }
+        }
+        return out;
+    }
+
+    private static int[] indices(List<Batch> batches) {
+        return batches.stream().flatMapToInt(b -> Arrays.stream(b.indices())).toArray();
+    }
+
+    /** The live threads of the loader over the set called {@code name}. */
+    private static List<Thread> loaderThreads(String name) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("jacobian-data-loader[" + name + "]") && t.isAlive()).toList();
+    }
+
+    private static void awaitNoLoaderThread(String name) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS);
+        while (!loaderThreads(name).isEmpty() && System.nanoTime() < end) {
+            Thread.sleep(5);
+        }
+        assertEquals(List.of(), loaderThreads(name), "the loader's thread is still running");
+    }
+
+    @Test
+    void sameSeedSameBatchesAndEpochsDiffer() {
+        ImageDataset data = images("seeded", 300);
+        try (DataLoader a = DataLoader.builder(data).batchSize(16).shuffle(42).build();
+             DataLoader b = DataLoader.builder(data).batchSize(16).shuffle(42).prefetch(2).build();
+             DataLoader c = DataLoader.builder(data).batchSize(16).shuffle(43).build()) {
+            List<int[]> orders = new ArrayList<>();
+            for (int e = 1; e <= 3; e++) {
+                List<Batch> x = epoch(a, e);
+                List<Batch> y = epoch(b, e);
+                assertEquals(x.size(), y.size());
+                for (int i = 0; i < x.size(); i++) {
+                    assertArrayEquals(x.get(i).indices(), y.get(i).indices(), "epoch " + e + " batch " + i);
+                    assertArrayEquals(x.get(i).features(), y.get(i).features(), 0f, "epoch " + e + " batch " + i);
+                    assertEquals(e, x.get(i).epoch());
+                    assertEquals(i, x.get(i).index());
+                }
+                assertArrayEquals(Shuffling.epochOrder(42, e, 300), indices(x), "the order is Shuffling.epochOrder's");
+                assertFalse(Arrays.equals(indices(x), indices(epoch(c, e))), "another seed, another order");
+                orders.add(indices(x));
+            }
+            assertFalse(Arrays.equals(orders.get(0), orders.get(1)), "epochs 1 and 2 differ");
+            assertFalse(Arrays.equals(orders.get(1), orders.get(2)), "epochs 2 and 3 differ");
+            assertArrayEquals(orders.get(1), indices(epoch(a, 2)), "an epoch read again is the same");
+        }
+    }
+
+    /** Every sample exactly once per epoch, its floats, label and encoded target in its row; the last batch smaller. */
+    @ParameterizedTest(name = "prefetch {0}")
+    @ValueSource(ints = {0, 1, 2})
+    void everySampleExactlyOncePerEpoch(int prefetch) {
+        ImageDataset data = images("coverage", 103);
+        float[] all = data.floats(0, data.size());
+        float[] targets = oneHot(data.labels());
+        try (DataLoader loader = DataLoader.builder(data).batchSize(10).shuffle(7).prefetch(prefetch)
+                .targets(DataLoaderTest::oneHot).build()) {
+            assertEquals(11, loader.batchesPerEpoch());
+            assertEquals(7, loader.targetColumns());
+            for (int e = 1; e <= 2; e++) {
+                List<Batch> batches = epoch(loader, e);
+                assertEquals(11, batches.size());
+                assertEquals(3, batches.get(10).rows(), "the last batch holds the remainder");
+                int[] seen = new int[data.size()];
+                for (Batch b : batches) {
+                    for (int i = 0; i < b.rows(); i++) {
+                        int s = b.indices()[i];
+                        seen[s]++;
+                        assertArrayEquals(Arrays.copyOfRange(all, s * 6, s * 6 + 6),
+                                Arrays.copyOfRange(b.features(), i * 6, i * 6 + 6), 0f, "sample " + s);
+                        assertEquals(data.label(s), b.labels()[i]);
+                        assertArrayEquals(Arrays.copyOfRange(targets, s * 7, s * 7 + 7),
+                                Arrays.copyOfRange(b.targets(), i * 7, i * 7 + 7), 0f, "targets of sample " + s);
+                    }
+                }
+                for (int s = 0; s < seen.length; s++) {
+                    assertEquals(1, seen[s], "sample " + s + " in epoch " + e);
+                }
+            }
+        }
+    }
+
+    @Test
+    void dropLastSkipsTheRemainder() {
+        ImageDataset data = images("drop", 103);
+        try (DataLoader loader = DataLoader.builder(data).batchSize(10).shuffle(3).dropLast(true).build()) {
+            assertEquals(10, loader.batchesPerEpoch());
+            List<Batch> batches = epoch(loader, 4);
+            assertEquals(10, batches.size());
+            batches.forEach(b -> assertEquals(10, b.rows()));
+            int[] order = loader.order(4);
+            assertArrayEquals(Arrays.copyOf(order, 100), indices(batches), "the first 100 of the order, in batches");
+            assertEquals(100, Arrays.stream(indices(batches)).distinct().count());
+        }
+        try (DataLoader small = DataLoader.builder(images("tiny", 5)).batchSize(10).dropLast(true).build()) {
+            assertEquals(0, small.batchesPerEpoch());
+            DataLoader.Epoch none = small.epoch(1);
+            assertFalse(none.hasNext());
+            assertThrows(NoSuchElementException.class, none::next);
+        }
+    }
+
+    @Test
+    void withoutShuffleTheSamplesComeInOrder() {
+        try (DataLoader loader = DataLoader.builder(images("ordered", 25)).batchSize(4).noShuffle().build()) {
+            int[] expected = new int[25];
+            Arrays.setAll(expected, i -> i);
+            assertArrayEquals(expected, indices(epoch(loader, 1)));
+            assertArrayEquals(expected, indices(epoch(loader, 2)));
+        }
+    }
+
+    /**
+     * A transform drawing from a random stream made per epoch gives the same batches with or without prefetching, and
+     * sees the samples' floats.
+     */
+    @Test
+    void transformsAreAppliedInOrderWhateverThePrefetch() {
+        ImageDataset data = images("transformed", 64);
+        List<List<Batch>> runs = new ArrayList<>();
+        for (int prefetch = 0; prefetch <= DataLoader.MAX_PREFETCH; prefetch++) {
+            try (DataLoader loader = DataLoader.builder(data).batchSize(8).shuffle(9).prefetch(prefetch)
+                    .transform(e -> {
+                        SplittableRandom r = new SplittableRandom(e);
+                        return (src, so, dst, d) -> {
+                            float noise = r.nextInt(100);
+                            for (int k = 0; k < 6; k++) {
+                                dst[d + k] = src[so + k] + noise;
+                            }
+                        };
+                    }).build()) {
+                List<Batch> batches = epoch(loader, 2);
+                batches.addAll(epoch(loader, 3));
+                runs.add(batches);
+            }
+        }
+        for (List<Batch> run : runs.subList(1, runs.size())) {
+            for (int i = 0; i < run.size(); i++) {
+                assertArrayEquals(runs.get(0).get(i).features(), run.get(i).features(), 0f, "batch " + i);
+            }
+        }
+        Batch first = runs.get(0).get(0);
+        float noise = first.features()[5] - 200 / 255f; // the last pixel is 200 in every sample
+        assertEquals(Math.round(noise), noise, SUM_TOLERANCE, "the transform got the sample's floats");
+    }
+
+    /**
+     * The loader fills prefetch + 1 batches in turn, and a batch it returned stays as it was while the caller holds it,
+     * however long the thread has to fill the others.
+     */
+    @Test
+    void aReturnedBatchIsNotOverwrittenUntilTheNextCall() throws InterruptedException {
+        ImageDataset data = images("buffers", 200);
+        float[] all = data.floats(0, data.size());
+        try (DataLoader loader = DataLoader.builder(data).batchSize(10).shuffle(1).build();
+             DataLoader.Epoch batches = loader.epoch(1)) {
+            Map<Batch, Boolean> distinct = new IdentityHashMap<>();
+            Batch previous = null;
+            while (batches.hasNext()) {
+                Batch b = batches.next();
+                assertNotSame(previous, b, "two batches in a row share no arrays");
+                distinct.put(b, true);
+                if (b.index() % 5 == 0) {
+                    Thread.sleep(20); // the thread has all the time it needs to fill what it may
+                }
+                for (int i = 0; i < b.rows(); i++) {
+                    int s = b.indices()[i];
+                    assertArrayEquals(Arrays.copyOfRange(all, s * 6, s * 6 + 6),
+                            Arrays.copyOfRange(b.features(), i * 6, i * 6 + 6), 0f, "batch " + b.index());
+                }
+                previous = b;
+            }
+            assertEquals(2, distinct.size(), "prefetch 1: double buffering");
+        }
+    }
+
+    /** In steady state a step costs the caller no allocation: less than one batch's features over 200 batches. */
+    @Test
+    void nextAllocatesNothingPerBatch() {
+        int features = 28 * 28;
+        ImageDataset data = new ImageDataset("allocation", new byte[64 * 220 * features], new int[64 * 220], 1, 28, 28);
+        try (DataLoader loader = DataLoader.builder(data).batchSize(64).shuffle(5).targets(DataLoaderTest::oneHot)
+                .build(); DataLoader.Epoch batches = loader.epoch(1)) {
+            for (int i = 0; i < 10; i++) {
+                batches.next();
+            }
+            var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 200; i++) {
+                batches.next();
+            }
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            assertTrue(allocated < 64 * features * Float.BYTES, "the caller allocated " + allocated + " bytes over 200 batches");
+        }
+    }
+
+    @Test
+    void closingTheEpochEarlyStopsItsThread() throws InterruptedException {
+        String name = "early-break";
+        try (DataLoader loader = DataLoader.builder(images(name, 1000)).batchSize(10).build()) {
+            try (DataLoader.Epoch batches = loader.epoch(1)) {
+                for (Batch b : batches) {
+                    List<Thread> threads = loaderThreads(name);
+                    assertEquals(1, threads.size(), "one thread per epoch");
+                    assertTrue(threads.get(0).isDaemon(), "a daemon thread");
+                    assertEquals("jacobian-data-loader[early-break] epoch 1", threads.get(0).getName());
+                    if (b.index() == 3) {
+                        break;
+                    }
+                }
+            }
+            assertEquals(List.of(), loaderThreads(name), "close waits for the thread to end");
+            // an epoch left without closing it is stopped by the next one, and that by closing the loader
+            DataLoader.Epoch abandoned = loader.epoch(2);
+            abandoned.next();
+            DataLoader.Epoch third = loader.epoch(3);
+            assertFalse(abandoned.hasNext());
+            assertThrows(IllegalStateException.class, abandoned::next);
+            third.next();
+            assertTrue(loaderThreads(name).stream().allMatch(t -> t.getName().endsWith("epoch 3")));
+        }
+        assertEquals(List.of(), loaderThreads(name), "closing the loader stops the epoch's thread");
+    }
+
+    @Test
+    void aFinishedEpochLeavesNoThread() throws InterruptedException {
+        String name = "finished";
+        try (DataLoader loader = DataLoader.builder(images(name, 50)).batchSize(10).build()) {
+            DataLoader.Epoch batches = loader.epoch(1);
+            int n = 0;
+            for (Batch ignored : batches) {
+                n++;
+            }
+            assertEquals(5, n);
+            awaitNoLoaderThread(name); // ends by itself once the last batch is prepared, even without close
+            assertThrows(IllegalStateException.class, batches::iterator, "an epoch is iterated once");
+        }
+    }
+
+    /** {@code base}, except that reading the features of sample {@code sample} throws {@code failure}. */
+    private static Dataset failingAt(ImageDataset base, int sample, RuntimeException failure) {
+        return new Dataset() {
+            @Override
+            public String name() {
+                return "failing";
+            }
+
+            @Override
+            public int size() {
+                return base.size();
+            }
+
+            @Override
+            public int[] sampleShape() {
+                return base.sampleShape();
+            }
+
+            @Override
+            public int features() {
+                return base.features();
+            }
+
+            @Override
+            public int label(int index) {
+                return base.label(index);
+            }
+
+            @Override
+            public void copyFeatures(int index, float[] dst, int dstOffset) {
+                if (index == sample) {
+                    throw failure;
+                }
+                base.copyFeatures(index, dst, dstOffset);
+            }
+        };
+    }
+
+    /** An exception while a batch is prepared surfaces in the caller's next() for that batch, after those before. */
+    @ParameterizedTest(name = "prefetch {0}")
+    @ValueSource(ints = {0, 1, 2})
+    void anExceptionWhilePreparingSurfacesInTheCaller(int prefetch) throws InterruptedException {
+        ImageDataset base = images("base", 100);
+        int bad = 57;
+        IllegalStateException cause = new IllegalStateException("disk\nerror");
+        try (DataLoader loader = DataLoader.builder(failingAt(base, bad, cause)).batchSize(10).noShuffle()
+                .prefetch(prefetch).build(); DataLoader.Epoch batches = loader.epoch(2)) {
+            for (int i = 0; i < 5; i++) {
+                assertEquals(i, batches.next().index(), "the batches before the failing one arrive");
+            }
+            DataLoaderException e = assertThrows(DataLoaderException.class, batches::next);
+            assertSame(cause, e.getCause());
+            assertEquals("data loader of failing: preparing batch 5 of epoch 2 failed: java.lang.IllegalStateException:"
+                    + " disk error", e.getMessage());
+            assertSame(e, assertThrows(DataLoaderException.class, batches::next), "it stays failed");
+            awaitNoLoaderThread("failing");
+        }
+    }
+
+    @Test
+    void anExceptionOfTheTransformSurfacesToo() {
+        ImageDataset data = images("bad-transform", 40);
+        try (DataLoader loader = DataLoader.builder(data).batchSize(10).transform(e -> (src, so, dst, d) -> {
+            throw new ArithmeticException("epoch " + e);
+        }).build(); DataLoader.Epoch batches = loader.epoch(4)) {
+            DataLoaderException e = assertThrows(DataLoaderException.class, batches::next);
+            assertInstanceOf(ArithmeticException.class, e.getCause());
+            assertTrue(e.getMessage().contains("batch 0 of epoch 4") && e.getMessage().endsWith("epoch 4"),
+                    e.getMessage());
+        }
+    }
+
+    /** A caller interrupted while it waits for a batch gets an exception and keeps its interrupt. */
+    @Test
+    void anInterruptedWaitEndsWithAnException() throws InterruptedException {
+        ImageDataset base = images("slow", 20);
+        CountDownLatch reading = new CountDownLatch(1);
+        CountDownLatch never = new CountDownLatch(1);
+        Dataset slow = new Dataset() {
+            @Override
+            public String name() {
+                return "slow";
+            }
+
+            @Override
+            public int size() {
+                return base.size();
+            }
+
+            @Override
+            public int[] sampleShape() {
+                return base.sampleShape();
+            }
+
+            @Override
+            public int features() {
+                return base.features();
+            }
+
+            @Override
+            public int label(int index) {
+                return base.label(index);
+            }
+
+            @Override
+            public void copyFeatures(int index, float[] dst, int dstOffset) {
+                reading.countDown();
+                try {
+                    never.await(); // until the loader's close interrupts it
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted", e);
+                }
+            }
+        };
+        try (DataLoader loader = DataLoader.builder(slow).batchSize(5).build();
+             DataLoader.Epoch batches = loader.epoch(1)) {
+            assertTrue(reading.await(WAIT_MS, TimeUnit.MILLISECONDS));
+            Thread.currentThread().interrupt();
+            DataLoaderException e = assertThrows(DataLoaderException.class, batches::next);
+            assertTrue(Thread.interrupted(), "the interrupt is kept");
+            assertInstanceOf(InterruptedException.class, e.getCause());
+        }
+        awaitNoLoaderThread("slow");
+    }
+
+    @Test
+    void misuseIsRejected() {
+        ImageDataset data = images("misuse", 10);
+        assertThrows(IllegalArgumentException.class, () -> DataLoader.builder(data).batchSize(0));
+        assertThrows(IllegalArgumentException.class, () -> DataLoader.builder(data).prefetch(-1));
+        assertThrows(IllegalArgumentException.class, () -> DataLoader.builder(data).prefetch(DataLoader.MAX_PREFETCH + 1));
+        IllegalArgumentException targets = assertThrows(IllegalArgumentException.class,
+                () -> DataLoader.builder(data).targets(y -> new float[y.length + 1]).build());
+        assertEquals("misuse: the target encoder gave 11 values for 10 labels, not a whole number per sample",
+                targets.getMessage());
+        DataLoader loader = DataLoader.builder(data).batchSize(4).build();
+        assertThrows(IllegalArgumentException.class, () -> loader.epoch(0));
+        try (DataLoader.Epoch e = loader.epoch(1)) {
+            Batch b = e.next();
+            assertFalse(b.hasTargets());
+            assertThrows(IllegalStateException.class, b::targets);
+        }
+        loader.close();
+        assertThrows(IllegalStateException.class, () -> loader.epoch(2));
+    }
+}

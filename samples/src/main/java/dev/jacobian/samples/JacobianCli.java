@@ -76,6 +76,22 @@ public final class JacobianCli {
         return cmd;
     }
 
+    /**
+     * Checks a {@code --backend} value before the command reads anything: a name no backend has, or a backend that is
+     * not available here, is a bad option value (exit 2, the message naming the backends there are). {@code auto} is
+     * resolved when the backend starts.
+     */
+    static void checkBackend(CommandLine line, String name) {
+        if (name == null || name.trim().equalsIgnoreCase(dev.jacobian.backend.Backends.AUTO)) {
+            return;
+        }
+        try {
+            dev.jacobian.backend.Backends.resolve(name);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new CommandLine.ParameterException(line, "--backend: " + e.getMessage(), e);
+        }
+    }
+
     private static int handle(Exception ex, CommandLine line, boolean verbose) {
         PrintWriter err = line.getErr();
         int code;

@@ -42,6 +42,7 @@ final class PredictCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        checkpoint.checkBackend();
         Path dir = DataDirectory.defaultDirectory();
         Path imageFile = images;
         Path labelFile = labels;

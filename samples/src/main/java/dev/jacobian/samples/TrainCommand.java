@@ -205,6 +205,7 @@ final class TrainCommand implements Callable<Integer> {
             if (!(stopDead >= 0 && stopDead <= 1)) {
                 throw new IllegalArgumentException("--stop-dead must be a fraction in [0, 1]: " + stopDead);
             }
+            JacobianCli.checkBackend(spec.commandLine(), backend);
             if (workers < 1 || workers > batch) {
                 throw new IllegalArgumentException("--workers must be between 1 and --batch (" + batch + "): " + workers);
             }

@@ -1,5 +1,6 @@
 package dev.jacobian.samples;
 
+import dev.jacobian.backend.LossKind;
 import dev.jacobian.data.IdxReader;
 import dev.jacobian.data.ImageDataset;
 import dev.jacobian.samples.data.DataDirectory;
@@ -7,6 +8,7 @@ import dev.jacobian.samples.training.RunData;
 import dev.jacobian.samples.training.SavedModel;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -17,8 +19,10 @@ import picocli.CommandLine.Spec;
 
 /** {@code jacobian predict}: classifies images of an IDX file with a checkpoint. */
 @Command(name = "predict", mixinStandardHelpOptions = true,
-        description = "Classifies images [--from, --from + --count) of an IDX image file with a checkpoint, printing "
-                + "the class name and its softmax probability (and the true class when --labels is given).")
+        description = "Classifies images [--from, --from + --count) of an IDX image file with a checkpoint. Prints each"
+                + " image's class and what the model's loss makes of its output: the softmax probability (softmax-ce), the"
+                + " sigmoid probability (bce; the classes' need not sum to 100%), or the score itself (svm, mse: not a"
+                + " probability); and the true class when --labels is given.")
 final class PredictCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -65,27 +69,42 @@ final class PredictCommand implements Callable<Integer> {
             }
             float[] scores = saved.model().predictScores(data.floats(from, count), 0, count);
             int classes = saved.model().outputSize();
+            LossKind loss = saved.model().lossKind();
             var out = spec.commandLine().getOut();
             for (int i = 0; i < count; i++) {
-                double max = Double.NEGATIVE_INFINITY;
                 int best = 0;
-                for (int j = 0; j < classes; j++) {
-                    if (scores[i * classes + j] > max) {
-                        max = scores[i * classes + j];
+                for (int j = 1; j < classes; j++) {
+                    if (scores[i * classes + j] > scores[i * classes + best]) {
                         best = j;
                     }
-                }
-                double sum = 0;
-                for (int j = 0; j < classes; j++) {
-                    sum += Math.exp(scores[i * classes + j] - max);
                 }
                 String name = best < names.size() ? names.get(best) : Integer.toString(best);
                 String truth = labelFile == null ? ""
                         : "  (true: " + names.get(data.label(from + i)) + (data.label(from + i) == best ? ")" : ", wrong)");
-                out.printf("#%-6d %-12s %6.2f%%%s%n", from + i, name, 100.0 / sum, truth);
+                out.printf("#%-6d %-12s %s%s%n", from + i, name, confidence(loss, scores, i * classes, classes, best), truth);
             }
             out.flush();
         }
         return 0;
+    }
+
+    /**
+     * What {@code loss} makes of the output {@code scores[row, row + classes)} for class {@code best}: the softmax
+     * probability (softmax cross-entropy), the sigmoid probability (binary cross-entropy: each class on its own), or
+     * the score itself (hinge, MSE: no probability).
+     */
+    static String confidence(LossKind loss, float[] scores, int row, int classes, int best) {
+        double top = scores[row + best];
+        return switch (loss) {
+            case SOFTMAX_CROSS_ENTROPY -> {
+                double sum = 0;
+                for (int j = 0; j < classes; j++) {
+                    sum += Math.exp(scores[row + j] - top);
+                }
+                yield String.format(Locale.ROOT, "%6.2f%% (softmax)", 100.0 / sum);
+            }
+            case SIGMOID_BINARY_CROSS_ENTROPY -> String.format(Locale.ROOT, "%6.2f%% (sigmoid)", 100.0 / (1 + Math.exp(-top)));
+            default -> String.format(Locale.ROOT, "score %.4f", top);
+        };
     }
 }

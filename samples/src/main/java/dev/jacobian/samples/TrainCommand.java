@@ -60,7 +60,8 @@ final class TrainCommand implements Callable<Integer> {
     String activation;
 
     @Option(names = "--loss", defaultValue = "softmax-ce",
-            description = "softmax-ce, svm (multiclass hinge) or mse (default: ${DEFAULT-VALUE}).")
+            description = "softmax-ce, svm (multiclass hinge), mse (squared error on one-hot targets) or bce (sigmoid binary"
+                    + " cross-entropy on one-hot targets: each class a yes/no of its own) (default: ${DEFAULT-VALUE}).")
     String loss;
 
     @Option(names = "--epochs", defaultValue = "10", description = "Epochs in total (default: ${DEFAULT-VALUE}).")

@@ -8,13 +8,18 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.jacobian.data.ImageDataset;
 import dev.jacobian.samples.checkpoint.CheckpointStore;
+import dev.jacobian.samples.data.DataDirectory;
+import dev.jacobian.samples.training.SavedModel;
 import dev.jacobian.samples.training.TrainingRun;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** The command line's rough edges of issue 8, each as users met it. */
 class CliRoughEdgesTest {
@@ -69,5 +74,52 @@ class CliRoughEdgesTest {
         assertTrue(epoch.has("train_accuracy"), epoch.toString());
         assertFalse(epoch.has("val_accuracy"), epoch.toString());
         assertFalse(epoch.has("val_loss"), epoch.toString());
+    }
+
+    /** A model of --loss {@code loss} after a few steps (enough for what predict prints), in {@code tmp/<loss>}. */
+    private Path tinyRun(String loss) {
+        Path out = tmp.resolve(loss);
+        CliRun train = CliRun.of("train", "--loss", loss, "--limit", "320", "--epochs", "1", "--layers", "8", "--validation",
+                "0", "--backend", "cpu", "--out", out.toString(), "--no-progress");
+        assertEquals(0, train.code(), loss + ": " + train.err());
+        return out;
+    }
+
+    /**
+     * predict prints a probability only where the loss defines one: softmax for softmax-ce, the class's sigmoid for
+     * bce (offered by train now), and for svm and mse the score itself, never as a percentage.
+     */
+    @Test
+    void predictPrintsProbabilitiesOnlyWhereTheLossDefinesThem() throws Exception {
+        ImageDataset test = new DataDirectory(DataDirectory.defaultDirectory()).test();
+        for (Map.Entry<String, String> e : Map.of("softmax-ce", "softmax", "bce", "sigmoid", "svm", "score", "mse", "score")
+                .entrySet()) {
+            Path run = tinyRun(e.getKey());
+            CliRun predict = CliRun.of("predict", "--checkpoint", run.toString(), "--count", "3", "--backend", "cpu");
+            assertEquals(0, predict.code(), predict.err());
+            List<String> lines = predict.out().lines().toList();
+            assertEquals(3, lines.size(), predict.out());
+            try (SavedModel saved = SavedModel.open(run, "cpu")) {
+                float[] scores = saved.model().predictScores(test.floats(0, 3), 0, 3);
+                int c = saved.model().outputSize();
+                for (int i = 0; i < 3; i++) {
+                    double top = Double.NEGATIVE_INFINITY;
+                    double sum = 0;
+                    for (int j = 0; j < c; j++) {
+                        top = Math.max(top, scores[i * c + j]);
+                    }
+                    for (int j = 0; j < c; j++) {
+                        sum += Math.exp(scores[i * c + j] - top);
+                    }
+                    String shown = switch (e.getValue()) {
+                        case "softmax" -> String.format(Locale.ROOT, "%6.2f%% (softmax)", 100 / sum);
+                        case "sigmoid" -> String.format(Locale.ROOT, "%6.2f%% (sigmoid)", 100 / (1 + Math.exp(-top)));
+                        default -> String.format(Locale.ROOT, "score %.4f", top);
+                    };
+                    assertTrue(lines.get(i).contains(shown), e.getKey() + ": '" + shown + "' in " + lines.get(i));
+                    assertTrue(e.getValue().equals("score") != lines.get(i).contains("%"), e.getKey() + ": " + lines.get(i));
+                }
+            }
+        }
     }
 }

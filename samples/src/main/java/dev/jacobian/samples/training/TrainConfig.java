@@ -20,7 +20,7 @@ import java.util.Locale;
  *
  * @param layers        hidden layer widths, e.g. {@code [256, 128]}
  * @param activation    one of {@link Sequential#ACTIVATIONS}
- * @param loss          {@code softmax-ce}, {@code svm} or {@code mse}
+ * @param loss          one of {@link #LOSSES}: {@code softmax-ce}, {@code svm}, {@code mse} or {@code bce}
  * @param init          {@code he} or {@code xavier}
  * @param epochs        total epochs (a resumed run continues up to this number)
  * @param batch         samples per step
@@ -62,8 +62,11 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
                           String onNan, int maxRollbacks, ScheduleOptions scheduleOptions, String monitor,
                           int earlyStopping, String optimizer, double dropout, String norm, String model,
                           List<Integer> channels, List<String> augment) implements java.io.Serializable {
-    /** Loss names accepted by {@code --loss}. */
-    public static final List<String> LOSSES = List.of("softmax-ce", "svm", "mse");
+    /**
+     * Loss names accepted by {@code --loss}: softmax cross-entropy, multiclass hinge, squared error on one-hot targets,
+     * and sigmoid binary cross-entropy on one-hot targets (each class a yes/no of its own, multi-label style).
+     */
+    public static final List<String> LOSSES = List.of("softmax-ce", "svm", "mse", "bce");
     /** Schedule names accepted by {@code --schedule}. */
     public static final List<String> SCHEDULES = List.of("cosine", "constant", "step", "warmup-cosine", "plateau");
     /** Names accepted by {@code --optimizer}. */
@@ -242,6 +245,7 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
         return switch (loss) {
             case "svm" -> LossKind.SVM_HINGE;
             case "mse" -> LossKind.MSE;
+            case "bce" -> LossKind.SIGMOID_BINARY_CROSS_ENTROPY;
             default -> LossKind.SOFTMAX_CROSS_ENTROPY;
         };
     }

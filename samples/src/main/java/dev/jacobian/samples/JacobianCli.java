@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 /**
  * {@code jacobian}: train, evaluate and use MLPs on MNIST-format data with the Jacobian framework.
  *
- * <p>Exit codes: 0 success; 1 an unexpected error; 2 bad input (an unusable data or checkpoint file,
+ * <p>Exit codes: 0 success; 1 an unexpected error; 2 bad input (an unusable data, image or checkpoint file,
  * or a bad option value: one line naming the problem, no stack trace unless {@code --verbose});
  * 3 training stopped because the loss became NaN/Inf.
  */
@@ -95,7 +95,8 @@ public final class JacobianCli {
     private static int handle(Exception ex, CommandLine line, boolean verbose) {
         PrintWriter err = line.getErr();
         int code;
-        if (ex instanceof IdxFormatException || ex instanceof dev.jacobian.io.ModelFormatException) {
+        if (ex instanceof IdxFormatException || ex instanceof dev.jacobian.io.ModelFormatException
+                || ex instanceof dev.jacobian.samples.data.ImageFormatException) {
             err.println("jacobian: " + ex.getMessage());
             code = EXIT_BAD_INPUT;
         } else if (ex instanceof TrainingStoppedException) {

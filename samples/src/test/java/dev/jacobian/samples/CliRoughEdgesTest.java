@@ -13,10 +13,13 @@ import dev.jacobian.samples.checkpoint.CheckpointStore;
 import dev.jacobian.samples.data.DataDirectory;
 import dev.jacobian.samples.training.SavedModel;
 import dev.jacobian.samples.training.TrainingRun;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -121,5 +124,55 @@ class CliRoughEdgesTest {
                 }
             }
         }
+    }
+
+    /**
+     * predict takes PNG and JPEG files and makes them look like the IDX images: a Fashion-MNIST test image saved as a
+     * 28x28 grey PNG, and as a 56x56 colour PNG of a dark object on white (a photo's way), give the class and probability
+     * of the IDX image; a JPEG is read too; a file that only looks like a PNG is bad input, in one line.
+     */
+    @Test
+    void predictReadsPngAndJpegImagesAsTheTrainingImages() throws Exception {
+        Path run = tinyRun("softmax-ce");
+        ImageDataset test = new DataDirectory(DataDirectory.defaultDirectory()).test();
+        Path grey = tmp.resolve("grey.png");
+        Path photo = tmp.resolve("photo.png");
+        Path jpeg = tmp.resolve("photo.jpg");
+        BufferedImage g = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
+        BufferedImage rgb = new BufferedImage(56, 56, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 56; y++) {
+            for (int x = 0; x < 56; x++) {
+                if (y < 28 && x < 28) {
+                    g.getRaster().setSample(x, y, 0, test.pixel(0, y * 28 + x));
+                }
+                int v = 255 - test.pixel(1, (y / 2) * 28 + x / 2);
+                rgb.setRGB(x, y, v << 16 | v << 8 | v);
+            }
+        }
+        assertTrue(ImageIO.write(g, "png", grey.toFile()));
+        assertTrue(ImageIO.write(rgb, "png", photo.toFile()));
+        assertTrue(ImageIO.write(rgb, "jpeg", jpeg.toFile()));
+        CliRun idx = CliRun.of("predict", "--checkpoint", run.toString(), "--count", "2", "--backend", "cpu");
+        CliRun images = CliRun.of("predict", "--checkpoint", run.toString(), "--images", grey.toString(), photo.toString(),
+                jpeg.toString(), "--backend", "cpu");
+        assertEquals(0, images.code(), images.err());
+        List<String> fromIdx = idx.out().lines().map(l -> l.substring(l.indexOf(' ')).replaceAll("  \\(true: .*", "").strip()
+                .replaceAll(" +", " ")).toList();
+        List<String> fromImages = images.out().lines().toList();
+        assertEquals(3, fromImages.size(), images.out());
+        assertEquals(grey + " " + fromIdx.get(0), fromImages.get(0).replaceAll(" +", " "), idx.out() + images.out());
+        assertEquals(photo + " " + fromIdx.get(1), fromImages.get(1).replaceAll(" +", " "), idx.out() + images.out());
+        assertTrue(fromImages.get(2).startsWith(jpeg + " ") && fromImages.get(2).endsWith("% (softmax)"), fromImages.get(2));
+
+        Path fake = tmp.resolve("fake.png");
+        Files.write(fake, new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 0});
+        CliRun bad = CliRun.of("predict", "--checkpoint", run.toString(), "--images", fake.toString(), "--backend", "cpu");
+        assertEquals(JacobianCli.EXIT_BAD_INPUT, bad.code(), bad.err());
+        assertEquals(1, bad.err().lines().count(), bad.err());
+        assertTrue(bad.err().startsWith("jacobian: " + fake + ": "), bad.err());
+        CliRun missing = CliRun.of("predict", "--checkpoint", run.toString(), "--images", grey.toString(),
+                tmp.resolve("missing.png").toString());
+        assertEquals(JacobianCli.EXIT_BAD_INPUT, missing.code(), missing.err());
+        assertEquals("jacobian: " + tmp.resolve("missing.png") + ": cannot be read (no such file)", missing.err().strip());
     }
 }

@@ -175,4 +175,23 @@ class CliRoughEdgesTest {
         assertEquals(JacobianCli.EXIT_BAD_INPUT, missing.code(), missing.err());
         assertEquals("jacobian: " + tmp.resolve("missing.png") + ": cannot be read (no such file)", missing.err().strip());
     }
+
+    /**
+     * A maxout run's checkpoints load: eval, predict and --resume (their check of the tensor shapes expected
+     * {@code [in, units]} where maxout's weights are {@code [in, units * 2]}, so a maxout run could not be used).
+     */
+    @Test
+    void maxoutCheckpointsEvaluatePredictAndResume() {
+        Path out = tmp.resolve("maxout");
+        CliRun train = CliRun.of("train", "--activation", "maxout", "--limit", "320", "--epochs", "1", "--layers", "8,4",
+                "--validation", "0", "--backend", "cpu", "--out", out.toString(), "--no-progress");
+        assertEquals(0, train.code(), train.err());
+        CliRun eval = CliRun.of("eval", "--checkpoint", out.toString(), "--backend", "cpu");
+        assertEquals(0, eval.code(), eval.err());
+        CliRun predict = CliRun.of("predict", "--checkpoint", out.toString(), "--count", "1", "--backend", "cpu");
+        assertEquals(0, predict.code(), predict.err());
+        CliRun resume = CliRun.of("train", "--resume", "--epochs", "2", "--backend", "cpu", "--out", out.toString(),
+                "--no-progress");
+        assertEquals(0, resume.code(), resume.err());
+    }
 }

@@ -211,9 +211,51 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
         }
     }
 
-    /** The learning rate of {@code optimizer} when {@code --lr} is not given: 0.05 for SGD, 1e-3 for the adaptive ones. */
+    /**
+     * The learning rate of {@code optimizer} with softmax cross-entropy when {@code --lr} is not given: 0.05 for SGD,
+     * 1e-3 for the adaptive ones ({@link #defaultLearningRate(String, String)} for the other losses).
+     */
     public static double defaultLearningRate(String optimizer) {
-        return optimizer == null || optimizer.equalsIgnoreCase("sgd") ? 0.05 : 1e-3;
+        return defaultLearningRate(optimizer, "softmax-ce");
+    }
+
+    /**
+     * The learning rate of {@code optimizer} with {@code loss} when {@code --lr} is not given. SGD: 0.05 for softmax-ce;
+     * 0.02 for bce (ten sigmoid outputs pulled down together, not one softmax); 0.01 for svm (the hinge's gradient sums
+     * up to nine margins) and mse (its curvature is 2 against softmax's at most 1/2). At 0.05 those three diverged
+     * within the first epoch with some activations (issue 8). The adaptive optimizers, which scale their steps by
+     * the gradients' own size: 1e-3 for every loss.
+     */
+    public static double defaultLearningRate(String optimizer, String loss) {
+        if (optimizer != null && !optimizer.equalsIgnoreCase("sgd")) {
+            return 1e-3;
+        }
+        String l = loss == null ? "softmax-ce" : loss.toLowerCase(Locale.ROOT);
+        return switch (l) {
+            case "bce" -> 0.02;
+            case "svm", "mse" -> 0.01;
+            default -> 0.05;
+        };
+    }
+
+    /**
+     * The initialization of {@code activation} when {@code --init} is not given: {@code xavier} for maxout and linear,
+     * whose units pass their input's variance on (the max of two pieces has the second moment of one), so He's gain of
+     * 2, made for ReLU's halving, would double it layer by layer (both diverged with the defaults, issue 8);
+     * {@code he} for the others.
+     */
+    public static String defaultInit(String activation) {
+        String a = activation == null ? "" : activation.toLowerCase(Locale.ROOT);
+        return a.equals("maxout") || a.equals("linear") ? "xavier" : "he";
+    }
+
+    /**
+     * The gradient-norm clip of {@code loss} when {@code --clip-norm} is not given: 5 for mse, 0 (off) for the others.
+     * Squared error on pixels in [0, 1] (not centred) is steep: even at SGD's 0.01 it diverged in the first steps with
+     * linear units; a clip at 5, above the typical norm of a step (1 to 5), only tames the first steps.
+     */
+    public static double defaultClipNorm(String loss) {
+        return loss != null && loss.equalsIgnoreCase("mse") ? 5 : 0;
     }
 
     /** The momentum of {@code optimizer} when {@code --momentum} is not given: 0.9 for SGD, else 0. */

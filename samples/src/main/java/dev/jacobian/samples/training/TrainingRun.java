@@ -246,7 +246,8 @@ public final class TrainingRun {
                         + " on and learns nothing (test accuracy near chance); the learning rate (%.4g) is far too high."
                         + " The last good checkpoint is %s; go on from it with a lower one, e.g. --resume --lr %.4g",
                         epoch, 100 * l.deadFraction(), l.layer(), rec.learningRate(), last,
-                        Math.min(TrainConfig.defaultLearningRate(config.optimizer()), rec.learningRate() / 10));
+                        Math.min(TrainConfig.defaultLearningRate(config.optimizer(), config.loss()),
+                                rec.learningRate() / 10));
                 writeReports(model, backend, data, null, "stopped: dead ReLU units in epoch " + epoch, true);
                 throw new TrainingStoppedException(message, null);
             }

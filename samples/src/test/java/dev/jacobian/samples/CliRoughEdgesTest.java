@@ -194,4 +194,28 @@ class CliRoughEdgesTest {
                 "--no-progress");
         assertEquals(0, resume.code(), resume.err());
     }
+
+    /**
+     * Every file a run writes gets the permissions of any file the process creates (the umask's, e.g. 644), as the
+     * atomic writes now create their temporary files normally (they were 600, {@code Files.createTempFile}'s).
+     */
+    @Test
+    void runFilesGetTheUmasksPermissions() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.FileSystems.getDefault().supportedFileAttributeViews()
+                .contains("posix"), "POSIX permissions");
+        String usual = java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(Files.createFile(tmp.resolve("plain"))));
+        Path run = tinyRun("softmax-ce");
+        List<Path> files;
+        try (var s = Files.list(run)) {
+            files = s.sorted().toList();
+        }
+        assertTrue(files.stream().anyMatch(p -> p.toString().endsWith(".safetensors")), files.toString());
+        assertTrue(files.contains(run.resolve(TrainingRun.METRICS)) && files.contains(run.resolve("accuracy.png")),
+                files.toString());
+        for (Path f : files) {
+            assertEquals(usual, java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(f)),
+                    f.toString());
+        }
+    }
 }

@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
         subcommands = {TrainCommand.class, EvalCommand.class, PredictCommand.class, InfoCommand.class,
                 CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:success", "1:unexpected error", "2:bad input (data/checkpoint file or option value)",
+        exitCodeList = {"0:success", "1:unexpected error", "2:bad input (data, image or checkpoint file, or option value)",
                 "3:training stopped: loss became NaN/Inf, or ReLU units died (--stop-dead)"})
 public final class JacobianCli {
     /** Exit code of bad input files and option values. */

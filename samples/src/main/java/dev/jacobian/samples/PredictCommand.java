@@ -28,8 +28,9 @@ import picocli.CommandLine.Spec;
                 + " probability (softmax-ce), the sigmoid probability (bce; the classes' need not sum to 100%), or the"
                 + " score itself (svm, mse: not a probability); and the true class when --labels is given.",
                 "PNG/JPEG images are made to look like the training images: grey (luma), inverted when their border is"
-                + " light (--invert), scaled to fit the model's input (28x28 for Fashion-MNIST) keeping the aspect ratio,"
-                + " and centred on black."})
+                + " light (--invert), trimmed to the object (edges close to the corners' colour cut off, as Fashion-MNIST's"
+                + " pictures were) unless already of the model's size, scaled to fit the model's input (28x28 for"
+                + " Fashion-MNIST) keeping the aspect ratio, and centred on black."})
 final class PredictCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

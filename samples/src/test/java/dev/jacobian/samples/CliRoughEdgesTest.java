@@ -128,40 +128,49 @@ class CliRoughEdgesTest {
 
     /**
      * predict takes PNG and JPEG files and makes them look like the IDX images: a Fashion-MNIST test image saved as a
-     * 28x28 grey PNG, and as a 56x56 colour PNG of a dark object on white (a photo's way), give the class and probability
-     * of the IDX image; a JPEG is read too; a file that only looks like a PNG is bad input, in one line.
+     * 28x28 grey PNG gives the IDX image's class and probability; so does one shown the way a photo shows it — dark on
+     * a white page with margins, twice as large, in colour — once inverted, trimmed to the object and scaled down
+     * (test image 126, whose object spans its whole 28x28 frame, so the trimmed photo is the image again); a JPEG of that
+     * photo is read too; a file that only looks like a PNG, or a missing one, is bad input, in one line.
      */
     @Test
     void predictReadsPngAndJpegImagesAsTheTrainingImages() throws Exception {
         Path run = tinyRun("softmax-ce");
         ImageDataset test = new DataDirectory(DataDirectory.defaultDirectory()).test();
+        int spanning = 126;
         Path grey = tmp.resolve("grey.png");
         Path photo = tmp.resolve("photo.png");
         Path jpeg = tmp.resolve("photo.jpg");
         BufferedImage g = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
-        BufferedImage rgb = new BufferedImage(56, 56, BufferedImage.TYPE_INT_RGB);
-        for (int y = 0; y < 56; y++) {
-            for (int x = 0; x < 56; x++) {
+        BufferedImage rgb = new BufferedImage(70, 64, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 64; y++) {
+            for (int x = 0; x < 70; x++) {
                 if (y < 28 && x < 28) {
                     g.getRaster().setSample(x, y, 0, test.pixel(0, y * 28 + x));
                 }
-                int v = 255 - test.pixel(1, (y / 2) * 28 + x / 2);
+                boolean object = y >= 4 && y < 60 && x >= 6 && x < 62; // 56x56 at (6, 4) on white
+                int v = object ? 255 - test.pixel(spanning, ((y - 4) / 2) * 28 + (x - 6) / 2) : 255;
                 rgb.setRGB(x, y, v << 16 | v << 8 | v);
             }
         }
         assertTrue(ImageIO.write(g, "png", grey.toFile()));
         assertTrue(ImageIO.write(rgb, "png", photo.toFile()));
         assertTrue(ImageIO.write(rgb, "jpeg", jpeg.toFile()));
-        CliRun idx = CliRun.of("predict", "--checkpoint", run.toString(), "--count", "2", "--backend", "cpu");
+        List<String> fromIdx = new java.util.ArrayList<>();
+        for (int index : new int[] {0, spanning}) {
+            CliRun idx = CliRun.of("predict", "--checkpoint", run.toString(), "--from", Integer.toString(index), "--count",
+                    "1", "--backend", "cpu");
+            assertEquals(0, idx.code(), idx.err());
+            String line = idx.out().strip();
+            fromIdx.add(line.substring(line.indexOf(' ')).replaceAll("  \\(true: .*", "").strip().replaceAll(" +", " "));
+        }
         CliRun images = CliRun.of("predict", "--checkpoint", run.toString(), "--images", grey.toString(), photo.toString(),
                 jpeg.toString(), "--backend", "cpu");
         assertEquals(0, images.code(), images.err());
-        List<String> fromIdx = idx.out().lines().map(l -> l.substring(l.indexOf(' ')).replaceAll("  \\(true: .*", "").strip()
-                .replaceAll(" +", " ")).toList();
         List<String> fromImages = images.out().lines().toList();
         assertEquals(3, fromImages.size(), images.out());
-        assertEquals(grey + " " + fromIdx.get(0), fromImages.get(0).replaceAll(" +", " "), idx.out() + images.out());
-        assertEquals(photo + " " + fromIdx.get(1), fromImages.get(1).replaceAll(" +", " "), idx.out() + images.out());
+        assertEquals(grey + " " + fromIdx.get(0), fromImages.get(0).replaceAll(" +", " "), fromIdx + images.out());
+        assertEquals(photo + " " + fromIdx.get(1), fromImages.get(1).replaceAll(" +", " "), fromIdx + images.out());
         assertTrue(fromImages.get(2).startsWith(jpeg + " ") && fromImages.get(2).endsWith("% (softmax)"), fromImages.get(2));
 
         Path fake = tmp.resolve("fake.png");

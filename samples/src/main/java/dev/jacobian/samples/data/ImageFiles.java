@@ -25,6 +25,11 @@ import javax.imageio.ImageIO;
  *       digits are white on black), while photos and drawings usually show a dark object on a light background. With
  *       {@link Invert#AUTO} an image whose outermost pixels (its one-pixel frame) average above 0.5 is inverted
  *       ({@code 1 - v}); {@link Invert#YES} and {@link Invert#NO} decide for every image.</li>
+ *   <li>Trimming (images of another size than the model's, such as photos): as Fashion-MNIST's pictures were made,
+ *       the rows and columns at the edges whose every pixel is within {@value #TRIM_TOLERANCE} of the background (the
+ *       mean of the four corners) are cut off, so the object fills the frame as in the training images; a background
+ *       darker than 0.5 is then stretched to black ({@code (v - b) / (1 - b)}, clamped to [0, 1]). An image of the
+ *       model's size is taken as prepared and skips this step.</li>
  *   <li>Size: the image is scaled, keeping its aspect ratio, so that its longer side fills the model's
  *       ({@code 28} for Fashion-MNIST, as Fashion-MNIST's own pictures were made: longest edge to 28, then extended),
  *       by area averaging (each target pixel the mean of the source area it covers), and centred on a black
@@ -56,6 +61,8 @@ public final class ImageFiles {
 
     /** A frame lighter than this on average is a light background. */
     static final double LIGHT_BACKGROUND = 0.5;
+    /** Edge rows and columns whose pixels are all this close to the background are trimmed (Fashion-MNIST's 5%). */
+    static final double TRIM_TOLERANCE = 0.05;
     /** Most pixels an image may have (16 megapixels: this bounds the memory a bad file can take). */
     static final long MAX_PIXELS = 1L << 24;
 
@@ -183,11 +190,26 @@ public final class ImageFiles {
         return sum / n > LIGHT_BACKGROUND;
     }
 
-    /** {@code grey} inverted as {@code invert} says, fitted into {@code height x width} and centred (class comment). */
+    /**
+     * {@code grey} inverted as {@code invert} says, trimmed unless it has the target size, fitted into
+     * {@code height x width} and centred (class comment).
+     */
     static float[] sample(float[][] grey, int height, int width, Invert invert) {
-        int h = grey.length;
-        int w = grey[0].length;
-        boolean flip = invert == Invert.YES || invert == Invert.AUTO && lightBackground(grey);
+        float[][] g = grey;
+        if (invert == Invert.YES || invert == Invert.AUTO && lightBackground(grey)) {
+            g = new float[grey.length][];
+            for (int y = 0; y < grey.length; y++) {
+                g[y] = new float[grey[y].length];
+                for (int x = 0; x < g[y].length; x++) {
+                    g[y][x] = 1 - grey[y][x];
+                }
+            }
+        }
+        if (g.length != height || g[0].length != width) {
+            g = trimmed(g);
+        }
+        int h = g.length;
+        int w = g[0].length;
         double scale = Math.min((double) height / h, (double) width / w);
         int bh = Math.max(1, Math.min(height, (int) Math.round(h * scale)));
         int bw = Math.max(1, Math.min(width, (int) Math.round(w * scale)));
@@ -201,7 +223,7 @@ public final class ImageFiles {
                 double[] cw = colWeights[t];
                 for (int x = 0; x < w; x++) {
                     if (cw[x] != 0) {
-                        s += cw[x] * (flip ? 1 - grey[y][x] : grey[y][x]);
+                        s += cw[x] * g[y][x];
                     }
                 }
                 narrow[y][t] = s;
@@ -220,6 +242,43 @@ public final class ImageFiles {
                     }
                 }
                 out[(top + t) * width + left + c] = (float) Math.min(1, Math.max(0, s));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * {@code g} without its edge rows and columns whose pixels are all within {@link #TRIM_TOLERANCE} of the
+     * background {@code b} (the mean of the four corners), and with a dark background ({@code b < 0.5}) stretched to
+     * black; {@code g} itself when nothing stands out from the background.
+     */
+    static float[][] trimmed(float[][] g) {
+        int h = g.length;
+        int w = g[0].length;
+        double b = (g[0][0] + g[0][w - 1] + g[h - 1][0] + g[h - 1][w - 1]) / 4.0;
+        int top = h;
+        int bottom = -1;
+        int left = w;
+        int right = -1;
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                if (Math.abs(g[y][x] - b) > TRIM_TOLERANCE) {
+                    top = Math.min(top, y);
+                    bottom = Math.max(bottom, y);
+                    left = Math.min(left, x);
+                    right = Math.max(right, x);
+                }
+            }
+        }
+        if (bottom < 0) {
+            return g;
+        }
+        boolean stretch = b > 0 && b < LIGHT_BACKGROUND;
+        float[][] out = new float[bottom - top + 1][right - left + 1];
+        for (int y = top; y <= bottom; y++) {
+            for (int x = left; x <= right; x++) {
+                double v = stretch ? Math.min(1, Math.max(0, (g[y][x] - b) / (1 - b))) : g[y][x];
+                out[y - top][x - left] = (float) v;
             }
         }
         return out;

@@ -62,6 +62,38 @@ class ImageFilesTest {
                 "area averaging: each target pixel the mean of the pixels it covers");
     }
 
+    /**
+     * An image of another size than the model's is trimmed to what stands out from its background (the corners) and a
+     * grey background is stretched to black, as Fashion-MNIST's pictures were cropped before they were scaled.
+     */
+    @Test
+    void photosAreTrimmedToTheirObjectAndTheirBackgroundMadeBlack() {
+        float[][] page = new float[40][60];
+        for (int y = 0; y < 40; y++) {
+            for (int x = 0; x < 60; x++) {
+                boolean frame = y >= 10 && y < 20 && x >= 20 && x < 40 && (y == 10 || y == 19 || x == 20 || x == 39);
+                page[y][x] = frame ? 0f : 0.9f; // a black 20x10 frame on a light grey page
+            }
+        }
+        float[] sample = ImageFiles.sample(page, 28, 28, ImageFiles.Invert.AUTO);
+        // inverted: the frame is 1, the page 0.1, stretched to 0; the frame's 10x20 fills 14x28, rows 7..20
+        for (int y = 0; y < 28; y++) {
+            for (int x = 0; x < 28; x++) {
+                float v = sample[y * 28 + x];
+                if (y < 7 || y > 20) {
+                    assertEquals(0f, v, "margin " + y + "," + x);
+                } else if (y > 8 && y < 19 && x > 1 && x < 26) {
+                    assertEquals(0f, v, 1e-6f, "inside the frame " + y + "," + x);
+                } else if (y == 7 || y == 20 || x == 0 || x == 27) {
+                    assertTrue(v > 0.5f, "the frame " + y + "," + x + ": " + v);
+                }
+            }
+        }
+        float[][] blank = new float[30][50];
+        assertArrayEquals(new float[28 * 28], ImageFiles.sample(blank, 28, 28, ImageFiles.Invert.NO),
+                "nothing stands out: nothing to trim");
+    }
+
     /** Colour and grey-with-alpha images: BT.601 luma, transparency over white. */
     @Test
     void colourIsLumaAndTransparencyIsWhite() throws Exception {

@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 /**
  * {@code jacobian}: train, evaluate and use MLPs on MNIST-format data with the Jacobian framework.
  *
- * <p>Exit codes: 0 success; 1 an unexpected error; 2 bad input (an unusable data or checkpoint file,
+ * <p>Exit codes: 0 success; 1 an unexpected error; 2 bad input (an unusable data, image or checkpoint file,
  * or a bad option value: one line naming the problem, no stack trace unless {@code --verbose});
  * 3 training stopped because the loss became NaN/Inf.
  */
@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
         subcommands = {TrainCommand.class, EvalCommand.class, PredictCommand.class, InfoCommand.class,
                 CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:success", "1:unexpected error", "2:bad input (data/checkpoint file or option value)",
+        exitCodeList = {"0:success", "1:unexpected error", "2:bad input (data, image or checkpoint file, or option value)",
                 "3:training stopped: loss became NaN/Inf, or ReLU units died (--stop-dead)"})
 public final class JacobianCli {
     /** Exit code of bad input files and option values. */
@@ -76,10 +76,27 @@ public final class JacobianCli {
         return cmd;
     }
 
+    /**
+     * Checks a {@code --backend} value before the command reads anything: a name no backend has, or a backend that is
+     * not available here, is a bad option value (exit 2, the message naming the backends there are). {@code auto} is
+     * resolved when the backend starts.
+     */
+    static void checkBackend(CommandLine line, String name) {
+        if (name == null || name.trim().equalsIgnoreCase(dev.jacobian.backend.Backends.AUTO)) {
+            return;
+        }
+        try {
+            dev.jacobian.backend.Backends.resolve(name);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new CommandLine.ParameterException(line, "--backend: " + e.getMessage(), e);
+        }
+    }
+
     private static int handle(Exception ex, CommandLine line, boolean verbose) {
         PrintWriter err = line.getErr();
         int code;
-        if (ex instanceof IdxFormatException || ex instanceof dev.jacobian.io.ModelFormatException) {
+        if (ex instanceof IdxFormatException || ex instanceof dev.jacobian.io.ModelFormatException
+                || ex instanceof dev.jacobian.samples.data.ImageFormatException) {
             err.println("jacobian: " + ex.getMessage());
             code = EXIT_BAD_INPUT;
         } else if (ex instanceof TrainingStoppedException) {

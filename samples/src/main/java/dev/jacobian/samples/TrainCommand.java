@@ -60,7 +60,8 @@ final class TrainCommand implements Callable<Integer> {
     String activation;
 
     @Option(names = "--loss", defaultValue = "softmax-ce",
-            description = "softmax-ce, svm (multiclass hinge) or mse (default: ${DEFAULT-VALUE}).")
+            description = "softmax-ce, svm (multiclass hinge), mse (squared error on one-hot targets) or bce (sigmoid binary"
+                    + " cross-entropy on one-hot targets: each class a yes/no of its own) (default: ${DEFAULT-VALUE}).")
     String loss;
 
     @Option(names = "--epochs", defaultValue = "10", description = "Epochs in total (default: ${DEFAULT-VALUE}).")
@@ -73,7 +74,8 @@ final class TrainCommand implements Callable<Integer> {
             description = "sgd, adam, adamw or rmsprop, as torch.optim with PyTorch's defaults (default: ${DEFAULT-VALUE}).")
     String optimizer;
 
-    @Option(names = "--lr", description = "Learning rate (default: 0.05 for sgd, 0.001 for adam, adamw and rmsprop).")
+    @Option(names = "--lr", description = "Learning rate (default: for sgd 0.05 with --loss softmax-ce, 0.02 with bce, 0.01"
+            + " with svm and mse, whose gradients are larger or steeper; 0.001 for adam, adamw and rmsprop).")
     Double lr;
 
     @Option(names = "--schedule", defaultValue = "cosine",
@@ -132,13 +134,15 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--l2", defaultValue = "0", description = "L2 penalty on weights in the loss (default: ${DEFAULT-VALUE}).")
     double l2;
 
-    @Option(names = "--clip-norm", defaultValue = "0", description = "Clip gradients by global L2 norm; 0: off (default: ${DEFAULT-VALUE}).")
-    double clipNorm;
+    @Option(names = "--clip-norm", description = "Clip gradients by global L2 norm; 0: off (default: 5 with --loss mse,"
+            + " whose squared error on unnormalized pixels is steep enough to diverge early without it; else 0).")
+    Double clipNorm;
 
     @Option(names = "--clip-value", defaultValue = "0", description = "Clip each gradient to [-v, v]; 0: off (default: ${DEFAULT-VALUE}).")
     double clipValue;
 
-    @Option(names = "--init", defaultValue = "he", description = "Weight init: he or xavier (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--init", description = "Weight init: he or xavier (default: xavier for --activation maxout and linear,"
+            + " whose units keep their input's variance, which he's gain of 2 would double layer by layer; he for the others).")
     String init;
 
     @Option(names = "--seed", defaultValue = "42", description = "Seed of init, validation split and shuffles (default: ${DEFAULT-VALUE}).")
@@ -196,7 +200,21 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, dev.jacobian.samples.training.TrainingStoppedException {
-        TrainConfig config;
+        TrainConfig config = config();
+        Path dir = out != null ? out : resume ? newestRun().orElseThrow(() ->
+                new CheckpointFormatException(RUNS, "--resume without --out: no run with a checkpoint here")) : newRunDir();
+        Path dataDir = data != null ? data : DataDirectory.defaultDirectory();
+        new TrainingRun(new TrainingRun.Settings(config, dataDir, dir, backend, resume, !noProgress && interactive(),
+                workers, engine, resume ? lr : null, stopDead)).run();
+        return 0;
+    }
+
+    /**
+     * The run's configuration: the options given, and the defaults for those not given.
+     *
+     * @throws CommandLine.ParameterException naming the option that is out of range or does not fit the others
+     */
+    TrainConfig config() {
         try {
             if (batchNorm && layerNorm) {
                 throw new IllegalArgumentException("--batch-norm and --layer-norm exclude each other: choose one");
@@ -205,13 +223,16 @@ final class TrainCommand implements Callable<Integer> {
             if (!(stopDead >= 0 && stopDead <= 1)) {
                 throw new IllegalArgumentException("--stop-dead must be a fraction in [0, 1]: " + stopDead);
             }
+            JacobianCli.checkBackend(spec.commandLine(), backend);
             if (workers < 1 || workers > batch) {
                 throw new IllegalArgumentException("--workers must be between 1 and --batch (" + batch + "): " + workers);
             }
-            config = new TrainConfig(layers != null ? layers : TrainConfig.defaultLayers(model), activation, loss, init, epochs, batch,
-                    lr != null ? lr : TrainConfig.defaultLearningRate(optimizer), schedule,
+            return new TrainConfig(layers != null ? layers : TrainConfig.defaultLayers(model), activation, loss,
+                    init != null ? init : TrainConfig.defaultInit(activation), epochs, batch,
+                    lr != null ? lr : TrainConfig.defaultLearningRate(optimizer, loss), schedule,
                     momentum != null ? momentum : TrainConfig.defaultMomentum(optimizer), nesterov,
-                    weightDecay != null ? weightDecay : TrainConfig.defaultWeightDecay(optimizer), l2, clipNorm, clipValue,
+                    weightDecay != null ? weightDecay : TrainConfig.defaultWeightDecay(optimizer), l2,
+                    clipNorm != null ? clipNorm : TrainConfig.defaultClipNorm(loss), clipValue,
                     seed, validation, limit, onNan, maxRollbacks,
                     new TrainConfig.ScheduleOptions(lrStepSize, lrGamma, warmupEpochs, warmupStartFactor, plateauFactor,
                             plateauPatience), monitor, earlyStopping, optimizer, dropout, norm, model, channels,
@@ -219,12 +240,6 @@ final class TrainCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }
-        Path dir = out != null ? out : resume ? newestRun().orElseThrow(() ->
-                new CheckpointFormatException(RUNS, "--resume without --out: no run with a checkpoint here")) : newRunDir();
-        Path dataDir = data != null ? data : DataDirectory.defaultDirectory();
-        new TrainingRun(new TrainingRun.Settings(config, dataDir, dir, backend, resume, !noProgress && interactive(),
-                workers, engine, resume ? lr : null, stopDead)).run();
-        return 0;
     }
 
     /** Whether the console is a terminal (on JDK 22+ {@code System.console()} exists even when redirected). */

@@ -44,10 +44,7 @@ public final class Plots {
         add(loss, "train loss", x, epochs.stream().mapToDouble(Reports.EpochRecord::trainLoss).toArray());
         out.add(save(loss, dir.resolve(LOSS)));
 
-        XYChart acc = chart("Accuracy", "accuracy");
-        add(acc, "train", x, epochs.stream().mapToDouble(Reports.EpochRecord::trainAccuracy).toArray());
-        add(acc, "validation", x, epochs.stream().mapToDouble(Reports.EpochRecord::valAccuracy).toArray());
-        out.add(save(acc, dir.resolve(ACCURACY)));
+        out.add(save(accuracyChart(epochs), dir.resolve(ACCURACY)));
 
         XYChart grads = chart("Weight-gradient norm per layer (last step of each epoch)", "L2 norm (log)");
         grads.getStyler().setYAxisLogarithmic(true);
@@ -64,6 +61,22 @@ public final class Plots {
         perLayer.forEach((name, y) -> add(grads, name, x, y));
         out.add(save(grads, dir.resolve(GRAD_NORMS)));
         return out;
+    }
+
+    /**
+     * Training and validation accuracy per epoch; the validation series has the epochs that had a validation set (none
+     * with {@code --validation 0}, and then no series rather than a line at 0).
+     */
+    static XYChart accuracyChart(List<Reports.EpochRecord> epochs) {
+        XYChart acc = chart("Accuracy", "accuracy");
+        add(acc, "train", epochs.stream().mapToDouble(Reports.EpochRecord::epoch).toArray(),
+                epochs.stream().mapToDouble(Reports.EpochRecord::trainAccuracy).toArray());
+        List<Reports.EpochRecord> validated = epochs.stream().filter(e -> e.valAccuracy() != null).toList();
+        if (!validated.isEmpty()) {
+            add(acc, "validation", validated.stream().mapToDouble(Reports.EpochRecord::epoch).toArray(),
+                    validated.stream().mapToDouble(Reports.EpochRecord::valAccuracy).toArray());
+        }
+        return acc;
     }
 
     private static XYChart chart(String title, String yTitle) {

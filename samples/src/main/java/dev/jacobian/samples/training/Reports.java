@@ -1,5 +1,6 @@
 package dev.jacobian.samples.training;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 import java.util.Map;
 
@@ -27,7 +28,8 @@ public final class Reports {
      * @param epoch            1-based
      * @param trainLoss        mean loss over the epoch's steps
      * @param trainAccuracy    accuracy on the epoch's training batches (as the weights were when each was seen)
-     * @param valAccuracy      accuracy on the validation set after the epoch (NaN-free; 0 when there is none)
+     * @param valAccuracy      accuracy on the validation set after the epoch; null (and left out of the JSON) when there
+     *                         is none ({@code --validation 0})
      * @param seconds          wall time of the epoch, evaluation and checkpoint included
      * @param samplesPerSecond training samples per second of step time
      * @param gradNorm         mean global gradient norm before clipping
@@ -35,12 +37,13 @@ public final class Reports {
      * @param steps            steps in the epoch
      * @param learningRate     learning rate used
      * @param layers           per-layer diagnostics
-     * @param valLoss          mean loss on the validation set after the epoch (null without one, and in checkpoints
-     *                         written before it was recorded)
+     * @param valLoss          mean loss on the validation set after the epoch (null, and left out of the JSON, without
+     *                         one; null in checkpoints written before it was recorded)
      */
-    public record EpochRecord(int epoch, double trainLoss, double trainAccuracy, double valAccuracy, double seconds,
+    public record EpochRecord(int epoch, double trainLoss, double trainAccuracy,
+                              @JsonInclude(JsonInclude.Include.NON_NULL) Double valAccuracy, double seconds,
                               double samplesPerSecond, double gradNorm, int clippedSteps, int steps, double learningRate,
-                              List<LayerRecord> layers, Double valLoss) {
+                              List<LayerRecord> layers, @JsonInclude(JsonInclude.Include.NON_NULL) Double valLoss) {
     }
 
     /**

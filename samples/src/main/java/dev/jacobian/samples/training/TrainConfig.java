@@ -20,7 +20,7 @@ import java.util.Locale;
  *
  * @param layers        hidden layer widths, e.g. {@code [256, 128]}
  * @param activation    one of {@link Sequential#ACTIVATIONS}
- * @param loss          {@code softmax-ce}, {@code svm} or {@code mse}
+ * @param loss          one of {@link #LOSSES}: {@code softmax-ce}, {@code svm}, {@code mse} or {@code bce}
  * @param init          {@code he} or {@code xavier}
  * @param epochs        total epochs (a resumed run continues up to this number)
  * @param batch         samples per step
@@ -62,8 +62,11 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
                           String onNan, int maxRollbacks, ScheduleOptions scheduleOptions, String monitor,
                           int earlyStopping, String optimizer, double dropout, String norm, String model,
                           List<Integer> channels, List<String> augment) implements java.io.Serializable {
-    /** Loss names accepted by {@code --loss}. */
-    public static final List<String> LOSSES = List.of("softmax-ce", "svm", "mse");
+    /**
+     * Loss names accepted by {@code --loss}: softmax cross-entropy, multiclass hinge, squared error on one-hot targets,
+     * and sigmoid binary cross-entropy on one-hot targets (each class a yes/no of its own, multi-label style).
+     */
+    public static final List<String> LOSSES = List.of("softmax-ce", "svm", "mse", "bce");
     /** Schedule names accepted by {@code --schedule}. */
     public static final List<String> SCHEDULES = List.of("cosine", "constant", "step", "warmup-cosine", "plateau");
     /** Names accepted by {@code --optimizer}. */
@@ -208,9 +211,51 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
         }
     }
 
-    /** The learning rate of {@code optimizer} when {@code --lr} is not given: 0.05 for SGD, 1e-3 for the adaptive ones. */
+    /**
+     * The learning rate of {@code optimizer} with softmax cross-entropy when {@code --lr} is not given: 0.05 for SGD,
+     * 1e-3 for the adaptive ones ({@link #defaultLearningRate(String, String)} for the other losses).
+     */
     public static double defaultLearningRate(String optimizer) {
-        return optimizer == null || optimizer.equalsIgnoreCase("sgd") ? 0.05 : 1e-3;
+        return defaultLearningRate(optimizer, "softmax-ce");
+    }
+
+    /**
+     * The learning rate of {@code optimizer} with {@code loss} when {@code --lr} is not given. SGD: 0.05 for softmax-ce;
+     * 0.02 for bce (ten sigmoid outputs pulled down together, not one softmax); 0.01 for svm (the hinge's gradient sums
+     * up to nine margins) and mse (its curvature is 2 against softmax's at most 1/2). At 0.05 those three diverged
+     * within the first epoch with some activations (issue 8). The adaptive optimizers, which scale their steps by
+     * the gradients' own size: 1e-3 for every loss.
+     */
+    public static double defaultLearningRate(String optimizer, String loss) {
+        if (optimizer != null && !optimizer.equalsIgnoreCase("sgd")) {
+            return 1e-3;
+        }
+        String l = loss == null ? "softmax-ce" : loss.toLowerCase(Locale.ROOT);
+        return switch (l) {
+            case "bce" -> 0.02;
+            case "svm", "mse" -> 0.01;
+            default -> 0.05;
+        };
+    }
+
+    /**
+     * The initialization of {@code activation} when {@code --init} is not given: {@code xavier} for maxout and linear,
+     * whose units pass their input's variance on (the max of two pieces has the second moment of one), so He's gain of
+     * 2, made for ReLU's halving, would double it layer by layer (both diverged with the defaults, issue 8);
+     * {@code he} for the others.
+     */
+    public static String defaultInit(String activation) {
+        String a = activation == null ? "" : activation.toLowerCase(Locale.ROOT);
+        return a.equals("maxout") || a.equals("linear") ? "xavier" : "he";
+    }
+
+    /**
+     * The gradient-norm clip of {@code loss} when {@code --clip-norm} is not given: 5 for mse, 0 (off) for the others.
+     * Squared error on pixels in [0, 1] (not centred) is steep: even at SGD's 0.01 it diverged in the first steps with
+     * linear units; a clip at 5, above the typical norm of a step (1 to 5), only tames the first steps.
+     */
+    public static double defaultClipNorm(String loss) {
+        return loss != null && loss.equalsIgnoreCase("mse") ? 5 : 0;
     }
 
     /** The momentum of {@code optimizer} when {@code --momentum} is not given: 0.9 for SGD, else 0. */
@@ -242,6 +287,7 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
         return switch (loss) {
             case "svm" -> LossKind.SVM_HINGE;
             case "mse" -> LossKind.MSE;
+            case "bce" -> LossKind.SIGMOID_BINARY_CROSS_ENTROPY;
             default -> LossKind.SOFTMAX_CROSS_ENTROPY;
         };
     }

@@ -246,7 +246,8 @@ public final class TrainingRun {
                         + " on and learns nothing (test accuracy near chance); the learning rate (%.4g) is far too high."
                         + " The last good checkpoint is %s; go on from it with a lower one, e.g. --resume --lr %.4g",
                         epoch, 100 * l.deadFraction(), l.layer(), rec.learningRate(), last,
-                        Math.min(TrainConfig.defaultLearningRate(config.optimizer()), rec.learningRate() / 10));
+                        Math.min(TrainConfig.defaultLearningRate(config.optimizer(), config.loss()),
+                                rec.learningRate() / 10));
                 writeReports(model, backend, data, null, "stopped: dead ReLU units in epoch " + epoch, true);
                 throw new TrainingStoppedException(message, null);
             }
@@ -267,8 +268,8 @@ public final class TrainingRun {
 
     /** Steps the scheduler (with the monitored value) and the early stopping after epoch {@code epoch}. */
     private void endOfEpoch(int epoch, Reports.EpochRecord rec, Model model) {
-        double monitored = config.monitor().equals("val-accuracy") ? rec.valAccuracy()
-                : rec.valLoss() == null ? Double.NaN : rec.valLoss();
+        Double value = config.monitor().equals("val-accuracy") ? rec.valAccuracy() : rec.valLoss();
+        double monitored = value == null ? Double.NaN : value;
         scheduler.step(monitored);
         if (earlyStopping != null && earlyStopping.update(model.executor(), epoch, monitored)) {
             LOG.info("early stopping: {} did not improve for {} epochs (best {} in epoch {})", config.monitor(),
@@ -363,16 +364,16 @@ public final class TrainingRun {
         List<Reports.LayerRecord> layers = timer.time("diagnostics", () -> diagnostics(epoch, model, diagnosed, rows));
         Evaluation validation = timer.time("validation", () -> data.validation().size() == 0 ? null
                 : evaluator.evaluate(data.validation(), EVAL_BATCH));
-        double val = validation == null ? 0.0 : validation.accuracy();
+        Double val = validation == null ? null : validation.accuracy();
         Double valLoss = validation == null ? null : validation.loss();
         double seconds = (System.nanoTime() - t0) / 1e9;
         double sps = steps * (double) rows / (stepNanos / 1e9);
         Reports.EpochRecord rec = new Reports.EpochRecord(epoch, lossSum / steps, (double) hits / ((long) steps * rows),
                 val, seconds, sps, normSum / steps, clipped, steps, lr, layers, valLoss);
-        LOG.info(String.format("epoch %d/%d  loss %.4g  train acc %.2f%%  val acc %.2f%%  val loss %.4g  %.1f s"
+        LOG.info(String.format("epoch %d/%d  loss %.4g  train acc %.2f%%  val acc %s  val loss %s  %.1f s"
                         + "  %,.0f samples/s  |g| %.3f  clipped %d/%d  lr %.4g", epoch, config.epochs(), rec.trainLoss(),
-                100 * rec.trainAccuracy(), 100 * val, valLoss == null ? Double.NaN : valLoss, seconds, sps, rec.gradNorm(),
-                clipped, steps, lr));
+                100 * rec.trainAccuracy(), val == null ? "n/a" : String.format("%.2f%%", 100 * val),
+                valLoss == null ? "n/a" : String.format("%.4g", valLoss), seconds, sps, rec.gradNorm(), clipped, steps, lr));
         return rec;
     }
 

@@ -500,7 +500,7 @@ public final class Executor implements AutoCloseable {
         if (target.graph() != graph) {
             throw new IllegalArgumentException("node " + target + " belongs to another graph");
         }
-        Set<Node> kept = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        Set<Node> kept = keep.isEmpty() ? Set.of() : java.util.Collections.newSetFromMap(new IdentityHashMap<>());
         for (Node n : keep) {
             if (n.graph() != graph) {
                 throw new IllegalArgumentException("node " + n + " belongs to another graph");
@@ -509,7 +509,8 @@ public final class Executor implements AutoCloseable {
                 kept.add(n);
             }
         }
-        List<Integer> keepIds = kept.stream().map(Node::id).sorted().toList();
+        // a training step keeps nothing extra: no set or key list is built for it
+        List<Integer> keepIds = kept.isEmpty() ? List.of() : kept.stream().map(Node::id).sorted().toList();
         Plan plan = plans.computeIfAbsent(new PlanKey(target.id(), batch, keepIds), k -> new Plan(target, batch, kept));
         forwardCount++;
         plan.run = ++forwardRuns;

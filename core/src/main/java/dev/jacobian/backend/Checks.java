@@ -15,6 +15,16 @@ public final class Checks {
         return new IllegalArgumentException(op + ": " + what + " " + a + " vs " + b);
     }
 
+    /** The index of the first NaN or infinite value of {@code values}, or -1 when every value is finite. */
+    public static int firstNonFinite(float[] values) {
+        for (int i = 0; i < values.length; i++) {
+            if (!Float.isFinite(values[i])) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /** Same number of elements (the matrix views may differ). */
     public static void sameSize(String op, Tensor a, Tensor b) {
         if (a.size() != b.size()) {

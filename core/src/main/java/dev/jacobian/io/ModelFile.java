@@ -1,6 +1,7 @@
 package dev.jacobian.io;
 
 import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.Checks;
 import dev.jacobian.graph.Buffer;
 import dev.jacobian.graph.Node;
 import dev.jacobian.graph.OpNode;
@@ -469,6 +470,11 @@ public final class ModelFile {
             if (!Arrays.equals(t.shape(), s.fileDims())) {
                 throw new ModelFormatException(file, "tensor '" + s.fileName() + "' has shape "
                         + Arrays.toString(t.shape()) + ", the model needs " + Arrays.toString(s.fileDims()));
+            }
+            int bad = Checks.firstNonFinite(t.data());
+            if (bad >= 0) {
+                throw new ModelFormatException(file, "tensor '" + s.fileName() + "' holds " + t.data()[bad]
+                        + " at index " + bad + "; weights must be finite");
             }
             values.put(e.getKey(), s.toModel(t.data()));
             used.add(s.fileName());

@@ -379,14 +379,28 @@ public final class Model implements AutoCloseable {
         return executor.value(p).download();
     }
 
-    /** Overwrites a parameter's values from the host (checkpoint restore). */
+    /**
+     * Overwrites a parameter's values from the host (checkpoint restore).
+     *
+     * @throws IllegalArgumentException when the count is not the parameter's size, or a value is NaN or infinite (a
+     *     model's weights must be finite: every prediction from them would be NaN)
+     */
     public void write(Parameter p, float[] values) {
         Tensor t = executor.value(p);
-        if (values.length != t.size()) {
-            throw new IllegalArgumentException("parameter '" + p.name() + "' " + p.shape() + " needs " + t.size()
+        checkWrite("parameter", p.name(), p.shape(), t.size(), values);
+        t.upload(values);
+    }
+
+    private static void checkWrite(String what, String name, Shape shape, long size, float[] values) {
+        if (values.length != size) {
+            throw new IllegalArgumentException(what + " '" + name + "' " + shape + " needs " + size
                     + " values, got " + values.length);
         }
-        t.upload(values);
+        int bad = dev.jacobian.backend.Checks.firstNonFinite(values);
+        if (bad >= 0) {
+            throw new IllegalArgumentException(what + " '" + name + "' " + shape + ": value " + bad + " is "
+                    + values[bad] + "; a model's " + what + "s must be finite");
+        }
     }
 
     /** The non-trainable buffers (batch norm's running statistics) in creation order. */
@@ -399,13 +413,14 @@ public final class Model implements AutoCloseable {
         return executor.buffer(b).download();
     }
 
-    /** Overwrites a buffer's values from the host (checkpoint restore). */
+    /**
+     * Overwrites a buffer's values from the host (checkpoint restore).
+     *
+     * @throws IllegalArgumentException when the count is not the buffer's size, or a value is NaN or infinite
+     */
     public void write(Buffer b, float[] values) {
         Tensor t = executor.buffer(b);
-        if (values.length != t.size()) {
-            throw new IllegalArgumentException("buffer '" + b.name() + "' " + b.shape() + " needs " + t.size()
-                    + " values, got " + values.length);
-        }
+        checkWrite("buffer", b.name(), b.shape(), t.size(), values);
         t.upload(values);
     }
 

@@ -258,6 +258,22 @@ class ModelFileTest {
     }
 
     @Test
+    void nonFiniteWeightsInAFileAreReported() throws IOException {
+        Path file = dir.resolve("nan.safetensors");
+        try (ReferenceBackend b = new ReferenceBackend();
+             Model m = Sequential.builder(4).hidden(3, "relu").output(2, LossKind.MSE).build(b)) {
+            m.save(file);
+            Map<String, SafeTensors.Entry> t = new java.util.LinkedHashMap<>(SafeTensors.read(file).tensors());
+            float[] w = t.get("dense2.weight").data().clone();
+            w[4] = Float.NaN;
+            t.put("dense2.weight", new SafeTensors.Entry(t.get("dense2.weight").shape(), w));
+            SafeTensors.write(file, t, SafeTensors.read(file).metadata());
+            ModelFormatException e = assertThrows(ModelFormatException.class, () -> Model.load(file, b));
+            assertEquals(file + ": tensor 'dense2.weight' holds NaN at index 4; weights must be finite", e.getMessage());
+        }
+    }
+
+    @Test
     void aFailedSaveLeavesThePreviousFileAndNoTemporaryFile() throws IOException {
         Path file = dir.resolve("kept.safetensors");
         try (ReferenceBackend b = new ReferenceBackend(); Model m = mlp(b, "")) {

@@ -27,4 +27,26 @@ class ModelMisuseTest {
             assertEquals(0, m.predictClasses(new float[0], 2).length);
         }
     }
+
+    /** Issue 13: NaN weights were accepted silently, and every prediction from them was NaN. */
+    @Test
+    void nonFiniteWeightsAreRejectedAndNothingIsWritten() {
+        try (ReferenceBackend b = new ReferenceBackend();
+             Model m = Sequential.builder(4).hidden(3, "relu").batchNorm().output(2, LossKind.SOFTMAX_CROSS_ENTROPY)
+                     .build(b)) {
+            var w = m.parameter("dense1.weight");
+            float[] before = m.read(w);
+            float[] bad = before.clone();
+            bad[5] = Float.NaN;
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.write(w, bad));
+            assertEquals("parameter 'dense1.weight' [4, 3]: value 5 is NaN; a model's parameters must be finite",
+                    e.getMessage());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(before, m.read(w));
+            var mean = m.buffer("bn1.running_var");
+            IllegalArgumentException inf = assertThrows(IllegalArgumentException.class,
+                    () -> m.write(mean, new float[] {1, Float.POSITIVE_INFINITY, 1}));
+            assertEquals("buffer 'bn1.running_var' [3]: value 1 is Infinity; a model's buffers must be finite",
+                    inf.getMessage());
+        }
+    }
 }

@@ -1,6 +1,7 @@
 package dev.jacobian.samples.training;
 
 import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.Checks;
 import dev.jacobian.backend.Conv2dSpec;
 import dev.jacobian.graph.Buffer;
 import dev.jacobian.graph.Initializer;
@@ -326,6 +327,11 @@ public final class Networks {
         if (!java.util.Arrays.equals(e.shape(), shape.dims())) {
             throw new CheckpointFormatException(file, "tensor '" + name + "' has shape "
                     + java.util.Arrays.toString(e.shape()) + ", the model needs " + shape);
+        }
+        int bad = Checks.firstNonFinite(e.data());
+        if (bad >= 0) {
+            throw new CheckpointFormatException(file, "tensor '" + name + "' holds " + e.data()[bad] + " at index " + bad
+                    + "; weights must be finite");
         }
         return e.data();
     }

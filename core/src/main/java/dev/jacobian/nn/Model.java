@@ -55,9 +55,9 @@ public final class Model implements AutoCloseable {
         int classes = out.cols();
         Input y = g.input("y", loss.classIndexTargets() ? 1 : classes);
         Node lossNode = g.loss(loss, logits, y);
-        ModuleSpec arch = new ModuleSpec(MODEL, java.util.Map.of(
-                "sample_shape", java.util.Arrays.stream(sampleShape.dims()).boxed().toList(),
-                "loss", loss.name(), "seed", seed), List.of(net.spec()));
+        ModuleSpec options = ModuleSpec.of(MODEL, "sample_shape",
+                java.util.Arrays.stream(sampleShape.dims()).boxed().toList(), "loss", loss.name(), "seed", seed);
+        ModuleSpec arch = new ModuleSpec(MODEL, options.options(), List.of(net.spec())); // options in a fixed order
         return new Model(g, backend, seed, x, y, logits, lossNode, loss, List.of(), classes,
                 net.describe() + " " + loss.name().toLowerCase(java.util.Locale.ROOT), arch);
     }

@@ -269,7 +269,7 @@ public final class ModelFile {
         }
         if (optimizer != null) {
             for (Map.Entry<String, float[]> e : optimizer.state(model.executor()).entrySet()) {
-                Parameter p = owner(model, e.getKey());
+                Parameter p = owner(model, e.getKey(), Parameter::name); // the optimizer's own keys: never null
                 String state = e.getKey().substring(p.name().length() + 1);
                 Slot s = slots.get(p.name());
                 float[] v = e.getValue();
@@ -282,16 +282,19 @@ public final class ModelFile {
         return out;
     }
 
-    /** The parameter a state key {@code "<parameter>.<state>"} belongs to (the longest matching name). */
-    private static Parameter owner(Model model, String key) {
+    /**
+     * The parameter a state key {@code "<name>.<state>"} belongs to: the one whose name by {@code naming} is the
+     * longest prefix of {@code key} (names contain dots), or null.
+     */
+    private static Parameter owner(Model model, String key, java.util.function.Function<Parameter, String> naming) {
         Parameter best = null;
+        int bestLength = -1;
         for (Parameter p : model.parameters()) {
-            if (key.startsWith(p.name() + ".") && (best == null || p.name().length() > best.name().length())) {
+            String name = naming.apply(p);
+            if (name.length() > bestLength && key.startsWith(name + ".")) {
                 best = p;
+                bestLength = name.length();
             }
-        }
-        if (best == null) {
-            throw new IllegalStateException("optimizer state '" + key + "' names no parameter of the model");
         }
         return best;
     }
@@ -549,14 +552,7 @@ public final class ModelFile {
                 continue;
             }
             String key = e.getKey().substring(OPTIMIZER_PREFIX.length());
-            Parameter owner = null;
-            for (Parameter p : model.parameters()) {
-                String f = slots.get(p.name()).fileName();
-                if (key.startsWith(f + ".") && (owner == null
-                        || f.length() > slots.get(owner.name()).fileName().length())) {
-                    owner = p;
-                }
-            }
+            Parameter owner = owner(model, key, p -> slots.get(p.name()).fileName());
             if (owner == null) {
                 throw new ModelFormatException(file, "optimizer tensor '" + e.getKey() + "' names no parameter of model "
                         + model.describe());

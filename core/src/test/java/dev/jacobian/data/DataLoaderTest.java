@@ -304,10 +304,25 @@ class DataLoaderTest {
 
     /** {@code base}, except that reading the features of sample {@code sample} throws {@code failure}. */
     private static Dataset failingAt(ImageDataset base, int sample, RuntimeException failure) {
+        return reading("failing", base, (index, dst, dstOffset) -> {
+            if (index == sample) {
+                throw failure;
+            }
+            base.copyFeatures(index, dst, dstOffset);
+        });
+    }
+
+    /** How a test data set reads a sample's features. */
+    private interface FeatureReader {
+        void copy(int index, float[] dst, int dstOffset);
+    }
+
+    /** {@code base} under another name, its features read by {@code read}. */
+    private static Dataset reading(String name, ImageDataset base, FeatureReader read) {
         return new Dataset() {
             @Override
             public String name() {
-                return "failing";
+                return name;
             }
 
             @Override
@@ -332,10 +347,7 @@ class DataLoaderTest {
 
             @Override
             public void copyFeatures(int index, float[] dst, int dstOffset) {
-                if (index == sample) {
-                    throw failure;
-                }
-                base.copyFeatures(index, dst, dstOffset);
+                read.copy(index, dst, dstOffset);
             }
         };
     }
@@ -378,48 +390,20 @@ class DataLoaderTest {
     @Test
     void anInterruptedWaitEndsWithAnException() throws InterruptedException {
         ImageDataset base = images("slow", 20);
-        CountDownLatch reading = new CountDownLatch(1);
+        CountDownLatch started = new CountDownLatch(1);
         CountDownLatch never = new CountDownLatch(1);
-        Dataset slow = new Dataset() {
-            @Override
-            public String name() {
-                return "slow";
+        Dataset slow = reading("slow", base, (index, dst, dstOffset) -> {
+            started.countDown();
+            try {
+                never.await(); // until the loader's close interrupts it
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
             }
-
-            @Override
-            public int size() {
-                return base.size();
-            }
-
-            @Override
-            public int[] sampleShape() {
-                return base.sampleShape();
-            }
-
-            @Override
-            public int features() {
-                return base.features();
-            }
-
-            @Override
-            public int label(int index) {
-                return base.label(index);
-            }
-
-            @Override
-            public void copyFeatures(int index, float[] dst, int dstOffset) {
-                reading.countDown();
-                try {
-                    never.await(); // until the loader's close interrupts it
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted", e);
-                }
-            }
-        };
+        });
         try (DataLoader loader = DataLoader.builder(slow).batchSize(5).build();
              DataLoader.Epoch batches = loader.epoch(1)) {
-            assertTrue(reading.await(WAIT_MS, TimeUnit.MILLISECONDS));
+            assertTrue(started.await(WAIT_MS, TimeUnit.MILLISECONDS));
             Thread.currentThread().interrupt();
             DataLoaderException e = assertThrows(DataLoaderException.class, batches::next);
             assertTrue(Thread.interrupted(), "the interrupt is kept");

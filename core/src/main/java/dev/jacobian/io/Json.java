@@ -9,7 +9,8 @@ import java.util.Map;
 /**
  * A strict JSON reader and writer for the headers of model files (RFC 8259): objects become
  * {@link LinkedHashMap}s in document order, arrays {@link List}s, strings {@link String}s, integers {@link Long}
- * (or {@link BigDecimal} beyond a long), other numbers {@link Double}, and {@code true}/{@code false}/{@code null}
+ * (or {@link BigDecimal} beyond a long), other numbers {@link Double} (or {@link BigDecimal} beyond a double's range),
+ * and {@code true}/{@code false}/{@code null}
  * {@link Boolean}s and {@code null}. Duplicate names, trailing content, nesting deeper than {@value #MAX_DEPTH},
  * control characters in strings and lone surrogates are errors; every error is a {@link Syntax} with its character
  * offset. Core takes no JSON library (the framework's core depends on nothing but SLF4J), so this is the one place
@@ -227,7 +228,9 @@ final class Json {
                 return new BigDecimal(s);
             }
         }
-        return Double.parseDouble(s);
+        double d = Double.parseDouble(s);
+        // beyond a double's range (1e309) a number stays exact rather than becoming an infinity JSON cannot hold
+        return Double.isInfinite(d) ? new BigDecimal(s) : d;
     }
 
     private void digits() {

@@ -22,11 +22,8 @@ import dev.jacobian.reference.ReferenceBackend;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.train.Trainer;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -321,51 +318,6 @@ class ModelFileTest {
         SafeTensors.write(file, Map.of(), Map.of(ModelFile.FORMAT_KEY, "2"));
         e = assertThrows(ModelFormatException.class, () -> ModelFile.read(file));
         assertEquals(file + ": is model format version '2'; this Jacobian reads 1", e.getMessage());
-    }
-
-    /** Mutations of a saved model: each load either works or throws a one-line ModelFormatException. */
-    @Test
-    void mutatedFilesGiveOneLineErrors() throws IOException {
-        Path file = dir.resolve("seed.safetensors");
-        try (ReferenceBackend b = new ReferenceBackend(); Model m = mlp(b, "bn")) {
-            m.save(file);
-        }
-        byte[] seed = Files.readAllBytes(file);
-        SplittableRandom r = new SplittableRandom(5);
-        Path mutant = dir.resolve("mutant.safetensors");
-        int loaded = 0;
-        int rejected = 0;
-        try (ReferenceBackend b = new ReferenceBackend()) {
-            for (int i = 0; i < 400; i++) {
-                byte[] bytes = seed.clone();
-                int headerEnd = (int) Math.min(bytes.length, 8 + ByteBuffer.wrap(seed).order(ByteOrder.LITTLE_ENDIAN).getLong());
-                switch (i % 4) {
-                    case 0 -> bytes[r.nextInt(headerEnd)] ^= (byte) (1 << r.nextInt(8)); // a bit of the header
-                    case 1 -> bytes[8 + r.nextInt(headerEnd - 8)] = (byte) "{}[]\",:0123456789-e.".charAt(r.nextInt(20));
-                    case 2 -> bytes = Arrays.copyOf(bytes, r.nextInt(bytes.length)); // truncated
-                    default -> { // a digit of the header changed: shapes, offsets, sizes in the architecture
-                        int at = 8 + r.nextInt(headerEnd - 8);
-                        while (at < headerEnd && !Character.isDigit(bytes[at])) {
-                            at++;
-                        }
-                        if (at < headerEnd) {
-                            bytes[at] = (byte) ('0' + r.nextInt(10));
-                        }
-                    }
-                }
-                Files.write(mutant, bytes);
-                try (Model m = Model.load(mutant, b)) {
-                    loaded++;
-                    assertTrue(m.parameterCount() > 0);
-                } catch (ModelFormatException e) {
-                    rejected++;
-                    assertTrue(e.getMessage().startsWith(mutant + ": "), e.getMessage());
-                    assertFalse(e.getMessage().contains("\n"), e.getMessage());
-                }
-            }
-        }
-        assertTrue(rejected > 200, "most mutants are rejected: " + rejected);
-        assertEquals(400, loaded + rejected);
     }
 
     /** The independent numpy reader (core/src/test/python/read_model.py) computes the same logits from the file. */

@@ -515,10 +515,20 @@ public final class ModelFile {
         Map<String, float[]> state = optimizerState(model);
         double lr = optimizer.learningRate();
         long forwards = model.executor().forwardCount();
-        if (this.optimizer.get("learning_rate") instanceof Number n) {
+        Object savedLr = this.optimizer.get("learning_rate");
+        if (savedLr != null) {
+            if (!(savedLr instanceof Number n) || !Double.isFinite(n.doubleValue()) || n.doubleValue() < 0) {
+                throw new ModelFormatException(file, "optimizer learning_rate " + Json.write(savedLr)
+                        + " is not a finite number >= 0");
+            }
             lr = n.doubleValue();
         }
-        if (this.optimizer.get("forward_count") instanceof Long f && f >= 0) {
+        Object savedForwards = this.optimizer.get("forward_count");
+        if (savedForwards != null) {
+            if (!(savedForwards instanceof Long f) || f < 0) {
+                throw new ModelFormatException(file, "optimizer forward_count " + Json.write(savedForwards)
+                        + " is not an integer >= 0");
+            }
             forwards = f;
         }
         try {

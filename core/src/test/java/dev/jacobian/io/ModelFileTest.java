@@ -197,6 +197,37 @@ class ModelFileTest {
         }
     }
 
+    /** A saved learning rate or forward count that no optimizer could have had is refused, and nothing is loaded. */
+    @Test
+    void anImpossibleLearningRateOrForwardCountIsRefused() throws IOException {
+        Path file = dir.resolve("sgd.safetensors");
+        try (ReferenceBackend b = new ReferenceBackend(); Model m = mlp(b, "");
+             Sgd sgd = Sgd.builder().learningRate(0.05).momentum(0.9).build()) {
+            train(m, sgd, 1);
+            ModelFile.save(m, sgd, file);
+            SafeTensors.Contents c = SafeTensors.decode(file, Files.readAllBytes(file));
+            String[][] bad = {{"\"learning_rate\":-0.5", "optimizer learning_rate -0.5 is not a finite number >= 0"},
+                {"\"learning_rate\":1e309", "optimizer learning_rate 1E+309 is not a finite number >= 0"},
+                {"\"learning_rate\":\"fast\"", "optimizer learning_rate \"fast\" is not a finite number >= 0"},
+                {"\"forward_count\":-3", "optimizer forward_count -3 is not an integer >= 0"},
+                {"\"forward_count\":1.5", "optimizer forward_count 1.5 is not an integer >= 0"}};
+            for (String[] k : bad) {
+                String key = k[0].substring(1, k[0].indexOf('"', 1));
+                Map<String, String> meta = new java.util.LinkedHashMap<>(c.metadata());
+                meta.put(ModelFile.OPTIMIZER_KEY, meta.get(ModelFile.OPTIMIZER_KEY)
+                        .replaceFirst("\"" + key + "\":[^,}]*", java.util.regex.Matcher.quoteReplacement(k[0])));
+                SafeTensors.write(file, c.tensors(), meta);
+                float[] before = sgd.state(m.executor()).get("dense1.weight.momentum_buffer");
+                assertTrue(before != null && before.length > 0);
+                ModelFormatException e = assertThrows(ModelFormatException.class,
+                        () -> ModelFile.read(file).loadOptimizer(m, sgd), k[0]);
+                assertEquals(file + ": " + k[1], e.getMessage());
+                assertEquals(0.05f, sgd.learningRate());
+                assertArrayEquals(before, sgd.state(m.executor()).get("dense1.weight.momentum_buffer"));
+            }
+        }
+    }
+
     @Test
     void weightsLoadIntoAModelOfTheUsersOwnModules() throws IOException {
         Module custom = new Module() {

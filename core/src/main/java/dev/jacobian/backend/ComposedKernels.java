@@ -234,6 +234,7 @@ final class ComposedKernels {
             Tensor keep = keep(b, "sgd.keep", ok, u.momentum());
             b.binary(BinaryOp.MUL, velocity, keep, velocity);
             b.axpby(1f, g, 1f, velocity);
+            flushSubnormal(b, velocity, "sgd.flush");
             if (u.nesterov()) {
                 Tensor mv = b.scratch("sgd.mv", s);
                 b.binary(BinaryOp.MUL, velocity, ok, mv);

@@ -11,9 +11,13 @@ package dev.jacobian.backend;
  *   g = c * grad
  *   if clipValue > 0: g = clamp(g, -clipValue, clipValue)      (clipping by value)
  *   g = g + weightDecay * w                                    (only for the first decayedPrefix elements)
- *   if momentum != 0: v = momentum * v + g;  g = nesterov ? g + momentum * v : v   (Sutskever et al. 2013)
+ *   if momentum != 0: v = flush(momentum * v + g);  g = nesterov ? g + momentum * v : v   (Sutskever et al. 2013)
  *   w = w - learningRate * g
  * </pre>
+ * {@code flush} sets a velocity of magnitude below {@code Float.MIN_NORMAL} to 0 ({@link AdaptiveUpdate#flush}): a
+ * gradient that stays 0 (a dead unit, a border pixel) decays the velocity geometrically into the subnormal range,
+ * where it sticks ({@code 0.9 * 2^-149} rounds back to {@code 2^-149}) and where many CPUs compute in microcode at a
+ * fraction of their speed. No velocity, and so no weight, changes by more than {@code Float.MIN_NORMAL}.
  *
  * @param learningRate step size, &gt;= 0 (0 leaves the weights as they are but still updates the momentum
  *                     buffer, as in PyTorch; a schedule such as cosine annealing to 0 reaches it)

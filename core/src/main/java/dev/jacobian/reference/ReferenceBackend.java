@@ -847,7 +847,7 @@ public final class ReferenceBackend extends HeapBackend {
             }
             g += (i < u.decayedPrefix() ? u.weightDecay() : 0f) * w[i];
             if (u.momentum() != 0f) {
-                v[i] = u.momentum() * v[i] + g;
+                v[i] = AdaptiveUpdate.flush(u.momentum() * v[i] + g);
                 g = u.nesterov() ? g + u.momentum() * v[i] : v[i];
             }
             w[i] -= u.learningRate() * g;

@@ -771,6 +771,37 @@ public abstract class BackendConformanceTest {
         }
     }
 
+    /**
+     * SGD's velocity, fused or composed, is flushed to 0 below {@link Float#MIN_NORMAL} (issue 11: a velocity that
+     * zero gradients decay turned subnormal and stuck there, and subnormal arithmetic runs in microcode on many CPUs).
+     */
+    @Test
+    void sgdUpdateFlushesSubnormalVelocity() {
+        for (boolean nesterov : new boolean[] {false, true}) {
+            SgdUpdate u = new SgdUpdate(0.1f, 0.9f, nesterov, 0f, 0f, 0f);
+            float[] velocity = new float[64];
+            for (int i = 0; i < velocity.length; i++) { // tiny normals that decay below MIN_NORMAL, and subnormals
+                velocity[i] = (i % 2 == 0 ? 1 : -1) * (i < 32 ? Float.MIN_NORMAL * (1f + i / 400f) : Float.MIN_VALUE * i);
+            }
+            velocity[63] = 0.5f; // a normal velocity decays as before
+            float[] w0 = random(145, 64, -1, 1);
+            try (Tensor wt = backend.fromHost(Shape.of(64), w0);
+                 Tensor g = backend.allocate(Shape.of(64));
+                 Tensor v = backend.fromHost(Shape.of(64), velocity)) {
+                backend.sgdUpdate(wt, g, v, null, u);
+                float[] after = v.download();
+                float[] w = wt.download();
+                for (int i = 0; i < 63; i++) {
+                    assertEquals(0f, after[i], 0f, "velocity " + velocity[i] + " * 0.9 is subnormal and must be flushed");
+                    assertEquals(w0[i], w[i], 0f, "a flushed velocity moves no weight");
+                }
+                assertEquals(0.45f, after[63], 0f);
+                float step = nesterov ? 0.9f * 0.45f : 0.45f;
+                assertEquals(w0[63] - 0.1f * step, w[63], 0f);
+            }
+        }
+    }
+
     /** Every adaptive update, fused or composed, flushes state below {@link Float#MIN_NORMAL} to 0. */
     @Test
     void adaptiveUpdateFlushesSubnormalState() {

@@ -36,10 +36,13 @@ class ComposedFusedKernelsTest {
             return ReferenceBackend.composingFusedKernels();
         }
 
-        /** The composed update is about 15 primitives, each one launch on a heap backend. */
+        /**
+         * The composed update is 23 primitives here (3 of them the velocity's subnormal flush), each one launch on a
+         * heap backend.
+         */
         @Override
         protected int maxOptimizerLaunches() {
-            return 20;
+            return 23;
         }
     }
 

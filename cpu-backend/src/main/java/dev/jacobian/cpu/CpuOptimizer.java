@@ -56,7 +56,7 @@ final class CpuOptimizer {
             }
             g += decay * w[wo + i];
             if (mu != 0f) {
-                v[vo + i] = mu * v[vo + i] + g;
+                v[vo + i] = AdaptiveUpdate.flush(mu * v[vo + i] + g);
                 g = u.nesterov() ? g + mu * v[vo + i] : v[vo + i];
             }
             w[wo + i] -= lr * g;

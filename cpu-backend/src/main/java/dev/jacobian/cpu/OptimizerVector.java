@@ -33,7 +33,7 @@ final class OptimizerVector {
             }
             g = g.add(wv.mul(decay));
             if (mu != 0f) {
-                FloatVector vel = FloatVector.fromArray(S, v, vo + i).mul(mu).add(g);
+                FloatVector vel = flush(FloatVector.fromArray(S, v, vo + i).mul(mu).add(g));
                 vel.intoArray(v, vo + i);
                 g = nesterov ? g.add(vel.mul(mu)) : vel;
             }

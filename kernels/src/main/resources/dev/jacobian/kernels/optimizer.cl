@@ -8,7 +8,7 @@
  *                                                            (Pascanu, Mikolov, Bengio 2013, alg. 1)
  *   g = c * grad;  if clip_value > 0: g = clamp(g, -clip_value, clip_value)
  *   g = g + weight_decay * w        (only for i < decayed_prefix: the regularized prefix of a parameter arena)
- *   if momentum != 0: v = momentum * v + g;  g = nesterov ? g + momentum * v : v   (Sutskever et al. 2013)
+ *   if momentum != 0: v = flush(momentum * v + g);  g = nesterov ? g + momentum * v : v   (Sutskever et al. 2013)
  *   w = w - lr * g
  *
  * The norm is read on the device, so the host never waits for it: no round trip between computing the
@@ -52,6 +52,11 @@ static inline int clipped_gradient(const float grad, const __global float* norm_
     return 1;
 }
 
+/* x, or 0 when |x| < FLT_MIN: the subnormal flush of decaying state (velocities and moments). */
+static inline float flush_subnormal(const float x) {
+    return fabs(x) < FLT_MIN ? 0.0f : x;
+}
+
 __kernel void sgd_update(const int count, __global float* w, const __global float* grad, __global float* v,
                          const __global float* norm_sq, const int has_norm, const int has_velocity,
                          const float lr, const float momentum, const int nesterov, const float weight_decay,
@@ -67,7 +72,7 @@ __kernel void sgd_update(const int count, __global float* w, const __global floa
     const float wi = w[i];
     g = g + (i < decayed_prefix ? weight_decay : 0.0f) * wi;
     if (has_velocity && momentum != 0.0f) {
-        const float vi = momentum * v[i] + g;
+        const float vi = flush_subnormal(momentum * v[i] + g);
         v[i] = vi;
         g = nesterov ? g + momentum * vi : vi;
     }
@@ -91,10 +96,6 @@ __kernel void sgd_update(const int count, __global float* w, const __global floa
  *
  * Layout: w, grad, m, v flat float32 arrays of `count` elements, matched by index; one work-item per element.
  */
-static inline float flush_subnormal(const float x) {
-    return fabs(x) < FLT_MIN ? 0.0f : x;
-}
-
 __kernel void adaptive_update(const int count, __global float* w, const __global float* grad, __global float* m,
                               __global float* v, const __global float* norm_sq, const int has_norm, const int rms,
                               const int has_m, const float b1, const float omb1, const float b2, const float omb2,

@@ -19,6 +19,8 @@ import java.util.Map;
 final class Json {
     /** Deepest nesting accepted (a hostile header cannot exhaust the stack). */
     static final int MAX_DEPTH = 64;
+    /** Longest number accepted, in characters (a double needs at most 25). */
+    static final int MAX_NUMBER = 1000;
 
     /** A syntax error, with the offset where it was found. */
     static final class Syntax extends Exception {
@@ -220,6 +222,9 @@ final class Json {
             }
             digits();
         }
+        if (pos - start > MAX_NUMBER) { // a BigDecimal of millions of digits takes quadratic time to read
+            throw new Syntax("a number of " + (pos - start) + " characters (at most " + MAX_NUMBER + ")", start);
+        }
         String s = text.substring(start, pos);
         if (integral) {
             try {
@@ -229,8 +234,15 @@ final class Json {
             }
         }
         double d = Double.parseDouble(s);
+        if (!Double.isInfinite(d)) {
+            return d;
+        }
         // beyond a double's range (1e309) a number stays exact rather than becoming an infinity JSON cannot hold
-        return Double.isInfinite(d) ? new BigDecimal(s) : d;
+        try {
+            return new BigDecimal(s);
+        } catch (NumberFormatException e) { // an exponent beyond an int: 1e99999999999
+            throw new Syntax("number " + s + " is out of range", start);
+        }
     }
 
     private void digits() {

@@ -32,6 +32,14 @@ class JsonTest {
         // found "-1e309" read as an infinity that Json.write then refused while a message was being built)
         assertEquals(new BigDecimal("-1e309"), Json.parse("-1e309"));
         assertEquals("[-1E+309]", Json.write(Json.parse("[-1e309]")));
+        // an exponent beyond BigDecimal's (found by the fuzzer: NumberFormatException "Exponent overflow") and numbers
+        // long enough to take quadratic time are syntax errors
+        for (String bad : new String[] {"1e9223372036854775807", "-2.5E+99999999999", "1".repeat(Json.MAX_NUMBER + 1),
+                "0." + "5".repeat(Json.MAX_NUMBER)}) {
+            Json.Syntax e = assertThrows(Json.Syntax.class, () -> Json.parse("[" + bad + "]"), bad);
+            assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+        }
+        assertEquals(new BigDecimal("9".repeat(Json.MAX_NUMBER)), Json.parse("9".repeat(Json.MAX_NUMBER)));
         assertEquals("\u00e9\ud83d\ude00", Json.parse("\"\\u00e9\\ud83d\\ude00\""));
     }
 

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the file. Nothing else may happen: no other exception, no error, no allocation beyond what the file holds.
  *
  * <p>{@value #DEFAULT_CASES} cases in CI; {@code -Djacobian.modelfuzz.cases=N} and {@code -Djacobian.modelfuzz.seed=S}
- * for a long run.
+ * for a long run, or {@code cases=1} and a failing case's seed to replay it.
  */
 class ModelFileFuzzTest {
     static final int DEFAULT_CASES = 4000;
@@ -130,7 +130,7 @@ class ModelFileFuzzTest {
                 + "%d read but refused when built, %d rejected when read%n", cases, seed0, seconds, built,
                 optimizerLoaded, readButNotBuilt, rejected);
         assertEquals(cases, built + readButNotBuilt + rejected);
-        assertTrue(built > cases / 20 && rejected > cases / 4 && readButNotBuilt > 0,
+        assertTrue(cases < 1000 || built > cases / 20 && rejected > cases / 4 && readButNotBuilt > 0,
                 "the mutations reach every outcome: " + built + " / " + readButNotBuilt + " / " + rejected);
     }
 

@@ -37,8 +37,8 @@ public final class Trainer implements AutoCloseable {
 
     /** A trainer of {@code model} with any {@link Optimizer} (e.g. {@link dev.jacobian.optim.Sgd}). */
     public Trainer(Model model, Optimizer optimizer) {
-        this.model = model;
-        this.optimizer = optimizer;
+        this.model = java.util.Objects.requireNonNull(model, "model");
+        this.optimizer = java.util.Objects.requireNonNull(optimizer, "optimizer");
     }
 
     /** The model this trainer updates. */
@@ -65,8 +65,11 @@ public final class Trainer implements AutoCloseable {
         return steps;
     }
 
-    /** Sets the step counter (after restoring a checkpoint). */
+    /** Sets the step counter (after restoring a checkpoint): {@code >= 0}, else an {@link IllegalArgumentException}. */
     public void setSteps(long steps) {
+        if (steps < 0) {
+            throw new IllegalArgumentException("steps must be >= 0: " + steps);
+        }
         this.steps = steps;
     }
 

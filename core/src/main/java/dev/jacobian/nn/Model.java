@@ -308,6 +308,31 @@ public final class Model implements AutoCloseable {
         }
     }
 
+    /**
+     * Checks, in constant time, that {@code x} and {@code targets} of a training step hold the same number of whole
+     * samples: {@code inputSize()} values each in {@code x}, {@code targetColumns()} each in {@code targets}. This
+     * catches targets of the other layout (one-hot rows given to a class-index loss would otherwise be read as class
+     * indices, 0s and 1s being valid ones) and stray values; {@code op} names the caller in the message.
+     *
+     * @throws IllegalArgumentException naming both counts
+     */
+    public void checkSamples(String op, float[] x, float[] targets) {
+        java.util.Objects.requireNonNull(x, "x");
+        java.util.Objects.requireNonNull(targets, "targets");
+        int columns = input.columns();
+        if (x.length % columns != 0) {
+            throw new IllegalArgumentException(op + ": " + x.length + " values of x are not a whole number of samples of "
+                    + columns + " (" + x.length % columns + " left over)");
+        }
+        int tc = targetColumns();
+        if (targets.length % tc != 0 || targets.length / tc != x.length / columns) {
+            throw new IllegalArgumentException(op + ": x holds " + x.length / columns + " samples of " + columns
+                    + " values but targets hold " + (targets.length % tc == 0 ? Integer.toString(targets.length / tc)
+                    : targets.length + " values, not a whole number") + " of " + tc + (tc == 1 ? " value" : " values")
+                    + " (model.targetColumns()); encode labels with model.encodeTargets");
+        }
+    }
+
     private static void checkLabel(int label, int i, int classes) {
         if (label < 0 || label >= classes) {
             throw new IllegalArgumentException("label " + label + " of sample " + i + " is outside [0, " + classes + ")");

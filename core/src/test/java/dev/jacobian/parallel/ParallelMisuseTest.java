@@ -37,14 +37,26 @@ class ParallelMisuseTest {
         }
     }
 
-    /** Before: an IndexOutOfBoundsException "Range [0, 0 + 2) out of bounds for length 1" from the shard's check. */
+    /** Before: an IndexOutOfBoundsException "Range [1, 1 + 2) out of bounds for length 2" from the shard's check. */
     @Test
     void targetsTooShortAreAnIllegalArgument() {
         try (ReferenceBackend b = new ReferenceBackend(); Sgd sgd = Sgd.builder().build();
              DataParallel dp = DataParallel.create(List.of(b), 1, ParallelMisuseTest::mlp, sgd)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> dp.step(new float[8], new float[1], 0, 2));
-            assertEquals("targets: rows [0, 2) of 1 value each do not fit in an array of 1", e.getMessage());
+                    () -> dp.step(new float[8], new float[2], 1, 2));
+            assertEquals("targets: rows [1, 3) of 1 value each do not fit in an array of 2", e.getMessage());
+        }
+    }
+
+    /** Before: one-hot rows given to a class-index loss trained on wrong labels silently, as in Trainer.step. */
+    @Test
+    void targetsOfAnotherLayoutAreRejected() {
+        try (ReferenceBackend b = new ReferenceBackend(); Sgd sgd = Sgd.builder().build();
+             DataParallel dp = DataParallel.create(List.of(b), 1, ParallelMisuseTest::mlp, sgd)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> dp.step(new float[8], new float[] {1, 0, 0, 1}, 0, 2));
+            assertEquals("data parallel: x holds 2 samples of 4 values but targets hold 4 of 1 value"
+                    + " (model.targetColumns()); encode labels with model.encodeTargets", e.getMessage());
         }
     }
 }

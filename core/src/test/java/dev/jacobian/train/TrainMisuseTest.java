@@ -34,8 +34,7 @@ class TrainMisuseTest {
             assertMessage(IllegalArgumentException.class,
                     "targets: rows [-1, 0) of 1 value each do not fit in an array of 2", () -> t.step(X, Y, -1, 1));
             assertMessage(IllegalArgumentException.class,
-                    "targets: rows [0, 2) of 1 value each do not fit in an array of 1",
-                    () -> t.step(X, new float[1], 0, 2));
+                    "targets: rows [1, 3) of 1 value each do not fit in an array of 2", () -> t.step(X, Y, 1, 2));
             assertEquals(0, t.steps());
         }
     }
@@ -92,6 +91,26 @@ class TrainMisuseTest {
              Trainer t = new Trainer(m, sgd)) {
             assertMessage(IllegalArgumentException.class, "the validation set has no samples",
                     () -> TrainingLoop.builder(t).validation(new float[0], new int[0]).build());
+        }
+    }
+
+    /**
+     * Before: one-hot rows given to a class-index loss were read as class indices (0s and 1s are valid ones), so
+     * the step trained on wrong labels silently; stray values after the last sample were ignored.
+     */
+    @Test
+    void targetsOfAnotherLayoutOrStrayValuesAreRejected() {
+        try (ReferenceBackend b = new ReferenceBackend(); Model m = mlp(b); Sgd sgd = Sgd.builder().build();
+             Trainer t = new Trainer(m, sgd)) {
+            assertMessage(IllegalArgumentException.class,
+                    "step: x holds 2 samples of 4 values but targets hold 4 of 1 value (model.targetColumns());"
+                            + " encode labels with model.encodeTargets",
+                    () -> t.step(X, new float[] {1, 0, 0, 1}, 0, 2));
+            assertMessage(IllegalArgumentException.class,
+                    "step: 9 values of x are not a whole number of samples of 4 (1 left over)",
+                    () -> t.step(new float[9], Y, 0, 2));
+            assertEquals(0, t.steps());
+            assertEquals(2, t.step(X, m.encodeTargets(new int[] {0, 1}), 0, 2).step() + 1);
         }
     }
 }

@@ -54,9 +54,9 @@ abstract class ArrayDataset implements Dataset {
     /** The stored row of sample {@code index}. */
     final int row(int index) {
         if (rows == null) {
-            return Objects.checkIndex(index, labels.length);
+            return Subsets.sample(index, labels.length, name);
         }
-        return rows[Objects.checkIndex(index, rows.length)];
+        return rows[Subsets.sample(index, rows.length, name)];
     }
 
     @Override
@@ -98,7 +98,9 @@ abstract class ArrayDataset implements Dataset {
 
     @Override
     public final void copyFeatures(int index, float[] dst, int dstOffset) {
-        copyRow(row(index), dst, dstOffset);
+        int row = row(index);
+        Subsets.checkDestination(name, features, dst, dstOffset);
+        copyRow(row, dst, dstOffset);
     }
 
     @Override

@@ -77,7 +77,6 @@ public final class ImageDataset extends ArrayDataset {
     @Override
     void copyRow(int row, float[] dst, int dstOffset) {
         int f = features();
-        Objects.checkFromIndexSize(dstOffset, f, dst.length);
         int from = row * f;
         for (int k = 0; k < f; k++) {
             dst[dstOffset + k] = (pixels[from + k] & 0xff) / SCALE;

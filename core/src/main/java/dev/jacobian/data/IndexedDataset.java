@@ -44,11 +44,11 @@ final class IndexedDataset implements Dataset {
 
     @Override
     public int label(int index) {
-        return base.label(indices[index]);
+        return base.label(indices[Subsets.sample(index, indices.length, name)]);
     }
 
     @Override
     public void copyFeatures(int index, float[] dst, int dstOffset) {
-        base.copyFeatures(indices[index], dst, dstOffset);
+        base.copyFeatures(indices[Subsets.sample(index, indices.length, name)], dst, dstOffset);
     }
 }

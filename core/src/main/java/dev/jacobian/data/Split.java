@@ -47,7 +47,7 @@ public record Split<D extends Dataset>(D train, D validation) {
     }
 
     private static <D extends Dataset> Split<D> split(D data, int validation, long seed, Viewer<D> viewer) {
-        int n = data.size();
+        int n = Objects.requireNonNull(data, "data").size();
         if (validation < 0 || validation >= n) {
             throw new IllegalArgumentException(data.name() + ": cannot hold out " + validation + " of " + n + " samples");
         }

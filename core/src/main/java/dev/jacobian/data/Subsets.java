@@ -19,6 +19,28 @@ final class Subsets {
         return copy;
     }
 
+    /**
+     * {@code index} when it lies in {@code [0, size)}, else an {@link IndexOutOfBoundsException} naming the set
+     * {@code name} and the sample.
+     */
+    static int sample(int index, int size, String name) {
+        if (index < 0 || index >= size) {
+            throw new IndexOutOfBoundsException(name + ": sample " + index + " is outside the " + size + " samples");
+        }
+        return index;
+    }
+
+    /**
+     * Checks that a sample of {@code features} values fits in {@code dst} from {@code dstOffset}, else an
+     * {@link IndexOutOfBoundsException} naming the set {@code name}.
+     */
+    static void checkDestination(String name, int features, float[] dst, int dstOffset) {
+        if (dstOffset < 0 || (long) dstOffset + features > dst.length) {
+            throw new IndexOutOfBoundsException(name + ": a sample of " + features + " values does not fit at offset "
+                    + dstOffset + " of an array of " + dst.length);
+        }
+    }
+
     /** {@code 0, 1, ..., min(n, size) - 1}. */
     static int[] range(int n, int size) {
         if (n < 0) {

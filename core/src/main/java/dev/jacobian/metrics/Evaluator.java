@@ -53,7 +53,7 @@ public final class Evaluator implements AutoCloseable {
 
     /** An evaluator of {@code model}, a classifier over {@code model.outputSize()} classes. */
     public Evaluator(Model model) {
-        this.model = model;
+        this.model = java.util.Objects.requireNonNull(model, "model");
         this.classes = model.outputSize();
         this.confusion = new ConfusionMatrix(classes);
         this.topK = new TopK(classes);
@@ -62,10 +62,22 @@ public final class Evaluator implements AutoCloseable {
     /**
      * Evaluates all {@code labels.length} samples of {@code x} in batches of {@code batch} in evaluation mode
      * ({@link Model#eval()}; the model's mode is restored afterwards), from fresh accumulators.
+     *
+     * @throws IllegalArgumentException when {@code batch < 1}, there are no samples, {@code x} does not hold exactly
+     *                                  {@code labels.length} samples, a label is outside the classes, or an input
+     *                                  value is NaN or infinite
      */
     public Evaluation evaluate(float[] x, int[] labels, int batch) {
         if (batch < 1) {
             throw new IllegalArgumentException("batch must be >= 1: " + batch);
+        }
+        if (labels.length == 0) { // the loss of nothing is NaN
+            throw new IllegalArgumentException("evaluate: no samples to evaluate");
+        }
+        long values = (long) labels.length * model.inputSize();
+        if (x.length != values) { // samples beyond the labels, or stray values, would be ignored silently
+            throw new IllegalArgumentException("evaluate: x must have labels.length * " + model.inputSize() + " = "
+                    + values + " values: " + x.length);
         }
         reset();
         Executor exec = model.executor();
@@ -87,8 +99,9 @@ public final class Evaluator implements AutoCloseable {
      * gathering each batch's floats into one buffer instead of converting the whole set: an {@link
      * dev.jacobian.data.ImageDataset} or a view of one stays in bytes.
      *
-     * @throws IllegalArgumentException when {@code batch < 1} or the samples do not have {@code model.inputSize()}
-     *                                  values
+     * @throws IllegalArgumentException when {@code batch < 1}, the set is empty, the samples do not have
+     *                                  {@code model.inputSize()} values, a label is outside the classes, or an input
+     *                                  value is NaN or infinite
      */
     public Evaluation evaluate(Dataset data, int batch) {
         if (batch < 1) {
@@ -100,6 +113,9 @@ public final class Evaluator implements AutoCloseable {
                     + model.inputSize());
         }
         int n = data.size();
+        if (n == 0) {
+            throw new IllegalArgumentException("evaluate: " + data.name() + " has no samples to evaluate");
+        }
         int[] labels = data.labels();
         float[] x = new float[Math.multiplyExact(Math.min(batch, n), f)];
         reset();
@@ -112,7 +128,8 @@ public final class Evaluator implements AutoCloseable {
                 for (int i = 0; i < rows; i++) {
                     data.copyFeatures(start + i, x, i * f);
                 }
-                add(x, java.util.Arrays.copyOfRange(labels, start, start + rows), 0, rows);
+                checkFinite(data.name(), x, 0, rows, f, start);
+                addBatch(x, java.util.Arrays.copyOfRange(labels, start, start + rows), 0, rows);
             }
         } finally {
             exec.train(training);
@@ -124,12 +141,40 @@ public final class Evaluator implements AutoCloseable {
      * Adds one batch: samples {@code [firstRow, firstRow + rows)} of {@code x} (row-major,
      * {@code model.inputSize()} values each) with labels {@code labels[firstRow ..]}. Runs in the model's current
      * mode.
+     *
+     * @throws IllegalArgumentException when the rows do not fit, a label is outside the classes, or an input value
+     *                                  is NaN or infinite (it would be counted as some class: ReLU turns a NaN into 0)
      */
     public void add(float[] x, int[] labels, int firstRow, int rows) {
         if (rows < 1 || firstRow < 0 || firstRow + rows > labels.length) {
             throw new IllegalArgumentException("rows [" + firstRow + ", " + (firstRow + rows) + ") do not fit in "
                     + labels.length + " labels");
         }
+        int f = model.inputSize();
+        if ((long) (firstRow + rows) * f > x.length) {
+            throw new IllegalArgumentException("evaluate: rows [" + firstRow + ", " + (firstRow + rows) + ") of " + f
+                    + " values each do not fit in an array of " + x.length);
+        }
+        checkFinite("evaluate", x, firstRow, rows, f, firstRow);
+        addBatch(x, labels, firstRow, rows);
+    }
+
+    /**
+     * An {@link IllegalArgumentException} naming {@code op}, the sample (counted from {@code firstSample} at row
+     * {@code firstRow}) and the value when rows {@code [firstRow, firstRow + rows)} of {@code x} ({@code f} values
+     * each) hold a NaN or infinite value.
+     */
+    private static void checkFinite(String op, float[] x, int firstRow, int rows, int f, int firstSample) {
+        for (int i = firstRow * f, end = (firstRow + rows) * f; i < end; i++) {
+            if (!Float.isFinite(x[i])) {
+                throw new IllegalArgumentException(op + ": input value " + i % f + " of sample "
+                        + (firstSample + i / f - firstRow) + " is " + x[i] + "; inputs must be finite");
+            }
+        }
+    }
+
+    /** {@link #add} after its checks. */
+    private void addBatch(float[] x, int[] labels, int firstRow, int rows) {
         int[] batchLabels = java.util.Arrays.copyOfRange(labels, firstRow, firstRow + rows);
         Executor exec = model.executor();
         Backend b = exec.backend();

@@ -92,6 +92,9 @@ public final class TopK {
 
     /** The fraction of samples whose target ranks below {@code k}; 0 when empty. */
     public double accuracy(int k) {
+        if (k < 1) { // checked before the count: an empty histogram took any k
+            throw new IllegalArgumentException("k must be >= 1: " + k);
+        }
         long n = total();
         return n == 0 ? 0 : (double) hits(k) / n;
     }

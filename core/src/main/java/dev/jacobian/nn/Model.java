@@ -33,6 +33,7 @@ public final class Model implements AutoCloseable {
     private final int outputs;
     private final String description;
     private final ModuleSpec architecture;
+    private boolean closed;
 
     /**
      * A model of any {@link Module}: an input of per-sample shape {@code sampleShape}, the module's output as
@@ -43,6 +44,10 @@ public final class Model implements AutoCloseable {
      *     shape rules name the offending layer and shapes)
      */
     public static Model of(Module net, Shape sampleShape, LossKind loss, Backend backend, long seed) {
+        java.util.Objects.requireNonNull(net, "net");
+        java.util.Objects.requireNonNull(sampleShape, "sampleShape");
+        java.util.Objects.requireNonNull(loss, "loss");
+        java.util.Objects.requireNonNull(backend, "backend");
         Graph g = new Graph();
         Input x = g.input("x", sampleShape);
         Node logits = net.forward(x);
@@ -154,9 +159,21 @@ public final class Model implements AutoCloseable {
         return graph;
     }
 
-    /** The executor that owns this model's tensors (parameters, activations, gradients). */
+    /**
+     * The executor that owns this model's tensors (parameters, activations, gradients).
+     *
+     * @throws IllegalStateException when the model is closed
+     */
     public Executor executor() {
+        ensureOpen();
         return executor;
+    }
+
+    /** An {@link IllegalStateException} naming this model once it is closed. */
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("model " + description + " is closed");
+        }
     }
 
     /** The backend the executor runs on. */
@@ -271,19 +288,48 @@ public final class Model implements AutoCloseable {
      * {@code [0, outputSize())} — a NaN or out-of-range index would otherwise give the step a NaN loss at best. One
      * pass over {@code rows} floats; other losses take any values.
      *
-     * @throws IllegalArgumentException naming the sample and the value
+     * @throws IllegalArgumentException naming the sample and the value, or the rows when they do not fit in
+     *     {@code targets}
      */
     public void checkTargets(float[] targets, int firstRow, int rows) {
         if (!lossKind.classIndexTargets()) {
             return;
         }
         int classes = outputSize();
-        java.util.Objects.checkFromIndexSize(firstRow, rows, targets.length);
+        if (firstRow < 0 || rows < 0 || (long) firstRow + rows > targets.length) {
+            throw new IllegalArgumentException("targets: rows [" + firstRow + ", " + ((long) firstRow + rows)
+                    + ") of 1 value each do not fit in an array of " + targets.length);
+        }
         for (int i = firstRow; i < firstRow + rows; i++) {
             if (LossKind.classIndex(targets[i], classes) < 0) {
                 throw new IllegalArgumentException("target of sample " + i + " is " + targets[i]
                         + ", not a class index in [0, " + classes + ")");
             }
+        }
+    }
+
+    /**
+     * Checks, in constant time, that {@code x} and {@code targets} of a training step hold the same number of whole
+     * samples: {@code inputSize()} values each in {@code x}, {@code targetColumns()} each in {@code targets}. This
+     * catches targets of the other layout (one-hot rows given to a class-index loss would otherwise be read as class
+     * indices, 0s and 1s being valid ones) and stray values; {@code op} names the caller in the message.
+     *
+     * @throws IllegalArgumentException naming both counts
+     */
+    public void checkSamples(String op, float[] x, float[] targets) {
+        java.util.Objects.requireNonNull(x, "x");
+        java.util.Objects.requireNonNull(targets, "targets");
+        int columns = input.columns();
+        if (x.length % columns != 0) {
+            throw new IllegalArgumentException(op + ": " + x.length + " values of x are not a whole number of samples of "
+                    + columns + " (" + x.length % columns + " left over)");
+        }
+        int tc = targetColumns();
+        if (targets.length % tc != 0 || targets.length / tc != x.length / columns) {
+            throw new IllegalArgumentException(op + ": x holds " + x.length / columns + " samples of " + columns
+                    + " values but targets hold " + (targets.length % tc == 0 ? Integer.toString(targets.length / tc)
+                    : targets.length + " values, not a whole number") + " of " + tc + (tc == 1 ? " value" : " values")
+                    + " (model.targetColumns()); encode labels with model.encodeTargets");
         }
     }
 
@@ -297,18 +343,43 @@ public final class Model implements AutoCloseable {
      * Raw scores {@code [rows, outputs]} for {@code rows} samples starting at {@code firstRow}. Inference runs in
      * evaluation mode whatever the model's mode (dropout off, batch norm on its running statistics, which it
      * leaves as they are); the mode is restored afterwards.
+     *
+     * @throws IllegalArgumentException when the rows do not fit in {@code x}, or an input value is NaN or infinite
      */
     public float[] predictScores(float[] x, int firstRow, int rows) {
-        executor.feed(input, x, firstRow, rows);
+        feedInputs("predictScores", x, firstRow, rows);
         return inEvaluation(() -> executor.forward(logits, rows).download());
     }
 
     /**
      * The arg-max class of each of {@code rows} samples (computed on the device; {@code rows} floats come back), in
      * evaluation mode as {@link #predictScores}.
+     *
+     * @throws IllegalArgumentException when the rows do not fit in {@code x}, or an input value is NaN or infinite
+     *     (it would give no class: ReLU, for one, turns a NaN into 0, and the arg-max of what follows is some class)
      */
     public int[] predictClasses(float[] x, int firstRow, int rows) {
-        executor.feed(input, x, firstRow, rows);
+        return classes("predictClasses", x, firstRow, rows);
+    }
+
+    /**
+     * Feeds rows {@code [firstRow, firstRow + rows)} of {@code x} to the input after checking that every value is
+     * finite (one pass over the rows, which inference can afford): {@code op} names the caller in the message.
+     */
+    private void feedInputs(String op, float[] x, int firstRow, int rows) {
+        ensureOpen();
+        executor.feed(input, x, firstRow, rows); // checks the range first
+        int columns = input.columns();
+        for (int i = firstRow * columns, end = (firstRow + rows) * columns; i < end; i++) {
+            if (!Float.isFinite(x[i])) {
+                throw new IllegalArgumentException(op + ": input value " + i % columns + " of sample " + i / columns
+                        + " is " + x[i] + "; inputs must be finite");
+            }
+        }
+    }
+
+    private int[] classes(String op, float[] x, int firstRow, int rows) {
+        feedInputs(op, x, firstRow, rows);
         float[] idx = inEvaluation(() -> executor.forward(predictedClass, rows).download());
         int[] out = new int[rows];
         for (int i = 0; i < rows; i++) {
@@ -333,11 +404,15 @@ public final class Model implements AutoCloseable {
      * @throws IllegalArgumentException when {@code x} is not a whole number of samples or {@code batch < 1}
      */
     public int[] predictClasses(float[] x, int batch) {
-        int n = samplesIn(x, batch, "predictClasses");
+        return allClasses("predictClasses", x, samplesIn(x, batch, "predictClasses"), batch);
+    }
+
+    /** The classes of all {@code n} samples of {@code x}, in batches of {@code batch}. */
+    private int[] allClasses(String op, float[] x, int n, int batch) {
         int[] out = new int[n];
         for (int start = 0; start < n; start += batch) {
             int rows = Math.min(batch, n - start);
-            System.arraycopy(predictClasses(x, start, rows), 0, out, start, rows);
+            System.arraycopy(classes(op, x, start, rows), 0, out, start, rows);
         }
         return out;
     }
@@ -346,14 +421,21 @@ public final class Model implements AutoCloseable {
      * Fraction of samples whose predicted class equals the label.
      *
      * @throws IllegalArgumentException when {@code x} is not a whole number of samples, there is not one label per
-     *                                  sample, or {@code batch < 1}
+     *                                  sample, a label is outside {@code [0, outputSize())}, an input value is not
+     *                                  finite, or {@code batch < 1}
      */
     public double accuracy(float[] x, int[] labels, int batch) {
         int n = samplesIn(x, batch, "accuracy");
         if (labels.length != n) {
             throw new IllegalArgumentException("accuracy: " + labels.length + " labels for " + n + " samples");
         }
-        int[] p = predictClasses(x, batch);
+        for (int i = 0; i < n; i++) {
+            if (labels[i] < 0 || labels[i] >= outputs) { // it would count as a wrong prediction, silently
+                throw new IllegalArgumentException("accuracy: label " + labels[i] + " of sample " + i
+                        + " is outside [0, " + outputs + ")");
+            }
+        }
+        int[] p = allClasses("accuracy", x, n, batch);
         int hit = 0;
         for (int i = 0; i < p.length; i++) {
             hit += p[i] == labels[i] ? 1 : 0;
@@ -363,6 +445,7 @@ public final class Model implements AutoCloseable {
 
     /** The number of samples in {@code x}, which must hold whole samples; {@code batch} must be positive. */
     private int samplesIn(float[] x, int batch, String op) {
+        java.util.Objects.requireNonNull(x, "x");
         int columns = input.columns();
         if (x.length % columns != 0) {
             throw new IllegalArgumentException(op + ": " + x.length + " values are not a whole number of samples of "
@@ -376,7 +459,7 @@ public final class Model implements AutoCloseable {
 
     /** Copies a parameter's values to the host. */
     public float[] read(Parameter p) {
-        return executor.value(p).download();
+        return executor().value(p).download();
     }
 
     /**
@@ -386,7 +469,7 @@ public final class Model implements AutoCloseable {
      *     model's weights must be finite: every prediction from them would be NaN)
      */
     public void write(Parameter p, float[] values) {
-        Tensor t = executor.value(p);
+        Tensor t = executor().value(p);
         checkWrite("parameter", p.name(), p.shape(), t.size(), values);
         t.upload(values);
     }
@@ -410,7 +493,7 @@ public final class Model implements AutoCloseable {
 
     /** Copies a buffer's values to the host (e.g. {@code bn1.running_mean}). */
     public float[] read(Buffer b) {
-        return executor.buffer(b).download();
+        return executor().buffer(b).download();
     }
 
     /**
@@ -419,7 +502,7 @@ public final class Model implements AutoCloseable {
      * @throws IllegalArgumentException when the count is not the buffer's size, or a value is NaN or infinite
      */
     public void write(Buffer b, float[] values) {
-        Tensor t = executor.buffer(b);
+        Tensor t = executor().buffer(b);
         checkWrite("buffer", b.name(), b.shape(), t.size(), values);
         t.upload(values);
     }
@@ -444,8 +527,10 @@ public final class Model implements AutoCloseable {
         throw new IllegalArgumentException("no parameter named '" + name + "' in " + description);
     }
 
+    /** Frees every tensor; afterwards the model refuses work with an {@link IllegalStateException}. Idempotent. */
     @Override
     public void close() {
+        closed = true;
         executor.close();
     }
 }

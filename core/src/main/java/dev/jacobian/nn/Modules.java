@@ -86,7 +86,7 @@ public final class Modules {
      * {@code maxout}), fused into one node when the activation's derivative is known from its output.
      */
     public static Module dense(String name, int in, int out, Initializer init, String activation) {
-        Activation f = elementwise(activation);
+        Activation f = elementwise(java.util.Objects.requireNonNull(activation, "activation"));
         float param = parameterOf(f);
         if (f != null && f.derivativeFromOutput(param)) {
             return affine(name, in, out, init, f, param, activation.toLowerCase(Locale.ROOT));
@@ -97,6 +97,8 @@ public final class Modules {
     /** {@code x W + b}, then {@code f} fused into the same node when {@code f != null}. */
     private static Module affine(String name, int in, int out, Initializer init, Activation f, float param,
                                  String activation) {
+        java.util.Objects.requireNonNull(name, "name");
+        java.util.Objects.requireNonNull(init, "init");
         positive(name + ": input features", in);
         positive(name + ": output features", out);
         String what = f == null ? "" : ", " + f.name().toLowerCase(Locale.ROOT);
@@ -115,7 +117,7 @@ public final class Modules {
      * or {@code linear}.
      */
     public static Module activation(String name) {
-        String a = name.toLowerCase(Locale.ROOT);
+        String a = java.util.Objects.requireNonNull(name, "name").toLowerCase(Locale.ROOT);
         if (a.equals("gelu")) {
             return new Simple("gelu", ModuleSpec.of("activation", "name", a), g -> List.of(), (x, p) -> x.graph().gelu(x));
         }

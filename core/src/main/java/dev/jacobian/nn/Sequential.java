@@ -74,6 +74,9 @@ public final class Sequential implements Module {
         if (modules.length == 0) {
             throw new IllegalArgumentException("Sequential.of needs at least one module");
         }
+        for (int i = 0; i < modules.length; i++) {
+            java.util.Objects.requireNonNull(modules[i], "modules[" + i + "]");
+        }
         return new Sequential(List.of(modules));
     }
 
@@ -159,7 +162,7 @@ public final class Sequential implements Module {
 
         /** A hidden layer of {@code units} with one of {@link #ACTIVATIONS}. */
         public Builder hidden(int units, String activation) {
-            String a = activation.toLowerCase(Locale.ROOT);
+            String a = java.util.Objects.requireNonNull(activation, "activation").toLowerCase(Locale.ROOT);
             if (!ACTIVATIONS.contains(a)) {
                 throw new IllegalArgumentException("unknown activation '" + activation + "'; choose one of " + ACTIVATIONS);
             }
@@ -176,7 +179,7 @@ public final class Sequential implements Module {
                 throw new IllegalArgumentException("output layer needs at least one unit, got " + units);
             }
             this.outputs = units;
-            this.loss = lossKind;
+            this.loss = java.util.Objects.requireNonNull(lossKind, "lossKind");
             return this;
         }
 
@@ -185,7 +188,7 @@ public final class Sequential implements Module {
          * 0.25. A network without hidden layers initializes its output weights with Xavier whatever the scheme.
          */
         public Builder init(Init scheme) {
-            this.init = scheme;
+            this.init = java.util.Objects.requireNonNull(scheme, "scheme");
             return this;
         }
 
@@ -195,25 +198,42 @@ public final class Sequential implements Module {
             return this;
         }
 
-        /** L2 regularization {@code lambda * sum W^2} added to the loss (weights only, not biases). */
+        /**
+         * L2 regularization {@code lambda * sum W^2} added to the loss (weights only, not biases); an
+         * {@link IllegalArgumentException} unless {@code lambda} is finite and {@code >= 0}.
+         */
         public Builder l2(double lambda) {
-            if (!(lambda >= 0)) {
-                throw new IllegalArgumentException("L2 lambda must be >= 0: " + lambda);
+            if (!(lambda >= 0) || Double.isInfinite(lambda)) {
+                throw new IllegalArgumentException("L2 lambda must be finite and >= 0: " + lambda);
             }
             this.l2 = (float) lambda;
             return this;
         }
 
-        /** Negative-side slope of every {@code leaky-relu} hidden layer (default 0.01). */
+        /**
+         * Negative-side slope of every {@code leaky-relu} hidden layer (default 0.01); any finite value, as
+         * {@code torch.nn.LeakyReLU}'s {@code negative_slope}, otherwise an {@link IllegalArgumentException}.
+         */
         public Builder leakySlope(double slope) {
-            this.leakySlope = (float) slope;
+            this.leakySlope = finite("leaky-relu slope", slope);
             return this;
         }
 
-        /** The {@code alpha} of every {@code elu} hidden layer (default 1). */
+        /**
+         * The {@code alpha} of every {@code elu} hidden layer (default 1); any finite value, as {@code torch.nn.ELU},
+         * otherwise an {@link IllegalArgumentException}.
+         */
         public Builder eluAlpha(double alpha) {
-            this.eluAlpha = (float) alpha;
+            this.eluAlpha = finite("elu alpha", alpha);
             return this;
+        }
+
+        /** {@code v} as a float, or an {@link IllegalArgumentException} naming {@code what} when it is not finite. */
+        private static float finite(String what, double v) {
+            if (!Float.isFinite((float) v)) {
+                throw new IllegalArgumentException(what + " must be finite: " + v);
+            }
+            return (float) v;
         }
 
         /**
@@ -300,6 +320,7 @@ public final class Sequential implements Module {
 
         /** Builds the graph and allocates/initializes its parameters on {@code backend}. */
         public Model build(Backend backend) {
+            java.util.Objects.requireNonNull(backend, "backend");
             if (outputs < 0) {
                 throw new IllegalStateException("call output(units, loss) before build()");
             }

@@ -33,17 +33,16 @@ abstract sealed class AdaptiveOptimizer extends ArenaOptimizer permits Adam, Rms
      */
     AdaptiveOptimizer(String name, AdaptiveUpdate.Rule rule, Builder<?> b, double beta1, double beta2,
                       String firstName, String secondName) {
-        super(new ArenaStates(name, rule.usesFirstMoment(beta1) ? List.of(firstName, secondName) : List.of(secondName)),
-                (float) b.clipNorm, (float) b.clipValue);
+        super(new ArenaStates(name, rule.usesFirstMoment(beta1) ? List.of(firstName, secondName) : List.of(secondName),
+                java.util.Set.of(secondName)), b.clipNorm, b.clipValue);
         this.rule = rule;
         this.learningRate = b.learningRate;
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = b.eps;
         this.weightDecay = b.weightDecay;
-        if (!(b.clipNorm >= 0.0) || !(b.clipValue >= 0.0)) {
-            throw new IllegalArgumentException("clipNorm and clipValue must be >= 0 (0 disables): " + b.clipNorm + ", "
-                    + b.clipValue);
+        if (Double.isFinite(b.learningRate) && Float.isInfinite((float) b.learningRate)) {
+            throw new IllegalArgumentException("learning rate must be finite and >= 0 as a float: " + b.learningRate);
         }
         update(Integer.MAX_VALUE, 1); // validates every hyper-parameter once, naming it
         this.firstName = firstName;
@@ -164,13 +163,13 @@ abstract sealed class AdaptiveOptimizer extends ArenaOptimizer permits Adam, Rms
             return self();
         }
 
-        /** Clip by global L2 norm at this threshold; 0 disables. */
+        /** Clip by global L2 norm at this threshold, &gt;= 0 (checked when built); 0 disables. */
         public B clipNorm(double t) {
             this.clipNorm = t;
             return self();
         }
 
-        /** Clip each gradient element to [-v, v]; 0 disables. */
+        /** Clip each gradient element to [-v, v], &gt;= 0 (checked when built); 0 disables. */
         public B clipValue(double v) {
             this.clipValue = v;
             return self();

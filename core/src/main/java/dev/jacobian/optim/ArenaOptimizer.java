@@ -16,10 +16,20 @@ abstract sealed class ArenaOptimizer implements Optimizer permits Sgd, AdaptiveO
     /** Steps taken so far. */
     long steps;
 
-    ArenaOptimizer(ArenaStates states, float clipNorm, float clipValue) {
+    /**
+     * Checks the clipping thresholds: each {@code >= 0} (0 disables; infinity never clips, as
+     * {@code torch.nn.utils.clip_grad_norm_} allows), never negative or NaN, which the kernels would read as "off".
+     */
+    ArenaOptimizer(ArenaStates states, double clipNorm, double clipValue) {
+        if (!(clipNorm >= 0)) {
+            throw new IllegalArgumentException("clipNorm must be >= 0 (0 disables): " + clipNorm);
+        }
+        if (!(clipValue >= 0)) {
+            throw new IllegalArgumentException("clipValue must be >= 0 (0 disables): " + clipValue);
+        }
         this.states = states;
-        this.clipNorm = clipNorm;
-        this.clipValue = clipValue;
+        this.clipNorm = (float) clipNorm;
+        this.clipValue = (float) clipValue;
     }
 
     /** {@code lr} if finite and &gt;= 0, otherwise an {@link IllegalArgumentException}. */
@@ -46,7 +56,7 @@ abstract sealed class ArenaOptimizer implements Optimizer permits Sgd, AdaptiveO
      */
     @Override
     public final StepReport step(Executor exec) {
-        states.bind(exec);
+        states.bind(exec); // fails once closed
         Tensor normSq = states.reduceNormSq(exec);
         update(exec, normSq, steps + 1);
         steps++;
@@ -68,6 +78,7 @@ abstract sealed class ArenaOptimizer implements Optimizer permits Sgd, AdaptiveO
         return clipValue;
     }
 
+    /** Frees the state; afterwards every call that needs it is an {@link IllegalStateException}. Idempotent. */
     @Override
     public final void close() {
         states.close();

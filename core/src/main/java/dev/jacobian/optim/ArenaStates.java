@@ -22,7 +22,10 @@ import java.util.Map;
 final class ArenaStates implements AutoCloseable {
     private final String optimizer;
     private final List<String> names;
+    /** The states that must be {@code >= 0} (second moments: their square root is taken). */
+    private final java.util.Set<String> nonNegative;
     private Executor bound;
+    private boolean closed;
     private Tensor normSq;
     private final Map<String, Tensor> arenas = new LinkedHashMap<>();
     private final Map<String, Map<Parameter, Tensor>> views = new HashMap<>();
@@ -32,12 +35,30 @@ final class ArenaStates implements AutoCloseable {
      * @param names     the state arenas to keep, as PyTorch names them (e.g. {@code "exp_avg"})
      */
     ArenaStates(String optimizer, List<String> names) {
+        this(optimizer, names, java.util.Set.of());
+    }
+
+    /**
+     * @param optimizer   the optimizer's name, for messages
+     * @param names       the state arenas to keep, as PyTorch names them (e.g. {@code "exp_avg"})
+     * @param nonNegative those of {@code names} whose values must be {@code >= 0} (e.g. {@code "exp_avg_sq"})
+     */
+    ArenaStates(String optimizer, List<String> names, java.util.Set<String> nonNegative) {
         this.optimizer = optimizer;
         this.names = List.copyOf(names);
+        this.nonNegative = java.util.Set.copyOf(nonNegative);
+    }
+
+    /** An {@link IllegalStateException} once {@link #close()} ran. */
+    void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("this " + optimizer + " optimizer is closed");
+        }
     }
 
     /** Binds to {@code exec} on first use, allocating the norm scalar and the arenas; another executor later is an error. */
     void bind(Executor exec) {
+        ensureOpen();
         if (bound == exec) {
             return;
         }
@@ -82,6 +103,11 @@ final class ArenaStates implements AutoCloseable {
 
     /** Host copies keyed {@code "<parameter>.<state>"}, parameters in arena order; empty unless bound to {@code exec}. */
     Map<String, float[]> download(Executor exec) {
+        ensureOpen();
+        if (bound != null && bound != exec) {
+            throw new IllegalArgumentException("this " + optimizer + " optimizer updates another executor's parameters;"
+                    + " it has no state for this one");
+        }
         Map<String, float[]> out = new LinkedHashMap<>();
         if (bound == exec) {
             for (Parameter p : exec.layout().order()) {
@@ -118,6 +144,7 @@ final class ArenaStates implements AutoCloseable {
      * @return the parameter of each per-parameter state key
      */
     Map<String, Parameter> check(Executor exec, Map<String, float[]> state, String extra) {
+        ensureOpen();
         Map<String, Parameter> byKey = new HashMap<>();
         for (Parameter p : exec.graph().parameters()) {
             for (String name : names) {
@@ -138,17 +165,42 @@ final class ArenaStates implements AutoCloseable {
                 throw new IllegalArgumentException(optimizer + " has no state '" + key + "' (expected <parameter>."
                         + String.join("|", names) + (extra == null ? "" : "|" + extra) + ")");
             }
-            if (e.getValue().length != p.shape().size()) {
-                throw new IllegalArgumentException(optimizer + " state '" + key + "' needs " + p.shape().size()
-                        + " values, got " + e.getValue().length);
-            }
+            checkValues(key, key.substring(p.name().length() + 1), p, e.getValue());
         }
         return byKey;
     }
 
-    /** Frees the arenas (and their views) and the norm scalar. */
+    /**
+     * Checks the values of state {@code name} of {@code p} (under {@code key}): the parameter's size, every value
+     * finite, and {@code >= 0} for a second moment; a NaN or negative second moment would make the next step's
+     * weights NaN.
+     *
+     * @throws IllegalArgumentException naming the key, the index and the value
+     */
+    void checkValues(String key, String name, Parameter p, float[] values) {
+        if (values.length != p.shape().size()) {
+            throw new IllegalArgumentException(optimizer + " state '" + key + "' needs " + p.shape().size()
+                    + " values, got " + values.length);
+        }
+        int bad = dev.jacobian.backend.Checks.firstNonFinite(values);
+        if (bad >= 0) {
+            throw new IllegalArgumentException(optimizer + " state '" + key + "': value " + bad + " is " + values[bad]
+                    + "; optimizer state must be finite");
+        }
+        if (nonNegative.contains(name)) {
+            for (int i = 0; i < values.length; i++) {
+                if (values[i] < 0f) {
+                    throw new IllegalArgumentException(optimizer + " state '" + key + "': value " + i + " is "
+                            + values[i] + "; a second moment must be >= 0");
+                }
+            }
+        }
+    }
+
+    /** Frees the arenas (and their views) and the norm scalar; later use is an {@link IllegalStateException}. */
     @Override
     public void close() {
+        closed = true;
         arenas.values().forEach(Tensor::close); // closes the per-parameter views too
         arenas.clear();
         views.clear();

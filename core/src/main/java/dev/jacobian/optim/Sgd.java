@@ -42,6 +42,9 @@ public final class Sgd extends ArenaOptimizer {
         this.momentum = b.momentum;
         this.nesterov = b.nesterov;
         this.weightDecay = b.weightDecay;
+        if (!(weightDecay >= 0f) || Float.isInfinite(weightDecay)) { // infinite decay: NaN weights at the first step
+            throw new IllegalArgumentException("weight decay must be >= 0 and finite: " + weightDecay);
+        }
         // validates every hyper-parameter once, with clear messages
         update(Integer.MAX_VALUE);
     }
@@ -95,8 +98,15 @@ public final class Sgd extends ArenaOptimizer {
         return states.view(MOMENTUM_BUFFER, p);
     }
 
-    /** Restores a momentum buffer (from a checkpoint): {@code data} has {@code p.shape().size()} floats. */
+    /**
+     * Restores a momentum buffer (from a checkpoint): {@code data} has {@code p.shape().size()} finite floats;
+     * without momentum it is ignored.
+     *
+     * @throws IllegalArgumentException naming the state when the size is wrong or a value is NaN or infinite
+     * @throws IllegalStateException    when this optimizer is closed
+     */
     public void setVelocity(Executor exec, Parameter p, float[] data) {
+        states.ensureOpen();
         if (momentum == 0f) {
             return;
         }
@@ -105,6 +115,7 @@ public final class Sgd extends ArenaOptimizer {
         if (v == null) {
             throw new IllegalArgumentException("parameter " + p + " is not one of the bound executor's");
         }
+        states.checkValues(p.name() + "." + MOMENTUM_BUFFER, MOMENTUM_BUFFER, p, data);
         v.upload(data);
     }
 
@@ -116,6 +127,7 @@ public final class Sgd extends ArenaOptimizer {
     /** Restores momentum buffers written by {@link #state}; without momentum they are checked and ignored. */
     @Override
     public void loadState(Executor exec, Map<String, float[]> state) {
+        states.ensureOpen();
         if (momentum == 0f) {
             new ArenaStates("SGD", List.of(MOMENTUM_BUFFER)).check(exec, state, null);
             return;
@@ -167,13 +179,13 @@ public final class Sgd extends ArenaOptimizer {
             return this;
         }
 
-        /** Clip by global L2 norm at this threshold; 0 disables. */
+        /** Clip by global L2 norm at this threshold, &gt;= 0 (checked by {@link #build()}); 0 disables. */
         public Builder clipNorm(double t) {
             this.clipNorm = (float) t;
             return this;
         }
 
-        /** Clip each gradient element to [-v, v]; 0 disables. */
+        /** Clip each gradient element to [-v, v], &gt;= 0 (checked by {@link #build()}); 0 disables. */
         public Builder clipValue(double v) {
             this.clipValue = (float) v;
             return this;
@@ -181,7 +193,7 @@ public final class Sgd extends ArenaOptimizer {
 
         /**
          * The optimizer; an {@link IllegalArgumentException} naming the value when the learning rate, momentum,
-         * Nesterov flag or weight decay is out of range.
+         * Nesterov flag, weight decay or a clipping threshold is out of range.
          */
         public Sgd build() {
             return new Sgd(this);

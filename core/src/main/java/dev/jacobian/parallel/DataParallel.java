@@ -224,7 +224,8 @@ public final class DataParallel implements AutoCloseable {
      * as for {@link dev.jacobian.train.Trainer#step}; each shard's class indices are checked before its forward, and
      * a bad one fails the step with the weights as they were). Waits for every worker.
      *
-     * @throws IllegalArgumentException when the batch has fewer rows than shards, or bad targets
+     * @throws IllegalArgumentException when the batch has fewer rows than shards, x and targets do not hold the same
+     *                                  number of samples ({@link Model#checkSamples}), or bad targets
      * @throws NonFiniteLossException   when the loss or the summed gradient's norm is NaN or infinite (the weights are
      *                                  then left as they were when the norm was)
      */
@@ -235,6 +236,7 @@ public final class DataParallel implements AutoCloseable {
                     + shards + " shards");
         }
         Model lead = leader.model();
+        lead.checkSamples("data parallel", x, targets);
         long t0 = System.nanoTime();
         if (trackPredictions && (predictions == null || predictions.length != rows)) {
             predictions = new int[rows];

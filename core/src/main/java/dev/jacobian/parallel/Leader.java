@@ -42,8 +42,25 @@ public final class Leader {
         arenas.parameters(out);
     }
 
-    /** Uploads packed parameters into the leader (e.g. a cluster's averaged parameters). */
+    /**
+     * Uploads packed parameters into the leader (e.g. a cluster's averaged parameters), each finite.
+     *
+     * @throws IllegalArgumentException when the count is wrong, or a value is NaN or infinite (naming the parameter
+     *                                  and the index); nothing is uploaded then
+     */
     public void setParameters(float[] values) {
+        int bad = dev.jacobian.backend.Checks.firstNonFinite(values);
+        if (bad >= 0) { // one pass per call: a cluster calls it once per round, not per step
+            int at = bad;
+            for (dev.jacobian.graph.Parameter p : model.executor().layout().order()) {
+                long size = p.shape().size();
+                if (at < size) {
+                    throw new IllegalArgumentException("data parallel: parameter '" + p.name() + "' " + p.shape()
+                            + ": value " + at + " is " + values[bad] + "; a model's parameters must be finite");
+                }
+                at -= (int) size;
+            }
+        }
         arenas.setParameters(values);
     }
 

@@ -183,12 +183,20 @@ public final class EarlyStopping implements TrainingListener, AutoCloseable {
 
     /**
      * Restores a {@link #bestWeights()} copy (after a resume): the parameter arena's size plus every buffer's
-     * floats.
+     * floats, each finite.
+     *
+     * @throws IllegalArgumentException when the count is wrong or a value is NaN or infinite (restoring them would
+     *     make every prediction NaN); nothing is loaded then
      */
     public void loadBestWeights(Executor exec, float[] arena) {
         if (arena.length != bestSize(exec)) {
             throw new IllegalArgumentException("best weights must have " + bestSize(exec)
                     + " values (the parameter arena and the buffers): " + arena.length);
+        }
+        int bad = dev.jacobian.backend.Checks.firstNonFinite(arena);
+        if (bad >= 0) {
+            throw new IllegalArgumentException("best weights: value " + bad + " is " + arena[bad]
+                    + "; weights must be finite");
         }
         bestCopy(exec).upload(arena);
     }

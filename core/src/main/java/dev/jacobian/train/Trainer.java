@@ -37,8 +37,8 @@ public final class Trainer implements AutoCloseable {
 
     /** A trainer of {@code model} with any {@link Optimizer} (e.g. {@link dev.jacobian.optim.Sgd}). */
     public Trainer(Model model, Optimizer optimizer) {
-        this.model = model;
-        this.optimizer = optimizer;
+        this.model = java.util.Objects.requireNonNull(model, "model");
+        this.optimizer = java.util.Objects.requireNonNull(optimizer, "optimizer");
     }
 
     /** The model this trainer updates. */
@@ -65,15 +65,19 @@ public final class Trainer implements AutoCloseable {
         return steps;
     }
 
-    /** Sets the step counter (after restoring a checkpoint). */
+    /** Sets the step counter (after restoring a checkpoint): {@code >= 0}, else an {@link IllegalArgumentException}. */
     public void setSteps(long steps) {
+        if (steps < 0) {
+            throw new IllegalArgumentException("steps must be >= 0: " + steps);
+        }
         this.steps = steps;
     }
 
     /**
      * Trains on {@code rows} samples starting at sample {@code firstRow} of {@code x} (row-major,
      * {@code model.inputSize()} values each) and {@code targets} ({@code model.targetColumns()} values
-     * each, see {@link Model#encodeTargets}); class-index targets are checked first ({@link Model#checkTargets}).
+     * each, see {@link Model#encodeTargets}); both arrays must hold the same number of samples
+     * ({@link Model#checkSamples}), and class-index targets are checked first ({@link Model#checkTargets}).
      * Waits for the step's numbers: {@code submit(...).result()}.
      *
      * @throws NonFiniteLossException when the loss or the gradient norm is NaN or infinite
@@ -95,6 +99,7 @@ public final class Trainer implements AutoCloseable {
     public PendingStep submit(float[] x, float[] targets, int firstRow, int rows) {
         Executor exec = model.executor();
         Backend b = exec.backend();
+        model.checkSamples("step", x, targets); // targets of the other layout would train on wrong labels
         model.checkTargets(targets, firstRow, rows); // a bad class index never reaches a kernel
         exec.feed(model.input(), x, firstRow, rows);
         exec.feed(model.targets(), targets, firstRow, rows);

@@ -67,6 +67,9 @@ public final class TrainingLoop implements AutoCloseable {
         this.validationX = b.validationX;
         this.validationLabels = b.validationLabels;
         long features = trainer.model().inputSize();
+        if (validationX != null && validationLabels.length == 0) { // its loss would be NaN every epoch
+            throw new IllegalArgumentException("the validation set has no samples");
+        }
         if (validationX != null && validationLabels.length * features != validationX.length) {
             throw new IllegalArgumentException("validation x must have validation labels.length * " + features + " = "
                     + validationLabels.length * features + " values: " + validationX.length);
@@ -288,7 +291,10 @@ public final class TrainingLoop implements AutoCloseable {
             return this;
         }
 
-        /** A validation set evaluated after each epoch ({@code x} row-major, one label per sample). */
+        /**
+         * A validation set evaluated after each epoch ({@code x} row-major, one label per sample; at least one,
+         * checked by {@link #build()}).
+         */
         public Builder validation(float[] x, int[] labels) {
             this.validationX = java.util.Objects.requireNonNull(x, "x");
             this.validationLabels = java.util.Objects.requireNonNull(labels, "labels");

@@ -289,7 +289,7 @@ public abstract class OptimizerSuite {
         assertMessage("alpha must be in [0, 1): 1.5", () -> RmsProp.builder().alpha(1.5).build());
         assertMessage("momentum must be in [0, 1): 1.0", () -> RmsProp.builder().momentum(1).build());
         assertMessage("learning rate must be finite and >= 0: -1.0", () -> RmsProp.builder().learningRate(-1).build());
-        assertMessage("clipNorm and clipValue must be >= 0", () -> Adam.builder().clipNorm(-1).build());
+        assertMessage("clipNorm must be >= 0 (0 disables): -1.0", () -> Adam.builder().clipNorm(-1).build());
         try (Adam adam = Adam.builder().build()) {
             assertMessage("learning rate must be finite and >= 0: Infinity",
                     () -> adam.setLearningRate(Float.POSITIVE_INFINITY));

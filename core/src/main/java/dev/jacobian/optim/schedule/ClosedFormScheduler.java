@@ -24,7 +24,7 @@ public final class ClosedFormScheduler extends RateScheduler {
      * exact double, as PyTorch does); sets the rate of period 0.
      */
     public ClosedFormScheduler(Optimizer optimizer, LrSchedule schedule) {
-        this(optimizer, schedule, optimizer.learningRate());
+        this(optimizer, schedule, java.util.Objects.requireNonNull(optimizer, "optimizer").learningRate());
     }
 
     /**

@@ -1,0 +1,116 @@
+package dev.jacobian.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.jacobian.backend.LossKind;
+import dev.jacobian.nn.Model;
+import dev.jacobian.nn.Sequential;
+import dev.jacobian.optim.Sgd;
+import dev.jacobian.reference.ReferenceBackend;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+/** Issue 13: misuses of the trainer, the training loop and early stopping are clear errors naming what was wrong. */
+class TrainMisuseTest {
+    private static final float[] X = {1, 2, 3, 4, 4, 3, 2, 1};
+    private static final float[] Y = {0, 1};
+
+    private static Model mlp(ReferenceBackend b) {
+        return Sequential.builder(4).hidden(3, "relu").output(2, LossKind.SOFTMAX_CROSS_ENTROPY).build(b);
+    }
+
+    private static void assertMessage(Class<? extends Throwable> type, String message, Executable call) {
+        Throwable e = assertThrows(type, call);
+        assertEquals(message, e.getMessage());
+    }
+
+    /** Before: rows outside the targets were an IndexOutOfBoundsException "Range [-1, -1 + 1) out of bounds ...". */
+    @Test
+    void stepRowsOutsideTheTargetsAreAnIllegalArgument() {
+        try (ReferenceBackend b = new ReferenceBackend(); Model m = mlp(b); Sgd sgd = Sgd.builder().build();
+             Trainer t = new Trainer(m, sgd)) {
+            assertMessage(IllegalArgumentException.class,
+                    "targets: rows [-1, 0) of 1 value each do not fit in an array of 2", () -> t.step(X, Y, -1, 1));
+            assertMessage(IllegalArgumentException.class,
+                    "targets: rows [1, 3) of 1 value each do not fit in an array of 2", () -> t.step(X, Y, 1, 2));
+            assertEquals(0, t.steps());
+        }
+    }
+
+    /** Before: a negative step count was accepted and reported back. */
+    @Test
+    void negativeStepCountIsRejected() {
+        try (ReferenceBackend b = new ReferenceBackend(); Model m = mlp(b); Sgd sgd = Sgd.builder().build();
+             Trainer t = new Trainer(m, sgd)) {
+            assertMessage(IllegalArgumentException.class, "steps must be >= 0: -1", () -> t.setSteps(-1));
+            assertEquals(0, t.steps());
+        }
+    }
+
+    /** Before: a trainer took a null model or optimizer and failed at its first step. */
+    @Test
+    void nullModelOrOptimizerIsNamed() {
+        try (ReferenceBackend b = new ReferenceBackend(); Model m = mlp(b); Sgd sgd = Sgd.builder().build()) {
+            assertMessage(NullPointerException.class, "model", () -> new Trainer(null, sgd));
+            assertMessage(NullPointerException.class, "optimizer", () -> new Trainer(m, null));
+        }
+    }
+
+    /** Before: "executor is closed", which named neither the model nor the trainer's part in it. */
+    @Test
+    void aTrainerOfAClosedModelSaysTheModelIsClosed() {
+        try (ReferenceBackend b = new ReferenceBackend(); Sgd sgd = Sgd.builder().build()) {
+            Model m = mlp(b);
+            m.close();
+            assertMessage(IllegalStateException.class, "model 4-3(relu)-2 softmax_cross_entropy is closed",
+                    () -> new Trainer(m, sgd).step(X, Y, 0, 2));
+        }
+    }
+
+    /** Before: NaN best weights were loaded silently, and restoring them made every prediction NaN. */
+    @Test
+    void nonFiniteBestWeightsAreRejected() {
+        try (ReferenceBackend b = new ReferenceBackend(); Model m = mlp(b);
+             EarlyStopping es = new EarlyStopping(Monitor.TRAIN_LOSS, 2)) {
+            float[] best = new float[m.executor().layout().size()];
+            best[3] = Float.NaN;
+            float[] before = m.read(m.parameter("dense1.weight"));
+            assertMessage(IllegalArgumentException.class,
+                    "best weights: value 3 is NaN; weights must be finite", () -> es.loadBestWeights(m.executor(), best));
+            assertEquals(false, es.restoreBest(m.executor()));
+            assertArrayEquals(before, m.read(m.parameter("dense1.weight")));
+        }
+    }
+
+    /** Before: an empty validation set gave a NaN validation loss every epoch (and fed it to the scheduler). */
+    @Test
+    void anEmptyValidationSetIsRejected() {
+        try (ReferenceBackend b = new ReferenceBackend(); Model m = mlp(b); Sgd sgd = Sgd.builder().build();
+             Trainer t = new Trainer(m, sgd)) {
+            assertMessage(IllegalArgumentException.class, "the validation set has no samples",
+                    () -> TrainingLoop.builder(t).validation(new float[0], new int[0]).build());
+        }
+    }
+
+    /**
+     * Before: one-hot rows given to a class-index loss were read as class indices (0s and 1s are valid ones), so
+     * the step trained on wrong labels silently; stray values after the last sample were ignored.
+     */
+    @Test
+    void targetsOfAnotherLayoutOrStrayValuesAreRejected() {
+        try (ReferenceBackend b = new ReferenceBackend(); Model m = mlp(b); Sgd sgd = Sgd.builder().build();
+             Trainer t = new Trainer(m, sgd)) {
+            assertMessage(IllegalArgumentException.class,
+                    "step: x holds 2 samples of 4 values but targets hold 4 of 1 value (model.targetColumns());"
+                            + " encode labels with model.encodeTargets",
+                    () -> t.step(X, new float[] {1, 0, 0, 1}, 0, 2));
+            assertMessage(IllegalArgumentException.class,
+                    "step: 9 values of x are not a whole number of samples of 4 (1 left over)",
+                    () -> t.step(new float[9], Y, 0, 2));
+            assertEquals(0, t.steps());
+            assertEquals(2, t.step(X, m.encodeTargets(new int[] {0, 1}), 0, 2).step() + 1);
+        }
+    }
+}

@@ -405,6 +405,8 @@ public abstract class AbstractBackend implements Backend {
         Checks.sameSize(name, x, dy);
         Checks.sameSize(name, x, dx);
         inPlaceOnly(name, dy, dx);
+        inPlaceOnly(name, x, dx);
+        inPlaceOnly(name, y, dx);
         countLaunch();
         activationBackwardKernel(f, param, x, y, dy, dx, accumulate);
     }
@@ -498,6 +500,7 @@ public abstract class AbstractBackend implements Backend {
         own("maxoutBackward", "z, dy, dz", z, dy, dz);
         Checks.maxoutBackward(pieces, z, dy, dz);
         disjoint("maxoutBackward", dy, dz);
+        inPlaceOnly("maxoutBackward", z, dz);
         countLaunch();
         maxoutBackwardKernel(pieces, z, dy, dz, accumulate);
     }
@@ -762,6 +765,8 @@ public abstract class AbstractBackend implements Backend {
         own("reduceBackward " + op, "x, y, dy, dx", x, y, dy, dx);
         Checks.reduceBackward(op, axis, x, y, dy, dx);
         disjoint("reduceBackward " + op, dy, dx);
+        inPlaceOnly("reduceBackward " + op, x, dx);
+        inPlaceOnly("reduceBackward " + op, y, dx);
         countLaunch();
         reduceBackwardKernel(op, axis, x, y, dy, dx, accumulate);
     }
@@ -786,6 +791,8 @@ public abstract class AbstractBackend implements Backend {
     public final synchronized void softmaxBackward(Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
         own("softmaxBackward", "y, dy, dx", y, dy, dx);
         Checks.softmaxBackward(y, dy, dx);
+        inPlaceOnly("softmaxBackward", y, dx);
+        inPlaceOnly("softmaxBackward", dy, dx);
         countLaunch();
         softmaxBackwardKernel(y, dy, dx, accumulate);
     }

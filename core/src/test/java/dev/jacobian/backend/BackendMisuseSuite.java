@@ -200,6 +200,38 @@ public abstract class BackendMisuseSuite {
         }
     }
 
+    /**
+     * softmaxBackward, activationBackward, maxoutBackward and reduceBackward did not check that their output is apart
+     * from the inputs they read (or exactly one of them): a gradient written one row ahead of the values still to be
+     * read was accepted, and a row-by-row kernel then read the rows it had just overwritten. Exactly in place stays
+     * allowed where it was.
+     */
+    @Test
+    void gradientsThatPartlyOverlapTheirInputsAreRefused() {
+        try (Backend b = createBackend()) {
+            int cols = Math.max(4, b.viewAlignment()); // rows start at offsets a view can take on every backend
+            try (Tensor root = b.allocate(Shape.of(4, cols));
+                 Tensor head = root.slice(0, 3);
+                 Tensor tail = root.slice(1, 4)) {
+                Tensor other = b.allocate(Shape.of(3, cols));
+                refused(IllegalArgumentException.class, () -> b.softmaxBackward(other, head, tail, false),
+                        "softmaxBackward: output [3, " + cols + "] partially overlaps input [3, " + cols + "]");
+                refused(IllegalArgumentException.class, () -> b.softmaxBackward(head, other, tail, false),
+                        "softmaxBackward: output", "partially overlaps");
+                refused(IllegalArgumentException.class,
+                        () -> b.activationBackward(Activation.TANH, 0f, head, head, other, tail, false),
+                        "activationBackward TANH: output", "partially overlaps");
+                refused(IllegalArgumentException.class, () -> b.maxoutBackward(1, head, other, tail, false),
+                        "maxoutBackward: output", "partially overlaps");
+                Tensor colMax = b.allocate(Shape.of(1, cols));
+                refused(IllegalArgumentException.class,
+                        () -> b.reduceBackward(Reduction.MAX, Axis.ROWS, head, colMax, colMax, tail, false),
+                        "reduceBackward MAX: output", "partially overlaps");
+                b.softmaxBackward(other, head, head, false); // exactly in place: allowed
+            }
+        }
+    }
+
     /** A tensor of a second backend of the same kind read "belongs to backend cpu, not to this cpu backend". */
     @Test
     void aTensorOfAnotherInstanceOfTheSameBackendIsNamedSo() {

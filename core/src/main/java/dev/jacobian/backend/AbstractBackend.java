@@ -54,6 +54,13 @@ public abstract class AbstractBackend implements Backend {
         }
     }
 
+    /** Throws {@link IllegalStateException} naming {@code op} when {@link #close()} was called. */
+    private void ensureOpen(String op) {
+        if (closed) {
+            throw new IllegalStateException(op + ": the " + name() + " backend is closed");
+        }
+    }
+
     /** Whether {@link #close()} was called. */
     protected final boolean isClosed() {
         return closed;
@@ -67,21 +74,44 @@ public abstract class AbstractBackend implements Backend {
         stats().onLaunch();
     }
 
-    /** {@code t} belongs to this backend and is open (null allowed only where a primitive says so). */
-    private void own(String op, Tensor t) {
+    /**
+     * The backend is open and {@code t} (called {@code what} in messages) is not null, belongs to this backend and is
+     * open.
+     */
+    private void own(String op, String what, Tensor t) {
+        ensureOpen(op);
+        Checks.given(op, "tensor " + what, t);
+        mine(op, t);
+    }
+
+    /** {@code t} belongs to this backend and is open; the backend is known to be open. */
+    private void mine(String op, Tensor t) {
         if (t.backend() != this) {
-            throw new IllegalArgumentException(op + ": tensor " + t.shape() + " belongs to backend " + t.backend().name()
-                    + ", not to this " + name() + " backend");
+            throw new IllegalArgumentException(op + ": tensor " + t.shape() + (t.backend().name().equals(name())
+                    ? " belongs to another " + name() + " backend instance, not to this one"
+                    : " belongs to backend " + t.backend().name() + ", not to this " + name() + " backend"));
         }
         t.buffer(); // IllegalStateException when closed
     }
 
-    private void own(String op, Tensor... ts) {
-        ensureOpen();
-        for (Tensor t : ts) {
-            if (t != null) {
-                own(op, t);
+    /**
+     * The backend is open and every tensor of {@code ts} is not null, belongs to this backend and is open;
+     * {@code names} lists their names, comma-separated, for the message about a null one.
+     */
+    private void own(String op, String names, Tensor... ts) {
+        ensureOpen(op);
+        for (int i = 0; i < ts.length; i++) {
+            if (ts[i] == null) {
+                throw new IllegalArgumentException(op + ": tensor " + names.split(", ")[i] + " is null");
             }
+            mine(op, ts[i]);
+        }
+    }
+
+    /** An optional tensor: null, or one that belongs to this backend and is open (the backend is known open). */
+    private void ownOptional(String op, Tensor t) {
+        if (t != null) {
+            mine(op, t);
         }
     }
 
@@ -98,11 +128,19 @@ public abstract class AbstractBackend implements Backend {
         }
     }
 
+    /** {@code out} (written, called {@code outName}) and {@code other} (called {@code otherName}) share no element. */
+    private static void apart(String op, String outName, Tensor out, String otherName, Tensor other) {
+        if (out != null && other != null && out.overlaps(other)) {
+            throw new IllegalArgumentException(op + ": " + outName + " " + out.shape() + " must not overlap " + otherName
+                    + " " + other.shape() + " (they share storage)");
+        }
+    }
+
     // ---------------------------------------------------------------- memory
 
     @Override
     public final synchronized DeviceBuffer allocateBuffer(long floats) {
-        ensureOpen();
+        ensureOpen("allocate");
         if (floats < 0) {
             throw new IllegalArgumentException("cannot allocate " + floats + " floats");
         }
@@ -124,7 +162,8 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized DeviceBuffer viewBuffer(DeviceBuffer storage, long offset, long floats) {
-        ensureOpen();
+        ensureOpen("viewBuffer");
+        Checks.given("viewBuffer", "storage", storage);
         if (offset < 0 || floats < 0 || offset + floats > storage.floats()) {
             throw new IndexOutOfBoundsException("view of " + floats + " floats at " + offset + " in a buffer of "
                     + storage.floats());
@@ -141,7 +180,7 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void upload(float[] src, int srcOffset, Tensor dst, int dstOffset, int count) {
-        own("upload", dst);
+        own("upload", "dst", dst);
         Checks.transfer("upload", dst, dstOffset, count);
         Checks.hostRange("upload", src, srcOffset, count);
         uploadKernel(src, srcOffset, dst, dstOffset, count);
@@ -152,7 +191,7 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void download(Tensor src, int srcOffset, float[] dst, int dstOffset, int count) {
-        own("download", src);
+        own("download", "src", src);
         Checks.transfer("download", src, srcOffset, count);
         Checks.hostRange("download", dst, dstOffset, count);
         downloadKernel(src, srcOffset, dst, dstOffset, count);
@@ -163,7 +202,12 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized PendingRead readLater(Tensor... tensors) {
-        own("readLater", tensors);
+        ensureOpen("readLater");
+        Checks.given("readLater", "tensor array", tensors);
+        for (int i = 0; i < tensors.length; i++) {
+            Checks.given("readLater", "tensor " + (i + 1) + " of " + tensors.length, tensors[i]);
+            mine("readLater", tensors[i]);
+        }
         return readLaterKernel(tensors);
     }
 
@@ -180,7 +224,7 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void synchronize() {
-        ensureOpen();
+        ensureOpen("synchronize");
         synchronizeKernel();
     }
 
@@ -203,7 +247,7 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void fill(Tensor x, float value) {
-        own("fill", x);
+        own("fill", "x", x);
         countLaunch();
         fillKernel(x, value);
     }
@@ -213,7 +257,7 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void copy(Tensor src, int srcOffset, Tensor dst, int dstOffset, int count) {
-        own("copy", src, dst);
+        own("copy", "src, dst", src, dst);
         Checks.transfer("copy from", src, srcOffset, count);
         Checks.transfer("copy into", dst, dstOffset, count);
         if (src.root() == dst.root() && count > 0) {
@@ -232,7 +276,7 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void axpby(float alpha, Tensor x, float beta, Tensor y) {
-        own("axpby", x, y);
+        own("axpby", "x, y", x, y);
         Checks.sameSize("axpby", x, y);
         inPlaceOnly("axpby", x, y);
         countLaunch();
@@ -244,7 +288,8 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void unary(UnaryOp op, float p, float q, Tensor x, Tensor y) {
-        own("unary " + op, x, y);
+        Checks.given("unary", "operation", op);
+        own("unary " + op, "x, y", x, y);
         Checks.sameSize("unary " + op, x, y);
         inPlaceOnly("unary " + op, x, y);
         if (op == UnaryOp.CLAMP && !(p <= q)) {
@@ -259,8 +304,9 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void binary(BinaryOp op, Tensor a, Tensor b, Tensor c) {
+        Checks.given("binary", "operation", op);
         String name = "binary " + op;
-        own(name, a, b, c);
+        own(name, "a, b, c", a, b, c);
         Broadcast bc = broadcast(name, a, b, c);
         if (bc == null) {
             inPlaceOnly(name, a, c);
@@ -295,8 +341,9 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void binaryBackward(BinaryOp op, int operand, Tensor a, Tensor b, Tensor dc, Tensor grad, boolean accumulate) {
+        Checks.given("binaryBackward", "operation", op);
         String name = "binaryBackward " + op;
-        own(name, a, b, dc, grad);
+        own(name, "a, b, dc, grad", a, b, dc, grad);
         Checks.operand(name, operand);
         Broadcast bc = broadcast(name, a, b, dc);
         Tensor target = operand == 0 ? a : b;
@@ -325,7 +372,7 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void sumTo(Tensor x, Tensor y, boolean accumulate) {
-        own("sumTo", x, y);
+        own("sumTo", "x, y", x, y);
         Broadcast bc = Broadcast.reduction("sumTo", x.shape(), y.shape());
         disjoint("sumTo", x, y);
         countLaunch();
@@ -337,7 +384,8 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void activation(Activation f, float param, Tensor x, Tensor y) {
-        own("activation " + f, x, y);
+        Checks.given("activation", "function", f);
+        own("activation " + f, "x, y", x, y);
         Checks.sameSize("activation " + f, x, y);
         inPlaceOnly("activation " + f, x, y);
         countLaunch();
@@ -350,12 +398,15 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final synchronized void activationBackward(Activation f, float param, Tensor x, Tensor y, Tensor dy, Tensor dx,
                                          boolean accumulate) {
+        Checks.given("activationBackward", "function", f);
         String name = "activationBackward " + f;
-        own(name, x, y, dy, dx);
+        own(name, "x, y, dy, dx", x, y, dy, dx);
         Checks.sameSize(name, x, y);
         Checks.sameSize(name, x, dy);
         Checks.sameSize(name, x, dx);
         inPlaceOnly(name, dy, dx);
+        inPlaceOnly(name, x, dx);
+        inPlaceOnly(name, y, dx);
         countLaunch();
         activationBackwardKernel(f, param, x, y, dy, dx, accumulate);
     }
@@ -372,7 +423,7 @@ public abstract class AbstractBackend implements Backend {
 
     /** The checks of a row-vector op {@code y = f(x, v)}: {@code y} may be {@code x}, never {@code v}. */
     private void rowVectorCall(String op, Tensor x, Tensor v, Tensor y) {
-        own(op, x, v, y);
+        own(op, "x, v, y", x, v, y);
         Checks.rowVectorOp(op, x, v, y);
         inPlaceOnly(op, x, y);
         disjoint(op, v, y);
@@ -384,6 +435,7 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void biasActivation(Tensor x, Tensor bias, Activation f, float param, Tensor y) {
+        Checks.given("biasActivation", "activation", f);
         rowVectorCall("biasActivation", x, bias, y);
         biasActivationKernel(x, bias, f, param, y);
     }
@@ -409,8 +461,17 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final synchronized void preluBackward(Tensor x, Tensor slope, Tensor dy, Tensor dx, boolean accumulateDx,
                                     Tensor dslope, boolean accumulateDslope) {
-        own("preluBackward", x, slope, dy, dx, dslope);
+        own("preluBackward", "x, slope, dy", x, slope, dy);
+        ownOptional("preluBackward", dx);
+        ownOptional("preluBackward", dslope);
         Checks.preluBackward(x, slope, dy, dx, dslope);
+        inPlaceOnly("preluBackward", dy, dx);
+        apart("preluBackward", "dx", dx, "x", x);
+        apart("preluBackward", "dx", dx, "slope", slope);
+        apart("preluBackward", "dslope", dslope, "x", x);
+        apart("preluBackward", "dslope", dslope, "slope", slope);
+        apart("preluBackward", "dslope", dslope, "dy", dy);
+        apart("preluBackward", "dslope", dslope, "dx", dx);
         if (dx == null && dslope == null) {
             return;
         }
@@ -424,7 +485,7 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void maxout(int pieces, Tensor z, Tensor y) {
-        own("maxout", z, y);
+        own("maxout", "z, y", z, y);
         Checks.maxout("maxout", pieces, z, y);
         disjoint("maxout", z, y);
         countLaunch();
@@ -436,9 +497,10 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void maxoutBackward(int pieces, Tensor z, Tensor dy, Tensor dz, boolean accumulate) {
-        own("maxoutBackward", z, dy, dz);
+        own("maxoutBackward", "z, dy, dz", z, dy, dz);
         Checks.maxoutBackward(pieces, z, dy, dz);
         disjoint("maxoutBackward", dy, dz);
+        inPlaceOnly("maxoutBackward", z, dz);
         countLaunch();
         maxoutBackwardKernel(pieces, z, dy, dz, accumulate);
     }
@@ -448,7 +510,7 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void randomUniform(long key, long counter, Tensor out) {
-        own("randomUniform", out);
+        own("randomUniform", "out", out);
         countLaunch();
         randomUniformKernel(key, counter, out);
     }
@@ -460,7 +522,7 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        own("gemm", a, b, c);
+        own("gemm", "a, b, c", a, b, c);
         int[] mnk = Checks.gemm(transA, transB, a, b, c);
         disjoint("gemm", a, c);
         disjoint("gemm", b, c);
@@ -477,7 +539,8 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void gemmBiasActivation(Tensor x, Tensor w, Tensor bias, Activation f, float param, Tensor y) {
-        own("gemmBiasActivation", x, w, bias, y);
+        own("gemmBiasActivation", "x, w, bias, y", x, w, bias, y);
+        Checks.given("gemmBiasActivation", "activation", f);
         Checks.dense(x, w, bias, y);
         disjoint("gemmBiasActivation", x, y);
         disjoint("gemmBiasActivation", w, y);
@@ -499,7 +562,11 @@ public abstract class AbstractBackend implements Backend {
                                                  Tensor dx, boolean accumulateDx, Tensor dw, boolean accumulateDw,
                                                  Tensor db, boolean accumulateDb) {
         String op = "denseBackward";
-        own(op, x, w, y, dy, dx, dw, db);
+        own(op, "x, w, y, dy", x, w, y, dy);
+        Checks.given(op, "activation", f);
+        ownOptional(op, dx);
+        ownOptional(op, dw);
+        ownOptional(op, db);
         Checks.denseBackward(x, w, y, dy, dx, dw, db);
         if (!f.derivativeFromOutput(param)) {
             throw new IllegalArgumentException(op + ": " + f + " with parameter " + param
@@ -541,7 +608,7 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void permute(Tensor x, int[] axes, Tensor y) {
-        own("permute", x, y);
+        own("permute", "x, y", x, y);
         Checks.permute(x, axes, y);
         disjoint("permute", x, y);
         countLaunch();
@@ -556,7 +623,8 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void im2col(Conv2dSpec spec, int group, Tensor x, Tensor col) {
-        own("im2col", x, col);
+        own("im2col", "x, col", x, col);
+        Checks.given("im2col", "spec", spec);
         Checks.im2col("im2col", spec, group, x, col);
         disjoint("im2col", x, col);
         countLaunch();
@@ -568,7 +636,8 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void col2im(Conv2dSpec spec, int group, Tensor col, Tensor dx, boolean accumulate) {
-        own("col2im", col, dx);
+        own("col2im", "col, dx", col, dx);
+        Checks.given("col2im", "spec", spec);
         Checks.im2col("col2im", spec, group, dx, col);
         disjoint("col2im", col, dx);
         countLaunch();
@@ -586,7 +655,8 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void conv2d(Conv2dSpec spec, Tensor x, Tensor w, Tensor y) {
-        own("conv2d", x, w, y);
+        own("conv2d", "x, w, y", x, w, y);
+        Checks.given("conv2d", "spec", spec);
         Checks.conv2d("conv2d", spec, x, w, y, "y");
         disjoint("conv2d", x, y);
         disjoint("conv2d", w, y);
@@ -596,7 +666,8 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void conv2dBackwardData(Conv2dSpec spec, Tensor dy, Tensor w, Tensor dx, boolean accumulate) {
-        own("conv2dBackwardData", dy, w, dx);
+        own("conv2dBackwardData", "dy, w, dx", dy, w, dx);
+        Checks.given("conv2dBackwardData", "spec", spec);
         Checks.conv2d("conv2dBackwardData", spec, dx, w, dy, "dy");
         disjoint("conv2dBackwardData", dy, dx);
         disjoint("conv2dBackwardData", w, dx);
@@ -607,7 +678,8 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final synchronized void conv2dBackwardWeights(Conv2dSpec spec, Tensor x, Tensor dy, Tensor dw,
                                                          boolean accumulate) {
-        own("conv2dBackwardWeights", x, dy, dw);
+        own("conv2dBackwardWeights", "x, dy, dw", x, dy, dw);
+        Checks.given("conv2dBackwardWeights", "spec", spec);
         Checks.conv2d("conv2dBackwardWeights", spec, x, dw, dy, "dy");
         disjoint("conv2dBackwardWeights", x, dw);
         disjoint("conv2dBackwardWeights", dy, dw);
@@ -641,7 +713,8 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void pool2d(Pool2dSpec spec, Tensor x, Tensor y) {
-        own(spec.name(), x, y);
+        Checks.given("pool2d", "spec", spec);
+        own(spec.name(), "x, y", x, y);
         Checks.pool2d(spec.name(), spec, x, y);
         disjoint(spec.name(), x, y);
         countLaunch();
@@ -653,8 +726,9 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void pool2dBackward(Pool2dSpec spec, Tensor x, Tensor dy, Tensor dx, boolean accumulate) {
+        Checks.given("pool2dBackward", "spec", spec);
         String op = spec.name() + "Backward";
-        own(op, x, dy, dx);
+        own(op, "x, dy, dx", x, dy, dx);
         Checks.pool2d(op, spec, x, dy);
         if (!dx.shape().equals(x.shape())) {
             throw new IllegalArgumentException(op + ": dx " + dx.shape() + " must have the input's shape " + x.shape());
@@ -672,7 +746,9 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void reduce(Reduction op, Axis axis, Tensor x, Tensor y, boolean accumulate) {
-        own("reduce " + op, x, y);
+        Checks.given("reduce", "reduction", op);
+        Checks.given("reduce " + op, "axis", axis);
+        own("reduce " + op, "x, y", x, y);
         Checks.reduce(op, axis, x, y, accumulate);
         disjoint("reduce " + op, x, y);
         countLaunch();
@@ -684,9 +760,13 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void reduceBackward(Reduction op, Axis axis, Tensor x, Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
-        own("reduceBackward " + op, x, y, dy, dx);
+        Checks.given("reduceBackward", "reduction", op);
+        Checks.given("reduceBackward " + op, "axis", axis);
+        own("reduceBackward " + op, "x, y, dy, dx", x, y, dy, dx);
         Checks.reduceBackward(op, axis, x, y, dy, dx);
         disjoint("reduceBackward " + op, dy, dx);
+        inPlaceOnly("reduceBackward " + op, x, dx);
+        inPlaceOnly("reduceBackward " + op, y, dx);
         countLaunch();
         reduceBackwardKernel(op, axis, x, y, dy, dx, accumulate);
     }
@@ -697,7 +777,7 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void softmax(Tensor x, Tensor y) {
-        own("softmax", x, y);
+        own("softmax", "x, y", x, y);
         Checks.sameMatrix("softmax", x, y);
         inPlaceOnly("softmax", x, y);
         countLaunch();
@@ -709,8 +789,10 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void softmaxBackward(Tensor y, Tensor dy, Tensor dx, boolean accumulate) {
-        own("softmaxBackward", y, dy, dx);
+        own("softmaxBackward", "y, dy, dx", y, dy, dx);
         Checks.softmaxBackward(y, dy, dx);
+        inPlaceOnly("softmaxBackward", y, dx);
+        inPlaceOnly("softmaxBackward", dy, dx);
         countLaunch();
         softmaxBackwardKernel(y, dy, dx, accumulate);
     }
@@ -720,9 +802,11 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void rowLoss(LossKind kind, Tensor pred, Tensor target, Tensor out) {
-        own("rowLoss", pred, target, out);
+        own("rowLoss", "pred, target, out", pred, target, out);
+        Checks.given("rowLoss", "loss kind", kind);
         Checks.rowLoss("rowLoss", kind, pred, target, out);
         disjoint("rowLoss", pred, out);
+        apart("rowLoss", "out", out, "target", target);
         countLaunch();
         rowLossKernel(kind, pred, target, out);
     }
@@ -738,9 +822,12 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final synchronized void rowLossBackward(LossKind kind, Tensor pred, Tensor target, Tensor dout, Tensor dpred,
                                       boolean accumulate) {
-        own("rowLossBackward", pred, target, dout, dpred);
+        own("rowLossBackward", "pred, target, dout, dpred", pred, target, dout, dpred);
+        Checks.given("rowLossBackward", "loss kind", kind);
         Checks.rowLossBackward(kind, pred, target, dout, dpred);
         disjoint("rowLossBackward", pred, dpred);
+        apart("rowLossBackward", "dpred", dpred, "target", target);
+        apart("rowLossBackward", "dpred", dpred, "dout", dout);
         countLaunch();
         rowLossBackwardKernel(kind, pred, target, dout, dpred, accumulate);
     }
@@ -753,7 +840,8 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void meanLoss(LossKind kind, Tensor pred, Tensor target, Tensor out) {
-        own("meanLoss", pred, target, out);
+        own("meanLoss", "pred, target, out", pred, target, out);
+        Checks.given("meanLoss", "loss kind", kind);
         Checks.meanLoss("meanLoss", kind, pred, target, out);
         disjoint("meanLoss", pred, out);
         disjoint("meanLoss", target, out);
@@ -775,7 +863,8 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final synchronized void meanLossBackward(LossKind kind, Tensor pred, Tensor target, Tensor dout,
                                                     Tensor dpred, boolean accumulate) {
-        own("meanLossBackward", pred, target, dout, dpred);
+        own("meanLossBackward", "pred, target, dout, dpred", pred, target, dout, dpred);
+        Checks.given("meanLossBackward", "loss kind", kind);
         Checks.meanLoss("meanLossBackward", kind, pred, target, dout);
         Checks.sameMatrix("meanLossBackward", pred, dpred);
         disjoint("meanLossBackward", pred, dpred);
@@ -802,8 +891,16 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final synchronized void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, Tensor gradNormSq, SgdUpdate update) {
-        own("sgdUpdate", param, grad, velocity, gradNormSq);
+        own("sgdUpdate", "param, grad", param, grad);
+        ownOptional("sgdUpdate", velocity);
+        ownOptional("sgdUpdate", gradNormSq);
+        Checks.given("sgdUpdate", "update", update);
         Checks.sgdUpdate(param, grad, velocity, gradNormSq, update);
+        apart("sgdUpdate", "param", param, "grad", grad);
+        apart("sgdUpdate", "param", param, "gradNormSq", gradNormSq);
+        apart("sgdUpdate", "velocity", velocity, "param", param);
+        apart("sgdUpdate", "velocity", velocity, "grad", grad);
+        apart("sgdUpdate", "velocity", velocity, "gradNormSq", gradNormSq);
         countLaunch();
         sgdUpdateKernel(param, grad, velocity, gradNormSq, update);
     }
@@ -819,7 +916,10 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final synchronized void adaptiveUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradNormSq,
                                      AdaptiveUpdate update) {
-        own("adaptiveUpdate", param, grad, m, v, gradNormSq);
+        own("adaptiveUpdate", "param, grad", param, grad);
+        ownOptional("adaptiveUpdate", m);
+        ownOptional("adaptiveUpdate", v);
+        ownOptional("adaptiveUpdate", gradNormSq);
         Checks.adaptiveUpdate(param, grad, m, v, gradNormSq, update);
         Tensor[] written = {param, m, v};
         for (int i = 0; i < written.length; i++) {

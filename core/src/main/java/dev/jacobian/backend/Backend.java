@@ -69,13 +69,23 @@ public interface Backend extends AutoCloseable {
 
     /** Allocates a tensor, zero-filled. */
     default Tensor allocate(Shape shape) {
+        Checks.given("allocate", "shape", shape);
         Tensor t = Tensor.wrap(this, shape, allocateBuffer(shape.size()));
         fill(t, 0f);
         return t;
     }
 
-    /** Allocates a tensor and uploads {@code data} (row-major, {@code shape.size()} floats) into it. */
+    /**
+     * Allocates a tensor and uploads {@code data} (row-major, {@code shape.size()} floats) into it. A null shape or
+     * array, or an array of another length, is an {@link IllegalArgumentException} and allocates nothing.
+     */
     default Tensor fromHost(Shape shape, float[] data) {
+        Checks.given("fromHost", "shape", shape);
+        Checks.given("fromHost", "host array", data);
+        if (data.length != shape.size()) {
+            throw new IllegalArgumentException("fromHost: array of " + data.length + " floats does not match tensor "
+                    + shape);
+        }
         Tensor t = Tensor.wrap(this, shape, allocateBuffer(shape.size()));
         t.upload(data);
         return t;
@@ -110,6 +120,8 @@ public interface Backend extends AutoCloseable {
 
     /** {@code dst = src}; same size. */
     default void copy(Tensor src, Tensor dst) {
+        Checks.given("copy", "tensor src", src);
+        Checks.given("copy", "tensor dst", dst);
         Checks.sameSize("copy", src, dst);
         copy(src, 0, dst, 0, src.size());
     }
@@ -179,7 +191,8 @@ public interface Backend extends AutoCloseable {
 
     /**
      * PReLU backward. {@code dx (+)= dy * (x > 0 ? 1 : slope_j)} and
-     * {@code dslope_j (+)= sum_i dy_ij * (x_ij > 0 ? 0 : x_ij)}. Either gradient may be {@code null}.
+     * {@code dslope_j (+)= sum_i dy_ij * (x_ij > 0 ? 0 : x_ij)}. Either gradient may be {@code null}; {@code dx} may
+     * be {@code dy}, no other two may overlap.
      */
     void preluBackward(Tensor x, Tensor slope, Tensor dy, Tensor dx, boolean accumulateDx,
                        Tensor dslope, boolean accumulateDslope);

@@ -2,9 +2,11 @@ package dev.jacobian.backend;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -23,6 +25,9 @@ import org.slf4j.LoggerFactory;
  * {@link BackendProvider#priority()} or {@link BackendProvider#isAvailable()} on the other providers, so
  * {@code create("cpu")} does not probe an OpenCL driver. Only {@code auto} and {@link #providers()}
  * evaluate every provider's priority and availability.
+ *
+ * <p>A provider that fails to load (a services entry whose class, or a class it needs, is missing) is skipped with
+ * one warning, and named in the message when the backend asked for is not found: it does not take the others down.
  */
 public final class Backends {
     /** System property naming the backend. */
@@ -33,6 +38,8 @@ public final class Backends {
     public static final String AUTO = "auto";
 
     private static final Logger LOG = LoggerFactory.getLogger(Backends.class);
+    /** More failures than this in one discovery stop it (a class path can hardly hold that many broken providers). */
+    private static final int MAX_LOAD_FAILURES = 64;
 
     private Backends() {
     }
@@ -43,7 +50,10 @@ public final class Backends {
      * listings, not to find a provider by name.
      */
     public static List<BackendProvider> providers() {
-        List<BackendProvider> list = discover();
+        return byPriority(discover(Backends.class.getClassLoader()).providers());
+    }
+
+    private static List<BackendProvider> byPriority(List<BackendProvider> list) {
         list.sort(Comparator.comparingInt(BackendProvider::priority).reversed()
                 .thenComparing(BackendProvider::name));
         return list;
@@ -57,11 +67,32 @@ public final class Backends {
         return sorted.stream().filter(BackendProvider::isAvailable).findFirst();
     }
 
-    /** Every provider on the class path, in discovery order, without asking any of them anything. */
-    private static List<BackendProvider> discover() {
+    /** The providers a class loader found, in discovery order, and why each one that failed to load failed. */
+    record Found(List<BackendProvider> providers, List<String> failures) {
+    }
+
+    /**
+     * Every provider {@code loader} finds, in discovery order, without asking any of them anything. A provider that
+     * fails to load (its class or a class it needs is missing, its constructor throws) is skipped with one warning
+     * and its failure kept for error messages: one broken jar on the class path does not take every backend down.
+     */
+    static Found discover(ClassLoader loader) {
         List<BackendProvider> list = new ArrayList<>();
-        ServiceLoader.load(BackendProvider.class, Backends.class.getClassLoader()).forEach(list::add);
-        return list;
+        List<String> failures = new ArrayList<>();
+        Iterator<BackendProvider> it = ServiceLoader.load(BackendProvider.class, loader).iterator();
+        // ServiceLoader moves past a provider that failed; the bound only guards against a loader that would not
+        while (failures.size() < MAX_LOAD_FAILURES) {
+            try {
+                if (!it.hasNext()) {
+                    break;
+                }
+                list.add(it.next());
+            } catch (ServiceConfigurationError | LinkageError e) {
+                failures.add(e.getMessage());
+                LOG.warn("a backend provider failed to load and is skipped: {}", e.getMessage());
+            }
+        }
+        return new Found(list, failures);
     }
 
     /** The configured name: the system property, else the environment variable, else {@code auto}. */
@@ -93,11 +124,17 @@ public final class Backends {
      *                                  available (the message gives the reasons)
      */
     public static BackendProvider resolve(String name) {
+        return resolve(name, Backends.class.getClassLoader());
+    }
+
+    /** {@link #resolve(String)} among the providers {@code loader} finds. */
+    static BackendProvider resolve(String name, ClassLoader loader) {
         String wanted = name == null ? AUTO : name.trim().toLowerCase(Locale.ROOT);
+        Found found = discover(loader);
+        List<BackendProvider> all = found.providers();
         if (wanted.equals(AUTO)) {
-            return pickAuto(providers());
+            return pickAuto(byPriority(all), found.failures());
         }
-        List<BackendProvider> all = discover();
         for (BackendProvider p : all) {
             if (p.name().equalsIgnoreCase(wanted)) {
                 if (!p.isAvailable()) {
@@ -107,10 +144,11 @@ public final class Backends {
             }
         }
         throw new IllegalArgumentException("unknown backend '" + name + "'; found: "
-                + all.stream().map(BackendProvider::name).sorted().collect(Collectors.joining(", ")) + " (or 'auto')");
+                + all.stream().map(BackendProvider::name).sorted().collect(Collectors.joining(", ")) + " (or 'auto')"
+                + (found.failures().isEmpty() ? "" : "; providers that failed to load: " + String.join("; ", found.failures())));
     }
 
-    private static BackendProvider pickAuto(List<BackendProvider> all) {
+    private static BackendProvider pickAuto(List<BackendProvider> all, List<String> failures) {
         BackendProvider chosen = autoChoice(all).orElse(null);
         List<String> others = new ArrayList<>();
         for (BackendProvider p : all) {
@@ -124,7 +162,8 @@ public final class Backends {
             }
         }
         if (chosen == null) {
-            throw new IllegalStateException("no backend is available; providers found: " + others);
+            throw new IllegalStateException("no backend is available; providers found: " + others
+                    + (failures.isEmpty() ? "" : "; providers that failed to load: " + String.join("; ", failures)));
         }
         LOG.info("backend auto: using '{}' (priority {}){}", chosen.name(), chosen.priority(),
                 others.isEmpty() ? "" : "; not taken: " + String.join("; ", others));

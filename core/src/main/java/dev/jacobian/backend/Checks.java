@@ -15,6 +15,16 @@ public final class Checks {
         return new IllegalArgumentException(op + ": " + what + " " + a + " vs " + b);
     }
 
+    /**
+     * Throws an {@link IllegalArgumentException} "{@code op: what is null}" when {@code value} is null: a null
+     * argument is named by the call it was passed to, never left to a {@link NullPointerException} in a kernel.
+     */
+    public static void given(String op, String what, Object value) {
+        if (value == null) {
+            throw new IllegalArgumentException(op + ": " + what + " is null");
+        }
+    }
+
     /** The index of the first NaN or infinite value of {@code values}, or -1 when every value is finite. */
     public static int firstNonFinite(float[] values) {
         for (int i = 0; i < values.length; i++) {
@@ -240,6 +250,7 @@ public final class Checks {
 
     /** Bounds of a host array range {@code [offset, offset + count)}. */
     public static void hostRange(String op, float[] a, int offset, int count) {
+        given(op, "host array", a);
         if (count < 0 || offset < 0 || (long) offset + count > a.length) {
             throw new IndexOutOfBoundsException(op + " of " + count + " floats at " + offset + " with a host array of "
                     + a.length);

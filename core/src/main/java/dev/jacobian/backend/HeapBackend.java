@@ -73,10 +73,25 @@ public abstract class HeapBackend extends AbstractBackend {
         if (floats > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("cannot allocate " + floats + " floats on the Java heap");
         }
-        ArrayBuffer b = new ArrayBuffer((int) floats);
+        long maxHeap = Runtime.getRuntime().maxMemory();
+        if (4 * floats > maxHeap) {
+            throw new IllegalArgumentException("allocate: " + floats + " floats (" + mib(4 * floats) + ") do not fit in"
+                    + " the Java heap of at most " + mib(maxHeap) + " (-Xmx)");
+        }
+        ArrayBuffer b;
+        try {
+            b = new ArrayBuffer((int) floats);
+        } catch (OutOfMemoryError e) {
+            throw new IllegalStateException("allocate: no room for " + floats + " floats (" + mib(4 * floats)
+                    + ") in the Java heap (at most " + mib(maxHeap) + ", -Xmx); free tensors or raise -Xmx", e);
+        }
         live.add(b);
         stats.onAllocate(floats * 4);
         return b;
+    }
+
+    private static String mib(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
     }
 
     @Override

@@ -57,6 +57,8 @@ public final class Executor implements AutoCloseable {
     private final Tensor valueArena;
     private final Tensor gradientArena;
     private final Map<Integer, Map<Input, Tensor>> inputsByBatch = new HashMap<>();
+    /** The input tensors {@link #feed} has written at least once: a forward pass refuses to read one it has not. */
+    private final Set<Tensor> fed = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     private final Map<PlanKey, Plan> plans = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<PlanKey, Plan> eldest) {
@@ -139,6 +141,9 @@ public final class Executor implements AutoCloseable {
         /** The backward pass: one call per op node that needs a gradient, in reverse order. */
         final List<Call> backwardCalls = new ArrayList<>();
         final List<Parameter> unreachedParameters = new ArrayList<>();
+        /** The inputs this plan reads, and whether each has been fed for its batch size (checked until it has). */
+        final List<Input> inputs = new ArrayList<>();
+        boolean inputsFed;
         private final Map<Shape, Deque<Tensor>> free = new HashMap<>();
 
         Plan(Node target, int batch, Set<Node> keep) {
@@ -204,6 +209,7 @@ public final class Executor implements AutoCloseable {
                 Node n = order.get(k);
                 if (n instanceof Input in) {
                     values.put(n, inputTensor(in, batch));
+                    inputs.add(in);
                 } else if (n instanceof Parameter p) {
                     values.put(n, parameterValues.get(p));
                 } else if (n instanceof Buffer buf) {
@@ -344,6 +350,9 @@ public final class Executor implements AutoCloseable {
      * parameters' initial values as they were).
      */
     public Executor(Graph graph, Backend backend, long seed) {
+        if (graph == null || backend == null) {
+            throw new IllegalArgumentException("executor: " + (graph == null ? "graph" : "backend") + " is null");
+        }
         this.graph = graph;
         this.backend = backend;
         this.seed = seed;
@@ -390,9 +399,9 @@ public final class Executor implements AutoCloseable {
 
     /** {@code p}'s view into an arena-shaped tensor ({@link #layout()}): values, gradients or optimizer state. */
     public Tensor view(Tensor arena, Parameter p) {
-        if (arena.size() != layout.size()) {
+        if (arena.rank() != 1 || arena.size() != layout.size()) {
             throw new IllegalArgumentException("arena " + arena.shape() + " does not have this executor's layout of "
-                    + layout.size() + " floats");
+                    + layout.size() + " floats (a tensor [" + layout.size() + "])");
         }
         int at = layout.offset(p);
         return arena.slice(at, at + p.shape().size()).reshape(p.shape());
@@ -465,16 +474,28 @@ public final class Executor implements AutoCloseable {
      * Uploads {@code rows} samples of {@code input}, starting at sample {@code firstRow} of
      * {@code data} (row-major, {@code input.columns()} values per sample), into the tensor used by
      * plans of batch size {@code rows}.
+     *
+     * @throws IllegalArgumentException when {@code input} belongs to another graph, or the rows do not fit in
+     *                                  {@code data}
      */
     public void feed(Input input, float[] data, int firstRow, int rows) {
         ensureOpen();
-        long end = (long) (firstRow + rows) * input.columns();
+        if (input == null || data == null) {
+            throw new IllegalArgumentException("feed: " + (input == null ? "input" : "data for '" + input.name() + "'")
+                    + " is null");
+        }
+        if (input.graph() != graph) {
+            throw new IllegalArgumentException("feed: input " + input + " belongs to another graph");
+        }
+        long end = ((long) firstRow + rows) * input.columns();
         if (firstRow < 0 || rows <= 0 || end > data.length) {
-            throw new IllegalArgumentException("feed '" + input.name() + "': rows [" + firstRow + ", " + (firstRow + rows)
-                    + ") of " + input.columns() + " values each do not fit in an array of " + data.length);
+            throw new IllegalArgumentException("feed '" + input.name() + "': rows [" + firstRow + ", "
+                    + ((long) firstRow + rows) + ") of " + input.columns() + " values each do not fit in an array of "
+                    + data.length);
         }
         Tensor t = inputTensor(input, rows);
         backend.upload(data, firstRow * input.columns(), t, 0, rows * input.columns());
+        fed.add(t);
     }
 
     private Tensor inputTensor(Input in, int batch) {
@@ -482,7 +503,13 @@ public final class Executor implements AutoCloseable {
                 .computeIfAbsent(in, i -> backend.allocate(i.sampleShape().prepend(batch)));
     }
 
-    /** Computes {@code target} for a batch of {@code batch} samples (already fed); returns its tensor. */
+    /**
+     * Computes {@code target} for a batch of {@code batch} samples (already fed); returns its tensor.
+     *
+     * @throws IllegalArgumentException when {@code batch < 1} or {@code target} belongs to another graph
+     * @throws IllegalStateException    when an input the target depends on was never fed a batch of {@code batch}
+     *                                  (its tensor would still hold zeros)
+     */
     public Tensor forward(Node target, int batch) {
         return forward(target, batch, List.of());
     }
@@ -497,8 +524,14 @@ public final class Executor implements AutoCloseable {
      */
     public Tensor forward(Node target, int batch, Collection<? extends Node> keep) {
         ensureOpen();
+        if (target == null) {
+            throw new IllegalArgumentException("forward: the target is null");
+        }
         if (target.graph() != graph) {
             throw new IllegalArgumentException("node " + target + " belongs to another graph");
+        }
+        if (batch < 1) {
+            throw new IllegalArgumentException("forward to " + target + ": the batch size must be at least 1, got " + batch);
         }
         Set<Node> kept = keep.isEmpty() ? Set.of() : java.util.Collections.newSetFromMap(new IdentityHashMap<>());
         for (Node n : keep) {
@@ -512,6 +545,15 @@ public final class Executor implements AutoCloseable {
         // a training step keeps nothing extra: no set or key list is built for it
         List<Integer> keepIds = kept.isEmpty() ? List.of() : kept.stream().map(Node::id).sorted().toList();
         Plan plan = plans.computeIfAbsent(new PlanKey(target.id(), batch, keepIds), k -> new Plan(target, batch, kept));
+        if (!plan.inputsFed) {
+            for (Input in : plan.inputs) {
+                if (!fed.contains(plan.values.get(in))) {
+                    throw new IllegalStateException("forward to " + target + ": input '" + in.name()
+                            + "' was never fed a batch of " + batch + " (feed it before the forward pass)");
+                }
+            }
+            plan.inputsFed = true;
+        }
         forwardCount++;
         plan.run = ++forwardRuns;
         for (Call c : plan.forwardCalls) {
@@ -525,12 +567,19 @@ public final class Executor implements AutoCloseable {
     /**
      * Backpropagates from the target of the last {@link #forward}: {@code d target = 1} (a scalar loss,
      * or the sum of a non-scalar target). Parameters the target does not depend on get zero gradients.
+     *
+     * @throws IllegalStateException when no forward pass ran, or the last one's target depends on no parameter (it
+     *                               has no gradients; the previous ones would be left in place)
      */
     public void backward() {
         ensureOpen();
         Plan plan = last;
         if (plan == null) {
             throw new IllegalStateException("backward() needs a forward() first");
+        }
+        if (!plan.training) {
+            throw new IllegalStateException("backward: the last forward pass (to " + plan.target + ", batch " + plan.batch
+                    + ") depends on no parameter, so it has no gradients; run forward to a loss first");
         }
         Tensor seed = plan.grads.get(plan.target);
         if (seed != null && !plan.seededOnce) {
@@ -558,6 +607,7 @@ public final class Executor implements AutoCloseable {
      */
     public Tensor value(Node node) {
         ensureOpen();
+        ownNode("value", node);
         if (node instanceof Parameter p) {
             return value(p);
         }
@@ -590,6 +640,7 @@ public final class Executor implements AutoCloseable {
      */
     public Tensor valueAtLastBackward(Node node) {
         ensureOpen();
+        ownNode("valueAtLastBackward", node);
         if (!(node instanceof OpNode)) {
             throw new IllegalArgumentException("node " + node + " is not an operation's output; read it with value(node)");
         }
@@ -711,6 +762,16 @@ public final class Executor implements AutoCloseable {
         return order;
     }
 
+    /** {@code node} is not null and belongs to this executor's graph, or an {@link IllegalArgumentException}. */
+    private void ownNode(String op, Node node) {
+        if (node == null) {
+            throw new IllegalArgumentException(op + ": the node is null");
+        }
+        if (node.graph() != graph) {
+            throw new IllegalArgumentException(op + ": node " + node + " belongs to another graph");
+        }
+    }
+
     private void ensureOpen() {
         if (closed) {
             throw new IllegalStateException("executor is closed");
@@ -733,6 +794,7 @@ public final class Executor implements AutoCloseable {
             m.values().forEach(Tensor::close);
         }
         inputsByBatch.clear();
+        fed.clear();
         valueArena.close(); // closes every parameter's view
         gradientArena.close();
         bufferValues.values().forEach(Tensor::close);

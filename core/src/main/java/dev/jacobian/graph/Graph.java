@@ -56,6 +56,8 @@ public final class Graph {
     private final List<Node> nodes = new ArrayList<>();
     private final List<Parameter> parameters = new ArrayList<>();
     private final List<Buffer> buffers = new ArrayList<>();
+    /** Every parameter and buffer by name (names are unique among them). */
+    private final java.util.Map<String, Node> stateNames = new java.util.HashMap<>();
 
     /** An empty graph: add inputs, parameters and operations, then hand it to an {@link Executor}. */
     public Graph() {
@@ -82,6 +84,9 @@ public final class Graph {
     }
 
     private void own(Node n) {
+        if (n == null) {
+            throw new IllegalArgumentException("an input node is null");
+        }
         if (n.graph() != this) {
             throw new IllegalArgumentException("node " + n + " belongs to another graph");
         }
@@ -93,6 +98,9 @@ public final class Graph {
      */
     public Shape shapeOf(Node node, int batch) {
         own(node);
+        if (batch < 1) {
+            throw new IllegalArgumentException("shapeOf " + node + ": the batch size must be at least 1, got " + batch);
+        }
         java.util.Map<Node, Shape> shapes = new java.util.IdentityHashMap<>();
         for (Node n : Executor.topologicalOrder(node)) {
             if (n instanceof Input in) {
@@ -123,28 +131,63 @@ public final class Graph {
 
     /** A host-fed input whose samples have {@code sampleShape} (e.g. {@code [1, 28, 28]}): tensors {@code [batch, ...]}. */
     public Input input(String name, Shape sampleShape) {
+        if (sampleShape == null) {
+            throw new IllegalArgumentException("input '" + name + "': the sample shape is null");
+        }
         return add(new Input(this, nodes.size(), name, sampleShape));
     }
 
-    /** A learnable parameter. {@code regularized}: whether L2 / weight decay apply to it. */
+    /**
+     * A learnable parameter. {@code regularized}: whether L2 / weight decay apply to it. Its name must be unique among
+     * the graph's parameters and buffers.
+     */
     public Parameter parameter(String name, Shape shape, Initializer init, boolean regularized) {
+        stateNode("parameter", name, shape, init);
         Parameter p = add(new Parameter(this, nodes.size(), name, shape, init, regularized));
         parameters.add(p);
+        stateNames.put(name, p);
         return p;
     }
 
     /**
      * A non-trainable buffer of fixed shape, filled by {@code init} when an executor allocates it (see
-     * {@link Buffer}): no gradient, not in the parameter arena; operations may update it in a training forward.
+     * {@link Buffer}): no gradient, not in the parameter arena; operations may update it in a training forward. Its
+     * name must be unique among the graph's parameters and buffers.
      */
     public Buffer buffer(String name, Shape shape, Initializer init) {
+        stateNode("buffer", name, shape, init);
         Buffer b = add(new Buffer(this, nodes.size(), name, shape, init));
         buffers.add(b);
+        stateNames.put(name, b);
         return b;
+    }
+
+    /**
+     * The checks of a parameter or buffer: a name no other parameter or buffer of this graph has (optimizer state and
+     * model files are keyed by it, so two of one name would share, and overwrite, one entry), a shape and an
+     * initializer; an {@link IllegalArgumentException} names what is wrong.
+     */
+    private void stateNode(String kind, String name, Shape shape, Initializer init) {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException(kind + ": a name is required, got " + (name == null ? "null" : "'" + name + "'"));
+        }
+        if (shape == null || init == null) {
+            throw new IllegalArgumentException(kind + " '" + name + "': the " + (shape == null ? "shape" : "initializer")
+                    + " is null");
+        }
+        Node taken = stateNames.get(name);
+        if (taken != null) {
+            throw new IllegalArgumentException(kind + " '" + name + "': the graph already has "
+                    + (taken instanceof Parameter ? "a parameter" : "a buffer") + " of that name (" + taken
+                    + "); names key optimizer state and model files, so they must be unique");
+        }
     }
 
     /** A node computed by {@code op} from {@code inputs}. */
     public OpNode apply(Operation op, Node... inputs) {
+        if (op == null) {
+            throw new IllegalArgumentException("apply: the operation is null");
+        }
         for (Node n : inputs) {
             own(n);
         }

@@ -1,6 +1,7 @@
 package dev.jacobian.tensor;
 
 import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.Checks;
 import dev.jacobian.backend.DeviceBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -183,6 +184,7 @@ public final class Tensor implements AutoCloseable {
 
     /** Copies {@code size()} floats from {@code src} into this tensor. */
     public Tensor upload(float[] src) {
+        Checks.given("upload", "host array", src);
         if (src.length != size()) {
             throw new IllegalArgumentException("upload: array of " + src.length + " floats does not match tensor " + shape);
         }

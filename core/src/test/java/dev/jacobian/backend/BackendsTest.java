@@ -5,9 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jacobian.tensor.Shape;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class BackendsTest {
     /**
@@ -132,5 +137,30 @@ class BackendsTest {
         assertEquals(Shape.matrix(6, 4), Shape.of(6, 4));
         assertEquals(6, Shape.of(2, 3, 4).rows());
         assertEquals(4, Shape.of(2, 3, 4).cols());
+    }
+
+    /**
+     * A provider listed in a services file whose class cannot load (a jar without its classes, a class whose
+     * dependency is missing) made ServiceLoader throw ServiceConfigurationError, an Error, out of every Backends call,
+     * create("reference") included. Now it is skipped with a warning, and named where a backend is not found.
+     */
+    @Test
+    void aProviderThatFailsToLoadIsSkippedAndNamed(@TempDir Path dir) throws Exception {
+        Path services = dir.resolve("META-INF/services/" + BackendProvider.class.getName());
+        Files.createDirectories(services.getParent());
+        Files.writeString(services, "dev.jacobian.backend.NoSuchProvider\n");
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {dir.toUri().toURL()},
+                BackendsTest.class.getClassLoader())) {
+            Backends.Found found = Backends.discover(loader);
+            assertEquals(1, found.failures().size(), found.failures().toString());
+            assertTrue(found.failures().get(0).contains("dev.jacobian.backend.NoSuchProvider"), found.failures().toString());
+            assertEquals("reference", Backends.resolve("reference", loader).name());
+            assertEquals("reference", Backends.resolve("auto", loader).name());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Backends.resolve("broken", loader));
+            assertTrue(e.getMessage().contains("unknown backend 'broken'") && e.getMessage().contains(
+                    "providers that failed to load: ") && e.getMessage().contains("NoSuchProvider")
+                    && !e.getMessage().contains("\n"), e.getMessage());
+        }
     }
 }

@@ -11,6 +11,13 @@ import java.util.Locale;
 
 /** An elementwise activation {@code y = f(x)} (sigmoid, tanh, ReLU, Leaky ReLU, ELU); backward {@code dx = dy f'(x)}. */
 public record Activate(Activation function, float param) implements Operation {
+    /** Checks that the function is given. */
+    public Activate {
+        if (function == null) {
+            throw new IllegalArgumentException("activation: the function is null");
+        }
+    }
+
     @Override
     public String name() {
         return function.name().toLowerCase(Locale.ROOT);

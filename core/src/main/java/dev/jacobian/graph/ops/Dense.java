@@ -25,6 +25,9 @@ public record Dense(Activation activation, float param) implements Operation {
      * {@link IllegalArgumentException} otherwise (use {@code linear} plus a separate activation).
      */
     public Dense {
+        if (activation == null) {
+            throw new IllegalArgumentException("dense: the activation is null");
+        }
         if (!activation.derivativeFromOutput(param)) {
             throw new IllegalArgumentException("dense: " + activation + " with parameter " + param
                     + " needs its pre-activation for backward; use linear + activation instead");

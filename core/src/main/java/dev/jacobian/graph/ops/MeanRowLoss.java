@@ -17,6 +17,13 @@ import java.util.Locale;
  * the executor seeds it once per plan ({@link #preservesOutputGradient()}).
  */
 public record MeanRowLoss(LossKind kind) implements Operation {
+    /** Checks that the loss kind is given. */
+    public MeanRowLoss {
+        if (kind == null) {
+            throw new IllegalArgumentException("loss: the loss kind is null");
+        }
+    }
+
     @Override
     public String name() {
         return "mean_" + kind.name().toLowerCase(Locale.ROOT);

@@ -12,6 +12,13 @@ import java.util.Locale;
 
 /** A reduction (sum, mean, max, sum of squares) along an axis; ARGMAX is allowed forward only. */
 public record Reduce(Reduction reduction, Axis axis) implements Operation {
+    /** Checks that the reduction and the axis are given. */
+    public Reduce {
+        if (reduction == null || axis == null) {
+            throw new IllegalArgumentException("reduce: the " + (reduction == null ? "reduction" : "axis") + " is null");
+        }
+    }
+
     @Override
     public String name() {
         return reduction.name().toLowerCase(Locale.ROOT) + "(" + axis.name().toLowerCase(Locale.ROOT) + ")";

@@ -14,6 +14,13 @@ import java.util.Locale;
  * The softmax cross-entropy form is fused: softmax and log are never materialized separately.
  */
 public record RowLoss(LossKind kind) implements Operation {
+    /** Checks that the loss kind is given. */
+    public RowLoss {
+        if (kind == null) {
+            throw new IllegalArgumentException("row loss: the loss kind is null");
+        }
+    }
+
     @Override
     public String name() {
         return kind.name().toLowerCase(Locale.ROOT);

@@ -18,6 +18,13 @@ import java.util.Locale;
  * {@code p <= x <= q}.
  */
 public record Unary(UnaryOp op, float p, float q) implements Operation {
+    /** Checks that the operation is given. */
+    public Unary {
+        if (op == null) {
+            throw new IllegalArgumentException("unary: the operation is null");
+        }
+    }
+
     @Override
     public String name() {
         return op.name().toLowerCase(Locale.ROOT);

@@ -113,9 +113,25 @@ public final class JacobianCli {
         return code;
     }
 
-    /** Runs the command line and exits with its code. */
+    /**
+     * Runs the command line and exits with its code; running out of Java heap is one line saying how to raise it
+     * (exit 1), not a stack trace.
+     */
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
-        System.exit(commandLine().execute(args));
+        int code;
+        try {
+            code = commandLine().execute(args);
+        } catch (OutOfMemoryError e) {
+            System.err.println(outOfMemory(Runtime.getRuntime().maxMemory()));
+            code = 1;
+        }
+        System.exit(code);
+    }
+
+    /** The one line for an {@link OutOfMemoryError} when the heap's limit is {@code maxHeap} bytes. */
+    static String outOfMemory(long maxHeap) {
+        return "jacobian: out of memory: the Java heap's limit is " + (maxHeap >> 20) + " MiB; raise it with "
+                + "JACOBIAN_JAVA_OPTS=-Xmx<size> (e.g. -Xmx" + Math.max(2, 2 * ((maxHeap >> 30) + 1)) + "g)";
     }
 }

@@ -71,6 +71,10 @@ final class PredictCommand implements Callable<Integer> {
             if (java.nio.file.Files.isDirectory(p)) { // the IDX reader said "cannot be read (java.io.IOException: ...)"
                 throw new dev.jacobian.samples.data.ImageFormatException(p, "is a directory, not an image or IDX file");
             }
+            if (java.nio.file.Files.exists(p) && !java.nio.file.Files.isRegularFile(p)) { // a pipe: reading its head
+                // to tell PNG/JPEG from IDX would block, or consume it
+                throw new dev.jacobian.samples.data.ImageFormatException(p, "is not a regular file");
+            }
         }
         boolean pictures = images != null && images.stream().anyMatch(ImageFiles::isImage);
         List<Path> others = pictures ? images.stream().filter(p -> !ImageFiles.isImage(p)).toList() : List.of();

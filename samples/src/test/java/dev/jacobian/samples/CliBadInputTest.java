@@ -232,6 +232,10 @@ class CliBadInputTest {
         rows.add(row("predict: --checkpoint names a safetensors file", () -> args("predict", "--checkpoint",
                 run.resolve("checkpoint-epoch-0001.safetensors")), "checkpoint-epoch-0001.safetensors"));
         // images for predict
+        if (Files.exists(Path.of("/dev/null"))) {
+            rows.add(row("predict: a device, not a regular file", () -> args("predict", "--checkpoint", ckpt(), "--images",
+                    "/dev/null"), "/dev/null", "is not a regular file"));
+        }
         rows.add(row("predict: a text file named .png", () -> args("predict", "--checkpoint", ckpt(), "--images",
                 file("text.png", bytes("just some text\n"))), "text.png"));
         rows.add(row("predict: an empty .png", () -> args("predict", "--checkpoint", ckpt(), "--images",

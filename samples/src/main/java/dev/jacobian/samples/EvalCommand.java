@@ -34,6 +34,9 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (batch < 1) { // it was taken as 1
+            throw new CommandLine.ParameterException(spec.commandLine(), "--batch must be at least 1, got " + batch);
+        }
         try (SavedModel saved = checkpoint.open()) { // a bad checkpoint is reported before any data is read
             Path dir = data != null ? data : DataDirectory.defaultDirectory();
             DataDirectory files = new DataDirectory(dir);
@@ -44,7 +47,7 @@ final class EvalCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
             }
             long t0 = System.nanoTime();
-            int[] predicted = saved.model().predictClasses(test.floats(0, test.size()), Math.max(1, batch));
+            int[] predicted = saved.model().predictClasses(test.floats(0, test.size()), batch);
             double seconds = (System.nanoTime() - t0) / 1e9;
             List<String> names = RunData.classNamesFor(dir);
             ConfusionMatrix cm = ConfusionMatrix.of(test.labels(), predicted, names.size());

@@ -38,6 +38,10 @@ public final class JacobianCli {
 
     private boolean verbose;
 
+    /** The top-level command (picocli makes it; {@link #commandLine()} sets up its exception handling). */
+    public JacobianCli() {
+    }
+
     /** {@code --verbose}: DEBUG logging for Jacobian and stack traces for errors. */
     @Option(names = {"-v", "--verbose"}, scope = ScopeType.INHERIT,
             description = "Debug logging, and stack traces with error messages.")

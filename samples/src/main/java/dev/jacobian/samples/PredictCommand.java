@@ -67,6 +67,15 @@ final class PredictCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }
+        for (Path p : images != null ? images : List.<Path>of()) {
+            if (java.nio.file.Files.isDirectory(p)) { // the IDX reader said "cannot be read (java.io.IOException: ...)"
+                throw new dev.jacobian.samples.data.ImageFormatException(p, "is a directory, not an image or IDX file");
+            }
+            if (java.nio.file.Files.exists(p) && !java.nio.file.Files.isRegularFile(p)) { // a pipe: reading its head
+                // to tell PNG/JPEG from IDX would block, or consume it
+                throw new dev.jacobian.samples.data.ImageFormatException(p, "is not a regular file");
+            }
+        }
         boolean pictures = images != null && images.stream().anyMatch(ImageFiles::isImage);
         List<Path> others = pictures ? images.stream().filter(p -> !ImageFiles.isImage(p)).toList() : List.of();
         for (Path p : others) {
@@ -100,6 +109,7 @@ final class PredictCommand implements Callable<Integer> {
                     labelFile = labelFile != null ? labelFile : shipped.labelsFile("t10k");
                 }
                 data = labelFile != null ? IdxReader.load(imageFile, labelFile) : IdxReader.loadImages(imageFile);
+                IdxReader.requireSamples(data, imageFile, "to classify"); // not "--from 0 --count 10 is outside the 0 images"
                 names = RunData.classNamesFor(images == null ? dir : imageFile.toAbsolutePath().getParent());
             }
             int n = count != null ? count : pictures ? data.size() - Math.max(0, from) : 10;

@@ -203,6 +203,7 @@ final class TrainCommand implements Callable<Integer> {
         TrainConfig config = config();
         Path dir = out != null ? out : resume ? newestRun().orElseThrow(() ->
                 new CheckpointFormatException(RUNS, "--resume without --out: no run with a checkpoint here")) : newRunDir();
+        checkOut(dir);
         Path dataDir = data != null ? data : DataDirectory.defaultDirectory();
         new TrainingRun(new TrainingRun.Settings(config, dataDir, dir, backend, resume, !noProgress && interactive(),
                 workers, engine, resume ? lr : null, stopDead)).run();
@@ -224,6 +225,9 @@ final class TrainCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--stop-dead must be a fraction in [0, 1]: " + stopDead);
             }
             JacobianCli.checkBackend(spec.commandLine(), backend);
+            if (batch < 1) { // before --workers, whose check names --batch: "--workers must be between 1 and --batch (0)"
+                throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
+            }
             if (workers < 1 || workers > batch) {
                 throw new IllegalArgumentException("--workers must be between 1 and --batch (" + batch + "): " + workers);
             }
@@ -239,6 +243,38 @@ final class TrainCommand implements Callable<Integer> {
                     augment != null ? augment : TrainConfig.defaultAugment(model));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Checks that the run can write into {@code dir} before any data is read: an existing {@code dir} must be a writable
+     * directory; a new one is created later, so its nearest existing ancestor must be a writable directory (a regular
+     * file on the way failed at the first write, with exit code 1 and the exception's name).
+     *
+     * @throws CommandLine.ParameterException naming {@code --out} and what is wrong
+     */
+    private void checkOut(Path dir) {
+        Path p = dir.toAbsolutePath();
+        String problem = null;
+        if (Files.exists(p)) {
+            if (!Files.isDirectory(p)) {
+                problem = "is a file, not a directory";
+            } else if (!Files.isWritable(p)) {
+                problem = "is not writable";
+            }
+        } else {
+            Path a = p.getParent();
+            while (a != null && !Files.exists(a)) {
+                a = a.getParent();
+            }
+            if (a != null && !Files.isDirectory(a)) {
+                problem = "cannot be created: " + a + " is a file, not a directory";
+            } else if (a != null && !Files.isWritable(a)) {
+                problem = "cannot be created: " + a + " is not writable";
+            }
+        }
+        if (problem != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--out " + dir + " " + problem);
         }
     }
 

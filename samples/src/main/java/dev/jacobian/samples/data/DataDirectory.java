@@ -62,7 +62,8 @@ public final class DataDirectory {
 
     private Path find(String prefix, String kind, String idx) throws IdxFormatException {
         if (!Files.isDirectory(dir)) {
-            throw new IdxFormatException(dir, "data directory not found");
+            throw new IdxFormatException(dir, Files.exists(dir) ? "is not a directory (a data directory is needed)"
+                    : "data directory not found");
         }
         List<String> names = List.of(prefix + "-" + kind + "-" + idx + "-ubyte", prefix + "-" + kind + "." + idx + "-ubyte");
         for (String n : names) {

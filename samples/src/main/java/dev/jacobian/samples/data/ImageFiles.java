@@ -63,7 +63,7 @@ public final class ImageFiles {
     static final double LIGHT_BACKGROUND = 0.5;
     /** Edge rows and columns whose pixels are all this close to the background are trimmed (Fashion-MNIST's 5%). */
     static final double TRIM_TOLERANCE = 0.05;
-    /** Most pixels an image may have (16 megapixels: this bounds the memory a bad file can take). */
+    /** Most pixels an image may have (16 megapixels: with {@link #MAX_SIDE} this bounds the memory a bad file can take). */
     static final long MAX_PIXELS = 1L << 24;
 
     private static final byte[] PNG = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
@@ -108,26 +108,29 @@ public final class ImageFiles {
         return new ImageDataset(files.get(0).getFileName().toString(), pixels, new int[files.size()], 1, height, width);
     }
 
-    /** The image of {@code file} as grey values in [0, 1]: {@code [rows][columns]}. */
+    /**
+     * The image of {@code file} as grey values in [0, 1]: {@code [rows][columns]}. The file is checked before
+     * {@code javax.imageio} reads it ({@link #checkPng}, {@link #checkJpeg}): its size, its format (PNG and JPEG only,
+     * by content), its declared size, and what could make the reader allocate or work without bound.
+     */
     static float[][] grey(Path file) throws ImageFormatException {
+        String format = check(file);
         BufferedImage image;
         try (javax.imageio.stream.ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
-            if (in == null || !Files.isRegularFile(file)) {
+            if (in == null) {
                 throw new ImageFormatException(file, "cannot be read (no such file)");
             }
-            var readers = ImageIO.getImageReaders(in);
+            // the JDK's reader of the format the content names: no other plug-in sees the file
+            var readers = ImageIO.getImageReadersByFormatName(format);
             if (!readers.hasNext()) {
-                throw new ImageFormatException(file, "is not a PNG or JPEG image");
+                throw new ImageFormatException(file, "is a " + format + " image, and no " + format + " reader is installed");
             }
             javax.imageio.ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);
                 int w = reader.getWidth(0);
                 int h = reader.getHeight(0);
-                if (w < 1 || h < 1 || (long) w * h > MAX_PIXELS) {
-                    throw new ImageFormatException(file, "is " + w + "x" + h + " pixels; images of at most " + MAX_PIXELS
-                            + " pixels are read");
-                }
+                checkSize(file, w, h);
                 image = reader.read(0);
             } finally {
                 reader.dispose();
@@ -139,6 +142,220 @@ public final class ImageFiles {
                     + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")", e);
         }
         return grey(image);
+    }
+
+    /** Most bytes an image file may have (256 MiB: far above any PNG or JPEG of {@link #MAX_PIXELS} pixels worth reading). */
+    static final long MAX_FILE_BYTES = 1L << 28;
+    /** Most pixels a side of an image may have (JPEG's own limit; it bounds the rows' overhead of a thin image). */
+    static final int MAX_SIDE = 65535;
+    /** Most chunks a PNG file may have before its image data (the reader keeps some of them in memory). */
+    static final int MAX_PNG_CHUNKS = 1000;
+    /** Most bytes of chunks a PNG file may have before its image data (metadata: palette, colour profile, text). */
+    static final long MAX_PNG_METADATA_BYTES = 16L << 20;
+    /**
+     * Most scans a JPEG file may have: a progressive JPEG has about 10; each scan is a pass over the whole image, so a
+     * small file of thousands of (empty) scans of a large image kept the decoder busy for minutes.
+     */
+    static final int MAX_JPEG_SCANS = 100;
+
+    /**
+     * Checks {@code file} before any image reader sees it: a regular file of at most {@link #MAX_FILE_BYTES}, a PNG or
+     * JPEG by its content, checked by {@link #checkPng} or {@link #checkJpeg}; returns the format's name for
+     * {@link ImageIO#getImageReadersByFormatName}.
+     *
+     * @throws ImageFormatException naming the file and what is wrong with it
+     */
+    static String check(Path file) throws ImageFormatException {
+        long size;
+        try {
+            if (Files.isDirectory(file)) {
+                throw new ImageFormatException(file, "is a directory, not an image file");
+            }
+            if (!Files.isRegularFile(file)) {
+                throw new ImageFormatException(file, Files.exists(file) ? "is not a regular file"
+                        : "cannot be read (no such file)");
+            }
+            size = Files.size(file);
+        } catch (ImageFormatException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new ImageFormatException(file, "cannot be read (" + reason(e) + ")", e);
+        }
+        if (size > MAX_FILE_BYTES) {
+            throw new ImageFormatException(file, "has " + size + " bytes; image files of at most " + MAX_FILE_BYTES
+                    + " bytes are read");
+        }
+        try (InputStream raw = Files.newInputStream(file);
+             java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(raw, 1 << 16))) {
+            byte[] head = new byte[PNG.length];
+            int n = in.readNBytes(head, 0, head.length);
+            if (startsWith(head, n, PNG)) {
+                checkPng(file, in);
+                return "png";
+            }
+            if (startsWith(head, n, JPEG)) {
+                checkJpeg(file, in, head, n);
+                return "jpeg";
+            }
+            throw new ImageFormatException(file, n == 0 ? "is empty, not a PNG or JPEG image"
+                    : "is not a PNG or JPEG image (" + n + " bytes" + (n < head.length ? ")" : " and more)"));
+        } catch (ImageFormatException e) {
+            throw e;
+        } catch (java.io.EOFException e) {
+            throw new ImageFormatException(file, "is truncated (it ends before its image data)", e);
+        } catch (IOException | RuntimeException e) {
+            throw new ImageFormatException(file, "cannot be read (" + reason(e) + ")", e);
+        }
+    }
+
+    /** Why reading failed, in a few words (the file's name is in the message already). */
+    private static String reason(Exception e) {
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file";
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    /** Checks a {@code w x h} image against {@link #MAX_SIDE} and {@link #MAX_PIXELS}. */
+    private static void checkSize(Path file, long w, long h) throws ImageFormatException {
+        if (w < 1 || h < 1 || w > MAX_SIDE || h > MAX_SIDE || w * h > MAX_PIXELS) {
+            throw new ImageFormatException(file, "is " + w + "x" + h + " pixels; images of 1 to " + MAX_SIDE
+                    + " pixels a side and at most " + MAX_PIXELS + " pixels are read");
+        }
+    }
+
+    /**
+     * A PNG file after its signature: the IHDR chunk first, its size checked ({@link #checkSize}); then the chunks up
+     * to the first IDAT, at most {@link #MAX_PNG_CHUNKS} of at most {@link #MAX_PNG_METADATA_BYTES} bytes together.
+     * Chunk lengths are checked against the file; the chunks' contents are the reader's to check.
+     */
+    private static void checkPng(Path file, java.io.DataInputStream in) throws IOException {
+        long length = in.readInt() & 0xffffffffL;
+        int type = in.readInt();
+        if (type != 0x49484452 || length != 13) { // IHDR
+            throw new ImageFormatException(file, "is not a valid PNG image (it does not start with a 13-byte IHDR chunk)");
+        }
+        long w = in.readInt() & 0xffffffffL;
+        long h = in.readInt() & 0xffffffffL;
+        checkSize(file, w, h);
+        in.skipNBytes(5 + 4); // depth, colour type, compression, filter, interlace; CRC
+        long metadata = 0;
+        for (int chunks = 1; ; chunks++) {
+            length = in.readInt() & 0xffffffffL;
+            type = in.readInt();
+            if (type == 0x49444154) { // IDAT
+                return;
+            }
+            if (type == 0x49454e44) { // IEND
+                throw new ImageFormatException(file, "is not a valid PNG image (no image data: IEND before any IDAT)");
+            }
+            if (length > Integer.MAX_VALUE) {
+                throw new ImageFormatException(file, "is not a valid PNG image (chunk " + chunks + " has the length "
+                        + length + ")");
+            }
+            metadata += length;
+            if (chunks > MAX_PNG_CHUNKS) {
+                throw new ImageFormatException(file, "has more than " + MAX_PNG_CHUNKS
+                        + " chunks before its image data; such PNG files are not read");
+            }
+            if (metadata > MAX_PNG_METADATA_BYTES) {
+                throw new ImageFormatException(file, "has more than " + MAX_PNG_METADATA_BYTES + " bytes of chunks before"
+                        + " its image data (chunk " + chunks + ", " + chunkName(type) + ", of " + length
+                        + " bytes); such PNG files are not read");
+            }
+            in.skipNBytes(length + 4); // the data and the CRC (EOFException when the file ends first)
+        }
+    }
+
+    /** A PNG chunk type as its four letters (escaped where they are none). */
+    private static String chunkName(int type) {
+        StringBuilder b = new StringBuilder();
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            int c = (type >>> shift) & 0xff;
+            b.append(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' ? Character.toString(c) : String.format(Locale.ROOT, "\\x%02x", c));
+        }
+        return b.toString();
+    }
+
+    /**
+     * A JPEG file after its SOI marker: its marker segments and scans up to EOI (or the file's end), the first frame's
+     * size checked ({@link #checkSize}) and its components (1 to 4), and at most {@link #MAX_JPEG_SCANS} scans. Bytes
+     * between segments are skipped, as the decoder skips them (with a warning).
+     */
+    private static void checkJpeg(Path file, java.io.DataInputStream in, byte[] head, int n) throws IOException {
+        java.io.PushbackInputStream pushback = new java.io.PushbackInputStream(in, head.length);
+        pushback.unread(head, 2, n - 2); // the bytes after SOI (FF D8) read with the signature
+        java.io.DataInputStream d = new java.io.DataInputStream(pushback);
+        int scans = 0;
+        boolean frame = false;
+        int marker = nextMarker(d);
+        while (marker >= 0 && marker != 0xd9) { // up to EOI
+            if (marker == 0x01 || marker >= 0xd0 && marker <= 0xd8) { // TEM, RST, SOI: no segment
+                marker = nextMarker(d);
+                continue;
+            }
+            int length = d.readUnsignedShort();
+            if (length < 2) {
+                throw new ImageFormatException(file, "is not a valid JPEG image (marker 0xff" + Integer.toHexString(marker)
+                        + " has the length " + length + ")");
+            }
+            if (marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc) { // SOFn
+                if (length < 8) {
+                    throw new ImageFormatException(file, "is not a valid JPEG image (a frame header of " + length
+                            + " bytes)");
+                }
+                d.readUnsignedByte(); // sample precision
+                int h = d.readUnsignedShort();
+                int w = d.readUnsignedShort();
+                int components = d.readUnsignedByte();
+                if (!frame) {
+                    checkSize(file, w, h);
+                    if (components < 1 || components > 4) {
+                        throw new ImageFormatException(file, "is a JPEG image of " + components
+                                + " components; images of 1 to 4 are read");
+                    }
+                }
+                frame = true;
+                d.skipNBytes(length - 8);
+                marker = nextMarker(d);
+            } else if (marker == 0xda) { // SOS, then the entropy-coded data up to the next marker but RST
+                if (++scans > MAX_JPEG_SCANS) {
+                    throw new ImageFormatException(file, "has more than " + MAX_JPEG_SCANS
+                            + " scans; such JPEG files are not read (each scan is a pass over the whole image)");
+                }
+                d.skipNBytes(length - 2);
+                marker = nextMarker(d);
+            } else {
+                d.skipNBytes(length - 2);
+                marker = nextMarker(d);
+            }
+        }
+    }
+
+    /**
+     * The code of the next marker (FF then a byte other than 00, which is a stuffed FF in entropy-coded data, and
+     * D0-D7, the restart markers within it), skipping the bytes before it; -1 at the file's end.
+     */
+    private static int nextMarker(java.io.DataInputStream d) throws IOException {
+        int b = d.read();
+        while (b >= 0) {
+            if (b != 0xff) {
+                b = d.read();
+                continue;
+            }
+            int code = d.read();
+            while (code == 0xff) {
+                code = d.read();
+            }
+            if (code != 0 && (code < 0xd0 || code > 0xd7)) {
+                return code;
+            }
+            b = code < 0 ? -1 : d.read();
+        }
+        return -1;
     }
 
     /** {@code image} as grey values in [0, 1] (see the class comment). */
@@ -162,9 +379,11 @@ public final class ImageFiles {
             }
             return out;
         }
+        int[] row = new int[w];
         for (int y = 0; y < h; y++) {
+            image.getRGB(0, y, w, 1, row, 0, w); // a row at a time: getRGB(x, y) allocates for every pixel
             for (int x = 0; x < w; x++) {
-                int argb = image.getRGB(x, y);
+                int argb = row[x];
                 double a = (argb >>> 24) / 255.0;
                 double v = (0.299 * ((argb >> 16) & 0xff) + 0.587 * ((argb >> 8) & 0xff) + 0.114 * (argb & 0xff)) / 255.0;
                 out[y][x] = (float) (a * v + (1 - a));
@@ -213,18 +432,16 @@ public final class ImageFiles {
         double scale = Math.min((double) height / h, (double) width / w);
         int bh = Math.max(1, Math.min(height, (int) Math.round(h * scale)));
         int bw = Math.max(1, Math.min(width, (int) Math.round(w * scale)));
-        double[][] rowWeights = weights(h, bh);
-        double[][] colWeights = weights(w, bw);
+        Span[] rowWeights = weights(h, bh);
+        Span[] colWeights = weights(w, bw);
         // columns first: [h][bw], then rows: [bh][bw]
         double[][] narrow = new double[h][bw];
         for (int y = 0; y < h; y++) {
             for (int t = 0; t < bw; t++) {
                 double s = 0;
-                double[] cw = colWeights[t];
-                for (int x = 0; x < w; x++) {
-                    if (cw[x] != 0) {
-                        s += cw[x] * g[y][x];
-                    }
+                Span cw = colWeights[t];
+                for (int k = 0; k < cw.weights().length; k++) {
+                    s += cw.weights()[k] * g[y][cw.from() + k];
                 }
                 narrow[y][t] = s;
             }
@@ -233,13 +450,11 @@ public final class ImageFiles {
         int top = (height - bh) / 2;
         int left = (width - bw) / 2;
         for (int t = 0; t < bh; t++) {
-            double[] rw = rowWeights[t];
+            Span rw = rowWeights[t];
             for (int c = 0; c < bw; c++) {
                 double s = 0;
-                for (int y = 0; y < h; y++) {
-                    if (rw[y] != 0) {
-                        s += rw[y] * narrow[y][c];
-                    }
+                for (int k = 0; k < rw.weights().length; k++) {
+                    s += rw.weights()[k] * narrow[rw.from() + k][c];
                 }
                 out[(top + t) * width + left + c] = (float) Math.min(1, Math.max(0, s));
             }
@@ -284,19 +499,28 @@ public final class ImageFiles {
         return out;
     }
 
+    /** The weights of the source pixels {@code [from, from + weights.length)} that make up one target pixel. */
+    private record Span(int from, double[] weights) {
+    }
+
     /**
      * Area-averaging weights from {@code n} source pixels to {@code m} target pixels: target {@code t} covers the
      * source interval {@code [t n / m, (t + 1) n / m)}, and each source pixel weighs its overlap with it, the weights
-     * summing to 1.
+     * summing to 1. Each target holds the weights of the pixels it covers only ({@code n / m + 2} at most), so a wide
+     * image takes no {@code m x n} table.
      */
-    private static double[][] weights(int n, int m) {
-        double[][] out = new double[m][n];
+    private static Span[] weights(int n, int m) {
+        Span[] out = new Span[m];
         for (int t = 0; t < m; t++) {
             double from = (double) t * n / m;
             double to = (double) (t + 1) * n / m;
-            for (int s = (int) Math.floor(from); s < Math.min(n, (int) Math.ceil(to)); s++) {
-                out[t][s] = (Math.min(to, s + 1) - Math.max(from, s)) / (to - from);
+            int first = (int) Math.floor(from);
+            int end = Math.min(n, (int) Math.ceil(to));
+            double[] w = new double[Math.max(0, end - first)];
+            for (int s = first; s < end; s++) {
+                w[s - first] = (Math.min(to, s + 1) - Math.max(from, s)) / (to - from);
             }
+            out[t] = new Span(first, w);
         }
         return out;
     }

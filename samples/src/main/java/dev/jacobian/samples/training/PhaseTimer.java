@@ -9,6 +9,10 @@ import java.util.Map;
 public final class PhaseTimer {
     private final Map<String, long[]> phases = new LinkedHashMap<>();
 
+    /** A timer with no phases yet. */
+    public PhaseTimer() {
+    }
+
     /** Adds {@code nanos} to {@code phase}. */
     public void add(String phase, long nanos) {
         long[] v = phases.computeIfAbsent(phase, k -> new long[2]);
@@ -49,6 +53,7 @@ public final class PhaseTimer {
     /** A supplier that may throw. */
     @FunctionalInterface
     public interface ThrowingSupplier<T, E extends Exception> {
+        /** The value; may throw {@code E}. */
         T get() throws E;
     }
 }

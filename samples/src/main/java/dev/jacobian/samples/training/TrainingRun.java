@@ -119,6 +119,7 @@ public final class TrainingRun {
     public record Result(Reports.RunMetrics metrics, Path out) {
     }
 
+    /** A run as {@code settings} say (nothing is read or written until {@link #run()}). */
     public TrainingRun(Settings settings) {
         this.settings = settings;
         this.config = settings.config();

@@ -1,27 +1,15 @@
 package dev.jacobian.metrics;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import static dev.jacobian.nn.MisuseAssertions.assertMessage;
+import static dev.jacobian.nn.MisuseAssertions.mlp;
 
-import dev.jacobian.backend.LossKind;
 import dev.jacobian.data.FloatDataset;
 import dev.jacobian.nn.Model;
-import dev.jacobian.nn.Sequential;
 import dev.jacobian.reference.ReferenceBackend;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 
 /** Issue 13: evaluations of nothing, of mismatched arrays or of non-finite inputs are errors, not NaN or a guess. */
 class EvaluatorMisuseTest {
-    private static Model mlp(ReferenceBackend b) {
-        return Sequential.builder(4).hidden(3, "relu").output(2, LossKind.SOFTMAX_CROSS_ENTROPY).build(b);
-    }
-
-    private static void assertMessage(Class<? extends Throwable> type, String message, Executable call) {
-        Throwable e = assertThrows(type, call);
-        assertEquals(message, e.getMessage());
-    }
-
     /** Before: an evaluation of no samples returned a NaN loss and an accuracy of 0. */
     @Test
     void nothingToEvaluateIsAnError() {

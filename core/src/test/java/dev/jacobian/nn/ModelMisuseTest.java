@@ -1,5 +1,7 @@
 package dev.jacobian.nn;
 
+import static dev.jacobian.nn.MisuseAssertions.assertMessage;
+import static dev.jacobian.nn.MisuseAssertions.mlp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -8,7 +10,6 @@ import dev.jacobian.graph.Initializer;
 import dev.jacobian.reference.ReferenceBackend;
 import dev.jacobian.tensor.Shape;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 
 /** Inputs that are not whole samples, or labels that do not match them, are clear errors, never a silent answer. */
 class ModelMisuseTest {
@@ -51,15 +52,6 @@ class ModelMisuseTest {
             assertEquals("buffer 'bn1.running_var' [3]: value 1 is Infinity; a model's buffers must be finite",
                     inf.getMessage());
         }
-    }
-
-    private static Model mlp(ReferenceBackend b) {
-        return Sequential.builder(4).hidden(3, "relu").output(2, LossKind.SOFTMAX_CROSS_ENTROPY).build(b);
-    }
-
-    private static void assertMessage(Class<? extends Throwable> type, String message, Executable call) {
-        Throwable e = assertThrows(type, call);
-        assertEquals(message, e.getMessage());
     }
 
     /**

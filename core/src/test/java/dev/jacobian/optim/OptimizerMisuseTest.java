@@ -1,18 +1,16 @@
 package dev.jacobian.optim;
 
+import static dev.jacobian.nn.MisuseAssertions.assertMessage;
+import static dev.jacobian.nn.MisuseAssertions.mlp;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.jacobian.backend.LossKind;
 import dev.jacobian.nn.Model;
-import dev.jacobian.nn.Sequential;
 import dev.jacobian.reference.ReferenceBackend;
 import dev.jacobian.train.Trainer;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 
 /**
  * Issue 13: optimizer misuses that were accepted silently (clipping thresholds out of range, non-finite state, a
@@ -21,15 +19,6 @@ import org.junit.jupiter.api.function.Executable;
 class OptimizerMisuseTest {
     private static final float[] X = {1, 2, 3, 4, 4, 3, 2, 1};
     private static final float[] Y = {0, 1};
-
-    private static Model mlp(ReferenceBackend b) {
-        return Sequential.builder(4).hidden(3, "relu").output(2, LossKind.SOFTMAX_CROSS_ENTROPY).build(b);
-    }
-
-    private static void assertMessage(Class<? extends Throwable> type, String message, Executable call) {
-        Throwable e = assertThrows(type, call);
-        assertEquals(message, e.getMessage());
-    }
 
     /** Before: a negative or NaN threshold silently turned clipping off (the kernels read {@code <= 0} as off). */
     @Test

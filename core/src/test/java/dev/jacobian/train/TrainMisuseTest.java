@@ -1,30 +1,19 @@
 package dev.jacobian.train;
 
+import static dev.jacobian.nn.MisuseAssertions.assertMessage;
+import static dev.jacobian.nn.MisuseAssertions.mlp;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.jacobian.backend.LossKind;
 import dev.jacobian.nn.Model;
-import dev.jacobian.nn.Sequential;
 import dev.jacobian.optim.Sgd;
 import dev.jacobian.reference.ReferenceBackend;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 
 /** Issue 13: misuses of the trainer, the training loop and early stopping are clear errors naming what was wrong. */
 class TrainMisuseTest {
     private static final float[] X = {1, 2, 3, 4, 4, 3, 2, 1};
     private static final float[] Y = {0, 1};
-
-    private static Model mlp(ReferenceBackend b) {
-        return Sequential.builder(4).hidden(3, "relu").output(2, LossKind.SOFTMAX_CROSS_ENTROPY).build(b);
-    }
-
-    private static void assertMessage(Class<? extends Throwable> type, String message, Executable call) {
-        Throwable e = assertThrows(type, call);
-        assertEquals(message, e.getMessage());
-    }
 
     /** Before: rows outside the targets were an IndexOutOfBoundsException "Range [-1, -1 + 1) out of bounds ...". */
     @Test

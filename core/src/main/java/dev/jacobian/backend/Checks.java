@@ -27,12 +27,31 @@ public final class Checks {
 
     /** The index of the first NaN or infinite value of {@code values}, or -1 when every value is finite. */
     public static int firstNonFinite(float[] values) {
-        for (int i = 0; i < values.length; i++) {
+        return firstNonFinite(values, 0, values.length);
+    }
+
+    /** The index of the first NaN or infinite value of {@code values[from, to)}, or -1 when every one is finite. */
+    public static int firstNonFinite(float[] values, int from, int to) {
+        for (int i = from; i < to; i++) {
             if (!Float.isFinite(values[i])) {
                 return i;
             }
         }
         return -1;
+    }
+
+    /**
+     * Throws an {@link IllegalArgumentException} naming {@code op}, the sample and the value when rows
+     * {@code [firstRow, firstRow + rows)} of {@code x} ({@code columns} values each, already known to fit) hold a NaN
+     * or infinite value: such an input gives no class (ReLU, for one, turns a NaN into 0). Row {@code firstRow} is
+     * called sample {@code firstSample} in the message.
+     */
+    public static void finiteSamples(String op, float[] x, int firstRow, int rows, int columns, int firstSample) {
+        int bad = firstNonFinite(x, firstRow * columns, (firstRow + rows) * columns);
+        if (bad >= 0) {
+            throw new IllegalArgumentException(op + ": input value " + bad % columns + " of sample "
+                    + (firstSample + bad / columns - firstRow) + " is " + x[bad] + "; inputs must be finite");
+        }
     }
 
     /** Same number of elements (the matrix views may differ). */

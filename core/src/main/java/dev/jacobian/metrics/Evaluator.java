@@ -3,6 +3,7 @@ package dev.jacobian.metrics;
 import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.BinaryOp;
+import dev.jacobian.backend.Checks;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.backend.UnaryOp;
 import dev.jacobian.data.Dataset;
@@ -128,7 +129,7 @@ public final class Evaluator implements AutoCloseable {
                 for (int i = 0; i < rows; i++) {
                     data.copyFeatures(start + i, x, i * f);
                 }
-                checkFinite(data.name(), x, 0, rows, f, start);
+                Checks.finiteSamples(data.name(), x, 0, rows, f, start);
                 addBatch(x, java.util.Arrays.copyOfRange(labels, start, start + rows), 0, rows);
             }
         } finally {
@@ -155,22 +156,8 @@ public final class Evaluator implements AutoCloseable {
             throw new IllegalArgumentException("evaluate: rows [" + firstRow + ", " + (firstRow + rows) + ") of " + f
                     + " values each do not fit in an array of " + x.length);
         }
-        checkFinite("evaluate", x, firstRow, rows, f, firstRow);
+        Checks.finiteSamples("evaluate", x, firstRow, rows, f, firstRow);
         addBatch(x, labels, firstRow, rows);
-    }
-
-    /**
-     * An {@link IllegalArgumentException} naming {@code op}, the sample (counted from {@code firstSample} at row
-     * {@code firstRow}) and the value when rows {@code [firstRow, firstRow + rows)} of {@code x} ({@code f} values
-     * each) hold a NaN or infinite value.
-     */
-    private static void checkFinite(String op, float[] x, int firstRow, int rows, int f, int firstSample) {
-        for (int i = firstRow * f, end = (firstRow + rows) * f; i < end; i++) {
-            if (!Float.isFinite(x[i])) {
-                throw new IllegalArgumentException(op + ": input value " + i % f + " of sample "
-                        + (firstSample + i / f - firstRow) + " is " + x[i] + "; inputs must be finite");
-            }
-        }
     }
 
     /** {@link #add} after its checks. */

@@ -369,13 +369,7 @@ public final class Model implements AutoCloseable {
     private void feedInputs(String op, float[] x, int firstRow, int rows) {
         ensureOpen();
         executor.feed(input, x, firstRow, rows); // checks the range first
-        int columns = input.columns();
-        for (int i = firstRow * columns, end = (firstRow + rows) * columns; i < end; i++) {
-            if (!Float.isFinite(x[i])) {
-                throw new IllegalArgumentException(op + ": input value " + i % columns + " of sample " + i / columns
-                        + " is " + x[i] + "; inputs must be finite");
-            }
-        }
+        dev.jacobian.backend.Checks.finiteSamples(op, x, firstRow, rows, input.columns(), firstRow);
     }
 
     private int[] classes(String op, float[] x, int firstRow, int rows) {

@@ -1,16 +1,14 @@
 package dev.jacobian.backend;
 
+import static dev.jacobian.nn.MisuseAssertions.refused;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 
 /**
  * Misuses of a backend that its checked entry ({@link AbstractBackend}) must refuse with a clear exception (issue 13):
@@ -22,17 +20,6 @@ public abstract class BackendMisuseSuite {
 
     /** A new backend for each call (the test closes it). */
     protected abstract Backend createBackend();
-
-    /** Asserts that {@code call} throws {@code type} with a one-line message holding each of {@code parts}. */
-    protected static <T extends Throwable> T refused(Class<T> type, Executable call, String... parts) {
-        T e = assertThrows(type, call);
-        String m = e.getMessage();
-        assertTrue(m != null && !m.contains("\n"), "one line expected, got: " + m);
-        for (String p : parts) {
-            assertTrue(m.contains(p), "message lacks '" + p + "': " + m);
-        }
-        return e;
-    }
 
     /**
      * The single-tensor entry points (upload, download, fill, randomUniform) skipped the closed-backend check: the

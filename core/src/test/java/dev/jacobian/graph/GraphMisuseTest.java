@@ -1,9 +1,8 @@
 package dev.jacobian.graph;
 
+import static dev.jacobian.nn.MisuseAssertions.refused;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.Backend;
@@ -15,7 +14,6 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 
 /**
  * Misuses of {@link Graph} and {@link Executor} (issue 13): each was accepted silently or surfaced as an exception of
@@ -44,16 +42,6 @@ class GraphMisuseTest {
     void tearDown() {
         exec.close();
         backend.close();
-    }
-
-    private static <T extends Throwable> T refused(Class<T> type, Executable call, String... parts) {
-        T e = assertThrows(type, call);
-        String m = e.getMessage();
-        assertTrue(m != null && !m.contains("\n"), "one line expected, got: " + m);
-        for (String p : parts) {
-            assertTrue(m.contains(p), "message lacks '" + p + "': " + m);
-        }
-        return e;
     }
 
     /** A forward pass to a batch size no feed wrote ran on the zeros of a fresh input tensor and returned them. */

@@ -2,6 +2,7 @@ package dev.jacobian.graph.ops;
 
 import dev.jacobian.backend.Activation;
 import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.Checks;
 import dev.jacobian.graph.OpContext;
 import dev.jacobian.graph.Operation;
 import dev.jacobian.tensor.Shape;
@@ -13,9 +14,7 @@ import java.util.Locale;
 public record Activate(Activation function, float param) implements Operation {
     /** Checks that the function is given. */
     public Activate {
-        if (function == null) {
-            throw new IllegalArgumentException("activation: the function is null");
-        }
+        Checks.given("activation", "the function", function);
     }
 
     @Override

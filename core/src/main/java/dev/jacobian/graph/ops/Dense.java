@@ -2,6 +2,7 @@ package dev.jacobian.graph.ops;
 
 import dev.jacobian.backend.Activation;
 import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.Checks;
 import dev.jacobian.graph.OpContext;
 import dev.jacobian.graph.Operation;
 import dev.jacobian.tensor.Shape;
@@ -25,9 +26,7 @@ public record Dense(Activation activation, float param) implements Operation {
      * {@link IllegalArgumentException} otherwise (use {@code linear} plus a separate activation).
      */
     public Dense {
-        if (activation == null) {
-            throw new IllegalArgumentException("dense: the activation is null");
-        }
+        Checks.given("dense", "the activation", activation);
         if (!activation.derivativeFromOutput(param)) {
             throw new IllegalArgumentException("dense: " + activation + " with parameter " + param
                     + " needs its pre-activation for backward; use linear + activation instead");

@@ -2,6 +2,7 @@ package dev.jacobian.graph.ops;
 
 import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.Checks;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.graph.OpContext;
 import dev.jacobian.graph.Operation;
@@ -14,9 +15,8 @@ import java.util.Locale;
 public record Reduce(Reduction reduction, Axis axis) implements Operation {
     /** Checks that the reduction and the axis are given. */
     public Reduce {
-        if (reduction == null || axis == null) {
-            throw new IllegalArgumentException("reduce: the " + (reduction == null ? "reduction" : "axis") + " is null");
-        }
+        Checks.given("reduce", "the reduction", reduction);
+        Checks.given("reduce", "the axis", axis);
     }
 
     @Override

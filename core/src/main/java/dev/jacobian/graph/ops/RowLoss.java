@@ -1,6 +1,7 @@
 package dev.jacobian.graph.ops;
 
 import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.Checks;
 import dev.jacobian.backend.LossKind;
 import dev.jacobian.graph.OpContext;
 import dev.jacobian.graph.Operation;
@@ -16,9 +17,7 @@ import java.util.Locale;
 public record RowLoss(LossKind kind) implements Operation {
     /** Checks that the loss kind is given. */
     public RowLoss {
-        if (kind == null) {
-            throw new IllegalArgumentException("row loss: the loss kind is null");
-        }
+        Checks.given("row loss", "the loss kind", kind);
     }
 
     @Override

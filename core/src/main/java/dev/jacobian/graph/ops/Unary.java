@@ -2,6 +2,7 @@ package dev.jacobian.graph.ops;
 
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.BinaryOp;
+import dev.jacobian.backend.Checks;
 import dev.jacobian.backend.UnaryOp;
 import dev.jacobian.graph.OpContext;
 import dev.jacobian.graph.Operation;
@@ -20,9 +21,7 @@ import java.util.Locale;
 public record Unary(UnaryOp op, float p, float q) implements Operation {
     /** Checks that the operation is given. */
     public Unary {
-        if (op == null) {
-            throw new IllegalArgumentException("unary: the operation is null");
-        }
+        Checks.given("unary", "the operation", op);
     }
 
     @Override

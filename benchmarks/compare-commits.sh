@@ -23,7 +23,8 @@ bench="${BENCH:-TrainingStepBenchmark.step}"
 params="${PARAMS:--p backend=cpu -p batch=$batches}"
 bench_class="${bench%%.*}"
 
-build_jar -pl benchmarks -am
+# the working tree's jar is always rebuilt: a jar left from before an edit would compare the old code with itself
+BUILD=1 build_jar -pl benchmarks -am
 old_tree="$(mktemp -d)"
 trap 'git -C "$root" worktree remove --force "$old_tree" >/dev/null 2>&1 || true' EXIT
 git -C "$root" worktree add --detach "$old_tree" "$old_rev" >/dev/null
@@ -56,13 +57,14 @@ for f in files:
     which = "old" if "compare-old-" in f else "new"
     for b in json.load(open(f)):
         if b["benchmark"].endswith("." + bench.split(".")[-1]):
-            key = (which, int(b["params"]["batch"]))
+            p = b["params"]
+            key = (which, int(p["batch"]) if "batch" in p else " ".join(f"{k}={v}" for k, v in sorted(p.items())))
             runs[key].append(b["primaryMetric"]["score"])
             errs[key].append(b["primaryMetric"]["scoreError"])
 unit = json.load(open(files[0]))[0]["primaryMetric"]["scoreUnit"]
-print(f"| batch | {old_rev} {unit} | working tree {unit} | new / old |")
+print(f"| batch or params | {old_rev} {unit} | working tree {unit} | new / old |")
 print("| --- | --- | --- | --- |")
-for batch in sorted({k[1] for k in runs}):
+for batch in sorted({k[1] for k in runs}, key=str):
     o, n = runs[("old", batch)], runs[("new", batch)]
     mo, mn = sum(o) / len(o), sum(n) / len(n)
     fo = ", ".join(f"{v:.0f}±{e:.0f}" for v, e in zip(o, errs[("old", batch)]))

@@ -15,9 +15,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Transposed operands are read transposed while packing, never materialized. Packed panels are padded
  * with zeros to whole tiles; edge tiles are computed whole and only their valid part is written.
  *
- * <p>Threads: C is split into a few slabs per thread, of whole tiles along its longer (in tiles)
- * dimension; threads claim slabs in turn, pack what a slab needs into their own workspace and compute it
- * alone. Every
+ * <p>Threads, for a product large enough to share ({@link #PARALLEL_MIN_MULADDS}): when C has at least
+ * {@link #MIN_TILES_PER_THREAD} row tiles per thread, each thread owns a band of whole row tiles of C and packs
+ * its own rows of A, while every block of B is packed once, by all threads together (each packs a share of its
+ * column panels), into one of two shared buffers: a barrier after each block's packing lets everyone compute
+ * from it, and the second buffer lets the next block's packing start while slower threads still read the one
+ * before (so one barrier per block suffices). C with fewer row tiles is split into column bands instead, each
+ * thread packing its own columns of B and the few rows of A. Every
  * element of C is therefore computed by one thread in the fixed order (pc blocks ascending, k ascending
  * inside a block), which makes the result bit-identical from run to run and for any thread count.
  *
@@ -35,12 +39,12 @@ final class CpuMatmul {
     /** Columns of a packed B block (rounded to a multiple of the kernel's NR). */
     static final int NC_TARGET = 3072;
     /**
-     * Below this many multiply-adds (about 40 us of one core) the product runs on the caller's thread
-     * alone: waking a worker costs more than it saves.
+     * Below this many multiply-adds (about 50 us of one core) the product runs on the caller's thread
+     * alone: handing work to a spinning worker costs a few microseconds, a parked one tens.
      */
-    static final long PARALLEL_MIN_MULADDS = 1L << 23;
-    /** Slabs of C per worker thread (work is claimed slab by slab). */
-    static final int SLABS_PER_WORKER = 3;
+    static final long PARALLEL_MIN_MULADDS = 1L << 20;
+    /** Row tiles of C per thread below which the threads split C by columns instead of rows. */
+    static final int MIN_TILES_PER_THREAD = 4;
 
     /**
      * The register-tiled inner kernel over packed panels: {@code tile = sum_p a[p][r] * b[p][c]} for
@@ -66,6 +70,8 @@ final class CpuMatmul {
     private final int nr;
     private final int nc;
     private final Workspace[] workspaces;
+    /** The two packed-B buffers the threads share when they split C by rows. */
+    private final float[][] sharedB = {new float[0], new float[0]};
 
     CpuMatmul(Parallel parallel, boolean vector) {
         this.parallel = parallel;
@@ -90,23 +96,68 @@ final class CpuMatmul {
         int tilesM = (m + MR - 1) / MR;
         int tilesN = (n + nr - 1) / nr;
         int threads = (long) m * n * k < PARALLEL_MIN_MULADDS ? 1 : parallel.threads();
-        boolean splitRows = tilesM >= tilesN;
-        int tiles = splitRows ? tilesM : tilesN;
-        int workers = Math.min(threads, tiles);
-        // A few slabs per worker, claimed in turn, so that a core slowed by another process does not hold
-        // everyone up. Which worker computes a slab never changes its result (fixed k order per element).
-        int slabs = workers == 1 ? 1 : Math.min(tiles, workers * SLABS_PER_WORKER);
-        AtomicInteger next = new AtomicInteger();
-        parallel.run(workers, worker -> {
-            for (int slab = next.getAndIncrement(); slab < slabs; slab = next.getAndIncrement()) {
-                int t0 = (int) ((long) tiles * slab / slabs);
-                int t1 = (int) ((long) tiles * (slab + 1) / slabs);
-                int m0 = splitRows ? t0 * MR : 0;
-                int m1 = splitRows ? Math.min(m, t1 * MR) : m;
-                int n0 = splitRows ? 0 : t0 * nr;
-                int n1 = splitRows ? n : Math.min(n, t1 * nr);
-                blocked(workspaces[worker], transA, transB, m0, m1, n0, n1, k, alpha, a, aOff, lda, b, bOff, ldb,
-                        beta, c, cOff, n);
+        if (threads > 1 && tilesM >= threads * MIN_TILES_PER_THREAD) {
+            rowBands(threads, tilesM, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff);
+            return;
+        }
+        int workers = Math.min(threads, tilesN);
+        if (workers <= 1) {
+            blocked(workspaces[0], transA, transB, 0, m, 0, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, n);
+            return;
+        }
+        // few rows: column bands, each thread packing its own columns of B (and all of the few rows of A)
+        parallel.run(workers, w -> {
+            int n0 = (int) ((long) tilesN * w / workers) * nr;
+            int n1 = Math.min(n, (int) ((long) tilesN * (w + 1) / workers) * nr);
+            blocked(workspaces[w], transA, transB, 0, m, n0, n1, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff,
+                    n);
+        });
+    }
+
+    /**
+     * C split into {@code threads} bands of whole row tiles; each block of op(B) packed once into a shared
+     * buffer by all threads (a share of its column panels each), then read by all.
+     */
+    private void rowBands(int threads, int tilesM, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                          float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff) {
+        int kcMax = Math.min(KC, k);
+        int ncMax = Math.min(nc, roundUp(n, nr));
+        for (int i = 0; i < sharedB.length; i++) {
+            if (sharedB[i].length < ncMax * kcMax) {
+                sharedB[i] = new float[ncMax * kcMax];
+            }
+        }
+        Parallel.Barrier barrier = new Parallel.Barrier(threads);
+        parallel.run(threads, w -> {
+            try {
+                int m0 = (int) ((long) tilesM * w / threads) * MR;
+                int m1 = Math.min(m, (int) ((long) tilesM * (w + 1) / threads) * MR);
+                Workspace ws = workspaces[w];
+                int mcMax = Math.min(MC, roundUp(m1 - m0, MR));
+                if (ws.a.length < mcMax * kcMax) {
+                    ws.a = new float[mcMax * kcMax];
+                }
+                scale(c, cOff, n, m0, m1, 0, n, beta);
+                int block = 0;
+                for (int jc = 0; jc < n; jc += nc) {
+                    int ncb = Math.min(nc, n - jc);
+                    int panels = (ncb + nr - 1) / nr;
+                    for (int pc = 0; pc < k; pc += KC, block++) {
+                        int kcb = Math.min(KC, k - pc);
+                        float[] bp = sharedB[block & 1];
+                        int q0 = (int) ((long) panels * w / threads);
+                        int q1 = (int) ((long) panels * (w + 1) / threads);
+                        if (q0 < q1) {
+                            packB(transB, b, bOff, ldb, pc, kcb, jc + q0 * nr, Math.min(ncb, q1 * nr) - q0 * nr, bp,
+                                    q0 * nr * kcb);
+                        }
+                        barrier.await();
+                        compute(ws, transA, a, aOff, lda, m0, m1, pc, kcb, bp, ncb, alpha, c, cOff + jc, n);
+                    }
+                }
+            } catch (RuntimeException | Error e) {
+                barrier.breakBarrier();
+                throw e;
             }
         });
     }
@@ -131,18 +182,29 @@ final class CpuMatmul {
             int ncb = Math.min(nc, n1 - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kcb = Math.min(KC, k - pc);
-                packB(transB, b, bOff, ldb, pc, kcb, jc, ncb, bp);
-                for (int ic = m0; ic < m1; ic += MC) {
-                    int mcb = Math.min(MC, m1 - ic);
-                    packA(transA, a, aOff, lda, ic, mcb, pc, kcb, ap);
-                    for (int jr = 0; jr < ncb; jr += nr) {
-                        int cols = Math.min(nr, ncb - jr);
-                        for (int ir = 0; ir < mcb; ir += MR) {
-                            int rows = Math.min(MR, mcb - ir);
-                            kernel.run(kcb, ap, ir * kcb, bp, jr * kcb, c, cOff + (ic + ir) * ldc + jc + jr, ldc,
-                                    alpha, rows, cols, ws.tmp);
-                        }
-                    }
+                packB(transB, b, bOff, ldb, pc, kcb, jc, ncb, bp, 0);
+                compute(ws, transA, a, aOff, lda, m0, m1, pc, kcb, bp, ncb, alpha, c, cOff + jc, ldc);
+            }
+        }
+    }
+
+    /**
+     * {@code C[m0:m1, 0:ncb] += alpha * op(A)[m0:m1, pc:pc+kcb] * Bblock} for one packed block of B ({@code bp},
+     * {@code ncb} columns, {@code kcb} deep); packs A into the workspace MC rows at a time. {@code c[cOff]} is
+     * the block's first column of row 0.
+     */
+    private void compute(Workspace ws, boolean transA, float[] a, int aOff, int lda, int m0, int m1, int pc, int kcb,
+                         float[] bp, int ncb, float alpha, float[] c, int cOff, int ldc) {
+        float[] ap = ws.a;
+        for (int ic = m0; ic < m1; ic += MC) {
+            int mcb = Math.min(MC, m1 - ic);
+            packA(transA, a, aOff, lda, ic, mcb, pc, kcb, ap);
+            for (int jr = 0; jr < ncb; jr += nr) {
+                int cols = Math.min(nr, ncb - jr);
+                for (int ir = 0; ir < mcb; ir += MR) {
+                    int rows = Math.min(MR, mcb - ir);
+                    kernel.run(kcb, ap, ir * kcb, bp, jr * kcb, c, cOff + (ic + ir) * ldc + jr, ldc, alpha, rows, cols,
+                            ws.tmp);
                 }
             }
         }
@@ -212,12 +274,13 @@ final class CpuMatmul {
     /**
      * Packs {@code op(B)[p0:p0+kc, j0:j0+nc]} as NR-column panels: panel {@code q} starts at
      * {@code q*NR*kc} and holds, for each {@code p}, the NR values {@code op(B)[p0+p, j0+q*NR+c]}
-     * (zeros past column {@code nc}); B starts at {@code b[bOff]}.
+     * (zeros past column {@code nc}); B starts at {@code b[bOff]}, the panels at {@code bp[bpOff]}.
      */
-    private void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] bp) {
+    private void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] bp,
+                       int bpOff) {
         for (int jr = 0; jr < nc; jr += nr) {
             int cols = Math.min(nr, nc - jr);
-            int base = jr * kc;
+            int base = bpOff + jr * kc;
             if (transB) {
                 // op(B)[p, j] = B[j, p]: walk each source row contiguously.
                 for (int cc = 0; cc < nr; cc++) {

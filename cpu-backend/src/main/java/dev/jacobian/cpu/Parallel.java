@@ -1,24 +1,31 @@
 package dev.jacobian.cpu;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * The only place the CPU backend uses threads: a fixed pool of {@code threads - 1} daemon workers owned
- * by one backend instance (the calling thread is the last worker). Work is split into a few coarse
- * tasks, each of which runs whole SIMD loops; no lock or task boundary ever sits inside a SIMD loop.
+ * The only place the CPU backend uses threads: {@code threads - 1} persistent daemon workers owned by one
+ * backend instance (the calling thread is the last worker). Work is split into a few coarse tasks, each of
+ * which runs whole SIMD loops; no lock or task boundary ever sits inside a SIMD loop.
  *
- * <p>Call order: {@link #run} from the backend's single user thread; {@link #close()} once, from
+ * <p>Hand-off: a step of the MLP makes a dozen parallel calls of 20-500 us each, so waking a worker must cost
+ * microseconds, not the tens of microseconds of an executor's queue, park and unpark. A worker that has
+ * finished a task spins (with {@link Thread#onSpinWait()}) for up to {@link #SPIN_NANOS} waiting for the
+ * next, then parks; the caller publishes a call with one volatile write and unparks only the workers that
+ * parked. Completion works the same way the other way round. The spinning is bounded, so an
+ * idle backend costs nothing.
+ *
+ * <p>A task may wait for the others of its call with a {@link Barrier} when the call has no more tasks than
+ * {@link #threads()} (each task then has a thread of its own); a task that fails breaks the barrier, so the
+ * others fail too instead of waiting for ever.
+ *
+ * <p>Call order: {@link #run} from one thread at a time (the backend's lock); {@link #close()} once, from
  * {@link CpuBackend#close()}.
  */
 final class Parallel implements AutoCloseable {
+
+    /** How long a worker, the caller or a barrier spins before it parks. */
+    static final long SPIN_NANOS = 50_000;
 
     /** Body of one task: {@code task} in {@code [0, tasks)}. */
     @FunctionalInterface
@@ -27,7 +34,18 @@ final class Parallel implements AutoCloseable {
     }
 
     private final int threads;
-    private final ExecutorService pool;
+    private final Worker[] workers;
+    private final Thread[] threadsOf;
+
+    /** One call: its tasks and their body, and its number (workers run each number once). */
+    private record Call(long number, Task body, int tasks) {
+    }
+
+    private volatile Call call = new Call(0, null, 0);
+    private volatile boolean closed;
+    private final AtomicInteger pending = new AtomicInteger();
+    private volatile Thread parkedCaller;
+    private Throwable failure; // guarded by this
 
     /** A pool with {@code threads} workers in all (1 runs everything on the caller). */
     Parallel(int threads) {
@@ -35,16 +53,16 @@ final class Parallel implements AutoCloseable {
             throw new IllegalArgumentException("threads must be >= 1: " + threads);
         }
         this.threads = threads;
-        this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads - 1, daemonFactory());
-    }
-
-    private static ThreadFactory daemonFactory() {
-        AtomicInteger count = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, "jacobian-cpu-" + count.incrementAndGet());
+        this.workers = new Worker[threads - 1];
+        this.threadsOf = new Thread[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = new Worker(i + 1);
+            Thread t = new Thread(workers[i], "jacobian-cpu-" + (i + 1));
             t.setDaemon(true);
-            return t;
-        };
+            threadsOf[i] = t;
+            workers[i].thread = t;
+            t.start();
+        }
     }
 
     /** Number of workers, the caller included. */
@@ -53,68 +71,249 @@ final class Parallel implements AutoCloseable {
     }
 
     /**
-     * Runs {@code body(0) .. body(tasks - 1)}, task 0 on the caller and the others on the pool, and
-     * returns when all have finished. An exception in any task is rethrown (the first one, others suppressed).
+     * Runs {@code body(0) .. body(tasks - 1)} and returns when all have finished: task {@code t} runs on worker
+     * {@code t % threads()}, worker 0 being the caller. An exception in any task is rethrown (the first one,
+     * others suppressed).
      */
     void run(int tasks, Task body) {
-        if (tasks <= 1 || pool == null) {
+        if (tasks <= 1 || workers.length == 0) {
             for (int t = 0; t < tasks; t++) {
                 body.run(t);
             }
             return;
         }
-        List<Future<?>> futures = new ArrayList<>(tasks - 1);
-        for (int t = 1; t < tasks; t++) {
-            int task = t;
-            futures.add(pool.submit(() -> body.run(task)));
+        if (closed) {
+            throw new IllegalStateException("the CPU backend's workers are stopped");
         }
-        Throwable failure = null;
-        try {
-            body.run(0);
-        } catch (RuntimeException | Error e) {
-            failure = e;
+        int helpers = Math.min(tasks, threads) - 1;
+        synchronized (this) {
+            failure = null;
         }
-        for (Future<?> f : futures) {
-            try {
-                f.get();
-            } catch (ExecutionException e) {
-                failure = addFailure(failure, e.getCause());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                failure = addFailure(failure, e);
+        pending.set(helpers);
+        long number = call.number() + 1;
+        call = new Call(number, body, tasks);
+        for (int i = 0; i < helpers; i++) {
+            if (workers[i].parked) {
+                LockSupport.unpark(workers[i].thread);
             }
         }
-        if (failure instanceof RuntimeException re) {
+        try {
+            runShare(0, body, tasks);
+        } catch (RuntimeException | Error e) {
+            addFailure(e);
+        }
+        awaitHelpers();
+        call = new Call(number, null, 0); // keeps nothing of the call alive (workers skip a number they saw)
+        Throwable f;
+        synchronized (this) {
+            f = failure;
+            failure = null;
+        }
+        if (f instanceof RuntimeException re) {
             throw re;
         }
-        if (failure instanceof Error err) {
+        if (f instanceof Error err) {
             throw err;
         }
-        if (failure != null) {
-            throw new IllegalStateException("CPU backend task failed", failure);
+        if (f != null) {
+            throw new IllegalStateException("CPU backend task failed", f);
         }
     }
 
-    private static Throwable addFailure(Throwable first, Throwable next) {
-        if (first == null) {
-            return next;
+    private void runShare(int worker, Task body, int tasks) {
+        for (int t = worker; t < tasks; t += threads) {
+            body.run(t);
         }
-        first.addSuppressed(next);
-        return first;
+    }
+
+    private void awaitHelpers() {
+        long start = 0;
+        int spins = 0;
+        while (pending.get() != 0) {
+            if (++spins < 64) {
+                Thread.onSpinWait();
+                continue;
+            }
+            spins = 0;
+            long now = System.nanoTime();
+            if (start == 0) {
+                start = now;
+            } else if (now - start > SPIN_NANOS) {
+                parkedCaller = Thread.currentThread();
+                if (pending.get() != 0) {
+                    LockSupport.park(this);
+                }
+                parkedCaller = null;
+            } else {
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    /** Keeps the first failure, others suppressed; a broken barrier only stands in until the cause arrives. */
+    private synchronized void addFailure(Throwable next) {
+        if (failure == null || failure instanceof BrokenBarrierException && !(next instanceof BrokenBarrierException)) {
+            failure = next;
+        } else if (failure != next && !(next instanceof BrokenBarrierException)) {
+            failure.addSuppressed(next);
+        }
+    }
+
+    /** What a task waiting at a broken {@link Barrier} throws; {@link #run} rethrows the failure that broke it. */
+    static final class BrokenBarrierException extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        BrokenBarrierException() {
+            super("another task of this call failed");
+        }
+    }
+
+    /** One persistent helper thread: waits for a new generation, runs its share of the call's tasks, reports. */
+    private final class Worker implements Runnable {
+        private final int index;
+        volatile boolean parked;
+        Thread thread;
+        private long seen;
+
+        Worker(int index) {
+            this.index = index;
+        }
+
+        @Override
+        public void run() {
+            while (true) {
+                Call c = awaitCall();
+                if (c == null) {
+                    return;
+                }
+                seen = c.number();
+                if (index < Math.min(c.tasks(), threads)) {
+                    try {
+                        runShare(index, c.body(), c.tasks());
+                    } catch (Throwable e) { // reported to the caller, who rethrows it
+                        addFailure(e);
+                    }
+                    if (pending.decrementAndGet() == 0) {
+                        Thread caller = parkedCaller;
+                        if (caller != null) {
+                            LockSupport.unpark(caller);
+                        }
+                    }
+                }
+            }
+        }
+
+        /** The next call, or null once closed. */
+        private Call awaitCall() {
+            long start = System.nanoTime();
+            int spins = 0;
+            while (true) {
+                Call c = call;
+                if (c.number() != seen) {
+                    return c;
+                }
+                if (closed) {
+                    return null;
+                }
+                if (++spins < 64) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                spins = 0;
+                if (System.nanoTime() - start < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                parked = true;
+                if (call.number() == seen && !closed) {
+                    LockSupport.park(this);
+                }
+                parked = false;
+                start = System.nanoTime();
+            }
+        }
+    }
+
+    /**
+     * A reusable barrier for the tasks of one call (at most {@link #threads()} of them, each on its own
+     * thread): spins, then parks in short naps. {@link #breakBarrier()} makes every waiter, now and later,
+     * throw.
+     */
+    static final class Barrier {
+        private final int parties;
+        private final AtomicInteger arrived = new AtomicInteger();
+        private volatile int phase;
+        private volatile boolean broken;
+
+        /** A barrier for {@code parties} tasks. */
+        Barrier(int parties) {
+            this.parties = parties;
+        }
+
+        /** Waits until all parties have arrived (the barrier then resets itself). */
+        void await() {
+            if (parties <= 1) {
+                return;
+            }
+            int p = phase;
+            if (arrived.incrementAndGet() == parties) {
+                arrived.set(0);
+                phase = p + 1;
+                return;
+            }
+            long start = 0;
+            int spins = 0;
+            while (phase == p) {
+                if (broken) {
+                    throw new BrokenBarrierException();
+                }
+                if (++spins < 64) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                spins = 0;
+                long now = System.nanoTime();
+                if (start == 0) {
+                    start = now;
+                } else if (now - start > SPIN_NANOS) {
+                    LockSupport.parkNanos(this, 20_000);
+                } else {
+                    Thread.onSpinWait();
+                }
+            }
+        }
+
+        /** Makes every waiter throw: a task failed and will never arrive. */
+        void breakBarrier() {
+            broken = true;
+        }
+    }
+
+    /** Worker threads still alive (tests: close() stops them all). */
+    int liveWorkers() {
+        int n = 0;
+        for (Thread t : threadsOf) {
+            n += t.isAlive() ? 1 : 0;
+        }
+        return n;
     }
 
     /** Stops the workers; idempotent. */
     @Override
     public void close() {
-        if (pool != null && !pool.isShutdown()) {
-            pool.shutdown();
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Thread t : threadsOf) {
+            LockSupport.unpark(t);
+        }
+        for (Thread t : threadsOf) {
             try {
-                if (!pool.awaitTermination(10, TimeUnit.SECONDS)) {
-                    pool.shutdownNow();
-                }
+                t.join(10_000);
             } catch (InterruptedException e) {
-                pool.shutdownNow();
                 Thread.currentThread().interrupt();
+                return;
             }
         }
     }

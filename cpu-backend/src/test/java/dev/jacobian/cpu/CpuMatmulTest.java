@@ -62,7 +62,7 @@ class CpuMatmulTest {
         int[][] mnk = {
             {1, 1, 1}, {1, 17, 3}, {5, 1, 9}, {7, 13, 1}, {6, 32, 256}, {7, 33, 257}, {13, 47, 31},
             {31, 65, 300}, {65, 31, 513}, {145, 97, 129}, {150, 200, 70}, {97, 3, 600}, {2, 250, 41},
-            {128, 256, 784}, {300, 77, 260},
+            {128, 256, 784}, {300, 77, 260}, {50, 3200, 20}, {12, 3100, 90},
         };
         return BackendConformanceTest.eachTranspose(mnk);
     }
@@ -122,6 +122,31 @@ class CpuMatmulTest {
             }
             assertArrayEquals(first, run(one, true, false, 0.75f, 0.5f, sa, a, sb, b, c0), "1 thread vs 2");
         }
+    }
+
+    /**
+     * Each way of sharing a product: row bands over a shared packed B (one and several KC blocks, two NC blocks),
+     * column bands (few rows), and the single-thread path, for 1, 2 and 3 threads, bit for bit.
+     */
+    @ParameterizedTest(name = "m={0} n={1} k={2}")
+    @MethodSource("sharingShapes")
+    void bitIdenticalForEachWayOfSharing(int m, int n, int k) {
+        float[] a = random(21, m * k);
+        float[] b = random(22, k * n);
+        float[] c0 = random(23, m * n);
+        Shape sa = Shape.matrix(m, k);
+        Shape sb = Shape.matrix(n, k);
+        try (CpuBackend one = new CpuBackend(1); CpuBackend two = new CpuBackend(2);
+             CpuBackend three = new CpuBackend(3)) {
+            float[] expected = run(one, false, true, 1.5f, -0.5f, sa, a, sb, b, c0);
+            assertArrayEquals(expected, run(two, false, true, 1.5f, -0.5f, sa, a, sb, b, c0), "2 threads");
+            assertArrayEquals(expected, run(three, false, true, 1.5f, -0.5f, sa, a, sb, b, c0), "3 threads");
+        }
+    }
+
+    static Stream<Arguments> sharingShapes() {
+        return Stream.of(Arguments.of(128, 256, 784), Arguments.of(64, 3300, 40), Arguments.of(12, 900, 300),
+                Arguments.of(145, 97, 129), Arguments.of(1000, 20, 600));
     }
 
     private static float[] run(Backend be, boolean transA, boolean transB, float alpha, float beta,

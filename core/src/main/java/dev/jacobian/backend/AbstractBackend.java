@@ -21,7 +21,11 @@ import dev.jacobian.tensor.Tensor;
  */
 public abstract class AbstractBackend implements Backend {
     private boolean closed;
-    private final java.util.Map<String, Tensor> scratch = new java.util.HashMap<>();
+    private final java.util.Map<ScratchKey, Tensor> scratch = new java.util.HashMap<>();
+
+    /** A scratch tensor's key: its slot and shape, or (for a constant row) its slot and length. */
+    private record ScratchKey(String slot, Shape shape, int constant) {
+    }
 
     /** For subclasses: an open backend without scratch tensors. */
     protected AbstractBackend() {
@@ -33,12 +37,12 @@ public abstract class AbstractBackend implements Backend {
      * Contents are undefined between uses.
      */
     final Tensor scratch(String slot, Shape shape) {
-        return scratch.computeIfAbsent(slot + shape, k -> allocate(shape));
+        return scratch.computeIfAbsent(new ScratchKey(slot, shape, -1), k -> allocate(shape));
     }
 
     /** The row {@code [0, 1, ..., n-1]} of shape {@code [1, n]}, uploaded once per {@code n}. */
     final Tensor constantRow(String slot, int n) {
-        return scratch.computeIfAbsent(slot + ":const" + n, k -> {
+        return scratch.computeIfAbsent(new ScratchKey(slot, null, n), k -> {
             float[] v = new float[n];
             for (int i = 0; i < n; i++) {
                 v[i] = i;
@@ -205,7 +209,9 @@ public abstract class AbstractBackend implements Backend {
         ensureOpen("readLater");
         Checks.given("readLater", "tensor array", tensors);
         for (int i = 0; i < tensors.length; i++) {
-            Checks.given("readLater", "tensor " + (i + 1) + " of " + tensors.length, tensors[i]);
+            if (tensors[i] == null) { // the message only when it is needed: this runs every training step
+                Checks.given("readLater", "tensor " + (i + 1) + " of " + tensors.length, null);
+            }
             mine("readLater", tensors[i]);
         }
         return readLaterKernel(tensors);

@@ -63,8 +63,8 @@ public final class CpuBackend extends HeapBackend {
         this.matmul = new CpuMatmul(parallel, vector);
         this.elementwise = new CpuElementwise(vector);
         this.broadcast = new CpuBroadcast(elementwise);
-        this.reduce = new CpuReduce(vector);
-        this.optimizer = new CpuOptimizer(vector);
+        this.reduce = new CpuReduce(vector, parallel);
+        this.optimizer = new CpuOptimizer(vector, parallel);
         this.conv = new CpuConv(parallel);
         this.winograd = new CpuWinograd(parallel, vector);
     }

@@ -10,10 +10,43 @@ import dev.jacobian.backend.SgdUpdate;
  * when the vector kernels are on; the loop here is the scalar twin.
  */
 final class CpuOptimizer {
-    private final boolean vector;
+    /**
+     * Parameters from which an update is shared by the workers, each updating a contiguous range (a multiple of
+     * {@link #ALIGN} elements): every element's arithmetic is its own, so the split changes no bit.
+     */
+    static final int PARALLEL_MIN = 1 << 15;
+    /** Alignment of the ranges of a shared update (whole vectors of any species up to 512 bits, twice over). */
+    static final int ALIGN = 32;
 
-    CpuOptimizer(boolean vector) {
+    private final boolean vector;
+    private final Parallel parallel;
+
+    CpuOptimizer(boolean vector, Parallel parallel) {
         this.vector = vector;
+        this.parallel = parallel;
+    }
+
+    /** Body of a shared update over the elements {@code [from, to)}. */
+    @FunctionalInterface
+    private interface Range {
+        void run(int from, int to);
+    }
+
+    /** Runs {@code body} over {@code [0, n)}, split into aligned ranges among the workers when n is large. */
+    private void split(int n, Range body) {
+        int tasks = n < PARALLEL_MIN ? 1 : parallel.threads();
+        if (tasks == 1) {
+            body.run(0, n);
+            return;
+        }
+        int chunk = ((n + tasks - 1) / tasks + ALIGN - 1) / ALIGN * ALIGN;
+        parallel.run(tasks, t -> {
+            int from = Math.min(n, t * chunk);
+            int to = Math.min(n, from + chunk);
+            if (from < to) {
+                body.run(from, to);
+            }
+        });
     }
 
     /**
@@ -23,15 +56,18 @@ final class CpuOptimizer {
      */
     void sgd(float[] w, int wo, float[] grad, int go, float[] v, int vo, int n, float scale, SgdUpdate u) {
         int decayed = Math.min(n, u.decayedPrefix());
-        if (decayed < n && u.weightDecay() != 0f) {
-            // the arena's regularized prefix with weight decay, the rest without: two runs of the same kernel
-            SgdUpdate noDecay = new SgdUpdate(u.learningRate(), u.momentum(), u.nesterov(), 0f, u.clipNorm(),
-                    u.clipValue());
-            run(w, wo, grad, go, v, vo, decayed, scale, u);
-            run(w, wo + decayed, grad, go + decayed, v, vo + decayed, n - decayed, scale, noDecay);
-            return;
-        }
-        run(w, wo, grad, go, v, vo, n, scale, u);
+        // the arena's regularized prefix with weight decay, the rest without: two runs of the same kernel
+        SgdUpdate noDecay = decayed < n && u.weightDecay() != 0f ? new SgdUpdate(u.learningRate(), u.momentum(),
+                u.nesterov(), 0f, u.clipNorm(), u.clipValue()) : u;
+        split(n, (from, to) -> {
+            int mid = Math.max(from, Math.min(to, decayed));
+            if (from < mid) {
+                run(w, wo + from, grad, go + from, v, vo + from, mid - from, scale, u);
+            }
+            if (mid < to) {
+                run(w, wo + mid, grad, go + mid, v, vo + mid, to - mid, scale, noDecay);
+            }
+        });
     }
 
     private void run(float[] w, int wo, float[] grad, int go, float[] v, int vo, int n, float scale, SgdUpdate u) {
@@ -77,7 +113,10 @@ final class CpuOptimizer {
             return;
         }
         int decayed = (int) Math.min(n, u.decayedPrefix());
-        OptimizerVector.adaptive(u, w, wo, grad, go, m, mo, v, vo, 0, decayed, scale);
-        OptimizerVector.adaptive(u, w, wo, grad, go, m, mo, v, vo, decayed, n, scale);
+        split(n, (from, to) -> {
+            int mid = Math.max(from, Math.min(to, decayed));
+            OptimizerVector.adaptive(u, w, wo, grad, go, m, mo, v, vo, from, mid, scale);
+            OptimizerVector.adaptive(u, w, wo, grad, go, m, mo, v, vo, mid, to, scale);
+        });
     }
 }

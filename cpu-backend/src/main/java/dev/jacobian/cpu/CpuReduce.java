@@ -14,12 +14,42 @@ import dev.jacobian.backend.Reduction;
  * seeds {@code best}); the backward of {@code MAX} routes the gradient to that element.
  */
 final class CpuReduce {
+    /**
+     * A whole-tensor sum of at least this many elements (a gradient arena's squared norm) is summed in fixed
+     * chunks of {@link #CHUNK}, shared by the workers, the chunk sums then added in order in double: the result
+     * is the same for any thread count.
+     */
+    static final int CHUNKED_MIN = 1 << 16;
+    /** Elements per chunk of a chunked sum. */
+    static final int CHUNK = 1 << 13;
+
     private final boolean vector;
+    private final Parallel parallel;
     private final Scratch best = new Scratch();
     private final Scratch arg = new Scratch();
+    private final Scratch partials = new Scratch();
 
-    CpuReduce(boolean vector) {
+    CpuReduce(boolean vector, Parallel parallel) {
         this.vector = vector;
+        this.parallel = parallel;
+    }
+
+    /** {@code sum x[xo..xo+len)} (of squares), chunk by chunk on every worker, the chunks added in order. */
+    private double chunkedSum(float[] x, int xo, int len, boolean squares) {
+        int chunks = (len + CHUNK - 1) / CHUNK;
+        float[] part = partials.floats(chunks);
+        int tasks = Math.min(parallel.threads(), chunks);
+        parallel.run(tasks, t -> {
+            for (int c = chunks * t / tasks; c < chunks * (t + 1) / tasks; c++) {
+                int from = c * CHUNK;
+                part[c] = ReduceVector.sum(x, xo + from, Math.min(CHUNK, len - from), squares);
+            }
+        });
+        double sum = 0;
+        for (int c = 0; c < chunks; c++) {
+            sum += part[c];
+        }
+        return sum;
     }
 
     /** Number of reduction groups and their length for {@code axis} over {@code [m, n]}. */
@@ -43,6 +73,14 @@ final class CpuReduce {
     /** {@code y (+)= reduce(x)} along {@code axis}. */
     void reduce(Reduction op, Axis axis, float[] x, int xo, float[] y, int yo, int m, int n, boolean acc) {
         if (vector) {
+            if (axis == Axis.ALL && (long) m * n >= CHUNKED_MIN
+                    && (op == Reduction.SUM || op == Reduction.MEAN || op == Reduction.SUM_SQUARES)) {
+                int len = m * n;
+                double sum = chunkedSum(x, xo, len, op == Reduction.SUM_SQUARES);
+                float r = (float) (op == Reduction.MEAN ? sum / len : sum);
+                y[yo] = CpuElementwise.store(y[yo], r, acc);
+                return;
+            }
             if (axis == Axis.ROWS) {
                 ReduceVector.reduceDownColumns(op, x, xo, y, yo, m, n, acc, best.floats(n),
                         op == Reduction.ARGMAX ? arg.floats(n) : null);

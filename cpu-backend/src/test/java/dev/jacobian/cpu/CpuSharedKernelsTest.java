@@ -1,0 +1,122 @@
+package dev.jacobian.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.jacobian.backend.AdaptiveUpdate;
+import dev.jacobian.backend.Axis;
+import dev.jacobian.backend.Reduction;
+import dev.jacobian.backend.SgdUpdate;
+import dev.jacobian.tensor.Shape;
+import dev.jacobian.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The kernels the workers share beside SGEMM, on tensors large enough to be split: a whole-tensor sum (the
+ * gradient norm) in fixed chunks, and the SGD and adaptive updates in aligned ranges. Each gives the same bits
+ * on 1, 2 and 3 threads, and the sums match a double-accumulated reference.
+ */
+class CpuSharedKernelsTest {
+    /** Relative tolerance of a float sum of many positive terms against the double sum. */
+    private static final double SUM_RTOL = 1e-5;
+    /** Elements: over CHUNKED_MIN and PARALLEL_MIN, and no multiple of a chunk or of the alignment. */
+    private static final int N = 235_146;
+    /** A decayed prefix that is not aligned either (the weights of an arena before its biases). */
+    private static final int DECAYED = 200_703;
+
+    @Test
+    void aWholeTensorSumIsTheSameOnEveryThreadCountAndMatchesTheDoubleSum() {
+        float[] x = CpuMatmulTest.random(5, N);
+        double sum = 0;
+        double abs = 0;
+        double squares = 0;
+        for (float v : x) {
+            sum += v;
+            abs += Math.abs(v);
+            squares += (double) v * v;
+        }
+        for (Reduction op : new Reduction[] {Reduction.SUM, Reduction.MEAN, Reduction.SUM_SQUARES}) {
+            List<Float> results = new ArrayList<>();
+            for (int threads = 1; threads <= 3; threads++) {
+                try (CpuBackend be = new CpuBackend(threads); Tensor t = be.fromHost(Shape.matrix(1, N), x);
+                     Tensor y = be.fromHost(Shape.matrix(1, 1), new float[1])) {
+                    be.reduce(op, Axis.ALL, t, y, false);
+                    results.add(y.download()[0]);
+                }
+            }
+            assertEquals(results.get(0), results.get(1), op + ": 2 threads");
+            assertEquals(results.get(0), results.get(2), op + ": 3 threads");
+            double expected = op == Reduction.SUM_SQUARES ? squares : op == Reduction.MEAN ? sum / N : sum;
+            // relative to the sum of magnitudes: the terms of SUM cancel, their rounding errors do not
+            double tol = SUM_RTOL * (op == Reduction.SUM_SQUARES ? squares : op == Reduction.MEAN ? abs / N : abs);
+            assertEquals(expected, results.get(0), tol, op.toString());
+        }
+    }
+
+    @Test
+    void sgdUpdatesAreTheSameOnEveryThreadCount() {
+        for (SgdUpdate u : new SgdUpdate[] {
+            new SgdUpdate(0.05f, 0.9f, false, 1e-3f, 0f, 0f, DECAYED),
+            new SgdUpdate(0.05f, 0.9f, true, 1e-3f, 0f, 0.01f, DECAYED),
+            new SgdUpdate(0.05f, 0f, false, 0f, 0f, 0f),
+        }) {
+            float[][] first = null;
+            for (int threads = 1; threads <= 3; threads++) {
+                float[][] got = sgd(threads, u);
+                if (first == null) {
+                    first = got;
+                } else {
+                    assertArrayEquals(first[0], got[0], u + ": weights, " + threads + " threads");
+                    assertArrayEquals(first[1], got[1], u + ": velocity, " + threads + " threads");
+                }
+            }
+        }
+    }
+
+    @Test
+    void adaptiveUpdatesAreTheSameOnEveryThreadCount() {
+        for (AdaptiveUpdate u : new AdaptiveUpdate[] {
+            new AdaptiveUpdate(AdaptiveUpdate.Rule.ADAM, 1e-3, 0.9, 0.999, 1e-8, 1e-2, 0f, 0f, DECAYED, 3),
+            new AdaptiveUpdate(AdaptiveUpdate.Rule.ADAMW, 1e-3, 0.9, 0.999, 1e-8, 1e-2, 0f, 0f, DECAYED, 3),
+            new AdaptiveUpdate(AdaptiveUpdate.Rule.RMSPROP, 1e-3, 0.5, 0.99, 1e-8, 0, 0f, 0f, DECAYED, 3),
+        }) {
+            float[][] first = null;
+            for (int threads = 1; threads <= 3; threads++) {
+                float[][] got = adaptive(threads, u);
+                if (first == null) {
+                    first = got;
+                } else {
+                    for (int i = 0; i < got.length; i++) {
+                        assertArrayEquals(first[i], got[i], u.rule() + ": array " + i + ", " + threads + " threads");
+                    }
+                }
+            }
+        }
+    }
+
+    private static float[][] sgd(int threads, SgdUpdate u) {
+        Shape s = Shape.matrix(1, N);
+        try (CpuBackend be = new CpuBackend(threads); Tensor w = be.fromHost(s, CpuMatmulTest.random(1, N));
+             Tensor g = be.fromHost(s, CpuMatmulTest.random(2, N)); Tensor v = be.fromHost(s, CpuMatmulTest.random(3, N));
+             Tensor norm = be.fromHost(Shape.matrix(1, 1), new float[] {4f})) {
+            be.sgdUpdate(w, g, u.momentum() == 0f ? null : v, norm, u);
+            return new float[][] {w.download(), v.download()};
+        }
+    }
+
+    private static float[][] adaptive(int threads, AdaptiveUpdate u) {
+        Shape s = Shape.matrix(1, N);
+        float[] v0 = CpuMatmulTest.random(4, N);
+        for (int i = 0; i < N; i++) {
+            v0[i] = Math.abs(v0[i]);
+        }
+        try (CpuBackend be = new CpuBackend(threads); Tensor w = be.fromHost(s, CpuMatmulTest.random(1, N));
+             Tensor g = be.fromHost(s, CpuMatmulTest.random(2, N)); Tensor m = be.fromHost(s, CpuMatmulTest.random(3, N));
+             Tensor v = be.fromHost(s, v0); Tensor norm = be.fromHost(Shape.matrix(1, 1), new float[] {4f})) {
+            be.adaptiveUpdate(w, g, m, v, norm, u);
+            return new float[][] {w.download(), m.download(), v.download()};
+        }
+    }
+}

@@ -221,7 +221,7 @@ final class Parallel implements AutoCloseable {
                 }
                 spins = 0;
                 if (System.nanoTime() - start < SPIN_NANOS) {
-                    Thread.onSpinWait();
+                    Thread.yield(); // lets a thread that is ready (a data loader) have this core meanwhile
                     continue;
                 }
                 parked = true;

@@ -1,6 +1,6 @@
 package dev.jacobian.cpu;
 
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * SGEMM {@code C = alpha * op(A) * op(B) + beta * C} for row-major float arrays, in the
@@ -16,8 +16,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * with zeros to whole tiles; edge tiles are computed whole and only their valid part is written.
  *
  * <p>Threads, for a product large enough to share ({@link #PARALLEL_MIN_MULADDS}): when C has at least
- * {@link #MIN_TILES_PER_THREAD} row tiles per thread, each thread owns a band of whole row tiles of C and packs
- * its own rows of A, while every block of B is packed once, by all threads together (each packs a share of its
+ * {@link #MIN_TILES_PER_THREAD} row tiles per thread, C is cut into bands of whole row tiles
+ * ({@link #BANDS_PER_THREAD} per thread) that the threads claim in turn, each packing the rows of A of the bands it
+ * claims, while every block of B is packed once, by all threads together (each packs a share of its
  * column panels), into one of two shared buffers: a barrier after each block's packing lets everyone compute
  * from it, and the second buffer lets the next block's packing start while slower threads still read the one
  * before (so one barrier per block suffices). C with fewer row tiles is split into column bands instead, each
@@ -45,6 +46,8 @@ final class CpuMatmul {
     static final long PARALLEL_MIN_MULADDS = 1L << 20;
     /** Row tiles of C per thread below which the threads split C by columns instead of rows. */
     static final int MIN_TILES_PER_THREAD = 4;
+    /** Row bands per thread of a product split by rows (claimed in turn, block by block). */
+    static final int BANDS_PER_THREAD = 3;
 
     /**
      * The register-tiled inner kernel over packed panels: {@code tile = sum_p a[p][r] * b[p][c]} for
@@ -115,8 +118,11 @@ final class CpuMatmul {
     }
 
     /**
-     * C split into {@code threads} bands of whole row tiles; each block of op(B) packed once into a shared
-     * buffer by all threads (a share of its column panels each), then read by all.
+     * C split into bands of whole row tiles, a few per thread; each block of op(B) packed once into a shared
+     * buffer by all threads (a share of its column panels each), then the block's bands claimed in turn, so that
+     * a thread slowed by another (a data loader, the JIT, the system) computes fewer of them. A barrier separates
+     * one block's bands from the next block's: every element still adds its blocks in ascending order, whichever
+     * thread computes it.
      */
     private void rowBands(int threads, int tilesM, boolean transA, boolean transB, int m, int n, int k, float alpha,
                           float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff) {
@@ -127,17 +133,17 @@ final class CpuMatmul {
                 sharedB[i] = new float[ncMax * kcMax];
             }
         }
+        int bands = Math.min(tilesM, threads * BANDS_PER_THREAD);
+        int blocks = ((n + nc - 1) / nc) * ((k + KC - 1) / KC);
+        AtomicIntegerArray claimed = new AtomicIntegerArray(blocks);
         Parallel.Barrier barrier = new Parallel.Barrier(threads);
         parallel.run(threads, w -> {
             try {
-                int m0 = (int) ((long) tilesM * w / threads) * MR;
-                int m1 = Math.min(m, (int) ((long) tilesM * (w + 1) / threads) * MR);
                 Workspace ws = workspaces[w];
-                int mcMax = Math.min(MC, roundUp(m1 - m0, MR));
+                int mcMax = Math.min(MC, roundUp(m, MR));
                 if (ws.a.length < mcMax * kcMax) {
                     ws.a = new float[mcMax * kcMax];
                 }
-                scale(c, cOff, n, m0, m1, 0, n, beta);
                 int block = 0;
                 for (int jc = 0; jc < n; jc += nc) {
                     int ncb = Math.min(nc, n - jc);
@@ -152,7 +158,15 @@ final class CpuMatmul {
                                     q0 * nr * kcb);
                         }
                         barrier.await();
-                        compute(ws, transA, a, aOff, lda, m0, m1, pc, kcb, bp, ncb, alpha, c, cOff + jc, n);
+                        for (int band = claimed.getAndIncrement(block); band < bands;
+                             band = claimed.getAndIncrement(block)) {
+                            int m0 = (int) ((long) tilesM * band / bands) * MR;
+                            int m1 = Math.min(m, (int) ((long) tilesM * (band + 1) / bands) * MR);
+                            if (block == 0) {
+                                scale(c, cOff, n, m0, m1, 0, n, beta); // before any block adds to these rows
+                            }
+                            compute(ws, transA, a, aOff, lda, m0, m1, pc, kcb, bp, ncb, alpha, c, cOff + jc, n);
+                        }
                     }
                 }
             } catch (RuntimeException | Error e) {

@@ -45,6 +45,7 @@ final class Parallel implements AutoCloseable {
     private volatile boolean closed;
     private final AtomicInteger pending = new AtomicInteger();
     private volatile Thread parkedCaller;
+    private volatile boolean inCall;
     private Throwable failure; // guarded by this
 
     /** A pool with {@code threads} workers in all (1 runs everything on the caller). */
@@ -85,6 +86,18 @@ final class Parallel implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("the CPU backend's workers are stopped");
         }
+        if (inCall) { // a task that starts another call would wait for workers that are busy with its own
+            throw new IllegalStateException("Parallel.run is not reentrant: a task started another call");
+        }
+        inCall = true;
+        try {
+            runCall(tasks, body);
+        } finally {
+            inCall = false;
+        }
+    }
+
+    private void runCall(int tasks, Task body) {
         int helpers = Math.min(tasks, threads) - 1;
         synchronized (this) {
             failure = null;

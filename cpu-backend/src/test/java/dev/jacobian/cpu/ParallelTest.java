@@ -120,6 +120,24 @@ class ParallelTest {
     }
 
     @Test
+    void aTaskThatStartsAnotherCallIsRefusedInsteadOfWaitingForEver() {
+        try (Parallel p = new Parallel(2)) {
+            for (int caller = 0; caller < 2; caller++) {
+                int c = caller;
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> p.run(2, t -> {
+                    if (t == c) {
+                        p.run(2, u -> { });
+                    }
+                }));
+                assertTrue(e.getMessage().contains("not reentrant"), e.getMessage());
+            }
+            AtomicIntegerArray runs = new AtomicIntegerArray(2);
+            p.run(2, runs::incrementAndGet); // and the pool goes on
+            assertEquals(1, runs.get(1));
+        }
+    }
+
+    @Test
     void closeStopsTheWorkersAndLaterCallsAreRefused() {
         Parallel p = new Parallel(3);
         assertEquals(2, p.liveWorkers());

@@ -1,6 +1,14 @@
 # Sourced by bin/test and bin/jacobian: sets JAVA_HOME to a JDK >= 21 or explains what is missing.
 # Order: $JAVA_HOME, the `java` on PATH, then JDKs installed under /usr/lib/jvm and /opt.
 jacobian_java_major() {
+  # the JDK's release file when it has one (no JVM to start: every launch asks), else the JVM itself
+  local v=""
+  [ -f "$1/release" ] && v=$(sed -n 's/^JAVA_VERSION="\([0-9.]*\).*/\1/p' "$1/release" | head -n 1)
+  v=${v#1.}
+  if [ -n "$v" ] && [ -x "$1/bin/java" ]; then
+    echo "${v%%.*}"
+    return
+  fi
   "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | head -n 1
 }
 jacobian_find_jdk() {

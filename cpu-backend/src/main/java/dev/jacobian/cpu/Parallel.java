@@ -140,26 +140,51 @@ final class Parallel implements AutoCloseable {
     }
 
     private void awaitHelpers() {
-        long start = 0;
-        int spins = 0;
+        Backoff backoff = new Backoff(false);
         while (pending.get() != 0) {
+            if (backoff.spunOut()) {
+                parkedCaller = Thread.currentThread();
+                if (pending.get() != 0) {
+                    LockSupport.park(this);
+                }
+                parkedCaller = null;
+            }
+        }
+    }
+
+    /**
+     * One wait's spinning: {@link #spunOut()}, called while the awaited condition is still false, spins (with
+     * {@link Thread#onSpinWait()}, or also yielding the core now and then) and says when {@link #SPIN_NANOS} have
+     * passed, after which the waiter parks.
+     */
+    private static final class Backoff {
+        private final boolean yielding;
+        private long start;
+        private int spins;
+
+        Backoff(boolean yielding) {
+            this.yielding = yielding;
+        }
+
+        boolean spunOut() {
             if (++spins < 64) {
                 Thread.onSpinWait();
-                continue;
+                return false;
             }
             spins = 0;
             long now = System.nanoTime();
             if (start == 0) {
                 start = now;
             } else if (now - start > SPIN_NANOS) {
-                parkedCaller = Thread.currentThread();
-                if (pending.get() != 0) {
-                    LockSupport.park(this);
-                }
-                parkedCaller = null;
+                start = 0; // spin again after a wake-up
+                return true;
+            }
+            if (yielding) {
+                Thread.yield(); // lets a thread that is ready (a data loader, the JIT) have this core meanwhile
             } else {
                 Thread.onSpinWait();
             }
+            return false;
         }
     }
 
@@ -218,8 +243,7 @@ final class Parallel implements AutoCloseable {
 
         /** The next call, or null once closed. */
         private Call awaitCall() {
-            long start = System.nanoTime();
-            int spins = 0;
+            Backoff backoff = new Backoff(true);
             while (true) {
                 Call c = call;
                 if (c.number() != seen) {
@@ -228,21 +252,13 @@ final class Parallel implements AutoCloseable {
                 if (closed) {
                     return null;
                 }
-                if (++spins < 64) {
-                    Thread.onSpinWait();
-                    continue;
+                if (backoff.spunOut()) {
+                    parked = true;
+                    if (call.number() == seen && !closed) {
+                        LockSupport.park(this);
+                    }
+                    parked = false;
                 }
-                spins = 0;
-                if (System.nanoTime() - start < SPIN_NANOS) {
-                    Thread.yield(); // lets a thread that is ready (a data loader) have this core meanwhile
-                    continue;
-                }
-                parked = true;
-                if (call.number() == seen && !closed) {
-                    LockSupport.park(this);
-                }
-                parked = false;
-                start = System.nanoTime();
             }
         }
     }
@@ -274,24 +290,13 @@ final class Parallel implements AutoCloseable {
                 phase = p + 1;
                 return;
             }
-            long start = 0;
-            int spins = 0;
+            Backoff backoff = new Backoff(false);
             while (phase == p) {
                 if (broken) {
                     throw new BrokenBarrierException();
                 }
-                if (++spins < 64) {
-                    Thread.onSpinWait();
-                    continue;
-                }
-                spins = 0;
-                long now = System.nanoTime();
-                if (start == 0) {
-                    start = now;
-                } else if (now - start > SPIN_NANOS) {
+                if (backoff.spunOut()) {
                     LockSupport.parkNanos(this, 20_000);
-                } else {
-                    Thread.onSpinWait();
                 }
             }
         }

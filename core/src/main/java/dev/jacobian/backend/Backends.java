@@ -115,7 +115,7 @@ public final class Backends {
     }
 
     /**
-     * The provider {@code name} designates, without creating the backend. For {@code auto} (or null) every
+     * The provider {@code name} designates, without creating the backend. For {@code auto} (or null or blank) every
      * provider's priority and availability is evaluated; for any other name providers are matched by
      * {@link BackendProvider#name()} alone and only the match is asked whether it is available.
      *
@@ -129,7 +129,8 @@ public final class Backends {
 
     /** {@link #resolve(String)} among the providers {@code loader} finds. */
     static BackendProvider resolve(String name, ClassLoader loader) {
-        String wanted = name == null ? AUTO : name.trim().toLowerCase(Locale.ROOT);
+        // blank means auto, as for the system property and the environment variable (configuredName)
+        String wanted = name == null || name.isBlank() ? AUTO : name.trim().toLowerCase(Locale.ROOT);
         Found found = discover(loader);
         List<BackendProvider> all = found.providers();
         if (wanted.equals(AUTO)) {

@@ -152,6 +152,12 @@ public final class IdxReader {
         if (!Files.exists(file)) {
             throw new IdxFormatException(file, "file not found");
         }
+        if (Files.isDirectory(file)) {
+            throw new IdxFormatException(file, "is a directory, not an IDX file");
+        }
+        if (!Files.isRegularFile(file)) { // a named pipe or a device: reading it could block for ever
+            throw new IdxFormatException(file, "is not a regular file (a pipe or a device?), so not an IDX file");
+        }
         try (InputStream in = open(file)) {
             boolean gzip = isGzip(in);
             byte[] magic = readFully(in, file, 4, "the 4-byte magic number");

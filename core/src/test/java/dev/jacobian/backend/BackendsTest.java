@@ -95,6 +95,9 @@ class BackendsTest {
         assertEquals(1, lines.size(), lines.toString());
         assertTrue(lines.get(0).contains("scalar"), lines.toString());
         assertEquals(Backends.autoChoice(Backends.providers()).orElseThrow().name(), Backends.resolve("auto").name());
+        // a blank name is auto, as a blank -Djacobian.backend or JACOBIAN_BACKEND is (was: "unknown backend ''")
+        assertEquals(Backends.resolve("auto").name(), Backends.resolve("").name());
+        assertEquals(Backends.resolve("auto").name(), Backends.resolve(" \t").name());
     }
     @Test
     void unknownNameListsTheNamesFound() {

@@ -3,12 +3,14 @@ package dev.jacobian.data;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -164,6 +166,30 @@ class IdxReaderTest {
         Files.write(images, Arrays.copyOf(full, full.length + 3));
         IdxFormatException e = assertThrows(IdxFormatException.class, () -> IdxReader.loadImages(images));
         assertTrue(e.getMessage().contains("bytes after"), e.getMessage());
+    }
+
+    @Test
+    void aDirectoryIsNamedAsOne() throws IOException {
+        Path dir = Files.createDirectory(tmp.resolve("train-images-idx3-ubyte.gz"));
+        IdxFormatException e = assertThrows(IdxFormatException.class, () -> IdxReader.loadImages(dir));
+        assertEquals(dir + ": is a directory, not an IDX file", e.getMessage()); // was "cannot be read (...Is a directory)"
+    }
+
+    @Test
+    void aNamedPipeIsRefusedInsteadOfBlocking() throws Exception {
+        Path fifo = tmp.resolve("train-labels-idx1-ubyte");
+        Process mkfifo;
+        try {
+            mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            Assumptions.abort("no mkfifo here: " + e.getMessage());
+            return;
+        }
+        Assumptions.assumeTrue(mkfifo.waitFor() == 0 && Files.exists(fifo), "mkfifo failed");
+        // before: open() blocked until a writer came (the test would time out)
+        IdxFormatException e = assertTimeoutPreemptively(java.time.Duration.ofSeconds(10),
+                () -> assertThrows(IdxFormatException.class, () -> IdxReader.read(fifo, 1)));
+        assertEquals(fifo + ": is not a regular file (a pipe or a device?), so not an IDX file", e.getMessage());
     }
 
     @Test

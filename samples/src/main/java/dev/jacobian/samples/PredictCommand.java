@@ -68,7 +68,7 @@ final class PredictCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }
         for (Path p : images != null ? images : List.<Path>of()) {
-            if (java.nio.file.Files.isDirectory(p)) { // the IDX reader said "cannot be read (java.io.IOException: ...)"
+            if (java.nio.file.Files.isDirectory(p)) { // one message for either kind of file the path was meant to be
                 throw new dev.jacobian.samples.data.ImageFormatException(p, "is a directory, not an image or IDX file");
             }
             if (java.nio.file.Files.exists(p) && !java.nio.file.Files.isRegularFile(p)) { // a pipe: reading its head

@@ -2,6 +2,7 @@ package dev.jacobian.nn;
 
 import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.Checks;
 import dev.jacobian.backend.LossKind;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.graph.Buffer;
@@ -369,7 +370,7 @@ public final class Model implements AutoCloseable {
     private void feedInputs(String op, float[] x, int firstRow, int rows) {
         ensureOpen();
         executor.feed(input, x, firstRow, rows); // checks the range first
-        dev.jacobian.backend.Checks.finiteSamples(op, x, firstRow, rows, input.columns(), firstRow);
+        Checks.finiteSamples(op, x, firstRow, rows, input.columns(), firstRow);
     }
 
     private int[] classes(String op, float[] x, int firstRow, int rows) {

@@ -11,6 +11,7 @@ import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -62,16 +63,7 @@ class CpuSharedKernelsTest {
             new SgdUpdate(0.05f, 0.9f, true, 1e-3f, 0f, 0.01f, DECAYED),
             new SgdUpdate(0.05f, 0f, false, 0f, 0f, 0f),
         }) {
-            float[][] first = null;
-            for (int threads = 1; threads <= 3; threads++) {
-                float[][] got = sgd(threads, u);
-                if (first == null) {
-                    first = got;
-                } else {
-                    assertArrayEquals(first[0], got[0], u + ": weights, " + threads + " threads");
-                    assertArrayEquals(first[1], got[1], u + ": velocity, " + threads + " threads");
-                }
-            }
+            assertSameOnEveryThreadCount(u.toString(), threads -> sgd(threads, u)); // weights, velocity
         }
     }
 
@@ -82,16 +74,17 @@ class CpuSharedKernelsTest {
             new AdaptiveUpdate(AdaptiveUpdate.Rule.ADAMW, 1e-3, 0.9, 0.999, 1e-8, 1e-2, 0f, 0f, DECAYED, 3),
             new AdaptiveUpdate(AdaptiveUpdate.Rule.RMSPROP, 1e-3, 0.5, 0.99, 1e-8, 0, 0f, 0f, DECAYED, 3),
         }) {
-            float[][] first = null;
-            for (int threads = 1; threads <= 3; threads++) {
-                float[][] got = adaptive(threads, u);
-                if (first == null) {
-                    first = got;
-                } else {
-                    for (int i = 0; i < got.length; i++) {
-                        assertArrayEquals(first[i], got[i], u.rule() + ": array " + i + ", " + threads + " threads");
-                    }
-                }
+            assertSameOnEveryThreadCount(u.rule().toString(), threads -> adaptive(threads, u)); // weights, m, v
+        }
+    }
+
+    /** {@code update(threads)}'s arrays on 2 and 3 threads equal, bit for bit, those on 1 thread. */
+    private static void assertSameOnEveryThreadCount(String what, IntFunction<float[][]> update) {
+        float[][] first = update.apply(1);
+        for (int threads = 2; threads <= 3; threads++) {
+            float[][] got = update.apply(threads);
+            for (int i = 0; i < got.length; i++) {
+                assertArrayEquals(first[i], got[i], what + ": array " + i + ", " + threads + " threads");
             }
         }
     }

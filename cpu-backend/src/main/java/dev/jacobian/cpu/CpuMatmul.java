@@ -7,27 +7,29 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * Goto/BLIS shape:
  * <pre>
  *   for jc in n step NC                       (columns of C this thread owns)
- *     for pc in k step KC                     pack op(B)[pc:pc+KC, jc:jc+NC] into NR-wide panels (L3)
- *       for ic in m step MC                   pack op(A)[ic:ic+MC, pc:pc+KC] into MR-tall panels (L2)
- *         for jr in NC step NR                one B micro-panel KC x NR stays in L1
- *           for ir in MC step MR              micro-kernel: an MR x NR tile of C in registers, KC FMAs deep
+ *     for pc in k step kc                     pack op(B)[pc:pc+kc, jc:jc+NC] into NR-wide panels (L3)
+ *       for ic in m step MC                   pack op(A)[ic:ic+MC, pc:pc+kc] into MR-tall panels (L2)
+ *         for jr in NC step NR                one B micro-panel kc x NR stays in L1
+ *           for ir in MC step MR              micro-kernel: an MR x NR tile of C in registers, kc FMAs deep
  * </pre>
+ * The depth kc is at most {@link #KC}, the same for every block of a product ({@link #depth}).
  * Transposed operands are read transposed while packing, never materialized. Packed panels are padded
  * with zeros to whole tiles; edge tiles are computed whole and only their valid part is written.
  *
  * <p>Threads, for a product large enough to share ({@link #PARALLEL_MIN_MULADDS}): when C has at least
  * {@link #MIN_TILES_PER_THREAD} row tiles per thread, C is cut into bands of whole row tiles
  * ({@link #BANDS_PER_THREAD} per thread) that the threads claim in turn, each packing the rows of A of the bands it
- * claims, while every block of B is packed once, by all threads together (each packs a share of its
- * column panels), into one of two shared buffers: a barrier after each block's packing lets everyone compute
- * from it, and the second buffer lets the next block's packing start while slower threads still read the one
- * before (so one barrier per block suffices). C with fewer row tiles is split into column bands instead, each
+ * claims, while B is packed once, by all threads together (each packs a share of its column panels), into
+ * one of two shared buffers, a group of blocks at a time (the whole of B up to {@link #SHARED_B_FLOATS}): a
+ * barrier after a group's packing lets everyone compute from it, and the second buffer lets the next group's
+ * packing start while slower threads still read the one before (so one barrier per group suffices). C with
+ * fewer row tiles is split into column bands instead, each
  * thread packing its own columns of B and the few rows of A. Every
  * element of C is therefore computed by one thread in the fixed order (pc blocks ascending, k ascending
  * inside a block), which makes the result bit-identical from run to run and for any thread count.
  *
  * <p>Beta: each thread first scales its slab of C by {@code beta} ({@code beta = 0} writes zeros without
- * reading C, so old NaNs do not leak); every KC block then adds {@code alpha * tile} to C.
+ * reading C, so old NaNs do not leak); every kc block then adds {@code alpha * tile} to C.
  */
 final class CpuMatmul {
 
@@ -46,8 +48,13 @@ final class CpuMatmul {
     static final long PARALLEL_MIN_MULADDS = 1L << 20;
     /** Row tiles of C per thread below which the threads split C by columns instead of rows. */
     static final int MIN_TILES_PER_THREAD = 4;
-    /** Row bands per thread of a product split by rows (claimed in turn, block by block). */
+    /** Row bands per thread of a product split by rows (claimed in turn). */
     static final int BANDS_PER_THREAD = 3;
+    /**
+     * Floats of op(B) that the threads of a product split by rows pack before one barrier (4 MiB): all of B for
+     * a training step's products and squares up to 1024; a larger B is packed in groups of blocks this big.
+     */
+    static final int SHARED_B_FLOATS = 1 << 20;
 
     /**
      * The register-tiled inner kernel over packed panels: {@code tile = sum_p a[p][r] * b[p][c]} for
@@ -59,6 +66,17 @@ final class CpuMatmul {
 
         void run(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
                  float alpha, int rows, int cols, float[] tmp);
+
+        /**
+         * Packs one whole panel of a B read as stored: for each {@code p < kc}, the {@link #nr} values
+         * {@code b[src + p*ldb ...]} to {@code bp[dst + p*nr ...]}.
+         */
+        default void packPanel(float[] b, int src, int ldb, int kc, float[] bp, int dst) {
+            int w = nr();
+            for (int p = 0; p < kc; p++) {
+                System.arraycopy(b, src + p * ldb, bp, dst + p * w, w);
+            }
+        }
     }
 
     /** Per-thread packing buffers, grown on demand and reused across calls. */
@@ -73,7 +91,7 @@ final class CpuMatmul {
     private final int nr;
     private final int nc;
     private final Workspace[] workspaces;
-    /** The two packed-B buffers the threads share when they split C by rows. */
+    /** The two packed-B buffers (groups of blocks) the threads share when they split C by rows. */
     private final float[][] sharedB = {new float[0], new float[0]};
 
     CpuMatmul(Parallel parallel, boolean vector) {
@@ -118,24 +136,43 @@ final class CpuMatmul {
     }
 
     /**
-     * C split into bands of whole row tiles, a few per thread; each block of op(B) packed once into a shared
-     * buffer by all threads (a share of its column panels each), then the block's bands claimed in turn, so that
-     * a thread slowed by another (a data loader, the JIT, the system) computes fewer of them. A barrier separates
-     * one block's bands from the next block's: every element still adds its blocks in ascending order, whichever
-     * thread computes it.
+     * C split into bands of whole row tiles, a few per thread, claimed in turn so that a thread slowed by another
+     * (a data loader, the JIT, the system) computes fewer of them. The blocks of op(B) are packed once, by all
+     * threads together (a share of the column panels each), into a shared buffer that holds as many consecutive
+     * blocks as {@link #SHARED_B_FLOATS} allows (all of them, for the products of a training step): one barrier
+     * per such group, not one per block. Each band then adds the group's blocks in ascending order, so every
+     * element sums its blocks in the same order whichever thread computes it.
      */
     private void rowBands(int threads, int tilesM, boolean transA, boolean transB, int m, int n, int k, float alpha,
                           float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff) {
-        int kcMax = Math.min(KC, k);
-        int ncMax = Math.min(nc, roundUp(n, nr));
+        int kc = depth(k);
+        int blocksK = (k + kc - 1) / kc;
+        int blocks = ((n + nc - 1) / nc) * blocksK;
+        int[] offset = new int[blocks]; // where each block's panels start in its group's buffer
+        int[] first = new int[blocks + 1]; // the first block of each group, then the end
+        int groups = 0;
+        int used = 0;
+        int largest = 0;
+        for (int blk = 0; blk < blocks; blk++) {
+            int size = roundUp(Math.min(nc, n - blk / blocksK * nc), nr) * Math.min(kc, k - blk % blocksK * kc);
+            if (blk > first[groups] && used + size > SHARED_B_FLOATS) {
+                first[++groups] = blk;
+                used = 0;
+            }
+            offset[blk] = used;
+            used += size;
+            largest = Math.max(largest, used);
+        }
+        first[++groups] = blocks;
+        int groupCount = groups;
         for (int i = 0; i < sharedB.length; i++) {
-            if (sharedB[i].length < ncMax * kcMax) {
-                sharedB[i] = new float[ncMax * kcMax];
+            if (sharedB[i].length < largest) {
+                sharedB[i] = new float[largest];
             }
         }
         int bands = Math.min(tilesM, threads * BANDS_PER_THREAD);
-        int blocks = ((n + nc - 1) / nc) * ((k + KC - 1) / KC);
-        AtomicIntegerArray claimed = new AtomicIntegerArray(blocks);
+        int kcMax = Math.min(kc, k);
+        AtomicIntegerArray claimed = new AtomicIntegerArray(groupCount);
         Parallel.Barrier barrier = new Parallel.Barrier(threads);
         parallel.run(threads, w -> {
             try {
@@ -144,28 +181,41 @@ final class CpuMatmul {
                 if (ws.a.length < mcMax * kcMax) {
                     ws.a = new float[mcMax * kcMax];
                 }
-                int block = 0;
-                for (int jc = 0; jc < n; jc += nc) {
-                    int ncb = Math.min(nc, n - jc);
-                    int panels = (ncb + nr - 1) / nr;
-                    for (int pc = 0; pc < k; pc += KC, block++) {
-                        int kcb = Math.min(KC, k - pc);
-                        float[] bp = sharedB[block & 1];
-                        int q0 = (int) ((long) panels * w / threads);
-                        int q1 = (int) ((long) panels * (w + 1) / threads);
-                        if (q0 < q1) {
-                            packB(transB, b, bOff, ldb, pc, kcb, jc + q0 * nr, Math.min(ncb, q1 * nr) - q0 * nr, bp,
-                                    q0 * nr * kcb);
+                for (int g = 0; g < groupCount; g++) {
+                    float[] bp = sharedB[g & 1];
+                    int panels = 0;
+                    for (int blk = first[g]; blk < first[g + 1]; blk++) {
+                        panels += (Math.min(nc, n - blk / blocksK * nc) + nr - 1) / nr;
+                    }
+                    // this thread's share of the group's panels, block by block
+                    int q0 = (int) ((long) panels * w / threads);
+                    int q1 = (int) ((long) panels * (w + 1) / threads);
+                    for (int blk = first[g], base = 0; blk < first[g + 1] && base < q1; blk++) {
+                        int jc = blk / blocksK * nc;
+                        int ncb = Math.min(nc, n - jc);
+                        int pc = blk % blocksK * kc;
+                        int kcb = Math.min(kc, k - pc);
+                        int count = (ncb + nr - 1) / nr;
+                        int lo = Math.max(q0, base) - base;
+                        int hi = Math.min(q1, base + count) - base;
+                        if (lo < hi) {
+                            packB(transB, b, bOff, ldb, pc, kcb, jc + lo * nr, Math.min(ncb, hi * nr) - lo * nr, bp,
+                                    offset[blk] + lo * nr * kcb);
                         }
-                        barrier.await();
-                        for (int band = claimed.getAndIncrement(block); band < bands;
-                             band = claimed.getAndIncrement(block)) {
-                            int m0 = (int) ((long) tilesM * band / bands) * MR;
-                            int m1 = Math.min(m, (int) ((long) tilesM * (band + 1) / bands) * MR);
-                            if (block == 0) {
-                                scale(c, cOff, n, m0, m1, 0, n, beta); // before any block adds to these rows
-                            }
-                            compute(ws, transA, a, aOff, lda, m0, m1, pc, kcb, bp, ncb, alpha, c, cOff + jc, n);
+                        base += count;
+                    }
+                    barrier.await();
+                    for (int band = claimed.getAndIncrement(g); band < bands; band = claimed.getAndIncrement(g)) {
+                        int m0 = (int) ((long) tilesM * band / bands) * MR;
+                        int m1 = Math.min(m, (int) ((long) tilesM * (band + 1) / bands) * MR);
+                        if (g == 0) {
+                            scale(c, cOff, n, m0, m1, 0, n, beta); // before any block adds to these rows
+                        }
+                        for (int blk = first[g]; blk < first[g + 1]; blk++) {
+                            int jc = blk / blocksK * nc;
+                            int pc = blk % blocksK * kc;
+                            compute(ws, transA, a, aOff, lda, m0, m1, pc, Math.min(kc, k - pc), bp, offset[blk],
+                                    Math.min(nc, n - jc), alpha, c, cOff + jc, n);
                         }
                     }
                 }
@@ -180,7 +230,8 @@ final class CpuMatmul {
     private void blocked(Workspace ws, boolean transA, boolean transB, int m0, int m1, int n0, int n1, int k,
                          float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta,
                          float[] c, int cOff, int ldc) {
-        int kcMax = Math.min(KC, k);
+        int kc = depth(k);
+        int kcMax = Math.min(kc, k);
         int ncMax = Math.min(nc, roundUp(n1 - n0, nr));
         int mcMax = Math.min(MC, roundUp(m1 - m0, MR));
         if (ws.a.length < mcMax * kcMax) {
@@ -194,21 +245,21 @@ final class CpuMatmul {
         scale(c, cOff, ldc, m0, m1, n0, n1, beta);
         for (int jc = n0; jc < n1; jc += nc) {
             int ncb = Math.min(nc, n1 - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kcb = Math.min(KC, k - pc);
+            for (int pc = 0; pc < k; pc += kc) {
+                int kcb = Math.min(kc, k - pc);
                 packB(transB, b, bOff, ldb, pc, kcb, jc, ncb, bp, 0);
-                compute(ws, transA, a, aOff, lda, m0, m1, pc, kcb, bp, ncb, alpha, c, cOff + jc, ldc);
+                compute(ws, transA, a, aOff, lda, m0, m1, pc, kcb, bp, 0, ncb, alpha, c, cOff + jc, ldc);
             }
         }
     }
 
     /**
-     * {@code C[m0:m1, 0:ncb] += alpha * op(A)[m0:m1, pc:pc+kcb] * Bblock} for one packed block of B ({@code bp},
-     * {@code ncb} columns, {@code kcb} deep); packs A into the workspace MC rows at a time. {@code c[cOff]} is
+     * {@code C[m0:m1, 0:ncb] += alpha * op(A)[m0:m1, pc:pc+kcb] * Bblock} for one packed block of B (at
+     * {@code bp[bpOff]}, {@code ncb} columns, {@code kcb} deep); packs A into the workspace MC rows at a time. {@code c[cOff]} is
      * the block's first column of row 0.
      */
     private void compute(Workspace ws, boolean transA, float[] a, int aOff, int lda, int m0, int m1, int pc, int kcb,
-                         float[] bp, int ncb, float alpha, float[] c, int cOff, int ldc) {
+                         float[] bp, int bpOff, int ncb, float alpha, float[] c, int cOff, int ldc) {
         float[] ap = ws.a;
         for (int ic = m0; ic < m1; ic += MC) {
             int mcb = Math.min(MC, m1 - ic);
@@ -217,7 +268,7 @@ final class CpuMatmul {
                 int cols = Math.min(nr, ncb - jr);
                 for (int ir = 0; ir < mcb; ir += MR) {
                     int rows = Math.min(MR, mcb - ir);
-                    kernel.run(kcb, ap, ir * kcb, bp, jr * kcb, c, cOff + (ic + ir) * ldc + jr, ldc, alpha, rows, cols,
+                    kernel.run(kcb, ap, ir * kcb, bp, bpOff + jr * kcb, c, cOff + (ic + ir) * ldc + jr, ldc, alpha, rows, cols,
                             ws.tmp);
                 }
             }
@@ -244,6 +295,16 @@ final class CpuMatmul {
         }
     }
 
+    /**
+     * The depth of the packed blocks of a product {@code k} deep: as few blocks as {@link #KC} allows, all of
+     * the same depth (784 is 4 x 196, not 3 x 256 + 16: a block a few deep would pay a whole update of C for
+     * a few multiply-adds per element).
+     */
+    static int depth(int k) {
+        int blocks = Math.max(1, (k + KC - 1) / KC);
+        return (k + blocks - 1) / blocks;
+    }
+
     private static int roundUp(int x, int multiple) {
         return (x + multiple - 1) / multiple * multiple;
     }
@@ -258,8 +319,18 @@ final class CpuMatmul {
         for (int ir = 0; ir < mc; ir += MR) {
             int rows = Math.min(MR, mc - ir);
             int base = ir * kc;
-            if (transA) {
-                // op(A)[i, p] = A[p, i]: the MR values of one p are contiguous in A.
+            if (transA && rows == MR) {
+                // op(A)[i, p] = A[p, i]: the MR values of one p are contiguous in A (copied one by one: a
+                // System.arraycopy of six floats costs more than the copy)
+                for (int p = 0, src = aOff + p0 * lda + i0 + ir, dst = base; p < kc; p++, src += lda, dst += MR) {
+                    ap[dst] = a[src];
+                    ap[dst + 1] = a[src + 1];
+                    ap[dst + 2] = a[src + 2];
+                    ap[dst + 3] = a[src + 3];
+                    ap[dst + 4] = a[src + 4];
+                    ap[dst + 5] = a[src + 5];
+                }
+            } else if (transA) {
                 for (int p = 0; p < kc; p++) {
                     int src = aOff + (p0 + p) * lda + i0 + ir;
                     int dst = base + p * MR;
@@ -309,6 +380,8 @@ final class CpuMatmul {
                         }
                     }
                 }
+            } else if (cols == nr) {
+                kernel.packPanel(b, bOff + p0 * ldb + j0 + jr, ldb, kc, bp, base);
             } else {
                 for (int p = 0; p < kc; p++) {
                     int src = bOff + (p0 + p) * ldb + j0 + jr;

@@ -84,6 +84,14 @@ final class MatmulVector implements CpuMatmul.MicroKernel {
         CpuMatmul.addTile(tmp, NR, c, cOff, ldc, alpha, rows, cols);
     }
 
+    @Override
+    public void packPanel(float[] b, int src, int ldb, int kc, float[] bp, int dst) {
+        for (int p = 0; p < kc; p++, src += ldb, dst += NR) {
+            FloatVector.fromArray(S, b, src).intoArray(bp, dst);
+            FloatVector.fromArray(S, b, src + L).intoArray(bp, dst + L);
+        }
+    }
+
     /**
      * {@code C[row, 0:2L] += alpha * (x0, x1)}. One straight-line path on purpose: a branch on beta here
      * made C2 keep the accumulators in memory and cost 10x (beta is applied by {@link CpuMatmul}).

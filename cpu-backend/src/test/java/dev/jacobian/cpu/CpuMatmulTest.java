@@ -146,7 +146,10 @@ class CpuMatmulTest {
 
     static Stream<Arguments> sharingShapes() {
         return Stream.of(Arguments.of(128, 256, 784), Arguments.of(64, 3300, 40), Arguments.of(12, 900, 300),
-                Arguments.of(145, 97, 129), Arguments.of(1000, 20, 600));
+                Arguments.of(145, 97, 129), Arguments.of(1000, 20, 600),
+                // op(B) of 2.3M floats: packed in groups of blocks (one block, one, then four across two column
+                // blocks), each group behind its own barrier
+                Arguments.of(78, 3300, 700));
     }
 
     private static float[] run(Backend be, boolean transA, boolean transB, float alpha, float beta,

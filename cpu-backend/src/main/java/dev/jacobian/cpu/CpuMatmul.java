@@ -35,7 +35,7 @@ final class CpuMatmul {
 
     /** Rows of a micro-tile. */
     static final int MR = 6;
-    /** Depth of a packed block (the micro-kernel's k loop). */
+    /** Largest depth of a packed block (the micro-kernel's k loop); see {@link #depth}. */
     static final int KC = 256;
     /** Rows of a packed A block, a multiple of {@link #MR}. */
     static final int MC = MR * 24;
@@ -255,8 +255,8 @@ final class CpuMatmul {
 
     /**
      * {@code C[m0:m1, 0:ncb] += alpha * op(A)[m0:m1, pc:pc+kcb] * Bblock} for one packed block of B (at
-     * {@code bp[bpOff]}, {@code ncb} columns, {@code kcb} deep); packs A into the workspace MC rows at a time. {@code c[cOff]} is
-     * the block's first column of row 0.
+     * {@code bp[bpOff]}, {@code ncb} columns, {@code kcb} deep); packs A into the workspace MC rows at a time.
+     * {@code c[cOff]} is the block's first column of row 0.
      */
     private void compute(Workspace ws, boolean transA, float[] a, int aOff, int lda, int m0, int m1, int pc, int kcb,
                          float[] bp, int bpOff, int ncb, float alpha, float[] c, int cOff, int ldc) {
@@ -268,8 +268,8 @@ final class CpuMatmul {
                 int cols = Math.min(nr, ncb - jr);
                 for (int ir = 0; ir < mcb; ir += MR) {
                     int rows = Math.min(MR, mcb - ir);
-                    kernel.run(kcb, ap, ir * kcb, bp, bpOff + jr * kcb, c, cOff + (ic + ir) * ldc + jr, ldc, alpha, rows, cols,
-                            ws.tmp);
+                    kernel.run(kcb, ap, ir * kcb, bp, bpOff + jr * kcb, c, cOff + (ic + ir) * ldc + jr, ldc, alpha,
+                            rows, cols, ws.tmp);
                 }
             }
         }

@@ -148,13 +148,20 @@ final class CpuMatmul {
         int kc = depth(k);
         int blocksK = (k + kc - 1) / kc;
         int blocks = ((n + nc - 1) / nc) * blocksK;
+        // block blk covers columns jc[blk].. and depths pc[blk].. of op(B), in column-block-major order
+        int[] jc = new int[blocks];
+        int[] pc = new int[blocks];
         int[] offset = new int[blocks]; // where each block's panels start in its group's buffer
         int[] first = new int[blocks + 1]; // the first block of each group, then the end
+        int[] panels = new int[blocks]; // column panels of each group
         int groups = 0;
         int used = 0;
         int largest = 0;
         for (int blk = 0; blk < blocks; blk++) {
-            int size = roundUp(Math.min(nc, n - blk / blocksK * nc), nr) * Math.min(kc, k - blk % blocksK * kc);
+            jc[blk] = blk / blocksK * nc;
+            pc[blk] = blk % blocksK * kc;
+            int count = (Math.min(nc, n - jc[blk]) + nr - 1) / nr;
+            int size = count * nr * Math.min(kc, k - pc[blk]);
             if (blk > first[groups] && used + size > SHARED_B_FLOATS) {
                 first[++groups] = blk;
                 used = 0;
@@ -162,6 +169,7 @@ final class CpuMatmul {
             offset[blk] = used;
             used += size;
             largest = Math.max(largest, used);
+            panels[groups] += count;
         }
         first[++groups] = blocks;
         int groupCount = groups;
@@ -183,24 +191,18 @@ final class CpuMatmul {
                 }
                 for (int g = 0; g < groupCount; g++) {
                     float[] bp = sharedB[g & 1];
-                    int panels = 0;
-                    for (int blk = first[g]; blk < first[g + 1]; blk++) {
-                        panels += (Math.min(nc, n - blk / blocksK * nc) + nr - 1) / nr;
-                    }
                     // this thread's share of the group's panels, block by block
-                    int q0 = (int) ((long) panels * w / threads);
-                    int q1 = (int) ((long) panels * (w + 1) / threads);
+                    int q0 = (int) ((long) panels[g] * w / threads);
+                    int q1 = (int) ((long) panels[g] * (w + 1) / threads);
                     for (int blk = first[g], base = 0; blk < first[g + 1] && base < q1; blk++) {
-                        int jc = blk / blocksK * nc;
-                        int ncb = Math.min(nc, n - jc);
-                        int pc = blk % blocksK * kc;
-                        int kcb = Math.min(kc, k - pc);
+                        int ncb = Math.min(nc, n - jc[blk]);
+                        int kcb = Math.min(kc, k - pc[blk]);
                         int count = (ncb + nr - 1) / nr;
                         int lo = Math.max(q0, base) - base;
                         int hi = Math.min(q1, base + count) - base;
                         if (lo < hi) {
-                            packB(transB, b, bOff, ldb, pc, kcb, jc + lo * nr, Math.min(ncb, hi * nr) - lo * nr, bp,
-                                    offset[blk] + lo * nr * kcb);
+                            packB(transB, b, bOff, ldb, pc[blk], kcb, jc[blk] + lo * nr,
+                                    Math.min(ncb, hi * nr) - lo * nr, bp, offset[blk] + lo * nr * kcb);
                         }
                         base += count;
                     }
@@ -212,10 +214,8 @@ final class CpuMatmul {
                             scale(c, cOff, n, m0, m1, 0, n, beta); // before any block adds to these rows
                         }
                         for (int blk = first[g]; blk < first[g + 1]; blk++) {
-                            int jc = blk / blocksK * nc;
-                            int pc = blk % blocksK * kc;
-                            compute(ws, transA, a, aOff, lda, m0, m1, pc, Math.min(kc, k - pc), bp, offset[blk],
-                                    Math.min(nc, n - jc), alpha, c, cOff + jc, n);
+                            compute(ws, transA, a, aOff, lda, m0, m1, pc[blk], Math.min(kc, k - pc[blk]), bp,
+                                    offset[blk], Math.min(nc, n - jc[blk]), alpha, c, cOff + jc[blk], n);
                         }
                     }
                 }

@@ -72,7 +72,7 @@ declared=$(perl -0777 -ne '
 # 3. the runs, each into NAME.out: the driver's lines, Oclgrind's reports (on stderr; not --log, which every new
 #    OpenCL context truncates, and the driver opens one per GEMM tile configuration), and the instruction counts
 #    (--inst-counts) that name every kernel run
-java_cmd=(java --enable-native-access=ALL-UNNAMED -Xmx1g -cp "$cp" dev.jacobian.opencl.OclgrindDriver)
+java_cmd=(java --enable-native-access=ALL-UNNAMED -Xmx1g -Djacobian.opencl.cache=off -cp "$cp" dev.jacobian.opencl.OclgrindDriver)
 run() { # NAME OCLGRIND_FLAGS... -- DRIVER_ARGS...
   local name=$1 flags=()
   shift

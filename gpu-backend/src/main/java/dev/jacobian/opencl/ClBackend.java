@@ -80,6 +80,12 @@ public final class ClBackend extends AbstractBackend {
         this(cl, cl.device().computeUnits());
     }
 
+    /** {@link #ClBackend(ClContext)} with program binaries kept in {@code disk} instead of the configured cache. */
+    ClBackend(ClContext cl, ClDiskCache disk) {
+        this(cl, disk, (cache, pool) -> new ClMatmul(cl, cache, pool, ClMatmul.ladderFor(cl.device()),
+                cl.device().computeUnits()));
+    }
+
     /**
      * Shape-aware GEMM tiles planned as for a device of {@code computeUnits} compute units (tests pretend to have a
      * large GPU on PoCL, so that small tiles and split K run here).
@@ -94,8 +100,12 @@ public final class ClBackend extends AbstractBackend {
     }
 
     private ClBackend(ClContext cl, BiFunction<ClProgramCache, ClBufferPool, ClMatmul> gemm) {
+        this(cl, ClDiskCache.configured(cl.device()), gemm);
+    }
+
+    private ClBackend(ClContext cl, ClDiskCache disk, BiFunction<ClProgramCache, ClBufferPool, ClMatmul> gemm) {
         this.cl = cl;
-        this.cache = new ClProgramCache(cl);
+        this.cache = new ClProgramCache(cl, disk);
         this.pool = new ClBufferPool(cl, stats);
         cl.countIn(stats);
         this.elementwise = new ClElementwise(cl, cache);
@@ -129,6 +139,11 @@ public final class ClBackend extends AbstractBackend {
     /** Number of {@code cl_mem} objects created so far; a buffer reused from the pool does not count. */
     public long bufferCreations() {
         return pool.creations();
+    }
+
+    /** The programs and kernel bindings of this backend: for tests. */
+    ClProgramCache programCache() {
+        return cache;
     }
 
     /** How a product {@code m x n x k} would run here (tiles, K splits): for tests. */

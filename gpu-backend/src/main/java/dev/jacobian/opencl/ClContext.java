@@ -5,7 +5,12 @@ import static org.jocl.CL.CL_PROGRAM_BUILD_LOG;
 import static org.jocl.CL.clBuildProgram;
 import static org.jocl.CL.clCreateCommandQueue;
 import static org.jocl.CL.clCreateContext;
+import static org.jocl.CL.CL_PROGRAM_BINARIES;
+import static org.jocl.CL.CL_PROGRAM_BINARY_SIZES;
+import static org.jocl.CL.CL_SUCCESS;
+import static org.jocl.CL.clCreateProgramWithBinary;
 import static org.jocl.CL.clCreateProgramWithSource;
+import static org.jocl.CL.clGetProgramInfo;
 import static org.jocl.CL.clEnqueueNDRangeKernel;
 import static org.jocl.CL.clFinish;
 import static org.jocl.CL.clGetProgramBuildInfo;
@@ -151,6 +156,53 @@ final class ClContext implements AutoCloseable {
                 throw new IllegalStateException("OpenCL build of " + name + ".cl failed on " + device.name() + " with "
                         + e.getMessage() + " (options: " + options + "); build log:\n" + log, e);
             }
+        }
+    }
+
+    /**
+     * The program built from {@code binary} (what {@link #binary} returned for the same source and options on this
+     * device and driver), or null when the driver refuses it: the caller then builds from source. Never throws for a
+     * bad binary.
+     */
+    cl_program buildFromBinary(String name, byte[] binary, String options) {
+        int[] status = new int[1];
+        cl_program program;
+        try {
+            program = clCreateProgramWithBinary(context, 1, new cl_device_id[] {id}, new long[] {binary.length},
+                    new byte[][] {binary}, status, null);
+        } catch (CLException e) {
+            LOG.debug("OpenCL: the cached binary of {}.cl is refused ({}); building from source", name, e.getMessage());
+            return null;
+        }
+        try {
+            if (status[0] != CL_SUCCESS) {
+                throw new CLException("binary status " + status[0]);
+            }
+            clBuildProgram(program, 1, new cl_device_id[] {id}, options, null, null);
+            return program;
+        } catch (CLException e) {
+            LOG.debug("OpenCL: the cached binary of {}.cl does not build ({}); building from source", name,
+                    e.getMessage());
+            clReleaseProgram(program);
+            return null;
+        }
+    }
+
+    /** The device binary of a built {@code program}, or null when the driver gives none. */
+    byte[] binary(cl_program program) {
+        try {
+            long[] size = new long[1];
+            clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, Sizeof.size_t, Pointer.to(size), null);
+            if (size[0] <= 0 || size[0] > ClDiskCache.MAX_PAYLOAD) {
+                return null;
+            }
+            byte[] bin = new byte[(int) size[0]];
+            clGetProgramInfo(program, CL_PROGRAM_BINARIES, Sizeof.POINTER, Pointer.to(new Pointer[] {Pointer.to(bin)}),
+                    null);
+            return bin;
+        } catch (CLException e) {
+            LOG.debug("OpenCL: no program binary from {} ({})", device.name(), e.getMessage());
+            return null;
         }
     }
 

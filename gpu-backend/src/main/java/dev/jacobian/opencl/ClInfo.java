@@ -14,6 +14,7 @@ import static org.jocl.CL.CL_DEVICE_TYPE_CPU;
 import static org.jocl.CL.CL_DEVICE_TYPE_GPU;
 import static org.jocl.CL.CL_DEVICE_VENDOR;
 import static org.jocl.CL.CL_DEVICE_VERSION;
+import static org.jocl.CL.CL_DRIVER_VERSION;
 import static org.jocl.CL.CL_DEVICE_NOT_FOUND;
 import static org.jocl.CL.CL_PLATFORM_NAME;
 import static org.jocl.CL.CL_PLATFORM_VENDOR;
@@ -65,6 +66,8 @@ public final class ClInfo {
      * @param name              device name
      * @param vendor            device vendor
      * @param version           {@code CL_DEVICE_VERSION}
+     * @param driver            {@code CL_DRIVER_VERSION}: part of the key of everything cached on disk for the device
+     *                          (program binaries, tuned GEMM tiles), so that a new driver builds and tunes afresh
      * @param type              GPU, accelerator, CPU or other
      * @param computeUnits      {@code CL_DEVICE_MAX_COMPUTE_UNITS}
      * @param maxWorkGroupSize  {@code CL_DEVICE_MAX_WORK_GROUP_SIZE}
@@ -74,7 +77,8 @@ public final class ClInfo {
      * @param baseAddrAlignBits {@code CL_DEVICE_MEM_BASE_ADDR_ALIGN} in bits: where a sub-buffer (a tensor view)
      *                          may start
      */
-    public record Device(int index, String platform, String name, String vendor, String version, DeviceType type,
+    public record Device(int index, String platform, String name, String vendor, String version, String driver,
+                         DeviceType type,
                          int computeUnits, long maxWorkGroupSize, long localMemBytes, long globalMemBytes,
                          long maxAllocBytes, int baseAddrAlignBits) {
         /** One line: {@code #0 NVIDIA H100 (GPU, NVIDIA Corporation, OpenCL 3.0 CUDA)}. */
@@ -158,7 +162,8 @@ public final class ClInfo {
         for (Platform p : report.platforms()) {
             out.add("platform " + p.name() + " (" + p.vendor() + ", " + p.version() + ")");
             for (Device d : p.devices()) {
-                out.add("  #" + d.index() + " " + d.name() + " [" + d.type() + ", " + d.vendor() + ", " + d.version() + "]"
+                out.add("  #" + d.index() + " " + d.name() + " [" + d.type() + ", " + d.vendor() + ", " + d.version()
+                        + ", driver " + d.driver() + "]"
                         + (d.equals(chosen) ? " <- selected" : ""));
                 out.add("     " + d.limits());
             }
@@ -219,7 +224,7 @@ public final class ClInfo {
                 : (type & CL_DEVICE_TYPE_ACCELERATOR) != 0 ? DeviceType.ACCELERATOR
                 : (type & CL_DEVICE_TYPE_CPU) != 0 ? DeviceType.CPU : DeviceType.OTHER;
         return new Device(index, platform, deviceString(id, CL_DEVICE_NAME), deviceString(id, CL_DEVICE_VENDOR),
-                deviceString(id, CL_DEVICE_VERSION), t, deviceInt(id, CL_DEVICE_MAX_COMPUTE_UNITS),
+                deviceString(id, CL_DEVICE_VERSION), deviceString(id, CL_DRIVER_VERSION), t, deviceInt(id, CL_DEVICE_MAX_COMPUTE_UNITS),
                 deviceSize(id, CL_DEVICE_MAX_WORK_GROUP_SIZE), deviceLong(id, CL_DEVICE_LOCAL_MEM_SIZE),
                 deviceLong(id, CL_DEVICE_GLOBAL_MEM_SIZE), deviceLong(id, CL_DEVICE_MAX_MEM_ALLOC_SIZE),
                 deviceInt(id, CL_DEVICE_MEM_BASE_ADDR_ALIGN));

@@ -22,6 +22,11 @@ import org.slf4j.LoggerFactory;
  * Programs built once per (device, source file, build options), and their kernels <em>bound</em> once per call
  * site. The cache belongs to one {@link ClContext} (one device), which fixes the device part of the key.
  *
+ * <p>Programs outlive the process in a {@link ClDiskCache}: a program is first looked up there as a device binary
+ * (keyed by device, driver, source text and options), built from it when the driver accepts it, and otherwise
+ * compiled from source and its binary written back. A second run of the same model on the same device therefore
+ * compiles nothing.
+ *
  * <p>Binding: a {@code cl_kernel} keeps the arguments last set on it, so {@link #bind} hands out one kernel
  * object per (kernel, buffers it is called with) and sets on it only the arguments that differ from the values
  * it already holds. A training step calls each kernel with the same buffers every step (the executor's plan
@@ -41,6 +46,9 @@ final class ClProgramCache implements AutoCloseable {
     }
 
     private final ClContext cl;
+    private final ClDiskCache disk;
+    private int sourceBuilds;
+    private int binaryLoads;
     private final Map<String, String> sources = new HashMap<>();
     private final Map<ProgramKey, cl_program> programs = new HashMap<>();
     private final Map<KernelKey, Map<BufferKey, Binding>> bindings = new HashMap<>();
@@ -91,8 +99,10 @@ final class ClProgramCache implements AutoCloseable {
         }
     }
 
-    ClProgramCache(ClContext cl) {
+    /** A cache for {@code cl}'s device that keeps program binaries in {@code disk} ({@link ClDiskCache#enabled()}). */
+    ClProgramCache(ClContext cl, ClDiskCache disk) {
         this.cl = cl;
+        this.disk = disk;
     }
 
     /**
@@ -160,9 +170,24 @@ final class ClProgramCache implements AutoCloseable {
         if (p == null) {
             String text = sources.computeIfAbsent(key.source(), KernelSources::load);
             long t0 = System.nanoTime();
-            p = cl.build(key.source(), text, key.options());
-            LOG.debug("built {}.cl [{}] for {} in {} ms", key.source(), key.options(), cl.device().name(),
-                    (System.nanoTime() - t0) / 1_000_000);
+            byte[] cached = disk.read(PROGRAM, text, key.options());
+            p = cached == null ? null : cl.buildFromBinary(key.source(), cached, key.options());
+            if (p != null) {
+                binaryLoads++;
+                LOG.debug("loaded {}.cl [{}] for {} from its cached binary in {} ms", key.source(), key.options(),
+                        cl.device().name(), (System.nanoTime() - t0) / 1_000_000);
+            } else {
+                p = cl.build(key.source(), text, key.options());
+                sourceBuilds++;
+                LOG.debug("built {}.cl [{}] for {} in {} ms", key.source(), key.options(), cl.device().name(),
+                        (System.nanoTime() - t0) / 1_000_000);
+                if (disk.enabled()) {
+                    byte[] bin = cl.binary(p);
+                    if (bin != null) {
+                        disk.write(bin, PROGRAM, text, key.options());
+                    }
+                }
+            }
             programs.put(key, p);
         }
         return p;
@@ -172,6 +197,19 @@ final class ClProgramCache implements AutoCloseable {
     int programCount() {
         return programs.size();
     }
+
+    /** Number of programs compiled from source so far. */
+    int sourceBuilds() {
+        return sourceBuilds;
+    }
+
+    /** Number of programs loaded from a binary on disk so far. */
+    int binaryLoads() {
+        return binaryLoads;
+    }
+
+    /** The kind of the disk cache's program entries. */
+    static final String PROGRAM = "program";
 
     @Override
     public void close() {

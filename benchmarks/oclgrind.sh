@@ -4,7 +4,7 @@
 # value, an invalid API call, a fatal error), when a result differs from the reference backend's, or when a
 # __kernel declared in kernels/src/main/resources/dev/jacobian/kernels/*.cl never ran. The workloads are
 # gpu-backend's OclgrindDriver (test sources): every primitive; every GEMM tile configuration in the four
-# transposes, split K and the fused GEMM variants; both reduction stages; each softmax/loss work-group size; two
+# transposes (their tuning variants, prefetch and float4 local reads, in two), split K and the fused GEMM variants; both reduction stages; each softmax/loss work-group size; two
 # steps of a small training loop. Usage: benchmarks/oclgrind.sh (about 2.5 minutes on 2 cores). Needs a JDK 21+
 # (found as bin/test finds it), the Debian/Ubuntu package `oclgrind`, perl, and the project's Maven dependencies
 # in the local repository (any earlier build of the project put them there).
@@ -117,14 +117,16 @@ if [ "${#missing_checks[@]}" -gt 0 ]; then
 fi
 echo "oclgrind.sh: canary: Oclgrind reports races, out-of-bounds reads, uninitialized values and API errors"
 
+# 48 KiB of local memory, as NVIDIA GPUs have (Oclgrind's default is 32 KiB): the deeper 128 x 128 GEMM variant needs 33
+limits=(--local-mem-size 49152)
 uninit_args=(--skip=training "--max-tile=${UNINIT_MAX_TILE:-16}")
 if [ "${SERIAL:-0}" = 1 ] || [ "$(nproc 2>/dev/null || echo 1)" -lt 2 ]; then
-  run races --data-races --check-api --
-  run uninit --uninitialized --check-api --build-options -cl-opt-disable -- "${uninit_args[@]}"
+  run races --data-races --check-api "${limits[@]}" --
+  run uninit --uninitialized --check-api "${limits[@]}" --build-options -cl-opt-disable -- "${uninit_args[@]}"
 else
-  run races --data-races --check-api -- &
+  run races --data-races --check-api "${limits[@]}" -- &
   races_pid=$!
-  run uninit --uninitialized --check-api --build-options -cl-opt-disable -- "${uninit_args[@]}" &
+  run uninit --uninitialized --check-api "${limits[@]}" --build-options -cl-opt-disable -- "${uninit_args[@]}" &
   uninit_pid=$!
   wait "$races_pid" || true
   wait "$uninit_pid" || true

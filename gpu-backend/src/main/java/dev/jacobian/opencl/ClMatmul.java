@@ -24,19 +24,37 @@ final class ClMatmul {
     /**
      * GEMM tuning parameters (see the header of {@code matmul.cl}).
      *
-     * @param tileM rows of C per work-group
-     * @param tileN columns of C per work-group
-     * @param tileK depth of one local-memory step
-     * @param wptM  rows per work-item (register block)
-     * @param wptN  columns per work-item (register block)
-     * @param vw    vector width of interior loads
-     * @param pad   local-memory padding per row
+     * @param tileM    rows of C per work-group
+     * @param tileN    columns of C per work-group
+     * @param tileK    depth of one local-memory step
+     * @param wptM     rows per work-item (register block)
+     * @param wptN     columns per work-item (register block)
+     * @param vw       vector width of interior loads
+     * @param pad      local-memory padding per row
+     * @param localVec whether each work-item's micro-tile is contiguous and read from local memory as float4
+     * @param prefetch whether the next K tile is fetched into registers while the current one is multiplied
      */
-    record Params(int tileM, int tileN, int tileK, int wptM, int wptN, int vw, int pad) {
+    record Params(int tileM, int tileN, int tileK, int wptM, int wptN, int vw, int pad, boolean localVec,
+                  boolean prefetch) {
         Params {
-            if (tileM % wptM != 0 || tileN % wptN != 0 || tileK % vw != 0 || tileM % vw != 0 || tileN % vw != 0) {
+            long threads = (long) (tileM / Math.max(1, wptM)) * (tileN / Math.max(1, wptN));
+            if (wptM < 1 || wptN < 1 || vw < 1 || tileM % wptM != 0 || tileN % wptN != 0 || tileK % vw != 0
+                    || tileM % vw != 0 || tileN % vw != 0 || (long) tileM * tileK % (vw * threads) != 0
+                    || (long) tileN * tileK % (vw * threads) != 0
+                    || localVec && (wptM % 4 != 0 || wptN % 4 != 0 || pad % 4 != 0)) {
                 throw new IllegalArgumentException("inconsistent GEMM parameters " + this);
             }
+        }
+
+        /** Strided micro-tiles read element by element, no prefetch: the configurations before tuning existed. */
+        Params(int tileM, int tileN, int tileK, int wptM, int wptN, int vw, int pad) {
+            this(tileM, tileN, tileK, wptM, wptN, vw, pad, false, false);
+        }
+
+        /** The same tiles with the two inner-loop options set as given. */
+        Params with(boolean localVec, boolean prefetch) {
+            return new Params(tileM, tileN, tileK, wptM, wptN, vw, localVec ? (pad + 3) / 4 * 4 : pad, localVec,
+                    prefetch);
         }
 
         int localX() {
@@ -55,7 +73,36 @@ final class ClMatmul {
         String options(boolean transA, boolean transB) {
             return "-cl-std=CL1.2 -DTILE_M=" + tileM + " -DTILE_N=" + tileN + " -DTILE_K=" + tileK + " -DWPT_M=" + wptM
                     + " -DWPT_N=" + wptN + " -DVW=" + vw + " -DPAD=" + pad + " -DTRANS_A=" + (transA ? 1 : 0)
-                    + " -DTRANS_B=" + (transB ? 1 : 0);
+                    + " -DTRANS_B=" + (transB ? 1 : 0) + (localVec ? " -DLOCAL_VEC=1" : "")
+                    + (prefetch ? " -DPREFETCH=1" : "");
+        }
+
+        /**
+         * Compact text of the parameters, {@code 64x64x16/4x4/vw4/pad1[+lv][+pf]}: how the tuner's cache file and
+         * its log lines write them ({@link #parse} reads it back).
+         */
+        String text() {
+            return tileM + "x" + tileN + "x" + tileK + "/" + wptM + "x" + wptN + "/vw" + vw + "/pad" + pad
+                    + (localVec ? "+lv" : "") + (prefetch ? "+pf" : "");
+        }
+
+        /**
+         * The parameters {@link #text} wrote.
+         *
+         * @throws IllegalArgumentException when {@code s} is not such a text or names inconsistent parameters
+         */
+        static Params parse(String s) {
+            java.util.regex.Matcher mt = java.util.regex.Pattern
+                    .compile("(\\d{1,4})x(\\d{1,4})x(\\d{1,4})/(\\d{1,3})x(\\d{1,3})/vw(\\d)/pad(\\d{1,2})(\\+lv)?(\\+pf)?")
+                    .matcher(s.trim());
+            if (!mt.matches()) {
+                throw new IllegalArgumentException("not GEMM parameters: '" + s + "'");
+            }
+            int[] v = new int[7];
+            for (int i = 0; i < 7; i++) {
+                v[i] = Integer.parseInt(mt.group(i + 1));
+            }
+            return new Params(v[0], v[1], v[2], v[3], v[4], v[5], v[6], mt.group(8) != null, mt.group(9) != null);
         }
 
         /** Candidates for every device, best first. */
@@ -70,6 +117,43 @@ final class ClMatmul {
          * Nugteren's tuning. Only used when the product has enough tiles to fill every compute unit.
          */
         static final Params GPU_LARGE = new Params(128, 128, 16, 8, 8, 4, 1);
+
+        /**
+         * What {@link ClGemmTuner} times in place of {@code p}: {@code p} itself, with the register prefetch, with
+         * float4 local reads (when the micro-tile allows them) and with both, and {@code p} at twice the tile depth
+         * (when the counts divide). All have {@code p}'s tile sizes, so that the shape-aware {@link #plan} is the same
+         * whichever wins.
+         */
+        static List<Params> variants(Params p) {
+            List<Params> out = new ArrayList<>();
+            out.add(p);
+            out.add(p.with(false, true));
+            if (p.wptM() % 4 == 0 && p.wptN() % 4 == 0) {
+                out.add(p.with(true, false));
+                out.add(p.with(true, true));
+            }
+            try {
+                out.add(new Params(p.tileM(), p.tileN(), 2 * p.tileK(), p.wptM(), p.wptN(), p.vw(), p.pad()));
+            } catch (IllegalArgumentException e) {
+                // no deeper variant of these tiles
+            }
+            return out;
+        }
+
+        /** Every configuration the backend may run: {@link #CANDIDATES}, {@link #GPU_LARGE} and their {@link #variants}. */
+        static List<Params> all() {
+            List<Params> out = new ArrayList<>();
+            List<Params> bases = new ArrayList<>(CANDIDATES);
+            bases.add(GPU_LARGE);
+            for (Params p : bases) {
+                for (Params v : variants(p)) {
+                    if (!out.contains(v)) {
+                        out.add(v);
+                    }
+                }
+            }
+            return out;
+        }
 
         boolean fits(ClInfo.Device d) {
             return (long) localX() * localY() <= d.maxWorkGroupSize() && localBytes() <= d.localMemBytes();

@@ -37,7 +37,8 @@ import org.jocl.cl_program;
  * Launches every kernel of the OpenCL backend, on small sizes, for a run under Oclgrind's data-race,
  * uninitialized-value and API checks: {@code benchmarks/oclgrind.sh} runs it and reads Oclgrind's reports. The
  * compile-time variants that change a kernel's indexing or synchronization run too: every GEMM tile configuration
- * ({@link ClMatmul.Params#CANDIDATES}, {@link ClMatmul.Params#GPU_LARGE}) in the four transposes, on sizes with an
+ * ({@link ClMatmul.Params#CANDIDATES}, {@link ClMatmul.Params#GPU_LARGE}) in the four transposes, and their tuning
+ * {@linkplain ClMatmul.Params#variants variants} (prefetch, float4 local reads, deeper K) in two, on sizes with an
  * interior and an edge tile in M, N and K; the small GEMM; split K; the fused epilogues and operand masks; each
  * softmax/loss work-group size; one- and two-stage reductions. The groups of {@link #GROUPS} each cover one kernel
  * file (GEMM: three groups), and {@code training} runs two steps of a small MLP end to end.
@@ -560,7 +561,12 @@ public final class OclgrindDriver {
 
     /** Plain GEMM in the four transposes, beta 0 (C ignored) and beta != 0 alternating. */
     private void gemmTransposes(ClBackend on, String what, int m, int n, int k) {
-        for (int tr = 0; tr < 4; tr++) {
+        gemmTransposes(on, what, m, n, k, 0, 1, 2, 3);
+    }
+
+    /** {@link #gemmTransposes(ClBackend, String, int, int, int)} in the transposes {@code tr} (bit 0: A, bit 1: B). */
+    private void gemmTransposes(ClBackend on, String what, int m, int n, int k, int... transposes) {
+        for (int tr : transposes) {
             boolean ta = (tr & 1) != 0;
             boolean tb = (tr & 2) != 0;
             float beta = tr % 2 == 0 ? 0f : 0.5f;
@@ -612,15 +618,17 @@ public final class OclgrindDriver {
     }
 
     /**
-     * Every tile configuration up to {@link #maxTile} rows in the four transposes; the fused variants on the
+     * Every tile configuration up to {@link #maxTile} rows in the four transposes (tuning variants: NN and TT); the
+     * fused variants on the
      * configurations of at most {@value #FUSED_MAX_TILE} rows (the fused code indexes the tiles as the plain one does,
      * and a 64- or 128-row tile costs Oclgrind ten to forty times as much). Every epilogue and mask activation runs
      * in {@link #gemmSmall()}, which shares the epilogue and the activation code with the tiled kernel.
      */
     private void gemmTiles() {
-        List<ClMatmul.Params> all = new ArrayList<>(ClMatmul.Params.CANDIDATES);
-        all.add(ClMatmul.Params.GPU_LARGE);
-        for (ClMatmul.Params p : all) {
+        List<ClMatmul.Params> bases = new ArrayList<>(ClMatmul.Params.CANDIDATES);
+        bases.add(ClMatmul.Params.GPU_LARGE);
+        for (ClMatmul.Params p : ClMatmul.Params.all()) {
+            boolean variant = !bases.contains(p);
             if (p.tileM() > maxTile) {
                 System.out.println("oclgrind-driver:   skipped " + p + " (--max-tile=" + maxTile + ")");
                 continue;
@@ -633,8 +641,14 @@ public final class OclgrindDriver {
                     continue;
                 }
                 int[] s = tiledSize(p);
-                String what = "gemm " + p.tileM() + "x" + p.tileN() + "x" + p.tileK();
-                gemmTransposes(on, what, s[0], s[1], s[2]);
+                String what = "gemm " + p.text();
+                if (variant) {
+                    // the tuning variants share the loads and stores of every transpose with the base configurations;
+                    // what they change (prefetch order, float4 local reads, depth) is the same in each transpose
+                    gemmTransposes(on, what, s[0], s[1], s[2], 0, 3);
+                } else {
+                    gemmTransposes(on, what, s[0], s[1], s[2], 0, 1, 2, 3);
+                }
                 if (p.tileM() <= FUSED_MAX_TILE) {
                     gemmFused(on, what, s[0], s[1], s[2], Activation.RELU);
                 }

@@ -13,9 +13,13 @@
  * op(A) and a TILE_K x TILE_N slab of op(B) in local memory (k-major, so the inner loop reads both along
  * the tile's M or N direction), then each work-item accumulates a WPT_M x WPT_N micro-tile in registers.
  * Work-item (tx, ty) owns rows ty + r * (TILE_M / WPT_M) and columns tx + c * (TILE_N / WPT_N) (strided,
- * so neighbouring work-items read neighbouring local words). Global loads are coalesced along whichever
- * dimension is contiguous in memory; tiles entirely inside the matrices use vloadVW, edge tiles load
- * element by element and pad with zeros. Stores are guarded, so any M, N, K >= 1 works.
+ * so neighbouring work-items read neighbouring local words), or with LOCAL_VEC rows ty * WPT_M + r and columns
+ * tx * WPT_N + c (contiguous, so each reads its micro-tile's row of the local tiles as float4 words). Global loads
+ * are coalesced along whichever dimension is contiguous in memory: each work-item fetches VW-wide vectors of the
+ * tile into registers (vloadVW inside the matrices; element by element, zero-padded, on edge tiles) and stores them
+ * into local memory. With PREFETCH the fetch of the next K tile is issued before the current one is multiplied
+ * (register double-buffering), so its global latency overlaps the arithmetic. Stores are guarded, so any
+ * M, N, K >= 1 works.
  *
  * beta == 0 ignores the old C entirely (even NaN), exactly as Backend#gemm specifies.
  *
@@ -42,7 +46,12 @@
  *   WPT_M, WPT_N             micro-tile per work-item; local size is (TILE_N/WPT_N, TILE_M/WPT_M)
  *   VW                       vector width of interior global loads: 1, 2, 4 or 8; must divide TILE_K,
  *                            TILE_M and TILE_N
- *   PAD                      local-memory row padding (bank conflicts)
+ *   PAD                      local-memory row padding (bank conflicts); a multiple of 4 with LOCAL_VEC
+ *   LOCAL_VEC                0 or 1: contiguous micro-tiles read from local memory as float4 (WPT_M and WPT_N
+ *                            multiples of 4)
+ *   PREFETCH                 0 or 1: the next K tile fetched into registers while the current one is multiplied
+ * Every configuration needs TILE_M * TILE_K and TILE_N * TILE_K to be multiples of VW * THREADS (each work-item
+ * fetches the same number of vectors).
  *   TRANS_A, TRANS_B         0 or 1: the operand layouts above
  */
 #pragma OPENCL FP_CONTRACT OFF
@@ -96,6 +105,13 @@
 #define TRANS_B 0
 #endif
 
+#ifndef LOCAL_VEC
+#define LOCAL_VEC 0
+#endif
+#ifndef PREFETCH
+#define PREFETCH 0
+#endif
+
 #define RTS_M (TILE_M / WPT_M)
 #define RTS_N (TILE_N / WPT_N)
 #define THREADS (RTS_M * RTS_N)
@@ -103,6 +119,25 @@
  * indexes the array it belongs to (indexing row 0's pointer past its end is undefined behaviour). */
 #define AS_ROW (TILE_M + PAD)
 #define BS_ROW (TILE_N + PAD)
+
+/* vectors of VW floats each work-item fetches per K tile, of op(A) and of op(B) */
+#define A_VECS (TILE_M * TILE_K / VW / THREADS)
+#define B_VECS (TILE_N * TILE_K / VW / THREADS)
+#if A_VECS * VW * THREADS != TILE_M * TILE_K || B_VECS * VW * THREADS != TILE_N * TILE_K
+#error "TILE_M * TILE_K and TILE_N * TILE_K must be multiples of VW * THREADS"
+#endif
+#if LOCAL_VEC && (WPT_M % 4 != 0 || WPT_N % 4 != 0 || PAD % 4 != 0)
+#error "LOCAL_VEC needs WPT_M, WPT_N and PAD multiples of 4"
+#endif
+
+/* The rows and columns of C that micro-tile entry (r, q) of work-item (tx, ty) holds, within the tile. */
+#if LOCAL_VEC
+#define ROW_OF(r) (ty * WPT_M + (r))
+#define COL_OF(q) (tx * WPT_N + (q))
+#else
+#define ROW_OF(r) (ty + (r) * RTS_M)
+#define COL_OF(q) (tx + (q) * RTS_N)
+#endif
 
 #if VW == 1
 #define VTYPE float
@@ -120,144 +155,128 @@
 #error "VW must be 1, 2, 4 or 8"
 #endif
 
-/* Stores VW consecutive values of v into dst[base], dst[base + stride], ... */
-inline void store_vec(__local float* dst, int base, int stride, VTYPE v) {
-#if VW == 1
-    dst[base] = v;
-#else
-    float tmp[VW];
-#if VW == 2
-    vstore2(v, 0, tmp);
-#elif VW == 4
-    vstore4(v, 0, tmp);
-#else
-    vstore8(v, 0, tmp);
-#endif
-    for (int q = 0; q < VW; q++) {
-        dst[base + q * stride] = tmp[q];
-    }
-#endif
-}
-
 /* The derivative mask of MASK_ACT at output y. */
 inline float dmask(const float y, const float p) {
     return act_derivative(MASK_ACT, y, y, p);
 }
 
-/* store_vec of v * act'(y), component by component. */
-inline void store_vec_masked(__local float* dst, int base, int stride, VTYPE v, VTYPE y, const float p) {
+/* Writes the VW components of v to dst[0 .. VW) (private memory). */
+inline void to_private(float* dst, VTYPE v) {
 #if VW == 1
-    dst[base] = v * dmask(y, p);
-#else
-    float tv[VW];
-    float ty[VW];
-#if VW == 2
-    vstore2(v, 0, tv);
-    vstore2(y, 0, ty);
+    dst[0] = v;
+#elif VW == 2
+    vstore2(v, 0, dst);
 #elif VW == 4
-    vstore4(v, 0, tv);
-    vstore4(y, 0, ty);
+    vstore4(v, 0, dst);
 #else
-    vstore8(v, 0, tv);
-    vstore8(y, 0, ty);
-#endif
-    for (int q = 0; q < VW; q++) {
-        dst[base + q * stride] = tv[q] * dmask(ty[q], p);
-    }
+    vstore8(v, 0, dst);
 #endif
 }
 
-/* An interior vector load stored into local memory, masked when `masked` (a compile-time constant). */
-#define STAGE_VEC(masked, dst, base, stride, off, src, mk, p) \
-    do { \
-        if (masked) { \
-            store_vec_masked(dst, base, stride, VLOAD(off, src), VLOAD(off, mk), p); \
-        } else { \
-            store_vec(dst, base, stride, VLOAD(off, src)); \
-        } \
-    } while (0)
+/*
+ * Where vector e (0 <= e < TILE * TILE_K / VW) of an operand's tile lies: op(A)'s tile row mm / op(B)'s tile column
+ * nn and depth kk of its first component; the components follow along k when the operand is contiguous along k
+ * (A not transposed, B transposed), else along m / n.
+ */
+#if TRANS_A == 0
+#define A_MM(e) ((e) / (TILE_K / VW))
+#define A_KK(e) (((e) % (TILE_K / VW)) * VW)
+#define A_AT(gi, gp) ((gi) * lda + (gp))
+#define A_ALONG_K 1
+#else
+#define A_MM(e) (((e) % (TILE_M / VW)) * VW)
+#define A_KK(e) ((e) / (TILE_M / VW))
+#define A_AT(gi, gp) ((gp) * lda + (gi))
+#define A_ALONG_K 0
+#endif
+#if TRANS_B == 0
+#define B_NN(e) (((e) % (TILE_N / VW)) * VW)
+#define B_KK(e) ((e) / (TILE_N / VW))
+#define B_AT(gj, gp) ((gp) * ldb + (gj))
+#define B_ALONG_K 0
+#else
+#define B_NN(e) ((e) / (TILE_K / VW))
+#define B_KK(e) (((e) % (TILE_K / VW)) * VW)
+#define B_AT(gj, gp) ((gj) * ldb + (gp))
+#define B_ALONG_K 1
+#endif
+
 /* An edge element: src[idx] (times act'(mk[idx]) when masked), or 0 outside the matrix. */
 #define EDGE(masked, inside, src, mk, idx, p) \
     ((inside) ? ((masked) ? (src)[idx] * dmask((mk)[idx], p) : (src)[idx]) : 0.0f)
 
-/* Stages op(A)[row0 .. row0+TILE_M, k0 .. k0+TILE_K] into as[k][m]. */
-inline void load_a(const __global float* a, const __global float* mk, const float p, int lda, int m, int k,
-                   int row0, int k0, int tid, int interior, __local float* as) {
-#if TRANS_A == 0
-    /* contiguous along k */
-    if (interior) {
-        for (int e = tid; e < TILE_M * TILE_K / VW; e += THREADS) {
-            int kk = (e % (TILE_K / VW)) * VW;
-            int mm = e / (TILE_K / VW);
-            STAGE_VEC(MASK == 1, as, kk * AS_ROW + mm, AS_ROW, (row0 + mm) * lda + k0 + kk, a, mk, p);
-        }
-    } else {
-        for (int e = tid; e < TILE_M * TILE_K; e += THREADS) {
-            int kk = e % TILE_K;
-            int mm = e / TILE_K;
-            int gi = row0 + mm;
-            int gp = k0 + kk;
-            as[kk * AS_ROW + mm] = EDGE(MASK == 1, gi < m && gp < k, a, mk, gi * lda + gp, p);
-        }
-    }
-#else
-    /* contiguous along m */
-    if (interior) {
-        for (int e = tid; e < TILE_M * TILE_K / VW; e += THREADS) {
-            int mm = (e % (TILE_M / VW)) * VW;
-            int kk = e / (TILE_M / VW);
-            STAGE_VEC(MASK == 1, as, kk * AS_ROW + mm, 1, (k0 + kk) * lda + row0 + mm, a, mk, p);
-        }
-    } else {
-        for (int e = tid; e < TILE_M * TILE_K; e += THREADS) {
-            int mm = e % TILE_M;
-            int kk = e / TILE_M;
-            int gi = row0 + mm;
-            int gp = k0 + kk;
-            as[kk * AS_ROW + mm] = EDGE(MASK == 1, gi < m && gp < k, a, mk, gp * lda + gi, p);
-        }
-    }
+/* Fetches this work-item's A_VECS vectors of op(A)[row0 .. row0+TILE_M, k0 .. k0+TILE_K] into ra. */
+inline void fetch_a(const __global float* restrict a, const __global float* restrict mk, const float p, const int lda,
+                    const int m, const int k, const int row0, const int k0, const int tid, const int interior,
+                    float* ra) {
+    for (int v = 0; v < A_VECS; v++) {
+        const int e = tid + v * THREADS;
+        const int gi = row0 + A_MM(e);
+        const int gp = k0 + A_KK(e);
+        if (interior) {
+            to_private(ra + v * VW, VLOAD(A_AT(gi, gp), a));
+#if MASK == 1
+            float y[VW];
+            to_private(y, VLOAD(A_AT(gi, gp), mk));
+            for (int q = 0; q < VW; q++) {
+                ra[v * VW + q] = ra[v * VW + q] * dmask(y[q], p);
+            }
 #endif
+        } else {
+            for (int q = 0; q < VW; q++) {
+                const int i = gi + (A_ALONG_K ? 0 : q);
+                const int pp = gp + (A_ALONG_K ? q : 0);
+                ra[v * VW + q] = EDGE(MASK == 1, i < m && pp < k, a, mk, A_AT(i, pp), p);
+            }
+        }
+    }
 }
 
-/* Stages op(B)[k0 .. k0+TILE_K, col0 .. col0+TILE_N] into bs[k][n]. */
-inline void load_b(const __global float* b, const __global float* mk, const float p, int ldb, int n, int k,
-                   int col0, int k0, int tid, int interior, __local float* bs) {
-#if TRANS_B == 0
-    /* contiguous along n */
-    if (interior) {
-        for (int e = tid; e < TILE_N * TILE_K / VW; e += THREADS) {
-            int nn = (e % (TILE_N / VW)) * VW;
-            int kk = e / (TILE_N / VW);
-            STAGE_VEC(MASK == 2, bs, kk * BS_ROW + nn, 1, (k0 + kk) * ldb + col0 + nn, b, mk, p);
-        }
-    } else {
-        for (int e = tid; e < TILE_N * TILE_K; e += THREADS) {
-            int nn = e % TILE_N;
-            int kk = e / TILE_N;
-            int gj = col0 + nn;
-            int gp = k0 + kk;
-            bs[kk * BS_ROW + nn] = EDGE(MASK == 2, gj < n && gp < k, b, mk, gp * ldb + gj, p);
-        }
-    }
-#else
-    /* contiguous along k */
-    if (interior) {
-        for (int e = tid; e < TILE_N * TILE_K / VW; e += THREADS) {
-            int kk = (e % (TILE_K / VW)) * VW;
-            int nn = e / (TILE_K / VW);
-            STAGE_VEC(MASK == 2, bs, kk * BS_ROW + nn, BS_ROW, (col0 + nn) * ldb + k0 + kk, b, mk, p);
-        }
-    } else {
-        for (int e = tid; e < TILE_N * TILE_K; e += THREADS) {
-            int kk = e % TILE_K;
-            int nn = e / TILE_K;
-            int gj = col0 + nn;
-            int gp = k0 + kk;
-            bs[kk * BS_ROW + nn] = EDGE(MASK == 2, gj < n && gp < k, b, mk, gj * ldb + gp, p);
-        }
-    }
+/* Fetches this work-item's B_VECS vectors of op(B)[k0 .. k0+TILE_K, col0 .. col0+TILE_N] into rb. */
+inline void fetch_b(const __global float* restrict b, const __global float* restrict mk, const float p, const int ldb,
+                    const int n, const int k, const int col0, const int k0, const int tid, const int interior,
+                    float* rb) {
+    for (int v = 0; v < B_VECS; v++) {
+        const int e = tid + v * THREADS;
+        const int gj = col0 + B_NN(e);
+        const int gp = k0 + B_KK(e);
+        if (interior) {
+            to_private(rb + v * VW, VLOAD(B_AT(gj, gp), b));
+#if MASK == 2
+            float y[VW];
+            to_private(y, VLOAD(B_AT(gj, gp), mk));
+            for (int q = 0; q < VW; q++) {
+                rb[v * VW + q] = rb[v * VW + q] * dmask(y[q], p);
+            }
 #endif
+        } else {
+            for (int q = 0; q < VW; q++) {
+                const int j = gj + (B_ALONG_K ? 0 : q);
+                const int pp = gp + (B_ALONG_K ? q : 0);
+                rb[v * VW + q] = EDGE(MASK == 2, j < n && pp < k, b, mk, B_AT(j, pp), p);
+            }
+        }
+    }
+}
+
+/* Stores fetched vectors into the local tiles as[k][m] and bs[k][n]. */
+inline void stage(const float* ra, const float* rb, const int tid, __local float* as, __local float* bs) {
+    for (int v = 0; v < A_VECS; v++) {
+        const int e = tid + v * THREADS;
+        const int mm = A_MM(e);
+        const int kk = A_KK(e);
+        for (int q = 0; q < VW; q++) {
+            as[(kk + (A_ALONG_K ? q : 0)) * AS_ROW + mm + (A_ALONG_K ? 0 : q)] = ra[v * VW + q];
+        }
+    }
+    for (int v = 0; v < B_VECS; v++) {
+        const int e = tid + v * THREADS;
+        const int nn = B_NN(e);
+        const int kk = B_KK(e);
+        for (int q = 0; q < VW; q++) {
+            bs[(kk + (B_ALONG_K ? q : 0)) * BS_ROW + nn + (B_ALONG_K ? 0 : q)] = rb[v * VW + q];
+        }
+    }
 }
 
 /* The epilogue of one element: alpha acc + beta c, then the bias and the activation of the EPI_ variant. */
@@ -276,13 +295,13 @@ inline float epilogue(const float alpha, const float acc, const float beta, cons
 
 __kernel __attribute__((reqd_work_group_size(RTS_N, RTS_M, 1)))
 void gemm_tiled(const int m, const int n, const int k, const float alpha,
-                const __global float* a, const int lda,
-                const __global float* b, const int ldb,
+                const __global float* restrict a, const int lda,
+                const __global float* restrict b, const int ldb,
                 const float beta, __global float* c,
-                const __global float* bias, const __global float* mask, __global float* colsum,
+                const __global float* restrict bias, const __global float* restrict mask, __global float* colsum,
                 const float colsum_beta, const float act_param, const int k_split) {
-    __local float as[TILE_K * AS_ROW];
-    __local float bs[TILE_K * BS_ROW];
+    __local float as[TILE_K * AS_ROW] __attribute__((aligned(16)));
+    __local float bs[TILE_K * BS_ROW] __attribute__((aligned(16)));
 
     const int tx = get_local_id(0);
     const int ty = get_local_id(1);
@@ -315,30 +334,63 @@ void gemm_tiled(const int m, const int n, const int k, const float alpha,
     const int kbeg = 0;
     const int kend = k;
 #endif
+    float ra[A_VECS * VW];
+    float rb[B_VECS * VW];
+#if PREFETCH
+    if (kbeg < kend) {
+        const int k_inside = kbeg + TILE_K <= kend;
+        fetch_a(a, mask, act_param, lda, m, kend, row0, kbeg, tid, rows_inside && k_inside, ra);
+        fetch_b(b, mask, act_param, ldb, n, kend, col0, kbeg, tid, cols_inside && k_inside, rb);
+    }
+#endif
     for (int k0 = kbeg; k0 < kend; k0 += TILE_K) {
+#if !PREFETCH
         const int k_inside = k0 + TILE_K <= kend;
-        load_a(a, mask, act_param, lda, m, kend, row0, k0, tid, rows_inside && k_inside, as);
-        load_b(b, mask, act_param, ldb, n, kend, col0, k0, tid, cols_inside && k_inside, bs);
+        fetch_a(a, mask, act_param, lda, m, kend, row0, k0, tid, rows_inside && k_inside, ra);
+        fetch_b(b, mask, act_param, ldb, n, kend, col0, k0, tid, cols_inside && k_inside, rb);
+#endif
+        stage(ra, rb, tid, as, bs);
         barrier(CLK_LOCAL_MEM_FENCE);
+#if PREFETCH
+        /* the next tile's global loads are in flight while this one is multiplied; past the end they read nothing (the
+         * edge path guards every element), which keeps the loop free of a branch around the fetch */
+        {
+            const int k1 = k0 + TILE_K;
+            const int k_inside = k1 + TILE_K <= kend;
+            fetch_a(a, mask, act_param, lda, m, kend, row0, k1, tid, rows_inside && k_inside, ra);
+            fetch_b(b, mask, act_param, ldb, n, kend, col0, k1, tid, cols_inside && k_inside, rb);
+        }
+#endif
 #if COLSUM
         if (sums) {
             for (int kk = 0; kk < TILE_K; kk++) {
                 for (int q = 0; q < WPT_N; q++) {
-                    cs[q] += bs[kk * BS_ROW + tx + q * RTS_N];
+                    cs[q] += bs[kk * BS_ROW + COL_OF(q)];
                 }
             }
         }
 #endif
 
+#pragma unroll
         for (int kk = 0; kk < TILE_K; kk++) {
             float areg[WPT_M];
             float breg[WPT_N];
+#if LOCAL_VEC
+            /* float4 words: as and bs are 16-byte aligned, AS_ROW, BS_ROW, WPT_M and WPT_N multiples of 4 */
+            for (int r = 0; r < WPT_M; r += 4) {
+                vstore4(((__local const float4*) (as + kk * AS_ROW + ROW_OF(r)))[0], 0, areg + r);
+            }
+            for (int q = 0; q < WPT_N; q += 4) {
+                vstore4(((__local const float4*) (bs + kk * BS_ROW + COL_OF(q)))[0], 0, breg + q);
+            }
+#else
             for (int r = 0; r < WPT_M; r++) {
-                areg[r] = as[kk * AS_ROW + ty + r * RTS_M];
+                areg[r] = as[kk * AS_ROW + ROW_OF(r)];
             }
             for (int q = 0; q < WPT_N; q++) {
-                breg[q] = bs[kk * BS_ROW + tx + q * RTS_N];
+                breg[q] = bs[kk * BS_ROW + COL_OF(q)];
             }
+#endif
             for (int r = 0; r < WPT_M; r++) {
                 for (int q = 0; q < WPT_N; q++) {
                     acc[r][q] = mad(areg[r], breg[q], acc[r][q]);
@@ -349,10 +401,10 @@ void gemm_tiled(const int m, const int n, const int k, const float alpha,
     }
 
     for (int r = 0; r < WPT_M; r++) {
-        const int gi = row0 + ty + r * RTS_M;
+        const int gi = row0 + ROW_OF(r);
         if (gi < m) {
             for (int q = 0; q < WPT_N; q++) {
-                const int gj = col0 + tx + q * RTS_N;
+                const int gj = col0 + COL_OF(q);
                 if (gj < n) {
 #if SPLIT
                     c[gi * n + gj] = acc[r][q];
@@ -366,7 +418,7 @@ void gemm_tiled(const int m, const int n, const int k, const float alpha,
 #if COLSUM
     if (sums) {
         for (int q = 0; q < WPT_N; q++) {
-            const int gj = col0 + tx + q * RTS_N;
+            const int gj = col0 + COL_OF(q);
             if (gj < n) {
                 colsum[gj] = colsum_beta == 0.0f ? cs[q] : cs[q] + colsum_beta * colsum[gj];
             }

@@ -91,6 +91,9 @@ if [ "$ocl_ok" = 1 ]; then
       "${select[@]}" --details=summary --disable-banner
   unset CI
   grep -E 'tests (successful|failed|skipped|aborted)|containers failed|=> ' "$out/tests.txt" | head -30
+  # the GEMM tuner's verdict for this GPU (ClGemmTuner: each rung's variants in GFLOP/s and the winner), cached in
+  # ~/.cache/jacobian/opencl for the JMH runs below
+  grep -h -o 'tuned the GEMM tiles.*' "$out/tests.txt" | head -2 || true
 
 # ------------------------------------------------------------------------------------------------ gemm, step
   step gemm 110 jmh.txt java -jar "$jar" '\.ClVsCpuGemmBenchmark\.' -p backend=opencl -p shape="$shapes" \

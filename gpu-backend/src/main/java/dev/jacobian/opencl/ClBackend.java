@@ -35,6 +35,8 @@ import org.jocl.Pointer;
 import org.jocl.Sizeof;
 import org.jocl.cl_buffer_region;
 import org.jocl.cl_mem;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The OpenCL backend: tensors are {@code cl_mem} buffers on one device, primitives are kernels from
@@ -59,12 +61,14 @@ import org.jocl.cl_mem;
  * <p>Used by one thread at a time, as {@link Backend} requires.
  */
 public final class ClBackend extends AbstractBackend {
+    private static final Logger LOG = LoggerFactory.getLogger(ClBackend.class);
     private final BackendStats stats = new BackendStats();
     private final ClContext cl;
     private final ClProgramCache cache;
     private final ClBufferPool pool;
     private final ClElementwise elementwise;
-    private final ClMatmul matmul;
+    private ClMatmul matmul;
+    private ClGemmTuner.Result tuning;
     private final ClReduce reduce;
     private final ClSoftmaxLoss softmaxLoss;
     private final ClOptimizer optimizer;
@@ -75,15 +79,34 @@ public final class ClBackend extends AbstractBackend {
     private final int alignBytes;
     private final Set<ClBuffer> subBuffers = Collections.newSetFromMap(new IdentityHashMap<>());
 
-    /** The backend on {@code cl} with shape-aware GEMM tiles for its device ({@link ClMatmul#plan}). */
+    /**
+     * The backend on {@code cl} with shape-aware GEMM tiles for its device ({@link ClMatmul#plan}), tuned as the system
+     * property {@value ClGemmTuner#PROPERTY} says, with the configured {@link ClDiskCache}.
+     */
     ClBackend(ClContext cl) {
-        this(cl, cl.device().computeUnits());
+        this(cl, ClDiskCache.configured(cl.device()), ClGemmTuner.Mode.of(System.getProperty(ClGemmTuner.PROPERTY)));
     }
 
-    /** {@link #ClBackend(ClContext)} with program binaries kept in {@code disk} instead of the configured cache. */
-    ClBackend(ClContext cl, ClDiskCache disk) {
+    /**
+     * The backend on {@code cl} with program binaries and tuned tiles kept in {@code disk}, the tile ladder tuned under
+     * {@code tuning} ({@link ClGemmTuner}). A tuning that fails is logged and leaves the built-in tiles.
+     */
+    ClBackend(ClContext cl, ClDiskCache disk, ClGemmTuner.Mode tuning) {
         this(cl, disk, (cache, pool) -> new ClMatmul(cl, cache, pool, ClMatmul.ladderFor(cl.device()),
                 cl.device().computeUnits()));
+        List<ClMatmul.Params> builtIn = ClMatmul.ladderFor(cl.device());
+        ClGemmTuner.Result r;
+        try {
+            r = ClGemmTuner.ladder(this, cl, cache, pool, disk, builtIn, cl.device().computeUnits(), tuning);
+        } catch (RuntimeException e) {
+            LOG.warn("GEMM tuning failed on {} ({}); using the built-in tiles", cl.device().name(), e.toString());
+            r = new ClGemmTuner.Result(builtIn, "built-in", 0, List.of());
+        }
+        this.tuning = r;
+        if (!r.ladder().equals(builtIn)) {
+            matmul.close();
+            matmul = new ClMatmul(cl, cache, pool, r.ladder(), cl.device().computeUnits());
+        }
     }
 
     /**
@@ -118,6 +141,7 @@ public final class ClBackend extends AbstractBackend {
         this.conv = new ClConv(cl, cache);
         this.staging = new ClStaging(cl);
         this.alignBytes = Math.max(1, cl.device().baseAddrAlignBits() / 8);
+        this.tuning = new ClGemmTuner.Result(List.of(), "fixed by the caller", 0, List.of());
     }
 
     /**
@@ -128,7 +152,23 @@ public final class ClBackend extends AbstractBackend {
      * @throws IllegalArgumentException when the selector matches no device
      */
     public static ClBackend open() {
-        return new ClBackend(ClContext.open(System.getProperty(ClContext.DEVICE_PROPERTY)));
+        return open(System.getProperty(ClContext.DEVICE_PROPERTY));
+    }
+
+    /**
+     * Opens the device {@code selector} names ({@link ClContext#choose}), tuned as {@value ClGemmTuner#PROPERTY} says.
+     *
+     * @throws IllegalArgumentException when the selector matches no device or the tuning property is not a mode
+     */
+    static ClBackend open(String selector) {
+        ClGemmTuner.Mode tuning = ClGemmTuner.Mode.of(System.getProperty(ClGemmTuner.PROPERTY));
+        ClContext cl = ClContext.open(selector);
+        try {
+            return new ClBackend(cl, ClDiskCache.configured(cl.device()), tuning);
+        } catch (RuntimeException | Error e) {
+            cl.close();
+            throw e;
+        }
     }
 
     /** The device this backend runs on. */
@@ -139,6 +179,11 @@ public final class ClBackend extends AbstractBackend {
     /** Number of {@code cl_mem} objects created so far; a buffer reused from the pool does not count. */
     public long bufferCreations() {
         return pool.creations();
+    }
+
+    /** Where this backend's GEMM tiles came from (built in, the cache, tuned now) and what tuning timed. */
+    ClGemmTuner.Result gemmTuning() {
+        return tuning;
     }
 
     /** The programs and kernel bindings of this backend: for tests. */

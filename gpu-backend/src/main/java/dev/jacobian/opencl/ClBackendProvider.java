@@ -134,6 +134,6 @@ public final class ClBackendProvider implements BackendProvider {
         if (p.device() == null) {
             throw new IllegalStateException("OpenCL backend is not available: " + p.problem());
         }
-        return new ClBackend(ClContext.open(selector));
+        return ClBackend.open(selector);
     }
 }

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What the OpenCL backend keeps on disk for one device: program binaries (so that a second run loads its kernels
- * instead of compiling them) and the GEMM tiles {@link ClGemmTuner} measured fastest.
+ * instead of compiling them; on GPUs and accelerators) and the GEMM tiles {@link ClGemmTuner} measured fastest.
  *
  * <p><b>Where.</b> The system property {@value #PROPERTY} names the directory, or turns the cache off with
  * {@code off}; without it, {@code $XDG_CACHE_HOME/jacobian/opencl}, else {@code ~/.cache/jacobian/opencl}.
@@ -54,15 +54,24 @@ class ClDiskCache {
 
     private final Path dir;
     private final String device;
+    private final boolean programs;
     private boolean warnedWrite;
 
     /**
-     * A cache in {@code dir} (null: none) for {@code device}.
+     * A cache in {@code dir} (null: none) for {@code device}, keeping program binaries when it is a GPU or an
+     * accelerator. A CPU driver is left to its own cache: PoCL keeps one, and exporting a binary makes it compile the
+     * kernels for every work-group size, 0.5-6 s a program (measured on PoCL 3.1), far more than the build it saves.
      */
     ClDiskCache(Path dir, ClInfo.Device device) {
+        this(dir, device, device.type() == ClInfo.DeviceType.GPU || device.type() == ClInfo.DeviceType.ACCELERATOR);
+    }
+
+    /** A cache in {@code dir} (null: none) for {@code device}, keeping program binaries when {@code programs}. */
+    ClDiskCache(Path dir, ClInfo.Device device, boolean programs) {
         this.dir = dir;
         this.device = String.join("\u0000", device.name(), device.vendor(), device.version(), device.platform(),
                 device.driver());
+        this.programs = programs;
     }
 
     /** The cache the system property {@value #PROPERTY} (or the default directory) names, for {@code device}. */
@@ -93,6 +102,11 @@ class ClDiskCache {
     /** Whether entries are read and written at all. */
     boolean enabled() {
         return dir != null;
+    }
+
+    /** Whether program binaries are kept (see {@link #ClDiskCache(Path, ClInfo.Device)}). */
+    boolean keepsPrograms() {
+        return dir != null && programs;
     }
 
     /** The directory, or null when the cache is off. */

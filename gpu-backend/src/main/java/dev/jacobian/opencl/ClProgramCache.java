@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * Programs built once per (device, source file, build options), and their kernels <em>bound</em> once per call
  * site. The cache belongs to one {@link ClContext} (one device), which fixes the device part of the key.
  *
- * <p>Programs outlive the process in a {@link ClDiskCache}: a program is first looked up there as a device binary
+ * <p>Programs outlive the process in a {@link ClDiskCache} (on GPUs and accelerators; {@link ClDiskCache#keepsPrograms}):
+ * a program is first looked up there as a device binary
  * (keyed by device, driver, source text and options), built from it when the driver accepts it, and otherwise
  * compiled from source and its binary written back. A second run of the same model on the same device therefore
  * compiles nothing.
@@ -170,7 +171,7 @@ final class ClProgramCache implements AutoCloseable {
         if (p == null) {
             String text = sources.computeIfAbsent(key.source(), KernelSources::load);
             long t0 = System.nanoTime();
-            byte[] cached = disk.read(PROGRAM, text, key.options());
+            byte[] cached = disk.keepsPrograms() ? disk.read(PROGRAM, text, key.options()) : null;
             p = cached == null ? null : cl.buildFromBinary(key.source(), cached, key.options());
             if (p != null) {
                 binaryLoads++;
@@ -181,7 +182,7 @@ final class ClProgramCache implements AutoCloseable {
                 sourceBuilds++;
                 LOG.debug("built {}.cl [{}] for {} in {} ms", key.source(), key.options(), cl.device().name(),
                         (System.nanoTime() - t0) / 1_000_000);
-                if (disk.enabled()) {
+                if (disk.keepsPrograms()) {
                     byte[] bin = cl.binary(p);
                     if (bin != null) {
                         disk.write(bin, PROGRAM, text, key.options());

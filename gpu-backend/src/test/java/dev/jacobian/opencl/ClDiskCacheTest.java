@@ -139,7 +139,7 @@ class ClDiskCacheTest {
         ClDiskCache disk;
         try (ClBackend a = OpenClTestSupport.openOrSkip()) {
             device = a.device();
-            disk = new ClDiskCache(dir, device);
+            disk = new ClDiskCache(dir, device, true); // binaries even on a CPU device
         }
         try (ClBackend a = backend(disk)) {
             first = compute(a);
@@ -179,7 +179,7 @@ class ClDiskCacheTest {
         float[] first;
         try (ClBackend a = OpenClTestSupport.openOrSkip()) {
             device = a.device();
-            disk = new ClDiskCache(dir, device);
+            disk = new ClDiskCache(dir, device, true); // binaries even on a CPU device
         }
         try (ClBackend a = backend(disk)) {
             first = compute(a);
@@ -188,7 +188,7 @@ class ClDiskCacheTest {
         try (Stream<Path> files = Files.list(dir)) {
             assertTrue(files.findAny().isPresent());
         }
-        ClDiskCache garbage = new ClDiskCache(dir, device) {
+        ClDiskCache garbage = new ClDiskCache(dir, device, true) {
             @Override
             byte[] read(String kind, String... parts) {
                 byte[] real = super.read(kind, parts);
@@ -207,6 +207,6 @@ class ClDiskCacheTest {
 
     private static ClBackend backend(ClDiskCache disk) {
         ClContext cl = ClContext.open(System.getProperty(ClContext.DEVICE_PROPERTY));
-        return new ClBackend(cl, disk);
+        return new ClBackend(cl, disk, ClGemmTuner.Mode.OFF);
     }
 }

@@ -1,19 +1,19 @@
 package dev.jacobian.opencl;
 
 import static org.jocl.CL.CL_CONTEXT_PLATFORM;
+import static org.jocl.CL.CL_PROGRAM_BINARIES;
+import static org.jocl.CL.CL_PROGRAM_BINARY_SIZES;
 import static org.jocl.CL.CL_PROGRAM_BUILD_LOG;
+import static org.jocl.CL.CL_SUCCESS;
 import static org.jocl.CL.clBuildProgram;
 import static org.jocl.CL.clCreateCommandQueue;
 import static org.jocl.CL.clCreateContext;
-import static org.jocl.CL.CL_PROGRAM_BINARIES;
-import static org.jocl.CL.CL_PROGRAM_BINARY_SIZES;
-import static org.jocl.CL.CL_SUCCESS;
 import static org.jocl.CL.clCreateProgramWithBinary;
 import static org.jocl.CL.clCreateProgramWithSource;
-import static org.jocl.CL.clGetProgramInfo;
 import static org.jocl.CL.clEnqueueNDRangeKernel;
 import static org.jocl.CL.clFinish;
 import static org.jocl.CL.clGetProgramBuildInfo;
+import static org.jocl.CL.clGetProgramInfo;
 import static org.jocl.CL.clReleaseCommandQueue;
 import static org.jocl.CL.clReleaseContext;
 import static org.jocl.CL.clReleaseProgram;

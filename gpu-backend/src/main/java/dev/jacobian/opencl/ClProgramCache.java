@@ -22,11 +22,10 @@ import org.slf4j.LoggerFactory;
  * Programs built once per (device, source file, build options), and their kernels <em>bound</em> once per call
  * site. The cache belongs to one {@link ClContext} (one device), which fixes the device part of the key.
  *
- * <p>Programs outlive the process in a {@link ClDiskCache} (on GPUs and accelerators; {@link ClDiskCache#keepsPrograms}):
- * a program is first looked up there as a device binary
- * (keyed by device, driver, source text and options), built from it when the driver accepts it, and otherwise
- * compiled from source and its binary written back. A second run of the same model on the same device therefore
- * compiles nothing.
+ * <p>Programs outlive the process in a {@link ClDiskCache} (on GPUs and accelerators, see
+ * {@link ClDiskCache#keepsPrograms}): a program is first looked up there as a device binary (keyed by device, driver,
+ * source text and options), built from it when the driver accepts it, and otherwise compiled from source and its
+ * binary written back. A second run of the same model on the same device therefore compiles nothing.
  *
  * <p>Binding: a {@code cl_kernel} keeps the arguments last set on it, so {@link #bind} hands out one kernel
  * object per (kernel, buffers it is called with) and sets on it only the arguments that differ from the values
@@ -100,7 +99,7 @@ final class ClProgramCache implements AutoCloseable {
         }
     }
 
-    /** A cache for {@code cl}'s device that keeps program binaries in {@code disk} ({@link ClDiskCache#enabled()}). */
+    /** A cache for {@code cl}'s device that keeps program binaries in {@code disk} when it {@link ClDiskCache#keepsPrograms}. */
     ClProgramCache(ClContext cl, ClDiskCache disk) {
         this.cl = cl;
         this.disk = disk;

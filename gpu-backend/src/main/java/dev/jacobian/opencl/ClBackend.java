@@ -92,9 +92,11 @@ public final class ClBackend extends AbstractBackend {
      * {@code tuning} ({@link ClGemmTuner}). A tuning that fails is logged and leaves the built-in tiles.
      */
     ClBackend(ClContext cl, ClDiskCache disk, ClGemmTuner.Mode tuning) {
-        this(cl, disk, (cache, pool) -> new ClMatmul(cl, cache, pool, ClMatmul.ladderFor(cl.device()),
-                cl.device().computeUnits()));
-        List<ClMatmul.Params> builtIn = ClMatmul.ladderFor(cl.device());
+        this(cl, disk, tuning, ClMatmul.ladderFor(cl.device()));
+    }
+
+    private ClBackend(ClContext cl, ClDiskCache disk, ClGemmTuner.Mode tuning, List<ClMatmul.Params> builtIn) {
+        this(cl, disk, (cache, pool) -> new ClMatmul(cl, cache, pool, builtIn, cl.device().computeUnits()));
         ClGemmTuner.Result r;
         try {
             r = ClGemmTuner.ladder(this, cl, cache, pool, disk, builtIn, cl.device().computeUnits(), tuning);

@@ -86,8 +86,7 @@ public final class ClBackendProvider implements BackendProvider {
     @Override
     public int priority() {
         ClInfo.Device d = probe().device();
-        return d != null && (d.type() == ClInfo.DeviceType.GPU || d.type() == ClInfo.DeviceType.ACCELERATOR)
-                ? GPU_PRIORITY : CPU_DEVICE_PRIORITY;
+        return d != null && d.gpuLike() ? GPU_PRIORITY : CPU_DEVICE_PRIORITY;
     }
 
     @Override

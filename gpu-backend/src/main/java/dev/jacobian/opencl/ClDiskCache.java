@@ -63,7 +63,7 @@ class ClDiskCache {
      * kernels for every work-group size, 0.5-6 s a program (measured on PoCL 3.1), far more than the build it saves.
      */
     ClDiskCache(Path dir, ClInfo.Device device) {
-        this(dir, device, device.type() == ClInfo.DeviceType.GPU || device.type() == ClInfo.DeviceType.ACCELERATOR);
+        this(dir, device, device.gpuLike());
     }
 
     /** A cache in {@code dir} (null: none) for {@code device}, keeping program binaries when {@code programs}. */

@@ -100,8 +100,7 @@ final class ClGemmTuner {
             LOG.warn("OpenCL cache entry {} does not list a tuned variant for each of {}; tuning again",
                     disk.file(KIND, source, ladderText), ladderText);
         }
-        boolean tune = mode == Mode.ON || cl.device().type() == ClInfo.DeviceType.GPU
-                || cl.device().type() == ClInfo.DeviceType.ACCELERATOR;
+        boolean tune = mode == Mode.ON || cl.device().gpuLike();
         if (!tune || !disk.enabled() && mode == Mode.AUTO) {
             return new Result(builtIn, "built-in", 0, List.of());
         }

@@ -14,8 +14,8 @@ import static org.jocl.CL.CL_DEVICE_TYPE_CPU;
 import static org.jocl.CL.CL_DEVICE_TYPE_GPU;
 import static org.jocl.CL.CL_DEVICE_VENDOR;
 import static org.jocl.CL.CL_DEVICE_VERSION;
-import static org.jocl.CL.CL_DRIVER_VERSION;
 import static org.jocl.CL.CL_DEVICE_NOT_FOUND;
+import static org.jocl.CL.CL_DRIVER_VERSION;
 import static org.jocl.CL.CL_PLATFORM_NAME;
 import static org.jocl.CL.CL_PLATFORM_VENDOR;
 import static org.jocl.CL.CL_PLATFORM_VERSION;
@@ -78,9 +78,16 @@ public final class ClInfo {
      *                          may start
      */
     public record Device(int index, String platform, String name, String vendor, String version, String driver,
-                         DeviceType type,
-                         int computeUnits, long maxWorkGroupSize, long localMemBytes, long globalMemBytes,
+                         DeviceType type, int computeUnits, long maxWorkGroupSize, long localMemBytes, long globalMemBytes,
                          long maxAllocBytes, int baseAddrAlignBits) {
+        /**
+         * Whether it is a GPU or an accelerator: what the backend is built for, preferred to a CPU device, with its
+         * GEMM tuned and its program binaries kept on disk.
+         */
+        public boolean gpuLike() {
+            return type == DeviceType.GPU || type == DeviceType.ACCELERATOR;
+        }
+
         /** One line: {@code #0 NVIDIA H100 (GPU, NVIDIA Corporation, OpenCL 3.0 CUDA)}. */
         public String describe() {
             return "#" + index + " " + name + " (" + type + ", " + vendor + ", " + version + ", platform " + platform + ")";
@@ -224,7 +231,8 @@ public final class ClInfo {
                 : (type & CL_DEVICE_TYPE_ACCELERATOR) != 0 ? DeviceType.ACCELERATOR
                 : (type & CL_DEVICE_TYPE_CPU) != 0 ? DeviceType.CPU : DeviceType.OTHER;
         return new Device(index, platform, deviceString(id, CL_DEVICE_NAME), deviceString(id, CL_DEVICE_VENDOR),
-                deviceString(id, CL_DEVICE_VERSION), deviceString(id, CL_DRIVER_VERSION), t, deviceInt(id, CL_DEVICE_MAX_COMPUTE_UNITS),
+                deviceString(id, CL_DEVICE_VERSION), deviceString(id, CL_DRIVER_VERSION), t,
+                deviceInt(id, CL_DEVICE_MAX_COMPUTE_UNITS),
                 deviceSize(id, CL_DEVICE_MAX_WORK_GROUP_SIZE), deviceLong(id, CL_DEVICE_LOCAL_MEM_SIZE),
                 deviceLong(id, CL_DEVICE_GLOBAL_MEM_SIZE), deviceLong(id, CL_DEVICE_MAX_MEM_ALLOC_SIZE),
                 deviceInt(id, CL_DEVICE_MEM_BASE_ADDR_ALIGN));

@@ -86,15 +86,17 @@ final class ClMatmul {
                     + (localVec ? "+lv" : "") + (prefetch ? "+pf" : "");
         }
 
+        /** What {@link #text} writes. */
+        private static final java.util.regex.Pattern TEXT = java.util.regex.Pattern.compile(
+                "(\\d{1,4})x(\\d{1,4})x(\\d{1,4})/(\\d{1,3})x(\\d{1,3})/vw(\\d)/pad(\\d{1,2})(\\+lv)?(\\+pf)?");
+
         /**
          * The parameters {@link #text} wrote.
          *
          * @throws IllegalArgumentException when {@code s} is not such a text or names inconsistent parameters
          */
         static Params parse(String s) {
-            java.util.regex.Matcher mt = java.util.regex.Pattern
-                    .compile("(\\d{1,4})x(\\d{1,4})x(\\d{1,4})/(\\d{1,3})x(\\d{1,3})/vw(\\d)/pad(\\d{1,2})(\\+lv)?(\\+pf)?")
-                    .matcher(s.trim());
+            java.util.regex.Matcher mt = TEXT.matcher(s.trim());
             if (!mt.matches()) {
                 throw new IllegalArgumentException("not GEMM parameters: '" + s + "'");
             }
@@ -140,12 +142,17 @@ final class ClMatmul {
             return out;
         }
 
-        /** Every configuration the backend may run: {@link #CANDIDATES}, {@link #GPU_LARGE} and their {@link #variants}. */
+        /** The built-in configurations: {@link #CANDIDATES} and {@link #GPU_LARGE}. */
+        static List<Params> builtIn() {
+            List<Params> out = new ArrayList<>(CANDIDATES);
+            out.add(GPU_LARGE);
+            return List.copyOf(out);
+        }
+
+        /** Every configuration the backend may run: the {@link #builtIn} ones and their {@link #variants}. */
         static List<Params> all() {
             List<Params> out = new ArrayList<>();
-            List<Params> bases = new ArrayList<>(CANDIDATES);
-            bases.add(GPU_LARGE);
-            for (Params p : bases) {
+            for (Params p : builtIn()) {
                 for (Params v : variants(p)) {
                     if (!out.contains(v)) {
                         out.add(v);
@@ -171,8 +178,7 @@ final class ClMatmul {
 
         /** Parameters for products large enough to fill the device with big tiles. */
         static Params forLargeProducts(ClInfo.Device d) {
-            boolean gpu = d.type() == ClInfo.DeviceType.GPU || d.type() == ClInfo.DeviceType.ACCELERATOR;
-            return gpu && GPU_LARGE.fits(d) ? GPU_LARGE : forDevice(d);
+            return d.gpuLike() && GPU_LARGE.fits(d) ? GPU_LARGE : forDevice(d);
         }
     }
 

@@ -27,7 +27,7 @@ class ClGemmTilesTest {
 
     /** Whether {@code p} is one of the tuning variants rather than a configuration of the built-in ladder. */
     static boolean variant(ClMatmul.Params p) {
-        return !ClMatmul.Params.CANDIDATES.contains(p) && !p.equals(ClMatmul.Params.GPU_LARGE);
+        return !ClMatmul.Params.builtIn().contains(p);
     }
 
     /** {@code C = 0.5 op(A) op(B) + 0.25 C} of {@code m x n x k} on {@code cl} in all four transposes, against {@code ref}. */

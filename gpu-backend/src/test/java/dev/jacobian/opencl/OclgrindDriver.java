@@ -625,10 +625,8 @@ public final class OclgrindDriver {
      * in {@link #gemmSmall()}, which shares the epilogue and the activation code with the tiled kernel.
      */
     private void gemmTiles() {
-        List<ClMatmul.Params> bases = new ArrayList<>(ClMatmul.Params.CANDIDATES);
-        bases.add(ClMatmul.Params.GPU_LARGE);
         for (ClMatmul.Params p : ClMatmul.Params.all()) {
-            boolean variant = !bases.contains(p);
+            boolean variant = !ClMatmul.Params.builtIn().contains(p);
             if (p.tileM() > maxTile) {
                 System.out.println("oclgrind-driver:   skipped " + p + " (--max-tile=" + maxTile + ")");
                 continue;

@@ -182,6 +182,12 @@ final class TrainCommand implements Callable<Integer> {
                     + " Default: ${DEFAULT-VALUE}.")
     double stopDead;
 
+    @Option(names = "--warm-up", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "On the CPU backend, train a small copy of the model on random data for a moment while the"
+                    + " data loads, so that the JIT has compiled the kernels when epoch 1 starts (default: on;"
+                    + " --no-warm-up skips it).")
+    boolean warmUp;
+
     @Option(names = "--no-progress", description = "No progress bar (default: a bar when the console is a terminal).")
     boolean noProgress;
 
@@ -206,7 +212,7 @@ final class TrainCommand implements Callable<Integer> {
         checkOut(dir);
         Path dataDir = data != null ? data : DataDirectory.defaultDirectory();
         new TrainingRun(new TrainingRun.Settings(config, dataDir, dir, backend, resume, !noProgress && interactive(),
-                workers, engine, resume ? lr : null, stopDead)).run();
+                workers, engine, resume ? lr : null, stopDead, warmUp)).run();
         return 0;
     }
 

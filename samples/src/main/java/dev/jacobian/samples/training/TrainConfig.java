@@ -304,6 +304,16 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
                 earlyStopping, optimizer, dropout, norm, model, channels, augment);
     }
 
+    /**
+     * A copy with other hidden layer widths, convolution channels and batch size (the JIT warm-up's narrowed model,
+     * {@link JitWarmUp}).
+     */
+    public TrainConfig withShape(List<Integer> hidden, List<Integer> blocks, int batchSize) {
+        return new TrainConfig(hidden, activation, loss, init, epochs, batchSize, learningRate, schedule, momentum,
+                nesterov, weightDecay, l2, clipNorm, clipValue, seed, validation, limit, onNan, maxRollbacks,
+                scheduleOptions, monitor, earlyStopping, optimizer, dropout, norm, model, blocks, augment);
+    }
+
     /** A copy with another base learning rate (what {@code --resume --lr X} changes). */
     public TrainConfig withLearningRate(double lr) {
         return new TrainConfig(layers, activation, loss, init, epochs, batch, lr, schedule, momentum, nesterov,

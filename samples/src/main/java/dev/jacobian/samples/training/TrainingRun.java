@@ -99,12 +99,14 @@ public final class TrainingRun {
      *                  the checkpoint's and any rollback's halving; null: the checkpoint's
      * @param stopDead  stop when, after an epoch, more than this fraction of a ReLU layer's units is dead (output 0 for
      *                  every sample of the last batch); 0: never
+     * @param warmUp    on the CPU backend, let the JIT compile the kernels on a small model while the data loads
+     *                  ({@link JitWarmUp}), so that epoch 1 runs at full speed
      */
     public record Settings(TrainConfig config, Path dataDir, Path out, String backend, boolean resume, boolean progress,
-                           int workers, StepEngine engine, Double resumeLr, double stopDead) {
-        /** One worker, on this machine, the default dead-unit stop. */
+                           int workers, StepEngine engine, Double resumeLr, double stopDead, boolean warmUp) {
+        /** One worker, on this machine, the default dead-unit stop, the JIT warm-up. */
         public Settings(TrainConfig config, Path dataDir, Path out, String backend, boolean resume, boolean progress) {
-            this(config, dataDir, out, backend, resume, progress, 1, null, null, DEFAULT_STOP_DEAD);
+            this(config, dataDir, out, backend, resume, progress, 1, null, null, DEFAULT_STOP_DEAD, true);
         }
     }
 
@@ -152,6 +154,9 @@ public final class TrainingRun {
             LOG.info("resuming from {} (epoch {}, step {}); configuration from the checkpoint, epochs {}",
                     resumed.file(), s.epoch(), s.steps(), config.epochs());
         }
+        // on the CPU backend, the JIT compiles the kernels on a small model while the data loads (JitWarmUp)
+        JitWarmUp warmUp = settings.warmUp() && settings.engine() == null ? JitWarmUp.start(settings.backend(), config)
+                : null;
         RunData data = timer.time("load data", () -> RunData.load(settings.dataDir(), config));
         inputShape = List.of(1, data.train().height(), data.train().width());
         try {
@@ -187,6 +192,7 @@ public final class TrainingRun {
             earlyStopping = config.earlyStopping() > 0
                     ? new EarlyStopping(config.monitored(), config.earlyStopping(), 0, true) : null;
             int epoch = 1;
+            awaitWarmUp(warmUp);
             try {
                 if (resumed != null) {
                     Networks.restore(resumed, model, sgd);
@@ -252,6 +258,21 @@ public final class TrainingRun {
                 writeReports(model, backend, data, null, "stopped: dead ReLU units in epoch " + epoch, true);
                 throw new TrainingStoppedException(message, null);
             }
+        }
+    }
+
+    /** Waits for the JIT warm-up, if one runs, to end (the wait is the phase "JIT warm-up (waiting)"). */
+    private void awaitWarmUp(JitWarmUp warmUp) {
+        if (warmUp == null) {
+            return;
+        }
+        try {
+            int steps = timer.time("JIT warm-up (waiting)", warmUp::await);
+            if (steps > 0) {
+                LOG.debug("JIT warm-up done: {} steps", steps);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -1,0 +1,129 @@
+package dev.jacobian.samples.training;
+
+import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.Backends;
+import dev.jacobian.cpu.CpuBackend;
+import dev.jacobian.nn.Model;
+import dev.jacobian.optim.Optimizer;
+import dev.jacobian.tensor.Shape;
+import dev.jacobian.train.Trainer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Warms the JVM's JIT compiler up for a run on the CPU backend, on a thread of its own, while the data loads.
+ *
+ * <p>Why: the CPU backend's kernels are Vector API code, which runs about a hundred times slower than compiled until
+ * C2 has compiled it (before that every vector is an object). Left to the run itself, its first steps pay for it: on
+ * the 784-256-128-10 MLP at batch 128 the first step took 0.4-0.6 s, the next two 0.1-0.16 s each, the next 60 4-20 ms,
+ * against about 2 ms warm (Intel Xeon, 1 thread), so that epoch 1 took 1.9-2.3 times as long as epoch 2. What the JIT
+ * needs is calls and loop trips, not work: a small model of the same kind (hidden layers and channels narrowed to
+ * {@value #WIDTH} and {@value #CHANNELS}, batch {@value #BATCH}, on random 28x28 images) trained for
+ * {@value #STEPS} steps with the run's activation, loss, normalization, dropout and optimizer runs the same kernels
+ * through the same code, in a fraction of the time, and its compiled code then serves the real model.
+ *
+ * <p>It uses a one-thread CPU backend of its own, so it shares nothing with the run; it is skipped when the run's
+ * backend is not the CPU one, and a warm-up that fails (a configuration the small model cannot take, a non-finite loss
+ * on random data) only ends early: the run never depends on it. {@link #await} waits for it before the first step.
+ */
+final class JitWarmUp {
+    /** Steps the small model trains. */
+    static final int STEPS = 300;
+    /** Its batch size. */
+    static final int BATCH = 16;
+    /** Its widest hidden layer. */
+    static final int WIDTH = 32;
+    /** Its most channels per convolution block. */
+    static final int CHANNELS = 8;
+    /** Longest it may run (on a machine slowed by something else, the run should not wait longer). */
+    static final long MAX_NANOS = 5_000_000_000L;
+
+    private static final Logger LOG = LoggerFactory.getLogger(JitWarmUp.class);
+    /** The images it trains on: MNIST's size. */
+    private static final Shape SAMPLE = Shape.of(1, 28, 28);
+    private static final int CLASSES = 10;
+    /** Distinct random batches, taken in turn. */
+    private static final int BATCHES = 4;
+
+    private final Thread thread;
+    private volatile int steps;
+    private volatile RuntimeException failure;
+
+    private JitWarmUp(String backendName, TrainConfig config) {
+        this.thread = Thread.ofPlatform().name("jacobian-jit-warm-up").daemon().unstarted(() -> run(backendName, config));
+    }
+
+    /**
+     * Starts warming up for a run of {@code config} on the backend {@code backendName} designates (as
+     * {@link Backends#resolve} reads it, {@code auto} included; resolved on the new thread, so that probing for a GPU
+     * overlaps the data's loading too).
+     */
+    static JitWarmUp start(String backendName, TrainConfig config) {
+        JitWarmUp w = new JitWarmUp(backendName, config);
+        w.thread.start();
+        return w;
+    }
+
+    /**
+     * Waits for the warm-up to end, and returns the steps it trained (0 when it was skipped or failed at once).
+     *
+     * @throws InterruptedException when this thread is interrupted while waiting
+     */
+    int await() throws InterruptedException {
+        thread.join();
+        return steps;
+    }
+
+    /** Why the warm-up ended before its steps were done, or null (read after {@link #await}). */
+    RuntimeException failure() {
+        return failure;
+    }
+
+    private void run(String backendName, TrainConfig config) {
+        long t0 = System.nanoTime();
+        try {
+            if (!Backends.resolve(backendName).name().equals("cpu")) {
+                return;
+            }
+            TrainConfig small = small(config);
+            try (Backend backend = new CpuBackend(1);
+                 Model model = Networks.model(small, SAMPLE, CLASSES, backend);
+                 Optimizer optimizer = Networks.optimizer(small, small.learningRate());
+                 Trainer trainer = new Trainer(model, optimizer)) {
+                SplittableRandom random = new SplittableRandom(small.seed());
+                float[] images = new float[BATCHES * BATCH * SAMPLE.size()];
+                for (int i = 0; i < images.length; i++) {
+                    images[i] = (float) random.nextDouble();
+                }
+                int[] labels = new int[BATCHES * BATCH];
+                for (int i = 0; i < labels.length; i++) {
+                    labels[i] = random.nextInt(CLASSES);
+                }
+                float[] targets = model.encodeTargets(labels);
+                model.train();
+                for (int s = 0; s < STEPS && System.nanoTime() - t0 < MAX_NANOS; s++) {
+                    trainer.step(images, targets, (s % BATCHES) * BATCH, BATCH);
+                    steps = s + 1;
+                }
+            }
+            LOG.debug("JIT warm-up: {} steps of a narrowed copy of the model in {} ms", steps,
+                    (System.nanoTime() - t0) / 1_000_000);
+        } catch (RuntimeException e) {
+            // the run reports its own backend and configuration errors; a warm-up only ever ends early
+            failure = e;
+            LOG.debug("JIT warm-up ended after {} steps: {}", steps, e.toString());
+        }
+    }
+
+    /** {@code config} narrowed to {@link #WIDTH} units, {@link #CHANNELS} channels and batch {@link #BATCH}. */
+    static TrainConfig small(TrainConfig config) {
+        List<Integer> layers = new ArrayList<>();
+        config.layers().forEach(u -> layers.add(Math.min(u, WIDTH)));
+        List<Integer> channels = new ArrayList<>();
+        config.channels().forEach(c -> channels.add(Math.min(c, CHANNELS)));
+        return config.withShape(layers, channels, BATCH);
+    }
+}

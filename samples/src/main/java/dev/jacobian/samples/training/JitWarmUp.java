@@ -1,6 +1,7 @@
 package dev.jacobian.samples.training;
 
 import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.BackendProvider;
 import dev.jacobian.backend.Backends;
 import dev.jacobian.cpu.CpuBackend;
 import dev.jacobian.nn.Model;
@@ -25,7 +26,10 @@ import org.slf4j.LoggerFactory;
  * {@value #STEPS} steps with the run's activation, loss, normalization, dropout and optimizer runs the same kernels
  * through the same code, in a fraction of the time, and its compiled code then serves the real model.
  *
- * <p>It uses a one-thread CPU backend of its own, so it shares nothing with the run; it is skipped when the run's
+ * <p>Then it trains the model itself for {@value #FULL_STEPS} steps on a backend like the run's (its threads, so the
+ * code of products shared by the threads is compiled too, and its real batch size).
+ *
+ * <p>It uses CPU backends of its own, so it shares nothing with the run; it is skipped when the run's
  * backend is not the CPU one, and a warm-up that fails (a configuration the small model cannot take, a non-finite loss
  * on random data) only ends early: the run never depends on it. {@link #await} waits for it before the first step.
  */
@@ -38,6 +42,8 @@ final class JitWarmUp {
     static final int WIDTH = 32;
     /** Its most channels per convolution block. */
     static final int CHANNELS = 8;
+    /** Steps the model itself trains after the narrowed copy's, on the run's kind of backend. */
+    static final int FULL_STEPS = 8;
     /** Longest it may run (on a machine slowed by something else, the run should not wait longer). */
     static final long MAX_NANOS = 5_000_000_000L;
 
@@ -51,6 +57,7 @@ final class JitWarmUp {
     private final Thread thread;
     private volatile int steps;
     private volatile RuntimeException failure;
+    private volatile boolean timedOut;
 
     private JitWarmUp(String backendName, TrainConfig config) {
         this.thread = Thread.ofPlatform().name("jacobian-jit-warm-up").daemon().unstarted(() -> run(backendName, config));
@@ -77,6 +84,11 @@ final class JitWarmUp {
         return steps;
     }
 
+    /** Whether it stopped at its time limit, {@link #MAX_NANOS} (read after {@link #await}). */
+    boolean timedOut() {
+        return timedOut;
+    }
+
     /** Why the warm-up ended before its steps were done, or null (read after {@link #await}). */
     RuntimeException failure() {
         return failure;
@@ -85,36 +97,54 @@ final class JitWarmUp {
     private void run(String backendName, TrainConfig config) {
         long t0 = System.nanoTime();
         try {
-            if (!Backends.resolve(backendName).name().equals("cpu")) {
+            BackendProvider provider = Backends.resolve(backendName);
+            if (!provider.name().equals("cpu")) {
                 return;
             }
-            TrainConfig small = small(config);
-            try (Backend backend = new CpuBackend(1);
-                 Model model = Networks.model(small, SAMPLE, CLASSES, backend);
-                 Optimizer optimizer = Networks.optimizer(small, small.learningRate());
-                 Trainer trainer = new Trainer(model, optimizer)) {
-                SplittableRandom random = new SplittableRandom(small.seed());
-                float[] images = new float[BATCHES * BATCH * SAMPLE.size()];
-                for (int i = 0; i < images.length; i++) {
-                    images[i] = (float) random.nextDouble();
-                }
-                int[] labels = new int[BATCHES * BATCH];
-                for (int i = 0; i < labels.length; i++) {
-                    labels[i] = random.nextInt(CLASSES);
-                }
-                float[] targets = model.encodeTargets(labels);
-                model.train();
-                for (int s = 0; s < STEPS && System.nanoTime() - t0 < MAX_NANOS; s++) {
-                    trainer.step(images, targets, (s % BATCHES) * BATCH, BATCH);
-                    steps = s + 1;
-                }
+            try (Backend backend = new CpuBackend(1)) {
+                train(backend, small(config), STEPS, t0);
             }
-            LOG.debug("JIT warm-up: {} steps of a narrowed copy of the model in {} ms", steps,
-                    (System.nanoTime() - t0) / 1_000_000);
+            // then a few steps of the model itself on the run's own kind of backend (its threads): the code of the
+            // real shapes (products shared by the threads, the real buffers) is compiled and touched too
+            if (timedOut) {
+                return;
+            }
+            try (Backend backend = provider.create()) {
+                train(backend, config, STEPS + FULL_STEPS, t0);
+            }
+            LOG.debug("JIT warm-up: {} steps in {} ms", steps, (System.nanoTime() - t0) / 1_000_000);
         } catch (RuntimeException e) {
             // the run reports its own backend and configuration errors; a warm-up only ever ends early
             failure = e;
             LOG.debug("JIT warm-up ended after {} steps: {}", steps, e.toString());
+        }
+    }
+
+    /** Trains a model of {@code config} on random images on {@code backend} until {@link #steps} is {@code until}. */
+    private void train(Backend backend, TrainConfig config, int until, long t0) {
+        int batch = config.batch();
+        try (Model model = Networks.model(config, SAMPLE, CLASSES, backend);
+             Optimizer optimizer = Networks.optimizer(config, config.learningRate());
+             Trainer trainer = new Trainer(model, optimizer)) {
+            SplittableRandom random = new SplittableRandom(config.seed());
+            float[] images = new float[BATCHES * batch * SAMPLE.size()];
+            for (int i = 0; i < images.length; i++) {
+                images[i] = (float) random.nextDouble();
+            }
+            int[] labels = new int[BATCHES * batch];
+            for (int i = 0; i < labels.length; i++) {
+                labels[i] = random.nextInt(CLASSES);
+            }
+            float[] targets = model.encodeTargets(labels);
+            model.train();
+            for (int s = 0; steps < until; s++) {
+                if (System.nanoTime() - t0 > MAX_NANOS) {
+                    timedOut = true;
+                    return;
+                }
+                trainer.step(images, targets, (s % BATCHES) * batch, batch);
+                steps++;
+            }
         }
     }
 

@@ -50,8 +50,13 @@ class JitWarmUpTest {
         JitWarmUp w = JitWarmUp.start("cpu", c);
         int steps = w.await();
         assertNull(w.failure());
-        // all of them, unless a machine slowed down by something else made it stop at its time limit
-        assertTrue(steps > 0 && steps <= JitWarmUp.STEPS, "steps " + steps);
+        // all of them (the narrowed copy's, then the model's), unless a machine slowed down by something else made it
+        // stop at its time limit
+        if (w.timedOut()) {
+            assertTrue(steps < JitWarmUp.STEPS + JitWarmUp.FULL_STEPS, "steps " + steps);
+        } else {
+            assertEquals(JitWarmUp.STEPS + JitWarmUp.FULL_STEPS, steps);
+        }
     }
 
     @Test

@@ -9,6 +9,11 @@ import jdk.incubator.vector.VectorSpecies;
  * The SGEMM micro-kernel on the Vector API: a {@code 6 x 2L} tile of C ({@code L} = lanes of
  * {@link Simd#F}) held in 12 vector registers; per step of k, two vector loads of the packed B row, six
  * broadcasts of the packed A column and twelve FMAs. Loaded only when the Vector API is available.
+ *
+ * <p>C2 (JDK 25) compiles the k loop to what it says: memory-operand broadcasts ({@code vbroadcastss zmm, [mem]},
+ * a load, not a shuffle on an FMA port), two loads and twelve FMAs per trip, plus about nine scalar instructions of
+ * index arithmetic and loop control. Unrolling the loop by two by hand made the whole product about four times slower
+ * (Intel Xeon, AVX-512: 1024^3 in 92 against 23 ms, 128x256x784 in 2.3 against 0.5 ms), so it stays rolled.
  */
 final class MatmulVector implements CpuMatmul.MicroKernel {
     private static final VectorSpecies<Float> S = Simd.F;

@@ -154,9 +154,26 @@ public abstract class AbstractBackend implements Backend {
     /** Allocates storage for {@code floats} floats ({@code >= 0}, backend open). */
     protected abstract DeviceBuffer allocateStorage(long floats);
 
+    /** The class of the buffers this backend allocates and views ({@link #accepts} tests it). */
+    protected abstract Class<? extends DeviceBuffer> bufferClass();
+
+    @Override
+    public final boolean accepts(DeviceBuffer buffer) {
+        return bufferClass().isInstance(buffer);
+    }
+
+    /** {@code buffer} is of this backend's kind, else an {@link IllegalArgumentException} naming {@code call}. */
+    private void checkKind(String call, DeviceBuffer buffer) {
+        if (!accepts(buffer)) {
+            throw new IllegalArgumentException(call + ": a " + buffer.getClass().getName() + " is not a buffer of the "
+                    + name() + " backend (it holds " + bufferClass().getSimpleName() + "s)");
+        }
+    }
+
     @Override
     public final synchronized void release(DeviceBuffer buffer) {
         if (!closed && buffer != null) {
+            checkKind("release", buffer);
             releaseStorage(buffer);
         }
     }
@@ -168,6 +185,7 @@ public abstract class AbstractBackend implements Backend {
     public final synchronized DeviceBuffer viewBuffer(DeviceBuffer storage, long offset, long floats) {
         ensureOpen("viewBuffer");
         Checks.given("viewBuffer", "storage", storage);
+        checkKind("viewBuffer", storage);
         if (offset < 0 || floats < 0 || offset + floats > storage.floats()) {
             throw new IndexOutOfBoundsException("view of " + floats + " floats at " + offset + " in a buffer of "
                     + storage.floats());

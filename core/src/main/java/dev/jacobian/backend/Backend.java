@@ -67,6 +67,15 @@ public interface Backend extends AutoCloseable {
         return 1;
     }
 
+    /**
+     * Whether {@code buffer} is of the kind this backend allocates (an OpenCL buffer on OpenCL, a Java array on the heap
+     * backends), so that it can hold this backend's tensors: {@link Tensor#wrap}, {@link #viewBuffer} and
+     * {@link #release} refuse others by name. The default accepts any buffer.
+     */
+    default boolean accepts(DeviceBuffer buffer) {
+        return true;
+    }
+
     /** Allocates a tensor, zero-filled. */
     default Tensor allocate(Shape shape) {
         Checks.given("allocate", "shape", shape);

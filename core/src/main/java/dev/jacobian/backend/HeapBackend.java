@@ -69,6 +69,11 @@ public abstract class HeapBackend extends AbstractBackend {
     }
 
     @Override
+    protected final Class<ArrayBuffer> bufferClass() {
+        return ArrayBuffer.class;
+    }
+
+    @Override
     protected final synchronized DeviceBuffer allocateStorage(long floats) {
         if (floats > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("cannot allocate " + floats + " floats on the Java heap");

@@ -48,11 +48,19 @@ public final class Tensor implements AutoCloseable {
     /**
      * Wraps a buffer a backend has just allocated. Called by {@link Backend#allocate(Shape)}; the
      * tensor takes ownership and releases the buffer through the backend on {@link #close()}.
+     *
+     * @throws IllegalArgumentException when the buffer is too small for {@code shape}, or not of the backend's kind
+     *                                  ({@link Backend#accepts})
      */
     public static Tensor wrap(Backend backend, Shape shape, DeviceBuffer buffer) {
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(shape, "shape");
         Objects.requireNonNull(buffer, "buffer");
+        if (!backend.accepts(buffer)) {
+            // a buffer of another kind of backend made a ClassCastException in that backend's first op
+            throw new IllegalArgumentException("Tensor.wrap: a " + buffer.getClass().getName()
+                    + " is not a buffer of backend " + backend.name());
+        }
         if (buffer.floats() < shape.size()) {
             throw new IllegalArgumentException("buffer of " + buffer.floats() + " floats is too small for " + shape);
         }

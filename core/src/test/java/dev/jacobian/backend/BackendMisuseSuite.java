@@ -4,6 +4,7 @@ import static dev.jacobian.nn.MisuseAssertions.refused;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.jacobian.tensor.Shape;
@@ -215,6 +216,30 @@ public abstract class BackendMisuseSuite {
                         () -> b.reduceBackward(Reduction.MAX, Axis.ROWS, head, colMax, colMax, tail, false),
                         "reduceBackward MAX: output", "partially overlaps");
                 b.softmaxBackward(other, head, head, false); // exactly in place: allowed
+            }
+        }
+    }
+
+    /**
+     * A buffer of another kind of backend given to {@code Tensor.wrap}, {@code viewBuffer} or {@code release} was a
+     * ClassCastException inside the backend (on OpenCL at the tensor's first op); each is now refused by name.
+     */
+    @Test
+    void aBufferOfAnotherKindIsRefusedByName() {
+        DeviceBuffer foreign = () -> 8;
+        try (Backend b = createBackend()) {
+            assertFalse(b.accepts(foreign));
+            DeviceBuffer own = b.allocateBuffer(8);
+            assertTrue(b.accepts(own));
+            refused(IllegalArgumentException.class, () -> Tensor.wrap(b, Shape.of(8), foreign), "Tensor.wrap",
+                    "is not a buffer of backend " + b.name());
+            refused(IllegalArgumentException.class, () -> b.viewBuffer(foreign, 0, 4), "viewBuffer",
+                    "is not a buffer of the " + b.name() + " backend");
+            refused(IllegalArgumentException.class, () -> b.release(foreign), "release",
+                    "is not a buffer of the " + b.name() + " backend");
+            try (Tensor t = Tensor.wrap(b, Shape.of(8), own)) {
+                b.fill(t, 2f);
+                assertEquals(2f, t.download()[7], 0f);
             }
         }
     }

@@ -254,6 +254,11 @@ public final class ClBackend extends AbstractBackend {
     // ---------------------------------------------------------------- memory
 
     @Override
+    protected Class<? extends DeviceBuffer> bufferClass() {
+        return ClBuffer.class;
+    }
+
+    @Override
     protected DeviceBuffer allocateStorage(long floats) {
         return pool.acquire(floats);
     }

@@ -43,8 +43,10 @@ public final class IdxReader {
      * floats per sample.)
      */
     public static final long MAX_DATA_BYTES = 1L << 30;
-    /** Bytes read (and, for gzip, allocated ahead of what has arrived) at a time. */
+    /** Bytes read at a time (and the least a gzip file's data array starts at). */
     private static final int CHUNK = 1 << 16;
+    /** Deflate's largest expansion: a gzip file decompresses to at most about this many times its own size. */
+    private static final long GZIP_MAX_RATIO = 1032;
 
     private IdxReader() {
     }
@@ -137,9 +139,10 @@ public final class IdxReader {
      * Reads an unsigned-byte IDX file of rank {@code expectedRank}. Nothing is allocated from the header
      * until it has been checked: the sizes' product is computed exactly and must not exceed
      * {@link #MAX_DATA_BYTES}; a raw file's size must equal the header plus that product before the data
-     * array is made; a gzip stream's data is read in chunks into an array that grows only as bytes
-     * arrive (never beyond the declared size), so a short stream costs memory in proportion to what it
-     * holds, not to what its header claims.
+     * array is made; a gzip stream's data is read in chunks into an array made as large as the file can fill
+     * (deflate expands at most about 1032-fold) and grown only as bytes arrive (never beyond the declared size), so
+     * a short stream costs memory in proportion to the file's size, not to what its header claims, and a real file
+     * is read without the copies of a growing array.
      *
      * @param file         the file, raw or gzip-compressed (told by its first two bytes)
      * @param expectedRank the number of dimensions the file must declare (3 for images, 1 for labels)
@@ -189,8 +192,8 @@ public final class IdxReader {
             }
             long total = payloadBytes(file, dims);
             long header = 4L + 4L * rank;
+            long size = Files.size(file);
             if (!gzip) {
-                long size = Files.size(file);
                 if (size < header + total) {
                     throw new IdxFormatException(file, "truncated: dimensions " + Arrays.toString(dims) + " need "
                             + total + " data bytes, found " + (size - header));
@@ -200,7 +203,12 @@ public final class IdxReader {
                             + " data bytes that dimensions " + Arrays.toString(dims) + " describe");
                 }
             }
-            byte[] data = readData(in, file, (int) total, dims);
+            // The array the data is read into starts as large as the file can fill: all of it for a raw file (its size
+            // was checked above), for a gzip file at most GZIP_MAX_RATIO times its size (deflate expands no further).
+            // A real file is so read without the copies of a growing array (about 64 MB of them for Fashion-MNIST's
+            // training images), and a file that claims more than it holds costs no more than a real one of its size.
+            long room = gzip ? Math.max(CHUNK, saturatedProduct(size, GZIP_MAX_RATIO)) : total;
+            byte[] data = readData(in, file, (int) total, dims, (int) Math.min(total, room));
             if (in.read() != -1) {
                 throw new IdxFormatException(file, "has bytes after the " + data.length + " data bytes that dimensions "
                         + Arrays.toString(dims) + " describe");
@@ -238,13 +246,17 @@ public final class IdxReader {
         return total;
     }
 
+    /** {@code a * b} for non-negative factors, or {@link Long#MAX_VALUE} when that overflows. */
+    private static long saturatedProduct(long a, long b) {
+        return a > Long.MAX_VALUE / b ? Long.MAX_VALUE : a * b;
+    }
+
     /**
-     * Reads exactly {@code total} bytes in chunks. The array starts at one chunk (or {@code total} when
-     * smaller) and doubles, capped at {@code total}, only when it is full, so it never exceeds twice the
-     * bytes actually read.
+     * Reads exactly {@code total} bytes in chunks. The array starts at {@code initial} bytes (at most {@code total}:
+     * as many as the file can hold) and doubles, capped at {@code total}, only when it is full.
      */
-    private static byte[] readData(InputStream in, Path file, int total, int[] dims) throws IOException {
-        byte[] data = new byte[Math.min(total, CHUNK)];
+    private static byte[] readData(InputStream in, Path file, int total, int[] dims, int initial) throws IOException {
+        byte[] data = new byte[initial];
         int got = 0;
         while (got < total) {
             if (got == data.length) {

@@ -97,8 +97,11 @@ final class JitWarmUp {
     private void run(String backendName, TrainConfig config) {
         long t0 = System.nanoTime();
         try {
-            BackendProvider provider = Backends.resolve(backendName);
-            if (!provider.name().equals("cpu")) {
+            // auto is resolved as the run resolves it, without the run's log line (the run writes it)
+            BackendProvider provider = backendName == null || backendName.isBlank()
+                    || backendName.trim().equalsIgnoreCase(Backends.AUTO)
+                    ? Backends.autoChoice(Backends.providers()).orElse(null) : Backends.resolve(backendName);
+            if (provider == null || !provider.name().equals("cpu")) {
                 return;
             }
             try (Backend backend = new CpuBackend(1)) {

@@ -60,6 +60,16 @@ class JitWarmUpTest {
     }
 
     @Test
+    void resolvesAutoAsTheRunDoes() throws InterruptedException {
+        TrainConfig c = config("mlp", List.of(64), null, "sgd", "none", 0);
+        boolean cpu = dev.jacobian.backend.Backends.resolve("auto").name().equals("cpu");
+        JitWarmUp w = JitWarmUp.start("auto", c);
+        int steps = w.await();
+        assertNull(w.failure());
+        assertEquals(cpu, steps > 0, "auto resolves to " + dev.jacobian.backend.Backends.resolve("auto").name());
+    }
+
+    @Test
     void isSkippedOnOtherBackends() throws InterruptedException {
         TrainConfig c = config("mlp", List.of(64), null, "sgd", "none", 0);
         JitWarmUp w = JitWarmUp.start("reference", c);

@@ -204,10 +204,12 @@ public final class IdxReader {
                 }
             }
             // The array the data is read into starts as large as the file can fill: all of it for a raw file (its size
-            // was checked above), for a gzip file at most GZIP_MAX_RATIO times its size (deflate expands no further).
-            // A real file is so read without the copies of a growing array (about 64 MB of them for Fashion-MNIST's
-            // training images), and a file that claims more than it holds costs no more than a real one of its size.
-            long room = gzip ? Math.max(CHUNK, saturatedProduct(size, GZIP_MAX_RATIO)) : total;
+            // was checked above), for a gzip file at most GZIP_MAX_RATIO times its size (deflate expands no further),
+            // and at most an eighth of the heap. A real file is so read without the copies of a growing array (about
+            // 64 MB of them for Fashion-MNIST's training images), and a file that claims more than it holds costs no
+            // more than a real one of its size.
+            long room = gzip ? Math.max(CHUNK, Math.min(saturatedProduct(size, GZIP_MAX_RATIO),
+                    Runtime.getRuntime().maxMemory() / 8)) : total;
             byte[] data = readData(in, file, (int) total, dims, (int) Math.min(total, room));
             if (in.read() != -1) {
                 throw new IdxFormatException(file, "has bytes after the " + data.length + " data bytes that dimensions "

@@ -2,7 +2,6 @@ package dev.jacobian.samples.training;
 
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.BackendProvider;
-import dev.jacobian.backend.Backends;
 import dev.jacobian.cpu.CpuBackend;
 import dev.jacobian.nn.Model;
 import dev.jacobian.optim.Optimizer;
@@ -29,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * <p>Then it trains the model itself for {@value #FULL_STEPS} steps on a backend like the run's (its threads, so the
  * code of products shared by the threads is compiled too, and its real batch size).
  *
- * <p>It uses CPU backends of its own, so it shares nothing with the run; it is skipped when the run's
+ * <p>It uses CPU backends of its own, so it shares nothing with the run; it trains nothing when the run's
  * backend is not the CPU one, and a warm-up that fails (a configuration the small model cannot take, a non-finite loss
  * on random data) only ends early: the run never depends on it. {@link #await} waits for it before the first step.
  */
@@ -59,17 +58,16 @@ final class JitWarmUp {
     private volatile RuntimeException failure;
     private volatile boolean timedOut;
 
-    private JitWarmUp(String backendName, TrainConfig config) {
-        this.thread = Thread.ofPlatform().name("jacobian-jit-warm-up").daemon().unstarted(() -> run(backendName, config));
+    private JitWarmUp(BackendProvider provider, TrainConfig config) {
+        this.thread = Thread.ofPlatform().name("jacobian-jit-warm-up").daemon().unstarted(() -> run(provider, config));
     }
 
     /**
-     * Starts warming up for a run of {@code config} on the backend {@code backendName} designates (as
-     * {@link Backends#resolve} reads it, {@code auto} included; resolved on the new thread, so that probing for a GPU
-     * overlaps the data's loading too).
+     * Starts warming up for a run of {@code config} on backends of {@code provider} (the run's, as it resolved
+     * {@code --backend}); nothing is trained unless that is the CPU backend.
      */
-    static JitWarmUp start(String backendName, TrainConfig config) {
-        JitWarmUp w = new JitWarmUp(backendName, config);
+    static JitWarmUp start(BackendProvider provider, TrainConfig config) {
+        JitWarmUp w = new JitWarmUp(provider, config);
         w.thread.start();
         return w;
     }
@@ -94,14 +92,10 @@ final class JitWarmUp {
         return failure;
     }
 
-    private void run(String backendName, TrainConfig config) {
+    private void run(BackendProvider provider, TrainConfig config) {
         long t0 = System.nanoTime();
         try {
-            // auto is resolved as the run resolves it, without the run's log line (the run writes it)
-            BackendProvider provider = backendName == null || backendName.isBlank()
-                    || backendName.trim().equalsIgnoreCase(Backends.AUTO)
-                    ? Backends.autoChoice(Backends.providers()).orElse(null) : Backends.resolve(backendName);
-            if (provider == null || !provider.name().equals("cpu")) {
+            if (!provider.name().equals("cpu")) {
                 return;
             }
             try (Backend backend = new CpuBackend(1)) {

@@ -1,6 +1,8 @@
 package dev.jacobian.samples.training;
 
 import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.BackendProvider;
+import dev.jacobian.backend.Backends;
 import dev.jacobian.data.Batch;
 import dev.jacobian.data.DataLoader;
 import dev.jacobian.data.ImageDataset;
@@ -154,9 +156,11 @@ public final class TrainingRun {
             LOG.info("resuming from {} (epoch {}, step {}); configuration from the checkpoint, epochs {}",
                     resumed.file(), s.epoch(), s.steps(), config.epochs());
         }
-        // on the CPU backend, the JIT compiles the kernels on a small model while the data loads (JitWarmUp)
-        JitWarmUp warmUp = settings.warmUp() && settings.engine() == null ? JitWarmUp.start(settings.backend(), config)
-                : null;
+        // the backend's kind, once (auto probes the machine and logs its choice); on the CPU backend the JIT then
+        // compiles the kernels on a small model while the data loads (JitWarmUp)
+        BackendProvider provider = timer.time("start backend", () -> Backends.resolve(settings.backend()));
+        JitWarmUp warmUp = settings.warmUp() && settings.engine() == null && provider.name().equals("cpu")
+                ? JitWarmUp.start(provider, config) : null;
         RunData data = timer.time("load data", () -> RunData.load(settings.dataDir(), config));
         inputShape = List.of(1, data.train().height(), data.train().width());
         try {
@@ -169,7 +173,7 @@ public final class TrainingRun {
         if (resumed != null) {
             Networks.checkShapes(resumed, config, sampleShape(data), data.classNames().size());
         }
-        List<Backend> backends = timer.time("start backend", () -> Workers.open(settings.backend(),
+        List<Backend> backends = timer.time("start backend", () -> Workers.open(provider,
                 settings.engine() == null ? settings.workers() : 1)); // an engine has workers of its own
         others = backends.subList(1, backends.size());
         try (Backend backend = backends.get(0);

@@ -20,10 +20,14 @@ final class Workers {
 
     /** {@code n} backends of the kind {@code name} designates ({@code auto} included); the caller closes them. */
     static List<Backend> open(String name, int n) {
+        return open(Backends.resolve(name), n);
+    }
+
+    /** {@code n} backends of {@code provider}'s kind; the caller closes them. */
+    static List<Backend> open(BackendProvider provider, int n) {
         if (n < 1) {
             throw new IllegalArgumentException("--workers must be at least 1: " + n);
         }
-        BackendProvider provider = Backends.resolve(name);
         List<Backend> out = new ArrayList<>();
         try {
             if (n == 1) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jacobian.backend.Backends;
 import dev.jacobian.samples.CliRun;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -47,7 +48,7 @@ class JitWarmUpTest {
             throws InterruptedException {
         TrainConfig c = config(model, List.of(256, 128), model.equals("cnn") ? List.of(16, 32) : null, optimizer, norm,
                 dropout);
-        JitWarmUp w = JitWarmUp.start("cpu", c);
+        JitWarmUp w = JitWarmUp.start(Backends.resolve("cpu"), c);
         int steps = w.await();
         assertNull(w.failure());
         // all of them (the narrowed copy's, then the model's), unless a machine slowed down by something else made it
@@ -60,19 +61,9 @@ class JitWarmUpTest {
     }
 
     @Test
-    void resolvesAutoAsTheRunDoes() throws InterruptedException {
-        TrainConfig c = config("mlp", List.of(64), null, "sgd", "none", 0);
-        boolean cpu = dev.jacobian.backend.Backends.resolve("auto").name().equals("cpu");
-        JitWarmUp w = JitWarmUp.start("auto", c);
-        int steps = w.await();
-        assertNull(w.failure());
-        assertEquals(cpu, steps > 0, "auto resolves to " + dev.jacobian.backend.Backends.resolve("auto").name());
-    }
-
-    @Test
     void isSkippedOnOtherBackends() throws InterruptedException {
         TrainConfig c = config("mlp", List.of(64), null, "sgd", "none", 0);
-        JitWarmUp w = JitWarmUp.start("reference", c);
+        JitWarmUp w = JitWarmUp.start(Backends.resolve("reference"), c);
         assertEquals(0, w.await());
         assertNull(w.failure());
     }
@@ -81,11 +72,7 @@ class JitWarmUpTest {
     void endsEarlyWithoutThrowingWhenItCannot() throws InterruptedException {
         // five 2x2 pools do not fit the warm-up's 28x28 images (28, 14, 7, 3, 1, then 0): it ends at once, quietly
         TrainConfig tooDeep = config("cnn", List.of(16), List.of(4, 4, 4, 4, 4), "sgd", "none", 0);
-        JitWarmUp w = JitWarmUp.start("cpu", tooDeep);
-        assertEquals(0, w.await());
-        assertTrue(w.failure() instanceof IllegalArgumentException, String.valueOf(w.failure()));
-        // a backend name no provider has: the run itself reports it; the warm-up just does nothing
-        w = JitWarmUp.start("no-such-backend", tooDeep);
+        JitWarmUp w = JitWarmUp.start(Backends.resolve("cpu"), tooDeep);
         assertEquals(0, w.await());
         assertTrue(w.failure() instanceof IllegalArgumentException, String.valueOf(w.failure()));
     }
@@ -100,6 +87,12 @@ class JitWarmUpTest {
         CliRun off = CliRun.of(concat(args, tmp.resolve("off").toString(), "--no-warm-up"));
         assertEquals(0, off.code(), off.err());
         assertFalse(Files.readString(tmp.resolve("off").resolve(TrainingRun.METRICS)).contains("JIT warm-up"));
+        // another backend: no warm-up, no wait
+        String[] reference = concat(args, tmp.resolve("ref").toString());
+        reference[2] = "reference";
+        CliRun ref = CliRun.of(reference);
+        assertEquals(0, ref.code(), ref.err());
+        assertFalse(Files.readString(tmp.resolve("ref").resolve(TrainingRun.METRICS)).contains("JIT warm-up"));
     }
 
     private static String[] concat(String[] a, String... b) {

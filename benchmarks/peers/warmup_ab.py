@@ -7,19 +7,18 @@ both alike), and prints per variant the medians over rounds of:
 - launch to the end of epoch 2 (this driver's clock at the "epoch 2/" line): what the warm-up costs before the first
   step and saves in the epochs, together;
 - the phases "load data" and "JIT warm-up (waiting)" (metrics.json);
-and the ratios of warm-up against none. Nothing else may run meanwhile.
+and the ratios of warm-up against none, with the CPU model and its measured SGEMM peak (mlp_peers.py's). Needs
+/usr/bin/python3 with numpy for the peak. Nothing else may run meanwhile.
 """
 import argparse
 import json
 import os
 import shutil
 import statistics
-import subprocess
 import tempfile
-import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+from mlp_peers import ROOT, coretype, cpu, launch
+
 VARIANTS = {"warm-up": [], "none": ["--no-warm-up"]}
 
 
@@ -31,23 +30,14 @@ def run(variant, batch, threads, epochs):
                "--no-progress", "--out", out] + VARIANTS[variant]
         env = dict(os.environ, JACOBIAN_JAVA_OPTS=(os.environ.get("JACOBIAN_JAVA_OPTS", "")
                                                    + f" -Djacobian.cpu.threads={threads}").strip())
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        first = second = None
-        lines = []
-        for line in proc.stdout:
-            lines.append(line.rstrip())
-            if first is None and "epoch 1/" in line:
-                first = time.perf_counter() - t0
-            if second is None and "epoch 2/" in line:
-                second = time.perf_counter() - t0
-        if proc.wait() != 0 or first is None or second is None:
-            raise SystemExit("run failed:\n" + "\n".join(lines[-30:]))
+        lines, stamps, _, rc, _ = launch(cmd, env, r"INFO\s+epoch [12]/")
+        if rc != 0 or len(stamps) < 2:
+            raise SystemExit("run failed (exit %d):\n%s" % (rc, "\n".join(lines[-30:])))
         with open(os.path.join(out, "metrics.json")) as f:
             m = json.load(f)
         s = [e["seconds"] for e in m["epochs"]]
-        return dict(e1=s[0], e2=s[1], e3=s[2], e1_e2=s[0] / s[1], e1_e3=s[0] / s[2], startup=first - s[0],
-                    to_e2=second, load=m["phases"]["load data"], wait=m["phases"].get("JIT warm-up (waiting)", 0.0))
+        return dict(e1=s[0], e2=s[1], e3=s[2], e1_e2=s[0] / s[1], e1_e3=s[0] / s[2], startup=stamps[0] - s[0],
+                    to_e2=stamps[1], load=m["phases"]["load data"], wait=m["phases"].get("JIT warm-up (waiting)", 0.0))
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -67,10 +57,11 @@ def main():
         for v in order:
             res[v].append(run(v, args.batch, args.threads, args.epochs))
             print(f"# round {r + 1} {v}: " + " ".join(f"{k} {x:.3f}" for k, x in res[v][-1].items()), flush=True)
-    with open("/proc/cpuinfo") as f:
-        model = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), "?")
-    print(f"\nCPU: {model}, {os.cpu_count()} logical processors; batch {args.batch}, {args.threads} thread(s), "
-          f"{args.rounds} round(s), medians\n")
+    model, flags = cpu()
+    core, peak, _ = coretype(flags, dict(os.environ))
+    print(f"\nCPU: {model}, {os.cpu_count()} logical processors; SGEMM peak {peak:.1f} GFLOP/s (OpenBLAS through numpy, "
+          f"1 thread, 1024^3, best of 10, OPENBLAS_CORETYPE={core or 'auto'}); batch {args.batch}, "
+          f"{args.threads} thread(s), {args.rounds} round(s), medians\n")
     keys = ["e1", "e2", "e3", "e1_e2", "e1_e3", "startup", "to_e2", "load", "wait"]
     print("| variant | " + " | ".join(keys) + " |")
     print("| --- |" + " ---: |" * len(keys))

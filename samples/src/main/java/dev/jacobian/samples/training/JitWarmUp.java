@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Why: the CPU backend's kernels are Vector API code, which runs about a hundred times slower than compiled until
  * C2 has compiled it (before that every vector is an object). Left to the run itself, its first steps pay for it: on
- * the 784-256-128-10 MLP at batch 128 the first step took 0.4-0.6 s, the next two 0.1-0.16 s each, the next 60 4-20 ms,
- * against about 2 ms warm (Intel Xeon, 1 thread), so that epoch 1 took 1.9-2.3 times as long as epoch 2. What the JIT
+ * the 784-256-128-10 MLP at batch 128, one thread, the first step took 200-300 times as long as a warm one, the next
+ * two 60-80 times, the next sixty 2-10 times, so that epoch 1 took 1.9-2.3 times as long as epoch 2 (Intel Xeon
+ * family 6 model 207, AVX-512; the README's "The JIT and epoch 1"). What the JIT
  * needs is calls and loop trips, not work: a small model of the same kind (hidden layers and channels narrowed to
  * {@value #WIDTH} and {@value #CHANNELS}, batch {@value #BATCH}, on random 28x28 images) trained for
  * {@value #STEPS} steps with the run's activation, loss, normalization, dropout and optimizer runs the same kernels

@@ -33,12 +33,12 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  */
 final class CpuMatmul {
 
-    /** Rows of a micro-tile. */
+    /** Rows of the scalar kernel's tile and of the narrow vector kernel's ({@link MatmulVector}). */
     static final int MR = 6;
     /** Largest depth of a packed block (the micro-kernel's k loop); see {@link #depth}. */
     static final int KC = 256;
-    /** Rows of a packed A block, a multiple of {@link #MR}. */
-    static final int MC = MR * 24;
+    /** Rows of a packed A block (rounded down to a multiple of the kernel's rows). */
+    static final int MC_TARGET = 144;
     /** Columns of a packed B block (rounded to a multiple of the kernel's NR). */
     static final int NC_TARGET = 3072;
     /**
@@ -58,14 +58,18 @@ final class CpuMatmul {
 
     /**
      * The register-tiled inner kernel over packed panels: {@code tile = sum_p a[p][r] * b[p][c]} for
-     * {@code p < kc}, then {@code C[r][c] += alpha * tile} for the {@code rows x cols} valid part.
+     * {@code p < kc}, then {@code C[r][c] += alpha * tile} for the {@code rows x cols} valid part, or with
+     * {@code overwrite} {@code C[r][c] = alpha * tile} without reading C (the first block of a product with beta 0).
      */
     interface MicroKernel {
-        /** Columns of a tile. */
+        /** Rows of a tile: the height of a packed A panel. */
+        int mr();
+
+        /** Columns of a tile: the width of a packed B panel. */
         int nr();
 
         void run(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
-                 float alpha, int rows, int cols, float[] tmp);
+                 float alpha, boolean overwrite, int rows, int cols, float[] tmp);
 
         /**
          * Packs one whole panel of a B read as stored: for each {@code p < kc}, the {@link #nr} values
@@ -76,6 +80,14 @@ final class CpuMatmul {
             for (int p = 0; p < kc; p++) {
                 System.arraycopy(b, src + p * ldb, bp, dst + p * w, w);
             }
+        }
+
+        /**
+         * Packs one whole panel of an A read transposed: for each {@code p < kc}, the {@link #mr} values
+         * {@code a[src + p*lda ...]} (contiguous in A) to {@code ap[dst + p*mr ...]}.
+         */
+        default void packTransposedPanel(float[] a, int src, int lda, int kc, float[] ap, int dst) {
+            packTransposedScalar(mr(), a, src, lda, 0, kc, ap, dst);
         }
     }
 
@@ -88,7 +100,9 @@ final class CpuMatmul {
 
     private final Parallel parallel;
     private final MicroKernel kernel;
+    private final int mr;
     private final int nr;
+    private final int mc;
     private final int nc;
     private final Workspace[] workspaces;
     /** The two packed-B buffers (groups of blocks) the threads share when they split C by rows. */
@@ -96,13 +110,15 @@ final class CpuMatmul {
 
     CpuMatmul(Parallel parallel, boolean vector) {
         this.parallel = parallel;
-        this.kernel = vector ? new MatmulVector() : new ScalarKernel();
+        this.kernel = vector ? MatmulVector.widest() : new ScalarKernel();
+        this.mr = kernel.mr();
         this.nr = kernel.nr();
+        this.mc = Math.max(mr, MC_TARGET / mr * mr);
         this.nc = Math.max(nr, NC_TARGET / nr * nr);
         this.workspaces = new Workspace[parallel.threads()];
         for (int i = 0; i < workspaces.length; i++) {
             workspaces[i] = new Workspace();
-            workspaces[i].tmp = new float[MR * nr];
+            workspaces[i].tmp = new float[mr * nr];
         }
     }
 
@@ -114,7 +130,7 @@ final class CpuMatmul {
      */
     void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
               float[] b, int bOff, int ldb, float beta, float[] c, int cOff) {
-        int tilesM = (m + MR - 1) / MR;
+        int tilesM = (m + mr - 1) / mr;
         int tilesN = (n + nr - 1) / nr;
         int threads = (long) m * n * k < PARALLEL_MIN_MULADDS ? 1 : parallel.threads();
         if (threads > 1 && tilesM >= threads * MIN_TILES_PER_THREAD) {
@@ -185,7 +201,7 @@ final class CpuMatmul {
         parallel.run(threads, w -> {
             try {
                 Workspace ws = workspaces[w];
-                int mcMax = Math.min(MC, roundUp(m, MR));
+                int mcMax = Math.min(mc, roundUp(m, mr));
                 if (ws.a.length < mcMax * kcMax) {
                     ws.a = new float[mcMax * kcMax];
                 }
@@ -208,14 +224,14 @@ final class CpuMatmul {
                     }
                     barrier.await();
                     for (int band = claimed.getAndIncrement(g); band < bands; band = claimed.getAndIncrement(g)) {
-                        int m0 = (int) ((long) tilesM * band / bands) * MR;
-                        int m1 = Math.min(m, (int) ((long) tilesM * (band + 1) / bands) * MR);
+                        int m0 = (int) ((long) tilesM * band / bands) * mr;
+                        int m1 = Math.min(m, (int) ((long) tilesM * (band + 1) / bands) * mr);
                         if (g == 0) {
-                            scale(c, cOff, n, m0, m1, 0, n, beta); // before any block adds to these rows
+                            scale(c, cOff, n, m0, m1, 0, n, beta, k); // before any block adds to these rows
                         }
                         for (int blk = first[g]; blk < first[g + 1]; blk++) {
                             compute(ws, transA, a, aOff, lda, m0, m1, pc[blk], Math.min(kc, k - pc[blk]), bp,
-                                    offset[blk], Math.min(nc, n - jc[blk]), alpha, c, cOff + jc[blk], n);
+                                    offset[blk], Math.min(nc, n - jc[blk]), alpha, beta, c, cOff + jc[blk], n);
                         }
                     }
                 }
@@ -233,7 +249,7 @@ final class CpuMatmul {
         int kc = depth(k);
         int kcMax = Math.min(kc, k);
         int ncMax = Math.min(nc, roundUp(n1 - n0, nr));
-        int mcMax = Math.min(MC, roundUp(m1 - m0, MR));
+        int mcMax = Math.min(mc, roundUp(m1 - m0, mr));
         if (ws.a.length < mcMax * kcMax) {
             ws.a = new float[mcMax * kcMax];
         }
@@ -242,45 +258,48 @@ final class CpuMatmul {
         }
         float[] ap = ws.a;
         float[] bp = ws.b;
-        scale(c, cOff, ldc, m0, m1, n0, n1, beta);
+        scale(c, cOff, ldc, m0, m1, n0, n1, beta, k);
         for (int jc = n0; jc < n1; jc += nc) {
             int ncb = Math.min(nc, n1 - jc);
             for (int pc = 0; pc < k; pc += kc) {
                 int kcb = Math.min(kc, k - pc);
                 packB(transB, b, bOff, ldb, pc, kcb, jc, ncb, bp, 0);
-                compute(ws, transA, a, aOff, lda, m0, m1, pc, kcb, bp, 0, ncb, alpha, c, cOff + jc, ldc);
+                compute(ws, transA, a, aOff, lda, m0, m1, pc, kcb, bp, 0, ncb, alpha, beta, c, cOff + jc, ldc);
             }
         }
     }
 
     /**
      * {@code C[m0:m1, 0:ncb] += alpha * op(A)[m0:m1, pc:pc+kcb] * Bblock} for one packed block of B (at
-     * {@code bp[bpOff]}, {@code ncb} columns, {@code kcb} deep); packs A into the workspace MC rows at a time.
-     * {@code c[cOff]} is the block's first column of row 0.
+     * {@code bp[bpOff]}, {@code ncb} columns, {@code kcb} deep); packs A into the workspace mc rows at a time.
+     * {@code c[cOff]} is the block's first column of row 0. With {@code beta == 0} the first block ({@code pc == 0})
+     * stores {@code alpha * Ablock * Bblock} without reading C: C was not scaled (see {@link #scale}).
      */
     private void compute(Workspace ws, boolean transA, float[] a, int aOff, int lda, int m0, int m1, int pc, int kcb,
-                         float[] bp, int bpOff, int ncb, float alpha, float[] c, int cOff, int ldc) {
+                         float[] bp, int bpOff, int ncb, float alpha, float beta, float[] c, int cOff, int ldc) {
         float[] ap = ws.a;
-        for (int ic = m0; ic < m1; ic += MC) {
-            int mcb = Math.min(MC, m1 - ic);
+        boolean overwrite = beta == 0f && pc == 0;
+        for (int ic = m0; ic < m1; ic += mc) {
+            int mcb = Math.min(mc, m1 - ic);
             packA(transA, a, aOff, lda, ic, mcb, pc, kcb, ap);
             for (int jr = 0; jr < ncb; jr += nr) {
                 int cols = Math.min(nr, ncb - jr);
-                for (int ir = 0; ir < mcb; ir += MR) {
-                    int rows = Math.min(MR, mcb - ir);
+                for (int ir = 0; ir < mcb; ir += mr) {
+                    int rows = Math.min(mr, mcb - ir);
                     kernel.run(kcb, ap, ir * kcb, bp, bpOff + jr * kcb, c, cOff + (ic + ir) * ldc + jr, ldc, alpha,
-                            rows, cols, ws.tmp);
+                            overwrite, rows, cols, ws.tmp);
                 }
             }
         }
     }
 
     /**
-     * {@code C[m0:m1, n0:n1] *= beta} (C starting at {@code c[cOff]}); {@code beta == 0} stores zeros
-     * without reading C.
+     * {@code C[m0:m1, n0:n1] *= beta} (C starting at {@code c[cOff]}) before the blocks add to it. Nothing for
+     * {@code beta == 1}, and nothing for {@code beta == 0} unless {@code k == 0}: the first block then overwrites C
+     * (see {@link #compute}), saving a pass over C; with no block at all, zeros are stored without reading C.
      */
-    private static void scale(float[] c, int cOff, int ldc, int m0, int m1, int n0, int n1, float beta) {
-        if (beta == 1f) {
+    private static void scale(float[] c, int cOff, int ldc, int m0, int m1, int n0, int n1, float beta, int k) {
+        if (beta == 1f || (beta == 0f && k > 0)) {
             return;
         }
         for (int i = m0; i < m1; i++) {
@@ -310,45 +329,36 @@ final class CpuMatmul {
     }
 
     /**
-     * Packs {@code op(A)[i0:i0+mc, p0:p0+kc]} as MR-row panels: panel {@code q} starts at {@code q*MR*kc}
-     * and holds, for each {@code p}, the MR values {@code op(A)[i0+q*MR+r, p0+p]} (zeros past row {@code mc});
+     * Packs {@code op(A)[i0:i0+mc, p0:p0+kc]} as mr-row panels: panel {@code q} starts at {@code q*mr*kc}
+     * and holds, for each {@code p}, the mr values {@code op(A)[i0+q*mr+r, p0+p]} (zeros past row {@code mc});
      * A starts at {@code a[aOff]}.
      */
-    private static void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc,
+    private void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc,
                               float[] ap) {
-        for (int ir = 0; ir < mc; ir += MR) {
-            int rows = Math.min(MR, mc - ir);
+        for (int ir = 0; ir < mc; ir += mr) {
+            int rows = Math.min(mr, mc - ir);
             int base = ir * kc;
-            if (transA && rows == MR) {
-                // op(A)[i, p] = A[p, i]: the MR values of one p are contiguous in A (copied one by one: a
-                // System.arraycopy of six floats costs more than the copy)
-                for (int p = 0, src = aOff + p0 * lda + i0 + ir, dst = base; p < kc; p++, src += lda, dst += MR) {
-                    ap[dst] = a[src];
-                    ap[dst + 1] = a[src + 1];
-                    ap[dst + 2] = a[src + 2];
-                    ap[dst + 3] = a[src + 3];
-                    ap[dst + 4] = a[src + 4];
-                    ap[dst + 5] = a[src + 5];
-                }
+            if (transA && rows == mr) {
+                kernel.packTransposedPanel(a, aOff + p0 * lda + i0 + ir, lda, kc, ap, base);
             } else if (transA) {
                 for (int p = 0; p < kc; p++) {
                     int src = aOff + (p0 + p) * lda + i0 + ir;
-                    int dst = base + p * MR;
+                    int dst = base + p * mr;
                     System.arraycopy(a, src, ap, dst, rows);
-                    for (int r = rows; r < MR; r++) {
+                    for (int r = rows; r < mr; r++) {
                         ap[dst + r] = 0f;
                     }
                 }
             } else {
-                for (int r = 0; r < MR; r++) {
+                for (int r = 0; r < mr; r++) {
                     if (r < rows) {
                         int src = aOff + (i0 + ir + r) * lda + p0;
                         for (int p = 0; p < kc; p++) {
-                            ap[base + p * MR + r] = a[src + p];
+                            ap[base + p * mr + r] = a[src + p];
                         }
                     } else {
                         for (int p = 0; p < kc; p++) {
-                            ap[base + p * MR + r] = 0f;
+                            ap[base + p * mr + r] = 0f;
                         }
                     }
                 }
@@ -395,12 +405,28 @@ final class CpuMatmul {
         }
     }
 
-    /** Adds {@code alpha *} the tile held in {@code tmp} ({@code MR x nr}, row-major) to the valid part of C. */
-    static void addTile(float[] tmp, int nr, float[] c, int cOff, int ldc, float alpha, int rows, int cols) {
+    /**
+     * {@link MicroKernel#packTransposedPanel} for {@code from <= p < to}, one float at a time (a
+     * {@code System.arraycopy} of six floats costs more than the copy).
+     */
+    static void packTransposedScalar(int mr, float[] a, int src, int lda, int from, int to, float[] ap, int dst) {
+        for (int p = from, s = src + from * lda, d = dst + from * mr; p < to; p++, s += lda, d += mr) {
+            for (int r = 0; r < mr; r++) {
+                ap[d + r] = a[s + r];
+            }
+        }
+    }
+
+    /**
+     * Adds {@code alpha *} the tile held in {@code tmp} (row-major, {@code nr} wide) to the valid part of C, or with
+     * {@code overwrite} stores it there without reading C.
+     */
+    static void addTile(float[] tmp, int nr, float[] c, int cOff, int ldc, float alpha, boolean overwrite, int rows,
+                        int cols) {
         for (int r = 0; r < rows; r++) {
             int row = cOff + r * ldc;
             for (int j = 0; j < cols; j++) {
-                c[row + j] = Math.fma(alpha, tmp[r * nr + j], c[row + j]);
+                c[row + j] = overwrite ? alpha * tmp[r * nr + j] : Math.fma(alpha, tmp[r * nr + j], c[row + j]);
             }
         }
     }
@@ -410,13 +436,18 @@ final class CpuMatmul {
         private static final int NR = 8;
 
         @Override
+        public int mr() {
+            return MR;
+        }
+
+        @Override
         public int nr() {
             return NR;
         }
 
         @Override
         public void run(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
-                        float alpha, int rows, int cols, float[] tmp) {
+                        float alpha, boolean overwrite, int rows, int cols, float[] tmp) {
             java.util.Arrays.fill(tmp, 0, MR * NR, 0f);
             for (int p = 0; p < kc; p++) {
                 int ap = aOff + p * MR;
@@ -429,7 +460,7 @@ final class CpuMatmul {
                     }
                 }
             }
-            addTile(tmp, NR, c, cOff, ldc, alpha, rows, cols);
+            addTile(tmp, NR, c, cOff, ldc, alpha, overwrite, rows, cols);
         }
     }
 }

@@ -170,7 +170,7 @@ final class CpuWinograd {
                             int rows = Math.min(MR, g.oc - grp * MR);
                             for (int p = 0; p < ciPanels; p++) {
                                 kernel.run(count, ws.m, xi * mStride + grp * tb * MR, ws.v, xi * vStride + p * tb * nr,
-                                        partials, pOff + xi * g.oc * cin + grp * MR * cin + p * nr, cin, 1f, rows,
+                                        partials, pOff + xi * g.oc * cin + grp * MR * cin + p * nr, cin, 1f, false, rows,
                                         Math.min(nr, cin - p * nr), ws.tmp);
                             }
                         }
@@ -245,7 +245,7 @@ final class CpuWinograd {
                         int cols = Math.min(nr, g.oc - p * nr);
                         for (int grp = 0; grp * MR < count; grp++) {
                             kernel.run(g.c, ws.v, xi * vStride + grp * MR * g.c, u, xi * uStride + p * nr * g.c, ws.m,
-                                    xi * mStride + grp * MR * g.oc + p * nr, g.oc, 1f, Math.min(MR, count - grp * MR),
+                                    xi * mStride + grp * MR * g.oc + p * nr, g.oc, 1f, false, Math.min(MR, count - grp * MR),
                                     cols, ws.tmp);
                         }
                     }

@@ -1,25 +1,42 @@
 package dev.jacobian.cpu;
 
-import static dev.jacobian.cpu.CpuMatmul.MR;
-
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The SGEMM micro-kernel on the Vector API: a {@code 6 x 2L} tile of C ({@code L} = lanes of
+ * The narrow SGEMM micro-kernel on the Vector API: a {@code 6 x 2L} tile of C ({@code L} = lanes of
  * {@link Simd#F}) held in 12 vector registers; per step of k, two vector loads of the packed B row, six
- * broadcasts of the packed A column and twelve FMAs. Loaded only when the Vector API is available.
+ * broadcasts of the packed A column and twelve FMAs. It fits the 16 vector registers of AVX2 and NEON; with 32
+ * (AVX-512) {@link MatmulVectorWide} computes twice the rows per step. Loaded only when the Vector API is available.
  *
  * <p>C2 (JDK 25) compiles the k loop to what it says: memory-operand broadcasts ({@code vbroadcastss zmm, [mem]},
  * a load, not a shuffle on an FMA port), two loads and twelve FMAs per trip, plus about nine scalar instructions of
- * index arithmetic and loop control. Unrolling the loop by two by hand made the whole product about four times slower
- * (0.26x the rolled loop's speed at 1024^3, 0.23x at 128x256x784, one thread, runs alternating; Intel Xeon family 6
- * model 207, AVX-512, measured SGEMM peak 178-181 GFLOP/s), so it stays rolled.
+ * index arithmetic and loop control. Unrolling the loop by two by hand gains nothing measurable, and written with a
+ * helper per row of C it made the product six times slower: the larger method crossed C2's inlining node budget
+ * ({@code NodeCountInliningCutoff}, seen with {@code -XX:+PrintInlining}), so the helper and some of the Vector API
+ * calls were not inlined and their vectors went through boxed objects.
  */
 final class MatmulVector implements CpuMatmul.MicroKernel {
+    /** Rows of the tile. */
+    static final int MR = CpuMatmul.MR;
     private static final VectorSpecies<Float> S = Simd.F;
     private static final int L = Simd.L;
     private static final int NR = 2 * L;
+    /** Eight lanes, for copying the six floats of a transposed A panel's row. */
+    private static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
+
+    /**
+     * The widest kernel the vector shape allows: {@link MatmulVectorWide} when a vector holds 16 floats (AVX-512, whose
+     * 32 registers hold its 24 accumulators), else this one.
+     */
+    static CpuMatmul.MicroKernel widest() {
+        return L >= MatmulVectorWide.MIN_LANES ? new MatmulVectorWide() : new MatmulVector();
+    }
+
+    @Override
+    public int mr() {
+        return MR;
+    }
 
     @Override
     public int nr() {
@@ -28,7 +45,7 @@ final class MatmulVector implements CpuMatmul.MicroKernel {
 
     @Override
     public void run(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
-                    float alpha, int rows, int cols, float[] tmp) {
+                    float alpha, boolean overwrite, int rows, int cols, float[] tmp) {
         FloatVector c00 = FloatVector.zero(S);
         FloatVector c01 = c00;
         FloatVector c10 = c00;
@@ -67,12 +84,34 @@ final class MatmulVector implements CpuMatmul.MicroKernel {
         }
         if (rows == MR && cols == NR) {
             FloatVector av = FloatVector.broadcast(S, alpha);
-            update(c00, c01, av, c, cOff);
-            update(c10, c11, av, c, cOff + ldc);
-            update(c20, c21, av, c, cOff + 2 * ldc);
-            update(c30, c31, av, c, cOff + 3 * ldc);
-            update(c40, c41, av, c, cOff + 4 * ldc);
-            update(c50, c51, av, c, cOff + 5 * ldc);
+            // written out, not a helper per row: see the class comment
+            if (overwrite) {
+                c00.mul(av).intoArray(c, cOff);
+                c01.mul(av).intoArray(c, cOff + L);
+                c10.mul(av).intoArray(c, cOff + ldc);
+                c11.mul(av).intoArray(c, cOff + ldc + L);
+                c20.mul(av).intoArray(c, cOff + 2 * ldc);
+                c21.mul(av).intoArray(c, cOff + 2 * ldc + L);
+                c30.mul(av).intoArray(c, cOff + 3 * ldc);
+                c31.mul(av).intoArray(c, cOff + 3 * ldc + L);
+                c40.mul(av).intoArray(c, cOff + 4 * ldc);
+                c41.mul(av).intoArray(c, cOff + 4 * ldc + L);
+                c50.mul(av).intoArray(c, cOff + 5 * ldc);
+                c51.mul(av).intoArray(c, cOff + 5 * ldc + L);
+                return;
+            }
+            c00.fma(av, FloatVector.fromArray(S, c, cOff)).intoArray(c, cOff);
+            c01.fma(av, FloatVector.fromArray(S, c, cOff + L)).intoArray(c, cOff + L);
+            c10.fma(av, FloatVector.fromArray(S, c, cOff + ldc)).intoArray(c, cOff + ldc);
+            c11.fma(av, FloatVector.fromArray(S, c, cOff + ldc + L)).intoArray(c, cOff + ldc + L);
+            c20.fma(av, FloatVector.fromArray(S, c, cOff + 2 * ldc)).intoArray(c, cOff + 2 * ldc);
+            c21.fma(av, FloatVector.fromArray(S, c, cOff + 2 * ldc + L)).intoArray(c, cOff + 2 * ldc + L);
+            c30.fma(av, FloatVector.fromArray(S, c, cOff + 3 * ldc)).intoArray(c, cOff + 3 * ldc);
+            c31.fma(av, FloatVector.fromArray(S, c, cOff + 3 * ldc + L)).intoArray(c, cOff + 3 * ldc + L);
+            c40.fma(av, FloatVector.fromArray(S, c, cOff + 4 * ldc)).intoArray(c, cOff + 4 * ldc);
+            c41.fma(av, FloatVector.fromArray(S, c, cOff + 4 * ldc + L)).intoArray(c, cOff + 4 * ldc + L);
+            c50.fma(av, FloatVector.fromArray(S, c, cOff + 5 * ldc)).intoArray(c, cOff + 5 * ldc);
+            c51.fma(av, FloatVector.fromArray(S, c, cOff + 5 * ldc + L)).intoArray(c, cOff + 5 * ldc + L);
             return;
         }
         c00.intoArray(tmp, 0);
@@ -87,7 +126,7 @@ final class MatmulVector implements CpuMatmul.MicroKernel {
         c41.intoArray(tmp, 4 * NR + L);
         c50.intoArray(tmp, 5 * NR);
         c51.intoArray(tmp, 5 * NR + L);
-        CpuMatmul.addTile(tmp, NR, c, cOff, ldc, alpha, rows, cols);
+        CpuMatmul.addTile(tmp, NR, c, cOff, ldc, alpha, overwrite, rows, cols);
     }
 
     @Override
@@ -99,11 +138,16 @@ final class MatmulVector implements CpuMatmul.MicroKernel {
     }
 
     /**
-     * {@code C[row, 0:2L] += alpha * (x0, x1)}. One straight-line path on purpose: a branch on beta here
-     * made C2 keep the accumulators in memory and cost 10x (beta is applied by {@link CpuMatmul}).
+     * One vector load and one store of 8 lanes per {@code p} (the scalar copy makes six of each): each store
+     * also writes two floats past the {@code p}-th group of {@link #MR}, which the next {@code p} overwrites; the
+     * last {@code p}, and a panel whose last load would read past A, are copied one by one.
      */
-    private static void update(FloatVector x0, FloatVector x1, FloatVector alpha, float[] c, int off) {
-        x0.fma(alpha, FloatVector.fromArray(S, c, off)).intoArray(c, off);
-        x1.fma(alpha, FloatVector.fromArray(S, c, off + L)).intoArray(c, off + L);
+    @Override
+    public void packTransposedPanel(float[] a, int src, int lda, int kc, float[] ap, int dst) {
+        int vectored = L >= 8 && src + (kc - 2) * lda + 8 <= a.length ? kc - 1 : 0;
+        for (int p = 0, s = src, d = dst; p < vectored; p++, s += lda, d += MR) {
+            FloatVector.fromArray(S8, a, s).intoArray(ap, d);
+        }
+        CpuMatmul.packTransposedScalar(MR, a, src, lda, vectored, kc, ap, dst);
     }
 }

@@ -64,6 +64,8 @@ class CpuMatmulTest {
             {1, 1, 1}, {1, 17, 3}, {5, 1, 9}, {7, 13, 1}, {6, 32, 256}, {7, 33, 257}, {13, 47, 31},
             {31, 65, 300}, {65, 31, 513}, {145, 97, 129}, {150, 200, 70}, {97, 3, 600}, {2, 250, 41},
             {128, 256, 784}, {300, 77, 260}, {50, 3200, 20}, {12, 3100, 90},
+            // whole row tiles ending A exactly: the transposed panel's 16-lane copy must not read past A
+            {12, 40, 7}, {24, 64, 300}, {36, 33, 5},
         };
         return BackendConformanceTest.eachTranspose(mnk);
     }

@@ -1,0 +1,102 @@
+package dev.jacobian.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jacobian.reference.ReferenceBackend;
+import dev.jacobian.tensor.Shape;
+import dev.jacobian.tensor.Tensor;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Which SGEMM micro-kernel runs, and that the one this machine does not pick is right too: {@link CpuMatmulTest}
+ * covers the kernel of the JVM's own vector shape (the 12-row {@link MatmulVectorWide} on AVX-512), and
+ * {@link Probe} here runs in a child JVM narrowed to 256-bit vectors ({@value Simd#BITS_PROPERTY}), where the
+ * 6-row {@link MatmulVector} of AVX2 machines computes, over sizes with edge tiles in every direction and all
+ * four transpositions, against the reference backend.
+ */
+class MicroKernelChoiceTest {
+    /** Relative tolerance of a float-accumulated dot product against the double-accumulated reference. */
+    private static final double GEMM_RTOL = 1e-4;
+    /** Absolute tolerance per term of the dot product (inputs of magnitude about one). */
+    private static final double GEMM_ATOL_PER_TERM = 2e-6;
+
+    /** The child JVM's entry point: the kernel's name, then one line per product that differs, then "done". */
+    public static final class Probe {
+        public static void main(String[] args) {
+            System.out.println("kernel=" + MatmulVector.widest().getClass().getSimpleName() + " lanes=" + Simd.L);
+            int[][] mnk = {{1, 1, 1}, {7, 13, 1}, {6, 16, 9}, {12, 40, 7}, {13, 47, 31}, {65, 31, 513},
+                {145, 97, 129}, {128, 256, 100}, {97, 3, 600}};
+            try (ReferenceBackend reference = new ReferenceBackend(); CpuBackend one = new CpuBackend(1);
+                 CpuBackend two = new CpuBackend(2)) {
+                for (int[] s : mnk) {
+                    for (int t = 0; t < 4; t++) {
+                        boolean transA = (t & 1) != 0;
+                        boolean transB = (t & 2) != 0;
+                        float[] expected = product(reference, s, transA, transB);
+                        for (CpuBackend be : List.of(one, two)) {
+                            String diff = compare(expected, product(be, s, transA, transB), s[2]);
+                            if (diff != null) {
+                                System.out.println("differs: " + be + " " + s[0] + "x" + s[1] + "x" + s[2] + " transA="
+                                        + transA + " transB=" + transB + ": " + diff);
+                            }
+                        }
+                    }
+                }
+            }
+            System.out.println("done");
+        }
+
+        private static float[] product(dev.jacobian.backend.Backend be, int[] s, boolean transA, boolean transB) {
+            int m = s[0];
+            int n = s[1];
+            int k = s[2];
+            Shape sa = transA ? Shape.matrix(k, m) : Shape.matrix(m, k);
+            Shape sb = transB ? Shape.matrix(n, k) : Shape.matrix(k, n);
+            try (Tensor a = be.fromHost(sa, CpuMatmulTest.random(m * 31L + k, m * k));
+                 Tensor b = be.fromHost(sb, CpuMatmulTest.random(n * 17L + k, n * k));
+                 Tensor c = be.fromHost(Shape.matrix(m, n), CpuMatmulTest.random(m * 7L + n, m * n))) {
+                be.gemm(transA, transB, 0.5f, a, b, -1.25f, c);
+                return c.download();
+            }
+        }
+
+        private static String compare(float[] expected, float[] actual, int k) {
+            double atol = GEMM_ATOL_PER_TERM * (k + 2);
+            for (int i = 0; i < expected.length; i++) {
+                double err = Math.abs((double) expected[i] - actual[i]);
+                if (!(err <= atol + GEMM_RTOL * Math.abs(expected[i]))) {
+                    return "element " + i + " expected " + expected[i] + " got " + actual[i];
+                }
+            }
+            return null;
+        }
+    }
+
+    @Test
+    void sixteenLanesGetTheWideKernelFewerTheNarrowOne() {
+        Class<?> expected = Simd.L >= MatmulVectorWide.MIN_LANES ? MatmulVectorWide.class : MatmulVector.class;
+        assertEquals(expected, MatmulVector.widest().getClass());
+        assertEquals(Simd.L >= 16 ? 12 : 6, MatmulVector.widest().mr());
+    }
+
+    @Test
+    void theNarrowKernelMatchesTheReferenceOnNarrowVectors() throws IOException, InterruptedException {
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(List.of(javaBin, "--add-modules=jdk.incubator.vector",
+                "-D" + Simd.BITS_PROPERTY + "=256", "-cp", System.getProperty("java.class.path"), Probe.class.getName()))
+                .redirectErrorStream(true)
+                .start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "child JVM finished");
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains("kernel=MatmulVector lanes="), out);
+        assertTrue(out.contains("done"), out);
+        assertTrue(!out.contains("differs:"), out);
+    }
+}

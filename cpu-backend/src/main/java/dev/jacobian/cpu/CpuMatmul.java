@@ -83,6 +83,19 @@ final class CpuMatmul {
         }
 
         /**
+         * Packs one whole panel of an A read as stored: for each {@code p < kc}, the {@link #mr} values
+         * {@code a[src + r*lda + p]} ({@code r < mr}, one from each row) to {@code ap[dst + p*mr + r]}.
+         */
+        default void packRowPanel(float[] a, int src, int lda, int kc, float[] ap, int dst) {
+            int rows = mr();
+            for (int r = 0; r < rows; r++) {
+                for (int p = 0, s = src + r * lda; p < kc; p++) {
+                    ap[dst + p * rows + r] = a[s + p];
+                }
+            }
+        }
+
+        /**
          * Packs one whole panel of an A read transposed: for each {@code p < kc}, the {@link #mr} values
          * {@code a[src + p*lda ...]} (contiguous in A) to {@code ap[dst + p*mr ...]}.
          */
@@ -349,6 +362,8 @@ final class CpuMatmul {
                         ap[dst + r] = 0f;
                     }
                 }
+            } else if (rows == mr) {
+                kernel.packRowPanel(a, aOff + (i0 + ir) * lda + p0, lda, kc, ap, base);
             } else {
                 for (int r = 0; r < mr; r++) {
                     if (r < rows) {

@@ -82,38 +82,10 @@ final class MatmulVector implements CpuMatmul.MicroKernel {
             c50 = a5.fma(b0, c50);
             c51 = a5.fma(b1, c51);
         }
-        if (rows == MR && cols == NR) {
-            FloatVector av = FloatVector.broadcast(S, alpha);
-            // written out, not a helper per row: see the class comment
-            if (overwrite) {
-                c00.mul(av).intoArray(c, cOff);
-                c01.mul(av).intoArray(c, cOff + L);
-                c10.mul(av).intoArray(c, cOff + ldc);
-                c11.mul(av).intoArray(c, cOff + ldc + L);
-                c20.mul(av).intoArray(c, cOff + 2 * ldc);
-                c21.mul(av).intoArray(c, cOff + 2 * ldc + L);
-                c30.mul(av).intoArray(c, cOff + 3 * ldc);
-                c31.mul(av).intoArray(c, cOff + 3 * ldc + L);
-                c40.mul(av).intoArray(c, cOff + 4 * ldc);
-                c41.mul(av).intoArray(c, cOff + 4 * ldc + L);
-                c50.mul(av).intoArray(c, cOff + 5 * ldc);
-                c51.mul(av).intoArray(c, cOff + 5 * ldc + L);
-                return;
-            }
-            c00.fma(av, FloatVector.fromArray(S, c, cOff)).intoArray(c, cOff);
-            c01.fma(av, FloatVector.fromArray(S, c, cOff + L)).intoArray(c, cOff + L);
-            c10.fma(av, FloatVector.fromArray(S, c, cOff + ldc)).intoArray(c, cOff + ldc);
-            c11.fma(av, FloatVector.fromArray(S, c, cOff + ldc + L)).intoArray(c, cOff + ldc + L);
-            c20.fma(av, FloatVector.fromArray(S, c, cOff + 2 * ldc)).intoArray(c, cOff + 2 * ldc);
-            c21.fma(av, FloatVector.fromArray(S, c, cOff + 2 * ldc + L)).intoArray(c, cOff + 2 * ldc + L);
-            c30.fma(av, FloatVector.fromArray(S, c, cOff + 3 * ldc)).intoArray(c, cOff + 3 * ldc);
-            c31.fma(av, FloatVector.fromArray(S, c, cOff + 3 * ldc + L)).intoArray(c, cOff + 3 * ldc + L);
-            c40.fma(av, FloatVector.fromArray(S, c, cOff + 4 * ldc)).intoArray(c, cOff + 4 * ldc);
-            c41.fma(av, FloatVector.fromArray(S, c, cOff + 4 * ldc + L)).intoArray(c, cOff + 4 * ldc + L);
-            c50.fma(av, FloatVector.fromArray(S, c, cOff + 5 * ldc)).intoArray(c, cOff + 5 * ldc);
-            c51.fma(av, FloatVector.fromArray(S, c, cOff + 5 * ldc + L)).intoArray(c, cOff + 5 * ldc + L);
-            return;
-        }
+        // the tile goes to C through tmp, whatever its shape: written out per row (full, overwrite and edge variants)
+        // the method outgrew C1's register allocator ("out of virtual registers"), and the JVM then kept running C1's
+        // tier-2 code of it, where vectors are boxed (0.7 GFLOP/s), instead of moving on to C2; the detour costs
+        // 2 MR stores and loads per kc steps of 2 MR FMAs
         c00.intoArray(tmp, 0);
         c01.intoArray(tmp, L);
         c10.intoArray(tmp, NR);
@@ -126,7 +98,22 @@ final class MatmulVector implements CpuMatmul.MicroKernel {
         c41.intoArray(tmp, 4 * NR + L);
         c50.intoArray(tmp, 5 * NR);
         c51.intoArray(tmp, 5 * NR + L);
+        if (cols == NR) {
+            addRows(tmp, c, cOff, ldc, alpha, overwrite, rows);
+            return;
+        }
         CpuMatmul.addTile(tmp, NR, c, cOff, ldc, alpha, overwrite, rows, cols);
+    }
+
+    /** The first {@code rows} rows of the tile in {@code tmp}, all {@code NR} columns, to C. */
+    private static void addRows(float[] tmp, float[] c, int cOff, int ldc, float alpha, boolean overwrite, int rows) {
+        FloatVector av = FloatVector.broadcast(S, alpha);
+        for (int r = 0, t = 0, o = cOff; r < rows; r++, t += NR, o += ldc) {
+            for (int v = 0; v < NR; v += L) {
+                FloatVector x = FloatVector.fromArray(S, tmp, t + v);
+                (overwrite ? x.mul(av) : x.fma(av, FloatVector.fromArray(S, c, o + v))).intoArray(c, o + v);
+            }
+        }
     }
 
     @Override

@@ -106,63 +106,10 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
             cb0 = ab.fma(b0, cb0);
             cb1 = ab.fma(b1, cb1);
         }
-        if (rows == MR && cols == NR) {
-            // written out, not a helper per row: C2 stops inlining in a method this large, and a helper that
-            // is not inlined takes its vectors boxed (ten times slower)
-            FloatVector av = FloatVector.broadcast(S, alpha);
-            if (overwrite) {
-                c00.mul(av).intoArray(c, cOff);
-                c01.mul(av).intoArray(c, cOff + L);
-                c10.mul(av).intoArray(c, cOff + ldc);
-                c11.mul(av).intoArray(c, cOff + ldc + L);
-                c20.mul(av).intoArray(c, cOff + 2 * ldc);
-                c21.mul(av).intoArray(c, cOff + 2 * ldc + L);
-                c30.mul(av).intoArray(c, cOff + 3 * ldc);
-                c31.mul(av).intoArray(c, cOff + 3 * ldc + L);
-                c40.mul(av).intoArray(c, cOff + 4 * ldc);
-                c41.mul(av).intoArray(c, cOff + 4 * ldc + L);
-                c50.mul(av).intoArray(c, cOff + 5 * ldc);
-                c51.mul(av).intoArray(c, cOff + 5 * ldc + L);
-                c60.mul(av).intoArray(c, cOff + 6 * ldc);
-                c61.mul(av).intoArray(c, cOff + 6 * ldc + L);
-                c70.mul(av).intoArray(c, cOff + 7 * ldc);
-                c71.mul(av).intoArray(c, cOff + 7 * ldc + L);
-                c80.mul(av).intoArray(c, cOff + 8 * ldc);
-                c81.mul(av).intoArray(c, cOff + 8 * ldc + L);
-                c90.mul(av).intoArray(c, cOff + 9 * ldc);
-                c91.mul(av).intoArray(c, cOff + 9 * ldc + L);
-                ca0.mul(av).intoArray(c, cOff + 10 * ldc);
-                ca1.mul(av).intoArray(c, cOff + 10 * ldc + L);
-                cb0.mul(av).intoArray(c, cOff + 11 * ldc);
-                cb1.mul(av).intoArray(c, cOff + 11 * ldc + L);
-                return;
-            }
-            c00.fma(av, FloatVector.fromArray(S, c, cOff)).intoArray(c, cOff);
-            c01.fma(av, FloatVector.fromArray(S, c, cOff + L)).intoArray(c, cOff + L);
-            c10.fma(av, FloatVector.fromArray(S, c, cOff + ldc)).intoArray(c, cOff + ldc);
-            c11.fma(av, FloatVector.fromArray(S, c, cOff + ldc + L)).intoArray(c, cOff + ldc + L);
-            c20.fma(av, FloatVector.fromArray(S, c, cOff + 2 * ldc)).intoArray(c, cOff + 2 * ldc);
-            c21.fma(av, FloatVector.fromArray(S, c, cOff + 2 * ldc + L)).intoArray(c, cOff + 2 * ldc + L);
-            c30.fma(av, FloatVector.fromArray(S, c, cOff + 3 * ldc)).intoArray(c, cOff + 3 * ldc);
-            c31.fma(av, FloatVector.fromArray(S, c, cOff + 3 * ldc + L)).intoArray(c, cOff + 3 * ldc + L);
-            c40.fma(av, FloatVector.fromArray(S, c, cOff + 4 * ldc)).intoArray(c, cOff + 4 * ldc);
-            c41.fma(av, FloatVector.fromArray(S, c, cOff + 4 * ldc + L)).intoArray(c, cOff + 4 * ldc + L);
-            c50.fma(av, FloatVector.fromArray(S, c, cOff + 5 * ldc)).intoArray(c, cOff + 5 * ldc);
-            c51.fma(av, FloatVector.fromArray(S, c, cOff + 5 * ldc + L)).intoArray(c, cOff + 5 * ldc + L);
-            c60.fma(av, FloatVector.fromArray(S, c, cOff + 6 * ldc)).intoArray(c, cOff + 6 * ldc);
-            c61.fma(av, FloatVector.fromArray(S, c, cOff + 6 * ldc + L)).intoArray(c, cOff + 6 * ldc + L);
-            c70.fma(av, FloatVector.fromArray(S, c, cOff + 7 * ldc)).intoArray(c, cOff + 7 * ldc);
-            c71.fma(av, FloatVector.fromArray(S, c, cOff + 7 * ldc + L)).intoArray(c, cOff + 7 * ldc + L);
-            c80.fma(av, FloatVector.fromArray(S, c, cOff + 8 * ldc)).intoArray(c, cOff + 8 * ldc);
-            c81.fma(av, FloatVector.fromArray(S, c, cOff + 8 * ldc + L)).intoArray(c, cOff + 8 * ldc + L);
-            c90.fma(av, FloatVector.fromArray(S, c, cOff + 9 * ldc)).intoArray(c, cOff + 9 * ldc);
-            c91.fma(av, FloatVector.fromArray(S, c, cOff + 9 * ldc + L)).intoArray(c, cOff + 9 * ldc + L);
-            ca0.fma(av, FloatVector.fromArray(S, c, cOff + 10 * ldc)).intoArray(c, cOff + 10 * ldc);
-            ca1.fma(av, FloatVector.fromArray(S, c, cOff + 10 * ldc + L)).intoArray(c, cOff + 10 * ldc + L);
-            cb0.fma(av, FloatVector.fromArray(S, c, cOff + 11 * ldc)).intoArray(c, cOff + 11 * ldc);
-            cb1.fma(av, FloatVector.fromArray(S, c, cOff + 11 * ldc + L)).intoArray(c, cOff + 11 * ldc + L);
-            return;
-        }
+        // the tile goes to C through tmp, whatever its shape: written out per row (full, overwrite and edge variants)
+        // the method outgrew C1's register allocator ("out of virtual registers"), and the JVM then kept running C1's
+        // tier-2 code of it, where vectors are boxed (0.7 GFLOP/s), instead of moving on to C2; the detour costs
+        // 2 MR stores and loads per kc steps of 2 MR FMAs
         c00.intoArray(tmp, 0);
         c01.intoArray(tmp, L);
         c10.intoArray(tmp, NR);
@@ -187,7 +134,22 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
         ca1.intoArray(tmp, 10 * NR + L);
         cb0.intoArray(tmp, 11 * NR);
         cb1.intoArray(tmp, 11 * NR + L);
+        if (cols == NR) {
+            addRows(tmp, c, cOff, ldc, alpha, overwrite, rows);
+            return;
+        }
         CpuMatmul.addTile(tmp, NR, c, cOff, ldc, alpha, overwrite, rows, cols);
+    }
+
+    /** The first {@code rows} rows of the tile in {@code tmp}, all {@code NR} columns, to C. */
+    private static void addRows(float[] tmp, float[] c, int cOff, int ldc, float alpha, boolean overwrite, int rows) {
+        FloatVector av = FloatVector.broadcast(S, alpha);
+        for (int r = 0, t = 0, o = cOff; r < rows; r++, t += NR, o += ldc) {
+            for (int v = 0; v < NR; v += L) {
+                FloatVector x = FloatVector.fromArray(S, tmp, t + v);
+                (overwrite ? x.mul(av) : x.fma(av, FloatVector.fromArray(S, c, o + v))).intoArray(c, o + v);
+            }
+        }
     }
 
     @Override
@@ -195,6 +157,40 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
         for (int p = 0; p < kc; p++, src += ldb, dst += NR) {
             FloatVector.fromArray(S, b, src).intoArray(bp, dst);
             FloatVector.fromArray(S, b, src + L).intoArray(bp, dst + L);
+        }
+    }
+
+    /**
+     * The twelve rows read side by side and the panel written in order: row by row, the stores would land twelve
+     * floats apart and pass over the panel twelve times.
+     */
+    @Override
+    public void packRowPanel(float[] a, int src, int lda, int kc, float[] ap, int dst) {
+        int r0 = src;
+        int r1 = r0 + lda;
+        int r2 = r1 + lda;
+        int r3 = r2 + lda;
+        int r4 = r3 + lda;
+        int r5 = r4 + lda;
+        int r6 = r5 + lda;
+        int r7 = r6 + lda;
+        int r8 = r7 + lda;
+        int r9 = r8 + lda;
+        int r10 = r9 + lda;
+        int r11 = r10 + lda;
+        for (int p = 0, d = dst; p < kc; p++, d += MR) {
+            ap[d] = a[r0 + p];
+            ap[d + 1] = a[r1 + p];
+            ap[d + 2] = a[r2 + p];
+            ap[d + 3] = a[r3 + p];
+            ap[d + 4] = a[r4 + p];
+            ap[d + 5] = a[r5 + p];
+            ap[d + 6] = a[r6 + p];
+            ap[d + 7] = a[r7 + p];
+            ap[d + 8] = a[r8 + p];
+            ap[d + 9] = a[r9 + p];
+            ap[d + 10] = a[r10 + p];
+            ap[d + 11] = a[r11 + p];
         }
     }
 

@@ -78,6 +78,49 @@ class MicroKernelChoiceTest {
         }
     }
 
+    /** The child JVM's entry point for {@link #bothKernelsCompileInEveryTier}: enough products for C1 and C2 to compile. */
+    public static final class Warm {
+        public static void main(String[] args) {
+            try (CpuBackend be = new CpuBackend(1)) {
+                Tensor a = be.fromHost(Shape.matrix(50, 70), CpuMatmulTest.random(1, 50 * 70));
+                Tensor b = be.fromHost(Shape.matrix(70, 90), CpuMatmulTest.random(2, 70 * 90));
+                Tensor c = be.allocate(Shape.matrix(50, 90));
+                for (int i = 0; i < 3000; i++) {
+                    be.gemm(false, false, 1f, a, b, i % 2 == 0 ? 0f : 1f, c);
+                }
+            }
+            System.out.println("done");
+        }
+    }
+
+    /**
+     * Each kernel compiles in C1 and C2 ({@code -Xbatch} makes the compiles synchronous, so the log is complete): a
+     * kernel C1 gives up on ("out of virtual registers", as a 12-row kernel with its C update written out per row
+     * did) can be left running C1's tier-2 code, with boxed vectors, about two hundred times slower.
+     */
+    @Test
+    void bothKernelsCompileInEveryTier() throws IOException, InterruptedException {
+        for (String bits : List.of("256", "512")) {
+            String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            Process p = new ProcessBuilder(List.of(javaBin, "--add-modules=jdk.incubator.vector", "-Xbatch",
+                    "-XX:+PrintCompilation", "-D" + Simd.BITS_PROPERTY + "=" + bits, "-cp",
+                    System.getProperty("java.class.path"), Warm.class.getName()))
+                    .redirectErrorStream(true)
+                    .start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(120, TimeUnit.SECONDS), "child JVM finished");
+            assertEquals(0, p.exitValue(), out);
+            assertTrue(out.contains("done"), out);
+            for (String line : out.split("\\R")) {
+                if (line.contains("dev.jacobian.cpu.MatmulVector")) {
+                    assertTrue(!line.contains("COMPILE SKIPPED") && !line.contains("bailout"), bits + " bits: " + line);
+                }
+            }
+            String kernel = Simd.L >= MatmulVectorWide.MIN_LANES && bits.equals("512") ? "MatmulVectorWide" : "MatmulVector";
+            assertTrue(out.contains("dev.jacobian.cpu." + kernel + "::run"), bits + " bits, " + kernel + " compiled:\n" + out);
+        }
+    }
+
     @Test
     void sixteenLanesGetTheWideKernelFewerTheNarrowOne() {
         Class<?> expected = Simd.L >= MatmulVectorWide.MIN_LANES ? MatmulVectorWide.class : MatmulVector.class;

@@ -83,6 +83,14 @@ final class CpuMatmul {
         }
 
         /**
+         * Packs one whole panel of a B read transposed: for each {@code p < kc}, the {@link #nr} values
+         * {@code b[src + c*ldb + p]} ({@code c < nr}, one from each row of B) to {@code bp[dst + p*nr + c]}.
+         */
+        default void packTransposedBPanel(float[] b, int src, int ldb, int kc, float[] bp, int dst) {
+            packTransposedBScalar(nr(), b, src, ldb, 0, kc, bp, dst);
+        }
+
+        /**
          * Packs one whole panel of an A read as stored: for each {@code p < kc}, the {@link #mr} values
          * {@code a[src + r*lda + p]} ({@code r < mr}, one from each row) to {@code ap[dst + p*mr + r]}.
          */
@@ -391,7 +399,9 @@ final class CpuMatmul {
         for (int jr = 0; jr < nc; jr += nr) {
             int cols = Math.min(nr, nc - jr);
             int base = bpOff + jr * kc;
-            if (transB) {
+            if (transB && cols == nr) {
+                kernel.packTransposedBPanel(b, bOff + (j0 + jr) * ldb + p0, ldb, kc, bp, base);
+            } else if (transB) {
                 // op(B)[p, j] = B[j, p]: walk each source row contiguously.
                 for (int cc = 0; cc < nr; cc++) {
                     if (cc < cols) {
@@ -416,6 +426,18 @@ final class CpuMatmul {
                         bp[dst + cc] = 0f;
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * {@link MicroKernel#packTransposedBPanel} for {@code from <= p < to}, one float at a time, walking each row of B
+     * contiguously.
+     */
+    static void packTransposedBScalar(int nr, float[] b, int src, int ldb, int from, int to, float[] bp, int dst) {
+        for (int cc = 0; cc < nr; cc++) {
+            for (int p = from, s = src + cc * ldb + from; p < to; p++, s++) {
+                bp[dst + p * nr + cc] = b[s];
             }
         }
     }

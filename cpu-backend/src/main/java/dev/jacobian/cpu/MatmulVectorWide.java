@@ -161,6 +161,20 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
     }
 
     /**
+     * Sixteen p at a time by {@link PackTranspose16}: a block of the panel's first sixteen columns, then of the next
+     * sixteen; the last {@code kc % 16} one float at a time.
+     */
+    @Override
+    public void packTransposedBPanel(float[] b, int src, int ldb, int kc, float[] bp, int dst) {
+        int blocked = NR == 2 * PackTranspose16.L ? kc - kc % PackTranspose16.L : 0;
+        for (int p = 0; p < blocked; p += PackTranspose16.L) {
+            PackTranspose16.block(b, src + p, ldb, bp, dst + p * NR, NR);
+            PackTranspose16.block(b, src + PackTranspose16.L * ldb + p, ldb, bp, dst + p * NR + PackTranspose16.L, NR);
+        }
+        CpuMatmul.packTransposedBScalar(NR, b, src, ldb, blocked, kc, bp, dst);
+    }
+
+    /**
      * The twelve rows read side by side and the panel written in order: row by row, the stores would land twelve
      * floats apart and pass over the panel twelve times.
      */

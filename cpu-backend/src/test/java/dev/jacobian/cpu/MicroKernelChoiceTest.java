@@ -78,15 +78,20 @@ class MicroKernelChoiceTest {
         }
     }
 
-    /** The child JVM's entry point for {@link #bothKernelsCompileInEveryTier}: enough products for C1 and C2 to compile. */
+    /**
+     * The child JVM's entry point for {@link #bothKernelsCompileInEveryTier}: enough products, B as stored and
+     * transposed, for C1 and C2 to compile the kernels and the packing.
+     */
     public static final class Warm {
         public static void main(String[] args) {
             try (CpuBackend be = new CpuBackend(1)) {
                 Tensor a = be.fromHost(Shape.matrix(50, 70), CpuMatmulTest.random(1, 50 * 70));
                 Tensor b = be.fromHost(Shape.matrix(70, 90), CpuMatmulTest.random(2, 70 * 90));
+                Tensor bt = be.fromHost(Shape.matrix(90, 70), CpuMatmulTest.random(3, 70 * 90));
                 Tensor c = be.allocate(Shape.matrix(50, 90));
                 for (int i = 0; i < 3000; i++) {
                     be.gemm(false, false, 1f, a, b, i % 2 == 0 ? 0f : 1f, c);
+                    be.gemm(false, true, 1f, a, bt, 1f, c);
                 }
             }
             System.out.println("done");
@@ -112,7 +117,7 @@ class MicroKernelChoiceTest {
             assertEquals(0, p.exitValue(), out);
             assertTrue(out.contains("done"), out);
             for (String line : out.split("\\R")) {
-                if (line.contains("dev.jacobian.cpu.MatmulVector")) {
+                if (line.contains("dev.jacobian.cpu.MatmulVector") || line.contains("dev.jacobian.cpu.PackTranspose")) {
                     assertTrue(!line.contains("COMPILE SKIPPED") && !line.contains("bailout"), bits + " bits: " + line);
                 }
             }

@@ -10,13 +10,16 @@ import jdk.incubator.vector.VectorSpecies;
  * per 24 FMAs instead of once per 12 as in {@link MatmulVector}. On 16 registers (AVX2) the tile would spill, so
  * {@link MatmulVector#widest} picks it only for 16 lanes. Loaded only when the Vector API is available.
  *
- * <p>Measured against {@link MatmulVector} in the same SGEMM driver, runs alternating, one thread, ratio of each to
- * OpenBLAS 0.3.21 (SkylakeX kernels) in the same process (Intel Xeon family 6 model 207, AVX-512, 2 vCPUs, OpenBLAS at
- * 1024^3 160-180 GFLOP/s there): 1024^3 from 0.76x to 0.84x OpenBLAS, 128x256x784 from 0.86x to 0.92x, the weight
- * gradient 784x256x128 (A transposed) from 0.72x to 0.95x.
+ * <p>Measured: the 6- and 12-row kernels alone on packed panels in cache, alternating with OpenBLAS's whole 1024^3
+ * product in one process, reach 1.01-1.03x and 1.10-1.17x OpenBLAS's rate; in the whole product, with
+ * {@link PackTranspose16}, the vector copies of transposed A panels and the overwrite of C for beta 0, Jacobian's
+ * SGEMM went from 0.71-0.81x to 0.86-0.91x OpenBLAS at 512^3 and 1024^3, from 0.72x to 0.97-1.01x on the weight
+ * gradient 784x256x128 (A transposed) and from 0.68x to 0.84-0.93x on the input gradients (B transposed), one thread
+ * ({@code benchmarks/run-gemm-ratio.sh}'s alternating measurement, the "before" with the 6-row kernel's classes of
+ * {@code c4328c5}; Intel Xeon family 6 model 207, AVX-512, 2 vCPUs, OpenBLAS 0.3.21 with SkylakeX kernels, measured
+ * SGEMM peak 154-181 GFLOP/s that morning).
  *
- * <p>The update of C is written out row by row on purpose: in a method this large C2 stops inlining
- * ({@code NodeCountInliningCutoff}), and a helper that is not inlined receives its vectors boxed.
+ * <p>The tile reaches C through {@code tmp}: see the comment in {@link #run}.
  */
 final class MatmulVectorWide implements CpuMatmul.MicroKernel {
     /** Rows of the tile. */

@@ -2,7 +2,7 @@
 #   here   this folder (benchmarks/)        root  the project root
 #   out    benchmarks/target (results)      jar   benchmarks/target/benchmarks.jar
 #   java   $JAVA, else the JDK 21+ that bin/find-jdk.sh finds (JAVA_HOME, PATH, /usr/lib/jvm)
-# measure_peak: the machine's SGEMM peak (see below).
+# measure_peak: the machine's SGEMM peak (see below); pick_coretype: OpenBLAS's right kernel (see below).
 # build_jar MAVEN_ARGS...: runs "./mvnw -q MAVEN_ARGS... install -DskipTests" from the root (with that JDK)
 # when BUILD=1 or the jar is missing.
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,6 +18,17 @@ build_jar() {
   if [[ "${BUILD:-0}" == "1" || ! -f "$jar" ]]; then
     (cd "$root" && ./mvnw -q -B -ntp "$@" install -DskipTests)
   fi
+}
+
+# pick_coretype: exports OPENBLAS_CORETYPE, unless set, as the CPU's flags name it (SkylakeX with AVX-512, Haswell with
+# AVX2): Debian's OpenBLAS 0.3.21 picks slow generic kernels on newer Intel CPUs, and peers must run their best.
+pick_coretype() {
+  local flags
+  flags="$(grep -m1 '^flags' /proc/cpuinfo || true)"
+  if [[ -z "${OPENBLAS_CORETYPE:-}" ]]; then
+    if [[ "$flags" == *avx512f* ]]; then export OPENBLAS_CORETYPE=SkylakeX; elif [[ "$flags" == *avx2* ]]; then export OPENBLAS_CORETYPE=Haswell; fi
+  fi
+  return 0
 }
 
 # measure_peak: prints this machine's SGEMM peak in GFLOP/s (OpenBLAS, 1 thread, 1024^3, best of 5 one-second rounds,

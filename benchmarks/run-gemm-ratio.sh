@@ -15,10 +15,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 build_jar -pl benchmarks -am
 shapes="${SHAPES:-512 1024 128x256x784:NN 128x128x256:NN 784x256x128:TN 256x128x128:TN 128x784x256:NT 128x256x128:NT}"
-flags="$(grep -m1 '^flags' /proc/cpuinfo || true)"
-if [[ -z "${OPENBLAS_CORETYPE:-}" ]]; then
-  if [[ "$flags" == *avx512f* ]]; then export OPENBLAS_CORETYPE=SkylakeX; elif [[ "$flags" == *avx2* ]]; then export OPENBLAS_CORETYPE=Haswell; fi
-fi
+pick_coretype
 report="$out/gemm-ratio.md"
 {
   echo "CPU: $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | xargs), $(nproc) logical processors;" \

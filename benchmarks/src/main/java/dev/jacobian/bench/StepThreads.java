@@ -1,0 +1,136 @@
+package dev.jacobian.bench;
+
+import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.LossKind;
+import dev.jacobian.cpu.CpuBackend;
+import dev.jacobian.nn.Model;
+import dev.jacobian.nn.Sequential;
+import dev.jacobian.optim.Sgd;
+import dev.jacobian.tensor.Tensor;
+import dev.jacobian.train.Trainer;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The CPU backend's training step on one thread against two, in one process, alternating: two trainers of the
+ * 784-256-128-10 MLP (He init, seed 42; SGD lr 0.05, momentum 0.9, clipping at 5, as in {@link TrainingStepBenchmark})
+ * on backends of 1 and 2 threads take turns, {@code steps} steps each per round, on the same 16 synthetic batches, and
+ * the figure is the median over the rounds of the per-round speed-up. Alternating keeps a machine whose speed drifts
+ * from favouring either side.
+ *
+ * <p>With {@code -Dops=true} every backend call is also timed (through a {@link Proxy} of {@link Backend}) and the
+ * report lists each op's microseconds per step on 1 and 2 threads: which ops gain from the second thread and which
+ * lose. System properties: {@code batch} (128), {@code rounds} (20), {@code steps} (100 per side and round),
+ * {@code ops} (false). {@code benchmarks/run-step-threads.sh} runs it with the machine's peak beside it.
+ */
+public final class StepThreads {
+    private static final int INPUTS = 784;
+    private static final int CLASSES = 10;
+    private static final int BATCHES = 16;
+    private static final int WARM_STEPS = 2000;
+
+    private StepThreads() {
+    }
+
+    /**
+     * Runs the comparison.
+     *
+     * @param args none
+     */
+    public static void main(String[] args) {
+        int batch = Integer.getInteger("batch", 128);
+        int rounds = Integer.getInteger("rounds", 20);
+        int steps = Integer.getInteger("steps", 100);
+        boolean ops = Boolean.getBoolean("ops");
+        int[] threads = {1, 2};
+        float[] x = BenchSupport.uniform(7, BATCHES * batch * INPUTS, 0f, 1f);
+        Trainer[] trainers = new Trainer[threads.length];
+        CpuBackend[] backends = new CpuBackend[threads.length];
+        @SuppressWarnings("unchecked")
+        Map<String, long[]>[] perOp = new Map[threads.length];
+        boolean[] timing = {false};
+        float[] y = null;
+        for (int i = 0; i < threads.length; i++) {
+            backends[i] = new CpuBackend(threads[i]);
+            perOp[i] = new TreeMap<>();
+            Backend be = ops ? timed(backends[i], perOp[i], timing) : backends[i];
+            Model model = Sequential.builder(INPUTS).hidden(256, "relu").hidden(128, "relu")
+                    .output(CLASSES, LossKind.SOFTMAX_CROSS_ENTROPY).init(Sequential.Init.HE).seed(42).build(be);
+            y = model.encodeTargets(BenchSupport.labels(8, BATCHES * batch, CLASSES));
+            trainers[i] = new Trainer(model, Sgd.builder().learningRate(0.05).momentum(0.9).clipNorm(5.0).build());
+        }
+        for (int s = 0; s < WARM_STEPS; s++) {
+            for (Trainer t : trainers) {
+                t.step(x, y, (s % BATCHES) * batch, batch);
+            }
+        }
+        timing[0] = true;
+        double[][] micros = new double[threads.length][rounds];
+        double[] speedUp = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+            for (int i = 0; i < threads.length; i++) {
+                long t0 = System.nanoTime();
+                for (int s = 0; s < steps; s++) {
+                    trainers[i].step(x, y, (s % BATCHES) * batch, batch);
+                }
+                micros[i][r] = (System.nanoTime() - t0) / 1e3 / steps;
+            }
+            speedUp[r] = micros[0][r] / micros[1][r];
+        }
+        Arrays.sort(speedUp);
+        for (int i = 0; i < threads.length; i++) {
+            double[] m = micros[i].clone();
+            Arrays.sort(m);
+            System.out.printf(Locale.ROOT, "batch %d, %d thread(s): step median %.0f us, best %.0f us%n", batch, threads[i],
+                    m[rounds / 2], m[0]);
+        }
+        System.out.printf(Locale.ROOT, "batch %d: 2 threads against 1: %.2fx [%.2f-%.2f] (median and quartiles of %d "
+                + "rounds of %d steps each)%n", batch, speedUp[rounds / 2], speedUp[rounds / 4], speedUp[3 * rounds / 4],
+                rounds, steps);
+        if (ops) {
+            int total = rounds * steps;
+            System.out.println("us per step on 1 and 2 threads, and the gain, per backend call:");
+            for (Map.Entry<String, long[]> e : perOp[0].entrySet()) {
+                long[] two = perOp[1].get(e.getKey());
+                if (two != null) {
+                    System.out.printf(Locale.ROOT, "%9.1f %9.1f  x%.2f  %s%n", e.getValue()[0] / 1e3 / total,
+                            two[0] / 1e3 / total, (double) e.getValue()[0] / two[0], e.getKey());
+                }
+            }
+        }
+        for (CpuBackend be : backends) {
+            be.close();
+        }
+    }
+
+    /** {@code real} behind a proxy that adds each call's time, by op name and tensor shapes, to {@code perOp}. */
+    private static Backend timed(CpuBackend real, Map<String, long[]> perOp, boolean[] timing) {
+        InvocationHandler h = (proxy, method, args) -> {
+            long t0 = System.nanoTime();
+            try {
+                return method.invoke(real, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            } finally {
+                if (timing[0]) {
+                    StringBuilder key = new StringBuilder(method.getName());
+                    if (method.getName().startsWith("gemm") || method.getName().equals("denseBackward")) {
+                        for (Object a : args) {
+                            if (a instanceof Tensor t) {
+                                key.append(' ').append(t.shape());
+                            }
+                        }
+                    }
+                    long[] v = perOp.computeIfAbsent(key.toString(), k -> new long[1]);
+                    v[0] += System.nanoTime() - t0;
+                }
+            }
+        };
+        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class}, h);
+    }
+}

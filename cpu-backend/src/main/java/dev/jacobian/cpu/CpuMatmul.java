@@ -354,8 +354,7 @@ final class CpuMatmul {
      * and holds, for each {@code p}, the mr values {@code op(A)[i0+q*mr+r, p0+p]} (zeros past row {@code mc});
      * A starts at {@code a[aOff]}.
      */
-    private void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc,
-                              float[] ap) {
+    private void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] ap) {
         for (int ir = 0; ir < mc; ir += mr) {
             int rows = Math.min(mr, mc - ir);
             int base = ir * kc;

@@ -105,8 +105,11 @@ final class MatmulVector implements CpuMatmul.MicroKernel {
         CpuMatmul.addTile(tmp, NR, c, cOff, ldc, alpha, overwrite, rows, cols);
     }
 
-    /** The first {@code rows} rows of the tile in {@code tmp}, all {@code NR} columns, to C. */
-    private static void addRows(float[] tmp, float[] c, int cOff, int ldc, float alpha, boolean overwrite, int rows) {
+    /**
+     * The first {@code rows} rows of the tile in {@code tmp} (row-major, two vectors wide, as both kernels store it),
+     * all their columns, to C.
+     */
+    static void addRows(float[] tmp, float[] c, int cOff, int ldc, float alpha, boolean overwrite, int rows) {
         FloatVector av = FloatVector.broadcast(S, alpha);
         for (int r = 0, t = 0, o = cOff; r < rows; r++, t += NR, o += ldc) {
             for (int v = 0; v < NR; v += L) {
@@ -118,6 +121,11 @@ final class MatmulVector implements CpuMatmul.MicroKernel {
 
     @Override
     public void packPanel(float[] b, int src, int ldb, int kc, float[] bp, int dst) {
+        copyPanel(b, src, ldb, kc, bp, dst);
+    }
+
+    /** {@link #packPanel} of either kernel (both are two vectors wide): two vector copies per {@code p}. */
+    static void copyPanel(float[] b, int src, int ldb, int kc, float[] bp, int dst) {
         for (int p = 0; p < kc; p++, src += ldb, dst += NR) {
             FloatVector.fromArray(S, b, src).intoArray(bp, dst);
             FloatVector.fromArray(S, b, src + L).intoArray(bp, dst + L);

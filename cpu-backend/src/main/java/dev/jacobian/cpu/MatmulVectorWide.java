@@ -138,29 +138,15 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
         cb0.intoArray(tmp, 11 * NR);
         cb1.intoArray(tmp, 11 * NR + L);
         if (cols == NR) {
-            addRows(tmp, c, cOff, ldc, alpha, overwrite, rows);
+            MatmulVector.addRows(tmp, c, cOff, ldc, alpha, overwrite, rows);
             return;
         }
         CpuMatmul.addTile(tmp, NR, c, cOff, ldc, alpha, overwrite, rows, cols);
     }
 
-    /** The first {@code rows} rows of the tile in {@code tmp}, all {@code NR} columns, to C. */
-    private static void addRows(float[] tmp, float[] c, int cOff, int ldc, float alpha, boolean overwrite, int rows) {
-        FloatVector av = FloatVector.broadcast(S, alpha);
-        for (int r = 0, t = 0, o = cOff; r < rows; r++, t += NR, o += ldc) {
-            for (int v = 0; v < NR; v += L) {
-                FloatVector x = FloatVector.fromArray(S, tmp, t + v);
-                (overwrite ? x.mul(av) : x.fma(av, FloatVector.fromArray(S, c, o + v))).intoArray(c, o + v);
-            }
-        }
-    }
-
     @Override
     public void packPanel(float[] b, int src, int ldb, int kc, float[] bp, int dst) {
-        for (int p = 0; p < kc; p++, src += ldb, dst += NR) {
-            FloatVector.fromArray(S, b, src).intoArray(bp, dst);
-            FloatVector.fromArray(S, b, src + L).intoArray(bp, dst + L);
-        }
+        MatmulVector.copyPanel(b, src, ldb, kc, bp, dst);
     }
 
     /**

@@ -24,6 +24,9 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class Parallel implements AutoCloseable {
 
+    /** System property: microseconds of {@link #SPIN_NANOS}, for tuning (default 1000). */
+    static final String SPIN_PROPERTY = "jacobian.cpu.spinMicros";
+
     /**
      * How long a worker, the caller or a barrier spins before it parks: about one training step of the MLP, so that the
      * workers stay awake from one step to the next. With 50 us they often parked in a step's serial stretches (the
@@ -31,7 +34,7 @@ final class Parallel implements AutoCloseable {
      * call: two threads against one on the 784-256-128-10 step at batch 128 went from 0.91-1.08x to 1.21-1.41x (three
      * processes each, alternating, each timing 1 and 2 threads in turn; Intel Xeon family 6 model 207, 2 vCPUs).
      */
-    static final long SPIN_NANOS = 1_000_000;
+    static final long SPIN_NANOS = 1000L * Long.getLong(SPIN_PROPERTY, 1000);
 
     /** Body of one task: {@code task} in {@code [0, tasks)}. */
     @FunctionalInterface

@@ -32,7 +32,8 @@ final class Parallel implements AutoCloseable {
      * workers stay awake from one step to the next. With 50 us they often parked in a step's serial stretches (the
      * loss, the batch's copy, the host between steps), and on a VM waking a parked vCPU costs tens of microseconds per
      * call: two threads against one on the 784-256-128-10 step at batch 128 went from 0.91-1.08x to 1.21-1.41x (three
-     * processes each, alternating, each timing 1 and 2 threads in turn; Intel Xeon family 6 model 207, 2 vCPUs).
+     * processes each, alternating, each timing 1 and 2 threads in turn as {@code benchmarks/run-step-threads.sh} does;
+     * Intel Xeon family 6 model 207, 2 vCPUs).
      */
     static final long SPIN_NANOS = 1000L * Long.getLong(SPIN_PROPERTY, 1000);
 

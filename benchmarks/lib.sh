@@ -2,7 +2,8 @@
 #   here   this folder (benchmarks/)        root  the project root
 #   out    benchmarks/target (results)      jar   benchmarks/target/benchmarks.jar
 #   java   $JAVA, else the JDK 21+ that bin/find-jdk.sh finds (JAVA_HOME, PATH, /usr/lib/jvm)
-# measure_peak: the machine's SGEMM peak (see below); pick_coretype: OpenBLAS's right kernel (see below).
+# measure_peak: the machine's SGEMM peak; pick_coretype: OpenBLAS's right kernel; machine_header: both in a report's
+# first lines (see below).
 # build_jar MAVEN_ARGS...: runs "./mvnw -q MAVEN_ARGS... install -DskipTests" from the root (with that JDK)
 # when BUILD=1 or the jar is missing.
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -29,6 +30,16 @@ pick_coretype() {
     if [[ "$flags" == *avx512f* ]]; then export OPENBLAS_CORETYPE=SkylakeX; elif [[ "$flags" == *avx2* ]]; then export OPENBLAS_CORETYPE=Haswell; fi
   fi
   return 0
+}
+
+# machine_header: the two lines a report starts with: the CPU model, and its SGEMM peak with OpenBLAS's kernel (when
+# /usr/bin/python3 has numpy); call pick_coretype first.
+machine_header() {
+  echo "CPU: $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | xargs), $(nproc) logical processors"
+  if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+    echo "SGEMM peak: $(measure_peak) GFLOP/s (OpenBLAS through numpy, 1 thread, 1024^3, best of 5 one-second rounds," \
+         "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset})"
+  fi
 }
 
 # measure_peak: prints this machine's SGEMM peak in GFLOP/s (OpenBLAS, 1 thread, 1024^3, best of 5 one-second rounds,

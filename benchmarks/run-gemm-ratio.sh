@@ -18,11 +18,7 @@ shapes="${SHAPES:-512 1024 128x256x784:NN 128x128x256:NN 784x256x128:TN 256x128x
 pick_coretype
 report="$out/gemm-ratio.md"
 {
-  echo "CPU: $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | xargs), $(nproc) logical processors;" \
-       "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
-  if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
-    echo "SGEMM peak: $(measure_peak) GFLOP/s (OpenBLAS through numpy, 1 thread, 1024^3, best of 5 one-second rounds)"
-  fi
+  machine_header
   for t in ${THREADS:-1 2}; do
     # shellcheck disable=SC2086
     OPENBLAS_NUM_THREADS="$t" OPENBLAS_THREAD_TIMEOUT="${OPENBLAS_THREAD_TIMEOUT:-4}" "$java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED \

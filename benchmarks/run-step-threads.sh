@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The CPU backend's training step (784-256-128-10 MLP, SGD with momentum) on 2 threads against 1, alternating in one
 # process (StepThreads: the median of per-round speed-ups), at batch 128 and 64, with the CPU model and its measured
-# SGEMM peak beside it; OPS=true adds each backend call's time per step on 1 and 2 threads.
+# SGEMM peak beside it; OPS=true adds each backend call's share of the step and its gain on 2 threads.
 #
 #   benchmarks/run-step-threads.sh
 #   BATCHES=128 OPS=true ROUNDS=30 benchmarks/run-step-threads.sh
@@ -13,11 +13,7 @@ set -euo pipefail
 build_jar -pl benchmarks -am
 pick_coretype   # for the peak printed beside the figures
 {
-  echo "CPU: $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | xargs), $(nproc) logical processors"
-  if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
-    echo "SGEMM peak: $(measure_peak) GFLOP/s (OpenBLAS through numpy, 1 thread, 1024^3, best of 5 one-second rounds," \
-         "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset})"
-  fi
+  machine_header
   for b in ${BATCHES:-128 64}; do
     "$java" --add-modules=jdk.incubator.vector -Xmx2g -Dbatch="$b" -Drounds="${ROUNDS:-20}" -Dops="${OPS:-false}" \
         -cp "$jar" dev.jacobian.bench.StepThreads 2>&1 | grep -v -E "WARN|INFO"

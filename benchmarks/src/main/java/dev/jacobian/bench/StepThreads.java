@@ -24,8 +24,9 @@ import java.util.TreeMap;
  * from favouring either side.
  *
  * <p>With {@code -Dops=true} every backend call is also timed (through a {@link Proxy} of {@link Backend}) and the
- * report lists each op's microseconds per step on 1 and 2 threads: which ops gain from the second thread and which
- * lose. System properties: {@code batch} (128), {@code rounds} (20), {@code steps} (100 per side and round),
+ * report lists each op's share of the 1-thread step's backend time, on 1 and on 2 threads, and its gain: which ops
+ * gain from the second thread and which lose. Only ratios are printed: a time from one machine says little on the
+ * next. System properties: {@code batch} (128), {@code rounds} (20), {@code steps} (100 per side and round),
  * {@code ops} (false). {@code benchmarks/run-step-threads.sh} runs it with the machine's peak beside it.
  */
 public final class StepThreads {
@@ -83,23 +84,21 @@ public final class StepThreads {
             speedUp[r] = micros[0][r] / micros[1][r];
         }
         Arrays.sort(speedUp);
-        for (int i = 0; i < threads.length; i++) {
-            double[] m = micros[i].clone();
-            Arrays.sort(m);
-            System.out.printf(Locale.ROOT, "batch %d, %d thread(s): step median %.0f us, best %.0f us%n", batch, threads[i],
-                    m[rounds / 2], m[0]);
-        }
         System.out.printf(Locale.ROOT, "batch %d: 2 threads against 1: %.2fx [%.2f-%.2f] (median and quartiles of %d "
                 + "rounds of %d steps each)%n", batch, speedUp[rounds / 2], speedUp[rounds / 4], speedUp[3 * rounds / 4],
                 rounds, steps);
         if (ops) {
-            int total = rounds * steps;
-            System.out.println("us per step on 1 and 2 threads, and the gain, per backend call:");
+            long oneThread = 0;
+            for (long[] v : perOp[0].values()) {
+                oneThread += v[0];
+            }
+            System.out.println("per backend call: its share of the 1-thread step's calls, on 1 and on 2 threads, and the "
+                    + "gain:");
             for (Map.Entry<String, long[]> e : perOp[0].entrySet()) {
                 long[] two = perOp[1].get(e.getKey());
                 if (two != null) {
-                    System.out.printf(Locale.ROOT, "%9.1f %9.1f  x%.2f  %s%n", e.getValue()[0] / 1e3 / total,
-                            two[0] / 1e3 / total, (double) e.getValue()[0] / two[0], e.getKey());
+                    System.out.printf(Locale.ROOT, "%6.1f%% %6.1f%%  x%.2f  %s%n", 100.0 * e.getValue()[0] / oneThread,
+                            100.0 * two[0] / oneThread, (double) e.getValue()[0] / two[0], e.getKey());
                 }
             }
         }

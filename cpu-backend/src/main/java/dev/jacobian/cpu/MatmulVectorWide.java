@@ -111,8 +111,8 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
         }
         // the tile goes to C through tmp, whatever its shape: written out per row (full, overwrite and edge variants)
         // the method outgrew C1's register allocator ("out of virtual registers"), and the JVM then kept running C1's
-        // tier-2 code of it, where vectors are boxed (0.7 GFLOP/s), instead of moving on to C2; the detour costs
-        // 2 MR stores and loads per kc steps of 2 MR FMAs
+        // tier-2 code of it, where vectors are boxed (over a hundred times slower), instead of moving on to C2;
+        // the detour costs 2 MR stores and loads per kc steps of 2 MR FMAs
         c00.intoArray(tmp, 0);
         c01.intoArray(tmp, L);
         c10.intoArray(tmp, NR);

@@ -21,32 +21,45 @@ final class PackTranspose16 {
     /** Floats per vector and rows (and columns) of a block. */
     static final int L = 16;
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_512;
-    /** Round 8: lane {@code j} takes lane {@code j - 8} (where bit 8 of {@code j} is set). */
-    private static final VectorShuffle<Float> DOWN8 = VectorShuffle.fromValues(S, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7);
-    /** Round 8: lane {@code j} takes lane {@code j + 8} (where bit 8 of {@code j} is clear). */
-    private static final VectorShuffle<Float> UP8 = VectorShuffle.fromValues(S, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
-    /** Round 8: the lanes whose bit 8 is set. */
-    private static final VectorMask<Float> BIT8 = VectorMask.fromLong(S, 0xFF00L);
-    /** Round 4: lane {@code j} takes lane {@code j - 4} (where bit 4 of {@code j} is set). */
-    private static final VectorShuffle<Float> DOWN4 = VectorShuffle.fromValues(S, 0, 1, 2, 3, 0, 1, 2, 3, 8, 9, 10, 11, 8, 9, 10, 11);
-    /** Round 4: lane {@code j} takes lane {@code j + 4} (where bit 4 of {@code j} is clear). */
-    private static final VectorShuffle<Float> UP4 = VectorShuffle.fromValues(S, 4, 5, 6, 7, 4, 5, 6, 7, 12, 13, 14, 15, 12, 13, 14, 15);
-    /** Round 4: the lanes whose bit 4 is set. */
-    private static final VectorMask<Float> BIT4 = VectorMask.fromLong(S, 0xF0F0L);
-    /** Round 2: lane {@code j} takes lane {@code j - 2} (where bit 2 of {@code j} is set). */
-    private static final VectorShuffle<Float> DOWN2 = VectorShuffle.fromValues(S, 0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13);
-    /** Round 2: lane {@code j} takes lane {@code j + 2} (where bit 2 of {@code j} is clear). */
-    private static final VectorShuffle<Float> UP2 = VectorShuffle.fromValues(S, 2, 3, 2, 3, 6, 7, 6, 7, 10, 11, 10, 11, 14, 15, 14, 15);
-    /** Round 2: the lanes whose bit 2 is set. */
-    private static final VectorMask<Float> BIT2 = VectorMask.fromLong(S, 0xCCCCL);
-    /** Round 1: lane {@code j} takes lane {@code j - 1} (where bit 1 of {@code j} is set). */
-    private static final VectorShuffle<Float> DOWN1 = VectorShuffle.fromValues(S, 0, 0, 2, 2, 4, 4, 6, 6, 8, 8, 10, 10, 12, 12, 14, 14);
-    /** Round 1: lane {@code j} takes lane {@code j + 1} (where bit 1 of {@code j} is clear). */
-    private static final VectorShuffle<Float> UP1 = VectorShuffle.fromValues(S, 1, 1, 3, 3, 5, 5, 7, 7, 9, 9, 11, 11, 13, 13, 15, 15);
-    /** Round 1: the lanes whose bit 1 is set. */
-    private static final VectorMask<Float> BIT1 = VectorMask.fromLong(S, 0xAAAAL);
+    // round h's constants, h = 8, 4, 2, 1: DOWN moves lane j - h to lane j, UP moves lane j + h to lane j, and BIT
+    // selects the lanes j with j & h != 0
+    private static final VectorShuffle<Float> DOWN8 = shift(8, -1);
+    private static final VectorShuffle<Float> UP8 = shift(8, 1);
+    private static final VectorMask<Float> BIT8 = lanesWith(8);
+    private static final VectorShuffle<Float> DOWN4 = shift(4, -1);
+    private static final VectorShuffle<Float> UP4 = shift(4, 1);
+    private static final VectorMask<Float> BIT4 = lanesWith(4);
+    private static final VectorShuffle<Float> DOWN2 = shift(2, -1);
+    private static final VectorShuffle<Float> UP2 = shift(2, 1);
+    private static final VectorMask<Float> BIT2 = lanesWith(2);
+    private static final VectorShuffle<Float> DOWN1 = shift(1, -1);
+    private static final VectorShuffle<Float> UP1 = shift(1, 1);
+    private static final VectorMask<Float> BIT1 = lanesWith(1);
 
     private PackTranspose16() {
+    }
+
+    /**
+     * Round {@code h}'s lane move: with {@code direction} -1, lane {@code j} takes lane {@code j - h} where
+     * {@code j & h != 0}; with +1, lane {@code j + h} where {@code j & h == 0}; other lanes keep their own (the blend
+     * drops them).
+     */
+    private static VectorShuffle<Float> shift(int h, int direction) {
+        int[] from = new int[L];
+        for (int j = 0; j < L; j++) {
+            boolean set = (j & h) != 0;
+            from[j] = direction < 0 ? (set ? j - h : j) : (set ? j : j + h);
+        }
+        return VectorShuffle.fromArray(S, from, 0);
+    }
+
+    /** The lanes {@code j} with {@code j & h != 0}. */
+    private static VectorMask<Float> lanesWith(int h) {
+        boolean[] set = new boolean[L];
+        for (int j = 0; j < L; j++) {
+            set[j] = (j & h) != 0;
+        }
+        return VectorMask.fromArray(S, set, 0);
     }
 
     /**

@@ -7,10 +7,7 @@ import dev.jacobian.reference.ReferenceBackend;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -101,20 +98,13 @@ class MicroKernelChoiceTest {
     /**
      * Each kernel compiles in C1 and C2 ({@code -Xbatch} makes the compiles synchronous, so the log is complete): a
      * kernel C1 gives up on ("out of virtual registers", as a 12-row kernel with its C update written out per row
-     * did) can be left running C1's tier-2 code, with boxed vectors, about two hundred times slower.
+     * did) can be left running C1's tier-2 code, with boxed vectors, over a hundred times slower.
      */
     @Test
     void bothKernelsCompileInEveryTier() throws IOException, InterruptedException {
         for (String bits : List.of("256", "512")) {
-            String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            Process p = new ProcessBuilder(List.of(javaBin, "--add-modules=jdk.incubator.vector", "-Xbatch",
-                    "-XX:+PrintCompilation", "-D" + Simd.BITS_PROPERTY + "=" + bits, "-cp",
-                    System.getProperty("java.class.path"), Warm.class.getName()))
-                    .redirectErrorStream(true)
-                    .start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(p.waitFor(120, TimeUnit.SECONDS), "child JVM finished");
-            assertEquals(0, p.exitValue(), out);
+            String out = ChildJvm.run(Warm.class, "--add-modules=jdk.incubator.vector", "-Xbatch",
+                    "-XX:+PrintCompilation", "-D" + Simd.BITS_PROPERTY + "=" + bits);
             assertTrue(out.contains("done"), out);
             for (String line : out.split("\\R")) {
                 if (line.contains("dev.jacobian.cpu.MatmulVector") || line.contains("dev.jacobian.cpu.PackTranspose")) {
@@ -135,14 +125,7 @@ class MicroKernelChoiceTest {
 
     @Test
     void theNarrowKernelMatchesTheReferenceOnNarrowVectors() throws IOException, InterruptedException {
-        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(List.of(javaBin, "--add-modules=jdk.incubator.vector",
-                "-D" + Simd.BITS_PROPERTY + "=256", "-cp", System.getProperty("java.class.path"), Probe.class.getName()))
-                .redirectErrorStream(true)
-                .start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "child JVM finished");
-        assertEquals(0, p.exitValue(), out);
+        String out = ChildJvm.run(Probe.class, "--add-modules=jdk.incubator.vector", "-D" + Simd.BITS_PROPERTY + "=256");
         assertTrue(out.contains("kernel=MatmulVector lanes="), out);
         assertTrue(out.contains("done"), out);
         assertTrue(!out.contains("differs:"), out);

@@ -7,10 +7,6 @@ import dev.jacobian.backend.Activation;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
@@ -41,14 +37,7 @@ class NoVectorModuleTest {
 
     @Test
     void scalarTwinsRunAndOneWarningNamesTheFlag() throws IOException, InterruptedException {
-        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(List.of(javaBin, "-cp", System.getProperty("java.class.path"),
-                Probe.class.getName()))
-                .redirectErrorStream(true)
-                .start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM finished");
-        assertEquals(0, p.exitValue(), out);
+        String out = ChildJvm.run(Probe.class);
         assertTrue(out.contains("usesVector=false false"), out);
         assertEquals(1, out.split(Pattern.quote(VectorSupport.FLAG), -1).length - 1,
                 "exactly one warning names the flag:\n" + out);

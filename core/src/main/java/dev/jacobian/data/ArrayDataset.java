@@ -104,6 +104,28 @@ abstract class ArrayDataset implements Dataset {
     }
 
     @Override
+    public final void copyFeatures(int[] indices, int from, int count, float[] dst, int dstOffset) {
+        Objects.checkFromIndexSize(from, count, indices.length);
+        Subsets.checkDestination(name, count, features, dst, dstOffset);
+        int[] stored = new int[count];
+        for (int i = 0; i < count; i++) {
+            stored[i] = row(indices[from + i]);
+        }
+        copyRows(stored, dst, dstOffset);
+    }
+
+    /**
+     * Writes stored rows {@code rows[0]}, {@code rows[1]}, ... one after another from {@code dst[dstOffset]}, as
+     * {@link #copyRow} would one by one (the caller has checked the rows and the room in {@code dst}); a set that
+     * reads a batch faster whole overrides it.
+     */
+    void copyRows(int[] rows, float[] dst, int dstOffset) {
+        for (int i = 0; i < rows.length; i++) {
+            copyRow(rows[i], dst, dstOffset + i * features);
+        }
+    }
+
+    @Override
     public String toString() {
         return getClass().getSimpleName() + "[" + name + ", " + size() + " samples of " + java.util.Arrays.toString(shape)
                 + "]";

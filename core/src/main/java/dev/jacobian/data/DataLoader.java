@@ -191,6 +191,9 @@ public final class DataLoader implements AutoCloseable {
         float[] x = b.features();
         int[] labels = b.labels();
         int[] indices = b.indices();
+        if (transform == null) {
+            data.copyFeatures(order, first, rows, x, 0); // the whole batch at once: see Dataset's bulk copyFeatures
+        }
         for (int i = 0; i < rows; i++) {
             if (stop != null && stop.cancelled) {
                 return false;
@@ -198,9 +201,7 @@ public final class DataLoader implements AutoCloseable {
             int src = order[first + i];
             indices[i] = src;
             labels[i] = data.label(src);
-            if (transform == null) {
-                data.copyFeatures(src, x, i * f);
-            } else {
+            if (transform != null) {
                 data.copyFeatures(src, scratch, 0);
                 transform.apply(scratch, 0, x, i * f);
             }

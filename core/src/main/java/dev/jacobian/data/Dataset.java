@@ -39,6 +39,24 @@ public interface Dataset {
      */
     void copyFeatures(int index, float[] dst, int dstOffset);
 
+    /**
+     * Writes the features of samples {@code indices[from]}, ..., {@code indices[from + count - 1]} one after another
+     * from {@code dst[dstOffset]}: what {@link #copyFeatures(int, float[], int)} writes for each, value for value. The
+     * in-memory sets of this package read a batch of scattered samples this way faster than one by one (see
+     * {@link ImageDataset}); a {@link DataLoader} gathers its batches with it.
+     *
+     * @throws IndexOutOfBoundsException when {@code [from, from + count)} is not within {@code indices}, an index is
+     *                                   not in {@code [0, size())}, or the samples do not fit in {@code dst}
+     */
+    default void copyFeatures(int[] indices, int from, int count, float[] dst, int dstOffset) {
+        java.util.Objects.checkFromIndexSize(from, count, indices.length);
+        Subsets.checkDestination(name(), count, features(), dst, dstOffset);
+        int f = features();
+        for (int i = 0; i < count; i++) {
+            copyFeatures(indices[from + i], dst, dstOffset + i * f);
+        }
+    }
+
     /** The labels of all samples, in order (a new array). */
     default int[] labels() {
         int[] y = new int[size()];

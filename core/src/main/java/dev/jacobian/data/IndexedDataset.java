@@ -51,4 +51,16 @@ final class IndexedDataset implements Dataset {
     public void copyFeatures(int index, float[] dst, int dstOffset) {
         base.copyFeatures(indices[Subsets.sample(index, indices.length, name)], dst, dstOffset);
     }
+
+    /** The base set's bulk read of the samples the view's indices select (see {@link Dataset#copyFeatures}). */
+    @Override
+    public void copyFeatures(int[] samples, int from, int count, float[] dst, int dstOffset) {
+        java.util.Objects.checkFromIndexSize(from, count, samples.length);
+        Subsets.checkDestination(name, count, features(), dst, dstOffset);
+        int[] mapped = new int[count];
+        for (int i = 0; i < count; i++) {
+            mapped[i] = indices[Subsets.sample(samples[from + i], indices.length, name)];
+        }
+        base.copyFeatures(mapped, 0, count, dst, dstOffset);
+    }
 }

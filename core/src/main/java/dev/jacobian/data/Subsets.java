@@ -41,6 +41,18 @@ final class Subsets {
         }
     }
 
+    /**
+     * Checks that a batch of {@code count} samples of {@code features} values each fits in {@code dst} from
+     * {@code dstOffset}, else an {@link IndexOutOfBoundsException} naming the set {@code name}.
+     */
+    static void checkDestination(String name, int count, int features, float[] dst, int dstOffset) {
+        long values = (long) count * features;
+        if (dstOffset < 0 || dstOffset + values > dst.length) {
+            throw new IndexOutOfBoundsException(name + ": a batch of " + count + " samples (" + values
+                    + " values) does not fit at offset " + dstOffset + " of an array of " + dst.length);
+        }
+    }
+
     /** {@code 0, 1, ..., min(n, size) - 1}. */
     static int[] range(int n, int size) {
         if (n < 0) {

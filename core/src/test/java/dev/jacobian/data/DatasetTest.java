@@ -71,6 +71,70 @@ class DatasetTest {
         assertEquals(1f, x[findByte(px, 255)]);
     }
 
+    /**
+     * The batch read ({@link Dataset#copyFeatures(int[], int, int, float[], int)}) writes, bit for bit, what reading
+     * the samples one by one writes, for images (several prefetch groups of 28x28 rows, every byte value), float sets,
+     * views and a set of another kind, and nothing outside its range of {@code dst}.
+     */
+    @Test
+    void batchReadsEqualOneByOne() {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(5);
+        int n = 300;
+        byte[] px = new byte[n * 784];
+        for (int i = 0; i < px.length; i++) {
+            px[i] = (byte) rnd.nextInt(256);
+        }
+        float[] values = new float[n * 3];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) rnd.nextGaussian();
+        }
+        int[] labels = new int[n];
+        ImageDataset images = new ImageDataset("images", px, labels, 1, 28, 28);
+        FloatDataset floats = new FloatDataset("floats", values, labels, 3);
+        int[] order = new int[260];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = rnd.nextInt(100); // repeats included
+        }
+        Dataset generic = squares();
+        int[] genericOrder = {5, 0, 3, 3, 1};
+        for (Dataset d : new Dataset[] {images, images.subset(range(120, 5), "v").subset(range(115, 0), "w"), floats,
+                floats.subset(range(120, 7), "fv"), generic, generic.subset(new int[] {5, 4, 3, 2, 1, 0}, "gv")}) {
+            int[] idx = d.size() == 6 ? genericOrder : order;
+            int from = 2;
+            int count = idx.length - 3;
+            int f = d.features();
+            float[] batch = new float[count * f + 9];
+            Arrays.fill(batch, Float.NaN);
+            d.copyFeatures(idx, from, count, batch, 4);
+            float[] one = new float[f];
+            for (int i = 0; i < count; i++) {
+                d.copyFeatures(idx[from + i], one, 0);
+                for (int k = 0; k < f; k++) {
+                    assertEquals(Float.floatToRawIntBits(one[k]), Float.floatToRawIntBits(batch[4 + i * f + k]),
+                            d.name() + ": sample " + i + ", value " + k);
+                }
+            }
+            for (int k : new int[] {0, 1, 2, 3, batch.length - 5, batch.length - 1}) {
+                assertTrue(Float.isNaN(batch[k]), d.name() + ": wrote outside its range at " + k);
+            }
+            IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
+                    () -> d.copyFeatures(new int[] {0, d.size()}, 0, 2, new float[2 * f], 0));
+            assertTrue(e.getMessage().contains(d.name()) || d == generic, e.getMessage());
+            e = assertThrows(IndexOutOfBoundsException.class, () -> d.copyFeatures(idx, 0, 2, new float[2 * f - 1], 0));
+            assertTrue(e.getMessage().contains(d.name()), e.getMessage());
+            assertThrows(IndexOutOfBoundsException.class, () -> d.copyFeatures(idx, idx.length - 1, 2, batch, 0));
+        }
+    }
+
+    /** {@code [first, first + 1, ..., n - 1]} shuffled by a fixed rotation: a view's indices. */
+    private static int[] range(int n, int first) {
+        int[] r = new int[n - first];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = first + (i * 7) % r.length;
+        }
+        return r;
+    }
+
     private static int findByte(byte[] px, int value) {
         for (int i = 0; i < px.length; i++) {
             if ((px[i] & 0xff) == value) {
@@ -150,7 +214,22 @@ class DatasetTest {
     /** A set of another kind gets the generic index view, which reads its base directly even as a view of a view. */
     @Test
     void genericViewsOfOtherSets() {
-        Dataset squares = new Dataset() {
+        Dataset squares = squares();
+        Dataset view = squares.subset(new int[] {5, 2, 4}, "v").subset(new int[] {2, 0}, "w");
+        assertEquals("w", view.name());
+        assertArrayEquals(new float[] {4, 16, 5, 25}, view.floats(0, 2), 0f);
+        assertArrayEquals(new int[] {0, 1}, view.labels());
+        assertArrayEquals(new int[] {2}, view.sampleShape());
+        assertEquals(2, view.classCount());
+        assertThrows(IndexOutOfBoundsException.class, () -> squares.subset(new int[] {6}, "bad"));
+        Split<Dataset> split = Split.holdOut(squares, 2, 1);
+        assertEquals(4, split.train().size());
+        assertEquals("squares (validation)", split.validation().name());
+    }
+
+    /** A set of another kind than this package's: six samples {@code (i, i * i)}, labels {@code i % 2}. */
+    private static Dataset squares() {
+        return new Dataset() {
             @Override
             public String name() {
                 return "squares";
@@ -182,16 +261,6 @@ class DatasetTest {
                 dst[dstOffset + 1] = index * index;
             }
         };
-        Dataset view = squares.subset(new int[] {5, 2, 4}, "v").subset(new int[] {2, 0}, "w");
-        assertEquals("w", view.name());
-        assertArrayEquals(new float[] {4, 16, 5, 25}, view.floats(0, 2), 0f);
-        assertArrayEquals(new int[] {0, 1}, view.labels());
-        assertArrayEquals(new int[] {2}, view.sampleShape());
-        assertEquals(2, view.classCount());
-        assertThrows(IndexOutOfBoundsException.class, () -> squares.subset(new int[] {6}, "bad"));
-        Split<Dataset> split = Split.holdOut(squares, 2, 1);
-        assertEquals(4, split.train().size());
-        assertEquals("squares (validation)", split.validation().name());
     }
 
     @Test

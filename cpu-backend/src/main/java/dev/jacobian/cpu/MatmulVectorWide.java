@@ -164,11 +164,21 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
     }
 
     /**
-     * The twelve rows read side by side and the panel written in order: row by row, the stores would land twelve
-     * floats apart and pass over the panel twelve times.
+     * Sixteen p at a time by {@link PackTranspose16} (sixteen rows' next sixteen floats each, transposed in
+     * registers and stored as sixteen overlapping groups, twelve floats apart), at least the last p one float at a
+     * time with the twelve rows read side by side and the panel written in order.
      */
     @Override
     public void packRowPanel(float[] a, int src, int lda, int kc, float[] ap, int dst) {
+        // the blocks read four rows past the panel (the next panel's, or any row of A: their floats are stored only
+        // where later stores overwrite them) and store sixteen floats per p where twelve belong: a block's extra four
+        // land on the next p's first four, the last block's on those of the first p left to the scalar loop
+        int l = PackTranspose16.L;
+        boolean inA = src + (l - 1) * lda + kc <= a.length;
+        int blocked = MR == 12 && inA && kc > l ? (kc - 1) / l * l : 0;
+        for (int p = 0; p < blocked; p += l) {
+            PackTranspose16.block(a, src + p, lda, ap, dst + p * MR, MR);
+        }
         int r0 = src;
         int r1 = r0 + lda;
         int r2 = r1 + lda;
@@ -181,7 +191,7 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
         int r9 = r8 + lda;
         int r10 = r9 + lda;
         int r11 = r10 + lda;
-        for (int p = 0, d = dst; p < kc; p++, d += MR) {
+        for (int p = blocked, d = dst + blocked * MR; p < kc; p++, d += MR) {
             ap[d] = a[r0 + p];
             ap[d + 1] = a[r1 + p];
             ap[d + 2] = a[r2 + p];

@@ -11,9 +11,11 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Hand-off: a step of the MLP makes a dozen parallel calls of 20-500 us each, so waking a worker must cost
  * microseconds, not the tens of microseconds of an executor's queue, park and unpark. A worker that has
  * finished a task spins (with {@link Thread#onSpinWait()}, yielding now and then to any other thread that is
- * ready) for up to {@link #SPIN_NANOS} waiting for the next, then parks; the caller publishes a call with one
- * volatile write and unparks only the workers that parked. Completion works the same way the other way round.
- * The spinning is bounded, so an idle backend costs nothing.
+ * ready) for up to {@link #spinNanos} waiting for the next, then parks; the caller publishes a call with one
+ * volatile write and unparks only the workers that parked. Completion works the same way the other way round,
+ * and so do barriers; every waiter yields now and then, so that a thread that shares its core (the other
+ * threads of a call among them) runs meanwhile. The spinning is bounded, so an idle backend costs nothing once it
+ * has parked.
  *
  * <p>A task may wait for the others of its call with a {@link Barrier} when the call has no more tasks than
  * {@link #threads()} (each task then has a thread of its own); a task that fails breaks the barrier, so the
@@ -24,18 +26,26 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class Parallel implements AutoCloseable {
 
-    /** System property: microseconds of {@link #SPIN_NANOS}, for tuning (default 1000). */
+    /** System property: microseconds of {@link #SPIN_NANOS}, for tuning (default 200000). */
     static final String SPIN_PROPERTY = "jacobian.cpu.spinMicros";
 
     /**
-     * How long a worker, the caller or a barrier spins before it parks: about one training step of the MLP, so that the
-     * workers stay awake from one step to the next. With 50 us they often parked in a step's serial stretches (the
-     * loss, the batch's copy, the host between steps), and on a VM waking a parked vCPU costs tens of microseconds per
-     * call: two threads against one on the 784-256-128-10 step at batch 128 went from 0.91-1.08x to 1.21-1.41x (three
-     * processes each, alternating, each timing 1 and 2 threads in turn as {@code benchmarks/run-step-threads.sh} does;
-     * Intel Xeon family 6 model 207, 2 vCPUs).
+     * How long a worker, the caller or a barrier spins before it parks by default: 200 ms, as long as Intel's OpenMP
+     * runtime keeps its threads awake after a parallel region ({@code KMP_BLOCKTIME}). A training run's threads then
+     * never park between its steps, and park only when the run pauses (an evaluation, a checkpoint).
+     *
+     * <p>Why so long: a thread that parks and is woken is placed anew by the operating system, which, when the other
+     * core is busy at that moment (a data loader, the JIT compiler), often puts it on the core of the thread that woke
+     * it; the two threads of a product then take turns on one core, and stay there while both keep running. With a
+     * 1 ms window, sampling the threads of a 2-thread training run every 50 ms found the caller and the worker both
+     * ready on one core in 46-59 of 60-72 samples, with 200 ms in 4-11 of 73-88. {@code bin/jacobian train} on 2
+     * threads (the 784-256-128-10 MLP), against the 1 ms window with a caller that did not yield, in samples per second
+     * (processes alternating, four per side at batch 128, three at batch 64): epoch 1 1.07x and 1.23x as fast, epoch 2
+     * 1.10x and 1.18x, the median of epochs 2-5 1.05x and 1.08x (Intel Xeon family 6 model 207, 2 vCPUs). With 50 us
+     * the workers parked in a step's serial stretches even without other threads about: 2 threads against 1 on the
+     * step went from 0.91-1.08x to 1.21-1.41x with 1 ms.
      */
-    static final long SPIN_NANOS = 1000L * Long.getLong(SPIN_PROPERTY, 1000);
+    static final long SPIN_NANOS = 1000L * Long.getLong(SPIN_PROPERTY, 200_000);
 
     /** Body of one task: {@code task} in {@code [0, tasks)}. */
     @FunctionalInterface
@@ -44,6 +54,7 @@ final class Parallel implements AutoCloseable {
     }
 
     private final int threads;
+    private final long spinNanos;
     private final Worker[] workers;
     private final Thread[] threadsOf;
 
@@ -58,12 +69,18 @@ final class Parallel implements AutoCloseable {
     private volatile boolean inCall;
     private Throwable failure; // guarded by this
 
-    /** A pool with {@code threads} workers in all (1 runs everything on the caller). */
+    /** A pool with {@code threads} workers in all (1 runs everything on the caller), spinning {@link #SPIN_NANOS}. */
     Parallel(int threads) {
+        this(threads, SPIN_NANOS);
+    }
+
+    /** A pool with {@code threads} workers in all whose waits spin {@code spinNanos} before they park. */
+    Parallel(int threads, long spinNanos) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1: " + threads);
         }
         this.threads = threads;
+        this.spinNanos = spinNanos;
         this.workers = new Worker[threads - 1];
         this.threadsOf = new Thread[threads - 1];
         for (int i = 0; i < workers.length; i++) {
@@ -150,7 +167,7 @@ final class Parallel implements AutoCloseable {
     }
 
     private void awaitHelpers() {
-        Backoff backoff = new Backoff(false);
+        Backoff backoff = new Backoff(spinNanos);
         while (pending.get() != 0) {
             if (backoff.spunOut()) {
                 parkedCaller = Thread.currentThread();
@@ -164,16 +181,17 @@ final class Parallel implements AutoCloseable {
 
     /**
      * One wait's spinning: {@link #spunOut()}, called while the awaited condition is still false, spins (with
-     * {@link Thread#onSpinWait()}, or also yielding the core now and then) and says when {@link #SPIN_NANOS} have
-     * passed, after which the waiter parks.
+     * {@link Thread#onSpinWait()}, yielding the core now and then) and says when its window has passed, after which
+     * the waiter parks.
      */
     private static final class Backoff {
-        private final boolean yielding;
+        private final long window;
         private long start;
         private int spins;
 
-        Backoff(boolean yielding) {
-            this.yielding = yielding;
+        /** A wait that spins for {@code window} nanoseconds. */
+        Backoff(long window) {
+            this.window = window;
         }
 
         boolean spunOut() {
@@ -185,15 +203,13 @@ final class Parallel implements AutoCloseable {
             long now = System.nanoTime();
             if (start == 0) {
                 start = now;
-            } else if (now - start > SPIN_NANOS) {
+            } else if (now - start > window) {
                 start = 0; // spin again after a wake-up
                 return true;
             }
-            if (yielding) {
-                Thread.yield(); // lets a thread that is ready (a data loader, the JIT) have this core meanwhile
-            } else {
-                Thread.onSpinWait();
-            }
+            // lets a thread that is ready have this core meanwhile: a data loader, the JIT, or the very thread this one
+            // waits for, when the two have been put on one core
+            Thread.yield();
             return false;
         }
     }
@@ -253,7 +269,7 @@ final class Parallel implements AutoCloseable {
 
         /** The next call, or null once closed. */
         private Call awaitCall() {
-            Backoff backoff = new Backoff(true);
+            Backoff backoff = new Backoff(spinNanos);
             while (true) {
                 Call c = call;
                 if (c.number() != seen) {
@@ -300,7 +316,7 @@ final class Parallel implements AutoCloseable {
                 phase = p + 1;
                 return;
             }
-            Backoff backoff = new Backoff(false);
+            Backoff backoff = new Backoff(SPIN_NANOS);
             while (phase == p) {
                 if (broken) {
                     throw new BrokenBarrierException();

@@ -46,10 +46,10 @@ class ParallelTest {
 
     @Test
     void workersThatParkedWakeUpForTheNextCall() throws InterruptedException {
-        try (Parallel p = new Parallel(3)) {
+        try (Parallel p = new Parallel(3, 1_000_000)) {
             AtomicIntegerArray runs = new AtomicIntegerArray(3);
             for (int c = 0; c < 3; c++) {
-                Thread.sleep(Parallel.SPIN_NANOS / 1_000_000 + 20); // past the spinning: the workers park
+                Thread.sleep(1 + 20); // past the spinning: the workers park
                 p.run(3, runs::incrementAndGet);
             }
             for (int t = 0; t < 3; t++) {

@@ -11,8 +11,9 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Hand-off: a step of the MLP makes a dozen parallel calls of 20-500 us each, so waking a worker must cost
  * microseconds, not the tens of microseconds of an executor's queue, park and unpark. A worker that has
  * finished a task spins (with {@link Thread#onSpinWait()}, yielding now and then to any other thread that is
- * ready) for up to {@link #SPIN_NANOS} (or the window the pool was made with) waiting for the next, then parks; the caller publishes a call with one
- * volatile write and unparks only the workers that parked. Completion works the same way the other way round,
+ * ready) for up to {@link #SPIN_NANOS} (or the window the pool was made with) waiting for the next, then parks;
+ * the caller publishes a call with one volatile write and unparks only the workers that parked. Completion works
+ * the same way the other way round,
  * and so do barriers; every waiter yields now and then, so that a thread that shares its core (the other
  * threads of a call among them) runs meanwhile. The spinning is bounded, so an idle backend costs nothing once it
  * has parked.

@@ -13,10 +13,9 @@ import java.util.concurrent.locks.LockSupport;
  * finished a task spins (with {@link Thread#onSpinWait()}, yielding now and then to any other thread that is
  * ready) for up to {@link #SPIN_NANOS} (or the window the pool was made with) waiting for the next, then parks;
  * the caller publishes a call with one volatile write and unparks only the workers that parked. Completion works
- * the same way the other way round,
- * and so do barriers; every waiter yields now and then, so that a thread that shares its core (the other
- * threads of a call among them) runs meanwhile. The spinning is bounded, so an idle backend costs nothing once it
- * has parked.
+ * the same way the other way round, and so do barriers; every waiter yields now and then, so that a thread that
+ * shares its core (the other threads of a call among them) runs meanwhile. The spinning is bounded, so an idle
+ * backend costs nothing once it has parked.
  *
  * <p>A task may wait for the others of its call with a {@link Barrier} when the call has no more tasks than
  * {@link #threads()} (each task then has a thread of its own); a task that fails breaks the barrier, so the

@@ -61,7 +61,10 @@ for f in files:
             key = (which, int(p["batch"]) if "batch" in p else " ".join(f"{k}={v}" for k, v in sorted(p.items())))
             runs[key].append(b["primaryMetric"]["score"])
             errs[key].append(b["primaryMetric"]["scoreError"])
-unit = json.load(open(files[0]))[0]["primaryMetric"]["scoreUnit"]
+first = json.load(open(files[0]))
+if not first:
+    sys.exit(f"compare-commits: {files[0]} holds no result: the benchmark failed (its output is above)")
+unit = first[0]["primaryMetric"]["scoreUnit"]
 print(f"| batch or params | {old_rev} {unit} | working tree {unit} | new / old |")
 print("| --- | --- | --- | --- |")
 for batch in sorted({k[1] for k in runs}, key=str):

@@ -87,7 +87,7 @@ final class CpuMatmul {
          * {@code b[src + c*ldb + p]} ({@code c < nr}, one from each row of B) to {@code bp[dst + p*nr + c]}.
          */
         default void packTransposedBPanel(float[] b, int src, int ldb, int kc, float[] bp, int dst) {
-            packTransposedBScalar(nr(), b, src, ldb, 0, kc, bp, dst);
+            packTransposedBScalar(nr(), nr(), b, src, ldb, 0, kc, bp, dst);
         }
 
         /**
@@ -95,12 +95,7 @@ final class CpuMatmul {
          * {@code a[src + r*lda + p]} ({@code r < mr}, one from each row) to {@code ap[dst + p*mr + r]}.
          */
         default void packRowPanel(float[] a, int src, int lda, int kc, float[] ap, int dst) {
-            int rows = mr();
-            for (int r = 0; r < rows; r++) {
-                for (int p = 0, s = src + r * lda; p < kc; p++) {
-                    ap[dst + p * rows + r] = a[s + p];
-                }
-            }
+            packRowsScalar(mr(), mr(), a, src, lda, kc, ap, dst);
         }
 
         /**
@@ -108,7 +103,7 @@ final class CpuMatmul {
          * {@code a[src + p*lda ...]} (contiguous in A) to {@code ap[dst + p*mr ...]}.
          */
         default void packTransposedPanel(float[] a, int src, int lda, int kc, float[] ap, int dst) {
-            packTransposedScalar(mr(), a, src, lda, 0, kc, ap, dst);
+            packTransposedScalar(mr(), mr(), a, src, lda, 0, kc, ap, dst);
         }
     }
 
@@ -358,31 +353,19 @@ final class CpuMatmul {
         for (int ir = 0; ir < mc; ir += mr) {
             int rows = Math.min(mr, mc - ir);
             int base = ir * kc;
-            if (transA && rows == mr) {
-                kernel.packTransposedPanel(a, aOff + p0 * lda + i0 + ir, lda, kc, ap, base);
-            } else if (transA) {
-                for (int p = 0; p < kc; p++) {
-                    int src = aOff + (p0 + p) * lda + i0 + ir;
-                    int dst = base + p * mr;
-                    System.arraycopy(a, src, ap, dst, rows);
-                    for (int r = rows; r < mr; r++) {
-                        ap[dst + r] = 0f;
-                    }
+            if (transA) {
+                int src = aOff + p0 * lda + i0 + ir;
+                if (rows == mr) {
+                    kernel.packTransposedPanel(a, src, lda, kc, ap, base);
+                } else {
+                    packTransposedScalar(mr, rows, a, src, lda, 0, kc, ap, base);
                 }
-            } else if (rows == mr) {
-                kernel.packRowPanel(a, aOff + (i0 + ir) * lda + p0, lda, kc, ap, base);
             } else {
-                for (int r = 0; r < mr; r++) {
-                    if (r < rows) {
-                        int src = aOff + (i0 + ir + r) * lda + p0;
-                        for (int p = 0; p < kc; p++) {
-                            ap[base + p * mr + r] = a[src + p];
-                        }
-                    } else {
-                        for (int p = 0; p < kc; p++) {
-                            ap[base + p * mr + r] = 0f;
-                        }
-                    }
+                int src = aOff + (i0 + ir) * lda + p0;
+                if (rows == mr) {
+                    kernel.packRowPanel(a, src, lda, kc, ap, base);
+                } else {
+                    packRowsScalar(mr, rows, a, src, lda, kc, ap, base);
                 }
             }
         }
@@ -401,19 +384,7 @@ final class CpuMatmul {
             if (transB && cols == nr) {
                 kernel.packTransposedBPanel(b, bOff + (j0 + jr) * ldb + p0, ldb, kc, bp, base);
             } else if (transB) {
-                // op(B)[p, j] = B[j, p]: walk each source row contiguously.
-                for (int cc = 0; cc < nr; cc++) {
-                    if (cc < cols) {
-                        int src = bOff + (j0 + jr + cc) * ldb + p0;
-                        for (int p = 0; p < kc; p++) {
-                            bp[base + p * nr + cc] = b[src + p];
-                        }
-                    } else {
-                        for (int p = 0; p < kc; p++) {
-                            bp[base + p * nr + cc] = 0f;
-                        }
-                    }
-                }
+                packTransposedBScalar(nr, cols, b, bOff + (j0 + jr) * ldb + p0, ldb, 0, kc, bp, base);
             } else if (cols == nr) {
                 kernel.packPanel(b, bOff + p0 * ldb + j0 + jr, ldb, kc, bp, base);
             } else {
@@ -431,24 +402,52 @@ final class CpuMatmul {
 
     /**
      * {@link MicroKernel#packTransposedBPanel} for {@code from <= p < to}, one float at a time, walking each row of B
-     * contiguously.
+     * contiguously; only the first {@code valid} of the panel's {@code nr} columns exist in B, the others are zeros.
      */
-    static void packTransposedBScalar(int nr, float[] b, int src, int ldb, int from, int to, float[] bp, int dst) {
-        for (int cc = 0; cc < nr; cc++) {
+    static void packTransposedBScalar(int nr, int valid, float[] b, int src, int ldb, int from, int to, float[] bp,
+                                      int dst) {
+        for (int cc = 0; cc < valid; cc++) {
             for (int p = from, s = src + cc * ldb + from; p < to; p++, s++) {
                 bp[dst + p * nr + cc] = b[s];
+            }
+        }
+        for (int cc = valid; cc < nr; cc++) {
+            for (int p = from; p < to; p++) {
+                bp[dst + p * nr + cc] = 0f;
             }
         }
     }
 
     /**
      * {@link MicroKernel#packTransposedPanel} for {@code from <= p < to}, one float at a time (a
-     * {@code System.arraycopy} of six floats costs more than the copy).
+     * {@code System.arraycopy} of six floats costs more than the copy); only the first {@code valid} of the panel's
+     * {@code mr} rows exist in A, the others are zeros.
      */
-    static void packTransposedScalar(int mr, float[] a, int src, int lda, int from, int to, float[] ap, int dst) {
+    static void packTransposedScalar(int mr, int valid, float[] a, int src, int lda, int from, int to, float[] ap,
+                                     int dst) {
         for (int p = from, s = src + from * lda, d = dst + from * mr; p < to; p++, s += lda, d += mr) {
-            for (int r = 0; r < mr; r++) {
+            for (int r = 0; r < valid; r++) {
                 ap[d + r] = a[s + r];
+            }
+            for (int r = valid; r < mr; r++) {
+                ap[d + r] = 0f;
+            }
+        }
+    }
+
+    /**
+     * {@link MicroKernel#packRowPanel} one row of A at a time, each walked contiguously; only the first {@code valid}
+     * of the panel's {@code mr} rows exist in A, the others are zeros.
+     */
+    static void packRowsScalar(int mr, int valid, float[] a, int src, int lda, int kc, float[] ap, int dst) {
+        for (int r = 0; r < valid; r++) {
+            for (int p = 0, s = src + r * lda; p < kc; p++) {
+                ap[dst + p * mr + r] = a[s + p];
+            }
+        }
+        for (int r = valid; r < mr; r++) {
+            for (int p = 0; p < kc; p++) {
+                ap[dst + p * mr + r] = 0f;
             }
         }
     }

@@ -143,6 +143,6 @@ final class MatmulVector implements CpuMatmul.MicroKernel {
         for (int p = 0, s = src, d = dst; p < vectored; p++, s += lda, d += MR) {
             FloatVector.fromArray(S8, a, s).intoArray(ap, d);
         }
-        CpuMatmul.packTransposedScalar(MR, a, src, lda, vectored, kc, ap, dst);
+        CpuMatmul.packTransposedScalar(MR, MR, a, src, lda, vectored, kc, ap, dst);
     }
 }

@@ -160,7 +160,7 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
             PackTranspose16.block(b, src + p, ldb, bp, dst + p * NR, NR);
             PackTranspose16.block(b, src + PackTranspose16.L * ldb + p, ldb, bp, dst + p * NR + PackTranspose16.L, NR);
         }
-        CpuMatmul.packTransposedBScalar(NR, b, src, ldb, blocked, kc, bp, dst);
+        CpuMatmul.packTransposedBScalar(NR, NR, b, src, ldb, blocked, kc, bp, dst);
     }
 
     /**
@@ -218,6 +218,6 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
         for (int p = 0, s = src, d = dst; p < vectored; p++, s += lda, d += MR) {
             FloatVector.fromArray(S16, a, s).intoArray(ap, d);
         }
-        CpuMatmul.packTransposedScalar(MR, a, src, lda, vectored, kc, ap, dst);
+        CpuMatmul.packTransposedScalar(MR, MR, a, src, lda, vectored, kc, ap, dst);
     }
 }

@@ -6,8 +6,8 @@
 #   benchmarks/run.sh                  # build if needed, run both thread counts, print the table
 #   BUILD=1 benchmarks/run.sh          # rebuild cpu-backend + benchmarks first
 #   JMH_OPTS="-wi 5 -i 10" benchmarks/run.sh
-#   OPENBLAS_CORETYPE=SkylakeX benchmarks/run.sh   # pick OpenBLAS kernels (the environment may preset one,
-#                                                  # e.g. Haswell = AVX2; the log records which ran)
+#   OPENBLAS_CORETYPE=Haswell benchmarks/run.sh    # OpenBLAS's kernels: by default the ones the CPU's flags name
+#                                                  # (SkylakeX with AVX-512, Haswell with AVX2); the log records which ran
 #
 # Results: benchmarks/target/gemm-t1.json, gemm-t2.json (JMH JSON), gemm-report.md, gemm-run.log.
 set -euo pipefail
@@ -17,6 +17,7 @@ threads_list="${THREADS:-1 2}"
 jmh_opts="${JMH_OPTS:--wi 3 -w 1 -i 4 -r 1 -f 1}"
 
 build_jar -pl benchmarks -am
+pick_coretype   # Debian's OpenBLAS 0.3.21 picks slow generic kernels on newer Intel CPUs: the peer runs its best
 
 log="$out/gemm-run.log"
 : > "$log"
@@ -28,6 +29,9 @@ for t in $threads_list; do
       -rf json -rff "$json" 2>&1 | tee -a "$log" | grep -E "peer BLAS|jacobian: |Core: |^GemmBenchmark|^Benchmark" || true
   files+=("$json")
 done
-python3 "$here/report.py" "${files[@]}" --svg "$out/gemm-ratios.svg" | tee "$out/gemm-report.md"
+{
+  machine_header   # the CPU model and its measured peak beside the ratios
+  python3 "$here/report.py" "${files[@]}" --svg "$out/gemm-ratios.svg"
+} | tee "$out/gemm-report.md"
 echo "which BLAS ran (from the forks' logs):"
 grep -E "peer BLAS|Core: " "$log" | sort | uniq -c

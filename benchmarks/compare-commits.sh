@@ -48,7 +48,9 @@ for r in $(seq 1 "$rounds"); do
     files+=("$json")
   done
 done
-python3 - "$old_rev" "$bench" "${files[@]}" <<'PY' | tee "$out/compare-report.md"
+pick_coretype   # for the peak printed beside the ratios
+machine_header | tee "$out/compare-report.md"
+python3 - "$old_rev" "$bench" "${files[@]}" <<'PY' | tee -a "$out/compare-report.md"
 import json, sys, collections
 old_rev, bench, files = sys.argv[1], sys.argv[2], sys.argv[3:]
 runs = collections.defaultdict(list)   # (which, batch) -> [score]

@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  */
 final class CpuMatmul {
 
-    /** Rows of the scalar kernel's tile and of the narrow vector kernel's ({@link MatmulVector}). */
+    /** Rows of the scalar kernel's tile and of {@link MatmulVector}'s. */
     static final int MR = 6;
     /** Largest depth of a packed block (the micro-kernel's k loop); see {@link #depth}. */
     static final int KC = 256;
@@ -125,8 +125,13 @@ final class CpuMatmul {
     private final float[][] sharedB = {new float[0], new float[0]};
 
     CpuMatmul(Parallel parallel, boolean vector) {
+        this(parallel, vector ? MatmulVector.widest() : new ScalarKernel());
+    }
+
+    /** A product on {@code kernel} (the tests run every kernel this machine's vector shape allows). */
+    CpuMatmul(Parallel parallel, MicroKernel kernel) {
         this.parallel = parallel;
-        this.kernel = vector ? MatmulVector.widest() : new ScalarKernel();
+        this.kernel = kernel;
         this.mr = kernel.mr();
         this.nr = kernel.nr();
         this.mc = Math.max(mr, MC_TARGET / mr * mr);

@@ -31,8 +31,8 @@ final class CpuWinograd {
     static final int MIN_CHANNELS = 8;
     /** Floats of transformed input and products per block: about 256 KiB, half a small L2. */
     private static final int BLOCK_FLOATS = 1 << 16;
-    /** The most tiles in a block. */
-    private static final int MAX_BLOCK_TILES = 20 * CpuMatmul.MR;
+    /** The most tiles in a block (a multiple of every kernel's rows: 4, 6, 12). */
+    private static final int MAX_BLOCK_TILES = 120;
     /** Chunks of the weight gradient's tile sum (fixed, so the summation order never depends on the threads). */
     private static final int CHUNKS = 8;
     /** The most floats of transformed weights (16 per channel pair) a layer may have here: 1 GiB; wider ones use GEMM. */
@@ -41,7 +41,6 @@ final class CpuWinograd {
     private static final int PARTIAL_FLOATS = 1 << 22;
     /** Below this many multiply-adds (of the transformed products) one thread does the whole convolution. */
     private static final long PARALLEL_MIN_MULADDS = 1L << 20;
-    private static final int MR = CpuMatmul.MR;
 
     /** The geometry of one call: input {@code [n, c, h, w]}, output {@code [n, oc, oh, ow]}, tiles of 2x2 outputs. */
     private record Geometry(int n, int c, int h, int w, int oc, int oh, int ow, int padH, int padW, int th, int tw) {
@@ -70,10 +69,10 @@ final class CpuWinograd {
             return 2 * ((t / tw) % th) + 1 < oh;
         }
 
-        /** Tiles per block: a multiple of {@link #MR} whose transformed input and products fit the block budget. */
-        int blockTiles() {
-            int t = BLOCK_FLOATS / (16 * (c + oc)) / MR * MR;
-            return Math.max(MR, Math.min(MAX_BLOCK_TILES, t));
+        /** Tiles per block: a multiple of {@code mr} whose transformed input and products fit the block budget. */
+        int blockTiles(int mr) {
+            int t = BLOCK_FLOATS / (16 * (c + oc)) / mr * mr;
+            return Math.max(mr, Math.min(MAX_BLOCK_TILES, t));
         }
     }
 
@@ -92,6 +91,8 @@ final class CpuWinograd {
 
     private final Parallel parallel;
     private final CpuMatmul.MicroKernel kernel;
+    /** Rows of the kernel's tile: output channels (forward) or tiles (weight gradient) per packed A panel. */
+    private final int mr;
     private final int nr;
     private final Workspace[] workspaces;
     private float[] u = new float[0];
@@ -99,11 +100,12 @@ final class CpuWinograd {
 
     CpuWinograd(Parallel parallel, boolean vector) {
         this.parallel = parallel;
-        this.kernel = vector ? new MatmulVector() : new CpuMatmul.ScalarKernel();
+        this.kernel = vector ? MatmulVector.narrow() : new CpuMatmul.ScalarKernel();
+        this.mr = kernel.mr();
         this.nr = kernel.nr();
         this.workspaces = new Workspace[parallel.threads()];
         for (int i = 0; i < workspaces.length; i++) {
-            workspaces[i] = new Workspace(MR * nr);
+            workspaces[i] = new Workspace(mr * nr);
         }
     }
 
@@ -138,7 +140,7 @@ final class CpuWinograd {
     void backwardWeights(Conv2dSpec spec, float[] x, int xOff, int[] xd, float[] dy, int dyOff, float[] dw, int dwOff,
                          int oc, boolean accumulate) {
         Geometry g = new Geometry(xd[0], xd[1], xd[2], xd[3], oc, spec.padH(), spec.padW());
-        int tb = g.blockTiles();
+        int tb = g.blockTiles(mr);
         int blocks = (g.tiles() + tb - 1) / tb;
         int cin = g.c;
         int uSize = 16 * g.oc * cin;
@@ -149,9 +151,9 @@ final class CpuWinograd {
             partials = new float[chunks * uSize];
         }
         int ciPanels = (cin + nr - 1) / nr;
-        int coGroups = (g.oc + MR - 1) / MR;
+        int coGroups = (g.oc + mr - 1) / mr;
         int vStride = ciPanels * tb * nr;
-        int mStride = coGroups * tb * MR;
+        int mStride = coGroups * tb * mr;
         AtomicInteger next = new AtomicInteger();
         parallel.run(workers(g, chunks), worker -> {
             Workspace ws = workspaces[worker];
@@ -167,10 +169,10 @@ final class CpuWinograd {
                     gradientTransform(g, dy, dyOff, t0, count, ws.m, tb);
                     for (int xi = 0; xi < 16; xi++) {
                         for (int grp = 0; grp < coGroups; grp++) {
-                            int rows = Math.min(MR, g.oc - grp * MR);
+                            int rows = Math.min(mr, g.oc - grp * mr);
                             for (int p = 0; p < ciPanels; p++) {
-                                kernel.run(count, ws.m, xi * mStride + grp * tb * MR, ws.v, xi * vStride + p * tb * nr,
-                                        partials, pOff + xi * g.oc * cin + grp * MR * cin + p * nr, cin, 1f, false, rows,
+                                kernel.run(count, ws.m, xi * mStride + grp * tb * mr, ws.v, xi * vStride + p * tb * nr,
+                                        partials, pOff + xi * g.oc * cin + grp * mr * cin + p * nr, cin, 1f, false, rows,
                                         Math.min(nr, cin - p * nr), ws.tmp);
                             }
                         }
@@ -223,7 +225,7 @@ final class CpuWinograd {
      * Blocks of tiles are claimed in turn by the workers.
      */
     private void convolve(Geometry g, float[] x, int xOff, float[] y, int yOff, boolean accumulate) {
-        int tb = g.blockTiles();
+        int tb = g.blockTiles(mr);
         int blocks = (g.tiles() + tb - 1) / tb;
         int panels = (g.oc + nr - 1) / nr;
         int vStride = tb * g.c;
@@ -243,9 +245,9 @@ final class CpuWinograd {
                 for (int xi = 0; xi < 16; xi++) {
                     for (int p = 0; p < panels; p++) {
                         int cols = Math.min(nr, g.oc - p * nr);
-                        for (int grp = 0; grp * MR < count; grp++) {
-                            kernel.run(g.c, ws.v, xi * vStride + grp * MR * g.c, u, xi * uStride + p * nr * g.c, ws.m,
-                                    xi * mStride + grp * MR * g.oc + p * nr, g.oc, 1f, false, Math.min(MR, count - grp * MR),
+                        for (int grp = 0; grp * mr < count; grp++) {
+                            kernel.run(g.c, ws.v, xi * vStride + grp * mr * g.c, u, xi * uStride + p * nr * g.c, ws.m,
+                                    xi * mStride + grp * mr * g.oc + p * nr, g.oc, 1f, false, Math.min(mr, count - grp * mr),
                                     cols, ws.tmp);
                         }
                     }
@@ -313,7 +315,7 @@ final class CpuWinograd {
     /**
      * Writes {@code B^T d B} of the 4x4 input patch of each tile {@code t0 .. t0+count-1} and each input channel,
      * {@code B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]}, into {@code v}. Layout: for the forward's A panels
-     * ({@code tilesAsColumns = false}) {@code v[xi][tile / MR][c][tile % MR]} with position stride {@code tb c};
+     * ({@code tilesAsColumns = false}) {@code v[xi][tile / mr][c][tile % mr]} with position stride {@code tb c};
      * for the weight gradient's B panels {@code v[xi][c / nr][tile][c % nr]} with stride {@code (c / nr) tb nr}.
      *
      * <p>Tiles are taken a row segment at a time, left to right: {@code B^T d} of an input column (four rows combined)
@@ -342,7 +344,7 @@ final class CpuWinograd {
             int to = Math.max(from, Math.min(width, g.w - c0));
             for (int k = 0; k < run; k++) { // where each tile's values go, less the channel's part
                 int l = lt + k;
-                ws.at[k] = tilesAsColumns ? l * nr : (l / MR) * MR * g.c + l % MR;
+                ws.at[k] = tilesAsColumns ? l * nr : (l / mr) * mr * g.c + l % mr;
             }
             boolean in0 = r0 >= 0 && r0 < g.h;
             boolean in1 = r0 + 1 >= 0 && r0 + 1 < g.h;
@@ -353,7 +355,7 @@ final class CpuWinograd {
             float[] s2 = in2 ? x : ws.zeros;
             float[] s3 = in3 ? x : ws.zeros;
             for (int ci = 0; ci < g.c; ci++) {
-                int ciAt = tilesAsColumns ? (ci / nr) * tb * nr + ci % nr : ci * MR;
+                int ciAt = tilesAsColumns ? (ci / nr) * tb * nr + ci % nr : ci * mr;
                 int base = xOff + (img * g.c + ci) * plane + c0 + r0 * g.w;
                 // x index of (row i, column j) is o_i + j; a zero row reads ws.zeros from 0
                 int o0 = in0 ? base : 0;
@@ -429,11 +431,11 @@ final class CpuWinograd {
 
     /**
      * Writes {@code A dy A^T} of each tile's 2x2 output gradient (zero past the output's edge) and each output
-     * channel, {@code A^T = [1 1 1 0; 0 1 -1 -1]}, as the weight gradient's A panels {@code m[xi][oc / MR][tile][oc % MR]}
-     * with position stride {@code (oc / MR) tb MR}.
+     * channel, {@code A^T = [1 1 1 0; 0 1 -1 -1]}, as the weight gradient's A panels {@code m[xi][oc / mr][tile][oc % mr]}
+     * with position stride {@code (oc / mr) tb mr}.
      */
     private void gradientTransform(Geometry g, float[] dy, int dyOff, int t0, int count, float[] m, int tb) {
-        int stride = (g.oc + MR - 1) / MR * tb * MR;
+        int stride = (g.oc + mr - 1) / mr * tb * mr;
         int plane = g.oh * g.ow;
         for (int lt = 0; lt < count; lt++) {
             int origin = dyOff + g.outputOrigin(t0 + lt);
@@ -445,7 +447,7 @@ final class CpuWinograd {
                 float y01 = right ? dy[at + 1] : 0f;
                 float y10 = down ? dy[at + g.ow] : 0f;
                 float y11 = down && right ? dy[at + g.ow + 1] : 0f;
-                int o = (co / MR) * tb * MR + lt * MR + co % MR;
+                int o = (co / mr) * tb * mr + lt * mr + co % mr;
                 // rows of A dy: (y00, y01), (y00 + y10, y01 + y11), (y00 - y10, y01 - y11), (-y10, -y11)
                 gradientRow(y00, y01, m, o, stride);
                 gradientRow(y00 + y10, y01 + y11, m, o + 4 * stride, stride);

@@ -26,11 +26,24 @@ final class MatmulVector implements CpuMatmul.MicroKernel {
     private static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
 
     /**
-     * The widest kernel the vector shape allows: {@link MatmulVectorWide} when a vector holds 16 floats (AVX-512, whose
-     * 32 registers hold its 24 accumulators), else this one.
+     * The widest kernel the machine's vector registers hold: {@link MatmulVectorWide} when a vector holds 16 floats
+     * (AVX-512, whose 32 registers hold its 24 accumulators), this one on other machines with 32 vector registers
+     * (AVX-512 with a narrowed vector shape, NEON), and {@link MatmulVectorNarrow} on 16 (AVX2), where this one's
+     * tile spills.
      */
     static CpuMatmul.MicroKernel widest() {
-        return L >= MatmulVectorWide.MIN_LANES ? new MatmulVectorWide() : new MatmulVector();
+        if (L >= MatmulVectorWide.MIN_LANES) {
+            return new MatmulVectorWide();
+        }
+        return narrow();
+    }
+
+    /**
+     * The two-vector-wide kernel the machine's vector registers hold: this one with 32 (its 12 accumulators, two B
+     * vectors and the broadcasts fit), {@link MatmulVectorNarrow} with 16.
+     */
+    static CpuMatmul.MicroKernel narrow() {
+        return Simd.REGISTERS >= 32 ? new MatmulVector() : new MatmulVectorNarrow();
     }
 
     @Override

@@ -14,6 +14,12 @@ final class Simd {
     static final VectorSpecies<Float> F = choose();
     /** Lanes of {@link #F}. */
     static final int L = F.length();
+    /**
+     * Vector registers the JIT can allocate: 32 on AArch64 and on x86 with AVX-512 (whatever shape {@link #F} is
+     * narrowed to, 256-bit vectors use the upper 16 too), else 16. The micro-kernels' tiles are sized to them.
+     */
+    static final int REGISTERS = "aarch64".equals(System.getProperty("os.arch"))
+            || FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512 ? 32 : 16;
 
     private Simd() {
     }

@@ -11,11 +11,12 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Which SGEMM micro-kernel runs, and that the one this machine does not pick is right too: {@link CpuMatmulTest}
- * covers the kernel of the JVM's own vector shape (the 12-row {@link MatmulVectorWide} on AVX-512), and
- * {@link Probe} here runs in a child JVM narrowed to 256-bit vectors ({@value Simd#BITS_PROPERTY}), where the
- * 6-row {@link MatmulVector} of AVX2 machines computes, over sizes with edge tiles in every direction and all
- * four transpositions, against the reference backend.
+ * Which SGEMM micro-kernel runs, and that the ones this machine does not pick are right too: {@link CpuMatmulTest}
+ * covers the kernel of the JVM's own vector shape (the 12-row {@link MatmulVectorWide} on AVX-512, the 4-row
+ * {@link MatmulVectorNarrow} on AVX2), {@link #everyKernelOfThisVectorShapeMatchesTheReference} runs each kernel the
+ * shape allows in this JVM, and {@link Probe} runs in a child JVM narrowed to 256-bit vectors
+ * ({@value Simd#BITS_PROPERTY}), over sizes with edge tiles in every direction and all four transpositions, against
+ * the reference backend.
  */
 class MicroKernelChoiceTest {
     /** Relative tolerance of a float-accumulated dot product against the double-accumulated reference. */
@@ -111,22 +112,83 @@ class MicroKernelChoiceTest {
                     assertTrue(!line.contains("COMPILE SKIPPED") && !line.contains("bailout"), bits + " bits: " + line);
                 }
             }
-            String kernel = Simd.L >= MatmulVectorWide.MIN_LANES && bits.equals("512") ? "MatmulVectorWide" : "MatmulVector";
+            String kernel = Simd.L >= MatmulVectorWide.MIN_LANES && bits.equals("512") ? "MatmulVectorWide"
+                    : Simd.REGISTERS >= 32 ? "MatmulVector" : "MatmulVectorNarrow";
             assertTrue(out.contains("dev.jacobian.cpu." + kernel + "::run"), bits + " bits, " + kernel + " compiled:\n" + out);
         }
     }
 
     @Test
-    void sixteenLanesGetTheWideKernelFewerTheNarrowOne() {
-        Class<?> expected = Simd.L >= MatmulVectorWide.MIN_LANES ? MatmulVectorWide.class : MatmulVector.class;
+    void sixteenLanesGetTheWideKernelSixteenRegistersTheNarrowOne() {
+        Class<?> expected = Simd.L >= MatmulVectorWide.MIN_LANES ? MatmulVectorWide.class
+                : Simd.REGISTERS >= 32 ? MatmulVector.class : MatmulVectorNarrow.class;
         assertEquals(expected, MatmulVector.widest().getClass());
-        assertEquals(Simd.L >= 16 ? 12 : 6, MatmulVector.widest().mr());
+        assertEquals(Simd.L >= 16 ? 12 : Simd.REGISTERS >= 32 ? 6 : 4, MatmulVector.widest().mr());
+        assertEquals(Simd.REGISTERS >= 32 ? 6 : 4, MatmulVector.narrow().mr());
+    }
+
+    /**
+     * Every kernel this JVM's vector shape can run (the narrow ones always, the wide one on 16 lanes), whichever the
+     * machine picks, on 1 and 2 threads, against a double-accumulated product: sizes with edge tiles in every
+     * direction, several depth blocks, and whole panels of 4, 6 and 12 rows that end A exactly (a vector copy of a
+     * transposed panel must not read past A).
+     */
+    @Test
+    void everyKernelOfThisVectorShapeMatchesTheReference() {
+        List<CpuMatmul.MicroKernel> kernels = new java.util.ArrayList<>(List.of(new MatmulVector(),
+                new MatmulVectorNarrow(), new CpuMatmul.ScalarKernel()));
+        if (Simd.L >= MatmulVectorWide.MIN_LANES) {
+            kernels.add(new MatmulVectorWide());
+        }
+        int[][] mnk = {{1, 1, 1}, {3, 17, 5}, {4, 16, 9}, {5, 33, 257}, {8, 40, 7}, {12, 40, 7}, {13, 47, 31},
+            {24, 64, 300}, {65, 31, 513}, {145, 97, 129}, {128, 256, 100}};
+        for (CpuMatmul.MicroKernel kernel : kernels) {
+            for (int threads = 1; threads <= 2; threads++) {
+                try (Parallel parallel = new Parallel(threads)) {
+                    CpuMatmul matmul = new CpuMatmul(parallel, kernel);
+                    for (int[] s : mnk) {
+                        for (int t = 0; t < 4; t++) {
+                            String what = kernel.getClass().getSimpleName() + " threads=" + threads + " " + s[0]
+                                    + "x" + s[1] + "x" + s[2] + " transA=" + ((t & 1) != 0) + " transB=" + ((t & 2) != 0);
+                            assertProductMatches(what, matmul, s[0], s[1], s[2], (t & 1) != 0, (t & 2) != 0);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void assertProductMatches(String what, CpuMatmul matmul, int m, int n, int k, boolean transA,
+                                             boolean transB) {
+        float[] a = CpuMatmulTest.random(m * 31L + k, m * k);
+        float[] b = CpuMatmulTest.random(n * 17L + k, n * k);
+        float[] c = CpuMatmulTest.random(m * 7L + n, m * n);
+        float alpha = 0.5f;
+        float beta = -1.25f;
+        double[] expected = new double[m * n];
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double sum = 0;
+                for (int p = 0; p < k; p++) {
+                    sum += (double) a[transA ? p * m + i : i * k + p] * b[transB ? j * k + p : p * n + j];
+                }
+                expected[i * n + j] = alpha * sum + beta * (double) c[i * n + j];
+            }
+        }
+        matmul.gemm(transA, transB, m, n, k, alpha, a, 0, transA ? m : k, b, 0, transB ? k : n, beta, c, 0);
+        double atol = GEMM_ATOL_PER_TERM * (k + 2);
+        for (int i = 0; i < expected.length; i++) {
+            double err = Math.abs(expected[i] - c[i]);
+            assertTrue(err <= atol + GEMM_RTOL * Math.abs(expected[i]),
+                    () -> what + ": element differs by " + err);
+        }
     }
 
     @Test
     void theNarrowKernelMatchesTheReferenceOnNarrowVectors() throws IOException, InterruptedException {
         String out = ChildJvm.run(Probe.class, "--add-modules=jdk.incubator.vector", "-D" + Simd.BITS_PROPERTY + "=256");
-        assertTrue(out.contains("kernel=MatmulVector lanes="), out);
+        assertTrue(out.contains("kernel=" + (Simd.REGISTERS >= 32 ? "MatmulVector" : "MatmulVectorNarrow") + " lanes="),
+                out);
         assertTrue(out.contains("done"), out);
         assertTrue(!out.contains("differs:"), out);
     }

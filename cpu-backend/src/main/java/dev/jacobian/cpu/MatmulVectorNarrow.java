@@ -1,0 +1,101 @@
+package dev.jacobian.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The SGEMM micro-kernel for machines with 16 vector registers (x86 without AVX-512: AVX2, or SSE when the vector
+ * shape is narrowed): a {@code 4 x 2L} tile of C in 8 registers; per step of k, two vector loads of the packed B row,
+ * four broadcasts of the packed A column and eight FMAs. Loaded only when the Vector API is available.
+ *
+ * <p>Why not six rows, as {@link MatmulVector} (the BLIS shape for AVX2): its twelve accumulators, two B vectors and
+ * one broadcast need 15 of the 16 registers, and C2 (JDK 25) hoists the broadcasts, which are loads, ahead of the
+ * FMAs that use them; with three in flight one accumulator no longer fits, and C2 keeps it on the stack: a load, an
+ * FMA and a store per step of k, whose chain through memory (store-to-load forwarding plus the FMA's latency) then
+ * sets the loop's pace. Seen in the compiled loop ({@code -XX:CompileCommand=print} with hsdis) on an AMD EPYC of
+ * family 25 (Zen 3, AVX2): the 6-row kernel alone on packed panels in cache ran at 42-44 GFLOP/s, five rows (ten
+ * accumulators) at 35-37, these four rows at 87-92, where OpenBLAS's whole 1024^3 product measured 90 GFLOP/s on one
+ * thread. Eight accumulators still cover the FMA's latency times its throughput (4 cycles x 2 per cycle) on Zen 3 and
+ * on Intel's cores since Skylake.
+ *
+ * <p>The tile reaches C through {@code tmp}, as in {@link MatmulVector} (see the comment in its {@code run}).
+ */
+final class MatmulVectorNarrow implements CpuMatmul.MicroKernel {
+    /** Rows of the tile. */
+    static final int MR = 4;
+    private static final VectorSpecies<Float> S = Simd.F;
+    private static final int L = Simd.L;
+    private static final int NR = 2 * L;
+    /** Four lanes: one row of a transposed A panel. */
+    private static final VectorSpecies<Float> S4 = FloatVector.SPECIES_128;
+
+    @Override
+    public int mr() {
+        return MR;
+    }
+
+    @Override
+    public int nr() {
+        return NR;
+    }
+
+    @Override
+    public void run(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
+                    float alpha, boolean overwrite, int rows, int cols, float[] tmp) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00;
+        FloatVector c10 = c00;
+        FloatVector c11 = c00;
+        FloatVector c20 = c00;
+        FloatVector c21 = c00;
+        FloatVector c30 = c00;
+        FloatVector c31 = c00;
+        for (int p = 0; p < kc; p++) {
+            int ap = aOff + p * MR;
+            int bp = bOff + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, b, bp);
+            FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
+            FloatVector a0 = FloatVector.broadcast(S, a[ap]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, a[ap + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, a[ap + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, a[ap + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+        }
+        c00.intoArray(tmp, 0);
+        c01.intoArray(tmp, L);
+        c10.intoArray(tmp, NR);
+        c11.intoArray(tmp, NR + L);
+        c20.intoArray(tmp, 2 * NR);
+        c21.intoArray(tmp, 2 * NR + L);
+        c30.intoArray(tmp, 3 * NR);
+        c31.intoArray(tmp, 3 * NR + L);
+        if (cols == NR) {
+            MatmulVector.addRows(tmp, c, cOff, ldc, alpha, overwrite, rows);
+            return;
+        }
+        CpuMatmul.addTile(tmp, NR, c, cOff, ldc, alpha, overwrite, rows, cols);
+    }
+
+    @Override
+    public void packPanel(float[] b, int src, int ldb, int kc, float[] bp, int dst) {
+        MatmulVector.copyPanel(b, src, ldb, kc, bp, dst);
+    }
+
+    /** One 4-lane vector copy per {@code p}; a panel whose last rows end past A is finished one float at a time. */
+    @Override
+    public void packTransposedPanel(float[] a, int src, int lda, int kc, float[] ap, int dst) {
+        int room = a.length - MR - src;
+        int vectored = room < 0 ? 0 : Math.min(kc, room / lda + 1);
+        for (int p = 0, s = src, d = dst; p < vectored; p++, s += lda, d += MR) {
+            FloatVector.fromArray(S4, a, s).intoArray(ap, d);
+        }
+        CpuMatmul.packTransposedScalar(MR, MR, a, src, lda, vectored, kc, ap, dst);
+    }
+}

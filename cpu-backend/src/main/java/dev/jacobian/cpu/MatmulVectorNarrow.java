@@ -120,6 +120,21 @@ final class MatmulVectorNarrow implements CpuMatmul.MicroKernel {
         MatmulVector.copyPanel(b, src, ldb, kc, bp, dst);
     }
 
+    /**
+     * Eight p at a time by {@link PackTranspose8} on 8-float vectors: a block of the panel's first eight columns, then
+     * of the next eight; the last {@code kc % 8} (and every p on other vector shapes) one float at a time.
+     */
+    @Override
+    public void packTransposedBPanel(float[] b, int src, int ldb, int kc, float[] bp, int dst) {
+        int l = PackTranspose8.L;
+        int blocked = L == l ? kc - kc % l : 0;
+        for (int p = 0; p < blocked; p += l) {
+            PackTranspose8.block(b, src + p, ldb, bp, dst + p * NR, NR);
+            PackTranspose8.block(b, src + l * ldb + p, ldb, bp, dst + p * NR + l, NR);
+        }
+        CpuMatmul.packTransposedBScalar(NR, NR, b, src, ldb, blocked, kc, bp, dst);
+    }
+
     /** One 4-lane vector copy per {@code p}; a panel whose last rows end past A is finished one float at a time. */
     @Override
     public void packTransposedPanel(float[] a, int src, int lda, int kc, float[] ap, int dst) {

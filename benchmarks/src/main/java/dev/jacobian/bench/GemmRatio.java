@@ -14,7 +14,9 @@ import java.util.Locale;
  *
  * <p>Arguments: shapes as {@link GemmShape} spells them ({@code 1024}, {@code 128x256x784:NN}). System properties:
  * {@code threads} (both libraries; OpenBLAS's must match {@code OPENBLAS_NUM_THREADS}, which {@link OpenBlas} checks),
- * {@code rounds} (default 25). Prints one line per shape: median ratio and quartiles, both libraries' median and best
+ * {@code rounds} (default 25), {@code pauseMillis} (default 5: a pause before each half, long enough for the other
+ * library's idle threads to stop spinning and sleep, so that they do not take a core from this half; the script runs
+ * Jacobian's workers with a 1 ms spin for this). Prints one line per shape: median ratio and quartiles, both libraries' median and best
  * GFLOP/s. {@code benchmarks/run-gemm-ratio.sh} runs it for one and two threads with the machine's peak beside it.
  */
 public final class GemmRatio {
@@ -34,6 +36,7 @@ public final class GemmRatio {
     public static void main(String[] args) {
         int threads = Integer.getInteger("threads", 1);
         int rounds = Integer.getInteger("rounds", 25);
+        long pause = Long.getLong("pauseMillis", 5);
         OpenBlas blas = OpenBlas.load(threads);
         try (CpuBackend be = new CpuBackend(threads)) {
             for (String spec : args) {
@@ -58,8 +61,8 @@ public final class GemmRatio {
                 double[] go = new double[rounds];
                 double[] ratio = new double[rounds];
                 for (int r = 0; r < rounds; r++) {
-                    gj[r] = flop * reps / time(jacobian, reps);
-                    go[r] = flop * reps / time(openblas, reps);
+                    gj[r] = flop * reps / time(jacobian, reps, pause);
+                    go[r] = flop * reps / time(openblas, reps, pause);
                     ratio[r] = gj[r] / go[r];
                 }
                 Arrays.sort(gj);
@@ -76,7 +79,13 @@ public final class GemmRatio {
         }
     }
 
-    private static double time(Runnable product, int reps) {
+    private static double time(Runnable product, int reps, long pauseMillis) {
+        try {
+            Thread.sleep(pauseMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
         long t0 = System.nanoTime();
         for (int i = 0; i < reps; i++) {
             product.run();

@@ -23,43 +23,20 @@ final class PackTranspose16 {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_512;
     // round h's constants, h = 8, 4, 2, 1: DOWN moves lane j - h to lane j, UP moves lane j + h to lane j, and BIT
     // selects the lanes j with j & h != 0
-    private static final VectorShuffle<Float> DOWN8 = shift(8, -1);
-    private static final VectorShuffle<Float> UP8 = shift(8, 1);
-    private static final VectorMask<Float> BIT8 = lanesWith(8);
-    private static final VectorShuffle<Float> DOWN4 = shift(4, -1);
-    private static final VectorShuffle<Float> UP4 = shift(4, 1);
-    private static final VectorMask<Float> BIT4 = lanesWith(4);
-    private static final VectorShuffle<Float> DOWN2 = shift(2, -1);
-    private static final VectorShuffle<Float> UP2 = shift(2, 1);
-    private static final VectorMask<Float> BIT2 = lanesWith(2);
-    private static final VectorShuffle<Float> DOWN1 = shift(1, -1);
-    private static final VectorShuffle<Float> UP1 = shift(1, 1);
-    private static final VectorMask<Float> BIT1 = lanesWith(1);
+    private static final VectorShuffle<Float> DOWN8 = LaneMoves.shift(S, 8, -1);
+    private static final VectorShuffle<Float> UP8 = LaneMoves.shift(S, 8, 1);
+    private static final VectorMask<Float> BIT8 = LaneMoves.lanesWith(S, 8);
+    private static final VectorShuffle<Float> DOWN4 = LaneMoves.shift(S, 4, -1);
+    private static final VectorShuffle<Float> UP4 = LaneMoves.shift(S, 4, 1);
+    private static final VectorMask<Float> BIT4 = LaneMoves.lanesWith(S, 4);
+    private static final VectorShuffle<Float> DOWN2 = LaneMoves.shift(S, 2, -1);
+    private static final VectorShuffle<Float> UP2 = LaneMoves.shift(S, 2, 1);
+    private static final VectorMask<Float> BIT2 = LaneMoves.lanesWith(S, 2);
+    private static final VectorShuffle<Float> DOWN1 = LaneMoves.shift(S, 1, -1);
+    private static final VectorShuffle<Float> UP1 = LaneMoves.shift(S, 1, 1);
+    private static final VectorMask<Float> BIT1 = LaneMoves.lanesWith(S, 1);
 
     private PackTranspose16() {
-    }
-
-    /**
-     * Round {@code h}'s lane move: with {@code direction} -1, lane {@code j} takes lane {@code j - h} where
-     * {@code j & h != 0}; with +1, lane {@code j + h} where {@code j & h == 0}; other lanes keep their own (the blend
-     * drops them).
-     */
-    private static VectorShuffle<Float> shift(int h, int direction) {
-        int[] from = new int[L];
-        for (int j = 0; j < L; j++) {
-            boolean set = (j & h) != 0;
-            from[j] = direction < 0 ? (set ? j - h : j) : (set ? j : j + h);
-        }
-        return VectorShuffle.fromArray(S, from, 0);
-    }
-
-    /** The lanes {@code j} with {@code j & h != 0}. */
-    private static VectorMask<Float> lanesWith(int h) {
-        boolean[] set = new boolean[L];
-        for (int j = 0; j < L; j++) {
-            set[j] = (j & h) != 0;
-        }
-        return VectorMask.fromArray(S, set, 0);
     }
 
     /**

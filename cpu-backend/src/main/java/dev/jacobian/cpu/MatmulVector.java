@@ -4,10 +4,12 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The narrow SGEMM micro-kernel on the Vector API: a {@code 6 x 2L} tile of C ({@code L} = lanes of
+ * The 6-row SGEMM micro-kernel on the Vector API: a {@code 6 x 2L} tile of C ({@code L} = lanes of
  * {@link Simd#F}) held in 12 vector registers; per step of k, two vector loads of the packed B row, six
- * broadcasts of the packed A column and twelve FMAs. It fits the 16 vector registers of AVX2 and NEON; with 32
- * (AVX-512) {@link MatmulVectorWide} computes twice the rows per step. Loaded only when the Vector API is available.
+ * broadcasts of the packed A column and twelve FMAs. It runs where the JIT has 32 vector registers and the vector
+ * holds fewer than 16 floats (NEON; AVX-512 with a narrowed shape), and for {@link CpuWinograd} on AVX-512; with 16
+ * registers (AVX2) C2 spills one of its accumulators, and {@link MatmulVectorNarrow} takes its place; with 16-float
+ * vectors {@link MatmulVectorWide} computes twice the rows per step. Loaded only when the Vector API is available.
  *
  * <p>C2 (JDK 25) compiles the k loop to what it says: memory-operand broadcasts ({@code vbroadcastss zmm, [mem]},
  * a load, not a shuffle on an FMA port), two loads and twelve FMAs per trip, plus about nine scalar instructions of

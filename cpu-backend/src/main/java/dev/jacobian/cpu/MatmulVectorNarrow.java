@@ -21,9 +21,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>A whole tile goes from the registers straight to C (eight vector FMAs and stores, or multiplies for an
  * overwrite); an edge tile goes through {@code tmp}, as in {@link MatmulVector}, whose comment in {@code run} says why
  * that kernel does so for every tile. With eight accumulators the direct stores leave C1's register allocator enough
- * room ({@code MicroKernelChoiceTest} checks both compilers take the method), and they raised the whole product from
- * 0.78x to 0.85x OpenBLAS at 1024^3 and from 0.77x to 0.94x on the weight gradient 784x256x128 (A transposed) on that
- * machine ({@code benchmarks/run-gemm-ratio.sh}).
+ * room ({@code MicroKernelChoiceTest} checks both compilers take the method). On that machine two single runs of
+ * {@code benchmarks/run-gemm-ratio.sh} put the whole product at 0.78x then 0.85x OpenBLAS at 1024^3 and 0.77x then
+ * 0.94x on the weight gradient 784x256x128 (A transposed); jars run alternately, two processes each, showed a gain
+ * larger than the 10-25% spread between processes only on the smaller products (256x128x128 with A transposed).
  */
 final class MatmulVectorNarrow implements CpuMatmul.MicroKernel {
     /** Rows of the tile. */

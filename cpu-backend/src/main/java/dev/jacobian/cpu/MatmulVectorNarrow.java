@@ -13,10 +13,10 @@ import jdk.incubator.vector.VectorSpecies;
  * FMAs that use them; with three in flight one accumulator no longer fits, and C2 keeps it on the stack: a load, an
  * FMA and a store per step of k, whose chain through memory (store-to-load forwarding plus the FMA's latency) then
  * sets the loop's pace. Seen in the compiled loop ({@code -XX:CompileCommand=print} with hsdis) on an AMD EPYC of
- * family 25 (Zen 3, AVX2): the 6-row kernel alone on packed panels in cache ran at 42-44 GFLOP/s, five rows (ten
- * accumulators) at 35-37, these four rows at 87-92, where OpenBLAS's whole 1024^3 product measured 90 GFLOP/s on one
- * thread. Eight accumulators still cover the FMA's latency times its throughput (4 cycles x 2 per cycle) on Zen 3 and
- * on Intel's cores since Skylake.
+ * family 25 (Zen 3, AVX2): alone on packed panels in cache, against the machine's measured peak that hour (OpenBLAS's
+ * whole 1024^3 product on one thread, 90 GFLOP/s), the 6-row kernel ran at 0.47-0.49x, five rows (ten accumulators)
+ * at 0.39-0.41x, these four rows at 0.97-1.02x. Eight accumulators still cover the FMA's latency times its
+ * throughput (4 cycles x 2 per cycle) on Zen 3 and on Intel's cores since Skylake.
  *
  * <p>A whole tile goes from the registers straight to C (eight vector FMAs and stores, or multiplies for an
  * overwrite); an edge tile goes through {@code tmp}, as in {@link MatmulVector}, whose comment in {@code run} says why

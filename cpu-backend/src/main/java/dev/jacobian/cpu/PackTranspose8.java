@@ -13,9 +13,10 @@ import jdk.incubator.vector.VectorSpecies;
  * ({@code i & h == 0}), the lanes {@code j} of row {@code i} with {@code j & h != 0} and the lanes {@code j - h} of
  * row {@code i + h}, so after the three rounds element {@code (r, c)} is at {@code (c, r)}.
  *
- * <p>Measured alone (an AMD EPYC of family 25, Zen 3): packing the 784 x 256 B of the input gradient's product took
- * 0.31 ns per float against 0.67 for the scalar copy, whose stores land {@code NR} floats apart. Loaded only when the
- * Vector API is available and a vector holds 8 floats.
+ * <p>Measured alone, alternating with the scalar copy (whose stores land {@code NR} floats apart) in one process:
+ * packing the 784 x 256 B of the input gradient's product took 0.45-0.50x its time (an AMD EPYC of family 25, Zen 3,
+ * AVX2; measured SGEMM peak that hour 86-91 GFLOP/s). Loaded only when the Vector API is available and a vector
+ * holds 8 floats.
  */
 final class PackTranspose8 {
     /** Floats per vector and rows (and columns) of a block. */

@@ -83,6 +83,17 @@ final class CpuMatmul {
         }
 
         /**
+         * Packs {@code count} consecutive whole panels of a B read as stored: panel {@code q} as {@link #packPanel}
+         * packs {@code b[src + q*nr ...]} to {@code bp[dst + q*nr*kc ...]}. The default packs them one by one.
+         */
+        default void packPanels(float[] b, int src, int ldb, int kc, int count, float[] bp, int dst) {
+            int w = nr();
+            for (int q = 0; q < count; q++) {
+                packPanel(b, src + q * w, ldb, kc, bp, dst + q * w * kc);
+            }
+        }
+
+        /**
          * Packs one whole panel of a B read transposed: for each {@code p < kc}, the {@link #nr} values
          * {@code b[src + c*ldb + p]} ({@code c < nr}, one from each row of B) to {@code bp[dst + p*nr + c]}.
          */
@@ -383,7 +394,11 @@ final class CpuMatmul {
      */
     private void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] bp,
                        int bpOff) {
-        for (int jr = 0; jr < nc; jr += nr) {
+        int whole = transB ? 0 : nc / nr; // the whole panels of a B read as stored, row by row
+        if (whole > 0) {
+            kernel.packPanels(b, bOff + p0 * ldb + j0, ldb, kc, whole, bp, bpOff);
+        }
+        for (int jr = whole * nr; jr < nc; jr += nr) {
             int cols = Math.min(nr, nc - jr);
             int base = bpOff + jr * kc;
             if (transB && cols == nr) {

@@ -121,6 +121,11 @@ final class MatmulVectorNarrow implements CpuMatmul.MicroKernel {
         MatmulVector.copyPanel(b, src, ldb, kc, bp, dst);
     }
 
+    @Override
+    public void packPanels(float[] b, int src, int ldb, int kc, int count, float[] bp, int dst) {
+        MatmulVector.copyPanels(b, src, ldb, kc, count, bp, dst);
+    }
+
     /**
      * Eight p at a time by {@link PackTranspose8} on 8-float vectors: a block of the panel's first eight columns, then
      * of the next eight; the last {@code kc % 8} (and every p on other vector shapes) one float at a time.

@@ -149,6 +149,11 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
         MatmulVector.copyPanel(b, src, ldb, kc, bp, dst);
     }
 
+    @Override
+    public void packPanels(float[] b, int src, int ldb, int kc, int count, float[] bp, int dst) {
+        MatmulVector.copyPanels(b, src, ldb, kc, count, bp, dst);
+    }
+
     /**
      * Sixteen p at a time by {@link PackTranspose16}: a block of the panel's first sixteen columns, then of the next
      * sixteen; the last {@code kc % 16} one float at a time.

@@ -158,6 +158,36 @@ class MicroKernelChoiceTest {
         }
     }
 
+    /**
+     * {@link CpuMatmul.MicroKernel#packPanels} (B read row by row into several panels) lays out exactly what packing the
+     * panels one by one does, for every kernel, from a B wider than the panels (a row stride past them) and at offsets.
+     */
+    @Test
+    void packingSeveralPanelsRowByRowEqualsPackingThemOneByOne() {
+        List<CpuMatmul.MicroKernel> kernels = new java.util.ArrayList<>(List.of(new MatmulVector(),
+                new MatmulVectorNarrow(), new CpuMatmul.ScalarKernel()));
+        if (Simd.L >= MatmulVectorWide.MIN_LANES) {
+            kernels.add(new MatmulVectorWide());
+        }
+        for (CpuMatmul.MicroKernel kernel : kernels) {
+            int nr = kernel.nr();
+            for (int count : new int[] {1, 3}) {
+                int kc = 37;
+                int ldb = count * nr + 5;
+                int src = 3;
+                int dst = 2;
+                float[] b = CpuMatmulTest.random(count * 11L + nr, src + kc * ldb);
+                float[] rows = new float[dst + count * nr * kc + 4];
+                float[] panels = rows.clone();
+                kernel.packPanels(b, src, ldb, kc, count, rows, dst);
+                for (int q = 0; q < count; q++) {
+                    kernel.packPanel(b, src + q * nr, ldb, kc, panels, dst + q * nr * kc);
+                }
+                assertTrue(java.util.Arrays.equals(panels, rows), kernel.getClass().getSimpleName() + " count=" + count);
+            }
+        }
+    }
+
     private static void assertProductMatches(String what, CpuMatmul matmul, int m, int n, int k, boolean transA,
                                              boolean transB) {
         float[] a = CpuMatmulTest.random(m * 31L + k, m * k);

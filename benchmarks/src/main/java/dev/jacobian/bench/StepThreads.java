@@ -21,7 +21,9 @@ import java.util.TreeMap;
  * 784-256-128-10 MLP (He init, seed 42; SGD lr 0.05, momentum 0.9, clipping at 5, as in {@link TrainingStepBenchmark})
  * on backends of 1 and 2 threads take turns, {@code steps} steps each per round, on the same 16 synthetic batches, and
  * the figure is the median over the rounds of the per-round speed-up. Alternating keeps a machine whose speed drifts
- * from favouring either side.
+ * from favouring either side. After each round a {@link TwoCoreProbe} measures what a second thread gave the machine
+ * itself then, and the report adds the step's gain against it, round by round: a 2-vCPU virtual machine does not
+ * always give a second thread a core of its own.
  *
  * <p>With {@code -Dops=true} every backend call is also timed (through a {@link Proxy} of {@link Backend}) and the
  * report lists each op's share of the 1-thread step's backend time, on 1 and on 2 threads, and its gain: which ops
@@ -34,6 +36,10 @@ public final class StepThreads {
     private static final int CLASSES = 10;
     private static final int BATCHES = 16;
     private static final int WARM_STEPS = 2000;
+    /** Probes of the machine per round (their median is the round's figure). */
+    private static final int PROBES = 5;
+    /** The CPU backend's workers' spin before they park ({@code -Djacobian.cpu.spinMicros}, 200 ms by default). */
+    private static final long WORKER_SPIN_NANOS = 1000L * Long.getLong("jacobian.cpu.spinMicros", 200_000);
 
     private StepThreads() {
     }
@@ -73,20 +79,35 @@ public final class StepThreads {
         timing[0] = true;
         double[][] micros = new double[threads.length][rounds];
         double[] speedUp = new double[rounds];
-        for (int r = 0; r < rounds; r++) {
-            for (int i = 0; i < threads.length; i++) {
-                long t0 = System.nanoTime();
-                for (int s = 0; s < steps; s++) {
-                    trainers[i].step(x, y, (s % BATCHES) * batch, batch);
+        double[] machine = new double[rounds];
+        double[] relative = new double[rounds];
+        try (TwoCoreProbe probe = new TwoCoreProbe()) {
+            for (int r = 0; r < rounds; r++) {
+                long twoThreadsEnd = 0;
+                for (int i = threads.length - 1; i >= 0; i--) { // 2 threads, then 1
+                    long t0 = System.nanoTime();
+                    for (int s = 0; s < steps; s++) {
+                        trainers[i].step(x, y, (s % BATCHES) * batch, batch);
+                    }
+                    long t1 = System.nanoTime();
+                    micros[i][r] = (t1 - t0) / 1e3 / steps;
+                    twoThreadsEnd = threads[i] == 2 ? t1 : twoThreadsEnd;
                 }
-                micros[i][r] = (System.nanoTime() - t0) / 1e3 / steps;
+                speedUp[r] = micros[0][r] / micros[1][r];
+                machine[r] = probeAfterSpin(probe, twoThreadsEnd);
+                relative[r] = speedUp[r] / machine[r];
             }
-            speedUp[r] = micros[0][r] / micros[1][r];
         }
         Arrays.sort(speedUp);
+        Arrays.sort(machine);
+        Arrays.sort(relative);
         System.out.printf(Locale.ROOT, "batch %d: 2 threads against 1: %.2fx [%.2f-%.2f] (median and quartiles of %d "
                 + "rounds of %d steps each)%n", batch, speedUp[rounds / 2], speedUp[rounds / 4], speedUp[3 * rounds / 4],
                 rounds, steps);
+        System.out.printf(Locale.ROOT, "  the machine in the same rounds: a second thread ran an FMA loop on registers "
+                + "%.2fx as fast [%.2f-%.2f] (2.00 on two free cores; TwoCoreProbe); the step's gain against it, round "
+                + "by round: %.2f [%.2f-%.2f]%n", machine[rounds / 2], machine[rounds / 4], machine[3 * rounds / 4],
+                relative[rounds / 2], relative[rounds / 4], relative[3 * rounds / 4]);
         if (ops) {
             long oneThread = 0;
             for (long[] v : perOp[0].values()) {
@@ -105,6 +126,29 @@ public final class StepThreads {
         for (CpuBackend be : backends) {
             be.close();
         }
+    }
+
+    /**
+     * The median of {@link #PROBES} probes of what a second thread gives, once the 2-thread backend's worker, which
+     * spins {@link #WORKER_SPIN_NANOS} after its last task before it parks, has parked (it would take a core from the
+     * probe).
+     */
+    private static double probeAfterSpin(TwoCoreProbe probe, long twoThreadsEnd) {
+        long wait = WORKER_SPIN_NANOS + 20_000_000L - (System.nanoTime() - twoThreadsEnd);
+        if (wait > 0) {
+            try {
+                Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            }
+        }
+        double[] p = new double[PROBES];
+        for (int i = 0; i < PROBES; i++) {
+            p[i] = probe.scaling();
+        }
+        Arrays.sort(p);
+        return p[PROBES / 2];
     }
 
     /** {@code real} behind a proxy that adds each call's time, by op name and tensor shapes, to {@code perOp}. */

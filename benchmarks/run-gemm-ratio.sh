@@ -4,6 +4,7 @@
 #
 #   benchmarks/run-gemm-ratio.sh                      # squares and the MLP's products, 1 and 2 threads
 #   SHAPES="1024 128x256x784:NN" THREADS=1 ROUNDS=40 benchmarks/run-gemm-ratio.sh
+#   FORKS=5 SHAPES="1024 128x256x784:NN" benchmarks/run-gemm-ratio.sh   # five JVMs each, and the spread across them
 #
 # OpenBLAS runs its right kernel: OPENBLAS_CORETYPE as given, else SkylakeX on AVX-512 and Haswell on AVX2 (Debian's
 # 0.3.21 picks slow generic kernels on newer Intel CPUs). OpenBLAS's idle threads spin for about 2^28 cycles (a tenth of
@@ -22,9 +23,30 @@ report="$out/gemm-ratio.md"
 {
   machine_header
   for t in ${THREADS:-1 2}; do
-    # shellcheck disable=SC2086
-    OPENBLAS_NUM_THREADS="$t" OPENBLAS_THREAD_TIMEOUT="${OPENBLAS_THREAD_TIMEOUT:-4}" "$java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-        -Ddev.ludovic.netlib.blas.nativeLib=libopenblas.so.0 -Xms2g -Xmx2g -Djacobian.cpu.spinMicros=1000 -Dthreads="$t" -Drounds="${ROUNDS:-25}" \
-        -cp "$jar" dev.jacobian.bench.GemmRatio $shapes 2>&1 | grep -v -E "WARN|INFO"
+    for ((f = 1; f <= ${FORKS:-1}; f++)); do
+      # shellcheck disable=SC2086
+      OPENBLAS_NUM_THREADS="$t" OPENBLAS_THREAD_TIMEOUT="${OPENBLAS_THREAD_TIMEOUT:-4}" "$java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+          -Ddev.ludovic.netlib.blas.nativeLib=libopenblas.so.0 -Xms2g -Xmx2g -Djacobian.cpu.spinMicros=1000 -Dthreads="$t" -Drounds="${ROUNDS:-25}" \
+          -cp "$jar" dev.jacobian.bench.GemmRatio $shapes 2>&1 | grep -v -E "WARN|INFO"
+    done
   done
 } | tee "$report"
+# with several forks: per shape and thread count, the spread of the forks' median ratios and of Jacobian's median
+# GFLOP/s (a JVM that ran the product much faster or slower than the others would show in the second, not the first,
+# when the machine's own speed drifted)
+if [[ "${FORKS:-1}" -gt 1 ]]; then
+  awk -v forks="$FORKS" '/Jacobian\/OpenBLAS/ {
+      key = $1 " threads " substr($3, 1, length($3) - 1); r = $5; sub(/x$/, "", r)
+      for (i = 1; i <= NF; i++) if ($i == "Jacobian" && $(i + 1) ~ /^[0-9.]+$/) g = $(i + 1)
+      ratios[key] = ratios[key] " " r; gf[key] = gf[key] " " g; order[key] = ++n
+    }
+    function range(list,   a, k, lo, hi) {
+      k = split(list, a, " "); lo = a[1]; hi = a[1]
+      for (i = 2; i <= k; i++) { if (a[i] + 0 < lo + 0) lo = a[i]; if (a[i] + 0 > hi + 0) hi = a[i] }
+      return lo "-" hi
+    }
+    END {
+      print "spread over " forks " forks (each fork: the median of its rounds):"
+      for (key in order) printf "  %-32s Jacobian/OpenBLAS %s; Jacobian GFLOP/s %s\n", key, range(ratios[key]), range(gf[key])
+    }' "$report" | tee -a "$report"
+fi

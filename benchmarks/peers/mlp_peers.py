@@ -2,7 +2,7 @@
 """The epoch benchmark's driver (benchmarks/run-epochs.sh): trains the 784-256-128-10 MLP on the shipped
 Fashion-MNIST with `bin/jacobian train --backend cpu`, with numpy and with PyTorch (peers/mlp_train.py), one process
 per run, and prints seconds per epoch, the ratios against the peers, epoch 1 against epoch 2, start-up and peak RSS,
-with the CPU model and its measured SGEMM peak.
+with the CPU model, its measured SGEMM peak and what a second thread gave the machine in each round.
 
 Every run trains --epochs epochs of 55,000 samples (lr 0.05, constant rate; the Jacobian run holds 5,000 of the
 60,000 out for validation, which runs after each epoch, outside the epoch's time). Timed per run:
@@ -69,14 +69,21 @@ def coretype(flags, env):
     return best, peaks[best], peaks
 
 
-def measure_peak(env):
+def measure_scaling(env):
+    """What a second thread gives the machine now: OpenBLAS's 1024^3 SGEMM on 2 threads against 1 (each the best of
+    10), 2.0 on two free cores; measured once per round, since a virtual machine's second vCPU is not always a core of
+    its own (the step's StepThreads measures the same with TwoCoreProbe)."""
+    return measure_peak(env, 2) / measure_peak(env, 1)
+
+
+def measure_peak(env, threads=1):
     code = ("import numpy as np, time\n"
             "a = np.random.rand(1024, 1024).astype(np.float32); b = a.copy(); a @ b\n"
             "best = 0.0\n"
             "for _ in range(10):\n"
             "    t = time.perf_counter(); a @ b; best = max(best, 2 * 1024 ** 3 / (time.perf_counter() - t) / 1e9)\n"
             "print(f'{best:.1f}')")
-    out = subprocess.run([PYTHON, "-c", code], env=dict(env, OPENBLAS_NUM_THREADS="1"), capture_output=True,
+    out = subprocess.run([PYTHON, "-c", code], env=dict(env, OPENBLAS_NUM_THREADS=str(threads)), capture_output=True,
                          text=True, check=True)
     return float(out.stdout.strip())
 
@@ -156,7 +163,12 @@ def main():
         # the momentum penalty: plain SGD beside the default run's momentum, at the machine's thread count
         configs += [("jacobian", b, max(thread_counts), 0.0) for b in batches]
     results = {c: [] for c in configs}
+    scaling = []
     for r in range(args.rounds):
+        if max(thread_counts) > 1:
+            scaling.append(measure_scaling(env))
+            print(f"# round {r + 1}: a second thread gave OpenBLAS's 1024^3 SGEMM {scaling[-1]:.2f}x", file=sys.stderr,
+                  flush=True)
         for c in configs:
             peer, b, t, m = c
             res = (run_jacobian(b, t, m, args.epochs, env) if peer == "jacobian"
@@ -180,6 +192,9 @@ def main():
           f"SGEMM peak {peak:.1f} GFLOP/s (OpenBLAS through numpy, 1 thread, 1024^3, best of 10, "
           f"OPENBLAS_CORETYPE={core or 'auto'}"
           + "".join(f"; {c}: {g:.1f}" for c, g in peaks.items() if c != core) + ")")
+    if scaling:
+        print(f"A second thread gave the machine {statistics.median(scaling):.2f}x (OpenBLAS's 1024^3 SGEMM on 2 threads "
+              f"against 1, before each round: {', '.join(f'{x:.2f}' for x in scaling)}; 2.00 on two free cores)")
     print(f"{args.epochs} epochs of {TRAIN} samples per run, {args.rounds} round(s); medians over rounds\n")
     print("| peer | batch | threads | momentum | s/epoch (epochs 2-%d) | epoch 1 / epoch 2 | start-up s | peak RSS MiB "
           "| last loss |" % args.epochs)
@@ -212,6 +227,7 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(cpu=model, peak_gflops=peak, coretype=core, coretype_peaks=peaks, epochs=args.epochs,
+                           two_thread_scaling=scaling,
                            runs=[dict(peer=c[0], batch=c[1], threads=c[2], momentum=c[3], results=v)
                                  for c, v in results.items()]), f, indent=1)
 

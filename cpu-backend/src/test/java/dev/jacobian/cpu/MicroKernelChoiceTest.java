@@ -135,11 +135,7 @@ class MicroKernelChoiceTest {
      */
     @Test
     void everyKernelOfThisVectorShapeMatchesTheReference() {
-        List<CpuMatmul.MicroKernel> kernels = new java.util.ArrayList<>(List.of(new MatmulVector(),
-                new MatmulVectorNarrow(), new CpuMatmul.ScalarKernel()));
-        if (Simd.L >= MatmulVectorWide.MIN_LANES) {
-            kernels.add(new MatmulVectorWide());
-        }
+        List<CpuMatmul.MicroKernel> kernels = kernelsOfThisShape();
         int[][] mnk = {{1, 1, 1}, {3, 17, 5}, {4, 16, 9}, {5, 33, 257}, {8, 40, 7}, {12, 40, 7}, {13, 47, 31},
             {24, 64, 300}, {65, 31, 513}, {145, 97, 129}, {128, 256, 100}};
         for (CpuMatmul.MicroKernel kernel : kernels) {
@@ -164,11 +160,7 @@ class MicroKernelChoiceTest {
      */
     @Test
     void packingSeveralPanelsRowByRowEqualsPackingThemOneByOne() {
-        List<CpuMatmul.MicroKernel> kernels = new java.util.ArrayList<>(List.of(new MatmulVector(),
-                new MatmulVectorNarrow(), new CpuMatmul.ScalarKernel()));
-        if (Simd.L >= MatmulVectorWide.MIN_LANES) {
-            kernels.add(new MatmulVectorWide());
-        }
+        List<CpuMatmul.MicroKernel> kernels = kernelsOfThisShape();
         for (CpuMatmul.MicroKernel kernel : kernels) {
             int nr = kernel.nr();
             for (int count : new int[] {1, 3}) {
@@ -186,6 +178,16 @@ class MicroKernelChoiceTest {
                 assertTrue(java.util.Arrays.equals(panels, rows), kernel.getClass().getSimpleName() + " count=" + count);
             }
         }
+    }
+
+    /** The kernels this JVM's vector shape can run: the narrow ones and the scalar twin always, the wide one on 16 lanes. */
+    private static List<CpuMatmul.MicroKernel> kernelsOfThisShape() {
+        List<CpuMatmul.MicroKernel> kernels = new java.util.ArrayList<>(List.of(new MatmulVector(),
+                new MatmulVectorNarrow(), new CpuMatmul.ScalarKernel()));
+        if (Simd.L >= MatmulVectorWide.MIN_LANES) {
+            kernels.add(new MatmulVectorWide());
+        }
+        return kernels;
     }
 
     private static void assertProductMatches(String what, CpuMatmul matmul, int m, int n, int k, boolean transA,

@@ -7,8 +7,8 @@ import java.util.concurrent.locks.LockSupport;
  * memory traffic, no synchronization inside), timed on the calling thread alone, then on it and a helper thread at
  * once; {@link #scaling()} is {@code 2 x alone / together}, 2.0 on two free cores. A benchmark of threads interleaves
  * it with its own rounds, so that a figure such as "2 threads run the step 1.4x as fast as 1" comes with what the
- * machine gave two threads in the same minutes: on a 2-vCPU virtual machine whose second vCPU the host sometimes
- * shares (seen on an AMD EPYC of family 25: consecutive probes a tenth of a second apart gave from 1.3x to 2.1x).
+ * machine gave two threads in the same minutes. On a 2-vCPU virtual machine (an AMD EPYC of family 25) probes a tenth
+ * of a second apart gave from 1.3x to 2.1x, and the medians of whole benchmark runs from 1.56x to 1.96x.
  *
  * <p>The helper parks between probes (it takes no core from the benchmark's own threads); in a probe both threads meet,
  * then spin for {@link #MEET_NANOS} more and start their loops at the same instant, so that the operating system has

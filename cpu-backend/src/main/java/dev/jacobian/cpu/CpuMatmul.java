@@ -72,24 +72,17 @@ final class CpuMatmul {
                  float alpha, boolean overwrite, int rows, int cols, float[] tmp);
 
         /**
-         * Packs one whole panel of a B read as stored: for each {@code p < kc}, the {@link #nr} values
-         * {@code b[src + p*ldb ...]} to {@code bp[dst + p*nr ...]}.
-         */
-        default void packPanel(float[] b, int src, int ldb, int kc, float[] bp, int dst) {
-            int w = nr();
-            for (int p = 0; p < kc; p++) {
-                System.arraycopy(b, src + p * ldb, bp, dst + p * w, w);
-            }
-        }
-
-        /**
-         * Packs {@code count} consecutive whole panels of a B read as stored: panel {@code q} as {@link #packPanel}
-         * packs {@code b[src + q*nr ...]} to {@code bp[dst + q*nr*kc ...]}. The default packs them one by one.
+         * Packs {@code count} consecutive whole panels of a B read as stored: for each {@code p < kc} and panel
+         * {@code q < count}, the {@link #nr} values {@code b[src + p*ldb + q*nr ...]} to
+         * {@code bp[dst + q*nr*kc + p*nr ...]}. B is read row by row, each row into all the panels, so that it streams
+         * through the caches once in the order it is stored.
          */
         default void packPanels(float[] b, int src, int ldb, int kc, int count, float[] bp, int dst) {
             int w = nr();
-            for (int q = 0; q < count; q++) {
-                packPanel(b, src + q * w, ldb, kc, bp, dst + q * w * kc);
+            for (int p = 0; p < kc; p++) {
+                for (int q = 0; q < count; q++) {
+                    System.arraycopy(b, src + p * ldb + q * w, bp, dst + q * w * kc + p * w, w);
+                }
             }
         }
 
@@ -405,9 +398,7 @@ final class CpuMatmul {
                 kernel.packTransposedBPanel(b, bOff + (j0 + jr) * ldb + p0, ldb, kc, bp, base);
             } else if (transB) {
                 packTransposedBScalar(nr, cols, b, bOff + (j0 + jr) * ldb + p0, ldb, 0, kc, bp, base);
-            } else if (cols == nr) {
-                kernel.packPanel(b, bOff + p0 * ldb + j0 + jr, ldb, kc, bp, base);
-            } else {
+            } else { // the last, partial panel of a B read as stored
                 for (int p = 0; p < kc; p++) {
                     int src = bOff + (p0 + p) * ldb + j0 + jr;
                     int dst = base + p * nr;

@@ -135,23 +135,16 @@ final class MatmulVector implements CpuMatmul.MicroKernel {
     }
 
     @Override
-    public void packPanel(float[] b, int src, int ldb, int kc, float[] bp, int dst) {
-        copyPanel(b, src, ldb, kc, bp, dst);
-    }
-
-    @Override
     public void packPanels(float[] b, int src, int ldb, int kc, int count, float[] bp, int dst) {
         copyPanels(b, src, ldb, kc, count, bp, dst);
     }
 
     /**
-     * {@link CpuMatmul.MicroKernel#packPanels} of the vector kernels (all are two vectors wide): B is read row by row,
-     * each row's {@code count} panel widths copied to their panels (two vector copies each), so that B streams through
-     * the caches once in the order it is stored, where packing one panel at a time strides down B a row at a time.
-     * The packed panels are the same. On the 784 x 256 weights of the MLP's first layer, one thread, an AMD EPYC of
-     * family 25 (Zen 3, AVX2): the product 128 x 256 x 784 took 0.97-0.98x the time it took with the panels packed
-     * one by one (three processes, each alternating the two over 70 rounds); on other shapes the difference was
-     * within the noise.
+     * {@link CpuMatmul.MicroKernel#packPanels} of the vector kernels (all are two vectors wide): two vector copies per
+     * row of each panel. Reading B row by row into all the panels, where packing one panel at a time strode down B a
+     * row at a time, on the 784 x 256 weights of the MLP's first layer, one thread, an AMD EPYC of family 25 (Zen 3,
+     * AVX2): the product 128 x 256 x 784 took 0.97-0.98x the time it took with the panels packed one by one (three
+     * processes, each alternating the two over 70 rounds); on other shapes the difference was within the noise.
      */
     static void copyPanels(float[] b, int src, int ldb, int kc, int count, float[] bp, int dst) {
         int step = NR * kc;
@@ -160,14 +153,6 @@ final class MatmulVector implements CpuMatmul.MicroKernel {
                 FloatVector.fromArray(S, b, s).intoArray(bp, d);
                 FloatVector.fromArray(S, b, s + L).intoArray(bp, d + L);
             }
-        }
-    }
-
-    /** {@link #packPanel} of either kernel (both are two vectors wide): two vector copies per {@code p}. */
-    static void copyPanel(float[] b, int src, int ldb, int kc, float[] bp, int dst) {
-        for (int p = 0; p < kc; p++, src += ldb, dst += NR) {
-            FloatVector.fromArray(S, b, src).intoArray(bp, dst);
-            FloatVector.fromArray(S, b, src + L).intoArray(bp, dst + L);
         }
     }
 

@@ -117,11 +117,6 @@ final class MatmulVectorNarrow implements CpuMatmul.MicroKernel {
     }
 
     @Override
-    public void packPanel(float[] b, int src, int ldb, int kc, float[] bp, int dst) {
-        MatmulVector.copyPanel(b, src, ldb, kc, bp, dst);
-    }
-
-    @Override
     public void packPanels(float[] b, int src, int ldb, int kc, int count, float[] bp, int dst) {
         MatmulVector.copyPanels(b, src, ldb, kc, count, bp, dst);
     }

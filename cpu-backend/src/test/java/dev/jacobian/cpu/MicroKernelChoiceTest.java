@@ -155,13 +155,13 @@ class MicroKernelChoiceTest {
     }
 
     /**
-     * {@link CpuMatmul.MicroKernel#packPanels} (B read row by row into several panels) lays out exactly what packing the
-     * panels one by one does, for every kernel, from a B wider than the panels (a row stride past them) and at offsets.
+     * {@link CpuMatmul.MicroKernel#packPanels} lays out each panel as the micro-kernel reads it ({@code nr} floats of
+     * B's row {@code p} at {@code p*nr} in the panel, panels {@code nr*kc} apart), for every kernel, from a B wider than
+     * the panels (a row stride past them) and at offsets, writing nothing else.
      */
     @Test
-    void packingSeveralPanelsRowByRowEqualsPackingThemOneByOne() {
-        List<CpuMatmul.MicroKernel> kernels = kernelsOfThisShape();
-        for (CpuMatmul.MicroKernel kernel : kernels) {
+    void packingPanelsOfABReadAsStoredLaysThemOutAsTheKernelReadsThem() {
+        for (CpuMatmul.MicroKernel kernel : kernelsOfThisShape()) {
             int nr = kernel.nr();
             for (int count : new int[] {1, 3}) {
                 int kc = 37;
@@ -169,14 +169,50 @@ class MicroKernelChoiceTest {
                 int src = 3;
                 int dst = 2;
                 float[] b = CpuMatmulTest.random(count * 11L + nr, src + kc * ldb);
-                float[] rows = new float[dst + count * nr * kc + 4];
-                float[] panels = rows.clone();
-                kernel.packPanels(b, src, ldb, kc, count, rows, dst);
+                float[] packed = new float[dst + count * nr * kc + 4];
+                java.util.Arrays.fill(packed, -7f);
+                float[] expected = packed.clone();
                 for (int q = 0; q < count; q++) {
-                    kernel.packPanel(b, src + q * nr, ldb, kc, panels, dst + q * nr * kc);
+                    for (int p = 0; p < kc; p++) {
+                        for (int c = 0; c < nr; c++) {
+                            expected[dst + q * nr * kc + p * nr + c] = b[src + p * ldb + q * nr + c];
+                        }
+                    }
                 }
-                assertTrue(java.util.Arrays.equals(panels, rows), kernel.getClass().getSimpleName() + " count=" + count);
+                kernel.packPanels(b, src, ldb, kc, count, packed, dst);
+                assertTrue(java.util.Arrays.equals(expected, packed), kernel.getClass().getSimpleName() + " count=" + count);
             }
+        }
+    }
+
+    /**
+     * The register transposes of a B read transposed, {@link PackTranspose8} and {@link PackTranspose16}, against the
+     * transpose written out, on any machine (a species wider than the machine's vectors runs slowly but exactly): each
+     * block's column {@code q} lands as row {@code q} of the panel, {@code stride} floats apart, and nothing else is
+     * written.
+     */
+    @Test
+    void theRegisterTransposesTransposeTheirBlock() {
+        for (int l : new int[] {PackTranspose8.L, PackTranspose16.L}) {
+            int ldb = l + 5;
+            int src = 2;
+            int stride = 2 * l;
+            int dst = 3;
+            float[] b = CpuMatmulTest.random(l, src + l * ldb);
+            float[] packed = new float[dst + l * stride + 4];
+            java.util.Arrays.fill(packed, -7f);
+            float[] expected = packed.clone();
+            for (int r = 0; r < l; r++) {
+                for (int q = 0; q < l; q++) {
+                    expected[dst + q * stride + r] = b[src + r * ldb + q];
+                }
+            }
+            if (l == PackTranspose8.L) {
+                PackTranspose8.block(b, src, ldb, packed, dst, stride);
+            } else {
+                PackTranspose16.block(b, src, ldb, packed, dst, stride);
+            }
+            assertTrue(java.util.Arrays.equals(expected, packed), "PackTranspose" + l);
         }
     }
 

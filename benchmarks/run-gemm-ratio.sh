@@ -32,13 +32,14 @@ report="$out/gemm-ratio.md"
   done
 } | tee "$report"
 # with several forks: per shape and thread count, the spread of the forks' median ratios and of Jacobian's median
-# GFLOP/s (a JVM that ran the product much faster or slower than the others would show in the second, not the first,
-# when the machine's own speed drifted)
+# against the measured peak (a JVM that ran the product much faster or slower than the others would show in the
+# second, not the first, when the machine's own speed drifted)
 if [[ "${FORKS:-1}" -gt 1 ]]; then
-  awk -v forks="$FORKS" '/Jacobian\/OpenBLAS/ {
+  awk -v forks="$FORKS" '/^SGEMM peak:/ { peak = $3 }
+    /Jacobian\/OpenBLAS/ {
       key = $1 " threads " substr($3, 1, length($3) - 1); r = $5; sub(/x$/, "", r)
       for (i = 1; i <= NF; i++) if ($i == "Jacobian" && $(i + 1) ~ /^[0-9.]+$/) g = $(i + 1)
-      ratios[key] = ratios[key] " " r; gf[key] = gf[key] " " g; order[key] = ++n
+      ratios[key] = ratios[key] " " r; gf[key] = gf[key] " " (peak > 0 ? sprintf("%.2f", g / peak) : g); order[key] = ++n
     }
     function range(list,   a, k, lo, hi) {
       k = split(list, a, " "); lo = a[1]; hi = a[1]
@@ -47,6 +48,6 @@ if [[ "${FORKS:-1}" -gt 1 ]]; then
     }
     END {
       print "spread over " forks " forks (each fork: the median of its rounds):"
-      for (key in order) printf "  %-32s Jacobian/OpenBLAS %s; Jacobian GFLOP/s %s\n", key, range(ratios[key]), range(gf[key])
+      for (key in order) printf "  %-32s Jacobian/OpenBLAS %s; Jacobian against the measured peak %s\n", key, range(ratios[key]), range(gf[key])
     }' "$report" | tee -a "$report"
 fi

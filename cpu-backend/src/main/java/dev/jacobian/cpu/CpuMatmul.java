@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  *         for jr in NC step NR                one B micro-panel kc x NR stays in L1
  *           for ir in MC step MR              micro-kernel: an MR x NR tile of C in registers, kc FMAs deep
  * </pre>
- * The depth kc is at most {@link #KC}, the same for every block of a product ({@link #depth}).
+ * The depth kc is at most the kernel's {@link MicroKernel#maxDepth} and the same for every block of a product
+ * ({@link #depth}); MC is the kernel's {@link MicroKernel#blockRows}.
  * Transposed operands are read transposed while packing, never materialized. Packed panels are padded
  * with zeros to whole tiles; edge tiles are computed whole and only their valid part is written.
  *
@@ -35,9 +36,9 @@ final class CpuMatmul {
 
     /** Rows of the scalar kernel's tile and of {@link MatmulVector}'s. */
     static final int MR = 6;
-    /** Largest depth of a packed block (the micro-kernel's k loop); see {@link #depth}. */
+    /** Largest depth of a packed block (the micro-kernel's k loop) unless the kernel asks for another; see {@link #depth}. */
     static final int KC = 256;
-    /** Rows of a packed A block (rounded down to a multiple of the kernel's rows). */
+    /** Rows of a packed A block (rounded down to a multiple of the kernel's rows) unless the kernel asks for others. */
     static final int MC_TARGET = 144;
     /** Columns of a packed B block (rounded to a multiple of the kernel's NR). */
     static final int NC_TARGET = 3072;
@@ -67,6 +68,20 @@ final class CpuMatmul {
 
         /** Columns of a tile: the width of a packed B panel. */
         int nr();
+
+        /**
+         * The largest depth of a packed block for this kernel, {@link #KC} unless it says otherwise: each block adds
+         * its tile to C once, so deeper blocks read and write C less often, as long as a B micro-panel
+         * ({@code depth x nr} floats) still streams from the caches near the core.
+         */
+        default int maxDepth() {
+            return KC;
+        }
+
+        /** Rows of a packed A block for this kernel, {@link #MC_TARGET} unless it says otherwise. */
+        default int blockRows() {
+            return MC_TARGET;
+        }
 
         void run(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
                  float alpha, boolean overwrite, int rows, int cols, float[] tmp);
@@ -124,6 +139,8 @@ final class CpuMatmul {
     private final int nr;
     private final int mc;
     private final int nc;
+    /** The largest block depth, the kernel's {@link MicroKernel#maxDepth}. */
+    private final int depthLimit;
     private final Workspace[] workspaces;
     /** The two packed-B buffers (groups of blocks) the threads share when they split C by rows. */
     private final float[][] sharedB = {new float[0], new float[0]};
@@ -138,7 +155,8 @@ final class CpuMatmul {
         this.kernel = kernel;
         this.mr = kernel.mr();
         this.nr = kernel.nr();
-        this.mc = Math.max(mr, MC_TARGET / mr * mr);
+        this.mc = Math.max(mr, kernel.blockRows() / mr * mr);
+        this.depthLimit = Math.max(1, kernel.maxDepth());
         this.nc = Math.max(nr, NC_TARGET / nr * nr);
         this.workspaces = new Workspace[parallel.threads()];
         for (int i = 0; i < workspaces.length; i++) {
@@ -340,12 +358,12 @@ final class CpuMatmul {
     }
 
     /**
-     * The depth of the packed blocks of a product {@code k} deep: as few blocks as {@link #KC} allows, all of
-     * the same depth (784 is 4 x 196, not 3 x 256 + 16: a block a few deep would pay a whole update of C for
-     * a few multiply-adds per element).
+     * The depth of the packed blocks of a product {@code k} deep: as few blocks as the kernel's
+     * {@link MicroKernel#maxDepth} allows, all of the same depth (with 256, 784 is 4 x 196, not 3 x 256 + 16: a block
+     * a few deep would pay a whole update of C for a few multiply-adds per element).
      */
-    static int depth(int k) {
-        int blocks = Math.max(1, (k + KC - 1) / KC);
+    int depth(int k) {
+        int blocks = Math.max(1, (k + depthLimit - 1) / depthLimit);
         return (k + blocks - 1) / blocks;
     }
 

@@ -152,8 +152,8 @@ class CpuMatmulTest {
     static Stream<Arguments> sharingShapes() {
         return Stream.of(Arguments.of(128, 256, 784), Arguments.of(64, 3300, 40), Arguments.of(12, 900, 300),
                 Arguments.of(145, 97, 129), Arguments.of(1000, 20, 600),
-                // op(B) of 2.3M floats: packed in groups of blocks (one block, one, then four across two column
-                // blocks), each group behind its own barrier
+                // op(B) of 2.3M floats: packed in groups of blocks, each group behind its own barrier (blocks 234
+                // deep: one block, one, then four across two column blocks; the narrow kernel's 350: one, one, two)
                 Arguments.of(78, 3300, 700));
     }
 

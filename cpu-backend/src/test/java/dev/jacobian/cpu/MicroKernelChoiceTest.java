@@ -155,6 +155,36 @@ class MicroKernelChoiceTest {
     }
 
     /**
+     * A product's blocks are as few as the kernel's {@link CpuMatmul.MicroKernel#maxDepth} allows and all equally deep:
+     * the narrow kernel's 512 ({@code 784 = 2 x 392}, {@code 1025 = 3 x 342}), the others' 256 ({@code 784 = 4 x 196}).
+     */
+    @Test
+    void blocksAreAsDeepAsTheKernelAllowsAndEquallyDeep() {
+        try (Parallel parallel = new Parallel(1)) {
+            CpuMatmul narrow = new CpuMatmul(parallel, new MatmulVectorNarrow());
+            assertEquals(392, narrow.depth(784));
+            assertEquals(512, narrow.depth(1024));
+            assertEquals(342, narrow.depth(1025));
+            assertEquals(7, narrow.depth(7));
+            CpuMatmul six = new CpuMatmul(parallel, new MatmulVector());
+            assertEquals(196, six.depth(784));
+            assertEquals(256, six.depth(512));
+            for (CpuMatmul.MicroKernel kernel : kernelsOfThisShape()) {
+                CpuMatmul matmul = new CpuMatmul(parallel, kernel);
+                for (int k = 1; k <= 2100; k++) {
+                    int depth = matmul.depth(k);
+                    int blocks = (k + depth - 1) / depth;
+                    String what = kernel.getClass().getSimpleName() + " k=" + k;
+                    assertTrue(depth <= kernel.maxDepth(), what);
+                    assertEquals((k + kernel.maxDepth() - 1) / kernel.maxDepth(), blocks, what + ": fewest blocks");
+                    assertTrue(k - (blocks - 1) * depth > depth - blocks,
+                            what + ": the last block is as deep, give or take one per block");
+                }
+            }
+        }
+    }
+
+    /**
      * {@link CpuMatmul.MicroKernel#packPanels} lays out each panel as the micro-kernel reads it ({@code nr} floats of
      * B's row {@code p} at {@code p*nr} in the panel, panels {@code nr*kc} apart), for every kernel, from a B wider than
      * the panels (a row stride past them) and at offsets, writing nothing else.

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The CPU backend's training step of an older commit against the working tree's, both in one process (InProcessAB:
+# each build in a class loader of its own, the two timed in alternating halves of every round; the median of per-round
+# ratios), for each batch size and thread count, with the CPU model and its measured SGEMM peak beside it. Use it where
+# the machine's speed drifts within seconds, which separate processes (compare-commits.sh) cannot see past.
+#
+#   benchmarks/compare-in-process.sh OLD_REV
+#   BATCHES="64 128" THREADS="1 2" ROUNDS=40 benchmarks/compare-in-process.sh HEAD~3
+#
+# The old commit is built in a temporary git worktree, with StepTimer copied in when it lacks it (it must compile
+# against the old API). About a minute per configuration. Nothing else may run meanwhile. Results:
+# benchmarks/target/compare-in-process.md.
+set -euo pipefail
+# shellcheck source=benchmarks/lib.sh
+. "$(dirname "$0")/lib.sh"
+old_rev="${1:?usage: compare-in-process.sh OLD_REV}"
+BUILD=1 build_jar -pl benchmarks -am
+old_tree="$(mktemp -d)"
+trap 'git -C "$root" worktree remove --force "$old_tree" >/dev/null 2>&1 || true' EXIT
+git -C "$root" worktree add --detach "$old_tree" "$old_rev" >/dev/null
+src="benchmarks/src/main/java/dev/jacobian/bench/StepTimer.java"
+[[ -f "$old_tree/$src" ]] || cp "$root/$src" "$old_tree/$src"
+(cd "$old_tree" && ./mvnw -q -B -ntp -pl benchmarks -am package -DskipTests -Dmaven.javadoc.skip)
+old_jar="$out/benchmarks-old.jar"
+new_jar="$out/benchmarks-new.jar"
+cp "$old_tree/benchmarks/target/benchmarks.jar" "$old_jar"
+cp "$jar" "$new_jar"
+pick_coretype   # for the peak printed beside the figures
+{
+  machine_header
+  echo "old: $old_rev ($(git -C "$root" rev-parse --short "$old_rev")), new: the working tree at $(git -C "$root" rev-parse --short HEAD)"
+  for b in ${BATCHES:-128 64}; do
+    for t in ${THREADS:-1 2}; do
+      "$java" --add-modules=jdk.incubator.vector -Xmx2g -Dbatch="$b" -Dthreads="$t" -Drounds="${ROUNDS:-30}" \
+          -cp "$new_jar" dev.jacobian.bench.InProcessAB "$old_jar" "$new_jar" 2>&1 | grep -v -E "WARN|INFO"
+    done
+  done
+} | tee "$out/compare-in-process.md"

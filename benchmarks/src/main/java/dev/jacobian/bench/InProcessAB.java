@@ -1,0 +1,93 @@
+package dev.jacobian.bench;
+
+import java.io.File;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.function.IntToDoubleFunction;
+
+/**
+ * Two builds of the project in one process: each jar's {@link StepTimer} in a class loader of its own (nothing shared
+ * but the JDK), warmed up, then timed in alternating halves of each round (the order swapped every round), so that
+ * both see the same machine from one moment to the next. On machines whose speed drifts within seconds (see the
+ * README's Zen 3 sessions) separate processes, even interleaved, disagree by more than the changes worth measuring;
+ * the per-round ratio does not. Prints the median and quartiles of {@code old time / new time} per step (above 1: the
+ * second jar is faster). {@code compare-in-process.sh} builds the jars.
+ *
+ * <pre>
+ *   java --add-modules=jdk.incubator.vector -Dbatch=128 -Dthreads=2 -Drounds=30 \
+ *       -cp benchmarks.jar dev.jacobian.bench.InProcessAB old.jar new.jar
+ * </pre>
+ */
+public final class InProcessAB {
+    private static final String TIMER = "dev.jacobian.bench.StepTimer";
+    private static final int WARM_ROUNDS = 4;
+    private static final int WARM_STEPS = 500;
+
+    private InProcessAB() {
+    }
+
+    /**
+     * Runs the comparison.
+     *
+     * @param args the old jar, then the new one
+     * @throws ReflectiveOperationException when a jar lacks {@link StepTimer} or its constructor
+     * @throws MalformedURLException        when a path is not a file name
+     */
+    public static void main(String[] args) throws ReflectiveOperationException, MalformedURLException {
+        if (args.length != 2) {
+            throw new IllegalArgumentException("usage: InProcessAB OLD_JAR NEW_JAR");
+        }
+        int batch = Integer.getInteger("batch", 128);
+        int threads = Integer.getInteger("threads", 2);
+        int rounds = Integer.getInteger("rounds", 30);
+        int steps = Integer.getInteger("steps", 100);
+        IntToDoubleFunction[] timers = new IntToDoubleFunction[2];
+        URLClassLoader[] loaders = new URLClassLoader[2];
+        try {
+            for (int i = 0; i < 2; i++) {
+                loaders[i] = new URLClassLoader(new URL[] {new File(args[i]).toURI().toURL()},
+                        ClassLoader.getPlatformClassLoader());
+                timers[i] = (IntToDoubleFunction) loaders[i].loadClass(TIMER).getConstructor(int.class, int.class)
+                        .newInstance(batch, threads);
+            }
+            for (int w = 0; w < WARM_ROUNDS; w++) {
+                for (IntToDoubleFunction t : timers) {
+                    t.applyAsDouble(WARM_STEPS);
+                }
+            }
+            double[] ratio = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                double[] micros = new double[2];
+                for (int j = 0; j < 2; j++) {
+                    int i = (r + j) % 2;
+                    micros[i] = timers[i].applyAsDouble(steps);
+                }
+                ratio[r] = micros[0] / micros[1];
+            }
+            Arrays.sort(ratio);
+            System.out.printf(Locale.ROOT, "batch %d, %d thread(s): old time / new time per step %.3f [%.3f-%.3f] "
+                    + "(median and quartiles of %d rounds of %d steps each)%n", batch, threads, ratio[rounds / 2],
+                    ratio[rounds / 4], ratio[3 * rounds / 4], rounds, steps);
+        } finally {
+            for (int i = 0; i < 2; i++) {
+                if (timers[i] instanceof AutoCloseable c) {
+                    try {
+                        c.close();
+                    } catch (Exception e) {
+                        throw new IllegalStateException("closing " + args[i], e);
+                    }
+                }
+                if (loaders[i] != null) {
+                    try {
+                        loaders[i].close();
+                    } catch (java.io.IOException e) {
+                        throw new IllegalStateException("closing " + args[i], e);
+                    }
+                }
+            }
+        }
+    }
+}

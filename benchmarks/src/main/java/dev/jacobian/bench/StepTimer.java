@@ -1,0 +1,64 @@
+package dev.jacobian.bench;
+
+import dev.jacobian.backend.LossKind;
+import dev.jacobian.cpu.CpuBackend;
+import dev.jacobian.nn.Model;
+import dev.jacobian.nn.Sequential;
+import dev.jacobian.optim.Sgd;
+import dev.jacobian.train.Trainer;
+import java.util.function.IntToDoubleFunction;
+
+/**
+ * The CPU backend's training step of the 784-256-128-10 MLP (ReLU, softmax cross-entropy, SGD with momentum 0.9 and
+ * clipping, as {@link StepThreads} runs it) on 16 batches of random inputs, timed: {@link #applyAsDouble} runs that many
+ * steps and returns the microseconds per step. {@link InProcessAB} loads one from each of two builds of the project,
+ * each in a class loader of its own, so it is a plain {@link IntToDoubleFunction}: the only type both loaders share.
+ */
+public final class StepTimer implements IntToDoubleFunction, AutoCloseable {
+    private static final int INPUTS = 784;
+    private static final int CLASSES = 10;
+    private static final int BATCHES = 16;
+
+    private final CpuBackend backend;
+    private final Trainer trainer;
+    private final float[] x;
+    private final float[] y;
+    private final int batch;
+
+    /**
+     * A model and its trainer on a CPU backend of {@code threads} threads, for batches of {@code batch}.
+     *
+     * @param batch   samples per step
+     * @param threads the backend's threads
+     */
+    public StepTimer(int batch, int threads) {
+        this.batch = batch;
+        this.backend = new CpuBackend(threads);
+        Model model = Sequential.builder(INPUTS).hidden(256, "relu").hidden(128, "relu")
+                .output(CLASSES, LossKind.SOFTMAX_CROSS_ENTROPY).init(Sequential.Init.HE).seed(42).build(backend);
+        this.x = BenchSupport.uniform(7, BATCHES * batch * INPUTS, 0f, 1f);
+        this.y = model.encodeTargets(BenchSupport.labels(8, BATCHES * batch, CLASSES));
+        this.trainer = new Trainer(model, Sgd.builder().learningRate(0.05).momentum(0.9).clipNorm(5.0).build());
+    }
+
+    /**
+     * Runs {@code steps} training steps, cycling through the batches.
+     *
+     * @param steps how many
+     * @return the wall time per step, in microseconds
+     */
+    @Override
+    public double applyAsDouble(int steps) {
+        long t0 = System.nanoTime();
+        for (int s = 0; s < steps; s++) {
+            trainer.step(x, y, (s % BATCHES) * batch, batch);
+        }
+        return (System.nanoTime() - t0) / 1e3 / steps;
+    }
+
+    /** Closes the backend (its worker threads). */
+    @Override
+    public void close() {
+        backend.close();
+    }
+}

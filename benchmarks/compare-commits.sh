@@ -25,16 +25,7 @@ bench_class="${bench%%.*}"
 
 # the working tree's jar is always rebuilt: a jar left from before an edit would compare the old code with itself
 BUILD=1 build_jar -pl benchmarks -am
-old_tree="$(mktemp -d)"
-trap 'git -C "$root" worktree remove --force "$old_tree" >/dev/null 2>&1 || true' EXIT
-git -C "$root" worktree add --detach "$old_tree" "$old_rev" >/dev/null
-src="benchmarks/src/main/java/dev/jacobian/bench/$bench_class.java"
-if [[ ! -f "$old_tree/$src" ]]; then
-  cp "$root/$src" "$old_tree/$src"
-fi
-(cd "$old_tree" && ./mvnw -q -B -ntp -pl benchmarks -am package -DskipTests)
-old_jar="$out/benchmarks-old.jar"
-cp "$old_tree/benchmarks/target/benchmarks.jar" "$old_jar"
+build_old_jar "$old_rev" "benchmarks/src/main/java/dev/jacobian/bench/$bench_class.java"
 
 files=()
 for r in $(seq 1 "$rounds"); do
@@ -72,7 +63,8 @@ print("| --- | --- | --- | --- |")
 for batch in sorted({k[1] for k in runs}, key=str):
     o, n = runs[("old", batch)], runs[("new", batch)]
     mo, mn = sum(o) / len(o), sum(n) / len(n)
-    fo = ", ".join(f"{v:.0f}±{e:.0f}" for v, e in zip(o, errs[("old", batch)]))
-    fn = ", ".join(f"{v:.0f}±{e:.0f}" for v, e in zip(n, errs[("new", batch)]))
+    err = lambda e: f"{e:.0f}" if isinstance(e, (int, float)) else str(e)  # JMH writes "NaN" below 3 iterations
+    fo = ", ".join(f"{v:.0f}±{err(e)}" for v, e in zip(o, errs[("old", batch)]))
+    fn = ", ".join(f"{v:.0f}±{err(e)}" for v, e in zip(n, errs[("new", batch)]))
     print(f"| {batch} | {mo:.0f} ({fo}) | {mn:.0f} ({fn}) | {mn / mo:.3f} |")
 PY

@@ -15,15 +15,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 old_rev="${1:?usage: compare-in-process.sh OLD_REV}"
 BUILD=1 build_jar -pl benchmarks -am
-old_tree="$(mktemp -d)"
-trap 'git -C "$root" worktree remove --force "$old_tree" >/dev/null 2>&1 || true' EXIT
-git -C "$root" worktree add --detach "$old_tree" "$old_rev" >/dev/null
-src="benchmarks/src/main/java/dev/jacobian/bench/StepTimer.java"
-[[ -f "$old_tree/$src" ]] || cp "$root/$src" "$old_tree/$src"
-(cd "$old_tree" && ./mvnw -q -B -ntp -pl benchmarks -am package -DskipTests -Dmaven.javadoc.skip)
-old_jar="$out/benchmarks-old.jar"
+build_old_jar "$old_rev" benchmarks/src/main/java/dev/jacobian/bench/StepTimer.java
 new_jar="$out/benchmarks-new.jar"
-cp "$old_tree/benchmarks/target/benchmarks.jar" "$old_jar"
 cp "$jar" "$new_jar"
 pick_coretype   # for the peak printed beside the figures
 {

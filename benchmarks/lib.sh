@@ -5,7 +5,7 @@
 # measure_peak: the machine's SGEMM peak; pick_coretype: OpenBLAS's right kernel; machine_header: both in a report's
 # first lines (see below).
 # build_jar MAVEN_ARGS...: runs "./mvnw -q MAVEN_ARGS... install -DskipTests" from the root (with that JDK)
-# when BUILD=1 or the jar is missing.
+# when BUILD=1 or the jar is missing; build_old_jar REV SRC...: an older commit's jar (the compare-*.sh scripts).
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
 out="$here/target"
@@ -54,4 +54,21 @@ for _ in range(5):
     while time.perf_counter() - t < 1: a @ b; n += 1
     best = max(best, 2 * 1024 ** 3 * n / (time.perf_counter() - t) / 1e9)
 print(f"{best:.1f}")'
+}
+
+# build_old_jar REV SRC...: builds the benchmarks jar of commit REV in a temporary git worktree (removed when the script
+# exits), after copying in from the working tree each benchmark source SRC (a path from the root) that REV lacks (it
+# must compile against REV's API); sets old_jar to that jar's copy in $out (benchmarks-old.jar).
+build_old_jar() {
+  local rev="$1" src
+  shift
+  old_tree="$(mktemp -d)"
+  trap 'git -C "$root" worktree remove --force "$old_tree" >/dev/null 2>&1 || true' EXIT
+  git -C "$root" worktree add --detach "$old_tree" "$rev" >/dev/null
+  for src in "$@"; do
+    [[ -f "$old_tree/$src" ]] || cp "$root/$src" "$old_tree/$src"
+  done
+  (cd "$old_tree" && ./mvnw -q -B -ntp -pl benchmarks -am package -DskipTests -Dmaven.javadoc.skip)
+  old_jar="$out/benchmarks-old.jar"
+  cp "$old_tree/benchmarks/target/benchmarks.jar" "$old_jar"
 }

@@ -10,8 +10,8 @@ import java.util.function.IntToDoubleFunction;
 
 /**
  * The CPU backend's training step of the 784-256-128-10 MLP (ReLU, softmax cross-entropy, SGD with momentum 0.9 and
- * clipping, as {@link StepThreads} runs it) on 16 batches of random inputs, timed: {@link #applyAsDouble} runs that many
- * steps and returns the microseconds per step. {@link InProcessAB} loads one from each of two builds of the project,
+ * clipping, as {@link StepThreads} runs it) on 16 batches of random inputs, timed: {@link #applyAsDouble} runs that
+ * many steps and returns the microseconds per step. {@link InProcessAB} loads one from each of two builds of the project,
  * each in a class loader of its own, so it is a plain {@link IntToDoubleFunction}: the only type both loaders share.
  */
 public final class StepTimer implements IntToDoubleFunction, AutoCloseable {

@@ -36,7 +36,10 @@ final class CpuMatmul {
 
     /** Rows of the scalar kernel's tile and of {@link MatmulVector}'s. */
     static final int MR = 6;
-    /** Largest depth of a packed block (the micro-kernel's k loop) unless the kernel asks for another; see {@link #depth}. */
+    /**
+     * Largest depth of a packed block (the micro-kernel's k loop) unless the kernel asks for another; see
+     * {@link #depth}.
+     */
     static final int KC = 256;
     /** Rows of a packed A block (rounded down to a multiple of the kernel's rows) unless the kernel asks for others. */
     static final int MC_TARGET = 144;

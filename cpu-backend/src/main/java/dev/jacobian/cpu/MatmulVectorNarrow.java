@@ -20,8 +20,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>The k loop steps the panels' offsets as its own variables ({@code ap += 4}, {@code bp += 16}, bounded by A's
  * end), as {@link MatmulVectorWide} does. Written as {@code p} from 0 to {@code kc} with both offsets computed from
- * {@code p}, C2 (JDK 25) derived them anew each step (a shift, two adds, a sign extension: 20 instructions per eight
- * FMAs, against 18 now). On the Zen 3 machine below, the loop alone on panels in cache then ran at 0.73x this form's
+ * {@code p}, C2 (JDK 25) derived them anew each step (a move, a shift, an add, a lea and a sign extension: 22
+ * instructions per eight FMAs, against 19 now). On the Zen 3 machine below, the loop alone on panels in cache then ran at 0.73x this form's
  * speed (alternating in one process), and whole products at 0.82-0.97x (1.03-1.14x for this form on one thread,
  * 1.05-1.23x on two, across the squares and the MLP's products; the sums are the same bit for bit).
  *
@@ -44,8 +44,7 @@ final class MatmulVectorNarrow implements CpuMatmul.MicroKernel {
     /**
      * Blocks up to 512 deep: a B micro-panel of 512 x 16 floats is 32 KiB, Zen 3's L1 data cache, and half as
      * many blocks as with 256 update C half as often. Each update of C reads and writes the tile's rows, which in a
-     * large product were last touched a whole C earlier and come from L3 or memory: with 256-deep blocks a 1024^3
-     * product on one thread ran at 0.75-0.8x its kernel alone on panels in cache.
+     * large product were last touched a whole C earlier and come from L3 or memory.
      */
     static final int MAX_DEPTH = 512;
     /**

@@ -1,11 +1,7 @@
 package dev.jacobian.bench;
 
 import dev.jacobian.backend.Backend;
-import dev.jacobian.backend.LossKind;
 import dev.jacobian.cpu.CpuBackend;
-import dev.jacobian.nn.Model;
-import dev.jacobian.nn.Sequential;
-import dev.jacobian.optim.Sgd;
 import dev.jacobian.tensor.Tensor;
 import dev.jacobian.train.Trainer;
 import java.lang.reflect.InvocationHandler;
@@ -32,9 +28,7 @@ import java.util.TreeMap;
  * {@code ops} (false). {@code benchmarks/run-step-threads.sh} runs it with the machine's peak beside it.
  */
 public final class StepThreads {
-    private static final int INPUTS = 784;
-    private static final int CLASSES = 10;
-    private static final int BATCHES = 16;
+    private static final int BATCHES = StepTimer.BATCHES;
     private static final int WARM_STEPS = 2000;
     /** Probes of the machine per round (their median is the round's figure). */
     private static final int PROBES = 5;
@@ -55,7 +49,7 @@ public final class StepThreads {
         int steps = Integer.getInteger("steps", 100);
         boolean ops = Boolean.getBoolean("ops");
         int[] threads = {1, 2};
-        float[] x = BenchSupport.uniform(7, BATCHES * batch * INPUTS, 0f, 1f);
+        float[] x = StepTimer.inputs(batch);
         Trainer[] trainers = new Trainer[threads.length];
         CpuBackend[] backends = new CpuBackend[threads.length];
         @SuppressWarnings("unchecked")
@@ -66,10 +60,8 @@ public final class StepThreads {
             backends[i] = new CpuBackend(threads[i]);
             perOp[i] = new TreeMap<>();
             Backend be = ops ? timed(backends[i], perOp[i], timing) : backends[i];
-            Model model = Sequential.builder(INPUTS).hidden(256, "relu").hidden(128, "relu")
-                    .output(CLASSES, LossKind.SOFTMAX_CROSS_ENTROPY).init(Sequential.Init.HE).seed(42).build(be);
-            y = model.encodeTargets(BenchSupport.labels(8, BATCHES * batch, CLASSES));
-            trainers[i] = new Trainer(model, Sgd.builder().learningRate(0.05).momentum(0.9).clipNorm(5.0).build());
+            trainers[i] = StepTimer.trainer(be);
+            y = StepTimer.targets(trainers[i], batch);
         }
         for (int s = 0; s < WARM_STEPS; s++) {
             for (Trainer t : trainers) {

@@ -1,5 +1,6 @@
 package dev.jacobian.bench;
 
+import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.LossKind;
 import dev.jacobian.cpu.CpuBackend;
 import dev.jacobian.nn.Model;
@@ -17,7 +18,8 @@ import java.util.function.IntToDoubleFunction;
 public final class StepTimer implements IntToDoubleFunction, AutoCloseable {
     private static final int INPUTS = 784;
     private static final int CLASSES = 10;
-    private static final int BATCHES = 16;
+    /** Batches the inputs hold; step {@code s} trains on batch {@code s % BATCHES}. */
+    static final int BATCHES = 16;
 
     private final CpuBackend backend;
     private final Trainer trainer;
@@ -34,11 +36,29 @@ public final class StepTimer implements IntToDoubleFunction, AutoCloseable {
     public StepTimer(int batch, int threads) {
         this.batch = batch;
         this.backend = new CpuBackend(threads);
+        this.trainer = trainer(backend);
+        this.x = inputs(batch);
+        this.y = targets(trainer, batch);
+    }
+
+    /**
+     * The MLP (He init, seed 42) on {@code backend} and its trainer (SGD, lr 0.05, momentum 0.9, clipping at 5): the
+     * step this class and {@link StepThreads} time.
+     */
+    static Trainer trainer(Backend backend) {
         Model model = Sequential.builder(INPUTS).hidden(256, "relu").hidden(128, "relu")
                 .output(CLASSES, LossKind.SOFTMAX_CROSS_ENTROPY).init(Sequential.Init.HE).seed(42).build(backend);
-        this.x = BenchSupport.uniform(7, BATCHES * batch * INPUTS, 0f, 1f);
-        this.y = model.encodeTargets(BenchSupport.labels(8, BATCHES * batch, CLASSES));
-        this.trainer = new Trainer(model, Sgd.builder().learningRate(0.05).momentum(0.9).clipNorm(5.0).build());
+        return new Trainer(model, Sgd.builder().learningRate(0.05).momentum(0.9).clipNorm(5.0).build());
+    }
+
+    /** {@link #BATCHES} batches of {@code batch} random inputs in {@code [0, 1)}, one after the other. */
+    static float[] inputs(int batch) {
+        return BenchSupport.uniform(7, BATCHES * batch * INPUTS, 0f, 1f);
+    }
+
+    /** Their random labels, encoded as {@code trainer}'s model takes them. */
+    static float[] targets(Trainer trainer, int batch) {
+        return trainer.model().encodeTargets(BenchSupport.labels(8, BATCHES * batch, CLASSES));
     }
 
     /**

@@ -172,6 +172,28 @@ final class MatmulVectorNarrow implements CpuMatmul.MicroKernel {
         CpuMatmul.packTransposedBScalar(NR, NR, b, src, ldb, blocked, kc, bp, dst);
     }
 
+    /**
+     * Eight p at a time by {@link PackTranspose8#fourRows} (the four rows' next eight floats, transposed in registers),
+     * the last {@code kc % 8} (and every p on other vector shapes) one float at a time. Against the scalar copy (a load
+     * and a store per float), alternating in one process on an AMD EPYC of family 25 (Zen 3, AVX2), the same sums bit
+     * for bit: the MLP's products with A read as stored 1.02-1.13x as fast on one thread (128x256x784 1.10x,
+     * 128x128x256 1.13x), 1.04-1.15x on two, the last layer's 128x10x128 1.6x; 512^3 unchanged.
+     */
+    @Override
+    public void packRowPanel(float[] a, int src, int lda, int kc, float[] ap, int dst) {
+        int l = PackTranspose8.L;
+        int blocked = L == l ? kc - kc % l : 0;
+        for (int p = 0; p < blocked; p += l) {
+            PackTranspose8.fourRows(a, src + p, lda, ap, dst + p * MR);
+        }
+        for (int p = blocked, d = dst + blocked * MR; p < kc; p++, d += MR) {
+            ap[d] = a[src + p];
+            ap[d + 1] = a[src + lda + p];
+            ap[d + 2] = a[src + 2 * lda + p];
+            ap[d + 3] = a[src + 3 * lda + p];
+        }
+    }
+
     /** One 4-lane vector copy per {@code p}; a panel whose last rows end past A is finished one float at a time. */
     @Override
     public void packTransposedPanel(float[] a, int src, int lda, int kc, float[] ap, int dst) {

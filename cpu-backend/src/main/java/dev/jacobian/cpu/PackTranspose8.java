@@ -33,6 +33,8 @@ final class PackTranspose8 {
     private static final VectorShuffle<Float> DOWN1 = LaneMoves.shift(S, 1, -1);
     private static final VectorShuffle<Float> UP1 = LaneMoves.shift(S, 1, 1);
     private static final VectorMask<Float> BIT1 = LaneMoves.lanesWith(S, 1);
+    /** Lane {@code 4*p0 + r} from lane {@code 2*r + p0}: see {@link #fourRows}. */
+    private static final VectorShuffle<Float> ROWS_OUTER = VectorShuffle.fromValues(S, 0, 2, 4, 6, 1, 3, 5, 7);
 
     private PackTranspose8() {
     }
@@ -74,5 +76,28 @@ final class PackTranspose8 {
         d4.rearrange(UP1).blend(d5, BIT1).intoArray(bp, dst + 5 * stride);
         d6.blend(d7.rearrange(DOWN1), BIT1).intoArray(bp, dst + 6 * stride);
         d6.rearrange(UP1).blend(d7, BIT1).intoArray(bp, dst + 7 * stride);
+    }
+
+    /**
+     * The transpose of the 4 x 8 block whose row {@code r} is {@code a[src + r*lda ... + 8]}: its column {@code p} goes
+     * to {@code ap[dst + 4*p ... + 4]}, 32 consecutive floats (eight p of a packed four-row A panel). A lane's index
+     * holds a row's bits and a column's; two rounds each swap one bit of the vector's index (the row) with one of the
+     * lane's (the column), as {@link #block} does, and one permutation in each vector then orders its lanes.
+     */
+    static void fourRows(float[] a, int src, int lda, float[] ap, int dst) {
+        FloatVector v0 = FloatVector.fromArray(S, a, src);
+        FloatVector v1 = FloatVector.fromArray(S, a, src + lda);
+        FloatVector v2 = FloatVector.fromArray(S, a, src + 2 * lda);
+        FloatVector v3 = FloatVector.fromArray(S, a, src + 3 * lda);
+        // row bit 1 <-> column bit 2: w[2 * p2 + r0] holds lanes (r1, p1, p0)
+        FloatVector w0 = v0.blend(v2.rearrange(DOWN4), BIT4);
+        FloatVector w2 = v0.rearrange(UP4).blend(v2, BIT4);
+        FloatVector w1 = v1.blend(v3.rearrange(DOWN4), BIT4);
+        FloatVector w3 = v1.rearrange(UP4).blend(v3, BIT4);
+        // row bit 0 <-> column bit 1: x[2 * p2 + p1] holds lanes (r1, r0, p0), columns 2k and 2k + 1 in x[k]
+        w0.blend(w1.rearrange(DOWN2), BIT2).rearrange(ROWS_OUTER).intoArray(ap, dst);
+        w0.rearrange(UP2).blend(w1, BIT2).rearrange(ROWS_OUTER).intoArray(ap, dst + L);
+        w2.blend(w3.rearrange(DOWN2), BIT2).rearrange(ROWS_OUTER).intoArray(ap, dst + 2 * L);
+        w2.rearrange(UP2).blend(w3, BIT2).rearrange(ROWS_OUTER).intoArray(ap, dst + 3 * L);
     }
 }

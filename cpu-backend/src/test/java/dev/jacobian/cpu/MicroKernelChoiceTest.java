@@ -216,6 +216,35 @@ class MicroKernelChoiceTest {
     }
 
     /**
+     * {@link CpuMatmul.MicroKernel#packRowPanel} lays out a panel of an A read as stored as the micro-kernel reads it
+     * ({@code mr} floats of A's column {@code p}, one from each row, at {@code p*mr}), for every kernel, at depths on
+     * both sides of its register transposes' blocks (8 or 16 columns), from an A wider than the depth (with rows past
+     * the panel, as inside a block) and at offsets, writing nothing else.
+     */
+    @Test
+    void packingRowPanelsOfAnAReadAsStoredLaysThemOutAsTheKernelReadsThem() {
+        for (CpuMatmul.MicroKernel kernel : kernelsOfThisShape()) {
+            int mr = kernel.mr();
+            for (int kc : new int[] {1, 7, 8, 9, 16, 17, 33, 392}) {
+                int lda = kc + 5;
+                int src = 3;
+                int dst = 2;
+                float[] a = CpuMatmulTest.random(kc * 13L + mr, src + (mr + 4) * lda);
+                float[] packed = new float[dst + mr * kc + 4];
+                java.util.Arrays.fill(packed, -7f);
+                float[] expected = packed.clone();
+                for (int p = 0; p < kc; p++) {
+                    for (int r = 0; r < mr; r++) {
+                        expected[dst + p * mr + r] = a[src + r * lda + p];
+                    }
+                }
+                kernel.packRowPanel(a, src, lda, kc, packed, dst);
+                assertTrue(java.util.Arrays.equals(expected, packed), kernel.getClass().getSimpleName() + " kc=" + kc);
+            }
+        }
+    }
+
+    /**
      * The register transposes of a B read transposed, {@link PackTranspose8} and {@link PackTranspose16}, against the
      * transpose written out, on any machine (a species wider than the machine's vectors runs slowly but exactly): each
      * block's column {@code q} lands as row {@code q} of the panel, {@code stride} floats apart, and nothing else is

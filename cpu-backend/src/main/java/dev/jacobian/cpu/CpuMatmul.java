@@ -1,6 +1,7 @@
 package dev.jacobian.cpu;
 
-import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * SGEMM {@code C = alpha * op(A) * op(B) + beta * C} for row-major float arrays, in the
@@ -20,10 +21,11 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * <p>Threads, for a product large enough to share ({@link #PARALLEL_MIN_MULADDS}): when C has at least
  * {@link #MIN_TILES_PER_THREAD} row tiles per thread, C is cut into bands of whole row tiles
  * ({@link #BANDS_PER_THREAD} per thread) that the threads claim in turn, each packing the rows of A of the bands it
- * claims, while B is packed once, by all threads together (each packs a share of its column panels), into
- * one of two shared buffers, a group of blocks at a time (the whole of B up to {@link #SHARED_B_FLOATS}): a
- * barrier after a group's packing lets everyone compute from it, and the second buffer lets the next group's
- * packing start while slower threads still read the one before (so one barrier per group suffices). C with
+ * claims, while B is packed once, by the threads together (each claims chunks of its column panels in turn), into
+ * one of two shared buffers, a group of blocks at a time (the whole of B up to {@link #SHARED_B_FLOATS}): a thread
+ * computes from a group once all of its chunks are packed, and the second buffer lets the next group's packing start
+ * while slower threads still read the one before. No thread waits for work nobody has taken, so a thread that starts
+ * late (see {@link Parallel}) finds less or nothing left to do. C with
  * fewer row tiles is split into column bands instead, each
  * thread packing its own columns of B and the few rows of A. Every
  * element of C is therefore computed by one thread in the fixed order (pc blocks ascending, k ascending
@@ -55,10 +57,12 @@ final class CpuMatmul {
     /** Row bands per thread of a product split by rows (claimed in turn). */
     static final int BANDS_PER_THREAD = 3;
     /**
-     * Floats of op(B) that the threads of a product split by rows pack before one barrier (4 MiB): all of B for
-     * a training step's products and squares up to 1024; a larger B is packed in groups of blocks this big.
+     * Floats of op(B) that the threads of a product split by rows pack as one group (4 MiB): all of B for a training
+     * step's products and squares up to 1024; a larger B is packed in groups of blocks this big.
      */
     static final int SHARED_B_FLOATS = 1 << 20;
+    /** Chunks per thread that a group's column panels are cut into for packing (claimed in turn). */
+    static final int PACK_CHUNKS_PER_THREAD = 4;
 
     /**
      * The register-tiled inner kernel over packed panels: {@code tile = sum_p a[p][r] * b[p][c]} for
@@ -199,93 +203,186 @@ final class CpuMatmul {
 
     /**
      * C split into bands of whole row tiles, a few per thread, claimed in turn so that a thread slowed by another
-     * (a data loader, the JIT, the system) computes fewer of them. The blocks of op(B) are packed once, by all
-     * threads together (a share of the column panels each), into a shared buffer that holds as many consecutive
-     * blocks as {@link #SHARED_B_FLOATS} allows (all of them, for the products of a training step): one barrier
-     * per such group, not one per block. Each band then adds the group's blocks in ascending order, so every
-     * element sums its blocks in the same order whichever thread computes it.
+     * (a data loader, the JIT, the system) computes fewer of them. The blocks of op(B) are packed once, by the
+     * threads together (chunks of column panels, claimed in turn), into a shared buffer that holds as many consecutive
+     * blocks as {@link #SHARED_B_FLOATS} allows (all of them, for the products of a training step). A thread computes
+     * bands from a group once its last chunk is packed and every band of the group before is done, and packs a group
+     * into the buffer of the group two before only once every band of that one is done: it waits only for work other
+     * threads have taken. Each band adds the groups, and each group's blocks, in ascending order, so every element sums
+     * its blocks in the same order whichever thread computes it.
      */
     private void rowBands(int threads, int tilesM, boolean transA, boolean transB, int m, int n, int k, float alpha,
                           float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff) {
-        int kc = depth(k);
-        int blocksK = (k + kc - 1) / kc;
-        int blocks = ((n + nc - 1) / nc) * blocksK;
-        // block blk covers columns jc[blk].. and depths pc[blk].. of op(B), in column-block-major order
-        int[] jc = new int[blocks];
-        int[] pc = new int[blocks];
-        int[] offset = new int[blocks]; // where each block's panels start in its group's buffer
-        int[] first = new int[blocks + 1]; // the first block of each group, then the end
-        int[] panels = new int[blocks]; // column panels of each group
-        int groups = 0;
-        int used = 0;
-        int largest = 0;
-        for (int blk = 0; blk < blocks; blk++) {
-            jc[blk] = blk / blocksK * nc;
-            pc[blk] = blk % blocksK * kc;
-            int count = (Math.min(nc, n - jc[blk]) + nr - 1) / nr;
-            int size = count * nr * Math.min(kc, k - pc[blk]);
-            if (blk > first[groups] && used + size > SHARED_B_FLOATS) {
-                first[++groups] = blk;
-                used = 0;
-            }
-            offset[blk] = used;
-            used += size;
-            largest = Math.max(largest, used);
-            panels[groups] += count;
-        }
-        first[++groups] = blocks;
-        int groupCount = groups;
-        for (int i = 0; i < sharedB.length; i++) {
-            if (sharedB[i].length < largest) {
-                sharedB[i] = new float[largest];
-            }
-        }
-        int bands = Math.min(tilesM, threads * BANDS_PER_THREAD);
-        int kcMax = Math.min(kc, k);
-        AtomicIntegerArray claimed = new AtomicIntegerArray(groupCount);
-        Parallel.Barrier barrier = new Parallel.Barrier(threads);
+        RowBands call = new RowBands(threads, tilesM, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta,
+                c, cOff);
         parallel.run(threads, w -> {
             try {
-                Workspace ws = workspaces[w];
-                int mcMax = Math.min(mc, roundUp(m, mr));
-                if (ws.a.length < mcMax * kcMax) {
-                    ws.a = new float[mcMax * kcMax];
-                }
-                for (int g = 0; g < groupCount; g++) {
-                    float[] bp = sharedB[g & 1];
-                    // this thread's share of the group's panels, block by block
-                    int q0 = (int) ((long) panels[g] * w / threads);
-                    int q1 = (int) ((long) panels[g] * (w + 1) / threads);
-                    for (int blk = first[g], base = 0; blk < first[g + 1] && base < q1; blk++) {
-                        int ncb = Math.min(nc, n - jc[blk]);
-                        int kcb = Math.min(kc, k - pc[blk]);
-                        int count = (ncb + nr - 1) / nr;
-                        int lo = Math.max(q0, base) - base;
-                        int hi = Math.min(q1, base + count) - base;
-                        if (lo < hi) {
-                            packB(transB, b, bOff, ldb, pc[blk], kcb, jc[blk] + lo * nr,
-                                    Math.min(ncb, hi * nr) - lo * nr, bp, offset[blk] + lo * nr * kcb);
-                        }
-                        base += count;
-                    }
-                    barrier.await();
-                    for (int band = claimed.getAndIncrement(g); band < bands; band = claimed.getAndIncrement(g)) {
-                        int m0 = (int) ((long) tilesM * band / bands) * mr;
-                        int m1 = Math.min(m, (int) ((long) tilesM * (band + 1) / bands) * mr);
-                        if (g == 0) {
-                            scale(c, cOff, n, m0, m1, 0, n, beta, k); // before any block adds to these rows
-                        }
-                        for (int blk = first[g]; blk < first[g + 1]; blk++) {
-                            compute(ws, transA, a, aOff, lda, m0, m1, pc[blk], Math.min(kc, k - pc[blk]), bp,
-                                    offset[blk], Math.min(nc, n - jc[blk]), alpha, beta, c, cOff + jc[blk], n);
-                        }
-                    }
-                }
+                call.task(w);
             } catch (RuntimeException | Error e) {
-                barrier.breakBarrier();
+                call.broken.set(true); // nobody waits for what this task had taken
                 throw e;
             }
         });
+    }
+
+    /** One product split by {@link #rowBands}: its blocks, their groups, and the counters its tasks share. */
+    private final class RowBands {
+        private final int tilesM;
+        private final boolean transA;
+        private final boolean transB;
+        private final int m;
+        private final int n;
+        private final int k;
+        private final float alpha;
+        private final float[] a;
+        private final int aOff;
+        private final int lda;
+        private final float[] b;
+        private final int bOff;
+        private final int ldb;
+        private final float beta;
+        private final float[] c;
+        private final int cOff;
+        private final int kc;
+        private final int bands;
+        private final int packChunks;
+        private final int groupCount;
+        /** Block {@code blk} covers columns {@code jc[blk]..} and depths {@code pc[blk]..} of op(B). */
+        private final int[] jc;
+        private final int[] pc;
+        /** Where each block's panels start in its group's buffer. */
+        private final int[] offset;
+        /** The first block of each group, then the end. */
+        private final int[] first;
+        /** Column panels of each group. */
+        private final int[] panels;
+        /** Per group: chunks taken and packed, bands taken and done. */
+        private final AtomicInteger[] packNext;
+        private final AtomicInteger[] packed;
+        private final AtomicInteger[] bandNext;
+        private final AtomicInteger[] bandsDone;
+        /** Set by a task that failed. */
+        final AtomicBoolean broken = new AtomicBoolean();
+
+        RowBands(int threads, int tilesM, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                 float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff) {
+            this.tilesM = tilesM;
+            this.transA = transA;
+            this.transB = transB;
+            this.m = m;
+            this.n = n;
+            this.k = k;
+            this.alpha = alpha;
+            this.a = a;
+            this.aOff = aOff;
+            this.lda = lda;
+            this.b = b;
+            this.bOff = bOff;
+            this.ldb = ldb;
+            this.beta = beta;
+            this.c = c;
+            this.cOff = cOff;
+            this.kc = depth(k);
+            int blocksK = (k + kc - 1) / kc;
+            int blocks = ((n + nc - 1) / nc) * blocksK;
+            jc = new int[blocks];
+            pc = new int[blocks];
+            offset = new int[blocks];
+            first = new int[blocks + 1];
+            panels = new int[blocks];
+            int groups = 0;
+            int used = 0;
+            int largest = 0;
+            for (int blk = 0; blk < blocks; blk++) { // column-block-major order
+                jc[blk] = blk / blocksK * nc;
+                pc[blk] = blk % blocksK * kc;
+                int count = (Math.min(nc, n - jc[blk]) + nr - 1) / nr;
+                int size = count * nr * Math.min(kc, k - pc[blk]);
+                if (blk > first[groups] && used + size > SHARED_B_FLOATS) {
+                    first[++groups] = blk;
+                    used = 0;
+                }
+                offset[blk] = used;
+                used += size;
+                largest = Math.max(largest, used);
+                panels[groups] += count;
+            }
+            first[++groups] = blocks;
+            groupCount = groups;
+            for (int i = 0; i < sharedB.length; i++) {
+                if (sharedB[i].length < largest) {
+                    sharedB[i] = new float[largest];
+                }
+            }
+            bands = Math.min(tilesM, threads * BANDS_PER_THREAD);
+            packChunks = threads * PACK_CHUNKS_PER_THREAD;
+            packNext = counters(groupCount);
+            packed = counters(groupCount);
+            bandNext = counters(groupCount);
+            bandsDone = counters(groupCount);
+        }
+
+        /** Task {@code w} (its workspace): takes chunks to pack and bands to compute, group after group. */
+        void task(int w) {
+            Workspace ws = workspaces[w];
+            int kcMax = Math.min(kc, k);
+            int mcMax = Math.min(mc, roundUp(m, mr));
+            if (ws.a.length < mcMax * kcMax) {
+                ws.a = new float[mcMax * kcMax];
+            }
+            for (int g = 0; g < groupCount; g++) {
+                float[] bp = sharedB[g & 1];
+                int chunks = Math.min(panels[g], packChunks);
+                for (int ch = packNext[g].getAndIncrement(); ch < chunks; ch = packNext[g].getAndIncrement()) {
+                    if (g >= 2) { // the buffer's last readers are done (so far implied by the wait below)
+                        Parallel.awaitCount(bandsDone[g - 2], bands, broken);
+                    }
+                    packChunk(g, (int) ((long) panels[g] * ch / chunks), (int) ((long) panels[g] * (ch + 1) / chunks),
+                            bp);
+                    packed[g].incrementAndGet();
+                }
+                Parallel.awaitCount(packed[g], chunks, broken);
+                if (g >= 1) { // a band adds its groups in order: the group before must be in every band
+                    Parallel.awaitCount(bandsDone[g - 1], bands, broken);
+                }
+                for (int band = bandNext[g].getAndIncrement(); band < bands; band = bandNext[g].getAndIncrement()) {
+                    int m0 = (int) ((long) tilesM * band / bands) * mr;
+                    int m1 = Math.min(m, (int) ((long) tilesM * (band + 1) / bands) * mr);
+                    if (g == 0) {
+                        scale(c, cOff, n, m0, m1, 0, n, beta, k); // before any block adds to these rows
+                    }
+                    for (int blk = first[g]; blk < first[g + 1]; blk++) {
+                        compute(ws, transA, a, aOff, lda, m0, m1, pc[blk], Math.min(kc, k - pc[blk]), bp,
+                                offset[blk], Math.min(nc, n - jc[blk]), alpha, beta, c, cOff + jc[blk], n);
+                    }
+                    bandsDone[g].incrementAndGet();
+                }
+            }
+        }
+
+        /** Packs the column panels {@code [q0, q1)} of group {@code g} (numbered block by block) into {@code bp}. */
+        private void packChunk(int g, int q0, int q1, float[] bp) {
+            for (int blk = first[g], base = 0; blk < first[g + 1] && base < q1; blk++) {
+                int ncb = Math.min(nc, n - jc[blk]);
+                int kcb = Math.min(kc, k - pc[blk]);
+                int count = (ncb + nr - 1) / nr;
+                int lo = Math.max(q0, base) - base;
+                int hi = Math.min(q1, base + count) - base;
+                if (lo < hi) {
+                    packB(transB, b, bOff, ldb, pc[blk], kcb, jc[blk] + lo * nr, Math.min(ncb, hi * nr) - lo * nr, bp,
+                            offset[blk] + lo * nr * kcb);
+                }
+                base += count;
+            }
+        }
+    }
+
+    private static AtomicInteger[] counters(int count) {
+        AtomicInteger[] counters = new AtomicInteger[count];
+        for (int i = 0; i < count; i++) {
+            counters[i] = new AtomicInteger();
+        }
+        return counters;
     }
 
     /** The sequential blocked algorithm on the slab {@code C[m0:m1, n0:n1]}. */

@@ -149,11 +149,44 @@ class CpuMatmulTest {
         }
     }
 
+    /**
+     * Each way of sharing a product while the workers sleep through it (parked, and not woken: the system ran other
+     * threads on their cores): the caller computes it alone, bit for bit as one thread does, without waiting for them,
+     * and with them awake again the next products are the same too.
+     */
+    @ParameterizedTest(name = "m={0} n={1} k={2}")
+    @MethodSource("sharingShapes")
+    void theCallerComputesTheProductAloneWhenTheWorkersSleepThroughIt(int m, int n, int k) throws InterruptedException {
+        float[] a = random(31, m * k);
+        float[] b = random(32, k * n);
+        float[] expected = random(33, m * n);
+        float[] c = expected.clone();
+        try (Parallel one = new Parallel(1); Parallel three = new Parallel(3, 1_000_000)) {
+            CpuMatmul reference = new CpuMatmul(one, true);
+            CpuMatmul shared = new CpuMatmul(three, true);
+            reference.gemm(false, true, m, n, k, 1.5f, a, 0, k, b, 0, k, -0.5f, expected, 0);
+            for (int wait = 0; !three.allParked(); wait++) {
+                assertTrue(wait < 5000, "the workers park after 1 ms of spinning");
+                Thread.sleep(1);
+            }
+            three.wakeWorkers(false);
+            shared.gemm(false, true, m, n, k, 1.5f, a, 0, k, b, 0, k, -0.5f, c, 0);
+            assertArrayEquals(expected, c, "workers asleep");
+            three.wakeWorkers(true);
+            for (int rep = 0; rep < 5; rep++) { // the threads meet at different points each time
+                c = random(33, m * n);
+                shared.gemm(false, true, m, n, k, 1.5f, a, 0, k, b, 0, k, -0.5f, c, 0);
+                assertArrayEquals(expected, c, "workers awake, product " + rep);
+            }
+        }
+    }
+
     static Stream<Arguments> sharingShapes() {
         return Stream.of(Arguments.of(128, 256, 784), Arguments.of(64, 3300, 40), Arguments.of(12, 900, 300),
                 Arguments.of(145, 97, 129), Arguments.of(1000, 20, 600),
-                // op(B) of 2.3M floats: packed in groups of blocks, each group behind its own barrier (blocks 234
-                // deep: one block, one, then four across two column blocks; the narrow kernel's 350: one, one, two)
+                // op(B) of 2.3M floats: packed in groups of blocks, a group reusing the buffer of the group two before
+                // (blocks 234 deep: one block, one, then four across two column blocks; the narrow kernel's 350: one,
+                // one, two)
                 Arguments.of(78, 3300, 700));
     }
 

@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-/** The CPU backend's worker pool: every task once per call, failures rethrown, barriers, parking, close. */
+/** The CPU backend's worker pool: every task once per call, failures rethrown, late workers, parking, close. */
 class ParallelTest {
 
     @Test
@@ -77,46 +79,74 @@ class ParallelTest {
         }
     }
 
+    /**
+     * A worker that is not running when a call starts delays nothing: the caller takes every task, does not wait for
+     * it, and the worker skips the call when it wakes (here it parked and the call does not wake it, as when the system
+     * runs another thread on its core); the calls after it run every task once again.
+     */
     @Test
-    void aTaskThatFailsBeforeABarrierReleasesTheOthersAndItsFailureIsTheOneRethrown() {
-        try (Parallel p = new Parallel(3)) {
-            for (int failing = 0; failing < 3; failing++) {
-                int f = failing;
-                Parallel.Barrier barrier = new Parallel.Barrier(3);
-                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> p.run(3, t -> {
-                    try {
-                        if (t == f) {
-                            sleep(5);
-                            throw new IllegalArgumentException("task " + t);
-                        }
-                        barrier.await();
-                    } catch (RuntimeException x) {
-                        barrier.breakBarrier();
-                        throw x;
-                    }
-                }));
-                assertEquals("task " + f, e.getMessage());
+    void aWorkerThatSleepsThroughACallDelaysNothingAndSkipsIt() throws InterruptedException {
+        try (Parallel p = new Parallel(2, 1_000_000)) {
+            p.run(2, t -> { });
+            for (int wait = 0; !p.allParked(); wait++) {
+                assertTrue(wait < 5000, "the worker parks after its 1 ms of spinning");
+                Thread.sleep(1);
+            }
+            p.wakeWorkers(false);
+            Thread caller = Thread.currentThread();
+            Thread[] ranOn = new Thread[4];
+            p.run(4, t -> ranOn[t] = Thread.currentThread());
+            for (Thread t : ranOn) {
+                assertSame(caller, t);
+            }
+            p.wakeWorkers(true);
+            AtomicIntegerArray runs = new AtomicIntegerArray(3);
+            for (int c = 0; c < 1000; c++) {
+                p.run(3, runs::incrementAndGet);
+            }
+            for (int t = 0; t < 3; t++) {
+                assertEquals(1000, runs.get(t), "task " + t);
             }
         }
     }
 
+    /** A task's own failure is rethrown, not the {@code BrokenCallException} of a task that waited for it. */
     @Test
-    void aBarrierHoldsEveryTaskUntilAllArriveAndResetsItself() {
-        try (Parallel p = new Parallel(3)) {
-            Parallel.Barrier barrier = new Parallel.Barrier(3);
-            int rounds = 500;
-            AtomicIntegerArray arrived = new AtomicIntegerArray(rounds);
-            p.run(3, t -> {
-                for (int r = 0; r < rounds; r++) {
-                    arrived.incrementAndGet(r);
-                    barrier.await();
-                    if (arrived.get(r) != 3) {
-                        throw new AssertionError("round " + r + ": passed the barrier with " + arrived.get(r));
+    void theFailureRethrownIsTheTasksOwnNotTheBrokenWaitOfAnother() {
+        try (Parallel p = new Parallel(2)) {
+            for (int broken = 0; broken < 2; broken++) {
+                int b = broken;
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> p.run(2, t -> {
+                    if (t == b) {
+                        throw new Parallel.BrokenCallException();
                     }
-                    barrier.await(); // nobody starts round r + 1 before everyone checked round r
-                }
-            });
+                    throw new IllegalArgumentException("task " + t);
+                }));
+                assertEquals("task " + (1 - b), e.getMessage());
+            }
         }
+    }
+
+    /** {@code awaitCount} returns once the count is reached, and throws once the call is broken instead. */
+    @Test
+    void awaitCountWaitsForTheCountAndGivesUpWhenTheCallIsBroken() throws InterruptedException {
+        AtomicInteger counter = new AtomicInteger();
+        AtomicBoolean broken = new AtomicBoolean();
+        Thread other = new Thread(() -> {
+            sleep(10);
+            counter.addAndGet(2);
+        });
+        other.start();
+        Parallel.awaitCount(counter, 2, broken);
+        assertEquals(2, counter.get());
+        other.join();
+        Thread breaker = new Thread(() -> {
+            sleep(10);
+            broken.set(true);
+        });
+        breaker.start();
+        assertThrows(Parallel.BrokenCallException.class, () -> Parallel.awaitCount(counter, 3, broken));
+        breaker.join();
     }
 
     @Test

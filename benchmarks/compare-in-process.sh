@@ -6,9 +6,11 @@
 #
 #   benchmarks/compare-in-process.sh OLD_REV
 #   BATCHES="64 128" THREADS="1 2" ROUNDS=40 benchmarks/compare-in-process.sh HEAD~3
+#   COMPETE=2000,2000 THREADS=2 benchmarks/compare-in-process.sh HEAD~1   # beside a thread busy 2 ms of every 4
 #
 # The old commit is built in a temporary git worktree, with StepTimer copied in when it lacks it (it must compile
-# against the old API). About a minute per configuration. Nothing else may run meanwhile. Results:
+# against the old API). Each half of a round waits for the other build's workers to park first (InProcessAB). About a
+# minute per configuration. Nothing else may run meanwhile. Results:
 # benchmarks/target/compare-in-process.md.
 set -euo pipefail
 # shellcheck source=benchmarks/lib.sh
@@ -21,10 +23,11 @@ cp "$jar" "$new_jar"
 pick_coretype   # for the peak printed beside the figures
 {
   machine_header
-  echo "old: $old_rev ($(git -C "$root" rev-parse --short "$old_rev")), new: the working tree at $(git -C "$root" rev-parse --short HEAD)"
+  echo "old: $old_rev ($(git -C "$root" rev-parse --short "$old_rev")), new: the working tree at $(git -C "$root" rev-parse --short HEAD)${COMPETE:+, beside a thread busy for ${COMPETE%,*} us then idle for ${COMPETE#*,} us}"
   for b in ${BATCHES:-128 64}; do
     for t in ${THREADS:-1 2}; do
       "$java" --add-modules=jdk.incubator.vector -Xmx2g -Dbatch="$b" -Dthreads="$t" -Drounds="${ROUNDS:-30}" \
+          -Dcompete="${COMPETE:-}" \
           -cp "$new_jar" dev.jacobian.bench.InProcessAB "$old_jar" "$new_jar" 2>&1 | grep -v -E "WARN|INFO"
     done
   done

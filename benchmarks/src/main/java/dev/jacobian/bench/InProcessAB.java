@@ -6,6 +6,7 @@ import java.net.URL;
 import java.net.URLClassLoader;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntToDoubleFunction;
 
 /**
@@ -14,7 +15,10 @@ import java.util.function.IntToDoubleFunction;
  * both see the same machine from one moment to the next. On machines whose speed drifts within seconds (see the
  * README's Zen 3 sessions) separate processes, even interleaved, disagree by more than the changes worth measuring;
  * the per-round ratio does not. Prints the median and quartiles of {@code old time / new time} per step (above 1: the
- * second jar is faster). {@code compare-in-process.sh} builds the jars.
+ * second jar is faster). Each half starts after a pause that lets the other build's workers park (they spin 200 ms
+ * after their last task by default), so that they take no core from it. {@code -Dcompete=BUSY,IDLE} adds a thread that
+ * computes for BUSY microseconds and sleeps for IDLE in turn through both halves, as a batch loader or the JIT
+ * compiler would beside a training run. {@code compare-in-process.sh} builds the jars.
  *
  * <pre>
  *   java --add-modules=jdk.incubator.vector -Dbatch=128 -Dthreads=2 -Drounds=30 \
@@ -25,6 +29,11 @@ public final class InProcessAB {
     private static final String TIMER = "dev.jacobian.bench.StepTimer";
     private static final int WARM_ROUNDS = 4;
     private static final int WARM_STEPS = 500;
+    /**
+     * Pause before each half of a round: the workers' spinning ({@code jacobian.cpu.spinMicros}, 200 ms by default)
+     * and 20 ms more, so that the idle build's workers have parked and take no core from the other's half.
+     */
+    private static final long PAUSE_MILLIS = Long.getLong("jacobian.cpu.spinMicros", 200_000) / 1000 + 20;
 
     private InProcessAB() {
     }
@@ -58,11 +67,13 @@ public final class InProcessAB {
                     t.applyAsDouble(WARM_STEPS);
                 }
             }
+            startCompetitor(System.getProperty("compete", ""));
             double[] ratio = new double[rounds];
             for (int r = 0; r < rounds; r++) {
                 double[] micros = new double[2];
                 for (int j = 0; j < 2; j++) {
                     int i = (r + j) % 2;
+                    pause(); // the other build's workers park first
                     micros[i] = timers[i].applyAsDouble(steps);
                 }
                 ratio[r] = micros[0] / micros[1];
@@ -89,5 +100,41 @@ public final class InProcessAB {
                 }
             }
         }
+    }
+
+    /** Sleeps {@link #PAUSE_MILLIS}: longer than the workers of a backend spin before they park. */
+    private static void pause() {
+        try {
+            Thread.sleep(PAUSE_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /**
+     * With {@code "BUSY,IDLE"} (microseconds), starts a daemon thread that computes for {@code BUSY} and sleeps for
+     * {@code IDLE} in turn, through every half of every round: another thread that wants a core now and then, as a
+     * training run's batch loader, the JIT compiler or the collector do. Nothing with an empty string.
+     */
+    private static void startCompetitor(String spec) {
+        if (spec.isEmpty()) {
+            return;
+        }
+        String[] parts = spec.split(",");
+        long busy = Long.parseLong(parts[0].trim()) * 1000;
+        long idle = Long.parseLong(parts[1].trim()) * 1000;
+        Thread t = new Thread(() -> {
+            double x = 1;
+            while (x != 0) { // always: x stays positive
+                long t0 = System.nanoTime();
+                while (System.nanoTime() - t0 < busy) {
+                    x = x * 0.999_999 + 1e-9;
+                }
+                LockSupport.parkNanos(idle);
+            }
+        }, "competitor");
+        t.setDaemon(true);
+        t.start();
     }
 }

@@ -90,6 +90,10 @@ public final class StepThreads {
                 relative[r] = speedUp[r] / machine[r];
             }
         }
+        double[] oneMicros = micros[0].clone();
+        double[] twoMicros = micros[1].clone();
+        Arrays.sort(oneMicros);
+        Arrays.sort(twoMicros);
         Arrays.sort(speedUp);
         Arrays.sort(machine);
         Arrays.sort(relative);
@@ -105,13 +109,17 @@ public final class StepThreads {
             for (long[] v : perOp[0].values()) {
                 oneThread += v[0];
             }
-            System.out.println("per backend call: its share of the 1-thread step's calls, on 1 and on 2 threads, and the "
-                    + "gain:");
+            long calls = (long) rounds * steps; // timed steps per thread count: an op's time per step
+            System.out.printf(Locale.ROOT, "per backend call: its share of the 1-thread step's calls, on 1 and on 2 threads,"
+                    + " the gain, and its time per step on 1 and on 2 threads (the step: %.0f and %.0f us, medians)%n",
+                    oneMicros[rounds / 2], twoMicros[rounds / 2]);
             for (Map.Entry<String, long[]> e : perOp[0].entrySet()) {
                 long[] two = perOp[1].get(e.getKey());
                 if (two != null) {
-                    System.out.printf(Locale.ROOT, "%6.1f%% %6.1f%%  x%.2f  %s%n", 100.0 * e.getValue()[0] / oneThread,
-                            100.0 * two[0] / oneThread, (double) e.getValue()[0] / two[0], e.getKey());
+                    System.out.printf(Locale.ROOT, "%6.1f%% %6.1f%%  x%.2f  %7.1f us %7.1f us  %s%n",
+                            100.0 * e.getValue()[0] / oneThread, 100.0 * two[0] / oneThread,
+                            (double) e.getValue()[0] / two[0], e.getValue()[0] / 1e3 / calls, two[0] / 1e3 / calls,
+                            e.getKey());
                 }
             }
         }

@@ -181,6 +181,41 @@ class CpuMatmulTest {
         }
     }
 
+    /**
+     * Many small products shared by 2 and 3 threads, accumulating into C ({@code beta = 1}: a tile added twice or lost
+     * shows), each bit for bit as one thread computes it: the threads meet at different points every time, taking
+     * chunks of B to pack and bands to compute in turn.
+     */
+    @Test
+    void sharedProductsStayBitIdenticalOverManyCalls() {
+        int m = 145;
+        int n = 97;
+        int k = 129;
+        float[] a = random(41, m * k);
+        float[] b = random(42, k * n);
+        float[] c0 = random(43, m * n);
+        for (CpuMatmul.MicroKernel kernel : List.of(MatmulVector.widest(), new MatmulVector())) {
+            try (Parallel one = new Parallel(1); Parallel two = new Parallel(2); Parallel three = new Parallel(3)) {
+                CpuMatmul reference = new CpuMatmul(one, kernel);
+                CpuMatmul[] shared = {new CpuMatmul(two, kernel), new CpuMatmul(three, kernel)};
+                for (int variant = 0; variant < 4; variant++) {
+                    boolean transA = (variant & 1) != 0;
+                    boolean transB = (variant & 2) != 0;
+                    float[] expected = c0.clone();
+                    reference.gemm(transA, transB, m, n, k, -2f, a, 0, transA ? m : k, b, 0, transB ? k : n, 1f,
+                            expected, 0);
+                    for (int call = 0; call < 150; call++) {
+                        CpuMatmul mm = shared[call % 2];
+                        float[] c = c0.clone();
+                        mm.gemm(transA, transB, m, n, k, -2f, a, 0, transA ? m : k, b, 0, transB ? k : n, 1f, c, 0);
+                        assertArrayEquals(expected, c, kernel.getClass().getSimpleName() + " transA=" + transA
+                                + " transB=" + transB + " call " + call);
+                    }
+                }
+            }
+        }
+    }
+
     static Stream<Arguments> sharingShapes() {
         return Stream.of(Arguments.of(128, 256, 784), Arguments.of(64, 3300, 40), Arguments.of(12, 900, 300),
                 Arguments.of(145, 97, 129), Arguments.of(1000, 20, 600),

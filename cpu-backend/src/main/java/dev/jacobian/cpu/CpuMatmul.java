@@ -334,7 +334,7 @@ final class CpuMatmul {
                 float[] bp = sharedB[g & 1];
                 int chunks = Math.min(panels[g], packChunks);
                 for (int ch = packNext[g].getAndIncrement(); ch < chunks; ch = packNext[g].getAndIncrement()) {
-                    if (g >= 2) { // the buffer's last readers are done (so far implied by the wait below)
+                    if (g >= 2) { // the buffer's last readers are done (implied by this thread's wait in the group before)
                         Parallel.awaitCount(bandsDone[g - 2], bands, broken);
                     }
                     packChunk(g, (int) ((long) panels[g] * ch / chunks), (int) ((long) panels[g] * (ch + 1) / chunks),
@@ -377,6 +377,7 @@ final class CpuMatmul {
         }
     }
 
+    /** {@code count} counters at zero. */
     private static AtomicInteger[] counters(int count) {
         AtomicInteger[] counters = new AtomicInteger[count];
         for (int i = 0; i < count; i++) {

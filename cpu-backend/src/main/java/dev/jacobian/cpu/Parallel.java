@@ -196,6 +196,7 @@ final class Parallel implements AutoCloseable {
         }
     }
 
+    /** Waits (spinning, then parked until the last worker leaves) for the workers that joined {@code c}. */
     private void awaitJoined(Call c) {
         Backoff backoff = new Backoff(spinNanos);
         while (c.joined.get() != 0) {
@@ -232,12 +233,17 @@ final class Parallel implements AutoCloseable {
         return true;
     }
 
-    /** A spin-then-park wait's pacing: {@link #spunOut} is true once the waiter has spun {@code window} nanoseconds. */
+    /**
+     * One wait's spinning: {@link #spunOut()}, called while the awaited condition is still false, spins (with
+     * {@link Thread#onSpinWait()}, yielding the core now and then) and says when its window has passed, after which
+     * the waiter parks.
+     */
     private static final class Backoff {
         private final long window;
         private long start;
         private int spins;
 
+        /** A wait that spins for {@code window} nanoseconds. */
         Backoff(long window) {
             this.window = window;
         }
@@ -280,6 +286,7 @@ final class Parallel implements AutoCloseable {
         }
     }
 
+    /** Keeps the first failure, others suppressed; a broken call's wait only stands in until the cause arrives. */
     private synchronized void addFailure(Throwable next) {
         if (failure == null || failure instanceof BrokenCallException && !(next instanceof BrokenCallException)) {
             failure = next;
@@ -297,6 +304,7 @@ final class Parallel implements AutoCloseable {
         }
     }
 
+    /** One persistent helper thread: waits for a new call, joins it, takes its tasks until none is left, leaves. */
     private final class Worker implements Runnable {
         private final int index;
         volatile boolean parked;

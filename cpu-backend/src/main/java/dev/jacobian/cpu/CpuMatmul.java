@@ -1,7 +1,7 @@
 package dev.jacobian.cpu;
 
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * SGEMM {@code C = alpha * op(A) * op(B) + beta * C} for row-major float arrays, in the
@@ -257,10 +257,10 @@ final class CpuMatmul {
         /** Column panels of each group. */
         private final int[] panels;
         /** Per group: chunks taken and packed, bands taken and done. */
-        private final AtomicInteger[] packNext;
-        private final AtomicInteger[] packed;
-        private final AtomicInteger[] bandNext;
-        private final AtomicInteger[] bandsDone;
+        private final AtomicIntegerArray packNext;
+        private final AtomicIntegerArray packed;
+        private final AtomicIntegerArray bandNext;
+        private final AtomicIntegerArray bandsDone;
         /** Set by a task that failed. */
         final AtomicBoolean broken = new AtomicBoolean();
 
@@ -316,10 +316,10 @@ final class CpuMatmul {
             }
             bands = Math.min(tilesM, threads * BANDS_PER_THREAD);
             packChunks = threads * PACK_CHUNKS_PER_THREAD;
-            packNext = counters(groupCount);
-            packed = counters(groupCount);
-            bandNext = counters(groupCount);
-            bandsDone = counters(groupCount);
+            packNext = new AtomicIntegerArray(groupCount);
+            packed = new AtomicIntegerArray(groupCount);
+            bandNext = new AtomicIntegerArray(groupCount);
+            bandsDone = new AtomicIntegerArray(groupCount);
         }
 
         /** Task {@code w} (its workspace): takes chunks to pack and bands to compute, group after group. */
@@ -333,19 +333,18 @@ final class CpuMatmul {
             for (int g = 0; g < groupCount; g++) {
                 float[] bp = sharedB[g & 1];
                 int chunks = Math.min(panels[g], packChunks);
-                for (int ch = packNext[g].getAndIncrement(); ch < chunks; ch = packNext[g].getAndIncrement()) {
-                    if (g >= 2) { // the buffer's last readers are done (implied by this thread's wait in the group before)
-                        Parallel.awaitCount(bandsDone[g - 2], bands, broken);
-                    }
+                // the buffer's last readers, the bands of group g - 2, are done: this thread waited for them before
+                // it computed from group g - 1
+                for (int ch = packNext.getAndIncrement(g); ch < chunks; ch = packNext.getAndIncrement(g)) {
                     packChunk(g, (int) ((long) panels[g] * ch / chunks), (int) ((long) panels[g] * (ch + 1) / chunks),
                             bp);
-                    packed[g].incrementAndGet();
+                    packed.incrementAndGet(g);
                 }
-                Parallel.awaitCount(packed[g], chunks, broken);
+                Parallel.awaitCount(packed, g, chunks, broken);
                 if (g >= 1) { // a band adds its groups in order: the group before must be in every band
-                    Parallel.awaitCount(bandsDone[g - 1], bands, broken);
+                    Parallel.awaitCount(bandsDone, g - 1, bands, broken);
                 }
-                for (int band = bandNext[g].getAndIncrement(); band < bands; band = bandNext[g].getAndIncrement()) {
+                for (int band = bandNext.getAndIncrement(g); band < bands; band = bandNext.getAndIncrement(g)) {
                     int m0 = (int) ((long) tilesM * band / bands) * mr;
                     int m1 = Math.min(m, (int) ((long) tilesM * (band + 1) / bands) * mr);
                     if (g == 0) {
@@ -355,7 +354,7 @@ final class CpuMatmul {
                         compute(ws, transA, a, aOff, lda, m0, m1, pc[blk], Math.min(kc, k - pc[blk]), bp,
                                 offset[blk], Math.min(nc, n - jc[blk]), alpha, beta, c, cOff + jc[blk], n);
                     }
-                    bandsDone[g].incrementAndGet();
+                    bandsDone.incrementAndGet(g);
                 }
             }
         }
@@ -375,15 +374,6 @@ final class CpuMatmul {
                 base += count;
             }
         }
-    }
-
-    /** {@code count} counters at zero. */
-    private static AtomicInteger[] counters(int count) {
-        AtomicInteger[] counters = new AtomicInteger[count];
-        for (int i = 0; i < count; i++) {
-            counters[i] = new AtomicInteger();
-        }
-        return counters;
     }
 
     /** The sequential blocked algorithm on the slab {@code C[m0:m1, n0:n1]}. */

@@ -2,6 +2,7 @@ package dev.jacobian.cpu;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -269,19 +270,19 @@ final class Parallel implements AutoCloseable {
     }
 
     /**
-     * Spins (yielding now and then) until {@code counter} reaches {@code target}, for a task that needs what other
+     * Spins (yielding now and then) until {@code counters[i]} reaches {@code target}, for a task that needs what other
      * threads of its call have taken and are doing: it never waits for work nobody has taken. Parks in short naps once
      * the spinning is over; throws {@link BrokenCallException} once {@code broken} is set (a task that failed sets it,
      * and what it had taken will never be done).
      */
-    static void awaitCount(AtomicInteger counter, int target, AtomicBoolean broken) {
+    static void awaitCount(AtomicIntegerArray counters, int i, int target, AtomicBoolean broken) {
         Backoff backoff = new Backoff(SPIN_NANOS);
-        while (counter.get() < target) {
+        while (counters.get(i) < target) {
             if (broken.get()) {
                 throw new BrokenCallException();
             }
             if (backoff.spunOut()) {
-                LockSupport.parkNanos(counter, 20_000);
+                LockSupport.parkNanos(counters, 20_000);
             }
         }
     }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -130,22 +129,22 @@ class ParallelTest {
     /** {@code awaitCount} returns once the count is reached, and throws once the call is broken instead. */
     @Test
     void awaitCountWaitsForTheCountAndGivesUpWhenTheCallIsBroken() throws InterruptedException {
-        AtomicInteger counter = new AtomicInteger();
+        AtomicIntegerArray counters = new AtomicIntegerArray(2);
         AtomicBoolean broken = new AtomicBoolean();
         Thread other = new Thread(() -> {
             sleep(10);
-            counter.addAndGet(2);
+            counters.addAndGet(1, 2);
         });
         other.start();
-        Parallel.awaitCount(counter, 2, broken);
-        assertEquals(2, counter.get());
+        Parallel.awaitCount(counters, 1, 2, broken);
+        assertEquals(2, counters.get(1));
         other.join();
         Thread breaker = new Thread(() -> {
             sleep(10);
             broken.set(true);
         });
         breaker.start();
-        assertThrows(Parallel.BrokenCallException.class, () -> Parallel.awaitCount(counter, 3, broken));
+        assertThrows(Parallel.BrokenCallException.class, () -> Parallel.awaitCount(counters, 1, 3, broken));
         breaker.join();
     }
 

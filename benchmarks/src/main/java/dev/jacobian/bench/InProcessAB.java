@@ -29,11 +29,6 @@ public final class InProcessAB {
     private static final String TIMER = "dev.jacobian.bench.StepTimer";
     private static final int WARM_ROUNDS = 4;
     private static final int WARM_STEPS = 500;
-    /**
-     * Pause before each half of a round: the workers' spinning ({@code jacobian.cpu.spinMicros}, 200 ms by default)
-     * and 20 ms more, so that the idle build's workers have parked and take no core from the other's half.
-     */
-    private static final long PAUSE_MILLIS = Long.getLong("jacobian.cpu.spinMicros", 200_000) / 1000 + 20;
 
     private InProcessAB() {
     }
@@ -69,12 +64,14 @@ public final class InProcessAB {
             }
             startCompetitor(System.getProperty("compete", ""));
             double[] ratio = new double[rounds];
+            long lastTask = System.nanoTime();
             for (int r = 0; r < rounds; r++) {
                 double[] micros = new double[2];
                 for (int j = 0; j < 2; j++) {
                     int i = (r + j) % 2;
-                    pause(); // the other build's workers park first
+                    StepTimer.awaitWorkersParked(lastTask); // the other build's take no core from this half
                     micros[i] = timers[i].applyAsDouble(steps);
+                    lastTask = System.nanoTime();
                 }
                 ratio[r] = micros[0] / micros[1];
             }
@@ -99,16 +96,6 @@ public final class InProcessAB {
                     }
                 }
             }
-        }
-    }
-
-    /** Sleeps {@link #PAUSE_MILLIS}: longer than the workers of a backend spin before they park. */
-    private static void pause() {
-        try {
-            Thread.sleep(PAUSE_MILLIS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
         }
     }
 

@@ -32,8 +32,6 @@ public final class StepThreads {
     private static final int WARM_STEPS = 2000;
     /** Probes of the machine per round (their median is the round's figure). */
     private static final int PROBES = 5;
-    /** The CPU backend's workers' spin before they park ({@code -Djacobian.cpu.spinMicros}, 200 ms by default). */
-    private static final long WORKER_SPIN_NANOS = 1000L * Long.getLong("jacobian.cpu.spinMicros", 200_000);
 
     private StepThreads() {
     }
@@ -129,20 +127,11 @@ public final class StepThreads {
     }
 
     /**
-     * The median of {@link #PROBES} probes of what a second thread gives, once the 2-thread backend's worker, which
-     * spins {@link #WORKER_SPIN_NANOS} after its last task before it parks, has parked (it would take a core from the
-     * probe).
+     * The median of {@link #PROBES} probes of what a second thread gives, once the 2-thread backend's worker has
+     * parked ({@link StepTimer#awaitWorkersParked}: it would take a core from the probe).
      */
     private static double probeAfterSpin(TwoCoreProbe probe, long twoThreadsEnd) {
-        long wait = WORKER_SPIN_NANOS + 20_000_000L - (System.nanoTime() - twoThreadsEnd);
-        if (wait > 0) {
-            try {
-                Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted", e);
-            }
-        }
+        StepTimer.awaitWorkersParked(twoThreadsEnd);
         double[] p = new double[PROBES];
         for (int i = 0; i < PROBES; i++) {
             p[i] = probe.scaling();

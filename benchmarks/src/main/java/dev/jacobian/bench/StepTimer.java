@@ -20,6 +20,12 @@ public final class StepTimer implements IntToDoubleFunction, AutoCloseable {
     private static final int CLASSES = 10;
     /** Batches the inputs hold; step {@code s} trains on batch {@code s % BATCHES}. */
     static final int BATCHES = 16;
+    /**
+     * Nanoseconds after a CPU backend's last task by which its workers have parked: their spinning
+     * ({@code -Djacobian.cpu.spinMicros}, 200 ms by default) and 20 ms more. Until then a worker takes a core from
+     * whatever runs beside it.
+     */
+    static final long WORKERS_PARKED_NANOS = 1000L * Long.getLong("jacobian.cpu.spinMicros", 200_000) + 20_000_000L;
 
     private final CpuBackend backend;
     private final Trainer trainer;
@@ -80,5 +86,19 @@ public final class StepTimer implements IntToDoubleFunction, AutoCloseable {
     @Override
     public void close() {
         backend.close();
+    }
+
+    /** Sleeps until {@link #WORKERS_PARKED_NANOS} after {@code lastTaskNanos} (a {@link System#nanoTime()}). */
+    static void awaitWorkersParked(long lastTaskNanos) {
+        long wait = WORKERS_PARKED_NANOS - (System.nanoTime() - lastTaskNanos);
+        if (wait <= 0) {
+            return;
+        }
+        try {
+            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
     }
 }

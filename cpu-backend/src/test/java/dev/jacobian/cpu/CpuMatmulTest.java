@@ -130,8 +130,9 @@ class CpuMatmulTest {
     }
 
     /**
-     * Each way of sharing a product: row bands over a shared packed B (one and several KC blocks, two NC blocks),
-     * column bands (few rows), and the single-thread path, for 1, 2 and 3 threads, bit for bit.
+     * Each way of sharing a product: column bands claimed in turn over a per-thread packed A (one and several KC blocks,
+     * a band wider than NC), row bands over a shared packed B (one and several KC blocks, groups of blocks), one column
+     * band per thread (few rows, fewer columns), and the single-thread path, for 1, 2 and 3 threads, bit for bit.
      */
     @ParameterizedTest(name = "m={0} n={1} k={2}")
     @MethodSource("sharingShapes")
@@ -184,13 +185,11 @@ class CpuMatmulTest {
     /**
      * Many small products shared by 2 and 3 threads, accumulating into C ({@code beta = 1}: a tile added twice or lost
      * shows), each bit for bit as one thread computes it: the threads meet at different points every time, taking
-     * chunks of B to pack and bands to compute in turn.
+     * chunks of B to pack and bands to compute in turn, in row bands (145 x 97) and in column bands (97 x 145).
      */
-    @Test
-    void sharedProductsStayBitIdenticalOverManyCalls() {
-        int m = 145;
-        int n = 97;
-        int k = 129;
+    @ParameterizedTest(name = "m={0} n={1} k={2}")
+    @CsvSource({"145, 97, 129", "97, 145, 129"})
+    void sharedProductsStayBitIdenticalOverManyCalls(int m, int n, int k) {
         float[] a = random(41, m * k);
         float[] b = random(42, k * n);
         float[] c0 = random(43, m * n);
@@ -217,12 +216,21 @@ class CpuMatmulTest {
     }
 
     static Stream<Arguments> sharingShapes() {
-        return Stream.of(Arguments.of(128, 256, 784), Arguments.of(64, 3300, 40), Arguments.of(12, 900, 300),
+        return Stream.of(
+                // column bands (no more rows than columns): A packed whole by each thread, a partial last row tile
+                // and two depth blocks (784: 392 + 392 for the narrow kernel, 4 x 196 for the others)
+                Arguments.of(128, 256, 784), Arguments.of(78, 3300, 700), Arguments.of(64, 3300, 40),
+                Arguments.of(12, 900, 300),
+                // a band wider than a column block (NC): 12,400 columns in 4 bands on 2 threads, 6 on 3
+                Arguments.of(9, 12400, 530),
+                // row bands (more rows than columns)
                 Arguments.of(145, 97, 129), Arguments.of(1000, 20, 600),
-                // op(B) of 2.3M floats: packed in groups of blocks, a group reusing the buffer of the group two before
-                // (blocks 234 deep: one block, one, then four across two column blocks; the narrow kernel's 350: one,
-                // one, two)
-                Arguments.of(78, 3300, 700));
+                // row bands over an op(B) of 2.25M floats (op(A) too large to pack per thread): packed in groups of
+                // blocks, a group reusing the buffer of the group two before (three blocks of 500 deep, one per group,
+                // for the narrow kernel; six of 250, two per group, for the others)
+                Arguments.of(1100, 1500, 1500),
+                // too few row tiles for row bands, and fewer columns than rows: one column band per thread
+                Arguments.of(26, 20, 3000));
     }
 
     private static float[] run(Backend be, boolean transA, boolean transB, float alpha, float beta,

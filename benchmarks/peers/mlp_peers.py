@@ -119,8 +119,10 @@ def run_jacobian(batch, threads, momentum, epochs, env):
         recs = metrics["epochs"]
         seconds = [r["steps"] * batch / r["samples_per_second"] for r in recs]
         device = metrics.get("device", "")
+        # each epoch's steps in tenths (metrics.json's step_times): where epoch 1's time over epoch 2's goes
+        tenths = [r["step_times"]["tenths_ms"] for r in recs if "step_times" in r]
         return dict(epochs=seconds, startup=stamps[0] - recs[0]["seconds"], rss=rss, wall=wall,
-                    loss=recs[-1]["train_loss"], note=device)
+                    loss=recs[-1]["train_loss"], note=device, tenths=tenths)
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -185,6 +187,15 @@ def main():
             return statistics.median(statistics.median(x["epochs"][1:] or x["epochs"]) for x in runs)
         if key == "first":
             return statistics.median(x["epochs"][0] / x["epochs"][1] for x in runs if len(x["epochs"]) > 1)
+        if key == "first-tenth":  # the share of epoch 1's excess over epoch 2 that its first tenth of steps holds
+            shares = []
+            for x in runs:
+                t = x.get("tenths", [])
+                if len(t) > 1 and len(t[0]) == len(t[1]):
+                    excess = sum(t[0]) - sum(t[1])
+                    if excess > 0:
+                        shares.append((t[0][0] - t[1][0]) / excess)
+            return statistics.median(shares) if shares else float("nan")
         return statistics.median(x[key] for x in runs)
 
     print(f"CPU: {model}, {os.cpu_count()} logical processors, "
@@ -222,8 +233,10 @@ def main():
                 print(f"- batch {b}, {t} thread(s): momentum {args.momentum:g} / plain SGD: "
                       f"**{jac[t] / plain:.2f}** (bar 1.2)")
             if args.epochs > 1:
-                print(f"- batch {b}, {t} thread(s): Jacobian epoch 1 / epoch 2: "
-                      f"**{med(('jacobian', b, t, args.momentum), 'first'):.2f}** (bar 1.2)")
+                c = ("jacobian", b, t, args.momentum)
+                print(f"- batch {b}, {t} thread(s): Jacobian epoch 1 / epoch 2: **{med(c, 'first'):.2f}** (bar 1.2); "
+                      f"the first tenth of epoch 1's steps holds {100 * med(c, 'first-tenth'):.0f}% of its excess over "
+                      f"epoch 2")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(cpu=model, peak_gflops=peak, coretype=core, coretype_peaks=peaks, epochs=args.epochs,

@@ -77,6 +77,18 @@ class CliRoughEdgesTest {
         assertTrue(epoch.has("train_accuracy"), epoch.toString());
         assertFalse(epoch.has("val_accuracy"), epoch.toString());
         assertFalse(epoch.has("val_loss"), epoch.toString());
+        // the step times add up to the time samples_per_second counts: 640 samples, 10 steps of 64
+        JsonNode steps = epoch.get("step_times");
+        assertEquals(10, steps.get("tenths_ms").size(), steps.toString());
+        double sum = 0;
+        for (JsonNode tenth : steps.get("tenths_ms")) {
+            sum += tenth.asDouble();
+        }
+        double stepSeconds = 640 / epoch.get("samples_per_second").asDouble();
+        assertEquals(stepSeconds, sum / 1e3, 10 * 1e-6 + 1e-9 * 640, steps.toString()); // rounded to the microsecond
+        assertTrue(steps.get("median_ms").asDouble() <= steps.get("p90_ms").asDouble(), steps.toString());
+        assertTrue(steps.get("p90_ms").asDouble() <= steps.get("max_ms").asDouble(), steps.toString());
+        assertTrue(steps.get("waiting_ms").asDouble() <= sum, steps.toString());
     }
 
     /** A model of --loss {@code loss} after a few steps (enough for what predict prints), in {@code tmp/<loss>}. */

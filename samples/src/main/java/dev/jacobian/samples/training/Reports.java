@@ -1,6 +1,8 @@
 package dev.jacobian.samples.training;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -39,11 +41,60 @@ public final class Reports {
      * @param layers           per-layer diagnostics
      * @param valLoss          mean loss on the validation set after the epoch (null, and left out of the JSON, without
      *                         one; null in checkpoints written before it was recorded)
+     * @param stepTimes        how long the epoch's steps took (null, and left out of the JSON, in checkpoints written
+     *                         before it was recorded)
      */
     public record EpochRecord(int epoch, double trainLoss, double trainAccuracy,
                               @JsonInclude(JsonInclude.Include.NON_NULL) Double valAccuracy, double seconds,
                               double samplesPerSecond, double gradNorm, int clippedSteps, int steps, double learningRate,
-                              List<LayerRecord> layers, @JsonInclude(JsonInclude.Include.NON_NULL) Double valLoss) {
+                              List<LayerRecord> layers, @JsonInclude(JsonInclude.Include.NON_NULL) Double valLoss,
+                              @JsonInclude(JsonInclude.Include.NON_NULL) StepTimes stepTimes) {
+    }
+
+    /**
+     * The wall time of an epoch's steps, each from asking the loader for its batch to the step's reported numbers (the
+     * time {@link EpochRecord#samplesPerSecond} counts), in milliseconds: where an epoch's time goes, step by step. The
+     * tenths show a slow start (code the JIT compiler has not compiled yet: on the CPU backend the first steps of epoch
+     * 1 run several times as long as later ones) or a slowdown within the epoch.
+     *
+     * @param medianMs     the median step
+     * @param p90Ms        the 90th percentile
+     * @param maxMs        the longest step
+     * @param tenthsMs     the epoch's steps cut into ten runs of consecutive steps (as equal as the count allows, fewer
+     *                     runs when the epoch has fewer than ten steps), each run's mean step
+     * @param waitingMs    of all the steps' time, how much went to waiting for the loader's batches
+     */
+    public record StepTimes(double medianMs, double p90Ms, double maxMs, List<Double> tenthsMs, double waitingMs) {
+
+        /**
+         * The statistics of {@code count} steps that took {@code nanos[0..count)}, of which {@code waitingNanos} in all
+         * went to waiting for batches; null when there are no steps.
+         */
+        static StepTimes of(long[] nanos, int count, long waitingNanos) {
+            if (count <= 0) {
+                return null;
+            }
+            long[] sorted = Arrays.copyOf(nanos, count);
+            Arrays.sort(sorted);
+            int runs = Math.min(10, count);
+            List<Double> tenths = new ArrayList<>(runs);
+            for (int r = 0; r < runs; r++) {
+                int from = (int) ((long) count * r / runs);
+                int to = (int) ((long) count * (r + 1) / runs);
+                long sum = 0;
+                for (int i = from; i < to; i++) {
+                    sum += nanos[i];
+                }
+                tenths.add(ms((double) sum / (to - from)));
+            }
+            return new StepTimes(ms(sorted[(count - 1) / 2]), ms(sorted[(int) Math.ceil(0.9 * count) - 1]),
+                    ms(sorted[count - 1]), List.copyOf(tenths), ms(waitingNanos));
+        }
+
+        /** Nanoseconds to milliseconds, to the microsecond. */
+        private static double ms(double nanos) {
+            return Math.round(nanos / 1e3) / 1e3;
+        }
     }
 
     /**

@@ -352,6 +352,8 @@ public final class TrainingRun {
         int clipped = 0;
         long hits = 0;
         long stepNanos = 0;
+        long waitNanos = 0;
+        long[] stepTimes = new long[steps];
         float[] lastBatch = null;
         try (DataLoader loader = trainLoader(data.train(), rows, model);
              DataLoader.Epoch batches = loader.epoch(epoch);
@@ -371,6 +373,8 @@ public final class TrainingRun {
                 timer.add("data (waiting for a batch)", b - a);
                 timer.add("forward+backward+update", c - b);
                 stepNanos += c - a;
+                waitNanos += b - a;
+                stepTimes[s] = c - a;
                 lossSum += r.loss();
                 normSum += norm;
                 clipped += r.clipped() ? 1 : 0;
@@ -395,7 +399,8 @@ public final class TrainingRun {
         double seconds = (System.nanoTime() - t0) / 1e9;
         double sps = steps * (double) rows / (stepNanos / 1e9);
         Reports.EpochRecord rec = new Reports.EpochRecord(epoch, lossSum / steps, (double) hits / ((long) steps * rows),
-                val, seconds, sps, normSum / steps, clipped, steps, lr, layers, valLoss);
+                val, seconds, sps, normSum / steps, clipped, steps, lr, layers, valLoss,
+                Reports.StepTimes.of(stepTimes, steps, waitNanos));
         LOG.info(String.format("epoch %d/%d  loss %.4g  train acc %.2f%%  val acc %s  val loss %s  %.1f s"
                         + "  %,.0f samples/s  |g| %.3f  clipped %d/%d  lr %.4g", epoch, config.epochs(), rec.trainLoss(),
                 100 * rec.trainAccuracy(), val == null ? "n/a" : String.format("%.2f%%", 100 * val),

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class PlotsTest {
     private static Reports.EpochRecord epoch(int e, Double valAccuracy) {
         return new Reports.EpochRecord(e, 1.0 / e, 0.5 + 0.1 * e, valAccuracy, 1, 1000, 1, 0, 10, 0.05, List.of(),
-                valAccuracy == null ? null : 0.9 / e);
+                valAccuracy == null ? null : 0.9 / e, null);
     }
 
     @Test

@@ -231,11 +231,13 @@ final class CpuMatmul {
      * bands stream all of the shared packed B, half of it packed by the other core, once per band. Nothing is shared but
      * the counter of bands, and nobody waits but the caller, for the last band.
      *
-     * <p>Measured on an AMD EPYC of family 25 (Zen 3, AVX2, 2 vCPUs), two threads against row bands: the training step's
-     * products at batch 128 ran 1.04-1.16x as fast alone in a loop (1.03-1.10x with A and B rewritten by the caller
-     * before each product), and against OpenBLAS on two threads in the same run ({@code GemmRatio}) the products with
-     * fewer rows than columns went from 0.83-0.95x to 0.92-1.02x; the whole training step ran 1.01x (batch 128) and 1.04x
-     * (batch 64) as fast, within the runs' spread.
+     * <p>Measured on an AMD EPYC of family 25 (Zen 3, AVX2, 2 vCPUs), two threads, alternating with row bands in one
+     * process (medians of 15-25 rounds): the training step's products at batch 128 alone in a loop 1.01-1.14x as fast
+     * (128x256x784 1.01-1.11x, 128x128x256 1.05-1.12x, 128x784x256 with B transposed 1.08-1.09x, 128x256x128 with B
+     * transposed 1.06-1.14x), 1.03-1.08x with A and B rewritten by the caller before each product (as a step's input and
+     * update do), 512^3 0.98-1.03x. The whole training step, alternating with the commit before in one process: 1.01x
+     * at batch 128 and 1.04x at batch 64, within the spread of the runs; against OpenBLAS ({@code GemmRatio}, separate
+     * processes) the gain did not show beyond that hour's noise.
      */
     private void columnBands(int threads, int tilesN, boolean transA, boolean transB, int m, int n, int k, float alpha,
                              float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c,

@@ -152,8 +152,10 @@ final class CpuMatmul {
     private static final class Workspace {
         float[] a = new float[0];
         float[] b = new float[0];
-        /** All of op(A), packed by a thread that computes column bands. */
+        /** All of op(A), packed by a thread that computes column bands ({@link #packWholeA}). */
         float[] wholeA = new float[0];
+        /** The rows {@code wholeA} holds per depth, op(A)'s rounded up to whole panels. */
+        int wholeRows;
         float[] tmp;
     }
 
@@ -210,15 +212,16 @@ final class CpuMatmul {
         }
         int workers = Math.min(threads, tilesN);
         if (workers <= 1) {
-            blocked(workspaces[0], transA, transB, 0, m, 0, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, n);
+            blocked(workspaces[0], transA, transB, 0, m, 0, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, n,
+                    false);
             return;
         }
         // few rows: column bands, each thread packing its own columns of B (and all of the few rows of A)
         parallel.run(workers, w -> {
-            int n0 = (int) ((long) tilesN * w / workers) * nr;
-            int n1 = Math.min(n, (int) ((long) tilesN * (w + 1) / workers) * nr);
+            int n0 = bandEdge(tilesN, w, workers, nr, n);
+            int n1 = bandEdge(tilesN, w + 1, workers, nr, n);
             blocked(workspaces[w], transA, transB, 0, m, n0, n1, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff,
-                    n);
+                    n, false);
         });
     }
 
@@ -252,60 +255,29 @@ final class CpuMatmul {
                     packWholeA(ws, transA, a, aOff, lda, m, k);
                     packed = true;
                 }
-                int n0 = (int) ((long) tilesN * band / bands) * nr;
-                int n1 = Math.min(n, (int) ((long) tilesN * (band + 1) / bands) * nr);
-                blockedOnPackedA(ws, transB, m, n0, n1, k, alpha, b, bOff, ldb, beta, c, cOff, n);
+                int n0 = bandEdge(tilesN, band, bands, nr, n);
+                int n1 = bandEdge(tilesN, band + 1, bands, nr, n);
+                blocked(ws, transA, transB, 0, m, n0, n1, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, n,
+                        true);
             }
         });
     }
 
     /**
      * Packs all of op(A) ({@code m x k}) into {@code ws.wholeA}: the block of depths {@code pc..} (as {@link #depth}
-     * cuts k) at {@code roundUp(m, mr) * pc}, its row panels as {@link #packA} lays them out.
+     * cuts k) at {@code ws.wholeRows * pc} ({@code wholeRows = roundUp(m, mr)}), its row panels as {@link #packA} lays
+     * them out.
      */
     private void packWholeA(Workspace ws, boolean transA, float[] a, int aOff, int lda, int m, int k) {
         int rows = roundUp(m, mr);
         if (ws.wholeA.length < rows * k) {
             ws.wholeA = new float[rows * k];
         }
+        ws.wholeRows = rows;
         int kc = depth(k);
         for (int pc = 0; pc < k; pc += kc) {
             int kcb = Math.min(kc, k - pc);
             packA(transA, a, aOff, lda, 0, m, pc, kcb, ws.wholeA, rows * pc);
-        }
-    }
-
-    /**
-     * {@link #blocked} on the slab {@code C[0:m, n0:n1]} with op(A) already packed whole ({@link #packWholeA}).
-     */
-    private void blockedOnPackedA(Workspace ws, boolean transB, int m, int n0, int n1, int k, float alpha, float[] b,
-                                  int bOff, int ldb, float beta, float[] c, int cOff, int n) {
-        int kc = depth(k);
-        int kcMax = Math.min(kc, k);
-        int ncMax = Math.min(nc, roundUp(n1 - n0, nr));
-        if (ws.b.length < ncMax * kcMax) {
-            ws.b = new float[ncMax * kcMax];
-        }
-        int rows = roundUp(m, mr);
-        scale(c, cOff, n, 0, m, n0, n1, beta, k);
-        for (int jc = n0; jc < n1; jc += nc) {
-            int ncb = Math.min(nc, n1 - jc);
-            for (int pc = 0; pc < k; pc += kc) {
-                int kcb = Math.min(kc, k - pc);
-                packB(transB, b, bOff, ldb, pc, kcb, jc, ncb, ws.b, 0);
-                boolean overwrite = beta == 0f && pc == 0;
-                for (int ic = 0; ic < m; ic += mc) {
-                    int mcb = Math.min(mc, m - ic);
-                    for (int jr = 0; jr < ncb; jr += nr) {
-                        int cols = Math.min(nr, ncb - jr);
-                        for (int ir = 0; ir < mcb; ir += mr) {
-                            kernel.run(kcb, ws.wholeA, rows * pc + (ic + ir) * kcb, ws.b, jr * kcb, c,
-                                    cOff + (ic + ir) * n + jc + jr, n, alpha, overwrite, Math.min(mr, mcb - ir), cols,
-                                    ws.tmp);
-                        }
-                    }
-                }
-            }
         }
     }
 
@@ -453,14 +425,14 @@ final class CpuMatmul {
                     Parallel.awaitCount(bandsDone, g - 1, bands, broken);
                 }
                 for (int band = bandNext.getAndIncrement(g); band < bands; band = bandNext.getAndIncrement(g)) {
-                    int m0 = (int) ((long) tilesM * band / bands) * mr;
-                    int m1 = Math.min(m, (int) ((long) tilesM * (band + 1) / bands) * mr);
+                    int m0 = bandEdge(tilesM, band, bands, mr, m);
+                    int m1 = bandEdge(tilesM, band + 1, bands, mr, m);
                     if (g == 0) {
                         scale(c, cOff, n, m0, m1, 0, n, beta, k); // before any block adds to these rows
                     }
                     for (int blk = first[g]; blk < first[g + 1]; blk++) {
                         compute(ws, transA, a, aOff, lda, m0, m1, pc[blk], Math.min(kc, k - pc[blk]), bp,
-                                offset[blk], Math.min(nc, n - jc[blk]), alpha, beta, c, cOff + jc[blk], n);
+                                offset[blk], Math.min(nc, n - jc[blk]), alpha, beta, c, cOff + jc[blk], n, false);
                     }
                     bandsDone.incrementAndGet(g);
                 }
@@ -484,21 +456,23 @@ final class CpuMatmul {
         }
     }
 
-    /** The sequential blocked algorithm on the slab {@code C[m0:m1, n0:n1]}. */
+    /**
+     * The sequential blocked algorithm on the slab {@code C[m0:m1, n0:n1]}; with {@code wholeA}, op(A) is already packed
+     * whole in {@code ws.wholeA} ({@link #packWholeA}), else it is packed block by block.
+     */
     private void blocked(Workspace ws, boolean transA, boolean transB, int m0, int m1, int n0, int n1, int k,
                          float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta,
-                         float[] c, int cOff, int ldc) {
+                         float[] c, int cOff, int ldc, boolean wholeA) {
         int kc = depth(k);
         int kcMax = Math.min(kc, k);
         int ncMax = Math.min(nc, roundUp(n1 - n0, nr));
         int mcMax = Math.min(mc, roundUp(m1 - m0, mr));
-        if (ws.a.length < mcMax * kcMax) {
+        if (!wholeA && ws.a.length < mcMax * kcMax) {
             ws.a = new float[mcMax * kcMax];
         }
         if (ws.b.length < ncMax * kcMax) {
             ws.b = new float[ncMax * kcMax];
         }
-        float[] ap = ws.a;
         float[] bp = ws.b;
         scale(c, cOff, ldc, m0, m1, n0, n1, beta, k);
         for (int jc = n0; jc < n1; jc += nc) {
@@ -506,30 +480,39 @@ final class CpuMatmul {
             for (int pc = 0; pc < k; pc += kc) {
                 int kcb = Math.min(kc, k - pc);
                 packB(transB, b, bOff, ldb, pc, kcb, jc, ncb, bp, 0);
-                compute(ws, transA, a, aOff, lda, m0, m1, pc, kcb, bp, 0, ncb, alpha, beta, c, cOff + jc, ldc);
+                compute(ws, transA, a, aOff, lda, m0, m1, pc, kcb, bp, 0, ncb, alpha, beta, c, cOff + jc, ldc,
+                        wholeA);
             }
         }
     }
 
     /**
      * {@code C[m0:m1, 0:ncb] += alpha * op(A)[m0:m1, pc:pc+kcb] * Bblock} for one packed block of B (at
-     * {@code bp[bpOff]}, {@code ncb} columns, {@code kcb} deep); packs A into the workspace mc rows at a time.
+     * {@code bp[bpOff]}, {@code ncb} columns, {@code kcb} deep); packs A into the workspace mc rows at a time, or with
+     * {@code wholeA} reads it from {@code ws.wholeA}, where {@link #packWholeA} packed it.
      * {@code c[cOff]} is the block's first column of row 0. With {@code beta == 0} the first block ({@code pc == 0})
      * stores {@code alpha * Ablock * Bblock} without reading C: C was not scaled (see {@link #scale}).
      */
     private void compute(Workspace ws, boolean transA, float[] a, int aOff, int lda, int m0, int m1, int pc, int kcb,
-                         float[] bp, int bpOff, int ncb, float alpha, float beta, float[] c, int cOff, int ldc) {
-        float[] ap = ws.a;
+                         float[] bp, int bpOff, int ncb, float alpha, float beta, float[] c, int cOff, int ldc,
+                         boolean wholeA) {
+        float[] ap = wholeA ? ws.wholeA : ws.a;
         boolean overwrite = beta == 0f && pc == 0;
         for (int ic = m0; ic < m1; ic += mc) {
             int mcb = Math.min(mc, m1 - ic);
-            packA(transA, a, aOff, lda, ic, mcb, pc, kcb, ap, 0);
+            int apOff;
+            if (wholeA) { // the block of depths pc.. starts at wholeRows * pc, its panels in row order from row 0
+                apOff = ws.wholeRows * pc + ic * kcb;
+            } else {
+                packA(transA, a, aOff, lda, ic, mcb, pc, kcb, ap, 0);
+                apOff = 0;
+            }
             for (int jr = 0; jr < ncb; jr += nr) {
                 int cols = Math.min(nr, ncb - jr);
                 for (int ir = 0; ir < mcb; ir += mr) {
                     int rows = Math.min(mr, mcb - ir);
-                    kernel.run(kcb, ap, ir * kcb, bp, bpOff + jr * kcb, c, cOff + (ic + ir) * ldc + jr, ldc, alpha,
-                            overwrite, rows, cols, ws.tmp);
+                    kernel.run(kcb, ap, apOff + ir * kcb, bp, bpOff + jr * kcb, c, cOff + (ic + ir) * ldc + jr, ldc,
+                            alpha, overwrite, rows, cols, ws.tmp);
                 }
             }
         }
@@ -564,6 +547,15 @@ final class CpuMatmul {
     int depth(int k) {
         int blocks = Math.max(1, (k + depthLimit - 1) / depthLimit);
         return (k + blocks - 1) / blocks;
+    }
+
+    /**
+     * Where band {@code band} of {@code bands} starts, when {@code tiles} tiles of {@code unit} rows or columns (the
+     * last one cut at {@code limit}) are shared out as evenly as whole tiles allow; band {@code bands} ends at
+     * {@code limit}.
+     */
+    private static int bandEdge(int tiles, int band, int bands, int unit, int limit) {
+        return Math.min(limit, (int) ((long) tiles * band / bands) * unit);
     }
 
     private static int roundUp(int x, int multiple) {

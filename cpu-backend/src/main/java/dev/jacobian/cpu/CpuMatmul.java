@@ -234,8 +234,8 @@ final class CpuMatmul {
      * bands stream all of the shared packed B, half of it packed by the other core, once per band. Nothing is shared but
      * the counter of bands, and nobody waits but the caller, for the last band.
      *
-     * <p>Measured on an AMD EPYC of family 25 (Zen 3, AVX2, 2 vCPUs), two threads, alternating with row bands in one
-     * process (medians of 15-25 rounds): the training step's products at batch 128 alone in a loop 1.01-1.14x as fast
+     * <p>Measured on an AMD EPYC of family 25 (Zen 3, AVX2, 2 vCPUs; OpenBLAS's measured one-thread SGEMM peak that hour
+     * 90.6-94.0 GFLOP/s), two threads, alternating with row bands in one process (medians of 15-25 rounds): the training step's products at batch 128 alone in a loop 1.01-1.14x as fast
      * (128x256x784 1.01-1.11x, 128x128x256 1.05-1.12x, 128x784x256 with B transposed 1.08-1.09x, 128x256x128 with B
      * transposed 1.06-1.14x), 1.03-1.08x with A and B rewritten by the caller before each product (as a step's input and
      * update do), 512^3 0.98-1.03x. The whole training step, alternating with the commit before in one process: 1.01x

@@ -21,13 +21,27 @@ build_jar() {
   fi
 }
 
-# pick_coretype: exports OPENBLAS_CORETYPE, unless set, as the CPU's flags name it (SkylakeX with AVX-512, Haswell with
-# AVX2): Debian's OpenBLAS 0.3.21 picks slow generic kernels on newer Intel CPUs, and peers must run their best.
+# pick_coretype: exports OPENBLAS_CORETYPE as OpenBLAS's fastest kernel here, for peers must run their best: Debian's
+# OpenBLAS 0.3.21 picks slow generic kernels on newer Intel CPUs, and an image may preset a narrower one (one such preset
+# Haswell on an AVX-512 Zen 5, whose SkylakeX kernels ran twice as fast). The candidates are a preset
+# OPENBLAS_CORETYPE and the kernel the CPU's flags name (SkylakeX with AVX-512, Haswell with AVX2); with numpy each
+# candidate's peak is measured (measure_peak) and the faster kept, its peak in PEAK for machine_header.
+# CORETYPE=NAME forces one without measuring.
 pick_coretype() {
-  local flags
+  local flags candidates=() best="" best_peak=0 c p
+  if [[ -n "${CORETYPE:-}" ]]; then export OPENBLAS_CORETYPE="$CORETYPE"; return 0; fi
   flags="$(grep -m1 '^flags' /proc/cpuinfo || true)"
-  if [[ -z "${OPENBLAS_CORETYPE:-}" ]]; then
-    if [[ "$flags" == *avx512f* ]]; then export OPENBLAS_CORETYPE=SkylakeX; elif [[ "$flags" == *avx2* ]]; then export OPENBLAS_CORETYPE=Haswell; fi
+  [[ -n "${OPENBLAS_CORETYPE:-}" ]] && candidates+=("$OPENBLAS_CORETYPE")
+  if [[ "$flags" == *avx512f* ]]; then candidates+=(SkylakeX); elif [[ "$flags" == *avx2* ]]; then candidates+=(Haswell); fi
+  if [[ ${#candidates[@]} -gt 1 && "${candidates[0]}" != "${candidates[1]}" ]] && /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+    for c in "${candidates[@]}"; do
+      p="$(OPENBLAS_CORETYPE="$c" measure_peak)"
+      echo "OpenBLAS's $c kernels: $p GFLOP/s (1 thread, 1024^3)" >&2
+      if awk -v a="$p" -v b="$best_peak" 'BEGIN { exit !(a > b) }'; then best="$c"; best_peak="$p"; fi
+    done
+    export OPENBLAS_CORETYPE="$best" PEAK="$best_peak"
+  elif [[ ${#candidates[@]} -gt 0 ]]; then
+    export OPENBLAS_CORETYPE="${candidates[-1]}"
   fi
   return 0
 }
@@ -37,7 +51,7 @@ pick_coretype() {
 machine_header() {
   echo "CPU: $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | xargs), $(nproc) logical processors"
   if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
-    echo "SGEMM peak: $(measure_peak) GFLOP/s (OpenBLAS through numpy, 1 thread, 1024^3, best of 5 one-second rounds," \
+    echo "SGEMM peak: ${PEAK:-$(measure_peak)} GFLOP/s (OpenBLAS through numpy, 1 thread, 1024^3, best of 5 one-second rounds," \
          "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset})"
   fi
 }

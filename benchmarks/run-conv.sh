@@ -18,6 +18,7 @@ backends="${BACKENDS:-cpu}"
 jmh_opts="${JMH_OPTS:--wi 3 -w 2 -i 5 -r 2 -f 1}"
 
 build_jar -pl benchmarks -am
+pick_coretype   # the PyTorch peer's OpenBLAS runs its fastest kernel; PEAK is its measured peak
 
 "$java" -jar "$jar" "\\.ConvBenchmark\\." -p backend="$backends" -p batch="$batch" \
     -jvmArgsPrepend "-Djacobian.cpu.threads=$threads" $jmh_opts \
@@ -27,7 +28,7 @@ threads_list="1"
 [[ "$threads" != "1" ]] && threads_list="1,$threads"
 OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS="$threads" \
   /usr/bin/python3 "$here/peers/torch_conv.py" --threads "$threads_list" --batch "$batch" > "$out/conv-torch.json"
-peak=$(measure_peak)
+peak="${PEAK:-$(measure_peak)}"
 PEAK="$peak" python3 - "$out/conv-jacobian.json" "$out/conv-torch.json" "$threads" "$batch" <<'PY' | tee "$out/conv-report.md"
 import json, os, platform, sys
 jmh = json.load(open(sys.argv[1]))

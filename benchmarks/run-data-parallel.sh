@@ -28,7 +28,8 @@ python3 -c 'import json, sys; print(json.dumps(sum((json.load(open(f)) for f in 
     > "$json" 2>/dev/null || cp "$out/dp-1.json" "$json"
 rm -f "$out/dp-2.json"
 cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -1), family $(lscpu | sed -n 's/^CPU family: *//p'), model $(lscpu | sed -n 's/^Model: *//p'), $(nproc) CPUs"
-peak="$(measure_peak 2>/dev/null || echo '?')"
+pick_coretype 2>/dev/null
+peak="${PEAK:-$(measure_peak 2>/dev/null || echo '?')}"
 python3 - "$json" "$cpu" "$peak" <<'PY' | tee "$out/data-parallel-report.md"
 import json, sys
 runs = json.load(open(sys.argv[1]))

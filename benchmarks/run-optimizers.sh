@@ -24,6 +24,7 @@ net="${NET:-mlp}"           # mlp or cnn
 jmh_opts="${JMH_OPTS:--wi 3 -w 2 -i 5 -r 2 -f 1}"
 
 build_jar -pl benchmarks -am
+pick_coretype   # the PyTorch peer's OpenBLAS runs its fastest kernel; PEAK is its measured peak
 
 "$java" -Djacobian.cpu.threads="$threads" -jar "$jar" "\\.TrainingStepBenchmark\\." -p backend=cpu -p batch="$batch" \
     -p optimizer="$optimizers" -p norm="$norm" -p dropout="$dropout" -p net="$net" -jvmArgsPrepend "-Djacobian.cpu.threads=$threads" $jmh_opts \
@@ -35,7 +36,7 @@ OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS="$threads" \
   /usr/bin/python3 "$here/peers/torch_cpu_step.py" --threads "$threads_list" --batch "$batch" --optimizers "$optimizers" \
     --norm "$norm" --dropout "$dropout" --net "$net" > "$out/optimizers-torch.json"
 # the machine's measured peak, printed beside the ratios: OpenBLAS SGEMM 1024^3, 1 thread, through numpy
-peak=$(measure_peak)
+peak="${PEAK:-$(measure_peak)}"
 PEAK="$peak" python3 - "$out/optimizers-jacobian.json" "$out/optimizers-torch.json" "$threads" "$batch" <<'PY' | tee "$out/optimizers-report.md"
 import json, platform, sys
 jmh = json.load(open(sys.argv[1]))

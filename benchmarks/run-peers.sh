@@ -34,6 +34,7 @@ if [[ "${BUILD:-0}" == "1" || ! -f "$peers_jar" ]]; then
   (cd "$root" && ./mvnw -q -B -ntp -Ppeers -pl benchmarks package -DskipTests)
 fi
 
+pick_coretype   # ND4J's OpenBLAS runs its fastest kernel here
 log="$out/peers-run.log"
 json="$out/peers-train.json"
 settings="OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=$wait_policy $params $jmh_opts"

@@ -22,5 +22,6 @@ cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -1), family $(lscpu | sed -n 
     -cp "spark/target/test-classes:spark/target/classes:$(cat "$out/spark-classpath.txt")" \
     dev.jacobian.spark.bench.SparkEpochBenchmark "$@" 2> "$out/spark-run.log" | tee "$out/spark-report.md"
 echo
-echo "Machine: $cpu; measured SGEMM peak (OpenBLAS, 1 thread, 1024^3): $(measure_peak 2>/dev/null || echo '?') GFLOP/s" \
+pick_coretype 2>/dev/null
+echo "Machine: $cpu; measured SGEMM peak (OpenBLAS, 1 thread, 1024^3): ${PEAK:-$(measure_peak 2>/dev/null || echo '?')} GFLOP/s" \
     | tee -a "$out/spark-report.md"

@@ -215,6 +215,61 @@ class CpuMatmulTest {
         }
     }
 
+    /**
+     * Products whose column bands have homes ({@link CpuMatmul#homeBase}: by B's columns when B is read as stored and
+     * the larger, else by C's), computed by 2 and 3 threads with the workers awake and asleep (their home bands then
+     * taken by the caller), each bit for bit as one thread computes it; B and C at offsets in their arrays, so the homes
+     * are counted from a chunk other than the array's first.
+     */
+    @ParameterizedTest(name = "{0} threads, transA={1} m={2} n={3} k={4} bOff={5} cOff={6}, homes from {7}")
+    @CsvSource({
+        // a layer's forward product: homes by the weights (B), one band of 128 columns per thread
+        "2, false, 128, 256, 784, 0, 0, 0",
+        // four bands, homes counted from B's second chunk, and a partial row tile
+        "2, false, 70, 512, 300, 128, 40, 128",
+        // a weight gradient (A read transposed, more rows than columns): homes by C
+        "2, true, 784, 256, 128, 0, 256, 256",
+        // three threads: rows of 3 x 128 columns
+        "3, false, 96, 768, 200, 384, 0, 384",
+        "3, true, 400, 384, 64, 0, 128, 128"})
+    void productsSplitByHomesMatchOneThreadBitForBit(int threads, boolean transA, int m, int n, int k, int bOff,
+                                                     int cOff, int homes) throws InterruptedException {
+        assertEquals(homes, CpuMatmul.homeBase(threads, false, m, n, k, bOff, n, cOff), "where the homes count from");
+        float[] a = random(51, m * k);
+        float[] b = random(52, bOff + k * n);
+        float[] expected = random(53, cOff + m * n);
+        int lda = transA ? m : k;
+        try (Parallel one = new Parallel(1); Parallel shared = new Parallel(threads, 1_000_000)) {
+            new CpuMatmul(one, true).gemm(transA, false, m, n, k, 1.5f, a, 0, lda, b, bOff, n, -0.5f, expected, cOff);
+            CpuMatmul matmul = new CpuMatmul(shared, true);
+            for (int rep = 0; rep < 3; rep++) {
+                float[] c = random(53, cOff + m * n);
+                matmul.gemm(transA, false, m, n, k, 1.5f, a, 0, lda, b, bOff, n, -0.5f, c, cOff);
+                assertArrayEquals(expected, c, "workers awake, product " + rep);
+            }
+            for (int wait = 0; !shared.allParked(); wait++) {
+                assertTrue(wait < 5000, "the workers park after 1 ms of spinning");
+                Thread.sleep(1);
+            }
+            shared.wakeWorkers(false);
+            float[] c = random(53, cOff + m * n);
+            matmul.gemm(transA, false, m, n, k, 1.5f, a, 0, lda, b, bOff, n, -0.5f, c, cOff);
+            assertArrayEquals(expected, c, "workers asleep");
+            shared.wakeWorkers(true);
+        }
+    }
+
+    /** Which products have homes: rows of whole chunks per thread, starting at a chunk, B read as stored. */
+    @Test
+    void productsHaveHomesOnlyWhereEveryRowSplitsIntoTheSameChunks() {
+        assertEquals(-1, CpuMatmul.homeBase(2, false, 128, 128, 256, 0, 128, 0), "rows of one chunk");
+        assertEquals(-1, CpuMatmul.homeBase(2, false, 128, 256, 256, 64, 256, 100), "B and C off a chunk's start");
+        assertEquals(256, CpuMatmul.homeBase(2, false, 128, 256, 256, 64, 256, 256), "B off a chunk: by C");
+        assertEquals(0, CpuMatmul.homeBase(2, true, 128, 256, 784, 512, 784, 0), "B transposed: by C");
+        assertEquals(-1, CpuMatmul.homeBase(2, true, 128, 784, 256, 0, 256, 0), "784 columns: no whole chunks");
+        assertEquals(-1, CpuMatmul.homeBase(3, false, 128, 256, 784, 0, 256, 0), "256 is no multiple of 3 x 128");
+    }
+
     static Stream<Arguments> sharingShapes() {
         return Stream.of(
                 // column bands (no more rows than columns): A packed whole by each thread, a partial last row tile

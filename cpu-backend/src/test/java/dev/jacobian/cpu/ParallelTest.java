@@ -31,6 +31,48 @@ class ParallelTest {
         }
     }
 
+    /**
+     * Calls with homes: every task runs once per call, on 2 and 3 threads, with more tasks than threads; with the
+     * workers asleep the caller takes their home tasks too; with them awake, the caller runs its own (task 0 and every
+     * {@code threads}-th after it) in most calls (a worker may take one it finds left, so not in all).
+     */
+    @Test
+    void tasksWithHomesRunOnceAndMostlyAtHome() throws InterruptedException {
+        for (int threads = 2; threads <= 3; threads++) {
+            try (Parallel p = new Parallel(threads, 1_000_000)) {
+                Thread caller = Thread.currentThread();
+                for (int tasks = 2; tasks <= 7; tasks++) {
+                    AtomicIntegerArray runs = new AtomicIntegerArray(tasks);
+                    AtomicIntegerArray atHome = new AtomicIntegerArray(tasks);
+                    int calls = 2000;
+                    for (int c = 0; c < calls; c++) {
+                        p.runHomed(tasks, t -> {
+                            runs.incrementAndGet(t);
+                            if (t % p.threads() == 0 && Thread.currentThread() == caller) {
+                                atHome.incrementAndGet(t);
+                            }
+                        });
+                    }
+                    for (int t = 0; t < tasks; t++) {
+                        assertEquals(calls, runs.get(t), threads + " threads, " + tasks + " tasks: task " + t);
+                    }
+                    assertTrue(atHome.get(0) > calls / 2, "the caller ran task 0 in " + atHome.get(0) + " calls");
+                }
+                for (int wait = 0; !p.allParked(); wait++) {
+                    assertTrue(wait < 5000, "the workers park after 1 ms of spinning");
+                    Thread.sleep(1);
+                }
+                p.wakeWorkers(false);
+                Thread[] ranOn = new Thread[5];
+                p.runHomed(5, t -> ranOn[t] = Thread.currentThread());
+                for (Thread t : ranOn) {
+                    assertSame(caller, t);
+                }
+                p.wakeWorkers(true);
+            }
+        }
+    }
+
     @Test
     void tasksRunOnDifferentThreadsAndSeeTheCallersWrites() {
         try (Parallel p = new Parallel(2)) {

@@ -7,6 +7,7 @@
 #   benchmarks/compare-in-process.sh OLD_REV
 #   BATCHES="64 128" THREADS="1 2" ROUNDS=40 benchmarks/compare-in-process.sh HEAD~3
 #   COMPETE=2000,2000 THREADS=2 benchmarks/compare-in-process.sh HEAD~1   # beside a thread busy 2 ms of every 4
+#   JVM_OPTS="-Dsome.property=1" benchmarks/compare-in-process.sh HEAD   # extra JVM options (both builds see them)
 #
 # The old commit is built in a temporary git worktree, with StepTimer copied in when it lacks it (it must compile
 # against the old API). Each half of a round waits for the other build's workers to park first (InProcessAB). About a
@@ -27,7 +28,7 @@ pick_coretype   # for the peak printed beside the figures
   for b in ${BATCHES:-128 64}; do
     for t in ${THREADS:-1 2}; do
       "$java" --add-modules=jdk.incubator.vector -Xmx2g -Dbatch="$b" -Dthreads="$t" -Drounds="${ROUNDS:-30}" \
-          -Dcompete="${COMPETE:-}" \
+          -Dcompete="${COMPETE:-}" ${JVM_OPTS:-} \
           -cp "$new_jar" dev.jacobian.bench.InProcessAB "$old_jar" "$new_jar" 2>&1 | grep -v -E "WARN|INFO"
     done
   done

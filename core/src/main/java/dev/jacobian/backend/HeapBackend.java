@@ -113,9 +113,19 @@ public abstract class HeapBackend extends AbstractBackend {
         return new ArrayBuffer(s.data, s.offset + (int) offset, (int) floats);
     }
 
+    /** One {@link System#arraycopy}; a subclass may share a large copy among threads ({@link #countUpload} it). */
     @Override
-    protected final void uploadKernel(float[] src, int srcOffset, Tensor dst, int dstOffset, int count) {
+    protected void uploadKernel(float[] src, int srcOffset, Tensor dst, int dstOffset, int count) {
         System.arraycopy(src, srcOffset, data(dst), offset(dst) + dstOffset, count);
+        countUpload(count);
+    }
+
+    /**
+     * Counts an upload of {@code count} floats in {@link #stats()}.
+     *
+     * @param count the floats uploaded
+     */
+    protected final void countUpload(int count) {
         stats.onUpload(4L * count);
     }
 

@@ -43,6 +43,9 @@ public final class CpuBackend extends HeapBackend {
     private final CpuConv conv;
     private final CpuWinograd winograd;
 
+    /** Floats from which an upload is shared by the threads ({@link #uploadKernel}). */
+    static final int UPLOAD_PARALLEL_MIN = 1 << 15;
+
     /** A backend with one worker per available processor and the vector kernels when available. */
     public CpuBackend() {
         this(Runtime.getRuntime().availableProcessors());
@@ -230,6 +233,29 @@ public final class CpuBackend extends HeapBackend {
                 Philox.fill(key, counter + (start >>> 2), a, o + (int) start, (int) (end - start));
             }
         });
+    }
+
+    /**
+     * A large upload (a training batch) is copied in contiguous parts, one per thread, each by its home thread
+     * ({@link Parallel#runHomed}): on a machine whose two vCPUs sit on different dies, each core then writes lines that
+     * it, not the other, holds after the products of the step before, and the products that read the batch next find
+     * half of it in each core's caches instead of all of it in the caller's. Measured there (an AMD EPYC of family 26, 2
+     * vCPUs a 450 ns round trip apart; OpenBLAS's one-thread SGEMM peak about 200 GFLOP/s), the training step of the
+     * 784-256-128-10 MLP on 2 threads against one copy by the caller, in one process, three runs of 30-40 rounds:
+     * 1.00x, 1.10x and 1.02x as fast at batch 128, 1.07x, 1.08x and 1.02x at batch 64; on 1 thread 1.00x and 0.995x.
+     */
+    @Override
+    protected void uploadKernel(float[] src, int srcOffset, Tensor dst, int dstOffset, int count) {
+        float[] d = data(dst);
+        int o = offset(dst) + dstOffset;
+        int tasks = count < UPLOAD_PARALLEL_MIN ? 1 : parallel.threads();
+        int part = ((count + tasks - 1) / tasks + 15) & ~15;
+        parallel.runHomed(tasks, t -> {
+            int from = Math.min(count, t * part);
+            int to = Math.min(count, from + part);
+            System.arraycopy(src, srcOffset + from, d, o + from, to - from);
+        });
+        countUpload(count);
     }
 
     // ---------------------------------------------------------------- matrix products

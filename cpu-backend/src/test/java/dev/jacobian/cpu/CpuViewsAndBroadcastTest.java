@@ -164,6 +164,28 @@ class CpuViewsAndBroadcastTest {
     // ------------------------------------------------------------------ views
 
     /** Uploading into a view writes only its range. */
+    /**
+     * An upload large enough to be shared by the threads ({@link CpuBackend#UPLOAD_PARALLEL_MIN}), of a length no
+     * multiple of the parts' alignment, from and into the middle of arrays: every float lands where one copy puts it,
+     * nothing around the range is touched, and the upload is counted once.
+     */
+    @Test
+    void aLargeUploadSharedByTheThreadsCopiesExactlyItsRange() {
+        int count = CpuBackend.UPLOAD_PARALLEL_MIN * 3 + 7;
+        float[] src = random(41, count + 10, -1f, 1f);
+        for (int threads = 1; threads <= 3; threads++) {
+            try (CpuBackend b = new CpuBackend(threads)) {
+                Tensor t = b.fromHost(Shape.of(count + 20), random(42, count + 20, -1f, 1f));
+                float[] expected = t.download();
+                System.arraycopy(src, 5, expected, 11, count);
+                long before = b.stats().uploads();
+                b.upload(src, 5, t, 11, count);
+                assertArrayEquals(expected, t.download(), threads + " threads");
+                assertEquals(before + 1, b.stats().uploads(), threads + " threads: one upload");
+            }
+        }
+    }
+
     @Test
     void uploadIntoAView() {
         compare("upload", 0, 0, ops(rand(4, 3, 11)), new int[] {0},

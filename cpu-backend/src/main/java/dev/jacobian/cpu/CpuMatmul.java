@@ -276,7 +276,7 @@ final class CpuMatmul {
     /**
      * Where the homes ({@link Parallel#home}) of a product's column bands are counted from, or -1 when they have none:
      * the homes are those of B's columns when B is read as stored and is the larger of B and C (a layer's forward
-     * product, whose weights the optimizer updated chunk by chunk), else C's (a weight gradient), provided that the
+     * product, which reads its weights), else C's (a weight gradient), provided that the
      * matrix's rows are a whole number of chunks per thread and start at a chunk, so that each band of
      * {@link Parallel#HOME_CHUNK} columns lies in chunks of one home in every row. Returns the index in its array of
      * that matrix's first column.
@@ -296,20 +296,21 @@ final class CpuMatmul {
      * C split into bands of {@link Parallel#HOME_CHUNK} columns, each computed by its home thread
      * ({@link Parallel#runHomed}; a thread takes its home's bands in ascending order, and the other thread takes them
      * when it finds them left), the homes counted from index {@code homeBase} of B's or C's array
-     * ({@link #homeBase}). So a weight matrix that the optimizer updates chunk by chunk on the chunks' homes
-     * ({@link CpuOptimizer}) is read by the same thread in the forward product, and its gradient written by it in the
-     * backward one: on a machine whose two vCPUs sit on different dies, the weights, their gradients and the
-     * optimizer's state then stay in one core's caches. As in {@link #columnBands}, a thread packs all of op(A) once,
-     * and each band packs its own columns of op(B).
+     * ({@link #homeBase}). So each column half of a layer's weights (the first layer's of the 784-256-128-10 MLP, on 2
+     * threads) is read by the same thread in every forward product, and the same half of its gradient written by that
+     * thread in every backward one, where claimed bands gave them to either thread from one step to the next: on a
+     * machine whose two vCPUs sit on different dies, fewer of the lines a product reads were last written by the other
+     * core. As in {@link #columnBands}, a thread packs all of op(A) once, and each band packs its own columns of op(B).
      *
      * <p>Measured on an AMD EPYC of family 26 (Zen 5, AVX-512, 2 vCPUs on different dies: a round trip between them
      * 450 ns; OpenBLAS's one-thread SGEMM peak that hour 190.7 GFLOP/s): there a 2-thread 128x256x784 product ran
      * 1.57x as fast as one thread on operands it had read before, 1.19x after the caller rewrote A and 1.17x after it
      * rewrote B. The training step of the 784-256-128-10 MLP on 2 threads, against claimed column bands in one process
      * (30 rounds): 1.08x as fast at batch 128 [1.04-1.13], 1.07x at batch 64 [1.04-1.09]; its first layer's forward
-     * and backward products 1.35x as fast on 2 threads as on 1, against 1.21-1.27x before. Splitting the optimizer's
-     * update by the same chunks (so that it too touched only its home's) made the update 2.6-4x slower: each core's
-     * prefetchers, a likely cause not measured, fetch the next chunk, the other core's.
+     * and backward products 1.35x as fast on 2 threads as on 1, against 1.21-1.27x before. The optimizer's update
+     * still splits the arena into contiguous halves ({@link CpuOptimizer}): split by the same chunks, so that it too
+     * touched only its home's, the update ran 2.6-4x as long (each core's prefetchers fetching the next chunk, the
+     * other core's, is a likely cause, not measured), and the step slowed down.
      */
     private void homedBands(int threads, int homeBase, boolean transA, boolean transB, int m, int n, int k, float alpha,
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff) {

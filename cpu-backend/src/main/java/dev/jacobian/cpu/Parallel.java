@@ -62,7 +62,7 @@ final class Parallel implements AutoCloseable {
     /**
      * The unit of an array whose home is one thread, in floats (512 bytes): chunk {@code j}, the floats
      * {@code [j * HOME_CHUNK, (j + 1) * HOME_CHUNK)} of the array, lives with thread {@link #home home(j * HOME_CHUNK)}.
-     * Work that is split by homes ({@link #runHomed}) touches each chunk from the same thread every time.
+     * Work split by homes ({@link #runHomed}) touches each chunk from that thread whenever it is there.
      */
     static final int HOME_CHUNK = 128;
 

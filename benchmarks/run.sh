@@ -6,8 +6,9 @@
 #   benchmarks/run.sh                  # build if needed, run both thread counts, print the table
 #   BUILD=1 benchmarks/run.sh          # rebuild cpu-backend + benchmarks first
 #   JMH_OPTS="-wi 5 -i 10" benchmarks/run.sh
-#   OPENBLAS_CORETYPE=Haswell benchmarks/run.sh    # OpenBLAS's kernels: by default the ones the CPU's flags name
-#                                                  # (SkylakeX with AVX-512, Haswell with AVX2); the log records which ran
+#   CORETYPE=Haswell benchmarks/run.sh    # OpenBLAS's kernels: by default the faster of a preset OPENBLAS_CORETYPE and
+#                                         # the ones the CPU's flags name (SkylakeX with AVX-512, Haswell with AVX2;
+#                                         # lib.sh's pick_coretype); the log records which ran
 #
 # Results: benchmarks/target/gemm-t1.json, gemm-t2.json (JMH JSON), gemm-report.md, gemm-run.log.
 set -euo pipefail

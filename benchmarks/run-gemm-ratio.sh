@@ -9,10 +9,11 @@
 # OpenBLAS runs its fastest kernel: the faster of a preset OPENBLAS_CORETYPE and the one the CPU's flags name (SkylakeX
 # on AVX-512, Haswell on AVX2; Debian's 0.3.21 picks slow generic kernels on newer Intel CPUs), or CORETYPE=NAME.
 # OpenBLAS's idle threads spin for about 2^28 cycles (a tenth of a second) after each call, which would take a core
-# from Jacobian's half of the next round: OPENBLAS_THREAD_TIMEOUT=4 (its least) makes them sleep at once; Jacobian's workers spin 1 ms before they park (-Djacobian.cpu.spinMicros=1000; by
-# default 200 ms, which would take a core from OpenBLAS's half), and GemmRatio pauses 5 ms before each half, so each half
-# starts with the other's threads asleep. Needs libopenblas0 (and numpy for the peak). About a minute
-# per thread count. Nothing else may run meanwhile. Results: benchmarks/target/gemm-ratio.md.
+# from Jacobian's half of the next round: OPENBLAS_THREAD_TIMEOUT=4 (its least) makes them sleep at once; Jacobian's
+# workers spin 1 ms before they park (-Djacobian.cpu.spinMicros=1000; by default 200 ms, which would take a core from
+# OpenBLAS's half), and GemmRatio pauses 5 ms before each half, so each half starts with the other's threads asleep.
+# Needs libopenblas0 (and numpy for the peak). About a minute per thread count. Nothing else may run meanwhile.
+# Results: benchmarks/target/gemm-ratio.md.
 set -euo pipefail
 # shellcheck source=benchmarks/lib.sh
 . "$(dirname "$0")/lib.sh"

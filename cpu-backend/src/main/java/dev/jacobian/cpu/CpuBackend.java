@@ -246,9 +246,13 @@ public final class CpuBackend extends HeapBackend {
      */
     @Override
     protected void uploadKernel(float[] src, int srcOffset, Tensor dst, int dstOffset, int count) {
+        int tasks = parallel.threads();
+        if (count < UPLOAD_PARALLEL_MIN || tasks == 1) {
+            super.uploadKernel(src, srcOffset, dst, dstOffset, count);
+            return;
+        }
         float[] d = data(dst);
         int o = offset(dst) + dstOffset;
-        int tasks = count < UPLOAD_PARALLEL_MIN ? 1 : parallel.threads();
         int part = ((count + tasks - 1) / tasks + 15) & ~15;
         parallel.runHomed(tasks, t -> {
             int from = Math.min(count, t * part);

@@ -212,7 +212,7 @@ final class CpuMatmul {
             homedBands(threads, homeBase, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff);
             return;
         }
-        if (threads > 1 && m <= n && tilesN >= threads && (long) tilesM * mr * k <= PRIVATE_A_FLOATS) {
+        if (threads > 1 && m <= n && tilesN >= threads && fitsA) {
             columnBands(threads, tilesN, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff);
             return;
         }

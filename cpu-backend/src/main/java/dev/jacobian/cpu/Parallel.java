@@ -12,11 +12,11 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Hand-off: a step of the MLP makes a dozen parallel calls of 20-500 us each, so waking a worker must cost
  * microseconds, not the tens of microseconds of an executor's queue, park and unpark. A worker that has
- * finished a task spins (with {@link Thread#onSpinWait()}, yielding now and then to any other thread that is
- * ready) for up to {@link #SPIN_NANOS} (or the window the pool was made with) waiting for the next, then parks;
- * the caller publishes a call with one volatile write and unparks only the workers that parked. Completion works
- * the same way the other way round; every waiter yields now and then, so that a thread that shares its core (the
- * other threads of a call among them) runs meanwhile. The spinning is bounded, so an idle backend costs nothing once
+ * finished a task spins (with {@link Thread#onSpinWait()}, yielding every {@link #YIELD_AFTER_NANOS} to any other
+ * thread that is ready) for up to {@link #SPIN_NANOS} (or the window the pool was made with) waiting for the next, then
+ * parks; the caller publishes a call with one volatile write and unparks only the workers that parked. Completion
+ * works the same way the other way round; every waiter that has waited long yields now and then, so that a thread
+ * that shares its core (the other threads of a call among them) runs meanwhile. The spinning is bounded, so an idle backend costs nothing once
  * it has parked.
  *
  * <p>Tasks are claimed, not dealt: the caller and each worker that joins the call take the next task until none is
@@ -58,6 +58,20 @@ final class Parallel implements AutoCloseable {
      * step went from 0.91-1.08x to 1.21-1.41x with 1 ms.
      */
     static final long SPIN_NANOS = 1000L * Long.getLong(SPIN_PROPERTY, 200_000);
+
+    /**
+     * How long a wait spins before it first yields its core, and then between yields (100 us). A wait between the
+     * calls of a step, or for the other thread of a call, is over long before; a wait that lasts (the training loop's
+     * host work between steps, a slow batch) still lets a ready thread (a data loader, the JIT) have the core this
+     * often. Yielding every 64 spins instead, from the start of each wait, made the threads' work between waits much
+     * slower on an AMD EPYC of family 26 (Zen 5, 2 vCPUs under KVM, 'Mitigation; PTI', no PCID): an SGD update of
+     * 235,146 parameters split into halves took 35-42 us on 2 threads against 22-25 us with this delay (12 processes
+     * alternating; one thread 35-41 us), each half 25-31 us against 18-20; the training step of the 784-256-128-10
+     * MLP at batch 128 on 2 threads (its products split by depth halves, {@link CpuMatmul}) ran 1.34-1.37x as fast as
+     * on one, against 1.09-1.26x (3 processes each, alternating; {@code StepThreads}). A likely cause, not measured: each yield is a system call, which there
+     * flushes the translation buffers of the core that then runs the next task.
+     */
+    static final long YIELD_AFTER_NANOS = 100_000;
 
     /**
      * The unit of an array whose home is one thread, in floats (512 bytes): chunk {@code j}, the floats
@@ -297,6 +311,7 @@ final class Parallel implements AutoCloseable {
         private final long window;
         private long start;
         private int spins;
+        private long lastYield;
 
         /** A wait that spins for {@code window} nanoseconds. */
         Backoff(long window) {
@@ -312,13 +327,17 @@ final class Parallel implements AutoCloseable {
             long now = System.nanoTime();
             if (start == 0) {
                 start = now;
+                lastYield = now;
             } else if (now - start > window) {
                 start = 0; // spin again after a wake-up
                 return true;
             }
-            // lets a thread that is ready have this core meanwhile: a data loader, the JIT, or the very thread this one
-            // waits for, when the two have been put on one core
-            Thread.yield();
+            if (now - lastYield >= YIELD_AFTER_NANOS) {
+                // lets a thread that is ready have this core meanwhile: a data loader, the JIT, or the very thread
+                // this one waits for, when the two have been put on one core
+                lastYield = now;
+                Thread.yield();
+            }
             return false;
         }
     }

@@ -11,8 +11,9 @@ import dev.jacobian.backend.SgdUpdate;
  */
 final class CpuOptimizer {
     /**
-     * Parameters from which an update is shared by the workers, each updating a contiguous range (a multiple of
-     * {@link #ALIGN} elements): every element's arithmetic is its own, so the split changes no bit.
+     * Parameters from which an update is shared by the workers, each updating contiguous ranges (the halves of a
+     * layer's weights that the products gave it, or a multiple of {@link #ALIGN} elements): every element's arithmetic
+     * is its own, so the split changes no bit.
      */
     static final int PARALLEL_MIN = 1 << 15;
     /** Alignment of the ranges of a shared update (whole vectors of any species up to 512 bits, twice over). */
@@ -32,11 +33,25 @@ final class CpuOptimizer {
         void run(int from, int to);
     }
 
-    /** Runs {@code body} over {@code [0, n)}, split into aligned ranges among the workers when n is large. */
-    private void split(int n, Range body) {
+    /**
+     * Runs {@code body} over {@code [0, n)} of the parameters at {@code w[wo..]}, split among the workers when n is
+     * large: the halves of a layer's weights that the products gave to a thread ({@link Homes}) to that thread, the
+     * rest in pieces to the threads with the fewest elements; with no such halves, into aligned contiguous ranges.
+     */
+    private void split(float[] w, int wo, int n, Range body) {
         int tasks = n < PARALLEL_MIN ? 1 : parallel.threads();
         if (tasks == 1) {
             body.run(0, n);
+            return;
+        }
+        int[][] homes = parallel.homes.split(w, wo, n, tasks, PARALLEL_MIN / tasks);
+        if (homes != null) {
+            parallel.runHomed(tasks, t -> {
+                int[] ranges = homes[t];
+                for (int i = 0; i < ranges.length; i += 2) {
+                    body.run(ranges[i], ranges[i + 1]);
+                }
+            });
             return;
         }
         int chunk = ((n + tasks - 1) / tasks + ALIGN - 1) / ALIGN * ALIGN;
@@ -59,7 +74,7 @@ final class CpuOptimizer {
         // the arena's regularized prefix with weight decay, the rest without: two runs of the same kernel
         SgdUpdate noDecay = decayed < n && u.weightDecay() != 0f ? new SgdUpdate(u.learningRate(), u.momentum(),
                 u.nesterov(), 0f, u.clipNorm(), u.clipValue()) : u;
-        split(n, (from, to) -> {
+        split(w, wo, n, (from, to) -> {
             int mid = Math.max(from, Math.min(to, decayed));
             if (from < mid) {
                 run(w, wo + from, grad, go + from, v, vo + from, mid - from, scale, u);
@@ -113,7 +128,7 @@ final class CpuOptimizer {
             return;
         }
         int decayed = (int) Math.min(n, u.decayedPrefix());
-        split(n, (from, to) -> {
+        split(w, wo, n, (from, to) -> {
             int mid = Math.max(from, Math.min(to, decayed));
             OptimizerVector.adaptive(u, w, wo, grad, go, m, mo, v, vo, from, mid, scale);
             OptimizerVector.adaptive(u, w, wo, grad, go, m, mo, v, vo, mid, to, scale);

@@ -34,17 +34,33 @@ final class CpuReduce {
         this.parallel = parallel;
     }
 
-    /** {@code sum x[xo..xo+len)} (of squares), chunk by chunk on every worker, the chunks added in order. */
+    /**
+     * {@code sum x[xo..xo+len)} (of squares), chunk by chunk on every worker, the chunks added in order; where the
+     * products recorded halves of {@code x} ({@link Homes}), each chunk on the thread that wrote it.
+     */
     private double chunkedSum(float[] x, int xo, int len, boolean squares) {
         int chunks = (len + CHUNK - 1) / CHUNK;
         float[] part = partials.floats(chunks);
         int tasks = Math.min(parallel.threads(), chunks);
-        parallel.run(tasks, t -> {
-            for (int c = chunks * t / tasks; c < chunks * (t + 1) / tasks; c++) {
-                int from = c * CHUNK;
-                part[c] = ReduceVector.sum(x, xo + from, Math.min(CHUNK, len - from), squares);
-            }
-        });
+        int[][] homes = tasks > 1 ? parallel.homes.split(x, xo, len, tasks, CHUNK) : null;
+        if (homes != null) { // each chunk summed by the thread that wrote most of it (a weight gradient's halves)
+            parallel.runHomed(tasks, t -> {
+                for (int c = 0; c < chunks; c++) {
+                    int from = c * CHUNK;
+                    int size = Math.min(CHUNK, len - from);
+                    if (Homes.homeOf(homes, from + size / 2) == t) {
+                        part[c] = ReduceVector.sum(x, xo + from, size, squares);
+                    }
+                }
+            });
+        } else {
+            parallel.run(tasks, t -> {
+                for (int c = chunks * t / tasks; c < chunks * (t + 1) / tasks; c++) {
+                    int from = c * CHUNK;
+                    part[c] = ReduceVector.sum(x, xo + from, Math.min(CHUNK, len - from), squares);
+                }
+            });
+        }
         double sum = 0;
         for (int c = 0; c < chunks; c++) {
             sum += part[c];

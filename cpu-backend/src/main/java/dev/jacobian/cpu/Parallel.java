@@ -91,6 +91,12 @@ final class Parallel implements AutoCloseable {
         void run(int task);
     }
 
+    /**
+     * Which thread works on which half of a layer's weights ({@link CpuMatmul}'s depth halves), for the updates that
+     * follow ({@link CpuOptimizer}); used on the calling thread only.
+     */
+    final Homes homes = new Homes();
+
     private final int threads;
     private final long spinNanos;
     private final Worker[] workers;

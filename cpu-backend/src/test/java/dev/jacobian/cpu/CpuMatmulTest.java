@@ -227,11 +227,11 @@ class CpuMatmulTest {
         "2, false, 128, 256, 784, 0, 0, 0",
         // four bands, homes counted from B's second chunk, and a partial row tile
         "2, false, 70, 512, 300, 128, 40, 128",
-        // a weight gradient (A read transposed, more rows than columns): homes by C
-        "2, true, 784, 256, 128, 0, 256, 256",
+        // A read transposed, no more rows than twice the depth (else row halves): homes by C
+        "2, true, 200, 256, 128, 0, 256, 256",
         // three threads: rows of 3 x 128 columns
         "3, false, 96, 768, 200, 384, 0, 384",
-        "3, true, 400, 384, 64, 0, 128, 128"})
+        "3, true, 250, 384, 128, 0, 128, 128"})
     void productsSplitByHomesMatchOneThreadBitForBit(int threads, boolean transA, int m, int n, int k, int bOff,
                                                      int cOff, int homes) throws InterruptedException {
         assertEquals(homes, CpuMatmul.homeBase(threads, false, m, n, k, bOff, n, cOff), "where the homes count from");
@@ -257,6 +257,109 @@ class CpuMatmulTest {
             assertArrayEquals(expected, c, "workers asleep");
             shared.wakeWorkers(true);
         }
+    }
+
+    /**
+     * Products summed over two depth halves ({@link CpuMatmul#splitsDepth}: a layer's forward product, the weights
+     * the larger operand), computed by 2, 3 and 4 threads (the halves side by side, cut into column bands beyond two)
+     * with the workers awake and asleep, each bit for bit as one thread computes it; B and C at offsets in their
+     * arrays. The halves of B are recorded for the update that follows, thread 0's the rows before
+     * {@link CpuMatmul#depthHalf}.
+     */
+    @ParameterizedTest(name = "{0} threads, transA={1} m={2} n={3} k={4}")
+    @CsvSource({
+        "2, false, 128, 256, 784", "2, false, 64, 256, 784", "2, false, 128, 128, 256", "2, true, 128, 256, 784",
+        // an odd shape: a half of 464 and one of 436, partial tiles everywhere
+        "2, false, 100, 30, 900", "3, false, 128, 256, 784", "4, true, 100, 30, 900", "4, false, 128, 256, 784"})
+    void depthHalvesMatchOneThreadBitForBit(int threads, boolean transA, int m, int n, int k)
+            throws InterruptedException {
+        assertTrue(CpuMatmul.splitsDepth(false, m, n, k, 0f), "summed over depth halves");
+        int bOff = 100;
+        int cOff = 30;
+        float[] a = random(61, m * k);
+        float[] b = random(62, bOff + k * n);
+        float[] expected = random(63, cOff + m * n);
+        int lda = transA ? m : k;
+        int half = CpuMatmul.depthHalf(k);
+        try (Parallel one = new Parallel(1); Parallel shared = new Parallel(threads, 1_000_000)) {
+            new CpuMatmul(one, true).gemm(transA, false, m, n, k, 1.5f, a, 0, lda, b, bOff, n, 0f, expected, cOff);
+            CpuMatmul matmul = new CpuMatmul(shared, true);
+            for (int rep = 0; rep < 3; rep++) {
+                float[] c = random(63, cOff + m * n);
+                matmul.gemm(transA, false, m, n, k, 1.5f, a, 0, lda, b, bOff, n, 0f, c, cOff);
+                assertArrayEquals(expected, c, "workers awake, product " + rep);
+            }
+            int[][] homes = shared.homes.split(b, bOff, k * n, 2, 1);
+            assertArrayEquals(new int[] {0, half * n}, homes[0], "thread 0's rows of B");
+            assertArrayEquals(new int[] {half * n, k * n}, homes[1], "thread 1's rows of B");
+            for (int wait = 0; !shared.allParked(); wait++) {
+                assertTrue(wait < 5000, "the workers park after 1 ms of spinning");
+                Thread.sleep(1);
+            }
+            shared.wakeWorkers(false);
+            float[] c = random(63, cOff + m * n);
+            matmul.gemm(transA, false, m, n, k, 1.5f, a, 0, lda, b, bOff, n, 0f, c, cOff);
+            assertArrayEquals(expected, c, "workers asleep");
+            shared.wakeWorkers(true);
+        }
+    }
+
+    /**
+     * Weight gradients split into row halves at {@link CpuMatmul#depthHalf} ({@link CpuMatmul#splitsRows}), by 2, 3 and
+     * 4 threads, accumulating into C, awake and asleep, each bit for bit as one thread computes it.
+     */
+    @ParameterizedTest(name = "{0} threads, transA={1} m={2} n={3} k={4}")
+    @CsvSource({"2, true, 784, 256, 128", "2, true, 256, 128, 128", "3, true, 784, 256, 64", "4, false, 900, 30, 100",
+        "2, false, 300, 100, 40"})
+    void rowHalvesMatchOneThreadBitForBit(int threads, boolean transA, int m, int n, int k)
+            throws InterruptedException {
+        assertTrue(CpuMatmul.splitsRows(m, n, k), "split into row halves");
+        int cOff = 40;
+        float[] a = random(71, m * k);
+        float[] b = random(72, k * n);
+        float[] expected = random(73, cOff + m * n);
+        int lda = transA ? m : k;
+        try (Parallel one = new Parallel(1); Parallel shared = new Parallel(threads, 1_000_000)) {
+            new CpuMatmul(one, true).gemm(transA, false, m, n, k, 1.5f, a, 0, lda, b, 0, n, 1f, expected, cOff);
+            CpuMatmul matmul = new CpuMatmul(shared, true);
+            for (int rep = 0; rep < 3; rep++) {
+                float[] c = random(73, cOff + m * n);
+                matmul.gemm(transA, false, m, n, k, 1.5f, a, 0, lda, b, 0, n, 1f, c, cOff);
+                assertArrayEquals(expected, c, "workers awake, product " + rep);
+            }
+            int half = CpuMatmul.depthHalf(m);
+            int[][] homes = shared.homes.split(expected, cOff, m * n, 2, 1);
+            assertEquals(null, homes, "another array: no record");
+            float[] c = random(73, cOff + m * n);
+            for (int wait = 0; !shared.allParked(); wait++) {
+                assertTrue(wait < 5000, "the workers park after 1 ms of spinning");
+                Thread.sleep(1);
+            }
+            shared.wakeWorkers(false);
+            matmul.gemm(transA, false, m, n, k, 1.5f, a, 0, lda, b, 0, n, 1f, c, cOff);
+            assertArrayEquals(expected, c, "workers asleep");
+            shared.wakeWorkers(true);
+            homes = shared.homes.split(c, cOff, m * n, 2, 1);
+            assertArrayEquals(new int[] {0, half * n}, homes[0], "thread 0's rows of C");
+            assertArrayEquals(new int[] {half * n, m * n}, homes[1], "thread 1's rows of C");
+        }
+    }
+
+    /** Which products are summed over depth halves, and which split into row halves: by their shapes alone. */
+    @Test
+    void depthAndRowHalvesOnlyWhereTheWeightsOrTheirGradientsDominate() {
+        assertTrue(CpuMatmul.splitsDepth(false, 128, 256, 784, 0f), "the first layer's forward product");
+        assertTrue(CpuMatmul.splitsDepth(false, 256, 256, 784, 0f), "the same at batch 256");
+        assertTrue(!CpuMatmul.splitsDepth(false, 512, 256, 784, 0f), "at batch 512 the batch is as deep");
+        assertTrue(!CpuMatmul.splitsDepth(true, 128, 256, 784, 0f), "B transposed: its halves are not contiguous");
+        assertTrue(!CpuMatmul.splitsDepth(false, 128, 256, 784, 1f), "accumulating into C");
+        assertTrue(!CpuMatmul.splitsDepth(false, 128, 10, 128, 0f), "too small to share");
+        assertTrue(!CpuMatmul.splitsDepth(false, 256, 1100, 784, 0f), "C over 1 MiB");
+        assertEquals(400, CpuMatmul.depthHalf(784));
+        assertEquals(128, CpuMatmul.depthHalf(256));
+        assertTrue(CpuMatmul.splitsRows(784, 256, 128), "the first layer's weight gradient");
+        assertTrue(!CpuMatmul.splitsRows(128, 256, 128), "the second layer's input gradient");
+        assertTrue(!CpuMatmul.splitsRows(1024, 1024, 128), "C over 1 MiB");
     }
 
     /** Which products have homes: rows of whole chunks per thread, starting at a chunk, B read as stored. */

@@ -2,6 +2,7 @@ package dev.jacobian.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jacobian.backend.AdaptiveUpdate;
 import dev.jacobian.backend.Axis;
@@ -76,6 +77,69 @@ class CpuSharedKernelsTest {
         }) {
             assertSameOnEveryThreadCount(u.rule().toString(), threads -> adaptive(threads, u)); // weights, m, v
         }
+    }
+
+    /**
+     * With halves of the arena recorded by products ({@link Homes}: a first layer's weights and a second's, as
+     * {@link CpuMatmul}'s depth halves record them), the updates and the squared norm run each half on its home
+     * thread and the rest in pieces, and still give the same bits as one thread; with the workers asleep, the caller
+     * does it all.
+     */
+    @Test
+    void updatesAndNormsSplitByRecordedHalvesAreTheSameAsOneThread() throws InterruptedException {
+        SgdUpdate sgd = new SgdUpdate(0.05f, 0.9f, true, 1e-3f, 0f, 0.01f, DECAYED);
+        AdaptiveUpdate adam = new AdaptiveUpdate(AdaptiveUpdate.Rule.ADAM, 1e-3, 0.9, 0.999, 1e-8, 1e-2, 0f, 0f,
+                DECAYED, 3);
+        float[][] expected;
+        try (Parallel one = new Parallel(1)) {
+            expected = updateAndNorm(one, sgd, adam, false);
+        }
+        for (int threads = 2; threads <= 3; threads++) {
+            try (Parallel parallel = new Parallel(threads, 1_000_000)) {
+                float[][] got = updateAndNorm(parallel, sgd, adam, true);
+                for (int i = 0; i < got.length; i++) {
+                    assertArrayEquals(expected[i], got[i], "array " + i + ", " + threads + " threads");
+                }
+                for (int wait = 0; !parallel.allParked(); wait++) {
+                    assertTrue(wait < 5000, "the workers park after 1 ms of spinning");
+                    Thread.sleep(1);
+                }
+                parallel.wakeWorkers(false);
+                got = updateAndNorm(parallel, sgd, adam, true);
+                for (int i = 0; i < got.length; i++) {
+                    assertArrayEquals(expected[i], got[i], "array " + i + ", " + threads + " threads asleep");
+                }
+                parallel.wakeWorkers(true);
+            }
+        }
+    }
+
+    /**
+     * An SGD and an Adam update of an arena of N elements at offset 100 of its arrays, and the squared norm of its
+     * gradient, on {@code parallel}; with {@code record}, halves of the weights (and of the gradient) recorded first.
+     */
+    private static float[][] updateAndNorm(Parallel parallel, SgdUpdate sgd, AdaptiveUpdate adam, boolean record) {
+        int off = 100;
+        float[] w = CpuMatmulTest.random(1, off + N);
+        float[] g = CpuMatmulTest.random(2, off + N);
+        float[] v = CpuMatmulTest.random(3, off + N);
+        float[] m = CpuMatmulTest.random(4, off + N);
+        float[] v2 = CpuMatmulTest.random(5, off + N);
+        for (int i = 0; i < v2.length; i++) {
+            v2[i] = Math.abs(v2[i]);
+        }
+        if (record) {
+            for (float[] a : new float[][] {w, g}) {
+                parallel.homes.record(a, off, off + 400 * 256, off + 784 * 256);
+                parallel.homes.record(a, off + 200_704, off + 200_704 + 128 * 128, off + 200_704 + 256 * 128);
+            }
+        }
+        CpuOptimizer optimizer = new CpuOptimizer(true, parallel);
+        optimizer.sgd(w, off, g, off, v, off, N, 0.5f, sgd);
+        optimizer.adaptive(adam, w, off, g, off, m, off, v2, off, N, 0.5f);
+        float[] norm = new float[1];
+        new CpuReduce(true, parallel).reduce(Reduction.SUM_SQUARES, Axis.ALL, g, off, norm, 0, 1, N, false);
+        return new float[][] {w, v, m, v2, norm};
     }
 
     /** {@code update(threads)}'s arrays on 2 and 3 threads equal, bit for bit, those on 1 thread. */

@@ -268,7 +268,7 @@ class CpuMatmulTest {
      */
     @ParameterizedTest(name = "{0} threads, transA={1} m={2} n={3} k={4}")
     @CsvSource({
-        "2, false, 128, 256, 784", "2, false, 64, 256, 784", "2, false, 128, 128, 256", "2, true, 128, 256, 784",
+        "2, false, 128, 256, 784", "2, false, 64, 256, 784", "2, false, 200, 64, 600", "2, true, 128, 256, 784",
         // an odd shape: a half of 464 and one of 436, partial tiles everywhere
         "2, false, 100, 30, 900", "3, false, 128, 256, 784", "4, true, 100, 30, 900", "4, false, 128, 256, 784"})
     void depthHalvesMatchOneThreadBitForBit(int threads, boolean transA, int m, int n, int k)
@@ -309,8 +309,8 @@ class CpuMatmulTest {
      * 4 threads, accumulating into C, awake and asleep, each bit for bit as one thread computes it.
      */
     @ParameterizedTest(name = "{0} threads, transA={1} m={2} n={3} k={4}")
-    @CsvSource({"2, true, 784, 256, 128", "2, true, 256, 128, 128", "3, true, 784, 256, 64", "4, false, 900, 30, 100",
-        "2, false, 300, 100, 40"})
+    @CsvSource({"2, true, 784, 256, 128", "2, true, 600, 64, 200", "3, true, 784, 256, 64", "4, false, 900, 30, 100",
+        "2, false, 520, 100, 40"})
     void rowHalvesMatchOneThreadBitForBit(int threads, boolean transA, int m, int n, int k)
             throws InterruptedException {
         assertTrue(CpuMatmul.splitsRows(m, n, k), "split into row halves");
@@ -354,11 +354,13 @@ class CpuMatmulTest {
         assertTrue(!CpuMatmul.splitsDepth(true, 128, 256, 784, 0f), "B transposed: its halves are not contiguous");
         assertTrue(!CpuMatmul.splitsDepth(false, 128, 256, 784, 1f), "accumulating into C");
         assertTrue(!CpuMatmul.splitsDepth(false, 128, 10, 128, 0f), "too small to share");
+        assertTrue(!CpuMatmul.splitsDepth(false, 128, 128, 256, 0f), "the second layer's: halves of 128 too shallow");
         assertTrue(!CpuMatmul.splitsDepth(false, 256, 1100, 784, 0f), "C over 1 MiB");
         assertEquals(400, CpuMatmul.depthHalf(784));
         assertEquals(128, CpuMatmul.depthHalf(256));
         assertTrue(CpuMatmul.splitsRows(784, 256, 128), "the first layer's weight gradient");
         assertTrue(!CpuMatmul.splitsRows(128, 256, 128), "the second layer's input gradient");
+        assertTrue(!CpuMatmul.splitsRows(256, 128, 128), "the second layer's weight gradient: halves of 128");
         assertTrue(!CpuMatmul.splitsRows(1024, 1024, 128), "C over 1 MiB");
     }
 

@@ -41,6 +41,9 @@ final class Parallel implements AutoCloseable {
     /** System property: microseconds of {@link #SPIN_NANOS}, for tuning (default 200000). */
     static final String SPIN_PROPERTY = "jacobian.cpu.spinMicros";
 
+    /** System property: microseconds of {@link #YIELD_AFTER_NANOS}, for tuning (default 5). */
+    static final String YIELD_PROPERTY = "jacobian.cpu.yieldMicros";
+
     /**
      * How long a worker, the caller or a barrier spins before it parks by default: 200 ms, as long as Intel's OpenMP
      * runtime keeps its threads awake after a parallel region ({@code KMP_BLOCKTIME}). A training run's threads then
@@ -60,18 +63,21 @@ final class Parallel implements AutoCloseable {
     static final long SPIN_NANOS = 1000L * Long.getLong(SPIN_PROPERTY, 200_000);
 
     /**
-     * How long a wait spins before it first yields its core, and then between yields (100 us). A wait between the
-     * calls of a step, or for the other thread of a call, is over long before; a wait that lasts (the training loop's
-     * host work between steps, a slow batch) still lets a ready thread (a data loader, the JIT) have the core this
-     * often. Yielding every 64 spins instead, from the start of each wait, made the threads' work between waits much
-     * slower on an AMD EPYC of family 26 (Zen 5, 2 vCPUs under KVM, 'Mitigation; PTI', no PCID): an SGD update of
-     * 235,146 parameters split into halves took 35-42 us on 2 threads against 22-25 us with this delay (12 processes
-     * alternating; one thread 35-41 us), each half 25-31 us against 18-20; the training step of the 784-256-128-10
-     * MLP at batch 128 on 2 threads (its products split by depth halves, {@link CpuMatmul}) ran 1.34-1.37x as fast as
-     * on one, against 1.09-1.26x (3 processes each, alternating; {@code StepThreads}). A likely cause, not measured: each yield is a system call, which there
-     * flushes the translation buffers of the core that then runs the next task.
+     * How long a wait spins before it first yields its core, and then between yields (5 us). The hand-offs within a
+     * step (a worker waiting for the next call while the caller runs a short serial op, the caller waiting for the
+     * worker's last task) are over before; a longer wait (the training loop's host work between steps) still lets a
+     * ready thread (the data loader, the JIT) have the core within microseconds. Yielding every 64 spins from the
+     * start of each wait, as before, slowed the threads' work between waits on an AMD EPYC of family 26 (Zen 5, 2
+     * vCPUs under KVM on two dies, 'Mitigation; PTI', no PCID): an SGD update of 235,146 parameters split into halves,
+     * called back to back, took 41-44 us on 2 threads, against 28-29 us with 5 us and 23 us with 100 us (one thread
+     * 35-41 us; processes alternating). A likely cause, not measured: each yield is a system call, which there flushes
+     * the translation buffers of the core that then runs the next task. In whole runs ({@code bin/jacobian train},
+     * batch 128, 2 threads, 5 epochs) the loader's thread needs a core once per step: with 100 us it waited longer for
+     * one (the caller's waits for a batch 0.39-0.41 s a run against 0.14-0.23 s), and epochs 2-5 ran 0.98x as fast as
+     * yielding every 64 spins (the median ratio of 7 pairs of processes, alternating); with 5 us, 1.04x (8 pairs). {@link #YIELD_PROPERTY}
+     * sets it (0: every 64 spins).
      */
-    static final long YIELD_AFTER_NANOS = 100_000;
+    static final long YIELD_AFTER_NANOS = 1000L * Long.getLong(YIELD_PROPERTY, 5);
 
     /**
      * The unit of an array whose home is one thread, in floats (512 bytes): chunk {@code j}, the floats

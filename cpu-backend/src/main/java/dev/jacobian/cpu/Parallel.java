@@ -12,12 +12,12 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Hand-off: a step of the MLP makes a dozen parallel calls of 20-500 us each, so waking a worker must cost
  * microseconds, not the tens of microseconds of an executor's queue, park and unpark. A worker that has
- * finished a task spins (with {@link Thread#onSpinWait()}, yielding every {@link #YIELD_AFTER_NANOS} to any other
- * thread that is ready) for up to {@link #SPIN_NANOS} (or the window the pool was made with) waiting for the next, then
- * parks; the caller publishes a call with one volatile write and unparks only the workers that parked. Completion
- * works the same way the other way round; every waiter that has waited long yields now and then, so that a thread
- * that shares its core (the other threads of a call among them) runs meanwhile. The spinning is bounded, so an idle backend costs nothing once
- * it has parked.
+ * finished a task spins (with {@link Thread#onSpinWait()}, yielding to any other thread that is ready once it has
+ * waited {@link #YIELD_AFTER_NANOS}, and as often after) for up to {@link #SPIN_NANOS} (or the window the pool was
+ * made with) waiting for the next, then parks; the caller publishes a call with one volatile write and unparks only
+ * the workers that parked. Completion works the same way the other way round; every waiter yields so, so that a thread
+ * that shares its core (the other threads of a call among them) runs meanwhile. The spinning is bounded, so an idle
+ * backend costs nothing once it has parked.
  *
  * <p>Tasks are claimed, not dealt: the caller and each worker that joins the call take the next task until none is
  * left, and the caller, once every task is taken, waits only for the workers that joined; a worker that comes later
@@ -74,8 +74,8 @@ final class Parallel implements AutoCloseable {
      * the translation buffers of the core that then runs the next task. In whole runs ({@code bin/jacobian train},
      * batch 128, 2 threads, 5 epochs) the loader's thread needs a core once per step: with 100 us it waited longer for
      * one (the caller's waits for a batch 0.39-0.41 s a run against 0.14-0.23 s), and epochs 2-5 ran 0.98x as fast as
-     * yielding every 64 spins (the median ratio of 7 pairs of processes, alternating); with 5 us, 1.04x (8 pairs). {@link #YIELD_PROPERTY}
-     * sets it (0: every 64 spins).
+     * yielding every 64 spins (the median ratio of 7 pairs of processes, alternating); with 5 us, 1.04x (8 pairs).
+     * {@link #YIELD_PROPERTY} sets it (0: every 64 spins).
      */
     static final long YIELD_AFTER_NANOS = 1000L * Long.getLong(YIELD_PROPERTY, 5);
 

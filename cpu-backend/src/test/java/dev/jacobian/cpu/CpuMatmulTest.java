@@ -166,11 +166,7 @@ class CpuMatmulTest {
             CpuMatmul reference = new CpuMatmul(one, true);
             CpuMatmul shared = new CpuMatmul(three, true);
             reference.gemm(false, true, m, n, k, 1.5f, a, 0, k, b, 0, k, -0.5f, expected, 0);
-            for (int wait = 0; !three.allParked(); wait++) {
-                assertTrue(wait < 5000, "the workers park after 1 ms of spinning");
-                Thread.sleep(1);
-            }
-            three.wakeWorkers(false);
+            ParallelTest.sleepThroughCalls(three);
             shared.gemm(false, true, m, n, k, 1.5f, a, 0, k, b, 0, k, -0.5f, c, 0);
             assertArrayEquals(expected, c, "workers asleep");
             three.wakeWorkers(true);
@@ -247,11 +243,7 @@ class CpuMatmulTest {
                 matmul.gemm(transA, false, m, n, k, 1.5f, a, 0, lda, b, bOff, n, -0.5f, c, cOff);
                 assertArrayEquals(expected, c, "workers awake, product " + rep);
             }
-            for (int wait = 0; !shared.allParked(); wait++) {
-                assertTrue(wait < 5000, "the workers park after 1 ms of spinning");
-                Thread.sleep(1);
-            }
-            shared.wakeWorkers(false);
+            ParallelTest.sleepThroughCalls(shared);
             float[] c = random(53, cOff + m * n);
             matmul.gemm(transA, false, m, n, k, 1.5f, a, 0, lda, b, bOff, n, -0.5f, c, cOff);
             assertArrayEquals(expected, c, "workers asleep");
@@ -292,11 +284,7 @@ class CpuMatmulTest {
             int[][] homes = shared.homes.split(b, bOff, k * n, 2, 1);
             assertArrayEquals(new int[] {0, half * n}, homes[0], "thread 0's rows of B");
             assertArrayEquals(new int[] {half * n, k * n}, homes[1], "thread 1's rows of B");
-            for (int wait = 0; !shared.allParked(); wait++) {
-                assertTrue(wait < 5000, "the workers park after 1 ms of spinning");
-                Thread.sleep(1);
-            }
-            shared.wakeWorkers(false);
+            ParallelTest.sleepThroughCalls(shared);
             float[] c = random(63, cOff + m * n);
             matmul.gemm(transA, false, m, n, k, 1.5f, a, 0, lda, b, bOff, n, 0f, c, cOff);
             assertArrayEquals(expected, c, "workers asleep");
@@ -331,11 +319,7 @@ class CpuMatmulTest {
             int[][] homes = shared.homes.split(expected, cOff, m * n, 2, 1);
             assertEquals(null, homes, "another array: no record");
             float[] c = random(73, cOff + m * n);
-            for (int wait = 0; !shared.allParked(); wait++) {
-                assertTrue(wait < 5000, "the workers park after 1 ms of spinning");
-                Thread.sleep(1);
-            }
-            shared.wakeWorkers(false);
+            ParallelTest.sleepThroughCalls(shared);
             matmul.gemm(transA, false, m, n, k, 1.5f, a, 0, lda, b, 0, n, 1f, c, cOff);
             assertArrayEquals(expected, c, "workers asleep");
             shared.wakeWorkers(true);

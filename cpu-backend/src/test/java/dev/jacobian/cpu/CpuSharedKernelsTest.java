@@ -2,7 +2,6 @@ package dev.jacobian.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jacobian.backend.AdaptiveUpdate;
 import dev.jacobian.backend.Axis;
@@ -100,11 +99,7 @@ class CpuSharedKernelsTest {
                 for (int i = 0; i < got.length; i++) {
                     assertArrayEquals(expected[i], got[i], "array " + i + ", " + threads + " threads");
                 }
-                for (int wait = 0; !parallel.allParked(); wait++) {
-                    assertTrue(wait < 5000, "the workers park after 1 ms of spinning");
-                    Thread.sleep(1);
-                }
-                parallel.wakeWorkers(false);
+                ParallelTest.sleepThroughCalls(parallel);
                 got = updateAndNorm(parallel, sgd, adam, true);
                 for (int i = 0; i < got.length; i++) {
                     assertArrayEquals(expected[i], got[i], "array " + i + ", " + threads + " threads asleep");

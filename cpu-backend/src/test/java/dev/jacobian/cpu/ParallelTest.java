@@ -13,6 +13,18 @@ import org.junit.jupiter.api.Test;
 /** The CPU backend's worker pool: every task once per call, failures rethrown, late workers, parking, close. */
 class ParallelTest {
 
+    /**
+     * Waits (up to 5 s) until every worker of {@code p} has parked after its spin window, then stops the calls from
+     * waking them: the workers sleep through the next calls, as ones whose cores the system gave to other threads.
+     */
+    static void sleepThroughCalls(Parallel p) throws InterruptedException {
+        for (int wait = 0; !p.allParked(); wait++) {
+            assertTrue(wait < 5000, "the workers park after their spin window");
+            Thread.sleep(1);
+        }
+        p.wakeWorkers(false);
+    }
+
     @Test
     void everyTaskRunsOncePerCallOverManyCalls() {
         for (int threads = 1; threads <= 3; threads++) {
@@ -58,11 +70,7 @@ class ParallelTest {
                     }
                     assertTrue(atHome.get(0) > calls / 2, "the caller ran task 0 in " + atHome.get(0) + " calls");
                 }
-                for (int wait = 0; !p.allParked(); wait++) {
-                    assertTrue(wait < 5000, "the workers park after 1 ms of spinning");
-                    Thread.sleep(1);
-                }
-                p.wakeWorkers(false);
+                sleepThroughCalls(p);
                 Thread[] ranOn = new Thread[5];
                 p.runHomed(5, t -> ranOn[t] = Thread.currentThread());
                 for (Thread t : ranOn) {
@@ -129,11 +137,7 @@ class ParallelTest {
     void aWorkerThatSleepsThroughACallDelaysNothingAndSkipsIt() throws InterruptedException {
         try (Parallel p = new Parallel(2, 1_000_000)) {
             p.run(2, t -> { });
-            for (int wait = 0; !p.allParked(); wait++) {
-                assertTrue(wait < 5000, "the worker parks after its 1 ms of spinning");
-                Thread.sleep(1);
-            }
-            p.wakeWorkers(false);
+            sleepThroughCalls(p);
             Thread caller = Thread.currentThread();
             Thread[] ranOn = new Thread[4];
             p.run(4, t -> ranOn[t] = Thread.currentThread());

@@ -69,12 +69,12 @@ final class Parallel implements AutoCloseable {
      * ready thread (the data loader, the JIT) have the core within microseconds. Yielding every 64 spins from the
      * start of each wait, as before, slowed the threads' work between waits on an AMD EPYC of family 26 (Zen 5, 2
      * vCPUs under KVM on two dies, 'Mitigation; PTI', no PCID): an SGD update of 235,146 parameters split into halves,
-     * called back to back, took 41-44 us on 2 threads, against 28-29 us with 5 us and 23 us with 100 us (one thread
-     * 35-41 us; processes alternating). A likely cause, not measured: each yield is a system call, which there flushes
-     * the translation buffers of the core that then runs the next task. In whole runs ({@code bin/jacobian train},
-     * batch 128, 2 threads, 5 epochs) the loader's thread needs a core once per step: with 100 us it waited longer for
-     * one (the caller's waits for a batch 0.39-0.41 s a run against 0.14-0.23 s), and epochs 2-5 ran 0.98x as fast as
-     * yielding every 64 spins (the median ratio of 7 pairs of processes, alternating); with 5 us, 1.04x (8 pairs).
+     * called back to back on 2 threads, took 0.67-0.69x as long with 5 us and 0.53-0.57x with 100 us (processes
+     * alternating). A likely cause, not measured: each yield is a system call, which there flushes the translation
+     * buffers of the core that then runs the next task. In whole runs ({@code bin/jacobian train}, batch 128, 2 threads,
+     * 5 epochs) the loader's thread needs a core once per step: with 100 us the caller waited 1.8-2.8x as long for its
+     * batches, and epochs 2-5 ran 0.98x as fast as yielding every 64 spins (the median ratio of 7 pairs of processes,
+     * alternating); with 5 us, 1.04x (8 pairs).
      * {@link #YIELD_PROPERTY} sets it (0: every 64 spins).
      */
     static final long YIELD_AFTER_NANOS = 1000L * Long.getLong(YIELD_PROPERTY, 5);

@@ -1,6 +1,11 @@
 package dev.jacobian.data;
 
+import java.util.Iterator;
 import java.util.Objects;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Labelled images stored compactly as unsigned bytes (one per pixel, as IDX files and most image formats hold
@@ -80,6 +85,11 @@ public final class ImageDataset extends ArrayDataset {
     void copyRow(int row, float[] dst, int dstOffset) {
         int f = features();
         int from = row * f;
+        ByteConverter converter = Converter.FOUND;
+        if (converter != null) {
+            converter.toFloats(pixels, from, dst, dstOffset, f, SCALE);
+            return;
+        }
         for (int k = 0; k < f; k++) {
             dst[dstOffset + k] = (pixels[from + k] & 0xff) / SCALE;
         }
@@ -89,19 +99,22 @@ public final class ImageDataset extends ArrayDataset {
      * A batch of scattered images, in two passes over each group of rows that fits {@link #PREFETCH_BYTES}: the first
      * reads one byte of each cache line of the group's rows, so that the memory system fetches them all at once (one
      * memory latency for the group, not one or more per row: the rows of a shuffled batch are far apart and usually
-     * not in any cache); the second converts the rows, now in cache, in SIMD loops (bytes widened to ints, then divided
-     * by {@link #SCALE}, the same bits as {@link #copyRow}). A shuffled batch of 128 images from a set of Fashion-MNIST's
-     * size took 0.56x as long as row by row with the division ({@code DataLoaderBenchmark}, the two interleaved in one
-     * run; Intel Xeon family 6 model 207, measured SGEMM peak 120.9-159.5 GFLOP/s in the runs around it) when the ints
-     * were then multiplied by {@code 1.0 / SCALE} in double; dividing them as floats instead took 0.81x as long as that
-     * (this method alone, a throwaway harness) and a loader's batch 0.92x ({@code DataLoaderBenchmark} against the
-     * commit before, 3 interleaved rounds; AMD EPYC family 26, Zen 5, measured SGEMM peak 208.2 GFLOP/s): C2 widens
-     * bytes to ints and divides floats in 512-bit vectors, but multiplies in double at half the width.
+     * not in any cache); the second converts the rows, now in cache: with the {@link ByteConverter} found on the class
+     * path (the CPU backend's, in vectors), else bytes widened to ints, then divided by {@link #SCALE} (the same bits
+     * as {@link #copyRow}). A shuffled batch of 128 images from a set of Fashion-MNIST's size took 0.56x as long as row
+     * by row with the division ({@code DataLoaderBenchmark}, the two interleaved in one run; Intel Xeon family 6 model
+     * 207, measured SGEMM peak 120.9-159.5 GFLOP/s in the runs around it) when the ints were then multiplied by
+     * {@code 1.0 / SCALE} in double; dividing them as floats instead took 0.81x as long as that (this method alone, a
+     * throwaway harness) and a loader's batch 0.92x ({@code DataLoaderBenchmark} against the commit before, 3
+     * interleaved rounds; AMD EPYC family 26, Zen 5, measured SGEMM peak 208.2 GFLOP/s). C2 divides the floats in
+     * vectors but widens the bytes one at a time (about 25 µs of the batch once its rows are in cache, on that Zen 5),
+     * which the Vector API's converter does in about 5.
      */
     @Override
     void copyRows(int[] rows, float[] dst, int dstOffset) {
         int f = features();
-        int[] widened = new int[f];
+        ByteConverter converter = Converter.FOUND;
+        int[] widened = new int[converter == null ? f : 1]; // [0] also keeps the first pass's loads
         int group = Math.max(1, PREFETCH_BYTES / f);
         for (int g = 0; g < rows.length; g += group) {
             int end = Math.min(rows.length, g + group);
@@ -117,6 +130,10 @@ public final class ImageDataset extends ArrayDataset {
             for (int i = g; i < end; i++) {
                 int from = rows[i] * f;
                 int to = dstOffset + i * f;
+                if (converter != null) {
+                    converter.toFloats(pixels, from, dst, to, f, SCALE);
+                    continue;
+                }
                 for (int k = 0; k < f; k++) {
                     widened[k] = pixels[from + k] & 0xff;
                 }
@@ -137,5 +154,34 @@ public final class ImageDataset extends ArrayDataset {
     @Override
     public ImageDataset head(int n) {
         return subset(Subsets.range(n, size()), name());
+    }
+
+    /** The name of the {@link ByteConverter} this JVM's image sets convert their pixels with, or "none". */
+    static String converterName() {
+        ByteConverter c = Converter.FOUND;
+        return c == null ? "none" : c.getClass().getName();
+    }
+
+    /**
+     * The {@link ByteConverter} every image set converts its pixels with: the first one {@link ServiceLoader} finds
+     * on this class's loader, or null (the loops above). Looked up once, when first needed, and immutable then; a
+     * provider that fails to load is skipped with one warning.
+     */
+    private static final class Converter {
+        private static final Logger LOG = LoggerFactory.getLogger(ImageDataset.class);
+        static final ByteConverter FOUND = find();
+
+        private static ByteConverter find() {
+            Iterator<ByteConverter> it = ServiceLoader.load(ByteConverter.class, ImageDataset.class.getClassLoader())
+                    .iterator();
+            for (int tries = 0; tries < 8; tries++) {
+                try {
+                    return it.hasNext() ? it.next() : null;
+                } catch (ServiceConfigurationError | LinkageError e) {
+                    LOG.warn("a pixel converter failed to load and is skipped: {}", e.getMessage());
+                }
+            }
+            return null;
+        }
     }
 }

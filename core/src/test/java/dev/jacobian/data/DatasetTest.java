@@ -13,6 +13,12 @@ import org.junit.jupiter.api.Test;
 
 /** The in-memory sets, their views, the seeded split and the epoch orders. */
 class DatasetTest {
+    @Test
+    void coreAloneFindsNoPixelConverterAndConvertsWithItsOwnLoops() {
+        // core's tests have no backend on the class path: every image conversion in them checks the loops
+        assertEquals("none", ImageDataset.converterName());
+    }
+
     /** A float set of {@code n} one-value samples whose value is the sample's index, labels {@code i % 10}. */
     static FloatDataset numbered(int n) {
         float[] x = new float[n];

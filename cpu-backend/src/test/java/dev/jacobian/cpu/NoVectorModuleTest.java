@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * On a JVM started without {@code --add-modules=jdk.incubator.vector} the backend must still work (the
- * scalar twins run, no vector class is loaded) and say so once, naming the flag. Runs {@link Probe} in a
+ * scalar twins run, no vector class is loaded, the pixel converter runs its loop) and say so once, naming the
+ * flag. Runs {@link Probe} in a
  * child JVM with the test class path and no Vector API module.
  */
 class NoVectorModuleTest {
@@ -30,6 +31,11 @@ class NoVectorModuleTest {
                 be.activation(Activation.RELU, 0f, c, c);
                 float[] out = c.download();
                 System.out.println("usesVector=" + be.usesVector() + " " + again.usesVector());
+                CpuByteConverter converter = new CpuByteConverter();
+                float[] pixels = new float[3];
+                converter.toFloats(new byte[] {0, (byte) 255, (byte) 128}, 0, pixels, 0, 3, 255f);
+                System.out.println("converter usesVector=" + converter.usesVector() + " pixels=" + pixels[0] + ","
+                        + pixels[1] + "," + pixels[2]);
                 System.out.println("result=" + out[0] + "," + out[1] + "," + out[2]);
             }
         }
@@ -39,6 +45,7 @@ class NoVectorModuleTest {
     void scalarTwinsRunAndOneWarningNamesTheFlag() throws IOException, InterruptedException {
         String out = ChildJvm.run(Probe.class);
         assertTrue(out.contains("usesVector=false false"), out);
+        assertTrue(out.contains("converter usesVector=false pixels=0.0,1.0," + (128 / 255f)), out);
         assertEquals(1, out.split(Pattern.quote(VectorSupport.FLAG), -1).length - 1,
                 "exactly one warning names the flag:\n" + out);
         String result = out.substring(out.indexOf("result=") + 7).trim().split("\\R")[0];

@@ -3,6 +3,9 @@ package dev.jacobian.samples.training;
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.BackendProvider;
 import dev.jacobian.cpu.CpuBackend;
+import dev.jacobian.data.Batch;
+import dev.jacobian.data.DataLoader;
+import dev.jacobian.data.ImageDataset;
 import dev.jacobian.nn.Model;
 import dev.jacobian.optim.Optimizer;
 import dev.jacobian.tensor.Shape;
@@ -22,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * two 60-80 times, the next sixty 2-10 times, so that epoch 1 took 1.9-2.3 times as long as epoch 2 (Intel Xeon
  * family 6 model 207, AVX-512; the README's "The JIT and epoch 1"). What the JIT
  * needs is calls and loop trips, not work: a small model of the same kind (hidden layers and channels narrowed to
- * {@value #WIDTH} and {@value #CHANNELS}, batch {@value #BATCH}, on random 28x28 images) trained for
+ * {@value #WIDTH} and {@value #CHANNELS}, batch {@value #BATCH}, on random 28x28 byte images read through a
+ * {@link DataLoader} as the run's are) trained for
  * {@value #STEPS} steps with the run's activation, loss, normalization, dropout and optimizer runs the same kernels
  * through the same code, in a fraction of the time, and its compiled code then serves the real model.
  *
@@ -118,30 +122,43 @@ final class JitWarmUp {
         }
     }
 
-    /** Trains a model of {@code config} on random images on {@code backend} until {@link #steps} is {@code until}. */
+    /**
+     * Trains a model of {@code config} on random images on {@code backend} until {@link #steps} is {@code until}. The
+     * images are bytes read through a {@link DataLoader} as the run reads its data set, so that the loader's code (the
+     * batch's gather, the pixels' conversion, on the CPU backend's Vector API converter when it is on the class path)
+     * is compiled before the run's first step too, not while the run's loader feeds epoch 1.
+     */
     private void train(Backend backend, TrainConfig config, int until, long t0) {
         int batch = config.batch();
         try (Model model = Networks.model(config, SAMPLE, CLASSES, backend);
              Optimizer optimizer = Networks.optimizer(config, config.learningRate());
              Trainer trainer = new Trainer(model, optimizer)) {
             SplittableRandom random = new SplittableRandom(config.seed());
-            float[] images = new float[BATCHES * batch * SAMPLE.size()];
-            for (int i = 0; i < images.length; i++) {
-                images[i] = (float) random.nextDouble();
-            }
-            int[] labels = new int[BATCHES * batch];
-            for (int i = 0; i < labels.length; i++) {
+            int n = BATCHES * batch;
+            byte[] pixels = new byte[n * SAMPLE.size()];
+            random.nextBytes(pixels);
+            int[] labels = new int[n];
+            for (int i = 0; i < n; i++) {
                 labels[i] = random.nextInt(CLASSES);
             }
-            float[] targets = model.encodeTargets(labels);
+            ImageDataset images = new ImageDataset("JIT warm-up images", pixels, labels, SAMPLE.dim(0),
+                    SAMPLE.dim(1), SAMPLE.dim(2));
             model.train();
-            for (int s = 0; steps < until; s++) {
-                if (System.nanoTime() - t0 > MAX_NANOS) {
-                    timedOut = true;
-                    return;
+            try (DataLoader loader = DataLoader.builder(images).batchSize(batch).shuffle(config.seed()).dropLast(true)
+                    .prefetch(0).targets(model::encodeTargets).build()) {
+                for (int epoch = 1; steps < until; epoch++) {
+                    try (DataLoader.Epoch batches = loader.epoch(epoch)) {
+                        while (batches.hasNext() && steps < until) {
+                            if (System.nanoTime() - t0 > MAX_NANOS) {
+                                timedOut = true;
+                                return;
+                            }
+                            Batch b = batches.next();
+                            trainer.step(b.features(), b.targets(), 0, b.rows());
+                            steps++;
+                        }
+                    }
                 }
-                trainer.step(images, targets, (s % BATCHES) * batch, batch);
-                steps++;
             }
         }
     }

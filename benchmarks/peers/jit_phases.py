@@ -130,6 +130,8 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--top", type=int, default=12, help="epoch 1's longest C2 compiles to list")
+    p.add_argument("--show", default="", help="a regular expression: list every C2 compile of the methods it matches, "
+                   "with its phase")
     p.add_argument("train_args", nargs="*", help="more options for bin/jacobian train (after --)")
     args = p.parse_args()
     java_home = os.environ.get("JAVA_HOME", "")
@@ -160,6 +162,12 @@ def main():
                 print(f"\nepoch 1's longest C2 compiles (s into the phase, ms, method):")
                 for e in longest[:args.top]:
                     print(f"  {e[0] - e1[1]:6.3f} {1e3 * e[1]:6.1f} {'OSR ' if e[4] else ''}{e[2]}")
+            if args.show:
+                print(f"\nC2 compiles of methods matching {args.show!r} (phase, s into it, ms, method):")
+                for e in events:
+                    if e[3] == 4 and re.search(args.show, e[2]):
+                        name, a, _ = next((b for b in bounds if b[1] <= e[0] < b[2]), ("after", bounds[-1][2], 0))
+                        print(f"  {name:12s} {e[0] - a:6.3f} {1e3 * e[1]:6.1f} {'OSR ' if e[4] else ''}{e[2]}")
         if args.runs > 1:
             print(f"\n## medians over {args.runs} runs")
             print("| phase | length s | C2 ms | dev.jacobian C2 (first time) | Vector API C2 ms | C1 ms |")

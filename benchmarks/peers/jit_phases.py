@@ -23,7 +23,7 @@ import statistics
 import subprocess
 import tempfile
 
-from mlp_peers import ROOT, cpu
+from mlp_peers import ROOT
 
 VECTOR = ("jdk.incubator.vector.", "jdk.internal.vm.vector.")
 
@@ -106,15 +106,14 @@ def run(args, tmp, jfr):
 
 
 def summarize(bounds, events):
-    rows, seen = [], set()
+    rows, seen = [], set()  # seen: the project's methods C2 compiled in an earlier phase
     for name, a, z in bounds:
         inside = [e for e in events if a <= e[0] < z]
         c2 = [e for e in inside if e[3] == 4]
         own = [e for e in c2 if e[2].startswith("dev.jacobian.")]
         first = 0
-        for e in c2:
-            if e[2] not in seen and e[2].startswith("dev.jacobian."):
-                first += 1
+        for e in own:
+            first += e[2] not in seen
             seen.add(e[2])
         rows.append(dict(phase=name, seconds=z - a, c2=len(c2), c2_ms=1e3 * sum(e[1] for e in c2), own=len(own),
                          own_ms=1e3 * sum(e[1] for e in own), own_first=first,
@@ -136,8 +135,6 @@ def main():
     args = p.parse_args()
     java_home = os.environ.get("JAVA_HOME", "")
     jfr = os.path.join(java_home, "bin", "jfr") if java_home else "jfr"
-    model, _ = cpu()
-    print(f"CPU: {model}, {os.cpu_count()} logical processors")
     print(f"bin/jacobian train --backend cpu --batch {args.batch} --epochs {args.epochs}, {args.threads} thread(s)"
           + (f", JACOBIAN_JAVA_OPTS={os.environ['JACOBIAN_JAVA_OPTS']}" if os.environ.get("JACOBIAN_JAVA_OPTS") else "")
           + (" " + " ".join(args.train_args) if args.train_args else ""))

@@ -13,8 +13,7 @@ import org.junit.jupiter.api.Test;
 /**
  * On a JVM started without {@code --add-modules=jdk.incubator.vector} the backend must still work (the
  * scalar twins run, no vector class is loaded, the pixel converter runs its loop) and say so once, naming the
- * flag. Runs {@link Probe} in a
- * child JVM with the test class path and no Vector API module.
+ * flag. Runs {@link Probe} in a child JVM with the test class path and no Vector API module.
  */
 class NoVectorModuleTest {
     /** Tolerance of the probe's float sums (exactly representable inputs). */

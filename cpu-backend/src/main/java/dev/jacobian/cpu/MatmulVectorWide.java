@@ -24,6 +24,11 @@ import jdk.incubator.vector.VectorSpecies;
 final class MatmulVectorWide implements CpuMatmul.MicroKernel {
     /** Rows of the tile. */
     static final int MR = 12;
+    /**
+     * Most valid rows of an edge tile computed four rows at a time ({@link #edge4}): a batch of 64 ends in a tile of 4
+     * rows, one of 128 in a tile of 8, which the twelve-row loop would compute as 12.
+     */
+    static final int EDGE_ROWS = 8;
     /** Lanes a vector must hold for this kernel to be chosen. */
     static final int MIN_LANES = 16;
     private static final VectorSpecies<Float> S = Simd.F;
@@ -45,6 +50,14 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
     @Override
     public void run(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
                     float alpha, boolean overwrite, int rows, int cols, float[] tmp) {
+        if (rows <= EDGE_ROWS) {
+            edge4(kc, a, aOff, b, bOff, tmp);
+            if (rows > EDGE_ROWS / 2) {
+                edge4(kc, a, aOff + EDGE_ROWS / 2, b, bOff, tmp, EDGE_ROWS / 2 * NR);
+            }
+            store(tmp, c, cOff, ldc, alpha, overwrite, rows, cols);
+            return;
+        }
         FloatVector c00 = FloatVector.zero(S);
         FloatVector c01 = c00;
         FloatVector c10 = c00;
@@ -137,11 +150,63 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
         ca1.intoArray(tmp, 10 * NR + L);
         cb0.intoArray(tmp, 11 * NR);
         cb1.intoArray(tmp, 11 * NR + L);
+        store(tmp, c, cOff, ldc, alpha, overwrite, rows, cols);
+    }
+
+    /** Adds {@code alpha *} the tile in {@code tmp} to the valid {@code rows x cols} of C (or writes it: overwrite). */
+    private static void store(float[] tmp, float[] c, int cOff, int ldc, float alpha, boolean overwrite, int rows,
+                              int cols) {
         if (cols == NR) {
             MatmulVector.addRows(tmp, c, cOff, ldc, alpha, overwrite, rows);
             return;
         }
         CpuMatmul.addTile(tmp, NR, c, cOff, ldc, alpha, overwrite, rows, cols);
+    }
+
+    /** {@link #edge4(int, float[], int, float[], int, float[], int)} into the first rows of {@code tmp}. */
+    private static void edge4(int kc, float[] a, int aOff, float[] b, int bOff, float[] tmp) {
+        edge4(kc, a, aOff, b, bOff, tmp, 0);
+    }
+
+    /**
+     * Four rows of a tile, from the packed A panel's four floats per k at {@code aOff} (of its {@link #MR}), into
+     * {@code tmp} from {@code t}: an edge tile of at most {@link #EDGE_ROWS} valid rows runs this once or twice instead
+     * of the twelve-row loop, whose other rows would multiply the panel's zero padding. Each element is the same chain
+     * of FMAs, in the same order, as in the twelve-row loop, so the bits do not depend on which computed it.
+     */
+    private static void edge4(int kc, float[] a, int aOff, float[] b, int bOff, float[] tmp, int t) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00;
+        FloatVector c10 = c00;
+        FloatVector c11 = c00;
+        FloatVector c20 = c00;
+        FloatVector c21 = c00;
+        FloatVector c30 = c00;
+        FloatVector c31 = c00;
+        for (int ap = aOff, bp = bOff, end = aOff + kc * MR; ap < end; ap += MR, bp += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bp);
+            FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
+            FloatVector a0 = FloatVector.broadcast(S, a[ap]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, a[ap + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, a[ap + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, a[ap + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+        }
+        c00.intoArray(tmp, t);
+        c01.intoArray(tmp, t + L);
+        c10.intoArray(tmp, t + NR);
+        c11.intoArray(tmp, t + NR + L);
+        c20.intoArray(tmp, t + 2 * NR);
+        c21.intoArray(tmp, t + 2 * NR + L);
+        c30.intoArray(tmp, t + 3 * NR);
+        c31.intoArray(tmp, t + 3 * NR + L);
     }
 
     @Override

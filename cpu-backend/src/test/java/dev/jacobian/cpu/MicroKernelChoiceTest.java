@@ -276,6 +276,43 @@ class MicroKernelChoiceTest {
     }
 
     /** The kernels this JVM's vector shape can run: the narrow ones and the scalar twin always, the wide one on 16 lanes. */
+    /**
+     * An edge tile (fewer valid rows or columns than the kernel's tile: the last rows of a batch of 64 or 128 on the
+     * 12-row kernel, which computes at most {@value MatmulVectorWide#EDGE_ROWS} of them four rows at a time) has the
+     * bits of the same rows of a whole tile, added to C or overwriting it, and writes nothing outside its rows and
+     * columns: which loop computed an element must not change it.
+     */
+    @Test
+    void edgeTilesHaveTheBitsOfTheSameRowsOfAWholeTile() {
+        for (CpuMatmul.MicroKernel kernel : kernelsOfThisShape()) {
+            int mr = kernel.mr();
+            int nr = kernel.nr();
+            for (int kc : new int[] {1, 37, 392}) {
+                float[] a = CpuMatmulTest.random(kc * 5L + mr, mr * kc);
+                float[] b = CpuMatmulTest.random(kc * 3L + nr, nr * kc);
+                float[] c0 = CpuMatmulTest.random(kc + 1L, mr * nr);
+                float[] tmp = new float[mr * nr];
+                for (boolean overwrite : new boolean[] {true, false}) {
+                    float[] whole = c0.clone();
+                    kernel.run(kc, a, 0, b, 0, whole, 0, nr, 0.75f, overwrite, mr, nr, tmp);
+                    for (int rows = 1; rows <= mr; rows++) {
+                        for (int cols : new int[] {nr, nr - 3, 1}) {
+                            float[] c = c0.clone();
+                            kernel.run(kc, a, 0, b, 0, c, 0, nr, 0.75f, overwrite, rows, cols, tmp);
+                            for (int i = 0; i < mr * nr; i++) {
+                                boolean inside = i / nr < rows && i % nr < cols;
+                                assertEquals(Float.floatToRawIntBits(inside ? whole[i] : c0[i]),
+                                        Float.floatToRawIntBits(c[i]), kernel.getClass().getSimpleName() + " kc=" + kc
+                                                + " rows=" + rows + " cols=" + cols + " overwrite=" + overwrite
+                                                + " element " + i);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     private static List<CpuMatmul.MicroKernel> kernelsOfThisShape() {
         List<CpuMatmul.MicroKernel> kernels = new java.util.ArrayList<>(List.of(new MatmulVector(),
                 new MatmulVectorNarrow(), new CpuMatmul.ScalarKernel()));

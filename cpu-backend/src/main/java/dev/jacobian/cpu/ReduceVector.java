@@ -22,12 +22,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class ReduceVector {
     private static final VectorSpecies<Float> S = Simd.F;
     private static final int L = Simd.L;
-    /**
-     * Whether the end of a row shorter than a vector is computed as one masked vector ({@link #sumExp}): with 8 lanes
-     * or more (AVX2, AVX-512), where C2 compiles masked loads and stores to vector instructions. With 4 (NEON, whose
-     * masked accesses C2 does not compile without SVE) the end of the row stays a scalar loop.
-     */
-    private static final boolean MASKED_TAIL = L >= 8;
 
     private ReduceVector() {
     }
@@ -283,8 +277,8 @@ final class ReduceVector {
 
     /**
      * {@code sum_j exp(p_j - max)} over one row ({@code row} is an absolute array index): whole vectors, then the rest
-     * of the row as one masked vector ({@link #MASKED_TAIL}), so that a row narrower than a vector (the 10 classes of an
-     * MNIST model on 16 lanes) takes one vector exponential, not a scalar one per element.
+     * of the row as one masked vector, so that a row narrower than a vector (the 10 classes of an MNIST model on 16 or
+     * 8 lanes) takes one vector exponential, not a scalar one per element.
      */
     private static float sumExp(float[] p, int row, int c, float max) {
         FloatVector mv = FloatVector.broadcast(S, max);
@@ -294,16 +288,11 @@ final class ReduceVector {
         for (; j < bound; j += L) {
             s = s.add(VectorMath.exp(load(p, row + j).sub(mv)));
         }
-        if (j < c && MASKED_TAIL) {
+        if (j < c) {
             VectorMask<Float> rest = S.indexInRange(j, c);
             s = s.add(VectorMath.exp(FloatVector.fromArray(S, p, row + j, rest).sub(mv)), rest);
-            j = c;
         }
-        float sum = Simd.sumLanes(s);
-        for (; j < c; j++) {
-            sum += (float) Math.exp(p[row + j] - max);
-        }
-        return sum;
+        return Simd.sumLanes(s);
     }
 
     static void rowLoss(LossKind kind, float[] p, int po, float[] t, int to, float[] out, int oo, int m, int c) {
@@ -390,15 +379,10 @@ final class ReduceVector {
                     for (; j < bound; j += L) {
                         put(VectorMath.exp(load(p, row + j).sub(mv)).mul(scale), dp, drow + j, acc);
                     }
-                    if (j < c && MASKED_TAIL) { // the rest of the row as one masked vector, as in sumExp
+                    if (j < c) { // the rest of the row as one masked vector, as in sumExp
                         VectorMask<Float> rest = S.indexInRange(j, c);
                         FloatVector e = VectorMath.exp(FloatVector.fromArray(S, p, row + j, rest).sub(mv)).mul(scale);
                         (acc ? FloatVector.fromArray(S, dp, drow + j, rest).add(e) : e).intoArray(dp, drow + j, rest);
-                        j = c;
-                    }
-                    for (; j < c; j++) {
-                        dp[drow + j] = CpuElementwise.store(dp[drow + j], (float) Math.exp(p[row + j] - max) * scale,
-                                acc);
                     }
                     float probY = (float) Math.exp(p[row + y] - max) * scale;
                     dp[drow + y] = CpuElementwise.store(old, probY - g, acc);

@@ -7,7 +7,6 @@ import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.LossKind;
 import dev.jacobian.backend.Reduction;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -275,11 +274,7 @@ final class ReduceVector {
         return r;
     }
 
-    /**
-     * {@code sum_j exp(p_j - max)} over one row ({@code row} is an absolute array index): whole vectors, then the rest
-     * of the row as one masked vector, so that a row narrower than a vector (the 10 classes of an MNIST model on 16 or
-     * 8 lanes) takes one vector exponential, not a scalar one per element.
-     */
+    /** {@code sum_j exp(p_j - max)} over one row ({@code row} is an absolute array index). */
     private static float sumExp(float[] p, int row, int c, float max) {
         FloatVector mv = FloatVector.broadcast(S, max);
         FloatVector s = FloatVector.zero(S);
@@ -288,11 +283,11 @@ final class ReduceVector {
         for (; j < bound; j += L) {
             s = s.add(VectorMath.exp(load(p, row + j).sub(mv)));
         }
-        if (j < c) {
-            VectorMask<Float> rest = S.indexInRange(j, c);
-            s = s.add(VectorMath.exp(FloatVector.fromArray(S, p, row + j, rest).sub(mv)), rest);
+        float sum = Simd.sumLanes(s);
+        for (; j < c; j++) {
+            sum += (float) Math.exp(p[row + j] - max);
         }
-        return Simd.sumLanes(s);
+        return sum;
     }
 
     static void rowLoss(LossKind kind, float[] p, int po, float[] t, int to, float[] out, int oo, int m, int c) {
@@ -379,10 +374,9 @@ final class ReduceVector {
                     for (; j < bound; j += L) {
                         put(VectorMath.exp(load(p, row + j).sub(mv)).mul(scale), dp, drow + j, acc);
                     }
-                    if (j < c) { // the rest of the row as one masked vector, as in sumExp
-                        VectorMask<Float> rest = S.indexInRange(j, c);
-                        FloatVector e = VectorMath.exp(FloatVector.fromArray(S, p, row + j, rest).sub(mv)).mul(scale);
-                        (acc ? FloatVector.fromArray(S, dp, drow + j, rest).add(e) : e).intoArray(dp, drow + j, rest);
+                    for (; j < c; j++) {
+                        dp[drow + j] = CpuElementwise.store(dp[drow + j], (float) Math.exp(p[row + j] - max) * scale,
+                                acc);
                     }
                     float probY = (float) Math.exp(p[row + y] - max) * scale;
                     dp[drow + y] = CpuElementwise.store(old, probY - g, acc);

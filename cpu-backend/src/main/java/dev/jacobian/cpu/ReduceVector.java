@@ -33,46 +33,22 @@ final class ReduceVector {
         (acc ? load(out, i).add(v) : v).intoArray(out, i);
     }
 
-    /**
-     * Sum of {@code x[off, off+len)} (or of squares), in four vector accumulators taking every fourth vector (added
-     * {@code (s0 + s1) + (s2 + s3)} at the end, a fixed order): one accumulator made the loop wait out an add's or an
-     * FMA's latency at every vector.
-     */
+    /** Sum of {@code x[off, off+len)} (or of squares). */
     static float sum(float[] x, int off, int len, boolean squares) {
-        FloatVector s0 = FloatVector.zero(S);
-        FloatVector s1 = s0;
-        FloatVector s2 = s0;
-        FloatVector s3 = s0;
+        FloatVector s = FloatVector.zero(S);
         int bound = S.loopBound(len);
-        int bound4 = len - len % (4 * L);
         int j = 0;
         if (squares) {
-            for (; j < bound4; j += 4 * L) {
-                FloatVector v0 = load(x, off + j);
-                FloatVector v1 = load(x, off + j + L);
-                FloatVector v2 = load(x, off + j + 2 * L);
-                FloatVector v3 = load(x, off + j + 3 * L);
-                s0 = v0.fma(v0, s0);
-                s1 = v1.fma(v1, s1);
-                s2 = v2.fma(v2, s2);
-                s3 = v3.fma(v3, s3);
-            }
             for (; j < bound; j += L) {
                 FloatVector v = load(x, off + j);
-                s0 = v.fma(v, s0);
+                s = v.fma(v, s);
             }
         } else {
-            for (; j < bound4; j += 4 * L) {
-                s0 = s0.add(load(x, off + j));
-                s1 = s1.add(load(x, off + j + L));
-                s2 = s2.add(load(x, off + j + 2 * L));
-                s3 = s3.add(load(x, off + j + 3 * L));
-            }
             for (; j < bound; j += L) {
-                s0 = s0.add(load(x, off + j));
+                s = s.add(load(x, off + j));
             }
         }
-        float r = Simd.sumLanes(s0.add(s1).add(s2.add(s3)));
+        float r = Simd.sumLanes(s);
         for (; j < len; j++) {
             float v = x[off + j];
             r += squares ? v * v : v;

@@ -5,7 +5,9 @@
 # measure_peak: the machine's SGEMM peak; pick_coretype: OpenBLAS's right kernel; machine_header: both in a report's
 # first lines (see below).
 # build_jar MAVEN_ARGS...: runs "./mvnw -q MAVEN_ARGS... install -DskipTests" from the root (with that JDK)
-# when BUILD=1 or the jar is missing; build_old_jar REV SRC...: an older commit's jar (the compare-*.sh scripts).
+# when BUILD=1, when the jar is missing, or when a source or pom of the modules it holds is newer than the jar (a jar
+# left from before an edit would time the old code); BUILD=0 never rebuilds an existing jar. build_old_jar REV SRC...:
+# an older commit's jar (the compare-*.sh scripts).
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
 out="$here/target"
@@ -16,9 +18,18 @@ jacobian_find_jdk
 java="${JAVA:-$JAVA_HOME/bin/java}"
 
 build_jar() {
-  if [[ "${BUILD:-0}" == "1" || ! -f "$jar" ]]; then
+  if [[ "${BUILD:-}" == "1" || ! -f "$jar" ]] || { [[ "${BUILD:-}" != "0" ]] && jar_is_stale; }; then
     (cd "$root" && ./mvnw -q -B -ntp "$@" install -DskipTests)
   fi
+}
+
+# jar_is_stale: whether a main source, resource or pom of the modules in benchmarks.jar is newer than the jar.
+jar_is_stale() {
+  local m dirs=("$root/pom.xml")
+  for m in core cpu-backend gpu-backend kernels benchmarks; do
+    [[ -d "$root/$m" ]] && dirs+=("$root/$m/src/main" "$root/$m/pom.xml")
+  done
+  [[ -n "$(find "${dirs[@]}" -newer "$jar" -type f -print -quit 2>/dev/null)" ]]
 }
 
 # pick_coretype: exports OPENBLAS_CORETYPE as OpenBLAS's fastest kernel here, for peers must run their best: Debian's

@@ -275,7 +275,6 @@ class MicroKernelChoiceTest {
         }
     }
 
-    /** The kernels this JVM's vector shape can run: the narrow ones and the scalar twin always, the wide one on 16 lanes. */
     /**
      * An edge tile (fewer valid rows or columns than the kernel's tile: the last rows of a batch of 64 or 128 on the
      * 12-row kernel, which computes at most {@value MatmulVectorWide#EDGE_ROWS} of them four rows at a time) has the
@@ -313,6 +312,7 @@ class MicroKernelChoiceTest {
         }
     }
 
+    /** The kernels this JVM's vector shape can run: the narrow ones and the scalar twin always, the wide one on 16 lanes. */
     private static List<CpuMatmul.MicroKernel> kernelsOfThisShape() {
         List<CpuMatmul.MicroKernel> kernels = new java.util.ArrayList<>(List.of(new MatmulVector(),
                 new MatmulVectorNarrow(), new CpuMatmul.ScalarKernel()));

@@ -8,7 +8,8 @@
 #   ARGS="--batch 64 --threads 1 --runs 3" benchmarks/run-jit-phases.sh
 #   JACOBIAN_JAVA_OPTS="-XX:AOTMode=off" benchmarks/run-jit-phases.sh  # a variant: without the start-up cache
 #
-# About 10 s per run (and a few seconds for the SGEMM peak printed beside the figures). Nothing else may run meanwhile. Results: benchmarks/target/jit-phases.md.
+# About 10 s per run (and a few seconds for the SGEMM peak printed beside the figures). Nothing else may run
+# meanwhile. Results: benchmarks/target/jit-phases.md.
 set -euo pipefail
 # shellcheck source=benchmarks/lib.sh
 . "$(dirname "$0")/lib.sh"

@@ -25,8 +25,8 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
     /** Rows of the tile. */
     static final int MR = 12;
     /**
-     * Most valid rows of an edge tile computed four rows at a time ({@link #edge4}): a batch of 64 ends in a tile of 4
-     * rows, one of 128 in a tile of 8, which the twelve-row loop would compute as 12.
+     * Most valid rows of an edge tile computed in one or two passes of {@link #edge4}'s four rows: a batch of 64 ends in
+     * a tile of 4 rows, one of 128 in a tile of 8, which the twelve-row loop would compute as 12.
      */
     static final int EDGE_ROWS = 8;
     /** Lanes a vector must hold for this kernel to be chosen. */
@@ -51,9 +51,9 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
     public void run(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
                     float alpha, boolean overwrite, int rows, int cols, float[] tmp) {
         if (rows <= EDGE_ROWS) {
-            edge4(kc, a, aOff, b, bOff, tmp);
-            if (rows > EDGE_ROWS / 2) {
-                edge4(kc, a, aOff + EDGE_ROWS / 2, b, bOff, tmp, EDGE_ROWS / 2 * NR);
+            edge4(kc, a, aOff, b, bOff, tmp, 0);
+            if (rows > 4) {
+                edge4(kc, a, aOff + 4, b, bOff, tmp, 4 * NR);
             }
             store(tmp, c, cOff, ldc, alpha, overwrite, rows, cols);
             return;
@@ -161,11 +161,6 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
             return;
         }
         CpuMatmul.addTile(tmp, NR, c, cOff, ldc, alpha, overwrite, rows, cols);
-    }
-
-    /** {@link #edge4(int, float[], int, float[], int, float[], int)} into the first rows of {@code tmp}. */
-    private static void edge4(int kc, float[] a, int aOff, float[] b, int bOff, float[] tmp) {
-        edge4(kc, a, aOff, b, bOff, tmp, 0);
     }
 
     /**

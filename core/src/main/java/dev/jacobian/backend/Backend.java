@@ -41,6 +41,16 @@ public interface Backend extends AutoCloseable {
     /** Counters of allocations, live buffers and host transfers. */
     BackendStats stats();
 
+    /**
+     * How many of the host's cores this backend keeps busy while it computes: the calling thread and any threads of
+     * its own. The default, 1, is the caller (an accelerator's backend enqueues work and waits for it); a backend
+     * that computes on the host's cores with threads of its own returns them all. A caller that runs threads beside
+     * the backend (a data loader) can tell from it whether a core is left free for them.
+     */
+    default int hostThreads() {
+        return 1;
+    }
+
     // ---------------------------------------------------------------- memory
 
     /** Allocates uninitialized storage for at least {@code floats} floats. Prefer {@link #allocate}. */

@@ -211,13 +211,15 @@ class DataLoaderTest {
 
     /**
      * The loader fills prefetch + 1 batches in turn, and a batch it returned stays as it was while the caller holds it,
-     * however long the thread has to fill the others.
+     * however long the thread has to fill the others (and whether the used batches go back one by one or in groups).
      */
-    @Test
-    void aReturnedBatchIsNotOverwrittenUntilTheNextCall() throws InterruptedException {
+    @ParameterizedTest(name = "prefetch {0}")
+    @ValueSource(ints = {1, 2, 3, 4, 8})
+    void aReturnedBatchIsNotOverwrittenUntilTheNextCall(int prefetch) throws InterruptedException {
         ImageDataset data = images("buffers", 200);
         float[] all = data.floats(0, data.size());
-        try (DataLoader loader = DataLoader.builder(data).batchSize(10).shuffle(1).build();
+        DataLoader.Builder builder = DataLoader.builder(data).batchSize(10).shuffle(1);
+        try (DataLoader loader = (prefetch == 1 ? builder : builder.prefetch(prefetch)).build();
              DataLoader.Epoch batches = loader.epoch(1)) {
             Map<Batch, Boolean> distinct = new IdentityHashMap<>();
             Batch previous = null;
@@ -235,7 +237,36 @@ class DataLoaderTest {
                 }
                 previous = b;
             }
-            assertEquals(2, distinct.size(), "prefetch 1: double buffering");
+            assertEquals(prefetch + 1, distinct.size(), "prefetch 1 (the default): double buffering");
+        }
+    }
+
+    /**
+     * Used batches go back to the epoch's thread in groups of half the prefetch (rounded up), so that the caller wakes
+     * that thread once per group; every batch still arrives, in order, and the thread ends with the epoch.
+     */
+    @ParameterizedTest(name = "prefetch {0}")
+    @ValueSource(ints = {1, 2, 3, 4, 5, 8})
+    void usedBatchesGoBackInGroups(int prefetch) throws InterruptedException {
+        int group = Math.max(1, (prefetch + 1) / 2);
+        assertEquals(group, DataLoader.handBackEvery(prefetch));
+        ImageDataset data = images("groups", 370);
+        try (DataLoader loader = DataLoader.builder(data).batchSize(10).noShuffle().prefetch(prefetch).build()) {
+            for (int e = 1; e <= 2; e++) {
+                try (DataLoader.Epoch batches = loader.epoch(e)) {
+                    int index = 0;
+                    while (batches.hasNext()) {
+                        Batch b = batches.next();
+                        assertEquals(index, b.index());
+                        assertEquals(10 * index, b.indices()[0]);
+                        // next() number i (from 0) hands back the batch of call i - 1: i used batches by now
+                        assertEquals(index / group, batches.handBacks(), "after batch " + index);
+                        index++;
+                    }
+                    assertEquals(37, index);
+                }
+            }
+            awaitNoLoaderThread("groups");
         }
     }
 

@@ -90,6 +90,12 @@ public final class CpuBackend extends HeapBackend {
         return parallel.threads();
     }
 
+    /** Its {@link #threads()}: each of them computes on a core of its own while a parallel kernel runs. */
+    @Override
+    public int hostThreads() {
+        return parallel.threads();
+    }
+
     @Override
     public String name() {
         return "cpu";

@@ -1,5 +1,6 @@
 package dev.jacobian.samples;
 
+import dev.jacobian.data.DataLoader;
 import dev.jacobian.samples.checkpoint.CheckpointFormatException;
 import dev.jacobian.samples.checkpoint.CheckpointStore;
 import dev.jacobian.samples.data.DataDirectory;
@@ -188,6 +189,11 @@ final class TrainCommand implements Callable<Integer> {
                     + " --no-warm-up skips it).")
     boolean warmUp;
 
+    @Option(names = "--prefetch", paramLabel = "N", description = "Training batches the data loader prepares ahead of"
+            + " the step, 0-" + DataLoader.MAX_PREFETCH + "; 0 prepares each on the training thread (default: "
+            + DataLoader.MAX_PREFETCH + " when the backend leaves a core free, else 1).")
+    Integer prefetch;
+
     @Option(names = "--no-progress", description = "No progress bar (default: a bar when the console is a terminal).")
     boolean noProgress;
 
@@ -212,7 +218,7 @@ final class TrainCommand implements Callable<Integer> {
         checkOut(dir);
         Path dataDir = data != null ? data : DataDirectory.defaultDirectory();
         new TrainingRun(new TrainingRun.Settings(config, dataDir, dir, backend, resume, !noProgress && interactive(),
-                workers, engine, resume ? lr : null, stopDead, warmUp)).run();
+                workers, engine, resume ? lr : null, stopDead, warmUp, prefetch)).run();
         return 0;
     }
 
@@ -236,6 +242,10 @@ final class TrainCommand implements Callable<Integer> {
             }
             if (workers < 1 || workers > batch) {
                 throw new IllegalArgumentException("--workers must be between 1 and --batch (" + batch + "): " + workers);
+            }
+            if (prefetch != null && (prefetch < 0 || prefetch > DataLoader.MAX_PREFETCH)) {
+                throw new IllegalArgumentException("--prefetch must be between 0 and " + DataLoader.MAX_PREFETCH + ": "
+                        + prefetch);
             }
             return new TrainConfig(layers != null ? layers : TrainConfig.defaultLayers(model), activation, loss,
                     init != null ? init : TrainConfig.defaultInit(activation), epochs, batch,

@@ -231,5 +231,8 @@ class EndToEndTest {
         CliRun noWorkers = CliRun.of("train", "--workers", "0", "--no-progress");
         assertEquals(2, noWorkers.code());
         assertTrue(noWorkers.err().contains("--workers must be between 1 and --batch (64): 0"), noWorkers.err());
+        CliRun tooFar = CliRun.of("train", "--prefetch", "9", "--no-progress");
+        assertEquals(2, tooFar.code());
+        assertTrue(tooFar.err().contains("--prefetch must be between 0 and 8: 9"), tooFar.err());
     }
 }

@@ -18,7 +18,8 @@ import java.util.Locale;
 /**
  * Training epochs the way {@code bin/jacobian train} runs them, without its bookkeeping, for several configurations in
  * one process, alternating: each configuration ({@code threads:prefetch}, e.g. {@code 2:1} for a CPU backend of 2
- * threads fed by a loader with one batch of prefetch, {@code 2:0} for batches gathered on the training thread) has
+ * threads fed by a loader with one batch of prefetch, {@code 2:0} for batches gathered on the training thread,
+ * {@code 2:P} for batches gathered between the steps on the backend's threads, {@link DataLoader.Builder#gatherOn}) has
  * its own backend, 784-256-128-10 MLP (He init, seed 42; SGD lr 0.05, momentum 0.9, clipping at 5) and
  * {@link DataLoader} over the Fashion-MNIST training set, and the configurations take turns, one epoch each, after
  * {@code warm} epochs each that are not counted. Alternating keeps a machine whose speed drifts, and the JIT, from
@@ -61,8 +62,15 @@ public final class EpochLoop {
                     .output(10, LossKind.SOFTMAX_CROSS_ENTROPY).init(Sequential.Init.HE).seed(42).build(backends[i]);
             trainers[i] = new Trainer(model, Sgd.builder().learningRate(0.05).momentum(0.9).clipNorm(5.0).build());
             trainers[i].trackPredictions(true); // as bin/jacobian train does
-            loaders[i] = DataLoader.builder(train).batchSize(batch).shuffle(1).dropLast(true)
-                    .prefetch(Integer.parseInt(c[1].trim())).targets(model::encodeTargets).build();
+            DataLoader.Builder loader = DataLoader.builder(train).batchSize(batch).shuffle(1).dropLast(true)
+                    .targets(model::encodeTargets);
+            if (c[1].trim().equalsIgnoreCase("P")) {
+                CpuBackend backend = backends[i];
+                loader.prefetch(0).gatherOn(backend.hostThreads(), backend::runOnHostThreads);
+            } else {
+                loader.prefetch(Integer.parseInt(c[1].trim()));
+            }
+            loaders[i] = loader.build();
         }
         double[][] seconds = new double[n][rounds];
         double[][] waiting = new double[n][rounds];

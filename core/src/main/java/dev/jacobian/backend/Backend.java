@@ -51,6 +51,24 @@ public interface Backend extends AutoCloseable {
         return 1;
     }
 
+    /**
+     * Runs {@code body} for each task in {@code [0, tasks)} on the threads this backend computes with, the calling
+     * thread among them, and returns when all have run; tasks may run at the same time and in any order, and must not
+     * call this backend. For host work that belongs between its kernels on the cores they leave idle then (a data
+     * loader gathering the next batch, {@code DataLoader.Builder#gatherOn}). The first task that throws is rethrown. The
+     * default runs the tasks in order on the calling thread.
+     *
+     * @throws IllegalArgumentException when {@code tasks < 0}
+     */
+    default void runOnHostThreads(int tasks, java.util.function.IntConsumer body) {
+        if (tasks < 0) {
+            throw new IllegalArgumentException("tasks must be >= 0: " + tasks);
+        }
+        for (int t = 0; t < tasks; t++) {
+            body.accept(t);
+        }
+    }
+
     // ---------------------------------------------------------------- memory
 
     /** Allocates uninitialized storage for at least {@code floats} floats. Prefer {@link #allocate}. */

@@ -68,6 +68,8 @@ public final class DataLoader implements AutoCloseable {
     private final float[] targets;
     private final int targetColumns;
     private final IntFunction<? extends SampleTransform> transforms;
+    private final int gatherTasks;
+    private final TaskRunner gatherRunner;
     private final int batches;
     /** All the loader's buffers; an epoch's thread and its caller pass them to each other through two queues. */
     private final Batch[] buffers;
@@ -83,6 +85,8 @@ public final class DataLoader implements AutoCloseable {
         this.dropLast = b.dropLast;
         this.prefetch = b.prefetch;
         this.transforms = b.transforms;
+        this.gatherTasks = b.gatherTasks;
+        this.gatherRunner = b.gatherRunner;
         int n = data.size();
         if (b.encoder != null) {
             int[] labels = data.labels();
@@ -104,6 +108,19 @@ public final class DataLoader implements AutoCloseable {
             buffers[i] = new Batch(capacity, data.features(), targetColumns, targets != null);
         }
         this.free = new ArrayBlockingQueue<>(buffers.length);
+    }
+
+    /** The fewest rows of a batch that a task of {@link Builder#gatherOn} gathers. */
+    static final int MIN_GATHER_ROWS = 8;
+
+    /**
+     * Runs tasks {@code [0, tasks)} on some threads and returns when all have run (e.g. {@code
+     * backend::runOnHostThreads}, the threads a backend computes with); tasks may run at the same time.
+     */
+    @FunctionalInterface
+    public interface TaskRunner {
+        /** Runs {@code body} for each task in {@code [0, tasks)}, returning when all have run. */
+        void run(int tasks, java.util.function.IntConsumer body);
     }
 
     /**
@@ -210,7 +227,16 @@ public final class DataLoader implements AutoCloseable {
         int[] labels = b.labels();
         int[] indices = b.indices();
         if (transform == null) {
-            data.copyFeatures(order, first, rows, x, 0); // the whole batch at once: see Dataset's bulk copyFeatures
+            int tasks = gatherRunner == null ? 1 : Math.min(gatherTasks, rows / MIN_GATHER_ROWS);
+            if (tasks > 1) { // in row ranges on the runner's threads: the same floats in the same places
+                gatherRunner.run(tasks, t -> {
+                    int from = (int) ((long) rows * t / tasks);
+                    int to = (int) ((long) rows * (t + 1) / tasks);
+                    data.copyFeatures(order, first + from, to - from, x, from * f);
+                });
+            } else {
+                data.copyFeatures(order, first, rows, x, 0); // the whole batch at once: see Dataset's bulk copyFeatures
+            }
         }
         for (int i = 0; i < rows; i++) {
             if (stop != null && stop.cancelled) {
@@ -450,6 +476,8 @@ public final class DataLoader implements AutoCloseable {
         private int prefetch = 1;
         private Function<int[], float[]> encoder;
         private IntFunction<? extends SampleTransform> transforms;
+        private int gatherTasks = 1;
+        private TaskRunner gatherRunner;
 
         private Builder(Dataset data) {
             this.data = Objects.requireNonNull(data, "data");
@@ -516,11 +544,38 @@ public final class DataLoader implements AutoCloseable {
         }
 
         /**
+         * With {@code prefetch(0)}: the caller's {@code next()} gathers each batch's features in up to {@code tasks}
+         * ranges of rows (of at least {@value #MIN_GATHER_ROWS}) run by {@code runner}, e.g. {@code
+         * gatherOn(backend.hostThreads(), backend::runOnHostThreads)}: between two steps, on the threads the backend
+         * computes with. The batches are the same; a transform still runs sample by sample on the caller.
+         *
+         * <p>Why: when the backend's threads take every core, a loader's thread of its own runs in the place of one of
+         * them, and each switch to it and back costs more than its work (on 2 vCPUs under KVM, without PCID, a switch
+         * empties the translation buffers).
+         *
+         * @throws IllegalArgumentException when {@code tasks < 1}
+         */
+        public Builder gatherOn(int tasks, TaskRunner runner) {
+            if (tasks < 1) {
+                throw new IllegalArgumentException("gather tasks must be >= 1: " + tasks);
+            }
+            this.gatherTasks = tasks;
+            this.gatherRunner = Objects.requireNonNull(runner, "runner");
+            return this;
+        }
+
+        /**
          * The loader; encodes the targets (if asked to) and allocates its batches now.
          *
          * @throws IllegalArgumentException when the target encoder's output does not match the labels
+         * @throws IllegalStateException    when {@link #gatherOn} is combined with a prefetch above 0 (the loader's
+         *                                  thread would call the runner while the caller computes)
          */
         public DataLoader build() {
+            if (gatherRunner != null && prefetch > 0) {
+                throw new IllegalStateException("gatherOn needs prefetch(0): with " + prefetch + " batches ahead the"
+                        + " loader's thread gathers them, beside the caller");
+            }
             return new DataLoader(this);
         }
     }

@@ -19,6 +19,8 @@ import java.util.NoSuchElementException;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -268,6 +270,52 @@ class DataLoaderTest {
             }
             awaitNoLoaderThread("groups");
         }
+    }
+
+    /**
+     * Gathered between the steps in ranges of rows on a runner's threads ({@code gatherOn}): the same batches as one
+     * gather on the caller, whatever order and threads the tasks run in; batches too small to split go whole; and the
+     * runner is refused beside a loader's thread.
+     */
+    @Test
+    void batchesGatheredOnARunnersThreadsAreTheSame() {
+        ImageDataset data = images("gathered", 300);
+        List<Batch> plain;
+        try (DataLoader loader = DataLoader.builder(data).batchSize(40).shuffle(11).prefetch(0)
+                .targets(DataLoaderTest::oneHot).build()) {
+            plain = epoch(loader, 3);
+        }
+        AtomicInteger calls = new AtomicInteger();
+        AtomicInteger tasksRun = new AtomicInteger();
+        DataLoader.TaskRunner backwardsInParallel = (tasks, body) -> {
+            calls.incrementAndGet();
+            IntStream.range(0, tasks).map(t -> tasks - 1 - t).parallel().forEach(t -> {
+                tasksRun.incrementAndGet();
+                body.accept(t);
+            });
+        };
+        try (DataLoader loader = DataLoader.builder(data).batchSize(40).shuffle(11).prefetch(0)
+                .targets(DataLoaderTest::oneHot).gatherOn(3, backwardsInParallel).build()) {
+            List<Batch> gathered = epoch(loader, 3);
+            assertEquals(plain.size(), gathered.size());
+            for (int i = 0; i < plain.size(); i++) {
+                assertArrayEquals(plain.get(i).features(), gathered.get(i).features(), 0f, "batch " + i);
+                assertArrayEquals(plain.get(i).targets(), gathered.get(i).targets(), 0f, "targets of batch " + i);
+                assertArrayEquals(plain.get(i).labels(), gathered.get(i).labels(), "labels of batch " + i);
+            }
+        }
+        // 8 batches of 40 rows (the last of 20): 3 tasks each, but 2 for the last (rows / MIN_GATHER_ROWS)
+        assertEquals(8, calls.get());
+        assertEquals(7 * 3 + 2, tasksRun.get());
+        calls.set(0);
+        try (DataLoader loader = DataLoader.builder(data).batchSize(DataLoader.MIN_GATHER_ROWS + 7).prefetch(0)
+                .gatherOn(4, backwardsInParallel).build()) {
+            epoch(loader, 1);
+        }
+        assertEquals(0, calls.get(), "a batch of fewer than twice the least rows of a task is gathered whole");
+        assertThrows(IllegalStateException.class, () -> DataLoader.builder(data).gatherOn(2, backwardsInParallel).build(),
+                "the default prefetch, 1, has a thread of its own");
+        assertThrows(IllegalArgumentException.class, () -> DataLoader.builder(data).gatherOn(0, backwardsInParallel));
     }
 
     /** In steady state a step costs the caller no allocation: less than one batch's features over 200 batches. */

@@ -16,6 +16,7 @@ import dev.jacobian.backend.SgdUpdate;
 import dev.jacobian.backend.UnaryOp;
 import dev.jacobian.tensor.Tensor;
 import java.util.Arrays;
+import java.util.function.IntConsumer;
 
 /**
  * The pure-Java CPU backend ({@code "cpu"}): tensors are Java arrays, kernels use the Vector API (with
@@ -94,6 +95,22 @@ public final class CpuBackend extends HeapBackend {
     @Override
     public int hostThreads() {
         return parallel.threads();
+    }
+
+    /** On the backend's workers and the caller, as its kernels' tasks run; one call at a time, like every call. */
+    @Override
+    public synchronized void runOnHostThreads(int tasks, IntConsumer body) {
+        if (tasks < 0) {
+            throw new IllegalArgumentException("tasks must be >= 0: " + tasks);
+        }
+        ensureOpen();
+        if (tasks == 1 || parallel.threads() == 1) {
+            for (int t = 0; t < tasks; t++) {
+                body.accept(t);
+            }
+        } else if (tasks > 1) {
+            parallel.run(tasks, body::accept);
+        }
     }
 
     @Override

@@ -190,8 +190,8 @@ final class TrainCommand implements Callable<Integer> {
     boolean warmUp;
 
     @Option(names = "--prefetch", paramLabel = "N", description = "Training batches the data loader prepares ahead of"
-            + " the step, 0-" + DataLoader.MAX_PREFETCH + "; 0 prepares each on the training thread (default: "
-            + DataLoader.MAX_PREFETCH + " when the backend leaves a core free, else 1).")
+            + " the step, 0-" + DataLoader.MAX_PREFETCH + "; 0 gathers each between the steps, on the backend's threads"
+            + " (default: " + DataLoader.MAX_PREFETCH + " when the backend leaves a core free, else 0).")
     Integer prefetch;
 
     @Option(names = "--no-progress", description = "No progress bar (default: a bar when the console is a terminal).")

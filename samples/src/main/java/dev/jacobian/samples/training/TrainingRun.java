@@ -84,6 +84,9 @@ public final class TrainingRun {
     /** Batches the training loader prepares ahead ({@link Settings#prefetch}, or its default for the backends). */
     private int prefetch = 1;
 
+    /** The backend whose threads gather the batches when {@link #prefetch} is 0: the only one here, else null. */
+    private Backend gatherBackend;
+
     /** The backends of workers 2..N ({@code --workers}); empty for one. */
     private List<Backend> others = List.of();
 
@@ -120,18 +123,25 @@ public final class TrainingRun {
 
     /**
      * The loader's prefetch when the settings name none, given how many cores the steps keep busy
-     * ({@link Backend#hostThreads()}, summed over the workers' backends) and how many the machine has. With a core
-     * left free the loader's thread works there, and sleeps whenever all its buffers are filled; waking it is what
-     * costs, since the training thread pays for it (18-24 us per wake on 2 vCPUs under KVM, where the idle vCPU has to
-     * be started by the host), so the most batches ahead ({@link DataLoader#MAX_PREFETCH}), whose used buffers go
-     * back in groups of half, wake it a quarter as often. With every core busy the loader's thread runs in the place of
-     * a training thread, and a group of four batches filled in one go holds that thread four times as long: one batch
-     * ahead. Measured ({@code benchmarks/run-epoch-loop.sh}, alternating in one process, the 784-256-128-10 MLP on 2
-     * vCPUs of an AMD EPYC of family 26, two dies): on 1 thread 8 batches ahead took 0.96x (batch 64) and 0.97x (128)
-     * the epoch time of 1; on 2 threads 1.02x and 1.01x.
+     * ({@link Backend#hostThreads()}, summed over the workers' backends) and how many the machine has.
+     *
+     * <p>With a core left free, the loader's thread works there and sleeps whenever all its buffers are filled; waking
+     * it is what costs, since the training thread pays for it (18-24 us per wake on 2 vCPUs under KVM, where the idle
+     * vCPU has to be started by the host), so the most batches ahead ({@link DataLoader#MAX_PREFETCH}), whose used
+     * buffers go back in groups of half, wake it a quarter as often: on 1 thread 0.96x (batch 64) and 0.97x (128) the
+     * epoch time of one batch ahead.
+     *
+     * <p>With every core busy, a loader's thread of its own runs in the place of a training thread, and switching to
+     * it and back costs more than its work; so none (0): the batches are gathered between the steps, on the backend's
+     * threads when it is the only one ({@link DataLoader.Builder#gatherOn}). On 2 threads that took 0.92x (batch 64)
+     * and 0.85x (128) the epoch time of one batch ahead on the loader's thread, and gathering on the training thread
+     * alone 0.96x and 0.91x.
+     *
+     * <p>Measured with {@code benchmarks/run-epoch-loop.sh} (configurations alternating epoch by epoch in one process,
+     * the 784-256-128-10 MLP on the shipped Fashion-MNIST), 2 vCPUs of an AMD EPYC of family 26 on two dies.
      */
     static int defaultPrefetch(int busyCores, int cores) {
-        return busyCores < cores ? DataLoader.MAX_PREFETCH : 1;
+        return busyCores < cores ? DataLoader.MAX_PREFETCH : 0;
     }
 
     /**
@@ -202,6 +212,7 @@ public final class TrainingRun {
         int busy = settings.engine() != null ? 1 : backends.stream().mapToInt(Backend::hostThreads).sum();
         prefetch = settings.prefetch() != null ? settings.prefetch()
                 : defaultPrefetch(busy, Runtime.getRuntime().availableProcessors());
+        gatherBackend = settings.engine() == null && backends.size() == 1 ? backends.get(0) : null;
         try (Backend backend = backends.get(0);
              Model model = Networks.model(config, sampleShape(data), data.classNames().size(), backend);
              Evaluator ev = new Evaluator(model)) {
@@ -443,6 +454,10 @@ public final class TrainingRun {
         DataLoader.Builder loader = DataLoader.builder(train).batchSize(rows).shuffle(config.seed()).dropLast(true)
                 .prefetch(prefetch).targets(model::encodeTargets);
         Augmentation augmentation = config.augmentation();
+        if (prefetch == 0 && gatherBackend != null && !augmentation.active()) {
+            Backend b = gatherBackend;
+            loader.gatherOn(b.hostThreads(), b::runOnHostThreads);
+        }
         if (augmentation.active()) {
             int height = train.height();
             int width = train.width();

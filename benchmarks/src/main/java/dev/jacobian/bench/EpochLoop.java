@@ -29,7 +29,9 @@ import java.util.Locale;
  * <p>Prints, per configuration, the median over the rounds of its epoch time against the first configuration's in the
  * same round, and the share of its epochs spent waiting for a batch (the loader's fill, or the hand-over from its
  * thread). System properties: {@code configs} ({@code 1:1,2:1,2:0}), {@code batch} (128), {@code rounds} (5),
- * {@code warm} (2), {@code data} (the directory with {@code train-images-idx3-ubyte.gz} and
+ * {@code warm} (2), {@code pause} (milliseconds between two epochs, 300: longer than the
+ * CPU backend's workers spin after a call, so that no configuration's epoch shares the cores with the previous one's
+ * workers), {@code data} (the directory with {@code train-images-idx3-ubyte.gz} and
  * {@code train-labels-idx1-ubyte.gz}; {@code samples/data/fashion-mnist}). {@code benchmarks/run-epoch-loop.sh} runs
  * it with the machine's peak beside it.
  */
@@ -41,13 +43,15 @@ public final class EpochLoop {
      * Runs the comparison.
      *
      * @param args none
-     * @throws IdxFormatException when the data files cannot be read
+     * @throws IdxFormatException   when the data files cannot be read
+     * @throws InterruptedException when interrupted between two epochs
      */
-    public static void main(String[] args) throws IdxFormatException {
+    public static void main(String[] args) throws IdxFormatException, InterruptedException {
         String[] configs = System.getProperty("configs", "1:1,2:1,2:0").split(",");
         int batch = Integer.getInteger("batch", 128);
         int rounds = Integer.getInteger("rounds", 5);
         int warm = Integer.getInteger("warm", 2);
+        long pauseMillis = Long.getLong("pause", 300);
         Path dir = Path.of(System.getProperty("data", "samples/data/fashion-mnist"));
         ImageDataset train = IdxReader.load(dir.resolve("train-images-idx3-ubyte.gz"),
                 dir.resolve("train-labels-idx1-ubyte.gz"));
@@ -90,6 +94,10 @@ public final class EpochLoop {
                     seconds[i][r] = (System.nanoTime() - t0) / 1e9;
                     waiting[i][r] = waited / 1e9 / seconds[i][r];
                 }
+                // the backend's workers spin for up to 200 ms after their last call (Parallel's window), and would
+                // take a core from the next configuration's epoch (from one that follows a 2-thread one, not from one
+                // that follows a 1-thread one)
+                Thread.sleep(pauseMillis);
             }
         }
         System.out.printf(Locale.ROOT, "batch %d, %d rounds after %d warm epochs each; epoch time against %s's "

@@ -37,7 +37,7 @@ import java.util.function.IntFunction;
  * {@code next()} hands the caller's used batches back to it {@link #handBackEvery(int) in groups}: half the prefetch,
  * rounded up. Waking a sleeping thread costs the thread that wakes it a system call, and in a virtual machine whose
  * other virtual CPU sits idle, the host's work of starting that CPU: on 2 vCPUs under KVM (an AMD EPYC of family 26)
- * an unpark took the caller 18-24 us, a thirtieth of a step of the 784-256-128-10 MLP at batch 64, when the
+ * an unpark took the caller about a twenty-fifth of a 1-thread step of the 784-256-128-10 MLP at batch 64, when the
  * batch it waited for had long been ready. With prefetch 4 the caller wakes the thread every second batch, and still
  * has at least 3 batches ready at that moment.
  *
@@ -550,8 +550,9 @@ public final class DataLoader implements AutoCloseable {
          * computes with. The batches are the same; a transform still runs sample by sample on the caller.
          *
          * <p>Why: when the backend's threads take every core, a loader's thread of its own runs in the place of one of
-         * them, and each switch to it and back costs more than its work (on 2 vCPUs under KVM, without PCID, a switch
-         * empties the translation buffers).
+         * them, and the switches to it and back cost more than its work: on 2 vCPUs under KVM (an AMD EPYC of family 26)
+         * epochs of the 784-256-128-10 MLP on 2 threads took 0.88x (batch 64) and 0.93x (128) as long with the batches
+         * gathered this way as with a loader's thread one batch ahead ({@code benchmarks/run-epoch-loop.sh}).
          *
          * @throws IllegalArgumentException when {@code tasks < 1}
          */

@@ -126,19 +126,19 @@ public final class TrainingRun {
      * ({@link Backend#hostThreads()}, summed over the workers' backends) and how many the machine has.
      *
      * <p>With a core left free, the loader's thread works there and sleeps whenever all its buffers are filled; waking
-     * it is what costs, since the training thread pays for it (18-24 us per wake on 2 vCPUs under KVM, where the idle
-     * vCPU has to be started by the host), so the most batches ahead ({@link DataLoader#MAX_PREFETCH}), whose used
-     * buffers go back in groups of half, wake it a quarter as often: on 1 thread 0.96x (batch 64) and 0.97x (128) the
+     * it is what costs, since the training thread pays for it (on 2 vCPUs under KVM, where the host has to start the
+     * idle vCPU, about a twenty-fifth of a 1-thread step at batch 64), so the most batches ahead ({@link DataLoader#MAX_PREFETCH}), whose used
+     * buffers go back in groups of half, wake it a quarter as often: on 1 thread 0.96x (batch 64) and 0.98x (128) the
      * epoch time of one batch ahead.
      *
      * <p>With every core busy, a loader's thread of its own runs in the place of a training thread, and switching to
      * it and back costs more than its work; so none (0): the batches are gathered between the steps, on the backend's
-     * threads when it is the only one ({@link DataLoader.Builder#gatherOn}). On 2 threads that took 0.92x (batch 64)
-     * and 0.85x (128) the epoch time of one batch ahead on the loader's thread, and gathering on the training thread
-     * alone 0.96x and 0.91x.
+     * threads when it is the only one ({@link DataLoader.Builder#gatherOn}). On 2 threads that took 0.88x (batch 64)
+     * and 0.93x (128) the epoch time of one batch ahead on the loader's thread; gathering on the training thread alone,
+     * 0.94x and 0.98x.
      *
      * <p>Measured with {@code benchmarks/run-epoch-loop.sh} (configurations alternating epoch by epoch in one process,
-     * the 784-256-128-10 MLP on the shipped Fashion-MNIST), 2 vCPUs of an AMD EPYC of family 26 on two dies.
+     * 8 rounds, the 784-256-128-10 MLP on the shipped Fashion-MNIST), 2 vCPUs of an AMD EPYC of family 26 on two dies.
      */
     static int defaultPrefetch(int busyCores, int cores) {
         return busyCores < cores ? DataLoader.MAX_PREFETCH : 0;

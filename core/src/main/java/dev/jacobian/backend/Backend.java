@@ -55,8 +55,8 @@ public interface Backend extends AutoCloseable {
      * Runs {@code body} for each task in {@code [0, tasks)} on the threads this backend computes with, the calling
      * thread among them, and returns when all have run; tasks may run at the same time and in any order, and must not
      * call this backend. For host work that belongs between its kernels on the cores they leave idle then (a data
-     * loader gathering the next batch, {@code DataLoader.Builder#gatherOn}). The first task that throws is rethrown. The
-     * default runs the tasks in order on the calling thread.
+     * loader gathering the next batch, {@code DataLoader.Builder#gatherOn}). The first task that throws is rethrown.
+     * The default runs the tasks in order on the calling thread.
      *
      * @throws IllegalArgumentException when {@code tasks < 0}
      */

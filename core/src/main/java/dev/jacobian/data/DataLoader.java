@@ -59,6 +59,9 @@ public final class DataLoader implements AutoCloseable {
     /** The most batches a loader prepares ahead of the one the caller holds. */
     public static final int MAX_PREFETCH = 8;
 
+    /** The fewest rows of a batch that a task of {@link Builder#gatherOn} gathers. */
+    static final int MIN_GATHER_ROWS = 8;
+
     private final Dataset data;
     private final int batchSize;
     private final boolean shuffle;
@@ -109,9 +112,6 @@ public final class DataLoader implements AutoCloseable {
         }
         this.free = new ArrayBlockingQueue<>(buffers.length);
     }
-
-    /** The fewest rows of a batch that a task of {@link Builder#gatherOn} gathers. */
-    static final int MIN_GATHER_ROWS = 8;
 
     /**
      * Runs tasks {@code [0, tasks)} on some threads and returns when all have run (e.g. {@code
@@ -550,9 +550,10 @@ public final class DataLoader implements AutoCloseable {
          * computes with. The batches are the same; a transform still runs sample by sample on the caller.
          *
          * <p>Why: when the backend's threads take every core, a loader's thread of its own runs in the place of one of
-         * them, and the switches to it and back cost more than its work: on 2 vCPUs under KVM (an AMD EPYC of family 26)
-         * epochs of the 784-256-128-10 MLP on 2 threads took 0.88x (batch 64) and 0.93x (128) as long with the batches
-         * gathered this way as with a loader's thread one batch ahead ({@code benchmarks/run-epoch-loop.sh}).
+         * them, and the switches to it and back cost more than its work: on 2 vCPUs under KVM (an AMD EPYC of
+         * family 26) epochs of the 784-256-128-10 MLP on 2 threads took 0.88x (batch 64) and 0.93x (128) as long with
+         * the batches gathered this way as with a loader's thread one batch ahead
+         * ({@code benchmarks/run-epoch-loop.sh}).
          *
          * @throws IllegalArgumentException when {@code tasks < 1}
          */

@@ -313,7 +313,8 @@ class DataLoaderTest {
             epoch(loader, 1);
         }
         assertEquals(0, calls.get(), "a batch of fewer than twice the least rows of a task is gathered whole");
-        assertThrows(IllegalStateException.class, () -> DataLoader.builder(data).gatherOn(2, backwardsInParallel).build(),
+        assertThrows(IllegalStateException.class,
+                () -> DataLoader.builder(data).gatherOn(2, backwardsInParallel).build(),
                 "the default prefetch, 1, has a thread of its own");
         assertThrows(IllegalArgumentException.class, () -> DataLoader.builder(data).gatherOn(0, backwardsInParallel));
     }

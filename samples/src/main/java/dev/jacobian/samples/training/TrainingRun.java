@@ -109,8 +109,9 @@ public final class TrainingRun {
      *                  every sample of the last batch); 0: never
      * @param warmUp    on the CPU backend, let the JIT compile the kernels on a small model while the data loads
      *                  ({@link JitWarmUp}), so that epoch 1 runs at full speed
-     * @param prefetch  training batches the data loader prepares ahead of the step ({@link DataLoader.Builder#prefetch};
-     *                  0: on the training thread); null: {@link #defaultPrefetch}
+     * @param prefetch  training batches the data loader prepares ahead of the step
+     *                  ({@link DataLoader.Builder#prefetch}; 0: gathered between the steps, on the backend's threads when it is the only one); null:
+     *                  {@link #defaultPrefetch}
      */
     public record Settings(TrainConfig config, Path dataDir, Path out, String backend, boolean resume, boolean progress,
                            int workers, StepEngine engine, Double resumeLr, double stopDead, boolean warmUp,
@@ -127,9 +128,9 @@ public final class TrainingRun {
      *
      * <p>With a core left free, the loader's thread works there and sleeps whenever all its buffers are filled; waking
      * it is what costs, since the training thread pays for it (on 2 vCPUs under KVM, where the host has to start the
-     * idle vCPU, about a twenty-fifth of a 1-thread step at batch 64), so the most batches ahead ({@link DataLoader#MAX_PREFETCH}), whose used
-     * buffers go back in groups of half, wake it a quarter as often: on 1 thread 0.96x (batch 64) and 0.98x (128) the
-     * epoch time of one batch ahead.
+     * idle vCPU, about a twenty-fifth of a 1-thread step at batch 64), so the most batches ahead
+     * ({@link DataLoader#MAX_PREFETCH}), whose used buffers go back in groups of half, wake it a quarter as often: on
+     * 1 thread 0.96x (batch 64) and 0.98x (128) the epoch time of one batch ahead.
      *
      * <p>With every core busy, a loader's thread of its own runs in the place of a training thread, and switching to
      * it and back costs more than its work; so none (0): the batches are gathered between the steps, on the backend's

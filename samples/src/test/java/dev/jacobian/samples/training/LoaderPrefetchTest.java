@@ -38,7 +38,7 @@ class LoaderPrefetchTest {
         }
     }
 
-    /** Every task runs once, on the backend's threads or in order on the caller; a task's failure reaches the caller. */
+    /** Every task runs once, on the backend's threads or in order on the caller; a failure reaches the caller. */
     @Test
     void backendsRunTasksOnTheirThreads() {
         try (CpuBackend two = new CpuBackend(2); ReferenceBackend reference = new ReferenceBackend()) {
@@ -51,11 +51,12 @@ class LoaderPrefetchTest {
                     }
                 }
                 IllegalStateException failure = new IllegalStateException("task 3 failed");
-                IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> b.runOnHostThreads(5, t -> {
-                    if (t == 3) {
-                        throw failure;
-                    }
-                }));
+                IllegalStateException thrown = assertThrows(IllegalStateException.class,
+                        () -> b.runOnHostThreads(5, t -> {
+                            if (t == 3) {
+                                throw failure;
+                            }
+                        }));
                 assertSame(failure, thrown, b.name());
                 assertThrows(IllegalArgumentException.class, () -> b.runOnHostThreads(-1, t -> { }));
             }

@@ -28,10 +28,11 @@ import java.util.Locale;
  *
  * <p>Prints, per configuration, the median over the rounds of its epoch time against the first configuration's in the
  * same round, and the share of its epochs spent waiting for a batch (the loader's fill, or the hand-over from its
- * thread). System properties: {@code configs} ({@code 1:1,2:1,2:0}), {@code batch} (128), {@code rounds} (5),
- * {@code warm} (2), {@code pause} (milliseconds between two epochs, 300: longer than the
- * CPU backend's workers spin after a call, so that no configuration's epoch shares the cores with the previous one's
- * workers), {@code data} (the directory with {@code train-images-idx3-ubyte.gz} and
+ * thread). System properties: {@code configs} ({@code 1:8,2:P,2:1}: {@code bin/jacobian train}'s loaders on 1 and
+ * 2 threads of a 2-core machine, and a loader's thread one batch ahead on 2), {@code batch} (128), {@code rounds} (5),
+ * {@code warm} (2), {@code pause} (milliseconds between two epochs, 300: longer than the CPU backend's workers spin
+ * after a call, so that no configuration's epoch shares the cores with the previous one's workers), {@code data} (the
+ * directory with {@code train-images-idx3-ubyte.gz} and
  * {@code train-labels-idx1-ubyte.gz}; {@code samples/data/fashion-mnist}). {@code benchmarks/run-epoch-loop.sh} runs
  * it with the machine's peak beside it.
  */
@@ -47,7 +48,7 @@ public final class EpochLoop {
      * @throws InterruptedException when interrupted between two epochs
      */
     public static void main(String[] args) throws IdxFormatException, InterruptedException {
-        String[] configs = System.getProperty("configs", "1:1,2:1,2:0").split(",");
+        String[] configs = System.getProperty("configs", "1:8,2:P,2:1").split(",");
         int batch = Integer.getInteger("batch", 128);
         int rounds = Integer.getInteger("rounds", 5);
         int warm = Integer.getInteger("warm", 2);

@@ -2,6 +2,7 @@ package dev.jacobian.backend;
 
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
+import java.util.function.IntConsumer;
 
 /**
  * A device that holds tensors and runs the primitive kernels every model is composed from.
@@ -60,7 +61,7 @@ public interface Backend extends AutoCloseable {
      *
      * @throws IllegalArgumentException when {@code tasks < 0}
      */
-    default void runOnHostThreads(int tasks, java.util.function.IntConsumer body) {
+    default void runOnHostThreads(int tasks, IntConsumer body) {
         if (tasks < 0) {
             throw new IllegalArgumentException("tasks must be >= 0: " + tasks);
         }

@@ -5,6 +5,7 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.function.Function;
+import java.util.function.IntConsumer;
 import java.util.function.IntFunction;
 
 /**
@@ -120,7 +121,7 @@ public final class DataLoader implements AutoCloseable {
     @FunctionalInterface
     public interface TaskRunner {
         /** Runs {@code body} for each task in {@code [0, tasks)}, returning when all have run. */
-        void run(int tasks, java.util.function.IntConsumer body);
+        void run(int tasks, IntConsumer body);
     }
 
     /**

@@ -100,16 +100,11 @@ public final class CpuBackend extends HeapBackend {
     /** On the backend's workers and the caller, as its kernels' tasks run; one call at a time, like every call. */
     @Override
     public synchronized void runOnHostThreads(int tasks, IntConsumer body) {
-        if (tasks < 0) {
-            throw new IllegalArgumentException("tasks must be >= 0: " + tasks);
-        }
         ensureOpen();
-        if (tasks == 1 || parallel.threads() == 1) {
-            for (int t = 0; t < tasks; t++) {
-                body.accept(t);
-            }
-        } else if (tasks > 1) {
+        if (tasks > 1 && parallel.threads() > 1) {
             parallel.run(tasks, body::accept);
+        } else {
+            super.runOnHostThreads(tasks, body); // in order on the caller; checks tasks >= 0
         }
     }
 

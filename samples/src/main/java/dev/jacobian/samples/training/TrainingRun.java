@@ -456,8 +456,7 @@ public final class TrainingRun {
                 .prefetch(prefetch).targets(model::encodeTargets);
         Augmentation augmentation = config.augmentation();
         if (prefetch == 0 && gatherBackend != null && !augmentation.active()) {
-            Backend b = gatherBackend;
-            loader.gatherOn(b.hostThreads(), b::runOnHostThreads);
+            loader.gatherOn(gatherBackend.hostThreads(), gatherBackend::runOnHostThreads);
         }
         if (augmentation.active()) {
             int height = train.height();

@@ -48,7 +48,16 @@ ln -sf libOpenCL.so.1 "$out/ocl/libOpenCL.so"
 cp "$tmp"/x/usr/bin/clinfo "$out/ocl/"
 rm -rf "$tmp"
 
-# 4. the scripts
+# 4. the OpenCL call counter (../shared/device/tools): a stand-in libOpenCL.so that forwards to the carried loader,
+# for run.sh's per-kernel trace of one step (StepTrace); skipped where the shared kit or gcc is missing
+tools=$root/../shared/device/tools
+if [ -f "$tools/cltrace.c" ] && command -v gcc >/dev/null; then
+  gcc -O2 -shared -fPIC -o "$out/trace/libOpenCL.so" -Wl,-soname,libOpenCL.so "$tools/cltrace.c" \
+      -L"$out/ocl" -Wl,--no-as-needed -l:libOpenCL.so.1 -ldl
+  cp "$tools/cltrace_report.py" "$out/trace/"
+fi
+
+# 5. the scripts
 cp "$here/run-on-device.sh" "$out/run.sh"
 du -sh "$out"
 tracked=$(git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)

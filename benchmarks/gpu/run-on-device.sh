@@ -13,8 +13,11 @@
 #          batch 32, 128, 512                                                                             <=120 s
 #   torch  benchmarks/gpu/torch_reference.py: cuBLAS SGEMM (TF32 off) at the same shapes and the same MLP step
 #          in PyTorch eager                                                                              <=100 s
+#   trace  StepTrace under the OpenCL call counter: launches, argument sets, transfers and each kernel's device
+#          time in one step, batch 32, 128, 512                                                           <=40 s
 #   report benchmarks/report.py: OpenCL/cuBLAS and Jacobian/PyTorch ratios, transfers per step
-# Results under $OUT, six files: summary.txt (this log), env.txt, tests.txt, jmh.txt, torch.txt, report.md.
+# Results under $OUT, seven files: summary.txt (this log), env.txt, tests.txt, jmh.txt, trace.txt, torch.txt,
+# report.md.
 # GPUCHECK_QUICK=1 shrinks every step (a dry run on PoCL before spending device time: the same script runs on any
 # OpenCL device, and torch falls back to saying it has no CUDA).
 set -uo pipefail
@@ -66,6 +69,12 @@ else
   export LD_LIBRARY_PATH="$kit/ocl${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
 java -version 2>&1 | head -1
+# a Python that has PyTorch (the first python3 on PATH may be a bare one)
+py=python3
+for p in python3 /usr/bin/python3 /opt/conda/bin/python3 /usr/local/bin/python3; do
+  command -v "$p" >/dev/null && "$p" -c 'import torch' 2>/dev/null && { py=$p; break; }
+done
+echo "python with torch: $py" | tee -a "$out/env.txt"
 "$kit/ocl/clinfo" -l 2>&1 | tee -a "$out/env.txt"
 "$kit/ocl/clinfo" >> "$out/env.txt" 2>&1
 ocl_ok=0
@@ -76,9 +85,11 @@ jmh=(-wi 2 -w 1 -i 3 -r 1 -f 1)
 shapes=4096,128x256x784:NN,128x128x256:NN,784x256x128:TN,256x128x128:TN,128x256x128:NT,128x784x256:NT
 sizes=4096
 batches=32,128,512
+trace_steps=300
 select=(--select-package dev.jacobian.opencl)
 if [ "$quick" = 1 ]; then
   jmh=(-wi 1 -w 1 -i 1 -r 1 -f 1); shapes=128x256x784:NN,784x256x128:TN; sizes=256; batches=128
+  trace_steps=20
   select=(--select-class dev.jacobian.opencl.ClStepBudgetTest --select-class dev.jacobian.opencl.ClGemmPlanTest)
 fi
 
@@ -88,7 +99,7 @@ if [ "$ocl_ok" = 1 ]; then
   step tests 150 tests.txt java --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx4g \
       -jar "$kit/lib/junit-console.jar" execute \
       --class-path "$kit/lib/gpu-backend-tests.jar:$kit/lib/core-tests.jar:$jar" \
-      "${select[@]}" --details=summary --disable-banner
+      "${select[@]}" --details=testfeed --disable-ansi-colors --disable-banner
   unset CI
   grep -E 'tests (successful|failed|skipped|aborted)|containers failed|=> ' "$out/tests.txt" | head -30
   # the GEMM tuner's verdict for this GPU (ClGemmTuner: each rung's variants in GFLOP/s and the winner), cached in
@@ -104,18 +115,34 @@ if [ "$ocl_ok" = 1 ]; then
 fi
 
 # ------------------------------------------------------------------------------------------------ torch
-step torch 100 torch.txt python3 benchmarks/gpu/torch_reference.py --sizes "$sizes" --batches "$batches" \
+step torch 100 torch.txt "$py" benchmarks/gpu/torch_reference.py --sizes "$sizes" --batches "$batches" \
     --min-seconds 0.3 --out "$out/torch.json"
 tail -5 "$out/torch.txt"
+
+# ------------------------------------------------------------------------------------------------ trace
+# one step per kernel on the device's clock: StepTrace's marked steps under the call counter (CLTRACE_PROFILE
+# makes the queue profiled, so the step times here are a little longer than the JMH ones)
+if [ "$ocl_ok" = 1 ] && [ -f "$kit/trace/libOpenCL.so" ]; then
+  tl=/tmp/step.tl
+  rm -f "$tl"
+  saved=$LD_LIBRARY_PATH
+  export CLTRACE_OUT=$tl CLTRACE_PROFILE=1 LD_LIBRARY_PATH="$kit/trace:$LD_LIBRARY_PATH"
+  step trace 40 trace.txt java --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+    -cp "$jar" dev.jacobian.bench.StepTrace opencl "$trace_steps" "$batches"
+  unset CLTRACE_OUT CLTRACE_PROFILE
+  export LD_LIBRARY_PATH=$saved
+  [ -s "$tl" ] && "$py" "$kit/trace/cltrace_report.py" "$tl" --list >> "$out/trace.txt" 2>&1
+  grep -E '^steptrace' "$out/trace.txt"
+fi
 
 # ------------------------------------------------------------------------------------------------ report
 jsons=()
 for f in "$out/jmh-gemm.json" "$out/jmh-step.json" "$out/torch.json"; do [ -s "$f" ] && jsons+=("$f"); done
 if [ ${#jsons[@]} -gt 0 ]; then
-  python3 benchmarks/report.py "${jsons[@]}" > "$out/report.md" 2>&1
+  "$py" benchmarks/report.py "${jsons[@]}" > "$out/report.md" 2>&1
   cat "$out/report.md"
 fi
-# six files come back: fold the JSON into the text files
+# seven files come back: fold the JSON into the text files
 for f in "$out"/*.json; do
   [ -f "$f" ] || continue
   case $(basename "$f") in jmh*) dst=jmh.txt ;; *) dst=torch.txt ;; esac

@@ -258,18 +258,70 @@ final class ReduceVector {
      * (README, the thirteenth session).
      */
     private static float sumExp(float[] p, int row, int c, float max) {
-        FloatVector mv = FloatVector.broadcast(S, max);
-        FloatVector s = FloatVector.zero(S);
         int bound = S.loopBound(c);
         int j = 0;
-        for (; j < bound; j += L) {
-            s = s.add(VectorMath.exp(load(p, row + j).sub(mv)));
+        float sum = 0f; // the lanes' sum of no vector: +0
+        if (bound > 0) { // no vector operation otherwise (each costs a call until C2 compiles this)
+            FloatVector mv = FloatVector.broadcast(S, max);
+            FloatVector s = FloatVector.zero(S);
+            for (; j < bound; j += L) {
+                s = s.add(VectorMath.exp(load(p, row + j).sub(mv)));
+            }
+            sum = Simd.sumLanes(s);
         }
-        float sum = Simd.sumLanes(s);
         for (; j < c; j++) {
             sum += (float) Math.exp(p[row + j] - max);
         }
         return sum;
+    }
+
+    /**
+     * One row of the softmax cross-entropy's gradient, written (not accumulated) into {@code dp[drow, drow + c)}:
+     * {@code g (softmax(p) - onehot(y))}. Each exponential is computed once, stored in the gradient's row while
+     * {@link #sumExp}'s sum is formed (the same terms added in the same order), then scaled in place: the same bits as
+     * computing the sum first and the exponentials again, at half the exponentials (with 10 classes on 16 lanes every
+     * one of them is a scalar {@code Math.exp}).
+     */
+    private static void softmaxCrossEntropyRow(float[] p, int row, float[] dp, int drow, int c, int y, float max,
+                                               float g) {
+        int bound = S.loopBound(c);
+        int j = 0;
+        float sum = 0f; // sumExp's sum of no vector: its lanes' zeros add up to +0
+        if (bound > 0) { // no vector operation otherwise (each costs a call until C2 compiles this)
+            FloatVector mv = FloatVector.broadcast(S, max);
+            FloatVector s = FloatVector.zero(S);
+            for (; j < bound; j += L) {
+                FloatVector e = VectorMath.exp(load(p, row + j).sub(mv));
+                e.intoArray(dp, drow + j);
+                s = s.add(e);
+            }
+            sum = Simd.sumLanes(s);
+        }
+        for (; j < c; j++) {
+            float e = (float) Math.exp(p[row + j] - max);
+            dp[drow + j] = e;
+            sum += e;
+        }
+        float scale = g / sum;
+        j = 0;
+        for (; j < bound; j += L) {
+            load(dp, drow + j).mul(scale).intoArray(dp, drow + j);
+        }
+        for (; j < c; j++) {
+            dp[drow + j] *= scale;
+        }
+        // the target's probability from the scalar exponential, as the accumulating path computes it
+        float probY = y < bound ? (float) Math.exp(p[row + y] - max) * scale : dp[drow + y];
+        dp[drow + y] = probY - g;
+    }
+
+    /**
+     * One row's softmax cross-entropy, {@code log(sum exp(p - max)) + max - p[y]}, in a method of its own (as
+     * {@link #softmaxCrossEntropyRow}), which C2 compiles apart from the other losses' loops.
+     */
+    private static float softmaxCrossEntropy(float[] p, int row, int c, int y) {
+        float max = max(p, row, c);
+        return (float) Math.log(sumExp(p, row, c, max)) + max - p[row + y];
     }
 
     static void rowLoss(LossKind kind, float[] p, int po, float[] t, int to, float[] out, int oo, int m, int c) {
@@ -283,10 +335,7 @@ final class ReduceVector {
                 continue; // no class to read: a NaN loss, never a read outside the row
             }
             switch (kind) {
-                case SOFTMAX_CROSS_ENTROPY -> {
-                    float max = max(p, row, c);
-                    loss = (float) Math.log(sumExp(p, row, c, max)) + max - p[row + (int) t[to + i]];
-                }
+                case SOFTMAX_CROSS_ENTROPY -> loss = softmaxCrossEntropy(p, row, c, (int) t[to + i]);
                 case SVM_HINGE -> {
                     float py = p[row + (int) t[to + i]];
                     FloatVector shift = FloatVector.broadcast(S, 1f - py);
@@ -349,6 +398,10 @@ final class ReduceVector {
                 case SOFTMAX_CROSS_ENTROPY -> {
                     int y = (int) t[to + i];
                     float max = max(p, row, c);
+                    if (!acc) {
+                        softmaxCrossEntropyRow(p, row, dp, drow, c, y, max, g);
+                        continue;
+                    }
                     float scale = g / sumExp(p, row, c, max);
                     float old = dp[drow + y];
                     FloatVector mv = FloatVector.broadcast(S, max);

@@ -823,13 +823,14 @@ final class CpuMatmul {
                 kernel.packTransposedBPanel(b, bOff + (j0 + jr) * ldb + p0, ldb, kc, bp, base);
             } else if (transB) {
                 packTransposedBScalar(nr, cols, b, bOff + (j0 + jr) * ldb + p0, ldb, 0, kc, bp, base);
-            } else { // the last, partial panel of a B read as stored
+            } else { // the last, partial panel of a B read as stored: zeros, then each row's few columns
+                // (one fill and plain loops: a copy call per row cost more than the copy of ten floats)
+                java.util.Arrays.fill(bp, base, base + kc * nr, 0f);
                 for (int p = 0; p < kc; p++) {
                     int src = bOff + (p0 + p) * ldb + j0 + jr;
                     int dst = base + p * nr;
-                    System.arraycopy(b, src, bp, dst, cols);
-                    for (int cc = cols; cc < nr; cc++) {
-                        bp[dst + cc] = 0f;
+                    for (int cc = 0; cc < cols; cc++) {
+                        bp[dst + cc] = b[src + cc];
                     }
                 }
             }

@@ -277,7 +277,8 @@ class MicroKernelChoiceTest {
 
     /**
      * An edge tile (fewer valid rows or columns than the kernel's tile: the last rows of a batch of 64 or 128 on the
-     * 12-row kernel, which computes at most {@value MatmulVectorWide#EDGE_ROWS} of them four rows at a time) has the
+     * 12-row kernel, which computes at most {@value MatmulVectorWide#EDGE_ROWS} of them four rows at a time; at most
+     * one vector of columns, which it computes one vector wide, as for the output layer's ten classes) has the
      * bits of the same rows of a whole tile, added to C or overwriting it, and writes nothing outside its rows and
      * columns: which loop computed an element must not change it.
      */
@@ -295,7 +296,7 @@ class MicroKernelChoiceTest {
                     float[] whole = c0.clone();
                     kernel.run(kc, a, 0, b, 0, whole, 0, nr, 0.75f, overwrite, mr, nr, tmp);
                     for (int rows = 1; rows <= mr; rows++) {
-                        for (int cols : new int[] {nr, nr - 3, 1}) {
+                        for (int cols : new int[] {nr, nr - 3, Math.min(nr, Simd.L), Math.min(nr, 10), 1}) {
                             float[] c = c0.clone();
                             kernel.run(kc, a, 0, b, 0, c, 0, nr, 0.75f, overwrite, rows, cols, tmp);
                             for (int i = 0; i < mr * nr; i++) {

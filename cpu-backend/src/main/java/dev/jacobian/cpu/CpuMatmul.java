@@ -130,6 +130,28 @@ final class CpuMatmul {
                  float alpha, boolean overwrite, int rows, int cols, float[] tmp);
 
         /**
+         * Most columns of B for which this kernel reads A where it lies ({@link #runDirect}) instead of from packed
+         * panels: 0, the default, for never. With so few columns B has one panel, and each element of A is read once
+         * whether packed or not, so packing it (a transposing copy of all of A) would cost as much as the product.
+         */
+        default int directColumns() {
+            return 0;
+        }
+
+        /**
+         * As {@link #run}, but op(A) read where it lies: element {@code (r, p)} of the tile's rows at
+         * {@code a[aOff + r*rowStride + p*depthStride]} ({@code rowStride} A's leading dimension and
+         * {@code depthStride} 1 for an A read as stored, the other way round for an A read transposed); only the
+         * {@code rows} valid rows are read. Each element is the same chain of FMAs as {@link #run} computes from the
+         * packed panel, so the bits are the same. Only for {@code cols <= directColumns()}.
+         */
+        default void runDirect(int kc, float[] a, int aOff, int rowStride, int depthStride, float[] b, int bOff,
+                               float[] c, int cOff, int ldc, float alpha, boolean overwrite, int rows, int cols,
+                               float[] tmp) {
+            throw new UnsupportedOperationException("this kernel packs A");
+        }
+
+        /**
          * Packs {@code count} consecutive whole panels of a B read as stored: for each {@code p < kc} and panel
          * {@code q < count}, the {@link #nr} values {@code b[src + p*ldb + q*nr ...]} to
          * {@code bp[dst + q*nr*kc + p*nr ...]}. B is read row by row, each row into all the panels, so that it streams
@@ -713,6 +735,16 @@ final class CpuMatmul {
                          boolean wholeA) {
         float[] ap = wholeA ? ws.wholeA : ws.a;
         boolean overwrite = beta == 0f && pc == 0;
+        if (!wholeA && ncb <= kernel.directColumns()) { // one narrow panel of B: A read where it lies, not packed
+            int rowStride = transA ? 1 : lda;
+            int depthStride = transA ? lda : 1;
+            for (int ir = m0; ir < m1; ir += mr) {
+                int rows = Math.min(mr, m1 - ir);
+                kernel.runDirect(kcb, a, aOff + ir * rowStride + pc * depthStride, rowStride, depthStride, bp, bpOff,
+                        c, cOff + ir * ldc, ldc, alpha, overwrite, rows, ncb, ws.tmp);
+            }
+            return;
+        }
         for (int ic = m0; ic < m1; ic += mc) {
             int mcb = Math.min(mc, m1 - ic);
             int apOff;

@@ -216,6 +216,115 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
         c31.intoArray(tmp, t + 3 * NR + L);
     }
 
+    /** One vector of columns: {@link #runDirect} reads A where it lies for products with no more columns of B. */
+    @Override
+    public int directColumns() {
+        return L;
+    }
+
+    @Override
+    public void runDirect(int kc, float[] a, int aOff, int rowStride, int depthStride, float[] b, int bOff, float[] c,
+                          int cOff, int ldc, float alpha, boolean overwrite, int rows, int cols, float[] tmp) {
+        int r = 0;
+        if (rows == MR) {
+            direct12(kc, a, aOff, rowStride, depthStride, b, bOff, tmp);
+            r = MR;
+        }
+        for (; r + 4 <= rows; r += 4) {
+            direct4(kc, a, aOff + r * rowStride, rowStride, depthStride, b, bOff, tmp, r * NR);
+        }
+        for (; r < rows; r++) {
+            direct1(kc, a, aOff + r * rowStride, depthStride, b, bOff, tmp, r * NR);
+        }
+        store(tmp, c, cOff, ldc, alpha, overwrite, rows, cols);
+    }
+
+    /** {@link #narrow12} with A read where it lies ({@link #runDirect}). */
+    private static void direct12(int kc, float[] a, int aOff, int rowStride, int depthStride, float[] b, int bOff,
+                                 float[] tmp) {
+        FloatVector c0 = FloatVector.zero(S);
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        FloatVector c4 = c0;
+        FloatVector c5 = c0;
+        FloatVector c6 = c0;
+        FloatVector c7 = c0;
+        FloatVector c8 = c0;
+        FloatVector c9 = c0;
+        FloatVector ca = c0;
+        FloatVector cb = c0;
+        int o2 = 2 * rowStride;
+        int o3 = 3 * rowStride;
+        int o4 = 4 * rowStride;
+        int o5 = 5 * rowStride;
+        int o6 = 6 * rowStride;
+        int o7 = 7 * rowStride;
+        int o8 = 8 * rowStride;
+        int o9 = 9 * rowStride;
+        int oa = 10 * rowStride;
+        int ob = 11 * rowStride;
+        for (int p = 0, ap = aOff, bp = bOff; p < kc; p++, ap += depthStride, bp += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bp);
+            c0 = FloatVector.broadcast(S, a[ap]).fma(b0, c0);
+            c1 = FloatVector.broadcast(S, a[ap + rowStride]).fma(b0, c1);
+            c2 = FloatVector.broadcast(S, a[ap + o2]).fma(b0, c2);
+            c3 = FloatVector.broadcast(S, a[ap + o3]).fma(b0, c3);
+            c4 = FloatVector.broadcast(S, a[ap + o4]).fma(b0, c4);
+            c5 = FloatVector.broadcast(S, a[ap + o5]).fma(b0, c5);
+            c6 = FloatVector.broadcast(S, a[ap + o6]).fma(b0, c6);
+            c7 = FloatVector.broadcast(S, a[ap + o7]).fma(b0, c7);
+            c8 = FloatVector.broadcast(S, a[ap + o8]).fma(b0, c8);
+            c9 = FloatVector.broadcast(S, a[ap + o9]).fma(b0, c9);
+            ca = FloatVector.broadcast(S, a[ap + oa]).fma(b0, ca);
+            cb = FloatVector.broadcast(S, a[ap + ob]).fma(b0, cb);
+        }
+        c0.intoArray(tmp, 0);
+        c1.intoArray(tmp, NR);
+        c2.intoArray(tmp, 2 * NR);
+        c3.intoArray(tmp, 3 * NR);
+        c4.intoArray(tmp, 4 * NR);
+        c5.intoArray(tmp, 5 * NR);
+        c6.intoArray(tmp, 6 * NR);
+        c7.intoArray(tmp, 7 * NR);
+        c8.intoArray(tmp, 8 * NR);
+        c9.intoArray(tmp, 9 * NR);
+        ca.intoArray(tmp, 10 * NR);
+        cb.intoArray(tmp, 11 * NR);
+    }
+
+    /** Four rows of {@link #direct12}, into {@code tmp} from {@code t}. */
+    private static void direct4(int kc, float[] a, int aOff, int rowStride, int depthStride, float[] b, int bOff,
+                                float[] tmp, int t) {
+        FloatVector c0 = FloatVector.zero(S);
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        int o2 = 2 * rowStride;
+        int o3 = 3 * rowStride;
+        for (int p = 0, ap = aOff, bp = bOff; p < kc; p++, ap += depthStride, bp += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bp);
+            c0 = FloatVector.broadcast(S, a[ap]).fma(b0, c0);
+            c1 = FloatVector.broadcast(S, a[ap + rowStride]).fma(b0, c1);
+            c2 = FloatVector.broadcast(S, a[ap + o2]).fma(b0, c2);
+            c3 = FloatVector.broadcast(S, a[ap + o3]).fma(b0, c3);
+        }
+        c0.intoArray(tmp, t);
+        c1.intoArray(tmp, t + NR);
+        c2.intoArray(tmp, t + 2 * NR);
+        c3.intoArray(tmp, t + 3 * NR);
+    }
+
+    /** One row of {@link #direct12}, into {@code tmp} from {@code t}. */
+    private static void direct1(int kc, float[] a, int aOff, int depthStride, float[] b, int bOff, float[] tmp,
+                                int t) {
+        FloatVector c0 = FloatVector.zero(S);
+        for (int p = 0, ap = aOff, bp = bOff; p < kc; p++, ap += depthStride, bp += NR) {
+            c0 = FloatVector.broadcast(S, a[ap]).fma(FloatVector.fromArray(S, b, bp), c0);
+        }
+        c0.intoArray(tmp, t);
+    }
+
     /**
      * A tile of at most {@code L} valid columns (the output layer's ten classes; the last panel of a product whose
      * columns leave a remainder of at most one vector): twelve rows of one vector, from the first {@code L} floats of

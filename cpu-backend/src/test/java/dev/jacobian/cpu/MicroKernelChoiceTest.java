@@ -313,6 +313,63 @@ class MicroKernelChoiceTest {
         }
     }
 
+    /**
+     * A kernel that reads A where it lies for products of few columns ({@link CpuMatmul.MicroKernel#runDirect}: A as
+     * stored, or transposed) gives each element the bits the packed panel gives it, for every count of valid rows (the
+     * twelve-row loop, four rows, one row) and columns up to {@code directColumns()}, added to C or overwriting it, and
+     * writes nothing outside its rows and columns.
+     */
+    @Test
+    void tilesReadingAWhereItLiesHaveTheBitsOfPackedOnes() {
+        for (CpuMatmul.MicroKernel kernel : kernelsOfThisShape()) {
+            int mr = kernel.mr();
+            int nr = kernel.nr();
+            if (kernel.directColumns() == 0) {
+                continue;
+            }
+            for (int kc : new int[] {1, 37, 128}) {
+                int lda = kc + 3; // rows of A as stored, with a gap
+                float[] a = CpuMatmulTest.random(kc * 7L + 1, mr * lda);
+                float[] at = new float[kc * (mr + 5)]; // A transposed: [kc, mr] with leading dimension mr + 5
+                for (int r = 0; r < mr; r++) {
+                    for (int p = 0; p < kc; p++) {
+                        at[p * (mr + 5) + r] = a[r * lda + p];
+                    }
+                }
+                float[] ap = new float[mr * kc];
+                kernel.packRowPanel(a, 0, lda, kc, ap, 0);
+                float[] b = CpuMatmulTest.random(kc * 3L + 2, nr * kc);
+                float[] c0 = CpuMatmulTest.random(kc + 2L, mr * nr);
+                float[] tmp = new float[mr * nr];
+                for (boolean overwrite : new boolean[] {true, false}) {
+                    float[] whole = c0.clone();
+                    kernel.run(kc, ap, 0, b, 0, whole, 0, nr, 0.75f, overwrite, mr, nr, tmp);
+                    for (int rows = 1; rows <= mr; rows++) {
+                        for (int cols : new int[] {kernel.directColumns(), 10, 1}) {
+                            for (boolean transposed : new boolean[] {false, true}) {
+                                float[] c = c0.clone();
+                                if (transposed) {
+                                    kernel.runDirect(kc, at, 0, 1, mr + 5, b, 0, c, 0, nr, 0.75f, overwrite, rows,
+                                            cols, tmp);
+                                } else {
+                                    kernel.runDirect(kc, a, 0, lda, 1, b, 0, c, 0, nr, 0.75f, overwrite, rows, cols,
+                                            tmp);
+                                }
+                                for (int i = 0; i < mr * nr; i++) {
+                                    boolean inside = i / nr < rows && i % nr < cols;
+                                    assertEquals(Float.floatToRawIntBits(inside ? whole[i] : c0[i]),
+                                            Float.floatToRawIntBits(c[i]), kernel.getClass().getSimpleName() + " kc="
+                                                    + kc + " rows=" + rows + " cols=" + cols + " transposed="
+                                                    + transposed + " overwrite=" + overwrite + " element " + i);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /** The kernels this JVM's vector shape can run: the narrow ones and the scalar twin always, the wide one on 16 lanes. */
     private static List<CpuMatmul.MicroKernel> kernelsOfThisShape() {
         List<CpuMatmul.MicroKernel> kernels = new java.util.ArrayList<>(List.of(new MatmulVector(),

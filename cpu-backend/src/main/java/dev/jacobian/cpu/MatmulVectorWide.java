@@ -50,16 +50,8 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
     @Override
     public void run(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
                     float alpha, boolean overwrite, int rows, int cols, float[] tmp) {
-        if (cols <= L) {
-            if (rows <= 4) {
-                narrow4(kc, a, aOff, b, bOff, tmp, 0);
-            } else if (rows <= EDGE_ROWS) {
-                narrow4(kc, a, aOff, b, bOff, tmp, 0);
-                narrow4(kc, a, aOff + 4, b, bOff, tmp, 4 * NR);
-            } else {
-                narrow12(kc, a, aOff, b, bOff, tmp);
-            }
-            store(tmp, c, cOff, ldc, alpha, overwrite, rows, cols);
+        if (cols <= L) { // one vector wide: the packed panel holds A's element (r, p) at aOff + p * MR + r
+            runDirect(kc, a, aOff, 1, MR, b, bOff, c, cOff, ldc, alpha, overwrite, rows, cols, tmp);
             return;
         }
         if (rows <= EDGE_ROWS) {
@@ -239,7 +231,14 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
         store(tmp, c, cOff, ldc, alpha, overwrite, rows, cols);
     }
 
-    /** {@link #narrow12} with A read where it lies ({@link #runDirect}). */
+    /**
+     * Twelve rows of one vector, for a tile of at most {@code L} valid columns (the output layer's ten classes; the last
+     * panel of a product whose columns leave a remainder of at most one vector), from the first {@code L} floats of each
+     * packed B row into {@code tmp}'s first {@code L} columns: the two-vector loop would spend half its FMAs or more on
+     * the panel's zero padding. A's element {@code (r, p)} is read at {@code aOff + r*rowStride + p*depthStride}, from a
+     * packed panel ({@code 1, MR}) or where it lies ({@link #runDirect}). Each element is the same chain of FMAs, in the
+     * same order, as in the two-vector loop, so the bits do not depend on which computed it.
+     */
     private static void direct12(int kc, float[] a, int aOff, int rowStride, int depthStride, float[] b, int bOff,
                                  float[] tmp) {
         FloatVector c0 = FloatVector.zero(S);
@@ -323,77 +322,6 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
             c0 = FloatVector.broadcast(S, a[ap]).fma(FloatVector.fromArray(S, b, bp), c0);
         }
         c0.intoArray(tmp, t);
-    }
-
-    /**
-     * A tile of at most {@code L} valid columns (the output layer's ten classes; the last panel of a product whose
-     * columns leave a remainder of at most one vector): twelve rows of one vector, from the first {@code L} floats of
-     * each packed B row, into {@code tmp}'s first {@code L} columns; the two-vector loop would spend half its FMAs or
-     * more on the panel's zero padding. Each element is the same chain of FMAs, in the same order, as in the two-vector
-     * loop, so the bits do not depend on which computed it.
-     */
-    private static void narrow12(int kc, float[] a, int aOff, float[] b, int bOff, float[] tmp) {
-        FloatVector c0 = FloatVector.zero(S);
-        FloatVector c1 = c0;
-        FloatVector c2 = c0;
-        FloatVector c3 = c0;
-        FloatVector c4 = c0;
-        FloatVector c5 = c0;
-        FloatVector c6 = c0;
-        FloatVector c7 = c0;
-        FloatVector c8 = c0;
-        FloatVector c9 = c0;
-        FloatVector ca = c0;
-        FloatVector cb = c0;
-        for (int ap = aOff, bp = bOff, end = aOff + kc * MR; ap < end; ap += MR, bp += NR) {
-            FloatVector b0 = FloatVector.fromArray(S, b, bp);
-            c0 = FloatVector.broadcast(S, a[ap]).fma(b0, c0);
-            c1 = FloatVector.broadcast(S, a[ap + 1]).fma(b0, c1);
-            c2 = FloatVector.broadcast(S, a[ap + 2]).fma(b0, c2);
-            c3 = FloatVector.broadcast(S, a[ap + 3]).fma(b0, c3);
-            c4 = FloatVector.broadcast(S, a[ap + 4]).fma(b0, c4);
-            c5 = FloatVector.broadcast(S, a[ap + 5]).fma(b0, c5);
-            c6 = FloatVector.broadcast(S, a[ap + 6]).fma(b0, c6);
-            c7 = FloatVector.broadcast(S, a[ap + 7]).fma(b0, c7);
-            c8 = FloatVector.broadcast(S, a[ap + 8]).fma(b0, c8);
-            c9 = FloatVector.broadcast(S, a[ap + 9]).fma(b0, c9);
-            ca = FloatVector.broadcast(S, a[ap + 10]).fma(b0, ca);
-            cb = FloatVector.broadcast(S, a[ap + 11]).fma(b0, cb);
-        }
-        c0.intoArray(tmp, 0);
-        c1.intoArray(tmp, NR);
-        c2.intoArray(tmp, 2 * NR);
-        c3.intoArray(tmp, 3 * NR);
-        c4.intoArray(tmp, 4 * NR);
-        c5.intoArray(tmp, 5 * NR);
-        c6.intoArray(tmp, 6 * NR);
-        c7.intoArray(tmp, 7 * NR);
-        c8.intoArray(tmp, 8 * NR);
-        c9.intoArray(tmp, 9 * NR);
-        ca.intoArray(tmp, 10 * NR);
-        cb.intoArray(tmp, 11 * NR);
-    }
-
-    /**
-     * Four rows of a tile of at most {@code L} valid columns (as {@link #narrow12}; once or twice for an edge tile, as
-     * {@link #edge4}), into {@code tmp} from {@code t}.
-     */
-    private static void narrow4(int kc, float[] a, int aOff, float[] b, int bOff, float[] tmp, int t) {
-        FloatVector c0 = FloatVector.zero(S);
-        FloatVector c1 = c0;
-        FloatVector c2 = c0;
-        FloatVector c3 = c0;
-        for (int ap = aOff, bp = bOff, end = aOff + kc * MR; ap < end; ap += MR, bp += NR) {
-            FloatVector b0 = FloatVector.fromArray(S, b, bp);
-            c0 = FloatVector.broadcast(S, a[ap]).fma(b0, c0);
-            c1 = FloatVector.broadcast(S, a[ap + 1]).fma(b0, c1);
-            c2 = FloatVector.broadcast(S, a[ap + 2]).fma(b0, c2);
-            c3 = FloatVector.broadcast(S, a[ap + 3]).fma(b0, c3);
-        }
-        c0.intoArray(tmp, t);
-        c1.intoArray(tmp, t + NR);
-        c2.intoArray(tmp, t + 2 * NR);
-        c3.intoArray(tmp, t + 3 * NR);
     }
 
     @Override

@@ -258,6 +258,14 @@ final class ReduceVector {
      * (README, the thirteenth session).
      */
     private static float sumExp(float[] p, int row, int c, float max) {
+        return sumExp(p, row, c, max, null, 0);
+    }
+
+    /**
+     * {@link #sumExp(float[], int, int, float)}, also storing each exponential in {@code keep[keepOff + j]} when
+     * {@code keep} is not null (the same terms, added in the same order).
+     */
+    private static float sumExp(float[] p, int row, int c, float max, float[] keep, int keepOff) {
         int bound = S.loopBound(c);
         int j = 0;
         float sum = 0f; // the lanes' sum of no vector: +0
@@ -265,45 +273,36 @@ final class ReduceVector {
             FloatVector mv = FloatVector.broadcast(S, max);
             FloatVector s = FloatVector.zero(S);
             for (; j < bound; j += L) {
-                s = s.add(VectorMath.exp(load(p, row + j).sub(mv)));
-            }
-            sum = Simd.sumLanes(s);
-        }
-        for (; j < c; j++) {
-            sum += (float) Math.exp(p[row + j] - max);
-        }
-        return sum;
-    }
-
-    /**
-     * One row of the softmax cross-entropy's gradient, written (not accumulated) into {@code dp[drow, drow + c)}:
-     * {@code g (softmax(p) - onehot(y))}. Each exponential is computed once, stored in the gradient's row while
-     * {@link #sumExp}'s sum is formed (the same terms added in the same order), then scaled in place: the same bits as
-     * computing the sum first and the exponentials again, at half the exponentials (with 10 classes on 16 lanes every
-     * one of them is a scalar {@code Math.exp}).
-     */
-    private static void softmaxCrossEntropyRow(float[] p, int row, float[] dp, int drow, int c, int y, float max,
-                                               float g) {
-        int bound = S.loopBound(c);
-        int j = 0;
-        float sum = 0f; // sumExp's sum of no vector: its lanes' zeros add up to +0
-        if (bound > 0) { // no vector operation otherwise (each costs a call until C2 compiles this)
-            FloatVector mv = FloatVector.broadcast(S, max);
-            FloatVector s = FloatVector.zero(S);
-            for (; j < bound; j += L) {
                 FloatVector e = VectorMath.exp(load(p, row + j).sub(mv));
-                e.intoArray(dp, drow + j);
+                if (keep != null) {
+                    e.intoArray(keep, keepOff + j);
+                }
                 s = s.add(e);
             }
             sum = Simd.sumLanes(s);
         }
         for (; j < c; j++) {
             float e = (float) Math.exp(p[row + j] - max);
-            dp[drow + j] = e;
+            if (keep != null) {
+                keep[keepOff + j] = e;
+            }
             sum += e;
         }
-        float scale = g / sum;
-        j = 0;
+        return sum;
+    }
+
+    /**
+     * One row of the softmax cross-entropy's gradient, written (not accumulated) into {@code dp[drow, drow + c)}:
+     * {@code g (softmax(p) - onehot(y))}. Each exponential is computed once, kept in the gradient's row while their sum
+     * forms ({@link #sumExp(float[], int, int, float, float[], int)}), then scaled in place: the same bits as
+     * computing the sum first and the exponentials again, at half the exponentials (with 10 classes on 16 lanes every
+     * one of them is a scalar {@code Math.exp}).
+     */
+    private static void softmaxCrossEntropyRow(float[] p, int row, float[] dp, int drow, int c, int y, float max,
+                                               float g) {
+        int bound = S.loopBound(c);
+        float scale = g / sumExp(p, row, c, max, dp, drow);
+        int j = 0;
         for (; j < bound; j += L) {
             load(dp, drow + j).mul(scale).intoArray(dp, drow + j);
         }

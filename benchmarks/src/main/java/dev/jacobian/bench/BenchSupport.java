@@ -2,6 +2,9 @@ package dev.jacobian.bench;
 
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.Backends;
+import dev.jacobian.backend.LossKind;
+import dev.jacobian.nn.Model;
+import dev.jacobian.nn.Sequential;
 import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
 import java.util.SplittableRandom;
@@ -17,6 +20,16 @@ final class BenchSupport {
     private static final Logger LOG = LoggerFactory.getLogger(BenchSupport.class);
 
     private BenchSupport() {
+    }
+
+    /**
+     * The benchmarks' 784-256-128-10 ReLU MLP with softmax cross-entropy, He init, seed 42 (as the README's example and
+     * {@code bin/jacobian train}), on {@code backend}.
+     */
+    static Model mlp(Backend backend) {
+        return Sequential.builder(TrainingStepBenchmark.INPUTS).hidden(256, "relu").hidden(128, "relu")
+                .output(TrainingStepBenchmark.CLASSES, LossKind.SOFTMAX_CROSS_ENTROPY).init(Sequential.Init.HE)
+                .seed(42).build(backend);
     }
 
     /**

@@ -1,10 +1,8 @@
 package dev.jacobian.bench;
 
 import dev.jacobian.backend.Backend;
-import dev.jacobian.backend.LossKind;
 import dev.jacobian.cpu.CpuBackend;
 import dev.jacobian.nn.Model;
-import dev.jacobian.nn.Sequential;
 import dev.jacobian.optim.Sgd;
 import dev.jacobian.parallel.DataParallel;
 import dev.jacobian.train.StepResult;
@@ -96,22 +94,16 @@ public class DataParallelBenchmark extends BenchmarkDefaults {
         images = BenchSupport.uniform(7, samples * TrainingStepBenchmark.INPUTS, 0f, 1f);
         int[] labels = BenchSupport.labels(8, samples, TrainingStepBenchmark.CLASSES);
         if (workers == 0) {
-            alone = mlp(backends.get(0));
+            alone = BenchSupport.mlp(backends.get(0));
             trainer = new Trainer(alone, sgd);
             targets = alone.encodeTargets(labels);
             trainer.step(images, targets, 0, batch);
         } else {
-            dp = DataParallel.create(backends, DataParallelBenchmark::mlp, sgd);
+            dp = DataParallel.create(backends, BenchSupport::mlp, sgd);
             targets = dp.model().encodeTargets(labels);
             dp.step(images, targets, 0, batch);
         }
         next = 1;
-    }
-
-    private static Model mlp(Backend b) {
-        return Sequential.builder(TrainingStepBenchmark.INPUTS).hidden(256, "relu").hidden(128, "relu")
-                .output(TrainingStepBenchmark.CLASSES, LossKind.SOFTMAX_CROSS_ENTROPY).init(Sequential.Init.HE)
-                .seed(42).build(b);
     }
 
     @TearDown(Level.Trial)

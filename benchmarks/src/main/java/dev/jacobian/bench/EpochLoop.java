@@ -1,6 +1,5 @@
 package dev.jacobian.bench;
 
-import dev.jacobian.backend.LossKind;
 import dev.jacobian.cpu.CpuBackend;
 import dev.jacobian.data.Batch;
 import dev.jacobian.data.DataLoader;
@@ -8,7 +7,6 @@ import dev.jacobian.data.IdxReader;
 import dev.jacobian.data.IdxFormatException;
 import dev.jacobian.data.ImageDataset;
 import dev.jacobian.nn.Model;
-import dev.jacobian.nn.Sequential;
 import dev.jacobian.optim.Sgd;
 import dev.jacobian.train.Trainer;
 import java.nio.file.Path;
@@ -63,8 +61,7 @@ public final class EpochLoop {
         for (int i = 0; i < n; i++) {
             String[] c = configs[i].split(":");
             backends[i] = new CpuBackend(Integer.parseInt(c[0].trim()));
-            Model model = Sequential.builder(784).hidden(256, "relu").hidden(128, "relu")
-                    .output(10, LossKind.SOFTMAX_CROSS_ENTROPY).init(Sequential.Init.HE).seed(42).build(backends[i]);
+            Model model = BenchSupport.mlp(backends[i]);
             trainers[i] = new Trainer(model, Sgd.builder().learningRate(0.05).momentum(0.9).clipNorm(5.0).build());
             trainers[i].trackPredictions(true); // as bin/jacobian train does
             DataLoader.Builder loader = DataLoader.builder(train).batchSize(batch).shuffle(1).dropLast(true)

@@ -1,9 +1,7 @@
 package dev.jacobian.bench;
 
 import dev.jacobian.backend.Backend;
-import dev.jacobian.backend.LossKind;
 import dev.jacobian.nn.Model;
-import dev.jacobian.nn.Sequential;
 import dev.jacobian.optim.Sgd;
 import dev.jacobian.train.Trainer;
 import java.util.Arrays;
@@ -49,9 +47,7 @@ public final class StepTrace {
                 .mapToInt(Integer::parseInt).toArray();
         for (int batch : batches) {
             try (Backend be = BenchSupport.backend(backend)) {
-                Model model = Sequential.builder(TrainingStepBenchmark.INPUTS).hidden(256, "relu").hidden(128, "relu")
-                        .output(TrainingStepBenchmark.CLASSES, LossKind.SOFTMAX_CROSS_ENTROPY)
-                        .init(Sequential.Init.HE).seed(42).build(be);
+                Model model = BenchSupport.mlp(be);
                 Sgd sgd = Sgd.builder().learningRate(0.05).momentum(0.9).clipNorm(5.0).build();
                 try (Trainer trainer = new Trainer(model, sgd)) {
                     int nb = TrainingStepBenchmark.BATCHES;

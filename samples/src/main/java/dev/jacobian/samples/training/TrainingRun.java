@@ -110,8 +110,8 @@ public final class TrainingRun {
      * @param warmUp    on the CPU backend, let the JIT compile the kernels on a small model while the data loads
      *                  ({@link JitWarmUp}), so that epoch 1 runs at full speed
      * @param prefetch  training batches the data loader prepares ahead of the step
-     *                  ({@link DataLoader.Builder#prefetch}; 0: gathered between the steps, on the backend's threads when it is the only one); null:
-     *                  {@link #defaultPrefetch}
+     *                  ({@link DataLoader.Builder#prefetch}; 0: gathered between the steps, on the backend's threads
+     *                  when it is the only one); null: {@link #defaultPrefetch}
      */
     public record Settings(TrainConfig config, Path dataDir, Path out, String backend, boolean resume, boolean progress,
                            int workers, StepEngine engine, Double resumeLr, double stopDead, boolean warmUp,

@@ -17,7 +17,11 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * The depth kc is at most the kernel's {@link MicroKernel#maxDepth} and the same for every block of a product
  * ({@link #depth}); MC is the kernel's {@link MicroKernel#blockRows}.
  * Transposed operands are read transposed while packing, never materialized. Packed panels are padded
- * with zeros to whole tiles; edge tiles are computed whole and only their valid part is written.
+ * with zeros to whole tiles; edge tiles are computed whole and only their valid part is written. A kernel may read
+ * A where it lies instead of packing it ({@link MicroKernel#runDirect}): always for a B of one narrow panel
+ * ({@link MicroKernel#directColumns}), and for an A read as stored where a thread computes few columns
+ * ({@link MicroKernel#directPanelColumns}, {@link #blockRead}), where packing A would cost the most against the
+ * product.
  *
  * <p>A product whose B (read as stored: a layer's weights) is much larger than C, with beta 0, is the sum of two depth
  * halves on any thread count ({@link #splitsDepth}, {@link #depthHalves}): on two threads each computes one half,
@@ -139,11 +143,23 @@ final class CpuMatmul {
         }
 
         /**
+         * Most columns that one thread computes of a product whose A, read as stored, this kernel reads where it lies
+         * for tiles of any width ({@link #runDirect} with {@code depthStride} 1) instead of packing it: 0, the default,
+         * for never. Packing A costs the same whatever the product's width, while the product's work grows with it,
+         * so it weighs most on narrow products (a layer's, at a training step's batch sizes), and most of all where
+         * each of two threads packs all of A for its half of the columns.
+         */
+        default int directPanelColumns() {
+            return 0;
+        }
+
+        /**
          * As {@link #run}, but op(A) read where it lies: element {@code (r, p)} of the tile's rows at
          * {@code a[aOff + r*rowStride + p*depthStride]} ({@code rowStride} A's leading dimension and
          * {@code depthStride} 1 for an A read as stored, the other way round for an A read transposed); only the
          * {@code rows} valid rows are read. Each element is the same chain of FMAs as {@link #run} computes from the
-         * packed panel, so the bits are the same. Only for {@code cols <= directColumns()}.
+         * packed panel, so the bits are the same. Only for {@code cols <= directColumns()}, or, when
+         * {@link #directPanelColumns} is not 0, for any {@code cols} with {@code depthStride} 1.
          */
         default void runDirect(int kc, float[] a, int aOff, int rowStride, int depthStride, float[] b, int bOff,
                                float[] c, int cOff, int ldc, float alpha, boolean overwrite, int rows, int cols,
@@ -189,6 +205,16 @@ final class CpuMatmul {
         default void packTransposedPanel(float[] a, int src, int lda, int kc, float[] ap, int dst) {
             packTransposedScalar(mr(), mr(), a, src, lda, 0, kc, ap, dst);
         }
+    }
+
+    /** How a block's op(A) reaches the kernel ({@link #compute}). */
+    private enum ARead {
+        /** Packed block by block into the workspace. */
+        PACKED,
+        /** From {@code ws.wholeA}, where {@link #packWholeA} packed all of it. */
+        WHOLE,
+        /** Read where it lies, as stored ({@link MicroKernel#runDirect}). */
+        DIRECT
     }
 
     /** Per-thread packing buffers, grown on demand and reused across calls. */
@@ -272,7 +298,7 @@ final class CpuMatmul {
         int workers = Math.min(threads, tilesN);
         if (workers <= 1) {
             blocked(workspaces[0], transA, transB, 0, m, 0, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, n,
-                    false);
+                    blockRead(transA, n));
             return;
         }
         // few rows: column bands, each thread packing its own columns of B (and all of the few rows of A)
@@ -280,8 +306,24 @@ final class CpuMatmul {
             int n0 = bandEdge(tilesN, w, workers, nr, n);
             int n1 = bandEdge(tilesN, w + 1, workers, nr, n);
             blocked(workspaces[w], transA, transB, 0, m, n0, n1, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff,
-                    n, false);
+                    n, blockRead(transA, n1 - n0));
         });
+    }
+
+    /**
+     * How a thread that computes {@code columns} columns of a product reads op(A) when it does not pack all of it
+     * first: where it lies ({@link MicroKernel#directPanelColumns}) for an A read as stored, else packed block by block.
+     */
+    private ARead blockRead(boolean transA, int columns) {
+        return !transA && columns <= kernel.directPanelColumns() ? ARead.DIRECT : ARead.PACKED;
+    }
+
+    /**
+     * As {@link #blockRead}, for a thread that would pack all of op(A) once for its bands ({@link #columnBands},
+     * {@link #homedBands}): where it lies, or {@link ARead#WHOLE}.
+     */
+    private ARead wholeRead(boolean transA, int columns) {
+        return blockRead(transA, columns) == ARead.DIRECT ? ARead.DIRECT : ARead.WHOLE;
     }
 
     /**
@@ -340,8 +382,9 @@ final class CpuMatmul {
         parallel.homes.record(b, bOff, bOff1, bOff + (k - 1) * ldb + n);
         if (threads == 1) {
             Workspace ws = workspaces[0];
-            blocked(ws, transA, false, 0, m, 0, n, half, alpha, a, aOff, lda, b, bOff, ldb, 0f, c, cOff, n, false);
-            blocked(ws, transA, false, 0, m, 0, n, k - half, alpha, a, aOff1, lda, b, bOff1, ldb, 0f, p, 0, n, false);
+            ARead read = blockRead(transA, n);
+            blocked(ws, transA, false, 0, m, 0, n, half, alpha, a, aOff, lda, b, bOff, ldb, 0f, c, cOff, n, read);
+            blocked(ws, transA, false, 0, m, 0, n, k - half, alpha, a, aOff1, lda, b, bOff1, ldb, 0f, p, 0, n, read);
             addInto(c, cOff, p, 0, m * n);
             return;
         }
@@ -354,12 +397,17 @@ final class CpuMatmul {
             if (n0 >= n1) {
                 return;
             }
+            // packed, not read in place: A (a batch the caller has just uploaded) is read from the other core's
+            // caches, which the packing's streaming copy does faster than the kernel's twelve rows at a time
+            // (the training step on 2 threads, in one process against A read in place here: 1.10x as fast at batch
+            // 64, 1.03x at 128; AMD EPYC family 26, 2 vCPUs on two dies)
+            ARead read = ARead.PACKED;
             if (t % 2 == 0) {
                 blocked(workspaces[t], transA, false, 0, m, n0, n1, half, alpha, a, aOff, lda, b, bOff, ldb, 0f, c,
-                        cOff, n, false);
+                        cOff, n, read);
             } else {
                 blocked(workspaces[t], transA, false, 0, m, n0, n1, k - half, alpha, a, aOff1, lda, b, bOff1, ldb, 0f,
-                        p, 0, n, false);
+                        p, 0, n, read);
             }
         });
         parallel.runHomed(threads, t -> {
@@ -396,7 +444,7 @@ final class CpuMatmul {
             int m1 = r0 + bandEdge(tiles, t / 2 + 1, perHalf, mr, rows);
             if (m0 < m1) {
                 blocked(workspaces[t], transA, transB, m0, m1, 0, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c,
-                        cOff, n, false);
+                        cOff, n, blockRead(transA, n));
             }
         });
     }
@@ -423,9 +471,10 @@ final class CpuMatmul {
                              int cOff) {
         int bands = Math.min(tilesN, threads * COLUMN_BANDS_PER_THREAD);
         AtomicInteger next = new AtomicInteger();
+        ARead read = wholeRead(transA, (n + threads - 1) / threads);
         parallel.run(threads, w -> {
             Workspace ws = workspaces[w];
-            boolean packed = false;
+            boolean packed = read == ARead.DIRECT;
             for (int band = next.getAndIncrement(); band < bands; band = next.getAndIncrement()) {
                 if (!packed) {
                     packWholeA(ws, transA, a, aOff, lda, m, k);
@@ -434,7 +483,7 @@ final class CpuMatmul {
                 int n0 = bandEdge(tilesN, band, bands, nr, n);
                 int n1 = bandEdge(tilesN, band + 1, bands, nr, n);
                 blocked(ws, transA, transB, 0, m, n0, n1, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, n,
-                        true);
+                        read);
             }
         });
     }
@@ -483,9 +532,10 @@ final class CpuMatmul {
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff) {
         int chunk = Parallel.HOME_CHUNK;
         int bands = n / chunk;
+        ARead read = wholeRead(transA, (n + threads - 1) / threads);
         parallel.runHomed(threads, h -> {
             Workspace ws = workspaces[h];
-            boolean packed = false;
+            boolean packed = read == ARead.DIRECT;
             for (int band = 0; band < bands; band++) {
                 if (Parallel.home(homeBase + band * chunk, threads) != h) {
                     continue;
@@ -495,7 +545,7 @@ final class CpuMatmul {
                     packed = true;
                 }
                 blocked(ws, transA, transB, 0, m, band * chunk, (band + 1) * chunk, k, alpha, a, aOff, lda, b, bOff,
-                        ldb, beta, c, cOff, n, true);
+                        ldb, beta, c, cOff, n, read);
             }
         });
     }
@@ -647,6 +697,7 @@ final class CpuMatmul {
             if (ws.a.length < mcMax * kcMax) {
                 ws.a = new float[mcMax * kcMax];
             }
+            ARead read = blockRead(transA, n);
             for (int g = 0; g < groupCount; g++) {
                 float[] bp = sharedB[g & 1];
                 int chunks = Math.min(panels[g], packChunks);
@@ -669,7 +720,7 @@ final class CpuMatmul {
                     }
                     for (int blk = first[g]; blk < first[g + 1]; blk++) {
                         compute(ws, transA, a, aOff, lda, m0, m1, pc[blk], Math.min(kc, k - pc[blk]), bp,
-                                offset[blk], Math.min(nc, n - jc[blk]), alpha, beta, c, cOff + jc[blk], n, false);
+                                offset[blk], Math.min(nc, n - jc[blk]), alpha, beta, c, cOff + jc[blk], n, read);
                     }
                     bandsDone.incrementAndGet(g);
                 }
@@ -694,17 +745,17 @@ final class CpuMatmul {
     }
 
     /**
-     * The sequential blocked algorithm on the slab {@code C[m0:m1, n0:n1]}; with {@code wholeA}, op(A) is already packed
-     * whole in {@code ws.wholeA} ({@link #packWholeA}), else it is packed block by block.
+     * The sequential blocked algorithm on the slab {@code C[m0:m1, n0:n1]}, op(A) read as {@code read} says (for
+     * {@link ARead#WHOLE}, {@link #packWholeA} packed it already).
      */
     private void blocked(Workspace ws, boolean transA, boolean transB, int m0, int m1, int n0, int n1, int k,
                          float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta,
-                         float[] c, int cOff, int ldc, boolean wholeA) {
+                         float[] c, int cOff, int ldc, ARead read) {
         int kc = depth(k);
         int kcMax = Math.min(kc, k);
         int ncMax = Math.min(nc, roundUp(n1 - n0, nr));
         int mcMax = Math.min(mc, roundUp(m1 - m0, mr));
-        if (!wholeA && ws.a.length < mcMax * kcMax) {
+        if (read == ARead.PACKED && ws.a.length < mcMax * kcMax) {
             ws.a = new float[mcMax * kcMax];
         }
         if (ws.b.length < ncMax * kcMax) {
@@ -718,30 +769,38 @@ final class CpuMatmul {
                 int kcb = Math.min(kc, k - pc);
                 packB(transB, b, bOff, ldb, pc, kcb, jc, ncb, bp, 0);
                 compute(ws, transA, a, aOff, lda, m0, m1, pc, kcb, bp, 0, ncb, alpha, beta, c, cOff + jc, ldc,
-                        wholeA);
+                        read);
             }
         }
     }
 
     /**
      * {@code C[m0:m1, 0:ncb] += alpha * op(A)[m0:m1, pc:pc+kcb] * Bblock} for one packed block of B (at
-     * {@code bp[bpOff]}, {@code ncb} columns, {@code kcb} deep); packs A into the workspace mc rows at a time, or with
-     * {@code wholeA} reads it from {@code ws.wholeA}, where {@link #packWholeA} packed it.
+     * {@code bp[bpOff]}, {@code ncb} columns, {@code kcb} deep); op(A) read as {@code read} says: packed into the
+     * workspace mc rows at a time, from {@code ws.wholeA}, or where it lies, also for {@link ARead#PACKED} when B is one
+     * narrow panel ({@link MicroKernel#directColumns}).
      * {@code c[cOff]} is the block's first column of row 0. With {@code beta == 0} the first block ({@code pc == 0})
      * stores {@code alpha * Ablock * Bblock} without reading C: C was not scaled (see {@link #scale}).
      */
     private void compute(Workspace ws, boolean transA, float[] a, int aOff, int lda, int m0, int m1, int pc, int kcb,
                          float[] bp, int bpOff, int ncb, float alpha, float beta, float[] c, int cOff, int ldc,
-                         boolean wholeA) {
+                         ARead read) {
+        boolean wholeA = read == ARead.WHOLE;
         float[] ap = wholeA ? ws.wholeA : ws.a;
         boolean overwrite = beta == 0f && pc == 0;
-        if (!wholeA && ncb <= kernel.directColumns()) { // one narrow panel of B: A read where it lies, not packed
+        if (read == ARead.DIRECT || (!wholeA && ncb <= kernel.directColumns())) { // A read where it lies, not packed
             int rowStride = transA ? 1 : lda;
             int depthStride = transA ? lda : 1;
-            for (int ir = m0; ir < m1; ir += mr) {
-                int rows = Math.min(mr, m1 - ir);
-                kernel.runDirect(kcb, a, aOff + ir * rowStride + pc * depthStride, rowStride, depthStride, bp, bpOff,
-                        c, cOff + ir * ldc, ldc, alpha, overwrite, rows, ncb, ws.tmp);
+            for (int ic = m0; ic < m1; ic += mc) { // mc rows at a time, as packed: they stay near the core meanwhile
+                int icEnd = Math.min(m1, ic + mc);
+                for (int jr = 0; jr < ncb; jr += nr) {
+                    int cols = Math.min(nr, ncb - jr);
+                    for (int ir = ic; ir < icEnd; ir += mr) {
+                        kernel.runDirect(kcb, a, aOff + ir * rowStride + pc * depthStride, rowStride, depthStride, bp,
+                                bpOff + jr * kcb, c, cOff + ir * ldc + jr, ldc, alpha, overwrite,
+                                Math.min(mr, icEnd - ir), cols, ws.tmp);
+                    }
+                }
             }
             return;
         }

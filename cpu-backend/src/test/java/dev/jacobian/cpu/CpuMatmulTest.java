@@ -130,6 +130,31 @@ class CpuMatmulTest {
     }
 
     /**
+     * A read as stored, where one thread computes every column of C and packs A (more columns than the kernel's
+     * {@link CpuMatmul.MicroKernel#directPanelColumns}) while each of two or three computes fewer and reads A where it
+     * lies: the same bits, as each element's chain of multiply-adds is the same.
+     */
+    @Test
+    void aReadInPlaceOrPackedGivesTheSameBits() {
+        int m = 77;
+        int n = MatmulVectorWide.DIRECT_PANEL_COLUMNS + 144;
+        int k = 300;
+        float[] a = random(14, m * k);
+        float[] b = random(15, k * n);
+        float[] c0 = random(16, m * n);
+        Shape sa = Shape.matrix(m, k);
+        Shape sb = Shape.matrix(k, n);
+        try (CpuBackend one = new CpuBackend(1); CpuBackend two = new CpuBackend(2);
+             CpuBackend three = new CpuBackend(3)) {
+            for (float beta : new float[] {0f, 0.5f}) {
+                float[] expected = run(one, false, false, 0.75f, beta, sa, a, sb, b, c0);
+                assertArrayEquals(expected, run(two, false, false, 0.75f, beta, sa, a, sb, b, c0), "2 threads");
+                assertArrayEquals(expected, run(three, false, false, 0.75f, beta, sa, a, sb, b, c0), "3 threads");
+            }
+        }
+    }
+
+    /**
      * Each way of sharing a product: column bands claimed in turn over a per-thread packed A (one and several KC blocks,
      * a band wider than NC), row bands over a shared packed B (one and several KC blocks, groups of blocks), one column
      * band per thread (few rows, fewer columns), and the single-thread path, for 1, 2 and 3 threads, bit for bit.

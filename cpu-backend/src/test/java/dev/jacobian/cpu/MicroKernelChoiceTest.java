@@ -29,7 +29,7 @@ class MicroKernelChoiceTest {
         public static void main(String[] args) {
             System.out.println("kernel=" + MatmulVector.widest().getClass().getSimpleName() + " lanes=" + Simd.L);
             int[][] mnk = {{1, 1, 1}, {7, 13, 1}, {6, 16, 9}, {12, 40, 7}, {13, 47, 31}, {65, 31, 513},
-                {145, 97, 129}, {128, 256, 100}, {97, 3, 600}};
+                {145, 97, 129}, {128, 256, 100}, {97, 3, 600}, {37, 300, 45}};
             try (ReferenceBackend reference = new ReferenceBackend(); CpuBackend one = new CpuBackend(1);
                  CpuBackend two = new CpuBackend(2)) {
                 for (int[] s : mnk) {
@@ -78,7 +78,8 @@ class MicroKernelChoiceTest {
 
     /**
      * The child JVM's entry point for {@link #bothKernelsCompileInEveryTier}: enough products, B as stored and
-     * transposed, for C1 and C2 to compile the kernels and the packing.
+     * transposed, for C1 and C2 to compile the kernels and the packing; 90 columns of C read A where it lies
+     * ({@link CpuMatmul.MicroKernel#directPanelColumns}), 300 pack it.
      */
     public static final class Warm {
         public static void main(String[] args) {
@@ -87,9 +88,12 @@ class MicroKernelChoiceTest {
                 Tensor b = be.fromHost(Shape.matrix(70, 90), CpuMatmulTest.random(2, 70 * 90));
                 Tensor bt = be.fromHost(Shape.matrix(90, 70), CpuMatmulTest.random(3, 70 * 90));
                 Tensor c = be.allocate(Shape.matrix(50, 90));
+                Tensor wide = be.fromHost(Shape.matrix(70, 300), CpuMatmulTest.random(4, 70 * 300));
+                Tensor cw = be.allocate(Shape.matrix(50, 300));
                 for (int i = 0; i < 3000; i++) {
                     be.gemm(false, false, 1f, a, b, i % 2 == 0 ? 0f : 1f, c);
                     be.gemm(false, true, 1f, a, bt, 1f, c);
+                    be.gemm(false, false, 1f, a, wide, i % 2 == 0 ? 0f : 1f, cw);
                 }
             }
             System.out.println("done");
@@ -115,6 +119,10 @@ class MicroKernelChoiceTest {
             String kernel = Simd.L >= MatmulVectorWide.MIN_LANES && bits.equals("512") ? "MatmulVectorWide"
                     : Simd.REGISTERS >= 32 ? "MatmulVector" : "MatmulVectorNarrow";
             assertTrue(out.contains("dev.jacobian.cpu." + kernel + "::run"), bits + " bits, " + kernel + " compiled:\n" + out);
+            if (kernel.equals("MatmulVectorWide")) {
+                assertTrue(out.contains("dev.jacobian.cpu.MatmulVectorWide::wide12"), bits + " bits, wide12 compiled:\n"
+                        + out);
+            }
         }
     }
 
@@ -316,8 +324,9 @@ class MicroKernelChoiceTest {
     /**
      * A kernel that reads A where it lies for products of few columns ({@link CpuMatmul.MicroKernel#runDirect}: A as
      * stored, or transposed) gives each element the bits the packed panel gives it, for every count of valid rows (the
-     * twelve-row loop, four rows, one row) and columns up to {@code directColumns()}, added to C or overwriting it, and
-     * writes nothing outside its rows and columns.
+     * twelve-row loop, four rows, one row) and columns up to {@code directColumns()}, and, for an A as stored where the
+     * kernel reads it so for whole panels ({@code directPanelColumns()}), up to its full width, added to C or
+     * overwriting it, and writes nothing outside its rows and columns.
      */
     @Test
     void tilesReadingAWhereItLiesHaveTheBitsOfPackedOnes() {
@@ -345,8 +354,14 @@ class MicroKernelChoiceTest {
                     float[] whole = c0.clone();
                     kernel.run(kc, ap, 0, b, 0, whole, 0, nr, 0.75f, overwrite, mr, nr, tmp);
                     for (int rows = 1; rows <= mr; rows++) {
-                        for (int cols : new int[] {kernel.directColumns(), 10, 1}) {
+                        int l = kernel.directColumns();
+                        int[] widths = kernel.directPanelColumns() > 0 ? new int[] {nr, nr - 1, l + 1, l, 10, 1}
+                                : new int[] {l, 10, 1};
+                        for (int cols : widths) {
                             for (boolean transposed : new boolean[] {false, true}) {
+                                if (transposed && cols > l) {
+                                    continue; // whole panels only for an A as stored
+                                }
                                 float[] c = c0.clone();
                                 if (transposed) {
                                     kernel.runDirect(kc, at, 0, 1, mr + 5, b, 0, c, 0, nr, 0.75f, overwrite, rows,

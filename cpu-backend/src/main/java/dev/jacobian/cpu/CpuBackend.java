@@ -289,6 +289,44 @@ public final class CpuBackend extends HeapBackend {
                 data(c), offset(c));
     }
 
+    /**
+     * As composed ({@link dev.jacobian.backend.AbstractBackend}), but a layer's input gradient {@code dy w^T} and weight gradient
+     * {@code x^T dy}, where both are large enough to share and neither is split into halves
+     * ({@link CpuMatmul#pairsAlone}), are computed side by side, one per thread (the caller the input gradient, which
+     * the layer below reads next), rather than each split across the threads in turn: a product of a 256-128 layer at
+     * batch 128 gained nothing from a second thread in the training step, its operands being read from the other
+     * core's caches by whichever half ran there.
+     */
+    @Override
+    protected void denseBackwardKernel(Activation f, float param, Tensor x, Tensor w, Tensor y, Tensor dy, Tensor dx,
+                                       boolean accumulateDx, Tensor dw, boolean accumulateDw, Tensor db,
+                                       boolean accumulateDb) {
+        int n = x.rows();
+        int in = x.cols();
+        int out = y.cols();
+        float betaDx = accumulateDx ? 1f : 0f;
+        float betaDw = accumulateDw ? 1f : 0f;
+        if (dx == null || dw == null || !matmul.pairsAlone(true, n, in, out, betaDx, false, in, out, n, betaDw)) {
+            super.denseBackwardKernel(f, param, x, w, y, dy, dx, accumulateDx, dw, accumulateDw, db, accumulateDb);
+            return;
+        }
+        if (f != Activation.IDENTITY) {
+            activationBackwardKernel(f, param, y, y, dy, dy, false);
+        }
+        parallel.runHomed(2, t -> {
+            if (t == 0) {
+                matmul.gemmAlone(0, false, true, n, in, out, 1f, data(dy), offset(dy), dy.cols(), data(w), offset(w),
+                        w.cols(), betaDx, data(dx), offset(dx));
+            } else {
+                matmul.gemmAlone(1, true, false, in, out, n, 1f, data(x), offset(x), x.cols(), data(dy), offset(dy),
+                        dy.cols(), betaDw, data(dw), offset(dw));
+            }
+        });
+        if (db != null) {
+            reduceKernel(Reduction.SUM, Axis.ROWS, dy, db, accumulateDb);
+        }
+    }
+
     // ---------------------------------------------------------------- layout, convolution, pooling
 
     @Override

@@ -3,6 +3,7 @@ package dev.jacobian.cpu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.jacobian.backend.Activation;
 import dev.jacobian.backend.AdaptiveUpdate;
 import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.Reduction;
@@ -53,6 +54,49 @@ class CpuSharedKernelsTest {
             // relative to the sum of magnitudes: the terms of SUM cancel, their rounding errors do not
             double tol = SUM_RTOL * (op == Reduction.SUM_SQUARES ? squares : op == Reduction.MEAN ? abs / N : abs);
             assertEquals(expected, results.get(0), tol, op.toString());
+        }
+    }
+
+    /**
+     * A dense layer's backward whose input and weight gradients two threads compute side by side
+     * ({@link CpuMatmul#pairsAlone}: 256 inputs, 128 outputs, at batch 128 and 64), written and accumulated: the same
+     * bits as on one thread, which computes them one after the other, for each gradient.
+     */
+    @Test
+    void aDenseBackwardsGradientsAreTheSameOnEveryThreadCount() {
+        int in = 256;
+        int out = 128;
+        for (int n : new int[] {128, 64}) {
+            float[] x = CpuMatmulTest.random(61, n * in);
+            float[] w = CpuMatmulTest.random(62, in * out);
+            float[] y = CpuMatmulTest.random(63, n * out);
+            float[] dy = CpuMatmulTest.random(64, n * out);
+            float[][] start = {CpuMatmulTest.random(65, n * in), CpuMatmulTest.random(66, in * out),
+                CpuMatmulTest.random(67, out)};
+            for (boolean acc : new boolean[] {false, true}) {
+                List<float[][]> results = new ArrayList<>();
+                for (int threads = 1; threads <= 3; threads++) {
+                    try (CpuBackend be = new CpuBackend(threads)) {
+                        Tensor tx = be.fromHost(Shape.matrix(n, in), x);
+                        Tensor tw = be.fromHost(Shape.matrix(in, out), w);
+                        Tensor ty = be.fromHost(Shape.matrix(n, out), y);
+                        Tensor tdy = be.fromHost(Shape.matrix(n, out), dy);
+                        Tensor dx = be.fromHost(Shape.matrix(n, in), start[0]);
+                        Tensor dw = be.fromHost(Shape.matrix(in, out), start[1]);
+                        Tensor db = be.fromHost(Shape.matrix(1, out), start[2]);
+                        be.activation(Activation.RELU, 0f, ty, ty);
+                        be.denseBackward(Activation.RELU, 0f, tx, tw, ty, tdy, dx, acc, dw, acc, db, acc);
+                        results.add(new float[][] {dx.download(), dw.download(), db.download()});
+                    }
+                }
+                String[] names = {"input gradient", "weight gradient", "bias gradient"};
+                for (int threads = 2; threads <= 3; threads++) {
+                    for (int g = 0; g < names.length; g++) {
+                        assertArrayEquals(results.get(0)[g], results.get(threads - 1)[g], names[g] + ", batch " + n
+                                + ", accumulate " + acc + ", " + threads + " threads");
+                    }
+                }
+            }
         }
     }
 

@@ -290,8 +290,8 @@ public final class CpuBackend extends HeapBackend {
     }
 
     /**
-     * As composed ({@link dev.jacobian.backend.AbstractBackend}), but a layer's input gradient {@code dy w^T} and weight gradient
-     * {@code x^T dy}, where both are large enough to share and neither is split into halves
+     * As composed ({@link dev.jacobian.backend.AbstractBackend}), but a layer's input gradient {@code dy w^T} and
+     * weight gradient {@code x^T dy}, where both are large enough to share and neither is split into halves
      * ({@link CpuMatmul#pairsAlone}), are computed side by side, one per thread (the caller the input gradient, which
      * the layer below reads next), rather than each split across the threads in turn: a product of a 256-128 layer at
      * batch 128 gained nothing from a second thread in the training step, its operands being read from the other

@@ -312,7 +312,8 @@ final class CpuMatmul {
 
     /**
      * How a thread that computes {@code columns} columns of a product reads op(A) when it does not pack all of it
-     * first: where it lies ({@link MicroKernel#directPanelColumns}) for an A read as stored, else packed block by block.
+     * first: where it lies ({@link MicroKernel#directPanelColumns}) for an A read as stored, else packed block by
+     * block.
      */
     private ARead blockRead(boolean transA, int columns) {
         return !transA && columns <= kernel.directPanelColumns() ? ARead.DIRECT : ARead.PACKED;
@@ -803,8 +804,8 @@ final class CpuMatmul {
     /**
      * {@code C[m0:m1, 0:ncb] += alpha * op(A)[m0:m1, pc:pc+kcb] * Bblock} for one packed block of B (at
      * {@code bp[bpOff]}, {@code ncb} columns, {@code kcb} deep); op(A) read as {@code read} says: packed into the
-     * workspace mc rows at a time, from {@code ws.wholeA}, or where it lies, also for {@link ARead#PACKED} when B is one
-     * narrow panel ({@link MicroKernel#directColumns}).
+     * workspace mc rows at a time, from {@code ws.wholeA}, or where it lies, also for {@link ARead#PACKED} when B is
+     * one narrow panel ({@link MicroKernel#directColumns}).
      * {@code c[cOff]} is the block's first column of row 0. With {@code beta == 0} the first block ({@code pc == 0})
      * stores {@code alpha * Ablock * Bblock} without reading C: C was not scaled (see {@link #scale}).
      */

@@ -292,7 +292,7 @@ public final class CpuBackend extends HeapBackend {
     /**
      * As composed ({@link dev.jacobian.backend.AbstractBackend}), but a layer's input gradient {@code dy w^T} and
      * weight gradient {@code x^T dy}, where both are large enough to share and neither is split into halves
-     * ({@link CpuMatmul#pairsAlone}), are computed side by side, one per thread (the caller the input gradient, which
+     * ({@link CpuMatmul#sharesAlone}), are computed side by side, one per thread (the caller the input gradient, which
      * the layer below reads next), rather than each split across the threads in turn: a product of a 256-128 layer at
      * batch 128 gained nothing from a second thread in the training step, its operands being read from the other
      * core's caches by whichever half ran there.
@@ -306,7 +306,8 @@ public final class CpuBackend extends HeapBackend {
         int out = y.cols();
         float betaDx = accumulateDx ? 1f : 0f;
         float betaDw = accumulateDw ? 1f : 0f;
-        if (dx == null || dw == null || !matmul.pairsAlone(true, n, in, out, betaDx, false, in, out, n, betaDw)) {
+        if (dx == null || dw == null || !matmul.sharesAlone(true, n, in, out, betaDx)
+                || !matmul.sharesAlone(false, in, out, n, betaDw)) {
             super.denseBackwardKernel(f, param, x, w, y, dy, dx, accumulateDx, dw, accumulateDw, db, accumulateDb);
             return;
         }

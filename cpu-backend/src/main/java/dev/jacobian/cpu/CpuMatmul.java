@@ -328,24 +328,20 @@ final class CpuMatmul {
     }
 
     /**
-     * Whether two products, {@code C1 = op(A1) op(B1)} and {@code C2 = op(A2) op(B2)} (shapes {@code m, n, k} each),
-     * are each large enough to share ({@link #PARALLEL_MIN_MULADDS}) but split into neither depth nor row halves:
-     * {@link #gemmAlone} then computes each with the bits {@link #gemm} gives it, and two threads can compute them side
-     * by side ({@code CpuBackend}'s dense backward: a layer's input and weight gradients).
+     * Whether a product is large enough to share ({@link #PARALLEL_MIN_MULADDS}), on two threads or more, but splits
+     * into neither depth nor row halves: {@link #gemmAlone} then computes it with the bits {@link #gemm} gives it, so
+     * that two such products can run side by side, one per thread ({@code CpuBackend}'s dense backward: a layer's
+     * input and weight gradients).
      */
-    boolean pairsAlone(boolean transB1, int m1, int n1, int k1, float beta1, boolean transB2, int m2, int n2, int k2,
-                       float beta2) {
-        return parallel.threads() >= 2 && alone(transB1, m1, n1, k1, beta1) && alone(transB2, m2, n2, k2, beta2);
-    }
-
-    private static boolean alone(boolean transB, int m, int n, int k, float beta) {
-        return (long) m * n * k >= PARALLEL_MIN_MULADDS && !splitsDepth(transB, m, n, k, beta) && !splitsRows(m, n, k);
+    boolean sharesAlone(boolean transB, int m, int n, int k, float beta) {
+        return parallel.threads() >= 2 && (long) m * n * k >= PARALLEL_MIN_MULADDS
+                && !splitsDepth(transB, m, n, k, beta) && !splitsRows(m, n, k);
     }
 
     /**
      * The product on one thread, with workspace {@code slot} (below {@link Parallel#threads}; no two products at a time
      * on one slot), for a task of a {@link Parallel} call: the blocked algorithm over all of C, which gives every
-     * element the chain of multiply-adds {@link #gemm} gives it where {@link #pairsAlone} holds.
+     * element the chain of multiply-adds {@link #gemm} gives it where {@link #sharesAlone} holds.
      */
     void gemmAlone(int slot, boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff,
                    int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff) {

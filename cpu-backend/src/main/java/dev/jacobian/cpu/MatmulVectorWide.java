@@ -232,14 +232,15 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
     @Override
     public void runDirect(int kc, float[] a, int aOff, int rowStride, int depthStride, float[] b, int bOff, float[] c,
                           int cOff, int ldc, float alpha, boolean overwrite, int rows, int cols, float[] tmp) {
-        if (cols > L) { // a whole panel of two vectors: A as stored (depthStride 1)
-            runDirectWide(kc, a, aOff, rowStride, b, bOff, c, cOff, ldc, alpha, overwrite, rows, cols, tmp);
-            return;
-        }
-        boolean asStored = depthStride == 1; // else rowStride is 1: A transposed, or a packed panel
+        // twelve rows in one pass, then passes of four and of one; a whole panel of two vectors (wide*) only for an A
+        // as stored, one vector (direct*) for A as stored or, with rowStride 1, transposed or a packed panel
+        boolean wide = cols > L;
+        boolean asStored = depthStride == 1;
         int r = 0;
         if (rows == MR) {
-            if (asStored) {
+            if (wide) {
+                wide12(kc, a, aOff, rowStride, b, bOff, tmp);
+            } else if (asStored) {
                 direct12(kc, a, aOff, rowStride, b, bOff, tmp);
             } else {
                 direct12Transposed(kc, a, aOff, depthStride, b, bOff, tmp);
@@ -247,14 +248,20 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
             r = MR;
         }
         for (; r + 4 <= rows; r += 4) {
-            if (asStored) {
+            if (wide) {
+                wide4(kc, a, aOff + r * rowStride, rowStride, b, bOff, tmp, r * NR);
+            } else if (asStored) {
                 direct4(kc, a, aOff + r * rowStride, rowStride, b, bOff, tmp, r * NR);
             } else {
                 direct4Transposed(kc, a, aOff + r, depthStride, b, bOff, tmp, r * NR);
             }
         }
         for (; r < rows; r++) {
-            direct1(kc, a, aOff + r * rowStride, depthStride, b, bOff, tmp, r * NR);
+            if (wide) {
+                wide1(kc, a, aOff + r * rowStride, b, bOff, tmp, r * NR);
+            } else {
+                direct1(kc, a, aOff + r * rowStride, depthStride, b, bOff, tmp, r * NR);
+            }
         }
         store(tmp, c, cOff, ldc, alpha, overwrite, rows, cols);
     }
@@ -426,34 +433,12 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
     }
 
     /**
-     * A whole tile's columns (at most {@link #NR}) with A read where it lies, as stored: element {@code (r, p)} at
-     * {@code a[aOff + r*rowStride + p]}: twelve rows in one pass ({@link #wide12}), then passes of four and of one for
-     * the rest.
-     */
-    private static void runDirectWide(int kc, float[] a, int aOff, int rowStride, float[] b, int bOff, float[] c,
-                                      int cOff, int ldc, float alpha, boolean overwrite, int rows, int cols,
-                                      float[] tmp) {
-        int r = 0;
-        if (rows == MR) {
-            wide12(kc, a, aOff, rowStride, b, bOff, tmp, 0);
-            r = MR;
-        }
-        for (; r + 4 <= rows; r += 4) {
-            wide4(kc, a, aOff + r * rowStride, rowStride, b, bOff, tmp, r * NR);
-        }
-        for (; r < rows; r++) {
-            wide1(kc, a, aOff + r * rowStride, b, bOff, tmp, r * NR);
-        }
-        store(tmp, c, cOff, ldc, alpha, overwrite, rows, cols);
-    }
-
-    /**
-     * The twelve-row loop of {@link #run} with A read where it lies, as stored, into {@code tmp} from {@code t}: each
+     * The twelve-row loop of {@link #run} with A read where it lies, as stored, into {@code tmp}: each
      * row's element {@code p} at {@code a[aOff + r*rowStride + p]}, indexed from the loop's counter so that the JIT
      * drops the bounds checks from the loop (an index stepped by a stride it does not know keeps twelve per step).
      * Each element is the same chain of FMAs, in the same order, as in {@link #run}, so the bits are the same.
      */
-    private static void wide12(int kc, float[] a, int aOff, int rowStride, float[] b, int bOff, float[] tmp, int t) {
+    private static void wide12(int kc, float[] a, int aOff, int rowStride, float[] b, int bOff, float[] tmp) {
         FloatVector c00 = FloatVector.zero(S);
         FloatVector c01 = c00;
         FloatVector c10 = c00;
@@ -530,30 +515,30 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
             cb0 = ab.fma(b0, cb0);
             cb1 = ab.fma(b1, cb1);
         }
-        c00.intoArray(tmp, t);
-        c01.intoArray(tmp, t + L);
-        c10.intoArray(tmp, t + NR);
-        c11.intoArray(tmp, t + NR + L);
-        c20.intoArray(tmp, t + 2 * NR);
-        c21.intoArray(tmp, t + 2 * NR + L);
-        c30.intoArray(tmp, t + 3 * NR);
-        c31.intoArray(tmp, t + 3 * NR + L);
-        c40.intoArray(tmp, t + 4 * NR);
-        c41.intoArray(tmp, t + 4 * NR + L);
-        c50.intoArray(tmp, t + 5 * NR);
-        c51.intoArray(tmp, t + 5 * NR + L);
-        c60.intoArray(tmp, t + 6 * NR);
-        c61.intoArray(tmp, t + 6 * NR + L);
-        c70.intoArray(tmp, t + 7 * NR);
-        c71.intoArray(tmp, t + 7 * NR + L);
-        c80.intoArray(tmp, t + 8 * NR);
-        c81.intoArray(tmp, t + 8 * NR + L);
-        c90.intoArray(tmp, t + 9 * NR);
-        c91.intoArray(tmp, t + 9 * NR + L);
-        ca0.intoArray(tmp, t + 10 * NR);
-        ca1.intoArray(tmp, t + 10 * NR + L);
-        cb0.intoArray(tmp, t + 11 * NR);
-        cb1.intoArray(tmp, t + 11 * NR + L);
+        c00.intoArray(tmp, 0);
+        c01.intoArray(tmp, L);
+        c10.intoArray(tmp, NR);
+        c11.intoArray(tmp, NR + L);
+        c20.intoArray(tmp, 2 * NR);
+        c21.intoArray(tmp, 2 * NR + L);
+        c30.intoArray(tmp, 3 * NR);
+        c31.intoArray(tmp, 3 * NR + L);
+        c40.intoArray(tmp, 4 * NR);
+        c41.intoArray(tmp, 4 * NR + L);
+        c50.intoArray(tmp, 5 * NR);
+        c51.intoArray(tmp, 5 * NR + L);
+        c60.intoArray(tmp, 6 * NR);
+        c61.intoArray(tmp, 6 * NR + L);
+        c70.intoArray(tmp, 7 * NR);
+        c71.intoArray(tmp, 7 * NR + L);
+        c80.intoArray(tmp, 8 * NR);
+        c81.intoArray(tmp, 8 * NR + L);
+        c90.intoArray(tmp, 9 * NR);
+        c91.intoArray(tmp, 9 * NR + L);
+        ca0.intoArray(tmp, 10 * NR);
+        ca1.intoArray(tmp, 10 * NR + L);
+        cb0.intoArray(tmp, 11 * NR);
+        cb1.intoArray(tmp, 11 * NR + L);
     }
 
     /**

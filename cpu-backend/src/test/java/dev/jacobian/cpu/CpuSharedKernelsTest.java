@@ -59,7 +59,7 @@ class CpuSharedKernelsTest {
 
     /**
      * A dense layer's backward whose input and weight gradients two threads compute side by side
-     * ({@link CpuMatmul#pairsAlone}: 256 inputs, 128 outputs, at batch 128 and 64), written and accumulated: the same
+     * ({@link CpuMatmul#sharesAlone}: 256 inputs, 128 outputs, at batch 128 and 64), written and accumulated: the same
      * bits as on one thread, which computes them one after the other, for each gradient.
      */
     @Test

@@ -423,7 +423,7 @@ final class CpuMatmul {
             // packed, not read in place: A (a batch the caller has just uploaded) is read from the other core's
             // caches, which the packing's streaming copy does faster than the kernel's twelve rows at a time
             // (the training step on 2 threads, in one process against A read in place here: 1.10x as fast at batch
-            // 64, 1.03x at 128; AMD EPYC family 26, 2 vCPUs on two dies)
+            // 64, 1.03x at 128; AMD EPYC family 26, 2 vCPUs on two dies, OpenBLAS's peak that evening 173.7-189.7)
             ARead read = ARead.PACKED;
             if (t % 2 == 0) {
                 blocked(workspaces[t], transA, false, 0, m, n0, n1, half, alpha, a, aOff, lda, b, bOff, ldb, 0f, c,

@@ -218,8 +218,9 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
 
     /**
      * {@value #DIRECT_PANEL_COLUMNS}: see {@link CpuMatmul.MicroKernel#directPanelColumns}. Measured in one process,
-     * the kernel's own product alone on 1 and 2 threads, A read in place against packed (AMD EPYC family 26, Zen 5,
-     * AVX-512, 2 vCPUs; the same bits): 128x128x256 0.85-0.93x as long on 1 thread and 0.74-0.90x on 2 (each of the
+     * the kernel's own product alone on 1 and 2 threads, A read in place against packed, processes alternating (AMD
+     * EPYC family 26, Zen 5, AVX-512, 2 vCPUs; OpenBLAS's 1-thread peak that evening 173.7-189.7 GFLOP/s; the same
+     * bits): 128x128x256 0.85-0.93x as long on 1 thread and 0.74-0.90x on 2 (each of the
      * two threads packed all of A before), 64x128x256 0.86-0.88x and 0.80-0.83x, 128x256x784 0.95-0.99x on 1 thread,
      * 1024x128x1024 0.93x and 0.88x; where a thread computes more columns it lost: 512^3 1.06x on 1 thread (0.96x on
      * 2, 256 columns each), 1024^3 1.07-1.11x.

@@ -167,6 +167,33 @@ final class CpuMatmul {
             throw new UnsupportedOperationException("this kernel packs A");
         }
 
+        /** Floats of the {@code tmp} array the kernel's methods are given: one tile, {@code mr() * nr()}, by default. */
+        default int tmpFloats() {
+            return mr() * nr();
+        }
+
+        /**
+         * Whether {@link #runColumnsTransposed} computes the products of few columns ({@link #directColumns}) whose A is
+         * read transposed: false, the default, for never.
+         */
+        default boolean columnsTransposed() {
+            return false;
+        }
+
+        /**
+         * {@code C[0:rows, 0:cols] = alpha * op(A) * Bpanel} (added to C, or with {@code overwrite} stored without
+         * reading it) for an A read transposed, element {@code (r, p)} at {@code a[aOff + p*lda + r]}, {@code rows}
+         * rows of any count, and one packed B panel at {@code b[bOff]} with {@code cols <= directColumns()} valid
+         * columns. Where the transposed A holds a row of C's rows contiguously per depth, a kernel can lay vectors
+         * along C's rows, every lane computing, instead of along the few columns. Each element is the same chain of
+         * FMAs as {@link #runDirect} gives it, so the bits are the same. Only when {@link #columnsTransposed}.
+         */
+        default void runColumnsTransposed(int kc, float[] a, int aOff, int lda, int rows, float[] b, int bOff,
+                                          float[] c, int cOff, int ldc, float alpha, boolean overwrite, int cols,
+                                          float[] tmp) {
+            throw new UnsupportedOperationException("this kernel has no transposed-column path");
+        }
+
         /**
          * Packs {@code count} consecutive whole panels of a B read as stored: for each {@code p < kc} and panel
          * {@code q < count}, the {@link #nr} values {@code b[src + p*ldb + q*nr ...]} to
@@ -183,10 +210,27 @@ final class CpuMatmul {
         }
 
         /**
-         * Packs one whole panel of a B read transposed: for each {@code p < kc}, the {@link #nr} values
-         * {@code b[src + c*ldb + p]} ({@code c < nr}, one from each row of B) to {@code bp[dst + p*nr + c]}.
+         * Packs the last, partial panel of a B read as stored: for each {@code p < kc}, the {@code cols < nr} values
+         * {@code b[src + p*ldb ...]} to {@code bp[dst + p*nr ...]}, and zeros to the panel's other columns.
          */
-        default void packTransposedBPanel(float[] b, int src, int ldb, int kc, float[] bp, int dst) {
+        default void packPartialPanel(float[] b, int src, int ldb, int kc, int cols, float[] bp, int dst) {
+            // zeros, then each row's few columns (one fill and plain loops: a copy call per row cost more than the copy
+            // of ten floats)
+            int w = nr();
+            java.util.Arrays.fill(bp, dst, dst + kc * w, 0f);
+            for (int p = 0; p < kc; p++) {
+                for (int cc = 0, s = src + p * ldb, d = dst + p * w; cc < cols; cc++) {
+                    bp[d + cc] = b[s + cc];
+                }
+            }
+        }
+
+        /**
+         * Packs one whole panel of a B read transposed: for each {@code p < kc}, the {@link #nr} values
+         * {@code b[src + c*ldb + p]} ({@code c < nr}, one from each row of B) to {@code bp[dst + p*nr + c]}; {@code tmp}
+         * ({@link #tmpFloats} floats) is the kernel's to use meanwhile.
+         */
+        default void packTransposedBPanel(float[] b, int src, int ldb, int kc, float[] bp, int dst, float[] tmp) {
             packTransposedBScalar(nr(), nr(), b, src, ldb, 0, kc, bp, dst);
         }
 
@@ -258,7 +302,7 @@ final class CpuMatmul {
         this.workspaces = new Workspace[parallel.threads()];
         for (int i = 0; i < workspaces.length; i++) {
             workspaces[i] = new Workspace();
-            workspaces[i].tmp = new float[mr * nr];
+            workspaces[i].tmp = new float[kernel.tmpFloats()];
         }
     }
 
@@ -728,7 +772,7 @@ final class CpuMatmul {
                 // it computed from group g - 1
                 for (int ch = packNext.getAndIncrement(g); ch < chunks; ch = packNext.getAndIncrement(g)) {
                     packChunk(g, (int) ((long) panels[g] * ch / chunks), (int) ((long) panels[g] * (ch + 1) / chunks),
-                            bp);
+                            bp, ws.tmp);
                     packed.incrementAndGet(g);
                 }
                 Parallel.awaitCount(packed, g, chunks, broken);
@@ -750,8 +794,11 @@ final class CpuMatmul {
             }
         }
 
-        /** Packs the column panels {@code [q0, q1)} of group {@code g} (numbered block by block) into {@code bp}. */
-        private void packChunk(int g, int q0, int q1, float[] bp) {
+        /**
+         * Packs the column panels {@code [q0, q1)} of group {@code g} (numbered block by block) into {@code bp}, with
+         * the calling task's {@code tmp}.
+         */
+        private void packChunk(int g, int q0, int q1, float[] bp, float[] tmp) {
             for (int blk = first[g], base = 0; blk < first[g + 1] && base < q1; blk++) {
                 int ncb = Math.min(nc, n - jc[blk]);
                 int kcb = Math.min(kc, k - pc[blk]);
@@ -760,7 +807,7 @@ final class CpuMatmul {
                 int hi = Math.min(q1, base + count) - base;
                 if (lo < hi) {
                     packB(transB, b, bOff, ldb, pc[blk], kcb, jc[blk] + lo * nr, Math.min(ncb, hi * nr) - lo * nr, bp,
-                            offset[blk] + lo * nr * kcb);
+                            offset[blk] + lo * nr * kcb, tmp);
                 }
                 base += count;
             }
@@ -790,7 +837,7 @@ final class CpuMatmul {
             int ncb = Math.min(nc, n1 - jc);
             for (int pc = 0; pc < k; pc += kc) {
                 int kcb = Math.min(kc, k - pc);
-                packB(transB, b, bOff, ldb, pc, kcb, jc, ncb, bp, 0);
+                packB(transB, b, bOff, ldb, pc, kcb, jc, ncb, bp, 0, ws.tmp);
                 compute(ws, transA, a, aOff, lda, m0, m1, pc, kcb, bp, 0, ncb, alpha, beta, c, cOff + jc, ldc,
                         read);
             }
@@ -811,6 +858,11 @@ final class CpuMatmul {
         boolean wholeA = read == ARead.WHOLE;
         float[] ap = wholeA ? ws.wholeA : ws.a;
         boolean overwrite = beta == 0f && pc == 0;
+        if (transA && !wholeA && ncb <= kernel.directColumns() && kernel.columnsTransposed()) {
+            kernel.runColumnsTransposed(kcb, a, aOff + pc * lda + m0, lda, m1 - m0, bp, bpOff, c, cOff + m0 * ldc, ldc,
+                    alpha, overwrite, ncb, ws.tmp);
+            return;
+        }
         if (read == ARead.DIRECT || (!wholeA && ncb <= kernel.directColumns())) { // A read where it lies, not packed
             int rowStride = transA ? 1 : lda;
             int depthStride = transA ? lda : 1;
@@ -925,7 +977,7 @@ final class CpuMatmul {
      * (zeros past column {@code nc}); B starts at {@code b[bOff]}, the panels at {@code bp[bpOff]}.
      */
     private void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] bp,
-                       int bpOff) {
+                       int bpOff, float[] tmp) {
         int whole = transB ? 0 : nc / nr; // the whole panels of a B read as stored, row by row
         if (whole > 0) {
             kernel.packPanels(b, bOff + p0 * ldb + j0, ldb, kc, whole, bp, bpOff);
@@ -934,19 +986,11 @@ final class CpuMatmul {
             int cols = Math.min(nr, nc - jr);
             int base = bpOff + jr * kc;
             if (transB && cols == nr) {
-                kernel.packTransposedBPanel(b, bOff + (j0 + jr) * ldb + p0, ldb, kc, bp, base);
+                kernel.packTransposedBPanel(b, bOff + (j0 + jr) * ldb + p0, ldb, kc, bp, base, tmp);
             } else if (transB) {
                 packTransposedBScalar(nr, cols, b, bOff + (j0 + jr) * ldb + p0, ldb, 0, kc, bp, base);
-            } else { // the last, partial panel of a B read as stored: zeros, then each row's few columns
-                // (one fill and plain loops: a copy call per row cost more than the copy of ten floats)
-                java.util.Arrays.fill(bp, base, base + kc * nr, 0f);
-                for (int p = 0; p < kc; p++) {
-                    int src = bOff + (p0 + p) * ldb + j0 + jr;
-                    int dst = base + p * nr;
-                    for (int cc = 0; cc < cols; cc++) {
-                        bp[dst + cc] = b[src + cc];
-                    }
-                }
+            } else {
+                kernel.packPartialPanel(b, bOff + p0 * ldb + j0 + jr, ldb, kc, cols, bp, base);
             }
         }
     }

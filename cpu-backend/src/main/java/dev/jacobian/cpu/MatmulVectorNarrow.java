@@ -162,7 +162,7 @@ final class MatmulVectorNarrow implements CpuMatmul.MicroKernel {
      * of the next eight; the last {@code kc % 8} (and every p on other vector shapes) one float at a time.
      */
     @Override
-    public void packTransposedBPanel(float[] b, int src, int ldb, int kc, float[] bp, int dst) {
+    public void packTransposedBPanel(float[] b, int src, int ldb, int kc, float[] bp, int dst, float[] tmp) {
         int l = PackTranspose8.L;
         int blocked = L == l ? kc - kc % l : 0;
         for (int p = 0; p < blocked; p += l) {

@@ -1,6 +1,7 @@
 package dev.jacobian.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -31,6 +32,15 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
     static final int EDGE_ROWS = 8;
     /** Most columns a thread computes for which A, as stored, is read in place ({@link #directPanelColumns}). */
     static final int DIRECT_PANEL_COLUMNS = 256;
+    /** Rows of C per pass of {@link #runColumnsTransposed}: four vectors. */
+    static final int COLUMN_ROWS = 64;
+    /** Columns of C per pass of {@link #runColumnsTransposed}. */
+    static final int COLUMN_GROUP = 5;
+    /**
+     * Floats of {@code tmp} that {@link #runColumnsTransposed} uses: the columns of a tile of {@link #COLUMN_ROWS} rows,
+     * as many as whole passes cover for sixteen, and a transposed 16 x 16 block.
+     */
+    static final int COLUMN_TMP = (16 + COLUMN_GROUP - 1) / COLUMN_GROUP * COLUMN_GROUP * COLUMN_ROWS + 16 * 16;
     /** Lanes a vector must hold for this kernel to be chosen. */
     static final int MIN_LANES = 16;
     private static final VectorSpecies<Float> S = Simd.F;
@@ -166,7 +176,19 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
             MatmulVector.addRows(tmp, c, cOff, ldc, alpha, overwrite, rows);
             return;
         }
-        CpuMatmul.addTile(tmp, NR, c, cOff, ldc, alpha, overwrite, rows, cols);
+        // a part of the panel: its whole first vector, if any, then the rest through a mask (the output layer's ten
+        // classes), where the scalar loop made ten loads, multiply-adds and stores per row
+        FloatVector av = FloatVector.broadcast(S, alpha);
+        int v = cols > L ? L : 0;
+        VectorMask<Float> m = S.indexInRange(0, cols - v);
+        for (int r = 0, t = 0, o = cOff; r < rows; r++, t += NR, o += ldc) {
+            if (v > 0) {
+                FloatVector x = FloatVector.fromArray(S, tmp, t);
+                (overwrite ? x.mul(av) : x.fma(av, FloatVector.fromArray(S, c, o))).intoArray(c, o);
+            }
+            FloatVector x = FloatVector.fromArray(S, tmp, t + v);
+            (overwrite ? x.mul(av) : x.fma(av, FloatVector.fromArray(S, c, o + v, m))).intoArray(c, o + v, m);
+        }
     }
 
     /**
@@ -265,6 +287,170 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
             }
         }
         store(tmp, c, cOff, ldc, alpha, overwrite, rows, cols);
+    }
+
+    @Override
+    public boolean columnsTransposed() {
+        return true;
+    }
+
+    /**
+     * Vectors along C's rows: {@link #COLUMN_ROWS} rows (four vectors) at a time, then sixteen rows (one vector), by
+     * {@link #COLUMN_GROUP} columns a pass, and the last rows, fewer than sixteen, by {@link #runDirect}. Where the
+     * one-vector tiles of {@link #direct12Transposed} compute ten columns in sixteen lanes (the output layer's weight
+     * gradient), every lane here computes: per depth four vector loads of A, five broadcasts of B and twenty FMAs. The
+     * passes leave the tile in {@code tmp} column by column ({@link #COLUMN_ROWS} floats each), and
+     * {@link PackTranspose16} turns each sixteen rows of it into rows of C, stored through a mask of {@code cols} lanes.
+     */
+    @Override
+    public void runColumnsTransposed(int kc, float[] a, int aOff, int lda, int rows, float[] b, int bOff, float[] c,
+                                     int cOff, int ldc, float alpha, boolean overwrite, int cols, float[] tmp) {
+        int r = 0;
+        for (; r + COLUMN_ROWS <= rows; r += COLUMN_ROWS) {
+            for (int j = 0; j < cols; j += COLUMN_GROUP) {
+                columns4(kc, a, aOff + r, lda, b, bOff + j, tmp, j * COLUMN_ROWS);
+            }
+            storeColumns(tmp, COLUMN_ROWS, c, cOff + r * ldc, ldc, alpha, overwrite, cols);
+        }
+        for (; r + L <= rows; r += L) {
+            for (int j = 0; j < cols; j += COLUMN_GROUP) {
+                columns1(kc, a, aOff + r, lda, b, bOff + j, tmp, j * COLUMN_ROWS);
+            }
+            storeColumns(tmp, L, c, cOff + r * ldc, ldc, alpha, overwrite, cols);
+        }
+        for (; r < rows; r += MR) {
+            runDirect(kc, a, aOff + r, 1, lda, b, bOff, c, cOff + r * ldc, ldc, alpha, overwrite,
+                    Math.min(MR, rows - r), cols, tmp);
+        }
+    }
+
+    /** Floats of {@code tmp} this kernel needs: {@link #runColumnsTransposed}'s columns and a transposed block. */
+    @Override
+    public int tmpFloats() {
+        return Math.max(MR * NR, COLUMN_TMP);
+    }
+
+    /**
+     * {@code C[r][j] = alpha * tmp[j*COLUMN_ROWS + r]} (or added to C) for {@code r < rows} (16 or
+     * {@link #COLUMN_ROWS}) and {@code j < cols} (at most sixteen): each sixteen rows' block of {@code tmp}'s first
+     * sixteen columns transposed by {@link PackTranspose16} into {@code tmp}'s last {@code L * L} floats, then each row
+     * through a mask of {@code cols} lanes.
+     */
+    private static void storeColumns(float[] tmp, int rows, float[] c, int cOff, int ldc, float alpha,
+                                     boolean overwrite, int cols) {
+        VectorMask<Float> m = S.indexInRange(0, cols);
+        FloatVector av = FloatVector.broadcast(S, alpha);
+        int t = COLUMN_TMP - L * L;
+        for (int r0 = 0; r0 < rows; r0 += L) {
+            PackTranspose16.block(tmp, r0, COLUMN_ROWS, tmp, t, L);
+            for (int i = 0, o = cOff + r0 * ldc; i < L; i++, o += ldc) {
+                FloatVector x = FloatVector.fromArray(S, tmp, t + i * L);
+                (overwrite ? x.mul(av) : x.fma(av, FloatVector.fromArray(S, c, o, m))).intoArray(c, o, m);
+            }
+        }
+    }
+
+    /**
+     * {@link #COLUMN_ROWS} rows by {@link #COLUMN_GROUP} columns, A transposed at {@code a[aOff + p*lda + r]} and the
+     * packed B panel's columns from {@code b[bOff]}, into {@code tmp}: column {@code j} at {@code t + j*COLUMN_ROWS}.
+     * The four loads and the five broadcasts of a step sit at constant distances from one index each, so that the JIT
+     * checks their bounds once or twice per step.
+     */
+    private static void columns4(int kc, float[] a, int aOff, int lda, float[] b, int bOff, float[] tmp, int t) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00;
+        FloatVector c02 = c00;
+        FloatVector c03 = c00;
+        FloatVector c04 = c00;
+        FloatVector c10 = c00;
+        FloatVector c11 = c00;
+        FloatVector c12 = c00;
+        FloatVector c13 = c00;
+        FloatVector c14 = c00;
+        FloatVector c20 = c00;
+        FloatVector c21 = c00;
+        FloatVector c22 = c00;
+        FloatVector c23 = c00;
+        FloatVector c24 = c00;
+        FloatVector c30 = c00;
+        FloatVector c31 = c00;
+        FloatVector c32 = c00;
+        FloatVector c33 = c00;
+        FloatVector c34 = c00;
+        for (int p = 0, ap = aOff, bp = bOff; p < kc; p++, ap += lda, bp += NR) {
+            FloatVector a0 = FloatVector.fromArray(S, a, ap);
+            FloatVector a1 = FloatVector.fromArray(S, a, ap + L);
+            FloatVector a2 = FloatVector.fromArray(S, a, ap + 2 * L);
+            FloatVector a3 = FloatVector.fromArray(S, a, ap + 3 * L);
+            FloatVector b0 = FloatVector.broadcast(S, b[bp]);
+            c00 = a0.fma(b0, c00);
+            c10 = a1.fma(b0, c10);
+            c20 = a2.fma(b0, c20);
+            c30 = a3.fma(b0, c30);
+            FloatVector b1 = FloatVector.broadcast(S, b[bp + 1]);
+            c01 = a0.fma(b1, c01);
+            c11 = a1.fma(b1, c11);
+            c21 = a2.fma(b1, c21);
+            c31 = a3.fma(b1, c31);
+            FloatVector b2 = FloatVector.broadcast(S, b[bp + 2]);
+            c02 = a0.fma(b2, c02);
+            c12 = a1.fma(b2, c12);
+            c22 = a2.fma(b2, c22);
+            c32 = a3.fma(b2, c32);
+            FloatVector b3 = FloatVector.broadcast(S, b[bp + 3]);
+            c03 = a0.fma(b3, c03);
+            c13 = a1.fma(b3, c13);
+            c23 = a2.fma(b3, c23);
+            c33 = a3.fma(b3, c33);
+            FloatVector b4 = FloatVector.broadcast(S, b[bp + 4]);
+            c04 = a0.fma(b4, c04);
+            c14 = a1.fma(b4, c14);
+            c24 = a2.fma(b4, c24);
+            c34 = a3.fma(b4, c34);
+        }
+        int w = COLUMN_ROWS;
+        c00.intoArray(tmp, t);
+        c10.intoArray(tmp, t + L);
+        c20.intoArray(tmp, t + 2 * L);
+        c30.intoArray(tmp, t + 3 * L);
+        c01.intoArray(tmp, t + w);
+        c11.intoArray(tmp, t + w + L);
+        c21.intoArray(tmp, t + w + 2 * L);
+        c31.intoArray(tmp, t + w + 3 * L);
+        c02.intoArray(tmp, t + 2 * w);
+        c12.intoArray(tmp, t + 2 * w + L);
+        c22.intoArray(tmp, t + 2 * w + 2 * L);
+        c32.intoArray(tmp, t + 2 * w + 3 * L);
+        c03.intoArray(tmp, t + 3 * w);
+        c13.intoArray(tmp, t + 3 * w + L);
+        c23.intoArray(tmp, t + 3 * w + 2 * L);
+        c33.intoArray(tmp, t + 3 * w + 3 * L);
+        c04.intoArray(tmp, t + 4 * w);
+        c14.intoArray(tmp, t + 4 * w + L);
+        c24.intoArray(tmp, t + 4 * w + 2 * L);
+        c34.intoArray(tmp, t + 4 * w + 3 * L);
+    }
+
+    /** Sixteen rows of {@link #columns4}, into {@code tmp}: column {@code j} at {@code t + j*COLUMN_ROWS}. */
+    private static void columns1(int kc, float[] a, int aOff, int lda, float[] b, int bOff, float[] tmp, int t) {
+        FloatVector c0 = FloatVector.zero(S);
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        FloatVector c4 = c0;
+        for (int p = 0, ap = aOff, bp = bOff; p < kc; p++, ap += lda, bp += NR) {
+            FloatVector a0 = FloatVector.fromArray(S, a, ap);
+            c0 = a0.fma(FloatVector.broadcast(S, b[bp]), c0);
+            c1 = a0.fma(FloatVector.broadcast(S, b[bp + 1]), c1);
+            c2 = a0.fma(FloatVector.broadcast(S, b[bp + 2]), c2);
+            c3 = a0.fma(FloatVector.broadcast(S, b[bp + 3]), c3);
+            c4 = a0.fma(FloatVector.broadcast(S, b[bp + 4]), c4);
+        }
+        c0.intoArray(tmp, t);
+        c1.intoArray(tmp, t + COLUMN_ROWS);
+        c2.intoArray(tmp, t + 2 * COLUMN_ROWS);
+        c3.intoArray(tmp, t + 3 * COLUMN_ROWS);
+        c4.intoArray(tmp, t + 4 * COLUMN_ROWS);
     }
 
     /**
@@ -603,15 +789,46 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
     }
 
     /**
-     * Sixteen p at a time by {@link PackTranspose16}: a block of the panel's first sixteen columns, then of the next
-     * sixteen; the last {@code kc % 16} one float at a time.
+     * Two vectors per row, each loaded through a mask of the row's valid columns (zeros in the others): the output
+     * layer's ten columns took a fill of the panel and ten scalar copies per row.
      */
     @Override
-    public void packTransposedBPanel(float[] b, int src, int ldb, int kc, float[] bp, int dst) {
-        int blocked = NR == 2 * PackTranspose16.L ? kc - kc % PackTranspose16.L : 0;
-        for (int p = 0; p < blocked; p += PackTranspose16.L) {
+    public void packPartialPanel(float[] b, int src, int ldb, int kc, int cols, float[] bp, int dst) {
+        VectorMask<Float> m0 = S.indexInRange(0, cols);
+        VectorMask<Float> m1 = S.indexInRange(L, cols);
+        for (int p = 0, s = src, d = dst; p < kc; p++, s += ldb, d += NR) {
+            FloatVector.fromArray(S, b, s, m0).intoArray(bp, d);
+            FloatVector.fromArray(S, b, s + L, m1).intoArray(bp, d + L);
+        }
+    }
+
+    /**
+     * Sixteen p at a time by {@link PackTranspose16}: a block of the panel's first sixteen columns, then of the next
+     * sixteen. The last {@code kc % 16} (all of them for a product fewer than sixteen deep: the output layer's input
+     * gradient, ten) as two more blocks transposed into {@code tmp}, of which their rows are copied; each block reads
+     * sixteen floats of each of its rows of B, so where the last would read past B it starts as many floats earlier
+     * (the rows it then transposes first are left in {@code tmp}); where that would need more than the block's spare
+     * rows, one float at a time.
+     */
+    @Override
+    public void packTransposedBPanel(float[] b, int src, int ldb, int kc, float[] bp, int dst, float[] tmp) {
+        int l = PackTranspose16.L;
+        int blocked = NR == 2 * l ? kc - kc % l : 0;
+        for (int p = 0; p < blocked; p += l) {
             PackTranspose16.block(b, src + p, ldb, bp, dst + p * NR, NR);
-            PackTranspose16.block(b, src + PackTranspose16.L * ldb + p, ldb, bp, dst + p * NR + PackTranspose16.L, NR);
+            PackTranspose16.block(b, src + l * ldb + p, ldb, bp, dst + p * NR + l, NR);
+        }
+        int rest = kc - blocked;
+        int start = src + blocked;
+        int shift = Math.max(0, start + (NR - 1) * ldb + l - b.length); // floats the last block would read past B
+        if (NR == 2 * l && rest > 0 && shift + rest <= l && start - shift >= 0) {
+            for (int h = 0; h < NR; h += l) {
+                PackTranspose16.block(b, start + h * ldb - shift, ldb, tmp, 0, l);
+                for (int p = 0; p < rest; p++) {
+                    FloatVector.fromArray(S16, tmp, (shift + p) * l).intoArray(bp, dst + (blocked + p) * NR + h);
+                }
+            }
+            return;
         }
         CpuMatmul.packTransposedBScalar(NR, NR, b, src, ldb, blocked, kc, bp, dst);
     }

@@ -79,7 +79,8 @@ class MicroKernelChoiceTest {
     /**
      * The child JVM's entry point for {@link #bothKernelsCompileInEveryTier}: enough products, B as stored and
      * transposed, for C1 and C2 to compile the kernels and the packing; 90 columns of C read A where it lies
-     * ({@link CpuMatmul.MicroKernel#directPanelColumns}), 300 pack it.
+     * ({@link CpuMatmul.MicroKernel#directPanelColumns}), 300 pack it; 10 columns of an A read transposed go along C's
+     * rows ({@link CpuMatmul.MicroKernel#runColumnsTransposed}).
      */
     public static final class Warm {
         public static void main(String[] args) {
@@ -90,10 +91,14 @@ class MicroKernelChoiceTest {
                 Tensor c = be.allocate(Shape.matrix(50, 90));
                 Tensor wide = be.fromHost(Shape.matrix(70, 300), CpuMatmulTest.random(4, 70 * 300));
                 Tensor cw = be.allocate(Shape.matrix(50, 300));
+                Tensor at = be.fromHost(Shape.matrix(70, 130), CpuMatmulTest.random(5, 70 * 130));
+                Tensor ten = be.fromHost(Shape.matrix(70, 10), CpuMatmulTest.random(6, 70 * 10));
+                Tensor c10 = be.allocate(Shape.matrix(130, 10));
                 for (int i = 0; i < 3000; i++) {
                     be.gemm(false, false, 1f, a, b, i % 2 == 0 ? 0f : 1f, c);
                     be.gemm(false, true, 1f, a, bt, 1f, c);
                     be.gemm(false, false, 1f, a, wide, i % 2 == 0 ? 0f : 1f, cw);
+                    be.gemm(true, false, 1f, at, ten, i % 2 == 0 ? 0f : 1f, c10);
                 }
             }
             System.out.println("done");
@@ -122,6 +127,8 @@ class MicroKernelChoiceTest {
             if (kernel.equals("MatmulVectorWide")) {
                 assertTrue(out.contains("dev.jacobian.cpu.MatmulVectorWide::wide12"), bits + " bits, wide12 compiled:\n"
                         + out);
+                assertTrue(out.contains("dev.jacobian.cpu.MatmulVectorWide::columns4"), bits + " bits, columns4 "
+                        + "compiled:\n" + out);
             }
         }
     }
@@ -383,6 +390,132 @@ class MicroKernelChoiceTest {
                 }
             }
         }
+    }
+
+    /**
+     * A kernel that lays vectors along C's rows for few columns and an A read transposed
+     * ({@link CpuMatmul.MicroKernel#runColumnsTransposed}) gives each element the bits its one-vector tiles
+     * ({@link CpuMatmul.MicroKernel#runDirect}) give it, for any count of rows (whole tiles of four vectors, of one,
+     * and the rows left), columns up to {@code directColumns()} (whole and partial passes of columns), added to C or
+     * overwriting it, and writes nothing outside its rows and columns.
+     */
+    @Test
+    void columnsOfATransposedAreTheBitsOfOneVectorTiles() {
+        for (CpuMatmul.MicroKernel kernel : kernelsOfThisShape()) {
+            if (!kernel.columnsTransposed()) {
+                continue;
+            }
+            int mr = kernel.mr();
+            int nr = kernel.nr();
+            float[] tmp = new float[kernel.tmpFloats()];
+            for (int kc : new int[] {1, 37, 128}) {
+                for (int rows : new int[] {1, 12, 15, 16, 17, 40, 64, 65, 80, 131}) {
+                    int lda = rows + 7; // A transposed: [kc, rows] with a gap
+                    float[] a = CpuMatmulTest.random(kc * 11L + rows, kc * lda);
+                    float[] b = CpuMatmulTest.random(kc * 5L + 1, nr * kc); // the padding columns too
+                    for (int cols : new int[] {1, 4, 5, 6, 10, 15, kernel.directColumns()}) {
+                        int ldc = cols + 3;
+                        float[] c0 = CpuMatmulTest.random(rows * 13L + cols, rows * ldc + 5);
+                        for (boolean overwrite : new boolean[] {true, false}) {
+                            float[] expected = c0.clone();
+                            for (int r = 0; r < rows; r += mr) {
+                                kernel.runDirect(kc, a, r, 1, lda, b, 0, expected, r * ldc, ldc, 0.75f, overwrite,
+                                        Math.min(mr, rows - r), cols, tmp);
+                            }
+                            float[] c = c0.clone();
+                            kernel.runColumnsTransposed(kc, a, 0, lda, rows, b, 0, c, 0, ldc, 0.75f, overwrite, cols,
+                                    tmp);
+                            for (int i = 0; i < c.length; i++) {
+                                assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(c[i]),
+                                        kernel.getClass().getSimpleName() + " kc=" + kc + " rows=" + rows + " cols="
+                                                + cols + " overwrite=" + overwrite + " element " + i);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * A kernel's own packing of a B's last, partial panel ({@link CpuMatmul.MicroKernel#packPartialPanel}) lays out the
+     * bits the interface's scalar packing does, zeros in the columns past B's, whatever the buffer held before.
+     */
+    @Test
+    void partialPanelsArePackedAsByTheScalarCopy() {
+        for (CpuMatmul.MicroKernel kernel : kernelsOfThisShape()) {
+            int nr = kernel.nr();
+            CpuMatmul.MicroKernel plain = plainPacking(kernel);
+            for (int kc : new int[] {1, 5, 37}) {
+                for (int cols = 1; cols < nr; cols++) {
+                    int ldb = cols + 2;
+                    float[] b = CpuMatmulTest.random(kc * 3L + cols, kc * ldb - 2); // the last row ends with B
+                    float[] expected = new float[nr * kc + 4];
+                    float[] packed = new float[nr * kc + 4];
+                    java.util.Arrays.fill(expected, Float.NaN);
+                    java.util.Arrays.fill(packed, Float.NaN);
+                    plain.packPartialPanel(b, 0, ldb, kc, cols, expected, 2);
+                    kernel.packPartialPanel(b, 0, ldb, kc, cols, packed, 2);
+                    for (int i = 0; i < packed.length; i++) {
+                        assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(packed[i]),
+                                kernel.getClass().getSimpleName() + " kc=" + kc + " cols=" + cols + " float " + i);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * A kernel's packing of a whole panel of a B read transposed ({@link CpuMatmul.MicroKernel#packTransposedBPanel})
+     * lays out the bits the interface's scalar packing does, for depths below, at and past a vector's, with B's rows
+     * packed to the end or followed by more of B (where the last rows' vector reads must not pass B's end), and writes
+     * nothing outside the panel.
+     */
+    @Test
+    void transposedPanelsArePackedAsByTheScalarCopy() {
+        for (CpuMatmul.MicroKernel kernel : kernelsOfThisShape()) {
+            int nr = kernel.nr();
+            CpuMatmul.MicroKernel plain = plainPacking(kernel);
+            for (int kc : new int[] {1, 5, 10, 16, 17, 37}) {
+                for (int ldb : new int[] {kc, kc + 3}) {
+                    for (int extra : new int[] {0, 40}) {
+                        float[] b = CpuMatmulTest.random(kc * 7L + ldb + extra, 3 + (nr - 1) * ldb + kc + extra);
+                        float[] expected = new float[nr * kc + 4];
+                        float[] packed = new float[nr * kc + 4];
+                        java.util.Arrays.fill(expected, Float.NaN);
+                        java.util.Arrays.fill(packed, Float.NaN);
+                        plain.packTransposedBPanel(b, 3, ldb, kc, expected, 2, new float[plain.tmpFloats()]);
+                        kernel.packTransposedBPanel(b, 3, ldb, kc, packed, 2, new float[kernel.tmpFloats()]);
+                        for (int i = 0; i < packed.length; i++) {
+                            assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(packed[i]),
+                                    kernel.getClass().getSimpleName() + " kc=" + kc + " ldb=" + ldb + " extra=" + extra
+                                            + " float " + i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** A kernel of {@code kernel}'s tile that packs with the interface's scalar defaults and computes nothing. */
+    private static CpuMatmul.MicroKernel plainPacking(CpuMatmul.MicroKernel kernel) {
+        return new CpuMatmul.MicroKernel() {
+            @Override
+            public int mr() {
+                return kernel.mr();
+            }
+
+            @Override
+            public int nr() {
+                return kernel.nr();
+            }
+
+            @Override
+            public void run(int kc, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc,
+                            float alpha, boolean overwrite, int rows, int cols, float[] tmp) {
+                throw new UnsupportedOperationException();
+            }
+        };
     }
 
     /** The kernels this JVM's vector shape can run: the narrow ones and the scalar twin always, the wide one on 16 lanes. */

@@ -2,7 +2,7 @@
 # Jacobian's CPU SGEMM against OpenBLAS, alternating in one process (GemmRatio: the median of per-round ratios, robust
 # where the machine's speed drifts), for 1 and 2 threads, with the CPU model and its measured SGEMM peak beside it.
 #
-#   benchmarks/run-gemm-ratio.sh                      # squares and the MLP's products, 1 and 2 threads
+#   benchmarks/run-gemm-ratio.sh                      # squares and the MLP's products, 1 and 2 threads (~4 min)
 #   SHAPES="1024 128x256x784:NN" THREADS=1 ROUNDS=40 benchmarks/run-gemm-ratio.sh
 #   FORKS=5 SHAPES="1024 128x256x784:NN" benchmarks/run-gemm-ratio.sh   # five JVMs each, and the spread across them
 #
@@ -12,13 +12,17 @@
 # from Jacobian's half of the next round: OPENBLAS_THREAD_TIMEOUT=4 (its least) makes them sleep at once; Jacobian's
 # workers spin 1 ms before they park (-Djacobian.cpu.spinMicros=1000; by default 200 ms, which would take a core from
 # OpenBLAS's half), and GemmRatio pauses 5 ms before each half, so each half starts with the other's threads asleep.
-# Needs libopenblas0 (and numpy for the peak). About a minute per thread count. Nothing else may run meanwhile.
+# Needs libopenblas0 (and numpy for the peak). About two minutes per thread count. Nothing else may run meanwhile.
 # Results: benchmarks/target/gemm-ratio.md.
 set -euo pipefail
 # shellcheck source=benchmarks/lib.sh
 . "$(dirname "$0")/lib.sh"
 build_jar -pl benchmarks -am
-shapes="${SHAPES:-512 1024 128x256x784:NN 128x128x256:NN 784x256x128:TN 256x128x128:TN 128x784x256:NT 128x256x128:NT}"
+# squares, then the products of the 784-256-128-10 MLP's step at batch 128 (the first layer's forward, the second's, the
+# weight gradients, the input gradients), then the output layer's at batch 128 and 64 (forward, weight gradient, input
+# gradient)
+shapes="${SHAPES:-512 1024 128x256x784:NN 128x128x256:NN 784x256x128:TN 256x128x128:TN 128x784x256:NT 128x256x128:NT \
+128x10x128:NN 128x10x128:TN 128x128x10:NT 64x10x128:NN 128x10x64:TN 64x128x10:NT}"
 pick_coretype
 report="$out/gemm-ratio.md"
 {

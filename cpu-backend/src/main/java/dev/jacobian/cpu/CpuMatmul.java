@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * A where it lies instead of packing it ({@link MicroKernel#runDirect}): always for a B of one narrow panel
  * ({@link MicroKernel#directColumns}), and for an A read as stored where a thread computes few columns
  * ({@link MicroKernel#directPanelColumns}, {@link #blockRead}), where packing A would cost the most against the
- * product.
+ * product; for a B of one narrow panel and an A read transposed, a kernel may lay its vectors along C's rows
+ * ({@link MicroKernel#runColumnsTransposed}).
  *
  * <p>A product whose B (read as stored: a layer's weights) is much larger than C, with beta 0, is the sum of two depth
  * halves on any thread count ({@link #splitsDepth}, {@link #depthHalves}): on two threads each computes one half,
@@ -848,7 +849,8 @@ final class CpuMatmul {
      * {@code C[m0:m1, 0:ncb] += alpha * op(A)[m0:m1, pc:pc+kcb] * Bblock} for one packed block of B (at
      * {@code bp[bpOff]}, {@code ncb} columns, {@code kcb} deep); op(A) read as {@code read} says: packed into the
      * workspace mc rows at a time, from {@code ws.wholeA}, or where it lies, also for {@link ARead#PACKED} when B is
-     * one narrow panel ({@link MicroKernel#directColumns}).
+     * one narrow panel ({@link MicroKernel#directColumns}), then for an A read transposed by the kernel's
+     * {@link MicroKernel#runColumnsTransposed} where it has one.
      * {@code c[cOff]} is the block's first column of row 0. With {@code beta == 0} the first block ({@code pc == 0})
      * stores {@code alpha * Ablock * Bblock} without reading C: C was not scaled (see {@link #scale}).
      */

@@ -168,14 +168,15 @@ final class CpuMatmul {
             throw new UnsupportedOperationException("this kernel packs A");
         }
 
-        /** Floats of the {@code tmp} array the kernel's methods are given: one tile, {@code mr() * nr()}, by default. */
+        /** Floats of the {@code tmp} array the kernel's methods are given: one tile, {@code mr() * nr()}, by default.
+         */
         default int tmpFloats() {
             return mr() * nr();
         }
 
         /**
-         * Whether {@link #runColumnsTransposed} computes the products of few columns ({@link #directColumns}) whose A is
-         * read transposed: false, the default, for never.
+         * Whether {@link #runColumnsTransposed} computes the products of few columns ({@link #directColumns}) whose A
+         * is read transposed: false, the default, for never.
          */
         default boolean columnsTransposed() {
             return false;
@@ -228,8 +229,8 @@ final class CpuMatmul {
 
         /**
          * Packs one whole panel of a B read transposed: for each {@code p < kc}, the {@link #nr} values
-         * {@code b[src + c*ldb + p]} ({@code c < nr}, one from each row of B) to {@code bp[dst + p*nr + c]}; {@code tmp}
-         * ({@link #tmpFloats} floats) is the kernel's to use meanwhile.
+         * {@code b[src + c*ldb + p]} ({@code c < nr}, one from each row of B) to {@code bp[dst + p*nr + c]};
+         * {@code tmp} ({@link #tmpFloats} floats) is the kernel's to use meanwhile.
          */
         default void packTransposedBPanel(float[] b, int src, int ldb, int kc, float[] bp, int dst, float[] tmp) {
             packTransposedBScalar(nr(), nr(), b, src, ldb, 0, kc, bp, dst);

@@ -138,10 +138,38 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
             cb0 = ab.fma(b0, cb0);
             cb1 = ab.fma(b1, cb1);
         }
-        // the tile goes to C through tmp, whatever its shape: written out per row (full, overwrite and edge variants)
-        // the method outgrew C1's register allocator ("out of virtual registers"), and the JVM then kept running C1's
-        // tier-2 code of it, where vectors are boxed (over a hundred times slower), instead of moving on to C2;
-        // the detour costs 2 MR stores and loads per kc steps of 2 MR FMAs
+        // a whole tile written over C goes there from the registers; any other through tmp: written out per row for
+        // the added, edge and overwrite variants, the method outgrew C1's register allocator ("out of virtual
+        // registers"), and the JVM then kept running C1's tier-2 code of it, where vectors are boxed (over a hundred
+        // times slower), instead of moving on to C2; the detour costs 2 MR stores and loads per kc steps of 2 MR FMAs
+        if (overwrite && rows == MR && cols == NR) {
+            FloatVector av = FloatVector.broadcast(S, alpha);
+            c00.mul(av).intoArray(c, cOff);
+            c01.mul(av).intoArray(c, cOff + L);
+            c10.mul(av).intoArray(c, cOff + ldc);
+            c11.mul(av).intoArray(c, cOff + ldc + L);
+            c20.mul(av).intoArray(c, cOff + 2 * ldc);
+            c21.mul(av).intoArray(c, cOff + 2 * ldc + L);
+            c30.mul(av).intoArray(c, cOff + 3 * ldc);
+            c31.mul(av).intoArray(c, cOff + 3 * ldc + L);
+            c40.mul(av).intoArray(c, cOff + 4 * ldc);
+            c41.mul(av).intoArray(c, cOff + 4 * ldc + L);
+            c50.mul(av).intoArray(c, cOff + 5 * ldc);
+            c51.mul(av).intoArray(c, cOff + 5 * ldc + L);
+            c60.mul(av).intoArray(c, cOff + 6 * ldc);
+            c61.mul(av).intoArray(c, cOff + 6 * ldc + L);
+            c70.mul(av).intoArray(c, cOff + 7 * ldc);
+            c71.mul(av).intoArray(c, cOff + 7 * ldc + L);
+            c80.mul(av).intoArray(c, cOff + 8 * ldc);
+            c81.mul(av).intoArray(c, cOff + 8 * ldc + L);
+            c90.mul(av).intoArray(c, cOff + 9 * ldc);
+            c91.mul(av).intoArray(c, cOff + 9 * ldc + L);
+            ca0.mul(av).intoArray(c, cOff + 10 * ldc);
+            ca1.mul(av).intoArray(c, cOff + 10 * ldc + L);
+            cb0.mul(av).intoArray(c, cOff + 11 * ldc);
+            cb1.mul(av).intoArray(c, cOff + 11 * ldc + L);
+            return;
+        }
         c00.intoArray(tmp, 0);
         c01.intoArray(tmp, L);
         c10.intoArray(tmp, NR);

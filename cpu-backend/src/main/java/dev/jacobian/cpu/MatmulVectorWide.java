@@ -296,11 +296,7 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
                 }
                 wide12(kc, a, aOff, rowStride, b, bOff, tmp, c, cOff, ldc, alpha, false);
             } else if (asStored) {
-                if (overwrite) { // written over C: from the registers
-                    direct12(kc, a, aOff, rowStride, b, bOff, tmp, c, cOff, ldc, alpha, cols, true);
-                    return;
-                }
-                direct12(kc, a, aOff, rowStride, b, bOff, tmp, c, cOff, ldc, alpha, cols, false);
+                direct12(kc, a, aOff, rowStride, b, bOff, tmp);
             } else {
                 direct12Transposed(kc, a, aOff, depthStride, b, bOff, tmp);
             }
@@ -500,12 +496,9 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
      * the panel's zero padding. A is read where it lies, as stored: row {@code r}'s element {@code p} at
      * {@code a[aOff + r*rowStride + p]}, indexed from the loop's counter, so that the JIT drops the bounds checks from
      * the loop ({@link #direct12Transposed} reads A transposed, or a packed panel). Each element is the same chain of
-     * FMAs, in the same order, as in the two-vector loop, so the bits do not depend on which computed it. With
-     * {@code overwriteC} the tile is written over C's first {@code cols} columns, times {@code alpha}, from the
-     * registers, as {@link #store} would write it from {@code tmp}.
+     * FMAs, in the same order, as in the two-vector loop, so the bits do not depend on which computed it.
      */
-    private static void direct12(int kc, float[] a, int aOff, int rowStride, float[] b, int bOff, float[] tmp,
-                                 float[] c, int cOff, int ldc, float alpha, int cols, boolean overwriteC) {
+    private static void direct12(int kc, float[] a, int aOff, int rowStride, float[] b, int bOff, float[] tmp) {
         FloatVector c0 = FloatVector.zero(S);
         FloatVector c1 = c0;
         FloatVector c2 = c0;
@@ -544,23 +537,6 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
             c9 = FloatVector.broadcast(S, a[r9 + p]).fma(b0, c9);
             ca = FloatVector.broadcast(S, a[ra + p]).fma(b0, ca);
             cb = FloatVector.broadcast(S, a[rb + p]).fma(b0, cb);
-        }
-        if (overwriteC) {
-            FloatVector av = FloatVector.broadcast(S, alpha);
-            VectorMask<Float> m = S.indexInRange(0, cols);
-            c0.mul(av).intoArray(c, cOff, m);
-            c1.mul(av).intoArray(c, cOff + ldc, m);
-            c2.mul(av).intoArray(c, cOff + 2 * ldc, m);
-            c3.mul(av).intoArray(c, cOff + 3 * ldc, m);
-            c4.mul(av).intoArray(c, cOff + 4 * ldc, m);
-            c5.mul(av).intoArray(c, cOff + 5 * ldc, m);
-            c6.mul(av).intoArray(c, cOff + 6 * ldc, m);
-            c7.mul(av).intoArray(c, cOff + 7 * ldc, m);
-            c8.mul(av).intoArray(c, cOff + 8 * ldc, m);
-            c9.mul(av).intoArray(c, cOff + 9 * ldc, m);
-            ca.mul(av).intoArray(c, cOff + 10 * ldc, m);
-            cb.mul(av).intoArray(c, cOff + 11 * ldc, m);
-            return;
         }
         c0.intoArray(tmp, 0);
         c1.intoArray(tmp, NR);

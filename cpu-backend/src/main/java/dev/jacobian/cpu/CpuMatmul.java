@@ -168,8 +168,7 @@ final class CpuMatmul {
             throw new UnsupportedOperationException("this kernel packs A");
         }
 
-        /** Floats of the {@code tmp} array the kernel's methods are given: one tile, {@code mr() * nr()}, by default.
-         */
+        /** Floats of the {@code tmp} array given to the kernel's methods: one tile, {@code mr() * nr()}, by default. */
         default int tmpFloats() {
             return mr() * nr();
         }

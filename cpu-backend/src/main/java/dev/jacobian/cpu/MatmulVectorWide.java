@@ -40,7 +40,8 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
      * Floats of {@code tmp} that {@link #runColumnsTransposed} uses: the columns of a tile of {@link #COLUMN_ROWS}
      * rows, as many as whole passes cover for sixteen, and a transposed 16 x 16 block.
      */
-    static final int COLUMN_TMP = (16 + COLUMN_GROUP - 1) / COLUMN_GROUP * COLUMN_GROUP * COLUMN_ROWS + 16 * 16;
+    static final int COLUMN_TMP = (PackTranspose16.L + COLUMN_GROUP - 1) / COLUMN_GROUP * COLUMN_GROUP * COLUMN_ROWS
+            + PackTranspose16.L * PackTranspose16.L;
     /** Lanes a vector must hold for this kernel to be chosen. */
     static final int MIN_LANES = 16;
     private static final VectorSpecies<Float> S = Simd.F;
@@ -290,11 +291,11 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
         int r = 0;
         if (rows == MR) {
             if (wide) {
-                if (cols == NR && overwrite) { // a whole tile written over C: from the registers
-                    wide12(kc, a, aOff, rowStride, b, bOff, tmp, c, cOff, ldc, alpha, true);
+                boolean toC = cols == NR && overwrite; // a whole tile written over C: from the registers
+                wide12(kc, a, aOff, rowStride, b, bOff, tmp, c, cOff, ldc, alpha, toC);
+                if (toC) {
                     return;
                 }
-                wide12(kc, a, aOff, rowStride, b, bOff, tmp, c, cOff, ldc, alpha, false);
             } else if (asStored) {
                 direct12(kc, a, aOff, rowStride, b, bOff, tmp);
             } else {

@@ -142,7 +142,9 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
         // a whole tile written over C goes there from the registers; any other through tmp: written out per row for
         // the added, edge and overwrite variants, the method outgrew C1's register allocator ("out of virtual
         // registers"), and the JVM then kept running C1's tier-2 code of it, where vectors are boxed (over a hundred
-        // times slower), instead of moving on to C2; the detour costs 2 MR stores and loads per kc steps of 2 MR FMAs
+        // times slower), instead of moving on to C2; the detour costs 2 MR stores and loads per kc steps of 2 MR FMAs.
+        // The register store is written out again in wide12 on purpose: a method taking the 24 vectors was not inlined
+        // by C2 past a few calls (NodeCountInliningCutoff), and the vectors it got boxed ran 0.11-0.14x OpenBLAS
         if (overwrite && rows == MR && cols == NR) {
             FloatVector av = FloatVector.broadcast(S, alpha);
             c00.mul(av).intoArray(c, cOff);

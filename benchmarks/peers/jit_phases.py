@@ -4,8 +4,9 @@ the JVM's compilations (a JFR recording of jdk.Compilation with no threshold: ev
 start and length) and logs with millisecond UTC stamps (a logback configuration of its own, with the training run's
 DEBUG lines: the end of the JIT warm-up, each checkpoint), and prints per phase of the run
 
-- start-up: launch to the end of the JIT warm-up (the data loading beside it); then checkpoint 0;
-- epoch k: from checkpoint k-1 to checkpoint k (the epoch's steps, its validation and its checkpoint);
+- start-up: launch to the end of the JIT warm-up (the data loading and checkpoint 0 beside it);
+- epoch k: from checkpoint k-1 (for epoch 1, the end of the start-up) to checkpoint k (the epoch's steps, its
+  validation and its checkpoint);
 
 how many C2 compiles started in it and their length summed (the compiler thread's CPU time), those of the project's
 own methods (dev.jacobian.*) and how many of them compiled a method that C2 had not compiled before in the run, the
@@ -98,10 +99,11 @@ def run(args, tmp, jfr):
     events = compilations(jfr, recording)
     if 0 not in marks or not events:
         raise SystemExit("the run's log lacks checkpoint 0 (or the recording is empty):\n" + p.stdout[-3000:])
-    bounds = [("start-up", events[0][0], marks.get("warm-up", marks[0]))]
-    if "warm-up" in marks:
-        bounds.append(("checkpoint 0", marks["warm-up"], marks[0]))
-    bounds += [(f"epoch {k}", marks[k - 1], marks[k]) for k in range(1, args.epochs + 1) if k in marks]
+    # the run writes checkpoint 0 while the warm-up ends on its thread, then waits for it: epoch 1 starts at the later
+    first = max(marks[0], marks.get("warm-up", marks[0]))
+    bounds = [("start-up", events[0][0], first)]
+    bounds += [(f"epoch {k}", first if k == 1 else marks[k - 1], marks[k]) for k in range(1, args.epochs + 1)
+               if k in marks]
     return bounds, events, epochs
 
 

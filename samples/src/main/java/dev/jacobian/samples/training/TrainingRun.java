@@ -234,8 +234,11 @@ public final class TrainingRun {
             earlyStopping = config.earlyStopping() > 0
                     ? new EarlyStopping(config.monitored(), config.earlyStopping(), 0, true) : null;
             int epoch = 1;
-            awaitWarmUp(warmUp);
             try {
+                // checkpoint 0 (or the resumed state) while the JIT warm-up, which shares nothing with the run, ends
+                // on its own thread: this thread would only wait for it meanwhile. Launch to the first step 0.95x at
+                // batch 128 and 0.97x at 64 (the default run) against waiting first (6 runs each, alternating; AMD
+                // EPYC family 26, 2 vCPUs)
                 if (resumed != null) {
                     Networks.restore(resumed, model, sgd);
                     restoreSchedule(resumed, model);
@@ -244,6 +247,7 @@ public final class TrainingRun {
                 } else {
                     checkpoint(0, model, trainer, backend, null);
                 }
+                awaitWarmUp(warmUp);
                 while (epoch <= config.epochs() && (earlyStopping == null || !earlyStopping.shouldStop())) {
                     try {
                         Reports.EpochRecord rec = epoch(epoch, data, model, trainer);

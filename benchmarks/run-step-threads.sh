@@ -7,8 +7,11 @@
 #
 #   benchmarks/run-step-threads.sh
 #   BATCHES=128 OPS=true ROUNDS=30 benchmarks/run-step-threads.sh
+#   BATCHES=128 PROFILE=true benchmarks/run-step-threads.sh   # and the thread pool's calls per site (the JDK Flight
+#                                                            # Recorder events of the 2-thread steps; peers/parallel_profile.py)
 #
-# About 40 s per batch size. Nothing else may run meanwhile. Results: benchmarks/target/step-threads.md.
+# About 40 s per batch size. Nothing else may run meanwhile. Results: benchmarks/target/step-threads.md (and with
+# PROFILE=true the recordings, step-threads-BATCH.jfr).
 set -euo pipefail
 # shellcheck source=benchmarks/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -17,7 +20,13 @@ pick_coretype   # for the peak printed beside the figures
 {
   machine_header
   for b in ${BATCHES:-128 64}; do
+    profile=()
+    [[ "${PROFILE:-false}" == true ]] && profile=(-Dprofile="$out/step-threads-$b.jfr")
     "$java" --add-modules=jdk.incubator.vector -Xmx2g -Dbatch="$b" -Drounds="${ROUNDS:-20}" -Dops="${OPS:-false}" \
-        -cp "$jar" dev.jacobian.bench.StepThreads 2>&1 | grep -v -E "WARN|INFO"
+        ${profile[@]+"${profile[@]}"} -cp "$jar" dev.jacobian.bench.StepThreads 2>&1 | grep -v -E "WARN|INFO"
+    if [[ "${PROFILE:-false}" == true ]]; then
+      JAVA_HOME="$(dirname "$(dirname "$java")")" /usr/bin/python3 "$here/peers/parallel_profile.py" "$out/step-threads-$b.jfr" \
+          "$(( ${ROUNDS:-20} * 100 ))"
+    fi
   done
 } | tee "$out/step-threads.md"

@@ -4,13 +4,17 @@ import dev.jacobian.backend.Backend;
 import dev.jacobian.cpu.CpuBackend;
 import dev.jacobian.tensor.Tensor;
 import dev.jacobian.train.Trainer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import jdk.jfr.Recording;
 
 /**
  * The CPU backend's training step on one thread against two, in one process, alternating: two trainers of the
@@ -24,8 +28,12 @@ import java.util.TreeMap;
  * <p>With {@code -Dops=true} every backend call is also timed (through a {@link Proxy} of {@link Backend}) and the
  * report lists each op's share of the 1-thread step's backend time, on 1 and on 2 threads, and its gain: which ops
  * gain from the second thread and which lose. Only ratios are printed: a time from one machine says little on the
- * next. System properties: {@code batch} (128), {@code rounds} (20), {@code steps} (100 per side and round),
- * {@code ops} (false). {@code benchmarks/run-step-threads.sh} runs it with the machine's peak beside it.
+ * next. With {@code -Dprofile=FILE} the timed rounds are recorded to a JDK Flight Recorder file with the CPU backend's
+ * events of its thread pool ({@code dev.jacobian.cpu.ParallelCall}, one per parallel call: the caller's and the
+ * worker's busy time, the caller's wait, whether the worker joined; {@code dev.jacobian.cpu.ParallelSite}, the stack
+ * of each call site), which {@code benchmarks/peers/parallel_profile.py} sums per site. System properties:
+ * {@code batch} (128), {@code rounds} (20), {@code steps} (100 per side and round), {@code ops} (false),
+ * {@code profile} (none). {@code benchmarks/run-step-threads.sh} runs it with the machine's peak beside it.
  */
 public final class StepThreads {
     private static final int BATCHES = StepTimer.BATCHES;
@@ -46,6 +54,7 @@ public final class StepThreads {
         int rounds = Integer.getInteger("rounds", 20);
         int steps = Integer.getInteger("steps", 100);
         boolean ops = Boolean.getBoolean("ops");
+        String profile = System.getProperty("profile");
         int[] threads = {1, 2};
         float[] x = StepTimer.inputs(batch);
         Trainer[] trainers = new Trainer[threads.length];
@@ -67,6 +76,7 @@ public final class StepThreads {
             }
         }
         timing[0] = true;
+        Recording recording = profile == null ? null : startProfile();
         double[][] micros = new double[threads.length][rounds];
         double[] speedUp = new double[rounds];
         double[] machine = new double[rounds];
@@ -86,6 +96,14 @@ public final class StepThreads {
                 speedUp[r] = micros[0][r] / micros[1][r];
                 machine[r] = probeAfterSpin(probe, twoThreadsEnd);
                 relative[r] = speedUp[r] / machine[r];
+            }
+        }
+        if (recording != null) {
+            try (recording) {
+                recording.stop();
+                recording.dump(Path.of(profile));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write the profile " + profile, e);
             }
         }
         double[] oneMicros = micros[0].clone();
@@ -124,6 +142,15 @@ public final class StepThreads {
         for (CpuBackend be : backends) {
             be.close();
         }
+    }
+
+    /** A recording of the CPU backend's thread-pool events (every call, every site's stack), started. */
+    private static Recording startProfile() {
+        Recording r = new Recording();
+        r.enable("dev.jacobian.cpu.ParallelCall").withoutThreshold();
+        r.enable("dev.jacobian.cpu.ParallelSite").withStackTrace();
+        r.start();
+        return r;
     }
 
     /**

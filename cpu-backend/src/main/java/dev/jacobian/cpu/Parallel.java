@@ -1,5 +1,7 @@
 package dev.jacobian.cpu;
 
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -121,17 +123,29 @@ final class Parallel implements AutoCloseable {
         final AtomicInteger joined = new AtomicInteger();
         /** For a call with homes ({@link #runHomed}): which tasks are taken (1); null otherwise. */
         final AtomicIntegerArray taken;
+        /**
+         * While a recording takes {@link ParallelCallEvent}s: per thread (0 the caller), the nanoseconds it spent in
+         * tasks, and for workers when they joined ({@link System#nanoTime}); null otherwise. Each slot is written by its
+         * thread only, before it leaves the call, and read by the caller after.
+         */
+        final long[] busy;
+        /** As {@link #busy}: when each worker joined the call, or 0. */
+        final long[] joinedAt;
         volatile boolean closed;
 
-        Call(long number, Task body, int tasks, boolean homed) {
+        Call(long number, Task body, int tasks, boolean homed, int threads, boolean timed) {
             this.number = number;
             this.body = body;
             this.tasks = tasks;
             this.taken = homed ? new AtomicIntegerArray(tasks) : null;
+            this.busy = timed ? new long[threads] : null;
+            this.joinedAt = timed ? new long[threads] : null;
         }
     }
 
-    private volatile Call call = new Call(0, null, 0, false);
+    private volatile Call call = new Call(0, null, 0, false, 0, false);
+    /** Task body classes this pool has recorded a {@link ParallelSiteEvent} for (the calling thread's only). */
+    private final Set<Class<?>> sitesRecorded = new HashSet<>();
     private volatile boolean closed;
     private volatile Thread parkedCaller;
     private volatile boolean inCall;
@@ -215,7 +229,14 @@ final class Parallel implements AutoCloseable {
         synchronized (this) {
             failure = null;
         }
-        Call c = new Call(call.number + 1, body, tasks, homed);
+        ParallelCallEvent event = new ParallelCallEvent();
+        boolean timed = event.isEnabled();
+        long published = 0;
+        if (timed) {
+            event.begin();
+            published = System.nanoTime();
+        }
+        Call c = new Call(call.number + 1, body, tasks, homed, threads, timed);
         call = c;
         for (int i = 0; i < helpers; i++) {
             if (workers[i].parked && wakeWorkers) {
@@ -226,8 +247,12 @@ final class Parallel implements AutoCloseable {
         // every task is taken: close the call, then wait for the workers that joined it (a worker joins, then looks
         // at closed; the caller closes, then looks at joined: one of the two sees the other)
         c.closed = true;
+        long callerDone = timed ? System.nanoTime() : 0;
         awaitJoined(c);
-        call = new Call(c.number, null, 0, false); // keeps nothing of the call alive (workers skip a number they saw)
+        if (timed) {
+            record(event, c, published, callerDone);
+        }
+        call = new Call(c.number, null, 0, false, 0, false); // keeps nothing of the call alive (workers skip it)
         Throwable f;
         synchronized (this) {
             f = failure;
@@ -244,6 +269,37 @@ final class Parallel implements AutoCloseable {
         }
     }
 
+    /** Fills and commits a timed call's {@link ParallelCallEvent}, and a {@link ParallelSiteEvent} for a new site. */
+    private void record(ParallelCallEvent event, Call c, long published, long callerDone) {
+        event.end();
+        if (!event.shouldCommit()) {
+            return;
+        }
+        Class<?> site = c.body.getClass();
+        event.site = site.getName();
+        event.tasks = c.tasks;
+        event.threads = Math.min(c.tasks, threads);
+        event.callerBusy = c.busy[0];
+        event.callerWait = System.nanoTime() - callerDone;
+        int worked = c.busy[0] > 0 ? 1 : 0;
+        long firstJoin = Long.MAX_VALUE;
+        for (int i = 1; i < threads; i++) {
+            worked += c.busy[i] > 0 ? 1 : 0;
+            event.workerBusy = Math.max(event.workerBusy, c.busy[i]);
+            if (c.joinedAt[i] != 0) {
+                firstJoin = Math.min(firstJoin, c.joinedAt[i]);
+            }
+        }
+        event.worked = worked;
+        event.joinLatency = firstJoin == Long.MAX_VALUE ? 0 : Math.max(0, firstJoin - published);
+        event.commit();
+        if (sitesRecorded.add(site)) {
+            ParallelSiteEvent named = new ParallelSiteEvent();
+            named.site = event.site;
+            named.commit();
+        }
+    }
+
     /**
      * Takes and runs the call's next task until none is left (in a call with homes, first the tasks whose home is
      * {@code self}, then any other); a task's failure is recorded for the caller.
@@ -251,29 +307,33 @@ final class Parallel implements AutoCloseable {
     private void runTasks(Call c, int self) {
         if (c.taken != null) {
             for (int t = self; t < c.tasks; t += threads) {
-                runIfFree(c, t);
+                runIfFree(c, t, self);
             }
             for (int t = 0; t < c.tasks; t++) {
-                runIfFree(c, t);
+                runIfFree(c, t, self);
             }
             return;
         }
         for (int t = c.next.getAndIncrement(); t < c.tasks; t = c.next.getAndIncrement()) {
-            runTask(c, t);
+            runTask(c, t, self);
         }
     }
 
-    private void runIfFree(Call c, int t) {
+    private void runIfFree(Call c, int t, int self) {
         if (c.taken.get(t) == 0 && c.taken.compareAndSet(t, 0, 1)) {
-            runTask(c, t);
+            runTask(c, t, self);
         }
     }
 
-    private void runTask(Call c, int t) {
+    private void runTask(Call c, int t, int self) {
+        long start = c.busy != null ? System.nanoTime() : 0;
         try {
             c.body.run(t);
         } catch (Throwable e) { // reported to the caller, who rethrows it
             addFailure(e);
+        }
+        if (c.busy != null) {
+            c.busy[self] += System.nanoTime() - start;
         }
     }
 
@@ -411,7 +471,10 @@ final class Parallel implements AutoCloseable {
                 seen = c.number;
                 if (index < Math.min(c.tasks, threads)) {
                     c.joined.incrementAndGet();
-                    if (!c.closed) {
+                    if (!c.closed) { // else the caller may have stopped waiting: this thread writes nothing of c
+                        if (c.joinedAt != null) {
+                            c.joinedAt[index] = System.nanoTime();
+                        }
                         runTasks(c, index);
                     }
                     if (c.joined.decrementAndGet() == 0) {

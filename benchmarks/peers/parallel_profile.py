@@ -10,13 +10,15 @@ latency of the first worker to join; the share of the calls in which a thread di
 and the caller ran them all); and the step's time that the sites' calls took. Where the caller's and the worker's busy times differ, the faster one waited for the other.
 
     parallel_profile.py FILE [STEPS]     # STEPS: the steps the recording holds (per-step figures)
+    parallel_profile.py FILE --slices N  # instead: the calls in N equal slices of time, and in how many of them a
+                                         # thread did no task (where a run's second thread went missing, and when)
 """
 import json
 import os
 import subprocess
 import sys
 
-from jit_phases import iso_duration as seconds
+from jit_phases import iso_duration as seconds, seconds_of
 
 
 def events(jfr, path):
@@ -39,13 +41,31 @@ def site_name(event):
     return " < ".join(frames)
 
 
+def slices(calls, n):
+    """The calls (start s, a thread idle) in n equal slices of the recording's time."""
+    calls.sort()
+    first, last = calls[0][0], calls[-1][0]
+    width = max(1e-9, (last - first) / n)
+    print(f"parallel calls in {n} slices of {width:.2f} s, and the calls a thread did no task in")
+    print("| from s | calls | a thread idle |")
+    print("|---|---|---|")
+    for k in range(n):
+        inside = [idle for t, idle in calls if k == min(n - 1, int((t - first) / width))]
+        if inside:
+            print(f"| {k * width:.2f} | {len(inside)} | {100 * sum(inside) / len(inside):.1f}% |")
+
+
 def main():
     if len(sys.argv) < 2:
         raise SystemExit(__doc__)
     path = sys.argv[1]
-    steps = int(sys.argv[2]) if len(sys.argv) > 2 else 0
     java_home = os.environ.get("JAVA_HOME", "")
     jfr = os.path.join(java_home, "bin", "jfr") if java_home else "jfr"
+    if len(sys.argv) > 3 and sys.argv[2] == "--slices":
+        slices([(seconds_of(e["values"]["startTime"]), e["values"]["worked"] < e["values"]["threads"])
+                for e in events(jfr, path) if e["type"] == "dev.jacobian.cpu.ParallelCall"], int(sys.argv[3]))
+        return
+    steps = int(sys.argv[2]) if len(sys.argv) > 2 else 0
     names, sites = {}, {}
     for e in events(jfr, path):
         v = e["values"]

@@ -7,7 +7,8 @@ Per site (the task body's class, named by the first frames of its stack outside 
 calls per step, and per call the means of the call's length, of the caller's and the busiest worker's busy time (over
 the calls in which every thread worked), of the caller's wait for the last worker after its own tasks, and of the
 latency of the first worker to join; the share of the calls in which a thread did no task (the worker came too late
-and the caller ran them all); and the step's time that the sites' calls took. Where the caller's and the worker's busy times differ, the faster one waited for the other.
+and the caller ran them all); and the step's time that the sites' calls took. Where the caller's and the worker's
+busy times differ, the faster one waited for the other.
 
     parallel_profile.py FILE [STEPS]     # STEPS: the steps the recording holds (per-step figures)
     parallel_profile.py FILE --slices N  # instead: the calls in N equal slices of time, and in how many of them a

@@ -1,8 +1,12 @@
 package dev.jacobian.nn;
 
 import dev.jacobian.backend.Activation;
+import dev.jacobian.backend.Axis;
+import dev.jacobian.backend.Backend;
+import dev.jacobian.backend.Reduction;
 import dev.jacobian.graph.Executor;
 import dev.jacobian.graph.Node;
+import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,8 +16,9 @@ import java.util.function.Function;
  * The lecture's health checks of a network, per layer, from the last training step (or from a batch given):
  * weight-gradient norms (vanishing when tiny, exploding when huge), the fraction of dead ReLU units
  * (zero for every sample of the batch), and the fraction of saturated sigmoid/tanh outputs (where the
- * derivative is nearly zero). Reading them downloads the layers' activations: call once per epoch, not
- * every step.
+ * derivative is nearly zero). The backend reduces the gradients and the ReLU activations, and a number per layer and
+ * per ReLU unit comes to the host (a sigmoid or tanh layer's activations come whole): call once per epoch, not every
+ * step.
  */
 public final class Diagnostics {
     /** Below this weight-gradient norm a layer is said to have vanishing gradients. */
@@ -114,44 +119,62 @@ public final class Diagnostics {
                 || l.activation() == Activation.TANH;
     }
 
-    /** The health of every layer, with each layer's activations from {@code activations}. */
+    /**
+     * The health of every layer, with each layer's activations from {@code activations}. The backend reduces what it
+     * can ({@link Reduction#SUM_SQUARES} of each weight gradient, {@link Reduction#MAX} down each ReLU unit's column):
+     * only a number per layer and a number per unit come to the host, not the gradients and activations themselves,
+     * and no loop over them runs in Java (which the JIT would compile mid-run, once per epoch being enough to make it
+     * hot). Sigmoid and tanh layers' saturated share, which no reduction counts, still reads their activations.
+     */
     private static List<LayerHealth> inspect(Model model, Function<Layer, Tensor> activations) {
         Executor exec = model.executor();
+        Backend backend = exec.backend();
         List<LayerHealth> out = new ArrayList<>();
-        for (Layer l : model.layers()) {
-            float[] g = exec.gradient(l.weight()).download();
-            double sq = 0;
-            for (float v : g) {
-                sq += (double) v * v;
-            }
-            double dead = Double.NaN;
-            double saturated = Double.NaN;
-            if (readsActivations(l)) {
-                float[] a = activations.apply(l).download();
-                int units = l.units();
-                int rows = a.length / units;
+        try (Tensor scalar = backend.allocate(Shape.of(1, 1))) {
+            for (Layer l : model.layers()) {
+                backend.reduce(Reduction.SUM_SQUARES, Axis.ALL, exec.gradient(l.weight()), scalar, false);
+                double gradNorm = Math.sqrt(scalar.download()[0]);
+                double dead = Double.NaN;
+                double saturated = Double.NaN;
                 if (l.activation() == Activation.RELU) {
-                    int deadUnits = 0;
-                    for (int j = 0; j < units; j++) {
-                        boolean alive = false;
-                        for (int i = 0; i < rows && !alive; i++) {
-                            alive = a[i * units + j] > 0f;
-                        }
-                        deadUnits += alive ? 0 : 1;
-                    }
-                    dead = (double) deadUnits / units;
-                } else {
-                    float lo = l.activation() == Activation.SIGMOID ? 0.01f : -0.99f;
-                    float hi = 0.99f;
-                    int sat = 0;
-                    for (float v : a) {
-                        sat += v < lo || v > hi ? 1 : 0;
-                    }
-                    saturated = (double) sat / a.length;
+                    dead = deadFraction(backend, activations.apply(l), l.units());
+                } else if (readsActivations(l)) {
+                    saturated = saturatedFraction(activations.apply(l).download(), l.activation());
                 }
+                out.add(new LayerHealth(l.name(), gradNorm, dead, saturated));
             }
-            out.add(new LayerHealth(l.name(), Math.sqrt(sq), dead, saturated));
         }
         return out;
+    }
+
+    /**
+     * The share of a ReLU layer's {@code units} whose output is not positive for any sample of {@code a} (its rows):
+     * the column maxima, reduced on the backend, that are not above 0 (a NaN maximum counts as dead).
+     */
+    private static double deadFraction(Backend backend, Tensor a, int units) {
+        if (a.shape().rank() != 2 || a.shape().dim(1) != units) {
+            try (Tensor matrix = a.reshape(Shape.of(a.size() / units, units))) {
+                return deadFraction(backend, matrix, units);
+            }
+        }
+        try (Tensor max = backend.allocate(Shape.of(1, units))) {
+            backend.reduce(Reduction.MAX, Axis.ROWS, a, max, false);
+            int deadUnits = 0;
+            for (float v : max.download()) {
+                deadUnits += v > 0f ? 0 : 1;
+            }
+            return (double) deadUnits / units;
+        }
+    }
+
+    /** The share of a sigmoid or tanh layer's outputs {@code a} within 1% of its bounds. */
+    private static double saturatedFraction(float[] a, Activation f) {
+        float lo = f == Activation.SIGMOID ? 0.01f : -0.99f;
+        float hi = 0.99f;
+        int sat = 0;
+        for (float v : a) {
+            sat += v < lo || v > hi ? 1 : 0;
+        }
+        return (double) sat / a.length;
     }
 }

@@ -31,6 +31,10 @@ class DiagnosticsTest {
     private static final double INPUT_SCALE = 2.5;
     /** Host and backend may round a tanh near the saturation bound differently: one output's share either way. */
     private static final double ONE_OUTPUT = 1.0 / (BATCH * WIDTH);
+    /** A weight gradient's norm reduced on the backend in floats against the host's sum in double. */
+    private static final double NORM_RTOL = 1e-5;
+    /** ReLU units of the first layer killed on purpose. */
+    private static final int[] KILLED = {0, 5, 11};
 
     private static float[] gaussian(int n, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
@@ -132,6 +136,58 @@ class DiagnosticsTest {
             for (Diagnostics.LayerHealth h : batch.subList(0, 3)) {
                 assertTrue(h.saturatedFraction() >= 0 && h.saturatedFraction() <= 1, h.toString());
             }
+        }
+    }
+    /**
+     * The backend's reductions give what the host would compute from the downloaded tensors: each weight gradient's L2
+     * norm (summed in double on the host) and each ReLU layer's dead share, with units killed on purpose (weights of 0
+     * and a negative bias: 0 for every sample) and every other unit alive on some sample.
+     */
+    @Test
+    void gradientNormsAndDeadUnitsMatchTheHostsOwnCount() {
+        float[] x = gaussian(BATCH * FEATURES, 5);
+        int[] y = labels(BATCH, 6);
+        try (ReferenceBackend backend = new ReferenceBackend();
+             Model m = Sequential.builder(FEATURES).hidden(WIDTH, "relu").hidden(WIDTH, "relu")
+                     .output(CLASSES, LossKind.SOFTMAX_CROSS_ENTROPY).seed(3).build(backend);
+             Trainer trainer = new Trainer(m, Sgd.builder().learningRate(0.05).build())) {
+            float[] w = m.read(m.parameter("dense1.weight"));
+            float[] b = m.read(m.parameter("dense1.bias"));
+            for (int j : KILLED) {
+                for (int k = 0; k < FEATURES; k++) {
+                    w[k * WIDTH + j] = 0f;
+                }
+                b[j] = -1f;
+            }
+            m.write(m.parameter("dense1.weight"), w);
+            m.write(m.parameter("dense1.bias"), b);
+            trainer.step(x, m.encodeTargets(y), 0, BATCH);
+            List<Diagnostics.LayerHealth> health = Diagnostics.inspect(m);
+            assertEquals(3, health.size());
+            for (int i = 0; i < health.size(); i++) {
+                Layer layer = m.layers().get(i);
+                float[] g = m.executor().gradient(layer.weight()).download();
+                double sq = 0;
+                for (float v : g) {
+                    sq += (double) v * v;
+                }
+                assertEquals(Math.sqrt(sq), health.get(i).gradNorm(), NORM_RTOL * Math.sqrt(sq), layer.name());
+                assertTrue(health.get(i).gradNorm() > 0, layer.name());
+            }
+            float[] a1 = m.executor().valueAtLastBackward(m.layers().get(0).output()).download();
+            int dead = 0;
+            for (int j = 0; j < WIDTH; j++) {
+                boolean alive = false;
+                for (int r = 0; r < BATCH; r++) {
+                    alive |= a1[r * WIDTH + j] > 0f;
+                }
+                dead += alive ? 0 : 1;
+            }
+            assertTrue(dead >= KILLED.length, "the killed units are dead: " + dead);
+            assertEquals((double) dead / WIDTH, health.get(0).deadFraction(), 0.0, "dense1");
+            assertTrue(health.get(1).deadFraction() >= 0 && health.get(1).deadFraction() < 1, "dense2");
+            assertTrue(Double.isNaN(health.get(2).deadFraction()), "the output layer has no ReLU");
+            assertTrue(Double.isNaN(health.get(0).saturatedFraction()), "a ReLU layer has no saturated share");
         }
     }
 }

@@ -13,12 +13,13 @@ import java.util.function.IntToDoubleFunction;
  * Two builds of the project in one process: each jar's {@link StepTimer} in a class loader of its own (nothing shared
  * but the JDK), warmed up, then timed in alternating halves of each round (the order swapped every round), so that
  * both see the same machine from one moment to the next. On machines whose speed drifts within seconds (see the
- * README's Zen 3 sessions) separate processes, even interleaved, disagree by more than the changes worth measuring;
- * the per-round ratio does not. Prints the median and quartiles of {@code old time / new time} per step (above 1: the
- * second jar is faster). Each half starts after a pause that lets the other build's workers park (they spin 200 ms
- * after their last task by default), so that they take no core from it. {@code -Dcompete=BUSY,IDLE} adds a thread that
- * computes for BUSY microseconds and sleeps for IDLE in turn through both halves, as a batch loader or the JIT
- * compiler would beside a training run. {@code compare-in-process.sh} builds the jars.
+ * Zen 3 sessions of {@code benchmarks/HISTORY.md}) separate processes, even interleaved, disagree by more than the
+ * changes worth measuring; the per-round ratio does not. Prints the median and quartiles of
+ * {@code old time / new time} per step (above 1: the second jar is faster). Each half starts after a pause that lets
+ * the other build's workers park (they spin 200 ms after their last task by default), so that they take no core from
+ * it. {@code -Dcompete=BUSY,IDLE} adds a thread that computes for BUSY microseconds and sleeps for IDLE in turn through
+ * both halves, as a batch loader or the JIT compiler would beside a training run. {@code compare-in-process.sh} builds
+ * the jars.
  *
  * <pre>
  *   java --add-modules=jdk.incubator.vector -Dbatch=128 -Dthreads=2 -Drounds=30 \

@@ -11,8 +11,8 @@ import java.util.Objects;
  *
  * <p>Why: C2 widens bytes to ints one at a time (about a byte a cycle), so a shuffled batch of 128 Fashion-MNIST images
  * took about five times as long to convert once its rows were in cache as in vectors (AMD EPYC family 26, Zen 5,
- * AVX-512, measured SGEMM peak 183-201 GFLOP/s, a throwaway harness; the README's twelfth session). This class does
- * not reference {@code jdk.incubator.vector} itself, so it loads on any JVM.
+ * AVX-512, measured SGEMM peak 183-201 GFLOP/s, a throwaway harness; {@code benchmarks/HISTORY.md}, session 12). This
+ * class does not reference {@code jdk.incubator.vector} itself, so it loads on any JVM.
  */
 public final class CpuByteConverter implements ByteConverter {
     /** Whether this instance converts in vectors: the Vector API is on and its floats have at least 8 lanes. */

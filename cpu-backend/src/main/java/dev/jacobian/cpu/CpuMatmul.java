@@ -395,6 +395,22 @@ final class CpuMatmul {
     }
 
     /**
+     * As {@link #gemmAlone}, for the columns {@code [n0, n1)} of C only (each a multiple of {@link #columnUnit}, or
+     * {@code n1 == n}): their elements get the bits that {@link #gemmAlone} gives them.
+     */
+    void gemmAloneColumns(int slot, boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a,
+                          int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int n0,
+                          int n1) {
+        blocked(workspaces[slot], transA, transB, 0, m, n0, n1, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, n,
+                blockRead(transA, n1 - n0));
+    }
+
+    /** The micro-kernel's tile width: where {@link #gemmAloneColumns} may cut C's columns. */
+    int columnUnit() {
+        return nr;
+    }
+
+    /**
      * Where a split by depth or by rows cuts {@code k} (or {@code m}): half of it, rounded up to a multiple of 16. A
      * weight {@code [k, n]} that a forward product splits by depth at this row is then split at the same row by the
      * product that computes its gradient ({@code [m, n]}, {@code m} being the forward's {@code k}).

@@ -60,10 +60,11 @@ class CpuSharedKernelsTest {
     /**
      * A dense layer's backward whose input and weight gradients two threads compute side by side
      * ({@link CpuMatmul#sharesAlone}: 256 inputs, 128 outputs, at batch 128 and 64), written and accumulated: the same
-     * bits as on one thread, which computes them one after the other, for each gradient.
+     * bits as on one thread, which computes them one after the other, for each gradient; also with the worker asleep,
+     * when the caller computes the pieces of the input gradient that were the worker's.
      */
     @Test
-    void aDenseBackwardsGradientsAreTheSameOnEveryThreadCount() {
+    void aDenseBackwardsGradientsAreTheSameOnEveryThreadCount() throws InterruptedException {
         int in = 256;
         int out = 128;
         for (int n : new int[] {128, 64}) {
@@ -89,11 +90,27 @@ class CpuSharedKernelsTest {
                         results.add(new float[][] {dx.download(), dw.download(), db.download()});
                     }
                 }
+                // the 2-thread backend again with its worker asleep: the caller takes the worker's pieces too
+                try (CpuBackend be = new CpuBackend(2)) {
+                    Tensor tx = be.fromHost(Shape.matrix(n, in), x);
+                    Tensor tw = be.fromHost(Shape.matrix(in, out), w);
+                    Tensor ty = be.fromHost(Shape.matrix(n, out), y);
+                    Tensor tdy = be.fromHost(Shape.matrix(n, out), dy);
+                    Tensor dx = be.fromHost(Shape.matrix(n, in), start[0]);
+                    Tensor dw = be.fromHost(Shape.matrix(in, out), start[1]);
+                    Tensor db = be.fromHost(Shape.matrix(1, out), start[2]);
+                    be.activation(Activation.RELU, 0f, ty, ty);
+                    ParallelTest.sleepThroughCalls(be.parallel());
+                    be.denseBackward(Activation.RELU, 0f, tx, tw, ty, tdy, dx, acc, dw, acc, db, acc);
+                    be.parallel().wakeWorkers(true);
+                    results.add(new float[][] {dx.download(), dw.download(), db.download()});
+                }
                 String[] names = {"input gradient", "weight gradient", "bias gradient"};
-                for (int threads = 2; threads <= 3; threads++) {
+                for (int r = 1; r < results.size(); r++) {
+                    String run = r < 3 ? (r + 1) + " threads" : "2 threads, the worker asleep";
                     for (int g = 0; g < names.length; g++) {
-                        assertArrayEquals(results.get(0)[g], results.get(threads - 1)[g], names[g] + ", batch " + n
-                                + ", accumulate " + acc + ", " + threads + " threads");
+                        assertArrayEquals(results.get(0)[g], results.get(r)[g], names[g] + ", batch " + n
+                                + ", accumulate " + acc + ", " + run);
                     }
                 }
             }

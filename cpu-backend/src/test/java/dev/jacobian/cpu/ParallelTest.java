@@ -44,6 +44,53 @@ class ParallelTest {
     }
 
     /**
+     * A body told which thread runs each task ({@link Parallel.ThreadTask}): every task runs once per call;
+     * {@code self} is 0 on the caller and no two tasks running at one time share one (each task holds its
+     * {@code self} while it spins a little, and a second holder fails the call), on 2 and 3 threads with the workers
+     * awake, and on the caller alone (self 0) with them asleep.
+     */
+    @Test
+    void aThreadTaskKnowsItsThreadAndSharesItWithNoTaskRunningBesideIt() throws InterruptedException {
+        for (int threads = 2; threads <= 3; threads++) {
+            try (Parallel p = new Parallel(threads, 1_000_000)) {
+                Thread caller = Thread.currentThread();
+                int tasks = 6;
+                AtomicIntegerArray runs = new AtomicIntegerArray(tasks);
+                AtomicIntegerArray holder = new AtomicIntegerArray(threads);
+                AtomicIntegerArray selvesSeen = new AtomicIntegerArray(threads);
+                int calls = 2000;
+                for (int c = 0; c < calls; c++) {
+                    p.runHomed(tasks, (t, self) -> {
+                        runs.incrementAndGet(t);
+                        selvesSeen.incrementAndGet(self);
+                        if ((self == 0) != (Thread.currentThread() == caller)) {
+                            throw new AssertionError("self " + self + " on " + Thread.currentThread().getName());
+                        }
+                        if (!holder.compareAndSet(self, 0, 1)) {
+                            throw new AssertionError("two tasks at once with self " + self);
+                        }
+                        long until = System.nanoTime() + 2_000;
+                        while (System.nanoTime() < until) {
+                            Thread.onSpinWait();
+                        }
+                        holder.set(self, 0);
+                    });
+                }
+                for (int t = 0; t < tasks; t++) {
+                    assertEquals(calls, runs.get(t), threads + " threads: task " + t);
+                }
+                assertTrue(selvesSeen.get(1) > 0, "a worker ran tasks: " + selvesSeen);
+                sleepThroughCalls(p);
+                int[] selves = new int[tasks];
+                java.util.Arrays.fill(selves, -1);
+                p.runHomed(tasks, (t, self) -> selves[t] = self);
+                assertEquals("[0, 0, 0, 0, 0, 0]", java.util.Arrays.toString(selves), "the caller alone");
+                p.wakeWorkers(true);
+            }
+        }
+    }
+
+    /**
      * Calls with homes: every task runs once per call, on 2 and 3 threads, with more tasks than threads; with the
      * workers asleep the caller takes their home tasks too; with them awake, the caller runs its own (task 0 and every
      * {@code threads}-th after it) in most calls (a worker may take one it finds left, so not in all).

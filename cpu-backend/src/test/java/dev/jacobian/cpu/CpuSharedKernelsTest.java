@@ -77,34 +77,10 @@ class CpuSharedKernelsTest {
             for (boolean acc : new boolean[] {false, true}) {
                 List<float[][]> results = new ArrayList<>();
                 for (int threads = 1; threads <= 3; threads++) {
-                    try (CpuBackend be = new CpuBackend(threads)) {
-                        Tensor tx = be.fromHost(Shape.matrix(n, in), x);
-                        Tensor tw = be.fromHost(Shape.matrix(in, out), w);
-                        Tensor ty = be.fromHost(Shape.matrix(n, out), y);
-                        Tensor tdy = be.fromHost(Shape.matrix(n, out), dy);
-                        Tensor dx = be.fromHost(Shape.matrix(n, in), start[0]);
-                        Tensor dw = be.fromHost(Shape.matrix(in, out), start[1]);
-                        Tensor db = be.fromHost(Shape.matrix(1, out), start[2]);
-                        be.activation(Activation.RELU, 0f, ty, ty);
-                        be.denseBackward(Activation.RELU, 0f, tx, tw, ty, tdy, dx, acc, dw, acc, db, acc);
-                        results.add(new float[][] {dx.download(), dw.download(), db.download()});
-                    }
+                    results.add(denseBackward(threads, false, n, in, out, x, w, y, dy, start, acc));
                 }
                 // the 2-thread backend again with its worker asleep: the caller takes the worker's pieces too
-                try (CpuBackend be = new CpuBackend(2)) {
-                    Tensor tx = be.fromHost(Shape.matrix(n, in), x);
-                    Tensor tw = be.fromHost(Shape.matrix(in, out), w);
-                    Tensor ty = be.fromHost(Shape.matrix(n, out), y);
-                    Tensor tdy = be.fromHost(Shape.matrix(n, out), dy);
-                    Tensor dx = be.fromHost(Shape.matrix(n, in), start[0]);
-                    Tensor dw = be.fromHost(Shape.matrix(in, out), start[1]);
-                    Tensor db = be.fromHost(Shape.matrix(1, out), start[2]);
-                    be.activation(Activation.RELU, 0f, ty, ty);
-                    ParallelTest.sleepThroughCalls(be.parallel());
-                    be.denseBackward(Activation.RELU, 0f, tx, tw, ty, tdy, dx, acc, dw, acc, db, acc);
-                    be.parallel().wakeWorkers(true);
-                    results.add(new float[][] {dx.download(), dw.download(), db.download()});
-                }
+                results.add(denseBackward(2, true, n, in, out, x, w, y, dy, start, acc));
                 String[] names = {"input gradient", "weight gradient", "bias gradient"};
                 for (int r = 1; r < results.size(); r++) {
                     String run = r < 3 ? (r + 1) + " threads" : "2 threads, the worker asleep";
@@ -114,6 +90,31 @@ class CpuSharedKernelsTest {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * A ReLU dense layer's gradients {@code dx, dw, db} (starting from {@code start}, accumulated when {@code acc}) on a
+     * backend of {@code threads}, its workers asleep when {@code asleep}.
+     */
+    private static float[][] denseBackward(int threads, boolean asleep, int n, int in, int out, float[] x, float[] w,
+                                           float[] y, float[] dy, float[][] start, boolean acc)
+            throws InterruptedException {
+        try (CpuBackend be = new CpuBackend(threads)) {
+            Tensor tx = be.fromHost(Shape.matrix(n, in), x);
+            Tensor tw = be.fromHost(Shape.matrix(in, out), w);
+            Tensor ty = be.fromHost(Shape.matrix(n, out), y);
+            Tensor tdy = be.fromHost(Shape.matrix(n, out), dy);
+            Tensor dx = be.fromHost(Shape.matrix(n, in), start[0]);
+            Tensor dw = be.fromHost(Shape.matrix(in, out), start[1]);
+            Tensor db = be.fromHost(Shape.matrix(1, out), start[2]);
+            be.activation(Activation.RELU, 0f, ty, ty);
+            if (asleep) {
+                ParallelTest.sleepThroughCalls(be.parallel());
+            }
+            be.denseBackward(Activation.RELU, 0f, tx, tw, ty, tdy, dx, acc, dw, acc, db, acc);
+            be.parallel().wakeWorkers(true);
+            return new float[][] {dx.download(), dw.download(), db.download()};
         }
     }
 

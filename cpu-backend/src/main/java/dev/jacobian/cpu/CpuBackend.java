@@ -52,10 +52,16 @@ public final class CpuBackend extends HeapBackend {
      * gradient (the thread pool's Flight Recorder events), so that an even split is about 3/4.
      */
     static final double INPUT_GRADIENT_CALLER_SHARE = 0.75;
-    /** Pieces of the input gradient's columns in {@link #denseBackwardKernel}: the caller's, then the worker's. */
-    private static final int DENSE_BACKWARD_PIECES = 5;
-    /** How many of them are the caller's. */
+    /** Pieces of the input gradient's columns in {@link #denseBackwardKernel} that are the caller's (the first). */
     private static final int CALLER_PIECES = 3;
+    /** Pieces of the input gradient's columns that are the worker's (the last). */
+    private static final int WORKER_PIECES = 2;
+    /**
+     * What each task of {@link #denseBackwardKernel} computes, task {@code t} homed on thread {@code t % 2}: a piece
+     * of the input gradient's columns, or -1 for the weight gradient. The caller's pieces in order, the worker's
+     * weight gradient first and then its pieces.
+     */
+    private static final int[] DENSE_BACKWARD_TASKS = {0, -1, 1, 3, 2, 4};
 
     /** Floats from which an upload is shared by the threads ({@link #uploadKernel}). */
     static final int UPLOAD_PARALLEL_MIN = 1 << 15;
@@ -334,33 +340,26 @@ public final class CpuBackend extends HeapBackend {
         if (f != Activation.IDENTITY) {
             activationBackwardKernel(f, param, y, y, dy, dy, false);
         }
-        // the input gradient's columns in pieces of whole tiles: the caller's three first, then the worker's two,
-        // which it takes after the weight gradient and the caller takes when it gets there first
+        // the input gradient's columns in pieces of whole tiles: the caller's first, then the worker's, which it takes
+        // after the weight gradient and the caller takes when it gets there first
         int unit = matmul.columnUnit();
         int tiles = (in + unit - 1) / unit;
         int callerTiles = (int) Math.ceil(tiles * INPUT_GRADIENT_CALLER_SHARE);
-        int workerPieces = DENSE_BACKWARD_PIECES - CALLER_PIECES;
-        int[] edges = new int[DENSE_BACKWARD_PIECES + 1];
-        for (int p = 0; p <= DENSE_BACKWARD_PIECES; p++) {
+        int[] edges = new int[CALLER_PIECES + WORKER_PIECES + 1];
+        for (int p = 0; p < edges.length; p++) {
             int tile = p <= CALLER_PIECES ? callerTiles * p / CALLER_PIECES
-                    : callerTiles + (tiles - callerTiles) * (p - CALLER_PIECES) / workerPieces;
+                    : callerTiles + (tiles - callerTiles) * (p - CALLER_PIECES) / WORKER_PIECES;
             edges[p] = Math.min(in, tile * unit);
         }
-        // task 1 the weight gradient; even tasks (the caller's home) the caller's pieces, odd ones from 3 on (the
-        // worker's) the worker's
-        parallel.runHomed(2 * Math.max(CALLER_PIECES, workerPieces + 1), (t, self) -> {
-            if (t == 1) {
+        parallel.runHomed(DENSE_BACKWARD_TASKS.length, (t, self) -> {
+            int piece = DENSE_BACKWARD_TASKS[t];
+            if (piece < 0) {
                 matmul.gemmAlone(self, true, false, in, out, n, 1f, data(x), offset(x), x.cols(), data(dy), offset(dy),
                         dy.cols(), betaDw, data(dw), offset(dw));
-                return;
+            } else if (edges[piece] < edges[piece + 1]) {
+                matmul.gemmAloneColumns(self, false, true, n, in, out, 1f, data(dy), offset(dy), dy.cols(), data(w),
+                        offset(w), w.cols(), betaDx, data(dx), offset(dx), edges[piece], edges[piece + 1]);
             }
-            int piece = t % 2 == 0 ? t / 2 : CALLER_PIECES + (t - 3) / 2;
-            int last = t % 2 == 0 ? CALLER_PIECES : DENSE_BACKWARD_PIECES;
-            if (piece >= last || edges[piece] >= edges[piece + 1]) {
-                return;
-            }
-            matmul.gemmAloneColumns(self, false, true, n, in, out, 1f, data(dy), offset(dy), dy.cols(), data(w),
-                    offset(w), w.cols(), betaDx, data(dx), offset(dx), edges[piece], edges[piece + 1]);
         });
         if (db != null) {
             reduceKernel(Reduction.SUM, Axis.ROWS, dy, db, accumulateDb);

@@ -390,8 +390,7 @@ final class CpuMatmul {
      */
     void gemmAlone(int slot, boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff,
                    int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff) {
-        blocked(workspaces[slot], transA, transB, 0, m, 0, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, n,
-                blockRead(transA, n));
+        gemmAloneColumns(slot, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, 0, n);
     }
 
     /**

@@ -95,14 +95,20 @@ final class Parallel implements AutoCloseable {
 
     /** Body of one task: {@code task} in {@code [0, tasks)}. */
     @FunctionalInterface
-    interface Task {
+    interface Task extends ThreadTask {
         void run(int task);
+
+        /** Runs {@code task}, whichever thread runs it. */
+        @Override
+        default void run(int task, int self) {
+            run(task);
+        }
     }
 
     /**
      * Body of one task that needs to know which thread runs it: {@code self} is 0 for the caller, {@code i} for the
      * worker of index i; no two tasks that run at one time share a {@code self} (a per-thread workspace may be
-     * {@code self}'s).
+     * {@code self}'s). A {@link Task} is one that does not ask.
      */
     @FunctionalInterface
     interface ThreadTask {
@@ -127,9 +133,7 @@ final class Parallel implements AutoCloseable {
      */
     private static final class Call {
         final long number;
-        final Task body;
-        /** The body when it is told which thread runs each task ({@link #body} is null then). */
-        final ThreadTask threadBody;
+        final ThreadTask body;
         final int tasks;
         final AtomicInteger next = new AtomicInteger();
         final AtomicInteger joined = new AtomicInteger();
@@ -145,10 +149,9 @@ final class Parallel implements AutoCloseable {
         final long[] joinedAt;
         volatile boolean closed;
 
-        Call(long number, Task body, ThreadTask threadBody, int tasks, boolean homed, int threads, boolean timed) {
+        Call(long number, ThreadTask body, int tasks, boolean homed, int threads, boolean timed) {
             this.number = number;
             this.body = body;
-            this.threadBody = threadBody;
             this.tasks = tasks;
             this.taken = homed ? new AtomicIntegerArray(tasks) : null;
             this.busy = timed ? new long[threads] : null;
@@ -156,7 +159,7 @@ final class Parallel implements AutoCloseable {
         }
     }
 
-    private volatile Call call = new Call(0, null, null, 0, false, 0, false);
+    private volatile Call call = new Call(0, null, 0, false, 0, false);
     /** Task body classes this pool has recorded a {@link ParallelSiteEvent} for (the calling thread's only). */
     private final Set<Class<?>> sitesRecorded = new HashSet<>();
     private volatile boolean closed;
@@ -213,27 +216,18 @@ final class Parallel implements AutoCloseable {
      * wrote and the other then reads crosses between the dies' caches at a cost (see {@link CpuMatmul}'s homed bands).
      */
     void runHomed(int tasks, Task body) {
-        run(tasks, body, null, true);
+        run(tasks, body, true);
     }
 
     /** As {@link #runHomed(int, Task)}, for a body that is told which thread runs each task. */
     void runHomed(int tasks, ThreadTask body) {
-        run(tasks, null, body, true);
+        run(tasks, body, true);
     }
 
-    private void run(int tasks, Task body, boolean homed) {
-        run(tasks, body, null, homed);
-    }
-
-    /** {@code body} or {@code threadBody}, the other null. */
-    private void run(int tasks, Task body, ThreadTask threadBody, boolean homed) {
+    private void run(int tasks, ThreadTask body, boolean homed) {
         if (tasks <= 1 || workers.length == 0) {
             for (int t = 0; t < tasks; t++) {
-                if (threadBody != null) {
-                    threadBody.run(t, 0);
-                } else {
-                    body.run(t);
-                }
+                body.run(t, 0);
             }
             return;
         }
@@ -245,13 +239,13 @@ final class Parallel implements AutoCloseable {
         }
         inCall = true;
         try {
-            runCall(tasks, body, threadBody, homed);
+            runCall(tasks, body, homed);
         } finally {
             inCall = false;
         }
     }
 
-    private void runCall(int tasks, Task body, ThreadTask threadBody, boolean homed) {
+    private void runCall(int tasks, ThreadTask body, boolean homed) {
         int helpers = Math.min(tasks, threads) - 1;
         synchronized (this) {
             failure = null;
@@ -266,7 +260,7 @@ final class Parallel implements AutoCloseable {
             event.begin();
             published = System.nanoTime();
         }
-        Call c = new Call(call.number + 1, body, threadBody, tasks, homed, threads, timed);
+        Call c = new Call(call.number + 1, body, tasks, homed, threads, timed);
         call = c;
         for (int i = 0; i < helpers; i++) {
             if (workers[i].parked && wakeWorkers) {
@@ -282,7 +276,7 @@ final class Parallel implements AutoCloseable {
         if (timed) {
             record(event, c, published, callerDone);
         }
-        call = new Call(c.number, null, null, 0, false, 0, false); // keeps nothing of the call alive (workers skip it)
+        call = new Call(c.number, null, 0, false, 0, false); // keeps nothing of the call alive (workers skip it)
         Throwable f;
         synchronized (this) {
             f = failure;
@@ -305,7 +299,7 @@ final class Parallel implements AutoCloseable {
         if (!event.shouldCommit()) {
             return;
         }
-        Class<?> site = c.body != null ? c.body.getClass() : c.threadBody.getClass();
+        Class<?> site = c.body.getClass();
         event.site = site.getName();
         event.tasks = c.tasks;
         event.threads = Math.min(c.tasks, threads);
@@ -358,11 +352,7 @@ final class Parallel implements AutoCloseable {
     private void runTask(Call c, int t, int self) {
         long start = c.busy != null ? System.nanoTime() : 0;
         try {
-            if (c.threadBody != null) {
-                c.threadBody.run(t, self);
-            } else {
-                c.body.run(t);
-            }
+            c.body.run(t, self);
         } catch (Throwable e) { // reported to the caller, who rethrows it
             addFailure(e);
         }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
@@ -82,9 +83,9 @@ class ParallelTest {
                 assertTrue(selvesSeen.get(1) > 0, "a worker ran tasks: " + selvesSeen);
                 sleepThroughCalls(p);
                 int[] selves = new int[tasks];
-                java.util.Arrays.fill(selves, -1);
+                Arrays.fill(selves, -1);
                 p.runHomed(tasks, (t, self) -> selves[t] = self);
-                assertEquals("[0, 0, 0, 0, 0, 0]", java.util.Arrays.toString(selves), "the caller alone");
+                assertEquals("[0, 0, 0, 0, 0, 0]", Arrays.toString(selves), "the caller alone");
                 p.wakeWorkers(true);
             }
         }

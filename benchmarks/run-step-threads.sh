@@ -2,8 +2,10 @@
 # The CPU backend's training step (784-256-128-10 MLP, SGD with momentum) on 2 threads against 1, alternating in one
 # process (StepThreads: the median of per-round speed-ups), at batch 128 and 64, with the CPU model and its measured
 # SGEMM peak beside it, and what a second thread gave the machine itself in the same rounds (TwoCoreProbe: 2.00 on two
-# free cores; a 2-vCPU virtual machine does not always give it one) with the step's gain against it; OPS=true adds each
-# backend call's share of the step and its gain on 2 threads.
+# free cores; a 2-vCPU virtual machine does not always give it one) with the step's gain against it, what a split of
+# the batch could give at best (BatchSplitCeiling: two half batches side by side on 1-thread backends, exchanging
+# nothing) and whether the host put the two threads on one die or on two (a round trip between them, round by round,
+# with the step's gain on each); OPS=true adds each backend call's share of the step and its gain on 2 threads.
 #
 #   benchmarks/run-step-threads.sh
 #   BATCHES=128 OPS=true ROUNDS=30 benchmarks/run-step-threads.sh

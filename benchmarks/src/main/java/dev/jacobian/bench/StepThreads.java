@@ -23,7 +23,11 @@ import jdk.jfr.Recording;
  * the figure is the median over the rounds of the per-round speed-up. Alternating keeps a machine whose speed drifts
  * from favouring either side. After each round a {@link TwoCoreProbe} measures what a second thread gave the machine
  * itself then, and the report adds the step's gain against it, round by round: a 2-vCPU virtual machine does not
- * always give a second thread a core of its own.
+ * always give a second thread a core of its own. Then a {@link BatchSplitCeiling} trains two half batches side by
+ * side on two 1-thread backends, exchanging nothing, for as many steps: what a split of the batch could give at best,
+ * against which the report sets the 2-thread step's gain too. And the probe times a round trip between two threads,
+ * which tells whether the host put the two vCPUs on one die or on two in each round: the step's gain in the rounds on
+ * one die and in those on two are reported apart.
  *
  * <p>With {@code -Dops=true} every backend call is also timed (through a {@link Proxy} of {@link Backend}) and the
  * report lists each op's share of the 1-thread step's backend time, on 1 and on 2 threads, and its gain: which ops
@@ -40,6 +44,11 @@ public final class StepThreads {
     private static final int WARM_STEPS = 2000;
     /** Probes of the machine per round (their median is the round's figure). */
     private static final int PROBES = 5;
+    /**
+     * A round trip between the two threads shorter than this (in nanoseconds) means they share a die's last-level
+     * cache: 50-100 ns there, 400-500 ns between the dies of the AMD EPYC (Zen 5) virtual machines this ran on.
+     */
+    static final int SAME_DIE_NANOS = 200;
 
     private StepThreads() {
     }
@@ -70,18 +79,23 @@ public final class StepThreads {
             trainers[i] = StepTimer.trainer(be);
             y = StepTimer.targets(trainers[i], batch);
         }
+        BatchSplitCeiling split = new BatchSplitCeiling(batch);
         for (int s = 0; s < WARM_STEPS; s++) {
             for (Trainer t : trainers) {
                 t.step(x, y, (s % BATCHES) * batch, batch);
             }
         }
+        split.microsPerStep(WARM_STEPS);
         timing[0] = true;
         Recording recording = profile == null ? null : startProfile();
         double[][] micros = new double[threads.length][rounds];
         double[] speedUp = new double[rounds];
         double[] machine = new double[rounds];
         double[] relative = new double[rounds];
-        try (TwoCoreProbe probe = new TwoCoreProbe()) {
+        double[] roundTrip = new double[rounds];
+        double[] ceiling = new double[rounds];
+        double[] ofCeiling = new double[rounds];
+        try (split; TwoCoreProbe probe = new TwoCoreProbe()) {
             for (int r = 0; r < rounds; r++) {
                 long twoThreadsEnd = 0;
                 for (int i = threads.length - 1; i >= 0; i--) { // 2 threads, then 1
@@ -95,7 +109,10 @@ public final class StepThreads {
                 }
                 speedUp[r] = micros[0][r] / micros[1][r];
                 machine[r] = probeAfterSpin(probe, twoThreadsEnd);
+                roundTrip[r] = probe.roundTripNanos();
                 relative[r] = speedUp[r] / machine[r];
+                ceiling[r] = micros[0][r] / split.microsPerStep(steps);
+                ofCeiling[r] = speedUp[r] / ceiling[r];
             }
         }
         if (recording != null) {
@@ -106,6 +123,7 @@ public final class StepThreads {
                 throw new UncheckedIOException("cannot write the profile " + profile, e);
             }
         }
+        String placement = placement(roundTrip, speedUp);
         double[] oneMicros = micros[0].clone();
         double[] twoMicros = micros[1].clone();
         Arrays.sort(oneMicros);
@@ -113,6 +131,8 @@ public final class StepThreads {
         Arrays.sort(speedUp);
         Arrays.sort(machine);
         Arrays.sort(relative);
+        Arrays.sort(ceiling);
+        Arrays.sort(ofCeiling);
         System.out.printf(Locale.ROOT, "batch %d: 2 threads against 1: %.2fx [%.2f-%.2f] (median and quartiles of %d "
                 + "rounds of %d steps each)%n", batch, speedUp[rounds / 2], speedUp[rounds / 4], speedUp[3 * rounds / 4],
                 rounds, steps);
@@ -120,6 +140,12 @@ public final class StepThreads {
                 + "%.2fx as fast [%.2f-%.2f] (2.00 on two free cores; TwoCoreProbe); the step's gain against it, round "
                 + "by round: %.2f [%.2f-%.2f]%n", machine[rounds / 2], machine[rounds / 4], machine[3 * rounds / 4],
                 relative[rounds / 2], relative[rounds / 4], relative[3 * rounds / 4]);
+        System.out.printf(Locale.ROOT, "  a split of the batch at best: two halves of %d side by side on 1-thread "
+                + "backends, exchanging nothing (BatchSplitCeiling), %.2fx [%.2f-%.2f] as fast as the whole batch on 1 "
+                + "thread; the 2-thread step's gain against it, round by round: %.2f [%.2f-%.2f]%n",
+                Math.max(1, batch / 2), ceiling[rounds / 2], ceiling[rounds / 4], ceiling[3 * rounds / 4], ofCeiling[rounds / 2],
+                ofCeiling[rounds / 4], ofCeiling[3 * rounds / 4]);
+        System.out.println(placement);
         if (ops) {
             long oneThread = 0;
             for (long[] v : perOp[0].values()) {
@@ -142,6 +168,42 @@ public final class StepThreads {
         for (CpuBackend be : backends) {
             be.close();
         }
+    }
+
+    /**
+     * The line on where the host put the two threads: the round trip between them ({@link TwoCoreProbe#roundTripNanos})
+     * in each round, and the step's speed-up in the rounds where they shared a die (a round trip under
+     * {@link #SAME_DIE_NANOS}) and in the others. {@code speedUp} is indexed by round, as {@code roundTrip}.
+     */
+    static String placement(double[] roundTrip, double[] speedUp) {
+        int rounds = roundTrip.length;
+        double[] sorted = roundTrip.clone();
+        Arrays.sort(sorted);
+        double[] near = new double[rounds];
+        double[] far = new double[rounds];
+        int n = 0;
+        int f = 0;
+        for (int r = 0; r < rounds; r++) {
+            if (roundTrip[r] < SAME_DIE_NANOS) {
+                near[n++] = speedUp[r];
+            } else {
+                far[f++] = speedUp[r];
+            }
+        }
+        return String.format(Locale.ROOT, "  where the threads ran: a round trip between them took %.0f ns [%.0f-%.0f] "
+                + "(TwoCoreProbe; under %d ns they share a die's caches); the step's gain in the %d rounds on one die "
+                + "%s, in the %d on two %s", sorted[rounds / 2], sorted[rounds / 4], sorted[3 * rounds / 4],
+                SAME_DIE_NANOS, n, median(near, n), f, median(far, f));
+    }
+
+    /** The median of {@code v[0, n)} as {@code 1.23x}, or a dash when {@code n} is 0. */
+    private static String median(double[] v, int n) {
+        if (n == 0) {
+            return "-";
+        }
+        double[] s = Arrays.copyOf(v, n);
+        Arrays.sort(s);
+        return String.format(Locale.ROOT, "%.2fx", n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2);
     }
 
     /** A recording of the CPU backend's thread-pool events (every call, every site's stack), started. */

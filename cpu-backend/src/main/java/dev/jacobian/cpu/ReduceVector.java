@@ -107,56 +107,110 @@ final class ReduceVector {
     /**
      * {@link Axis#ROWS}: one accumulator per column, rows walked in order. {@code best} (and {@code arg} for
      * ARGMAX) are work rows of at least {@code n} floats.
+     *
+     * <p>Each kind walks the rows in a method of its own ({@link #sumDownColumns}, {@link #sumSquaresDownColumns},
+     * {@link #maxDownColumns}, {@link #argmaxDownColumns}), so that each is compiled for its kind alone. A training step reduces only sums down
+     * the columns (a dense layer's bias gradient), and after each epoch {@code Diagnostics} takes each ReLU layer's
+     * column maxima: in one method with a branch per kind, that first maximum met code that C2 had compiled with the
+     * maxima's branch as never taken, and the JVM threw the compiled method away ({@code unstable_if}, action
+     * {@code reinterpret}), so the next epoch's steps ran their bias gradients through the Vector API's interpreted
+     * fallbacks until C2 had compiled the method again (a 5-epoch run at batch 128: the deoptimization at the end of
+     * epoch 1, its recompiles 0.06-0.08 s into epoch 2; JFR's {@code jdk.Deoptimization}).
      */
     static void reduceDownColumns(Reduction op, float[] x, int xo, float[] y, int yo, int m, int n, boolean acc,
                                   float[] best, float[] arg) {
-        boolean isMax = op == Reduction.MAX || op == Reduction.ARGMAX;
-        if (isMax) {
-            System.arraycopy(x, xo, best, 0, n);
-        } else {
-            java.util.Arrays.fill(best, 0, n, 0f);
-        }
-        if (arg != null) {
-            java.util.Arrays.fill(arg, 0, n, 0f);
-        }
-        int bound = S.loopBound(n);
-        for (int r = isMax ? 1 : 0; r < m; r++) {
-            int row = xo + r * n;
-            int j = 0;
-            for (; j < bound; j += L) {
-                FloatVector v = load(x, row + j);
-                FloatVector b = load(best, j);
-                switch (op) {
-                    case SUM, MEAN -> b.add(v).intoArray(best, j);
-                    case SUM_SQUARES -> v.fma(v, b).intoArray(best, j);
-                    case MAX -> b.blend(v, v.compare(GT, b)).intoArray(best, j);
-                    case ARGMAX -> {
-                        var gt = v.compare(GT, b);
-                        b.blend(v, gt).intoArray(best, j);
-                        load(arg, j).blend(r, gt).intoArray(arg, j);
-                    }
-                }
-            }
-            for (; j < n; j++) {
-                float v = x[row + j];
-                switch (op) {
-                    case SUM, MEAN -> best[j] += v;
-                    case SUM_SQUARES -> best[j] += v * v;
-                    case MAX, ARGMAX -> {
-                        if (v > best[j]) {
-                            best[j] = v;
-                            if (arg != null) {
-                                arg[j] = r;
-                            }
-                        }
-                    }
-                }
-            }
+        switch (op) {
+            case SUM, MEAN -> sumDownColumns(x, xo, m, n, best);
+            case SUM_SQUARES -> sumSquaresDownColumns(x, xo, m, n, best);
+            case MAX -> maxDownColumns(x, xo, m, n, best);
+            case ARGMAX -> argmaxDownColumns(x, xo, m, n, best, arg);
         }
         float[] result = arg != null ? arg : best;
         for (int j = 0; j < n; j++) {
             float r = op == Reduction.MEAN ? result[j] / m : result[j];
             y[yo + j] = CpuElementwise.store(y[yo + j], r, acc);
+        }
+    }
+
+    /** {@code best[j] = sum_r x[r][j]}, for {@code j < n}, rows added in order. */
+    private static void sumDownColumns(float[] x, int xo, int m, int n, float[] best) {
+        java.util.Arrays.fill(best, 0, n, 0f);
+        int bound = S.loopBound(n);
+        for (int r = 0; r < m; r++) {
+            int row = xo + r * n;
+            int j = 0;
+            for (; j < bound; j += L) {
+                load(best, j).add(load(x, row + j)).intoArray(best, j);
+            }
+            for (; j < n; j++) {
+                best[j] += x[row + j];
+            }
+        }
+    }
+
+    /** {@code best[j] = sum_r x[r][j]^2}, for {@code j < n}, rows added in order. */
+    private static void sumSquaresDownColumns(float[] x, int xo, int m, int n, float[] best) {
+        java.util.Arrays.fill(best, 0, n, 0f);
+        int bound = S.loopBound(n);
+        for (int r = 0; r < m; r++) {
+            int row = xo + r * n;
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector v = load(x, row + j);
+                v.fma(v, load(best, j)).intoArray(best, j);
+            }
+            for (; j < n; j++) {
+                float v = x[row + j];
+                best[j] += v * v;
+            }
+        }
+    }
+
+    /** {@code best[j] = max_r x[r][j]}, for {@code j < n}. */
+    private static void maxDownColumns(float[] x, int xo, int m, int n, float[] best) {
+        System.arraycopy(x, xo, best, 0, n);
+        int bound = S.loopBound(n);
+        for (int r = 1; r < m; r++) {
+            int row = xo + r * n;
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector v = load(x, row + j);
+                FloatVector b = load(best, j);
+                b.blend(v, v.compare(GT, b)).intoArray(best, j);
+            }
+            for (; j < n; j++) {
+                float v = x[row + j];
+                if (v > best[j]) {
+                    best[j] = v;
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code best[j] = max_r x[r][j]} and {@code arg[j]} the first row that holds it, for {@code j < n}.
+     */
+    private static void argmaxDownColumns(float[] x, int xo, int m, int n, float[] best, float[] arg) {
+        System.arraycopy(x, xo, best, 0, n);
+        java.util.Arrays.fill(arg, 0, n, 0f);
+        int bound = S.loopBound(n);
+        for (int r = 1; r < m; r++) {
+            int row = xo + r * n;
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector v = load(x, row + j);
+                FloatVector b = load(best, j);
+                var gt = v.compare(GT, b);
+                b.blend(v, gt).intoArray(best, j);
+                load(arg, j).blend(r, gt).intoArray(arg, j);
+            }
+            for (; j < n; j++) {
+                float v = x[row + j];
+                if (v > best[j]) {
+                    best[j] = v;
+                    arg[j] = r;
+                }
+            }
         }
     }
 

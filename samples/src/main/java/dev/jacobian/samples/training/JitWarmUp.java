@@ -6,6 +6,8 @@ import dev.jacobian.cpu.CpuBackend;
 import dev.jacobian.data.Batch;
 import dev.jacobian.data.DataLoader;
 import dev.jacobian.data.ImageDataset;
+import dev.jacobian.metrics.Evaluator;
+import dev.jacobian.nn.Diagnostics;
 import dev.jacobian.nn.Model;
 import dev.jacobian.optim.Optimizer;
 import dev.jacobian.tensor.Shape;
@@ -33,6 +35,13 @@ import org.slf4j.LoggerFactory;
  * <p>Then it trains the model itself for {@value #FULL_STEPS} steps on a backend like the run's (its threads, so the
  * code of products shared by the threads is compiled too, and its real batch size).
  *
+ * <p>Every {@value #EPOCH_END_EVERY} of its epochs, and at the end of each model's steps, it also does what the run
+ * does after an epoch: {@link Diagnostics#inspect} and an evaluation in batches of the run's evaluation size. Their
+ * code shares kernels with the steps (the diagnostics take each ReLU layer's column maxima through the reduction that
+ * sums a layer's bias gradient), and C2 compiles a branch that its profile never saw taken as a trap: met first after
+ * epoch 1, it threw the compiled kernel away ({@code unstable_if}, {@code reinterpret}), and epoch 2's steps ran it
+ * interpreted until C2 had compiled it again. Seen in warm-up, the branches are compiled before the run starts.
+ *
  * <p>It uses CPU backends of its own, so it shares nothing with the run; it trains nothing when the run's
  * backend is not the CPU one, and a warm-up that fails (a configuration the small model cannot take, a non-finite loss
  * on random data) only ends early: the run never depends on it. {@link #await} waits for it before the first step.
@@ -48,6 +57,8 @@ final class JitWarmUp {
     static final int CHANNELS = 8;
     /** Steps the model itself trains after the narrowed copy's, on the run's kind of backend. */
     static final int FULL_STEPS = 8;
+    /** Its epochs (of {@value #BATCHES} batches) between two rounds of the run's work after an epoch. */
+    static final int EPOCH_END_EVERY = 10;
     /** Longest it may run (on a machine slowed by something else, the run should not wait longer). */
     static final long MAX_NANOS = 5_000_000_000L;
 
@@ -55,13 +66,14 @@ final class JitWarmUp {
     /** The images it trains on: MNIST's size. */
     private static final Shape SAMPLE = Shape.of(1, 28, 28);
     private static final int CLASSES = 10;
-    /** Distinct random batches, taken in turn. */
-    private static final int BATCHES = 4;
+    /** Distinct random batches, taken in turn: an epoch of the warm-up. */
+    static final int BATCHES = 4;
 
     private final Thread thread;
     private volatile int steps;
     private volatile RuntimeException failure;
     private volatile boolean timedOut;
+    private volatile int epochEnds;
 
     private JitWarmUp(BackendProvider provider, TrainConfig config) {
         this.thread = Thread.ofPlatform().name("jacobian-jit-warm-up").daemon().unstarted(() -> run(provider, config));
@@ -90,6 +102,11 @@ final class JitWarmUp {
     /** Whether it stopped at its time limit, {@link #MAX_NANOS} (read after {@link #await}). */
     boolean timedOut() {
         return timedOut;
+    }
+
+    /** How many times it did the run's work after an epoch (read after {@link #await}). */
+    int epochEnds() {
+        return epochEnds;
     }
 
     /** Why the warm-up ended before its steps were done, or null (read after {@link #await}). */
@@ -132,7 +149,8 @@ final class JitWarmUp {
         int batch = config.batch();
         try (Model model = Networks.model(config, SAMPLE, CLASSES, backend);
              Optimizer optimizer = Networks.optimizer(config, config.learningRate());
-             Trainer trainer = new Trainer(model, optimizer)) {
+             Trainer trainer = new Trainer(model, optimizer);
+             Evaluator evaluator = new Evaluator(model)) {
             SplittableRandom random = new SplittableRandom(config.seed());
             int n = BATCHES * batch;
             byte[] pixels = new byte[n * SAMPLE.size()];
@@ -157,6 +175,13 @@ final class JitWarmUp {
                             trainer.step(b.features(), b.targets(), 0, b.rows());
                             steps++;
                         }
+                    }
+                    if (epoch % EPOCH_END_EVERY == 0 || steps >= until) {
+                        // what the run does after each epoch: the layers' diagnostics, then the validation set's
+                        // evaluation in batches of its size
+                        Diagnostics.inspect(model);
+                        evaluator.evaluate(images, TrainingRun.EVAL_BATCH);
+                        epochEnds++;
                     }
                 }
             }

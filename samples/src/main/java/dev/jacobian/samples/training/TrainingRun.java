@@ -64,7 +64,8 @@ public final class TrainingRun {
     /** The name of the metrics file in the output directory. */
     public static final String METRICS = "metrics.json";
     private static final Logger LOG = LoggerFactory.getLogger(TrainingRun.class);
-    private static final int EVAL_BATCH = 1000;
+    /** Samples per batch of an evaluation (the validation set after each epoch, the test set at the end). */
+    static final int EVAL_BATCH = 1000;
     private static final int PROGRESS_EVERY = 25;
 
     private final Settings settings;

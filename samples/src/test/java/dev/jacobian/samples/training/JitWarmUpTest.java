@@ -57,6 +57,8 @@ class JitWarmUpTest {
             assertTrue(steps < JitWarmUp.STEPS + JitWarmUp.FULL_STEPS, "steps " + steps);
         } else {
             assertEquals(JitWarmUp.STEPS + JitWarmUp.FULL_STEPS, steps);
+            // and the run's work after an epoch, every EPOCH_END_EVERY epochs and after each model's last step
+            assertEquals(epochEnds(JitWarmUp.STEPS) + epochEnds(JitWarmUp.FULL_STEPS), w.epochEnds());
         }
     }
 
@@ -93,6 +95,12 @@ class JitWarmUpTest {
         CliRun ref = CliRun.of(reference);
         assertEquals(0, ref.code(), ref.err());
         assertFalse(Files.readString(tmp.resolve("ref").resolve(TrainingRun.METRICS)).contains("JIT warm-up"));
+    }
+
+    /** How many times the warm-up does the run's work after an epoch while a model trains {@code steps} steps. */
+    private static int epochEnds(int steps) {
+        int epochs = steps / JitWarmUp.BATCHES;
+        return epochs / JitWarmUp.EPOCH_END_EVERY + (epochs % JitWarmUp.EPOCH_END_EVERY == 0 ? 0 : 1);
     }
 
     private static String[] concat(String[] a, String... b) {

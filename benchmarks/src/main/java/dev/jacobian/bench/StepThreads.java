@@ -143,8 +143,8 @@ public final class StepThreads {
         System.out.printf(Locale.ROOT, "  a split of the batch at best: two halves of %d side by side on 1-thread "
                 + "backends, exchanging nothing (BatchSplitCeiling), %.2fx [%.2f-%.2f] as fast as the whole batch on 1 "
                 + "thread; the 2-thread step's gain against it, round by round: %.2f [%.2f-%.2f]%n",
-                Math.max(1, batch / 2), ceiling[rounds / 2], ceiling[rounds / 4], ceiling[3 * rounds / 4], ofCeiling[rounds / 2],
-                ofCeiling[rounds / 4], ofCeiling[3 * rounds / 4]);
+                Math.max(1, batch / 2), ceiling[rounds / 2], ceiling[rounds / 4], ceiling[3 * rounds / 4],
+                ofCeiling[rounds / 2], ofCeiling[rounds / 4], ofCeiling[3 * rounds / 4]);
         System.out.println(placement);
         if (ops) {
             long oneThread = 0;

@@ -109,13 +109,15 @@ final class ReduceVector {
      * ARGMAX) are work rows of at least {@code n} floats.
      *
      * <p>Each kind walks the rows in a method of its own ({@link #sumDownColumns}, {@link #sumSquaresDownColumns},
-     * {@link #maxDownColumns}, {@link #argmaxDownColumns}), so that each is compiled for its kind alone. A training step reduces only sums down
-     * the columns (a dense layer's bias gradient), and after each epoch {@code Diagnostics} takes each ReLU layer's
-     * column maxima: in one method with a branch per kind, that first maximum met code that C2 had compiled with the
-     * maxima's branch as never taken, and the JVM threw the compiled method away ({@code unstable_if}, action
-     * {@code reinterpret}), so the next epoch's steps ran their bias gradients through the Vector API's interpreted
+     * {@link #maxDownColumns}, {@link #argmaxDownColumns}), compiled for its kind alone. A training step reduces only
+     * sums down the columns (a dense layer's bias gradient), and after each epoch {@code Diagnostics} takes each ReLU
+     * layer's column maxima. In one method with a branch per kind, that first maximum met code that C2 had compiled
+     * with the maxima's branch as never taken, and the JVM threw the compiled method away ({@code unstable_if}, action
+     * {@code reinterpret}): the next epoch's steps ran their bias gradients through the Vector API's interpreted
      * fallbacks until C2 had compiled the method again (a 5-epoch run at batch 128: the deoptimization at the end of
-     * epoch 1, its recompiles 0.06-0.08 s into epoch 2; JFR's {@code jdk.Deoptimization}).
+     * epoch 1, its recompiles 0.06-0.08 s into epoch 2; JFR's {@code jdk.Deoptimization}). Now only this dispatch can
+     * be thrown away so, a few lines that cost little interpreted; and the command line's JIT warm-up takes the
+     * diagnostics too, so that the branch is compiled before the run's first step.
      */
     static void reduceDownColumns(Reduction op, float[] x, int xo, float[] y, int yo, int m, int n, boolean acc,
                                   float[] best, float[] arg) {

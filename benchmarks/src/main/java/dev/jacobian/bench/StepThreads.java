@@ -44,6 +44,8 @@ public final class StepThreads {
     private static final int WARM_STEPS = 2000;
     /** Probes of the machine per round (their median is the round's figure). */
     private static final int PROBES = 5;
+    /** Longest wait, after the warm-up, for the JIT compilers to fall quiet ({@link StepTimer#awaitJitQuiet}). */
+    private static final long JIT_QUIET_MAX_MILLIS = 20_000;
     /**
      * A round trip between the two threads shorter than this (in nanoseconds) means they share a die's last-level
      * cache: 50-100 ns there, 400-500 ns between the dies of the AMD EPYC (Zen 5) virtual machines this ran on.
@@ -80,14 +82,22 @@ public final class StepThreads {
             y = StepTimer.targets(trainers[i], batch);
         }
         BatchSplitCeiling split = new BatchSplitCeiling(batch);
+        TwoCoreProbe probe = new TwoCoreProbe();
         for (int s = 0; s < WARM_STEPS; s++) {
             for (Trainer t : trainers) {
                 t.step(x, y, (s % BATCHES) * batch, batch);
             }
         }
         split.microsPerStep(WARM_STEPS);
-        timing[0] = true;
+        for (int i = 0; i < PROBES; i++) {
+            probe.scaling();
+            probe.roundTripNanos();
+        }
+        // a recording started here has its own threads' start-up done before the rounds (started at the first round,
+        // they took the worker's core for most of the first two rounds' calls)
         Recording recording = profile == null ? null : startProfile();
+        double jitMillis = StepTimer.awaitJitQuiet(JIT_QUIET_MAX_MILLIS);
+        timing[0] = true;
         double[][] micros = new double[threads.length][rounds];
         double[] speedUp = new double[rounds];
         double[] machine = new double[rounds];
@@ -95,7 +105,7 @@ public final class StepThreads {
         double[] roundTrip = new double[rounds];
         double[] ceiling = new double[rounds];
         double[] ofCeiling = new double[rounds];
-        try (split; TwoCoreProbe probe = new TwoCoreProbe()) {
+        try (split; probe) {
             for (int r = 0; r < rounds; r++) {
                 long twoThreadsEnd = 0;
                 for (int i = threads.length - 1; i >= 0; i--) { // 2 threads, then 1
@@ -146,6 +156,8 @@ public final class StepThreads {
                 Math.max(1, batch / 2), ceiling[rounds / 2], ceiling[rounds / 4], ceiling[3 * rounds / 4],
                 ofCeiling[rounds / 2], ofCeiling[rounds / 4], ofCeiling[3 * rounds / 4]);
         System.out.println(placement);
+        System.out.printf(Locale.ROOT, "  after %d warm steps of each, the rounds waited %.1f s for the JIT compilers to "
+                + "fall quiet%n", WARM_STEPS, jitMillis / 1e3);
         if (ops) {
             long oneThread = 0;
             for (long[] v : perOp[0].values()) {

@@ -7,6 +7,8 @@ import dev.jacobian.nn.Model;
 import dev.jacobian.nn.Sequential;
 import dev.jacobian.optim.Sgd;
 import dev.jacobian.train.Trainer;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.function.IntToDoubleFunction;
 
 /**
@@ -20,6 +22,10 @@ public final class StepTimer implements IntToDoubleFunction, AutoCloseable {
     private static final int CLASSES = 10;
     /** Batches the inputs hold; step {@code s} trains on batch {@code s % BATCHES}. */
     static final int BATCHES = 16;
+    /** Polls of {@link #awaitJitQuiet} in a row without a compile that count as quiet. */
+    static final int JIT_QUIET_POLLS = 3;
+    /** Milliseconds between two polls of {@link #awaitJitQuiet}. */
+    static final long JIT_POLL_MILLIS = 100;
     /**
      * Nanoseconds after a CPU backend's last task by which its workers have parked: their spinning
      * ({@code -Djacobian.cpu.spinMicros}, 200 ms by default) and 20 ms more. Until then a worker takes a core from
@@ -86,6 +92,35 @@ public final class StepTimer implements IntToDoubleFunction, AutoCloseable {
     @Override
     public void close() {
         backend.close();
+    }
+
+    /**
+     * Waits until the JIT compilers have compiled nothing for {@value #JIT_QUIET_POLLS} polls {@value #JIT_POLL_MILLIS}
+     * ms apart (their total compile time, {@link CompilationMXBean#getTotalCompilationTime}, unchanged), at most
+     * {@code maxMillis}: after a warm-up, C2 may still have seconds of compiles queued, and on a 2-vCPU machine each
+     * takes a core from a 2-thread step's worker (in rounds timed right after 2000 warm steps, the worker missed up to
+     * nine in ten of a round's calls). Returns the milliseconds waited (0 where the JVM does not report the time).
+     */
+    static double awaitJitQuiet(long maxMillis) {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
+            return 0;
+        }
+        long t0 = System.nanoTime();
+        long last = jit.getTotalCompilationTime();
+        int quiet = 0;
+        while (quiet < JIT_QUIET_POLLS && System.nanoTime() - t0 < maxMillis * 1_000_000L) {
+            try {
+                Thread.sleep(JIT_POLL_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            }
+            long now = jit.getTotalCompilationTime();
+            quiet = now == last ? quiet + 1 : 0;
+            last = now;
+        }
+        return (System.nanoTime() - t0) / 1e6;
     }
 
     /** Sleeps until {@link #WORKERS_PARKED_NANOS} after {@code lastTaskNanos} (a {@link System#nanoTime()}). */

@@ -95,6 +95,22 @@ final class BenchSupport {
         return labels;
     }
 
+    /**
+     * Sleeps for {@code nanos} (nothing when not positive); an interruption restores the thread's flag and ends the
+     * benchmark with an {@link IllegalStateException}.
+     */
+    static void sleep(long nanos) {
+        if (nanos <= 0) {
+            return;
+        }
+        try {
+            Thread.sleep(java.time.Duration.ofNanos(nanos));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
     /** {@code size} class indices in {@code [0, classes)} stored as floats (the class-index target layout). */
     static float[] classIndices(long seed, int size, int classes) {
         SplittableRandom r = new SplittableRandom(seed);

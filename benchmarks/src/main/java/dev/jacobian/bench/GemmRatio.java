@@ -80,12 +80,7 @@ public final class GemmRatio {
     }
 
     private static double time(Runnable product, int reps, long pauseMillis) {
-        try {
-            Thread.sleep(pauseMillis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
+        BenchSupport.sleep(pauseMillis * 1_000_000L);
         long t0 = System.nanoTime();
         for (int i = 0; i < reps; i++) {
             product.run();

@@ -93,8 +93,7 @@ public final class StepThreads {
             probe.scaling();
             probe.roundTripNanos();
         }
-        // a recording started here has its own threads' start-up done before the rounds (started at the first round,
-        // they took the worker's core for most of the first two rounds' calls)
+        // started before the wait, so that the recorder's own start-up is over when the rounds begin
         Recording recording = profile == null ? null : startProfile();
         double jitMillis = StepTimer.awaitJitQuiet(JIT_QUIET_MAX_MILLIS);
         timing[0] = true;

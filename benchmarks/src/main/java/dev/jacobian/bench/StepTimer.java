@@ -97,9 +97,10 @@ public final class StepTimer implements IntToDoubleFunction, AutoCloseable {
     /**
      * Waits until the JIT compilers have compiled nothing for {@value #JIT_QUIET_POLLS} polls {@value #JIT_POLL_MILLIS}
      * ms apart (their total compile time, {@link CompilationMXBean#getTotalCompilationTime}, unchanged), at most
-     * {@code maxMillis}: after a warm-up, C2 may still have seconds of compiles queued, and on a 2-vCPU machine each
-     * takes a core from a 2-thread step's worker (in rounds timed right after 2000 warm steps, the worker missed up to
-     * nine in ten of a round's calls). Returns the milliseconds waited (0 where the JVM does not report the time).
+     * {@code maxMillis}: after a warm-up C2 may still have compiles queued, and on a 2-vCPU machine each takes a core
+     * from a 2-thread step's worker, so that the first rounds would time the compiler's competition rather than the
+     * compiled step (0.3-0.5 s of waiting on an AMD EPYC Zen 5 after 2000 warm steps). Returns the milliseconds waited
+     * (0 where the JVM does not report the time).
      */
     static double awaitJitQuiet(long maxMillis) {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
@@ -110,12 +111,7 @@ public final class StepTimer implements IntToDoubleFunction, AutoCloseable {
         long last = jit.getTotalCompilationTime();
         int quiet = 0;
         while (quiet < JIT_QUIET_POLLS && System.nanoTime() - t0 < maxMillis * 1_000_000L) {
-            try {
-                Thread.sleep(JIT_POLL_MILLIS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted", e);
-            }
+            BenchSupport.sleep(JIT_POLL_MILLIS * 1_000_000L);
             long now = jit.getTotalCompilationTime();
             quiet = now == last ? quiet + 1 : 0;
             last = now;
@@ -125,15 +121,6 @@ public final class StepTimer implements IntToDoubleFunction, AutoCloseable {
 
     /** Sleeps until {@link #WORKERS_PARKED_NANOS} after {@code lastTaskNanos} (a {@link System#nanoTime()}). */
     static void awaitWorkersParked(long lastTaskNanos) {
-        long wait = WORKERS_PARKED_NANOS - (System.nanoTime() - lastTaskNanos);
-        if (wait <= 0) {
-            return;
-        }
-        try {
-            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
+        BenchSupport.sleep(WORKERS_PARKED_NANOS - (System.nanoTime() - lastTaskNanos));
     }
 }

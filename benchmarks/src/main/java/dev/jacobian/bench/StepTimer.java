@@ -99,8 +99,7 @@ public final class StepTimer implements IntToDoubleFunction, AutoCloseable {
      * ms apart (their total compile time, {@link CompilationMXBean#getTotalCompilationTime}, unchanged), at most
      * {@code maxMillis}: after a warm-up C2 may still have compiles queued, and on a 2-vCPU machine each takes a core
      * from a 2-thread step's worker, so that the first rounds would time the compiler's competition rather than the
-     * compiled step (0.3-0.5 s of waiting on an AMD EPYC Zen 5 after 2000 warm steps). Returns the milliseconds waited
-     * (0 where the JVM does not report the time).
+     * compiled step. Returns the milliseconds waited (0 where the JVM does not report the time).
      */
     static double awaitJitQuiet(long maxMillis) {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();

@@ -115,9 +115,9 @@ final class ReduceVector {
      * with the maxima's branch as never taken, and the JVM threw the compiled method away ({@code unstable_if}, action
      * {@code reinterpret}): the next epoch's steps ran their bias gradients through the Vector API's interpreted
      * fallbacks until C2 had compiled the method again (a 5-epoch run at batch 128: the deoptimization at the end of
-     * epoch 1, its recompiles 0.06-0.08 s into epoch 2; JFR's {@code jdk.Deoptimization}). Now only this dispatch can
-     * be thrown away so, a few lines that cost little interpreted; and the command line's JIT warm-up takes the
-     * diagnostics too, so that the branch is compiled before the run's first step.
+     * epoch 1, its recompiles 0.12-0.16 of the way into epoch 2; JFR's {@code jdk.Deoptimization}). Now only this
+     * dispatch can be thrown away so, a few lines that cost little interpreted; and the command line's JIT warm-up
+     * takes the diagnostics too, so that the branch is compiled before the run's first step.
      */
     static void reduceDownColumns(Reduction op, float[] x, int xo, float[] y, int yo, int m, int n, boolean acc,
                                   float[] best, float[] arg) {

@@ -22,6 +22,8 @@ import dev.jacobian.tensor.Tensor;
 public abstract class AbstractBackend implements Backend {
     private boolean closed;
     private final java.util.Map<ScratchKey, Tensor> scratch = new java.util.HashMap<>();
+    /** The host floats {@link #uploadByteRowsKernel} converts into, grown as needed. */
+    private float[] byteRowsScratch = new float[0];
 
     /** A scratch tensor's key: its slot and shape, or (for a constant row) its slot and length. */
     private record ScratchKey(String slot, Shape shape, int constant) {
@@ -210,6 +212,40 @@ public abstract class AbstractBackend implements Backend {
 
     /** Host to device copy; bounds checked. */
     protected abstract void uploadKernel(float[] src, int srcOffset, Tensor dst, int dstOffset, int count);
+
+    @Override
+    public final synchronized void uploadByteRows(byte[] src, int[] offsets, int rows, int rowLength, float divisor,
+                                                  Tensor dst, int dstOffset) {
+        own("uploadByteRows", "dst", dst);
+        Checks.byteRows("uploadByteRows", src, offsets, rows, rowLength, dst, dstOffset);
+        uploadByteRowsKernel(src, offsets, rows, rowLength, divisor, dst, dstOffset);
+    }
+
+    /**
+     * {@link #uploadByteRows}, arguments checked. This one converts the rows into a host array of the backend's, kept
+     * for the next call, and uploads it ({@link #uploadKernel}); a backend that can write its tensors from the host
+     * converts them in place instead.
+     */
+    protected void uploadByteRowsKernel(byte[] src, int[] offsets, int rows, int rowLength, float divisor, Tensor dst,
+                                        int dstOffset) {
+        int count = rows * rowLength;
+        if (byteRowsScratch.length < count) {
+            byteRowsScratch = new float[count];
+        }
+        float[] x = byteRowsScratch;
+        for (int r = 0; r < rows; r++) {
+            bytesToFloats(src, offsets[r], x, r * rowLength, rowLength, divisor);
+        }
+        uploadKernel(x, 0, dst, dstOffset, count);
+    }
+
+    /** {@code dst[dstOffset + i] = (src[srcOffset + i] & 0xff) / divisor} for {@code i < count}. */
+    protected static void bytesToFloats(byte[] src, int srcOffset, float[] dst, int dstOffset, int count,
+                                        float divisor) {
+        for (int i = 0; i < count; i++) {
+            dst[dstOffset + i] = (src[srcOffset + i] & 0xff) / divisor;
+        }
+    }
 
     @Override
     public final synchronized void download(Tensor src, int srcOffset, float[] dst, int dstOffset, int count) {

@@ -132,6 +132,19 @@ public interface Backend extends AutoCloseable {
     /** Copies {@code count} floats host → device: {@code src[srcOffset..]} to {@code dst[dstOffset..]}. */
     void upload(float[] src, int srcOffset, Tensor dst, int dstOffset, int count);
 
+    /**
+     * Gathers rows of unsigned bytes from the host and uploads them as floats, in one pass: for {@code r < rows} and
+     * {@code j < rowLength}, {@code dst[dstOffset + r * rowLength + j] = (src[offsets[r] + j] & 0xff) / divisor},
+     * each a correctly rounded float division (the floats a host conversion gives, e.g. {@code ImageDataset}'s). A
+     * batch of images taken from where a data set stores them ({@code Batch.byteRows()}), converted as it is written:
+     * a quarter of the bytes of the floats it stands for.
+     *
+     * @throws IllegalArgumentException  when an array is null, a count is negative or {@code offsets} has fewer than
+     *                                   {@code rows} entries
+     * @throws IndexOutOfBoundsException when a row lies outside {@code src} or the floats outside {@code dst}
+     */
+    void uploadByteRows(byte[] src, int[] offsets, int rows, int rowLength, float divisor, Tensor dst, int dstOffset);
+
     /** Copies {@code count} floats device → host after all enqueued work on the backend finished. */
     void download(Tensor src, int srcOffset, float[] dst, int dstOffset, int count);
 

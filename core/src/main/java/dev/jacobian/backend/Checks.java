@@ -276,6 +276,35 @@ public final class Checks {
         }
     }
 
+    /**
+     * Arguments of {@link Backend#uploadByteRows}: the arrays are given, the counts are not negative, there are offsets
+     * for the rows, each row lies within {@code src}, and the rows' floats fit in {@code dst} from {@code dstOffset}.
+     */
+    public static void byteRows(String op, byte[] src, int[] offsets, int rows, int rowLength, Tensor dst,
+                                int dstOffset) {
+        if (src == null || offsets == null) {
+            throw new IllegalArgumentException(op + ": " + (src == null ? "source bytes" : "row offsets") + " are null");
+        }
+        if (rows < 0 || rowLength < 0) {
+            throw new IllegalArgumentException(op + ": " + rows + " rows of " + rowLength + " bytes");
+        }
+        if (rows > offsets.length) {
+            throw new IllegalArgumentException(op + ": " + rows + " rows but " + offsets.length + " row offsets");
+        }
+        for (int r = 0; r < rows; r++) {
+            int o = offsets[r];
+            if (o < 0 || (long) o + rowLength > src.length) {
+                throw new IndexOutOfBoundsException(op + ": row " + r + " at byte " + o + ", " + rowLength
+                        + " bytes long, lies outside a source of " + src.length + " bytes");
+            }
+        }
+        long count = (long) rows * rowLength;
+        if (count > Integer.MAX_VALUE || dstOffset < 0 || dstOffset + count > dst.size()) {
+            throw new IndexOutOfBoundsException(op + " of " + rows + " rows of " + rowLength + " values at " + dstOffset
+                    + " with tensor " + dst.shape());
+        }
+    }
+
     /** Bounds of {@link Backend#upload} / {@link Backend#download} within a tensor. */
     public static void transfer(String op, Tensor t, int offset, int count) {
         if (count < 0 || offset < 0 || (long) offset + count > t.size()) {

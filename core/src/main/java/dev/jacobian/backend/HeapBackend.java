@@ -120,6 +120,18 @@ public abstract class HeapBackend extends AbstractBackend {
         countUpload(count);
     }
 
+    /** Converts each row straight into the tensor's array. */
+    @Override
+    protected void uploadByteRowsKernel(byte[] src, int[] offsets, int rows, int rowLength, float divisor, Tensor dst,
+                                        int dstOffset) {
+        float[] d = data(dst);
+        int o = offset(dst) + dstOffset;
+        for (int r = 0; r < rows; r++) {
+            bytesToFloats(src, offsets[r], d, o + r * rowLength, rowLength, divisor);
+        }
+        countUpload(rows * rowLength);
+    }
+
     /**
      * Counts an upload of {@code count} floats in {@link #stats()}.
      *

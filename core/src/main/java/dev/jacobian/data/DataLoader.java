@@ -13,8 +13,9 @@ import java.util.function.IntFunction;
  * ({@link Shuffling#epochOrder}: a pure function of the seed and the epoch number, so epoch {@code k} of a resumed run
  * is epoch {@code k} of an unbroken one), in batches of {@link #batchSize()} samples, the last one smaller unless it
  * is dropped. While the caller trains on one batch, a background thread gathers the next ones (at most
- * {@link #prefetch()} ahead), converting samples to floats ({@link ImageDataset} scales its bytes), applying an
- * optional {@link SampleTransform} and copying the encoded targets:
+ * {@link #prefetch()} ahead), converting samples to floats ({@link ImageDataset} scales its bytes; or leaving them as
+ * bytes for the backend to convert, {@link Builder#keepBytes}), applying an optional {@link SampleTransform} and
+ * copying the encoded targets:
  *
  * <pre>{@code
  * try (DataLoader loader = DataLoader.builder(train).batchSize(64).shuffle(42).dropLast(true)
@@ -22,7 +23,7 @@ import java.util.function.IntFunction;
  *     for (int epoch = 1; epoch <= epochs; epoch++) {
  *         try (DataLoader.Epoch batches = loader.epoch(epoch)) {
  *             for (Batch b : batches) {
- *                 trainer.step(b.features(), b.targets(), 0, b.rows());
+ *                 trainer.step(b);
  *             }
  *         }
  *     }
@@ -74,6 +75,8 @@ public final class DataLoader implements AutoCloseable {
     private final IntFunction<? extends SampleTransform> transforms;
     private final int gatherTasks;
     private final TaskRunner gatherRunner;
+    /** With {@link Builder#keepBytes}: the image set whose bytes the batches point into; else null. */
+    private final ImageDataset bytes;
     private final int batches;
     /** All the loader's buffers; an epoch's thread and its caller pass them to each other through two queues. */
     private final Batch[] buffers;
@@ -91,6 +94,7 @@ public final class DataLoader implements AutoCloseable {
         this.transforms = b.transforms;
         this.gatherTasks = b.gatherTasks;
         this.gatherRunner = b.gatherRunner;
+        this.bytes = b.keepBytes ? (ImageDataset) data : null;
         int n = data.size();
         if (b.encoder != null) {
             int[] labels = data.labels();
@@ -109,7 +113,9 @@ public final class DataLoader implements AutoCloseable {
         int capacity = Math.max(1, Math.min(batchSize, n));
         this.buffers = new Batch[prefetch + 1];
         for (int i = 0; i < buffers.length; i++) {
-            buffers[i] = new Batch(capacity, data.features(), targetColumns, targets != null);
+            buffers[i] = bytes == null ? new Batch(capacity, data.features(), targetColumns, targets != null)
+                    : new Batch(capacity, data.features(), targetColumns, targets != null,
+                            prefetch > 0 ? new byte[capacity * data.features()] : bytes.pixels(), ImageDataset.SCALE);
         }
         this.free = new ArrayBlockingQueue<>(buffers.length);
     }
@@ -224,10 +230,23 @@ public final class DataLoader implements AutoCloseable {
         int tc = targetColumns;
         int first = index * batchSize;
         int rows = Math.min(batchSize, order.length - first);
-        float[] x = b.features();
+        float[] x = b.featureArray();
         int[] labels = b.labels();
         int[] indices = b.indices();
-        if (transform == null) {
+        if (bytes != null) { // the rows stay where they are: the batch lists where
+            int[] offsets = b.byteRows().offsets();
+            byte[] staged = b.byteRows().source();
+            if (staged != bytes.pixels()) {
+                for (int i = 0; i < rows; i++) {
+                    System.arraycopy(bytes.pixels(), bytes.pixelOffset(order[first + i]), staged, i * f, f);
+                    offsets[i] = i * f;
+                }
+            } else {
+                for (int i = 0; i < rows; i++) {
+                    offsets[i] = bytes.pixelOffset(order[first + i]);
+                }
+            }
+        } else if (transform == null) {
             int tasks = gatherRunner == null ? 1 : Math.min(gatherTasks, rows / MIN_GATHER_ROWS);
             if (tasks > 1) { // in row ranges on the runner's threads: the same floats in the same places
                 gatherRunner.run(tasks, t -> {
@@ -479,6 +498,7 @@ public final class DataLoader implements AutoCloseable {
         private IntFunction<? extends SampleTransform> transforms;
         private int gatherTasks = 1;
         private TaskRunner gatherRunner;
+        private boolean keepBytes;
 
         private Builder(Dataset data) {
             this.data = Objects.requireNonNull(data, "data");
@@ -568,16 +588,43 @@ public final class DataLoader implements AutoCloseable {
         }
 
         /**
+         * Whether to leave an {@link ImageDataset}'s pixels as bytes (default: no): a batch then holds its images as
+         * rows of bytes ({@link Batch#byteRows()}), which a backend converts as it uploads them
+         * ({@code Trainer.step(Batch)}: one pass into the backend's tensor). With prefetching the loader's thread
+         * copies a batch's images next to each other (a quarter of the bytes of their floats), so that the step reads
+         * them from one place; without, nothing is copied: the rows are where the set stores them.
+         * {@link Batch#features()} still gives the floats, converted on its first call after each fill.
+         *
+         * <p>Why: the float path writes a batch's floats into the batch's array and the step's upload then copies
+         * them, two passes over four times the bytes; on 2 threads the gather and the upload are two more hand-offs
+         * between the backend's threads.
+         */
+        public Builder keepBytes(boolean keep) {
+            this.keepBytes = keep;
+            return this;
+        }
+
+        /**
          * The loader; encodes the targets (if asked to) and allocates its batches now.
          *
          * @throws IllegalArgumentException when the target encoder's output does not match the labels
          * @throws IllegalStateException    when {@link #gatherOn} is combined with a prefetch above 0 (the loader's
-         *                                  thread would call the runner while the caller computes)
+         *                                  thread would call the runner while the caller computes), or
+         *                                  {@link #keepBytes} with a data set that is not an {@link ImageDataset} or
+         *                                  with a {@link #transform} (which works on floats)
          */
         public DataLoader build() {
             if (gatherRunner != null && prefetch > 0) {
                 throw new IllegalStateException("gatherOn needs prefetch(0): with " + prefetch + " batches ahead the"
                         + " loader's thread gathers them, beside the caller");
+            }
+            if (keepBytes && !(data instanceof ImageDataset)) {
+                throw new IllegalStateException("keepBytes needs an image set stored as bytes (ImageDataset): "
+                        + data.name() + " is a " + data.getClass().getSimpleName());
+            }
+            if (keepBytes && transforms != null) {
+                throw new IllegalStateException("keepBytes cannot be combined with a transform, which works on the"
+                        + " samples' floats");
             }
             return new DataLoader(this);
         }

@@ -84,14 +84,31 @@ public final class ImageDataset extends ArrayDataset {
     @Override
     void copyRow(int row, float[] dst, int dstOffset) {
         int f = features();
-        int from = row * f;
+        toFloats(pixels, row * f, dst, dstOffset, f, SCALE);
+    }
+
+    /** The stored pixels, shared with the views ({@link ByteRows#source()}: read only). */
+    byte[] pixels() {
+        return pixels;
+    }
+
+    /** Where sample {@code index}'s pixels start in {@link #pixels()}. */
+    int pixelOffset(int index) {
+        return row(index) * features();
+    }
+
+    /**
+     * {@code dst[dstOffset + i] = (src[srcOffset + i] & 0xff) / divisor} for {@code i < count}, with the
+     * {@link ByteConverter} found on the class path, else a loop.
+     */
+    static void toFloats(byte[] src, int srcOffset, float[] dst, int dstOffset, int count, float divisor) {
         ByteConverter converter = Converter.FOUND;
         if (converter != null) {
-            converter.toFloats(pixels, from, dst, dstOffset, f, SCALE);
+            converter.toFloats(src, srcOffset, dst, dstOffset, count, divisor);
             return;
         }
-        for (int k = 0; k < f; k++) {
-            dst[dstOffset + k] = (pixels[from + k] & 0xff) / SCALE;
+        for (int k = 0; k < count; k++) {
+            dst[dstOffset + k] = (src[srcOffset + k] & 0xff) / divisor;
         }
     }
 

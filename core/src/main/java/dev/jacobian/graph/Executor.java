@@ -498,6 +498,34 @@ public final class Executor implements AutoCloseable {
         fed.add(t);
     }
 
+    /**
+     * Uploads {@code rows} samples of {@code input} given as rows of unsigned bytes, sample {@code r} the
+     * {@code input.columns()} bytes of {@code src} from {@code offsets[r]}, each byte {@code b} the value
+     * {@code (b & 0xff) / divisor}, into the tensor used by plans of batch size {@code rows}
+     * ({@link Backend#uploadByteRows}: gathered and converted in one pass).
+     *
+     * @throws IllegalArgumentException  when {@code input} belongs to another graph, an array is null, {@code rows}
+     *                                   is not positive or {@code offsets} has fewer than {@code rows} entries
+     * @throws IndexOutOfBoundsException when a row lies outside {@code src}
+     */
+    public void feedBytes(Input input, byte[] src, int[] offsets, int rows, float divisor) {
+        ensureOpen();
+        if (input == null || src == null || offsets == null) {
+            throw new IllegalArgumentException("feedBytes: " + (input == null ? "input" : (src == null ? "source bytes"
+                    : "row offsets") + " for '" + input.name() + "'") + " is null");
+        }
+        if (input.graph() != graph) {
+            throw new IllegalArgumentException("feedBytes: input " + input + " belongs to another graph");
+        }
+        if (rows <= 0 || rows > offsets.length) {
+            throw new IllegalArgumentException("feedBytes '" + input.name() + "': " + rows + " rows with "
+                    + offsets.length + " row offsets");
+        }
+        Tensor t = inputTensor(input, rows);
+        backend.uploadByteRows(src, offsets, rows, input.columns(), divisor, t, 0);
+        fed.add(t);
+    }
+
     private Tensor inputTensor(Input in, int batch) {
         return inputsByBatch.computeIfAbsent(batch, b -> new IdentityHashMap<>())
                 .computeIfAbsent(in, i -> backend.allocate(i.sampleShape().prepend(batch)));

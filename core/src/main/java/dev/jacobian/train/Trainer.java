@@ -4,6 +4,8 @@ import dev.jacobian.backend.Axis;
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.PendingRead;
 import dev.jacobian.backend.Reduction;
+import dev.jacobian.data.Batch;
+import dev.jacobian.data.ByteRows;
 import dev.jacobian.graph.Executor;
 import dev.jacobian.nn.Model;
 import dev.jacobian.optim.Optimizer;
@@ -98,11 +100,56 @@ public final class Trainer implements AutoCloseable {
      */
     public PendingStep submit(float[] x, float[] targets, int firstRow, int rows) {
         Executor exec = model.executor();
-        Backend b = exec.backend();
         model.checkSamples("step", x, targets); // targets of the other layout would train on wrong labels
         model.checkTargets(targets, firstRow, rows); // a bad class index never reaches a kernel
         exec.feed(model.input(), x, firstRow, rows);
         exec.feed(model.targets(), targets, firstRow, rows);
+        return run(exec, rows);
+    }
+
+    /**
+     * Trains on a data loader's batch: its {@link Batch#rows()} samples and its encoded {@link Batch#targets()}. When
+     * the loader left the images as bytes ({@link dev.jacobian.data.DataLoader.Builder#keepBytes}), the backend
+     * gathers and converts them as it uploads them ({@link Backend#uploadByteRows}), else their floats are uploaded
+     * ({@link #step(float[], float[], int, int)}); the step is the same, to the bit.
+     *
+     * @throws IllegalArgumentException when the batch's samples do not have the model's input size
+     * @throws IllegalStateException    when the loader encodes no targets
+     * @throws NonFiniteLossException   when the loss or the gradient norm is NaN or infinite
+     */
+    public StepResult step(Batch batch) {
+        return submit(batch).result();
+    }
+
+    /** Enqueues a step on a data loader's batch ({@link #step(Batch)}), as {@link #submit(float[], float[], int, int)}. */
+    public PendingStep submit(Batch batch) {
+        ByteRows bytes = batch.byteRows();
+        if (bytes == null) {
+            return submit(batch.features(), batch.targets(), 0, batch.rows());
+        }
+        Executor exec = model.executor();
+        float[] targets = batch.targets();
+        int rows = batch.rows();
+        int columns = model.inputSize();
+        int tc = model.targetColumns();
+        if (bytes.rowLength() != columns) {
+            throw new IllegalArgumentException("step: the batch's samples have " + bytes.rowLength()
+                    + " values but the model's input has " + columns);
+        }
+        if (targets.length % tc != 0 || targets.length / tc < rows) {
+            throw new IllegalArgumentException("step: the batch holds " + rows + " samples but its targets "
+                    + targets.length + " values, not " + rows + " of " + tc + (tc == 1 ? " value" : " values")
+                    + " (model.targetColumns()); encode labels with model.encodeTargets");
+        }
+        model.checkTargets(targets, 0, rows);
+        exec.feedBytes(model.input(), bytes.source(), bytes.offsets(), rows, bytes.divisor());
+        exec.feed(model.targets(), targets, 0, rows);
+        return run(exec, rows);
+    }
+
+    /** The step once its inputs are fed: forward, backward, update, and the read of its numbers. */
+    private PendingStep run(Executor exec, int rows) {
+        Backend b = exec.backend();
         Tensor loss = exec.forward(model.loss(), rows);
         Tensor classes = null;
         if (trackPredictions) {

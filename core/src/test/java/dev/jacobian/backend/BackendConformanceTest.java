@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -230,6 +231,64 @@ public abstract class BackendConformanceTest {
             assertEquals(3f, back[2]);
             assertEquals(data[12], back[3]);
             assertEquals(2f, t.get(10));
+        }
+    }
+
+    /**
+     * Rows of bytes gathered from scattered offsets (every byte value among them) are uploaded as exactly the floats
+     * {@code (b & 0xff) / divisor}, from an offset into the tensor, leaving the rest of it as it was; the sizes reach
+     * past the threshold at which a backend shares the upload among its threads.
+     */
+    @ParameterizedTest
+    @CsvSource({"1, 1, 255", "3, 7, 255", "5, 33, 3", "64, 785, 255", "130, 784, 255", "97, 1001, 0.7"})
+    void byteRowsUploadAsTheirFloats(int rows, int rowLength, float divisor) {
+        SplittableRandom random = new SplittableRandom(rows * 31L + rowLength);
+        byte[] src = new byte[rows * rowLength * 3 + 300];
+        random.nextBytes(src);
+        for (int v = 0; v < 256 && v < src.length; v++) {
+            src[v] = (byte) v;
+        }
+        int[] offsets = new int[rows + 2];
+        for (int r = 0; r < offsets.length; r++) {
+            offsets[r] = r == 0 ? 0 : random.nextInt(src.length - rowLength + 1);
+        }
+        int margin = 3;
+        try (Tensor t = backend.allocate(Shape.of(rows * rowLength + 2 * margin))) {
+            t.upload(constant(rows * rowLength + 2 * margin, SENTINEL));
+            backend.uploadByteRows(src, offsets, rows, rowLength, divisor, t, margin);
+            float[] got = t.download();
+            float[] want = constant(rows * rowLength + 2 * margin, SENTINEL);
+            for (int r = 0; r < rows; r++) {
+                for (int j = 0; j < rowLength; j++) {
+                    want[margin + r * rowLength + j] = (src[offsets[r] + j] & 0xff) / divisor;
+                }
+            }
+            TensorAssert.assertClose("byte rows " + rows + "x" + rowLength + " / " + divisor, want, got, 0, 0);
+        }
+    }
+
+    /** Bad byte rows name the call and the problem, and write nothing. */
+    @Test
+    void byteRowsOutsideTheirArraysAreRejected() {
+        byte[] src = new byte[100];
+        try (Tensor t = backend.allocate(Shape.of(40))) {
+            assertThrows(IllegalArgumentException.class, () -> backend.uploadByteRows(null, new int[1], 1, 10, 1f, t, 0));
+            assertThrows(IllegalArgumentException.class, () -> backend.uploadByteRows(src, null, 1, 10, 1f, t, 0));
+            assertThrows(IllegalArgumentException.class, () -> backend.uploadByteRows(src, new int[1], -1, 10, 1f, t, 0));
+            IllegalArgumentException few = assertThrows(IllegalArgumentException.class,
+                    () -> backend.uploadByteRows(src, new int[2], 3, 10, 1f, t, 0));
+            assertTrue(few.getMessage().contains("uploadByteRows") && few.getMessage().contains("3 rows"),
+                    few.getMessage());
+            IndexOutOfBoundsException past = assertThrows(IndexOutOfBoundsException.class,
+                    () -> backend.uploadByteRows(src, new int[] {0, 91}, 2, 10, 1f, t, 0));
+            assertTrue(past.getMessage().contains("row 1 at byte 91"), past.getMessage());
+            assertThrows(IndexOutOfBoundsException.class,
+                    () -> backend.uploadByteRows(src, new int[] {-1}, 1, 10, 1f, t, 0));
+            assertThrows(IndexOutOfBoundsException.class,
+                    () -> backend.uploadByteRows(src, new int[] {0, 10, 20, 30, 40}, 5, 10, 1f, t, 0));
+            assertThrows(IndexOutOfBoundsException.class,
+                    () -> backend.uploadByteRows(src, new int[] {0}, 1, 10, 1f, t, Integer.MAX_VALUE - 2));
+            TensorAssert.assertClose("nothing written", new float[40], t.download(), 0, 0);
         }
     }
 

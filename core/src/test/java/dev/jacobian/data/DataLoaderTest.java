@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -317,6 +318,67 @@ class DataLoaderTest {
                 () -> DataLoader.builder(data).gatherOn(2, backwardsInParallel).build(),
                 "the default prefetch, 1, has a thread of its own");
         assertThrows(IllegalArgumentException.class, () -> DataLoader.builder(data).gatherOn(0, backwardsInParallel));
+    }
+
+    /**
+     * With {@code keepBytes} a batch's rows of bytes stand for the same floats, in the same places, as the float
+     * loader's batch of the same seed, whether the rows are read in the set (no prefetch) or staged by the loader's
+     * thread, on a view of the set too; {@code features()} converts them on demand, each fill anew, and a copy holds
+     * them as floats.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 2})
+    void keptBytesStandForTheSameFloats(int prefetch) {
+        ImageDataset all = images("bytes", 700);
+        int[] some = IntStream.range(0, 300).map(i -> 699 - 2 * i).toArray();
+        for (ImageDataset data : List.of(all, all.subset(some, "bytes view"))) {
+            List<Batch> plain;
+            try (DataLoader loader = DataLoader.builder(data).batchSize(40).shuffle(11).prefetch(prefetch)
+                    .targets(DataLoaderTest::oneHot).build()) {
+                plain = epoch(loader, 2);
+            }
+            try (DataLoader loader = DataLoader.builder(data).batchSize(40).shuffle(11).prefetch(prefetch)
+                    .targets(DataLoaderTest::oneHot).keepBytes(true).build();
+                 DataLoader.Epoch batches = loader.epoch(2)) {
+                int i = 0;
+                for (Batch b : batches) {
+                    Batch want = plain.get(i);
+                    ByteRows bytes = b.byteRows();
+                    assertEquals(want.rows(), bytes.rows(), "rows of batch " + i);
+                    assertEquals(6, bytes.rowLength());
+                    assertEquals(ImageDataset.SCALE, bytes.divisor());
+                    float[] x = new float[want.rows() * 6];
+                    bytes.toFloats(x, 0);
+                    assertArrayEquals(want.features(), x, 0f, "bytes of batch " + i);
+                    for (int r = 0; r < want.rows(); r++) {
+                        assertEquals((bytes.source()[bytes.offsets()[r]] & 0xff) / ImageDataset.SCALE, x[r * 6]);
+                    }
+                    float[] f = b.features();
+                    assertArrayEquals(want.features(), Arrays.copyOf(f, want.rows() * 6), 0f, "features of batch " + i);
+                    assertArrayEquals(want.features(), b.copy().features(), 0f, "copy of batch " + i);
+                    assertArrayEquals(want.targets(), Arrays.copyOf(b.targets(), want.rows() * 7), 0f);
+                    assertArrayEquals(want.labels(), Arrays.copyOf(b.labels(), want.rows()));
+                    i++;
+                }
+                assertEquals(plain.size(), i);
+            }
+        }
+    }
+
+    /** keepBytes takes an image set without transform, and says what it got otherwise. */
+    @Test
+    void keepBytesNeedsImageBytesWithoutTransform() {
+        FloatDataset floats = new FloatDataset("floats", new float[20], new int[10], 2);
+        IllegalStateException notBytes = assertThrows(IllegalStateException.class,
+                () -> DataLoader.builder(floats).keepBytes(true).build());
+        assertTrue(notBytes.getMessage().contains("floats") && notBytes.getMessage().contains("FloatDataset"),
+                notBytes.getMessage());
+        assertThrows(IllegalStateException.class, () -> DataLoader.builder(images("t", 10)).keepBytes(true)
+                .transform(e -> (src, from, dst, to) -> System.arraycopy(src, from, dst, to, 6)).build());
+        try (DataLoader loader = DataLoader.builder(floats).keepBytes(false).prefetch(0).build();
+             DataLoader.Epoch batches = loader.epoch(1)) {
+            assertNull(batches.next().byteRows(), "floats without keepBytes");
+        }
     }
 
     /** In steady state a step costs the caller no allocation: less than one batch's features over 200 batches. */

@@ -452,6 +452,79 @@ public abstract class TrainingSuite {
      * A model of modules on rank-3 samples: flatten (a view), a GELU dense layer (composed in core), an affine
      * output; it learns which half of a 4x4 image is brighter.
      */
+    /**
+     * A loader's batch of image bytes ({@code keepBytes}, uploaded by the backend as it converts them) trains the model
+     * exactly as the same batch as floats: the same weights after every step; its steps after the first allocate no
+     * device memory and upload two arrays; a batch whose images do not fit the model's input is refused, naming both.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 2})
+    void aBatchOfImageBytesTrainsAsItsFloats(int prefetch) {
+        SplittableRandom r = new SplittableRandom(4);
+        int n = 300;
+        byte[] pixels = new byte[n * 40];
+        r.nextBytes(pixels);
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = r.nextInt(3);
+        }
+        dev.jacobian.data.ImageDataset images = new dev.jacobian.data.ImageDataset("bytes", pixels, y, 1, 5, 8);
+        try (Backend b = createBackend();
+             Model floats = Sequential.builder(40).hidden(16, "relu").output(3, LossKind.SOFTMAX_CROSS_ENTROPY).seed(6)
+                     .build(b);
+             Model bytes = Sequential.builder(40).hidden(16, "relu").output(3, LossKind.SOFTMAX_CROSS_ENTROPY).seed(6)
+                     .build(b);
+             Sgd sgd1 = Sgd.builder().learningRate(0.1).momentum(0.9).clipNorm(1).build();
+             Sgd sgd2 = Sgd.builder().learningRate(0.1).momentum(0.9).clipNorm(1).build();
+             Trainer tf = new Trainer(floats, sgd1); Trainer tb = new Trainer(bytes, sgd2);
+             dev.jacobian.data.DataLoader lf = dev.jacobian.data.DataLoader.builder(images).batchSize(64).shuffle(3).dropLast(true)
+                     .prefetch(prefetch).targets(floats::encodeTargets).build();
+             dev.jacobian.data.DataLoader lb = dev.jacobian.data.DataLoader.builder(images).batchSize(64).shuffle(3).dropLast(true)
+                     .prefetch(prefetch).targets(bytes::encodeTargets).keepBytes(true).build()) {
+            long allocations = -1;
+            long uploads = 0;
+            int steps = 0;
+            for (int epoch = 1; epoch <= 3; epoch++) {
+                try (var ef = lf.epoch(epoch); var eb = lb.epoch(epoch)) {
+                    while (ef.hasNext()) {
+                        dev.jacobian.data.Batch bf = ef.next();
+                        dev.jacobian.data.Batch bb = eb.next();
+                        assertTrue(bb.byteRows() != null, "keepBytes leaves the bytes");
+                        float lossF = tf.step(bf).loss();
+                        float lossB = tb.step(bb).loss();
+                        assertEquals(lossF, lossB, bitDeterministic() ? 0f : 1e-5f, "loss of epoch " + epoch);
+                        if (allocations < 0) {
+                            allocations = b.stats().allocations();
+                            uploads = b.stats().uploads();
+                        } else {
+                            steps++;
+                        }
+                    }
+                }
+            }
+            assertEquals(allocations, b.stats().allocations(), "steps after the first allocate no device memory");
+            assertEquals(uploads + 4L * steps, b.stats().uploads(), "each step uploads its batch and its targets");
+            assertTrue(steps > 5);
+            for (int i = 0; i < floats.parameters().size(); i++) {
+                float[] wf = floats.read(floats.parameters().get(i));
+                float[] wb = bytes.read(bytes.parameters().get(i));
+                if (bitDeterministic()) {
+                    assertArrayEquals(wf, wb, "parameter " + i);
+                } else {
+                    TensorAssert.assertClose("parameter " + i, wf, wb, 1e-4, 1e-5);
+                }
+            }
+            dev.jacobian.data.ImageDataset wider = new dev.jacobian.data.ImageDataset("wider", new byte[10 * 42],
+                    new int[10], 1, 6, 7);
+            try (dev.jacobian.data.DataLoader lw = dev.jacobian.data.DataLoader.builder(wider).batchSize(5).prefetch(0)
+                    .targets(bytes::encodeTargets).keepBytes(true).build(); var ew = lw.epoch(1)) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> tb.step(ew.next()));
+                assertTrue(e.getMessage().contains("step") && e.getMessage().contains("42")
+                        && e.getMessage().contains("40"), e.getMessage());
+            }
+        }
+    }
+
     @Test
     void moduleModelOnImagesLearns() {
         SplittableRandom r = new SplittableRandom(9);

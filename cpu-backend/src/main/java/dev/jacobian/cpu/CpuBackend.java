@@ -65,6 +65,8 @@ public final class CpuBackend extends HeapBackend {
 
     /** Floats from which an upload is shared by the threads ({@link #uploadKernel}). */
     static final int UPLOAD_PARALLEL_MIN = 1 << 15;
+    /** Bytes of rows whose cache lines {@link #convertRows} touches before converting them: a group at a time. */
+    private static final int TOUCH_BYTES = 1 << 16;
 
     /** A backend with one worker per available processor and the vector kernels when available. */
     public CpuBackend() {
@@ -302,6 +304,60 @@ public final class CpuBackend extends HeapBackend {
             System.arraycopy(src, srcOffset + from, d, o + from, to - from);
         });
         countUpload(count);
+    }
+
+    /**
+     * Rows of bytes (a training batch of images, {@code Batch.byteRows()}) gathered from where they lie and converted
+     * into the tensor in one pass; a large batch in contiguous row ranges, one per thread, each by its home thread as
+     * {@link #uploadKernel} copies a batch of floats. Each range first reads one byte of every cache line of a group of
+     * its rows (the rows of a shuffled batch lie far apart in the data set and are seldom in a cache: the memory system
+     * then fetches the group's lines together, where the conversion would wait for them row by row), then converts the
+     * group in vectors.
+     */
+    @Override
+    protected void uploadByteRowsKernel(byte[] src, int[] offsets, int rows, int rowLength, float divisor, Tensor dst,
+                                        int dstOffset) {
+        float[] d = data(dst);
+        int o = offset(dst) + dstOffset;
+        int tasks = parallel.threads();
+        if ((long) rows * rowLength < UPLOAD_PARALLEL_MIN || tasks == 1 || rows < tasks) {
+            convertRows(src, offsets, 0, rows, rowLength, divisor, d, o);
+        } else {
+            parallel.runHomed(tasks, t -> convertRows(src, offsets, (int) ((long) rows * t / tasks),
+                    (int) ((long) rows * (t + 1) / tasks), rowLength, divisor, d, o));
+        }
+        countUpload(rows * rowLength);
+    }
+
+    /** Rows {@code [r0, r1)} of {@link #uploadByteRowsKernel}, in groups: their lines touched, then converted. */
+    private void convertRows(byte[] src, int[] offsets, int r0, int r1, int rowLength, float divisor, float[] d,
+                             int o) {
+        if (rowLength == 0) {
+            return;
+        }
+        int group = Math.max(1, TOUCH_BYTES / rowLength);
+        for (int g = r0; g < r1; g += group) {
+            int end = Math.min(r1, g + group);
+            int touched = 0;
+            for (int r = g; r < end; r++) {
+                int from = offsets[r];
+                for (int k = 0; k < rowLength; k += 64) {
+                    touched += src[from + k];
+                }
+                touched += src[from + rowLength - 1];
+            }
+            // stored where the conversion writes next, so that the compiler keeps the loads
+            d[o + g * rowLength] = touched;
+            for (int r = g; r < end; r++) {
+                int from = offsets[r];
+                int to = o + r * rowLength;
+                int done = vector && ConvertVector.LANES >= 8
+                        ? ConvertVector.toFloats(src, from, d, to, rowLength, divisor) : 0;
+                for (int k = done; k < rowLength; k++) {
+                    d[to + k] = (src[from + k] & 0xff) / divisor;
+                }
+            }
+        }
     }
 
     // ---------------------------------------------------------------- matrix products

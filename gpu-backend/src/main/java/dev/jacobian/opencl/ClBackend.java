@@ -76,6 +76,8 @@ public final class ClBackend extends AbstractBackend {
     private final ClRandom random;
     private final ClConv conv;
     private final ClStaging staging;
+    /** A row of {@link #uploadByteRowsKernel}'s floats on its way into pinned memory. */
+    private float[] byteRow = new float[0];
     private final int alignBytes;
     private final Set<ClBuffer> subBuffers = Collections.newSetFromMap(new IdentityHashMap<>());
 
@@ -324,6 +326,23 @@ public final class ClBackend extends AbstractBackend {
                     0, null, null);
         }
         stats.onUpload(4L * count);
+    }
+
+    /** Rows of bytes converted straight into pinned memory (as {@link #uploadKernel} stages floats), then written. */
+    @Override
+    protected void uploadByteRowsKernel(byte[] src, int[] offsets, int rows, int rowLength, float divisor, Tensor dst,
+                                        int dstOffset) {
+        int count = rows * rowLength;
+        if (count > 0 && 4L * count <= ClStaging.MAX_STAGED_BYTES) {
+            if (byteRow.length < rowLength) {
+                byteRow = new float[rowLength];
+            }
+            staging.uploadByteRows(src, offsets, rows, rowLength, divisor, byteRow, buf(dst).mem(),
+                    (long) dstOffset * Sizeof.cl_float);
+            stats.onUpload(4L * count);
+        } else {
+            super.uploadByteRowsKernel(src, offsets, rows, rowLength, divisor, dst, dstOffset);
+        }
     }
 
     @Override

@@ -68,6 +68,11 @@ final class ClStaging implements AutoCloseable {
         Pinned p = acquire(bytes);
         p.host().clear();
         p.host().asFloatBuffer().put(src, srcOffset, count);
+        write(p, bytes, dst, dstBytes);
+    }
+
+    /** Enqueues the non-blocking write of {@code p}'s first {@code bytes}, keeping at most {@link #MAX_IN_FLIGHT}. */
+    private void write(Pinned p, long bytes, cl_mem dst, long dstBytes) {
         cl_event event = new cl_event();
         clEnqueueWriteBuffer(cl.queue(), dst, CL_FALSE, dstBytes, bytes, Pointer.to(p.host()), 0, null, event);
         uploads.add(new InFlight(p, event));
@@ -76,6 +81,27 @@ final class ClStaging implements AutoCloseable {
             await(oldest.event());
             recycle(oldest);
         }
+    }
+
+    /**
+     * As {@link #upload}, for rows of unsigned bytes ({@code Backend.uploadByteRows}): each row is converted straight
+     * into the pinned buffer, {@code (b & 0xff) / divisor} per byte, through {@code row}, a host array of at least
+     * {@code rowLength} floats.
+     */
+    void uploadByteRows(byte[] src, int[] offsets, int rows, int rowLength, float divisor, float[] row, cl_mem dst,
+                        long dstBytes) {
+        long bytes = 4L * rows * rowLength;
+        Pinned p = acquire(bytes);
+        p.host().clear();
+        java.nio.FloatBuffer floats = p.host().asFloatBuffer();
+        for (int r = 0; r < rows; r++) {
+            int from = offsets[r];
+            for (int j = 0; j < rowLength; j++) {
+                row[j] = (src[from + j] & 0xff) / divisor;
+            }
+            floats.put(row, 0, rowLength);
+        }
+        write(p, bytes, dst, dstBytes);
     }
 
     /** One part of a {@link #read}: the first {@code count} floats of {@code mem}. */

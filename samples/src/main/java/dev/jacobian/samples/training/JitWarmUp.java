@@ -163,7 +163,7 @@ final class JitWarmUp {
                     SAMPLE.dim(1), SAMPLE.dim(2));
             model.train();
             try (DataLoader loader = DataLoader.builder(images).batchSize(batch).shuffle(config.seed()).dropLast(true)
-                    .prefetch(0).targets(model::encodeTargets).build()) {
+                    .prefetch(0).targets(model::encodeTargets).keepBytes(!config.augmentation().active()).build()) {
                 for (int epoch = 1; steps < until; epoch++) {
                     try (DataLoader.Epoch batches = loader.epoch(epoch)) {
                         while (batches.hasNext() && steps < until) {
@@ -172,7 +172,7 @@ final class JitWarmUp {
                                 return;
                             }
                             Batch b = batches.next();
-                            trainer.step(b.features(), b.targets(), 0, b.rows());
+                            trainer.step(b);
                             steps++;
                         }
                     }

@@ -1,5 +1,6 @@
 package dev.jacobian.samples.training;
 
+import dev.jacobian.data.Batch;
 import dev.jacobian.optim.Optimizer;
 import dev.jacobian.parallel.DataParallel;
 import dev.jacobian.train.StepResult;
@@ -13,6 +14,20 @@ import dev.jacobian.train.Trainer;
 public interface Stepper extends AutoCloseable {
     /** One step on {@code rows} samples from {@code first}. */
     StepResult step(float[] x, float[] targets, int first, int rows);
+
+    /** One step on a loader's batch; this one steps on its floats ({@link Batch#features()}). */
+    default StepResult step(Batch batch) {
+        return step(batch.features(), batch.targets(), 0, batch.rows());
+    }
+
+    /**
+     * Whether {@link #step(Batch)} uploads a batch's bytes as they are ({@link Batch#byteRows()}), so that the run's
+     * loader should keep them ({@link dev.jacobian.data.DataLoader.Builder#keepBytes}); else it would only move the
+     * conversion to the step's thread.
+     */
+    default boolean stepsOnBytes() {
+        return false;
+    }
 
     /** The optimizer the step updates with. */
     Optimizer optimizer();
@@ -41,6 +56,16 @@ public interface Stepper extends AutoCloseable {
             @Override
             public StepResult step(float[] x, float[] targets, int first, int rows) {
                 return trainer.step(x, targets, first, rows);
+            }
+
+            @Override
+            public StepResult step(Batch batch) {
+                return trainer.step(batch);
+            }
+
+            @Override
+            public boolean stepsOnBytes() {
+                return true;
             }
 
             @Override

@@ -398,7 +398,7 @@ public final class TrainingRun {
         long waitNanos = 0;
         long[] stepTimes = new long[steps];
         float[] lastBatch = null;
-        try (DataLoader loader = trainLoader(data.train(), rows, model);
+        try (DataLoader loader = trainLoader(data.train(), rows, model, trainer.stepsOnBytes());
              DataLoader.Epoch batches = loader.epoch(epoch);
              ProgressBar bar = progressBar(epoch, steps)) {
             Batch batch = null;
@@ -409,7 +409,7 @@ public final class TrainingRun {
                 long b = System.nanoTime();
                 // loss, gradient norm and predicted classes come back in one transfer; a non-finite loss
                 // or gradient norm throws NonFiniteLossException
-                StepResult r = trainer.step(batch.features(), batch.targets(), 0, rows);
+                StepResult r = trainer.step(batch);
                 float norm = r.gradNorm();
                 hits += r.correct(batch.labels());
                 long c = System.nanoTime();
@@ -454,12 +454,14 @@ public final class TrainingRun {
     /**
      * The loader of one epoch's batches: the training set in {@link Shuffling#epochOrder} order of the seed, {@code rows}
      * samples per batch, the last incomplete batch dropped, each sample augmented as configured from
-     * {@link Augmentation#stream} as the loader's thread gathers it.
+     * {@link Augmentation#stream} as the loader's thread gathers it. Without augmentation, and when the step uploads
+     * bytes ({@link Stepper#stepsOnBytes}), the images stay bytes until the backend converts them as it uploads them.
      */
-    private DataLoader trainLoader(ImageDataset train, int rows, Model model) {
+    private DataLoader trainLoader(ImageDataset train, int rows, Model model, boolean bytes) {
         DataLoader.Builder loader = DataLoader.builder(train).batchSize(rows).shuffle(config.seed()).dropLast(true)
                 .prefetch(prefetch).targets(model::encodeTargets);
         Augmentation augmentation = config.augmentation();
+        loader.keepBytes(bytes && !augmentation.active());
         if (prefetch == 0 && gatherBackend != null && !augmentation.active()) {
             loader.gatherOn(gatherBackend.hostThreads(), gatherBackend::runOnHostThreads);
         }

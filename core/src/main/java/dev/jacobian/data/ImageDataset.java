@@ -87,6 +87,23 @@ public final class ImageDataset extends ArrayDataset {
         toFloats(pixels, row * f, dst, dstOffset, f, SCALE);
     }
 
+    /**
+     * Samples {@code [from, from + count)} as rows of this set's bytes, read in place ({@link ByteRows}: nothing is
+     * converted or copied), e.g. for a backend's {@code uploadByteRows}; the same floats as {@link #copyFeatures}.
+     *
+     * @throws IndexOutOfBoundsException when the range lies outside {@code [0, size())}
+     */
+    public ByteRows byteRows(int from, int count) {
+        Objects.checkFromIndexSize(from, count, size());
+        int[] offsets = new int[count];
+        for (int i = 0; i < count; i++) {
+            offsets[i] = pixelOffset(from + i);
+        }
+        ByteRows rows = new ByteRows(pixels, offsets, features(), SCALE);
+        rows.setRows(count);
+        return rows;
+    }
+
     /** The stored pixels, shared with the views ({@link ByteRows#source()}: read only). */
     byte[] pixels() {
         return pixels;

@@ -6,7 +6,9 @@ import dev.jacobian.backend.BinaryOp;
 import dev.jacobian.backend.Checks;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.backend.UnaryOp;
+import dev.jacobian.data.ByteRows;
 import dev.jacobian.data.Dataset;
+import dev.jacobian.data.ImageDataset;
 import dev.jacobian.graph.Executor;
 import dev.jacobian.nn.Model;
 import dev.jacobian.tensor.Shape;
@@ -97,8 +99,9 @@ public final class Evaluator implements AutoCloseable {
     /**
      * Evaluates all samples of {@code data} in batches of {@code batch}, as {@link #evaluate(float[], int[], int)} does
      * on {@code data.floats(0, data.size())} and {@code data.labels()} (the same batches, the same numbers), but
-     * gathering each batch's floats into one buffer instead of converting the whole set: an {@link
-     * dev.jacobian.data.ImageDataset} or a view of one stays in bytes.
+     * gathering each batch's floats into one buffer instead of converting the whole set; an {@link ImageDataset} (or a
+     * view of one) stays in bytes, and the backend converts each batch's images as it uploads them
+     * ({@link ImageDataset#byteRows}, {@code Backend.uploadByteRows}): the same floats.
      *
      * @throws IllegalArgumentException when {@code batch < 1}, the set is empty, the samples do not have
      *                                  {@code model.inputSize()} values, a label is outside the classes, or an input
@@ -118,7 +121,8 @@ public final class Evaluator implements AutoCloseable {
             throw new IllegalArgumentException("evaluate: " + data.name() + " has no samples to evaluate");
         }
         int[] labels = data.labels();
-        float[] x = new float[Math.multiplyExact(Math.min(batch, n), f)];
+        ImageDataset images = data instanceof ImageDataset i ? i : null;
+        float[] x = images != null ? null : new float[Math.multiplyExact(Math.min(batch, n), f)];
         reset();
         Executor exec = model.executor();
         boolean training = exec.isTraining();
@@ -126,11 +130,18 @@ public final class Evaluator implements AutoCloseable {
         try {
             for (int start = 0; start < n; start += batch) {
                 int rows = Math.min(batch, n - start);
+                int[] batchLabels = java.util.Arrays.copyOfRange(labels, start, start + rows);
+                if (images != null) { // bytes, always finite, converted by the backend as it uploads them
+                    ByteRows bytes = images.byteRows(start, rows);
+                    exec.feedBytes(model.input(), bytes.source(), bytes.offsets(), rows, bytes.divisor());
+                    addFed(batchLabels, rows);
+                    continue;
+                }
                 for (int i = 0; i < rows; i++) {
                     data.copyFeatures(start + i, x, i * f);
                 }
                 Checks.finiteSamples(data.name(), x, 0, rows, f, start);
-                addBatch(x, java.util.Arrays.copyOfRange(labels, start, start + rows), 0, rows);
+                addBatch(x, batchLabels, 0, rows);
             }
         } finally {
             exec.train(training);
@@ -163,9 +174,14 @@ public final class Evaluator implements AutoCloseable {
     /** {@link #add} after its checks. */
     private void addBatch(float[] x, int[] labels, int firstRow, int rows) {
         int[] batchLabels = java.util.Arrays.copyOfRange(labels, firstRow, firstRow + rows);
+        model.executor().feed(model.input(), x, firstRow, rows);
+        addFed(batchLabels, rows);
+    }
+
+    /** Adds one batch whose {@code rows} samples are fed to the model's input, with their labels. */
+    private void addFed(int[] batchLabels, int rows) {
         Executor exec = model.executor();
         Backend b = exec.backend();
-        exec.feed(model.input(), x, firstRow, rows);
         exec.feed(model.targets(), model.encodeTargets(batchLabels), 0, rows);
         Tensor lossValue = exec.forward(model.loss(), rows);
         Tensor scores = exec.value(model.logits());

@@ -3,6 +3,7 @@ package dev.jacobian.data;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -149,6 +150,30 @@ class DatasetTest {
             }
         }
         throw new AssertionError("byte " + value + " missing");
+    }
+
+    /** A range of samples as rows of bytes: the same floats as the samples read as floats, on a view too. */
+    @Test
+    void byteRowsOfARangeStandForItsSamples() {
+        byte[] px = new byte[40 * 12];
+        new java.util.SplittableRandom(2).nextBytes(px);
+        ImageDataset images = new ImageDataset("rows", px, new int[40], 1, 3, 4);
+        ImageDataset view = images.subset(new int[] {39, 3, 17, 17, 0}, "rows view");
+        for (ImageDataset d : java.util.List.of(images, view)) {
+            ByteRows rows = d.byteRows(1, 4);
+            assertEquals(4, rows.rows());
+            assertEquals(12, rows.rowLength());
+            assertSame(px, rows.source(), "read in place");
+            float[] fromBytes = new float[4 * 12];
+            rows.toFloats(fromBytes, 0);
+            float[] floats = new float[4 * 12];
+            for (int i = 0; i < 4; i++) {
+                d.copyFeatures(1 + i, floats, i * 12);
+            }
+            assertArrayEquals(floats, fromBytes, 0f, d.name());
+        }
+        assertThrows(IndexOutOfBoundsException.class, () -> view.byteRows(2, 4));
+        assertThrows(IndexOutOfBoundsException.class, () -> images.byteRows(-1, 2));
     }
 
     @Test

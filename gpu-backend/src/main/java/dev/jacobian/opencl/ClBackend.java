@@ -24,6 +24,7 @@ import dev.jacobian.backend.Pool2dSpec;
 import dev.jacobian.backend.Reduction;
 import dev.jacobian.backend.SgdUpdate;
 import dev.jacobian.backend.UnaryOp;
+import dev.jacobian.tensor.Shape;
 import dev.jacobian.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -76,8 +77,12 @@ public final class ClBackend extends AbstractBackend {
     private final ClRandom random;
     private final ClConv conv;
     private final ClStaging staging;
-    /** A row of {@link #uploadByteRowsKernel}'s floats on its way into pinned memory. */
-    private float[] byteRow = new float[0];
+    /** The bytes of {@link #uploadByteRowsKernel}'s last rows on the device (room for them as floats); grown as needed. */
+    private Tensor byteRows;
+    /** The float each byte value stands for, {@code v / byteTableDivisor}, on the device. */
+    private Tensor byteTable;
+    /** The divisor {@link #byteTable} was made for (NaN: none yet). */
+    private float byteTableDivisor = Float.NaN;
     private final int alignBytes;
     private final Set<ClBuffer> subBuffers = Collections.newSetFromMap(new IdentityHashMap<>());
 
@@ -328,21 +333,46 @@ public final class ClBackend extends AbstractBackend {
         stats.onUpload(4L * count);
     }
 
-    /** Rows of bytes converted straight into pinned memory (as {@link #uploadKernel} stages floats), then written. */
+    /**
+     * Rows of bytes sent as bytes, a quarter of the transfer of their floats, and converted on the device: the host
+     * packs the rows into pinned memory, the device reads them into a buffer kept for the next batch, and
+     * {@code bytes_to_floats} looks each byte up in a table of the 256 floats {@code v / divisor} (computed on the
+     * host, the floats of a host conversion bit for bit; uploaded again only when the divisor changes). Both are
+     * enqueued without waiting. A batch beyond the staging limit goes the host's way ({@code super}).
+     */
     @Override
     protected void uploadByteRowsKernel(byte[] src, int[] offsets, int rows, int rowLength, float divisor, Tensor dst,
                                         int dstOffset) {
         int count = rows * rowLength;
-        if (count > 0 && 4L * count <= ClStaging.MAX_STAGED_BYTES) {
-            if (byteRow.length < rowLength) {
-                byteRow = new float[rowLength];
-            }
-            staging.uploadByteRows(src, offsets, rows, rowLength, divisor, byteRow, buf(dst).mem(),
-                    (long) dstOffset * Sizeof.cl_float);
-            stats.onUpload(4L * count);
-        } else {
-            super.uploadByteRowsKernel(src, offsets, rows, rowLength, divisor, dst, dstOffset);
+        if (count == 0) {
+            return;
         }
+        if (count > ClStaging.MAX_STAGED_BYTES) {
+            super.uploadByteRowsKernel(src, offsets, rows, rowLength, divisor, dst, dstOffset);
+            return;
+        }
+        int words = (count + 3) / 4;
+        if (byteRows == null || byteRows.size() < words) {
+            if (byteRows != null) {
+                byteRows.close();
+            }
+            byteRows = allocate(Shape.of(words));
+        }
+        if (Float.floatToRawIntBits(divisor) != Float.floatToRawIntBits(byteTableDivisor)) {
+            float[] table = new float[256];
+            for (int v = 0; v < 256; v++) {
+                table[v] = v / divisor;
+            }
+            if (byteTable == null) {
+                byteTable = allocate(Shape.of(256));
+            }
+            uploadKernel(table, 0, byteTable, 0, 256);
+            byteTableDivisor = divisor;
+        }
+        staging.uploadBytes(src, offsets, rows, rowLength, buf(byteRows).mem());
+        stats.onUpload(count);
+        countLaunch();
+        elementwise.bytesToFloats(count, byteRows, byteTable, dst, dstOffset);
     }
 
     @Override

@@ -34,6 +34,11 @@ final class ClElementwise {
         }
     }
 
+    /** {@code dst[dstOffset + i] = table[bytes[i]]} for {@code i < count}: {@code bytes} read as unsigned bytes. */
+    void bytesToFloats(int count, Tensor bytes, Tensor table, Tensor dst, int dstOffset) {
+        kernels.run("bytes_to_floats", count, count, buf(bytes), buf(table), buf(dst), dstOffset);
+    }
+
     void axpby(float alpha, Tensor x, float beta, Tensor y) {
         kernels.run("axpby", x.size(), x.size(), alpha, buf(x), beta, buf(y));
     }

@@ -84,24 +84,17 @@ final class ClStaging implements AutoCloseable {
     }
 
     /**
-     * As {@link #upload}, for rows of unsigned bytes ({@code Backend.uploadByteRows}): each row is converted straight
-     * into the pinned buffer, {@code (b & 0xff) / divisor} per byte, through {@code row}, a host array of at least
-     * {@code rowLength} floats.
+     * Enqueues rows of bytes ({@code Backend.uploadByteRows}) packed one after another into {@code dst} from its
+     * start: row {@code r} is the {@code rowLength} bytes of {@code src} from {@code offsets[r]}. Returns at once.
      */
-    void uploadByteRows(byte[] src, int[] offsets, int rows, int rowLength, float divisor, float[] row, cl_mem dst,
-                        long dstBytes) {
-        long bytes = 4L * rows * rowLength;
+    void uploadBytes(byte[] src, int[] offsets, int rows, int rowLength, cl_mem dst) {
+        long bytes = (long) rows * rowLength;
         Pinned p = acquire(bytes);
         p.host().clear();
-        java.nio.FloatBuffer floats = p.host().asFloatBuffer();
         for (int r = 0; r < rows; r++) {
-            int from = offsets[r];
-            for (int j = 0; j < rowLength; j++) {
-                row[j] = (src[from + j] & 0xff) / divisor;
-            }
-            floats.put(row, 0, rowLength);
+            p.host().put(src, offsets[r], rowLength);
         }
-        write(p, bytes, dst, dstBytes);
+        write(p, bytes, dst, 0);
     }
 
     /** One part of a {@link #read}: the first {@code count} floats of {@code mem}. */

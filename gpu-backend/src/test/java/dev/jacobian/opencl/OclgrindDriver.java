@@ -359,6 +359,13 @@ public final class OclgrindDriver {
     private void elementwise() {
         check("fill", (b, t) -> b.fill(t[0], 1.5f), rnd(M, N));
         check("copy ranged", (b, t) -> b.copy(t[0], 3, t[1], 5, 200), rnd(M, N), rnd(M, N));
+        byte[] pixels = new byte[3 * M * N + 17];
+        new java.util.SplittableRandom(5).nextBytes(pixels);
+        int[] rowsAt = new int[M];
+        for (int r = 0; r < M; r++) {
+            rowsAt[r] = (r * 5 + 3) % M * (N + 7); // scattered, unaligned rows
+        }
+        check("uploadByteRows", (b, t) -> b.uploadByteRows(pixels, rowsAt, M, N, 255f, t[0], 0), zeros(M, N));
         check("axpby", (b, t) -> b.axpby(0.5f, t[0], -2f, t[1]), rnd(M, N), rnd(M, N));
         for (UnaryOp op : UnaryOp.values()) {
             boolean positive = op == UnaryOp.LOG || op == UnaryOp.SQRT || op == UnaryOp.RECIPROCAL;

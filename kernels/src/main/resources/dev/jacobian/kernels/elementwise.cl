@@ -50,6 +50,18 @@ __kernel void fill(const int count, const float value, __global float* x) {
     }
 }
 
+/*
+ * dst[dst_offset + i] = table[bytes[i]] for i < count: a batch's rows of unsigned bytes (packed one after another by
+ * the host) to the floats they stand for, through the 256 floats v / divisor the host computed (its bits exactly).
+ */
+__kernel void bytes_to_floats(const int count, const __global uchar* bytes, const __global float* table,
+                              __global float* dst, const int dst_offset) {
+    const int i = get_global_id(0);
+    if (i < count) {
+        dst[dst_offset + i] = table[bytes[i]];
+    }
+}
+
 /* dst[dst_offset + i] = src[src_offset + i] for i < count. */
 __kernel void copy(const int count, const __global float* src, const int src_offset, __global float* dst,
                    const int dst_offset) {

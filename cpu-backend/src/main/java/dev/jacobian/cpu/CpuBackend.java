@@ -35,6 +35,8 @@ import java.util.function.IntConsumer;
  */
 public final class CpuBackend extends HeapBackend {
     private final boolean vector;
+    /** Whether byte rows are converted in vectors ({@link CpuByteConverter#convert}): at least 8 float lanes. */
+    private final boolean convertsInVectors;
     private final Parallel parallel;
     private final CpuMatmul matmul;
     private final CpuElementwise elementwise;
@@ -89,6 +91,7 @@ public final class CpuBackend extends HeapBackend {
      */
     public CpuBackend(int threads, boolean useVector) {
         this.vector = useVector && VectorSupport.available();
+        this.convertsInVectors = vector && ConvertVector.LANES >= 8;
         this.parallel = new Parallel(threads);
         this.matmul = new CpuMatmul(parallel, vector);
         this.elementwise = new CpuElementwise(vector);
@@ -349,13 +352,7 @@ public final class CpuBackend extends HeapBackend {
             // stored where the conversion writes next, so that the compiler keeps the loads
             d[o + g * rowLength] = touched;
             for (int r = g; r < end; r++) {
-                int from = offsets[r];
-                int to = o + r * rowLength;
-                int done = vector && ConvertVector.LANES >= 8
-                        ? ConvertVector.toFloats(src, from, d, to, rowLength, divisor) : 0;
-                for (int k = done; k < rowLength; k++) {
-                    d[to + k] = (src[from + k] & 0xff) / divisor;
-                }
+                CpuByteConverter.convert(convertsInVectors, src, offsets[r], d, o + r * rowLength, rowLength, divisor);
             }
         }
     }

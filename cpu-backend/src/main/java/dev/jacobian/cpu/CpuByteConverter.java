@@ -32,6 +32,15 @@ public final class CpuByteConverter implements ByteConverter {
     public void toFloats(byte[] src, int srcOffset, float[] dst, int dstOffset, int count, float divisor) {
         Objects.checkFromIndexSize(srcOffset, count, src.length);
         Objects.checkFromIndexSize(dstOffset, count, dst.length);
+        convert(vector, src, srcOffset, dst, dstOffset, count, divisor);
+    }
+
+    /**
+     * {@link #toFloats} with the ranges already checked: in vectors when {@code vector} (the Vector API on, at least 8
+     * float lanes: {@link #usesVector}), the rest one by one. The CPU backend's upload of byte rows converts with it.
+     */
+    static void convert(boolean vector, byte[] src, int srcOffset, float[] dst, int dstOffset, int count,
+                        float divisor) {
         int done = vector ? ConvertVector.toFloats(src, srcOffset, dst, dstOffset, count, divisor) : 0;
         for (int k = done; k < count; k++) {
             dst[dstOffset + k] = (src[srcOffset + k] & 0xff) / divisor;

@@ -85,9 +85,6 @@ public final class TrainingRun {
     /** Batches the training loader prepares ahead ({@link Settings#prefetch}, or its default for the backends). */
     private int prefetch = 1;
 
-    /** The backend whose threads gather the batches when {@link #prefetch} is 0: the only one here, else null. */
-    private Backend gatherBackend;
-
     /** The backends of workers 2..N ({@code --workers}); empty for one. */
     private List<Backend> others = List.of();
 
@@ -111,8 +108,8 @@ public final class TrainingRun {
      * @param warmUp    on the CPU backend, let the JIT compile the kernels on a small model while the data loads
      *                  ({@link JitWarmUp}), so that epoch 1 runs at full speed
      * @param prefetch  training batches the data loader prepares ahead of the step
-     *                  ({@link DataLoader.Builder#prefetch}; 0: gathered between the steps, on the backend's threads
-     *                  when it is the only one); null: {@link #defaultPrefetch}
+     *                  ({@link DataLoader.Builder#prefetch}; 0: prepared between the steps, on the training thread);
+     *                  null: {@link #defaultPrefetch}
      */
     public record Settings(TrainConfig config, Path dataDir, Path out, String backend, boolean resume, boolean progress,
                            int workers, StepEngine engine, Double resumeLr, double stopDead, boolean warmUp,
@@ -134,10 +131,11 @@ public final class TrainingRun {
      * 1 thread 0.96x (batch 64) and 0.98x (128) the epoch time of one batch ahead.
      *
      * <p>With every core busy, a loader's thread of its own runs in the place of a training thread, and switching to
-     * it and back costs more than its work; so none (0): the batches are gathered between the steps, on the backend's
-     * threads when it is the only one ({@link DataLoader.Builder#gatherOn}). On 2 threads that took 0.88x (batch 64)
-     * and 0.93x (128) the epoch time of one batch ahead on the loader's thread; gathering on the training thread alone,
-     * 0.94x and 0.98x.
+     * it and back costs more than its work; so none (0): each batch is prepared between the steps. On 2 threads that
+     * took 0.88x (batch 64) and 0.93x (128) the epoch time of one batch ahead on the loader's thread, with the batches
+     * gathered on the backend's threads ({@link DataLoader.Builder#gatherOn}); gathering on the training thread alone,
+     * 0.94x and 0.98x. A batch of image bytes ({@link DataLoader.Builder#keepBytes}, the plain trainer's) is gathered
+     * by the backend as it uploads it, so that then only the targets and the rows' places are prepared.
      *
      * <p>Measured with {@code benchmarks/run-epoch-loop.sh} (configurations alternating epoch by epoch in one process,
      * 8 rounds, the 784-256-128-10 MLP on the shipped Fashion-MNIST), 2 vCPUs of an AMD EPYC of family 26 on two dies.
@@ -214,7 +212,6 @@ public final class TrainingRun {
         int busy = settings.engine() != null ? 1 : backends.stream().mapToInt(Backend::hostThreads).sum();
         prefetch = settings.prefetch() != null ? settings.prefetch()
                 : defaultPrefetch(busy, Runtime.getRuntime().availableProcessors());
-        gatherBackend = settings.engine() == null && backends.size() == 1 ? backends.get(0) : null;
         try (Backend backend = backends.get(0);
              Model model = Networks.model(config, sampleShape(data), data.classNames().size(), backend);
              Evaluator ev = new Evaluator(model)) {
@@ -462,9 +459,6 @@ public final class TrainingRun {
                 .prefetch(prefetch).targets(model::encodeTargets);
         Augmentation augmentation = config.augmentation();
         loader.keepBytes(bytes && !augmentation.active());
-        if (prefetch == 0 && gatherBackend != null && !augmentation.active()) {
-            loader.gatherOn(gatherBackend.hostThreads(), gatherBackend::runOnHostThreads);
-        }
         if (augmentation.active()) {
             int height = train.height();
             int width = train.width();

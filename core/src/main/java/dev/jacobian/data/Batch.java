@@ -52,13 +52,9 @@ public final class Batch {
     Batch(int capacity, int features, int targetColumns, boolean hasTargets, byte[] source, float divisor) {
         this.capacity = capacity;
         this.featureCount = features;
-        long floats = (long) capacity * features;
-        if (floats > Integer.MAX_VALUE) {
-            throw new ArithmeticException("a batch of " + capacity + " samples of " + features
-                    + " values does not fit in an array");
-        }
+        int floats = Math.multiplyExact(capacity, features); // checked now, also when made later
         this.byteRows = source == null ? null : new ByteRows(source, new int[capacity], features, divisor);
-        this.features = source == null ? new float[(int) floats] : null;
+        this.features = source == null ? new float[floats] : null;
         this.targets = hasTargets ? new float[Math.multiplyExact(capacity, targetColumns)] : null;
         this.labels = new int[capacity];
         this.indices = new int[capacity];

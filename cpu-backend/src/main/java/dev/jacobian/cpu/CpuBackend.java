@@ -90,9 +90,20 @@ public final class CpuBackend extends HeapBackend {
      * kernels also stay off when {@link #vectorAvailable()} is false).
      */
     public CpuBackend(int threads, boolean useVector) {
+        this(threads, useVector, true);
+    }
+
+    /**
+     * A backend with {@code threads} workers; {@code useVector = false} forces the scalar twins; {@code lendToJit =
+     * false} keeps every thread at work while the JIT compilers warm the program up, where by default its kernels
+     * split over fewer then (unless {@code -Djacobian.cpu.yieldToJit=false}): a backend whose purpose is to have the
+     * code of every thread compiled (a JIT warm-up) wants them all.
+     */
+    public CpuBackend(int threads, boolean useVector, boolean lendToJit) {
         this.vector = useVector && VectorSupport.available();
         this.convertsInVectors = vector && ConvertVector.LANES >= 8;
-        this.parallel = new Parallel(threads);
+        this.parallel = new Parallel(threads, Parallel.SPIN_NANOS,
+                lendToJit ? CompilerLoad.of(threads) : CompilerLoad.never());
         this.matmul = new CpuMatmul(parallel, vector);
         this.elementwise = new CpuElementwise(vector);
         this.broadcast = new CpuBroadcast(elementwise);
@@ -117,13 +128,13 @@ public final class CpuBackend extends HeapBackend {
 
     /** Worker threads this instance uses for SGEMM, the caller included. */
     public int threads() {
-        return parallel.threads();
+        return parallel.size();
     }
 
     /** Its {@link #threads()}: each of them computes on a core of its own while a parallel kernel runs. */
     @Override
     public int hostThreads() {
-        return parallel.threads();
+        return parallel.size();
     }
 
     /** On the backend's workers and the caller, as its kernels' tasks run; one call at a time, like every call. */
@@ -145,7 +156,7 @@ public final class CpuBackend extends HeapBackend {
     @Override
     public String deviceDescription() {
         String simd = vector ? VectorInfo.describe() : "scalar kernels";
-        return "CPU, " + parallel.threads() + " thread(s), " + simd + " (" + System.getProperty("os.arch") + ", "
+        return "CPU, " + parallel.size() + " thread(s), " + simd + " (" + System.getProperty("os.arch") + ", "
                 + System.getProperty("java.vm.name") + " " + Runtime.version() + ")";
     }
 

@@ -69,12 +69,21 @@ public final class CpuBackendProvider implements BackendProvider {
     public List<String> describe() {
         return List.of(
                 "CPU, " + threads + " thread(s) for SGEMM (-D" + THREADS_PROPERTY + ", default: "
-                        + Runtime.getRuntime().availableProcessors() + " available processors)",
+                        + Runtime.getRuntime().availableProcessors() + " available processors)" + yieldNote(),
                 "kernels: " + kernels(),
                 System.getProperty("os.arch") + ", " + System.getProperty("java.vm.name") + " " + Runtime.version());
     }
 
-    private static String kernels() {
+    private String yieldNote() {
+        if (threads == 1) {
+            return "";
+        }
+        return CompilerLoad.enabled()
+                ? "; fewer while the JIT compiler is busy (-D" + CompilerLoad.PROPERTY + "=false keeps them all)"
+                : "; all of them while the JIT compiler is busy too (-D" + CompilerLoad.PROPERTY + "=false)";
+    }
+
+        private static String kernels() {
         if (!VectorSupport.available()) {
             return ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()
                     ? "scalar (jdk.incubator.vector is absent; start Java with " + VectorSupport.FLAG + " for SIMD)"

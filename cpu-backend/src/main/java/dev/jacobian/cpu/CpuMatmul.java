@@ -300,7 +300,7 @@ final class CpuMatmul {
         this.mc = Math.max(mr, kernel.blockRows() / mr * mr);
         this.depthLimit = Math.max(1, kernel.maxDepth());
         this.nc = Math.max(nr, NC_TARGET / nr * nr);
-        this.workspaces = new Workspace[parallel.threads()];
+        this.workspaces = new Workspace[parallel.size()];
         for (int i = 0; i < workspaces.length; i++) {
             workspaces[i] = new Workspace();
             workspaces[i].tmp = new float[kernel.tmpFloats()];
@@ -384,7 +384,7 @@ final class CpuMatmul {
     }
 
     /**
-     * The product on one thread, with workspace {@code slot} (below {@link Parallel#threads}; no two products at a time
+     * The product on one thread, with workspace {@code slot} (below {@link Parallel#size}; no two products at a time
      * on one slot), for a task of a {@link Parallel} call: the blocked algorithm over all of C, which gives every
      * element the chain of multiply-adds {@link #gemm} gives it where {@link #sharesAlone} holds.
      */

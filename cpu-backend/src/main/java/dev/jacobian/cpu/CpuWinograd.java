@@ -103,7 +103,7 @@ final class CpuWinograd {
         this.kernel = vector ? MatmulVector.narrow() : new CpuMatmul.ScalarKernel();
         this.mr = kernel.mr();
         this.nr = kernel.nr();
-        this.workspaces = new Workspace[parallel.threads()];
+        this.workspaces = new Workspace[parallel.size()];
         for (int i = 0; i < workspaces.length; i++) {
             workspaces[i] = new Workspace(mr * nr);
         }

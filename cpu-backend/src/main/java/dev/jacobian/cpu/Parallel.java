@@ -122,6 +122,7 @@ final class Parallel implements AutoCloseable {
     final Homes homes = new Homes();
 
     private final int threads;
+    private final CompilerLoad compilerLoad;
     private final long spinNanos;
     private final Worker[] workers;
     private final Thread[] threadsOf;
@@ -168,17 +169,29 @@ final class Parallel implements AutoCloseable {
     private volatile boolean wakeWorkers = true;
     private Throwable failure; // guarded by this
 
-    /** A pool with {@code threads} workers in all (1 runs everything on the caller), spinning {@link #SPIN_NANOS}. */
+    /**
+     * A pool with {@code threads} workers in all (1 runs everything on the caller), spinning {@link #SPIN_NANOS}, that
+     * keeps them all at work.
+     */
     Parallel(int threads) {
         this(threads, SPIN_NANOS);
     }
 
     /** A pool with {@code threads} workers in all whose waits spin {@code spinNanos} before they park. */
     Parallel(int threads, long spinNanos) {
+        this(threads, spinNanos, CompilerLoad.never());
+    }
+
+    /**
+     * A pool with {@code threads} workers in all whose waits spin {@code spinNanos} before they park, whose
+     * {@link #threads()} lends {@code compilerLoad}'s share of them to the JIT compiler.
+     */
+    Parallel(int threads, long spinNanos, CompilerLoad compilerLoad) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1: " + threads);
         }
         this.threads = threads;
+        this.compilerLoad = compilerLoad;
         this.spinNanos = spinNanos;
         this.workers = new Worker[threads - 1];
         this.threadsOf = new Thread[threads - 1];
@@ -192,13 +205,22 @@ final class Parallel implements AutoCloseable {
         }
     }
 
-    /** Number of workers, the caller included. */
-    int threads() {
+    /** Number of workers, the caller included: the most threads a call can run on. */
+    int size() {
         return threads;
     }
 
     /**
-     * Runs {@code body} for every task in {@code [0, tasks)}, each once, on the caller and up to {@code threads() - 1}
+     * The threads a kernel should split its work into now: {@link #size()}, less any the pool lends the JIT compiler
+     * while it is busy ({@link CompilerLoad}); at least 1. Any count gives the same bits, so a kernel reads it once per
+     * call and splits by it.
+     */
+    int threads() {
+        return threads == 1 ? 1 : compilerLoad.threads(threads);
+    }
+
+    /**
+     * Runs {@code body} for every task in {@code [0, tasks)}, each once, on the caller and up to {@code size() - 1}
      * workers, and returns when all have run; the first failure of a task is rethrown (the tasks not yet taken then
      * still run). Tasks may run in any order and on any of these threads, several on one (see the class comment).
      */
@@ -207,7 +229,7 @@ final class Parallel implements AutoCloseable {
     }
 
     /**
-     * As {@link #run}, but task {@code t} has a home: the thread {@code t % threads()} (0 is the caller, {@code i} the
+     * As {@link #run}, but task {@code t} has a home: the thread {@code t % size()} (0 is the caller, {@code i} the
      * worker of index i), which takes its own tasks first, in ascending order, and then any task still left; so a
      * thread that is there runs its home tasks, and a thread that is not (see the class comment) delays nothing, as its
      * tasks are taken by the others. For work whose data should stay with one thread from call to call: when the two

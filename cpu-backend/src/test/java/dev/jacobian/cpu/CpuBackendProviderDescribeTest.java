@@ -17,6 +17,9 @@ class CpuBackendProviderDescribeTest {
             assertEquals(3, lines.size(), lines.toString());
             assertTrue(lines.get(0).startsWith("CPU, 3 thread(s)") && lines.get(0).contains(CpuBackendProvider.THREADS_PROPERTY),
                     lines.toString());
+            // the tests run with -Djacobian.cpu.yieldToJit=false (the parent pom): the line says so, and names it
+            assertTrue(lines.get(0).contains("all of them while the JIT compiler is busy too (-D"
+                    + CompilerLoad.PROPERTY + "=false)"), lines.get(0));
             // Surefire starts the JVM with --add-modules=jdk.incubator.vector, so the vector kernels are described.
             assertEquals("kernels: " + VectorInfo.describe(), lines.get(1));
             assertTrue(lines.get(1).matches("kernels: Vector API \\d+-bit \\(\\d+ floats\\)"), lines.get(1));

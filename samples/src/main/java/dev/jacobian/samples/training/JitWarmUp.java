@@ -3,6 +3,7 @@ package dev.jacobian.samples.training;
 import dev.jacobian.backend.Backend;
 import dev.jacobian.backend.BackendProvider;
 import dev.jacobian.cpu.CpuBackend;
+import dev.jacobian.cpu.CpuBackendProvider;
 import dev.jacobian.data.Batch;
 import dev.jacobian.data.DataLoader;
 import dev.jacobian.data.ImageDataset;
@@ -33,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * through the same code, in a fraction of the time, and its compiled code then serves the real model.
  *
  * <p>Then it trains the model itself for {@value #FULL_STEPS} steps on a backend like the run's (its threads, so the
- * code of products shared by the threads is compiled too, and its real batch size).
+ * code of products shared by the threads is compiled too, and its real batch size), which keeps all its threads at
+ * work while the compilers are busy, where the run's backend lends them one ({@code CpuBackend(int, boolean,
+ * boolean)}).
  *
  * <p>Every {@value #EPOCH_END_EVERY} of its epochs, and at the end of each model's steps, it also does what the run
  * does after an epoch: {@link Diagnostics#inspect} and an evaluation in batches of the run's evaluation size. Their
@@ -128,7 +131,7 @@ final class JitWarmUp {
             if (timedOut) {
                 return;
             }
-            try (Backend backend = provider.create()) {
+            try (Backend backend = fullBackend(provider)) {
                 train(backend, config, STEPS + FULL_STEPS, t0);
             }
             LOG.debug("JIT warm-up: {} steps in {} ms", steps, (System.nanoTime() - t0) / 1_000_000);
@@ -137,6 +140,18 @@ final class JitWarmUp {
             failure = e;
             LOG.debug("JIT warm-up ended after {} steps: {}", steps, e.toString());
         }
+    }
+
+    /**
+     * A backend like the run's, with the run's threads, all of them at work even while the compilers are busy (the
+     * run's own backend splits its kernels over fewer then, {@code CompilerLoad}): this one is here to have the code of
+     * every thread compiled.
+     */
+    private static Backend fullBackend(BackendProvider provider) {
+        if (provider instanceof CpuBackendProvider cpu) {
+            return new CpuBackend(cpu.threads(), true, false);
+        }
+        return provider.create();
     }
 
     /**

@@ -83,7 +83,7 @@ public final class CpuBackendProvider implements BackendProvider {
                 : "; all of them while the JIT compiler is busy too (-D" + CompilerLoad.PROPERTY + "=false)";
     }
 
-        private static String kernels() {
+    private static String kernels() {
         if (!VectorSupport.available()) {
             return ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()
                     ? "scalar (jdk.incubator.vector is absent; start Java with " + VectorSupport.FLAG + " for SIMD)"

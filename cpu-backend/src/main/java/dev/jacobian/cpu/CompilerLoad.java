@@ -25,11 +25,15 @@ import org.slf4j.LoggerFactory;
  * pool's code is compiled by then, and two threads beat one (lent at every burst, epochs 3 and 4 took 1.25-1.4x as
  * long). Every kernel gives the same bits on any thread count, so the switch changes no result.
  *
- * <p>The measure: the compilers' busy time ({@link CompilationMXBean#getTotalCompilationTime}, the sum over the
- * compiler threads, counted as each compile ends) per unit of wall time, sampled at most once per {@link #WINDOW_NANOS}
+ * <p>The measure: the compilers' time ({@link CompilationMXBean#getTotalCompilationTime}: each compile's length, summed
+ * over the compiler threads, counted as each compile ends; time a compiler waited for a core included) per unit of wall
+ * time, sampled at most once per {@link #WINDOW_NANOS}
  * when a kernel asks and smoothed with a time constant of {@link #TAU_NANOS} (a long compile is counted all at once
  * when it ends). The pool lends {@code ceil(load - free cores - }{@link #LEND_ABOVE}{@code )} threads, never its last,
- * and once it has lent some and has them all back, it is settled and lends no more.
+ * and once it has lent some and has them all back, it is settled and lends no more (nor reads the compilers' time). A
+ * pool that has never lent stays ready to: one created after the program's warm-up lends only if the compilers keep
+ * more than a core busy again; a lone compile of a quarter of a second or more, counted all at once, can make a pool
+ * lend for about a tenth of a second and settle.
  *
  * <p>The system property {@value #PROPERTY} ({@code true} by default) turns it off with {@code false}; it is also off
  * where the JVM does not monitor compilation time. Called from the pool's caller only (the backend's lock).
@@ -104,7 +108,7 @@ final class CompilerLoad {
 
     /** The threads of a pool of {@code poolThreads} that its kernels should split their work into now (at least 1). */
     int threads(int poolThreads) {
-        if (compileMillis == null) {
+        if (compileMillis == null || settled) {
             return poolThreads;
         }
         long now = clock.getAsLong();
@@ -118,6 +122,11 @@ final class CompilerLoad {
             update(poolThreads);
         }
         return Math.max(1, poolThreads - lent);
+    }
+
+    /** Whether this load reads the compilers' time at all (one from {@link #never()} does not; tests). */
+    boolean live() {
+        return compileMillis != null;
     }
 
     /** Whether the pool's warm-up is over: it has lent threads, had them back, and lends no more (tests). */

@@ -126,12 +126,18 @@ public final class CpuBackend extends HeapBackend {
         return vector;
     }
 
-    /** Worker threads this instance uses for SGEMM, the caller included. */
+    /**
+     * Worker threads this instance has, the caller included: those its kernels split their work over, but for any it
+     * lends the JIT compilers while they warm the program up (see {@link #CpuBackend(int, boolean, boolean)}).
+     */
     public int threads() {
         return parallel.size();
     }
 
-    /** Its {@link #threads()}: each of them computes on a core of its own while a parallel kernel runs. */
+    /**
+     * Its {@link #threads()}: each of them computes on a core of its own while a parallel kernel runs (the kernels may
+     * split over fewer while the JIT compilers warm the program up).
+     */
     @Override
     public int hostThreads() {
         return parallel.size();

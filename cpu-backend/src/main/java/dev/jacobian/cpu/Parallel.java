@@ -205,6 +205,11 @@ final class Parallel implements AutoCloseable {
         }
     }
 
+    /** What {@link #threads()} lends the JIT compiler by (tests). */
+    CompilerLoad compilerLoad() {
+        return compilerLoad;
+    }
+
     /** Number of workers, the caller included: the most threads a call can run on. */
     int size() {
         return threads;

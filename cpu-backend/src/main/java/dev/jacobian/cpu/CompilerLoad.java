@@ -87,13 +87,18 @@ final class CompilerLoad {
     /**
      * The load of this JVM's compilers, for a pool of {@code threads} on {@link Runtime#availableProcessors()} cores;
      * {@link #never()} where {@value #PROPERTY} is {@code false}, the pool has one thread, or the JVM does not measure
-     * compilation time.
+     * compilation time (or has no {@code java.management} module).
      */
     static CompilerLoad of(int threads) {
         if (threads <= 1 || !enabled()) {
             return never();
         }
-        CompilationMXBean bean = ManagementFactory.getCompilationMXBean();
+        CompilationMXBean bean;
+        try {
+            bean = ManagementFactory.getCompilationMXBean();
+        } catch (LinkageError e) { // a runtime image linked without java.management: nothing to read
+            return never();
+        }
         if (bean == null || !bean.isCompilationTimeMonitoringSupported()) {
             return never();
         }

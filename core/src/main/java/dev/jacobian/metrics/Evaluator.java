@@ -141,7 +141,8 @@ public final class Evaluator implements AutoCloseable {
                     data.copyFeatures(start + i, x, i * f);
                 }
                 Checks.finiteSamples(data.name(), x, 0, rows, f, start);
-                addBatch(x, batchLabels, 0, rows);
+                exec.feed(model.input(), x, 0, rows);
+                addFed(batchLabels, rows);
             }
         } finally {
             exec.train(training);

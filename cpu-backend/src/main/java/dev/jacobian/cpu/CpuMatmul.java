@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * ({@link MicroKernel#directColumns}), and for an A read as stored where a thread computes few columns
  * ({@link MicroKernel#directPanelColumns}, {@link #blockRead}), where packing A would cost the most against the
  * product; for a B of one narrow panel and an A read transposed, a kernel may lay its vectors along C's rows
- * ({@link MicroKernel#runColumnsTransposed}).
+ * ({@link MicroKernel#runColumnsTransposed}). A product of at most the kernel's {@link MicroKernel#pairColumns}
+ * columns with A read as stored (a classifier's output layer) goes to the kernel's pair path instead, on any thread
+ * count: B packed two columns by eight depths a vector, every lane computing ({@link #pairBands}, {@link MatmulPairs}).
  *
  * <p>A product whose B (read as stored: a layer's weights) is much larger than C, with beta 0, is the sum of two depth
  * halves on any thread count ({@link #splitsDepth}, {@link #depthHalves}): on two threads each computes one half,
@@ -166,6 +168,42 @@ final class CpuMatmul {
                                float[] c, int cOff, int ldc, float alpha, boolean overwrite, int rows, int cols,
                                float[] tmp) {
             throw new UnsupportedOperationException("this kernel packs A");
+        }
+
+        /**
+         * Most columns of a product whose A is read as stored that this kernel computes by {@link #runPairs} from a B
+         * packed by {@link #packPairs}: 0, the default, for never. {@link CpuMatmul} then computes every such product
+         * so, on any thread count, and its elements need not have the bits of {@link #run}.
+         */
+        default int pairColumns() {
+            return 0;
+        }
+
+        /** Floats that {@link #packPairs} writes for {@code kc} depths. Only when {@link #pairColumns} is not 0. */
+        default int pairFloats(int kc) {
+            throw new UnsupportedOperationException("this kernel has no pair path");
+        }
+
+        /**
+         * Packs {@code cols <= pairColumns()} columns of B, {@code kc} deep, element {@code (p, j)} at
+         * {@code b[src + p*depthStride + j*columnStride]}, into {@code bq} from {@code dst}: {@link #pairFloats}
+         * floats, laid out as {@link #runPairs} reads them. Only when {@link #pairColumns} is not 0.
+         */
+        default void packPairs(float[] b, int src, int depthStride, int columnStride, int kc, int cols, float[] bq,
+                               int dst) {
+            throw new UnsupportedOperationException("this kernel has no pair path");
+        }
+
+        /**
+         * {@code C[0:rows, 0:cols] = alpha * A * B} (added to C, or with {@code overwrite} stored without reading it)
+         * for an A read as stored, row {@code r}'s element {@code p} at {@code a[aOff + r*lda + p]}, any count of rows,
+         * and B packed by {@link #packPairs} at {@code bq[bOff]}; nothing outside the {@code rows x cols} of C is
+         * written. A row's elements get the same bits whichever rows are computed with it. Only when
+         * {@link #pairColumns} is not 0.
+         */
+        default void runPairs(int kc, float[] a, int aOff, int lda, int rows, float[] bq, int bOff, float[] c,
+                              int cOff, int ldc, float alpha, boolean overwrite, int cols, float[] tmp) {
+            throw new UnsupportedOperationException("this kernel has no pair path");
         }
 
         /** Floats of the {@code tmp} array given to the kernel's methods: one tile, {@code mr() * nr()}, by default. */
@@ -318,6 +356,10 @@ final class CpuMatmul {
         int tilesM = (m + mr - 1) / mr;
         int tilesN = (n + nr - 1) / nr;
         int threads = (long) m * n * k < PARALLEL_MIN_MULADDS ? 1 : parallel.threads();
+        if (pairs(transA, n)) {
+            pairBands(threads, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff);
+            return;
+        }
         boolean fitsA = (long) tilesM * mr * k <= PRIVATE_A_FLOATS;
         if (splitsDepth(transB, m, n, k, beta)) {
             depthHalves(threads, transA, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff);
@@ -353,6 +395,53 @@ final class CpuMatmul {
             blocked(workspaces[w], transA, transB, 0, m, n0, n1, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff,
                     n, blockRead(transA, n1 - n0));
         });
+    }
+
+    /**
+     * Whether a product of {@code n} columns is computed from a B packed in pairs ({@link MicroKernel#runPairs}): an A
+     * read as stored and no more columns than the kernel's {@link MicroKernel#pairColumns}. The shape alone decides it,
+     * so its bits do not depend on the thread count.
+     */
+    private boolean pairs(boolean transA, int n) {
+        return !transA && n >= 1 && n <= kernel.pairColumns();
+    }
+
+    /**
+     * A product of few columns ({@link #pairs}) in bands of C's rows, one per thread, cut as evenly as rows allow: each
+     * thread packs B for itself, a few floats per depth, and computes its rows. A row's elements get the same bits in
+     * any band, so on any thread count.
+     */
+    private void pairBands(int threads, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff,
+                           int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff) {
+        int bands = Math.min(threads, m);
+        if (bands <= 1) {
+            pairRows(workspaces[0], transB, 0, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff);
+            return;
+        }
+        parallel.run(bands, w -> pairRows(workspaces[w], transB, (int) ((long) m * w / bands),
+                (int) ((long) m * (w + 1) / bands), n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff));
+    }
+
+    /**
+     * The rows {@code [m0, m1)} of a product of few columns ({@link #pairs}; C's stride {@code n}), block by block of
+     * depths ({@link #depth}): B's block packed in pairs into the workspace, then the kernel's
+     * {@link MicroKernel#runPairs} over the rows.
+     */
+    private void pairRows(Workspace ws, boolean transB, int m0, int m1, int n, int k, float alpha, float[] a,
+                          int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff) {
+        int kc = depth(k);
+        int floats = kernel.pairFloats(Math.min(kc, k));
+        if (ws.b.length < floats) {
+            ws.b = new float[floats];
+        }
+        scale(c, cOff, n, m0, m1, 0, n, beta, k);
+        for (int pc = 0; pc < k; pc += kc) {
+            int kcb = Math.min(kc, k - pc);
+            kernel.packPairs(b, transB ? bOff + pc : bOff + pc * ldb, transB ? 1 : ldb, transB ? ldb : 1, kcb, n, ws.b,
+                    0);
+            kernel.runPairs(kcb, a, aOff + m0 * lda + pc, lda, m1 - m0, ws.b, 0, c, cOff + m0 * n, n, alpha,
+                    beta == 0f && pc == 0, n, ws.tmp);
+        }
     }
 
     /**
@@ -400,6 +489,12 @@ final class CpuMatmul {
     void gemmAloneColumns(int slot, boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a,
                           int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int n0,
                           int n1) {
+        if (pairs(transA, n)) { // all of C's few columns, or none
+            if (n0 < n1) {
+                pairRows(workspaces[slot], transB, 0, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff);
+            }
+            return;
+        }
         blocked(workspaces[slot], transA, transB, 0, m, n0, n1, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, n,
                 blockRead(transA, n1 - n0));
     }

@@ -366,7 +366,33 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
     /** Floats of {@code tmp} this kernel needs: {@link #runColumnsTransposed}'s columns and a transposed block. */
     @Override
     public int tmpFloats() {
-        return Math.max(MR * NR, COLUMN_TMP);
+        return Math.max(Math.max(MR * NR, COLUMN_TMP), MatmulPairs.TMP_FLOATS);
+    }
+
+    /**
+     * {@link MatmulPairs#COLUMNS} on sixteen lanes, else 0: products of a few columns with A as stored, every lane
+     * computing ({@link MatmulPairs}).
+     */
+    @Override
+    public int pairColumns() {
+        return L == MatmulPairs.GROUP_DEPTHS ? MatmulPairs.COLUMNS : 0;
+    }
+
+    @Override
+    public int pairFloats(int kc) {
+        return MatmulPairs.floats(kc);
+    }
+
+    @Override
+    public void packPairs(float[] b, int src, int depthStride, int columnStride, int kc, int cols, float[] bq,
+                          int dst) {
+        MatmulPairs.pack(b, src, depthStride, columnStride, kc, cols, bq, dst);
+    }
+
+    @Override
+    public void runPairs(int kc, float[] a, int aOff, int lda, int rows, float[] bq, int bOff, float[] c, int cOff,
+                         int ldc, float alpha, boolean overwrite, int cols, float[] tmp) {
+        MatmulPairs.run(kc, a, aOff, lda, rows, bq, bOff, c, cOff, ldc, alpha, overwrite, cols, tmp);
     }
 
     /**

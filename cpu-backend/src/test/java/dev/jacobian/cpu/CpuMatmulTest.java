@@ -66,6 +66,9 @@ class CpuMatmulTest {
             {128, 256, 784}, {300, 77, 260}, {50, 3200, 20}, {12, 3100, 90},
             // whole row tiles ending A exactly: the transposed panel's 16-lane copy must not read past A
             {12, 40, 7}, {24, 64, 300}, {36, 33, 5},
+            // at most ten columns, A as stored: B packed in pairs (MatmulPairs), whole groups of sixteen depths, a
+            // last group of one, two blocks of 150
+            {128, 10, 128}, {64, 10, 196}, {33, 7, 17}, {3, 9, 300},
         };
         return BackendConformanceTest.eachTranspose(mnk);
     }
@@ -399,7 +402,10 @@ class CpuMatmulTest {
                 // for the narrow kernel; six of 250, two per group, for the others)
                 Arguments.of(1100, 1500, 1500),
                 // too few row tiles for row bands, and fewer columns than rows: one column band per thread
-                Arguments.of(26, 20, 3000));
+                Arguments.of(26, 20, 3000),
+                // at most ten columns (B packed in pairs): row bands over two blocks of 150 deep, depth halves, row
+                // halves
+                Arguments.of(400, 10, 300), Arguments.of(60, 10, 2100), Arguments.of(4000, 7, 40));
     }
 
     private static float[] run(Backend be, boolean transA, boolean transB, float alpha, float beta,

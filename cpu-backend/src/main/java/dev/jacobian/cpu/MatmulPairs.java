@@ -18,13 +18,14 @@ import jdk.incubator.vector.VectorSpecies;
  * twenty FMAs bound the loop wherever the heap put B's array across cache lines (a Java array's vectors are aligned
  * only by chance), and the same product ran from 0.80x to 1.15x OpenBLAS's rate from one process to the next; three
  * rows a pass took 0.86-0.89x the time of two over seven such placements of B, and the same time where B was
- * aligned (a throwaway harness, 128x10x128, AMD EPYC family 26, Zen 5, AVX-512). Four rows a pass spilled registers.
+ * aligned (a throwaway harness, 128x10x128, AMD EPYC family 26, Zen 5, AVX-512). Four rows a pass took 1.15x the
+ * time of two: twenty accumulators, B's five vectors and four rows of A are more than the 32 registers hold.
  * Each row's eight sums per column are folded at the end, two rows at a time, by three rounds of blends, a lane move
  * and an add (the JDK 21 API has no two-vector permute).
  *
  * <p>Measured (the product alone, {@code GemmRatio}, one thread, against OpenBLAS 0.3.21 with SkylakeX kernels,
  * processes alternating with the one-vector tiles of {@code f830dee}; AMD EPYC family 26, Zen 5, 2 vCPUs; the
- * machine's SGEMM peak 186.7-206.1 GFLOP/s that day): 128x10x128 0.93-1.15x OpenBLAS's rate over six processes
+ * machine's SGEMM peak 198.7-207.8 GFLOP/s around the runs): 128x10x128 0.93-1.15x OpenBLAS's rate over six processes
  * against 0.69-0.83x, 64x10x128 0.91-1.10x against 0.69-0.85x.
  *
  * <p>B is packed for it by {@link #pack}: groups of sixteen depths, each two halves of eight depths, each half five

@@ -23,8 +23,9 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * ({@link MicroKernel#directPanelColumns}, {@link #blockRead}), where packing A would cost the most against the
  * product; for a B of one narrow panel and an A read transposed, a kernel may lay its vectors along C's rows
  * ({@link MicroKernel#runColumnsTransposed}). A product of at most the kernel's {@link MicroKernel#pairColumns}
- * columns with A read as stored (a classifier's output layer) goes to the kernel's pair path instead, on any thread
- * count: B packed two columns by eight depths a vector, every lane computing ({@link #pairBands}, {@link MatmulPairs}).
+ * columns with A read as stored (a classifier's output layer) goes to the kernel's pair path before anything below
+ * (blocks, depth or row halves, bands), on any thread count: B packed two columns by eight depths a vector, every lane
+ * computing, a band of C's rows per thread ({@link #pairBands}, {@link MatmulPairs}).
  *
  * <p>A product whose B (read as stored: a layer's weights) is much larger than C, with beta 0, is the sum of two depth
  * halves on any thread count ({@link #splitsDepth}, {@link #depthHalves}): on two threads each computes one half,
@@ -50,8 +51,8 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * fewer row tiles is split into column bands instead, one per thread, each
  * thread packing its own columns of B and the few rows of A. Every
  * element of C is therefore computed by one thread in the fixed order (pc blocks ascending, k ascending
- * inside a block; for depth halves, each half so and then the two added), which makes the result bit-identical from
- * run to run and for any thread count.
+ * inside a block; for depth halves, each half so and then the two added; on the pair path, eight interleaved chains
+ * per block folded in a fixed tree), which makes the result bit-identical from run to run and for any thread count.
  *
  * <p>Beta: each thread first scales its slab of C by {@code beta} ({@code beta = 0} writes zeros without
  * reading C, so old NaNs do not leak); every kc block then adds {@code alpha * tile} to C.
@@ -430,7 +431,7 @@ final class CpuMatmul {
     private void pairRows(Workspace ws, boolean transB, int m0, int m1, int n, int k, float alpha, float[] a,
                           int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff) {
         int kc = depth(k);
-        int floats = kernel.pairFloats(Math.min(kc, k));
+        int floats = kernel.pairFloats(kc);
         if (ws.b.length < floats) {
             ws.b = new float[floats];
         }
@@ -474,8 +475,9 @@ final class CpuMatmul {
 
     /**
      * The product on one thread, with workspace {@code slot} (below {@link Parallel#size}; no two products at a time
-     * on one slot), for a task of a {@link Parallel} call: the blocked algorithm over all of C, which gives every
-     * element the chain of multiply-adds {@link #gemm} gives it where {@link #sharesAlone} holds.
+     * on one slot), for a task of a {@link Parallel} call: the blocked algorithm over all of C (or, for a product of
+     * few columns, the pair path: {@link #pairs}), which gives every element the chain of multiply-adds {@link #gemm}
+     * gives it where {@link #sharesAlone} holds.
      */
     void gemmAlone(int slot, boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff,
                    int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff) {
@@ -484,12 +486,17 @@ final class CpuMatmul {
 
     /**
      * As {@link #gemmAlone}, for the columns {@code [n0, n1)} of C only (each a multiple of {@link #columnUnit}, or
-     * {@code n1 == n}): their elements get the bits that {@link #gemmAlone} gives them.
+     * {@code n1 == n}): their elements get the bits that {@link #gemmAlone} gives them. A product of few columns
+     * ({@link #pairs}: fewer than {@link #columnUnit}) has no such range but all of its columns or none.
      */
     void gemmAloneColumns(int slot, boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a,
                           int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int n0,
                           int n1) {
         if (pairs(transA, n)) { // all of C's few columns, or none
+            if (n0 != 0 && n0 != n1 || n1 != n && n0 != n1) {
+                throw new IllegalArgumentException("columns " + n0 + ".." + n1 + " of a product of " + n
+                        + " columns: all of them or none");
+            }
             if (n0 < n1) {
                 pairRows(workspaces[slot], transB, 0, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff);
             }
@@ -518,7 +525,7 @@ final class CpuMatmul {
      * {@code C = P0 + P1} with {@code P0} over the depths {@code [0, depthHalf(k))} and {@code P1} over the rest: when B
      * (a layer's weights) is the larger operand by far ({@code k >= 2m}), C is small and the product large enough to
      * share. The shape alone decides it, so one thread sums the same halves as two and the bits do not depend on the
-     * thread count.
+     * thread count. A product of few columns takes the pair path first ({@link #pairs}).
      */
     static boolean splitsDepth(boolean transB, int m, int n, int k, float beta) {
         return !transB && beta == 0f && k >= 2 * m && k >= 2 * MIN_HALF && (long) m * n <= HALVES_MAX_C

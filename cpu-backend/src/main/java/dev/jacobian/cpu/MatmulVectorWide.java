@@ -363,7 +363,10 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
         }
     }
 
-    /** Floats of {@code tmp} this kernel needs: {@link #runColumnsTransposed}'s columns and a transposed block. */
+    /**
+     * Floats of {@code tmp} this kernel needs: {@link #runColumnsTransposed}'s columns and a transposed block, and
+     * at least {@link MatmulPairs#TMP_FLOATS}.
+     */
     @Override
     public int tmpFloats() {
         return Math.max(Math.max(MR * NR, COLUMN_TMP), MatmulPairs.TMP_FLOATS);

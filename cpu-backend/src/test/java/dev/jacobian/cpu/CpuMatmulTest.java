@@ -96,7 +96,7 @@ class CpuMatmulTest {
      * and in column bands, and the sums equal the reference's.
      */
     @ParameterizedTest(name = "m={0} n={1} k={2}")
-    @CsvSource({"37, 41, 29", "128, 256, 784", "12, 900, 300", "145, 97, 129"})
+    @CsvSource({"37, 41, 29", "128, 256, 784", "12, 900, 300", "145, 97, 129", "128, 10, 300", "400, 7, 3000"})
     void betaZeroIgnoresNaNInC(int m, int n, int k) {
         float[] c0 = new float[m * n];
         java.util.Arrays.fill(c0, Float.NaN);
@@ -175,6 +175,71 @@ class CpuMatmulTest {
             float[] expected = run(one, false, true, 1.5f, -0.5f, sa, a, sb, b, c0);
             assertArrayEquals(expected, run(two, false, true, 1.5f, -0.5f, sa, a, sb, b, c0), "2 threads");
             assertArrayEquals(expected, run(three, false, true, 1.5f, -0.5f, sa, a, sb, b, c0), "3 threads");
+        }
+    }
+
+    /**
+     * A product of at most ten columns with A as stored takes the pair path ({@link MatmulPairs}) on 16 lanes, B read as
+     * stored or transposed: the bits of packing B in pairs and running the pair kernel, for one column and for ten,
+     * where the one-vector tiles' chains would give others; and on 1, 2 and 3 threads, by {@code gemmAlone} and
+     * {@code gemmAloneColumns} (a dense layer's backward side by side) as by {@code gemm}, also where B as stored and
+     * beta 0 would otherwise split the product into depth halves.
+     */
+    @Test
+    void productsOfTenColumnsOrFewerTakeThePairPathOnEveryThreadCount() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Simd.L == 16, "the pair path needs sixteen lanes");
+        try (Parallel one = new Parallel(1); Parallel two = new Parallel(2); Parallel three = new Parallel(3)) {
+            CpuMatmul single = new CpuMatmul(one, true);
+            for (int n : new int[] {1, 10}) {
+                for (boolean transB : new boolean[] {false, true}) {
+                    int m = 7;
+                    int k = 130;
+                    float[] a = random(41, m * k);
+                    float[] b = random(42, k * n);
+                    float[] c = random(43, m * n);
+                    single.gemm(false, transB, m, n, k, 0.75f, a, 0, k, b, 0, transB ? k : n, 0f, c, 0);
+                    float[] bq = new float[MatmulPairs.floats(k)];
+                    MatmulPairs.pack(b, 0, transB ? 1 : n, transB ? k : 1, k, n, bq, 0);
+                    float[] expected = new float[m * n];
+                    MatmulPairs.run(k, a, 0, k, m, bq, 0, expected, 0, n, 0.75f, true, n,
+                            new float[MatmulPairs.TMP_FLOATS]);
+                    assertArrayEquals(expected, c, "n=" + n + " transB=" + transB + ": the pair kernel's bits");
+                }
+            }
+            int[][] shapes = {{2000, 10, 64}, {64, 10, 2048}, {5000, 3, 100}, {7, 10, 20000}};
+            for (int[] shape : shapes) {
+                int m = shape[0];
+                int n = shape[1];
+                int k = shape[2];
+                float[] a = random(44, m * k);
+                float[] b = random(45, k * n);
+                float[] c0 = random(46, m * n);
+                for (boolean transB : new boolean[] {false, true}) {
+                    for (float beta : new float[] {0f, 0.5f}) {
+                        String what = m + "x" + n + "x" + k + " transB=" + transB + " beta=" + beta;
+                        int ldb = transB ? k : n;
+                        float[] expected = c0.clone();
+                        single.gemm(false, transB, m, n, k, 1.5f, a, 0, k, b, 0, ldb, beta, expected, 0);
+                        for (Parallel p : new Parallel[] {two, three}) {
+                            CpuMatmul shared = new CpuMatmul(p, true);
+                            float[] c = c0.clone();
+                            shared.gemm(false, transB, m, n, k, 1.5f, a, 0, k, b, 0, ldb, beta, c, 0);
+                            assertArrayEquals(expected, c, what + " on " + p.size() + " threads");
+                            c = c0.clone();
+                            shared.gemmAlone(1, false, transB, m, n, k, 1.5f, a, 0, k, b, 0, ldb, beta, c, 0);
+                            assertArrayEquals(expected, c, what + " alone");
+                            c = c0.clone();
+                            shared.gemmAloneColumns(p.size() - 1, false, transB, m, n, k, 1.5f, a, 0, k, b, 0, ldb,
+                                    beta, c, 0, 0, n);
+                            assertArrayEquals(expected, c, what + " alone, all its columns");
+                            float[] untouched = c0.clone();
+                            shared.gemmAloneColumns(0, false, transB, m, n, k, 1.5f, a, 0, k, b, 0, ldb, beta,
+                                    untouched, 0, 0, 0);
+                            assertArrayEquals(c0, untouched, what + " alone, no column");
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -403,8 +468,8 @@ class CpuMatmulTest {
                 Arguments.of(1100, 1500, 1500),
                 // too few row tiles for row bands, and fewer columns than rows: one column band per thread
                 Arguments.of(26, 20, 3000),
-                // at most ten columns (B packed in pairs): row bands over two blocks of 150 deep, depth halves, row
-                // halves
+                // at most ten columns (B packed in pairs): a band of rows per thread, over two blocks of 150 deep, nine
+                // of 234 (with the 3-row passes' last group of ten depths), one of 40
                 Arguments.of(400, 10, 300), Arguments.of(60, 10, 2100), Arguments.of(4000, 7, 40));
     }
 

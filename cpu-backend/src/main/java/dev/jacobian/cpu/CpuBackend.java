@@ -402,8 +402,8 @@ public final class CpuBackend extends HeapBackend {
         int out = y.cols();
         float betaDx = accumulateDx ? 1f : 0f;
         float betaDw = accumulateDw ? 1f : 0f;
-        if (dx == null || dw == null || !matmul.sharesAlone(true, n, in, out, betaDx)
-                || !matmul.sharesAlone(false, in, out, n, betaDw)) {
+        if (dx == null || dw == null || !matmul.sharesAlone(false, true, n, in, out, betaDx)
+                || !matmul.sharesAlone(true, false, in, out, n, betaDw)) {
             super.denseBackwardKernel(f, param, x, w, y, dy, dx, accumulateDx, dw, accumulateDw, db, accumulateDb);
             return;
         }

@@ -464,13 +464,13 @@ final class CpuMatmul {
 
     /**
      * Whether a product is large enough to share ({@link #PARALLEL_MIN_MULADDS}), on two threads or more, but splits
-     * into neither depth nor row halves: {@link #gemmAlone} then computes it with the bits {@link #gemm} gives it, so
-     * that two such products can run side by side, one per thread ({@code CpuBackend}'s dense backward: a layer's
-     * input and weight gradients).
+     * into neither depth nor row halves (a product of few columns, {@link #pairs}, never does): {@link #gemmAlone} then
+     * computes it with the bits {@link #gemm} gives it, so that two such products can run side by side, one per thread
+     * ({@code CpuBackend}'s dense backward: a layer's input and weight gradients).
      */
-    boolean sharesAlone(boolean transB, int m, int n, int k, float beta) {
+    boolean sharesAlone(boolean transA, boolean transB, int m, int n, int k, float beta) {
         return parallel.threads() >= 2 && (long) m * n * k >= PARALLEL_MIN_MULADDS
-                && !splitsDepth(transB, m, n, k, beta) && !splitsRows(m, n, k);
+                && (pairs(transA, n) || !splitsDepth(transB, m, n, k, beta) && !splitsRows(m, n, k));
     }
 
     /**

@@ -59,15 +59,18 @@ class CpuSharedKernelsTest {
 
     /**
      * A dense layer's backward whose input and weight gradients two threads compute side by side
-     * ({@link CpuMatmul#sharesAlone}: 256 inputs, 128 outputs, at batch 128 and 64), written and accumulated: the same
-     * bits as on one thread, which computes them one after the other, for each gradient; also with the worker asleep,
-     * when the caller computes the pieces of the input gradient that were the worker's.
+     * ({@link CpuMatmul#sharesAlone}: 256 inputs, 128 outputs, at batch 128 and 64; ten inputs, whose input gradient
+     * takes the pair path, with 1024 outputs at batch 128, and with 64 at batch 2048, where it would otherwise split
+     * into row halves), written and accumulated: the same bits as on one thread, which computes them one after the
+     * other, for each gradient; also with the worker asleep, when the caller computes the pieces of the input gradient
+     * that were the worker's.
      */
     @Test
     void aDenseBackwardsGradientsAreTheSameOnEveryThreadCount() throws InterruptedException {
-        int in = 256;
-        int out = 128;
-        for (int n : new int[] {128, 64}) {
+        for (int[] shape : new int[][] {{256, 128, 128}, {256, 128, 64}, {10, 1024, 128}, {10, 64, 2048}}) {
+            int in = shape[0];
+            int out = shape[1];
+            int n = shape[2];
             float[] x = CpuMatmulTest.random(61, n * in);
             float[] w = CpuMatmulTest.random(62, in * out);
             float[] y = CpuMatmulTest.random(63, n * out);
@@ -85,8 +88,8 @@ class CpuSharedKernelsTest {
                 for (int r = 1; r < results.size(); r++) {
                     String run = r < 3 ? (r + 1) + " threads" : "2 threads, the worker asleep";
                     for (int g = 0; g < names.length; g++) {
-                        assertArrayEquals(results.get(0)[g], results.get(r)[g], names[g] + ", batch " + n
-                                + ", accumulate " + acc + ", " + run);
+                        assertArrayEquals(results.get(0)[g], results.get(r)[g], names[g] + ", " + in + " inputs, "
+                                + out + " outputs, batch " + n + ", accumulate " + acc + ", " + run);
                     }
                 }
             }

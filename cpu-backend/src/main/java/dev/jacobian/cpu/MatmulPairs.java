@@ -44,8 +44,9 @@ final class MatmulPairs {
     static final int GROUP_DEPTHS = 16;
     /** Pairs of columns. */
     private static final int PAIRS = COLUMNS / 2;
-    /** Lanes of a vector. */
-    private static final int L = 16;
+    /** Lanes of a vector: sixteen floats, 512 bits. */
+    static final int LANES = 16;
+    private static final int L = LANES;
     /** Floats of a half group of the packed B: eight depths of the five pairs. */
     private static final int HALF_FLOATS = PAIRS * L;
     /** Floats of a group of the packed B. */

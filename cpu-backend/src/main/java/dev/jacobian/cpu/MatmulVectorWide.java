@@ -378,7 +378,7 @@ final class MatmulVectorWide implements CpuMatmul.MicroKernel {
      */
     @Override
     public int pairColumns() {
-        return L == MatmulPairs.GROUP_DEPTHS ? MatmulPairs.COLUMNS : 0;
+        return L == MatmulPairs.LANES ? MatmulPairs.COLUMNS : 0;
     }
 
     @Override

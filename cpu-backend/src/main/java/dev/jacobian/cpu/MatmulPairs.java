@@ -19,7 +19,8 @@ import jdk.incubator.vector.VectorSpecies;
  * only by chance), and the same product ran from 0.80x to 1.15x OpenBLAS's rate from one process to the next; three
  * rows a pass took 0.86-0.89x the time of two over seven such placements of B, and the same time where B was
  * aligned (a throwaway harness, 128x10x128, AMD EPYC family 26, Zen 5, AVX-512). Four rows a pass took 1.15x the
- * time of two: twenty accumulators, B's five vectors and four rows of A are more than the 32 registers hold.
+ * time of two: twenty accumulators, B's five vectors, four rows of A, the two lane moves' indices and a moved row
+ * fill all 32 registers.
  * Each row's eight sums per column are folded at the end, two rows at a time, by three rounds of blends, a lane move
  * and an add (the JDK 21 API has no two-vector permute).
  *

@@ -150,9 +150,6 @@ final class CompilerLoad {
     }
 
     private void update(int poolThreads) {
-        if (settled) {
-            return;
-        }
         int before = lent;
         lent = (int) Math.min(poolThreads - 1, Math.max(0, Math.ceil(load - freeCores - LEND_ABOVE)));
         settled = before > 0 && lent == 0;

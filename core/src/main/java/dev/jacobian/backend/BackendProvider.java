@@ -14,8 +14,9 @@ import java.util.List;
  *   <li>{@link #priority()}, {@link #isAvailable()}, {@link #unavailableReason()} and {@link #describe()}
  *       may probe the machine (load a native library, list devices), at most once per provider instance,
  *       then answer from a cache. They never throw and never create a backend. They are called on every
- *       provider only by {@code auto} and by listings such as {@link Backends#providers()} and the
- *       {@code info} command; by name, only on the provider asked for.</li>
+ *       provider by listings such as {@link Backends#providers()} and the {@code info} command; by {@code auto} on
+ *       every provider that could beat the best one probed so far ({@link #priorityBound()}); by name, only on the
+ *       provider asked for.</li>
  *   <li>{@link #create()} is the expensive call: it opens a backend the caller must close.</li>
  * </ul>
  */
@@ -28,6 +29,18 @@ public interface BackendProvider {
      * once (the rank can depend on the device found); cached, never throws.
      */
     int priority();
+
+    /**
+     * The highest {@link #priority()} this provider could report on this machine, told without probing it (no native
+     * library loaded, no device listed): {@code auto} probes providers in the order of these bounds and leaves
+     * unprobed one that could not beat the best available provider it has probed already (an OpenCL provider whose
+     * only drivers offer CPU devices, when the CPU backend is available: probing it would map a compiler into the
+     * process for nothing). Never below what {@link #priority()} returns after a probe. {@link Integer#MAX_VALUE}, the
+     * default, when the provider cannot tell without probing. Cheap; never throws.
+     */
+    default int priorityBound() {
+        return Integer.MAX_VALUE;
+    }
 
     /** Whether {@link #create()} can succeed on this machine. May probe once; cached, never throws. */
     boolean isAvailable();

@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Resolving an explicit name looks providers up by {@link BackendProvider#name()} only: it never calls
  * {@link BackendProvider#priority()} or {@link BackendProvider#isAvailable()} on the other providers, so
- * {@code create("cpu")} does not probe an OpenCL driver. Only {@code auto} and {@link #providers()}
- * evaluate every provider's priority and availability.
+ * {@code create("cpu")} does not probe an OpenCL driver. {@link #providers()} evaluates every provider's priority and
+ * availability; {@code auto} those of every provider that could beat the best available one it has probed
+ * ({@link BackendProvider#priorityBound()}).
  *
  * <p>A provider that fails to load (a services entry whose class, or a class it needs, is missing) is skipped with
  * one warning, and named in the message when the backend asked for is not found: it does not take the others down.
@@ -115,8 +116,9 @@ public final class Backends {
     }
 
     /**
-     * The provider {@code name} designates, without creating the backend. For {@code auto} (or null or blank) every
-     * provider's priority and availability is evaluated; for any other name providers are matched by
+     * The provider {@code name} designates, without creating the backend. For {@code auto} (or null or blank) the priority
+     * and availability of every provider that could win are evaluated ({@link BackendProvider#priorityBound()}); for
+     * any other name providers are matched by
      * {@link BackendProvider#name()} alone and only the match is asked whether it is available.
      *
      * @throws IllegalArgumentException when no provider has that name (the message lists the names found)
@@ -134,7 +136,7 @@ public final class Backends {
         Found found = discover(loader);
         List<BackendProvider> all = found.providers();
         if (wanted.equals(AUTO)) {
-            return pickAuto(byPriority(all), found.failures());
+            return pickAuto(all, found.failures());
         }
         for (BackendProvider p : all) {
             if (p.name().equalsIgnoreCase(wanted)) {
@@ -149,10 +151,34 @@ public final class Backends {
                 + (found.failures().isEmpty() ? "" : "; providers that failed to load: " + String.join("; ", found.failures())));
     }
 
-    private static BackendProvider pickAuto(List<BackendProvider> all, List<String> failures) {
-        BackendProvider chosen = autoChoice(all).orElse(null);
+    /**
+     * The provider {@code auto} takes from {@code all} (in any order), with the one log line saying why: the one
+     * {@link #autoChoice} takes from {@code all} sorted as {@link #providers()} sorts it, found by probing the providers
+     * in the order of their {@link BackendProvider#priorityBound()} (highest first, then by name) and leaving unprobed
+     * each one whose bound could not beat the best available provider probed before it (a lower bound, or an equal
+     * one with a later name).
+     *
+     * @throws IllegalStateException when no provider is available (the message gives every provider's reason)
+     */
+    static BackendProvider pickAuto(List<BackendProvider> all, List<String> failures) {
+        List<BackendProvider> byBound = new ArrayList<>(all);
+        byBound.sort(Comparator.comparingInt(BackendProvider::priorityBound).reversed()
+                .thenComparing(BackendProvider::name));
+        BackendProvider chosen = null;
+        List<BackendProvider> probed = new ArrayList<>();
+        List<BackendProvider> skipped = new ArrayList<>();
+        for (BackendProvider p : byBound) {
+            if (chosen != null && !ranksAbove(p.priorityBound(), p, chosen)) {
+                skipped.add(p);
+                continue;
+            }
+            probed.add(p);
+            if (p.isAvailable() && (chosen == null || ranksAbove(p.priority(), p, chosen))) {
+                chosen = p;
+            }
+        }
         List<String> others = new ArrayList<>();
-        for (BackendProvider p : all) {
+        for (BackendProvider p : byPriority(probed)) {
             if (p == chosen) {
                 continue;
             }
@@ -162,6 +188,9 @@ public final class Backends {
                 others.add(p.name() + ": lower priority (" + p.priority() + ")");
             }
         }
+        for (BackendProvider p : skipped) {
+            others.add(p.name() + ": not probed (priority at most " + p.priorityBound() + ")");
+        }
         if (chosen == null) {
             throw new IllegalStateException("no backend is available; providers found: " + others
                     + (failures.isEmpty() ? "" : "; providers that failed to load: " + String.join("; ", failures)));
@@ -169,5 +198,14 @@ public final class Backends {
         LOG.info("backend auto: using '{}' (priority {}){}", chosen.name(), chosen.priority(),
                 others.isEmpty() ? "" : "; not taken: " + String.join("; ", others));
         return chosen;
+    }
+
+    /**
+     * Whether provider {@code p} at priority {@code priority} comes before {@code best} (available, probed) in the
+     * order of {@link #providers()}: a higher priority, or the same one and an earlier name.
+     */
+    private static boolean ranksAbove(int priority, BackendProvider p, BackendProvider best) {
+        int other = best.priority();
+        return priority > other || priority == other && p.name().compareTo(best.name()) < 0;
     }
 }

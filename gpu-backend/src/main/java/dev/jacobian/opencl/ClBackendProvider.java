@@ -14,7 +14,9 @@ import java.util.List;
  * caches the answer and never throws; {@link #priority()}, {@link #unavailableReason()} and
  * {@link #describe()} answer from the same probe. {@link #unavailableReason()} says what is missing (the
  * loader library, a platform, a device, a matching device) and how to install it. The constructor and
- * {@link #name()} touch no native code, so resolving another backend by name never loads OpenCL.
+ * {@link #name()} touch no native code, so resolving another backend by name never loads OpenCL; nor does
+ * {@link #priorityBound()}, which reads files only, so {@code auto} loads no OpenCL driver that offers CPU devices
+ * alone.
  */
 public final class ClBackendProvider implements BackendProvider {
     /** Priority with a GPU or accelerator. */
@@ -87,6 +89,17 @@ public final class ClBackendProvider implements BackendProvider {
     public int priority() {
         ClInfo.Device d = probe().device();
         return d != null && d.gpuLike() ? GPU_PRIORITY : CPU_DEVICE_PRIORITY;
+    }
+
+    /**
+     * {@link #CPU_DEVICE_PRIORITY} when the installed OpenCL drivers can offer CPU devices only, told from the ICD
+     * loader's vendor files and PoCL's driver modules without loading any of them ({@link IcdScan}), else
+     * {@link #GPU_PRIORITY}: so {@code auto}, with the CPU backend available, does not load PoCL (and the LLVM it
+     * links) only to find a CPU device it would not take.
+     */
+    @Override
+    public int priorityBound() {
+        return IcdScan.onlyCpuDevices() ? CPU_DEVICE_PRIORITY : GPU_PRIORITY;
     }
 
     @Override

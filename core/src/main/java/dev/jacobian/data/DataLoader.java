@@ -109,7 +109,8 @@ public final class DataLoader implements AutoCloseable {
             this.targets = null;
             this.targetColumns = 0;
         }
-        this.batches = dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
+        // in long: n + batchSize - 1 overflows an int for a batch size near Integer.MAX_VALUE ("all in one batch")
+        this.batches = (int) (dropLast ? n / batchSize : (n + (long) batchSize - 1) / batchSize);
         int capacity = Math.max(1, Math.min(batchSize, n));
         this.buffers = new Batch[prefetch + 1];
         for (int i = 0; i < buffers.length; i++) {

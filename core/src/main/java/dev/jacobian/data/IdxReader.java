@@ -287,14 +287,23 @@ public final class IdxReader {
 
     private static InputStream open(Path file) throws IOException {
         InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
-        raw.mark(2);
-        int b0 = raw.read();
-        int b1 = raw.read();
-        raw.reset();
-        if (b0 == 0x1f && b1 == 0x8b) {
-            return new GzipStream(new GZIPInputStream(raw, CHUNK));
+        try {
+            raw.mark(2);
+            int b0 = raw.read();
+            int b1 = raw.read();
+            raw.reset();
+            if (b0 == 0x1f && b1 == 0x8b) {
+                return new GzipStream(new GZIPInputStream(raw, CHUNK));
+            }
+            return raw;
+        } catch (IOException | RuntimeException e) { // e.g. a corrupt gzip header: the file must not stay open
+            try {
+                raw.close();
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
         }
-        return raw;
     }
 
     private static byte[] readFully(InputStream in, Path file, int n, String what) throws IOException {

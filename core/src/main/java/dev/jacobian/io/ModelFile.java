@@ -521,6 +521,10 @@ public final class ModelFile {
                 throw new ModelFormatException(file, "optimizer learning_rate " + Json.write(savedLr)
                         + " is not a finite number >= 0");
             }
+            if (Float.isInfinite((float) n.doubleValue())) { // checked now: setting it after loadState would fail
+                throw new ModelFormatException(file, "optimizer learning_rate " + Json.write(savedLr)
+                        + " is beyond a float's range");
+            }
             lr = n.doubleValue();
         }
         Object savedForwards = this.optimizer.get("forward_count");

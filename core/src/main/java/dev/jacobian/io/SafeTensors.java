@@ -136,6 +136,12 @@ public final class SafeTensors {
     /** Encodes tensors (in iteration order) and metadata into the header and data buffers. */
     public static ByteBuffer[] encode(Map<String, Entry> tensors, Map<String, String> metadata) {
         Map<String, Object> header = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : metadata.entrySet()) { // the reader takes string-to-string metadata only
+            if (e.getKey() == null || e.getValue() == null) {
+                throw new IllegalArgumentException("metadata '" + e.getKey() + "' has a null "
+                        + (e.getKey() == null ? "key" : "value") + "; metadata values are strings");
+            }
+        }
         if (!metadata.isEmpty()) {
             header.put(METADATA_KEY, new LinkedHashMap<>(metadata));
         }

@@ -159,13 +159,14 @@ public final class Evaluator implements AutoCloseable {
      *                                  is NaN or infinite (it would be counted as some class: ReLU turns a NaN into 0)
      */
     public void add(float[] x, int[] labels, int firstRow, int rows) {
-        if (rows < 1 || firstRow < 0 || firstRow + rows > labels.length) {
-            throw new IllegalArgumentException("rows [" + firstRow + ", " + (firstRow + rows) + ") do not fit in "
+        long end = (long) firstRow + rows; // in long: an int sum could overflow past the checks
+        if (rows < 1 || firstRow < 0 || end > labels.length) {
+            throw new IllegalArgumentException("rows [" + firstRow + ", " + end + ") do not fit in "
                     + labels.length + " labels");
         }
         int f = model.inputSize();
-        if ((long) (firstRow + rows) * f > x.length) {
-            throw new IllegalArgumentException("evaluate: rows [" + firstRow + ", " + (firstRow + rows) + ") of " + f
+        if (end * f > x.length) {
+            throw new IllegalArgumentException("evaluate: rows [" + firstRow + ", " + end + ") of " + f
                     + " values each do not fit in an array of " + x.length);
         }
         Checks.finiteSamples("evaluate", x, firstRow, rows, f, firstRow);

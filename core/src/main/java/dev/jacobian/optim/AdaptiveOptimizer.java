@@ -17,6 +17,8 @@ import java.util.Map;
 abstract sealed class AdaptiveOptimizer extends ArenaOptimizer permits Adam, RmsProp {
     /** The per-parameter key of the step count in {@link #state}. */
     static final String STEP = "step";
+    /** A loaded step count must be below this (2^62), so that counting on from it cannot overflow a long. */
+    static final float MAX_STEPS = 0x1p62f;
 
     private final AdaptiveUpdate.Rule rule;
     private double learningRate;
@@ -117,7 +119,8 @@ abstract sealed class AdaptiveOptimizer extends ArenaOptimizer permits Adam, Rms
         for (Map.Entry<String, float[]> e : state.entrySet()) {
             if (e.getKey().endsWith("." + STEP)) {
                 float v = e.getValue()[0];
-                if (!(v >= 0f) || v != Math.rint(v)) {
+                // below 2^62: (long) v would saturate at Long.MAX_VALUE, and the next step's count overflow
+                if (!(v >= 0f) || v != Math.rint(v) || v >= MAX_STEPS) {
                     throw new IllegalArgumentException("state '" + e.getKey() + "' is not a step count: " + v);
                 }
                 if (step != null && step != (long) v) {

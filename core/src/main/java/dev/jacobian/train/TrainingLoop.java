@@ -157,10 +157,13 @@ public final class TrainingLoop implements AutoCloseable {
         stopReason = null;
         int tc = model.targetColumns();
         float[] targets = model.encodeTargets(labels);
-        int steps = dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
-        float[] bx = new float[batchSize * f];
-        float[] by = new float[batchSize * tc];
-        int[] batchLabels = new int[batchSize];
+        // in long, and no batch array larger than the set: a batch size beyond it (one batch of everything) must
+        // neither overflow an int nor allocate room for samples that do not exist
+        int steps = (int) (dropLast ? n / batchSize : (n + (long) batchSize - 1) / batchSize);
+        int capacity = Math.min(batchSize, n);
+        float[] bx = new float[capacity * f];
+        float[] by = new float[capacity * tc];
+        int[] batchLabels = new int[capacity];
         List<EpochMetrics> history = new ArrayList<>();
         listeners.forEach(l -> l.onTrainBegin(this));
         for (int epoch = 1; epoch <= epochs && stopReason == null; epoch++) {

@@ -88,4 +88,20 @@ class DataMisuseTest {
     void holdOutOfNullIsNamed() {
         assertMessage(NullPointerException.class, "data", () -> Split.holdOut((FloatDataset) null, 1, 1));
     }
+
+    /**
+     * Before: {@code (n + batchSize - 1) / batchSize} overflowed for a batch size near {@link Integer#MAX_VALUE}
+     * ("one batch of everything"), so the loader had 0 batches per epoch and an epoch silently delivered nothing.
+     */
+    @Test
+    void aBatchLargerThanAnyIntSumStillHoldsTheWholeSet() {
+        try (DataLoader loader = DataLoader.builder(SET).batchSize(Integer.MAX_VALUE).noShuffle().prefetch(0).build()) {
+            assertEquals(1, loader.batchesPerEpoch());
+            try (DataLoader.Epoch epoch = loader.epoch(1)) {
+                Batch b = epoch.next();
+                assertEquals(3, b.rows());
+                assertEquals(false, epoch.hasNext());
+            }
+        }
+    }
 }

@@ -218,6 +218,32 @@ class IdxReaderTest {
         assertTrue(allocated < pixels.length * 5L / 4, "allocated " + allocated + " bytes for " + pixels.length);
     }
 
+    /**
+     * Before: a file that starts with the gzip magic but whose gzip header is corrupt was reported, but the
+     * {@code GZIPInputStream} constructor threw before the stream reached the try-with-resources, so the file's
+     * handle stayed open: one leaked descriptor per read.
+     */
+    @Test
+    void aCorruptGzipHeaderLeavesNoFileOpen() throws IOException {
+        Path fds = Path.of("/proc/self/fd");
+        Assumptions.assumeTrue(Files.isDirectory(fds), "needs /proc/self/fd to count open files");
+        Path images = tmp.resolve("bad-header.gz");
+        Files.write(images, new byte[] {0x1f, (byte) 0x8b, 0x07, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3});
+        long before = openFiles(fds);
+        for (int i = 0; i < 50; i++) {
+            IdxFormatException e = assertThrows(IdxFormatException.class, () -> IdxReader.loadImages(images));
+            assertTrue(e.getMessage().startsWith(images.toString()), e.getMessage());
+        }
+        long after = openFiles(fds);
+        assertTrue(after - before < 10, (after - before) + " files left open by 50 reads");
+    }
+
+    private static long openFiles(Path fds) throws IOException {
+        try (java.util.stream.Stream<Path> s = Files.list(fds)) {
+            return s.count();
+        }
+    }
+
     private static long allocated() {
         return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean())
                 .getCurrentThreadAllocatedBytes();

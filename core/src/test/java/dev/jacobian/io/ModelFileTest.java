@@ -228,6 +228,31 @@ class ModelFileTest {
         }
     }
 
+    /**
+     * Before: a learning rate finite as a double but not as a float (1e39) passed the check, the state was loaded,
+     * and only then did setting the rate fail, as "optimizer state does not fit": half the optimizer restored.
+     */
+    @Test
+    void aLearningRateBeyondAFloatIsRefusedBeforeAnythingIsLoaded() throws IOException {
+        Path file = dir.resolve("sgd.safetensors");
+        try (ReferenceBackend b = new ReferenceBackend(); Model m = mlp(b, "");
+             Sgd sgd = Sgd.builder().learningRate(0.05).momentum(0.9).build();
+             Sgd fresh = Sgd.builder().learningRate(0.05).momentum(0.9).build()) {
+            train(m, sgd, 1);
+            ModelFile.save(m, sgd, file);
+            SafeTensors.Contents c = SafeTensors.decode(file, Files.readAllBytes(file));
+            Map<String, String> meta = new java.util.LinkedHashMap<>(c.metadata());
+            meta.put(ModelFile.OPTIMIZER_KEY, meta.get(ModelFile.OPTIMIZER_KEY)
+                    .replaceFirst("\"learning_rate\":[^,}]*", "\"learning_rate\":1e39"));
+            SafeTensors.write(file, c.tensors(), meta);
+            ModelFormatException e = assertThrows(ModelFormatException.class,
+                    () -> ModelFile.read(file).loadOptimizer(m, fresh));
+            assertEquals(file + ": optimizer learning_rate 1.0E39 is beyond a float's range", e.getMessage());
+            assertTrue(fresh.state(m.executor()).isEmpty(), "the momentum buffers were loaded");
+            assertEquals(0.05f, fresh.learningRate());
+        }
+    }
+
     @Test
     void weightsLoadIntoAModelOfTheUsersOwnModules() throws IOException {
         Module custom = new Module() {
@@ -318,6 +343,21 @@ class ModelFileTest {
                 assertEquals(List.of(), files.filter(p -> p.toString().endsWith(AtomicFiles.TEMP_SUFFIX)).toList());
             }
         }
+    }
+
+    /**
+     * Before: a null metadata value was written as JSON {@code null}, which the reader (rightly) refuses: a file
+     * written without complaint that could never be read back.
+     */
+    @Test
+    void metadataTheReaderWouldRefuseIsNotWritten() {
+        Path file = dir.resolve("null-metadata.safetensors");
+        Map<String, String> meta = new java.util.HashMap<>();
+        meta.put("note", null);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SafeTensors.write(file, Map.of(), meta));
+        assertEquals("metadata 'note' has a null value; metadata values are strings", e.getMessage());
+        assertFalse(Files.exists(file));
     }
 
     @Test

@@ -56,4 +56,16 @@ class EvaluatorMisuseTest {
     void topKOfZeroIsRejectedEvenWhenEmpty() {
         assertMessage(IllegalArgumentException.class, "k must be >= 1: 0", () -> new TopK(3).accuracy(0));
     }
+
+    /**
+     * Before: {@code firstRow + rows} overflowed an int and passed the range checks, so a huge row count ended in
+     * {@code Arrays.copyOfRange}'s "1 &gt; -2147483648", which named neither the evaluation nor the rows.
+     */
+    @Test
+    void rowsBeyondAnIntAreNamed() {
+        try (ReferenceBackend b = new ReferenceBackend(); Model m = mlp(b); Evaluator ev = new Evaluator(m)) {
+            assertMessage(IllegalArgumentException.class, "rows [1, 2147483648) do not fit in 2 labels",
+                    () -> ev.add(new float[8], new int[] {0, 1}, 1, Integer.MAX_VALUE));
+        }
+    }
 }

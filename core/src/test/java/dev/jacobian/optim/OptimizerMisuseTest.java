@@ -147,4 +147,23 @@ class OptimizerMisuseTest {
                 () -> new dev.jacobian.optim.schedule.ClosedFormScheduler(null,
                         dev.jacobian.optim.schedule.LrSchedule.constant()));
     }
+
+    /**
+     * Before: a step count beyond a long (a corrupt checkpoint's {@code 1e30}) was loaded as Long.MAX_VALUE, and every
+     * later step failed with "step must be &gt;= 1: -9223372036854775808" from the update, far from the bad state.
+     */
+    @Test
+    void aStepCountBeyondALongIsRejectedWhenLoaded() {
+        try (ReferenceBackend b = new ReferenceBackend(); Model m = mlp(b); Adam adam = Adam.builder().build();
+             Trainer t = new Trainer(m, adam)) {
+            t.step(X, Y, 0, 2);
+            Map<String, float[]> state = new java.util.LinkedHashMap<>(adam.state(m.executor()));
+            state.replaceAll((k, v) -> k.endsWith(".step") ? new float[] {1e30f} : v);
+            assertMessage(IllegalArgumentException.class, "state 'dense1.weight.step' is not a step count: 1.0E30",
+                    () -> adam.loadState(m.executor(), state));
+            assertEquals(1, adam.steps());
+            t.step(X, Y, 0, 2);
+            assertEquals(2, adam.steps());
+        }
+    }
 }

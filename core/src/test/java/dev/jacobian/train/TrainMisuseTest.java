@@ -102,4 +102,20 @@ class TrainMisuseTest {
             assertEquals(2, t.step(X, m.encodeTargets(new int[] {0, 1}), 0, 2).step() + 1);
         }
     }
+
+    /**
+     * Before: the loop sized its batch arrays as {@code batchSize * inputSize} whatever the set's size, so a batch
+     * size beyond the set ("everything in one batch") overflowed the int into a NegativeArraySizeException (or asked
+     * for gigabytes for two samples), and {@code (n + batchSize - 1) / batchSize} overflowed to no step at all.
+     */
+    @Test
+    void aBatchSizeBeyondTheSetIsOneBatchOfTheWholeSet() {
+        try (ReferenceBackend b = new ReferenceBackend(); Model m = mlp(b); Sgd sgd = Sgd.builder().build();
+             Trainer t = new Trainer(m, sgd);
+             TrainingLoop loop = TrainingLoop.builder(t).batchSize(Integer.MAX_VALUE).noShuffle().build()) {
+            FitResult r = loop.fit(X, new int[] {0, 1});
+            assertEquals(1, r.history().get(0).steps());
+            assertEquals(1, t.steps());
+        }
+    }
 }

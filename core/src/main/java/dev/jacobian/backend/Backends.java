@@ -2,9 +2,11 @@ package dev.jacobian.backend;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
@@ -161,14 +163,18 @@ public final class Backends {
      * @throws IllegalStateException when no provider is available (the message gives every provider's reason)
      */
     static BackendProvider pickAuto(List<BackendProvider> all, List<String> failures) {
+        Map<BackendProvider, Integer> bounds = new IdentityHashMap<>(); // each asked once: a bound may read files
+        for (BackendProvider p : all) {
+            bounds.put(p, p.priorityBound());
+        }
         List<BackendProvider> byBound = new ArrayList<>(all);
-        byBound.sort(Comparator.comparingInt(BackendProvider::priorityBound).reversed()
+        byBound.sort(Comparator.comparingInt((BackendProvider p) -> bounds.get(p)).reversed()
                 .thenComparing(BackendProvider::name));
         BackendProvider chosen = null;
         List<BackendProvider> probed = new ArrayList<>();
         List<BackendProvider> skipped = new ArrayList<>();
         for (BackendProvider p : byBound) {
-            if (chosen != null && !ranksAbove(p.priorityBound(), p, chosen)) {
+            if (chosen != null && !ranksAbove(bounds.get(p), p, chosen)) {
                 skipped.add(p);
                 continue;
             }
@@ -189,7 +195,7 @@ public final class Backends {
             }
         }
         for (BackendProvider p : skipped) {
-            others.add(p.name() + ": not probed (priority at most " + p.priorityBound() + ")");
+            others.add(p.name() + ": not probed (priority at most " + bounds.get(p) + ")");
         }
         if (chosen == null) {
             throw new IllegalStateException("no backend is available; providers found: " + others

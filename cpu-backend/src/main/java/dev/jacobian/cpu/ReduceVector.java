@@ -56,18 +56,26 @@ final class ReduceVector {
         return r;
     }
 
-    /** First maximal element of {@code x[off, off+len)}: its value (the lanes keep {@code v > best}). */
+    /**
+     * First maximal element of {@code x[off, off+len)}: its value. The first element seeds the comparison
+     * {@code v > best}, as in the scalar twin and the reference: a NaN there is the result, a NaN elsewhere is never
+     * greater and is passed over. The lanes therefore start from minus infinity (a lane seeded with a NaN of the first
+     * vector would keep it and pass over the rest of its lane), and their maximum counts only where it is greater.
+     */
     static float max(float[] x, int off, int len) {
         int bound = S.loopBound(len);
         int j = 0;
         float r = x[off];
         if (bound > 0) {
-            FloatVector best = load(x, off);
-            for (j = L; j < bound; j += L) {
+            FloatVector best = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            for (; j < bound; j += L) {
                 FloatVector v = load(x, off + j);
                 best = best.blend(v, v.compare(GT, best));
             }
-            r = best.reduceLanes(MAX);
+            float lanes = best.reduceLanes(MAX); // no NaN in the lanes
+            if (lanes > r) {
+                r = lanes;
+            }
         }
         for (; j < len; j++) {
             if (x[off + j] > r) {

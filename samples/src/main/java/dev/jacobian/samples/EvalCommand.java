@@ -3,6 +3,7 @@ package dev.jacobian.samples;
 import dev.jacobian.metrics.ConfusionMatrix;
 import dev.jacobian.data.IdxReader;
 import dev.jacobian.data.ImageDataset;
+import dev.jacobian.samples.checkpoint.CheckpointFormatException;
 import dev.jacobian.samples.data.DataDirectory;
 import dev.jacobian.samples.training.RunData;
 import dev.jacobian.samples.training.SavedModel;
@@ -46,10 +47,15 @@ final class EvalCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
             }
+            List<String> names = RunData.classNamesFor(dir);
+            int outputs = saved.model().outputSize();
+            if (outputs > names.size()) { // a prediction beyond the labels would not fit the confusion matrix
+                throw new CheckpointFormatException(saved.file(), "its model has " + outputs
+                        + " outputs, more than the " + names.size() + " classes of the data in " + dir);
+            }
             long t0 = System.nanoTime();
             int[] predicted = saved.model().predictClasses(test.floats(0, test.size()), batch);
             double seconds = (System.nanoTime() - t0) / 1e9;
-            List<String> names = RunData.classNamesFor(dir);
             ConfusionMatrix cm = ConfusionMatrix.of(test.labels(), predicted, names.size());
             var out = spec.commandLine().getOut();
             out.printf("checkpoint %s (epoch %d, %s)%n", saved.file(), saved.state().epoch(), saved.model().describe());

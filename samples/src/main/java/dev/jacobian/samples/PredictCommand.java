@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "predict", mixinStandardHelpOptions = true,
         description = {"Classifies images [--from, --from + --count) of an IDX image file, or PNG/JPEG image files, with a"
                 + " checkpoint. Prints each image's class and what the model's loss makes of its output: the softmax"
-                + " probability (softmax-ce), the sigmoid probability (bce; the classes' need not sum to 100%), or the"
+                + " probability (softmax-ce), the sigmoid probability (bce; the classes' need not sum to 100%%), or the"
                 + " score itself (svm, mse: not a probability); and the true class when --labels is given.",
                 "PNG/JPEG images are made to look like the training images: grey (luma), inverted when their border is"
                 + " light (--invert), trimmed to the object (edges close to the corners' colour cut off, as Fashion-MNIST's"
@@ -49,7 +49,7 @@ final class PredictCommand implements Callable<Integer> {
 
     @Option(names = "--invert", defaultValue = "auto", paramLabel = "auto|yes|no",
             description = "PNG/JPEG images: invert the grey values (the training images are light on black): auto inverts"
-                    + " an image whose one-pixel border averages above 50% grey (default: ${DEFAULT-VALUE}).")
+                    + " an image whose one-pixel border averages above 50%% grey (default: ${DEFAULT-VALUE}).")
     String invert;
 
     @Option(names = "--from", defaultValue = "0", description = "First image index (default: ${DEFAULT-VALUE}).")
@@ -112,8 +112,13 @@ final class PredictCommand implements Callable<Integer> {
                 IdxReader.requireSamples(data, imageFile, "to classify"); // not "--from 0 --count 10 is outside the 0 images"
                 names = RunData.classNamesFor(images == null ? dir : imageFile.toAbsolutePath().getParent());
             }
-            int n = count != null ? count : pictures ? data.size() - Math.max(0, from) : 10;
-            if (from < 0 || n < 1 || (long) from + n > data.size()) {
+            if (from < 0 || from >= data.size()) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--from " + from + " is outside the "
+                        + data.size() + " images of " + (pictures ? "--images" : imageFile));
+            }
+            // without --count: every PNG/JPEG file, and up to 10 images of an IDX file (fewer when it holds fewer)
+            int n = count != null ? count : pictures ? data.size() - from : Math.min(10, data.size() - from);
+            if (n < 1 || (long) from + n > data.size()) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--from " + from + " --count " + n
                         + " is outside the " + data.size() + " images of " + (pictures ? "--images" : imageFile));
             }

@@ -7,6 +7,7 @@ import dev.jacobian.samples.data.DataDirectory;
 import dev.jacobian.samples.training.TrainConfig;
 import dev.jacobian.samples.training.TrainingRun;
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -164,7 +165,8 @@ final class TrainCommand implements Callable<Integer> {
                     + " CPU backends share the cores). Default: ${DEFAULT-VALUE}.")
     int workers;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: runs/<timestamp>; with --resume, the newest run).")
+    @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: runs/<timestamp>; with"
+            + " --resume, the newest run). A new run refuses one that holds another run's checkpoints.")
     Path out;
 
     @Option(names = "--resume", description = "Continue from the newest checkpoint in --out (up to --epochs in total).")
@@ -197,6 +199,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "No progress bar (default: a bar when the console is a terminal).")
     boolean noProgress;
 
+    /** Most runs without {@code --out} started within one second ({@link #newRunDir}). */
+    static final int MAX_RUNS_PER_SECOND = 1000;
+
     /** Where the steps are computed (a cluster's engine); null: this machine. */
     private final dev.jacobian.samples.training.StepEngine engine;
 
@@ -216,6 +221,9 @@ final class TrainCommand implements Callable<Integer> {
         Path dir = out != null ? out : resume ? newestRun().orElseThrow(() ->
                 new CheckpointFormatException(RUNS, "--resume without --out: no run with a checkpoint here")) : newRunDir();
         checkOut(dir);
+        if (!resume) {
+            checkNoRunIn(dir);
+        }
         Path dataDir = data != null ? data : DataDirectory.defaultDirectory();
         new TrainingRun(new TrainingRun.Settings(config, dataDir, dir, backend, resume, !noProgress && interactive(),
                 workers, engine, resume ? lr : null, stopDead, warmUp, prefetch)).run();
@@ -294,6 +302,22 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * Checks that a new run (no {@code --resume}) does not go into a directory that holds another run's checkpoints:
+     * its own checkpoints would sort below that run's newer epochs and be pruned as soon as written, and that run's
+     * checkpoints would pass for its own (eval, predict, a rollback, a later --resume).
+     *
+     * @throws CommandLine.ParameterException naming {@code --out}, its newest checkpoint and what to do instead
+     */
+    private void checkNoRunIn(Path dir) throws IOException {
+        Optional<Path> newest = new CheckpointStore(dir).latest();
+        if (newest.isPresent()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--out " + dir + " already holds the"
+                    + " checkpoints of a run (newest: " + newest.get().getFileName() + "): --resume goes on with that"
+                    + " run; a new run needs another --out");
+        }
+    }
+
     /** Whether the console is a terminal (on JDK 22+ {@code System.console()} exists even when redirected). */
     static boolean interactive() {
         java.io.Console console = System.console();
@@ -309,8 +333,29 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private static Path newRunDir() {
-        return RUNS.resolve(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    /**
+     * A new, empty directory for a run without {@code --out}: {@code runs/<yyyyMMdd-HHmmss>}, or with {@code -2},
+     * {@code -3}, ... after it when a run started in the same second already has that one (created here, so that two
+     * runs started at once do not share it; {@link #newestRun} takes the last in name order).
+     */
+    private static Path newRunDir() throws IOException {
+        return newRunDir(RUNS, LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    }
+
+    /** {@link #newRunDir()} in {@code runs} for a run started at {@code stamp}. */
+    static Path newRunDir(Path runs, String stamp) throws IOException {
+        Files.createDirectories(runs);
+        for (int i = 1; i <= MAX_RUNS_PER_SECOND; i++) {
+            Path dir = runs.resolve(i == 1 ? stamp : stamp + "-" + i);
+            try {
+                Files.createDirectory(dir);
+                return dir;
+            } catch (FileAlreadyExistsException taken) {
+                // another run's: try the next name
+            }
+        }
+        throw new IOException(runs.resolve(stamp) + ": " + MAX_RUNS_PER_SECOND + " runs started in this second already;"
+                + " give --out");
     }
 
     private static Optional<Path> newestRun() throws IOException {

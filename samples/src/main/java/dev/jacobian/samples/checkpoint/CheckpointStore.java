@@ -134,7 +134,8 @@ public final class CheckpointStore {
         }
         List<Path> out = new ArrayList<>();
         try (Stream<Path> s = Files.list(dir)) {
-            s.filter(p -> NAME.matcher(p.getFileName().toString()).matches()).forEach(out::add);
+            // a name whose number is no int (checkpoint-epoch-99999999999.json) is not a checkpoint this code wrote
+            s.filter(p -> epochOf(p) >= 0).forEach(out::add);
         }
         out.sort((a, b) -> Integer.compare(epochOf(a), epochOf(b)));
         return out;
@@ -176,7 +177,14 @@ public final class CheckpointStore {
 
     private static int epochOf(Path p) {
         Matcher m = NAME.matcher(p.getFileName().toString());
-        return m.matches() ? Integer.parseInt(m.group(1)) : -1;
+        if (!m.matches()) {
+            return -1;
+        }
+        try {
+            return Integer.parseInt(m.group(1));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     private void prune() throws IOException {

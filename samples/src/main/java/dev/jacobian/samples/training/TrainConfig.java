@@ -122,7 +122,8 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
         /** Checks each setting, naming the option. */
         public ScheduleOptions {
             check(stepSize >= 1, "--lr-step-size must be at least 1, got " + stepSize);
-            check(gamma > 0 && Double.isFinite(gamma), "--lr-gamma must be positive, got " + gamma);
+            check(gamma > 0 && (float) gamma > 0 && Float.isFinite((float) gamma), "--lr-gamma must be positive, got "
+                    + gamma + asFloat(gamma));
             check(warmupEpochs >= 1, "--warmup-epochs must be at least 1, got " + warmupEpochs);
             check(warmupStartFactor > 0 && warmupStartFactor <= 1, "--warmup-start-factor must be in (0, 1], got "
                     + warmupStartFactor);
@@ -170,7 +171,7 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
         check(MODELS.contains(model), "--model must be one of " + MODELS + ", got '" + model + "'");
         check(OPTIMIZERS.contains(optimizer), "--optimizer must be one of " + OPTIMIZERS + ", got '" + optimizer + "'");
         check(NORMS.contains(norm), "normalization must be one of " + NORMS + ", got '" + norm + "'");
-        check(dropout >= 0 && dropout < 1, "--dropout must be in [0, 1), got " + dropout);
+        check(dropout >= 0 && (float) dropout < 1, "--dropout must be in [0, 1), got " + dropout + asFloat(dropout));
         check(!nesterov || optimizer.equals("sgd"), "--nesterov applies to --optimizer sgd only");
         check(momentum == 0 || optimizer.equals("sgd") || optimizer.equals("rmsprop"),
                 "--momentum applies to --optimizer sgd and rmsprop, not " + optimizer);
@@ -182,10 +183,13 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
         check(onNan.equals("stop") || onNan.equals("rollback"), "--on-nan must be stop or rollback");
         check(epochs >= 1, "--epochs must be at least 1");
         check(batch >= 1, "--batch must be at least 1");
-        check(learningRate > 0 && Double.isFinite(learningRate), "--lr must be positive, got " + learningRate);
-        check(momentum >= 0 && momentum < 1, "--momentum must be in [0, 1), got " + momentum);
-        check(weightDecay >= 0, "--weight-decay must be >= 0, got " + weightDecay);
-        check(l2 >= 0, "--l2 must be >= 0");
+        check(learningRate > 0 && (float) learningRate > 0 && Float.isFinite((float) learningRate),
+                "--lr must be positive, got " + learningRate + asFloat(learningRate));
+        check(momentum >= 0 && (float) momentum < 1, "--momentum must be in [0, 1), got " + momentum
+                + asFloat(momentum));
+        check(weightDecay >= 0 && Float.isFinite((float) weightDecay), "--weight-decay must be >= 0 and finite, got "
+                + weightDecay + asFloat(weightDecay));
+        check(l2 >= 0 && Float.isFinite((float) l2), "--l2 must be >= 0 and finite, got " + l2 + asFloat(l2));
         check(clipNorm >= 0, "--clip-norm must be >= 0");
         check(clipValue >= 0, "--clip-value must be >= 0");
         check(validation >= 0, "--validation must be >= 0");
@@ -198,6 +202,16 @@ public record TrainConfig(List<Integer> layers, String activation, String loss, 
         check(!model.equals("cnn") || l2 == 0, "--model cnn has no --l2 penalty: use --weight-decay");
         check(validation > 0 || (earlyStopping == 0 && !schedule.equals("plateau")),
                 "--early-stopping and --schedule plateau watch the validation set: --validation must be > 0");
+    }
+
+    /**
+     * The optimizer, the model and the checkpoints take these settings as 32-bit floats: a note saying what {@code v}
+     * becomes as one when that is not {@code v} itself in range (1e300 is infinite, 0.99999999999 is 1), else "".
+     */
+    private static String asFloat(double v) {
+        float f = (float) v;
+        return Double.isNaN(v) || f == v || (Float.isFinite(f) && f != 0 && f != 1) ? ""
+                : " (" + f + " as a 32-bit float)";
     }
 
     private static String lower(String value, String option) {

@@ -200,6 +200,12 @@ public final class TrainingRun {
         } catch (IllegalArgumentException e) {
             throw new dev.jacobian.data.IdxFormatException(settings.dataDir(), e.getMessage());
         }
+        int rows = Math.min(config.batch(), data.train().size()); // a batch, as epoch() cuts them
+        if (settings.workers() > rows) { // each batch is split across the workers, one sample at least each
+            throw new dev.jacobian.data.IdxFormatException(settings.dataDir(), "a batch holds " + rows
+                    + " samples (--batch " + config.batch() + ", " + data.train().size() + " training samples after"
+                    + " --limit and --validation), fewer than --workers " + settings.workers() + " to split it across");
+        }
         LOG.info("data {}: {} training, {} validation, {} test samples of {}x{}", settings.dataDir(), data.train().size(),
                 data.validation().size(), data.test().size(), data.train().height(), data.train().width());
         if (resumed != null) {

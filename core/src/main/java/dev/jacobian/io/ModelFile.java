@@ -12,6 +12,7 @@ import dev.jacobian.graph.ops.PRelu;
 import dev.jacobian.nn.Model;
 import dev.jacobian.nn.ModuleSpec;
 import dev.jacobian.nn.Sequential;
+import dev.jacobian.optim.Adam;
 import dev.jacobian.optim.Optimizer;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -54,7 +55,8 @@ import java.util.Set;
  * {@code format} is {@code pt} (the convention for PyTorch state dicts); {@value #FORMAT_KEY} is the format's version
  * ({@value #FORMAT}); {@value #ARCHITECTURE_KEY} is the JSON of {@link Model#architecture()}
  * ({@code {"type", "options", "children"}}, recursively); {@value #OPTIMIZER_KEY}, when an optimizer was saved, is
- * JSON of its class, learning rate, step count and the executor's forward count (dropout's stream position); the
+ * JSON of its class, its kind (the class, or {@code AdamW} for an {@code Adam} with decoupled weight decay), learning
+ * rate, step count and the executor's forward count (dropout's stream position); the
  * optimizer's state tensors are {@value #OPTIMIZER_PREFIX}{@code <tensor>.<state>} in the layout of their tensor.
  * Other keys are the caller's ({@link #save(Model, Optimizer, Path, Map)}), e.g. {@value #INPUT_SCALE} and
  * {@value #INPUT_OFFSET}, the scaling the model's inputs had in training ({@code x * scale + offset} of the raw data).
@@ -241,6 +243,7 @@ public final class ModelFile {
         if (optimizer != null) {
             Map<String, Object> desc = new LinkedHashMap<>();
             desc.put("class", optimizer.getClass().getSimpleName());
+            desc.put("kind", kind(optimizer));
             desc.put("learning_rate", optimizer.learningRate());
             desc.put("steps", optimizer.steps());
             desc.put("forward_count", model.executor().forwardCount());
@@ -405,6 +408,15 @@ public final class ModelFile {
         return optimizer == null ? null : String.valueOf(optimizer.get("class"));
     }
 
+    /**
+     * The kind of optimizer {@code optimizer} is, as a file records it: its class name, but {@code AdamW} for an
+     * {@link Adam} with decoupled weight decay (one class, two algorithms whose state must not be taken one for the
+     * other).
+     */
+    static String kind(Optimizer optimizer) {
+        return optimizer instanceof Adam a && a.decoupled() ? "AdamW" : optimizer.getClass().getSimpleName();
+    }
+
     /** The metadata {@value #INPUT_SCALE} as a number, when present and finite. */
     public OptionalDouble inputScale() {
         return number(metadata.get(INPUT_SCALE));
@@ -507,10 +519,12 @@ public final class ModelFile {
         if (this.optimizer == null) {
             throw new ModelFormatException(file, "holds no optimizer state");
         }
-        String saved = optimizerClass();
-        if (!saved.equals(optimizer.getClass().getSimpleName())) {
-            throw new ModelFormatException(file, "holds the state of a " + saved + " optimizer, not of a "
-                    + optimizer.getClass().getSimpleName());
+        // files since the twenty-fifth session record the kind (AdamW apart from Adam); older ones the class only
+        Object savedKind = this.optimizer.get("kind");
+        String saved = savedKind != null ? String.valueOf(savedKind) : optimizerClass();
+        String wanted = savedKind != null ? kind(optimizer) : optimizer.getClass().getSimpleName();
+        if (!saved.equals(wanted)) {
+            throw new ModelFormatException(file, "holds the state of a " + saved + " optimizer, not of a " + wanted);
         }
         Map<String, float[]> state = optimizerState(model);
         double lr = optimizer.learningRate();

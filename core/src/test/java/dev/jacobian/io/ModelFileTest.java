@@ -191,9 +191,45 @@ class ModelFileTest {
             ModelFile.save(m, sgd, file);
             ModelFormatException e = assertThrows(ModelFormatException.class,
                     () -> ModelFile.read(file).loadOptimizer(m, adam));
-            assertEquals(file + ": holds the state of a Sgd optimizer, not of a Adam", e.getMessage());
+            assertEquals(file + ": holds the state of a Sgd optimizer, not of a AdamW", e.getMessage());
             m.save(file);
             assertThrows(ModelFormatException.class, () -> ModelFile.read(file).loadOptimizer(m, sgd));
+        }
+    }
+
+    /**
+     * Adam and AdamW are one class with two update rules: their state must not pass for each other's (before, both
+     * were saved as "Adam", and an AdamW file loaded into Adam without a word). A file written before the kind was
+     * recorded still loads by its class.
+     */
+    @Test
+    void adamAndAdamWAreToldApart() throws IOException {
+        Path file = dir.resolve("adamw.safetensors");
+        try (ReferenceBackend b = new ReferenceBackend(); Model m = mlp(b, "");
+             Adam adamW = Adam.adamW().learningRate(1e-2).build(); Adam adam = Adam.builder().learningRate(1e-2).build();
+             Adam adamW2 = Adam.adamW().learningRate(1e-2).build()) {
+            train(m, adamW, 2);
+            ModelFile.save(m, adamW, file);
+            ModelFormatException e = assertThrows(ModelFormatException.class,
+                    () -> ModelFile.read(file).loadOptimizer(m, adam));
+            assertEquals(file + ": holds the state of a AdamW optimizer, not of a Adam", e.getMessage());
+            assertTrue(adam.state(m.executor()).isEmpty(), "nothing loaded");
+            ModelFile.read(file).loadOptimizer(m, adamW2);
+            assertEquals(adamW.steps(), adamW2.steps());
+
+            ModelFile.save(m, adam, file); // Adam's (no state yet) into AdamW: refused too
+            assertThrows(ModelFormatException.class, () -> ModelFile.read(file).loadOptimizer(m, adamW2));
+
+            ModelFile.save(m, adamW, file); // as a file of before: the class alone, which both share
+            SafeTensors.Contents c = SafeTensors.decode(file, java.nio.file.Files.readAllBytes(file));
+            Map<String, String> meta = new java.util.LinkedHashMap<>(c.metadata());
+            meta.put(ModelFile.OPTIMIZER_KEY, meta.get(ModelFile.OPTIMIZER_KEY).replace(",\"kind\":\"AdamW\"", ""));
+            assertFalse(meta.get(ModelFile.OPTIMIZER_KEY).contains("kind"), meta.get(ModelFile.OPTIMIZER_KEY));
+            SafeTensors.write(file, c.tensors(), meta);
+            try (Adam legacy = Adam.adamW().learningRate(1e-2).build()) {
+                ModelFile.read(file).loadOptimizer(m, legacy);
+                assertEquals(adamW.steps(), legacy.steps());
+            }
         }
     }
 

@@ -188,7 +188,7 @@ public abstract class AbstractBackend implements Backend {
         ensureOpen("viewBuffer");
         Checks.given("viewBuffer", "storage", storage);
         checkKind("viewBuffer", storage);
-        if (offset < 0 || floats < 0 || offset + floats > storage.floats()) {
+        if (offset < 0 || floats < 0 || floats > storage.floats() - offset) { // offset + floats could overflow
             throw new IndexOutOfBoundsException("view of " + floats + " floats at " + offset + " in a buffer of "
                     + storage.floats());
         }
@@ -262,11 +262,17 @@ public abstract class AbstractBackend implements Backend {
     public final synchronized PendingRead readLater(Tensor... tensors) {
         ensureOpen("readLater");
         Checks.given("readLater", "tensor array", tensors);
+        long total = 0;
         for (int i = 0; i < tensors.length; i++) {
             if (tensors[i] == null) { // the message only when it is needed: this runs every training step
                 Checks.given("readLater", "tensor " + (i + 1) + " of " + tensors.length, null);
             }
             mine("readLater", tensors[i]);
+            total += tensors[i].size();
+        }
+        if (total > Integer.MAX_VALUE - 8) { // PendingRead.size and the host array are ints
+            throw new IllegalArgumentException("readLater: " + total + " floats in " + tensors.length
+                    + " tensors do not fit in one host array");
         }
         return readLaterKernel(tensors);
     }
@@ -413,6 +419,8 @@ public abstract class AbstractBackend implements Backend {
         }
         if (bc == null) {
             inPlaceOnly(name, dc, grad);
+            inPlaceOnly(name, a, grad);
+            inPlaceOnly(name, b, grad);
         } else {
             disjoint(name, a, grad);
             disjoint(name, b, grad);
@@ -604,6 +612,7 @@ public abstract class AbstractBackend implements Backend {
         Checks.dense(x, w, bias, y);
         disjoint("gemmBiasActivation", x, y);
         disjoint("gemmBiasActivation", w, y);
+        disjoint("gemmBiasActivation", bias, y);
         countLaunch();
         gemmBiasActivationKernel(x, w, bias, f, param, y);
     }
@@ -637,6 +646,11 @@ public abstract class AbstractBackend implements Backend {
             disjoint(op, in, dw);
             disjoint(op, in, db);
         }
+        apart(op, "dW", dw, "dx", dx); // each gradient is written whole: none may overwrite another
+        apart(op, "db", db, "dx", dx);
+        apart(op, "db", db, "dW", dw);
+        apart(op, "dy", dy, "x", x); // dy may be overwritten with dz before x and W are read
+        apart(op, "dy", dy, "W", w);
         countLaunch();
         denseBackwardKernel(f, param, x, w, y, dy, dx, accumulateDx, dw, accumulateDw, db, accumulateDb);
     }

@@ -281,7 +281,7 @@ public interface Backend extends AutoCloseable {
     /**
      * A dense layer's forward: {@code y = f(x W + bias)} with {@code x: [n, in]}, {@code W: [in, out]},
      * {@code bias: [1, out]}, {@code y: [n, out]} ({@code f} may be {@link Activation#IDENTITY}). {@code y} must not
-     * overlap {@code x} or {@code W}. {@code AbstractBackend}'s default composes {@link #gemm} and
+     * overlap {@code x}, {@code W} or {@code bias}. {@code AbstractBackend}'s default composes {@link #gemm} and
      * {@link #biasActivation}; a device backend fuses the bias and the activation into the product's epilogue (one
      * launch instead of two).
      */
@@ -292,7 +292,8 @@ public interface Backend extends AutoCloseable {
      * ({@link Activation#derivativeFromOutput}): with {@code dz = dy f'(y)}, {@code dx (+)= dz W^T},
      * {@code dW (+)= x^T dz} and {@code db (+)= sum over rows of dz}. Each of {@code dx}, {@code dW}, {@code db} may
      * be null (no gradient wanted); {@code accumulate*} selects {@code +=}. {@code dy} may be overwritten (with
-     * {@code dz}): it is the caller's scratch. Shapes: {@code x, dx: [n, in]}, {@code W, dW: [in, out]},
+     * {@code dz}): it is the caller's scratch, and must not overlap {@code x} or {@code W}; no gradient may overlap
+     * an input or another gradient. Shapes: {@code x, dx: [n, in]}, {@code W, dW: [in, out]},
      * {@code y, dy: [n, out]}, {@code db: [1, out]}. {@code AbstractBackend}'s default composes
      * {@link #activationBackward} (in place on {@code dy}), two {@link #gemm}s and a row {@link #reduce}; a device
      * backend applies {@code f'(y)} as it loads {@code dy} into each product and sums the bias gradient in the weight

@@ -221,6 +221,103 @@ public abstract class BackendMisuseSuite {
     }
 
     /**
+     * viewBuffer compared {@code offset + floats} with the storage's size in long arithmetic that could overflow: a
+     * view of {@code Long.MAX_VALUE} floats at offset 1 wrapped to a negative end, passed the bounds check, and the
+     * heap backends returned a buffer claiming -1 floats.
+     */
+    @Test
+    void aViewWhoseEndOverflowsIsOutOfBounds() {
+        try (Backend b = createBackend()) {
+            DeviceBuffer storage = b.allocateBuffer(8);
+            refused(IndexOutOfBoundsException.class, () -> b.viewBuffer(storage, 1, Long.MAX_VALUE), "view of");
+            refused(IndexOutOfBoundsException.class, () -> b.viewBuffer(storage, Long.MAX_VALUE, 8), "view of");
+            b.release(storage);
+        }
+    }
+
+    /**
+     * readLater summed the tensors' sizes in an int: reading more floats than one host array can hold wrapped to a
+     * negative (or small) length and failed with a NegativeArraySizeException (or an index error) from inside the
+     * backend; it is now refused by name before anything is read.
+     */
+    @Test
+    void aReadLargerThanOneHostArrayIsRefusedByName() {
+        try (Backend b = createBackend()) {
+            Tensor t = b.allocate(Shape.of(1 << 21));
+            Tensor[] many = new Tensor[1 << 10]; // 2^31 floats in all: one more than an int holds
+            java.util.Arrays.fill(many, t);
+            refused(IllegalArgumentException.class, () -> b.readLater(many), "readLater", "2147483648 floats");
+        }
+    }
+
+    /**
+     * binaryBackward checked only its gradient against {@code dc} on the flat path: a gradient that partly overlapped
+     * the operand {@code a} or {@code b} it reads was accepted, and a kernel writing element by element then read the
+     * values it had just overwritten (the reference, which copies its inputs first, gave another result). Exactly in
+     * place stays allowed.
+     */
+    @Test
+    void aBinaryGradientThatPartlyOverlapsAnOperandIsRefused() {
+        try (Backend b = createBackend()) {
+            int cols = Math.max(4, b.viewAlignment());
+            try (Tensor root = b.allocate(Shape.of(4, cols));
+                 Tensor head = root.slice(0, 3);
+                 Tensor tail = root.slice(1, 4)) {
+                Tensor other = b.allocate(Shape.of(3, cols));
+                Tensor dc = b.allocate(Shape.of(3, cols));
+                refused(IllegalArgumentException.class,
+                        () -> b.binaryBackward(BinaryOp.MUL, 1, head, other, dc, tail, false),
+                        "binaryBackward MUL: output", "partially overlaps");
+                refused(IllegalArgumentException.class,
+                        () -> b.binaryBackward(BinaryOp.MUL, 0, other, head, dc, tail, false),
+                        "binaryBackward MUL: output", "partially overlaps");
+                b.binaryBackward(BinaryOp.MUL, 1, head, other, dc, head, false); // exactly in place: allowed
+            }
+        }
+    }
+
+    /**
+     * gemmBiasActivation did not check that its output is apart from the bias (addRowVector does): with the bias
+     * written over by the product before it is added, the composed default gave {@code f(2 x W)} where a fused
+     * kernel gives {@code f(x W + bias)}.
+     */
+    @Test
+    void aDenseOutputOverTheBiasIsRefused() {
+        try (Backend b = createBackend()) {
+            Tensor x = b.fromHost(Shape.of(1, 2), new float[] {1, 2});
+            Tensor w = b.fromHost(Shape.of(2, 2), new float[] {1, 0, 0, 1});
+            Tensor yb = b.fromHost(Shape.of(1, 2), new float[] {10, 20});
+            refused(IllegalArgumentException.class,
+                    () -> b.gemmBiasActivation(x, w, yb, Activation.IDENTITY, 0f, yb),
+                    "gemmBiasActivation", "must not overlap");
+            assertArrayEquals(new float[] {10, 20}, yb.download(), 0f, "a refused call must not have run");
+        }
+    }
+
+    /**
+     * denseBackward checked its gradients against its inputs only: two gradients sharing storage (dx over dW) were
+     * accepted and one silently overwrote the other, and a {@code dy} sharing storage with {@code W} or {@code x} was
+     * accepted although the composed default overwrites {@code dy} with {@code dz} before it reads them (the weights
+     * came back changed and dx wrong).
+     */
+    @Test
+    void denseGradientsThatShareStorageAreRefused() {
+        try (Backend b = createBackend()) {
+            Tensor x = b.fromHost(Shape.of(2, 2), new float[] {1, 2, 3, 4});
+            Tensor w = b.fromHost(Shape.of(2, 2), new float[] {1, -1, -1, 1});
+            Tensor y = b.fromHost(Shape.of(2, 2), new float[] {1, 0, 0, 1});
+            Tensor dy = b.fromHost(Shape.of(2, 2), new float[] {1, 1, 1, 1});
+            Tensor g = b.allocate(Shape.of(2, 2));
+            Tensor db = b.allocate(Shape.of(1, 2));
+            refused(IllegalArgumentException.class, () -> b.denseBackward(Activation.RELU, 0f, x, w, y, dy, g, false,
+                    g, false, db, false), "denseBackward", "must not overlap");
+            refused(IllegalArgumentException.class, () -> b.denseBackward(Activation.RELU, 0f, x, w, y, w, g, false,
+                    null, false, null, false), "denseBackward", "must not overlap");
+            assertArrayEquals(new float[] {1, -1, -1, 1}, w.download(), 0f, "the weights are untouched");
+        }
+    }
+
+    /**
      * A buffer of another kind of backend given to {@code Tensor.wrap}, {@code viewBuffer} or {@code release} was a
      * ClassCastException inside the backend (on OpenCL at the tensor's first op); each is now refused by name.
      */

@@ -572,12 +572,26 @@ public final class Executor implements AutoCloseable {
         }
         // a training step keeps nothing extra: no set or key list is built for it
         List<Integer> keepIds = kept.isEmpty() ? List.of() : kept.stream().map(Node::id).sorted().toList();
-        Plan plan = plans.computeIfAbsent(new PlanKey(target.id(), batch, keepIds), k -> new Plan(target, batch, kept));
+        PlanKey key = new PlanKey(target.id(), batch, keepIds);
+        Plan plan = plans.get(key);
+        if (plan == null) {
+            // refuse an unfed input before the new plan pushes the least recently used one (maybe the last pass's) out
+            for (Node n : topologicalOrder(target)) {
+                if (n instanceof Input in) {
+                    Map<Input, Tensor> fedForBatch = inputsByBatch.get(batch);
+                    Tensor t = fedForBatch == null ? null : fedForBatch.get(in);
+                    if (t == null || !fed.contains(t)) {
+                        throw notFed(target, in, batch);
+                    }
+                }
+            }
+            plan = new Plan(target, batch, kept);
+            plans.put(key, plan);
+        }
         if (!plan.inputsFed) {
             for (Input in : plan.inputs) {
                 if (!fed.contains(plan.values.get(in))) {
-                    throw new IllegalStateException("forward to " + target + ": input '" + in.name()
-                            + "' was never fed a batch of " + batch + " (feed it before the forward pass)");
+                    throw notFed(target, in, batch);
                 }
             }
             plan.inputsFed = true;
@@ -592,6 +606,28 @@ public final class Executor implements AutoCloseable {
         return plan.values.get(target);
     }
 
+    private static IllegalStateException notFed(Node target, Input in, int batch) {
+        return new IllegalStateException("forward to " + target + ": input '" + in.name() + "' was never fed a batch of "
+                + batch + " (feed it before the forward pass)");
+    }
+
+    /**
+     * The plan of the last forward pass, or an {@link IllegalStateException} naming {@code op} when none ran or its
+     * plan was freed since (a later forward pass that failed had made room for its own plan).
+     */
+    private Plan lastPlan(String op) {
+        Plan plan = last;
+        if (plan == null) {
+            throw new IllegalStateException(op + " needs a forward() first");
+        }
+        if (plan.closed) {
+            throw new IllegalStateException(op + ": the plan of the last forward pass (to " + plan.target + ", batch "
+                    + plan.batch + ") was freed to make room for another (maxPlans " + maxPlans + "), whose forward"
+                    + " pass failed; run forward again");
+        }
+        return plan;
+    }
+
     /**
      * Backpropagates from the target of the last {@link #forward}: {@code d target = 1} (a scalar loss,
      * or the sum of a non-scalar target). Parameters the target does not depend on get zero gradients.
@@ -601,10 +637,7 @@ public final class Executor implements AutoCloseable {
      */
     public void backward() {
         ensureOpen();
-        Plan plan = last;
-        if (plan == null) {
-            throw new IllegalStateException("backward() needs a forward() first");
-        }
+        Plan plan = lastPlan("backward()");
         if (!plan.training) {
             throw new IllegalStateException("backward: the last forward pass (to " + plan.target + ", batch " + plan.batch
                     + ") depends on no parameter, so it has no gradients; run forward to a loss first");
@@ -646,6 +679,7 @@ public final class Executor implements AutoCloseable {
         if (t == null) {
             throw new IllegalStateException("node " + node + " was not computed by the last forward pass");
         }
+        lastPlan("value(" + node + ")");
         String why = last.unreadable(node);
         if (why != null) {
             throw new IllegalStateException(why);
@@ -730,13 +764,21 @@ public final class Executor implements AutoCloseable {
 
     /**
      * Bounds the plan cache: at most {@code max} plans (one per target and batch size) stay allocated; using
-     * another frees the least recently used one. Default {@value #DEFAULT_MAX_PLANS}.
+     * another frees the least recently used one, and lowering the bound frees those beyond it at once. Default
+     * {@value #DEFAULT_MAX_PLANS}.
      */
     public Executor maxPlans(int max) {
         if (max < 1) {
             throw new IllegalArgumentException("the plan cache needs room for at least 1 plan, got " + max);
         }
         this.maxPlans = max;
+        // free the least recently used plans beyond the new bound now (a new plan pushes out only one)
+        var it = plans.values().iterator();
+        while (plans.size() > max) {
+            Plan p = it.next();
+            it.remove();
+            p.close();
+        }
         return this;
     }
 

@@ -264,6 +264,9 @@ public final class Model implements AutoCloseable {
     /**
      * Host targets for class labels in this model's target layout: the labels themselves for
      * cross-entropy and hinge, one-hot rows for MSE and binary cross-entropy.
+     *
+     * @throws IllegalArgumentException when a label is outside {@code [0, outputSize())}, or the one-hot rows need more
+     *     floats than an array holds
      */
     public float[] encodeTargets(int[] labels) {
         int c = outputSize();
@@ -275,7 +278,12 @@ public final class Model implements AutoCloseable {
             }
             return t;
         }
-        float[] t = new float[labels.length * c];
+        long size = (long) labels.length * c;
+        if (size > Integer.MAX_VALUE - 8) { // labels.length * c overflowed int: a NegativeArraySizeException
+            throw new IllegalArgumentException("encodeTargets: " + labels.length + " labels of " + c + " classes need "
+                    + size + " floats, more than an array holds; encode them in smaller batches");
+        }
+        float[] t = new float[(int) size];
         for (int i = 0; i < labels.length; i++) {
             checkLabel(labels[i], i, c);
             t[i * c + labels[i]] = 1f;

@@ -166,4 +166,61 @@ class GraphMisuseTest {
                     "arena [2, 3] does not have this executor's layout of 6 floats");
         }
     }
+
+    /**
+     * A forward pass refused because its batch size was never fed had already made its plan, which pushed the least
+     * recently used plan out of the cache: with {@code maxPlans(1)} that was the last pass's own, so backward() and
+     * value() then failed with "tensor [2, 2] is closed", naming neither the call nor the plan.
+     */
+    @Test
+    void aRefusedForwardPassFreesNoPlan() {
+        Node h = g.tanh(g.matmul(x, w));
+        Node l = g.sum(h);
+        exec.maxPlans(1);
+        exec.feed(x, new float[] {1, 2, 3, 4, 5, 6}, 0, 2);
+        exec.forward(l, 2);
+        float[] value = exec.value(h).download();
+        refused(IllegalStateException.class, () -> exec.forward(l, 3), "input 'x' was never fed a batch of 3");
+        assertEquals(1, exec.planCount());
+        exec.backward();
+        assertArrayEquals(value, exec.value(h).download(), 0f);
+    }
+
+    /**
+     * A forward pass that failed in an operation (batch norm refuses one value per channel in training) had already
+     * pushed the last pass's plan out of the cache: backward() then ran on freed tensors ("tensor [1, 1] is closed").
+     */
+    @Test
+    void backwardAfterTheLastPassesPlanWasFreedSaysSo() {
+        Parameter gamma = g.parameter("gamma", Shape.of(2), Initializer.constant(1f), false);
+        Parameter beta = g.parameter("beta", Shape.of(2), Initializer.zeros(), false);
+        Buffer mean = g.buffer("mean", Shape.of(2), Initializer.zeros());
+        Buffer var = g.buffer("var", Shape.of(2), Initializer.constant(1f));
+        Buffer count = g.buffer("count", Shape.scalar(), Initializer.zeros());
+        Node l = g.sum(g.batchNorm(g.matmul(x, w), gamma, beta, mean, var, count, 1e-5f, 0.1f));
+        try (Executor e = new Executor(g, backend, 1)) {
+            e.maxPlans(1);
+            e.feed(x, new float[] {1, 2, 3, 4, 5, 6}, 0, 2);
+            e.feed(x, new float[] {1, 2, 3}, 0, 1);
+            e.forward(l, 2);
+            refused(IllegalArgumentException.class, () -> e.forward(l, 1), "batch_norm", "more than 1 value per channel");
+            refused(IllegalStateException.class, e::backward, "backward", "plan of the last forward pass", "was freed");
+            refused(IllegalStateException.class, () -> e.value(l), "value", "plan of the last forward pass",
+                    "was freed");
+        }
+    }
+
+    /** Lowering maxPlans below the plans allocated kept them all: each new plan then pushed out only one old one. */
+    @Test
+    void loweringMaxPlansFreesTheLeastRecentlyUsedPlans() {
+        for (int batch = 1; batch <= 3; batch++) {
+            exec.feed(x, new float[3 * batch], 0, batch);
+            exec.forward(loss, batch);
+        }
+        assertEquals(3, exec.planCount());
+        exec.maxPlans(1);
+        assertEquals(1, exec.planCount());
+        exec.backward(); // the last pass's plan is the most recently used one: it stays
+        assertEquals(3, exec.lastBatch());
+    }
 }

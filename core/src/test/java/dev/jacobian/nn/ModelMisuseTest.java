@@ -160,4 +160,19 @@ class ModelMisuseTest {
             assertMessage(NullPointerException.class, "backend", () -> Model.of(d, Shape.of(4), LossKind.MSE, null, 1));
         }
     }
+
+    /**
+     * One-hot targets need {@code labels * classes} floats: with 32769 labels of 65536 classes that product overflowed
+     * int, and {@code encodeTargets} threw a NegativeArraySizeException instead of saying what is too large.
+     */
+    @Test
+    void oneHotTargetsTooLargeForAnArrayAreNamed() {
+        try (ReferenceBackend b = new ReferenceBackend();
+             Model m = Sequential.builder(1).output(65536, LossKind.MSE).build(b)) {
+            assertMessage(IllegalArgumentException.class, "encodeTargets: 32769 labels of 65536 classes need "
+                    + "2147549184 floats, more than an array holds; encode them in smaller batches",
+                    () -> m.encodeTargets(new int[32769]));
+            assertEquals(2 * 65536, m.encodeTargets(new int[] {0, 65535}).length);
+        }
+    }
 }

@@ -40,7 +40,14 @@ public final class AddBias implements GradientOnly {
             b.axpby(1f, dOut, acc[0] ? 1f : 0f, dIn[0]);
         }
         if (dIn[1] != null) {
-            b.reduce(Reduction.SUM, Axis.ROWS, dOut, dIn[1], acc[1]);
+            if (dIn[1].rows() == 1) {
+                b.reduce(Reduction.SUM, Axis.ROWS, dOut, dIn[1], acc[1]);
+            } else {
+                // the shape rule takes any bias of n elements ([n, 1], [2, n/2], ...): reduce into it as a row [1, n]
+                try (Tensor db = dIn[1].reshape(1, dIn[1].size())) {
+                    b.reduce(Reduction.SUM, Axis.ROWS, dOut, db, acc[1]);
+                }
+            }
         }
     }
 }

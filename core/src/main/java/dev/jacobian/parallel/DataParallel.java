@@ -51,7 +51,8 @@ import java.util.function.Function;
  * whichever replica draws it). One shard is exactly {@link dev.jacobian.train.Trainer#step}. K shards against one
  * unsharded batch differ by the rounding of the batch's sums (the weight gradient's sum over samples is split in K
  * parts), within float tolerance. Batch norm computes its batch statistics per shard and its running statistics are
- * the leader's (as PyTorch's {@code DistributedDataParallel} without {@code SyncBatchNorm}). With backends of
+ * the leader's, updated from shard 0 alone whatever the number of workers (as the first rank's in PyTorch's
+ * {@code DistributedDataParallel} without {@code SyncBatchNorm}). With backends of
  * different kinds, each shard's gradient carries its backend's rounding; the update is still one, the leader's.
  *
  * <p>Owns the replicas' models (the leader's too when it built it, {@link #model()}) and its threads, which
@@ -292,15 +293,32 @@ public final class DataParallel implements AutoCloseable {
         }
     }
 
-    /** Worker {@code w}'s shards: forward, backward and gradient download each. */
+    /**
+     * Worker {@code w}'s shards: forward, backward and gradient download each. The leader's buffers (batch norm's
+     * running statistics) keep what shard 0's forward made of them: the shards after it that worker 0 computes
+     * would update them again, and then they would depend on the number of workers.
+     */
     private void work(int w, float[] x, float[] targets, int firstRow, int rows, long stream, int[] classes) {
         Replica r = replicas.get(w);
+        int first = Shards.firstShardOf(shards, replicas.size(), w);
         int end = Shards.firstShardOf(shards, replicas.size(), w + 1);
-        for (int s = Shards.firstShardOf(shards, replicas.size(), w); s < end; s++) {
-            int from = Shards.start(rows, shards, s);
-            int to = Shards.start(rows, shards, s + 1);
-            shardLosses[s] = r.gradient(x, targets, firstRow + from, to - from, stream + s, shardGradients[s], classes,
-                    from);
+        boolean keepShard0Buffers = w == 0 && end > 1 && !r.model().executor().buffers().isEmpty();
+        boolean saved = false;
+        try {
+            for (int s = first; s < end; s++) {
+                int from = Shards.start(rows, shards, s);
+                int to = Shards.start(rows, shards, s + 1);
+                shardLosses[s] = r.gradient(x, targets, firstRow + from, to - from, stream + s, shardGradients[s],
+                        classes, from);
+                if (keepShard0Buffers && s == 0) {
+                    r.saveBuffers();
+                    saved = true;
+                }
+            }
+        } finally {
+            if (saved) {
+                r.restoreBuffers();
+            }
         }
     }
 

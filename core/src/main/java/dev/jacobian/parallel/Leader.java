@@ -64,6 +64,24 @@ public final class Leader {
         arenas.setParameters(values);
     }
 
+    /**
+     * The leader's buffers (batch norm's running statistics), packed ({@link Replica#buffers()}): what a cluster's
+     * tasks start a step from.
+     */
+    public float[] buffers() {
+        return arenas.buffers();
+    }
+
+    /**
+     * Writes packed buffers into the leader: those a cluster's first shard's forward left, as they are (a step whose
+     * loss is not finite may have left them so, as a forward on the leader itself would; the step then fails).
+     *
+     * @throws IllegalArgumentException when the count is wrong; nothing is written then
+     */
+    public void setBuffers(float[] values) {
+        arenas.setBuffers(values);
+    }
+
     /** The optimizer that updates it. */
     public Optimizer optimizer() {
         return optimizer;

@@ -27,6 +27,8 @@ public final class Replica implements AutoCloseable {
     private final int size;
     /** Arg-max tensors per batch size, for the predictions. */
     private final Map<Integer, Tensor> argmax = new HashMap<>();
+    /** The model's buffers (batch norm's running statistics) as {@link #saveBuffers()} took them; null until then. */
+    private float[] savedBuffers;
 
     /** A replica of {@code model}, which it owns from now on ({@link #close()} closes it). */
     public Replica(Model model) {
@@ -161,6 +163,61 @@ public final class Replica implements AutoCloseable {
         }
         download(exec.gradientArena(), gradient);
         return read[0];
+    }
+
+    /**
+     * The number of buffer values (batch norm's running statistics and batch counts): the length of the packed arrays
+     * of {@link #buffers()} and {@link #setBuffers}, every buffer in the executor's order. 0 for a model without any.
+     */
+    public int bufferCount() {
+        long n = 0;
+        Executor exec = model.executor();
+        for (dev.jacobian.graph.Buffer b : exec.buffers()) {
+            n += exec.buffer(b).size();
+        }
+        return Math.toIntExact(n);
+    }
+
+    /** The model's buffers, packed in the executor's order into a new array of {@link #bufferCount()} values. */
+    public float[] buffers() {
+        Executor exec = model.executor();
+        float[] out = new float[bufferCount()];
+        int at = 0;
+        for (dev.jacobian.graph.Buffer b : exec.buffers()) {
+            Tensor t = exec.buffer(b);
+            model.backend().download(t, 0, out, at, t.size());
+            at += t.size();
+        }
+        return out;
+    }
+
+    /**
+     * Writes packed buffers ({@link #buffers()} of a replica with the same layout, e.g. the leader's) into the model.
+     *
+     * @throws IllegalArgumentException when {@code values} does not hold {@link #bufferCount()} values
+     */
+    public void setBuffers(float[] values) {
+        int n = bufferCount();
+        if (values.length != n) {
+            throw new IllegalArgumentException("data parallel: " + values.length + " buffer values for a model of " + n);
+        }
+        Executor exec = model.executor();
+        int at = 0;
+        for (dev.jacobian.graph.Buffer b : exec.buffers()) {
+            Tensor t = exec.buffer(b);
+            model.backend().upload(values, at, t, 0, t.size());
+            at += t.size();
+        }
+    }
+
+    /** Keeps a host copy of the model's buffers, for {@link #restoreBuffers()}. */
+    void saveBuffers() {
+        savedBuffers = buffers();
+    }
+
+    /** Writes the buffers {@link #saveBuffers()} kept back into the model. */
+    void restoreBuffers() {
+        setBuffers(savedBuffers);
     }
 
     /** Closes the model (its tensors); the backend stays open: its owner closes it. */

@@ -159,6 +159,34 @@ public abstract class DataParallelSuite {
         }
     }
 
+    /**
+     * The leader's batch-norm running statistics were updated by every shard the leader computed: one worker on 2
+     * shards updated them twice a step (from both shards), two workers once (from shard 0), so the trained model
+     * evaluated differently with the number of workers. They now come from shard 0 alone whatever the workers, as the
+     * rank-0 model of PyTorch's DistributedDataParallel without SyncBatchNorm.
+     */
+    @Test
+    @Timeout(300)
+    void batchNormRunningStatisticsDoNotDependOnTheWorkers() {
+        Function<Backend, Model> bn = b -> Sequential.builder(24).hidden(16, "relu").batchNorm()
+                .output(3, LossKind.SOFTMAX_CROSS_ENTROPY).seed(7).build(b);
+        float[][] one = trainedBuffers(1, 2, bn);
+        float[][] two = trainedBuffers(2, 2, bn);
+        assertTrue(one.length > 0, "the model has batch-norm buffers");
+        for (int i = 0; i < one.length; i++) {
+            assertArrayEquals(one[i], two[i], "buffer " + i + ": 2 shards on 1 worker against 2 workers");
+        }
+    }
+
+    /** The leader's buffers after {@link #train} with {@code workers} backends and {@code shards} shards. */
+    private float[][] trainedBuffers(int workers, int shards, Function<Backend, Model> factory) {
+        try (Optimizer opt = sgd(); DataParallel dp = DataParallel.create(backends(workers), shards, factory, opt)) {
+            train(dp);
+            var exec = dp.model().executor();
+            return exec.buffers().stream().map(b -> exec.buffer(b).download()).toArray(float[][]::new);
+        }
+    }
+
     @Test
     @Timeout(300)
     void shardsOnSeveralWorkersMatchOneWorkerOnTheWholeBatch() {

@@ -12,7 +12,10 @@ import java.io.Serializable;
  * @param gradient     the packed gradient
  * @param computeNanos the task's time from its parameters' arrival to its gradient's download
  * @param predictions  the shard's predicted classes, when asked for; otherwise null
+ * @param buffers      partition 0's buffers after its forward (batch norm's running statistics), packed, for the
+ *                     leader; null from the other tasks and for a model without buffers
  */
-record ShardGradient(int partition, int rows, float loss, float[] gradient, long computeNanos, int[] predictions)
+record ShardGradient(int partition, int rows, float loss, float[] gradient, long computeNanos, int[] predictions,
+                     float[] buffers)
         implements Serializable {
 }

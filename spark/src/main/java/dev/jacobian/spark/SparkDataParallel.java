@@ -243,7 +243,7 @@ public final class SparkDataParallel implements AutoCloseable {
         Executor exec = leader.model().executor();
         long stream = exec.forwardCount();
         long exchange = exchanges + 1;
-        Broadcast<float[]> params = sc.broadcast(parameters.clone());
+        Broadcast<StepInput> params = sc.broadcast(new StepInput(parameters.clone(), leader.buffers()));
         List<ShardGradient> results = job(rdd, gradientTask(params, pool, stream, exchange, hook, trackPredictions,
                 batchOf), params, exchange, ShardGradient::partition);
         List<float[]> parts = new ArrayList<>(workers);
@@ -260,6 +260,10 @@ public final class SparkDataParallel implements AutoCloseable {
         Shards.weightedSum(parts, weights, sum);
         exec.setForwardCount(stream + workers);
         exchanges++;
+        float[] buffers = results.get(0).buffers();
+        if (buffers != null) { // what shard 0's forward made of the leader's, as DataParallel keeps them
+            leader.setBuffers(buffers);
+        }
         StepResult r = leader.apply(sum, Shards.weightedSum(losses, weights));
         if (!trackPredictions) {
             return r;
@@ -273,8 +277,17 @@ public final class SparkDataParallel implements AutoCloseable {
         return new StepResult(r.step(), r.loss(), r.gradNorm(), r.clipped(), classes);
     }
 
+    /**
+     * What every task of a per-step exchange needs.
+     *
+     * @param parameters the leader's packed parameters
+     * @param buffers    the leader's packed buffers (batch norm's running statistics; empty when the model has none)
+     */
+    record StepInput(float[] parameters, float[] buffers) implements java.io.Serializable {
+    }
+
     private static <T> Function2<Integer, Iterator<T>, Iterator<ShardGradient>> gradientTask(
-            Broadcast<float[]> params, Broadcast<ReplicaPool> pool, long stream, long exchange, TaskHook hook,
+            Broadcast<StepInput> params, Broadcast<ReplicaPool> pool, long stream, long exchange, TaskHook hook,
             boolean predict, BatchOf<T> batchOf) {
         return (p, elements) -> {
             if (hook != null) {
@@ -286,11 +299,17 @@ public final class SparkDataParallel implements AutoCloseable {
             try {
                 long t0 = System.nanoTime();
                 Replica r = h.replica();
-                r.setParameters(params.value());
+                StepInput in = params.value();
+                r.setParameters(in.parameters());
+                boolean buffered = in.buffers().length > 0;
+                if (buffered) {
+                    r.setBuffers(in.buffers());
+                }
                 float[] g = new float[r.parameterCount()];
                 int[] classes = predict ? new int[b.rows()] : null;
                 float loss = r.gradient(b.x(), b.targets(), 0, b.rows(), stream + p, g, classes, 0);
-                ShardGradient out = new ShardGradient(p, b.rows(), loss, g, System.nanoTime() - t0, classes);
+                ShardGradient out = new ShardGradient(p, b.rows(), loss, g, System.nanoTime() - t0, classes,
+                        buffered && p == 0 ? r.buffers() : null);
                 replicas.give(p, h);
                 return List.of(out).iterator();
             } catch (RuntimeException | Error e) {
@@ -332,7 +351,7 @@ public final class SparkDataParallel implements AutoCloseable {
                 Map<String, float[]> state = new HashMap<>(leader.optimizer().state(exec));
                 long stream = exec.forwardCount();
                 long exchange = exchanges + 1;
-                Broadcast<RoundInput> input = sc.broadcast(new RoundInput(parameters.clone(), state,
+                Broadcast<RoundInput> input = sc.broadcast(new RoundInput(parameters.clone(), leader.buffers(), state,
                         leader.optimizer().learningRate(), epoch, first, k, localBatch, seed, stream));
                 List<RoundResult> results = job(data.rdd(), roundTask(input, pool, optimizers, exchange, hook), input,
                         exchange, RoundResult::partition);
@@ -350,6 +369,11 @@ public final class SparkDataParallel implements AutoCloseable {
                 Arrays.fill(equal, 1.0 / workers);
                 Shards.weightedSum(results.stream().map(RoundResult::parameters).toList(), equal, sum);
                 leader.setParameters(sum);
+                if (results.get(0).buffers().length > 0) { // the running statistics averaged as the parameters are
+                    float[] buffers = new float[results.get(0).buffers().length];
+                    Shards.weightedSum(results.stream().map(RoundResult::buffers).toList(), equal, buffers);
+                    leader.setBuffers(buffers);
+                }
                 Map<String, float[]> averaged = new HashMap<>();
                 for (String key : results.get(0).state().keySet()) {
                     List<float[]> parts = results.stream().map(r -> r.state().get(key)).toList();
@@ -377,6 +401,7 @@ public final class SparkDataParallel implements AutoCloseable {
      * What every task of a round needs.
      *
      * @param parameters   the leader's packed parameters
+     * @param buffers      the leader's packed buffers (batch norm's running statistics; empty when the model has none)
      * @param state        the leader's optimizer state (empty before its first round)
      * @param learningRate the leader's learning rate
      * @param epoch        the epoch
@@ -386,7 +411,7 @@ public final class SparkDataParallel implements AutoCloseable {
      * @param seed         the shuffling seed
      * @param stream       the random stream's position at the round's start
      */
-    record RoundInput(float[] parameters, Map<String, float[]> state, float learningRate, int epoch, int firstStep,
+    record RoundInput(float[] parameters, float[] buffers, Map<String, float[]> state, float learningRate, int epoch, int firstStep,
                       int steps, int localBatch, long seed, long stream) implements java.io.Serializable {
     }
 
@@ -406,6 +431,9 @@ public final class SparkDataParallel implements AutoCloseable {
                 Replica r = h.replica();
                 Model m = r.model();
                 r.setParameters(in.parameters());
+                if (in.buffers().length > 0) {
+                    r.setBuffers(in.buffers());
+                }
                 if (!in.state().isEmpty()) {
                     opt.loadState(m.executor(), in.state());
                 }
@@ -423,8 +451,8 @@ public final class SparkDataParallel implements AutoCloseable {
                 }
                 float[] params = new float[r.parameterCount()];
                 r.parameters(params);
-                RoundResult out = new RoundResult(p, params, new HashMap<>(opt.state(m.executor())), lossSum,
-                        in.steps(), nonFinite, System.nanoTime() - t0);
+                RoundResult out = new RoundResult(p, params, r.buffers(), new HashMap<>(opt.state(m.executor())),
+                        lossSum, in.steps(), nonFinite, System.nanoTime() - t0);
                 replicas.give(p, h);
                 return List.of(out).iterator();
             } catch (RuntimeException | Error e) {

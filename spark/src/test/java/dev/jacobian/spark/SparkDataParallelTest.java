@@ -226,6 +226,61 @@ class SparkDataParallelTest {
         }
     }
 
+    /** The 24-16-3 MLP with batch norm (running statistics: the model's buffers), serializable. */
+    static Model bnMlp(Backend b) {
+        return Sequential.builder(24).hidden(16, "relu").batchNorm().output(3, LossKind.SOFTMAX_CROSS_ENTROPY)
+                .init(Sequential.Init.HE).seed(7).build(b);
+    }
+
+    /**
+     * Batch norm's running statistics reach the leader: per step those of shard 0's forward, as {@code DataParallel}
+     * keeps them (bit for bit, parameters and buffers); averaging, the tasks' average. Before, the driver's leader ran
+     * no forward and kept its initial statistics, so a model trained on a cluster evaluated with mean 0 and variance 1.
+     */
+    @Test
+    @Timeout(300)
+    void batchNormRunningStatisticsReachTheLeader() {
+        float[] x = DataParallelSuite.features(8 * BATCH, 11);
+        float[] expectedParams;
+        float[] expectedBuffers;
+        float[] initial;
+        try (CpuBackend b = new CpuBackend(1); Optimizer opt = sgd(0.9, 0.5);
+             DataParallel dp = DataParallel.create(List.of(b), 2, SparkDataParallelTest::bnMlp, opt)) {
+            try (Model fresh = bnMlp(b)) {
+                initial = new dev.jacobian.parallel.Leader(fresh, opt).buffers();
+            }
+            float[] t = dp.model().encodeTargets(DataParallelSuite.labels(x));
+            for (int s = 0; s < 6; s++) {
+                dp.step(x, t, (s % 8) * BATCH, BATCH);
+            }
+            expectedParams = dp.model().executor().parameterArena().download();
+            expectedBuffers = new dev.jacobian.parallel.Leader(dp.model(), opt).buffers();
+        }
+        assertTrue(initial.length > 0 && !java.util.Arrays.equals(initial, expectedBuffers), "the statistics moved");
+        try (CpuBackend driver = new CpuBackend(1); Model leader = bnMlp(driver); Optimizer opt = sgd(0.9, 0.5);
+             SparkDataParallel sdp = SparkDataParallel.create(sc, 2, leader, opt, () -> new CpuBackend(1),
+                     SparkDataParallelTest::bnMlp)) {
+            float[] t = leader.encodeTargets(DataParallelSuite.labels(x));
+            for (int s = 0; s < 6; s++) {
+                sdp.step(x, t, (s % 8) * BATCH, BATCH);
+            }
+            assertArrayEquals(expectedParams, leader.executor().parameterArena().download());
+            assertArrayEquals(expectedBuffers, new dev.jacobian.parallel.Leader(leader, opt).buffers(),
+                    "the leader's running statistics: shard 0's, as on one machine");
+        }
+        try (CpuBackend driver = new CpuBackend(1); Model leader = bnMlp(driver); Optimizer opt = sgd(0.9, 0);
+             SparkDataParallel sdp = SparkDataParallel.create(sc, 2, leader, opt, () -> new CpuBackend(1),
+                     SparkDataParallelTest::bnMlp);
+             ShardedData data = ShardedData.of(sc, x, leader.encodeTargets(DataParallelSuite.labels(x)), 24, 1, 2)) {
+            sdp.fitAveraging(data, 1, 24, 2, 3, () -> sgd(0.9, 0), null);
+            float[] averaged = new dev.jacobian.parallel.Leader(leader, opt).buffers();
+            assertTrue(!java.util.Arrays.equals(initial, averaged), "averaging moves the statistics too");
+            for (float v : averaged) {
+                assertTrue(Float.isFinite(v), java.util.Arrays.toString(averaged));
+            }
+        }
+    }
+
     @Test
     void misuseIsAClearError() {
         try (CpuBackend driver = new CpuBackend(1); Model leader = mlp(driver); Optimizer opt = sgd(0.9, 0.5)) {

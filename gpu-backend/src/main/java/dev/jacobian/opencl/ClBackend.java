@@ -81,7 +81,7 @@ public final class ClBackend extends AbstractBackend {
     private Tensor byteRows;
     /** The float each byte value stands for, {@code v / byteTableDivisor}, on the device. */
     private Tensor byteTable;
-    /** The divisor {@link #byteTable} was made for (NaN: none yet). */
+    /** The divisor {@link #byteTable} was made for (meaningless while there is no table: a NaN divisor is allowed). */
     private float byteTableDivisor = Float.NaN;
     private final int alignBytes;
     private final Set<ClBuffer> subBuffers = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -358,7 +358,7 @@ public final class ClBackend extends AbstractBackend {
             }
             byteRows = allocate(Shape.of(words));
         }
-        if (Float.floatToRawIntBits(divisor) != Float.floatToRawIntBits(byteTableDivisor)) {
+        if (byteTable == null || Float.floatToRawIntBits(divisor) != Float.floatToRawIntBits(byteTableDivisor)) {
             float[] table = new float[256];
             for (int v = 0; v < 256; v++) {
                 table[v] = v / divisor;

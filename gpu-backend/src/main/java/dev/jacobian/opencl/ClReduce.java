@@ -22,6 +22,11 @@ final class ClReduce implements AutoCloseable {
     static final int MAX_PARTS = 256;
     /** An ALL reduction over at most this many elements runs in one work-group. */
     private static final int SINGLE_GROUP_LIMIT = 1 << 14;
+    /**
+     * {@code reduce.cl}'s ARGMAX_INDEX, no {@link Reduction}: ARGMAX writing the index's int bits, exact past 2^24 (a
+     * float index is not), into the scratch that MAX backward reads.
+     */
+    private static final int ARGMAX_INDEX = 5;
 
     private final ClContext cl;
     private final ClProgramCache cache;
@@ -48,16 +53,17 @@ final class ClReduce implements AutoCloseable {
 
     /** {@code y (+)= reduce(x)} along {@code axis} into {@code y} (shapes checked by the caller). */
     void reduce(Reduction op, Axis axis, Tensor x, Tensor y, boolean accumulate) {
-        reduceInto(op, axis, x, buf(y), accumulate);
+        reduceInto(op.ordinal(), axis, x, buf(y), accumulate);
     }
 
-    private void reduceInto(Reduction op, Axis axis, Tensor x, ClBuffer y, boolean accumulate) {
+    /** {@link #reduce} with {@code reduce.cl}'s operation code {@code op} (a {@link Reduction}'s ordinal or {@link #ARGMAX_INDEX}). */
+    private void reduceInto(int op, Axis axis, Tensor x, ClBuffer y, boolean accumulate) {
         int m = x.rows();
         int n = x.cols();
         int acc = accumulate ? 1 : 0;
         switch (axis) {
             case ROWS -> {
-                cl.launch1d(bind("reduce_rows", m, n, op.ordinal(), buf(x), y, acc), n, wg);
+                cl.launch1d(bind("reduce_rows", m, n, op, buf(x), y, acc), n, wg);
             }
             case COLS -> segments(op, n, n, m, 1, x, y, acc, true);
             case ALL -> {
@@ -70,18 +76,18 @@ final class ClReduce implements AutoCloseable {
                     parts = (len + segLen - 1) / segLen;
                     ensurePartials();
                     segments(op, len, segLen, 1, parts, x, y, acc, false);
-                    cl_kernel k = bind("reduce_partials", parts, len, op.ordinal(), partialValues, partialIndices, y, acc);
+                    cl_kernel k = bind("reduce_partials", parts, len, op, partialValues, partialIndices, y, acc);
                     cl.launch(k, new long[] {redWg}, new long[] {redWg});
                 }
             }
         }
     }
 
-    private void segments(Reduction op, int len, int segLen, int rows, int parts, Tensor x, ClBuffer y, int acc,
+    private void segments(int op, int len, int segLen, int rows, int parts, Tensor x, ClBuffer y, int acc,
                           boolean finalOut) {
         ClBuffer pv = finalOut ? y : partialValues;
         ClBuffer pi = finalOut ? y : partialIndices;
-        cl_kernel k = bind("reduce_segments", len, segLen, op.ordinal(), buf(x), y, acc, finalOut ? 1 : 0, pv, pi);
+        cl_kernel k = bind("reduce_segments", len, segLen, op, buf(x), y, acc, finalOut ? 1 : 0, pv, pi);
         cl.launch(k, new long[] {(long) parts * redWg, rows}, new long[] {redWg, 1});
     }
 
@@ -103,7 +109,7 @@ final class ClReduce implements AutoCloseable {
                 }
                 argmax = pool.acquire(groups);
             }
-            reduceInto(Reduction.ARGMAX, axis, x, argmax, false);
+            reduceInto(ARGMAX_INDEX, axis, x, argmax, false);
             arg = argmax;
         }
         cl_kernel k = bind("reduce_backward", x.rows(), x.cols(), axis.ordinal(), op.ordinal(), buf(x), buf(dy), arg,

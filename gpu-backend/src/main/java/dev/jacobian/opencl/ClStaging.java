@@ -24,9 +24,12 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
 import org.jocl.cl_event;
@@ -57,6 +60,8 @@ final class ClStaging implements AutoCloseable {
     private final Map<Long, ArrayDeque<Pinned>> free = new HashMap<>();
     private final List<Pinned> all = new ArrayList<>();
     private final ArrayDeque<InFlight> uploads = new ArrayDeque<>();
+    /** Reads not awaited yet: {@link #close} collects their values before it unmaps their staging memory. */
+    private final Set<Read> pending = Collections.newSetFromMap(new IdentityHashMap<>());
 
     ClStaging(ClContext cl) {
         this.cl = cl;
@@ -110,6 +115,9 @@ final class ClStaging implements AutoCloseable {
         for (Part part : parts) {
             total += part.count();
         }
+        if (total == 0) { // nothing to enqueue, so no event to wait for
+            return PendingRead.completed(new float[0]);
+        }
         Pinned p = acquire(4L * Math.max(1, total));
         cl_event last = new cl_event();
         long at = 0;
@@ -120,7 +128,9 @@ final class ClStaging implements AutoCloseable {
             at += 4L * part.count();
         }
         clFlush(cl.queue());
-        return new Read(p, last, total);
+        Read r = new Read(p, last, total);
+        pending.add(r);
+        return r;
     }
 
     private final class Read implements PendingRead {
@@ -128,6 +138,8 @@ final class ClStaging implements AutoCloseable {
         private final cl_event event;
         private final int count;
         private float[] values;
+        /** Why the read could not complete before {@link #close} unmapped its memory; null when it did. */
+        private RuntimeException failure;
 
         Read(Pinned staging, cl_event event, int count) {
             this.staging = staging;
@@ -137,20 +149,30 @@ final class ClStaging implements AutoCloseable {
 
         @Override
         public boolean done() {
-            return values != null || complete(event);
+            return values != null || failure != null || complete(event);
         }
 
         @Override
         public float[] await() {
+            if (failure != null) {
+                throw new IllegalStateException("this read did not complete before its OpenCL backend was closed: "
+                        + failure.getMessage(), failure);
+            }
             if (values == null) {
                 ClStaging.this.await(event);
-                values = new float[count];
-                staging.host().clear();
-                staging.host().asFloatBuffer().get(values);
-                clReleaseEvent(event);
+                collect();
                 release(staging);
             }
             return values;
+        }
+
+        /** Copies the values out of the staging memory (the read has completed) and releases the event. */
+        private void collect() {
+            values = new float[count];
+            staging.host().clear();
+            staging.host().asFloatBuffer().get(values);
+            clReleaseEvent(event);
+            pending.remove(this);
         }
     }
 
@@ -194,13 +216,26 @@ final class ClStaging implements AutoCloseable {
         free.computeIfAbsent(p.bytes(), k -> new ArrayDeque<>()).push(p);
     }
 
-    /** Waits for the uploads in flight, then unmaps and releases every staging buffer (the queue must be idle after). */
+    /**
+     * Waits for the uploads in flight, copies out the values of every read not awaited yet (so that a later
+     * {@link PendingRead#await} returns them), then unmaps and releases every staging buffer (the queue must be idle
+     * after).
+     */
     @Override
     public void close() {
         while (!uploads.isEmpty()) {
             InFlight f = uploads.poll();
             clWaitForEvents(1, new cl_event[] {f.event()});
             clReleaseEvent(f.event());
+        }
+        for (Read r : List.copyOf(pending)) { // a read awaited after close gets its values, not unmapped memory
+            try {
+                clWaitForEvents(1, new cl_event[] {r.event});
+                r.collect();
+            } catch (RuntimeException e) {
+                r.failure = e;
+                pending.remove(r);
+            }
         }
         for (Pinned p : all) {
             clEnqueueUnmapMemObject(cl.queue(), p.mem(), p.host(), 0, null, null);

@@ -52,4 +52,21 @@ class ClByteRowsTest extends OpenClTestBase {
             }
         }
     }
+
+    /**
+     * The table is built on the first call whatever the divisor: a NaN divisor (accepted, every value NaN on the
+     * reference) on a fresh backend once matched the "no table yet" marker and left the table unbuilt.
+     */
+    @Test
+    void aNanDivisorOnTheFirstBatchGivesNaN() {
+        try (ClBackend fresh = OpenClTestSupport.openOrSkip(); Tensor x = fresh.allocate(Shape.matrix(2, 3))) {
+            byte[] bytes = {0, 1, 2, (byte) 255, 7, 9};
+            fresh.uploadByteRows(bytes, new int[] {0, 3}, 2, 3, Float.NaN, x, 0);
+            float[] want = new float[6];
+            java.util.Arrays.fill(want, Float.NaN);
+            TensorAssert.assertClose("NaN divisor", want, x.download(), 0, 0);
+            fresh.uploadByteRows(bytes, new int[] {0, 3}, 2, 3, 2f, x, 0);
+            TensorAssert.assertClose("then 2", new float[] {0f, 0.5f, 1f, 127.5f, 3.5f, 4.5f}, x.download(), 0, 0);
+        }
+    }
 }

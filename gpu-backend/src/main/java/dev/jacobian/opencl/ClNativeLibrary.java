@@ -167,6 +167,14 @@ final class ClNativeLibrary {
 
     /** LD_LIBRARY_PATH, the directories ldconfig knows, then the usual system directories. */
     static List<Path> searchDirectories() {
+        return directories(true);
+    }
+
+    /**
+     * LD_LIBRARY_PATH's directories, then (with {@code ldconfig}) the directories of the OpenCL entries in
+     * {@code ldconfig -p}, then the usual system directories; without it no process is started.
+     */
+    static List<Path> directories(boolean ldconfig) {
         Set<Path> dirs = new LinkedHashSet<>();
         String ld = System.getenv("LD_LIBRARY_PATH");
         if (ld != null) {
@@ -176,7 +184,9 @@ final class ClNativeLibrary {
                 }
             }
         }
-        dirs.addAll(ldconfigDirectories());
+        if (ldconfig) {
+            dirs.addAll(ldconfigDirectories());
+        }
         for (String d : List.of("/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
                 "/usr/lib64", "/lib64", "/usr/local/lib", "/usr/lib", "/lib")) {
             dirs.add(Path.of(d));

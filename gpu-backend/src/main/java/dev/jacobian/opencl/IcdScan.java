@@ -6,7 +6,6 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -158,19 +157,6 @@ final class IcdScan {
 
     /** The directories the dynamic linker searches first: {@code LD_LIBRARY_PATH}, then the usual system ones. */
     static List<Path> libraryDirectories() {
-        Set<Path> dirs = new LinkedHashSet<>();
-        String ld = System.getenv("LD_LIBRARY_PATH");
-        if (ld != null) {
-            for (String d : ld.split(":")) {
-                if (!d.isBlank()) {
-                    dirs.add(Path.of(d));
-                }
-            }
-        }
-        for (String d : List.of("/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
-                "/usr/lib64", "/lib64", "/usr/local/lib", "/usr/lib", "/lib")) {
-            dirs.add(Path.of(d));
-        }
-        return List.copyOf(dirs);
+        return ClNativeLibrary.directories(false);
     }
 }

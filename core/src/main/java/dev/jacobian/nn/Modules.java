@@ -165,7 +165,21 @@ public final class Modules {
             throw new IllegalArgumentException(name + ": maxout needs at least 2 pieces, got " + pieces);
         }
         positive(name + ": units", units);
-        return Sequential.of(dense(name, in, units * pieces, init), maxoutMax(pieces));
+        return Sequential.of(dense(name, in, maxoutWidth(name, units, pieces), init), maxoutMax(pieces));
+    }
+
+    /**
+     * The width of a maxout layer's affine map, {@code units * pieces}.
+     *
+     * @throws IllegalArgumentException naming the layer, its units and pieces when the product is beyond an int
+     */
+    static int maxoutWidth(String layer, int units, int pieces) {
+        long width = (long) units * pieces;
+        if (width > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(layer + ": maxout of " + units + " units x " + pieces + " pieces has "
+                    + width + " features, more than " + Integer.MAX_VALUE);
+        }
+        return (int) width;
     }
 
     /** The max over each group of {@code pieces} features, Maxout's second half. */

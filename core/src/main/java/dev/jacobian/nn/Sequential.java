@@ -337,7 +337,7 @@ public final class Sequential implements Module {
                 HiddenSpec s = hidden.get(i);
                 String name = "dense" + (i + 1);
                 boolean maxout = s.activation().equals("maxout");
-                int width = maxout ? s.units() * maxoutPieces : s.units();
+                int width = maxout ? Modules.maxoutWidth(name, s.units(), maxoutPieces) : s.units();
                 Parameter w = g.parameter(name + ".weight", Shape.matrix(in, width), wInit, true);
                 Parameter b = g.parameter(name + ".bias", Shape.matrix(1, width), Initializer.zeros(), false);
                 weights.add(w);

@@ -252,7 +252,7 @@ public final class DataParallel implements AutoCloseable {
                 }
                 work(w, x, targets, firstRow, rows, stream, classes);
             });
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             lead.executor().setForwardCount(stream); // a failed step draws nothing from the random stream
             throw e;
         }
@@ -274,22 +274,29 @@ public final class DataParallel implements AutoCloseable {
         }
     }
 
-    /** Runs {@code task} for every worker, worker 0 on this thread, and waits for all; rethrows the first failure. */
+    /**
+     * Runs {@code task} for every worker, worker 0 on this thread, and waits for all, whatever worker 0 throws (an
+     * Error too: the others write this step's arrays); rethrows the first failure, an Error as that Error.
+     */
     private void inParallel(java.util.function.IntConsumer task) {
         List<Future<?>> running = new ArrayList<>(replicas.size() - 1);
         for (int w = 1; w < replicas.size(); w++) {
             int worker = w;
             running.add(pool.submit(() -> task.accept(worker)));
         }
-        RuntimeException failure = null;
+        Throwable failure = null;
         try {
             task.accept(0);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             failure = e;
         }
         failure = join(running, failure);
-        if (failure != null) {
-            throw failure;
+        if (failure instanceof RuntimeException e) {
+            throw e;
+        } else if (failure instanceof Error e) {
+            throw e;
+        } else if (failure != null) {
+            throw new IllegalStateException("data parallel: a worker failed: " + failure, failure);
         }
     }
 
@@ -323,7 +330,7 @@ public final class DataParallel implements AutoCloseable {
     }
 
     /** Waits for every worker; the first failure (the caller's, then in worker order) is the one reported. */
-    private static RuntimeException join(List<Future<?>> running, RuntimeException failure) {
+    private static Throwable join(List<Future<?>> running, Throwable failure) {
         boolean interrupted = false;
         for (Future<?> f : running) {
             while (true) {
@@ -333,10 +340,8 @@ public final class DataParallel implements AutoCloseable {
                 } catch (InterruptedException e) {
                     interrupted = true; // the workers use this step's arrays: wait for them all the same
                 } catch (ExecutionException e) {
-                    Throwable cause = e.getCause();
                     if (failure == null) {
-                        failure = cause instanceof RuntimeException re ? re
-                                : new IllegalStateException("data parallel: a worker failed: " + cause, cause);
+                        failure = e.getCause();
                     }
                     break;
                 }

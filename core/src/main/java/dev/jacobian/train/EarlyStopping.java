@@ -216,14 +216,25 @@ public final class EarlyStopping implements TrainingListener, AutoCloseable {
         if (!state.keySet().equals(keys)) {
             throw new IllegalArgumentException("early stopping state must have the keys " + keys + ": " + state.keySet());
         }
-        double e = state.get(BEST_EPOCH);
-        double w = state.get(WAIT);
-        if (!(e >= 0) || e != Math.rint(e) || !(w >= 0) || w != Math.rint(w) || Double.isNaN(state.get(BEST))) {
-            throw new IllegalArgumentException("early stopping state is not valid: " + state);
+        int e = wholeNumber(state, BEST_EPOCH);
+        int w = wholeNumber(state, WAIT);
+        Double b = state.get(BEST);
+        if (b == null || Double.isNaN(b)) {
+            throw new IllegalArgumentException("early stopping state " + BEST + " must be a number: " + b);
         }
-        best = state.get(BEST);
-        bestEpoch = (int) e;
-        wait = (int) w;
+        best = b;
+        bestEpoch = e;
+        wait = w;
+    }
+
+    /** {@code state}'s {@code key}: a whole number in {@code [0, Integer.MAX_VALUE]}. */
+    private static int wholeNumber(Map<String, Double> state, String key) {
+        Double v = state.get(key);
+        if (v == null || !(v >= 0) || v != Math.rint(v) || v > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("early stopping state " + key + " must be a whole number in [0, "
+                    + Integer.MAX_VALUE + "]: " + v);
+        }
+        return v.intValue();
     }
 
     @Override

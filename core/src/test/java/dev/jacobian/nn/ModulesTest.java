@@ -45,6 +45,21 @@ class ModulesTest {
         assertThrows(IllegalArgumentException.class, Sequential::of);
     }
 
+    /** Before: units * pieces wrapped around (1431655766 * 3 is 2 as an int) and gave a confusing error, or none. */
+    @Test
+    void maxoutWidthsBeyondAnIntAreNamed() {
+        MisuseAssertions.refused(IllegalArgumentException.class,
+                () -> Modules.maxout("m", 3, 1431655766, 3, Initializer.zeros()), "m", "1431655766", "3 pieces");
+        MisuseAssertions.refused(IllegalArgumentException.class,
+                () -> Modules.maxout("m", 3, Integer.MAX_VALUE, 2, Initializer.zeros()), "m", "2147483647", "2 pieces");
+        try (ReferenceBackend b = new ReferenceBackend()) {
+            MisuseAssertions.refused(IllegalArgumentException.class,
+                    () -> Sequential.builder(4).hidden(3, "relu").hidden(1431655766, "maxout").maxoutPieces(3)
+                            .output(2, LossKind.SOFTMAX_CROSS_ENTROPY).build(b),
+                    "dense2", "1431655766", "3 pieces");
+        }
+    }
+
     @Test
     void modelOfAnyModuleNeedsMatrixScores() {
         try (ReferenceBackend b = new ReferenceBackend()) {

@@ -73,6 +73,39 @@ class TrainMisuseTest {
         }
     }
 
+    /**
+     * Before: a null value was a NullPointerException from unboxing, and a best_epoch or wait beyond an int
+     * saturated silently to 2147483647.
+     */
+    @Test
+    void badEarlyStoppingStateNamesTheKeyAndValue() {
+        try (EarlyStopping es = new EarlyStopping(Monitor.TRAIN_LOSS, 2)) {
+            es.loadState(java.util.Map.of(EarlyStopping.BEST, 0.5, EarlyStopping.BEST_EPOCH, 3.0,
+                    EarlyStopping.WAIT, 1.0));
+            Object[][] bad = {
+                {EarlyStopping.WAIT, null, "wait", "null"},
+                {EarlyStopping.BEST_EPOCH, null, "best_epoch", "null"},
+                {EarlyStopping.BEST, null, "best", "null"},
+                {EarlyStopping.BEST_EPOCH, 3e9, "best_epoch", "3.0E9"},
+                {EarlyStopping.WAIT, 1e10, "wait", "1.0E10"},
+                {EarlyStopping.WAIT, Double.POSITIVE_INFINITY, "wait", "Infinity"},
+                {EarlyStopping.BEST_EPOCH, -1.0, "best_epoch", "-1.0"},
+                {EarlyStopping.WAIT, 1.5, "wait", "1.5"},
+                {EarlyStopping.BEST, Double.NaN, "best", "NaN"},
+            };
+            for (Object[] c : bad) {
+                java.util.Map<String, Double> state = new java.util.HashMap<>(java.util.Map.of(EarlyStopping.BEST, 0.25,
+                        EarlyStopping.BEST_EPOCH, 1.0, EarlyStopping.WAIT, 0.0));
+                state.put((String) c[0], (Double) c[1]);
+                dev.jacobian.nn.MisuseAssertions.refused(IllegalArgumentException.class, () -> es.loadState(state),
+                        "early stopping state " + c[2] + " ", (String) c[3]);
+                assertEquals(0.5, es.best());
+                assertEquals(3, es.bestEpoch());
+                assertEquals(1, es.waited());
+            }
+        }
+    }
+
     /** Before: an empty validation set gave a NaN validation loss every epoch (and fed it to the scheduler). */
     @Test
     void anEmptyValidationSetIsRejected() {

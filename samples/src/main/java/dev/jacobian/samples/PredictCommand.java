@@ -32,6 +32,9 @@ import picocli.CommandLine.Spec;
                 + " pictures were) unless already of the model's size, scaled to fit the model's input (28x28 for"
                 + " Fashion-MNIST) keeping the aspect ratio, and centred on black."})
 final class PredictCommand implements Callable<Integer> {
+    /** The largest {@code metrics.json} read for its class names (16 MiB); a larger one is ignored. */
+    static final long MAX_METRICS_BYTES = 16L << 20;
+
     @Spec
     CommandSpec spec;
 
@@ -185,21 +188,31 @@ final class PredictCommand implements Callable<Integer> {
     }
 
     /**
-     * The class names of the run the checkpoint belongs to (its {@code metrics.json}), else those of the data directory
-     * {@code dir}.
+     * The class names of the run the checkpoint belongs to (its {@code metrics.json}, when a regular file of at most
+     * {@link #MAX_METRICS_BYTES}; their control characters removed), else those of the data directory {@code dir}.
      */
     private static List<String> classNames(SavedModel saved, Path dir) {
         Path metrics = saved.file().toAbsolutePath().resolveSibling(TrainingRun.METRICS);
         try {
-            var node = CheckpointStore.mapper().readTree(metrics.toFile()).get("class_names");
-            if (node != null && node.isArray() && node.size() >= saved.model().outputSize()) {
-                List<String> names = new ArrayList<>();
-                node.forEach(n -> names.add(n.asText()));
-                return names;
+            // a pipe would block the open, and a huge file be read whole: either is ignored, as a missing one is
+            if (java.nio.file.Files.isRegularFile(metrics) && java.nio.file.Files.size(metrics) <= MAX_METRICS_BYTES) {
+                var node = CheckpointStore.mapper().readTree(metrics.toFile()).get("class_names");
+                if (node != null && node.isArray() && node.size() >= saved.model().outputSize()) {
+                    List<String> names = new ArrayList<>();
+                    node.forEach(n -> names.add(withoutControlCharacters(n.asText())));
+                    return names;
+                }
             }
         } catch (java.io.IOException | RuntimeException e) {
             // no readable metrics.json: the data directory's names
         }
         return RunData.classNamesFor(dir);
+    }
+
+    /** {@code s} without its control characters (C0, DEL and C1: a terminal's escape sequences among them). */
+    static String withoutControlCharacters(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        s.codePoints().filter(c -> !Character.isISOControl(c)).forEach(b::appendCodePoint);
+        return b.toString();
     }
 }

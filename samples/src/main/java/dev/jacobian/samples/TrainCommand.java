@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -160,9 +159,13 @@ final class TrainCommand implements Callable<Integer> {
             description = "auto, cpu, opencl or reference (default: ${DEFAULT-VALUE}; see 'jacobian info').")
     String backend;
 
+    /** The most {@code --workers}: each is a backend of its own, with its threads and a copy of the model. */
+    static final int MAX_WORKERS = 256;
+
     @Option(names = "--workers", defaultValue = "1", paramLabel = "N",
             description = "Train on N backends of --backend's kind together, each batch split across them (data parallel;"
-                    + " CPU backends share the cores). Default: ${DEFAULT-VALUE}.")
+                    + " CPU backends share the cores), 1-" + MAX_WORKERS + " and at most --batch."
+                    + " Default: ${DEFAULT-VALUE}.")
     int workers;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: runs/<timestamp>; with"
@@ -218,7 +221,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException, dev.jacobian.samples.training.TrainingStoppedException {
         TrainConfig config = config();
-        Path dir = out != null ? out : resume ? newestRun().orElseThrow(() ->
+        Path dir = out != null ? out : resume ? newestRun(RUNS).orElseThrow(() ->
                 new CheckpointFormatException(RUNS, "--resume without --out: no run with a checkpoint here")) : newRunDir();
         checkOut(dir);
         if (!resume) {
@@ -250,6 +253,9 @@ final class TrainCommand implements Callable<Integer> {
             }
             if (workers < 1 || workers > batch) {
                 throw new IllegalArgumentException("--workers must be between 1 and --batch (" + batch + "): " + workers);
+            }
+            if (workers > MAX_WORKERS) {
+                throw new IllegalArgumentException("--workers must be at most " + MAX_WORKERS + ": " + workers);
             }
             if (prefetch != null && (prefetch < 0 || prefetch > DataLoader.MAX_PREFETCH)) {
                 throw new IllegalArgumentException("--prefetch must be between 0 and " + DataLoader.MAX_PREFETCH + ": "
@@ -358,21 +364,39 @@ final class TrainCommand implements Callable<Integer> {
                 + " give --out");
     }
 
-    private static Optional<Path> newestRun() throws IOException {
-        if (!Files.isDirectory(RUNS)) {
+    /**
+     * The newest run in {@code runs} (the last in name order) that holds a checkpoint, for {@code --resume} without
+     * {@code --out}.
+     *
+     * @throws CheckpointFormatException naming {@code runs} or a run in it that cannot be listed (exit 2, one line)
+     */
+    static Optional<Path> newestRun(Path runs) throws CheckpointFormatException {
+        if (!Files.isDirectory(runs)) {
             return Optional.empty();
         }
-        try (Stream<Path> s = Files.list(RUNS)) {
-            return s.filter(Files::isDirectory).filter(TrainCommand::hasCheckpoint)
-                    .max(Comparator.comparing(p -> p.getFileName().toString()));
+        List<Path> dirs;
+        try (Stream<Path> s = Files.list(runs)) {
+            dirs = s.filter(Files::isDirectory).toList();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw cannotList(runs, e);
         }
+        Path newest = null;
+        for (Path dir : dirs) {
+            try {
+                if (new CheckpointStore(dir).latest().isPresent() && (newest == null
+                        || dir.getFileName().toString().compareTo(newest.getFileName().toString()) > 0)) {
+                    newest = dir;
+                }
+            } catch (IOException | java.io.UncheckedIOException e) {
+                throw cannotList(dir, e);
+            }
+        }
+        return Optional.ofNullable(newest);
     }
 
-    private static boolean hasCheckpoint(Path dir) {
-        try {
-            return new CheckpointStore(dir).latest().isPresent();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+    private static CheckpointFormatException cannotList(Path dir, Exception e) {
+        Throwable cause = e instanceof java.io.UncheckedIOException u ? u.getCause() : e;
+        return new CheckpointFormatException(dir, "--resume without --out: cannot list the directory ("
+                + cause.getClass().getSimpleName() + "); give --out", e);
     }
 }

@@ -284,6 +284,10 @@ class CliBadInputTest {
                 "--backend", "nope"));
         rows.add(row("train --layers 0", () -> args("train", "--layers", "0", "--out", dir.resolve("o14")), "--layers"));
         rows.add(row("train --workers 0", () -> args("train", "--workers", "0", "--out", dir.resolve("o15")), "--workers"));
+        // before: bounded by --batch alone, so 100000 CPU backends were to be started (here --limit stopped it later)
+        rows.add(row("train --workers 100000 --batch 100000", () -> args("train", "--workers", "100000", "--batch",
+                "100000", "--limit", "200", "--validation", "50", "--epochs", "1", "--no-progress", "--out",
+                dir.resolve("o15b")), "--workers must be at most " + TrainCommand.MAX_WORKERS + ": 100000"));
         rows.add(row("train --limit -5", () -> args("train", "--limit", "-5", "--out", dir.resolve("o16")), "--limit"));
         rows.add(row("train --epochs abc", () -> args("train", "--epochs", "abc"), "--epochs", "abc"));
         rows.add(row("train --out a regular file", () -> args("train", "--out", file("out-file", bytes("x")), "--backend",

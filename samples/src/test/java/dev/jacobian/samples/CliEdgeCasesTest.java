@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jacobian.data.IdxFiles;
 import dev.jacobian.samples.checkpoint.CheckpointStore;
+import dev.jacobian.samples.training.TrainingRun;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -93,6 +94,99 @@ class CliEdgeCasesTest {
         assertEquals(JacobianCli.EXIT_BAD_INPUT, beyond.code(), beyond.err());
         assertTrue(beyond.err().lines().findFirst().orElse("").contains("--from 5 is outside the 5 images"),
                 beyond.err());
+    }
+
+    /** A copy of {@link #run}'s files but its metrics.json, in a new directory {@code name}. */
+    private static Path copyOfRunWithoutMetrics(String name) throws Exception {
+        Path copy = Files.createDirectory(dir.resolve(name));
+        try (Stream<Path> s = Files.list(run)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                if (Files.isRegularFile(p) && !p.getFileName().toString().equals(TrainingRun.METRICS)) {
+                    Files.copy(p, copy.resolve(p.getFileName()));
+                }
+            }
+        }
+        return copy;
+    }
+
+    /** {@code predict --images one.png} with the checkpoint of {@code runDir}. */
+    private static CliRun predictPicture(Path runDir) throws Exception {
+        Path png = dir.resolve("one.png");
+        if (!Files.exists(png)) {
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            javax.imageio.ImageIO.write(new java.awt.image.BufferedImage(28, 28,
+                    java.awt.image.BufferedImage.TYPE_BYTE_GRAY), "png", bytes);
+            Files.write(png, bytes.toByteArray());
+        }
+        return CliRun.of("predict", "--backend", "cpu", "--checkpoint", runDir.toString(), "--images", png.toString());
+    }
+
+    /** metrics.json of ten class names {@code prefix + i}, after {@code padding} bytes of a string. */
+    private static byte[] metricsNaming(String prefix, int padding) {
+        StringBuilder json = new StringBuilder("{\"pad\": \"").append("x".repeat(padding))
+                .append("\", \"class_names\": [");
+        for (int i = 0; i < 10; i++) {
+            json.append(i == 0 ? "" : ", ").append('"').append(prefix).append(i).append('"');
+        }
+        return json.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Before: predict opened a named pipe called metrics.json and waited for a writer for ever. */
+    @Test
+    void predictIgnoresAMetricsJsonThatIsAPipe() throws Exception {
+        Path copy = copyOfRunWithoutMetrics("fifo-metrics");
+        Path fifo = copy.resolve(TrainingRun.METRICS);
+        Process mkfifo;
+        try {
+            mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).redirectErrorStream(true).start();
+        } catch (java.io.IOException e) {
+            org.junit.jupiter.api.Assumptions.abort("no mkfifo here: " + e.getMessage());
+            return;
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(mkfifo.waitFor() == 0 && Files.exists(fifo), "mkfifo failed");
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.Future<CliRun> f = pool.submit(() -> predictPicture(copy));
+            CliRun r;
+            try {
+                r = f.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                new java.io.FileOutputStream(fifo.toFile()).close(); // the blocked reader gets an end of file
+                f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                throw new AssertionError("predict waited on the pipe metrics.json", e);
+            }
+            assertEquals(0, r.code(), r.err());
+            assertEquals(1, r.out().lines().count(), r.out());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Before: a metrics.json of any size was read whole for its class names; one over 16 MiB is now ignored. */
+    @Test
+    void predictIgnoresAMetricsJsonOverSixteenMegabytes() throws Exception {
+        Path copy = copyOfRunWithoutMetrics("huge-metrics");
+        Files.write(copy.resolve(TrainingRun.METRICS), metricsNaming("huge-", 17 << 20));
+        CliRun r = predictPicture(copy);
+        assertEquals(0, r.code(), r.err());
+        assertFalse(r.out().contains("huge-"), r.out()); // the data directory's names, as without metrics.json
+        Path small = copyOfRunWithoutMetrics("small-metrics");
+        Files.write(small.resolve(TrainingRun.METRICS), metricsNaming("small-", 1000));
+        CliRun named = predictPicture(small);
+        assertEquals(0, named.code(), named.err());
+        assertTrue(named.out().contains("small-"), named.out()); // a sane one is still read
+    }
+
+    /** Before: control characters in metrics.json's class names (an escape sequence) reached the terminal. */
+    @Test
+    void predictStripsControlCharactersFromClassNames() throws Exception {
+        Path copy = copyOfRunWithoutMetrics("control-metrics");
+        Files.write(copy.resolve(TrainingRun.METRICS), metricsNaming("a\\u001b[2Jb\\u0007c\\n\\u009bd-", 0));
+        CliRun r = predictPicture(copy);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("a[2Jbcd-"), r.out());
+        assertEquals(1, r.out().lines().count(), r.out());
+        assertFalse(r.out().chars().anyMatch(c -> Character.isISOControl(c) && c != '\n' && c != '\r'), r.out());
     }
 
     /** The help and usage texts format: a bare '%' in a description made picocli print warnings to stderr. */

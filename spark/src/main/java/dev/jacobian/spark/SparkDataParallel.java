@@ -78,7 +78,21 @@ public final class SparkDataParallel implements AutoCloseable {
         this.hook = hook;
         this.parameters = new float[this.leader.parameterCount()];
         this.sum = new float[parameters.length];
-        this.pool = sc.broadcast(new ReplicaPool(backends, models));
+        this.pool = broadcast(sc, new ReplicaPool(backends, models));
+    }
+
+    /** The pool as a broadcast variable; a factory the serializer refuses is an {@link IllegalArgumentException}. */
+    private static Broadcast<ReplicaPool> broadcast(JavaSparkContext sc, ReplicaPool pool) {
+        try {
+            return sc.broadcast(pool); // serializes the factories now
+        } catch (Exception e) { // Spark rethrows the serializer's checked NotSerializableException undeclared
+            if (e instanceof java.io.NotSerializableException) {
+                throw new IllegalArgumentException("spark data parallel: the backend or model factory cannot be"
+                        + " serialized (" + firstLine(e.toString()) + "); Spark ships them to the executors: build"
+                        + " them from serializable parts (e.g. a reference to a static method)", e);
+            }
+            throw e;
+        }
     }
 
     /**
@@ -155,7 +169,9 @@ public final class SparkDataParallel implements AutoCloseable {
      * for {@link Trainer#step}): the batch is cut into {@link #workers()} contiguous shards ({@link Shards#start}), one
      * per task.
      *
-     * @throws IllegalArgumentException when the batch has fewer rows than workers, or bad targets
+     * @throws IllegalArgumentException when the batch has fewer rows than workers, {@code x} and {@code targets} do
+     *                                  not hold the same number of samples ({@link Model#checkSamples}), the rows do
+     *                                  not fit in them, or bad targets
      * @throws NonFiniteLossException   when the loss or the summed gradient's norm is not finite
      * @throws IllegalStateException    when Spark gives up on a task (the leader is then as the previous step left it)
      */
@@ -166,6 +182,13 @@ public final class SparkDataParallel implements AutoCloseable {
                     + workers + " shards");
         }
         Model m = leader.model();
+        // as DataParallel does: the shards are cut with copyOfRange, which would pad a short array with zeros
+        m.checkSamples("spark data parallel", x, targets);
+        int samples = x.length / m.inputSize();
+        if (firstRow < 0 || (long) firstRow + rows > samples) {
+            throw new IllegalArgumentException("spark data parallel: rows [" + firstRow + ", " + ((long) firstRow + rows)
+                    + ") do not fit in a batch of " + samples + " samples");
+        }
         m.checkTargets(targets, firstRow, rows); // here, not only in the tasks: Spark would retry a bad batch, then wrap it
         int in = m.inputSize();
         int tc = m.targetColumns();
@@ -330,7 +353,9 @@ public final class SparkDataParallel implements AutoCloseable {
      * average of the updates is the update of the average gradient); larger {@code every} exchanges less.
      *
      * @return the mean loss of the last epoch's local steps
-     * @throws NonFiniteLossException when a task's loss or gradient norm is not finite (the round is not applied)
+     * @throws NonFiniteLossException   when a task's loss or gradient norm is not finite (the round is not applied)
+     * @throws IllegalArgumentException when the state of {@code optimizers}' optimizers does not fit the leader's
+     *                                  optimizer (another kind): the round is not applied
      */
     public float fitAveraging(ShardedData data, int epochs, int localBatch, int every, long seed,
                               OptimizerFactory optimizers, Listener listener) {
@@ -368,12 +393,6 @@ public final class SparkDataParallel implements AutoCloseable {
                 double[] equal = new double[workers];
                 Arrays.fill(equal, 1.0 / workers);
                 Shards.weightedSum(results.stream().map(RoundResult::parameters).toList(), equal, sum);
-                leader.setParameters(sum);
-                if (results.get(0).buffers().length > 0) { // the running statistics averaged as the parameters are
-                    float[] buffers = new float[results.get(0).buffers().length];
-                    Shards.weightedSum(results.stream().map(RoundResult::buffers).toList(), equal, buffers);
-                    leader.setBuffers(buffers);
-                }
                 Map<String, float[]> averaged = new HashMap<>();
                 for (String key : results.get(0).state().keySet()) {
                     List<float[]> parts = results.stream().map(r -> r.state().get(key)).toList();
@@ -381,8 +400,22 @@ public final class SparkDataParallel implements AutoCloseable {
                     Shards.weightedSum(parts, equal, avg);
                     averaged.put(key, avg);
                 }
+                leader.setParameters(sum); // refuses non-finite values before it writes any
                 if (!averaged.isEmpty()) {
-                    leader.optimizer().loadState(exec, averaged);
+                    try { // loadState checks every entry before it writes any
+                        leader.optimizer().loadState(exec, averaged);
+                    } catch (IllegalArgumentException e) {
+                        leader.setParameters(parameters); // the round's start, as the leader had them
+                        throw new IllegalArgumentException("spark data parallel: exchange " + exchange + ": the state of"
+                                + " the optimizer factory's optimizers does not fit the leader's optimizer ("
+                                + firstLine(String.valueOf(e.getMessage())) + "); the leader is as the previous exchange"
+                                + " left it", e);
+                    }
+                }
+                if (results.get(0).buffers().length > 0) { // the running statistics averaged as the parameters are
+                    float[] buffers = new float[results.get(0).buffers().length];
+                    Shards.weightedSum(results.stream().map(RoundResult::buffers).toList(), equal, buffers);
+                    leader.setBuffers(buffers);
                 }
                 exec.setForwardCount(stream + (long) workers * k);
                 exchanges++;

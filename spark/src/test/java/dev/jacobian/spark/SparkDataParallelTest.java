@@ -281,6 +281,91 @@ class SparkDataParallelTest {
         }
     }
 
+    /**
+     * A batch whose inputs and targets disagree is refused on the driver, as {@code DataParallel} refuses it, with the
+     * leader untouched. Before, the driver cut the shards with {@code Arrays.copyOfRange}, which pads past the end with
+     * zeros: inputs one sample short trained on a sample of zeros, and one-hot targets given to a class-index loss
+     * trained on their first values read as class indices (0 and 1 being valid ones).
+     */
+    @Test
+    @Timeout(120)
+    void aBatchWhoseInputsAndTargetsDisagreeIsRefusedBeforeAnyTask() {
+        float[] x = DataParallelSuite.features(BATCH, 3);
+        try (CpuBackend driver = new CpuBackend(1); Model leader = mlp(driver); Optimizer opt = sgd(0.9, 0.5);
+             SparkDataParallel sdp = SparkDataParallel.create(sc, 2, leader, opt, () -> new CpuBackend(1),
+                     SparkDataParallelTest::mlp)) {
+            float[] t = leader.encodeTargets(DataParallelSuite.labels(x));
+            float[] before = leader.executor().parameterArena().download();
+            float[] shortX = java.util.Arrays.copyOf(x, (BATCH - 1) * 24);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> sdp.step(shortX, t, 0, BATCH));
+            assertTrue(e.getMessage().contains("47 samples"), e.getMessage());
+            float[] oneHot = new float[BATCH * 3];
+            for (int i = 0; i < BATCH; i++) {
+                oneHot[i * 3 + (int) t[i]] = 1;
+            }
+            assertThrows(IllegalArgumentException.class, () -> sdp.step(x, oneHot, 0, BATCH));
+            assertThrows(IllegalArgumentException.class, () -> sdp.step(x, t, BATCH / 2, BATCH));
+            assertThrows(IllegalArgumentException.class, () -> sdp.step(x, t, -1, BATCH));
+            assertEquals(0, sdp.exchanges(), "no step was taken");
+            assertArrayEquals(before, leader.executor().parameterArena().download());
+        }
+    }
+
+    /**
+     * A round whose tasks' optimizer state does not fit the leader's optimizer (an {@link OptimizerFactory} of another
+     * kind) fails without touching the leader. Before, the leader took the averaged parameters and buffers first and
+     * then failed to load the state: its parameters were the round's while its optimizer state, its random stream and
+     * {@link SparkDataParallel#exchanges()} were the previous round's.
+     */
+    @Test
+    @Timeout(120)
+    void aRoundWhoseStateDoesNotFitTheLeaderLeavesTheLeaderAsItWas() {
+        int n = 96;
+        float[] x = DataParallelSuite.features(n, 19);
+        try (CpuBackend driver = new CpuBackend(1); Model leader = mlp(driver); Optimizer opt = sgd(0.9, 0);
+             SparkDataParallel sdp = SparkDataParallel.create(sc, 2, leader, opt, () -> new CpuBackend(1),
+                     SparkDataParallelTest::mlp);
+             ShardedData data = ShardedData.of(sc, x, leader.encodeTargets(DataParallelSuite.labels(x)), 24, 1, 2)) {
+            float[] before = leader.executor().parameterArena().download();
+            long stream = leader.executor().forwardCount();
+            RuntimeException e = assertThrows(RuntimeException.class, () -> sdp.fitAveraging(data, 1, 12, 2, 3,
+                    () -> dev.jacobian.optim.Adam.builder().learningRate(0.01).build(), null));
+            assertArrayEquals(before, leader.executor().parameterArena().download(), "the leader's parameters");
+            assertEquals(stream, leader.executor().forwardCount(), "the leader's random stream");
+            assertEquals(0, sdp.exchanges());
+            assertTrue(e.getMessage().startsWith("spark data parallel: exchange 1"), e.getMessage());
+            assertTrue(e.getMessage().contains("SGD has no state"), e.getMessage());
+        }
+    }
+
+    /** Something no Spark serializer can ship. */
+    private static final class NotSerializable {
+        Model build(Backend b) {
+            return mlp(b);
+        }
+    }
+
+    /**
+     * A factory Spark cannot serialize is a clear {@link IllegalArgumentException} from {@code create}. Before, the
+     * broadcast's {@code java.io.NotSerializableException} escaped as it was: a checked exception that {@code create}
+     * does not declare (a Java caller cannot even catch it by its type).
+     */
+    @Test
+    @Timeout(120)
+    void aFactorySparkCannotShipIsAClearError() {
+        NotSerializable builder = new NotSerializable();
+        try (CpuBackend driver = new CpuBackend(1); Model leader = mlp(driver); Optimizer opt = sgd(0.9, 0.5)) {
+            Throwable e = assertThrows(Throwable.class, () -> SparkDataParallel.create(sc, 2, leader, opt,
+                    () -> new CpuBackend(1), builder::build).close());
+            assertTrue(e instanceof IllegalArgumentException, e.toString());
+            assertTrue(e.getMessage().startsWith("spark data parallel: the backend or model factory cannot be"
+                    + " serialized"), e.getMessage());
+            assertTrue(e.getMessage().contains("NotSerializable"), e.getMessage());
+            assertTrue(!e.getMessage().contains("\n"), "one line: " + e.getMessage());
+        }
+    }
+
     @Test
     void misuseIsAClearError() {
         try (CpuBackend driver = new CpuBackend(1); Model leader = mlp(driver); Optimizer opt = sgd(0.9, 0.5)) {

@@ -109,13 +109,17 @@ public final class CheckpointStore {
         for (var b : buffers) {
             sha.update(b.duplicate());
         }
+        Path jsonFile = dir.resolve(base + ".json");
+        // a checkpoint written again under its epoch (early stopping's last one): its old JSON goes first, so that no
+        // JSON ever names a tensor file it does not match if this save stops between its two writes (the previous
+        // checkpoint is then the newest, and the new tensor file an orphan the next run removes)
+        Files.deleteIfExists(jsonFile);
         AtomicFiles.write(tensorsFile, buffers);
         ObjectNode root = json.createObjectNode();
         root.put("format", FORMAT);
         root.put("tensors_file", tensorsFile.getFileName().toString());
         root.put("sha256", HexFormat.of().formatHex(sha.digest()));
         root.set("state", json.valueToTree(state));
-        Path jsonFile = dir.resolve(base + ".json");
         AtomicFiles.write(jsonFile, json.writeValueAsBytes(root));
         prune();
         return jsonFile;

@@ -17,6 +17,7 @@ import dev.jacobian.nn.Diagnostics;
 import dev.jacobian.nn.Model;
 import dev.jacobian.optim.Optimizer;
 import dev.jacobian.optim.schedule.LrScheduler;
+import dev.jacobian.optim.schedule.ReduceLrOnPlateau;
 import dev.jacobian.parallel.DataParallel;
 import dev.jacobian.samples.checkpoint.CheckpointFormatException;
 import dev.jacobian.samples.checkpoint.CheckpointStore;
@@ -102,7 +103,8 @@ public final class TrainingRun {
      *                  plain {@link Trainer}
      * @param engine    where the steps are computed; null: on this machine's backends
      * @param resumeLr  with {@code resume}: the base learning rate to go on with (e.g. lower, after a stop), replacing
-     *                  the checkpoint's and any rollback's halving; null: the checkpoint's
+     *                  the checkpoint's and any rollback's halving (a plateau schedule's reductions so far
+     *                  still apply); null: the checkpoint's
      * @param stopDead  stop when, after an epoch, more than this fraction of a ReLU layer's units is dead (output 0 for
      *                  every sample of the last batch); 0: never
      * @param warmUp    on the CPU backend, let the JIT compile the kernels on a small model while the data loads
@@ -370,8 +372,16 @@ public final class TrainingRun {
             model.executor().setForwardCount(s.forwardCount()); // dropout draws the masks an unbroken run would
         }
         try {
-            scheduler.loadState(s.scheduler() != null ? s.scheduler()
-                    : Map.of(LrScheduler.LAST_EPOCH, (double) s.epoch()));
+            Map<String, Double> schedule = s.scheduler() != null ? s.scheduler()
+                    : Map.of(LrScheduler.LAST_EPOCH, (double) s.epoch());
+            Double rate = schedule.get(ReduceLrOnPlateau.LR);
+            if (rate != null && s.config().learningRate() != config.learningRate()) {
+                // a schedule that keeps its own rate (plateau) goes on from the base rate of this run (--resume --lr,
+                // or a rollback to a checkpoint written before it), with the reductions it made so far
+                schedule = new LinkedHashMap<>(schedule);
+                schedule.put(ReduceLrOnPlateau.LR, rate / s.config().learningRate() * config.learningRate());
+            }
+            scheduler.loadState(schedule);
             if (earlyStopping != null && s.earlyStopping() != null) {
                 earlyStopping.loadState(s.earlyStopping());
                 SafeTensors.Entry best = Networks.bestParameters(loaded);

@@ -23,8 +23,9 @@ final class ClReduce implements AutoCloseable {
     /** An ALL reduction over at most this many elements runs in one work-group. */
     private static final int SINGLE_GROUP_LIMIT = 1 << 14;
     /**
-     * {@code reduce.cl}'s ARGMAX_INDEX, no {@link Reduction}: ARGMAX writing the index's int bits, exact past 2^24 (a
-     * float index is not), into the scratch that MAX backward reads.
+     * {@code reduce.cl}'s ARGMAX_INDEX, no {@link Reduction}: ARGMAX writing the bits of the index plus the smallest
+     * normal float's (a normal float, which no device flushes), exact past 2^24 (a float index is not), into the
+     * scratch that MAX backward reads.
      */
     private static final int ARGMAX_INDEX = 5;
 
@@ -56,7 +57,10 @@ final class ClReduce implements AutoCloseable {
         reduceInto(op.ordinal(), axis, x, buf(y), accumulate);
     }
 
-    /** {@link #reduce} with {@code reduce.cl}'s operation code {@code op} (a {@link Reduction}'s ordinal or {@link #ARGMAX_INDEX}). */
+    /**
+     * {@link #reduce} with {@code reduce.cl}'s operation code {@code op} (a {@link Reduction}'s ordinal or
+     * {@link #ARGMAX_INDEX}).
+     */
     private void reduceInto(int op, Axis axis, Tensor x, ClBuffer y, boolean accumulate) {
         int m = x.rows();
         int n = x.cols();

@@ -10,8 +10,9 @@
  *
  * MAX and ARGMAX pick the first maximal element (lowest t). As in the scalar reference, a NaN is taken
  * only when it is element t == 0 of its group (then it wins); NaNs elsewhere are skipped. ARGMAX writes
- * the index as a float. Code 5 (ARGMAX_INDEX, the host's own, no Reduction) is ARGMAX writing the index's int
- * bits (as_float), which stay exact past 2^24: the scratch MAX backward reads with as_int.
+ * the index as a float. Code 5 (ARGMAX_INDEX, the host's own, no Reduction) is ARGMAX writing the bits of the
+ * index plus ARG_BIAS (as_float), which stay exact past 2^24: the scratch MAX backward reads with as_int. The bias
+ * (the bits of the smallest normal float) keeps those floats normal, so that no device flushes them as denormals.
  *
  * Index order:
  *   reduce_rows        one work-item per column j, looping down the rows (reads coalesce across j)
@@ -38,6 +39,7 @@
 #define R_SUM_SQUARES 3
 #define R_ARGMAX 4
 #define R_ARGMAX_INDEX 5
+#define ARG_BIAS 0x00800000
 
 #define IS_MAX(op) ((op) == R_MAX || (op) == R_ARGMAX || (op) == R_ARGMAX_INDEX)
 
@@ -77,7 +79,7 @@ inline float finish(const int op, const float acc, const int arg, const int len)
     switch (op) {
         case R_MEAN: return acc / (float) len;
         case R_ARGMAX: return (float) arg;
-        case R_ARGMAX_INDEX: return as_float(arg);
+        case R_ARGMAX_INDEX: return as_float(arg + ARG_BIAS);
         default: return acc;
     }
 }
@@ -185,7 +187,7 @@ void reduce_partials(const int parts, const int len, const int op, const __globa
 
 /*
  * dx (+)= local gradient * dy[group]: SUM dy, MEAN dy / len, SUM_SQUARES 2 x dy, MAX dy at the element
- * whose index is as_int(argmax[group]) (computed beforehand with op ARGMAX_INDEX; unused otherwise).
+ * whose index is as_int(argmax[group]) - ARG_BIAS (computed beforehand with op ARGMAX_INDEX; unused otherwise).
  */
 __kernel void reduce_backward(const int m, const int n, const int axis, const int op, const __global float* x,
                               const __global float* dy, const __global float* argmax, __global float* dx,
@@ -204,7 +206,7 @@ __kernel void reduce_backward(const int m, const int n, const int axis, const in
     switch (op) {
         case R_MEAN: v = gy / (float) len; break;
         case R_SUM_SQUARES: v = 2.0f * x[idx] * gy; break;
-        case R_MAX: v = t == as_int(argmax[g]) ? gy : 0.0f; break;
+        case R_MAX: v = t == as_int(argmax[g]) - ARG_BIAS ? gy : 0.0f; break;
         default: v = gy; break;
     }
     dx[idx] = accumulate ? dx[idx] + v : v;

@@ -270,7 +270,7 @@ public abstract class AbstractBackend implements Backend {
             mine("readLater", tensors[i]);
             total += tensors[i].size();
         }
-        if (total > Integer.MAX_VALUE - 8) { // PendingRead.size and the host array are ints
+        if (total > Checks.MAX_ARRAY_LENGTH) { // PendingRead.size and the host array are ints
             throw new IllegalArgumentException("readLater: " + total + " floats in " + tensors.length
                     + " tensors do not fit in one host array");
         }

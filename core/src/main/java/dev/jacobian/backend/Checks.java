@@ -8,6 +8,9 @@ import dev.jacobian.tensor.Tensor;
  * {@link IllegalArgumentException} naming the primitive and the shapes involved.
  */
 public final class Checks {
+    /** The longest Java array the JVMs allocate ({@code Integer.MAX_VALUE - 8}): a host copy holds at most this. */
+    public static final int MAX_ARRAY_LENGTH = Integer.MAX_VALUE - 8;
+
     private Checks() {
     }
 

@@ -75,7 +75,7 @@ public abstract class HeapBackend extends AbstractBackend {
 
     @Override
     protected final synchronized DeviceBuffer allocateStorage(long floats) {
-        if (floats > Integer.MAX_VALUE - 8) {
+        if (floats > Checks.MAX_ARRAY_LENGTH) {
             throw new IllegalArgumentException("cannot allocate " + floats + " floats on the Java heap");
         }
         long maxHeap = Runtime.getRuntime().maxMemory();

@@ -77,7 +77,7 @@ public interface Dataset {
         java.util.Objects.checkFromIndexSize(first, count, size());
         int f = features();
         long total = (long) count * f;
-        if (total > Integer.MAX_VALUE - 8) {
+        if (total > dev.jacobian.backend.Checks.MAX_ARRAY_LENGTH) {
             throw new IllegalArgumentException(name() + ": " + count + " samples of " + f
                     + " values do not fit one float array");
         }

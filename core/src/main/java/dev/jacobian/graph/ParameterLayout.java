@@ -1,5 +1,6 @@
 package dev.jacobian.graph;
 
+import dev.jacobian.backend.Checks;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -48,7 +49,7 @@ public final class ParameterLayout {
             }
             offsets.put(o.get(i), (int) at);
             at = align(at + o.get(i).shape().size(), alignment);
-            if (at > Integer.MAX_VALUE - 8) {
+            if (at > Checks.MAX_ARRAY_LENGTH) {
                 throw new IllegalArgumentException("the parameters need more than 2^31 floats: " + at);
             }
         }

@@ -279,7 +279,7 @@ public final class Model implements AutoCloseable {
             return t;
         }
         long size = (long) labels.length * c;
-        if (size > Integer.MAX_VALUE - 8) { // labels.length * c overflowed int: a NegativeArraySizeException
+        if (size > Checks.MAX_ARRAY_LENGTH) { // labels.length * c overflowed int: a NegativeArraySizeException
             throw new IllegalArgumentException("encodeTargets: " + labels.length + " labels of " + c + " classes need "
                     + size + " floats, more than an array holds; encode them in smaller batches");
         }

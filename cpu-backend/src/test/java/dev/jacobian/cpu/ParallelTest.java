@@ -80,7 +80,13 @@ class ParallelTest {
                 for (int t = 0; t < tasks; t++) {
                     assertEquals(calls, runs.get(t), threads + " threads: task " + t);
                 }
-                assertTrue(selvesSeen.get(1) > 0, "a worker ran tasks: " + selvesSeen);
+                // some worker, not a given one: 3 threads on 2 vCPUs can leave one worker unscheduled through every call
+                // (seen once in CI: [11979, 0, 21])
+                int byWorkers = 0;
+                for (int w = 1; w < threads; w++) {
+                    byWorkers += selvesSeen.get(w);
+                }
+                assertTrue(byWorkers > 0, "a worker ran tasks: " + selvesSeen);
                 sleepThroughCalls(p);
                 int[] selves = new int[tasks];
                 Arrays.fill(selves, -1);
